@@ -1,0 +1,230 @@
+/**
+ * The diagnosis catalogue: one row per code, with a title, the likely cause and numbered fixes.
+ * Numbers and meanings follow the just-in-time-access agent scheme (shared/reference/diagnosis-codes.md);
+ * rows marked "ours" fill gaps in that scheme. `{name}` placeholders are filled from the diagnosis
+ * context (see diagnosis.ts); the README table is generated from this table and a test keeps them equal.
+ */
+
+export type DeviceFamily = "opnsense" | "fortinet";
+
+export interface CatalogueEntry {
+  readonly family: DeviceFamily;
+  readonly title: string;
+  readonly cause: string;
+  readonly fix: readonly string[];
+  /** True for codes this library added to the scheme. */
+  readonly ours?: boolean;
+}
+
+export const CATALOGUE = {
+  OPN000: {
+    family: "opnsense",
+    title: "OPNsense authentication failed",
+    cause: "the API key/secret pair was not accepted: a typo or stray whitespace, a regenerated pair, a key deleted from its user, or a disabled or expired user.",
+    fix: [
+      "Re-enter the key and secret from the key file OPNsense downloaded when the key was created (apiKeyFile reads it as is).",
+      "Check System > Access > Users: the API user is enabled, not expired, and still holds this key.",
+      "If the secret is lost, generate a new key pair for the user and update the stack config.",
+    ],
+  },
+  OPN001: {
+    family: "opnsense",
+    title: "OPNsense authorization failed",
+    cause: "the API key is valid but none of its user's (or groups') privileges cover this URL.",
+    fix: [
+      "System > Access > Groups > (the API user's group) > Assigned privileges: add \"{privilege}\" (or add it on the user under System > Access > Users).",
+      "Check that the API user is a member of that group.",
+      "On OPNsense 25.7 or later, check the group's \"Source Networks\": privileges apply only to clients inside them.",
+    ],
+  },
+  OPN002: {
+    family: "opnsense",
+    title: "OPNsense request timed out",
+    cause: "no answer within {timeoutMs} ms: the firewall is busy, a filter reload is running, a very large alias slows the reload, or traffic shaping is on the path.",
+    fix: [
+      "Run the operation again: grants are idempotent, so a retry is safe.",
+      "Raise connection.timeoutMs if the firewall is known to be slow.",
+      "Check Firewall > Aliases for very large aliases and System > Log Files for a reload in progress.",
+    ],
+  },
+  OPN003: {
+    family: "opnsense",
+    title: "OPNsense TLS verification failed",
+    cause: "the firewall's certificate is not trusted by this machine: self-signed or private CA, expired, or issued for another name ({tlsReason}).",
+    fix: [
+      "Install a certificate for this host name from a trusted CA under System > Settings > Administration.",
+      "Or pass the CA certificate (PEM) as connection.caCert.",
+      "Only in a lab: set connection.insecure = true to skip verification.",
+    ],
+  },
+  OPN004: {
+    family: "opnsense",
+    title: "OPNsense connection failed",
+    cause: "the connection was refused or reset before any HTTP answer: wrong port, the web GUI not listening on that interface, or a firewall in the path.",
+    fix: [
+      "Check the URL and port (System > Settings > Administration > TCP port).",
+      "Check that the web GUI listens on the interface this machine reaches (Listen Interfaces).",
+      "Check for a firewall rule or anti-lockout setting blocking this machine.",
+    ],
+  },
+  OPN005: {
+    family: "opnsense",
+    title: "OPNsense host name lookup failed",
+    cause: "the host name in the URL does not resolve from this machine.",
+    fix: ["Check the spelling of the host name in connection.url.", "Use the IP address, or fix this machine's DNS."],
+  },
+  OPN100: {
+    family: "opnsense",
+    title: "OPNsense alias not found",
+    cause: "no alias named \"{alias}\" exists: not created, renamed, or a case mismatch (alias names are case-sensitive).",
+    fix: [
+      "Create the alias under Firewall > Aliases as type Host(s) or Network(s) and reference it from a rule: this library manages only its contents and never creates it.",
+      "Check the exact spelling and case of the alias name.",
+    ],
+  },
+  OPN101: {
+    family: "opnsense",
+    title: "OPNsense alias cannot hold addresses",
+    cause: "the alias \"{alias}\" is of type \"{aliasType}\", which does not hold IP addresses for this method.",
+    fix: [
+      "Use an alias of type Host(s) or Network(s).",
+      "For grants that must vanish at reboot, use an External (advanced) alias with method \"table\".",
+    ],
+    ours: true,
+  },
+  OPN102: {
+    family: "opnsense",
+    title: "OPNsense refused the address",
+    cause: "the firewall rejected the change to alias \"{alias}\".",
+    fix: ["Read the device message above; Firewall > Aliases shows the alias content.", "Check the firewall's System > Log Files > Backend for the validation error."],
+  },
+  OPN103: {
+    family: "opnsense",
+    title: "OPNsense did not remove the address",
+    cause: "after the delete the alias \"{alias}\" still holds {address}.",
+    fix: ["Remove the address by hand under Firewall > Aliases, then run the operation again.", "Check that nothing else (another tool, a cron job) re-adds it."],
+  },
+  OPN200: {
+    family: "opnsense",
+    title: "OPNsense alias apply failed",
+    cause: "the alias content was saved, but reloading the aliases (reconfigure) failed: pending invalid configuration elsewhere, or a reload already running.",
+    fix: ["Open Firewall > Aliases and press Apply: the firewall shows the error.", "Fix the reported alias, then run the operation again."],
+  },
+  OPN201: {
+    family: "opnsense",
+    title: "OPNsense user may not write the configuration",
+    cause: "the API user holds the privilege \"System: Deny config write\", so every save is refused.",
+    fix: ["Remove \"System: Deny config write\" from the API user and from its groups (System > Access)."],
+    ours: true,
+  },
+  OPN900: {
+    family: "opnsense",
+    title: "OPNsense answered unexpectedly",
+    cause: "the answer did not have the shape this library expects from the OPNsense API (wrong URL pointing at another service, a proxy page, or an unsupported OPNsense version).",
+    fix: ["Check that connection.url points at the OPNsense web GUI (https://host[:port]).", "Report the device message and OPNsense version to the library maintainers."],
+    ours: true,
+  },
+  "202000": {
+    family: "fortinet",
+    title: "Fortinet connection failed",
+    cause: "no connection: the host or port is wrong (default 443), management access (HTTPS) is not enabled on that interface, the name does not resolve, or the device is down.",
+    fix: [
+      "Check the host and port in connection.url.",
+      "Check that HTTPS administrative access is enabled on the interface this machine reaches.",
+      "Check the name resolves from this machine, or use the IP address.",
+    ],
+  },
+  "202001": {
+    family: "fortinet",
+    title: "Fortinet token or session rejected",
+    cause: "the API token (or login) was not accepted: wrong, regenerated or deleted — or the API user's trusted hosts do not include this machine's address, which the device also answers with 401.",
+    fix: [
+      "Check the token against the REST API administrator (System > Administrators); regenerate it if in doubt.",
+      "Check the administrator's trusted hosts include this machine's source address.",
+      "Do not retry in a loop: repeated failures lock this address out (HTTP 429).",
+    ],
+  },
+  "202002": {
+    family: "fortinet",
+    title: "Fortinet permission denied",
+    cause: "the credentials are valid, but {scope} does not allow {permission}.",
+    fix: [
+      "{fixPermission}",
+      "{fixScope}",
+    ],
+  },
+  "202003": {
+    family: "fortinet",
+    title: "Fortinet TLS verification failed",
+    cause: "the device's certificate is not trusted by this machine: self-signed or private CA, expired, or issued for another name ({tlsReason}).",
+    fix: [
+      "Install a certificate for this host name from a trusted CA on the device.",
+      "Or pass the CA certificate (PEM) as connection.caCert.",
+      "Only in a lab: set connection.insecure = true to skip verification.",
+    ],
+  },
+  "202004": {
+    family: "fortinet",
+    title: "Fortinet request timed out",
+    cause: "no answer within {timeoutMs} ms: a filtered path or an overloaded device.",
+    fix: ["Run the operation again: grants are idempotent.", "Raise connection.timeoutMs if the device is known to be slow."],
+  },
+  "202005": {
+    family: "fortinet",
+    title: "Fortinet source address locked out",
+    cause: "the device answered HTTP 429: this machine's address is temporarily locked out after repeated failed logins.",
+    fix: ["Wait for the lockout to expire (admin-lockout-duration, 60 s by default).", "Fix the token before trying again; do not retry in a loop."],
+    ours: true,
+  },
+  "202050": {
+    family: "fortinet",
+    title: "Fortinet trusted-host update failed",
+    cause: "the FortiManager refused the change to administrator \"{adminUser}\".",
+    fix: ["Read the JSON-RPC code and message above.", "Check the administrator under System Settings > Administrators."],
+  },
+  "202051": {
+    family: "fortinet",
+    title: "Fortinet administrator not found",
+    cause: "no administrator \"{adminUser}\" exists on the FortiManager (user ids are case-sensitive).",
+    fix: ["Check the exact spelling and case of adminUser under System Settings > Administrators."],
+  },
+  "202052": {
+    family: "fortinet",
+    title: "Fortinet trusted-host slots full",
+    cause: "trusted-host slots 2–10 of administrator \"{adminUser}\" are all in use ({family}); slot 1 is never touched.",
+    fix: ["Remove grants that are no longer needed, or merge addresses into a wider prefix.", "Use another administrator for further grants."],
+    ours: true,
+  },
+  "202060": {
+    family: "fortinet",
+    title: "Fortinet address group not found",
+    cause: "the address group \"{group}\" does not exist in {scope}.",
+    fix: ["Create the group first (Policy & Objects > Addresses > Address Group).", "Check the VDOM/ADOM and the group's exact name."],
+    ours: true,
+  },
+  "202061": {
+    family: "fortinet",
+    title: "Fortinet address name already used",
+    cause: "an address object named \"{name}\" exists with a different value ({existing}) and was not created by this grant.",
+    fix: ["Choose another name for this grant.", "Or change or delete the existing object by hand if it is yours."],
+    ours: true,
+  },
+  "202062": {
+    family: "fortinet",
+    title: "Fortinet workspace locked",
+    cause: "the ADOM is locked by another administrator ({lockUser}) in workspace mode.",
+    fix: ["Ask {lockUser} to save and unlock the ADOM, or unlock it under System Settings > Workspace.", "Run the operation again once unlocked."],
+    ours: true,
+  },
+  "202090": {
+    family: "fortinet",
+    title: "Fortinet device answered unexpectedly",
+    cause: "the answer did not have the shape this library expects from the device API (wrong URL, a proxy page, or an unsupported firmware).",
+    fix: ["Check that connection.url points at the device's HTTPS management address.", "Report the device message and firmware version to the library maintainers."],
+    ours: true,
+  },
+} as const satisfies Record<string, CatalogueEntry>;
+
+export type DiagnosisCode = keyof typeof CATALOGUE;
+
+export const DIAGNOSIS_CODES = Object.keys(CATALOGUE) as DiagnosisCode[];

@@ -1,0 +1,118 @@
+/**
+ * Glue between the device resources and Pulumi's dynamic-provider host, shared by all three devices:
+ * the serialisable provider shim, stack-config/environment settings, unknown-value handling and the
+ * zod → CheckFailure mapping.
+ */
+import * as path from "node:path";
+import type * as pulumi from "@pulumi/pulumi";
+import type { z } from "zod";
+import { processState } from "./process-state";
+
+/** The string the Node SDK sends for a value that is unknown during preview (sdk/nodejs/runtime/rpc.ts). */
+export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+/** True when `v` or anything inside it is unknown (preview of a value that depends on another resource). */
+export function hasUnknown(v: unknown): boolean {
+  if (v === UNKNOWN) return true;
+  if (Array.isArray(v)) return v.some(hasUnknown);
+  if (v && typeof v === "object") return Object.values(v).some(hasUnknown);
+  return false;
+}
+
+export type ProviderExportName = "opnsenseAliasEntryProvider" | "fortigateAddressProvider" | "fortimanagerTrustedHostProvider";
+
+const PACKAGE_NAME = "pulumi-firewall-grants";
+
+/**
+ * The provider that is serialised into state: a thin object that loads this library inside each
+ * method and forwards the call. So a library upgrade reaches `refresh`/`destroy` of existing stacks
+ * (they run the code stored in state, shared/reference/pulumi.md §2), and nothing unserialisable is
+ * captured. It loads the package by name first; when the program runs from a checkout where the name
+ * does not resolve, it falls back to the absolute path that was current when the program ran.
+ */
+export function providerShim(exportName: ProviderExportName): pulumi.dynamic.ResourceProvider {
+  const packageName = PACKAGE_NAME;
+  const fallbackPath = path.join(__dirname, "index.js");
+  const load = (): pulumi.dynamic.ResourceProvider => {
+    let lib: Record<string, unknown>;
+    try {
+      lib = require(packageName);
+    } catch (e) {
+      const err = e as { code?: string; message?: string };
+      if (err.code !== "MODULE_NOT_FOUND" || !String(err.message).includes(`'${packageName}'`)) throw e;
+      lib = require(fallbackPath);
+    }
+    return lib[exportName] as pulumi.dynamic.ResourceProvider;
+  };
+  return {
+    configure: async (req) => load().configure?.(req),
+    check: (olds, news) => load().check!(olds, news),
+    diff: (id, olds, news) => load().diff!(id, olds, news),
+    create: (inputs) => load().create(inputs),
+    read: (id, props) => load().read!(id, props),
+    update: (id, olds, news) => load().update!(id, olds, news),
+    delete: (id, props) => load().delete!(id, props),
+  };
+}
+
+/** Every stack-config key the library reads, by namespace. */
+const CONFIG_KEYS: Record<string, readonly string[]> = {
+  opnsense: ["url", "apiKey", "apiSecret", "apiKeyFile", "caCert", "insecure", "timeoutMs"],
+  fortigate: ["url", "token", "vdom", "caCert", "insecure", "timeoutMs"],
+  fortimanager: ["url", "token", "username", "password", "adom", "caCert", "insecure", "timeoutMs"],
+};
+
+/** Stores the stack config the engine hands to `configure` (secrets arrive decrypted; never logged). */
+export async function configureFromStack(req: { config: { get(key: string): string | undefined } }): Promise<void> {
+  const config: Record<string, string> = {};
+  for (const [ns, keys] of Object.entries(CONFIG_KEYS)) {
+    for (const k of keys) {
+      const v = req.config.get(`${ns}:${k}`);
+      if (v !== undefined) config[`${ns}:${k}`] = v;
+    }
+  }
+  processState().config = config;
+}
+
+/**
+ * A connection setting as the user gave it inline, else from stack config (`<device>:<key>`), else
+ * from the environment (`<DEVICE>_<KEY>` in upper snake case, e.g. `OPNSENSE_API_SECRET`).
+ */
+export function setting(device: "opnsense" | "fortigate" | "fortimanager", key: string, inline: string | undefined): string | undefined {
+  if (inline !== undefined && inline !== "") return inline;
+  const fromConfig = processState().config[`${device}:${key}`];
+  if (fromConfig !== undefined && fromConfig !== "") return fromConfig;
+  const env = process.env[`${device}_${key.replace(/([A-Z])/g, "_$1")}`.toUpperCase()];
+  return env !== undefined && env !== "" ? env : undefined;
+}
+
+/** Parses `"true"`/`"false"` settings from config or the environment. */
+export function booleanSetting(v: string | boolean | undefined): boolean | undefined {
+  if (typeof v === "boolean" || v === undefined) return v;
+  return v === "true" || v === "1";
+}
+
+export interface CheckFailure {
+  readonly property: string;
+  readonly reason: string;
+}
+
+/**
+ * zod issues as CheckFailures naming the field and the rule. A failure inside a secret field is
+ * reported with property "" — the CLI prints the value of a named property, and it would print the
+ * secret in clear (shared/reference/pulumi.md §1.4).
+ */
+export function checkFailures(error: z.ZodError, secretFields: readonly string[] = ["credentials"]): CheckFailure[] {
+  return error.issues.map((issue) => {
+    const dotted = issue.path.map(String).join(".");
+    const secret = secretFields.includes(String(issue.path[0]));
+    return secret
+      ? { property: "", reason: `${dotted}: ${issue.message}` }
+      : { property: dotted, reason: dotted === "" ? issue.message : `${dotted}: ${issue.message}` };
+  });
+}
+
+/** Resource options with `names` added to `additionalSecretOutputs`. */
+export function withSecretOutputs(opts: pulumi.CustomResourceOptions | undefined, names: readonly string[]): pulumi.CustomResourceOptions {
+  return { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), ...names] };
+}

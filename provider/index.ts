@@ -1,0 +1,10 @@
+/**
+ * pulumi-firewall-grants: Pulumi resources that declare network-access grants on OPNsense,
+ * FortiGate and FortiManager. This module is the public surface.
+ */
+export * from "./errors";
+export { diagnose, formatDiagnosis, toGrantError, classifyTransport, CATALOGUE, DIAGNOSIS_CODES, type DiagnosisCode, type DeviceFamily } from "./diagnosis";
+export { parseAddress, sameAddress, type GrantAddress, type AddressRules } from "./address";
+export { Transport, applyVerified, devicePath, closeAllAgents, type TransportOptions } from "./transport";
+export { configureFromStack, UNKNOWN } from "./dynamic-kit";
+export { resetProcessState } from "./process-state";
