@@ -8,3 +8,7 @@ export { parseAddress, sameAddress, type GrantAddress, type AddressRules } from 
 export { Transport, applyVerified, devicePath, closeAllAgents, type TransportOptions } from "./transport";
 export { configureFromStack, UNKNOWN } from "./dynamic-kit";
 export { resetProcessState } from "./process-state";
+export * from "./opnsense/resource";
+export * from "./fortigate/resource";
+export * from "./fortimanager/resource";
+export * from "./emulators";
