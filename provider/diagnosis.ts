@@ -129,3 +129,9 @@ function tlsReasonOf(e: TransportError): string {
   const cause = e.cause as { code?: unknown } | undefined;
   return typeof cause?.code === "string" ? cause.code : "certificate not trusted";
 }
+
+/** The README's code table, generated from the catalogue (a test keeps the README equal to it). */
+export function renderCodeTable(): string {
+  const rows = Object.entries(CATALOGUE).map(([code, e]) => `| ${code} | ${e.family === "opnsense" ? "OPNsense" : "Fortinet"} | ${e.title}${"ours" in e && e.ours ? " (ours)" : ""} | ${e.cause.replace(/\|/g, "\\|")} |`);
+  return ["| Code | Device | Title | Cause |", "|---|---|---|---|", ...rows].join("\n");
+}
