@@ -1,0 +1,23 @@
+/**
+ * The rule for FortiOS address-object and address-group names, checked at `check` before any request.
+ * FortiOS allows up to 79 characters for `firewall address` / `addrgrp` names (SW-CMDB 6.4.14
+ * `name` size 79). Names travel as a URL path segment (`…/address/{name}`), where a literal `/`
+ * breaks the URL (TF#1, AN#8, VG#20); every segment is percent-encoded anyway, but names that would
+ * surprise a path or a shell are refused outright so that no encoding edge case is ever reached:
+ * `/` and `\`, `..`, `%`, `?`, `#`, quotes, control characters (incl. newlines and tabs), and leading or
+ * trailing whitespace.
+ */
+export const MAX_NAME_LENGTH = 79;
+
+/** `undefined` when `name` is acceptable, else the rule it breaks. */
+export function nameProblem(name: string): string | undefined {
+  if (name.length === 0) return "must not be empty";
+  if (name.length > MAX_NAME_LENGTH) return `must be at most ${MAX_NAME_LENGTH} characters (FortiOS limit), got ${name.length}`;
+  if (name !== name.trim()) return "must not start or end with whitespace";
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(name)) return "must not contain control characters (newline, tab, NUL, …)";
+  if (name.includes("..")) return "must not contain '..'";
+  const bad = /[/\\%?#"'`]/.exec(name);
+  if (bad) return `must not contain ${JSON.stringify(bad[0])}: the name is part of the device URL path`;
+  return undefined;
+}
