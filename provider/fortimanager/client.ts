@@ -1,0 +1,201 @@
+/**
+ * FortiManager JSON-RPC client: device verbs for administrators and their trusted hosts, and the
+ * translation of JSON-RPC status codes into diagnoses (reference §3, §3a). The status code in the
+ * body is the truth; -11 is ambiguous and is settled by one repeat (fresh login or backoff, see
+ * session.ts) and then a `/sys/status` probe: still refused → 202001, answered → 202002.
+ */
+import { z } from "zod";
+import { diagnose, toGrantError } from "../diagnosis";
+import { isDeviceError, isGrantError, type GrantError } from "../errors";
+import { fingerprint } from "../process-state";
+import { Transport } from "../transport";
+import { mkey, type RpcCall } from "./jsonrpc";
+import { DEFAULT_SESSION_IDLE_MS, LOGIN_URL, SessionAuth, sharedSession, TokenAuth, type Authenticator, type RpcAnswer } from "./session";
+
+export const STATUS_URL = "/sys/status";
+export const ADMIN_USERS_URL = "/cli/global/system/admin/user";
+export const ADMIN_PROFILES_URL = "/cli/global/system/admin/profile";
+
+export interface FortimanagerClientOptions {
+  /** `https://host[:port]`. */
+  readonly url: string;
+  /** API key of a `user_type api` administrator, sent as `Authorization: Bearer`. */
+  readonly token?: string | undefined;
+  /** Login user (session auth), or in token mode the API administrator's id, used by the preflight. */
+  readonly username?: string | undefined;
+  readonly password?: string | undefined;
+  /** ADOM named in diagnoses; trusted hosts themselves are global (TF-CONFIG: admin users are hard-wired to global). */
+  readonly adom?: string | undefined;
+  readonly caCert?: string | undefined;
+  readonly insecure?: boolean | undefined;
+  /** @default 15000 */
+  readonly timeoutMs?: number | undefined;
+  /** Idle time before a login session is logged out. @default 1500 */
+  readonly sessionIdleMs?: number | undefined;
+}
+
+/** An administrator as `get` returns it with `verbose: 1`; extra fields pass through. */
+export const AdminRecordSchema = z.looseObject({
+  userid: z.string(),
+  profileid: z.string().optional(),
+  "rpc-permit": z.string().optional(),
+  user_type: z.string().optional(),
+});
+export type AdminRecord = z.infer<typeof AdminRecordSchema>;
+
+export const ProfileRecordSchema = z.looseObject({
+  profileid: z.string(),
+  "super-user-profile": z.string().optional(),
+  "rpc-permit": z.string().optional(),
+});
+export type ProfileRecord = z.infer<typeof ProfileRecordSchema>;
+
+const PERMISSION_CODES = new Set([-11, -60804, -60806, -10147, -20020]);
+
+export class FortimanagerClient {
+  readonly host: string;
+  readonly mode: "token" | "session";
+  /** Fingerprint of device + credential, for caches; holds no secret. */
+  readonly identity: string;
+  private readonly auth: Authenticator;
+  private readonly transport: Transport;
+
+  constructor(readonly options: FortimanagerClientOptions) {
+    const { token, username, password } = options;
+    const secrets = [token, password].filter((s): s is string => typeof s === "string" && s !== "");
+    const tls = { caCert: options.caCert, insecure: options.insecure, timeoutMs: options.timeoutMs, secrets };
+    if (token) {
+      this.transport = new Transport({ baseUrl: options.url, ...tls, headers: { authorization: `Bearer ${token}` } });
+      this.auth = new TokenAuth(this.transport);
+      this.identity = fingerprint("fortimanager", this.transport.host, "token", token);
+    } else if (username && password) {
+      this.transport = new Transport({ baseUrl: options.url, ...tls });
+      const key = fingerprint("fortimanager", this.transport.host, username, password);
+      const t = this.transport;
+      this.auth = sharedSession(key, () => new SessionAuth(t, username, password, options.sessionIdleMs ?? DEFAULT_SESSION_IDLE_MS));
+      this.identity = key;
+    } else {
+      // Never log in with empty credentials (TF-I95: repeated empty logins locked the runner out).
+      throw new Error("FortiManager connection needs a token, or a username and password");
+    }
+    this.host = this.transport.host;
+    this.mode = this.auth.mode;
+  }
+
+  /** `get /sys/status`: proves the credentials. */
+  async status(): Promise<Record<string, unknown>> {
+    const r = await this.call({ method: "get", url: STATUS_URL, idempotent: true }, { what: "read the system status", probe: false });
+    return z.record(z.string(), z.unknown()).catch({}).parse(r.result.data);
+  }
+
+  /** Reads one administrator; 202051 when it does not exist (-3). */
+  async readAdmin(userid: string, fields?: readonly string[]): Promise<AdminRecord> {
+    const r = await this.call(
+      { method: "get", url: `${ADMIN_USERS_URL}/${mkey(userid)}`, idempotent: true, ...(fields && { extra: { fields } }) },
+      { what: `read administrator "${userid}"`, adminUser: userid },
+    );
+    return this.shape(r, AdminRecordSchema, `get ${ADMIN_USERS_URL}/${userid}`);
+  }
+
+  /** Lists administrators the caller may see (only super users see them all, ADM-187819). */
+  async listAdmins(filter?: readonly unknown[], fields?: readonly string[]): Promise<AdminRecord[]> {
+    const extra = { ...(filter && { filter }), ...(fields && { fields }) };
+    const r = await this.call({ method: "get", url: ADMIN_USERS_URL, extra, idempotent: true }, { what: "list administrators" });
+    return this.shape(r, z.array(AdminRecordSchema).catch([]), `get ${ADMIN_USERS_URL}`);
+  }
+
+  async readProfile(profileid: string): Promise<ProfileRecord> {
+    const r = await this.call({ method: "get", url: `${ADMIN_PROFILES_URL}/${mkey(profileid)}`, idempotent: true }, { what: `read admin profile "${profileid}"` });
+    return this.shape(r, ProfileRecordSchema, `get ${ADMIN_PROFILES_URL}/${profileid}`);
+  }
+
+  /** `update` on one administrator, changing only the fields in `data` (ANS-NAPI update_object). Not repeated blindly. */
+  async updateAdmin(userid: string, data: Record<string, unknown>): Promise<void> {
+    await this.call(
+      { method: "update", url: `${ADMIN_USERS_URL}/${mkey(userid)}`, data, idempotent: false },
+      { what: `update administrator "${userid}"`, adminUser: userid, write: true },
+    );
+  }
+
+  /** A diagnosis for a permission failure found by the preflight (no device call). */
+  permissionDenied(detail: string, caller: string | undefined): GrantError {
+    return diagnose("202002", { host: this.host, detail, vars: this.permissionVars(caller, "edit administrators (trusted hosts)") });
+  }
+
+  private shape<S extends z.ZodType>(r: RpcAnswer, schema: S, operation: string): z.infer<S> {
+    const parsed = schema.safeParse(r.result.data);
+    if (parsed.success) return parsed.data;
+    throw diagnose("202090", { host: this.host, detail: `${operation} answered data of an unexpected shape`, operation, status: r.httpStatus });
+  }
+
+  /**
+   * Sends a call and turns any non-zero status into a diagnosis. Permission codes are settled with
+   * a `/sys/status` probe (§3a): refused too → 202001, answered → 202002.
+   */
+  private async call(call: Omit<RpcCall, "session">, ctx: { what: string; adminUser?: string; write?: boolean; probe?: boolean }): Promise<RpcAnswer> {
+    const operation = `${call.method} ${call.url}`;
+    let answer: RpcAnswer;
+    try {
+      answer = await this.auth.send(call);
+    } catch (e) {
+      throw this.loginOrTransportError(e);
+    }
+    const { code, message } = answer.result.status;
+    if (code === 0) return answer;
+    const base = { host: this.host, operation, status: answer.httpStatus, deviceMessage: `${code} ${message}` };
+    const vars = { adminUser: ctx.adminUser };
+    if (code === -3 && ctx.adminUser !== undefined && call.url.startsWith(ADMIN_USERS_URL)) {
+      throw diagnose("202051", { ...base, detail: `${operation} answered -3 "Object does not exist"`, vars });
+    }
+    if (code === -20055) {
+      throw diagnose("202062", { ...base, detail: `${operation} answered -20055: the workspace is locked by another administrator`, vars: { lockUser: "another administrator" } });
+    }
+    if (PERMISSION_CODES.has(code)) {
+      const sessionOk = ctx.probe === false ? false : await this.statusAnswers();
+      if (!sessionOk && code === -11) {
+        throw diagnose("202001", {
+          ...base,
+          detail: `${operation} answered -11 even after ${this.mode === "session" ? "a fresh login" : "a repeat"}, and ${STATUS_URL} is refused too`,
+        });
+      }
+      const permission = ctx.write ? "edit administrators (trusted hosts)" : `${ctx.what} (${call.method} ${call.url})`;
+      throw diagnose("202002", { ...base, detail: `the credentials are valid but ${operation} answered ${code} "${message}"`, vars: this.permissionVars(this.options.username, permission) });
+    }
+    if (ctx.write) throw diagnose("202050", { ...base, detail: `${operation} answered ${code} "${message}"`, vars });
+    throw diagnose("202090", { ...base, detail: `${operation} answered ${code} "${message}" while trying to ${ctx.what}` });
+  }
+
+  /** True when `/sys/status` answers 0 (the session or token itself is good). */
+  private async statusAnswers(): Promise<boolean> {
+    try {
+      const r = await this.auth.send({ method: "get", url: STATUS_URL, idempotent: true });
+      return r.result.status.code === 0;
+    } catch {
+      return false;
+    }
+  }
+
+  private permissionVars(caller: string | undefined, permission: string): Record<string, string> {
+    const who = caller ? `administrator "${caller}"` : "the API administrator";
+    const adom = this.options.adom ? ` (ADOM "${this.options.adom}" is not involved: administrators are global settings)` : "";
+    return {
+      scope: `the profile or rpc-permit of ${who}`,
+      permission,
+      fixPermission: `Give ${who} the Super_User profile (System Settings > Administrators): only a super-user profile may edit administrators and their trusted hosts; no custom profile without "super-user-profile enable" suffices${adom}.`,
+      fixScope: `Set its JSON-RPC access to read-write: config system admin user; edit ${caller ?? "<api user>"}; set rpc-permit read-write; end.`,
+    };
+  }
+
+  private loginOrTransportError(e: unknown): GrantError {
+    if (isGrantError(e)) return e;
+    if (isDeviceError(e) && e.operation === `exec ${LOGIN_URL}` && e.kind === "refused") {
+      const ctx = { host: this.host, operation: e.operation, ...(e.status !== undefined && { status: e.status }), deviceMessage: `${e.deviceCode} ${e.deviceMessage}` };
+      if (e.deviceCode === -11) {
+        return diagnose("202002", { ...ctx, detail: `the login was refused with -11: the password is right but administrator "${this.options.username}" may not use the JSON-RPC API`, vars: this.permissionVars(this.options.username, "JSON-RPC access (rpc-permit is none)") });
+      }
+      const limit = e.deviceCode === -23 ? ": the administrator holds its maximum number of sessions (login-max); old sessions must time out or be killed" : "";
+      return diagnose("202001", { ...ctx, detail: `the login of "${this.options.username}" was refused with ${e.deviceCode} "${e.deviceMessage}"${limit}` });
+    }
+    return toGrantError(e, "fortinet", { host: this.host, timeoutMs: this.transport.timeoutMs });
+  }
+}
