@@ -173,6 +173,10 @@ describe("FortigateAddress provider", () => {
     }
     expect(message).toContain("202001");
     expect(message).not.toContain(bad);
+    expect(emu.log.entries()).toHaveLength(1);
+    // The diagnosed 401 is cached: a second resource with the same token sends nothing (no lockout).
+    await expect(provider.check({}, { ...inputs({ name: "t2", address: "192.0.2.2" }), credentials: { token: bad } })).rejects.toThrow(/202001/);
+    expect(emu.log.entries()).toHaveLength(1);
     for (const e of emu.log.entries()) expect(`${e.path}?${e.query}`).not.toContain(bad);
   });
 });
