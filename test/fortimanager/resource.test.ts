@@ -1,0 +1,190 @@
+import { existsSync } from "node:fs";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { configureFromStack, providerShim, UNKNOWN } from "../../provider/dynamic-kit";
+import type { GrantError } from "../../provider/errors";
+import { DEFAULT_CREDENTIALS, startFortimanagerEmulator, type FortimanagerEmulator } from "../../provider/fortimanager/emulator";
+import { fortimanagerTrustedHostProvider as provider, type TrustedHostInputs, type TrustedHostOutputs } from "../../provider/fortimanager/resource";
+import { closeFortimanagerSessions } from "../../provider/fortimanager/session";
+import { resetProcessState } from "../../provider/process-state";
+import { closeAllAgents } from "../../provider/transport";
+
+let emu: FortimanagerEmulator;
+
+const tokenInputs = (o: Partial<TrustedHostInputs> = {}): TrustedHostInputs => ({
+  connection: { url: emu.url, caCert: emu.caCert },
+  credentials: { token: DEFAULT_CREDENTIALS.apiKey },
+  adminUser: "alice",
+  address: "203.0.113.7",
+  ...o,
+});
+const sessionInputs = (o: Partial<TrustedHostInputs> = {}): TrustedHostInputs => ({
+  ...tokenInputs(o),
+  connection: { url: emu.url, caCert: emu.caCert, username: "admin" },
+  credentials: { password: DEFAULT_CREDENTIALS.adminPassword },
+});
+const slots = (user: string) => emu.backend.admins.get(user)!.slots;
+async function codeOf(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+    return "ok";
+  } catch (e) {
+    return (e as GrantError).code ?? String(e);
+  }
+}
+
+beforeAll(async () => {
+  emu = await startFortimanagerEmulator({});
+});
+afterAll(async () => {
+  await closeFortimanagerSessions();
+  await closeAllAgents();
+  await emu.close();
+  resetProcessState();
+});
+beforeEach(async () => {
+  await closeFortimanagerSessions();
+  resetProcessState();
+  emu.backend.reset();
+  emu.log.clear();
+  delete process.env.FORTIMANAGER_URL;
+  delete process.env.FORTIMANAGER_TOKEN;
+});
+
+describe("FortimanagerTrustedHost provider: check", () => {
+  it("accepts good inputs, runs the preflight once, and has no config side effect (preview-safe)", async () => {
+    const r = await provider.check!({} as TrustedHostInputs, { ...tokenInputs(), __provider: "x" } as TrustedHostInputs);
+    expect(r.failures).toBeUndefined();
+    expect(r.inputs).toMatchObject({ adminUser: "alice", address: "203.0.113.7" });
+    expect(r.inputs).not.toHaveProperty("__provider");
+    const preflight = emu.log.count();
+    for (let i = 0; i < 5; i++) await provider.check!({} as TrustedHostInputs, sessionInputs({ address: `198.51.100.${i + 1}` }));
+    await provider.check!({} as TrustedHostInputs, tokenInputs({ adminUser: "bob" }));
+    expect(emu.log.sideEffects()).toHaveLength(0);
+    console.log(`check: token preflight ${preflight} requests; 5 session checks + 1 new admin: ${emu.log.count() - preflight}`);
+  });
+
+  it.each([
+    ["address", { address: "203.0.113.7\n" }],
+    ["address", { address: "203.0.113.7,10.0.0.1" }],
+    ["address", { address: "203.0.113.7 " }],
+    ["address", { address: "0.0.0.0/0" }],
+    ["address", { address: "fe80::1%eth0" }],
+    ["address", { address: "010.0.0.1" }],
+    ["address", { address: "10.0.0.1/24" }],
+    ["address", { address: "::ffff:10.0.0.1" }],
+    ["address", { address: "" }],
+    ["adminUser", { adminUser: "alice/../admin" }],
+    ["adminUser", { adminUser: "al ice" }],
+    ["adminUser", { adminUser: "alice\n" }],
+    ["adminUser", { adminUser: 'al"ice' }],
+    ["adminUser", { adminUser: "" }],
+    ["adminUser", { adminUser: "a".repeat(65) }],
+    ["connection.url", { connection: { url: "http://fmg.example.net" } }],
+    ["connection.timeoutMs", { connection: { url: "https://fmg.example.net", timeoutMs: -1 } }],
+  ] as const)("refuses hostile %s %j at check with no request", async (property, patch) => {
+    const r = await provider.check!({} as TrustedHostInputs, tokenInputs(patch as Partial<TrustedHostInputs>));
+    expect(r.failures?.map((f) => f.property)).toContain(property);
+    expect(emu.log.count()).toBe(0);
+  });
+
+  it("never names a secret field, and asks for credentials without printing them", async () => {
+    const bad = await provider.check!({} as TrustedHostInputs, tokenInputs({ credentials: { token: 42 } as never }));
+    expect(bad.failures?.[0]?.property).toBe("");
+    const none = await provider.check!({} as TrustedHostInputs, tokenInputs({ credentials: {} }));
+    expect(none.failures).toEqual([{ property: "", reason: expect.stringContaining("credentials are required") }]);
+    expect(emu.log.count()).toBe(0);
+  });
+
+  it("allows /0 only with allowBroad, and skips unknown values without any request", async () => {
+    expect((await provider.check!({} as TrustedHostInputs, tokenInputs({ address: "0.0.0.0/0", allowBroad: true }))).failures).toBeUndefined();
+    emu.log.clear();
+    const r = await provider.check!({} as TrustedHostInputs, tokenInputs({ adminUser: UNKNOWN, address: UNKNOWN }));
+    expect(r.failures).toBeUndefined();
+    expect(emu.log.count()).toBe(0);
+  });
+
+  it("preview fails with the diagnosis for a wrong token and a custom profile", async () => {
+    expect(await codeOf(provider.check!({} as TrustedHostInputs, tokenInputs({ credentials: { token: "wrong-token-0000" } })))).toBe("202001");
+    const custom = { connection: { url: emu.url, caCert: emu.caCert, username: "custom" }, credentials: { password: "custom-pw" } };
+    expect(await codeOf(provider.check!({} as TrustedHostInputs, tokenInputs(custom)))).toBe("202002");
+    expect(await codeOf(provider.check!({} as TrustedHostInputs, tokenInputs({ adminUser: "nobody" })))).toBe("202051");
+    expect(emu.log.sideEffects()).toHaveLength(0);
+  });
+
+  it("reads the connection from stack config and the environment", async () => {
+    await configureFromStack({ config: { get: (k: string) => ({ "fortimanager:caCert": emu.caCert, "fortimanager:token": DEFAULT_CREDENTIALS.apiKey })[k] } });
+    process.env.FORTIMANAGER_URL = emu.url;
+    const inputs = { adminUser: "alice", address: "203.0.113.7" } as TrustedHostInputs;
+    expect((await provider.check!({} as TrustedHostInputs, inputs)).failures).toBeUndefined();
+    const created = await provider.create(inputs);
+    expect(created.outs?.slot).toBe("trusthost2");
+    expect(JSON.stringify(created.outs)).not.toContain(DEFAULT_CREDENTIALS.apiKey);
+  });
+});
+
+describe("FortimanagerTrustedHost provider: lifecycle", () => {
+  it.each([
+    ["token", tokenInputs],
+    ["session", sessionInputs],
+  ] as const)("create/read/delete with %s auth, IPv4 and IPv6", async (_style, inputs) => {
+    const v4 = await provider.create(inputs({ address: "203.0.113.7/32" }));
+    expect(v4.id).toBe("alice:203.0.113.7/32");
+    expect(v4.outs).toMatchObject({ address: "203.0.113.7", cidr: "203.0.113.7/32", family: "ipv4", slot: "trusthost2", adopted: false });
+    const v6 = await provider.create(inputs({ address: "2001:DB8::7" }));
+    expect(v6.outs).toMatchObject({ address: "2001:db8::7", family: "ipv6", slot: "ipv6_trusthost2" });
+    expect((await provider.read!(v4.id, v4.outs)).id).toBe(v4.id);
+    await provider.delete!(v4.id, v4.outs!);
+    await provider.delete!(v4.id, v4.outs!);
+    await provider.delete!(v6.id, v6.outs!);
+    expect(slots("alice").trusthost2).toEqual(["255.255.255.255", "255.255.255.255"]);
+    expect(slots("alice").trusthost1).toEqual(["0.0.0.0", "0.0.0.0"]);
+    expect(slots("alice").ipv6_trusthost1).toBe("::/0");
+    await closeFortimanagerSessions();
+    expect(emu.backend.activeSessions).toBe(0);
+  });
+
+  it("adopts an address already present, and refresh drops a grant removed by hand (drift)", async () => {
+    emu.backend.seedAdmin({ userid: "dave", slots: { trusthost4: ["203.0.113.7", "255.255.255.255"] } });
+    const r = await provider.create(tokenInputs({ adminUser: "dave" }));
+    expect(r.outs).toMatchObject({ slot: "trusthost4", adopted: true });
+    slots("dave").trusthost4 = ["255.255.255.255", "255.255.255.255"];
+    const refreshed = await provider.read!(r.id, r.outs);
+    expect(refreshed.id).toBeUndefined();
+  });
+
+  it("diff: a cosmetic address rewrite is no change; another address or admin replaces", async () => {
+    const olds = (await provider.create(tokenInputs())).outs as TrustedHostOutputs;
+    expect(await provider.diff!("x", olds, tokenInputs({ address: "203.0.113.7/32" }))).toMatchObject({ changes: false, replaces: [] });
+    expect((await provider.diff!("x", olds, tokenInputs({ address: "203.0.113.8" }))).replaces).toEqual(["address"]);
+    expect((await provider.diff!("x", olds, tokenInputs({ adminUser: "bob" }))).replaces).toEqual(["adminUser"]);
+    expect((await provider.diff!("x", olds, tokenInputs({ address: UNKNOWN }))).changes).toBe(true);
+  });
+
+  it("20 parallel creates on one admin through the provider (session auth): 9 succeed, 11 get 202052", async () => {
+    const started = Date.now();
+    const codes = await Promise.all(Array.from({ length: 20 }, (_, i) => codeOf(provider.create(sessionInputs({ adminUser: "bob", address: `192.0.2.${i + 1}` })))));
+    const ms = Date.now() - started;
+    expect(codes.filter((c) => c === "ok")).toHaveLength(9);
+    expect(codes.filter((c) => c === "202052")).toHaveLength(11);
+    expect(emu.backend.loginCount).toBe(1);
+    console.log(`provider, session, 20 parallel: ${emu.log.count()} requests (1 login), ${emu.log.sideEffects().length} writes, ${ms} ms`);
+    await closeFortimanagerSessions();
+    expect(emu.backend.activeSessions).toBe(0);
+  });
+});
+
+describe("FortimanagerTrustedHost provider: serialisation round trip", () => {
+  // Loads the BUILT package by name (dist/, built by `npm test` / `npx tsc -p tsconfig.build.json`).
+  it("serialises the shim, loads it like the engine does, and grants and revokes against the emulator", async () => {
+    expect(existsSync(path.join(__dirname, "..", "..", "dist", "provider", "fortimanager", "resource.js"))).toBe(true);
+    const text = await pulumi.runtime.serializeFunction(() => providerShim("fortimanagerTrustedHostProvider"), { allowSecrets: true });
+    const loaded = (require("require-from-string") as (code: string) => { handler: () => pulumi.dynamic.ResourceProvider })(text.text).handler();
+    const r = await loaded.create(tokenInputs({ address: "198.51.100.77" }));
+    expect(r.outs.slot).toBe("trusthost2");
+    expect(slots("alice").trusthost2).toEqual(["198.51.100.77", "255.255.255.255"]);
+    await loaded.delete!(r.id, r.outs);
+    expect(slots("alice").trusthost2).toEqual(["255.255.255.255", "255.255.255.255"]);
+    expect(text.text).not.toContain(DEFAULT_CREDENTIALS.apiKey);
+  });
+});
