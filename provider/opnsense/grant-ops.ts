@@ -1,0 +1,93 @@
+/**
+ * What create/read/delete do on the device, per method (SPEC §4.1; shared/reference/opnsense.md §3).
+ *
+ * table: alias_util add/delete. The live table is read before `add` and the address is added only when
+ * absent (a repeat of the first config line would append a duplicate — the index-0 bug); after `add`
+ * the table is read back. `delete` removes one config copy per call, so it is repeated until neither
+ * the table nor (when the key may read aliases) the config holds the address.
+ * config: get_item/set_item + reconfigure through the per-alias batcher.
+ */
+import { sameAddress, type GrantAddress } from "../address";
+import { diagnose } from "../diagnosis";
+import { fingerprint } from "../process-state";
+import { submitContentOp } from "./alias-batcher";
+import type { OpnsenseClient } from "./client";
+import type { ResolvedConnection } from "./connection";
+import type { AliasInfo, GrantMethod } from "./preflight";
+
+/** How many delete rounds before OPN103 (each removes one config copy). */
+export const MAX_DELETE_ROUNDS = 5;
+
+export interface GrantTarget {
+  readonly conn: ResolvedConnection;
+  readonly client: OpnsenseClient;
+  readonly alias: string;
+  readonly address: GrantAddress;
+  readonly method: GrantMethod;
+  readonly info: AliasInfo;
+}
+
+const holds = (entries: readonly string[], a: GrantAddress) => entries.some((e) => sameAddress(e, a.cidr));
+
+function batchKey(t: GrantTarget): string {
+  return fingerprint("opnsense-batch", t.conn.url, t.conn.apiKey, t.alias);
+}
+
+/** Adds the grant; `adopted` is true when the device already held it (nothing was written). */
+export async function addGrant(t: GrantTarget): Promise<{ adopted: boolean }> {
+  const { client, alias, address } = t;
+  if (t.method === "config") {
+    const r = await submitContentOp(batchKey(t), client, t.info.uuid, alias, { kind: "add", address: address.canonical });
+    return { adopted: r.wasPresent };
+  }
+  if (holds(await client.utilList(alias), address)) return { adopted: true };
+  await client.utilAdd(alias, address.canonical, async () => holds(await client.utilList(alias), address));
+  if (!holds(await client.utilList(alias), address)) {
+    throw diagnose("OPN102", {
+      host: client.host,
+      detail: `alias_util/add answered "done" but the live table of "${alias}" does not hold ${address.canonical}`,
+      vars: { alias },
+    });
+  }
+  return { adopted: false };
+}
+
+/** True when the device holds the grant: the live table (table mode) or the alias content (config mode). */
+export async function grantPresent(t: GrantTarget): Promise<boolean> {
+  if (t.method === "config") {
+    const item = await t.client.getItem(t.info.uuid);
+    return item.found && holds(item.content, t.address);
+  }
+  return holds(await t.client.utilList(t.alias), t.address);
+}
+
+/** Config lines that denote the address, or `undefined` when the key may not read the config. */
+async function configCopies(t: GrantTarget): Promise<string[] | undefined> {
+  if (t.info.uuid === "") return undefined;
+  const item = await t.client.getItem(t.info.uuid);
+  return item.found ? item.content.filter((l) => sameAddress(l, t.address.cidr)) : [];
+}
+
+/** Removes the grant; success when it is already gone. Never touches other addresses. */
+export async function removeGrant(t: GrantTarget): Promise<void> {
+  const { client, alias, address } = t;
+  if (t.method === "config") {
+    await submitContentOp(batchKey(t), client, t.info.uuid, alias, { kind: "remove", address: address.canonical });
+    return;
+  }
+  let wire = address.canonical;
+  for (let round = 1; round <= MAX_DELETE_ROUNDS; round++) {
+    await client.utilDelete(alias, wire);
+    const inTable = holds(await client.utilList(alias), address);
+    const copies = await configCopies(t);
+    if (!inTable && (copies === undefined || copies.length === 0)) return;
+    // The device tries only `ip` and `ip/32` (AUC deleteAction): send the exact stored line next,
+    // e.g. an IPv6 host stored as `…/128` in a network alias.
+    wire = copies?.[0] ?? address.canonical;
+  }
+  throw diagnose("OPN103", {
+    host: client.host,
+    detail: `after ${MAX_DELETE_ROUNDS} alias_util/delete calls "${alias}" still holds ${address.canonical}`,
+    vars: { alias, address: address.canonical },
+  });
+}

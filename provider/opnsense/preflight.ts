@@ -1,0 +1,87 @@
+/**
+ * Alias lookup and the permission preflight run from `check` (SPEC §5; probes from
+ * shared/reference/opnsense.md §6). Every request here is side-effect free: GETs only, and the write
+ * probe for "Firewall: Alias: Edit" is a GET on reconfigure, which the action refuses without doing
+ * anything. Results are cached for the life of the process (500 resources → one probe set).
+ */
+import { diagnose } from "../diagnosis";
+import { isGrantError } from "../errors";
+import { cachedProbe, fingerprint, shared } from "../process-state";
+import type { OpnsenseClient } from "./client";
+import type { ResolvedConnection } from "./connection";
+
+export type GrantMethod = "table" | "config";
+
+export interface AliasInfo {
+  /** "" when the key may not read aliases (a "Diagnostics: PF Table IP addresses"-only key in table mode). */
+  readonly uuid: string;
+  /** "unknown" when it could not be read (same case). */
+  readonly type: string;
+}
+
+/** Types whose content is IP addresses, per method (external: pf table only, so table mode only). */
+const HOLDS_ADDRESSES: Record<GrantMethod, ReadonlySet<string>> = {
+  table: new Set(["host", "network", "external", "unknown"]),
+  config: new Set(["host", "network"]),
+};
+
+/**
+ * Finds the alias: get_alias_u_u_i_d + get_item (needs "Firewall: Aliases" or Edit). In table mode a
+ * key without it falls back to alias_util/aliases (the loaded pf table names; only address-holding
+ * aliases have a table), which proves existence but not the type.
+ */
+async function lookupAlias(client: OpnsenseClient, alias: string, method: GrantMethod): Promise<AliasInfo> {
+  let uuid: string | undefined;
+  try {
+    uuid = await client.getAliasUuid(alias);
+  } catch (e) {
+    if (!(method === "table" && isGrantError(e) && e.code === "OPN001")) throw e;
+    const tables = await client.utilAliases();
+    if (!tables.includes(alias)) throw notFound(client, alias, "alias_util/aliases lists no table");
+    return { uuid: "", type: "unknown" };
+  }
+  if (uuid === undefined) throw notFound(client, alias, "get_alias_u_u_i_d returned no uuid");
+  const item = await client.getItem(uuid);
+  if (!item.found) throw notFound(client, alias, "get_item found no alias for its uuid");
+  return { uuid, type: item.type };
+}
+
+function notFound(client: OpnsenseClient, alias: string, how: string) {
+  return diagnose("OPN100", { host: client.host, detail: `no alias named "${alias}" (${how})`, vars: { alias } });
+}
+
+function assertType(client: OpnsenseClient, alias: string, method: GrantMethod, info: AliasInfo): void {
+  if (!HOLDS_ADDRESSES[method].has(info.type)) {
+    throw diagnose("OPN101", {
+      host: client.host,
+      detail: `alias "${alias}" is of type "${info.type}", which ${method} mode cannot put addresses into`,
+      vars: { alias, aliasType: info.type },
+    });
+  }
+}
+
+/** The alias uuid and type, looked up once per device+key+alias+method for the process. */
+export function cachedAlias(conn: ResolvedConnection, client: OpnsenseClient, alias: string, method: GrantMethod): Promise<AliasInfo> {
+  const cache = shared("opnsense.alias-lookups", () => new Map<string, Promise<AliasInfo>>());
+  const key = fingerprint(conn.url, conn.apiKey, conn.apiSecret, alias, method);
+  let p = cache.get(key);
+  if (!p) {
+    p = lookupAlias(client, alias, method).then((info) => {
+      assertType(client, alias, method, info);
+      return info;
+    });
+    cache.set(key, p);
+    p.catch(() => cache.delete(key));
+  }
+  return p;
+}
+
+/** Authentication, then the alias (read), then the privilege the method writes with. */
+export function preflight(conn: ResolvedConnection, client: OpnsenseClient, alias: string, method: GrantMethod): Promise<void> {
+  return cachedProbe(fingerprint("opnsense-preflight", conn.url, conn.apiKey, conn.apiSecret, alias, method), async () => {
+    await client.menuSearch();
+    const info = await cachedAlias(conn, client, alias, method);
+    if (method === "config") await client.probeEdit();
+    else if (info.uuid !== "") await client.utilAliases(); // the T-only fallback already probed it
+  });
+}

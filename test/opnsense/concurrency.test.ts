@@ -1,0 +1,105 @@
+import { startOpnsenseEmulator, type OpnsenseEmulator } from "../../provider/opnsense/emulator";
+import { opnsenseAliasEntryProvider as provider, type AliasEntryInputs } from "../../provider/opnsense/resource";
+import { resetProcessState } from "../../provider/process-state";
+import { closeAllAgents } from "../../provider/transport";
+import { connFor, USERS } from "./helpers";
+
+let emu: OpnsenseEmulator;
+const N = 100;
+const addresses = Array.from({ length: N }, (_, i) => `10.20.${Math.floor(i / 50)}.${(i % 50) + 1}`);
+
+beforeAll(async () => {
+  // A reload that takes time, as on a real firewall, so that grants pile up behind it.
+  emu = await startOpnsenseEmulator({ users: Object.values(USERS), reconfigureLatencyMs: 50 });
+});
+afterAll(async () => {
+  await closeAllAgents();
+  resetProcessState();
+  await emu.close();
+});
+beforeEach(() => {
+  resetProcessState();
+  emu.backend.reset();
+  emu.log.clear();
+  emu.faults.clear();
+});
+
+describe.each([
+  ["table", "tablesRead"],
+  ["config", "edit"],
+] as const)("%s mode: 100 parallel grants on one alias", (method, who) => {
+  it("adds every address exactly once, then removes every one", async () => {
+    const inputs = await Promise.all(
+      addresses.map(async (address) => {
+        const r = await provider.check!({} as AliasEntryInputs, { ...connFor(emu.url, emu.caCert, who), alias: "jit_admins", address, method } as AliasEntryInputs);
+        return r.inputs!;
+      }),
+    );
+    emu.log.clear();
+    const created = await Promise.all(inputs.map((i) => provider.create(i)));
+    const createRequests = emu.log.entries().length;
+    const createReconfigures = emu.backend.reconfigureCount;
+    const content = emu.backend.configContent("jit_admins");
+    expect([...content].sort()).toEqual([...addresses].sort());
+    expect(emu.backend.tableContent("jit_admins")).toEqual([...addresses].sort());
+    expect(created.every((c) => c.outs!.adopted === false)).toBe(true);
+
+    emu.log.clear();
+    await Promise.all(created.map((c) => provider.delete!(c.id, c.outs!)));
+    const deleteRequests = emu.log.entries().length;
+    expect(emu.backend.configContent("jit_admins")).toEqual([]);
+    expect(emu.backend.tableContent("jit_admins")).toEqual([]);
+    const reconfigures = emu.backend.reconfigureCount;
+    console.log(
+      `${method} mode, ${N} parallel grants: create ${createRequests} requests (${(createRequests / N).toFixed(2)}/grant), ` +
+        `delete ${deleteRequests} requests (${(deleteRequests / N).toFixed(2)}/grant), reconfigures create ${createReconfigures} + delete ${reconfigures - createReconfigures}`,
+    );
+    if (method === "config") {
+      expect(createReconfigures).toBeLessThanOrEqual(10);
+      expect(reconfigures - createReconfigures).toBeLessThanOrEqual(10);
+    } else {
+      expect(reconfigures).toBe(0);
+    }
+    expect(emu.log.unhandled()).toHaveLength(0);
+  });
+});
+
+describe("config mode: grants arriving spread over time", () => {
+  it("still coalesces reloads while earlier batches run", async () => {
+    const make = (address: string) =>
+      provider.check!({} as AliasEntryInputs, { ...connFor(emu.url, emu.caCert, "edit"), alias: "jit_admins", address, method: "config" } as AliasEntryInputs).then((r) => r.inputs!);
+    // Deterministic spread over ~300 ms, as the engine's --parallel workers start grants one after another.
+    const created = await Promise.all(
+      addresses.map(async (a, i) => {
+        await new Promise((r) => setTimeout(r, (i * 37) % 300));
+        return provider.create(await make(a));
+      }),
+    );
+    console.log(`config mode, ${N} grants spread over 300 ms: ${emu.backend.reconfigureCount} reconfigures`);
+    expect(emu.backend.reconfigureCount).toBeLessThanOrEqual(10);
+    expect([...emu.backend.configContent("jit_admins")].sort()).toEqual([...addresses].sort());
+    expect(created).toHaveLength(N);
+  });
+});
+
+describe.each([
+  ["table", "tablesRead"],
+  ["config", "edit"],
+] as const)("%s mode under transient faults", (method, who) => {
+  it("ends with the exact device state despite 503s and lost answers", async () => {
+    emu.faults.add({ kind: "status", status: 503, probability: 0.15 });
+    emu.faults.add({ match: /alias_util\/add|set_item/, kind: "reset", phase: "after", probability: 0.2 });
+    const some = addresses.slice(0, 20);
+    const inputs = await Promise.all(
+      some.map((address) =>
+        provider.check!({} as AliasEntryInputs, { ...connFor(emu.url, emu.caCert, who), alias: "jit_admins", address, method } as AliasEntryInputs).then((r) => r.inputs!),
+      ),
+    );
+    const created = await Promise.all(inputs.map((i) => provider.create(i)));
+    expect([...emu.backend.configContent("jit_admins")].sort()).toEqual([...some].sort());
+    await Promise.all(created.map((c) => provider.delete!(c.id, c.outs!)));
+    expect(emu.backend.configContent("jit_admins")).toEqual([]);
+    expect(emu.backend.tableContent("jit_admins")).toEqual([]);
+    emu.faults.clear();
+  });
+});
