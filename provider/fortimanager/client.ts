@@ -50,6 +50,9 @@ export const ProfileRecordSchema = z.looseObject({
 });
 export type ProfileRecord = z.infer<typeof ProfileRecordSchema>;
 
+/** Which right the preflight found missing; "unknown" when only the device's -11 is known. */
+export type MissingRight = "profile" | "rpc" | "unknown";
+const EDIT_ADMINS = "editing administrators' trusted hosts";
 const PERMISSION_CODES = new Set([-11, -60804, -60806, -10147, -20020]);
 
 export class FortimanagerClient {
@@ -84,7 +87,7 @@ export class FortimanagerClient {
 
   /** `get /sys/status`: proves the credentials. */
   async status(): Promise<Record<string, unknown>> {
-    const r = await this.call({ method: "get", url: STATUS_URL, idempotent: true }, { what: "read the system status", probe: false });
+    const r = await this.call({ method: "get", url: STATUS_URL, idempotent: true }, { what: "reading the system status", probe: false });
     return z.record(z.string(), z.unknown()).catch({}).parse(r.result.data);
   }
 
@@ -92,7 +95,7 @@ export class FortimanagerClient {
   async readAdmin(userid: string, fields?: readonly string[]): Promise<AdminRecord> {
     const r = await this.call(
       { method: "get", url: `${ADMIN_USERS_URL}/${mkey(userid)}`, idempotent: true, ...(fields && { extra: { fields } }) },
-      { what: `read administrator "${userid}"`, adminUser: userid },
+      { what: `reading administrator "${userid}"`, adminUser: userid },
     );
     return this.shape(r, AdminRecordSchema, `get ${ADMIN_USERS_URL}/${userid}`);
   }
@@ -100,12 +103,12 @@ export class FortimanagerClient {
   /** Lists administrators the caller may see (only super users see them all, ADM-187819). */
   async listAdmins(filter?: readonly unknown[], fields?: readonly string[]): Promise<AdminRecord[]> {
     const extra = { ...(filter && { filter }), ...(fields && { fields }) };
-    const r = await this.call({ method: "get", url: ADMIN_USERS_URL, extra, idempotent: true }, { what: "list administrators" });
+    const r = await this.call({ method: "get", url: ADMIN_USERS_URL, extra, idempotent: true }, { what: "listing administrators" });
     return this.shape(r, z.array(AdminRecordSchema).catch([]), `get ${ADMIN_USERS_URL}`);
   }
 
   async readProfile(profileid: string): Promise<ProfileRecord> {
-    const r = await this.call({ method: "get", url: `${ADMIN_PROFILES_URL}/${mkey(profileid)}`, idempotent: true }, { what: `read admin profile "${profileid}"` });
+    const r = await this.call({ method: "get", url: `${ADMIN_PROFILES_URL}/${mkey(profileid)}`, idempotent: true }, { what: `reading admin profile "${profileid}"` });
     return this.shape(r, ProfileRecordSchema, `get ${ADMIN_PROFILES_URL}/${profileid}`);
   }
 
@@ -113,13 +116,13 @@ export class FortimanagerClient {
   async updateAdmin(userid: string, data: Record<string, unknown>): Promise<void> {
     await this.call(
       { method: "update", url: `${ADMIN_USERS_URL}/${mkey(userid)}`, data, idempotent: false },
-      { what: `update administrator "${userid}"`, adminUser: userid, write: true },
+      { what: `updating administrator "${userid}"`, adminUser: userid, write: true },
     );
   }
 
   /** A diagnosis for a permission failure found by the preflight (no device call). */
-  permissionDenied(detail: string, caller: string | undefined): GrantError {
-    return diagnose("202002", { host: this.host, detail, vars: this.permissionVars(caller, "edit administrators (trusted hosts)") });
+  permissionDenied(detail: string, caller: string | undefined, missing: MissingRight): GrantError {
+    return diagnose("202002", { host: this.host, detail, vars: this.permissionVars(caller, EDIT_ADMINS, missing) });
   }
 
   private shape<S extends z.ZodType>(r: RpcAnswer, schema: S, operation: string): z.infer<S> {
@@ -155,14 +158,16 @@ export class FortimanagerClient {
       if (!sessionOk && code === -11) {
         throw diagnose("202001", {
           ...base,
-          detail: `${operation} answered -11 even after ${this.mode === "session" ? "a fresh login" : "a repeat"}, and ${STATUS_URL} is refused too`,
+          detail: `${operation} answered -11 even after ${this.mode === "session" ? "a fresh login" : "a repeat"}${call.url === STATUS_URL ? "" : `, and ${STATUS_URL} is refused too`}${this.mode === "token" ? ": the API key is wrong, regenerated or deleted, or its administrator is not user_type api" : ""}`,
         });
       }
-      const permission = ctx.write ? "edit administrators (trusted hosts)" : `${ctx.what} (${call.method} ${call.url})`;
-      throw diagnose("202002", { ...base, detail: `the credentials are valid but ${operation} answered ${code} "${message}"`, vars: this.permissionVars(this.options.username, permission) });
+      const permission = ctx.write ? EDIT_ADMINS : ctx.what;
+      // Reads need no rpc-permit beyond read, so a refused read with a valid session is the profile.
+      const missing: MissingRight = call.method === "get" ? "profile" : "unknown";
+      throw diagnose("202002", { ...base, detail: `the credentials are valid but ${operation} answered ${code} "${message}"`, vars: this.permissionVars(this.options.username, permission, missing) });
     }
     if (ctx.write) throw diagnose("202050", { ...base, detail: `${operation} answered ${code} "${message}"`, vars });
-    throw diagnose("202090", { ...base, detail: `${operation} answered ${code} "${message}" while trying to ${ctx.what}` });
+    throw diagnose("202090", { ...base, detail: `${operation} answered ${code} "${message}" while ${ctx.what}` });
   }
 
   /** True when `/sys/status` answers 0 (the session or token itself is good). */
@@ -175,14 +180,20 @@ export class FortimanagerClient {
     }
   }
 
-  private permissionVars(caller: string | undefined, permission: string): Record<string, string> {
+  /**
+   * Placeholders of 202002. `missing` names the one right that is lacking when the preflight found it
+   * (SPEC §5: name the missing privilege); "unknown" (a -11 on the operation) lists both candidates.
+   */
+  private permissionVars(caller: string | undefined, permission: string, missing: MissingRight): Record<string, string> {
     const who = caller ? `administrator "${caller}"` : "the API administrator";
-    const adom = this.options.adom ? ` (ADOM "${this.options.adom}" is not involved: administrators are global settings)` : "";
+    const adom = this.options.adom ? ` ADOM "${this.options.adom}" is not involved: administrators are global settings.` : "";
+    const profileFix = `Give ${who} the Super_User profile (System Settings > Administrators > Admin Profile): only a super-user profile may edit administrators and their trusted hosts; no custom profile without "super-user-profile enable" suffices.${adom}`;
+    const rpcFix = `Set its JSON-RPC access to read-write: config system admin user; edit ${caller ?? "<api user>"}; set rpc-permit read-write; end.`;
     return {
-      scope: `the profile or rpc-permit of ${who}`,
+      scope: missing === "rpc" ? `the rpc-permit of ${who}` : missing === "profile" ? `the admin profile of ${who}` : `the profile or rpc-permit of ${who}`,
       permission,
-      fixPermission: `Give ${who} the Super_User profile (System Settings > Administrators): only a super-user profile may edit administrators and their trusted hosts; no custom profile without "super-user-profile enable" suffices${adom}.`,
-      fixScope: `Set its JSON-RPC access to read-write: config system admin user; edit ${caller ?? "<api user>"}; set rpc-permit read-write; end.`,
+      fixPermission: missing === "rpc" ? rpcFix : profileFix,
+      fixScope: missing === "unknown" ? rpcFix : "",
     };
   }
 
@@ -191,7 +202,7 @@ export class FortimanagerClient {
     if (isDeviceError(e) && e.operation === `exec ${LOGIN_URL}` && e.kind === "refused") {
       const ctx = { host: this.host, operation: e.operation, ...(e.status !== undefined && { status: e.status }), deviceMessage: `${e.deviceCode} ${e.deviceMessage}` };
       if (e.deviceCode === -11) {
-        return diagnose("202002", { ...ctx, detail: `the login was refused with -11: the password is right but administrator "${this.options.username}" may not use the JSON-RPC API`, vars: this.permissionVars(this.options.username, "JSON-RPC access (rpc-permit is none)") });
+        return diagnose("202002", { ...ctx, detail: `the login was refused with -11: the password is right but administrator "${this.options.username}" may not use the JSON-RPC API`, vars: this.permissionVars(this.options.username, "any JSON-RPC access (rpc-permit none)", "rpc") });
       }
       const limit = e.deviceCode === -23 ? ": the administrator holds its maximum number of sessions (login-max); old sessions must time out or be killed" : "";
       return diagnose("202001", { ...ctx, detail: `the login of "${this.options.username}" was refused with ${e.deviceCode} "${e.deviceMessage}"${limit}` });

@@ -71,10 +71,10 @@ async function judge(client: FortimanagerClient, record: AdminRecord): Promise<G
   }
   const effectiveRpc = rpcPermit === "from-profile" ? profileRpc : rpcPermit;
   if (effectiveRpc !== undefined && effectiveRpc !== "read-write") {
-    return client.permissionDenied(`administrator "${who}" has rpc-permit ${effectiveRpc}: JSON-RPC writes (${ADMIN_USERS_URL} update) answer -11`, who);
+    return client.permissionDenied(`administrator "${who}" has rpc-permit ${effectiveRpc}: JSON-RPC writes (${ADMIN_USERS_URL} update) answer -11`, who, "rpc");
   }
   if (!superUser) {
-    return client.permissionDenied(`administrator "${who}" has profile "${record.profileid ?? "?"}", which is not a super-user profile: only super users may edit administrators' trusted hosts`, who);
+    return client.permissionDenied(`administrator "${who}" has profile "${record.profileid ?? "?"}", which is not a super-user profile: only super users may edit administrators' trusted hosts`, who, "profile");
   }
   return undefined;
 }
