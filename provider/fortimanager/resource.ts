@@ -44,8 +44,8 @@ export interface FortimanagerTrustedHostArgs {
 
 /**
  * Lets `address` reach FortiManager as administrator `adminUser`, using one free trusted-host slot
- * (2..10; slot 1 is never touched). Create adopts an address already present; delete resets only its
- * slot and is idempotent; refresh drops the grant when the address was removed by hand.
+ * (2..10; slot 1 is never touched). Create adopts an address already present (and delete then leaves
+ * it there); delete resets only the slot this grant wrote and is idempotent; refresh drops the grant when the address was removed by hand.
  * @example
  * new FortimanagerTrustedHost("alice-laptop", { adminUser: "alice", address: "203.0.113.7",
  *   connection: { url: "https://fmg.example.net", token: cfg.requireSecret("fmgToken") } });
@@ -241,6 +241,8 @@ export const fortimanagerTrustedHostProvider: pulumi.dynamic.ResourceProvider<Tr
   },
 
   async delete(_id, props) {
+    // SPEC §3: never remove what this resource did not add. An adopted address stays on the device.
+    if (props.adopted) return;
     await diagnosed(props, () => revokeTrustedHost(clientFor(props), props.adminUser, mustParseAddress(props.cidr)));
   },
 };
