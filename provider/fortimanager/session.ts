@@ -77,7 +77,12 @@ export class SessionAuth implements Authenticator {
       const first = await rpc(this.transport, { ...call, session: sid });
       if (first.result.status.code !== -11) return { ...first, repeated: false };
       // Expired or invalid session: one fresh login shared by every caller that saw this sid fail.
-      if (this.sid === sid) this.sid = undefined;
+      // The -11 may instead be a missing right on a live session, so the old one is logged out too
+      // (logout of an expired session answers -11, which is harmless).
+      if (this.sid === sid) {
+        this.sid = undefined;
+        await this.logoutSid(sid);
+      }
       const fresh = await this.acquire();
       return { ...(await rpc(this.transport, { ...call, session: fresh })), repeated: true };
     } finally {
@@ -96,14 +101,18 @@ export class SessionAuth implements Authenticator {
       const sid = this.sid;
       this.sid = undefined;
       if (sid === undefined) return;
-      // Logout -11 means already logged out (TF-CLIENT logoutSession).
-      await rpc(this.transport, { method: "exec", url: LOGOUT_URL, session: sid, idempotent: false }).catch(() => undefined);
+      await this.logoutSid(sid);
     })();
     try {
       await this.closing;
     } finally {
       this.closing = undefined;
     }
+  }
+
+  /** Logout -11 means already logged out (TF-CLIENT logoutSession); failures are left to the idle timeout. */
+  private async logoutSid(sid: string): Promise<void> {
+    await rpc(this.transport, { method: "exec", url: LOGOUT_URL, session: sid, idempotent: false }).catch(() => undefined);
   }
 
   private scheduleIdleLogout(): void {

@@ -70,6 +70,9 @@ describe("FortiManager client: diagnoses reached for real", () => {
     expect(messages.at(-1)).toContain("Super_User");
     expect(await codeOf(preflight(client({ token: "customapikey0123456789abcdefghij" }), "alice"))).toBe("202002");
     expect(emu.log.sideEffects()).toHaveLength(0);
+    await closeFortimanagerSessions(); // the live session refused with -11 was logged out, not leaked
+    expect(emu.backend.activeSessions).toBe(0);
+    expect(emu.backend.logoutCount).toBe(emu.backend.loginCount);
   });
 
   it("202002 for rpc-permit read, found by the preflight without any write", async () => {
