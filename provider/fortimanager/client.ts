@@ -8,7 +8,7 @@ import { z } from "zod";
 import { diagnose, toGrantError } from "../diagnosis";
 import { isDeviceError, isGrantError, type GrantError } from "../errors";
 import { fingerprint } from "../process-state";
-import { Transport } from "../transport";
+import { isAmbiguousWriteFailure, Transport } from "../transport";
 import { mkey, type RpcCall } from "./jsonrpc";
 import { DEFAULT_SESSION_IDLE_MS, LOGIN_URL, SessionAuth, sharedSession, TokenAuth, type Authenticator, type RpcAnswer } from "./session";
 
@@ -57,6 +57,8 @@ const PERMISSION_CODES = new Set([-11, -60804, -60806, -10147, -20020]);
 
 export class FortimanagerClient {
   readonly host: string;
+  /** Per-request deadline in effect. */
+  readonly timeoutMs: number;
   readonly mode: "token" | "session";
   /** Fingerprint of device + credential, for caches; holds no secret. */
   readonly identity: string;
@@ -82,6 +84,7 @@ export class FortimanagerClient {
       throw new Error("FortiManager connection needs a token, or a username and password");
     }
     this.host = this.transport.host;
+    this.timeoutMs = this.transport.timeoutMs;
     this.mode = this.auth.mode;
   }
 
@@ -141,6 +144,8 @@ export class FortimanagerClient {
     try {
       answer = await this.auth.send(call);
     } catch (e) {
+      // An ambiguous write failure stays raw: the caller settles it with applyVerified (read back).
+      if (!call.idempotent && isAmbiguousWriteFailure(e)) throw e;
       throw this.loginOrTransportError(e);
     }
     const { code, message } = answer.result.status;

@@ -7,10 +7,10 @@
  * - revoke: reset every slot 2..10 holding the address to the unused value; slot 1 is never written.
  */
 import type { GrantAddress } from "../address";
-import { diagnose } from "../diagnosis";
+import { diagnose, toGrantError } from "../diagnosis";
 import { isGrantError } from "../errors";
 import { serialize } from "../process-state";
-import { applyVerified } from "../transport";
+import { applyVerified as applyVerifiedRaw } from "../transport";
 import type { FortimanagerClient } from "./client";
 import { firstFreeSlot, FIRST_WRITABLE_SLOT, slotName, slotsHolding, slotWriteValue, unusedValue } from "./slots";
 
@@ -22,6 +22,15 @@ export interface GrantOutcome {
 }
 
 const familyName = (a: GrantAddress) => (a.family === 4 ? "IPv4 trusthost2..10" : "IPv6 ipv6_trusthost2..10");
+
+/** A write settled by read-back on an ambiguous failure (transport.ts), diagnosed when it still fails. */
+async function applyVerified(client: FortimanagerClient, write: () => Promise<void>, isApplied: () => Promise<boolean>): Promise<void> {
+  try {
+    await applyVerifiedRaw(write, isApplied);
+  } catch (e) {
+    throw toGrantError(e, "fortinet", { host: client.host, timeoutMs: client.timeoutMs });
+  }
+}
 
 function queueKey(client: FortimanagerClient, adminUser: string): string {
   return `fortimanager:${client.host}:${adminUser}`;
@@ -43,7 +52,7 @@ export function grantTrustedHost(client: FortimanagerClient, adminUser: string, 
     }
     const slot = slotName(address.family, free);
     const holds = async () => slotsHolding(await client.readAdmin(adminUser), address).includes(free);
-    await applyVerified(() => client.updateAdmin(adminUser, { [slot]: slotWriteValue(address) }), holds);
+    await applyVerified(client, () => client.updateAdmin(adminUser, { [slot]: slotWriteValue(address) }), holds);
     if (!(await holds())) {
       throw diagnose("202050", {
         host: client.host,
@@ -82,7 +91,7 @@ export function revokeTrustedHost(client: FortimanagerClient, adminUser: string,
     if (slots.length === 0) return;
     const data = Object.fromEntries(slots.map((n) => [slotName(address.family, n), unusedValue(address.family)]));
     const gone = async () => slotsHolding(await client.readAdmin(adminUser), address).every((n) => n < FIRST_WRITABLE_SLOT);
-    await applyVerified(() => client.updateAdmin(adminUser, data), gone);
+    await applyVerified(client, () => client.updateAdmin(adminUser, data), gone);
     if (!(await gone())) {
       throw diagnose("202050", {
         host: client.host,

@@ -204,6 +204,13 @@ describe("FortiManager client: grants", () => {
     expect(emu.log.sideEffects()).toHaveLength(9);
   });
 
+  it("a reset after the update was applied is settled by a read-back, not a second write", async () => {
+    emu.faults.sequence("/jsonrpc", ["ok", { kind: "reset", phase: "after" }]);
+    expect(await grantTrustedHost(token(), "alice", addr("203.0.113.7"))).toEqual({ slot: "trusthost2", adopted: false });
+    expect(emu.log.sideEffects()).toHaveLength(1);
+    expect(Object.values(slots("alice")).filter((v) => Array.isArray(v) && v[0] === "203.0.113.7")).toHaveLength(1);
+  });
+
   it("drift: a slot reset by hand is seen as gone; a moved address is found in its new slot", async () => {
     const c = token();
     await grantTrustedHost(c, "alice", addr("203.0.113.7"));

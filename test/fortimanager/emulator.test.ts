@@ -134,6 +134,26 @@ describe("FortiManager emulator", () => {
     }
   });
 
+  it("can refuse callers outside their own trusted hosts (-11; the real code is UNCONFIRMED)", async () => {
+    const strict = await startFortimanagerEmulator({
+      enforceTrustedHosts: true,
+      admins: [
+        { userid: "here", userType: "api", apiKey: "here-key-0123456789", profileid: "Super_User", slots: { trusthost1: ["127.0.0.1", "255.255.255.255"] } },
+        { userid: "elsewhere", userType: "api", apiKey: "elsewhere-key-0123456789", profileid: "Super_User", slots: { trusthost1: ["10.9.9.9", "255.255.255.255"] } },
+      ],
+    });
+    try {
+      const call = async (key: string) => {
+        const res = await request(`${strict.url}/jsonrpc`, { method: "POST", dispatcher: agent, headers: { authorization: `Bearer ${key}` }, body: JSON.stringify({ id: 1, method: "get", params: [{ url: "/sys/status" }] }) });
+        return ((await res.body.json()) as Answer["body"]).result[0]!.status.code;
+      };
+      expect(await call("here-key-0123456789")).toBe(0);
+      expect(await call("elsewhere-key-0123456789")).toBe(-11);
+    } finally {
+      await strict.close();
+    }
+  });
+
   it("injects faults through the kit and logs unhandled routes", async () => {
     emu.faults.add({ match: "/jsonrpc", kind: "status", status: 503, times: 1 });
     const r = await rpc({ method: "get", params: [{ url: "/sys/status" }] }, bearer).catch((e: unknown) => e);
