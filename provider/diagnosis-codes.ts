@@ -137,11 +137,11 @@ export const CATALOGUE = {
   "202001": {
     family: "fortinet",
     title: "Fortinet token or session rejected",
-    cause: "the API token (or login) was not accepted: wrong, regenerated or deleted — or the API user's trusted hosts do not include this machine's address, which the device also answers with 401.",
+    cause: "the API token or login was not accepted: wrong, regenerated or deleted — or the administrator's trusted hosts do not include this machine's address (FortiGate answers that with HTTP 401 too).",
     fix: [
-      "Check the token against the REST API administrator (System > Administrators); regenerate it if in doubt.",
+      "Check the token (or user name and password) against the administrator under System > Administrators; regenerate the token if in doubt.",
       "Check the administrator's trusted hosts include this machine's source address.",
-      "Do not retry in a loop: repeated failures lock this address out (HTTP 429).",
+      "Do not retry in a loop: repeated failures lock this address out (FortiGate answers HTTP 429 while it lasts).",
     ],
   },
   "202002": {
@@ -214,6 +214,13 @@ export const CATALOGUE = {
     title: "Fortinet workspace locked",
     cause: "the ADOM is locked by another administrator ({lockUser}) in workspace mode.",
     fix: ["Ask {lockUser} to save and unlock the ADOM, or unlock it under System Settings > Workspace.", "Run the operation again once unlocked."],
+    ours: true,
+  },
+  "202063": {
+    family: "fortinet",
+    title: "Fortinet object still in use",
+    cause: "the device refused to delete \"{name}\" because other entries (a firewall policy, another group) still reference it (FortiOS error -23).",
+    fix: ["Remove the reference on the device (Policy & Objects shows where the object is used), then run the operation again.", "Or keep the object: remove the resource from the program with `pulumi state delete` and manage it by hand."],
     ours: true,
   },
   "202090": {

@@ -146,6 +146,14 @@ export class FortigateClient {
     const res = await this.call(req, [200, 404, 500], "write");
     if (res.status === 500) {
       const env = this.t.parse(req, res, EnvelopeSchema);
+      if (env.error === -23) {
+        throw diagnose("202063", {
+          host: this.host, operation: `${req.method} ${req.path}`, status: 500,
+          detail: `the address object "${name}" is still referenced on the device, so it cannot be deleted`,
+          deviceMessage: `FortiOS error -23${env.cli_error ? `: ${this.t.redact(env.cli_error)}` : ""}`,
+          vars: { name },
+        });
+      }
       throw this.refused(req, res, env.error, env.cli_error);
     }
   }

@@ -108,6 +108,19 @@ describe("FortigateAddress provider", () => {
     expect(await code(provider.create(await checked({ name: "jit-admins", address: "192.0.2.6" })))).toBe("202061");
   });
 
+  it("delete of an address still referenced elsewhere fails with 202063 after removing its own membership", async () => {
+    const { id, outs } = await provider.create(await checked({ name: "inuse", address: "192.0.2.88", group: "jit-admins" }));
+    emu.backend.addMember("root", "ipv4", "bulk", "inuse");
+    const e = await provider.delete(id, outs).then(() => undefined, (err: unknown) => err);
+    expect(isGrantError(e) && e.code).toBe("202063");
+    expect(String((e as Error).message)).toContain("still referenced");
+    expect(emu.backend.groupMembers("root", "jit-admins")).not.toContain("inuse");
+    expect(emu.backend.getAddress("root", "ipv4", "inuse")).toBeDefined();
+    emu.backend.removeMember("root", "ipv4", "bulk", "inuse");
+    await provider.delete(id, outs);
+    expect(emu.backend.getAddress("root", "ipv4", "inuse")).toBeUndefined();
+  });
+
   it("drift: membership removed by hand shows a change and update restores it; object removed → gone on refresh", async () => {
     const ins = await checked({ name: "drift", address: "192.0.2.77", group: "jit-admins" });
     const { id, outs } = await provider.create(ins);
