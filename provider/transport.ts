@@ -46,6 +46,11 @@ export interface TransportRequest {
   /** True when sending it twice has the same effect as once. */
   readonly idempotent: boolean;
   readonly headers?: Readonly<Record<string, string>> | undefined;
+  /**
+   * Deadline for this request instead of the transport's `timeoutMs`. For a write that replaces
+   * state wholesale: once abandoned it may still land later and undo newer writes, so it waits longer.
+   */
+  readonly timeoutMs?: number | undefined;
 }
 
 export interface TransportResponse {
@@ -182,7 +187,7 @@ export class Transport {
         headers,
         body,
         dispatcher: this.agent,
-        signal: AbortSignal.timeout(this.timeoutMs),
+        signal: AbortSignal.timeout(req.timeoutMs ?? this.timeoutMs),
       });
       const text = await res.body.text();
       debugLog(`${req.method} ${this.host}${req.path} -> ${res.statusCode} ${Date.now() - started}ms`);
@@ -196,7 +201,7 @@ export class Transport {
         path: req.path,
         host: this.host,
         maybeApplied: !req.idempotent && (kind === "reset" || kind === "timeout"),
-        detail: kind === "timeout" ? `no answer within ${this.timeoutMs} ms` : `${kind} (${codeOf(cause) ?? "network error"})`,
+        detail: kind === "timeout" ? `no answer within ${req.timeoutMs ?? this.timeoutMs} ms` : `${kind} (${codeOf(cause) ?? "network error"})`,
         cause: sanitizeCause(cause, this),
       });
     }
