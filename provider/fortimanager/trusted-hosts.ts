@@ -10,6 +10,7 @@ import type { GrantAddress } from "../address";
 import { diagnose, toGrantError } from "../diagnosis";
 import { isGrantError } from "../errors";
 import { serialize } from "../process-state";
+import { coalescedRead, lastWrite, recordedWrite } from "../read-coalescer";
 import { applyVerified as applyVerifiedRaw } from "../transport";
 import type { FortimanagerClient } from "./client";
 import { firstFreeSlot, FIRST_WRITABLE_SLOT, slotName, slotsHolding, slotWriteValue, unusedValue } from "./slots";
@@ -36,6 +37,9 @@ function queueKey(client: FortimanagerClient, adminUser: string): string {
   return `fortimanager:${client.host}:${adminUser}`;
 }
 
+/** Writes are recorded per device + admin + address; a refresh read never predates this process's last write of that address. */
+const writeKey = (client: FortimanagerClient, adminUser: string) => `fortimanager.writes:${client.host}:${adminUser}`;
+
 export function grantTrustedHost(client: FortimanagerClient, adminUser: string, address: GrantAddress): Promise<GrantOutcome> {
   return serialize(queueKey(client, adminUser), async () => {
     const record = await client.readAdmin(adminUser);
@@ -52,7 +56,7 @@ export function grantTrustedHost(client: FortimanagerClient, adminUser: string, 
     }
     const slot = slotName(address.family, free);
     const holds = async () => slotsHolding(await client.readAdmin(adminUser), address).includes(free);
-    await applyVerified(client, () => client.updateAdmin(adminUser, { [slot]: slotWriteValue(address) }), holds);
+    await recordedWrite(writeKey(client, adminUser), address.cidr, () => applyVerified(client, () => client.updateAdmin(adminUser, { [slot]: slotWriteValue(address) }), holds));
     if (!(await holds())) {
       throw diagnose("202050", {
         host: client.host,
@@ -64,11 +68,17 @@ export function grantTrustedHost(client: FortimanagerClient, adminUser: string, 
   });
 }
 
-/** The slot now holding `address` (the recorded one first), or undefined when it is gone. */
+/**
+ * The slot now holding `address` (the recorded one first), or undefined when it is gone. Concurrent
+ * refreshes of grants on one administrator share one read of its record (read-coalescer.ts).
+ */
 export async function findTrustedHost(client: FortimanagerClient, adminUser: string, address: GrantAddress, recorded?: string): Promise<string | undefined> {
   let record;
   try {
-    record = await client.readAdmin(adminUser);
+    record = await coalescedRead(`fortimanager.admin:${client.identity}:${adminUser}`, () => client.readAdmin(adminUser), {
+      purpose: "refresh",
+      notBefore: lastWrite(writeKey(client, adminUser), address.cidr),
+    });
   } catch (e) {
     if (isGrantError(e) && e.code === "202051") return undefined; // the admin is gone, so is the grant
     throw e;
@@ -91,7 +101,7 @@ export function revokeTrustedHost(client: FortimanagerClient, adminUser: string,
     if (slots.length === 0) return;
     const data = Object.fromEntries(slots.map((n) => [slotName(address.family, n), unusedValue(address.family)]));
     const gone = async () => slotsHolding(await client.readAdmin(adminUser), address).every((n) => n < FIRST_WRITABLE_SLOT);
-    await applyVerified(client, () => client.updateAdmin(adminUser, data), gone);
+    await recordedWrite(writeKey(client, adminUser), address.cidr, () => applyVerified(client, () => client.updateAdmin(adminUser, data), gone));
     if (!(await gone())) {
       throw diagnose("202050", {
         host: client.host,

@@ -6,10 +6,18 @@
  * the table is read back. `delete` removes one config copy per call, so it is repeated until neither
  * the table nor (when the key may read aliases) the config holds the address.
  * config: get_item/set_item + reconfigure through the per-alias batcher.
+ *
+ * Reads are coalesced per alias (read-coalescer.ts): concurrent grants share one alias_util/list and
+ * one get_item, and a read only serves a grant when it started after that grant's own last write was
+ * answered. So N concurrent creates cost N adds plus a few shared reads (about one request per
+ * grant), while every add is still preceded by a read that cannot predate this process's last write
+ * of that address (index-0 guard) and followed by a read that sees it (verify); deletes still repeat
+ * until neither the table nor the config holds the address.
  */
 import { sameAddress, type GrantAddress } from "../address";
 import { diagnose } from "../diagnosis";
 import { fingerprint } from "../process-state";
+import { coalescedRead, lastWrite, recordedWrite } from "../read-coalescer";
 import { submitContentOp } from "./alias-batcher";
 import type { OpnsenseClient } from "./client";
 import type { ResolvedConnection } from "./connection";
@@ -33,16 +41,37 @@ function batchKey(t: GrantTarget): string {
   return fingerprint("opnsense-batch", t.conn.url, t.conn.apiKey, t.alias);
 }
 
+/** "refresh" reads (`read`) reuse only each other's settled reads; create/delete reads ("write") likewise. */
+type Purpose = "write" | "refresh";
+
+/** Coalescing keys: device + credential + alias (+ what is read). */
+const tableKey = (t: GrantTarget) => `opnsense.table:${fingerprint(t.conn.url, t.conn.apiKey, t.conn.apiSecret, t.alias)}`;
+const itemKey = (t: GrantTarget) => `opnsense.item:${fingerprint(t.conn.url, t.conn.apiKey, t.conn.apiSecret, t.info.uuid)}`;
+/** Writes are recorded per alias + address: they decide which shared reads may serve this grant. */
+const writeKey = (t: GrantTarget) => `opnsense.writes:${fingerprint(t.conn.url, t.alias)}`;
+
+/** The live table, shared with concurrent callers; never a read older than this grant's last write. */
+function tableEntries(t: GrantTarget, purpose: Purpose = "write"): Promise<string[]> {
+  return coalescedRead(tableKey(t), () => t.client.utilList(t.alias), { purpose, notBefore: lastWrite(writeKey(t), t.address.cidr) });
+}
+
+/** The alias item (config content), shared the same way. */
+function aliasItem(t: GrantTarget, purpose: Purpose = "write") {
+  return coalescedRead(itemKey(t), () => t.client.getItem(t.info.uuid), { purpose, notBefore: lastWrite(writeKey(t), t.address.cidr) });
+}
+
 /** Adds the grant; `adopted` is true when the device already held it (nothing was written). */
 export async function addGrant(t: GrantTarget): Promise<{ adopted: boolean }> {
   const { client, alias, address } = t;
   if (t.method === "config") {
-    const r = await submitContentOp(batchKey(t), client, t.info.uuid, alias, { kind: "add", address: address.canonical });
+    const r = await recordedWrite(writeKey(t), address.cidr, () => submitContentOp(batchKey(t), client, t.info.uuid, alias, { kind: "add", address: address.canonical }));
     return { adopted: r.wasPresent };
   }
-  if (holds(await client.utilList(alias), address)) return { adopted: true };
-  await client.utilAdd(alias, address.canonical, async () => holds(await client.utilList(alias), address));
-  if (!holds(await client.utilList(alias), address)) {
+  if (holds(await tableEntries(t), address)) return { adopted: true };
+  await recordedWrite(writeKey(t), address.cidr, () =>
+    client.utilAdd(alias, address.canonical, async () => holds(await client.utilList(alias), address)),
+  );
+  if (!holds(await tableEntries(t), address)) {
     throw diagnose("OPN102", {
       host: client.host,
       detail: `alias_util/add answered "done" but the live table of "${alias}" does not hold ${address.canonical}`,
@@ -55,16 +84,16 @@ export async function addGrant(t: GrantTarget): Promise<{ adopted: boolean }> {
 /** True when the device holds the grant: the live table (table mode) or the alias content (config mode). */
 export async function grantPresent(t: GrantTarget): Promise<boolean> {
   if (t.method === "config") {
-    const item = await t.client.getItem(t.info.uuid);
+    const item = await aliasItem(t, "refresh");
     return item.found && holds(item.content, t.address);
   }
-  return holds(await t.client.utilList(t.alias), t.address);
+  return holds(await tableEntries(t, "refresh"), t.address);
 }
 
 /** Config lines that denote the address, or `undefined` when the key may not read the config. */
 async function configCopies(t: GrantTarget): Promise<string[] | undefined> {
   if (t.info.uuid === "") return undefined;
-  const item = await t.client.getItem(t.info.uuid);
+  const item = await aliasItem(t);
   return item.found ? item.content.filter((l) => sameAddress(l, t.address.cidr)) : [];
 }
 
@@ -72,14 +101,15 @@ async function configCopies(t: GrantTarget): Promise<string[] | undefined> {
 export async function removeGrant(t: GrantTarget): Promise<void> {
   const { client, alias, address } = t;
   if (t.method === "config") {
-    await submitContentOp(batchKey(t), client, t.info.uuid, alias, { kind: "remove", address: address.canonical });
+    await recordedWrite(writeKey(t), address.cidr, () => submitContentOp(batchKey(t), client, t.info.uuid, alias, { kind: "remove", address: address.canonical }));
     return;
   }
   let wire = address.canonical;
   for (let round = 1; round <= MAX_DELETE_ROUNDS; round++) {
-    await client.utilDelete(alias, wire);
-    const inTable = holds(await client.utilList(alias), address);
-    const copies = await configCopies(t);
+    const w = wire;
+    await recordedWrite(writeKey(t), address.cidr, () => client.utilDelete(alias, w));
+    const [entries, copies] = await Promise.all([tableEntries(t), configCopies(t)]);
+    const inTable = holds(entries, address);
     if (!inTable && (copies === undefined || copies.length === 0)) return;
     // The device tries only `ip` and `ip/32` (AUC deleteAction): send the exact stored line next,
     // e.g. an IPv6 host stored as `…/128` in a network alias.

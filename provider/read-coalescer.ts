@@ -1,0 +1,155 @@
+/**
+ * Coalesced device reads, shared by every device (issue 6, benchmark floors). The engine runs up to
+ * `--parallel` operations at once in one provider process; when each of N grants on one alias, group
+ * or administrator reads that whole object, N reads of the same thing cost N requests. Here callers
+ * with the same key share one read:
+ *
+ * - A read in flight, or a settled one of the same purpose that started at most `maxAgeMs` ago
+ *   (a refresh reuses another refresh's read, never a create's), is reused, but only when it
+ *   started at or after the caller's `notBefore` — the moment the caller's own last write to the
+ *   object was answered (see {@link noteWrite}/{@link lastWrite}). So a read never hides a write this
+ *   process made for that caller: a verify-after-write always sees the write, and a create that
+ *   follows a delete of the same address never reuses a read from before the delete.
+ * - Otherwise the caller joins the next read, which starts `windowMs` after the first caller asked
+ *   for it, so that callers finishing their writes at about the same time verify with one request.
+ *
+ * With the default `maxAgeMs` of 0 a caller only joins a read that is in flight or about to start,
+ * so it sees every change made before that read reached the device — as with a read of its own.
+ * Failures are never reused: every caller waiting on a failed read gets the error, and the next
+ * caller starts a new read. State lives on `globalThis` (process-state `shared`), so every copy of the
+ * library in the provider process shares it, and `resetProcessState()` clears it.
+ */
+import { shared } from "./process-state";
+
+export interface CoalesceOptions {
+  /** Reuse only a read that started at or after this time (`now()` clock). @default 0 */
+  readonly notBefore?: number | undefined;
+  /**
+   * What the caller reads for: a settled read is reused only by callers with the same purpose (a
+   * refresh reuses another refresh's read, never the verify read of a create). In-flight reads are
+   * shared across purposes. @default "read"
+   */
+  readonly purpose?: string | undefined;
+  /** Reuse a settled read (of the same purpose) this long after it started; 0 shares in-flight reads only. @default {@link DEFAULT_MAX_AGE_MS} */
+  readonly maxAgeMs?: number | undefined;
+  /** When a new read is needed, wait this long for others to join before sending it. @default {@link DEFAULT_WINDOW_MS} */
+  readonly windowMs?: number | undefined;
+}
+
+/**
+ * How long a settled read may serve later callers: 0, so only reads in flight (or about to start) are
+ * shared. A longer reuse would hide a hand edit made between two reads of one process (a drift test
+ * edits the device and refreshes at once); callers may opt in per read.
+ */
+export const DEFAULT_MAX_AGE_MS = 0;
+/** How long a new read waits for other callers. */
+export const DEFAULT_WINDOW_MS = 3;
+
+interface Started<T> {
+  readonly startedAt: number;
+  readonly purpose: string;
+  readonly promise: Promise<T>;
+  settled: boolean;
+  failed: boolean;
+}
+
+interface Pending<T> {
+  readonly promise: Promise<T>;
+}
+
+interface Slot {
+  latest?: Started<unknown> | undefined;
+  next?: Pending<unknown> | undefined;
+  /** Requests actually sent for this key (tests and the benchmark). */
+  reads: number;
+}
+
+interface CoalescerState {
+  readonly slots: Map<string, Slot>;
+  /** `key\u0000item` → when the last write of `item` under `key` was answered. */
+  readonly writes: Map<string, number>;
+}
+
+/** A monotonic clock in ms. */
+export const now = (): number => performance.now();
+
+function state(): CoalescerState {
+  return shared("read-coalescer.v1", () => ({ slots: new Map<string, Slot>(), writes: new Map<string, number>() }));
+}
+
+function slotFor(key: string): Slot {
+  const slots = state().slots;
+  let s = slots.get(key);
+  if (!s) {
+    s = { reads: 0 };
+    slots.set(key, s);
+  }
+  return s;
+}
+
+/**
+ * Reads `key` with `read`, sharing the request with concurrent callers (see the module comment).
+ * `read` must be side-effect free and answer the same for every caller of `key` (so the key must
+ * include device, credential and object).
+ */
+export function coalescedRead<T>(key: string, read: () => Promise<T>, opts: CoalesceOptions = {}): Promise<T> {
+  const slot = slotFor(key);
+  const notBefore = opts.notBefore ?? 0;
+  const maxAge = opts.maxAgeMs ?? DEFAULT_MAX_AGE_MS;
+  const purpose = opts.purpose ?? "read";
+  const latest = slot.latest as Started<T> | undefined;
+  const fresh = (r: Started<T>) => !r.settled || (r.purpose === purpose && now() - r.startedAt <= maxAge);
+  if (latest && !latest.failed && latest.startedAt >= notBefore && fresh(latest)) return latest.promise;
+  if (slot.next) return slot.next.promise as Promise<T>;
+  const windowMs = opts.windowMs ?? DEFAULT_WINDOW_MS;
+  const promise = new Promise<T>((resolve, reject) => {
+    const start = () => {
+      if (slot.next?.promise === promise) slot.next = undefined;
+      slot.reads++;
+      const started: Started<T> = { startedAt: now(), purpose, promise, settled: false, failed: false };
+      slot.latest = started as Started<unknown>;
+      read().then(
+        (v) => {
+          started.settled = true;
+          resolve(v);
+        },
+        (e: unknown) => {
+          started.settled = true;
+          started.failed = true;
+          if (slot.latest === (started as Started<unknown>)) slot.latest = undefined;
+          reject(e);
+        },
+      );
+    };
+    if (windowMs > 0) setTimeout(start, windowMs);
+    else queueMicrotask(start);
+  });
+  slot.next = { promise };
+  return promise;
+}
+
+/** Records that a write of `item` under `key` was just answered (call it after the write settles, success or not). */
+export function noteWrite(key: string, item: string): number {
+  const t = now();
+  state().writes.set(`${key}\u0000${item}`, t);
+  return t;
+}
+
+/** When this process last wrote `item` under `key` (0: never): the `notBefore` for reads about it. */
+export function lastWrite(key: string, item: string): number {
+  return state().writes.get(`${key}\u0000${item}`) ?? 0;
+}
+
+/** Runs `write`, then records it with {@link noteWrite} whether it succeeded or not (an ambiguous failure may have been applied). */
+export async function recordedWrite<T>(key: string, item: string, write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } finally {
+    noteWrite(key, item);
+  }
+}
+
+/** How many reads were actually sent for `key` (tests). */
+export function readsSent(key: string): number {
+  return state().slots.get(key)?.reads ?? 0;
+}
