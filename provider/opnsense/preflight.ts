@@ -76,6 +76,15 @@ export function cachedAlias(conn: ResolvedConnection, client: OpnsenseClient, al
   return p;
 }
 
+/**
+ * The alias as a lookup earlier in this process found it, without any request; `undefined` when no
+ * lookup completed. The `doctor` command uses it to report the alias step of a preflight.
+ */
+export async function knownAlias(conn: ResolvedConnection, alias: string, method: GrantMethod): Promise<AliasInfo | undefined> {
+  const cache = shared("opnsense.alias-lookups", () => new Map<string, Promise<AliasInfo>>());
+  return cache.get(fingerprint(conn.url, conn.apiKey, conn.apiSecret, alias, method))?.catch(() => undefined);
+}
+
 /** Authentication, then the alias (read), then the privilege the method writes with. */
 export function preflight(conn: ResolvedConnection, client: OpnsenseClient, alias: string, method: GrantMethod): Promise<void> {
   return cachedProbe(fingerprint("opnsense-preflight", conn.url, conn.apiKey, conn.apiSecret, alias, method), async () => {

@@ -1,0 +1,123 @@
+/**
+ * `firewall-grants emulate` as users run it in CI: parseable JSON, reachable URLs over TLS verified
+ * with the written CA, credentials that work (doctor passes with env.sh), and a clean stop on SIGTERM.
+ * Also the `--help` texts.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { Agent, request } from "undici";
+import type { EmulateInfo } from "../../cli/emulate";
+import { cleanEnv, ensureBuilt, MAIN, run } from "./helpers";
+
+let child: ChildProcess;
+let info: EmulateInfo;
+let dir: string;
+let agent: Agent;
+let stderr = "";
+let exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+
+beforeAll(async () => {
+  ensureBuilt();
+  dir = mkdtempSync(path.join(tmpdir(), "emulate-test-"));
+  child = spawn(process.execPath, [MAIN, "emulate", "--json", "--out-dir", dir], { env: cleanEnv(), stdio: ["ignore", "pipe", "pipe"] });
+  child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
+  exited = new Promise((resolve) => child.on("exit", (code, signal) => resolve({ code, signal })));
+  const firstLine = await new Promise<string>((resolve, reject) => {
+    let out = "";
+    child.stdout!.on("data", (d: Buffer) => {
+      out += d.toString();
+      const nl = out.indexOf("\n");
+      if (nl >= 0) resolve(out.slice(0, nl));
+    });
+    child.on("exit", () => reject(new Error(`emulate exited early: ${stderr}`)));
+  });
+  info = JSON.parse(firstLine) as EmulateInfo;
+  agent = new Agent({ connect: { ca: readFileSync(info.caCertFile, "utf8") } });
+});
+
+afterAll(async () => {
+  await agent?.close();
+  if (child && child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+it("prints JSON with URLs, credentials and the CA file, and writes env.sh and emulators.json", () => {
+  expect(info.caCertFile).toBe(path.join(dir, "ca.pem"));
+  expect(readFileSync(info.caCertFile, "utf8")).toContain("BEGIN CERTIFICATE");
+  for (const u of [info.opnsense.url, info.fortigate.url, info.fortimanager.url]) expect(u).toMatch(/^https:\/\/localhost:\d+$/);
+  expect(info.opnsense.users.full.privileges).toContain("page-diagnostics-tables");
+  expect(info.opnsense.users.underPrivileged.privileges).not.toContain("page-diagnostics-tables");
+  expect(readFileSync(info.opnsense.users.full.keyFile, "utf8")).toBe(`key=${info.opnsense.users.full.key}\nsecret=${info.opnsense.users.full.secret}\n`);
+  expect(info.fortigate.users.readWrite.token).not.toBe(info.fortigate.users.readOnly.token);
+  expect(info.fortimanager.users.login.username).toBe("grants");
+  expect(JSON.parse(readFileSync(path.join(dir, "emulators.json"), "utf8"))).toEqual(info);
+  const env = readFileSync(info.envFile, "utf8");
+  expect(env).toContain(`export OPNSENSE_URL='${info.opnsense.url}'`);
+  expect(env).toContain(`export FORTIGATE_TOKEN='${info.fortigate.users.readWrite.token}'`);
+  expect(env).toContain(`export FORTIMANAGER_CA_CERT="$(cat '${info.caCertFile}')"`);
+});
+
+it("serves each device over TLS verified with the written CA, with the printed credentials", async () => {
+  const full = info.opnsense.users.full;
+  const opn = await request(`${info.opnsense.url}/api/firewall/alias/get_alias_u_u_i_d/jit_admins`, {
+    headers: { authorization: `Basic ${Buffer.from(`${full.key}:${full.secret}`).toString("base64")}` },
+    dispatcher: agent,
+  });
+  expect(opn.statusCode).toBe(200);
+  expect(await opn.body.json()).toHaveProperty("uuid");
+
+  const fgt = await request(`${info.fortigate.url}/api/v2/cmdb/firewall/addrgrp/jit-admins?vdom=root`, { headers: { authorization: `Bearer ${info.fortigate.users.readOnly.token}` }, dispatcher: agent });
+  expect(fgt.statusCode).toBe(200);
+  await fgt.body.dump();
+
+  const fmg = await request(`${info.fortimanager.url}/jsonrpc`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${info.fortimanager.users.superUserToken.token}`, "content-type": "application/json" },
+    body: JSON.stringify({ id: 1, method: "get", params: [{ url: "/cli/global/system/admin/user/alice" }] }),
+    dispatcher: agent,
+  });
+  expect(fmg.statusCode).toBe(200);
+  const body = (await fmg.body.json()) as { result: { status: { code: number } }[] };
+  expect(body.result[0]!.status.code).toBe(0);
+});
+
+it("gives doctor what it needs: with env.sh sourced, all checks pass; the under-privileged key fails with OPN001", async () => {
+  const env = Object.fromEntries(Object.entries(info.env));
+  const ok = await run(["doctor", "--opnsense-alias", "jit_admins", "--fortigate-group", "jit-admins", "--fortimanager-admin", "alice"], env);
+  expect(ok.stdout).toContain("✔ all 9 checks passed");
+  expect(ok.code).toBe(0);
+  const low = await run(["doctor", "--opnsense-alias", "jit_admins", "--opnsense-key-file", info.opnsense.users.underPrivileged.keyFile], { ...env, FORTIGATE_TOKEN: info.fortigate.users.readOnly.token });
+  expect(low.code).toBe(1);
+  expect(low.stdout).toMatch(/— OPN001 /);
+  expect(low.stdout).toMatch(/^✘ write privilege \(Firewall > Address read-write\) — 202002 /m);
+});
+
+it("stops on SIGTERM and exits 0", async () => {
+  child.kill("SIGTERM");
+  expect(await exited).toEqual({ code: 0, signal: null });
+  expect(stderr).toBe("");
+  expect(existsSync(info.envFile)).toBe(true);
+});
+
+describe("help", () => {
+  it("--help lists the commands and exits 0", async () => {
+    const r = await run(["--help"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/doctor/);
+    expect(r.stdout).toMatch(/emulate/);
+  });
+  it("help doctor says secrets never come from flags", async () => {
+    const r = await run(["help", "doctor"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("Secrets are NEVER taken from flags");
+    expect(r.stdout).toContain("--opnsense-key-file");
+  });
+  it("an unknown command or option is a usage error (exit 2)", async () => {
+    expect((await run(["frobnicate"])).code).toBe(2);
+    const r = await run(["emulate", "--nope"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("--nope");
+  });
+});
