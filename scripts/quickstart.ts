@@ -91,7 +91,7 @@ async function main(): Promise<void> {
     let r = await ws.run(["preview"]);
     // The engine prints each failed resource as "<type> <name>  error: <message>".
     const opn001 = interesting(r, /^\s*pulumi-nodejs:dynamic\S*\s+\S+\s+error: OPN001/).map((l) => l.trim().replace(/^pulumi-nodejs:dynamic\/(\S+)\s+(\S+)\s+error:\s*/, "$2: "));
-    if (expect(r.code !== 0 && opn001.length > 0, `preview failed (exit ${r.code}) in ${secs(r.durationMs)}, before any change:`, `expected preview to fail with OPN001, got exit ${r.code}`)) show(opn001);
+    if (expect(r.code !== 0 && opn001.length > 0, `preview failed (exit ${r.code}) in ${secs(r.durationMs)}, before any change:`, `expected preview to fail with OPN001, got exit ${r.code}`)) show([...new Set(opn001)]);
     else dump(r);
     const touched = Object.values(d.sideEffects()).flat();
     expect(touched.length === 0, "no request with a side effect reached any device during preview", `preview changed a device: ${touched.map((e) => e.route).join(", ")}`);
