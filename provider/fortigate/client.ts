@@ -216,6 +216,9 @@ export class FortigateClient {
       throw rawTransportErrors ? e : toGrantError(e, "fortinet", { host: this.host, timeoutMs: this.t.timeoutMs });
     }
     if (ok.includes(res.status)) return res;
+    // A 502/503/504 to a write may or may not have been applied: raw, so applyVerified reads back
+    // (issue 6 fault suite: a 502 to a create POST failed the grant instead).
+    if (rawTransportErrors && (res.status === 502 || res.status === 503 || res.status === 504)) throw this.t.httpError(req, res);
     const operation = `${req.method} ${req.path}`;
     if (res.status === 401) {
       throw diagnose("202001", { host: this.host, operation, status: 401, detail: `the device rejected the API token for ${operation}; the token may be wrong, regenerated or deleted, or the API user's trusted hosts may exclude this machine's address` });
