@@ -21,3 +21,12 @@ export function nameProblem(name: string): string | undefined {
   if (bad) return `must not contain ${JSON.stringify(bad[0])}: the name is part of the device URL path`;
   return undefined;
 }
+
+/**
+ * The rule for the object name this library creates: {@link nameProblem} plus no whitespace at all.
+ * FortiOS accepts spaces, but a grant's own name never needs one (issue 6 hostile input); existing
+ * group names keep {@link nameProblem}, since admins do name groups with spaces.
+ */
+export function objectNameProblem(name: string): string | undefined {
+  return nameProblem(name) ?? (/\s/.test(name) ? "must not contain whitespace (spaces, tabs): the grant's object name is one token" : undefined);
+}

@@ -10,7 +10,7 @@ import { booleanSetting, checkFailures, configureFromStack, hasUnknown, provider
 import type { FortigateClientOptions } from "./client";
 import { FortigateClient } from "./client";
 import { createGrant, deleteGrant, diagnosed, familyOf, readGrant, updateGrant, type FortigateAddressState } from "./grant";
-import { nameProblem } from "./names";
+import { nameProblem, objectNameProblem } from "./names";
 import { preflight } from "./preflight";
 
 export type { FortigateAddressState } from "./grant";
@@ -48,6 +48,10 @@ const nameField = z.string().superRefine((v, ctx) => {
   const p = nameProblem(v);
   if (p) ctx.addIssue({ code: "custom", message: p });
 });
+const objectNameField = z.string().superRefine((v, ctx) => {
+  const p = objectNameProblem(v);
+  if (p) ctx.addIssue({ code: "custom", message: p });
+});
 
 export const FortigateAddressInputsSchema = z
   .object({
@@ -56,7 +60,7 @@ export const FortigateAddressInputsSchema = z
       .strict()
       .optional(),
     credentials: z.object({ token: z.string().optional() }).strict().optional(),
-    name: nameField,
+    name: objectNameField,
     address: z.string(),
     comment: z.string().max(255, "must be at most 255 characters (FortiOS limit)").optional(),
     group: nameField.optional(),

@@ -87,7 +87,8 @@ export const AdminUserSchema = z
   .string()
   .min(1, "must not be empty")
   .max(64, "must be at most 64 characters")
-  .regex(/^[A-Za-z0-9_.@-]+$/, "may contain only letters, digits and _ . @ - (ids are case-sensitive; no spaces, slashes, quotes or control characters)");
+  .regex(/^[A-Za-z0-9_.@-]+$/, "may contain only letters, digits and _ . @ - (ids are case-sensitive; no spaces, slashes, quotes or control characters)")
+  .refine((v) => !v.includes(".."), "must not contain '..' (it is part of the JSON-RPC object url)");
 
 const ConnectionInputSchema = z
   .object({
