@@ -30,7 +30,7 @@ export interface FortimanagerClientOptions {
   readonly insecure?: boolean | undefined;
   /** @default 15000 */
   readonly timeoutMs?: number | undefined;
-  /** Idle time before a login session is logged out. @default 1500 */
+  /** Idle time before a login session used outside any `operation` is logged out. @default 1500 */
   readonly sessionIdleMs?: number | undefined;
 }
 
@@ -86,6 +86,15 @@ export class FortimanagerClient {
     this.host = this.transport.host;
     this.timeoutMs = this.transport.timeoutMs;
     this.mode = this.auth.mode;
+  }
+
+  /**
+   * Runs one provider operation (check's preflight, create, read, delete) with this client. With a
+   * login session, overlapping operations share the session and the last one to end logs it out
+   * before returning (session.ts); with a token it just runs `fn`.
+   */
+  operation<T>(fn: (client: this) => Promise<T>): Promise<T> {
+    return this.auth.operation(() => fn(this));
   }
 
   /** `get /sys/status`: proves the credentials. */

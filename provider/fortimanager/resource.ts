@@ -165,6 +165,10 @@ function resolveConnection(connection: TrustedHostInputs["connection"], credenti
   };
 }
 
+/**
+ * A client for one provider operation; run the operation through `client.operation(…)` so that a
+ * login session is logged out before the operation returns when no other is in flight (session.ts).
+ */
 function clientFor(props: { connection?: TrustedHostInputs["connection"]; credentials?: unknown }): FortimanagerClient {
   const r = resolveConnection(props.connection, props.credentials);
   if (!r.options) throw new Error(r.failures.map((f) => f.reason).join("; "));
@@ -194,7 +198,8 @@ export const fortimanagerTrustedHostProvider: pulumi.dynamic.ResourceProvider<Tr
     const conn = resolveConnection(inputs.connection, inputs.credentials);
     if (!conn.options) return { failures: conn.failures };
     const options = conn.options;
-    await diagnosed(inputs, () => preflight(new FortimanagerClient(options), inputs.adminUser));
+    // One operation: a session the preflight logged in to is logged out before check returns (a cached preflight sends nothing).
+    await diagnosed(inputs, () => new FortimanagerClient(options).operation((client) => preflight(client, inputs.adminUser)));
     return { inputs };
   },
 
@@ -211,7 +216,7 @@ export const fortimanagerTrustedHostProvider: pulumi.dynamic.ResourceProvider<Tr
   async create(inputs) {
     return diagnosed(inputs, async () => {
       const address = mustParseAddress(inputs.address);
-      const outcome = await grantTrustedHost(clientFor(inputs), inputs.adminUser, address);
+      const outcome = await clientFor(inputs).operation((client) => grantTrustedHost(client, inputs.adminUser, address));
       const outs: TrustedHostOutputs = {
         connection: inputs.connection ?? {},
         credentials: (inputs.credentials as TrustedHostOutputs["credentials"] | undefined) ?? {},
@@ -230,7 +235,7 @@ export const fortimanagerTrustedHostProvider: pulumi.dynamic.ResourceProvider<Tr
   async read(id, props) {
     if (!props) return { id, props };
     return diagnosed(props, async () => {
-      const slot = await findTrustedHost(clientFor(props), props.adminUser, mustParseAddress(props.cidr), props.slot);
+      const slot = await clientFor(props).operation((client) => findTrustedHost(client, props.adminUser, mustParseAddress(props.cidr), props.slot));
       // No id: the engine drops the resource from state on refresh (drift, shared/reference/pulumi.md §1.1).
       return slot === undefined ? {} : { id, props: { ...props, slot } };
     });
@@ -244,6 +249,6 @@ export const fortimanagerTrustedHostProvider: pulumi.dynamic.ResourceProvider<Tr
   async delete(_id, props) {
     // SPEC §3: never remove what this resource did not add. An adopted address stays on the device.
     if (props.adopted) return;
-    await diagnosed(props, () => revokeTrustedHost(clientFor(props), props.adminUser, mustParseAddress(props.cidr)));
+    await diagnosed(props, () => clientFor(props).operation((client) => revokeTrustedHost(client, props.adminUser, mustParseAddress(props.cidr))));
   },
 };

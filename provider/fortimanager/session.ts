@@ -4,8 +4,13 @@
  * device+user for the whole provider process, always logged out.
  *
  * Sessions pile up on the manager when clients forget to log out (TF-I7, login-max 32), and the
- * Pulumi engine may kill the provider process without warning, so exit hooks alone are not enough:
- * a session is logged out after `idleMs` without use, and also on beforeExit/SIGINT/SIGTERM.
+ * Pulumi engine ends a provider plugin right after its last operation: with SIGKILL and no graceful
+ * hook on older CLIs (pkg/resource/plugin/plugin.go Close), with SIGINT then SIGKILL after 5 s on
+ * newer ones. So a session lives as long as provider OPERATIONS (check's preflight, create, read,
+ * delete) are in flight: each runs in `operation()`, overlapping operations share one session, and
+ * the last one to finish awaits the logout before it returns its result, so the engine cannot end
+ * the process before the logout was sent. Calls made outside any operation (direct library use)
+ * fall back to a logout after `idleMs` without use; beforeExit/SIGINT/SIGTERM log out too.
  * An expired session (-11) gets one fresh login, then the answer stands.
  */
 import { DeviceError } from "../errors";
@@ -15,7 +20,7 @@ import { rpc, type RpcCall, type RpcEnvelope, type RpcResult } from "./jsonrpc";
 
 export const LOGIN_URL = "/sys/login/user";
 export const LOGOUT_URL = "/sys/logout";
-/** Idle time after which a session is logged out. @default 1500 */
+/** Idle time after which a session used outside any provider operation is logged out. @default 1500 */
 export const DEFAULT_SESSION_IDLE_MS = 1_500;
 const TOKEN_RETRY_DELAY_MS = 200;
 
@@ -31,12 +36,17 @@ export interface Authenticator {
   readonly mode: "token" | "session";
   /** Sends `call` authenticated; on -11 repeats it once (fresh login, or backoff for the token flake). */
   send(call: Omit<RpcCall, "session">): Promise<RpcAnswer>;
+  /** Runs one provider operation; session auth logs out when the last operation in flight ends. */
+  operation<T>(fn: () => Promise<T>): Promise<T>;
 }
 
 /** API-key auth: the transport carries the Bearer header; -11 is retried once after a short backoff (TF-I59, TF-I80). */
 export class TokenAuth implements Authenticator {
   readonly mode = "token" as const;
   constructor(private readonly transport: Transport) {}
+  operation<T>(fn: () => Promise<T>): Promise<T> {
+    return fn();
+  }
   async send(call: Omit<RpcCall, "session">): Promise<RpcAnswer> {
     const first = await rpc(this.transport, call);
     if (first.result.status.code !== -11) return { ...first, repeated: false };
@@ -50,7 +60,10 @@ export class SessionAuth implements Authenticator {
   readonly mode = "session" as const;
   private sid: string | undefined;
   private pendingLogin: Promise<string> | undefined;
+  /** Calls being sent right now. */
   private inFlight = 0;
+  /** Provider operations in flight (see `operation`). */
+  private operations = 0;
   private idleTimer: NodeJS.Timeout | undefined;
   private closing: Promise<void> | undefined;
 
@@ -67,6 +80,31 @@ export class SessionAuth implements Authenticator {
   /** True while a session is open (for tests). */
   get loggedIn(): boolean {
     return this.sid !== undefined;
+  }
+
+  /** Provider operations in flight (for tests). */
+  get operationsInFlight(): number {
+    return this.operations;
+  }
+
+  /**
+   * Runs one provider operation (check's preflight, create, read, delete) in this session's scope.
+   * Overlapping operations share one login; the operation that leaves none in flight awaits the
+   * logout before it returns (or throws), so a process killed right after the engine got the answer
+   * leaves no session behind. An operation that sent nothing (cached preflight) logs nothing out.
+   */
+  async operation<T>(fn: () => Promise<T>): Promise<T> {
+    this.operations++;
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    try {
+      return await fn();
+    } finally {
+      this.operations--;
+      if (this.operations === 0) {
+        // A call still in flight outside any operation (direct use) keeps the session: its end schedules the idle logout.
+        if (this.inFlight === 0) await this.logout();
+      }
+    }
   }
 
   async send(call: Omit<RpcCall, "session">): Promise<RpcAnswer> {
@@ -87,7 +125,8 @@ export class SessionAuth implements Authenticator {
       return { ...(await rpc(this.transport, { ...call, session: fresh })), repeated: true };
     } finally {
       this.inFlight--;
-      if (this.inFlight === 0) this.scheduleIdleLogout();
+      // Inside an operation the last one to end logs out; the idle timer is the fallback for calls outside any.
+      if (this.inFlight === 0 && this.operations === 0) this.scheduleIdleLogout();
     }
   }
 
@@ -97,7 +136,8 @@ export class SessionAuth implements Authenticator {
     if (this.closing) return this.closing;
     const pending = this.pendingLogin;
     this.closing = (async () => {
-      await pending?.catch(() => undefined);
+      // No await before taking the sid unless a login is pending: an operation starting meanwhile must not pick up the sid being logged out.
+      if (pending) await pending.catch(() => undefined);
       const sid = this.sid;
       this.sid = undefined;
       if (sid === undefined) return;

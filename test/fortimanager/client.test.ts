@@ -231,6 +231,56 @@ describe("FortiManager client: grants", () => {
     expect(slots("alice").trusthost3).toEqual(["203.0.113.8", "255.255.255.255"]);
   });
 
+  it("operations: N parallel ones share one login, and the session is gone as soon as the last resolved", async () => {
+    const c = session({ sessionIdleMs: 60_000 }); // the idle fallback cannot be what logs out here
+    const results = await Promise.all(Array.from({ length: 6 }, (_, i) => c.operation((cl) => grantTrustedHost(cl, i % 2 ? "alice" : "bob", addr(`192.0.2.${i + 1}`)))));
+    expect(results.map((r) => r.adopted)).toEqual([false, false, false, false, false, false]);
+    expect({ active: emu.backend.activeSessions, logins: emu.backend.loginCount, logouts: emu.backend.logoutCount }).toEqual({ active: 0, logins: 1, logouts: 1 });
+    // Operations that overlap only partly still share it: the second starts before the first ends.
+    emu.backend.loginCount = emu.backend.logoutCount = 0;
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const first = c.operation(async (cl) => {
+      await cl.status();
+      await gate;
+    });
+    const second = c.operation((cl) => cl.readAdmin("alice"));
+    await second;
+    expect(emu.backend.activeSessions).toBe(1); // `first` is still in flight
+    release();
+    await first;
+    expect({ active: emu.backend.activeSessions, logins: emu.backend.loginCount, logouts: emu.backend.logoutCount }).toEqual({ active: 0, logins: 1, logouts: 1 });
+  });
+
+  it("operations: one starting while the last logout is in flight logs in afresh (never reuses the sid being logged out)", async () => {
+    const c = session({ sessionIdleMs: 60_000 });
+    emu.faults.sequence("/jsonrpc", ["ok", "ok", { kind: "latency", ms: 300 }]); // login, status, then a slow logout
+    let aDone = false;
+    const a = c.operation((cl) => cl.status()).then(() => (aDone = true));
+    await sleep(100);
+    expect(aDone).toBe(false); // `a` is still awaiting its logout
+    const b = await c.operation((cl) => cl.readAdmin("alice"));
+    expect(b.userid).toBe("alice");
+    await a;
+    // a: login, status, logout; b: login (after a's logout), read, logout. A reused sid would add a -11, a repeat and a re-login.
+    expect(emu.log.count()).toBe(6);
+    expect([emu.backend.loginCount, emu.backend.logoutCount, emu.backend.activeSessions]).toEqual([2, 2, 0]);
+    // Token auth: an operation is just the call; nothing to log out.
+    emu.log.clear();
+    await token().operation((cl) => cl.status());
+    expect(emu.log.count()).toBe(1);
+  });
+
+  it("operations: an expired session inside an operation gets one fresh login, and both are logged out", async () => {
+    const c = session({ sessionIdleMs: 60_000 });
+    await c.operation(async (cl) => {
+      await cl.status();
+      emu.backend.expireSessions();
+      await cl.readAdmin("alice");
+    });
+    expect([emu.backend.loginCount, emu.backend.activeSessions]).toEqual([2, 0]);
+  });
+
   it("logs the session out after the idle period and on explicit shutdown", async () => {
     const c = session({ sessionIdleMs: 150 });
     await grantTrustedHost(c, "alice", addr("203.0.113.7"));

@@ -62,6 +62,9 @@ describe("FortimanagerTrustedHost provider: check", () => {
     await provider.check!({} as TrustedHostInputs, tokenInputs({ adminUser: "bob" }));
     expect(emu.log.sideEffects()).toHaveLength(0);
     console.log(`check: token preflight ${preflight} requests; 5 session checks + 1 new admin: ${emu.log.count() - preflight}`);
+    // Session: the first check logs in, reads and logs out before returning; the 4 cached ones send nothing at all.
+    expect([emu.backend.loginCount, emu.backend.logoutCount, emu.backend.activeSessions]).toEqual([1, 1, 0]);
+    expect(emu.log.count() - preflight).toBe(6); // login, status, alice, caller, logout + bob (token)
   });
 
   it.each([
@@ -169,10 +172,38 @@ describe("FortimanagerTrustedHost provider: lifecycle", () => {
     const ms = Date.now() - started;
     expect(codes.filter((c) => c === "ok")).toHaveLength(9);
     expect(codes.filter((c) => c === "202052")).toHaveLength(11);
-    expect(emu.backend.loginCount).toBe(1);
-    console.log(`provider, session, 20 parallel: ${emu.log.count()} requests (1 login), ${emu.log.sideEffects().length} writes, ${ms} ms`);
-    await closeFortimanagerSessions();
-    expect(emu.backend.activeSessions).toBe(0);
+    // Overlapping operations shared one login, and the last create to resolve had already logged it out:
+    // no idle timer (1.5 s by default) was waited for.
+    const right = { active: emu.backend.activeSessions, logins: emu.backend.loginCount, logouts: emu.backend.logoutCount };
+    console.log(`provider, session, 20 parallel: ${emu.log.count()} requests (1 login, 1 logout), ${emu.log.sideEffects().length} writes, ${ms} ms; sessions as soon as the last create resolved: ${JSON.stringify(right)}`);
+    expect(right).toEqual({ active: 0, logins: 1, logouts: 1 });
+    expect(ms).toBeLessThan(1_500);
+  });
+
+  it("session auth: every operation that leaves none in flight logs out before it returns (requests per grant)", async () => {
+    const counts: Record<string, number> = {};
+    const step = async <T>(name: string, p: () => Promise<T>): Promise<T> => {
+      emu.log.clear();
+      const r = await p();
+      counts[name] = emu.log.count();
+      expect({ name, active: emu.backend.activeSessions }).toEqual({ name, active: 0 });
+      return r;
+    };
+    await step("check", () => provider.check!({} as TrustedHostInputs, sessionInputs()));
+    await step("check (cached)", () => provider.check!({} as TrustedHostInputs, sessionInputs({ address: "203.0.113.8" })));
+    const created = await step("create", () => provider.create(sessionInputs()));
+    await step("create (2nd)", () => provider.create(sessionInputs({ address: "203.0.113.8" })));
+    await step("read", () => provider.read!(created.id, created.outs));
+    await step("delete", () => provider.delete!(created.id, created.outs!));
+    await step("delete (gone)", () => provider.delete!(created.id, created.outs!));
+    console.log(`session auth, sequential operations, requests each (incl. login + logout): ${JSON.stringify(counts)}`);
+    expect(counts).toEqual({ check: 5, "check (cached)": 0, create: 5, "create (2nd)": 5, read: 3, delete: 5, "delete (gone)": 3 });
+    expect(emu.backend.loginCount).toBe(emu.backend.logoutCount);
+  });
+
+  it("session auth: a failing operation logs out too", async () => {
+    expect(await codeOf(provider.create(sessionInputs({ adminUser: "nobody" })))).toBe("202051");
+    expect([emu.backend.loginCount, emu.backend.logoutCount, emu.backend.activeSessions]).toEqual([1, 1, 0]);
   });
 });
 
