@@ -1,4 +1,4 @@
-/** Usage texts of `firewall-grants` (docs/cli.md has the longer version). */
+/** Usage texts of `firewall-grants` (README.md, "The firewall-grants command", has the longer version). */
 
 export const USAGE = `Usage: firewall-grants <command> [options]
 

@@ -132,6 +132,11 @@ function tlsReasonOf(e: TransportError): string {
 
 /** The README's code table, generated from the catalogue (a test keeps the README equal to it). */
 export function renderCodeTable(): string {
-  const rows = Object.entries(CATALOGUE).map(([code, e]) => `| ${code} | ${e.family === "opnsense" ? "OPNsense" : "Fortinet"} | ${e.title}${"ours" in e && e.ours ? " (ours)" : ""} | ${e.cause.replace(/\|/g, "\\|")} |`);
+  // Integer-like keys ("202000") enumerate before "OPN000"; list OPNsense first, as the SPEC does.
+  const entries = Object.entries(CATALOGUE).sort(([a, x], [b, y]) => (x.family === y.family ? a.localeCompare(b) : x.family === "opnsense" ? -1 : 1));
+  const rows = entries.map(([code, e]) => {
+    const cause = e.cause.replace(/\{(\w+)\}/g, "‹$1›").replace(/\|/g, "\\|");
+    return `| ${code} | ${e.family === "opnsense" ? "OPNsense" : "Fortinet"} | ${e.title}${"ours" in e && e.ours ? " *(ours)*" : ""} | ${cause} |`;
+  });
   return ["| Code | Device | Title | Cause |", "|---|---|---|---|", ...rows].join("\n");
 }

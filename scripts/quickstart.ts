@@ -177,6 +177,6 @@ main()
     const took = secs(Date.now() - started);
     if (failures === 0) console.log(green(bold(`\nquick-start finished in ${took}: every step behaved as expected.`)));
     else console.log(red(bold(`\nquick-start finished in ${took} with ${failures} unexpected result(s).`)));
-    console.log(dim(`project: ${path.join(packageRoot(), "Pulumi.yaml")} → examples/quickstart/index.ts; docs/quickstart.md`));
+    console.log(dim(`project: ${path.join(packageRoot(), "Pulumi.yaml")} → examples/quickstart/index.ts; README.md "Quick start"`));
     process.exitCode = failures === 0 ? 0 : 1;
   });
