@@ -84,7 +84,7 @@ export class Transport {
   private readonly maxRetries: number;
   private readonly retryDelayMs: number;
   private readonly headers: Readonly<Record<string, string>>;
-  private readonly secrets: readonly string[];
+  private readonly secrets: string[];
 
   constructor(opts: TransportOptions) {
     const url = new URL(opts.baseUrl);
@@ -97,6 +97,11 @@ export class Transport {
     this.headers = opts.headers ?? {};
     this.secrets = (opts.secrets ?? []).filter((s) => s.length >= 4);
     this.agent = agentFor(this.origin, opts);
+  }
+
+  /** Adds a value learnt later (a login session id) to those redacted from every error and excerpt. */
+  addSecret(value: string): void {
+    if (value.length >= 4 && !this.secrets.includes(value)) this.secrets.push(value);
   }
 
   /** Sends the request; answers with any HTTP status, throws {@link TransportError} when none came. */
@@ -137,11 +142,19 @@ export class Transport {
     let data: unknown;
     try {
       data = JSON.parse(res.text);
-    } catch (cause) {
-      throw this.schemaError(req, res, "the answer is not JSON", cause);
+    } catch {
+      // Not the parser's SyntaxError as cause: its message quotes the body around the error, which
+      // may be a piece of an echoed credential that no redaction of whole values can catch.
+      throw this.schemaError(req, res, "the answer is not JSON", new SyntaxError("the answer is not valid JSON"));
     }
-    const parsed = schema.safeParse(data);
-    if (!parsed.success) throw this.schemaError(req, res, `the answer has an unexpected shape (${parsed.error.issues[0]?.message ?? "?"})`, parsed.error);
+    // Every string the device sent back goes through redaction before anyone reads it, so a device
+    // message that echoes a credential (status_msg, validations, cli_error, a JSON-RPC status
+    // message) cannot carry it into a diagnosis.
+    const parsed = schema.safeParse(this.redactDeep(data));
+    if (!parsed.success) {
+      const what = this.redact(`the answer has an unexpected shape (${parsed.error.issues[0]?.message ?? "?"})`);
+      throw this.schemaError(req, res, what, new Error(what));
+    }
     return parsed.data;
   }
 
@@ -153,7 +166,7 @@ export class Transport {
       path: req.path,
       host: this.host,
       status: res.status,
-      bodyExcerpt: this.redact(res.text.slice(0, BODY_EXCERPT_MAX)),
+      bodyExcerpt: this.excerpt(res.text),
       detail: `HTTP ${res.status}`,
     });
   }
@@ -165,13 +178,26 @@ export class Transport {
     return out;
   }
 
+  /** The start of a device's answer for a message: redacted first, then cut (a cut through a secret would leave a piece no redaction finds). */
+  excerpt(text: string, max = BODY_EXCERPT_MAX): string {
+    return this.redact(text).slice(0, max);
+  }
+
+  private redactDeep(v: unknown): unknown {
+    if (this.secrets.length === 0) return v;
+    if (typeof v === "string") return this.redact(v);
+    if (Array.isArray(v)) return v.map((x) => this.redactDeep(x));
+    if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [this.redact(k), this.redactDeep(x)]));
+    return v;
+  }
+
   private schemaError(req: TransportRequest, res: TransportResponse, what: string, cause: unknown): DeviceError {
     return new DeviceError({
       kind: "schema",
       operation: `${req.method} ${req.path}`,
       host: this.host,
       status: res.status,
-      deviceMessage: `${what}: ${this.redact(res.text.slice(0, BODY_EXCERPT_MAX))}`,
+      deviceMessage: `${what}: ${this.excerpt(res.text)}`,
       cause,
     });
   }

@@ -67,6 +67,8 @@ export async function rpc(transport: Transport, call: RpcCall): Promise<{ envelo
     if (res.status !== 200) throw transport.httpError(req, res);
     throw e;
   }
+  // A login answer's session string is a credential from now on: redacted from every later error.
+  if (envelope.session !== undefined) transport.addSecret(envelope.session);
   return { envelope, result: envelope.result[0]!, httpStatus: res.status };
 }
 

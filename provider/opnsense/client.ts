@@ -233,7 +233,7 @@ export class OpnsenseClient {
   private errorBody(text: string): string {
     const parsed = ErrorBodySchema.safeParse(safeJson(text));
     const msg = parsed.success ? [parsed.data.errorTitle, parsed.data.errorMessage ?? parsed.data.message].filter(Boolean).join(": ") : "";
-    return this.transport.redact(msg || text.slice(0, 300));
+    return msg ? this.transport.redact(msg) : this.transport.excerpt(text, 300);
   }
 
   private diagnosed(e: unknown, req: TransportRequest) {
