@@ -59,7 +59,7 @@ export interface LoggedRequest {
   readonly durationMs: number;
 }
 
-export type FaultKind = "latency" | "status" | "reset" | "hang";
+export type FaultKind = "latency" | "status" | "reset" | "hang" | "reply";
 
 export interface FaultRule {
   /** Matches when `"METHOD /path"` contains this string, or matches this RegExp. Absent: every request. */
@@ -69,6 +69,12 @@ export interface FaultRule {
   readonly ms?: number;
   /** status: the HTTP status to answer (the device is not called). */
   readonly status?: number;
+  /**
+   * reply: answers with what this returns instead of calling the device — e.g. a proxy error page or
+   * a debug handler that reflects the request's headers and body (secret-leak tests). Not available
+   * through the `/__emulator/faults` control route (a function is not JSON).
+   */
+  readonly reply?: (req: EmulatorRequest) => EmulatorReply;
   /** reset: "before" drops the connection without calling the device; "after" lets the device apply the request and then drops the answer. @default "before" */
   readonly phase?: "before" | "after";
   /** How many matching requests this rule applies to; absent = every one. */
@@ -286,6 +292,12 @@ export async function startEmulatorServer(
     if (fault?.kind === "status") {
       entry({ status: fault.status ?? 503 });
       send(res, { status: fault.status ?? 503, text: "<html><body>Service Unavailable (emulated fault)</body></html>", contentType: "text/html" });
+      return;
+    }
+    if (fault?.kind === "reply" && fault.reply) {
+      const r = fault.reply(request);
+      entry({ status: r.status });
+      send(res, r);
       return;
     }
     const reply = await dispatch(request);

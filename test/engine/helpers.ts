@@ -6,6 +6,7 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import * as path from "node:path";
+import { leakedSecrets } from "../support/secrets";
 
 export const ROOT = path.resolve(__dirname, "..", "..");
 export const PROGRAM_DIR = path.join(__dirname, "program");
@@ -58,12 +59,7 @@ export function describeWithCli(name: string, fn: () => void): void {
   describe.skip(name, fn);
 }
 
-/** Every secret value found in `text`, by name. */
-export function leakedSecrets(text: string, secrets: Record<string, string>): string[] {
-  return Object.entries(secrets)
-    .filter(([, v]) => v.length >= 8 && (text.includes(v) || text.includes(Buffer.from(v).toString("base64"))))
-    .map(([k]) => k);
-}
+export { leakedSecrets } from "../support/secrets";
 
 /** Leaks per file: `{file: [secret names]}` for files that hold any. */
 export function leaksInFiles(files: readonly string[], secrets: Record<string, string>): Record<string, string[]> {

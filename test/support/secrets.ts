@@ -1,0 +1,63 @@
+/**
+ * Secret scanning shared by the secrets suite (test/secrets.test.ts) and the end-to-end suites
+ * (test/engine/*): find secret values — whole, base64-encoded, or as fragments — in any text, and
+ * gather every string a thrown error can turn into.
+ */
+import { inspect } from "node:util";
+
+/** Every secret value found in `text` (plain or base64), by name. */
+export function leakedSecrets(text: string, secrets: Record<string, string>): string[] {
+  return Object.entries(secrets)
+    .filter(([, v]) => v.length >= 8 && (text.includes(v) || text.includes(Buffer.from(v).toString("base64"))))
+    .map(([k]) => k);
+}
+
+/**
+ * Like {@link leakedSecrets}, but also any `window`-character piece of a secret or of its base64
+ * form (a parser's error message quotes ~10 characters of the text it failed on).
+ */
+export function leakedFragments(text: string, secrets: Record<string, string>, window = 10): string[] {
+  const found = new Set(leakedSecrets(text, secrets));
+  for (const [name, v] of Object.entries(secrets)) {
+    if (found.has(name)) continue;
+    for (const form of [v, Buffer.from(v).toString("base64")]) {
+      for (let i = 0; i + window <= form.length; i++) {
+        if (text.includes(form.slice(i, i + window))) {
+          found.add(`${name} (fragment ${JSON.stringify(form.slice(i, i + window))})`);
+          break;
+        }
+      }
+    }
+  }
+  return [...found];
+}
+
+/** Everything a caller, a logger or the Pulumi engine can make of a thrown value. */
+export function errorTexts(e: unknown): string[] {
+  const err = e as { message?: unknown; stack?: unknown } | undefined;
+  let json: string;
+  try {
+    json = JSON.stringify(e) ?? "";
+  } catch (x) {
+    json = `(JSON.stringify threw ${String(x)})`;
+  }
+  return [String(err?.message ?? ""), String(e), String(err?.stack ?? ""), json, inspect(e, { depth: 10, showHidden: true })];
+}
+
+/** Records everything written to process.stdout and process.stderr until `restore()`; `passThrough: false` keeps it off the terminal. */
+export function captureOutput(opts: { passThrough?: boolean } = {}): { text: () => string; restore: () => void } {
+  const chunks: string[] = [];
+  const spy = (stream: NodeJS.WriteStream) => {
+    const original = stream.write.bind(stream);
+    stream.write = ((chunk: unknown, ...rest: unknown[]) => {
+      chunks.push(typeof chunk === "string" ? chunk : Buffer.from(chunk as Uint8Array).toString("utf8"));
+      if (opts.passThrough === false) return true;
+      return (original as (...a: unknown[]) => boolean)(chunk, ...rest);
+    }) as typeof stream.write;
+    return () => {
+      stream.write = original as typeof stream.write;
+    };
+  };
+  const undo = [spy(process.stdout), spy(process.stderr)];
+  return { text: () => chunks.join(""), restore: () => undo.forEach((u) => u()) };
+}
