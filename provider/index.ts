@@ -7,6 +7,7 @@ export { diagnose, formatDiagnosis, toGrantError, classifyTransport, CATALOGUE, 
 export { parseAddress, sameAddress, type GrantAddress, type AddressRules } from "./address";
 export { Transport, applyVerified, devicePath, closeAllAgents, type TransportOptions } from "./transport";
 export { configureFromStack, UNKNOWN } from "./dynamic-kit";
+export type { BaseConnection } from "./connection-kit";
 export { resetProcessState } from "./process-state";
 export * from "./opnsense/resource";
 export * from "./fortigate/resource";

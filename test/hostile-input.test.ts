@@ -4,34 +4,18 @@
  * emulators run with real credentials, so a missed validation WOULD produce a request.
  * Host bits in a CIDR are refused (never normalised): the reason names the network address.
  */
-import { startFortigateEmulator, type FortigateEmulator } from "../provider/fortigate/emulator";
+import { startFortigateEmulator } from "../provider/fortigate/emulator";
 import { fortigateAddressProvider } from "../provider/fortigate/resource";
-import { DEFAULT_CREDENTIALS, startFortimanagerEmulator, type FortimanagerEmulator } from "../provider/fortimanager/emulator";
+import { DEFAULT_CREDENTIALS, startFortimanagerEmulator } from "../provider/fortimanager/emulator";
 import { fortimanagerTrustedHostProvider } from "../provider/fortimanager/resource";
-import { closeFortimanagerSessions } from "../provider/fortimanager/session";
-import { startOpnsenseEmulator, type OpnsenseEmulator } from "../provider/opnsense/emulator";
+import { startOpnsenseEmulator } from "../provider/opnsense/emulator";
 import { opnsenseAliasEntryProvider } from "../provider/opnsense/resource";
-import { resetProcessState } from "../provider/process-state";
-import { closeAllAgents } from "../provider/transport";
 import { connFor, USERS } from "./opnsense/helpers";
+import { useEmulator } from "./support/emulator";
 
-let opn: OpnsenseEmulator;
-let fgt: FortigateEmulator;
-let fmg: FortimanagerEmulator;
-
-beforeAll(async () => {
-  [opn, fgt, fmg] = await Promise.all([startOpnsenseEmulator({ users: Object.values(USERS) }), startFortigateEmulator({ groups: [{ name: "jit-admins" }] }), startFortimanagerEmulator({})]);
-});
-afterAll(async () => {
-  await closeFortimanagerSessions();
-  await closeAllAgents();
-  resetProcessState();
-  await Promise.all([opn.close(), fgt.close(), fmg.close()]);
-});
-beforeEach(() => {
-  resetProcessState();
-  for (const e of [opn, fgt, fmg]) e.log.clear();
-});
+const opn = useEmulator(() => startOpnsenseEmulator({ users: Object.values(USERS) }));
+const fgt = useEmulator(() => startFortigateEmulator({ groups: [{ name: "jit-admins" }] }));
+const fmg = useEmulator(() => startFortimanagerEmulator({}));
 
 type Field = "address" | "name";
 interface Resource {

@@ -6,6 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { parseAddress } from "../address";
+import { baseConnectionFields, hostUrlField, type BaseConnection } from "../connection-kit";
 import { booleanSetting, checkFailures, configureFromStack, hasUnknown, providerShim, setting, withSecretOutputs, type CheckFailure } from "../dynamic-kit";
 import type { FortigateClientOptions } from "./client";
 import { FortigateClient } from "./client";
@@ -16,19 +17,13 @@ import { preflight } from "./preflight";
 export type { FortigateAddressState } from "./grant";
 
 /** How to reach a FortiGate. Each field may also come from stack config `fortigate:<key>` or env `FORTIGATE_<KEY>`. */
-export interface FortigateConnection {
+export interface FortigateConnection extends BaseConnection {
   /** `https://host[:port]` of the FortiGate's HTTPS management access. */
   readonly url?: string;
   /** REST API administrator token (`execute api-user generate-key`); stored as a secret; sent only as `Authorization: Bearer`. */
   readonly token?: pulumi.Input<string>;
   /** VDOM of the objects. @default "root" */
   readonly vdom?: string;
-  /** PEM of the CA that signed the device certificate. */
-  readonly caCert?: string;
-  /** Skip TLS verification (lab only). @default false */
-  readonly insecure?: boolean;
-  /** Per-request timeout. @default 15000 */
-  readonly timeoutMs?: number;
 }
 
 export interface FortigateAddressArgs {
@@ -56,7 +51,7 @@ const objectNameField = z.string().superRefine((v, ctx) => {
 export const FortigateAddressInputsSchema = z
   .object({
     connection: z
-      .object({ url: z.string().regex(/^https?:\/\/[^\s/?#@]+\/?$/, "must be https://host[:port] without path, query or credentials").optional(), vdom: nameField.optional(), caCert: z.string().optional(), insecure: z.boolean().optional(), timeoutMs: z.number().int().min(100).max(600_000).optional() })
+      .object({ url: hostUrlField, vdom: nameField.optional(), ...baseConnectionFields })
       .strict()
       .optional(),
     credentials: z.object({ token: z.string().optional() }).strict().optional(),

@@ -7,13 +7,14 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { mustParseAddress, parseAddress } from "../address";
 import { toGrantError } from "../diagnosis";
+import { baseConnectionFields, type BaseConnection } from "../connection-kit";
 import { booleanSetting, checkFailures, configureFromStack, hasUnknown, providerShim, setting, UNKNOWN, withSecretOutputs, type CheckFailure } from "../dynamic-kit";
 import { FortimanagerClient, type FortimanagerClientOptions } from "./client";
 import { preflight } from "./preflight";
 import { findTrustedHost, grantTrustedHost, revokeTrustedHost } from "./trusted-hosts";
 
 /** How to reach a FortiManager. Every field may instead come from stack config `fortimanager:<key>` or env `FORTIMANAGER_<KEY>`. */
-export interface FortimanagerConnection {
+export interface FortimanagerConnection extends BaseConnection {
   /** `https://fmg.example.net`. */
   readonly url?: string;
   /** API key of a `user_type api` administrator (FMG ≥ 7.2.2), sent as a Bearer header. Stored as a secret. */
@@ -24,12 +25,6 @@ export interface FortimanagerConnection {
   readonly password?: pulumi.Input<string>;
   /** ADOM for diagnoses; trusted hosts are global. */
   readonly adom?: string;
-  /** PEM of the CA that signed the FortiManager certificate. */
-  readonly caCert?: string;
-  /** Skip TLS verification (lab only). @default false */
-  readonly insecure?: boolean;
-  /** @default 15000 */
-  readonly timeoutMs?: number;
 }
 
 export interface FortimanagerTrustedHostArgs {
@@ -95,9 +90,8 @@ const ConnectionInputSchema = z
     url: unknownOr(z.url({ protocol: /^https$/, error: "must be an https:// URL" })).optional(),
     username: unknownOr(AdminUserSchema).optional(),
     adom: unknownOr(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "ADOM names contain letters, digits and _ . -")).optional(),
+    ...baseConnectionFields,
     caCert: unknownOr(z.string().includes("BEGIN CERTIFICATE", { error: "must be a PEM certificate" })).optional(),
-    insecure: z.boolean().optional(),
-    timeoutMs: z.number().int().min(100).max(600_000).optional(),
   })
   .strict();
 

@@ -6,6 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { mustParseAddress, normaliseDeviceAddress, parseAddress } from "../address";
 import { toGrantError } from "../diagnosis";
+import { baseConnectionFields, hostUrlField, type BaseConnection } from "../connection-kit";
 import { checkFailures, configureFromStack, hasUnknown, providerShim, UNKNOWN, withSecretOutputs, type CheckFailure } from "../dynamic-kit";
 import { clientFor, ConnectionProblem, resolveConnection, type ConnectionInputs, type CredentialInputs } from "./connection";
 import { addGrant, grantPresent, removeGrant, type GrantTarget } from "./grant-ops";
@@ -13,7 +14,7 @@ import { aliasNameProblem } from "./names";
 import { cachedAlias, preflight, type GrantMethod } from "./preflight";
 
 /** How to reach the firewall. Secret fields accept `pulumi.Input` and are stored as secrets. */
-export interface OpnsenseConnection {
+export interface OpnsenseConnection extends BaseConnection {
   /** `https://host[:port]` of the web GUI. @default stack config `opnsense:url`, env `OPNSENSE_URL` */
   readonly url?: string;
   /** API key. @default `opnsense:apiKey`, `OPNSENSE_API_KEY`, or the key file */
@@ -22,12 +23,6 @@ export interface OpnsenseConnection {
   readonly apiSecret?: pulumi.Input<string>;
   /** Path of the key file OPNsense downloads (`key=…`, `secret=…`); read inside the provider at call time, so state holds no secret. */
   readonly apiKeyFile?: string;
-  /** PEM of a CA to trust for the firewall's certificate. @default system CAs */
-  readonly caCert?: string;
-  /** Skip TLS verification (lab only). @default false */
-  readonly insecure?: boolean;
-  /** Per-request timeout. @default 15000 */
-  readonly timeoutMs?: number;
 }
 
 export interface OpnsenseAliasEntryArgs {
@@ -47,10 +42,10 @@ export interface OpnsenseAliasEntryArgs {
 
 const ConnectionSchema = z
   .object({
-    url: z.string().regex(/^https?:\/\/[^/?#\s@]+\/?$/, "must be https://host[:port] with no path, query or user info").optional(),
+    url: hostUrlField,
     apiKeyFile: z.string().min(1).optional(),
-    caCert: z.string().optional(),
-    insecure: z.boolean().optional(),
+    ...baseConnectionFields,
+    // OPNsense accepts any positive timeout (the shared field requires ≥ 100 ms).
     timeoutMs: z.number().int().positive().max(600_000).optional(),
   })
   .strict();

@@ -3,37 +3,24 @@
  * deleted in parallel, leave exactly the declared objects and members; a lost POST answer is settled by
  * reading back; a 429 lockout stops the client at once with 202005.
  */
-import { startFortigateEmulator, type FortigateEmulator } from "../../provider/fortigate/emulator";
+import { startFortigateEmulator } from "../../provider/fortigate/emulator";
 import { fortigateAddressProvider as provider } from "../../provider/fortigate/resource";
 import { isGrantError } from "../../provider/errors";
-import { resetProcessState } from "../../provider/process-state";
-import { closeAllAgents } from "../../provider/transport";
+import { useEmulator } from "../support/emulator";
 import { appliedWrites, drainStalls, FAULT_TIMEOUT_MS, flakyNetwork, inParallel, stalled, summarize } from "../support/faults";
 
-let emu: FortigateEmulator;
+const emu = useEmulator(() => startFortigateEmulator({}), {
+  onReset: (e) => {
+    e.backend.createGroup("root", "ipv4", "jit-admins", []);
+    e.backend.createGroup("root", "ipv6", "jit6", []);
+    // A member that is not ours: it must survive every run.
+    e.backend.createAddress("root", "ipv4", { name: "pre-existing", type: "ipmask", subnet: "192.0.2.1 255.255.255.255" });
+    e.backend.addMember("root", "ipv4", "jit-admins", "pre-existing");
+  },
+});
 const N = 50;
 const grants = Array.from({ length: N }, (_, i) => ({ name: `grant-${i}`, address: i % 5 === 4 ? `2001:db8:7::${i + 1}` : `198.51.100.${i + 1}`, group: i % 5 === 4 ? "jit6" : "jit-admins" }));
 const names = (xs: readonly { name: string }[]) => xs.map((x) => x.name).sort();
-
-beforeAll(async () => {
-  emu = await startFortigateEmulator({});
-});
-afterAll(async () => {
-  await closeAllAgents();
-  resetProcessState();
-  await emu.close();
-});
-beforeEach(() => {
-  resetProcessState();
-  emu.backend.reset();
-  emu.log.clear();
-  emu.faults.clear();
-  emu.backend.createGroup("root", "ipv4", "jit-admins", []);
-  emu.backend.createGroup("root", "ipv6", "jit6", []);
-  // A member that is not ours: it must survive every run.
-  emu.backend.createAddress("root", "ipv4", { name: "pre-existing", type: "ipmask", subnet: "192.0.2.1 255.255.255.255" });
-  emu.backend.addMember("root", "ipv4", "jit-admins", "pre-existing");
-});
 
 const conn = (extra: Record<string, unknown> = {}) => ({ connection: { url: emu.url, caCert: emu.caCert, timeoutMs: FAULT_TIMEOUT_MS, ...extra }, credentials: { token: emu.backend.defaultToken } });
 

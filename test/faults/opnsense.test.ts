@@ -3,32 +3,16 @@
  * alias holding exactly what was declared, in both methods; a lost answer to alias_util/add is settled
  * by reading the table back, never by a blind repeat.
  */
-import { startOpnsenseEmulator, type OpnsenseEmulator } from "../../provider/opnsense/emulator";
+import { startOpnsenseEmulator } from "../../provider/opnsense/emulator";
 import { opnsenseAliasEntryProvider as provider, type AliasEntryInputs } from "../../provider/opnsense/resource";
-import { resetProcessState } from "../../provider/process-state";
-import { closeAllAgents } from "../../provider/transport";
 import { connFor, USERS } from "../opnsense/helpers";
+import { useEmulator } from "../support/emulator";
 import { appliedWrites, drainStalls, FAULT_TIMEOUT_MS, flakyNetwork, inParallel, stalled, summarize } from "../support/faults";
 
-let emu: OpnsenseEmulator;
+const emu = useEmulator(() => startOpnsenseEmulator({ users: Object.values(USERS), reconfigureLatencyMs: 20 }));
 const N = 50;
 const addresses = Array.from({ length: N }, (_, i) => (i % 5 === 4 ? `2001:db8:6::${i + 1}` : `198.51.${100 + (i % 3)}.${i + 1}`));
 const sorted = (xs: readonly string[]) => [...xs].sort();
-
-beforeAll(async () => {
-  emu = await startOpnsenseEmulator({ users: Object.values(USERS), reconfigureLatencyMs: 20 });
-});
-afterAll(async () => {
-  await closeAllAgents();
-  resetProcessState();
-  await emu.close();
-});
-beforeEach(() => {
-  resetProcessState();
-  emu.backend.reset();
-  emu.log.clear();
-  emu.faults.clear();
-});
 
 const news = (who: "tablesRead" | "edit", method: "table" | "config", address: string) =>
   ({ ...connFor(emu.url, emu.caCert, who, { timeoutMs: FAULT_TIMEOUT_MS }), alias: "jit_admins", address, method }) as AliasEntryInputs;

@@ -1,46 +1,24 @@
 import { FortigateClient } from "../../provider/fortigate/client";
-import { startFortigateEmulator, type FortigateEmulator } from "../../provider/fortigate/emulator";
+import { startFortigateEmulator } from "../../provider/fortigate/emulator";
 import { mustParseAddress } from "../../provider/address";
-import { closeAllAgents } from "../../provider/transport";
-import { resetProcessState } from "../../provider/process-state";
-import { isGrantError, type GrantError } from "../../provider/errors";
+import { grantError as codeOf, useEmulator } from "../support/emulator";
 
-let emu: FortigateEmulator;
-let untrusted: FortigateEmulator;
 const RO = "readonly-token-0123456789";
 const NONE = "none-token-0123456789";
+// The users added at start outlive every test: lockouts are cleared instead of a backend reset.
+const emu = useEmulator(() => startFortigateEmulator({ vdoms: ["root", "dmz"], groups: [{ name: "jit-admins" }] }), {
+  onStart: (e) => {
+    e.backend.addUser({ name: "ro", token: RO, fwgrp: "read", vdoms: ["root"] });
+    e.backend.addUser({ name: "none", token: NONE, fwgrp: "custom", addressPermission: "none", vdoms: ["root"] });
+    e.backend.addUser({ name: "far", token: "far-token-0123456789", trusthosts: ["192.0.2.0/24"] });
+  },
+  resetBackend: false,
+  onReset: (e) => e.backend.clearLockouts(),
+});
+const untrusted = useEmulator(() => startFortigateEmulator({ tls: "untrusted" }));
 
 const client = (over: Partial<ConstructorParameters<typeof FortigateClient>[0]> = {}) =>
   new FortigateClient({ url: emu.url, token: emu.token, caCert: emu.caCert, ...over });
-
-async function codeOf(p: Promise<unknown>): Promise<GrantError> {
-  try {
-    await p;
-  } catch (e) {
-    if (isGrantError(e)) return e;
-    throw e;
-  }
-  throw new Error("expected a GrantError");
-}
-
-beforeAll(async () => {
-  emu = await startFortigateEmulator({ vdoms: ["root", "dmz"], groups: [{ name: "jit-admins" }] });
-  emu.backend.addUser({ name: "ro", token: RO, fwgrp: "read", vdoms: ["root"] });
-  emu.backend.addUser({ name: "none", token: NONE, fwgrp: "custom", addressPermission: "none", vdoms: ["root"] });
-  emu.backend.addUser({ name: "far", token: "far-token-0123456789", trusthosts: ["192.0.2.0/24"] });
-  untrusted = await startFortigateEmulator({ tls: "untrusted" });
-});
-afterAll(async () => {
-  await closeAllAgents();
-  resetProcessState();
-  await emu.close();
-  await untrusted.close();
-});
-beforeEach(() => {
-  emu.backend.clearLockouts();
-  emu.log.clear();
-  emu.faults.clear();
-});
 
 describe("FortiGate client diagnoses", () => {
   it("202001 for a wrong token, sending exactly one request (a 401 is never retried)", async () => {

@@ -1,10 +1,21 @@
 import { Agent, request } from "undici";
-import { startFortigateEmulator, type FortigateEmulator } from "../../provider/fortigate/emulator";
+import { startFortigateEmulator } from "../../provider/fortigate/emulator";
+import { useEmulator } from "../support/emulator";
 
-let emu: FortigateEmulator;
 let agent: Agent;
 const RO = "readonly-token-0123456789";
 const NOHOST = "nohost-token-0123456789";
+// The users added at start outlive every test: lockouts are cleared instead of a backend reset.
+const emu = useEmulator(() => startFortigateEmulator({ vdoms: ["root", "dmz"], groups: [{ name: "jit-admins" }, { name: "jit6", family: "ipv6" }], lockoutThreshold: 3 }), {
+  onStart: (e) => {
+    e.backend.addUser({ name: "ro", token: RO, fwgrp: "custom", addressPermission: "read", vdoms: ["root"] });
+    e.backend.addUser({ name: "far", token: NOHOST, trusthosts: ["192.0.2.0/24"] });
+    agent = new Agent({ connect: { ca: e.caCert } });
+  },
+  resetBackend: false,
+  onReset: (e) => e.backend.clearLockouts(),
+});
+afterAll(() => agent.close());
 
 async function call(method: string, path: string, token: string | undefined, body?: unknown) {
   const res = await request(`${emu.url}${path}`, {
@@ -23,17 +34,6 @@ async function call(method: string, path: string, token: string | undefined, bod
   return { status: res.statusCode, text, json, type: String(res.headers["content-type"]) };
 }
 
-beforeAll(async () => {
-  emu = await startFortigateEmulator({ vdoms: ["root", "dmz"], groups: [{ name: "jit-admins" }, { name: "jit6", family: "ipv6" }], lockoutThreshold: 3 });
-  emu.backend.addUser({ name: "ro", token: RO, fwgrp: "custom", addressPermission: "read", vdoms: ["root"] });
-  emu.backend.addUser({ name: "far", token: NOHOST, trusthosts: ["192.0.2.0/24"] });
-  agent = new Agent({ connect: { ca: emu.caCert } });
-});
-afterAll(async () => {
-  await agent.close();
-  await emu.close();
-});
-beforeEach(() => emu.backend.clearLockouts());
 
 describe("FortiGate emulator", () => {
   it("answers system status with the JSON envelope for a valid token", async () => {

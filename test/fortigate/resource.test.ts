@@ -1,13 +1,17 @@
 import * as pulumi from "@pulumi/pulumi";
 import { fortigateAddressProvider as provider, type FortigateAddressState } from "../../provider/fortigate/resource";
-import { startFortigateEmulator, type FortigateEmulator } from "../../provider/fortigate/emulator";
+import { startFortigateEmulator } from "../../provider/fortigate/emulator";
 import { providerShim, UNKNOWN } from "../../provider/dynamic-kit";
-import { closeAllAgents } from "../../provider/transport";
-import { resetProcessState } from "../../provider/process-state";
 import { isGrantError } from "../../provider/errors";
+import { grantErrorCode as code, useEmulator } from "../support/emulator";
 
-let emu: FortigateEmulator;
 const RO = "readonly-token-0123456789";
+// The user added at start outlives every test: lockouts are cleared instead of a backend reset.
+const emu = useEmulator(() => startFortigateEmulator({ vdoms: ["root"], groups: [{ name: "jit-admins" }, { name: "jit6", family: "ipv6" }, { name: "bulk" }] }), {
+  onStart: (e) => e.backend.addUser({ name: "ro", token: RO, fwgrp: "read", vdoms: ["root"] }),
+  resetBackend: false,
+  onReset: (e) => e.backend.clearLockouts(),
+});
 const conn = () => ({ connection: { url: emu.url, caCert: emu.caCert }, credentials: { token: emu.token } });
 const inputs = (extra: Record<string, unknown>) => ({ ...conn(), __provider: "x", ...extra });
 
@@ -16,30 +20,6 @@ async function checked(extra: Record<string, unknown>) {
   expect(r.failures ?? []).toEqual([]);
   return r.inputs as import("../../provider/fortigate/resource").FortigateAddressInputs;
 }
-async function code(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    if (isGrantError(e)) return e.code;
-    throw e;
-  }
-  return "none";
-}
-
-beforeAll(async () => {
-  emu = await startFortigateEmulator({ vdoms: ["root"], groups: [{ name: "jit-admins" }, { name: "jit6", family: "ipv6" }, { name: "bulk" }] });
-  emu.backend.addUser({ name: "ro", token: RO, fwgrp: "read", vdoms: ["root"] });
-});
-afterAll(async () => {
-  await closeAllAgents();
-  resetProcessState();
-  await emu.close();
-});
-beforeEach(() => {
-  resetProcessState();
-  emu.log.clear();
-  emu.backend.clearLockouts();
-});
 
 describe("FortigateAddress provider", () => {
   it.each([

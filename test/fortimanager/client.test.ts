@@ -1,14 +1,13 @@
 import { mustParseAddress } from "../../provider/address";
-import type { GrantError } from "../../provider/errors";
 import { FortimanagerClient, type FortimanagerClientOptions } from "../../provider/fortimanager/client";
-import { DEFAULT_CREDENTIALS, startFortimanagerEmulator, type FortimanagerEmulator } from "../../provider/fortimanager/emulator";
+import { DEFAULT_CREDENTIALS, startFortimanagerEmulator } from "../../provider/fortimanager/emulator";
 import { preflight } from "../../provider/fortimanager/preflight";
 import { closeFortimanagerSessions } from "../../provider/fortimanager/session";
 import { findTrustedHost, grantTrustedHost, revokeTrustedHost } from "../../provider/fortimanager/trusted-hosts";
-import { resetProcessState } from "../../provider/process-state";
-import { closeAllAgents, sleep } from "../../provider/transport";
+import { sleep } from "../../provider/transport";
+import { grantErrorCode, useEmulator } from "../support/emulator";
 
-let emu: FortimanagerEmulator;
+const emu = useEmulator(() => startFortimanagerEmulator({}));
 const SECRETS = [DEFAULT_CREDENTIALS.apiKey, DEFAULT_CREDENTIALS.adminPassword, "readonly-pw", "custom-pw", "norpc-pw", "wrong-token-0000", "wrong-password"];
 const messages: string[] = [];
 const sessionIds = new Set<string>();
@@ -20,34 +19,11 @@ const addr = (a: string) => mustParseAddress(a);
 
 /** The diagnosis code a promise fails with ("ok" when it succeeds); records every message for the secret check. */
 async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return "ok";
-  } catch (e) {
-    const g = e as GrantError;
-    messages.push(g.message);
-    for (const sid of emu.backend.sessions.keys()) sessionIds.add(sid);
-    return g.code ?? `not a diagnosis: ${String(e)}`;
-  }
+  const code = await grantErrorCode(p, { resolved: "ok", messages });
+  if (code !== "ok") for (const sid of emu.backend.sessions.keys()) sessionIds.add(sid);
+  return code;
 }
 const slots = (user: string) => emu.backend.admins.get(user)!.slots;
-
-beforeAll(async () => {
-  emu = await startFortimanagerEmulator({});
-});
-afterAll(async () => {
-  await closeFortimanagerSessions();
-  await closeAllAgents();
-  await emu.close();
-  resetProcessState();
-});
-beforeEach(async () => {
-  await closeFortimanagerSessions();
-  resetProcessState();
-  emu.backend.reset();
-  emu.log.clear();
-  emu.faults.clear();
-});
 
 describe("FortiManager client: diagnoses reached for real", () => {
   it("202000 when the port refuses and when the name does not resolve", async () => {

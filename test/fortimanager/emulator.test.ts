@@ -1,8 +1,10 @@
 import { Agent, request } from "undici";
-import { DEFAULT_CREDENTIALS, startFortimanagerEmulator, type FortimanagerEmulator } from "../../provider/fortimanager/emulator";
+import { DEFAULT_CREDENTIALS, startFortimanagerEmulator } from "../../provider/fortimanager/emulator";
+import { useEmulator } from "../support/emulator";
 
-let emu: FortimanagerEmulator;
 let agent: Agent;
+const emu = useEmulator(() => startFortimanagerEmulator({}), { onStart: (e) => void (agent = new Agent({ connect: { ca: e.caCert } })) });
+afterAll(() => agent.close());
 
 type Answer = { status: number; body: { id?: unknown; result: { status: { code: number; message: string }; url?: string; data?: any }[]; session?: string | number } };
 
@@ -15,20 +17,6 @@ async function login(user = "admin", passwd: string = DEFAULT_CREDENTIALS.adminP
   return rpc({ method: "exec", params: [{ url: "/sys/login/user", data: { user, passwd } }] });
 }
 const bearer = { authorization: `Bearer ${DEFAULT_CREDENTIALS.apiKey}` };
-
-beforeAll(async () => {
-  emu = await startFortimanagerEmulator({});
-  agent = new Agent({ connect: { ca: emu.caCert } });
-});
-afterAll(async () => {
-  await agent.close();
-  await emu.close();
-});
-beforeEach(() => {
-  emu.backend.reset();
-  emu.log.clear();
-  emu.faults.clear();
-});
 
 describe("FortiManager emulator", () => {
   it("logs in with a string session, echoes id, answers HTTP 200, and logs out", async () => {

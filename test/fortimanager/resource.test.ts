@@ -2,14 +2,17 @@ import { existsSync } from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { configureFromStack, providerShim, UNKNOWN } from "../../provider/dynamic-kit";
-import type { GrantError } from "../../provider/errors";
-import { DEFAULT_CREDENTIALS, startFortimanagerEmulator, type FortimanagerEmulator } from "../../provider/fortimanager/emulator";
+import { DEFAULT_CREDENTIALS, startFortimanagerEmulator } from "../../provider/fortimanager/emulator";
 import { fortimanagerTrustedHostProvider as provider, type TrustedHostInputs, type TrustedHostOutputs } from "../../provider/fortimanager/resource";
 import { closeFortimanagerSessions } from "../../provider/fortimanager/session";
-import { resetProcessState } from "../../provider/process-state";
-import { closeAllAgents } from "../../provider/transport";
+import { grantErrorCode, useEmulator } from "../support/emulator";
 
-let emu: FortimanagerEmulator;
+const emu = useEmulator(() => startFortimanagerEmulator({}), {
+  onReset: () => {
+    delete process.env.FORTIMANAGER_URL;
+    delete process.env.FORTIMANAGER_TOKEN;
+  },
+});
 
 const tokenInputs = (o: Partial<TrustedHostInputs> = {}): TrustedHostInputs => ({
   connection: { url: emu.url, caCert: emu.caCert },
@@ -24,32 +27,7 @@ const sessionInputs = (o: Partial<TrustedHostInputs> = {}): TrustedHostInputs =>
   credentials: { password: DEFAULT_CREDENTIALS.adminPassword },
 });
 const slots = (user: string) => emu.backend.admins.get(user)!.slots;
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return "ok";
-  } catch (e) {
-    return (e as GrantError).code ?? String(e);
-  }
-}
-
-beforeAll(async () => {
-  emu = await startFortimanagerEmulator({});
-});
-afterAll(async () => {
-  await closeFortimanagerSessions();
-  await closeAllAgents();
-  await emu.close();
-  resetProcessState();
-});
-beforeEach(async () => {
-  await closeFortimanagerSessions();
-  resetProcessState();
-  emu.backend.reset();
-  emu.log.clear();
-  delete process.env.FORTIMANAGER_URL;
-  delete process.env.FORTIMANAGER_TOKEN;
-});
+const codeOf = (p: Promise<unknown>) => grantErrorCode(p, { resolved: "ok" });
 
 describe("FortimanagerTrustedHost provider: check", () => {
   it("accepts good inputs, runs the preflight once, and has no config side effect (preview-safe)", async () => {

@@ -1,48 +1,19 @@
 import { createServer, type AddressInfo } from "node:net";
 import { isGrantError } from "../../provider/errors";
 import { OpnsenseClient, privilegeFor, PATH_UTIL_ADD } from "../../provider/opnsense/client";
-import { startOpnsenseEmulator, type OpnsenseEmulator } from "../../provider/opnsense/emulator";
-import { resetProcessState } from "../../provider/process-state";
-import { closeAllAgents } from "../../provider/transport";
+import { startOpnsenseEmulator } from "../../provider/opnsense/emulator";
+import { grantErrorCode, secretFreeMessages, useEmulator } from "../support/emulator";
 import { SECRET, USERS, type UserName } from "./helpers";
 
-let emu: OpnsenseEmulator;
-let untrusted: OpnsenseEmulator;
-const messages: string[] = [];
+const emu = useEmulator(() => startOpnsenseEmulator({ users: Object.values(USERS) }));
+const untrusted = useEmulator(() => startOpnsenseEmulator({ users: Object.values(USERS), tls: "untrusted" }));
+// No error message may carry a secret (the key appears nowhere either).
+const messages = secretFreeMessages(SECRET);
 
 const client = (who: UserName, extra: { url?: string; timeoutMs?: number; caCert?: string } = {}) =>
   new OpnsenseClient({ url: extra.url ?? emu.url, caCert: extra.caCert ?? emu.caCert, apiKey: USERS[who].key, apiSecret: USERS[who].secret, timeoutMs: extra.timeoutMs });
 
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    if (!isGrantError(e)) throw e;
-    messages.push(e.message);
-    return e.code;
-  }
-  throw new Error("expected a GrantError");
-}
-
-beforeAll(async () => {
-  emu = await startOpnsenseEmulator({ users: Object.values(USERS) });
-  untrusted = await startOpnsenseEmulator({ users: Object.values(USERS), tls: "untrusted" });
-});
-afterAll(async () => {
-  await closeAllAgents();
-  resetProcessState();
-  await emu.close();
-  await untrusted.close();
-  // No error message may carry a secret (the key appears nowhere either).
-  for (const m of messages) {
-    expect(m).not.toContain(SECRET);
-  }
-});
-beforeEach(() => {
-  emu.backend.reset();
-  emu.log.clear();
-  emu.faults.clear();
-});
+const codeOf = (p: Promise<unknown>) => grantErrorCode(p, { messages });
 
 describe("OPNsense client: diagnoses", () => {
   it("reports OPN000 for a wrong secret and for a disabled user", async () => {

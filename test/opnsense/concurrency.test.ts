@@ -1,28 +1,12 @@
-import { startOpnsenseEmulator, type OpnsenseEmulator } from "../../provider/opnsense/emulator";
+import { startOpnsenseEmulator } from "../../provider/opnsense/emulator";
 import { opnsenseAliasEntryProvider as provider, type AliasEntryInputs } from "../../provider/opnsense/resource";
-import { resetProcessState } from "../../provider/process-state";
-import { closeAllAgents } from "../../provider/transport";
+import { useEmulator } from "../support/emulator";
 import { connFor, USERS } from "./helpers";
 
-let emu: OpnsenseEmulator;
+// A reload that takes time, as on a real firewall, so that grants pile up behind it.
+const emu = useEmulator(() => startOpnsenseEmulator({ users: Object.values(USERS), reconfigureLatencyMs: 50 }));
 const N = 100;
 const addresses = Array.from({ length: N }, (_, i) => `10.20.${Math.floor(i / 50)}.${(i % 50) + 1}`);
-
-beforeAll(async () => {
-  // A reload that takes time, as on a real firewall, so that grants pile up behind it.
-  emu = await startOpnsenseEmulator({ users: Object.values(USERS), reconfigureLatencyMs: 50 });
-});
-afterAll(async () => {
-  await closeAllAgents();
-  resetProcessState();
-  await emu.close();
-});
-beforeEach(() => {
-  resetProcessState();
-  emu.backend.reset();
-  emu.log.clear();
-  emu.faults.clear();
-});
 
 describe.each([
   ["table", "tablesRead"],

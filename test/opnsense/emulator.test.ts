@@ -1,20 +1,11 @@
-import { startOpnsenseEmulator, type OpnsenseEmulator } from "../../provider/opnsense/emulator";
+import { startOpnsenseEmulator } from "../../provider/opnsense/emulator";
+import { useEmulator } from "../support/emulator";
 import { closeRawAgent, raw, USERS } from "./helpers";
 
-let emu: OpnsenseEmulator;
+const emu = useEmulator(() => startOpnsenseEmulator({ users: Object.values(USERS) }));
 const call = (method: string, path: string, opts: Parameters<typeof raw>[4] = {}) => raw(emu.url, emu.caCert, method, path, opts);
 
-beforeAll(async () => {
-  emu = await startOpnsenseEmulator({ users: Object.values(USERS) });
-});
-afterAll(async () => {
-  await closeRawAgent();
-  await emu.close();
-});
-beforeEach(() => {
-  emu.backend.reset();
-  emu.log.clear();
-});
+afterAll(closeRawAgent);
 
 describe("OPNsense emulator: routing, auth and ACL as the device does them", () => {
   it("answers an unknown endpoint with 404 before authentication", async () => {

@@ -4,30 +4,16 @@
  * reads (provider/read-coalescer.ts), so N grants cost N adds/deletes plus a few shared reads; a
  * preview (check + diff) costs one probe set, not N; config mode reconfigures once per batch.
  */
-import { startOpnsenseEmulator, type OpnsenseEmulator } from "../../provider/opnsense/emulator";
+import { startOpnsenseEmulator } from "../../provider/opnsense/emulator";
 import { opnsenseAliasEntryProvider as provider, type AliasEntryInputs, type AliasEntryOutputs } from "../../provider/opnsense/resource";
 import { resetProcessState } from "../../provider/process-state";
 import { coalescedRead, noteWrite, lastWrite, readsSent } from "../../provider/read-coalescer";
-import { closeAllAgents } from "../../provider/transport";
+import { useEmulator } from "../support/emulator";
 import { connFor, USERS } from "./helpers";
 
-let emu: OpnsenseEmulator;
+const emu = useEmulator(() => startOpnsenseEmulator({ users: Object.values(USERS), latencyMs: 2 }));
 const N = 40;
 const addresses = Array.from({ length: N }, (_, i) => `10.30.0.${i + 1}`);
-
-beforeAll(async () => {
-  emu = await startOpnsenseEmulator({ users: Object.values(USERS), latencyMs: 2 });
-});
-afterAll(async () => {
-  await closeAllAgents();
-  resetProcessState();
-  await emu.close();
-});
-beforeEach(() => {
-  resetProcessState();
-  emu.backend.reset();
-  emu.log.clear();
-});
 
 const inputs = (address: string, method: "table" | "config") => ({ ...connFor(emu.url, emu.caCert, method === "table" ? "tablesRead" : "edit"), alias: "jit_admins", address, method }) as AliasEntryInputs;
 

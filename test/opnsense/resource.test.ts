@@ -1,14 +1,12 @@
-import { isGrantError } from "../../provider/errors";
 import { UNKNOWN } from "../../provider/dynamic-kit";
-import { startOpnsenseEmulator, type OpnsenseEmulator } from "../../provider/opnsense/emulator";
+import { startOpnsenseEmulator } from "../../provider/opnsense/emulator";
 import { opnsenseAliasEntryProvider as provider, type AliasEntryInputs, type AliasEntryOutputs } from "../../provider/opnsense/resource";
-import { resetProcessState } from "../../provider/process-state";
-import { closeAllAgents } from "../../provider/transport";
+import { grantErrorCode, secretFreeMessages, useEmulator } from "../support/emulator";
 import { connFor, SECRET, type UserName } from "./helpers";
 import { USERS } from "./helpers";
 
-let emu: OpnsenseEmulator;
-const messages: string[] = [];
+const emu = useEmulator(() => startOpnsenseEmulator({ users: Object.values(USERS) }));
+const messages = secretFreeMessages(SECRET);
 
 const inputs = (who: UserName, extra: Record<string, unknown> = {}) => ({ ...connFor(emu.url, emu.caCert, who), alias: "jit_admins", address: "203.0.113.7", ...extra }) as AliasEntryInputs;
 
@@ -18,32 +16,7 @@ async function checked(news: AliasEntryInputs): Promise<AliasEntryInputs> {
   return r.inputs!;
 }
 
-async function checkCode(news: AliasEntryInputs): Promise<string> {
-  try {
-    await provider.check!({} as AliasEntryInputs, news);
-  } catch (e) {
-    if (!isGrantError(e)) throw e;
-    messages.push(e.message);
-    return e.code;
-  }
-  return "none";
-}
-
-beforeAll(async () => {
-  emu = await startOpnsenseEmulator({ users: Object.values(USERS) });
-});
-afterAll(async () => {
-  await closeAllAgents();
-  resetProcessState();
-  await emu.close();
-  for (const m of messages) expect(m).not.toContain(SECRET);
-});
-beforeEach(() => {
-  resetProcessState();
-  emu.backend.reset();
-  emu.log.clear();
-  emu.faults.clear();
-});
+const checkCode = (news: AliasEntryInputs) => grantErrorCode(provider.check!({} as AliasEntryInputs, news), { messages });
 
 describe("check refuses hostile input before any request", () => {
   it.each([

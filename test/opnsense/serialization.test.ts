@@ -7,13 +7,11 @@ import { readdirSync, statSync, existsSync } from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { providerShim } from "../../provider/dynamic-kit";
-import { startOpnsenseEmulator, type OpnsenseEmulator } from "../../provider/opnsense/emulator";
-import { resetProcessState } from "../../provider/process-state";
-import { closeAllAgents } from "../../provider/transport";
+import { startOpnsenseEmulator } from "../../provider/opnsense/emulator";
+import { useEmulator } from "../support/emulator";
 import { connFor, SECRET, USERS } from "./helpers";
 
 const root = path.join(__dirname, "..", "..");
-let emu: OpnsenseEmulator;
 
 function buildIfStale(): void {
   const built = path.join(root, "dist", "provider", "opnsense", "resource.js");
@@ -27,15 +25,8 @@ function buildIfStale(): void {
   }
 }
 
-beforeAll(async () => {
-  buildIfStale();
-  emu = await startOpnsenseEmulator({ users: Object.values(USERS) });
-}, 120_000);
-afterAll(async () => {
-  await closeAllAgents();
-  resetProcessState();
-  await emu.close();
-});
+beforeAll(buildIfStale, 120_000);
+const emu = useEmulator(() => startOpnsenseEmulator({ users: Object.values(USERS) }));
 
 describe("serialised provider round trip", () => {
   it("serialises the shim, loads it from text and creates, reads and deletes a grant", async () => {

@@ -1,0 +1,33 @@
+/**
+ * The part of a device connection that is the same on every device: how the TLS certificate is
+ * verified and how long one request may take. Each device's `<Device>Connection` extends
+ * {@link BaseConnection} with its URL and credentials, and spreads {@link baseConnectionFields} into
+ * its connection schema (overriding a field where the device validates it differently).
+ */
+import { z } from "zod";
+
+/** Connection settings shared by all devices. Each may instead come from stack config `<device>:<key>` or env `<DEVICE>_<KEY>`. */
+export interface BaseConnection {
+  /** PEM of the CA to trust for the device's certificate (the CA that signed it). @default the system CAs */
+  readonly caCert?: string;
+  /** Skip TLS verification (lab only). @default false */
+  readonly insecure?: boolean;
+  /** Per-request timeout, in ms. @default 15000 */
+  readonly timeoutMs?: number;
+}
+
+/** The fields of {@link BaseConnection} as `check` validates them. */
+export const baseConnectionFields = {
+  caCert: z.string().optional(),
+  insecure: z.boolean().optional(),
+  timeoutMs: z.number().int().min(100).max(600_000).optional(),
+};
+
+/**
+ * A connection `url`: `http(s)://host[:port]`, optionally with a trailing slash, and nothing else —
+ * no path, query, fragment, user info or whitespace, so an input can never steer a request elsewhere.
+ */
+export const hostUrlField = z
+  .string()
+  .regex(/^https?:\/\/[^\s/?#@]+\/?$/, "must be https://host[:port] with no path, query or user info")
+  .optional();
