@@ -152,7 +152,9 @@ export class SessionAuth implements Authenticator {
 
   /** Logout -11 means already logged out (TF-CLIENT logoutSession); failures are left to the idle timeout. */
   private async logoutSid(sid: string): Promise<void> {
-    await rpc(this.transport, { method: "exec", url: LOGOUT_URL, session: sid, idempotent: false }).catch(() => undefined);
+    // Logging out twice is harmless (the second answers -11), so a logout is retried like a read:
+    // dropping it on one 503 would leave the session open on the manager until it times out.
+    await rpc(this.transport, { method: "exec", url: LOGOUT_URL, session: sid, idempotent: true }).catch(() => undefined);
   }
 
   private scheduleIdleLogout(): void {

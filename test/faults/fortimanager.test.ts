@@ -3,36 +3,22 @@
  * each) on a flaky network leave exactly the declared slots; a lost update answer is read back; an
  * expired session is survived with one re-login, and every session is logged out in the end.
  */
-import { DEFAULT_CREDENTIALS, startFortimanagerEmulator, type FortimanagerEmulator } from "../../provider/fortimanager/emulator";
+import { DEFAULT_CREDENTIALS, startFortimanagerEmulator } from "../../provider/fortimanager/emulator";
 import { IPV4_UNUSED, IPV6_UNUSED } from "../../provider/fortimanager/emulator";
 import { fortimanagerTrustedHostProvider as provider, type TrustedHostInputs } from "../../provider/fortimanager/resource";
 import { closeFortimanagerSessions } from "../../provider/fortimanager/session";
-import { resetProcessState } from "../../provider/process-state";
-import { closeAllAgents } from "../../provider/transport";
+import { useEmulator } from "../support/emulator";
 import { appliedWrites, drainStalls, FAULT_TIMEOUT_MS, flakyNetwork, inParallel, summarize } from "../support/faults";
 
-let emu: FortimanagerEmulator;
 const ADMINS = ["g0", "g1", "g2", "g3", "g4", "g5"];
 const N = 50;
 // 50 grants over 6 admins: at most 9 per admin and family (slots 2..10), IPv6 every fifth.
 const grants = Array.from({ length: N }, (_, i) => ({ adminUser: ADMINS[i % 6]!, address: i % 5 === 4 ? `2001:db8:8::${i + 1}` : `198.51.100.${i + 1}` }));
 
-beforeAll(async () => {
-  emu = await startFortimanagerEmulator({});
-});
-afterAll(async () => {
-  await closeFortimanagerSessions();
-  await closeAllAgents();
-  await emu.close();
-  resetProcessState();
-});
-beforeEach(async () => {
-  await closeFortimanagerSessions();
-  resetProcessState();
-  emu.backend.reset();
-  for (const a of ADMINS) emu.backend.seedAdmin({ userid: a, password: `${a}-pw`, profileid: "Restricted_User" });
-  emu.log.clear();
-  emu.faults.clear();
+const emu = useEmulator(() => startFortimanagerEmulator({}), {
+  onReset: (e) => {
+    for (const a of ADMINS) e.backend.seedAdmin({ userid: a, password: `${a}-pw`, profileid: "Restricted_User" });
+  },
 });
 
 const token = (g: { adminUser: string; address: string }) =>
