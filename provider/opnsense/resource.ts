@@ -45,8 +45,6 @@ const ConnectionSchema = z
     url: hostUrlField,
     apiKeyFile: z.string().min(1).optional(),
     ...baseConnectionFields,
-    // OPNsense accepts any positive timeout (the shared field requires ≥ 100 ms).
-    timeoutMs: z.number().int().positive().max(600_000).optional(),
   })
   .strict();
 const CredentialsSchema = z.object({ apiKey: z.string().optional(), apiSecret: z.string().optional() }).strict();
