@@ -7,7 +7,7 @@
 import { startOpnsenseEmulator } from "../../provider/opnsense/emulator";
 import { opnsenseAliasEntryProvider as provider, type AliasEntryInputs, type AliasEntryOutputs } from "../../provider/opnsense/resource";
 import { resetProcessState } from "../../provider/process-state";
-import { coalescedRead, noteWrite, lastWrite, readsSent } from "../../provider/read-coalescer";
+import { coalescedRead, DEFAULT_WINDOW_MS, noteWrite, lastWrite, readsSent } from "../../provider/read-coalescer";
 import { useEmulator } from "../support/emulator";
 import { connFor, USERS } from "./helpers";
 
@@ -98,7 +98,7 @@ describe("read coalescer", () => {
     const [a, b, c] = await Promise.all([coalescedRead("k", read), coalescedRead("k", read), coalescedRead("k", read)]);
     expect([a, b, c]).toEqual([1, 1, 1]);
     const first = coalescedRead("k", read); // starts read 2
-    await new Promise((r) => setTimeout(r, 8)); // read 2 is in flight
+    await new Promise((r) => setTimeout(r, DEFAULT_WINDOW_MS + 8)); // past the join window: read 2 is in flight
     noteWrite("w", "x");
     const stale = coalescedRead("k", read); // no write noted for it: joins read 2
     const fresh = coalescedRead("k", read, { notBefore: lastWrite("w", "x") }); // must not: read 3

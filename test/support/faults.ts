@@ -5,7 +5,7 @@
 import type { FaultPlan, LoggedRequest, RequestLog } from "../../provider/emulator-kit";
 
 /** Client timeout for fault runs: far below the stall, so every stall is a client-side timeout. */
-export const FAULT_TIMEOUT_MS = 700;
+export const FAULT_TIMEOUT_MS = 1_200;
 /** How long a stalled request is held by the emulator before the device applies it. */
 export const STALL_MS = 2_000;
 
