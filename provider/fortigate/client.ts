@@ -103,6 +103,24 @@ export class FortigateClient {
     return res.status === 404 ? undefined : this.t.parse(req, res, OneAddressSchema).results[0];
   }
 
+  /**
+   * The whole address table of the VDOM (`GET /cmdb/firewall/address[6]?vdom=`, a collection GET:
+   * envelope + `results:[...]`, no `mkey`, reference §2a/§3), by name. A refresh reads it once for all
+   * grants of the table instead of one object each. A row that does not have the shape of an address
+   * object is left out, so a caller that misses a name reads that object by name
+   * ({@link getAddress}), which reports what is wrong with it exactly as before.
+   */
+  async listAddresses(f: Family): Promise<Map<string, DeviceAddress>> {
+    const req = this.req("GET", addressPath(f), [], true);
+    const res = await this.call(req, [200], "read");
+    const rows = new Map<string, DeviceAddress>();
+    for (const row of this.t.parse(req, res, ListSchema).results) {
+      const a = AddressObjectSchema.safeParse(row);
+      if (a.success) rows.set(a.data.name, a.data);
+    }
+    return rows;
+  }
+
   /** Reads the object right after a create, retrying briefly: FortiOS may answer 404 under load (TF#333, TF#434). */
   async getAddressAfterCreate(f: Family, name: string, attempts = 5, delayMs = 100): Promise<DeviceAddress | undefined> {
     for (let i = 0; ; i++) {

@@ -4,11 +4,19 @@
  * requires (membership first: FortiOS refuses to delete a referenced address with -23, TF#106).
  * Membership edits of one group are queued per group ({@link serialize}); overall concurrency per
  * device is bounded by the transport's connection pool (8 per origin).
+ *
+ * Refresh reads are coalesced (read-coalescer.ts): grants read together share one read of the whole
+ * address table (per device, token, VDOM and family) and one read of each group, so `preview
+ * --refresh` of N grants costs about one request per table and one per group per wave instead of one
+ * or two per grant. Every write of a grant (object or membership) is recorded, and a shared read only
+ * serves a grant when it started after that grant's last write was answered. Create and delete keep
+ * their own per-object reads.
  */
 import { mustParseAddress } from "../address";
 import { diagnose, toGrantError } from "../diagnosis";
 import { fingerprint, serialize } from "../process-state";
-import { FortigateClient, addressPath, type Family, type FortigateClientOptions } from "./client";
+import { coalescedRead, lastWrite, recordedWrite } from "../read-coalescer";
+import { FortigateClient, addressPath, type DeviceAddress, type Family, type FortigateClientOptions } from "./client";
 
 /** What state holds for one grant (the resource's outputs). */
 export interface FortigateAddressState {
@@ -44,6 +52,14 @@ export interface GrantSpec {
 export const familyOf = (address: string): Family => (mustParseAddress(address).family === 4 ? "ipv4" : "ipv6");
 const groupKey = (c: FortigateClient, f: Family, group: string) => `fortigate-member:${fingerprint(c.opts.url, c.vdom, f, group)}`;
 
+/** Coalescing keys of refresh reads: device + token + VDOM + family (+ group): what one request answers. */
+const tableReadKey = (c: FortigateClient, f: Family) => `fortigate.table:${fingerprint(c.opts.url, c.opts.token, c.vdom, f)}`;
+const groupReadKey = (c: FortigateClient, f: Family, group: string) => `fortigate.group:${fingerprint(c.opts.url, c.opts.token, c.vdom, f, group)}`;
+/** Writes are recorded per device + VDOM + family, item = the object name (its object and membership writes alike). */
+const writeKey = (c: FortigateClient, f: Family) => `fortigate.writes:${fingerprint(c.opts.url, c.vdom, f)}`;
+/** Runs a write of object `name` and records when it was answered (success or not). */
+const recorded = <T>(c: FortigateClient, f: Family, name: string, write: () => Promise<T>) => recordedWrite(writeKey(c, f), name, write);
+
 /** Runs `fn`, turning anything that is not yet a diagnosis into one (202000…202090). */
 export async function diagnosed<T>(c: { host: string; timeoutMs?: number | undefined }, fn: () => Promise<T>): Promise<T> {
   try {
@@ -63,7 +79,7 @@ export async function createGrant(opts: FortigateClientOptions, spec: GrantSpec)
   return diagnosed({ host: c.host, timeoutMs: opts.timeoutMs }, async () => {
     const addr = mustParseAddress(spec.address);
     const f: Family = addr.family === 4 ? "ipv4" : "ipv6";
-    const outcome = await c.createAddress(f, spec.name, addr, spec.comment);
+    const outcome = await recorded(c, f, spec.name, () => c.createAddress(f, spec.name, addr, spec.comment));
     let adopted = false;
     let found = outcome === "created" ? await c.getAddressAfterCreate(f, spec.name) : await c.getAddress(f, spec.name);
     if (outcome === "exists") {
@@ -77,7 +93,7 @@ export async function createGrant(opts: FortigateClientOptions, spec: GrantSpec)
       }
       adopted = true;
       if (found.comment !== spec.comment) {
-        await c.setComment(f, spec.name, spec.comment);
+        await recorded(c, f, spec.name, () => c.setComment(f, spec.name, spec.comment));
         found = { ...found, comment: spec.comment };
       }
     } else if (!found) {
@@ -87,9 +103,9 @@ export async function createGrant(opts: FortigateClientOptions, spec: GrantSpec)
     if (spec.group !== undefined) {
       const group = spec.group;
       try {
-        membershipAdded = await serialize(groupKey(c, f, group), () => c.addMember(f, group, spec.name));
+        membershipAdded = await serialize(groupKey(c, f, group), () => recorded(c, f, spec.name, () => c.addMember(f, group, spec.name)));
       } catch (e) {
-        if (!adopted) await c.deleteAddress(f, spec.name).catch(() => undefined);
+        if (!adopted) await recorded(c, f, spec.name, () => c.deleteAddress(f, spec.name)).catch(() => undefined);
         throw e;
       }
     }
@@ -109,15 +125,30 @@ export async function createGrant(opts: FortigateClientOptions, spec: GrantSpec)
 }
 
 /**
- * Reads the object and membership as the device holds them. `undefined` when the object is gone;
- * `member: false` when only the membership is gone; a changed value is reported as the device's value.
+ * Reads the object and membership as the device holds them (the refresh path). `undefined` when the
+ * object is gone; `member: false` when only the membership is gone (or the group is); a changed value
+ * is reported as the device's value.
+ *
+ * The object comes from the address table and the membership from the group object, each read shared
+ * with the grants reading at the same time ({@link coalescedRead}, purpose "refresh", never a read that
+ * started before this process's last write of the object was answered). A name the table read does not
+ * show is read by name before it is reported gone: a gone object costs one more request, and a table
+ * answer that is paged or holds a row of unexpected shape never drops a grant from state.
  */
 export async function readGrant(opts: FortigateClientOptions, s: FortigateAddressState): Promise<Partial<FortigateAddressState> | undefined> {
   const c = new FortigateClient(opts);
   return diagnosed({ host: c.host, timeoutMs: opts.timeoutMs }, async () => {
-    const found = await c.getAddress(s.family, s.name);
+    const f = s.family;
+    const shared = { purpose: "refresh", notBefore: lastWrite(writeKey(c, f), s.name) };
+    const table = coalescedRead(tableReadKey(c, f), () => c.listAddresses(f), shared);
+    const group = s.group;
+    // Both reads are asked for at once so that they share one join window; a group read that fails
+    // does not matter when the object is gone (as before, when the group was not read then).
+    const members = group === undefined ? undefined : coalescedRead(groupReadKey(c, f, group), () => c.getGroupMembers(f, group), shared);
+    members?.catch(() => undefined);
+    const found: DeviceAddress | undefined = (await table).get(s.name) ?? (await c.getAddress(f, s.name));
     if (!found) return undefined;
-    const member = s.group !== undefined ? await c.isMember(s.family, s.group, s.name) : undefined;
+    const member = members === undefined ? undefined : ((await members) ?? []).includes(s.name);
     return {
       address: found.address?.canonical ?? "(not an IP address)",
       cidr: found.address?.cidr ?? "",
@@ -132,10 +163,10 @@ export async function readGrant(opts: FortigateClientOptions, s: FortigateAddres
 export async function updateGrant(opts: FortigateClientOptions, s: FortigateAddressState, comment: string): Promise<Partial<FortigateAddressState>> {
   const c = new FortigateClient(opts);
   return diagnosed({ host: c.host, timeoutMs: opts.timeoutMs }, async () => {
-    if (comment !== s.comment) await c.setComment(s.family, s.name, comment);
+    if (comment !== s.comment) await recorded(c, s.family, s.name, () => c.setComment(s.family, s.name, comment));
     if (s.group !== undefined && s.member === false) {
       const group = s.group;
-      const added = await serialize(groupKey(c, s.family, group), () => c.addMember(s.family, group, s.name));
+      const added = await serialize(groupKey(c, s.family, group), () => recorded(c, s.family, s.name, () => c.addMember(s.family, group, s.name)));
       return { comment, member: true, membershipAdded: added || s.membershipAdded === true };
     }
     return { comment };
@@ -153,8 +184,8 @@ export async function deleteGrant(opts: FortigateClientOptions, s: FortigateAddr
     const ownsMembership = s.membershipAdded !== false || !s.adopted;
     if (s.group !== undefined && ownsMembership) {
       const group = s.group;
-      await serialize(groupKey(c, s.family, group), () => c.removeMember(s.family, group, s.name));
+      await serialize(groupKey(c, s.family, group), () => recorded(c, s.family, s.name, () => c.removeMember(s.family, group, s.name)));
     }
-    if (!s.adopted) await c.deleteAddress(s.family, s.name);
+    if (!s.adopted) await recorded(c, s.family, s.name, () => c.deleteAddress(s.family, s.name));
   });
 }
