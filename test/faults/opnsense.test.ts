@@ -37,8 +37,10 @@ describe.each([
     expect(created.every((c) => c.outs!.adopted === false)).toBe(true);
     if (method === "table") {
       // One applied add per grant; a second one only where the first stalled past the timeout and
-      // the read-back did not show it yet (a lost answer alone never causes a repeat).
-      expect(writes.length - stalled(writes)).toBe(N);
+      // the read-back did not show it yet (a lost answer alone never causes a repeat). A stalled add
+      // that the read-back did find is that grant's only add, so: N ≤ adds ≤ N + stalled adds.
+      expect(writes.length).toBeGreaterThanOrEqual(N);
+      expect(writes.length - N).toBeLessThanOrEqual(stalled(writes));
     }
 
     emu.log.clear();
