@@ -25,4 +25,4 @@ const aliceV6 = new grants.FortigateAddress("alice-v6", {
   group: "jit-admins6", // an addrgrp6
 });
 
-export const objects = [alice, aliceV6].map((a) => pulumi.interpolate`${a.vdom}/${a.objectPath} = ${a.address} in ${a.group}`);
+export const objects = [alice, aliceV6].map((a) => pulumi.interpolate`vdom ${a.vdom}: ${a.objectPath} = ${a.address} in ${a.group}`);

@@ -84,8 +84,8 @@ const EXAMPLES: readonly Example[] = [
     },
     outputs: (o) => {
       expect(o.objects).toEqual([
-        "root//api/v2/cmdb/firewall/address/grant-alice = 203.0.113.7 in jit-admins",
-        "root//api/v2/cmdb/firewall/address6/grant-alice-v6 = 2001:db8::7 in jit-admins6",
+        "vdom root: /api/v2/cmdb/firewall/address/grant-alice = 203.0.113.7 in jit-admins",
+        "vdom root: /api/v2/cmdb/firewall/address6/grant-alice-v6 = 2001:db8::7 in jit-admins6",
       ]);
     },
   },
