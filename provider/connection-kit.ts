@@ -5,6 +5,7 @@
  * its connection schema (overriding a field where the device validates it differently).
  */
 import { z } from "zod";
+import { booleanSetting, setting } from "./dynamic-kit";
 
 /** Connection settings shared by all devices. Each may instead come from stack config `<device>:<key>` or env `<DEVICE>_<KEY>`. */
 export interface BaseConnection {
@@ -14,6 +15,30 @@ export interface BaseConnection {
   readonly insecure?: boolean;
   /** Per-request timeout, in ms. @default 15000 */
   readonly timeoutMs?: number;
+}
+
+/** {@link BaseConnection} as the transport takes it, once inline values, stack config and environment are merged. */
+export interface ResolvedBaseConnection {
+  readonly caCert: string | undefined;
+  readonly insecure: boolean;
+  readonly timeoutMs: number | undefined;
+}
+
+/**
+ * Resolves the shared settings of `device`: the inline value, else stack config `<device>:<key>`, else
+ * env `<DEVICE>_<KEY>`. A timeout from config or env that is not a positive number is ignored (the
+ * default applies), never passed on as NaN; an inline `insecure: false` wins over the environment.
+ */
+export function resolveBaseConnection(device: "opnsense" | "fortigate" | "fortimanager", inline: BaseConnection | undefined): ResolvedBaseConnection {
+  const fromText = (v: string | undefined) => {
+    const n = Number(v);
+    return v !== undefined && Number.isFinite(n) && n > 0 ? n : undefined;
+  };
+  return {
+    caCert: setting(device, "caCert", inline?.caCert),
+    insecure: inline?.insecure ?? booleanSetting(setting(device, "insecure", undefined)) ?? false,
+    timeoutMs: inline?.timeoutMs ?? fromText(setting(device, "timeoutMs", undefined)),
+  };
 }
 
 /** The fields of {@link BaseConnection} as `check` validates them. */

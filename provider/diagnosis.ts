@@ -125,6 +125,27 @@ export function toGrantError(e: unknown, family: DeviceFamily, ctx: { host: stri
   return diagnose(unexpected, { host: ctx.host, detail: `unexpected failure: ${message}`, error: e });
 }
 
+/**
+ * Runs `fn`; whatever it throws that is not a diagnosis yet becomes one ({@link toGrantError}). The
+ * last resort around every provider method, so no device method ever reaches the engine undiagnosed.
+ */
+export async function diagnosed<T>(family: DeviceFamily, ctx: { host: string; timeoutMs?: number | undefined }, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    throw toGrantError(e, family, { host: ctx.host, ...(ctx.timeoutMs !== undefined && { timeoutMs: ctx.timeoutMs }) });
+  }
+}
+
+/** `host[:port]` of a connection URL, for messages: never the URL itself, which could carry user info. */
+export function hostOfUrl(url: string | undefined): string {
+  try {
+    return url ? new URL(url).host : "(no url)";
+  } catch {
+    return "(invalid url)";
+  }
+}
+
 function tlsReasonOf(e: TransportError): string {
   const cause = e.cause as { code?: unknown } | undefined;
   return typeof cause?.code === "string" ? cause.code : "certificate not trusted";

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
-import { diagnose, toGrantError, CATALOGUE, DIAGNOSIS_CODES } from "../provider/diagnosis";
+import { diagnose, diagnosed, hostOfUrl, toGrantError, CATALOGUE, DIAGNOSIS_CODES } from "../provider/diagnosis";
 import { TransportError, isGrantsError } from "../provider/errors";
 import { withCodeTable } from "../scripts/render-readme";
 
@@ -40,6 +40,19 @@ describe("diagnosis messages", () => {
       const vars = Object.fromEntries(names.map((n) => [n, `<${n}>`]));
       expect(diagnose(code, { host: "h", detail: "d", vars }).message).not.toMatch(/\{\w+\}|\(unknown\)/);
     }
+  });
+});
+
+describe("the last-resort diagnosis of every provider method", () => {
+  it("keeps a diagnosis, classifies a transport failure, and names the host, never the URL", async () => {
+    const kept = diagnose("OPN100", { host: "fw1", detail: "no alias", vars: { alias: "a" } });
+    await expect(diagnosed("opnsense", { host: "x" }, () => Promise.reject(kept))).rejects.toBe(kept);
+    const refused = new TransportError({ kind: "refused", method: "POST", path: "/jsonrpc", host: "fmg:8443", detail: "refused" });
+    await expect(diagnosed("fortinet", { host: "fmg:8443" }, () => Promise.reject(refused))).rejects.toMatchObject({ code: "202000", host: "fmg:8443" });
+    await expect(diagnosed("fortinet", { host: hostOfUrl("https://fmg.example.net:8443") }, () => Promise.reject(new Error("boom")))).rejects.toMatchObject({ code: "202090", host: "fmg.example.net:8443" });
+    expect(hostOfUrl("https://user:pw@fw1.example.net/")).toBe("fw1.example.net");
+    expect(hostOfUrl(undefined)).toBe("(no url)");
+    expect(hostOfUrl("not a url")).toBe("(invalid url)");
   });
 });
 

@@ -13,7 +13,7 @@
  * their own per-object reads.
  */
 import { mustParseAddress } from "../address";
-import { diagnose, toGrantError } from "../diagnosis";
+import { diagnose, diagnosed as diagnosedAs } from "../diagnosis";
 import { fingerprint, serialize } from "../process-state";
 import { coalescedRead, lastWrite, recordedWrite } from "../read-coalescer";
 import { FortigateClient, addressPath, type DeviceAddress, type Family, type FortigateClientOptions } from "./client";
@@ -61,13 +61,7 @@ const writeKey = (c: FortigateClient, f: Family) => `fortigate.writes:${fingerpr
 const recorded = <T>(c: FortigateClient, f: Family, name: string, write: () => Promise<T>) => recordedWrite(writeKey(c, f), name, write);
 
 /** Runs `fn`, turning anything that is not yet a diagnosis into one (202000…202090). */
-export async function diagnosed<T>(c: { host: string; timeoutMs?: number | undefined }, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (e) {
-    throw toGrantError(e, "fortinet", { host: c.host, ...(c.timeoutMs !== undefined && { timeoutMs: c.timeoutMs }) });
-  }
-}
+export const diagnosed = <T>(c: { host: string; timeoutMs?: number | undefined }, fn: () => Promise<T>): Promise<T> => diagnosedAs("fortinet", c, fn);
 
 /**
  * Creates the object, or adopts one with the same name and value (202061 when the value differs),

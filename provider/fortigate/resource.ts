@@ -6,8 +6,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { parseAddress } from "../address";
-import { baseConnectionFields, hostUrlField, type BaseConnection } from "../connection-kit";
-import { booleanSetting, checkFailures, configureFromStack, hasUnknown, providerShim, setting, withSecretOutputs, type CheckFailure } from "../dynamic-kit";
+import { baseConnectionFields, hostUrlField, resolveBaseConnection, type BaseConnection } from "../connection-kit";
+import { checkFailures, configureFromStack, hasUnknown, providerShim, setting, withSecretOutputs, type CheckFailure } from "../dynamic-kit";
 import type { FortigateClientOptions } from "./client";
 import { FortigateClient } from "./client";
 import { createGrant, deleteGrant, diagnosed, familyOf, readGrant, updateGrant, type FortigateAddressState } from "./grant";
@@ -67,14 +67,11 @@ export type FortigateAddressInputs = z.infer<typeof FortigateAddressInputsSchema
 /** The connection as inline value > stack config > environment; `undefined` fields when not given anywhere. */
 export function resolveConnection(i: Pick<FortigateAddressInputs, "connection" | "credentials">): Omit<FortigateClientOptions, "url" | "token"> & { url: string | undefined; token: string | undefined } {
   const c = i.connection ?? {};
-  const timeout = setting("fortigate", "timeoutMs", c.timeoutMs?.toString());
   return {
     url: setting("fortigate", "url", c.url),
     token: setting("fortigate", "token", i.credentials?.token),
     vdom: setting("fortigate", "vdom", c.vdom) ?? "root",
-    caCert: setting("fortigate", "caCert", c.caCert),
-    insecure: booleanSetting(c.insecure ?? setting("fortigate", "insecure", undefined)),
-    timeoutMs: timeout === undefined ? undefined : Number(timeout),
+    ...resolveBaseConnection("fortigate", c),
   };
 }
 

@@ -6,9 +6,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { mustParseAddress, parseAddress } from "../address";
-import { toGrantError } from "../diagnosis";
-import { baseConnectionFields, type BaseConnection } from "../connection-kit";
-import { booleanSetting, checkFailures, configureFromStack, hasUnknown, providerShim, setting, UNKNOWN, withSecretOutputs, type CheckFailure } from "../dynamic-kit";
+import { diagnosed as diagnosedAs, hostOfUrl } from "../diagnosis";
+import { baseConnectionFields, resolveBaseConnection, type BaseConnection } from "../connection-kit";
+import { checkFailures, configureFromStack, hasUnknown, providerShim, setting, UNKNOWN, withSecretOutputs, type CheckFailure } from "../dynamic-kit";
 import { FortimanagerClient, type FortimanagerClientOptions } from "./client";
 import { preflight } from "./preflight";
 import { findTrustedHost, grantTrustedHost, revokeTrustedHost } from "./trusted-hosts";
@@ -143,7 +143,6 @@ function resolveConnection(connection: TrustedHostInputs["connection"], credenti
   // Never name a secret field: the CLI would print its value (shared/reference/pulumi.md §1.4).
   if (!token && !(username && password)) failures.push({ property: "", reason: "FortiManager credentials are required: a token (fortimanager:token), or username and password (fortimanager:username / fortimanager:password)" });
   if (failures.length > 0) return { failures };
-  const timeout = setting("fortimanager", "timeoutMs", c.timeoutMs?.toString());
   return {
     failures,
     options: {
@@ -152,9 +151,7 @@ function resolveConnection(connection: TrustedHostInputs["connection"], credenti
       username,
       password,
       adom: setting("fortimanager", "adom", c.adom),
-      caCert: setting("fortimanager", "caCert", c.caCert),
-      insecure: c.insecure ?? booleanSetting(setting("fortimanager", "insecure", undefined)),
-      timeoutMs: timeout ? Number(timeout) : undefined,
+      ...resolveBaseConnection("fortimanager", c),
     },
   };
 }
@@ -169,13 +166,9 @@ function clientFor(props: { connection?: TrustedHostInputs["connection"]; creden
   return new FortimanagerClient(r.options);
 }
 
-async function diagnosed<T>(props: { connection?: { url?: string } }, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (e) {
-    throw toGrantError(e, "fortinet", { host: props.connection?.url ?? "fortimanager" });
-  }
-}
+/** The last-resort diagnosis of a provider method, naming the manager's host (inline, config or env URL). */
+const diagnosed = <T>(props: { connection?: { url?: string | undefined } | undefined }, fn: () => Promise<T>): Promise<T> =>
+  diagnosedAs("fortinet", { host: hostOfUrl(setting("fortimanager", "url", props.connection?.url)) }, fn);
 
 const familyOf = (f: 4 | 6): "ipv4" | "ipv6" => (f === 4 ? "ipv4" : "ipv6");
 

@@ -5,7 +5,8 @@
  */
 import { readFileSync } from "node:fs";
 import { parse as parseIni } from "ini";
-import { booleanSetting, setting } from "../dynamic-kit";
+import { resolveBaseConnection } from "../connection-kit";
+import { setting } from "../dynamic-kit";
 import { OpnsenseClient } from "./client";
 
 /** The non-secret part of a connection, as stored in inputs and state. */
@@ -60,20 +61,7 @@ export function resolveConnection(conn: ConnectionInputs | undefined, creds: Cre
   if (!apiKey || !apiSecret) {
     throw new ConnectionProblem("", "OPNsense credentials missing: give apiKey and apiSecret, or apiKeyFile, inline, in stack config (opnsense:apiKey/apiSecret/apiKeyFile) or as OPNSENSE_API_KEY/OPNSENSE_API_SECRET/OPNSENSE_API_KEY_FILE");
   }
-  const timeout = conn?.timeoutMs ?? numberOrUndefined(setting("opnsense", "timeoutMs", undefined));
-  return {
-    url,
-    apiKey,
-    apiSecret,
-    caCert: setting("opnsense", "caCert", conn?.caCert),
-    insecure: conn?.insecure ?? booleanSetting(setting("opnsense", "insecure", undefined)) ?? false,
-    timeoutMs: timeout,
-  };
-}
-
-function numberOrUndefined(v: string | undefined): number | undefined {
-  const n = Number(v);
-  return v !== undefined && Number.isFinite(n) && n > 0 ? n : undefined;
+  return { url, apiKey, apiSecret, ...resolveBaseConnection("opnsense", conn) };
 }
 
 export function clientFor(c: ResolvedConnection): OpnsenseClient {

@@ -5,9 +5,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { mustParseAddress, normaliseDeviceAddress, parseAddress } from "../address";
-import { toGrantError } from "../diagnosis";
+import { hostOfUrl, toGrantError } from "../diagnosis";
 import { baseConnectionFields, hostUrlField, type BaseConnection } from "../connection-kit";
-import { checkFailures, configureFromStack, hasUnknown, providerShim, UNKNOWN, withSecretOutputs, type CheckFailure } from "../dynamic-kit";
+import { checkFailures, configureFromStack, hasUnknown, providerShim, setting, UNKNOWN, withSecretOutputs, type CheckFailure } from "../dynamic-kit";
 import { clientFor, ConnectionProblem, resolveConnection, type ConnectionInputs, type CredentialInputs } from "./connection";
 import { addGrant, grantPresent, removeGrant, type GrantTarget } from "./grant-ops";
 import { aliasNameProblem } from "./names";
@@ -96,18 +96,8 @@ async function guarded<T>(inputs: { connection?: ConnectionInputs | undefined; c
   try {
     return await fn();
   } catch (e) {
-    if (e instanceof Error && e.name === "GrantError") throw e;
-    const host = safeHost(inputs.connection?.url);
     if (e instanceof ConnectionProblem) throw new Error(`${e.property ? `${e.property}: ` : ""}${e.message}`);
-    throw toGrantError(e, "opnsense", { host });
-  }
-}
-
-function safeHost(url: string | undefined): string {
-  try {
-    return url ? new URL(url).host : "(no url)";
-  } catch {
-    return "(invalid url)";
+    throw toGrantError(e, "opnsense", { host: hostOfUrl(setting("opnsense", "url", inputs.connection?.url)) });
   }
 }
 
@@ -150,7 +140,7 @@ export const opnsenseAliasEntryProvider: pulumi.dynamic.ResourceProvider<AliasEn
     const replaces: string[] = [];
     const same = (a: unknown, b: unknown, norm: (v: string) => string = (v) => v) =>
       a !== UNKNOWN && b !== UNKNOWN && (a === b || (typeof a === "string" && typeof b === "string" && norm(a) === norm(b)));
-    const origin = (u: string) => safeHost(u);
+    const origin = (u: string) => hostOfUrl(u);
     const cidr = (a: string) => normaliseDeviceAddress(a)?.cidr ?? a;
     if (!same(olds.connection?.url, news.connection?.url, origin) && !(olds.connection?.url === undefined && news.connection?.url === undefined)) replaces.push("connection");
     if (!same(olds.alias, news.alias)) replaces.push("alias");
