@@ -19,6 +19,12 @@ describeWithCli("engine: inline secret credentials and environment-only credenti
   let secrets: Record<string, string>;
   const workspaces: PulumiWorkspace[] = [];
   const outputs: RunResult[] = [];
+  /** Runs a command that must succeed; its output joins the final secret scan. */
+  const succeeds = async (ws: PulumiWorkspace, args: string[]) => {
+    const r = await ws.run(args);
+    outputs.push(r);
+    expect(ok(r)).toEqual({ code: 0, tail: "" });
+  };
 
   beforeAll(async () => {
     devices = await startDevices(makeCredentials("fwgleakcheck"));
@@ -50,9 +56,7 @@ describeWithCli("engine: inline secret credentials and environment-only credenti
     expect(devices.sideEffects()).toEqual({ opnsense: [], fortigate: [], fortimanager: [] });
 
     await ws.setConfig("e2e:fortigateToken", c.fortigateToken, true);
-    const up = await ws.run(["up", "--yes"]);
-    outputs.push(up);
-    expect(ok(up)).toEqual({ code: 0, tail: "" });
+    await succeeds(ws, ["up", "--yes"]);
     expect(devices.snapshot()).not.toEqual(before);
 
     // Every resource's credentials are in state, encrypted (the secret signature), never in clear.
@@ -65,9 +69,7 @@ describeWithCli("engine: inline secret credentials and environment-only credenti
     }
     expect(leakedSecrets(ws.stateText(), secrets)).toEqual([]);
 
-    const destroy = await ws.run(["destroy", "--yes"]);
-    outputs.push(destroy);
-    expect(ok(destroy)).toEqual({ code: 0, tail: "" });
+    await succeeds(ws, ["destroy", "--yes"]);
     expect(isDeepStrictEqual(devices.snapshot(), before)).toBe(true);
     expect(leaksInFiles(ws.allFiles(), secrets)).toEqual({});
   });
@@ -75,16 +77,10 @@ describeWithCli("engine: inline secret credentials and environment-only credenti
   test("environment-only connections: up, clean preview, destroy; nothing about the credentials in state", async () => {
     const ws = await PulumiWorkspace.create({ projectDir: PROGRAM_DIR, env: { ...deviceEnv(devices), PULUMI_NODEJS_TRANSPILE_ONLY: "true" }, timeoutMs: 150_000 });
     workspaces.push(ws);
-    const up = await ws.run(["up", "--yes"]);
-    outputs.push(up);
-    expect(ok(up)).toEqual({ code: 0, tail: "" });
-    const again = await ws.run(["preview", "--refresh", "--expect-no-changes"]);
-    outputs.push(again);
-    expect(ok(again)).toEqual({ code: 0, tail: "" });
+    await succeeds(ws, ["up", "--yes"]);
+    await succeeds(ws, ["preview", "--refresh", "--expect-no-changes"]);
     expect(leakedSecrets(ws.stateText(), secrets)).toEqual([]);
-    const destroy = await ws.run(["destroy", "--yes"]);
-    outputs.push(destroy);
-    expect(ok(destroy)).toEqual({ code: 0, tail: "" });
+    await succeeds(ws, ["destroy", "--yes"]);
     expect(isDeepStrictEqual(devices.snapshot(), before)).toBe(true);
     expect(leaksInFiles(ws.allFiles(), secrets)).toEqual({});
   });
