@@ -92,6 +92,18 @@ export function booleanSetting(v: string | boolean | undefined): boolean | undef
   return v === "true" || v === "1";
 }
 
+/** The arguments every grant resource shares: what is granted, under the rules of address.ts. */
+export interface GrantAddressArgs {
+  /**
+   * One IPv4 or IPv6 host or CIDR; `203.0.113.7` ≡ `203.0.113.7/32`. Anything else (lists, host names,
+   * zone ids, leading zeros, host bits set) is refused at `check`. Where a device splits the families,
+   * IPv6 goes to its IPv6 objects (FortiGate `address6`/`addrgrp6`, FortiManager `ipv6_trusthostN`).
+   */
+  readonly address: pulumi.Input<string>;
+  /** Allow prefixes broader than /8 (IPv4) or /32 (IPv6). @default false */
+  readonly allowBroad?: pulumi.Input<boolean>;
+}
+
 export interface CheckFailure {
   readonly property: string;
   readonly reason: string;

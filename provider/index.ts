@@ -6,7 +6,7 @@ export * from "./errors";
 export { diagnose, formatDiagnosis, toGrantError, classifyTransport, CATALOGUE, DIAGNOSIS_CODES, type DiagnosisCode, type DeviceFamily } from "./diagnosis";
 export { parseAddress, sameAddress, type GrantAddress, type AddressRules } from "./address";
 export { Transport, applyVerified, devicePath, closeAllAgents, type TransportOptions } from "./transport";
-export { configureFromStack, UNKNOWN } from "./dynamic-kit";
+export { configureFromStack, UNKNOWN, type GrantAddressArgs } from "./dynamic-kit";
 export type { BaseConnection } from "./connection-kit";
 export { resetProcessState } from "./process-state";
 export * from "./opnsense/resource";

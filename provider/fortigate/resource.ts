@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { parseAddress } from "../address";
 import { baseConnectionFields, hostUrlField, resolveBaseConnection, type BaseConnection } from "../connection-kit";
-import { checkFailures, configureFromStack, hasUnknown, providerShim, setting, withSecretOutputs, type CheckFailure } from "../dynamic-kit";
+import { checkFailures, configureFromStack, hasUnknown, providerShim, setting, withSecretOutputs, type CheckFailure, type GrantAddressArgs } from "../dynamic-kit";
 import type { FortigateClientOptions } from "./client";
 import { FortigateClient } from "./client";
 import { createGrant, deleteGrant, diagnosed, familyOf, readGrant, updateGrant, type FortigateAddressState } from "./grant";
@@ -26,17 +26,13 @@ export interface FortigateConnection extends BaseConnection {
   readonly vdom?: string;
 }
 
-export interface FortigateAddressArgs {
+export interface FortigateAddressArgs extends GrantAddressArgs {
   readonly connection?: FortigateConnection;
   /** Address object name (≤ 79 characters; no `/ \ % ? # ' " \``, `..`, control characters or edge whitespace). */
   readonly name: pulumi.Input<string>;
-  /** IPv4/IPv6 host or CIDR; IPv6 goes to `address6`/`addrgrp6`. */
-  readonly address: pulumi.Input<string>;
   readonly comment?: pulumi.Input<string>;
   /** Existing address group to add the object to (never created by this resource). */
   readonly group?: pulumi.Input<string>;
-  /** Allow prefixes broader than /8 (IPv4) or /32 (IPv6). @default false */
-  readonly allowBroad?: pulumi.Input<boolean>;
 }
 
 const nameField = z.string().superRefine((v, ctx) => {

@@ -8,7 +8,7 @@ import { z } from "zod";
 import { mustParseAddress, parseAddress } from "../address";
 import { diagnosed as diagnosedAs, hostOfUrl } from "../diagnosis";
 import { baseConnectionFields, resolveBaseConnection, type BaseConnection } from "../connection-kit";
-import { checkFailures, configureFromStack, hasUnknown, providerShim, setting, UNKNOWN, withSecretOutputs, type CheckFailure } from "../dynamic-kit";
+import { checkFailures, configureFromStack, hasUnknown, providerShim, setting, UNKNOWN, withSecretOutputs, type CheckFailure, type GrantAddressArgs } from "../dynamic-kit";
 import { FortimanagerClient, type FortimanagerClientOptions } from "./client";
 import { preflight } from "./preflight";
 import { findTrustedHost, grantTrustedHost, revokeTrustedHost } from "./trusted-hosts";
@@ -27,14 +27,10 @@ export interface FortimanagerConnection extends BaseConnection {
   readonly adom?: string;
 }
 
-export interface FortimanagerTrustedHostArgs {
+export interface FortimanagerTrustedHostArgs extends GrantAddressArgs {
   readonly connection?: FortimanagerConnection;
   /** The administrator whose trusted hosts change; case-sensitive. */
   readonly adminUser: pulumi.Input<string>;
-  /** IPv4 or IPv6 host or CIDR; IPv6 goes to `ipv6_trusthostN`. */
-  readonly address: pulumi.Input<string>;
-  /** Allow prefixes broader than /8 (IPv4) or /32 (IPv6). @default false */
-  readonly allowBroad?: pulumi.Input<boolean>;
 }
 
 /**

@@ -7,7 +7,7 @@ import { z } from "zod";
 import { mustParseAddress, normaliseDeviceAddress, parseAddress } from "../address";
 import { hostOfUrl, toGrantError } from "../diagnosis";
 import { baseConnectionFields, hostUrlField, type BaseConnection } from "../connection-kit";
-import { checkFailures, configureFromStack, hasUnknown, providerShim, setting, UNKNOWN, withSecretOutputs, type CheckFailure } from "../dynamic-kit";
+import { checkFailures, configureFromStack, hasUnknown, providerShim, setting, UNKNOWN, withSecretOutputs, type CheckFailure, type GrantAddressArgs } from "../dynamic-kit";
 import { clientFor, ConnectionProblem, resolveConnection, type ConnectionInputs, type CredentialInputs } from "./connection";
 import { addGrant, grantPresent, removeGrant, type GrantTarget } from "./grant-ops";
 import { aliasNameProblem } from "./names";
@@ -25,19 +25,15 @@ export interface OpnsenseConnection extends BaseConnection {
   readonly apiKeyFile?: string;
 }
 
-export interface OpnsenseAliasEntryArgs {
+export interface OpnsenseAliasEntryArgs extends GrantAddressArgs {
   /** @default everything from stack config / environment */
   readonly connection?: OpnsenseConnection;
   /** Name of an existing Host(s) or Network(s) alias (External too in table mode). Case-sensitive. */
   readonly alias: pulumi.Input<string>;
-  /** One IPv4/IPv6 address or CIDR; `203.0.113.7` ≡ `203.0.113.7/32`. */
-  readonly address: pulumi.Input<string>;
   /** "table": alias_util add/delete (privilege "Diagnostics: PF Table IP addresses"); "config": set_item + reconfigure ("Firewall: Alias: Edit"). @default "table" */
   readonly method?: pulumi.Input<GrantMethod>;
   /** Recorded in state only (alias entries carry no per-address description on the device). */
   readonly description?: pulumi.Input<string>;
-  /** Allow prefixes broader than /8 (IPv4) or /32 (IPv6). @default false */
-  readonly allowBroad?: pulumi.Input<boolean>;
 }
 
 const ConnectionSchema = z
