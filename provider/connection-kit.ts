@@ -6,6 +6,7 @@
  */
 import { z } from "zod";
 import { booleanSetting, setting } from "./dynamic-kit";
+import { deviceOrigin } from "./settings";
 
 /** Connection settings shared by all devices. Each may instead come from stack config `<device>:<key>` or env `<DEVICE>_<KEY>`. */
 export interface BaseConnection {
@@ -15,6 +16,8 @@ export interface BaseConnection {
   readonly insecure?: boolean;
   /** Per-request timeout, in ms. @default 15000 */
   readonly timeoutMs?: number;
+  /** Accept an `http://` URL, which sends the credentials in clear (lab only). @default false */
+  readonly allowHttp?: boolean;
 }
 
 /** {@link BaseConnection} as the transport takes it, once inline values, stack config and environment are merged. */
@@ -46,13 +49,19 @@ export const baseConnectionFields = {
   caCert: z.string().optional(),
   insecure: z.boolean().optional(),
   timeoutMs: z.number().int().min(100).max(600_000).optional(),
+  allowHttp: z.boolean().optional(),
 };
 
 /**
- * A connection `url`: `http(s)://host[:port]`, optionally with a trailing slash, and nothing else —
- * no path, query, fragment, user info or whitespace, so an input can never steer a request elsewhere.
+ * A connection `url`: `https://host[:port]` (or `http://` with `allowHttp`), optionally with a trailing
+ * slash, and nothing else — no path, query, fragment, user info or whitespace, so an input can never
+ * steer a request elsewhere. The scheme is checked against `allowHttp` when the device is pinned
+ * (settings.ts `resolveDeviceUrl`), because `allowHttp` may come from config or the environment.
  */
 export const hostUrlField = z
   .string()
-  .regex(/^https?:\/\/[^\s/?#@]+\/?$/, "must be https://host[:port] with no path, query or user info")
+  .superRefine((v, ctx) => {
+    const r = deviceOrigin(v, true);
+    if (!r.ok) ctx.addIssue({ code: "custom", message: r.rule });
+  })
   .optional();

@@ -7,6 +7,7 @@ import * as path from "node:path";
 import type * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
 import { processState } from "./process-state";
+import { booleanSetting as parseBoolean, resolveSetting, type SettingsNamespace } from "./settings";
 
 /** The string the Node SDK sends for a value that is unknown during preview (sdk/nodejs/runtime/rpc.ts). */
 export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
@@ -57,9 +58,9 @@ export function providerShim(exportName: ProviderExportName): pulumi.dynamic.Res
 
 /** Every stack-config key the library reads, by namespace. */
 const CONFIG_KEYS: Record<string, readonly string[]> = {
-  opnsense: ["url", "apiKey", "apiSecret", "apiKeyFile", "caCert", "insecure", "timeoutMs"],
-  fortigate: ["url", "token", "vdom", "caCert", "insecure", "timeoutMs"],
-  fortimanager: ["url", "token", "username", "password", "adom", "caCert", "insecure", "timeoutMs"],
+  opnsense: ["url", "apiKey", "apiSecret", "apiKeyFile", "caCert", "insecure", "timeoutMs", "allowHttp"],
+  fortigate: ["url", "token", "vdom", "caCert", "insecure", "timeoutMs", "allowHttp"],
+  fortimanager: ["url", "token", "username", "password", "adom", "caCert", "insecure", "timeoutMs", "allowHttp"],
 };
 
 /** Stores the stack config the engine hands to `configure` (secrets arrive decrypted; never logged). */
@@ -77,20 +78,14 @@ export async function configureFromStack(req: { config: { get(key: string): stri
 /**
  * A connection setting as the user gave it inline, else from stack config (`<device>:<key>`), else
  * from the environment (`<DEVICE>_<KEY>` in upper snake case, e.g. `OPNSENSE_API_SECRET`).
+ * `resolveSetting` (settings.ts) also tells where the value came from.
  */
-export function setting(device: "opnsense" | "fortigate" | "fortimanager", key: string, inline: string | undefined): string | undefined {
-  if (inline !== undefined && inline !== "") return inline;
-  const fromConfig = processState().config[`${device}:${key}`];
-  if (fromConfig !== undefined && fromConfig !== "") return fromConfig;
-  const env = process.env[`${device}_${key.replace(/([A-Z])/g, "_$1")}`.toUpperCase()];
-  return env !== undefined && env !== "" ? env : undefined;
+export function setting(device: SettingsNamespace, key: string, inline: string | undefined): string | undefined {
+  return resolveSetting(device, key, inline).value;
 }
 
 /** Parses `"true"`/`"false"` settings from config or the environment. */
-export function booleanSetting(v: string | boolean | undefined): boolean | undefined {
-  if (typeof v === "boolean" || v === undefined) return v;
-  return v === "true" || v === "1";
-}
+export const booleanSetting = parseBoolean;
 
 /** The arguments every grant resource shares: what is granted, under the rules of address.ts. */
 export interface GrantAddressArgs {

@@ -5,10 +5,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { mustParseAddress, normaliseDeviceAddress, parseAddress } from "../address";
-import { hostOfUrl, toGrantError } from "../diagnosis";
+import { hostOfUrl } from "../diagnosis";
 import { baseConnectionFields, hostUrlField, type BaseConnection } from "../connection-kit";
-import { checkFailures, configureFromStack, hasUnknown, providerShim, setting, UNKNOWN, withSecretOutputs, type CheckFailure, type GrantAddressArgs } from "../dynamic-kit";
-import { clientFor, ConnectionProblem, resolveConnection, type ConnectionInputs, type CredentialInputs } from "./connection";
+import { providerShim, withSecretOutputs, type GrantAddressArgs } from "../dynamic-kit";
+import { grantProvider, type DevicePin, type PinnedState } from "../grant-lifecycle";
+import { fingerprint } from "../process-state";
+import { resolveDeviceUrl, SettingProblem } from "../settings";
+import { clientFor, ConnectionProblem, resolveConnection, type ResolvedConnection } from "./connection";
 import { addGrant, grantPresent, removeGrant, type GrantTarget } from "./grant-ops";
 import { aliasNameProblem } from "./names";
 import { cachedAlias, preflight, type GrantMethod } from "./preflight";
@@ -67,7 +70,7 @@ export const AliasEntryInputsSchema = z
 export type AliasEntryInputs = z.infer<typeof AliasEntryInputsSchema>;
 
 /** What state holds: the inputs plus what the device reported. */
-export interface AliasEntryOutputs extends AliasEntryInputs {
+export interface AliasEntryOutputs extends AliasEntryInputs, PinnedState {
   /** Canonical address. */
   readonly address: string;
   readonly cidr: string;
@@ -75,126 +78,76 @@ export interface AliasEntryOutputs extends AliasEntryInputs {
   /** "" when the key may not read aliases (table mode with only the tables privilege). */
   readonly aliasUuid: string;
   readonly aliasType: string;
-  /** True when the address was already in the alias: delete then leaves it there. */
+  /** True when the address was already in the alias at create (informational: delete revokes it all the same). */
   readonly adopted: boolean;
 }
 
-const OUTPUT_ONLY = ["cidr", "host", "aliasUuid", "aliasType", "adopted", "__provider"] as const;
-/** Valid stand-ins for values that are unknown during preview, so only known fields are validated. */
-const PLACEHOLDERS: Record<string, unknown> = { alias: "unknown_alias", address: "192.0.2.1", method: "table", description: "", allowBroad: false, connection: {}, credentials: {} };
+const OUTPUT_ONLY = ["cidr", "host", "aliasUuid", "aliasType", "adopted"] as const;
 
-function target(inputs: Pick<AliasEntryOutputs, "connection" | "credentials" | "alias" | "address" | "method">) {
-  const conn = resolveConnection(inputs.connection, inputs.credentials);
-  return { conn, client: clientFor(conn), alias: inputs.alias, address: mustParseAddress(inputs.address), method: inputs.method };
-}
-
-async function guarded<T>(inputs: { connection?: ConnectionInputs | undefined; credentials?: CredentialInputs | undefined }, fn: () => Promise<T>): Promise<T> {
+/** The resolved connection to `pin` (its URL wins over whatever the settings say now). */
+function connectTo(inputs: AliasEntryInputs, pin: DevicePin): ResolvedConnection {
   try {
-    return await fn();
+    return resolveConnection({ ...inputs.connection, url: pin.url }, inputs.credentials);
   } catch (e) {
-    if (e instanceof ConnectionProblem) throw new Error(`${e.property ? `${e.property}: ` : ""}${e.message}`);
-    throw toGrantError(e, "opnsense", { host: hostOfUrl(setting("opnsense", "url", inputs.connection?.url)) });
+    if (e instanceof ConnectionProblem) throw new SettingProblem(e.property, e.property ? `${e.property}: ${e.message}` : e.message);
+    throw e;
   }
 }
 
-async function withInfo(inputs: AliasEntryOutputs | AliasEntryInputs): Promise<GrantTarget> {
-  const t = target(inputs);
-  const stored = "aliasUuid" in inputs ? inputs : undefined;
+async function grantTarget(conn: ResolvedConnection, inputs: AliasEntryInputs, stored?: AliasEntryOutputs): Promise<GrantTarget> {
+  const client = clientFor(conn);
   // read/delete reuse what create recorded; only create (and check) look the alias up.
-  const info = stored?.aliasType ? { uuid: stored.aliasUuid, type: stored.aliasType } : await cachedAlias(t.conn, t.client, t.alias, t.method);
-  return { ...t, info };
+  const info = stored?.aliasType ? { uuid: stored.aliasUuid, type: stored.aliasType } : await cachedAlias(conn, client, inputs.alias, inputs.method);
+  return { conn, client, alias: inputs.alias, address: mustParseAddress(inputs.address), method: inputs.method, info };
 }
 
+const cidrOf = (a: unknown) => (typeof a === "string" ? (normaliseDeviceAddress(a)?.cidr ?? a) : a);
+
 /** The provider object; the serialised shim (`providerShim`) forwards every call here. */
-export const opnsenseAliasEntryProvider: pulumi.dynamic.ResourceProvider<AliasEntryInputs, AliasEntryOutputs> = {
-  configure: (req) => configureFromStack(req),
+export const opnsenseAliasEntryProvider = grantProvider<AliasEntryInputs, AliasEntryOutputs, ResolvedConnection>({
+  namespace: "opnsense",
+  family: "opnsense",
+  schema: AliasEntryInputsSchema,
+  placeholders: { alias: "unknown_alias", address: "192.0.2.1", method: "table", description: "", allowBroad: false, connection: {}, credentials: {} },
+  outputOnly: OUTPUT_ONLY,
+  identity: ["alias", "address", "method"],
+  normalise: (i) => ({ ...i, address: mustParseAddress(i.address).canonical }),
+  same: (field, a, b) => (field === "address" ? cidrOf(a) === cidrOf(b) : (a ?? "table") === (b ?? "table")),
+  pin: (i) => ({ url: resolveDeviceUrl("opnsense", i.connection?.url, i.connection?.allowHttp) }),
+  connect: connectTo,
+  hostOf: (pin) => hostOfUrl(pin.url),
+  sharedKey: (i, pin) => fingerprint("opnsense", pin.url, i.alias, cidrOf(i.address) as string),
+  preflight: async (conn, i) => preflight(conn, clientFor(conn), i.alias, i.method),
 
-  async check(_olds, news) {
-    const raw = { ...(news as Record<string, unknown>) };
-    const provider = raw.__provider;
-    for (const k of OUTPUT_ONLY) delete raw[k];
-    const unknown = Object.keys(raw).filter((k) => hasUnknown(raw[k]));
-    const probe = { ...raw, ...Object.fromEntries(unknown.map((k) => [k, PLACEHOLDERS[k] ?? raw[k]])) };
-    const parsed = AliasEntryInputsSchema.safeParse(probe);
-    if (!parsed.success) return { failures: checkFailures(parsed.error) };
-    const inputs = { ...parsed.data, ...Object.fromEntries(unknown.map((k) => [k, raw[k]])) } as AliasEntryInputs;
-    if (!unknown.includes("address")) inputs.address = mustParseAddress(parsed.data.address).canonical;
-    const result = provider === undefined ? inputs : ({ ...inputs, __provider: provider } as AliasEntryInputs);
-    if (unknown.length > 0) return { inputs: result }; // preview with values not known yet: no device I/O
-    let t;
-    try {
-      t = target(inputs);
-    } catch (e) {
-      if (e instanceof ConnectionProblem) return { failures: [{ property: e.property, reason: e.message } satisfies CheckFailure] };
-      throw e;
-    }
-    await guarded(inputs, () => preflight(t.conn, t.client, t.alias, t.method));
-    return { inputs: result };
+  async create(conn, inputs) {
+    const t = await grantTarget(conn, inputs);
+    const { adopted } = await addGrant(t);
+    return {
+      id: `${t.alias}@${t.address.canonical}`,
+      outs: { address: t.address.canonical, cidr: t.address.cidr, host: t.client.host, aliasUuid: t.info.uuid, aliasType: t.info.type, adopted },
+    };
   },
 
-  async diff(_id, olds, news) {
-    const replaces: string[] = [];
-    const same = (a: unknown, b: unknown, norm: (v: string) => string = (v) => v) =>
-      a !== UNKNOWN && b !== UNKNOWN && (a === b || (typeof a === "string" && typeof b === "string" && norm(a) === norm(b)));
-    const origin = (u: string) => hostOfUrl(u);
-    const cidr = (a: string) => normaliseDeviceAddress(a)?.cidr ?? a;
-    if (!same(olds.connection?.url, news.connection?.url, origin) && !(olds.connection?.url === undefined && news.connection?.url === undefined)) replaces.push("connection");
-    if (!same(olds.alias, news.alias)) replaces.push("alias");
-    if (!same(olds.address, news.address, cidr)) replaces.push("address");
-    if (!same(olds.method ?? "table", news.method ?? "table")) replaces.push("method");
-    const inPlace =
-      !same(olds.description ?? "", news.description ?? "") ||
-      (olds.allowBroad ?? false) !== (news.allowBroad ?? false) ||
-      JSON.stringify({ ...olds.connection, url: undefined }) !== JSON.stringify({ ...news.connection, url: undefined }) ||
-      JSON.stringify(olds.credentials ?? {}) !== JSON.stringify(news.credentials ?? {});
-    // Same address in the same alias (e.g. a method change): the old must go first, or the new one
-    // would adopt it and the old one's delete would then remove the grant.
-    const sameGrant = !replaces.includes("alias") && !replaces.includes("address");
-    return { changes: replaces.length > 0 || inPlace, replaces, deleteBeforeReplace: replaces.length > 0 && sameGrant };
+  async read(conn, state) {
+    return (await grantPresent(await grantTarget(conn, state, state))) ? {} : undefined;
   },
 
-  async create(inputs) {
-    return guarded(inputs, async () => {
-      const t = await withInfo(inputs);
-      const { adopted } = await addGrant(t);
-      const outs: AliasEntryOutputs = {
-        ...inputs,
-        address: t.address.canonical,
-        cidr: t.address.cidr,
-        host: t.client.host,
-        aliasUuid: t.info.uuid,
-        aliasType: t.info.type,
-        adopted,
-      };
-      return { id: `${t.alias}@${t.address.canonical}`, outs };
-    });
+  async remove(conn, state) {
+    await removeGrant(await grantTarget(conn, state, state));
   },
 
-  async read(id, props) {
-    if (!props) return {};
-    return guarded(props, async () => {
-      const t = await withInfo(props);
-      return (await grantPresent(t)) ? { id, props } : {}; // gone by hand: the engine drops it on refresh
-    });
-  },
-
-  async update(_id, olds, news) {
-    return { outs: { ...olds, description: news.description, allowBroad: news.allowBroad, connection: news.connection, credentials: news.credentials } };
-  },
-
-  async delete(_id, props) {
-    // An adopted address was there before this resource: it is left in place (SPEC §3).
-    if (props.adopted) return;
-    await guarded(props, async () => removeGrant(await withInfo(props)));
-  },
-};
+  // Same address in the same alias (a method change): the old must go first, or the new one would
+  // adopt it and the old one's delete would then remove the grant.
+  deleteBeforeReplace: (replaces) => !replaces.includes("alias") && !replaces.includes("address") && !replaces.includes("device"),
+});
 
 let shim: pulumi.dynamic.ResourceProvider | undefined;
 
 /**
  * One address in an existing OPNsense alias, granted with alias_util (`method: "table"`) or by
  * editing the alias content and applying it (`method: "config"`). Create adopts an address already
- * present; delete removes only what this resource added.
+ * present (`adopted: true`); delete revokes the address all the same, unless another grant of the
+ * program still declares it (use Pulumi's `retainOnDelete` to keep a pre-existing entry).
  * @example
  * new OpnsenseAliasEntry("alice", { connection: { url: "https://fw1", apiKeyFile: "apikey.txt" },
  *   alias: "jit_admins", address: "203.0.113.7" });
@@ -210,11 +163,13 @@ export class OpnsenseAliasEntry extends pulumi.dynamic.Resource {
   declare readonly aliasUuid: pulumi.Output<string>;
   declare readonly aliasType: pulumi.Output<string>;
   declare readonly adopted: pulumi.Output<boolean>;
+  /** The device the grant is on (URL origin), recorded at create: a change of URL by any route replaces the grant. */
+  declare readonly device: pulumi.Output<DevicePin>;
 
   constructor(name: string, args: OpnsenseAliasEntryArgs, opts?: pulumi.CustomResourceOptions) {
     const c = args.connection ?? {};
     const connection = Object.fromEntries(
-      Object.entries({ url: c.url, apiKeyFile: c.apiKeyFile, caCert: c.caCert, insecure: c.insecure, timeoutMs: c.timeoutMs }).filter(([, v]) => v !== undefined),
+      Object.entries({ url: c.url, apiKeyFile: c.apiKeyFile, caCert: c.caCert, insecure: c.insecure, timeoutMs: c.timeoutMs, allowHttp: c.allowHttp }).filter(([, v]) => v !== undefined),
     );
     const credentials = c.apiKey !== undefined || c.apiSecret !== undefined ? pulumi.secret({ apiKey: c.apiKey, apiSecret: c.apiSecret }) : undefined;
     const props = {
@@ -230,6 +185,8 @@ export class OpnsenseAliasEntry extends pulumi.dynamic.Resource {
       aliasUuid: undefined,
       aliasType: undefined,
       adopted: undefined,
+      device: undefined,
+      grantName: name,
     };
     shim ??= providerShim("opnsenseAliasEntryProvider");
     super(shim, name, props, withSecretOutputs(opts, ["credentials"]), "opnsense", "AliasEntry");

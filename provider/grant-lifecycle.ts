@@ -1,0 +1,273 @@
+/**
+ * The Pulumi lifecycle every grant resource shares (issue 9, "write the Pulumi layer once"): each
+ * device fills in a {@link GrantLifecycle} — its input schema, how to reach the device, and the device
+ * work — and {@link grantProvider} turns it into the dynamic provider. So these rules hold for every
+ * device alike:
+ * - `check`: values unknown during preview are validated with stand-ins and skip all I/O; bad input is
+ *   a CheckFailure naming the field and the rule (never a secret's value); a missing or invalid setting
+ *   names where it came from; then the permission preflight runs.
+ * - The device is pinned: `check` records the effective device (URL origin, plus VDOM where it scopes
+ *   the grant), whatever route the settings took, in the inputs as `device`. `diff` replaces when it
+ *   changes; `read`, `update` and `delete` go to the pinned device, never to whatever the settings say now.
+ * - Delete revokes, adopted or not; a grant whose target+address another grant of this program still
+ *   declares is kept ("last one out turns off the lights": the engine deletes removed resources after
+ *   the program registered — and so `check`ed — everything, shared/reference/pulumi.md §1.2).
+ * - Operations on one target+address run one at a time in the process (two grants of one address).
+ * - Outputs are complete: no `undefined` anywhere (the engine's protobuf encoding refuses it).
+ * - Every failure leaves as a diagnosis ({@link diagnosed}); a failure on a pinned device that the
+ *   settings no longer point at says so, and what to do.
+ */
+import type * as pulumi from "@pulumi/pulumi";
+import type { z } from "zod";
+import { diagnosed, type DeviceFamily } from "./diagnosis";
+import { checkFailures, configureFromStack, hasUnknown, UNKNOWN, type CheckFailure } from "./dynamic-kit";
+import { GrantError, isGrantError } from "./errors";
+import { serialize, shared } from "./process-state";
+import { SettingProblem, type SettingsNamespace } from "./settings";
+
+/** The device a grant is on, recorded in state (SPEC §3 "The device is pinned"). */
+export interface DevicePin {
+  /** Origin of the device URL, `https://host[:port]`. */
+  readonly url: string;
+  /** The FortiGate VDOM (or other scope) the grant lives in, where the device has one. */
+  readonly scope?: string;
+}
+
+/** Fields the lifecycle adds to every resource's inputs and state. */
+export interface PinnedState {
+  readonly device?: DevicePin;
+  /** The resource's logical name, set by the resource class: it tells two grants of one address apart. */
+  readonly grantName?: string;
+}
+
+/** What a device plugs into the shared lifecycle. `I` = checked inputs, `S` = state, `C` = a live connection. */
+export interface GrantLifecycle<I extends object, S extends I, C> {
+  /** Settings namespace (`opnsense:url`, `OPNSENSE_URL`). */
+  readonly namespace: SettingsNamespace;
+  /** Diagnosis family for the last-resort diagnosis. */
+  readonly family: DeviceFamily;
+  /** The strict schema of the inputs (connection, credentials, grant fields). */
+  readonly schema: z.ZodType<I>;
+  /** Valid stand-ins for top-level fields unknown during preview, so only known fields are validated. */
+  readonly placeholders: Readonly<Record<string, unknown>>;
+  /** State-only fields; dropped from new inputs before parsing (the engine may hand old outputs back). */
+  readonly outputOnly: readonly string[];
+  /** Fields whose change replaces the grant (the pinned device always does). */
+  readonly identity: readonly (keyof I & string)[];
+  /** Canonical forms (e.g. the address), so a cosmetic rewrite is never a diff. */
+  normalise(inputs: I): I;
+  /** Equality of one identity field (default: strict equality). */
+  same?(field: keyof I & string, a: unknown, b: unknown): boolean;
+  /** The device these inputs point at now (URL and scope only; no credential needed). Throws SettingProblem. */
+  pin(inputs: I): DevicePin;
+  /** A connection to `pin` with the inputs' credentials. Throws SettingProblem. */
+  connect(inputs: I, pin: DevicePin): C;
+  /** `host[:port]` for messages. */
+  hostOf(pin: DevicePin): string;
+  /** The target+address this grant holds on the device, for the shared-address rule. */
+  sharedKey(inputs: I, pin: DevicePin): string;
+  /** The side-effect-free permission preflight (cached by the device code). */
+  preflight(c: C, inputs: I): Promise<void>;
+  /** Puts the grant on the device (or adopts it); returns the id and the device-reported fields. */
+  create(c: C, inputs: I): Promise<{ id: string; outs: Omit<S, keyof I> & Partial<S> }>;
+  /** What the device holds now: `undefined` when the grant is gone. */
+  read(c: C, state: S): Promise<Partial<S> | undefined>;
+  /** In-place change of non-identity fields; returns what changed on the device. @default no device call */
+  update?(c: C, olds: S, news: I): Promise<Partial<S>>;
+  /** Removes the grant; success when it is already gone. */
+  remove(c: C, state: S): Promise<void>;
+  /** Whether the old grant must go before its replacement is created (same name on the device). */
+  deleteBeforeReplace(replaces: readonly string[]): boolean;
+  /** Extra reasons for an in-place update that input comparison cannot see (e.g. a lost membership). */
+  needsUpdate?(olds: S, news: I): boolean;
+}
+
+type Raw = Record<string, unknown>;
+
+/** Target+address key → the names of the grants that `check` saw declare it in this process (one command's program). */
+function declared(): Map<string, Set<string>> {
+  return shared("grant-lifecycle.declared", () => new Map<string, Set<string>>());
+}
+
+/** True when a grant other than `name` declares `key` in this run. */
+function declaredByOther(key: string, name: string | undefined): boolean {
+  const names = declared().get(key);
+  return names !== undefined && [...names].some((n) => n !== name);
+}
+
+/** Drops `undefined` everywhere (the engine refuses it in outputs, issue 9 item 7). */
+export function complete<T>(v: T): T {
+  if (Array.isArray(v)) return v.map(complete) as T;
+  if (v && typeof v === "object") {
+    return Object.fromEntries(
+      Object.entries(v as Raw)
+        .filter(([, x]) => x !== undefined)
+        .map(([k, x]) => [k, complete(x)]),
+    ) as T;
+  }
+  return v;
+}
+
+/** Stable JSON for comparing input values (key order ignored, undefined dropped). */
+function stable(v: unknown): string {
+  const norm = (x: unknown): unknown =>
+    Array.isArray(x) ? x.map(norm) : x && typeof x === "object" ? Object.fromEntries(Object.keys(x as Raw).sort().filter((k) => (x as Raw)[k] !== undefined).map((k) => [k, norm((x as Raw)[k])])) : x;
+  return JSON.stringify(norm(v) ?? null);
+}
+
+export const samePin = (a: DevicePin | undefined, b: DevicePin | undefined): boolean => a?.url === b?.url && (a?.scope ?? "") === (b?.scope ?? "");
+
+/** The pinned device as one line for messages: `https://fw1:8443` or `https://fgt (vdom root)`. */
+export function describePin(p: DevicePin): string {
+  return p.scope ? `${p.url} (${p.scope})` : p.url;
+}
+
+/** Builds the dynamic provider of one grant resource from its {@link GrantLifecycle}. */
+export function grantProvider<I extends object, S extends I, C>(spec: GrantLifecycle<I, S, C>): pulumi.dynamic.ResourceProvider<I, S & PinnedState> {
+  const last = <T>(pin: DevicePin | undefined, fn: () => Promise<T>): Promise<T> => diagnosed(spec.family, { host: pin ? spec.hostOf(pin) : "(no url)" }, fn);
+
+  /** A connection to the pinned device; a missing setting is an Error naming it (no CheckFailure outside check). */
+  const connectTo = (state: I & PinnedState): { c: C; pin: DevicePin } => {
+    try {
+      const pin = state.device ?? spec.pin(state);
+      return { c: spec.connect(state, pin), pin };
+    } catch (e) {
+      if (e instanceof SettingProblem) throw new Error(e.message);
+      throw e;
+    }
+  };
+
+  /** Adds, to a failure on a pinned device the settings no longer point at, which device it is and what to do. */
+  const onPinned = async <T>(state: I & PinnedState, fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await fn();
+    } catch (e) {
+      const pinned = state.device;
+      let now: DevicePin | undefined;
+      try {
+        now = spec.pin(state);
+      } catch {
+        now = undefined;
+      }
+      if (!pinned || samePin(pinned, now) || !isGrantError(e)) throw e;
+      const fix = [
+        `This grant is recorded (pinned) on ${describePin(pinned)}; the settings now point at ${now ? describePin(now) : "no device"}. It was not removed from state.`,
+        `Make ${describePin(pinned)} reachable with valid credentials for this operation (e.g. restore its URL and credentials in stack config for one run), or remove the entry there by hand and then run \`pulumi state delete <urn>\`.`,
+        ...e.fix,
+      ];
+      throw new GrantError({
+        code: e.code,
+        host: e.host,
+        title: e.title,
+        cause: e.cause_,
+        fix,
+        message: `${e.message}\nThe grant is pinned in state on ${describePin(pinned)} (the settings now point at ${now ? describePin(now) : "no device"}).`,
+        ...(e.operation !== undefined && { operation: e.operation }),
+        ...(e.status !== undefined && { status: e.status }),
+        ...(e.deviceMessage !== undefined && { deviceMessage: e.deviceMessage }),
+        error: e,
+      });
+    }
+  };
+
+  /** One operation at a time per target+address in this process (two grants of one address). */
+  const queued = <T>(state: I, pin: DevicePin, fn: () => Promise<T>): Promise<T> => serialize(`grant:${spec.sharedKey(state, pin)}`, fn);
+
+  return {
+    configure: (req) => configureFromStack(req),
+
+    async check(_olds, news) {
+      const raw: Raw = { ...(news as Raw) };
+      const provider = raw.__provider;
+      const grantName = typeof raw.grantName === "string" ? raw.grantName : undefined;
+      for (const k of ["__provider", "device", "grantName", ...spec.outputOnly]) delete raw[k];
+      const unknown = Object.keys(raw).filter((k) => hasUnknown(raw[k]));
+      const probe = { ...raw, ...Object.fromEntries(unknown.map((k) => [k, spec.placeholders[k] ?? raw[k]])) };
+      const parsed = spec.schema.safeParse(probe);
+      if (!parsed.success) return { failures: checkFailures(parsed.error) };
+      const known = spec.normalise(parsed.data);
+      const inputs = { ...known, ...Object.fromEntries(unknown.map((k) => [k, raw[k]])), ...(grantName !== undefined && { grantName }) } as I & { device?: DevicePin | string };
+      const result = () => (provider === undefined ? inputs : { ...inputs, __provider: provider }) as I;
+      // The device can be pinned as soon as the connection is known, even when credentials are not yet.
+      if (unknown.includes("connection")) {
+        inputs.device = UNKNOWN;
+        return { inputs: result() };
+      }
+      let pin: DevicePin;
+      try {
+        pin = spec.pin(inputs);
+      } catch (e) {
+        if (e instanceof SettingProblem) return { failures: [{ property: e.property, reason: e.message } satisfies CheckFailure] };
+        throw e;
+      }
+      inputs.device = pin;
+      if (unknown.length > 0) return { inputs: result() };
+      if (grantName !== undefined) {
+        const key = spec.sharedKey(inputs, pin);
+        declared().set(key, (declared().get(key) ?? new Set<string>()).add(grantName));
+      }
+      let c: C;
+      try {
+        c = spec.connect(inputs, pin);
+      } catch (e) {
+        if (e instanceof SettingProblem) return { failures: [{ property: e.property, reason: e.message } satisfies CheckFailure] };
+        throw e;
+      }
+      await last(pin, () => spec.preflight(c, inputs));
+      return { inputs: result() };
+    },
+
+    async diff(_id, olds, news) {
+      const o = olds as Raw;
+      const n = news as Raw;
+      const same = (k: keyof I & string) => !hasUnknown(n[k]) && (spec.same ? spec.same(k, o[k], n[k]) : stable(o[k]) === stable(n[k]));
+      const replaces: string[] = spec.identity.filter((k) => !same(k));
+      // State written before pinning existed has no device: keep it where the settings point (no replace).
+      if (olds.device !== undefined && (hasUnknown(n.device) || !samePin(olds.device, n.device as DevicePin | undefined))) replaces.push("device");
+      const skip = new Set<string>(["__provider", "device", "grantName", ...spec.outputOnly, ...spec.identity]);
+      const inPlace = Object.keys({ ...o, ...n }).some((k) => !skip.has(k) && (hasUnknown(n[k]) || stable(o[k]) !== stable(n[k])));
+      const changes = replaces.length > 0 || inPlace || (spec.needsUpdate?.(olds, news) ?? false);
+      return { changes, replaces, deleteBeforeReplace: replaces.length > 0 && spec.deleteBeforeReplace(replaces) };
+    },
+
+    async create(inputs) {
+      const { c, pin } = connectTo(inputs);
+      return last(pin, () =>
+        queued(inputs, pin, async () => {
+          const r = await spec.create(c, inputs);
+          return { id: r.id, outs: complete({ ...inputs, ...r.outs, device: pin } as S & PinnedState) };
+        }),
+      );
+    },
+
+    async read(id, props) {
+      if (!props) return {};
+      const { c, pin } = connectTo(props);
+      return last(pin, () =>
+        onPinned(props, async () => {
+          const seen = await spec.read(c, props);
+          // No id: the engine drops the grant from state on refresh, so `--expect-no-changes` fails.
+          return seen === undefined ? {} : { id, props: complete({ ...props, ...seen, device: pin } as S & PinnedState) };
+        }),
+      );
+    },
+
+    async update(_id, olds, news) {
+      const { c, pin } = connectTo({ ...news, device: olds.device } as I & PinnedState);
+      return last(pin, () =>
+        onPinned(olds, async () => {
+          const changed = spec.update ? await queued(news, pin, () => spec.update!(c, olds, news)) : {};
+          const outputs = Object.fromEntries(spec.outputOnly.map((k) => [k, (olds as Raw)[k]]));
+          return { outs: complete({ ...outputs, ...news, ...changed, device: pin } as S & PinnedState) };
+        }),
+      );
+    },
+
+    async delete(_id, props) {
+      const { c, pin } = connectTo(props);
+      // Another grant of this program still declares this address on this target: it stays.
+      if (declaredByOther(spec.sharedKey(props, pin), props.grantName)) return;
+      await last(pin, () => onPinned(props, () => queued(props, pin, () => spec.remove(c, props))));
+    },
+  };
+}

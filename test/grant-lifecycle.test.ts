@@ -1,0 +1,169 @@
+/**
+ * The shared lifecycle (provider/grant-lifecycle.ts) as users meet it, through a real device provider
+ * against its emulator: device pinning, delete revokes, shared addresses, complete outputs, URL rules.
+ */
+import { complete, describePin, samePin } from "../provider/grant-lifecycle";
+import { startOpnsenseEmulator } from "../provider/opnsense/emulator";
+import { opnsenseAliasEntryProvider as provider, type AliasEntryInputs, type AliasEntryOutputs } from "../provider/opnsense/resource";
+import { processState } from "../provider/process-state";
+import { deviceOrigin, resolveSetting } from "../provider/settings";
+import { connFor, USERS } from "./opnsense/helpers";
+import { useEmulator } from "./support/emulator";
+
+const emu = useEmulator(() => startOpnsenseEmulator({ users: Object.values(USERS) }));
+const other = useEmulator(() => startOpnsenseEmulator({ users: Object.values(USERS) }));
+
+const inputs = (url: string, extra: Record<string, unknown> = {}) => ({ ...connFor(url, emu.caCert, "admin"), alias: "jit_admins", address: "203.0.113.7", ...extra }) as AliasEntryInputs;
+
+async function checked(news: AliasEntryInputs, olds: AliasEntryInputs = {} as AliasEntryInputs): Promise<AliasEntryInputs> {
+  const r = await provider.check!(olds, news);
+  expect(r.failures ?? []).toEqual([]);
+  return r.inputs!;
+}
+
+async function granted(news: AliasEntryInputs): Promise<{ id: string; outs: AliasEntryOutputs }> {
+  const r = await provider.create(await checked(news));
+  return { id: r.id, outs: r.outs! };
+}
+
+describe("the device is pinned in state", () => {
+  it("records the effective device, also when the URL comes from stack config", async () => {
+    processState().config = { "opnsense:url": emu.url };
+    const { outs } = await granted({ ...inputs(emu.url), connection: { caCert: emu.caCert } } as AliasEntryInputs);
+    expect(outs.device).toEqual({ url: emu.url });
+  });
+
+  it("a URL changed through stack config is a replace, and delete goes to the old device", async () => {
+    processState().config = { "opnsense:url": emu.url };
+    const first = { ...inputs(emu.url), connection: { caCert: emu.caCert } } as AliasEntryInputs;
+    const { id, outs } = await granted(first);
+    processState().config = { "opnsense:url": other.url };
+    const news = await checked(first, outs);
+    const d = await provider.diff!(id, outs, news);
+    expect(d.replaces).toContain("device");
+    // The engine creates the new grant, then deletes the old one with the OLD state.
+    const created = await provider.create(news);
+    expect(created.outs!.device).toEqual({ url: other.url });
+    await provider.delete!(id, outs);
+    expect(emu.backend.tableContent("jit_admins")).not.toContain("203.0.113.7");
+    expect(other.backend.tableContent("jit_admins")).toContain("203.0.113.7");
+  });
+
+  it("a URL changed through the environment is a replace too", async () => {
+    process.env.OPNSENSE_URL = emu.url;
+    try {
+      const first = { ...inputs(emu.url), connection: { caCert: emu.caCert } } as AliasEntryInputs;
+      const { id, outs } = await granted(first);
+      process.env.OPNSENSE_URL = other.url;
+      const d = await provider.diff!(id, outs, await checked(first, outs));
+      expect(d.replaces).toEqual(["device"]);
+    } finally {
+      delete process.env.OPNSENSE_URL;
+    }
+  });
+
+  it("refresh reads the pinned device, not the one the settings point at now", async () => {
+    const { id, outs } = await granted(inputs(emu.url));
+    processState().config = { "opnsense:url": other.url };
+    const r = await provider.read!(id, { ...outs, connection: { caCert: emu.caCert } });
+    expect(r.id).toBe(id);
+    emu.backend.removeAddress("jit_admins", "203.0.113.7");
+    expect((await provider.read!(id, outs)).id).toBeUndefined();
+  });
+
+  it("a delete that fails on the pinned device names it and keeps the grant in state", async () => {
+    const { id, outs } = await granted(inputs(emu.url));
+    const pinned = { ...outs, device: { url: "https://127.0.0.1:1" }, connection: { ...outs.connection, url: other.url } } as AliasEntryOutputs;
+    const err = await provider.delete!(id, pinned).then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
+    expect(err).toBeDefined();
+    expect(err!.message).toContain("pinned in state on https://127.0.0.1:1");
+  });
+});
+
+describe("delete revokes, and two grants of one address share it", () => {
+  it("deleting one of two grants of the same address keeps the address while the other is declared", async () => {
+    const alice = await granted(inputs(emu.url, { grantName: "alice" }));
+    const bob = await granted(inputs(emu.url, { grantName: "bob", description: "office NAT" }));
+    expect(bob.outs.adopted).toBe(true);
+    // A new run of the program declares only bob; alice's line was deleted.
+    processState().shared.clear();
+    await checked(inputs(emu.url, { grantName: "bob", description: "office NAT" }));
+    await provider.delete!(alice.id, alice.outs);
+    expect(emu.backend.tableContent("jit_admins")).toContain("203.0.113.7");
+    // The run after that declares nobody: the last one out revokes.
+    processState().shared.clear();
+    await provider.delete!(bob.id, bob.outs);
+    expect(emu.backend.tableContent("jit_admins")).not.toContain("203.0.113.7");
+  });
+
+  it("a grant of the same address on another alias does not keep it", async () => {
+    const a = await granted(inputs(emu.url, { grantName: "a" }));
+    processState().shared.clear();
+    await checked(inputs(emu.url, { grantName: "b", alias: "jit_nets", address: "203.0.113.0/24" }));
+    await provider.delete!(a.id, a.outs);
+    expect(emu.backend.tableContent("jit_admins")).not.toContain("203.0.113.7");
+  });
+});
+
+describe("in-place update", () => {
+  it("returns complete outputs (no undefined anywhere) and keeps the device fields", async () => {
+    const { id, outs } = await granted(inputs(emu.url));
+    const news = await checked(inputs(emu.url, { description: "ticket 42" }), outs);
+    const d = await provider.diff!(id, outs, news);
+    expect(d).toMatchObject({ changes: true, replaces: [] });
+    const u = await provider.update!(id, outs, news);
+    expect(u.outs).toMatchObject({ description: "ticket 42", aliasType: outs.aliasType, cidr: "203.0.113.7/32", device: { url: emu.url } });
+    expect(JSON.stringify(u.outs)).toBe(JSON.stringify(complete(u.outs)));
+    const hasUndefined = (v: unknown): boolean => v === undefined || (typeof v === "object" && v !== null && Object.values(v).some(hasUndefined));
+    expect(hasUndefined(u.outs)).toBe(false);
+  });
+});
+
+describe("device URLs", () => {
+  it.each([
+    ["http://fw.example.net", "http:// sends the credentials in clear"],
+    ["https://admin:pw@fw.example.net", "user info"],
+    ["https://fw.example.net/api", "no path"],
+    ["https://fw.example.net?x=1", "no path, query"],
+    ["ftp://fw.example.net", "https://"],
+  ])("refuses %s at check, naming the field and the rule", async (url, rule) => {
+    const r = await provider.check!({} as AliasEntryInputs, inputs(url));
+    expect(r.failures).toHaveLength(1);
+    expect(r.failures![0]!.property).toBe("connection.url");
+    expect(r.failures![0]!.reason).toContain(rule);
+    expect(r.failures![0]!.reason).not.toContain("pw@");
+  });
+
+  it("refuses an http:// URL from stack config, naming the config key", async () => {
+    processState().config = { "opnsense:url": "http://fw.example.net" };
+    const r = await provider.check!({} as AliasEntryInputs, { ...inputs(emu.url), connection: { caCert: emu.caCert } } as AliasEntryInputs);
+    expect(r.failures![0]!.reason).toContain("stack config opnsense:url: http://");
+  });
+
+  it("accepts http:// only with allowHttp", () => {
+    expect(deviceOrigin("http://fw:8080", true)).toEqual({ ok: true, origin: "http://fw:8080" });
+    expect(deviceOrigin("http://fw:8080", false).ok).toBe(false);
+    expect(deviceOrigin("https://FW.example.net:443/", false)).toEqual({ ok: true, origin: "https://fw.example.net" });
+  });
+
+  it("names where a setting came from", () => {
+    processState().config = { "fortigate:vdom": "dmz" };
+    expect(resolveSetting("fortigate", "vdom", undefined)).toEqual({ value: "dmz", from: "stack config fortigate:vdom" });
+    expect(resolveSetting("fortigate", "vdom", "root")).toEqual({ value: "root", from: "connection.vdom" });
+    process.env.FORTIGATE_TIMEOUT_MS = "5000";
+    try {
+      expect(resolveSetting("fortigate", "timeoutMs", undefined)).toEqual({ value: "5000", from: "environment FORTIGATE_TIMEOUT_MS" });
+    } finally {
+      delete process.env.FORTIGATE_TIMEOUT_MS;
+    }
+  });
+
+  it("compares pins by URL and scope", () => {
+    expect(samePin({ url: "https://a" }, { url: "https://a", scope: "" })).toBe(true);
+    expect(samePin({ url: "https://a", scope: "vdom root" }, { url: "https://a", scope: "vdom dmz" })).toBe(false);
+    expect(describePin({ url: "https://a", scope: "vdom root" })).toBe("https://a (vdom root)");
+  });
+});
