@@ -122,8 +122,18 @@ export function describePin(p: DevicePin): string {
   return p.scope ? `${p.url} (${p.scope})` : p.url;
 }
 
+/** A grant resource's provider: every method present, so tests, the benchmark and `doctor` call them directly. */
+export interface GrantProvider<I, S> extends pulumi.dynamic.ResourceProvider<I, S> {
+  check(olds: I | Record<string, unknown>, news: I | Record<string, unknown>): Promise<pulumi.dynamic.CheckResult<I>>;
+  diff(id: string, olds: S, news: I): Promise<pulumi.dynamic.DiffResult>;
+  create(inputs: I): Promise<{ id: string; outs: S }>;
+  read(id: string, props?: S): Promise<pulumi.dynamic.ReadResult<S>>;
+  update(id: string, olds: S, news: I): Promise<{ outs: S }>;
+  delete(id: string, props: S): Promise<void>;
+}
+
 /** Builds the dynamic provider of one grant resource from its {@link GrantLifecycle}. */
-export function grantProvider<I extends object, S extends I, C>(spec: GrantLifecycle<I, S, C>): pulumi.dynamic.ResourceProvider<I, S & PinnedState> {
+export function grantProvider<I extends object, S extends I, C>(spec: GrantLifecycle<I, S, C>): GrantProvider<I, S & PinnedState> {
   const last = <T>(pin: DevicePin | undefined, fn: () => Promise<T>): Promise<T> => diagnosed(spec.family, { host: pin ? spec.hostOf(pin) : "(no url)" }, fn);
 
   /** A connection to the pinned device; a missing setting is an Error naming it (no CheckFailure outside check). */
@@ -174,9 +184,9 @@ export function grantProvider<I extends object, S extends I, C>(spec: GrantLifec
   const queued = <T>(state: I, pin: DevicePin, fn: () => Promise<T>): Promise<T> => serialize(`grant:${spec.sharedKey(state, pin)}`, fn);
 
   return {
-    configure: (req) => configureFromStack(req),
+    configure: (req: pulumi.dynamic.ConfigureRequest) => configureFromStack(req),
 
-    async check(_olds, news) {
+    async check(_olds: unknown, news: I | Record<string, unknown>) {
       const raw: Raw = { ...(news as Raw) };
       const provider = raw.__provider;
       const grantName = typeof raw.grantName === "string" ? raw.grantName : undefined;
@@ -217,7 +227,7 @@ export function grantProvider<I extends object, S extends I, C>(spec: GrantLifec
       return { inputs: result() };
     },
 
-    async diff(_id, olds, news) {
+    async diff(_id: string, olds: S & PinnedState, news: I) {
       const o = olds as Raw;
       const n = news as Raw;
       const same = (k: keyof I & string) => !hasUnknown(n[k]) && (spec.same ? spec.same(k, o[k], n[k]) : stable(o[k]) === stable(n[k]));
@@ -230,7 +240,7 @@ export function grantProvider<I extends object, S extends I, C>(spec: GrantLifec
       return { changes, replaces, deleteBeforeReplace: replaces.length > 0 && spec.deleteBeforeReplace(replaces) };
     },
 
-    async create(inputs) {
+    async create(inputs: I) {
       const { c, pin } = connectTo(inputs);
       return last(pin, () =>
         queued(inputs, pin, async () => {
@@ -240,7 +250,7 @@ export function grantProvider<I extends object, S extends I, C>(spec: GrantLifec
       );
     },
 
-    async read(id, props) {
+    async read(id: string, props?: S & PinnedState) {
       if (!props) return {};
       const { c, pin } = connectTo(props);
       return last(pin, () =>
@@ -252,7 +262,7 @@ export function grantProvider<I extends object, S extends I, C>(spec: GrantLifec
       );
     },
 
-    async update(_id, olds, news) {
+    async update(_id: string, olds: S & PinnedState, news: I) {
       const { c, pin } = connectTo({ ...news, device: olds.device } as I & PinnedState);
       return last(pin, () =>
         onPinned(olds, async () => {
@@ -263,7 +273,7 @@ export function grantProvider<I extends object, S extends I, C>(spec: GrantLifec
       );
     },
 
-    async delete(_id, props) {
+    async delete(_id: string, props: S & PinnedState) {
       const { c, pin } = connectTo(props);
       // Another grant of this program still declares this address on this target: it stays.
       if (declaredByOther(spec.sharedKey(props, pin), props.grantName)) return;

@@ -5,12 +5,16 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { parseAddress } from "../address";
+import { mustParseAddress, parseAddress } from "../address";
 import { baseConnectionFields, hostUrlField, resolveBaseConnection, type BaseConnection } from "../connection-kit";
-import { checkFailures, configureFromStack, hasUnknown, providerShim, setting, withSecretOutputs, type CheckFailure, type GrantAddressArgs } from "../dynamic-kit";
+import { hostOfUrl } from "../diagnosis";
+import { providerShim, setting, withSecretOutputs, type GrantAddressArgs } from "../dynamic-kit";
+import { grantProvider, type DevicePin } from "../grant-lifecycle";
+import { fingerprint } from "../process-state";
+import { resolveDeviceUrl, SettingProblem } from "../settings";
 import type { FortigateClientOptions } from "./client";
 import { FortigateClient } from "./client";
-import { createGrant, deleteGrant, diagnosed, familyOf, readGrant, updateGrant, type FortigateAddressState } from "./grant";
+import { createGrant, deleteGrant, familyOf, readGrant, updateGrant, type FortigateAddressState } from "./grant";
 import { nameProblem, objectNameProblem } from "./names";
 import { preflight } from "./preflight";
 
@@ -57,112 +61,66 @@ export const FortigateAddressInputsSchema = z
     group: nameField.optional(),
     allowBroad: z.boolean().optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((v, ctx) => {
+    const r = parseAddress(v.address, { allowBroad: v.allowBroad === true });
+    if (!r.ok) ctx.addIssue({ code: "custom", path: ["address"], message: r.rule });
+  });
 export type FortigateAddressInputs = z.infer<typeof FortigateAddressInputsSchema>;
 
-/** The connection as inline value > stack config > environment; `undefined` fields when not given anywhere. */
-export function resolveConnection(i: Pick<FortigateAddressInputs, "connection" | "credentials">): Omit<FortigateClientOptions, "url" | "token"> & { url: string | undefined; token: string | undefined } {
-  const c = i.connection ?? {};
-  return {
-    url: setting("fortigate", "url", c.url),
-    token: setting("fortigate", "token", i.credentials?.token),
-    vdom: setting("fortigate", "vdom", c.vdom) ?? "root",
-    ...resolveBaseConnection("fortigate", c),
-  };
+/** The VDOM these inputs name: inline, else stack config `fortigate:vdom`, else env, else "root". */
+const vdomOf = (i: Pick<FortigateAddressInputs, "connection">) => setting("fortigate", "vdom", i.connection?.vdom) ?? "root";
+
+/** The connection as inline value > stack config > environment, to the pinned device. */
+export function resolveConnection(i: Pick<FortigateAddressInputs, "connection" | "credentials">, pin: DevicePin): FortigateClientOptions {
+  const token = setting("fortigate", "token", i.credentials?.token);
+  if (!token) throw new SettingProblem("", `credentials.token: no FortiGate API token; set connection.token, secret stack config fortigate:token or environment FORTIGATE_TOKEN`);
+  return { url: pin.url, token, vdom: pin.scope?.replace(/^vdom /, "") ?? vdomOf(i), ...resolveBaseConnection("fortigate", i.connection) };
 }
 
-function clientOptions(i: Pick<FortigateAddressInputs, "connection" | "credentials">): FortigateClientOptions {
-  const r = resolveConnection(i);
-  if (!r.url) throw new Error("FortiGate URL missing: set connection.url, stack config fortigate:url or FORTIGATE_URL");
-  if (!r.token) throw new Error("FortiGate token missing: set connection.token, secret stack config fortigate:token or FORTIGATE_TOKEN");
-  return { ...r, url: r.url, token: r.token };
-}
+const OUTPUT_ONLY = ["cidr", "family", "vdom", "adopted", "membershipAdded", "member", "objectPath", "uuid"] as const;
 
-const IDENTITY = ["name", "address", "group"] as const;
+type State = FortigateAddressState & FortigateAddressInputs;
 
 /** The provider object behind {@link FortigateAddress}; tests and the CLI drive it directly. */
-export const fortigateAddressProvider = {
-  configure: configureFromStack,
-
-  /** Validates inputs (no request), then runs the cached, side-effect-free permission preflight. */
-  async check(_olds: Record<string, unknown>, news: Record<string, unknown>): Promise<{ inputs?: Record<string, unknown>; failures?: CheckFailure[] }> {
-    const { __provider: _p, ...raw } = news;
-    const unknown = Object.keys(raw).filter((k) => hasUnknown(raw[k]));
-    const known = Object.fromEntries(Object.entries(raw).filter(([k]) => !unknown.includes(k)));
-    const parsed = FortigateAddressInputsSchema.partial({ name: true, address: true }).safeParse(known);
-    const failures: CheckFailure[] = parsed.success ? [] : checkFailures(parsed.error);
-    for (const k of ["name", "address"] as const) if (!unknown.includes(k) && raw[k] === undefined) failures.push({ property: k, reason: `${k}: is required` });
-    let canonical: string | undefined;
-    if (typeof raw.address === "string" && !unknown.includes("address") && !unknown.includes("allowBroad")) {
-      const a = parseAddress(raw.address, { allowBroad: raw.allowBroad === true });
-      if (a.ok) canonical = a.address.canonical;
-      else failures.push({ property: "address", reason: `address: ${a.rule}` });
-    }
-    if (failures.length > 0 || !parsed.success) return { failures };
-    const inputs: Record<string, unknown> = { ...raw, ...(canonical !== undefined && { address: canonical }) };
-    if (unknown.length > 0) return { inputs };
-    const conn = resolveConnection(parsed.data);
-    if (!conn.url) return { failures: [{ property: "connection.url", reason: "connection.url: no FortiGate URL; set connection.url, stack config fortigate:url or FORTIGATE_URL" }] };
-    if (!conn.token) return { failures: [{ property: "", reason: "credentials.token: no FortiGate API token; set connection.token, secret stack config fortigate:token or FORTIGATE_TOKEN" }] };
-    const client = new FortigateClient({ ...conn, url: conn.url, token: conn.token });
-    await diagnosed({ host: client.host, timeoutMs: conn.timeoutMs }, () => preflight(client, conn.url!, conn.token!, { family: familyOf(canonical!), group: parsed.data.group }));
-    return { inputs };
-  },
-
-  /** Identity (name, address, group, VDOM, device URL) replaces; the comment and a lost membership update in place. */
-  async diff(_id: string, olds: FortigateAddressState, news: FortigateAddressInputs): Promise<{ changes: boolean; replaces: string[]; deleteBeforeReplace?: boolean }> {
-    const replaces: string[] = IDENTITY.filter((k) => hasUnknown(news[k]) || (news[k] ?? undefined) !== (olds[k] ?? undefined));
-    if (hasUnknown(news.connection)) replaces.push("connection");
-    else {
-      const n = resolveConnection(news);
-      const o = resolveConnection(olds as Pick<FortigateAddressInputs, "connection" | "credentials">);
-      if (n.url !== o.url || (n.vdom ?? "root") !== (olds.vdom ?? "root")) replaces.push("connection");
-    }
-    const changes =
-      replaces.length > 0 ||
-      hasUnknown(news.comment) || hasUnknown(news.credentials) ||
-      (news.comment ?? "") !== (olds.comment ?? "") ||
-      (olds.group !== undefined && olds.member === false) ||
-      news.credentials?.token !== olds.credentials?.token ||
-      JSON.stringify(news.connection ?? {}) !== JSON.stringify(olds.connection ?? {});
-    // Same name on replace: the old object must go first, or the new one collides with it (-5).
-    const sameName = !replaces.includes("name");
-    return { changes, replaces, ...(replaces.length > 0 && sameName && { deleteBeforeReplace: true }) };
-  },
+export const fortigateAddressProvider = grantProvider<FortigateAddressInputs, State, FortigateClientOptions>({
+  namespace: "fortigate",
+  family: "fortinet",
+  schema: FortigateAddressInputsSchema,
+  placeholders: { name: "placeholder", address: "192.0.2.1", comment: "", group: "placeholder", allowBroad: false, connection: {}, credentials: {} },
+  outputOnly: OUTPUT_ONLY,
+  identity: ["name", "address", "group"],
+  normalise: (i) => ({ ...i, address: mustParseAddress(i.address).canonical }),
+  pin: (i) => ({ url: resolveDeviceUrl("fortigate", i.connection?.url, i.connection?.allowHttp), scope: `vdom ${vdomOf(i)}` }),
+  connect: resolveConnection,
+  hostOf: (pin) => hostOfUrl(pin.url),
+  sharedKey: (i, pin) => fingerprint("fortigate", pin.url, pin.scope, i.name, i.group),
+  preflight: (o, i) => preflight(new FortigateClient(o), o.url, o.token, { family: familyOf(i.address), group: i.group }),
 
   /** Creates or adopts the object (and membership); see createGrant. */
-  async create(inputs: FortigateAddressInputs): Promise<{ id: string; outs: FortigateAddressState }> {
-    const outs = await createGrant(clientOptions(inputs), { name: inputs.name, address: inputs.address, comment: inputs.comment ?? "", group: inputs.group });
-    return { id: `${outs.vdom}/${outs.name}`, outs: { ...keep(inputs), ...outs } };
+  async create(o, i) {
+    const outs = await createGrant(o, { name: i.name, address: i.address, comment: i.comment ?? "", group: i.group });
+    return { id: `${outs.vdom}/${outs.name}`, outs };
   },
 
-  /** Asks the device; `{}` (no id) when the object is gone, so refresh drops it from state. */
-  async read(id: string, props?: FortigateAddressState): Promise<{ id?: string; props?: FortigateAddressState }> {
-    if (!props?.name) return { id, ...(props && { props }) };
-    const seen = await readGrant(clientOptions(props), props);
-    return seen === undefined ? {} : { id, props: { ...props, ...seen } };
-  },
+  /** Asks the device; `undefined` when the object is gone, so refresh drops it from state. */
+  read: (o, s) => readGrant(o, s),
 
   /** Comment in place; re-adds a membership removed by hand. */
-  async update(_id: string, olds: FortigateAddressState, news: FortigateAddressInputs): Promise<{ outs: FortigateAddressState }> {
-    const changed = await updateGrant(clientOptions(news), olds, news.comment ?? "");
-    return { outs: { ...olds, ...keep(news), ...changed } };
-  },
+  update: (o, olds, news) => updateGrant(o, olds, news.comment ?? ""),
 
-  /** Membership first, then the object; gone is success; adopted objects stay. */
-  async delete(_id: string, props: FortigateAddressState): Promise<void> {
-    await deleteGrant(clientOptions(props), props);
-  },
-};
+  /** Membership first, then the object; gone is success; adopted objects are revoked too (SPEC §3). */
+  remove: (o, s) => deleteGrant(o, s),
 
-/** Input fields carried into state (connection without secrets, credentials as a secret output). */
-function keep(i: FortigateAddressInputs) {
-  return { ...(i.connection && { connection: i.connection }), ...(i.credentials && { credentials: i.credentials }), ...(i.allowBroad !== undefined && { allowBroad: i.allowBroad }) };
-}
+  // Same name on replace: the old object must go first, or the new one collides with it (-5).
+  deleteBeforeReplace: (replaces) => !replaces.includes("name") && !replaces.includes("device"),
+  needsUpdate: (olds) => olds.group !== undefined && olds.member === false,
+});
 
 /**
  * A network-access grant on a FortiGate: an address object, optionally in an address group.
- * Create adopts an identical existing object; delete removes the membership, then the object it created.
+ * Create adopts an identical existing object (`adopted: true`); delete removes the membership, then the
+ * object, adopted or not, unless another grant of the program still declares it.
  * @example
  * new FortigateAddress("alice", { connection: { url, token: cfg.requireSecret("token") },
  *   name: "grant-alice", address: "203.0.113.7", group: "jit-admins" });
@@ -180,6 +138,8 @@ export class FortigateAddress extends pulumi.dynamic.Resource {
   declare readonly member: pulumi.Output<boolean | undefined>;
   declare readonly objectPath: pulumi.Output<string>;
   declare readonly uuid: pulumi.Output<string | undefined>;
+  /** The device the grant is on (URL origin and VDOM), recorded at create: a change by any route replaces the grant. */
+  declare readonly device: pulumi.Output<DevicePin>;
 
   constructor(name: string, args: FortigateAddressArgs, opts?: pulumi.CustomResourceOptions) {
     const { token, ...connection } = args.connection ?? {};
@@ -192,6 +152,8 @@ export class FortigateAddress extends pulumi.dynamic.Resource {
       group: args.group,
       allowBroad: args.allowBroad,
       cidr: undefined, family: undefined, vdom: undefined, adopted: undefined, membershipAdded: undefined, member: undefined, objectPath: undefined, uuid: undefined,
+      device: undefined,
+      grantName: name,
     };
     super(providerShim("fortigateAddressProvider"), name, props, withSecretOutputs(opts, ["credentials"]), "fortigate", "Address");
   }
