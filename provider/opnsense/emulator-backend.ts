@@ -1,78 +1,20 @@
 /**
  * Device state of the OPNsense emulator: aliases as stored in config.xml, the live pf tables, API
- * users and the reconfigure counter, with the device's rules and quirks (shared/reference/opnsense.md
- * §2–§3, §7). Written from the opnsense/core sources named per method; it shares nothing with the
- * client, so the two cannot share a mistake.
+ * users, config revisions and the reconfigure counter, with the device's rules and quirks per version
+ * (shared/reference/opnsense.md §2–§3, §7). Written from the opnsense/core sources named per method
+ * (AUC = controllers/OPNsense/Firewall/Api/AliasUtilController.php); it shares nothing with the client,
+ * so the two cannot share a mistake.
  */
 import { randomUUID } from "node:crypto";
 import { normaliseDeviceAddress } from "../address";
+import { BACKUP_COUNT, BUILTINS, UnexpectedError, UserException, type AliasSpec, type AliasType, type ConfigRevision, type EditTarget, type EmulatedAlias, type EmulatedUser } from "./emulator-types";
+import { contentProblems } from "./emulator-validate";
+import { versionTraits, type OpnsenseVersionTraits } from "./emulator-version";
 
-export type AliasType =
-  | "host" | "network" | "port" | "url" | "urltable" | "urljson" | "geoip" | "networkgroup"
-  | "mac" | "asn" | "dynipv6host" | "authgroup" | "internal" | "external";
-
-export const ALIAS_TYPE_LABELS: Record<AliasType, string> = {
-  host: "Host(s)", network: "Network(s)", port: "Port(s)", url: "URL (IPs)", urltable: "URL Table (IPs)",
-  urljson: "URL Table in JSON format (IPs)", geoip: "GeoIP", networkgroup: "Network group", mac: "MAC address",
-  asn: "BGP ASN", dynipv6host: "Dynamic IPv6 Host", authgroup: "OpenVPN group", internal: "Internal (automatic)",
-  external: "External (advanced)",
-};
-
-export interface EmulatedAlias {
-  uuid: string;
-  name: string;
-  type: AliasType;
-  /** Config lines, in order, duplicates kept (the index-0 bug can create them). */
-  content: string[];
-  description: string;
-  enabled: boolean;
-  /** Referenced by a rule: `del_item` answers 500 "Alias in use". */
-  inUse: boolean;
-  /** Built-ins (static_aliases/core.json, `__<if>_network`) are not in config; uuid = name. */
-  builtin: boolean;
-}
-
-export interface EmulatedUser {
-  name: string;
-  key: string;
-  secret: string;
-  /** Privilege keys, e.g. "page-diagnostics-tables", "user-config-readonly". */
-  privileges: string[];
-  disabled: boolean;
-}
-
-export interface AliasSpec {
-  name: string;
-  type: AliasType;
-  content?: string[];
-  description?: string;
-  inUse?: boolean;
-  uuid?: string;
-}
-
-/** Aliases that ship with every emulator (reference §2d built-ins) plus a few user aliases. */
-export const DEFAULT_ALIASES: readonly AliasSpec[] = [
-  { name: "jit_admins", type: "host", description: "Just-in-time admin access", inUse: true },
-  { name: "jit_nets", type: "network", description: "Just-in-time networks", inUse: true },
-  { name: "jit_runtime", type: "external", description: "Runtime-only grants" },
-  { name: "web_ports", type: "port", content: ["80", "443"] },
-  { name: "blocklist_url", type: "urltable", content: ["https://example.net/list.txt"] },
-];
-
-const BUILTINS: readonly AliasSpec[] = [
-  { name: "bogons", type: "external", description: "bogon networks (internal)" },
-  { name: "bogonsv6", type: "external", description: "bogon networks IPv6 (internal)" },
-  { name: "sshlockout", type: "external", description: "abuse lockout table (internal)" },
-  { name: "virusprot", type: "external", description: "overload table for rate limiting (internal)" },
-  { name: "__lan_network", type: "internal", description: "LAN net" },
-];
-
-/** A UserException as api.php renders it: HTTP 500 with errorMessage/errorTitle. */
-export class UserException extends Error {
-  constructor(message: string, readonly title: string) {
-    super(message);
-  }
-}
+export {
+  ALIAS_TYPE_LABELS, BACKUP_COUNT, DEFAULT_ALIASES, UnexpectedError, UserException,
+  type AliasSpec, type AliasType, type ConfigRevision, type EditTarget, type EmulatedAlias, type EmulatedUser,
+} from "./emulator-types";
 
 const ADDRESS_TYPES: ReadonlySet<AliasType> = new Set(["host", "network"]);
 
@@ -80,6 +22,10 @@ const ADDRESS_TYPES: ReadonlySet<AliasType> = new Set(["host", "network"]);
 function pfForm(entry: string): string | undefined {
   return normaliseDeviceAddress(entry)?.canonical;
 }
+
+/** An IPv4 address as a number and back (for cheap seeding). */
+const v4 = (s: string) => s.split(".").reduce((n, o) => n * 256 + Number(o), 0);
+const v4s = (n: number) => [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join(".");
 
 export class OpnsenseBackend {
   readonly aliases = new Map<string, EmulatedAlias>();
@@ -89,15 +35,19 @@ export class OpnsenseBackend {
   reconfigureLatencyMs = 0;
   /** When set, `reconfigure` fails with this pfctl error (OPN200 tests). */
   reconfigureError: string | undefined;
-  /** Config revisions written (one per save), for audit-style assertions. */
+  /** Config revisions written since the start (one per save); only the last {@link BACKUP_COUNT} are kept in `revisions`. */
   configSaves = 0;
+  readonly revisions: ConfigRevision[] = [];
+  traits: OpnsenseVersionTraits;
 
   constructor(
     private readonly initialAliases: readonly AliasSpec[],
     private readonly initialUsers: readonly EmulatedUser[],
     reconfigureLatencyMs: number,
+    traits: OpnsenseVersionTraits = versionTraits(),
   ) {
     this.reconfigureLatencyMs = reconfigureLatencyMs;
+    this.traits = traits;
     this.reset();
   }
 
@@ -107,6 +57,7 @@ export class OpnsenseBackend {
     this.users.clear();
     this.reconfigureCount = 0;
     this.configSaves = 0;
+    this.revisions.length = 0;
     this.reconfigureError = undefined;
     for (const b of BUILTINS) this.putAlias({ ...b, uuid: b.name }, true);
     for (const a of this.initialAliases) this.addAlias(a);
@@ -117,9 +68,18 @@ export class OpnsenseBackend {
     this.users.set(u.key, { ...u, privileges: [...u.privileges] });
   }
 
-  /** Creates a user alias as an admin would (config + loaded table), for tests and control routes. */
+  /** Creates (or replaces) a user alias as an admin would (config + loaded table), for tests and control routes. */
   addAlias(spec: AliasSpec): EmulatedAlias {
     return this.putAlias(spec, false);
+  }
+
+  /** Drops a user alias and its table, as an admin would in the UI; false when there is none. */
+  removeAlias(name: string): boolean {
+    const a = this.aliases.get(name);
+    if (!a || a.builtin) return false;
+    this.aliases.delete(name);
+    this.tables.delete(name);
+    return true;
   }
 
   private putAlias(spec: AliasSpec, builtin: boolean): EmulatedAlias {
@@ -129,7 +89,7 @@ export class OpnsenseBackend {
       type: spec.type,
       content: [...(spec.content ?? [])],
       description: spec.description ?? "",
-      enabled: true,
+      enabled: spec.enabled ?? true,
       inUse: spec.inUse ?? false,
       builtin,
     };
@@ -139,7 +99,13 @@ export class OpnsenseBackend {
   }
 
   byUuid(uuid: string): EmulatedAlias | undefined {
-    return [...this.aliases.values()].find((a) => a.uuid === uuid);
+    for (const a of this.aliases.values()) if (a.uuid === uuid) return a;
+    return undefined;
+  }
+
+  /** Util `isAlias`: any alias name, built-ins included (case-sensitive). */
+  isAlias(name: string): boolean {
+    return this.aliases.has(name);
   }
 
   /** Lines of config content (what get_item/search_item show). */
@@ -147,108 +113,149 @@ export class OpnsenseBackend {
     return [...(this.aliases.get(alias)?.content ?? [])];
   }
 
-  /** Entries of the live pf table, as pfctl prints them. */
+  /** Entries of the live pf table, as pfctl prints them (sorted). */
   tableContent(alias: string): string[] {
     return [...(this.tables.get(alias) ?? [])].sort();
   }
 
-  /** An out-of-band edit (the UI plus Apply): removes every config copy and the live entry. */
-  removeAddress(alias: string, address: string): void {
+  /** An out-of-band removal (the UI plus Apply by default): every config copy and the live entry. */
+  removeAddress(alias: string, address: string, where: EditTarget = "both"): void {
     const a = this.aliases.get(alias);
     const pf = pfForm(address);
-    if (a) a.content = a.content.filter((l) => pfForm(l) !== pf || pf === undefined);
-    if (pf) this.tables.get(alias)?.delete(pf);
+    if (a && where !== "table") a.content = a.content.filter((l) => (pf === undefined ? l !== address : pfForm(l) !== pf));
+    if (pf && where !== "config") this.tables.get(alias)?.delete(pf);
   }
 
-  /** An out-of-band add (the UI plus Apply). */
-  insertAddress(alias: string, address: string): void {
+  /** An out-of-band add (the UI plus Apply by default). */
+  insertAddress(alias: string, address: string, where: EditTarget = "both"): void {
     const a = this.aliases.get(alias);
     if (!a) return;
-    a.content.push(address);
+    if (where !== "table") a.content.push(address);
     const pf = pfForm(address);
-    if (pf) this.tables.get(alias)?.add(pf);
+    if (pf && where !== "config") this.table(alias).add(pf);
   }
 
-  private loadable(a: EmulatedAlias): string[] {
-    return a.content.map(pfForm).filter((x): x is string => x !== undefined);
-  }
-
-  /** AMM `save` → ACB `throwReadOnly`: a user holding user-config-readonly may not save. */
-  save(user: EmulatedUser): void {
-    if (user.privileges.includes("user-config-readonly")) {
-      throw new UserException(`User ${user.name} denied for write access (user-config-readonly set)`, "Access denied");
+  /**
+   * Fills `alias` with `count` consecutive IPv4 hosts from `start` (config and/or live table), for
+   * large-table tests (e.g. the 9999-row cap of alias_util/list). Linear, no validation; returns the range.
+   */
+  seedTable(alias: string, count: number, start = "10.128.0.0", where: EditTarget = "both"): { first: string; last: string; count: number } {
+    const a = this.aliases.get(alias);
+    if (!a) throw new Error(`no alias ${alias}`);
+    const base = v4(start);
+    const t = this.table(alias);
+    for (let i = 0; i < count; i++) {
+      const ip = v4s(base + i);
+      if (where !== "table") a.content.push(ip);
+      if (where !== "config") t.add(ip);
     }
-    this.configSaves++;
+    return { first: v4s(base), last: v4s(base + count - 1), count };
   }
 
-  /** AC `reconfigureAction`: reload every alias table from config (slow on a real device). */
+  private table(alias: string): Set<string> {
+    let t = this.tables.get(alias);
+    if (!t) this.tables.set(alias, (t = new Set()));
+    return t;
+  }
+
+  /** What pf loads for an alias: its addresses, with nested alias names resolved (filter refresh_aliases). */
+  private loadable(a: EmulatedAlias, depth = 0): string[] {
+    return a.content.flatMap((l) => {
+      const nested = this.aliases.get(l);
+      if (nested && depth < 4) return this.loadable(nested, depth + 1);
+      const pf = pfForm(l);
+      return pf === undefined ? [] : [pf];
+    });
+  }
+
+  /** ACB `throwReadOnly` (also what AMM `save` does): user-config-readonly may not write. */
+  checkReadOnly(user: EmulatedUser): void {
+    if (user.privileges.includes("user-config-readonly")) {
+      throw new UserException(`User ${user.name} denied for write access (user-config-readonly set)`, this.traits.readOnlyTitle);
+    }
+  }
+
+  /** Core/Config.php `save`: one revision with the user and key (ACB `setRevisionContext`). */
+  private revision(user: EmulatedUser): void {
+    this.configSaves++;
+    this.revisions.push({ seq: this.configSaves, username: user.name, apiKey: user.key });
+    if (this.revisions.length > BACKUP_COUNT) this.revisions.splice(0, this.revisions.length - BACKUP_COUNT);
+  }
+
+  /** AMM `save`: the read-only check, then a config revision. */
+  save(user: EmulatedUser): void {
+    this.checkReadOnly(user);
+    this.revision(user);
+  }
+
+  /** AC `reconfigureAction`: reload every enabled host/network alias table from config (slow on a real device). */
   async reconfigure(): Promise<void> {
     this.reconfigureCount++;
     if (this.reconfigureLatencyMs > 0) await new Promise((r) => setTimeout(r, this.reconfigureLatencyMs));
     if (this.reconfigureError !== undefined) throw new UserException(this.reconfigureError, "Alias");
     for (const a of this.aliases.values()) {
-      if (ADDRESS_TYPES.has(a.type)) this.tables.set(a.name, new Set(this.loadable(a)));
+      if (!ADDRESS_TYPES.has(a.type) && a.type !== "networkgroup") continue;
+      if (a.enabled) this.tables.set(a.name, new Set(this.loadable(a)));
+      else this.tables.delete(a.name);
     }
   }
 
   /**
-   * AUC `addAction`. Host/network: the line goes to config (network: `/32` or `/128` appended to a
-   * bare IP) and to pf. The duplicate check is `!array_search()`, so an address that is already the
-   * first line is appended again (the index-0 bug). Other types: pf only.
+   * AUC `addAction`. 26.7.1+: `throwReadOnly()` right after the lock, before the character check.
+   * Host/network: the line goes to config (network: `/32`, or `/128` when `strpos(":")` is truthy, so
+   * `::1` gets `/32`); the duplicate check is `!array_search()`, so a first-line address is appended
+   * again (index-0 bug). The model save validates the content: a CIDR in a Host(s) alias throws a
+   * ValidationException → HTTP 500 "Unexpected error", nothing saved, pf untouched (BaseModel
+   * `serializeToConfig`). The save is Config::save, not AMM `save`: up to 26.7 no read-only check.
    */
   utilAdd(user: EmulatedUser, alias: string, address: string): { status: string; status_msg?: string } {
-    if (!/^[0-9a-f:./_]+$/.test(address)) return { status: "not_an_address" };
+    if (this.traits.utilReadOnlyCheck) this.checkReadOnly(user);
+    if (/[^0-9a-f:./_]/.test(address)) return { status: "not_an_address" };
     const a = this.aliases.get(alias);
-    if (!a) return { status: "failed", status_msg: `nonexistent alias ${alias}` };
-    if (ADDRESS_TYPES.has(a.type)) {
-      const line = a.type === "network" && !address.includes("/") ? `${address}/${address.includes(":") ? 128 : 32}` : address;
-      const idx = a.content.indexOf(line);
-      if (idx <= 0) {
-        this.save(user);
-        a.content.push(line);
+    let entry = address;
+    if (a && ADDRESS_TYPES.has(a.type)) {
+      if (!address.includes("/") && a.type === "network") entry = `${address}/${address.indexOf(":") > 0 ? 128 : 32}`;
+      if (a.content.indexOf(entry) <= 0) {
+        const next = [...a.content, entry];
+        if (contentProblems(a.type, next, (n) => this.isAlias(n), this.traits).length > 0) throw new UnexpectedError("ValidationException");
+        a.content = next;
+        this.revision(user);
       }
     }
-    const pf = pfForm(address);
-    if (pf) {
-      if (!this.tables.has(alias)) this.tables.set(alias, new Set());
-      this.tables.get(alias)!.add(pf);
-    }
+    if (!a) return { status: "failed", status_msg: `nonexistent alias ${alias}` };
+    const pf = pfForm(entry);
+    if (pf) this.table(alias).add(pf);
     return { status: "done" };
   }
 
-  /** AUC `deleteAction`: removes ONE config occurrence (tries `ip`, then `ip/32`) and the pf entry; always "done". */
+  /**
+   * AUC `deleteAction`: 26.7.1+ read-only check; host/network: removes the first config line equal to
+   * `ip/32` (`/128`; the address itself when it has a prefix) and then the first equal to the address
+   * (so one of each per call); always "done", no character check. pf (scripts/filter/delete_table.py):
+   * deleted only when a `pfctl -T show` line equals the argument exactly, so `10.0.0.1/32` leaves `10.0.0.1`.
+   */
   utilDelete(user: EmulatedUser, alias: string, address: string): { status: string } {
-    if (!/^[0-9a-f:./_]+$/.test(address)) return { status: "not_an_address" };
+    if (this.traits.utilReadOnlyCheck) this.checkReadOnly(user);
     const a = this.aliases.get(alias);
     if (a && ADDRESS_TYPES.has(a.type)) {
-      let idx = a.content.indexOf(address);
-      if (idx < 0) idx = a.content.indexOf(`${address}/32`); // only /32, also for IPv6 (AUC deleteAction)
-      if (idx >= 0) {
-        this.save(user);
-        a.content.splice(idx, 1);
+      const withMask = address.includes("/") ? address : `${address}/${address.indexOf(":") > 0 ? 128 : 32}`;
+      let found = false;
+      for (const item of [withMask, address]) {
+        const idx = a.content.indexOf(item);
+        if (idx >= 0) {
+          a.content.splice(idx, 1);
+          found = true;
+        }
       }
+      if (found) this.revision(user);
     }
-    const pf = pfForm(address);
-    if (pf) this.tables.get(alias)?.delete(pf);
+    this.tables.get(alias)?.delete(address.trim());
     return { status: "done" };
   }
 
-  /** AUC `flushAction`: clears the live table only. */
-  utilFlush(alias: string): void {
+  /** AUC `flushAction`: 26.7.1+ read-only check; clears the live table only (config untouched). */
+  utilFlush(user: EmulatedUser, alias: string): void {
+    if (this.traits.utilReadOnlyCheck) this.checkReadOnly(user);
     this.tables.get(alias)?.clear();
-  }
-
-  /** Validates content for `set_item` (AliasContentField), returning device messages. */
-  contentProblems(type: AliasType, lines: readonly string[]): string[] {
-    if (!ADDRESS_TYPES.has(type)) return [];
-    const problems: string[] = [];
-    for (const l of lines) {
-      const ok =
-        normaliseDeviceAddress(l.replace(/^!/, "")) !== undefined ||
-        this.aliases.has(l) ||
-        (type === "host" && /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/i.test(l));
-      if (!ok) problems.push(type === "host" ? `Entry "${l}" is not a valid hostname, IP address or range.` : `Entry "${l}" is not a network.`);
-    }
-    return problems;
   }
 }

@@ -1,24 +1,57 @@
 /**
- * An HTTPS double of the OPNsense alias API (a product feature: tests, `npm run bench`, users' CI).
- * Order of checks as on the device (opnsense/core Mvc/Dispatcher.php, api.php, ApiControllerBase.php;
- * shared/reference/opnsense.md §1, §7): the route is resolved first (unknown → 404 even without
- * credentials), then Basic auth (401), then the ACL on the literal, case-sensitive URI including the
- * query (403), then the JSON body (400), then the action (UserException → 500).
+ * An HTTPS double of the OPNsense alias API (a product feature: tests, `npm run bench`, users' CI),
+ * playing one release (`version`, default {@link DEFAULT_OPNSENSE_VERSION}; any `X.Y[.Z]` ≥ 24.7).
+ * Order of checks as on the device (opnsense/core Mvc/Router.php + Dispatcher.php, www/api.php,
+ * Base/ApiControllerBase.php; shared/reference/opnsense.md §1, §7): the route is resolved first (unknown
+ * → 404 `{"errorMessage":"Endpoint not found"}` even without credentials, logged as unhandled), then
+ * Basic auth (401; a failed login takes ~2 s from 25.1), then the ACL on the literal, case-sensitive URI
+ * including the query (403), then the body (JSON content type + empty body → 400), then the action
+ * (UserException → 500 with errorTitle; anything else → 500 "Unexpected error").
+ *
+ * Versions: see emulator-version.ts for each difference and the tag it starts in (list page size 9999
+ * from 25.7, read-only alias_util from 26.7.1, get_item on an unknown uuid from 26.1.11, …).
+ *
+ * Control routes (JSON in, JSON out; `{"status":"ok",…}` or 400 `{"status":"failed","error":…}`):
+ * - `GET /__emulator/state` → `{version, aliases:[{name,uuid,type,enabled,inUse,builtin,content,table}], tables:{name:[entry]}, reconfigureCount, configSaves, revisions:[{seq,username,apiKey}]}`
+ * - `GET /__emulator/alias?alias=<name>` → one alias as in `state` (404 when none)
+ * - `GET /__emulator/unhandled` → request-log entries of routes the device would answer 404 (assert `[]` in CI)
+ * - `GET /__emulator/log`, `DELETE /__emulator/log` → the request log (kit)
+ * - `POST /__emulator/reset` → initial aliases and users, empty log, no faults (kit)
+ * - `POST /__emulator/users` `{name,key,secret,privileges:[…],disabled?}` → adds or replaces an API user
+ * - `POST /__emulator/aliases` `{name,type,content?:[…],description?,inUse?,enabled?,uuid?}` → `{status,uuid}`; creates or replaces an alias (config and live table)
+ * - `DELETE /__emulator/aliases` `{name}` → drops a user alias and its table
+ * - `POST /__emulator/alias-content` `{alias, add?: address, remove?: address, where?: "both"|"config"|"table"}` → the alias as in `state`;
+ *   an edit by hand (default both = UI edit plus Apply; "config" = saved but not applied; "table" = live pf only, e.g. an expired entry)
+ * - `POST /__emulator/seed-table` `{alias, count, start?: "10.128.0.0", where?}` → `{status,first,last,count}`; `count` consecutive IPv4 hosts, cheap (20,000 in a few ms)
+ * - `POST /__emulator/reconfigure-error` `{error: string|null}` → the next reconfigures fail with 500 title "Alias" and this pfctl message
+ * - `POST /__emulator/version` `{version}` → switches the release played
+ * - `POST /__emulator/faults` `{match?|regex?, kind:"latency"|"status"|"reset"|"hang", ms?, status?, phase?, times?, probability?}`, `DELETE /__emulator/faults` (kit)
  */
 import { startEmulatorServer, type EmulatorRequest, type EmulatorServer, type EmulatorServerOptions, type HandledReply } from "../emulator-kit";
-import { DEFAULT_ALIASES, OpnsenseBackend, UserException, type AliasSpec, type EmulatedUser } from "./emulator-backend";
-import { ACL_PATTERNS, IMPLICIT_PATTERNS, ROUTES, type Route } from "./emulator-routes";
+import { ALIAS_ROUTES } from "./emulator-alias-routes";
+import { DEFAULT_ALIASES, OpnsenseBackend, UnexpectedError, UserException, type AliasSpec, type EmulatedUser } from "./emulator-backend";
+import { opnsenseControl } from "./emulator-control";
+import { aclAllows, type Route } from "./emulator-routes";
+import { UTIL_ROUTES } from "./emulator-util-routes";
+import { DEFAULT_OPNSENSE_VERSION, versionTraits, type OpnsenseVersionTraits } from "./emulator-version";
 
-export { OpnsenseBackend, DEFAULT_ALIASES, type AliasSpec, type EmulatedUser, type AliasType } from "./emulator-backend";
+export { OpnsenseBackend, DEFAULT_ALIASES, type AliasSpec, type EmulatedUser, type AliasType, type EmulatedAlias, type EditTarget } from "./emulator-backend";
+export { DEFAULT_OPNSENSE_VERSION, OPNSENSE_MODELLED_VERSIONS, versionTraits, type OpnsenseVersionTraits } from "./emulator-version";
+export { aclAllows } from "./emulator-routes";
+
+/** Every route the emulator serves, as data (device method and path, privilege, source). */
+export const ROUTES: readonly Route[] = [...ALIAS_ROUTES, ...UTIL_ROUTES];
 
 export interface OpnsenseEmulatorOptions extends EmulatorServerOptions {
+  /** OPNsense release to play, e.g. "24.7", "25.1", "25.7", "26.1.11", "26.7.1". @default "26.7.2" (the newest modelled) */
+  readonly version?: string;
   /** API users; each key/secret pair is one user. @default one user "root" (key/secret below) with page-all */
   readonly users?: readonly EmulatedUser[];
   /** Aliases besides the built-ins. @default {@link DEFAULT_ALIASES} */
   readonly aliases?: readonly AliasSpec[];
   /** Time one `reconfigure` takes, in ms (a real reload takes seconds). @default 0 */
   readonly reconfigureLatencyMs?: number;
-  /** Pad a failed login, as OPNsense 25.1+ does (~2 s). @default 0 */
+  /** Total time of a failed login, in ms (Auth/Base.php pads to 2 s from 25.1). @default 2000 from 25.1, 0 before */
   readonly failedLoginDelayMs?: number;
 }
 
@@ -33,112 +66,122 @@ const DEFAULT_USERS: readonly EmulatedUser[] = [
   { name: "root", key: OPNSENSE_EMULATOR_ADMIN.key, secret: OPNSENSE_EMULATOR_ADMIN.secret, privileges: ["page-all"], disabled: false },
 ];
 
-const norm = (action: string) => action.replace(/_/g, "").toLowerCase();
+const norm = (s: string) => s.replace(/_/g, "").toLowerCase();
+const NOT_FOUND = "(endpoint not found)";
 
-/** RTR: `/api/<module>/<controller>/<action>[/<param>...]`; actions match snake or camel case, any case. */
-function resolve(rawPath: string): { route: Route; params: string[] } | undefined {
-  const parts = rawPath.split("/").slice(1);
-  if (parts[0] !== "api" || parts.length < 4) return undefined;
-  const [, module, controller, action, ...rest] = parts;
-  const ctl = module === "core" && controller === "menu" ? "menu" : module === "firewall" ? controller : undefined;
-  const route = ROUTES.find((r) => r.controller === ctl && norm(r.action) === norm(action ?? ""));
-  if (!route) return undefined;
-  const params = rest.filter((p) => p !== "").map((p) => decodeURIComponent(p));
-  if (params.length < route.requiredParams) return undefined;
-  return { route, params };
+/**
+ * RTR: `/api/<module>/<controller>/<action>[/<param>...]`; module case-insensitive, controller via
+ * `ucwords` and actions camel- or snake-cased, both matched ignoring case; empty segments dropped.
+ */
+function resolve(rawPath: string, traits: OpnsenseVersionTraits): { route: Route; params: string[] } | undefined {
+  const parts = rawPath.split("/").filter((p) => p !== "");
+  if (parts[0] !== "api" || parts.length < 3) return undefined;
+  const [, module, controller, action = "index", ...rest] = parts.map((p, i) => (i < 4 ? p : decodeURIComponent(p)));
+  const route = ROUTES.find((r) => r.module === module!.toLowerCase() && norm(r.controller) === norm(controller!) && norm(r.action) === norm(action) && (r.exists?.(traits) ?? true));
+  if (!route || rest.length < route.requiredParams) return undefined;
+  return { route, params: rest };
 }
 
-/** ACL `urlMatch`: `*` → `.*`, a trailing `/*` also matches the bare path, anchored, case-sensitive. */
-export function aclAllows(privileges: readonly string[], uri: string): boolean {
-  const patterns = [...IMPLICIT_PATTERNS, ...privileges.flatMap((p) => ACL_PATTERNS[p] ?? [])];
-  return patterns.some((p) => {
-    const body = p.split("*").map((s) => s.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*");
-    const re = new RegExp(`^/${body}$`);
-    return re.test(uri) || (p.endsWith("/*") && uri === `/${p.slice(0, -2)}`);
-  });
+/** PHP's parsing of a query string or form body: `a[]=1` → list, `a[b]=1` → map (one level). */
+export function phpParse(qs: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of new URLSearchParams(qs)) {
+    const m = /^([^[\]]+)\[([^\]]*)\]$/.exec(k);
+    if (!m) out[k] = v;
+    else if (m[2] === "") out[m[1]!] = [...((Array.isArray(out[m[1]!]) ? out[m[1]!] : []) as unknown[]), v];
+    else out[m[1]!] = { ...((typeof out[m[1]!] === "object" && !Array.isArray(out[m[1]!]) ? out[m[1]!] : {}) as object), [m[2]!]: v };
+  }
+  return out;
 }
 
-function authenticate(backend: OpnsenseBackend, header: string | undefined): EmulatedUser | "missing" | undefined {
+/**
+ * ACB `parseJsonBodyData` + PHP: `application/json` (optionally `;charset=utf-8`, spaces ignored) with
+ * an empty body (PHP `empty()`: "" or "0") → 400; otherwise a JSON object/array becomes `$_POST` and
+ * anything else (invalid JSON, `""`) leaves it empty. A form-encoded POST is parsed by PHP. Any other
+ * content type: the body is ignored.
+ */
+function postData(req: EmulatorRequest): Record<string, unknown> | "invalid" {
+  const ct = String(req.headers["content-type"] ?? "").replace(/ /g, "").toLowerCase();
+  if (ct === "application/json" || ct === "application/json;charset=utf-8") {
+    if (req.body === "" || req.body === "0") return "invalid";
+    try {
+      const v: unknown = JSON.parse(req.body);
+      return typeof v === "object" && v !== null ? { ...(v as object) } : {};
+    } catch {
+      return {};
+    }
+  }
+  if (req.method === "POST" && ct.split(";")[0] === "application/x-www-form-urlencoded") return phpParse(req.body);
+  return {};
+}
+
+/** api.php `error_output`: 26.7.1+ HTML-escapes the JSON text (ENT_NOQUOTES); 26.7.2+ adds errorLevel. */
+function errorReply(status: number, body: Record<string, string>, traits: OpnsenseVersionTraits): Omit<HandledReply, "route"> {
+  const text = JSON.stringify(body);
+  return { status, text: traits.escapeErrors ? text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;") : text, contentType: "application/json;charset=utf-8" };
+}
+
+/** ACB `beforeExecuteRoute`: `<scheme> <b64>`, split on ":", key looked up, secret checked; the scheme word is not checked. */
+function authenticate(backend: OpnsenseBackend, header: string | undefined): { user?: EmulatedUser; tried: boolean } | "missing" {
   if (!header) return "missing";
-  const b64 = header.split(" ")[1] ?? ""; // the scheme word is not checked (ACB beforeExecuteRoute)
-  const decoded = Buffer.from(b64, "base64").toString("utf8");
-  const colon = decoded.indexOf(":");
-  if (colon < 0) return undefined;
-  const user = backend.users.get(decoded.slice(0, colon));
-  return user && !user.disabled && user.secret === decoded.slice(colon + 1) ? user : undefined;
+  const b64 = header.split(" ")[1];
+  if (b64 === undefined) return { tried: false };
+  const pair = Buffer.from(b64, "base64").toString("utf8").split(":");
+  if (pair.length < 2) return { tried: false };
+  const user = backend.users.get(pair[0]!);
+  return user && !user.disabled && user.secret === pair[1] ? { user, tried: true } : { tried: true };
 }
 
 /** Starts the emulator; `close()` stops it. */
 export async function startOpnsenseEmulator(opts: OpnsenseEmulatorOptions = {}): Promise<OpnsenseEmulator> {
-  const backend = new OpnsenseBackend(opts.aliases ?? DEFAULT_ALIASES, opts.users ?? DEFAULT_USERS, opts.reconfigureLatencyMs ?? 0);
+  const backend = new OpnsenseBackend(opts.aliases ?? DEFAULT_ALIASES, opts.users ?? DEFAULT_USERS, opts.reconfigureLatencyMs ?? 0, versionTraits(opts.version ?? DEFAULT_OPNSENSE_VERSION));
 
-  const dispatch = async (req: EmulatorRequest): Promise<HandledReply | undefined> => {
-    const found = resolve(req.rawPath);
-    if (!found) return { status: 404, json: { errorMessage: "Endpoint not found" }, route: `${req.method} ${req.rawPath} (not found)` };
-    const route = `${req.method} /api/${found.route.controller === "menu" ? "core" : "firewall"}/${found.route.controller}/${found.route.action}`;
-    const user = authenticate(backend, req.headers.authorization);
-    if (user === "missing") return { status: 401, text: "", route };
+  const dispatch = async (req: EmulatorRequest): Promise<HandledReply> => {
+    const traits = backend.traits;
+    const found = resolve(req.rawPath, traits);
+    if (!found) return { ...errorReply(404, { errorMessage: "Endpoint not found" }, traits), route: NOT_FOUND };
+    const route = `${req.method} /api/${found.route.module}/${found.route.controller}/${found.route.action}`;
+    const auth = authenticate(backend, req.headers.authorization);
+    if (auth === "missing") return { status: 401, text: "", route };
+    const user = auth.user;
     if (!user) {
-      if (opts.failedLoginDelayMs) await new Promise((r) => setTimeout(r, opts.failedLoginDelayMs));
+      const pad = opts.failedLoginDelayMs ?? traits.failedLoginPadMs;
+      if (auth.tried && pad > 0) await new Promise((r) => setTimeout(r, pad));
       return { status: 401, json: { status: 401, message: "Authentication Failed" }, route };
     }
     const uri = req.rawQuery ? `${req.rawPath}?${req.rawQuery}` : req.rawPath;
     if (!aclAllows(user.privileges, uri)) return { status: 403, json: { status: 403, message: "Forbidden" }, route, user: user.name };
-    let body: Record<string, unknown> = {};
-    if (String(req.headers["content-type"] ?? "").includes("application/json")) {
-      try {
-        body = JSON.parse(req.body) as Record<string, unknown>;
-        if (typeof body !== "object" || body === null) throw new Error("not an object");
-      } catch {
-        return { status: 400, json: { status: 400, message: "Invalid JSON syntax" }, route, user: user.name };
-      }
-    }
-    if (req.method === "GET") for (const [k, v] of req.query) body[k] = v;
+    const post = postData(req);
+    if (post === "invalid") return { status: 400, json: { status: 400, message: "Invalid JSON syntax" }, route, user: user.name };
+    const request = { ...phpParse(req.rawQuery), ...post };
     try {
-      const reply = await found.route.handle({ method: req.method, params: found.params, body, user, backend });
+      const reply = await found.route.handle({ method: req.method, params: found.params, post, request, user, backend, traits });
       return { ...reply, route, user: user.name };
     } catch (e) {
-      if (e instanceof UserException) return { status: 500, json: { errorMessage: e.message, errorTitle: e.title }, route, user: user.name };
-      return { status: 500, json: { errorMessage: "Unexpected error, check log for details" }, route, user: user.name };
+      if (e instanceof UserException) {
+        const body: Record<string, string> = { errorMessage: e.message, errorTitle: e.title };
+        if (traits.errorLevel) body.errorLevel = "error";
+        return { ...errorReply(500, body, traits), route, user: user.name };
+      }
+      if (!(e instanceof UnexpectedError)) process.stderr.write(`[opnsense emulator] ${route} threw ${String(e)}\n`);
+      return { ...errorReply(500, { errorMessage: "Unexpected error, check log for details" }, traits), route, user: user.name };
     }
   };
 
   const server = await startEmulatorServer("opnsense", opts, dispatch, {
     reset: () => backend.reset(),
-    control: (req, action) => control(backend, req, action),
+    control: (req, action) => opnsenseControl(backend, server.log, req, action),
   });
+  // The device's 404 body must stay device-accurate, so the kit's own unhandled path (which answers a
+  // kit body) is not used; the log entry is marked unhandled here instead (STYLE.md "Emulators").
+  const record = server.log.record.bind(server.log);
+  const warned = new Set<string>();
+  server.log.record = (e) => {
+    if (e.route !== NOT_FOUND) return record(e);
+    const key = `${e.method} ${e.path}`;
+    if (!warned.has(key)) process.stderr.write(`[opnsense emulator] no such endpoint ${key} (answered 404 Endpoint not found)\n`);
+    warned.add(key);
+    record({ ...e, route: undefined, unhandled: true });
+  };
   return Object.assign(server, { backend });
-}
-
-/**
- * Control routes for users' CI, beside the kit's `log`, `reset` and `faults`:
- * `POST users` {name,key,secret,privileges,disabled?}; `POST aliases` {name,type,content?,inUse?};
- * `POST alias-content` {alias, add?: address, remove?: address} (an out-of-band edit, applied);
- * `POST reconfigure-error` {error: string|null}; `GET state` (aliases, tables, reconfigureCount).
- */
-function control(backend: OpnsenseBackend, req: EmulatorRequest, action: string) {
-  const body = (req.body ? JSON.parse(req.body) : {}) as Record<string, unknown>;
-  if (req.method === "POST" && action === "users") {
-    backend.putUser({ disabled: false, ...(body as Omit<EmulatedUser, "disabled">) });
-    return { status: 200, json: { status: "ok" } };
-  }
-  if (req.method === "POST" && action === "aliases") {
-    const a = backend.addAlias(body as unknown as AliasSpec);
-    return { status: 200, json: { status: "ok", uuid: a.uuid } };
-  }
-  if (req.method === "POST" && action === "alias-content") {
-    if (typeof body.remove === "string") backend.removeAddress(String(body.alias), body.remove);
-    if (typeof body.add === "string") backend.insertAddress(String(body.alias), body.add);
-    return { status: 200, json: { status: "ok" } };
-  }
-  if (req.method === "POST" && action === "reconfigure-error") {
-    backend.reconfigureError = typeof body.error === "string" ? body.error : undefined;
-    return { status: 200, json: { status: "ok" } };
-  }
-  if (req.method === "GET" && action === "state") {
-    const aliases = [...backend.aliases.values()].filter((a) => !a.builtin).map((a) => ({ name: a.name, uuid: a.uuid, type: a.type, content: a.content }));
-    const tables = Object.fromEntries([...backend.tables.keys()].map((k) => [k, backend.tableContent(k)]));
-    return { status: 200, json: { aliases, tables, reconfigureCount: backend.reconfigureCount } };
-  }
-  return undefined;
 }
