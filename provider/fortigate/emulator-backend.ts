@@ -1,34 +1,30 @@
 /**
  * Device state of the FortiGate emulator: per-VDOM address, address6, addrgrp and addrgrp6 tables,
- * REST API administrators (token, admin profile, VDOM list, trusted hosts) and the auth-failure
- * lockout. Rules and error codes follow shared/reference/fortigate.md §1, §3, §4 and §8; each rule
- * names its source. Written from the device sources, independently of the client.
+ * REST API administrators (token, admin profile, VDOM list, trusted hosts), the auth-failure lockout
+ * and the firmware version. Rules and error codes follow shared/reference/fortigate.md §1–§4, §8 and
+ * "Behaviours to model"; each rule names its source. Written from the device sources, independently
+ * of the client.
  */
 import { randomBytes, randomUUID } from "node:crypto";
+import { DEFAULT_FORTIOS_VERSION, fortiosFeatures, parseFortiosVersion, type FortiosFeatures, type FortiosVersion } from "./emulator-versions";
+import { ADDRESS6_TYPES, ADDRESS_TYPES, typeFields } from "./emulator-values";
+import { FortigateAdmins, defaultUser, type FortigateApiUser } from "./emulator-admins";
 
-export type AccessLevel = "none" | "read" | "read-write";
+export { normaliseSubnet, normaliseIp6 } from "./emulator-values";
+export { defaultUser, type FortigateApiUser, type AccessLevel } from "./emulator-admins";
+
 export type AddrFamily = "ipv4" | "ipv6";
-
-/** A REST API administrator (`config system api-user`, reference §1, §5). */
-export interface FortigateApiUser {
-  readonly name: string;
-  readonly token: string;
-  /** Admin profile `fwgrp`; "custom" defers to `addressPermission` (`fwgrp-permission.address`). @default "read-write" */
-  readonly fwgrp?: AccessLevel | "custom";
-  /** `fwgrp-permission.address` when `fwgrp` is "custom". @default "none" */
-  readonly addressPermission?: AccessLevel;
-  /** VDOMs in the api-user's scope. @default ["root"] */
-  readonly vdoms?: readonly string[];
-  /** `trusthost` entries (IPv4 CIDR, or "::/0"). @default ["0.0.0.0/0", "::/0"] */
-  readonly trusthosts?: readonly string[];
-}
 
 export interface StoredAddress {
   name: string;
   uuid: string;
-  /** IPv4: "ip mask" as the device stores it (reference §3); IPv6: `ip6` "addr/prefix". */
+  /** `ipmask`, `iprange`, `fqdn`, … (IPv6: `ipprefix`, …). */
+  type: string;
+  /** IPv4: `subnet` as "ip mask" (reference §3); IPv6: `ip6` "addr/prefix". */
   value: string;
   comment: string;
+  /** Every type field held (`subnet`, `start-ip`, `end-ip`, `fqdn`, `country`, `wildcard`, `ip6`, …). */
+  fields: Record<string, string>;
 }
 
 export interface StoredGroup {
@@ -45,7 +41,7 @@ interface VdomTables {
   readonly addrgrp6: Map<string, StoredGroup>;
 }
 
-/** A FortiOS CMDB error: HTTP status plus the negative `error` code (absent on 403/404, reference §4a). */
+/** A FortiOS CMDB error: HTTP status plus the negative `error` code (absent on 403/404/405, reference §4a). */
 export class CmdbError extends Error {
   constructor(
     readonly httpStatus: number,
@@ -56,106 +52,102 @@ export class CmdbError extends Error {
   }
 }
 
+/** What a `POST …/member` of a name that is already a member answers. No public source shows it (reference "Not verified"). */
+export type RepeatedMemberPost = "duplicate" | "ok";
+
 export interface FortigateBackendOptions {
+  /** FortiOS version to model ("7.0.12", "7.2.8", "7.4.4", "7.6.x" …); the envelope's `version`/`build` follow it. @default "7.6.4" */
+  readonly version?: string;
   readonly vdoms?: readonly string[];
   readonly users?: readonly FortigateApiUser[];
   /** Failed authentications from one source before it is locked out (429). @default 3 */
   readonly lockoutThreshold?: number;
   /** Lockout duration. @default 60000 */
   readonly lockoutMs?: number;
-  /** Accept `?access_token=` (FortiOS ≥ 7.4.5 refuses it by default, reference §1). @default false */
+  /**
+   * `config system global / set rest-api-key-url-query enable` (FortiOS ≥ 7.4.5, P-URLQ). Below 7.4.5
+   * the setting does not exist and `?access_token=` is always accepted. @default false
+   */
   readonly urlQueryToken?: boolean;
-}
-
-/** The default administrator: full Firewall read-write in "root". Its token is random per emulator. */
-export function defaultUser(): FortigateApiUser {
-  return { name: "grants-api", token: randomBytes(15).toString("hex"), fwgrp: "read-write", vdoms: ["root"] };
+  /**
+   * Answer to `POST …/addrgrp/{g}/member` for a current member. Unsourced: "duplicate" (HTTP 500,
+   * `error: -5`, nothing changed) is what every CMDB table answers to a POST of an existing mkey
+   * (R7#1027, TF#244) and changes nothing; "ok" (200, `revision_changed: false`) lets a client's CI
+   * check that it does not take a 200 as "added by me". @default "duplicate"
+   */
+  readonly repeatedMemberPost?: RepeatedMemberPost;
 }
 
 const V4_TABLES = { address: "address", group: "addrgrp" } as const;
 const V6_TABLES = { address: "address6", group: "addrgrp6" } as const;
 export const tablesOf = (f: AddrFamily) => (f === "ipv4" ? V4_TABLES : V6_TABLES);
+type Rev = { old_revision: string; revision: string };
 
-export class FortigateBackend {
+export class FortigateBackend extends FortigateAdmins {
   readonly serial = "FGVM02TM24000001";
-  readonly version = "v7.2.8";
-  readonly build = 1639;
+  readonly firmware: FortiosVersion;
+  readonly features: FortiosFeatures;
+  private readonly initialUsers: readonly FortigateApiUser[];
   revision = randomBytes(16).toString("hex");
   private vdomTables = new Map<string, VdomTables>();
-  private users = new Map<string, FortigateApiUser>();
-  private failures = new Map<string, { count: number; lockedUntil: number }>();
-  readonly lockoutThreshold: number;
-  readonly lockoutMs: number;
-  urlQueryToken: boolean;
+  urlQueryToken = false;
+  repeatedMemberPost: RepeatedMemberPost = "duplicate";
 
   constructor(private readonly opts: FortigateBackendOptions = {}) {
-    this.lockoutThreshold = opts.lockoutThreshold ?? 3;
-    this.lockoutMs = opts.lockoutMs ?? 60_000;
-    this.urlQueryToken = opts.urlQueryToken ?? false;
+    super(opts.lockoutThreshold ?? 3, opts.lockoutMs ?? 60_000);
+    this.firmware = parseFortiosVersion(opts.version ?? DEFAULT_FORTIOS_VERSION);
+    this.features = fortiosFeatures(this.firmware);
+    // One default administrator for the emulator's life: its token survives resets (`emu.token` stays valid).
+    this.initialUsers = opts.users ?? [defaultUser()];
     this.reset();
+  }
+  /** Envelope `version`, e.g. "v7.6.4" (reference §3). */
+  get version(): string {
+    return `v${this.firmware.text}`;
+  }
+  get build(): number { return this.firmware.build; }
+  /** Whether `?access_token=` authenticates: always below 7.4.5, else only with `rest-api-key-url-query enable` (P-URLQ). */
+  get acceptsQueryToken(): boolean {
+    return !this.features.urlQuerySetting || this.urlQueryToken;
   }
 
   reset(): void {
     this.vdomTables.clear();
     for (const v of this.opts.vdoms ?? ["root"]) this.addVdom(v);
-    this.users.clear();
-    for (const u of this.opts.users ?? [defaultUser()]) this.addUser(u);
-    this.failures.clear();
+    this.resetAdmins(this.initialUsers);
+    this.urlQueryToken = this.opts.urlQueryToken ?? false;
+    this.repeatedMemberPost = this.opts.repeatedMemberPost ?? "duplicate";
   }
-
   addVdom(name: string): void {
     if (!this.vdomTables.has(name)) this.vdomTables.set(name, { address: new Map(), address6: new Map(), addrgrp: new Map(), addrgrp6: new Map() });
   }
   hasVdom(name: string): boolean {
     return this.vdomTables.has(name);
   }
-  addUser(u: FortigateApiUser): void {
-    this.users.set(u.token, u);
+  vdoms(): string[] {
+    return [...this.vdomTables.keys()];
   }
-  userByToken(token: string): FortigateApiUser | undefined {
-    return this.users.get(token);
-  }
-  /** The token of the first administrator (the default one unless users were given). */
-  get defaultToken(): string {
-    return [...this.users.keys()][0] ?? "";
-  }
-
-  /** Effective Firewall-address access of a user (reference §5: fwgrp, or fwgrp-permission.address when custom). */
-  addressAccess(u: FortigateApiUser): AccessLevel {
-    const fw = u.fwgrp ?? "read-write";
-    return fw === "custom" ? (u.addressPermission ?? "none") : fw;
-  }
-
-  /** Lockout (reference §1): true while `source` is blocked. */
-  isLockedOut(source: string, now = Date.now()): boolean {
-    const f = this.failures.get(source);
-    return f !== undefined && f.lockedUntil > now;
-  }
-  recordAuthFailure(source: string, now = Date.now()): void {
-    const f = this.failures.get(source) ?? { count: 0, lockedUntil: 0 };
-    f.count++;
-    if (f.count >= this.lockoutThreshold) {
-      f.lockedUntil = now + this.lockoutMs;
-      f.count = 0;
-    }
-    this.failures.set(source, f);
-  }
-  recordAuthSuccess(source: string): void {
-    this.failures.delete(source);
-  }
-  clearLockouts(): void {
-    this.failures.clear();
-  }
-
   private tables(vdom: string): VdomTables {
     const t = this.vdomTables.get(vdom);
     if (!t) throw new CmdbError(403, undefined);
     return t;
   }
-  private bump(): { old_revision: string; revision: string } {
+  private bump(): Rev {
     const old = this.revision;
     this.revision = randomBytes(16).toString("hex");
     return { old_revision: old, revision: this.revision };
+  }
+  /** Name rules shared by both tables: present, ≤ nameMax (63 on 6.0, 79 from 6.4), unique across addresses and groups (-5 same table, -163 the other, §4b). */
+  private checkNewName(t: VdomTables, table: keyof VdomTables, name: unknown): string {
+    if (typeof name !== "string" || name === "") throw new CmdbError(500, -56, "Command fail. Return code -56");
+    if (name.length > this.features.nameMax) throw new CmdbError(500, -1, "Command fail. Return code -1");
+    if (t[table].has(name)) throw new CmdbError(500, -5);
+    const others = (["address", "address6", "addrgrp", "addrgrp6"] as const).filter((k) => k !== table);
+    if (others.some((k) => t[k].has(name))) throw new CmdbError(500, -163);
+    return name;
+  }
+  private badValue(field: string, raw: unknown): CmdbError {
+    return new CmdbError(500, -651, `node_check_object fail! for ${field} ${String(raw)}\n\nvalue parse error before '${String(raw)}'\nCommand fail. Return code -651`);
   }
 
   // ---- addresses ----
@@ -165,37 +157,51 @@ export class FortigateBackend {
   getAddress(vdom: string, family: AddrFamily, name: string): StoredAddress | undefined {
     return this.tables(vdom)[tablesOf(family).address].get(name);
   }
-  createAddress(vdom: string, family: AddrFamily, body: Record<string, unknown>) {
+  /** POST: any type of §2a; `subnet` in any of its three input forms (Behaviours to model). */
+  createAddress(vdom: string, family: AddrFamily, body: Record<string, unknown>): Rev {
     const t = this.tables(vdom);
-    const name = body.name;
-    if (typeof name !== "string" || name === "") throw new CmdbError(500, -56);
-    if (name.length > 79) throw new CmdbError(500, -1);
-    if (t[tablesOf(family).address].has(name)) throw new CmdbError(500, -5);
-    // Address and address-group names share one namespace (-163, reference §4b).
-    if (t.addrgrp.has(name) || t.addrgrp6.has(name) || t[family === "ipv4" ? "address6" : "address"].has(name)) throw new CmdbError(500, -163);
-    const value = family === "ipv4" ? normaliseSubnet(body.subnet ?? "0.0.0.0 0.0.0.0") : normaliseIp6(body.ip6 ?? "::/0");
-    if (value === undefined) throw new CmdbError(500, -651, `node_check_object fail! for ${family === "ipv4" ? "subnet" : "ip6"}\nvalue parse error before '${String(body.subnet ?? body.ip6)}'`);
-    t[tablesOf(family).address].set(name, { name, uuid: randomUUID(), value, comment: typeof body.comment === "string" ? body.comment : "" });
+    const name = this.checkNewName(t, tablesOf(family).address, body.name);
+    const type = this.checkType(family, body.type);
+    const r = typeFields(family, type, body, {});
+    if ("bad" in r) throw this.badValue(r.bad, body[r.bad]);
+    const comment = typeof body.comment === "string" ? body.comment : "";
+    if (comment.length > 255) throw new CmdbError(500, -1);
+    t[tablesOf(family).address].set(name, { name, uuid: randomUUID(), type, value: family === "ipv4" ? r.fields.subnet! : r.fields.ip6!, comment, fields: r.fields });
     return this.bump();
   }
-  updateAddress(vdom: string, family: AddrFamily, name: string, body: Record<string, unknown>) {
-    const a = this.getAddress(vdom, family, name);
+  private checkType(family: AddrFamily, raw: unknown): string {
+    const types: readonly string[] = family === "ipv4" ? ADDRESS_TYPES : ADDRESS6_TYPES;
+    const type = raw === undefined ? types[0]! : String(raw);
+    if (!types.includes(type)) throw this.badValue("type", raw);
+    return type;
+  }
+  /** PUT: a partial update; `{"name":…}` renames (PFGT-T "Change Name"), group references follow the new name (unverified). */
+  updateAddress(vdom: string, family: AddrFamily, name: string, body: Record<string, unknown>): Rev {
+    const t = this.tables(vdom);
+    const tb = tablesOf(family);
+    const a = t[tb.address].get(name);
     if (!a) throw new CmdbError(404, undefined);
+    const type = body.type === undefined ? a.type : this.checkType(family, body.type);
+    const r = typeFields(family, type, body, a.fields);
+    if ("bad" in r) throw this.badValue(r.bad, body[r.bad]);
+    const newName = body.name === undefined || body.name === name ? name : this.checkNewName(t, tb.address, body.name);
     if (typeof body.comment === "string") a.comment = body.comment;
-    const raw = family === "ipv4" ? body.subnet : body.ip6;
-    if (raw !== undefined) {
-      const v = family === "ipv4" ? normaliseSubnet(raw) : normaliseIp6(raw);
-      if (v === undefined) throw new CmdbError(500, -651);
-      a.value = v;
-    }
+    Object.assign(a, { type, fields: r.fields, value: family === "ipv4" ? r.fields.subnet! : r.fields.ip6! });
+    if (newName !== name) this.rename(t[tb.address], t[tb.group], name, newName, a);
     return this.bump();
+  }
+  private rename<T extends { name: string }>(table: Map<string, T>, groups: Map<string, StoredGroup>, from: string, to: string, obj: T): void {
+    table.delete(from);
+    obj.name = to;
+    table.set(to, obj);
+    for (const g of groups.values()) g.members = g.members.map((m) => (m === from ? to : m));
   }
   /** Deletes an address; -23 while any group still references it (reference §4b, TF#106). */
-  deleteAddress(vdom: string, family: AddrFamily, name: string) {
+  deleteAddress(vdom: string, family: AddrFamily, name: string): Rev {
     const t = this.tables(vdom);
     if (!t[tablesOf(family).address].has(name)) throw new CmdbError(404, undefined);
     const users = [...t[tablesOf(family).group].values()].filter((g) => g.members.includes(name)).length;
-    if (users > 0) throw new CmdbError(500, -23, `The entry is used by other ${users} entries`);
+    if (users > 0) throw new CmdbError(500, -23, `The entry is used by other ${users} entries\nCommand fail. Return code -23`);
     t[tablesOf(family).address].delete(name);
     return this.bump();
   }
@@ -210,73 +216,85 @@ export class FortigateBackend {
   groupMembers(vdom: string, group: string, family: AddrFamily = "ipv4"): string[] {
     return [...(this.getGroup(vdom, family, group)?.members ?? [])];
   }
-  createGroup(vdom: string, family: AddrFamily, name: string, members: readonly string[] = [], comment = "") {
+  /**
+   * Before 7.2.0 a group needs a member [PFGT-T, BATFISH]. The device's answer is in no source; modelled
+   * as the CMDB answer for an empty required value: HTTP 500, -56 "Empty values are not allowed" (§4b).
+   */
+  private checkNotEmpty(members: readonly string[]): void {
+    if (members.length === 0 && !this.features.emptyGroups) throw new CmdbError(500, -56, "Command fail. Return code -56");
+  }
+  createGroup(vdom: string, family: AddrFamily, name: string, members: readonly string[] = [], comment = ""): Rev {
     const t = this.tables(vdom);
-    if (name === "" || name.length > 79) throw new CmdbError(500, -651);
-    if (t[tablesOf(family).group].has(name)) throw new CmdbError(500, -5);
-    if (t.address.has(name) || t.address6.has(name) || t[family === "ipv4" ? "addrgrp6" : "addrgrp"].has(name)) throw new CmdbError(500, -163);
+    this.checkNewName(t, tablesOf(family).group, name);
+    this.checkNotEmpty(members);
     for (const m of members) this.assertMemberExists(t, family, m);
     t[tablesOf(family).group].set(name, { name, uuid: randomUUID(), members: [...new Set(members)], comment });
     return this.bump();
   }
-  /** Replaces the whole member list (PUT on the group, what the Terraform provider does, reference §7). */
-  setGroupMembers(vdom: string, family: AddrFamily, name: string, members: readonly string[]) {
+  /** PUT on a group: partial; `member` replaces the whole list (§2a), `comment` keeps members, `name` renames [PFGT-T]. */
+  updateGroup(vdom: string, family: AddrFamily, name: string, patch: { name?: unknown; comment?: unknown; members?: readonly string[] | undefined }): Rev {
     const t = this.tables(vdom);
-    const g = t[tablesOf(family).group].get(name);
+    const tb = tablesOf(family);
+    const g = t[tb.group].get(name);
     if (!g) throw new CmdbError(404, undefined);
-    for (const m of members) this.assertMemberExists(t, family, m);
-    g.members = [...new Set(members)];
+    if (patch.members !== undefined) {
+      this.checkNotEmpty(patch.members);
+      for (const m of patch.members) this.assertMemberExists(t, family, m);
+    }
+    const newName = patch.name === undefined || patch.name === name ? name : this.checkNewName(t, tb.group, patch.name);
+    if (patch.members !== undefined) g.members = [...new Set(patch.members)];
+    if (typeof patch.comment === "string") g.comment = patch.comment;
+    if (newName !== name) this.rename(t[tb.group], t[tb.group], name, newName, g);
     return this.bump();
   }
-  deleteGroup(vdom: string, family: AddrFamily, name: string) {
-    if (!this.tables(vdom)[tablesOf(family).group].delete(name)) throw new CmdbError(404, undefined);
+  /** Deletes a group; -23 while another group holds it (§4b). */
+  deleteGroup(vdom: string, family: AddrFamily, name: string): Rev {
+    const t = this.tables(vdom)[tablesOf(family).group];
+    if (!t.has(name)) throw new CmdbError(404, undefined);
+    const users = [...t.values()].filter((g) => g.members.includes(name)).length;
+    if (users > 0) throw new CmdbError(500, -23, `The entry is used by other ${users} entries\nCommand fail. Return code -23`);
+    t.delete(name);
     return this.bump();
   }
-  /** Child path POST `…/addrgrp/{g}/member` (reference §2a, AN#300): parent missing → 404, unknown member → -3, duplicate → -5. */
-  addMember(vdom: string, family: AddrFamily, group: string, member: string) {
+  /**
+   * DELETE on a collection path: "Purge child table" (6.0.4 [P-604]); DCFA PR #7: it deletes every
+   * object that nothing references. 7.x unverified. Returns how many went.
+   */
+  purge(vdom: string, family: AddrFamily, kind: "address" | "group"): { rev: Rev; removed: number } {
+    const t = this.tables(vdom);
+    const tb = tablesOf(family);
+    const table = kind === "address" ? t[tb.address] : t[tb.group];
+    const referenced = new Set([...t[tb.group].values()].flatMap((g) => g.members));
+    let removed = 0;
+    for (const name of [...table.keys()]) if (!referenced.has(name) && table.delete(name)) removed++;
+    return { rev: this.bump(), removed };
+  }
+  /** Child path POST `…/addrgrp/{g}/member` (§2a, AN#300): parent missing → 404, unknown member → -3, current member → see {@link RepeatedMemberPost}. */
+  addMember(vdom: string, family: AddrFamily, group: string, member: string): Rev & { changed: boolean } {
     const t = this.tables(vdom);
     const g = t[tablesOf(family).group].get(group);
     if (!g) throw new CmdbError(404, undefined);
     this.assertMemberExists(t, family, member);
-    if (g.members.includes(member)) throw new CmdbError(500, -5);
+    if (g.members.includes(member)) {
+      if (this.repeatedMemberPost === "duplicate") throw new CmdbError(500, -5);
+      return { old_revision: this.revision, revision: this.revision, changed: false };
+    }
     g.members.push(member);
-    return this.bump();
+    return { ...this.bump(), changed: true };
   }
-  /** Child path DELETE `…/member/{m}`; parent or member missing → 404. Also the out-of-band edit for tests. */
-  removeMember(vdom: string, family: AddrFamily, group: string, member: string) {
+  /** Child path DELETE `…/member/{m}`; parent or member missing → 404; the last member below 7.2.0 → -56 (see checkNotEmpty). */
+  removeMember(vdom: string, family: AddrFamily, group: string, member: string): Rev {
     const g = this.getGroup(vdom, family, group);
     if (!g || !g.members.includes(member)) throw new CmdbError(404, undefined);
-    g.members = g.members.filter((m) => m !== member);
+    const rest = g.members.filter((m) => m !== member);
+    this.checkNotEmpty(rest);
+    g.members = rest;
     return this.bump();
   }
   private assertMemberExists(t: VdomTables, family: AddrFamily, member: string): void {
     const tb = tablesOf(family);
     if (!t[tb.address].has(member) && !t[tb.group].has(member)) {
-      throw new CmdbError(500, -3, `entry not found in datasource\nvalue parse error before '${member}'\nCommand fail. Return code -3`);
+      throw new CmdbError(500, -3, `entry not found in datasource\n\nvalue parse error before '${member}'\nCommand fail. Return code -3`);
     }
   }
-}
-
-/** "ip mask" or "ip/prefix" → "ip mask" (reference §3: subnet is stored and returned as "ip mask"). */
-export function normaliseSubnet(raw: unknown): string | undefined {
-  if (typeof raw !== "string") return undefined;
-  const m = /^(\d{1,3}(?:\.\d{1,3}){3})(?:\s+(\d{1,3}(?:\.\d{1,3}){3})|\/(\d{1,2}))?$/.exec(raw.trim());
-  if (!m) return undefined;
-  const ip = m[1]!;
-  if (ip.split(".").some((o) => Number(o) > 255)) return undefined;
-  let mask = m[2];
-  if (mask === undefined) {
-    const p = m[3] === undefined ? 32 : Number(m[3]);
-    if (p > 32) return undefined;
-    const bits = p === 0 ? 0 : (0xffffffff << (32 - p)) >>> 0;
-    mask = [24, 16, 8, 0].map((s) => (bits >>> s) & 255).join(".");
-  }
-  return `${ip} ${mask}`;
-}
-
-/** `ip6` is held as "addr/prefix"; a bare address is a /128. */
-export function normaliseIp6(raw: unknown): string | undefined {
-  if (typeof raw !== "string" || !/^[0-9a-fA-F:]+(\/\d{1,3})?$/.test(raw.trim()) || !raw.includes(":")) return undefined;
-  const v = raw.trim().toLowerCase();
-  return v.includes("/") ? v : `${v}/128`;
 }

@@ -1,0 +1,82 @@
+/**
+ * REST API administrators of the FortiGate emulator (`config system api-user`: token, admin profile,
+ * VDOM list, trusted hosts) and the per-source auth-failure lockout (shared/reference/fortigate.md §1, §5).
+ */
+import { randomBytes } from "node:crypto";
+
+export type AccessLevel = "none" | "read" | "read-write";
+
+/** A REST API administrator (`config system api-user`, reference §1, §5). */
+export interface FortigateApiUser {
+  readonly name: string;
+  readonly token: string;
+  /** Admin profile `fwgrp`; "custom" defers to `addressPermission` (`fwgrp-permission.address`). @default "read-write" */
+  readonly fwgrp?: AccessLevel | "custom";
+  /** `fwgrp-permission.address` when `fwgrp` is "custom". @default "none" */
+  readonly addressPermission?: AccessLevel;
+  /** VDOMs in the api-user's scope. @default ["root"] */
+  readonly vdoms?: readonly string[];
+  /** `trusthost` entries (IPv4 CIDR, or "::/0"). @default ["0.0.0.0/0", "::/0"] */
+  readonly trusthosts?: readonly string[];
+}
+
+/** The default administrator: full Firewall read-write in "root". Its token is random per emulator. */
+export function defaultUser(): FortigateApiUser {
+  return { name: "grants-api", token: randomBytes(15).toString("hex"), fwgrp: "read-write", vdoms: ["root"] };
+}
+
+/** Administrators and lockouts; the device backend extends it. */
+export class FortigateAdmins {
+  private users = new Map<string, FortigateApiUser>();
+  private failures = new Map<string, { count: number; lockedUntil: number }>();
+
+  constructor(
+    readonly lockoutThreshold: number,
+    readonly lockoutMs: number,
+  ) {}
+
+  protected resetAdmins(users: readonly FortigateApiUser[]): void {
+    this.users.clear();
+    for (const u of users) this.addUser(u);
+    this.failures.clear();
+  }
+  addUser(u: FortigateApiUser): void {
+    this.users.set(u.token, u);
+  }
+  userByToken(token: string): FortigateApiUser | undefined {
+    return this.users.get(token);
+  }
+  listUsers(): FortigateApiUser[] {
+    return [...this.users.values()];
+  }
+  /** The token of the first administrator (the default one unless users were given). */
+  get defaultToken(): string {
+    return [...this.users.keys()][0] ?? "";
+  }
+  /** Effective Firewall-address access of a user (reference §5: fwgrp, or fwgrp-permission.address when custom). */
+  addressAccess(u: FortigateApiUser): AccessLevel {
+    const fw = u.fwgrp ?? "read-write";
+    return fw === "custom" ? (u.addressPermission ?? "none") : fw;
+  }
+
+  /** Lockout (reference §1): true while `source` is blocked. */
+  isLockedOut(source: string, now = Date.now()): boolean {
+    const f = this.failures.get(source);
+    return f !== undefined && f.lockedUntil > now;
+  }
+  recordAuthFailure(source: string, now = Date.now()): void {
+    const f = this.failures.get(source) ?? { count: 0, lockedUntil: 0 };
+    f.count++;
+    if (f.count >= this.lockoutThreshold) {
+      f.lockedUntil = now + this.lockoutMs;
+      f.count = 0;
+    }
+    this.failures.set(source, f);
+  }
+  recordAuthSuccess(source: string): void {
+    this.failures.delete(source);
+  }
+  clearLockouts(): void {
+    this.failures.clear();
+  }
+}
