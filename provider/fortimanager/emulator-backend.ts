@@ -4,119 +4,46 @@
  * emulator imports nothing from the client, so the two cannot share a mistake.
  */
 import { randomBytes } from "node:crypto";
+import {
+  ADMIN_FIELD_DEFAULTS,
+  DEFAULT_ADMINS,
+  DEFAULT_ADOMS,
+  DEFAULT_PROFILES,
+  defaultSlots,
+  type Access,
+  type BackendOptions,
+  type EmulatedAdmin,
+  type EmulatedAdminSeed,
+  type EmulatedProfile,
+  type EmulatedSession,
+} from "./emulator-seed";
+import { adminFieldExists, profileRpcPermitExists, resolveVersion, statusRecord, type FmgVersion } from "./emulator-version";
 
-export type RpcPermit = "none" | "read" | "read-write" | "from-profile";
-export type Access = "none" | "read" | "read-write";
+export * from "./emulator-seed";
 
-export interface EmulatedProfile {
-  readonly profileid: string;
-  /** `super-user-profile enable` (Super_User has it; a custom profile may too, 6.2.2+). */
-  readonly superUser: boolean;
-  /** `system-setting`: needed for `/sys/status` and admin reads by non-super users (ANS-I58, ANS-I98). */
-  readonly systemSetting: Access;
-  /** Profile-level `rpc-permit`, used when the user says `from-profile` (7.0.3+). @default "read-write" */
-  readonly rpcPermit?: Access;
-}
-
-export interface EmulatedAdminSeed {
-  readonly userid: string;
-  readonly password?: string;
-  /** @default "Restricted_User" */
-  readonly profileid?: string;
-  /** @default "read-write" */
-  readonly rpcPermit?: RpcPermit;
-  /** `api` admins authenticate with `apiKey` as a Bearer token (FMG ≥ 7.2.2). @default "local" */
-  readonly userType?: "local" | "api";
-  readonly apiKey?: string;
-  /** ADOMs in scope. @default "all" */
-  readonly adoms?: "all" | readonly string[];
-  /** Sessions this admin may hold at once (`login-max`, default 32 on 6.4.6+). @default 32 */
-  readonly loginMax?: number;
-  /** Initial slot values, e.g. `{ trusthost2: ["198.51.100.1", "255.255.255.255"] }`. */
-  readonly slots?: Readonly<Record<string, unknown>>;
-}
-
-export interface EmulatedAdmin {
-  userid: string;
-  password: string | undefined;
-  profileid: string;
-  rpcPermit: RpcPermit;
-  userType: "local" | "api";
-  apiKey: string | undefined;
-  adoms: "all" | readonly string[];
-  loginMax: number;
-  /** trusthost1..10 as `[ip, mask]`, ipv6_trusthost1..10 as `"addr/len"`: the GET shape (JPF-CFG). */
-  slots: Record<string, [string, string] | string>;
-}
-
-export interface EmulatedSession {
-  readonly sid: string;
-  /** The numeric id FMG puts in later responses' top-level `session` (JPF-001). */
-  readonly numericId: number;
-  readonly userid: string;
-  lastUsedMs: number;
-}
-
-/** Default slot values (TF-ADMINUSER-DOC, FMG722-NF CLI `get`): slot 1 allows all, 2–10 are unused. */
-export const IPV4_ALLOW_ALL: [string, string] = ["0.0.0.0", "0.0.0.0"];
-export const IPV4_UNUSED: [string, string] = ["255.255.255.255", "255.255.255.255"];
-export const IPV6_ALLOW_ALL = "::/0";
-export const IPV6_UNUSED = "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/128";
-export const SLOT_COUNT = 10;
-
-export function defaultSlots(): Record<string, [string, string] | string> {
-  const s: Record<string, [string, string] | string> = {};
-  for (let i = 1; i <= SLOT_COUNT; i++) {
-    s[`trusthost${i}`] = i === 1 ? [...IPV4_ALLOW_ALL] : [...IPV4_UNUSED];
-    s[`ipv6_trusthost${i}`] = i === 1 ? IPV6_ALLOW_ALL : IPV6_UNUSED;
-  }
-  return s;
-}
-
-export const DEFAULT_PROFILES: readonly EmulatedProfile[] = [
-  { profileid: "Super_User", superUser: true, systemSetting: "read-write" },
-  { profileid: "Standard_User", superUser: false, systemSetting: "read" },
-  { profileid: "Restricted_User", superUser: false, systemSetting: "none" },
-  { profileid: "Package_User", superUser: false, systemSetting: "none" },
-  // A custom profile with every permission read-write but not super-user: it still may not edit
-  // administrators (PYFORTINET-ERR -60804, ADM-187819).
-  { profileid: "custom_admins", superUser: false, systemSetting: "read-write" },
-];
-
-/** Credentials of the default seed; for tests and the quick-start only. */
-export const DEFAULT_CREDENTIALS = {
-  adminPassword: "emulator-admin-pw",
-  apiKey: "emulatorapikey0123456789abcdefgh",
-} as const;
-
-export const DEFAULT_ADMINS: readonly EmulatedAdminSeed[] = [
-  { userid: "admin", password: DEFAULT_CREDENTIALS.adminPassword, profileid: "Super_User" },
-  { userid: "apiadmin", userType: "api", apiKey: DEFAULT_CREDENTIALS.apiKey, profileid: "Super_User" },
-  { userid: "readonly", password: "readonly-pw", profileid: "Super_User", rpcPermit: "read" },
-  { userid: "norpc", password: "norpc-pw", profileid: "Super_User", rpcPermit: "none" },
-  { userid: "custom", password: "custom-pw", profileid: "custom_admins" },
-  { userid: "customapi", userType: "api", apiKey: "customapikey0123456789abcdefghij", profileid: "custom_admins" },
-  { userid: "alice", password: "alice-pw", profileid: "Restricted_User" },
-  { userid: "bob", password: "bob-pw", profileid: "Restricted_User" },
-];
-
-export const DEFAULT_ADOMS: readonly string[] = ["root", "others"];
-
-export interface BackendOptions {
-  readonly admins?: readonly EmulatedAdminSeed[] | undefined;
-  readonly profiles?: readonly EmulatedProfile[] | undefined;
-  readonly adoms?: readonly string[] | undefined;
-  /** Sessions unused this long expire (the API idle timeout). 0 = never. @default 0 */
-  readonly sessionIdleMs?: number | undefined;
-  /** Code for a non-super admin editing administrators: -11 or -60804 (which one is UNCONFIRMED, §10). @default -11 */
-  readonly nonSuperAdminEditCode?: -11 | -60804 | undefined;
-  /** Refuse (-11) callers whose source address matches none of their trusted hosts (§4; code UNCONFIRMED). @default false */
-  readonly enforceTrustedHosts?: boolean | undefined;
-  /** `/sys/status` Version. @default "v7.4.5-build2588 240827 (GA)" */
-  readonly version?: string | undefined;
+/**
+ * A JSON-RPC-level fault: matching `params` entries answer `code`/`message` instead of running (the
+ * HTTP-level faults are the kit's). E.g. the intermittent -11 of token auth under concurrency on
+ * 7.2.7–7.4.7 (TF-I59, TF-I71, TF-I80): `{ auth: "token", code: -11, probability: 0.2 }`.
+ */
+export interface RpcFault {
+  /** JSON-RPC method (`get`, `update`, …); absent: any. */
+  readonly method?: string;
+  /** Substring of the param's url (leading `/` ignored); absent: any. */
+  readonly url?: string;
+  /** Only for this kind of caller; absent: any. */
+  readonly auth?: "session" | "token";
+  readonly code: number;
+  /** @default the device's message for `code` where known, else "Unknown error" */
+  readonly message?: string;
+  /** How many matches it applies to; absent: every one. */
+  readonly times?: number;
+  /** Chance per match, 0..1 (Math.random). @default 1 */
+  readonly probability?: number;
 }
 
 export class FortimanagerBackend {
+  readonly version: FmgVersion;
   admins = new Map<string, EmulatedAdmin>();
   profiles = new Map<string, EmulatedProfile>();
   adoms: string[] = [];
@@ -125,12 +52,15 @@ export class FortimanagerBackend {
   workspaceLockedBy: string | undefined;
   /** When set, admin updates answer this status instead of applying (e.g. a -9998 CLI validation failure). */
   updateFailure: { code: number; message: string } | undefined;
+  /** JSON-RPC-level faults, first match wins (see {@link RpcFault}). */
+  rpcFaults: { fault: RpcFault; left: number }[] = [];
   /** Logins and logouts since the last reset, for tests. */
   loginCount = 0;
   logoutCount = 0;
   private nextNumericId = 1000;
 
   constructor(readonly options: BackendOptions = {}) {
+    this.version = resolveVersion(options.version);
     this.reset();
   }
 
@@ -140,6 +70,7 @@ export class FortimanagerBackend {
     this.sessions.clear();
     this.workspaceLockedBy = undefined;
     this.updateFailure = undefined;
+    this.rpcFaults = [];
     this.loginCount = 0;
     this.logoutCount = 0;
     for (const p of this.options.profiles ?? DEFAULT_PROFILES) this.profiles.set(p.profileid, p);
@@ -149,7 +80,14 @@ export class FortimanagerBackend {
 
   /** Adds or replaces an administrator (test seeding). */
   seedAdmin(seed: EmulatedAdminSeed): EmulatedAdmin {
-    const admin: EmulatedAdmin = {
+    const admin = this.draftAdmin(seed);
+    this.admins.set(admin.userid, admin);
+    return admin;
+  }
+
+  /** An administrator built from a seed, not yet stored. */
+  draftAdmin(seed: EmulatedAdminSeed): EmulatedAdmin {
+    return {
       userid: seed.userid,
       password: seed.password,
       profileid: seed.profileid ?? "Restricted_User",
@@ -159,9 +97,27 @@ export class FortimanagerBackend {
       adoms: seed.adoms ?? "all",
       loginMax: seed.loginMax ?? 32,
       slots: { ...defaultSlots(), ...(structuredClone(seed.slots ?? {}) as EmulatedAdmin["slots"]) },
+      fields: { ...ADMIN_FIELD_DEFAULTS, ...seed.fields },
     };
-    this.admins.set(admin.userid, admin);
-    return admin;
+  }
+
+  /** Removes an administrator and ends its sessions; false when there was none. */
+  removeAdmin(userid: string): boolean {
+    for (const [sid, sess] of this.sessions) if (sess.userid === userid) this.sessions.delete(sid);
+    return this.admins.delete(userid);
+  }
+
+  /** The first armed fault matching this call, consumed. */
+  takeRpcFault(method: string, url: string, auth: "session" | "token"): RpcFault | undefined {
+    for (const f of this.rpcFaults) {
+      const { fault } = f;
+      if (f.left <= 0 || (fault.method && fault.method !== method) || (fault.auth && fault.auth !== auth)) continue;
+      if (fault.url && !url.replace(/^\//, "").includes(fault.url.replace(/^\//, ""))) continue;
+      if (fault.probability !== undefined && Math.random() >= fault.probability) continue;
+      if (--f.left <= 0) this.rpcFaults = this.rpcFaults.filter((x) => x !== f);
+      return fault;
+    }
+    return undefined;
   }
 
   /** Sessions currently open, across all admins. */
@@ -233,21 +189,29 @@ export class FortimanagerBackend {
     for (const [sid, s] of this.sessions) if (now - s.lastUsedMs > idle) this.sessions.delete(sid);
   }
 
-  /** The record as `get` returns it with `verbose: 1` (JPF-CFG sample; password shows as "ENC"). */
+  /**
+   * The record as `get` returns it with `verbose: 1` (JPF-CFG sample): `password` masked as the
+   * string "ENC " (not a list), IPv4 slots as `[ip, mask]`, IPv6 slots as strings, `adom` as
+   * `[{"adom-name"}]`, version-bound fields only where the version has them (ANS-ADMINUSER v_range).
+   */
   adminRecord(a: EmulatedAdmin): Record<string, unknown> {
+    const plain = Object.entries(a.fields).filter(([k]) => adminFieldExists(this.version, k));
     return {
       userid: a.userid,
       profileid: a.profileid,
       "rpc-permit": a.rpcPermit,
       user_type: a.userType,
-      "adom-access": a.adoms === "all" ? "all" : "specify",
+      ...(adminFieldExists(this.version, "adom-access") && { "adom-access": a.adoms === "all" ? "all" : "specify" }),
       adom: a.adoms === "all" ? [] : a.adoms.map((n) => ({ "adom-name": n })),
       "login-max": a.loginMax,
-      password: ["ENC", "emulated"],
+      password: "ENC ",
+      "password-expire": ["0000/00/00", "00:00:00"],
+      ...Object.fromEntries(plain),
       ...structuredClone(a.slots),
     };
   }
 
+  /** A profile as `get` returns it with `verbose: 1` (field names per ANS-ADMINPROFILE). */
   profileRecord(p: EmulatedProfile): Record<string, unknown> {
     return {
       profileid: p.profileid,
@@ -255,7 +219,74 @@ export class FortimanagerBackend {
       scope: "global",
       "super-user-profile": p.superUser ? "enable" : "disable",
       "system-setting": p.systemSetting,
-      "rpc-permit": p.rpcPermit ?? "read-write",
+      ...p.permissions,
+      ...(profileRpcPermitExists(this.version) && { "rpc-permit": p.rpcPermit ?? "read-write" }),
+    };
+  }
+
+  /**
+   * `get /sys/session` data (JPF-OPS "How to get user session information?", 6.4.1+ #0632548): who the
+   * caller is. The documented 7.x sample has exactly these keys (`adom_access` and
+   * `custom_session_label` appear only in the 8.0 sample). `adom_list` is `[]` for an all-ADOM
+   * Super_User there; the entries for a scoped admin are UNCONFIRMED (names here). `time_left` counts
+   * down the API idle timeout (28800 s in the sample when none is configured here).
+   */
+  sessionRecord(admin: EmulatedAdmin, session: EmulatedSession | undefined): Record<string, unknown> {
+    const idle = this.options.sessionIdleMs ?? 0;
+    const used = session ? Date.now() - session.lastUsedMs : 0;
+    return {
+      admin_adom: "root",
+      admin_prof: admin.profileid,
+      admin_user: admin.userid,
+      adom_list: admin.adoms === "all" ? [] : [...admin.adoms],
+      adom_override: 0,
+      current_adom_name: "root",
+      email: String(admin.fields["email-address"] ?? ""),
+      first_name: String(admin.fields["first-name"] ?? ""),
+      last_name: String(admin.fields["last-name"] ?? ""),
+      login_user: admin.userid,
+      time_left: idle > 0 ? Math.max(0, Math.round((idle - used) / 1000)) : 28800,
+      timestamp: Math.floor(Date.now() / 1000),
+      valid: 1,
+    };
+  }
+
+  /** `/sys/status` and `/cli/global/system/status` data (emulator-version.ts). */
+  statusRecord(): Record<string, unknown> {
+    return statusRecord(this.version, this.options.adomsEnabled ?? true);
+  }
+
+  /**
+   * An ADOM entry of `/dvmdb/adom` as listed with `verbose: 1` (a 7.x entry in JPF 007_device_management;
+   * `tab_status` is on every entry, ANS-HTTPAPI `get_adom_list` reads it). `os_ver` "7.0" + `mr` gives
+   * the ADOM's FortiOS version, here the emulated firmware's.
+   */
+  adomRecord(name: string): Record<string, unknown> {
+    const oid = 3 + this.adoms.indexOf(name);
+    return {
+      create_time: 0,
+      desc: "",
+      lock_override: 0,
+      log_db_retention_hours: 1440,
+      log_disk_quota: 0,
+      log_disk_quota_alert_thres: 90,
+      log_disk_quota_split_ratio: 70,
+      log_file_retention_hours: 8760,
+      logview_customize: "",
+      mig_mr: 0,
+      mig_os_ver: "0.0",
+      mode: "gms",
+      mr: this.version.minor,
+      name,
+      obj_customize: "",
+      oid,
+      os_ver: `${this.version.major}.0`,
+      restricted_prds: "fos",
+      state: 1,
+      tab_status: "",
+      tz: 0,
+      uuid: `00000000-0000-5000-8000-${String(oid).padStart(12, "0")}`,
+      workspace_mode: 0,
     };
   }
 }

@@ -1,195 +1,61 @@
 /**
  * An HTTPS double of the FortiManager JSON-RPC API (one `POST /jsonrpc` endpoint), for tests, the
  * benchmark and users' CI. Behaviour follows shared/reference/fortimanager.md §10 (emulator
- * checklist): HTTP 200 for everything with the JSON-RPC status code in the body, sessions and API
- * keys, `rpc-permit`, Super_User-only admin edits, ADOM scope, login-max, and the kit's faults.
+ * checklist) and "Behaviours to model": HTTP 200 for every JSON-RPC answer with the status code in
+ * the body, sessions and API keys by version, `verbose`, `/sys/session`, `rpc-permit`, Super_User-only
+ * admin edits, ADOM scope, login-max, and the kit's faults. Files: emulator-routes.ts (route table
+ * and privilege gate), emulator-backend.ts (state), emulator-version.ts (what differs by firmware),
+ * emulator-wire.ts (names vs numbers, value forms), emulator-control.ts (control routes).
  *
  * Log semantics: `sideEffect` is true only for requests that changed configuration (an admin's
  * fields). Login and logout change session state, not configuration, so they are not side effects;
- * tests count sessions with `backend.activeSessions`.
+ * tests count sessions with `backend.activeSessions`. A `params` url the emulator does not know is
+ * answered as the device does (-6 "Invalid url", HTTP 200) and logged with `unhandled: true`.
  */
-import { isIPv4, isIPv6 } from "node:net";
-import { maskToPrefix } from "../address";
+import { isIPv4 } from "node:net";
 import { startEmulatorServer, type EmulatorRequest, type EmulatorServer, type EmulatorServerOptions, type HandledReply } from "../emulator-kit";
-import { FortimanagerBackend, SLOT_COUNT, type BackendOptions, type EmulatedAdmin, type EmulatedAdminSeed } from "./emulator-backend";
+import { FortimanagerBackend } from "./emulator-backend";
+import { fortimanagerControl } from "./emulator-control";
+import { NO_PERMISSION, OK, runParam, st, type Caller } from "./emulator-routes";
+import type { BackendOptions, EmulatedAdmin } from "./emulator-seed";
+import { acceptsAccessTokenQuery, acceptsBearer } from "./emulator-version";
 
-export { FortimanagerBackend, DEFAULT_CREDENTIALS, IPV4_UNUSED, IPV6_UNUSED, type EmulatedAdminSeed, type EmulatedProfile } from "./emulator-backend";
-
-type Status = { code: number; message: string };
-type ParamResult = { status: Status; url: string; data?: unknown; changed?: boolean };
-interface Caller {
-  readonly admin: EmulatedAdmin;
-}
-interface RouteCtx {
-  readonly caller: Caller;
-  readonly url: string;
-  readonly match: RegExpMatchArray;
-  readonly param: Record<string, unknown>;
-}
-/** What a route needs beyond an authenticated caller. */
-type Privilege = "system-read" | "admin-read" | "super-write";
-interface Route {
-  readonly methods: readonly string[];
-  readonly url: RegExp;
-  readonly privilege: Privilege;
-  readonly handle: (b: FortimanagerBackend, ctx: RouteCtx, method: string) => ParamResult;
-}
-
-const OK: Status = { code: 0, message: "OK" };
-const st = (code: number, message: string): Status => ({ code, message });
-const NO_PERMISSION = st(-11, "No permission for the resource");
-const WRITE_METHODS = new Set(["set", "add", "update", "delete", "clone", "move", "replace", "unset", "exec"]);
-const ADMIN_FIELDS = new Set(["userid", "profileid", "rpc-permit", "user_type", "password", "login-max", "adom", "adom-access"]);
+export {
+  FortimanagerBackend,
+  DEFAULT_CREDENTIALS,
+  IPV4_UNUSED,
+  IPV6_UNUSED,
+  type EmulatedAdminSeed,
+  type EmulatedProfile,
+  type RpcFault,
+} from "./emulator-backend";
+export { DEFAULT_FMG_VERSION, resolveVersion as resolveFortimanagerVersion, type FmgVersion } from "./emulator-version";
 
 /** JSON-RPC endpoint path (JPF-001): the URL and HTTP method never change. */
 export const JSONRPC_PATH = "/jsonrpc";
 
-// 1. Route table: JSON-RPC method(s), url, privilege, handler. Sources: reference §2 and §4.
-const ROUTES: readonly Route[] = [
-  // get /sys/status (JPF-CLOUD); needs system access (ANS-I58, ANS-I98).
-  { methods: ["get"], url: /^sys\/status$/, privilege: "system-read", handle: (b, c) => ({ status: OK, url: c.url, data: statusData(b) }) },
-  // get /cli/global/system/global (ANS-HTTPAPI check_mode).
-  { methods: ["get"], url: /^cli\/global\/system\/global$/, privilege: "system-read", handle: (_b, c) => ({ status: OK, url: c.url, data: { "workspace-mode": "disabled", "adom-status": "enable" } }) },
-  // Admin list: only Super_User admins see the complete list (ADM-187819); others see themselves.
-  { methods: ["get"], url: /^cli\/global\/system\/admin\/user$/, privilege: "admin-read", handle: listAdmins },
-  { methods: ["add", "set"], url: /^cli\/global\/system\/admin\/user$/, privilege: "super-write", handle: createAdmin },
-  // One admin: get/update/set (ANS-ADMINUSER, TF-SDK); primary key `userid`.
-  { methods: ["get"], url: /^cli\/global\/system\/admin\/user\/(.+)$/, privilege: "admin-read", handle: getAdmin },
-  { methods: ["update", "set"], url: /^cli\/global\/system\/admin\/user\/(.+)$/, privilege: "super-write", handle: updateAdmin },
-  { methods: ["get"], url: /^cli\/global\/system\/admin\/profile(?:\/(.+))?$/, privilege: "system-read", handle: getProfile },
-  // ADOM list / one ADOM, limited to the caller's scope (JPF-001: out-of-scope ADOM → -11).
-  { methods: ["get"], url: /^dvmdb\/adom(?:\/([^/]+))?$/, privilege: "admin-read", handle: getAdom },
-];
-
-function statusData(b: FortimanagerBackend): Record<string, unknown> {
-  const version = b.options.version ?? "v7.4.5-build2588 240827 (GA)";
-  const m = /^v(\d+)\.(\d+)\.(\d+)/.exec(version);
-  return {
-    Version: version,
-    Major: Number(m?.[1] ?? 7),
-    Minor: Number(m?.[2] ?? 4),
-    Patch: Number(m?.[3] ?? 5),
-    Hostname: "fmg-emulator",
-    "Serial Number": "FMG-VMTM00000000",
-    "Admin Domain Configuration": "Enabled",
-    "Platform Type": "FMG-VM64",
-  };
-}
-
-function listAdmins(b: FortimanagerBackend, c: RouteCtx): ParamResult {
-  const visible = b.isSuper(c.caller.admin) ? [...b.admins.values()] : [c.caller.admin];
-  let data = visible.map((a) => b.adminRecord(a));
-  const filter = c.param.filter;
-  if (Array.isArray(filter) && filter.length === 3 && filter[1] === "==") data = data.filter((r) => r[String(filter[0])] === filter[2]);
-  return { status: OK, url: c.url, data: pickFields(data, c.param.fields) };
-}
-
-function getAdmin(b: FortimanagerBackend, c: RouteCtx): ParamResult {
-  const id = unescapeMkey(c.match[1] ?? "");
-  if (!b.isSuper(c.caller.admin) && id !== c.caller.admin.userid) return { status: NO_PERMISSION, url: c.url };
-  const a = b.admins.get(id);
-  if (!a) return { status: st(-3, "Object does not exist"), url: c.url };
-  return { status: OK, url: c.url, data: pickFields(b.adminRecord(a), c.param.fields) };
-}
-
-function createAdmin(b: FortimanagerBackend, c: RouteCtx, method: string): ParamResult {
-  const data = c.param.data as Record<string, unknown> | undefined;
-  const userid = data?.userid;
-  if (typeof userid !== "string" || userid === "") return { status: st(-10, "The data is invalid for selected url"), url: c.url };
-  if (method === "add" && b.admins.has(userid)) return { status: st(-2, "Object already exists"), url: c.url };
-  b.seedAdmin({ userid, profileid: typeof data?.profileid === "string" ? data.profileid : "Restricted_User" });
-  return { status: OK, url: c.url, data: { userid }, changed: true };
-}
-
-function updateAdmin(b: FortimanagerBackend, c: RouteCtx): ParamResult {
-  const id = unescapeMkey(c.match[1] ?? "");
-  const a = b.admins.get(id);
-  if (!a) return { status: st(-3, "Object does not exist"), url: c.url };
-  if (b.updateFailure) return { status: { ...b.updateFailure }, url: c.url };
-  const data = c.param.data;
-  if (!data || typeof data !== "object" || Array.isArray(data)) return { status: st(-10, "The data is invalid for selected url"), url: c.url };
-  const next = { ...a.slots };
-  for (const [k, v] of Object.entries(data)) {
-    const slot = /^(ipv6_)?trusthost(\d+)$/.exec(k);
-    if (slot && Number(slot[2]) >= 1 && Number(slot[2]) <= SLOT_COUNT) {
-      const value = slot[1] ? ipv6Slot(v) : ipv4Slot(v);
-      if (value === undefined) return { status: st(-10, "The data is invalid for selected url"), url: c.url };
-      next[k] = value;
-    } else if (k === "userid" ? v !== id : !ADMIN_FIELDS.has(k)) {
-      return { status: st(-10, "The data is invalid for selected url"), url: c.url };
-    }
-  }
-  const changed = JSON.stringify(next) !== JSON.stringify(a.slots);
-  a.slots = next;
-  return { status: OK, url: c.url, data: { userid: id }, changed };
-}
-
-function getProfile(b: FortimanagerBackend, c: RouteCtx): ParamResult {
-  const id = c.match[1];
-  if (id === undefined) return { status: OK, url: c.url, data: [...b.profiles.values()].map((p) => b.profileRecord(p)) };
-  const p = b.profiles.get(unescapeMkey(id));
-  return p ? { status: OK, url: c.url, data: pickFields(b.profileRecord(p), c.param.fields) } : { status: st(-3, "Object does not exist"), url: c.url };
-}
-
-function getAdom(b: FortimanagerBackend, c: RouteCtx): ParamResult {
-  const scope = c.caller.admin.adoms;
-  const inScope = (n: string) => scope === "all" || scope.includes(n);
-  const name = c.match[1];
-  if (name === undefined) return { status: OK, url: c.url, data: b.adoms.filter(inScope).map((n) => ({ name: n })) };
-  if (!b.adoms.includes(name)) return { status: st(-6, "Invalid url"), url: c.url };
-  return inScope(name) ? { status: OK, url: c.url, data: { name } } : { status: NO_PERMISSION, url: c.url };
-}
-
-/** IPv4 slots are written as `["ip","mask"]` (TF-RES-ADMINUSER); string forms are UNCONFIRMED, so refused. */
-function ipv4Slot(v: unknown): [string, string] | undefined {
-  if (!Array.isArray(v) || v.length !== 2 || typeof v[0] !== "string" || typeof v[1] !== "string") return undefined;
-  return isIPv4(v[0]) && maskToPrefix(v[1]) !== undefined ? [v[0], v[1]] : undefined;
-}
-
-/** IPv6 slots are strings `addr/len` (JPF-CFG sample). */
-function ipv6Slot(v: unknown): string | undefined {
-  if (typeof v !== "string") return undefined;
-  const m = /^([0-9a-fA-F:]+)\/(\d{1,3})$/.exec(v);
-  return m && isIPv6(m[1]!) && Number(m[2]) <= 128 ? v.toLowerCase() : undefined;
-}
-
-/** Object names escape `/` as `\/` inside the url (reference §2). */
-function unescapeMkey(s: string): string {
-  return s.replace(/\\\//g, "/");
-}
-
-function pickFields<T>(data: T, fields: unknown): T {
-  if (!Array.isArray(fields)) return data;
-  const pick = (r: Record<string, unknown>) => Object.fromEntries(Object.entries(r).filter(([k]) => fields.includes(k)));
-  return (Array.isArray(data) ? data.map(pick) : pick(data as Record<string, unknown>)) as T;
-}
-
-// 3. Auth + privilege gate, then routing, per entry of `params` (multiplexing, JPF-001).
-function runParam(b: FortimanagerBackend, caller: Caller, method: string, param: Record<string, unknown>): ParamResult {
-  const rawUrl = typeof param.url === "string" ? param.url : "";
-  const url = rawUrl.replace(/^\//, "");
-  const candidates = ROUTES.filter((r) => r.url.test(url));
-  if (candidates.length === 0) return { status: st(-6, "Invalid url"), url: rawUrl };
-  const route = candidates.find((r) => r.methods.includes(method));
-  if (!route) return { status: st(-9, "The command is invalid for selected url"), url: rawUrl };
-  const admin = caller.admin;
-  const rpc = b.effectiveRpcPermit(admin);
-  if (rpc === "none" || (WRITE_METHODS.has(method) && rpc !== "read-write")) return { status: NO_PERMISSION, url: rawUrl };
-  if (route.privilege === "system-read" && !b.isSuper(admin) && b.profileOf(admin).systemSetting === "none") return { status: NO_PERMISSION, url: rawUrl };
-  if (route.privilege === "super-write" && !b.isSuper(admin)) {
-    const code = b.options.nonSuperAdminEditCode ?? -11;
-    return { status: code === -11 ? NO_PERMISSION : st(-60804, "Only super users can edit/create administrators"), url: rawUrl };
-  }
-  if (route.privilege === "super-write" && b.workspaceLockedBy !== undefined) return { status: st(-20055, "Workspace is locked by other user"), url: rawUrl };
-  const r = route.handle(b, { caller, url: rawUrl, match: url.match(route.url)!, param }, method);
-  return r;
-}
+/** Route names of answers with an unknown url end with this; the log marks them unhandled. */
+const UNHANDLED_MARK = " [unhandled]";
 
 function sourceAllowed(admin: EmulatedAdmin, remote: string): boolean {
   const ip = remote.replace(/^::ffff:/, "");
   if (!isIPv4(ip)) return true; // IPv6 source matching is not emulated
   const n = (s: string) => s.split(".").reduce((acc, o) => (acc << 8) + Number(o), 0) >>> 0;
   return Object.entries(admin.slots).some(([k, v]) => k.startsWith("trusthost") && Array.isArray(v) && ((n(ip) & n(v[1])) >>> 0) === ((n(v[0]) & n(v[1])) >>> 0) && v[0] !== "255.255.255.255");
+}
+
+/**
+ * The API key of a request, by version: the `Authorization: Bearer` header from 7.2.2 (JPF-001); the
+ * `?access_token=` query only on 7.2.2–7.4.6 and 7.6.0–7.6.1 (JPF-001 #1084776, ANS-I107). The header
+ * wins when both come (Ansible sends both, ANS-HTTPAPI `send_request`). Before 7.2.2 there are no API
+ * keys, so neither is looked at and the call is judged by its `session` alone.
+ */
+function apiKeyOf(b: FortimanagerBackend, req: EmulatorRequest): string | undefined {
+  if (!acceptsBearer(b.version)) return undefined;
+  const auth = req.headers.authorization;
+  if (typeof auth === "string" && /^Bearer /i.test(auth)) return auth.slice(7).trim();
+  const q = req.query.get("access_token");
+  return q !== null && acceptsAccessTokenQuery(b.version) ? q : undefined;
 }
 
 export function fortimanagerDispatch(b: FortimanagerBackend): (req: EmulatorRequest) => HandledReply | undefined {
@@ -207,31 +73,35 @@ export function fortimanagerDispatch(b: FortimanagerBackend): (req: EmulatorRequ
     const first = params[0] ?? {};
     const url0 = String(first.url ?? "").replace(/^\//, "");
     const route = `${method} /${url0}`;
-    // Login and logout (JPF-001). `data` may be an object or a one-element list (TF-CLIENT).
+    // `verbose: 1` turns enum numbers into names in `get` answers (JPF-001); Ansible sends 1, pyFMG none.
+    const verbose = body.verbose === 1 || body.verbose === true || body.verbose === "1";
+    // Login (JPF-001): `data` may be an object or a one-element list (TF-CLIENT); `session` absent or null.
     if (method === "exec" && url0 === "sys/login/user") {
       const d = (Array.isArray(first.data) ? first.data[0] : first.data) as Record<string, unknown> | undefined;
       const r = b.login(d?.user, d?.passwd);
       return { status: 200, json: { id: body.id, result: [{ status: st(r.code, r.message), url: first.url }], ...(r.sid && { session: r.sid }) }, route, user: typeof d?.user === "string" ? d.user : undefined };
     }
-    // API key: Bearer header only; `?access_token=` was removed in 7.4.7/7.6.2 and is ignored (ANS-I107).
-    const auth = req.headers.authorization;
-    const bearer = typeof auth === "string" && /^Bearer /i.test(auth) ? auth.slice(7).trim() : undefined;
-    const bySession = bearer === undefined ? b.sessionAdmin(body.session) : undefined;
-    const admin = bearer !== undefined ? b.apiKeyAdmin(bearer) : bySession?.admin;
+    const key = apiKeyOf(b, req);
+    const bySession = key === undefined ? b.sessionAdmin(body.session) : undefined;
+    const admin = key !== undefined ? b.apiKeyAdmin(key) : bySession?.admin;
+    // No or bad session, no or bad key: -11 for every entry, HTTP 200 (reference §3a; HTTP code UNCONFIRMED).
     const denied = (user?: string): HandledReply => ({ status: 200, json: { id: body.id, result: params.map((p) => ({ status: NO_PERMISSION, url: p.url })) }, route, user });
+    // Outside the admin's trusted hosts: -11 here; the device's answer is UNCONFIRMED (§3a), so opt-in.
     if (!admin || (b.options.enforceTrustedHosts && !sourceAllowed(admin, req.remoteAddress))) return denied(admin?.userid);
     if (method === "exec" && url0 === "sys/logout") {
       if (bySession) b.logout(bySession.session.sid);
       return { status: 200, json: { id: body.id, result: [{ status: OK, url: first.url }] }, route, user: admin.userid };
     }
-    const results = params.map((p) => runParam(b, { admin }, method, p));
-    const sideEffect = results.some((r) => r.changed === true);
+    const caller: Caller = { admin, session: bySession?.session, auth: key !== undefined ? "token" : "session" };
+    const results = params.map((p) => runParam(b, caller, method, p, verbose));
+    const unhandled = results.some((r) => r.unhandled === true);
     return {
       status: 200,
-      json: { id: body.id, result: results.map(({ changed: _c, ...r }) => r), ...(bySession && { session: bySession.session.numericId }) },
-      route,
+      // Answers to session callers carry the numeric session id (JPF-001, ANS-I58); on key answers it is UNCONFIRMED, so absent.
+      json: { id: body.id, result: results.map(({ changed: _c, unhandled: _u, ...r }) => r), ...(bySession && { session: bySession.session.numericId }) },
+      route: unhandled ? `${route}${UNHANDLED_MARK}` : route,
       user: admin.userid,
-      sideEffect,
+      sideEffect: results.some((r) => r.changed === true),
     };
   };
 }
@@ -243,34 +113,45 @@ export interface FortimanagerEmulator extends EmulatorServer {
 }
 
 /**
- * Starts the FortiManager emulator. Control routes beyond the kit's: `POST /__emulator/expire-sessions`,
- * `GET /__emulator/sessions`, `POST /__emulator/seed-admin` (an {@link EmulatedAdminSeed}),
- * `POST|DELETE /__emulator/workspace-lock` (`{"user": "..."}`), `POST|DELETE /__emulator/update-failure` (`{"code":-9998,"message":"..."}`).
+ * Starts the FortiManager emulator: `POST <url>/jsonrpc` answers as a FortiManager of
+ * `options.version` (default 7.6.4) would, HTTP 200 with the JSON-RPC status in the body.
+ *
+ * Control routes (under `<url>/__emulator/`, JSON in and out, never in the request log). Errors
+ * answer 400 (bad body), 404 (unknown admin, slot or route) with `{"error": "..."}`.
+ *
+ * | Method and path | Body | Answer |
+ * |---|---|---|
+ * | `GET state` | – | `{version, admins:[…], sessions, adoms, workspaceLockedBy, updateFailure, rpcFaults}` |
+ * | `GET admins` | – | `[{userid, profileid, rpcPermit, userType, adoms, superUser, slots, trustedHosts}]`; `slots` in the device's GET shape, `trustedHosts` only the slots in use as `"ip mask"` / `"addr/len"` |
+ * | `GET admins/{userid}` | – | one admin as above |
+ * | `POST admins` | an {@link EmulatedAdminSeed}, e.g. `{"userid":"ci","userType":"api","apiKey":"…","profileid":"Super_User"}` | `{status:"ok", admin}`; replaces an admin of that userid |
+ * | `DELETE admins/{userid}` | – | `{status:"ok"}`; ends its sessions |
+ * | `PUT admins/{userid}/slots/{slot}` | `{"value": ["203.0.113.7","255.255.255.255"]}` or `"203.0.113.7 255.255.255.255"`, `"203.0.113.0/24"`; IPv6 slots `"2001:db8::7/128"` | `{status:"ok", admin}` |
+ * | `DELETE admins/{userid}/slots/{slot}` | – | `{status:"ok", admin}`; the slot back to unused (`255.255.255.255 255.255.255.255`, `ffff:…:ffff/128`) |
+ * | `GET sessions` | – | `{active}` |
+ * | `DELETE sessions` | – | `{expired}`: every session ends, as at the API idle timeout (calls then answer -11) |
+ * | `POST rpc-faults` | an {@link RpcFault}: `{"code":-11, "auth":"token", "url":"cli/global/system/admin/user", "method":"update", "times":1, "probability":0.5}` | `{status:"ok"}`; matching `params` entries answer that code |
+ * | `DELETE rpc-faults` | – | `{status:"ok"}` |
+ * | `POST workspace-lock` / `DELETE workspace-lock` | `{"user":"bob"}` | admin writes answer -20055 until deleted |
+ * | `POST update-failure` / `DELETE update-failure` | `{"code":-9998,"message":"…"}` | admin updates answer that status until deleted |
+ *
+ * The kit adds `GET log`, `DELETE log`, `POST reset` (back to the seed, faults and log cleared) and
+ * `POST faults` / `DELETE faults` (HTTP-level latency, status, reset, hang; see `FaultRule`). Earlier
+ * names still answer: `POST seed-admin` (= `POST admins`), `POST expire-sessions` (= `DELETE sessions`).
  * @example
- * const emu = await startFortimanagerEmulator({});
+ * const emu = await startFortimanagerEmulator({ version: "7.4.5" });
  * // connection: { url: emu.url, caCert: emu.caCert, token: DEFAULT_CREDENTIALS.apiKey }
+ * // curl --cacert ca.pem -X PUT $URL/__emulator/admins/alice/slots/trusthost2 -d '{"value":"198.51.100.7/32"}'
  */
 export async function startFortimanagerEmulator(opts: FortimanagerEmulatorOptions = {}): Promise<FortimanagerEmulator> {
   const backend = new FortimanagerBackend(opts);
   const server = await startEmulatorServer("fortimanager", opts, fortimanagerDispatch(backend), {
     reset: () => backend.reset(),
-    control: (req, action) => {
-      if (action === "expire-sessions" && req.method === "POST") return { status: 200, json: { expired: backend.expireSessions() } };
-      if (action === "sessions" && req.method === "GET") return { status: 200, json: { active: backend.activeSessions } };
-      if (action === "seed-admin" && req.method === "POST") {
-        backend.seedAdmin(JSON.parse(req.body || "{}") as EmulatedAdminSeed);
-        return { status: 200, json: { status: "ok" } };
-      }
-      if (action === "update-failure") {
-        backend.updateFailure = req.method === "DELETE" ? undefined : (JSON.parse(req.body || "{}") as { code: number; message: string });
-        return { status: 200, json: { status: "ok" } };
-      }
-      if (action === "workspace-lock") {
-        backend.workspaceLockedBy = req.method === "DELETE" ? undefined : String((JSON.parse(req.body || "{}") as { user?: string }).user ?? "other");
-        return { status: 200, json: { status: "ok" } };
-      }
-      return undefined;
-    },
+    control: (req, action) => fortimanagerControl(backend, req, action),
   });
+  // JSON-RPC answers an unknown url with HTTP 200 and -6, so the kit cannot see it was unhandled: the
+  // dispatcher marks the route name and the log entry is flagged here.
+  const record = server.log.record.bind(server.log);
+  server.log.record = (e) => record(e.route?.endsWith(UNHANDLED_MARK) ? { ...e, unhandled: true } : e);
   return Object.assign(server, { backend });
 }

@@ -47,7 +47,7 @@ describe("FortiManager emulator", () => {
     expect([code(third), third.body.result[0]!.status.message]).toEqual([-23, "Reach login limit"]);
   });
 
-  it("accepts a Bearer API key, refuses a wrong key, and ignores ?access_token", async () => {
+  it("accepts a Bearer API key, refuses a wrong key, and ignores ?access_token on the default 7.6.4", async () => {
     expect(code(await rpc({ method: "get", params: [{ url: "/sys/status" }] }, bearer))).toBe(0);
     expect(code(await rpc({ method: "get", params: [{ url: "/sys/status" }] }, { authorization: "Bearer nope-nope-nope" }))).toBe(-11);
     expect(code(await rpc({ method: "get", params: [{ url: "/sys/status" }] }, {}, `?access_token=${DEFAULT_CREDENTIALS.apiKey}`))).toBe(-11);
@@ -74,17 +74,28 @@ describe("FortiManager emulator", () => {
     expect(code(await rpc({ method: "update", params: [{ url, data: { trusthost3: ["203.0.113.7", "255.255.255.255"] } }] }, bearer))).toBe(0);
     expect(emu.backend.admins.get("alice")!.slots.trusthost3).toEqual(["203.0.113.7", "255.255.255.255"]);
     expect(emu.log.sideEffects()).toHaveLength(1);
-    expect(code(await rpc({ method: "update", params: [{ url, data: { trusthost4: "203.0.113.7 255.255.255.255" } }] }, bearer))).toBe(-10);
     expect(code(await rpc({ method: "update", params: [{ url, data: { trusthost4: ["203.0.113.7", "255.0.255.0"] } }] }, bearer))).toBe(-10);
     expect(code(await rpc({ method: "update", params: [{ url, data: { bogus: 1 } }] }, bearer))).toBe(-10);
+    expect(code(await rpc({ method: "update", params: [{ url, data: { trusthost5: ["203.0.113.9", "255.255.255.255"], bogus: 1 } }] }, bearer))).toBe(-10);
+    expect(emu.backend.admins.get("alice")!.slots.trusthost5).toEqual(["255.255.255.255", "255.255.255.255"]); // a refused write changes nothing
     expect(code(await rpc({ method: "update", params: [{ url, data: { ipv6_trusthost2: "2001:db8::1/128" } }] }, bearer))).toBe(0);
     expect(emu.log.sideEffects()).toHaveLength(2);
+  });
+
+  it("accepts trusthost strings as Ansible sends them (\"ip mask\", \"ip/len\") and reads them back as lists", async () => {
+    const url = "/cli/global/system/admin/user/alice";
+    expect(code(await rpc({ method: "update", params: [{ url, data: { trusthost4: "203.0.113.7 255.255.255.255", trusthost5: "198.51.100.0/24" } }] }, bearer))).toBe(0);
+    const d = (await rpc({ method: "get", params: [{ url }], verbose: 1 }, bearer)).body.result[0]!.data;
+    expect([d.trusthost4, d.trusthost5]).toEqual([["203.0.113.7", "255.255.255.255"], ["198.51.100.0", "255.255.255.0"]]);
+    expect(code(await rpc({ method: "update", params: [{ url, data: { trusthost6: "203.0.113.7/33" } }] }, bearer))).toBe(-10);
   });
 
   it("answers -3, -6, -9 and -2 per the reference", async () => {
     expect(code(await rpc({ method: "get", params: [{ url: "/cli/global/system/admin/user/Alice" }] }, bearer))).toBe(-3);
     expect(code(await rpc({ method: "update", params: [{ url: "/cli/global/system/admin/user/ghost", data: {} }] }, bearer))).toBe(-3);
-    expect(code(await rpc({ method: "get", params: [{ url: "/no/such/thing" }] }, bearer))).toBe(-6);
+    const unknown = await rpc({ method: "get", params: [{ url: "/no/such/thing" }] }, bearer);
+    expect([unknown.status, code(unknown), unknown.body.result[0]!.status.message]).toEqual([200, -6, "Invalid url"]);
+    expect(emu.log.unhandled().map((e) => e.route)).toEqual(["get /no/such/thing [unhandled]"]);
     expect(code(await rpc({ method: "update", params: [{ url: "/sys/status", data: {} }] }, bearer))).toBe(-9);
     expect(code(await rpc({ method: "add", params: [{ url: "/cli/global/system/admin/user", data: { userid: "alice" } }] }, bearer))).toBe(-2);
   });
