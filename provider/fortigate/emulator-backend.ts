@@ -121,9 +121,7 @@ export class FortigateBackend extends FortigateAdmins {
   addVdom(name: string): void {
     if (!this.vdomTables.has(name)) this.vdomTables.set(name, { address: new Map(), address6: new Map(), addrgrp: new Map(), addrgrp6: new Map() });
   }
-  hasVdom(name: string): boolean {
-    return this.vdomTables.has(name);
-  }
+  hasVdom(name: string): boolean { return this.vdomTables.has(name); }
   vdoms(): string[] {
     return [...this.vdomTables.keys()];
   }
@@ -137,13 +135,14 @@ export class FortigateBackend extends FortigateAdmins {
     this.revision = randomBytes(16).toString("hex");
     return { old_revision: old, revision: this.revision };
   }
-  /** Name rules shared by both tables: present, ≤ nameMax (63 on 6.0, 79 from 6.4), unique across addresses and groups (-5 same table, -163 the other, §4b). */
+  /** Name rules: present, ≤ nameMax (63 on 6.0, 79 from 6.4), unique (-5 same table, -163 the group/address table, §4b). */
   private checkNewName(t: VdomTables, table: keyof VdomTables, name: unknown): string {
     if (typeof name !== "string" || name === "") throw new CmdbError(500, -56, "Command fail. Return code -56");
     if (name.length > this.features.nameMax) throw new CmdbError(500, -1, "Command fail. Return code -1");
     if (t[table].has(name)) throw new CmdbError(500, -5);
-    const others = (["address", "address6", "addrgrp", "addrgrp6"] as const).filter((k) => k !== table);
-    if (others.some((k) => t[k].has(name))) throw new CmdbError(500, -163);
+    // address↔addrgrp of one family [CLI60 "must have unique names"]; across IPv4/IPv6 no source, so not refused ("Not verified").
+    const other = ({ address: "addrgrp", addrgrp: "address", address6: "addrgrp6", addrgrp6: "address6" } as const)[table];
+    if (t[other].has(name)) throw new CmdbError(500, -163);
     return name;
   }
   private badValue(field: string, raw: unknown): CmdbError {
