@@ -67,7 +67,7 @@ export interface GrantLifecycle<I extends object, S extends I, C> {
   /** The target+address this grant holds on the device, for the shared-address rule. */
   sharedKey(inputs: I, pin: DevicePin): string;
   /** The side-effect-free permission preflight (cached by the device code). */
-  preflight(c: C, inputs: I): Promise<void>;
+  preflight(c: C, inputs: I): Promise<unknown>;
   /** Puts the grant on the device (or adopts it); returns the id and the device-reported fields. */
   create(c: C, inputs: I): Promise<{ id: string; outs: Omit<S, keyof I> & Partial<S> }>;
   /** What the device holds now: `undefined` when the grant is gone. */
@@ -75,7 +75,7 @@ export interface GrantLifecycle<I extends object, S extends I, C> {
   /** In-place change of non-identity fields; returns what changed on the device. @default no device call */
   update?(c: C, olds: S, news: I): Promise<Partial<S>>;
   /** Removes the grant; success when it is already gone. */
-  remove(c: C, state: S): Promise<void>;
+  remove(c: C, state: S): Promise<unknown>;
   /** Whether the old grant must go before its replacement is created (same name on the device). */
   deleteBeforeReplace(replaces: readonly string[]): boolean;
   /** Extra reasons for an in-place update that input comparison cannot see (e.g. a lost membership). */
@@ -188,7 +188,6 @@ export function grantProvider<I extends object, S extends I, C>(spec: GrantLifec
 
     async check(_olds: unknown, news: I | Record<string, unknown>) {
       const raw: Raw = { ...(news as Raw) };
-      const provider = raw.__provider;
       const grantName = typeof raw.grantName === "string" ? raw.grantName : undefined;
       for (const k of ["__provider", "device", "grantName", ...spec.outputOnly]) delete raw[k];
       const unknown = Object.keys(raw).filter((k) => hasUnknown(raw[k]));
@@ -197,7 +196,8 @@ export function grantProvider<I extends object, S extends I, C>(spec: GrantLifec
       if (!parsed.success) return { failures: checkFailures(parsed.error) };
       const known = spec.normalise(parsed.data);
       const inputs = { ...known, ...Object.fromEntries(unknown.map((k) => [k, raw[k]])), ...(grantName !== undefined && { grantName }) } as I & { device?: DevicePin | string };
-      const result = () => (provider === undefined ? inputs : { ...inputs, __provider: provider }) as I;
+      // The host puts `__provider` back itself (sdk/nodejs/cmd/dynamic-provider check).
+      const result = () => inputs as I;
       // The device can be pinned as soon as the connection is known, even when credentials are not yet.
       if (unknown.includes("connection")) {
         inputs.device = UNKNOWN;
@@ -233,7 +233,16 @@ export function grantProvider<I extends object, S extends I, C>(spec: GrantLifec
       const same = (k: keyof I & string) => !hasUnknown(n[k]) && (spec.same ? spec.same(k, o[k], n[k]) : stable(o[k]) === stable(n[k]));
       const replaces: string[] = spec.identity.filter((k) => !same(k));
       // State written before pinning existed has no device: keep it where the settings point (no replace).
-      if (olds.device !== undefined && (hasUnknown(n.device) || !samePin(olds.device, n.device as DevicePin | undefined))) replaces.push("device");
+      // `check` pins the new inputs; a caller that skipped it gets the pin the settings give now.
+      let newPin = n.device as DevicePin | string | undefined;
+      if (newPin === undefined && !hasUnknown(n.connection)) {
+        try {
+          newPin = spec.pin(news);
+        } catch {
+          newPin = undefined;
+        }
+      }
+      if (olds.device !== undefined && (hasUnknown(newPin) || !samePin(olds.device, newPin as DevicePin | undefined))) replaces.push("device");
       const skip = new Set<string>(["__provider", "device", "grantName", ...spec.outputOnly, ...spec.identity]);
       const inPlace = Object.keys({ ...o, ...n }).some((k) => !skip.has(k) && (hasUnknown(n[k]) || stable(o[k]) !== stable(n[k])));
       const changes = replaces.length > 0 || inPlace || (spec.needsUpdate?.(olds, news) ?? false);
@@ -277,7 +286,7 @@ export function grantProvider<I extends object, S extends I, C>(spec: GrantLifec
       const { c, pin } = connectTo(props);
       // Another grant of this program still declares this address on this target: it stays.
       if (declaredByOther(spec.sharedKey(props, pin), props.grantName)) return;
-      await last(pin, () => onPinned(props, () => queued(props, pin, () => spec.remove(c, props))));
+      await last(pin, () => onPinned(props, () => queued(props, pin, async () => void (await spec.remove(c, props)))));
     },
   };
 }

@@ -6,9 +6,12 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { mustParseAddress, parseAddress } from "../address";
-import { diagnosed as diagnosedAs, hostOfUrl } from "../diagnosis";
-import { baseConnectionFields, resolveBaseConnection, type BaseConnection } from "../connection-kit";
-import { checkFailures, configureFromStack, hasUnknown, providerShim, setting, UNKNOWN, withSecretOutputs, type CheckFailure, type GrantAddressArgs } from "../dynamic-kit";
+import { hostOfUrl } from "../diagnosis";
+import { baseConnectionFields, hostUrlField, resolveBaseConnection, type BaseConnection } from "../connection-kit";
+import { providerShim, setting, withSecretOutputs, type GrantAddressArgs } from "../dynamic-kit";
+import { grantProvider, type DevicePin, type PinnedState } from "../grant-lifecycle";
+import { fingerprint } from "../process-state";
+import { resolveDeviceUrl, SettingProblem } from "../settings";
 import { FortimanagerClient, type FortimanagerClientOptions } from "./client";
 import { preflight } from "./preflight";
 import { findTrustedHost, grantTrustedHost, revokeTrustedHost } from "./trusted-hosts";
@@ -31,12 +34,15 @@ export interface FortimanagerTrustedHostArgs extends GrantAddressArgs {
   readonly connection?: FortimanagerConnection;
   /** The administrator whose trusted hosts change; case-sensitive. */
   readonly adminUser: pulumi.Input<string>;
+  /** Why this access exists (a ticket, a person); kept in state only (trusted-host slots have no comment). */
+  readonly description?: pulumi.Input<string>;
 }
 
 /**
  * Lets `address` reach FortiManager as administrator `adminUser`, using one free trusted-host slot
- * (2..10; slot 1 is never touched). Create adopts an address already present (and delete then leaves
- * it there); delete resets only the slot this grant wrote and is idempotent; refresh drops the grant when the address was removed by hand.
+ * (2..10; slot 1 is never touched). Create adopts an address already present (`adopted: true`); delete
+ * resets the slot holding the address, adopted or not, unless another grant of the program still declares
+ * it, and is idempotent; refresh drops the grant when the address was removed by hand.
  * @example
  * new FortimanagerTrustedHost("alice-laptop", { adminUser: "alice", address: "203.0.113.7",
  *   connection: { url: "https://fmg.example.net", token: cfg.requireSecret("fmgToken") } });
@@ -51,6 +57,9 @@ export class FortimanagerTrustedHost extends pulumi.dynamic.Resource {
   declare readonly slot: pulumi.Output<string>;
   /** True when the address was already on the device and was taken over. */
   declare readonly adopted: pulumi.Output<boolean>;
+  declare readonly description: pulumi.Output<string | undefined>;
+  /** The manager the grant is on (URL origin), recorded at create: a change by any route replaces the grant. */
+  declare readonly device: pulumi.Output<DevicePin>;
 
   constructor(name: string, args: FortimanagerTrustedHostArgs, opts?: pulumi.CustomResourceOptions) {
     const { token, password, ...connection } = args.connection ?? {};
@@ -59,19 +68,20 @@ export class FortimanagerTrustedHost extends pulumi.dynamic.Resource {
       credentials: pulumi.secret(pulumi.output({ token, password })),
       adminUser: args.adminUser,
       address: args.address,
+      description: args.description,
       allowBroad: args.allowBroad,
       cidr: undefined,
       family: undefined,
       slot: undefined,
       adopted: undefined,
+      device: undefined,
+      grantName: name,
     };
     super(SHIM, name, props, withSecretOutputs(opts, ["credentials"]), "fortimanager", "TrustedHost");
   }
 }
 
 const SHIM = providerShim("fortimanagerTrustedHostProvider");
-
-const unknownOr = <T extends z.ZodType>(s: T) => z.union([z.literal(UNKNOWN), s]);
 
 /** FortiManager admin ids: case-sensitive; letters, digits and `_ . @ -` (no `/`, quotes, spaces or control characters, so a url can never be steered). Max 64, as FortiOS (FMG's own limit is UNCONFIRMED). */
 export const AdminUserSchema = z
@@ -83,11 +93,11 @@ export const AdminUserSchema = z
 
 const ConnectionInputSchema = z
   .object({
-    url: unknownOr(z.url({ protocol: /^https$/, error: "must be an https:// URL" })).optional(),
-    username: unknownOr(AdminUserSchema).optional(),
-    adom: unknownOr(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "ADOM names contain letters, digits and _ . -")).optional(),
+    url: hostUrlField,
+    username: AdminUserSchema.optional(),
+    adom: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "ADOM names contain letters, digits and _ . -").optional(),
     ...baseConnectionFields,
-    caCert: unknownOr(z.string().includes("BEGIN CERTIFICATE", { error: "must be a PEM certificate" })).optional(),
+    caCert: z.string().includes("BEGIN CERTIFICATE", { error: "must be a PEM certificate" }).optional(),
   })
   .strict();
 
@@ -97,141 +107,76 @@ const CredentialsSchema = z.object({ token: z.string().optional(), password: z.s
 export const TrustedHostInputsSchema = z
   .object({
     connection: ConnectionInputSchema.optional(),
-    credentials: unknownOr(CredentialsSchema).optional(),
-    adminUser: unknownOr(AdminUserSchema),
+    credentials: CredentialsSchema.optional(),
+    adminUser: AdminUserSchema,
     address: z.string(),
+    description: z.string().max(255).regex(/^[^\r\n]*$/, "must be one line").optional(),
     allowBroad: z.boolean().optional(),
-    cidr: z.undefined().optional(),
-    family: z.undefined().optional(),
-    slot: z.undefined().optional(),
-    adopted: z.undefined().optional(),
   })
   .strict()
   .superRefine((v, ctx) => {
-    if (v.address === UNKNOWN) return;
     const r = parseAddress(v.address, { allowBroad: v.allowBroad === true });
     if (!r.ok) ctx.addIssue({ code: "custom", path: ["address"], message: r.rule });
   });
 export type TrustedHostInputs = z.infer<typeof TrustedHostInputsSchema>;
 
-export interface TrustedHostOutputs {
-  connection: NonNullable<TrustedHostInputs["connection"]>;
-  credentials: { token?: string; password?: string };
-  adminUser: string;
-  address: string;
+export interface TrustedHostOutputs extends TrustedHostInputs, PinnedState {
   cidr: string;
   family: "ipv4" | "ipv6";
   slot: string;
+  /** True when the address was already in a slot at create (informational: delete revokes it all the same). */
   adopted: boolean;
-  allowBroad?: boolean;
 }
 
-/** Connection settings as given inline, else stack config, else environment; credentials the same. */
-function resolveConnection(connection: TrustedHostInputs["connection"], credentials: unknown): { options?: FortimanagerClientOptions; failures: CheckFailure[] } {
-  const c = connection ?? {};
-  const creds = (credentials && typeof credentials === "object" ? credentials : {}) as { token?: string; password?: string };
-  const url = setting("fortimanager", "url", c.url);
-  const token = setting("fortimanager", "token", creds.token);
+/** Connection settings to the pinned manager: inline, else stack config, else environment; credentials the same. */
+function resolveConnection(i: TrustedHostInputs, pin: DevicePin): FortimanagerClientOptions {
+  const c = i.connection ?? {};
+  const token = setting("fortimanager", "token", i.credentials?.token);
   const username = setting("fortimanager", "username", c.username);
-  const password = setting("fortimanager", "password", creds.password);
-  const failures: CheckFailure[] = [];
-  if (!url) failures.push({ property: "connection.url", reason: "connection.url is required (inline, stack config fortimanager:url, or env FORTIMANAGER_URL)" });
+  const password = setting("fortimanager", "password", i.credentials?.password);
   // Never name a secret field: the CLI would print its value (shared/reference/pulumi.md §1.4).
-  if (!token && !(username && password)) failures.push({ property: "", reason: "FortiManager credentials are required: a token (fortimanager:token), or username and password (fortimanager:username / fortimanager:password)" });
-  if (failures.length > 0) return { failures };
-  return {
-    failures,
-    options: {
-      url: url!,
-      token,
-      username,
-      password,
-      adom: setting("fortimanager", "adom", c.adom),
-      ...resolveBaseConnection("fortimanager", c),
-    },
-  };
+  if (!token && !(username && password)) {
+    throw new SettingProblem("", "FortiManager credentials are required: a token (connection.token, secret stack config fortimanager:token or environment FORTIMANAGER_TOKEN), or username and password (fortimanager:username / fortimanager:password)");
+  }
+  return { url: pin.url, token, username, password, adom: setting("fortimanager", "adom", c.adom), ...resolveBaseConnection("fortimanager", c) };
 }
 
-/**
- * A client for one provider operation; run the operation through `client.operation(…)` so that a
- * login session is logged out before the operation returns when no other is in flight (session.ts).
- */
-function clientFor(props: { connection?: TrustedHostInputs["connection"]; credentials?: unknown }): FortimanagerClient {
-  const r = resolveConnection(props.connection, props.credentials);
-  if (!r.options) throw new Error(r.failures.map((f) => f.reason).join("; "));
-  return new FortimanagerClient(r.options);
-}
-
-/** The last-resort diagnosis of a provider method, naming the manager's host (inline, config or env URL). */
-const diagnosed = <T>(props: { connection?: { url?: string | undefined } | undefined }, fn: () => Promise<T>): Promise<T> =>
-  diagnosedAs("fortinet", { host: hostOfUrl(setting("fortimanager", "url", props.connection?.url)) }, fn);
+/** Runs `fn` as one client operation: a login session is logged out before it returns when no other is in flight (session.ts). */
+const operation = <T>(o: FortimanagerClientOptions, fn: (client: FortimanagerClient) => Promise<T>): Promise<T> => new FortimanagerClient(o).operation(fn);
 
 const familyOf = (f: 4 | 6): "ipv4" | "ipv6" => (f === 4 ? "ipv4" : "ipv6");
 
 /** The provider object the shim forwards to; tests and the benchmark drive it directly. */
-export const fortimanagerTrustedHostProvider: pulumi.dynamic.ResourceProvider<TrustedHostInputs, TrustedHostOutputs> = {
-  configure: (req) => configureFromStack(req),
+export const fortimanagerTrustedHostProvider = grantProvider<TrustedHostInputs, TrustedHostOutputs, FortimanagerClientOptions>({
+  namespace: "fortimanager",
+  family: "fortinet",
+  schema: TrustedHostInputsSchema,
+  placeholders: { adminUser: "placeholder", address: "192.0.2.1", description: "", allowBroad: false, connection: {}, credentials: {} },
+  outputOnly: ["cidr", "family", "slot", "adopted"],
+  identity: ["adminUser", "address"],
+  normalise: (i) => ({ ...i, address: mustParseAddress(i.address).canonical }),
+  same: (field, a, b) => (field === "address" && typeof a === "string" && typeof b === "string" ? mustParseAddress(a).cidr === mustParseAddress(b).cidr : a === b),
+  // Trusted hosts are global on the manager: the ADOM does not scope them, so it is not part of the pin.
+  pin: (i) => ({ url: resolveDeviceUrl("fortimanager", i.connection?.url, i.connection?.allowHttp) }),
+  connect: resolveConnection,
+  hostOf: (pin) => hostOfUrl(pin.url),
+  sharedKey: (i, pin) => fingerprint("fortimanager", pin.url, i.adminUser, mustParseAddress(i.address).cidr),
+  // One operation: a session the preflight logged in to is logged out before check returns (a cached preflight sends nothing).
+  preflight: (o, i) => operation(o, (client) => preflight(client, i.adminUser)),
 
-  async check(_olds, news) {
-    const { __provider: _p, ...raw } = news as TrustedHostInputs & { __provider?: string };
-    const parsed = TrustedHostInputsSchema.safeParse(raw);
-    if (!parsed.success) return { failures: checkFailures(parsed.error) };
-    const inputs = parsed.data;
-    if (hasUnknown(inputs)) return { inputs };
-    const conn = resolveConnection(inputs.connection, inputs.credentials);
-    if (!conn.options) return { failures: conn.failures };
-    const options = conn.options;
-    // One operation: a session the preflight logged in to is logged out before check returns (a cached preflight sends nothing).
-    await diagnosed(inputs, () => new FortimanagerClient(options).operation((client) => preflight(client, inputs.adminUser)));
-    return { inputs };
+  async create(o, i) {
+    const address = mustParseAddress(i.address);
+    const outcome = await operation(o, (client) => grantTrustedHost(client, i.adminUser, address));
+    return { id: `${i.adminUser}:${address.cidr}`, outs: { address: address.canonical, cidr: address.cidr, family: familyOf(address.family), slot: outcome.slot, adopted: outcome.adopted } };
   },
 
-  async diff(_id, olds, news) {
-    const replaces: string[] = [];
-    const newCidr = news.address === UNKNOWN ? UNKNOWN : parseAddress(news.address, { allowBroad: true }).ok ? mustParseAddress(news.address).cidr : news.address;
-    if (newCidr !== olds.cidr) replaces.push("address");
-    if (news.adminUser !== olds.adminUser) replaces.push("adminUser");
-    if ((news.connection?.url ?? "") !== (olds.connection?.url ?? "")) replaces.push("connection");
-    const changes = replaces.length > 0 || hasUnknown(news) || JSON.stringify([news.connection ?? {}, news.credentials ?? {}, news.allowBroad]) !== JSON.stringify([olds.connection ?? {}, olds.credentials ?? {}, olds.allowBroad]);
-    return { changes, replaces, deleteBeforeReplace: false };
+  async read(o, s) {
+    const slot = await operation(o, (client) => findTrustedHost(client, s.adminUser, mustParseAddress(s.cidr), s.slot));
+    return slot === undefined ? undefined : { slot };
   },
 
-  async create(inputs) {
-    return diagnosed(inputs, async () => {
-      const address = mustParseAddress(inputs.address);
-      const outcome = await clientFor(inputs).operation((client) => grantTrustedHost(client, inputs.adminUser, address));
-      const outs: TrustedHostOutputs = {
-        connection: inputs.connection ?? {},
-        credentials: (inputs.credentials as TrustedHostOutputs["credentials"] | undefined) ?? {},
-        adminUser: inputs.adminUser,
-        address: address.canonical,
-        cidr: address.cidr,
-        family: familyOf(address.family),
-        slot: outcome.slot,
-        adopted: outcome.adopted,
-        ...(inputs.allowBroad !== undefined && { allowBroad: inputs.allowBroad }),
-      };
-      return { id: `${inputs.adminUser}:${address.cidr}`, outs };
-    });
-  },
+  // Delete revokes (SPEC §3): the slot holding the address is reset, adopted or not; slot 1 is never touched.
+  remove: (o, s) => operation(o, (client) => revokeTrustedHost(client, s.adminUser, mustParseAddress(s.cidr))),
 
-  async read(id, props) {
-    if (!props) return { id, props };
-    return diagnosed(props, async () => {
-      const slot = await clientFor(props).operation((client) => findTrustedHost(client, props.adminUser, mustParseAddress(props.cidr), props.slot));
-      // No id: the engine drops the resource from state on refresh (drift, shared/reference/pulumi.md §1.1).
-      return slot === undefined ? {} : { id, props: { ...props, slot } };
-    });
-  },
-
-  async update(_id, olds, news) {
-    // Only non-identity fields change here (diff replaces on the rest): keep the device state.
-    return { outs: { ...olds, connection: news.connection ?? {}, credentials: (news.credentials as TrustedHostOutputs["credentials"] | undefined) ?? {}, ...(news.allowBroad !== undefined && { allowBroad: news.allowBroad }) } };
-  },
-
-  async delete(_id, props) {
-    // SPEC §3: never remove what this resource did not add. An adopted address stays on the device.
-    if (props.adopted) return;
-    await diagnosed(props, () => clientFor(props).operation((client) => revokeTrustedHost(client, props.adminUser, mustParseAddress(props.cidr))));
-  },
-};
+  deleteBeforeReplace: () => false,
+});

@@ -125,12 +125,14 @@ describe("FortimanagerTrustedHost provider: lifecycle", () => {
     expect(emu.backend.activeSessions).toBe(0);
   });
 
-  it("adopts an address already present and leaves it on delete; refresh drops a grant removed by hand (drift)", async () => {
+  it("adopts an address already present and revokes it on delete all the same; refresh drops a grant removed by hand (drift)", async () => {
     emu.backend.seedAdmin({ userid: "dave", slots: { trusthost4: ["203.0.113.7", "255.255.255.255"] } });
     const r = await provider.create(tokenInputs({ adminUser: "dave" }));
     expect(r.outs).toMatchObject({ slot: "trusthost4", adopted: true });
-    await provider.delete!(r.id, r.outs!); // never removes what it did not add (SPEC §3)
-    expect(slots("dave").trusthost4).toEqual(["203.0.113.7", "255.255.255.255"]);
+    await provider.delete!(r.id, r.outs!); // delete revokes, adopted or not (SPEC §3)
+    expect(slots("dave").trusthost4).toEqual(["255.255.255.255", "255.255.255.255"]);
+    slots("dave").trusthost4 = ["203.0.113.7", "255.255.255.255"];
+    expect((await provider.read!(r.id, r.outs)).id).toBe(r.id);
     slots("dave").trusthost4 = ["255.255.255.255", "255.255.255.255"];
     const refreshed = await provider.read!(r.id, r.outs);
     expect(refreshed.id).toBeUndefined();
