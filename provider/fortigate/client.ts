@@ -8,6 +8,7 @@
  */
 import { z } from "zod";
 import { diagnose, toGrantError } from "../diagnosis";
+import { CATALOGUE, type DiagnosisCode } from "../diagnosis-codes";
 import { DeviceError } from "../errors";
 import { Transport, applyVerified, devicePath, sleep, type TransportRequest, type TransportResponse } from "../transport";
 import { maskToPrefix, normaliseDeviceAddress, type GrantAddress } from "../address";
@@ -35,7 +36,26 @@ export interface FortigateClientOptions {
 }
 
 // Schemas tolerate extra fields and are strict on the ones used (reference §3).
-const EnvelopeSchema = z.object({ status: z.string(), http_status: z.number().optional(), error: z.number().optional(), cli_error: z.string().optional() });
+/**
+ * The CMDB envelope every FortiOS answer carries (reference §3: R7 6.2.3 captures, ansible/ansible#58914
+ * 6.0.4, AN#292 7.2.6): `http_method`, `status` "success"/"error", `http_status` (= the HTTP status),
+ * `vdom`, `path` ("firewall") and `name` (the table), `serial`/`version`/`build`; `error` and
+ * `cli_error` on refusals. {@link FortigateClient.answer} checks it belongs to the request it answers.
+ */
+const EnvelopeSchema = z
+  .object({
+    http_method: z.string(),
+    status: z.enum(["success", "error"]),
+    http_status: z.number().optional(),
+    vdom: z.string().optional(),
+    path: z.string().optional(),
+    name: z.string().optional(),
+    error: z.number().optional(),
+    cli_error: z.string().optional(),
+    version: z.string().optional(),
+  })
+  .passthrough();
+type Envelope = z.infer<typeof EnvelopeSchema>;
 /** Wire: `{name, subnet: "203.0.113.7 255.255.255.255"}` (IPv4) or `{name, ip6: "2001:db8::1/128"}`; normalised to a CIDR. */
 const AddressObjectSchema = z
   .object({ name: z.string(), subnet: z.string().optional(), ip6: z.string().optional(), comment: z.string().optional(), uuid: z.string().optional(), type: z.string().optional() })
@@ -43,6 +63,11 @@ const AddressObjectSchema = z
 const OneAddressSchema = EnvelopeSchema.extend({ results: z.array(AddressObjectSchema).min(1) });
 const ListSchema = EnvelopeSchema.extend({ results: z.array(z.unknown()) });
 const GroupSchema = EnvelopeSchema.extend({ results: z.array(z.object({ name: z.string(), member: z.array(z.object({ name: z.string() })).optional() })).min(1) });
+/**
+ * `monitor/system/status` (SW-MON; EXP `status.jsonnet`; emulator): `status:"success"`, `serial`,
+ * `version` ("v7.2.8"), `build`, and `results` an object (model, hostname). A captive portal's 200 has none.
+ */
+const StatusSchema = z.object({ status: z.literal("success"), serial: z.string(), version: z.string().regex(/^v?\d+\.\d+\.\d+/), results: z.record(z.string(), z.unknown()) }).passthrough();
 
 export type DeviceAddress = z.infer<typeof AddressObjectSchema>;
 
@@ -56,14 +81,56 @@ export function deviceCidr(raw: string): GrantAddress | undefined {
   return normaliseDeviceAddress(raw);
 }
 
+/** A FortiOS firmware version, `[major, minor, patch]`, as the envelope's `version` ("v7.2.8") says. */
+export type FortiosVersion = readonly [number, number, number];
+
+/** "v7.2.8" / "7.2.8" → [7, 2, 8]; `undefined` for anything else. */
+export function parseFortiosVersion(raw: unknown): FortiosVersion | undefined {
+  const m = typeof raw === "string" ? /^v?(\d+)\.(\d+)\.(\d+)/.exec(raw.trim()) : null;
+  return m ? [Number(m[1]), Number(m[2]), Number(m[3])] : undefined;
+}
+
+/** True when `v` is older than `min`. */
+export function olderThan(v: FortiosVersion, min: FortiosVersion): boolean {
+  for (let i = 0; i < 3; i++) if (v[i] !== min[i]) return v[i]! < min[i]!;
+  return false;
+}
+
+/** From FortiOS 7.2.0 an address group may be empty; before, its last member cannot be removed [PFGT-T, BATFISH]. */
+export const EMPTY_GROUPS_FROM: FortiosVersion = [7, 2, 0];
+
+/**
+ * The code for "this FortiOS cannot empty the group". 202064 is proposed to the catalogue owner
+ * ("Fortinet address group cannot be emptied"); until it exists, 202063 (object still in use) stands in.
+ */
+const EMPTY_GROUP_CODE = ("202064" in CATALOGUE ? "202064" : "202063") as DiagnosisCode;
+
+/** What the write probe learnt: `refused` never returns (202002 is thrown); `unproven` is a 404 or other FortiOS refusal of the probe. */
+export type WriteProbe = "unproven";
+
 export type CreateOutcome = "created" | "exists";
+
+/** The table a CMDB firewall path addresses (`/api/v2/cmdb/firewall/addrgrp/g/member/x` → "addrgrp"). */
+function tableOf(path: string): string | undefined {
+  return /^\/api\/v2\/cmdb\/firewall\/([^/]+)/.exec(path)?.[1];
+}
+
+const PROBE_NOTE =
+  "Preview could not prove write access: its write probe (PUT on an object that does not exist) is answered 404 both by a profile that may write " +
+  "and, if FortiOS looks the object up before it checks the profile (an order FortiOS does not document), by one that may not; only a 403 there proves a missing permission.";
 
 export class FortigateClient {
   readonly vdom: string;
   readonly host: string;
   private readonly t: Transport;
+  /** The firmware, as the last FortiOS envelope or `monitor/system/status` reported it. */
+  private firmware: FortiosVersion | undefined;
 
   constructor(readonly opts: FortigateClientOptions) {
+    // Defence in depth behind settings.ts: user info in the URL would carry a secret into logs and
+    // state; the message never repeats the URL.
+    const u = new URL(opts.url);
+    if (u.username !== "" || u.password !== "") throw new Error("the FortiGate URL must not contain user info (user:password@); the token goes in credentials.token");
     this.vdom = opts.vdom ?? "root";
     this.t = new Transport({
       baseUrl: opts.url,
@@ -76,31 +143,52 @@ export class FortigateClient {
     this.host = this.t.host;
   }
 
-  /** `GET /monitor/system/status?vdom=` (Access Group any, SW-MON): proves the token and the VDOM. */
-  async status(): Promise<void> {
-    await this.call(this.req("GET", STATUS_PATH, [], true), [200], "read");
+  /**
+   * `GET /monitor/system/status?vdom=` (Access Group any, SW-MON): proves the token and the VDOM, and
+   * reports the firmware. A 200 without the status shape (a captive portal, a proxy page) is 202090.
+   */
+  async status(): Promise<{ version: FortiosVersion }> {
+    const req = this.req("GET", STATUS_PATH, [], true);
+    const res = await this.call(req, [200], "read");
+    const body = this.t.parse(req, res, StatusSchema);
+    const version = parseFortiosVersion(body.version)!;
+    this.firmware = version;
+    return { version };
   }
 
-  /** A cheap read of a table (`count=1`, `format=name`): 200 with read access, 403 without. */
+  /** The firmware version: from an envelope already seen, else one `monitor/system/status` read. */
+  async firmwareVersion(): Promise<FortiosVersion> {
+    return this.firmware ?? (await this.status()).version;
+  }
+
+  /** A cheap read of a table (`count=1`, `format=name`): 200 with read access, 403 without. The answer must be a FortiOS list. */
   async probeRead(f: Family): Promise<void> {
-    await this.call(this.req("GET", addressPath(f), [], true, undefined, { format: "name", count: "1" }), [200], "read");
+    const req = this.req("GET", addressPath(f), [], true, undefined, { format: "name", count: "1" });
+    this.parseAnswer(req, await this.call(req, [200], "read"), ListSchema);
   }
 
   /**
-   * The side-effect-free write probe: `PUT` with an empty body on an object that does not exist. FortiOS
-   * answers 404 when the profile may write (ansible/ansible#58914 shows PUT on a missing mkey → 404) and
-   * 403 when it may not (the permission gate precedes the object lookup, reference §1). An empty
-   * partial update changes nothing even if such an object existed.
+   * The side-effect-free write probe: `PUT {}` on an object that does not exist. A 403 proves the
+   * profile may not write (202002). Any other FortiOS answer (404 above all, also 400/405/500) proves
+   * nothing on its own: whether FortiOS checks the profile before it looks the object up is in no
+   * source (reference §5, "Not verified"), so the probe answers "unproven" and the real write's
+   * answer decides (a 403 there is 202002 saying what preview could not verify). An answer that is
+   * not FortiOS's (an HTML page, a blanket 404) is 202090. An empty partial update changes nothing
+   * even if such an object existed.
    */
-  async probeWrite(f: Family): Promise<void> {
-    await this.call(this.req("PUT", addressPath(f), ["__grants_write_probe__"], true, {}), [200, 404], "write");
+  async probeWrite(f: Family): Promise<WriteProbe> {
+    const req = this.req("PUT", addressPath(f), ["__grants_write_probe__"], true, {});
+    const res = await this.call(req, [200, 400, 404, 405, 424, 500], "write");
+    this.expectAnswer(req, res);
+    return "unproven";
   }
 
-  /** The address object, or `undefined` when the device holds none by that name. */
+  /** The address object, or `undefined` when the device answers a FortiOS 404 for it. */
   async getAddress(f: Family, name: string): Promise<DeviceAddress | undefined> {
     const req = this.req("GET", addressPath(f), [name], true);
     const res = await this.call(req, [200, 404], "read");
-    return res.status === 404 ? undefined : this.t.parse(req, res, OneAddressSchema).results[0];
+    if (res.status === 404) return this.expectNotFound(req, res);
+    return this.parseAnswer(req, res, OneAddressSchema).results[0];
   }
 
   /**
@@ -114,7 +202,7 @@ export class FortigateClient {
     const req = this.req("GET", addressPath(f), [], true);
     const res = await this.call(req, [200], "read");
     const rows = new Map<string, DeviceAddress>();
-    for (const row of this.t.parse(req, res, ListSchema).results) {
+    for (const row of this.parseAnswer(req, res, ListSchema).results) {
       const a = AddressObjectSchema.safeParse(row);
       if (a.success) rows.set(a.data.name, a.data);
     }
@@ -133,7 +221,7 @@ export class FortigateClient {
   /**
    * Creates the address object. POST is not idempotent: an ambiguous failure is settled by reading the
    * object back ({@link applyVerified}). A name already taken (-5, or -163 for a group's name) is
-   * reported as "exists" for the caller to compare.
+   * reported as "exists" for the caller to compare. A 200 counts only as a FortiOS success envelope.
    */
   async createAddress(f: Family, name: string, address: GrantAddress, comment: string): Promise<CreateOutcome> {
     const body = f === "ipv4" ? { name, type: "ipmask", subnet: address.cidr, comment } : { name, type: "ipprefix", ip6: address.cidr, comment };
@@ -141,8 +229,8 @@ export class FortigateClient {
     const outcome = await applyVerified(
       async (): Promise<CreateOutcome> => {
         const res = await this.call(req, [200, 500], "write", true);
+        const env = this.expectAnswer(req, res);
         if (res.status === 200) return "created";
-        const env = this.t.parse(req, res, EnvelopeSchema);
         if (env.error === -5 || env.error === -163) return "exists";
         throw this.refused(req, res, env.error, env.cli_error);
       },
@@ -153,17 +241,24 @@ export class FortigateClient {
     return outcome === "verified" ? "created" : outcome;
   }
 
-  /** Sets the comment in place (a partial PUT, PFGT#217). */
+  /** Sets the comment in place (a partial PUT, PFGT#217), confirmed by the FortiOS success envelope. */
   async setComment(f: Family, name: string, comment: string): Promise<void> {
-    await this.call(this.req("PUT", addressPath(f), [name], true, { comment }), [200], "write");
+    const req = this.req("PUT", addressPath(f), [name], true, { comment });
+    this.expectAnswer(req, await this.call(req, [200], "write"));
   }
 
-  /** Deletes the object; one already gone is success. Still referenced (-23) is an error naming the count. */
-  async deleteAddress(f: Family, name: string): Promise<void> {
+  /**
+   * Deletes the object. Gone is success, but only when FortiOS says so: its 404 envelope for this
+   * object, or — for any answer that is not FortiOS's (an HTML page, a blanket 404) — a read-back
+   * that itself gets FortiOS's 404. Still referenced (-23) is 202063.
+   */
+  async deleteAddress(f: Family, name: string): Promise<"deleted" | "gone"> {
     const req = this.req("DELETE", addressPath(f), [name], true);
     const res = await this.call(req, [200, 404, 500], "write");
-    if (res.status === 500) {
-      const env = this.t.parse(req, res, EnvelopeSchema);
+    const env = this.answer(req, res);
+    if (env && res.status === 200) return "deleted";
+    if (env && res.status === 404) return "gone";
+    if (env && res.status === 500) {
       if (env.error === -23) {
         throw diagnose("202063", {
           host: this.host, operation: `${req.method} ${req.path}`, status: 500,
@@ -174,39 +269,88 @@ export class FortigateClient {
       }
       throw this.refused(req, res, env.error, env.cli_error);
     }
+    // Not a FortiOS answer: only a FortiOS read-back may say the object is gone.
+    if ((await this.getAddress(f, name)) === undefined) return "deleted";
+    throw this.unexpected(req, res, `the answer is not a FortiOS answer and the object "${name}" is still on the device`);
   }
 
-  /** The group's member names, or `undefined` when the group does not exist. */
+  /** The group's member names, or `undefined` when FortiOS answers 404 for the group. */
   async getGroupMembers(f: Family, group: string): Promise<string[] | undefined> {
     const req = this.req("GET", groupPath(f), [group], true);
     const res = await this.call(req, [200, 404], "read");
-    return res.status === 404 ? undefined : (this.t.parse(req, res, GroupSchema).results[0]?.member ?? []).map((m) => m.name);
+    if (res.status === 404) return this.expectNotFound(req, res);
+    return (this.parseAnswer(req, res, GroupSchema).results[0]?.member ?? []).map((m) => m.name);
   }
 
-  /** True when `name` is a member (child GET: 404 when the member or the group is missing). */
+  /** True when `name` is a member (child GET: FortiOS 404 when the member or the group is missing). */
   async isMember(f: Family, group: string, name: string): Promise<boolean> {
-    const res = await this.call(this.req("GET", groupPath(f), [group, MEMBER_SEGMENT, name], true), [200, 404], "read");
-    return res.status === 200;
+    const req = this.req("GET", groupPath(f), [group, MEMBER_SEGMENT, name], true);
+    const res = await this.call(req, [200, 404], "read");
+    if (res.status === 404) return this.expectNotFound(req, res) ?? false;
+    this.parseAnswer(req, res, ListSchema);
+    return true;
   }
 
   /**
-   * Adds one member through the child path, never rewriting the member list. Returns false when it was
-   * a member already (-5). A missing group is 202060. Repeating after an ambiguous failure is safe:
-   * the second POST answers -5.
+   * Makes `name` a member of the group through the child path, never rewriting the member list, and
+   * says whether this call added it. What FortiOS answers to a POST of an existing member has no
+   * public source (reference §2a), so the group is read first (Fortinet's Ansible collection reads the
+   * child before it writes, AN-MU): a member already is left alone (`false`); otherwise one POST, whose
+   * FortiOS success envelope confirms it — any other answer is settled by reading the group again.
+   * A missing group is 202060.
    */
-  async addMember(f: Family, group: string, name: string): Promise<boolean> {
-    const req = this.req("POST", groupPath(f), [group, MEMBER_SEGMENT], true, { name });
-    const res = await this.call(req, [200, 404, 500], "write");
-    if (res.status === 404) throw this.groupMissing(group, req, res);
-    if (res.status === 200) return true;
-    const env = this.t.parse(req, res, EnvelopeSchema);
-    if (env.error === -5) return false;
-    throw this.refused(req, res, env.error, env.cli_error);
+  async ensureMember(f: Family, group: string, name: string): Promise<boolean> {
+    const before = await this.getGroupMembers(f, group);
+    if (before === undefined) throw this.groupMissing(group);
+    if (before.includes(name)) return false;
+    const req = this.req("POST", groupPath(f), [group, MEMBER_SEGMENT], false, { name });
+    const isMember = async () => (await this.getGroupMembers(f, group))?.includes(name) === true;
+    const res = await applyVerified(() => this.call(req, [200, 404, 500], "write", true), isMember).catch((e: unknown) => {
+      throw toGrantError(e, "fortinet", { host: this.host, timeoutMs: this.t.timeoutMs });
+    });
+    if (res === "verified") return true;
+    const env = this.answer(req, res);
+    if (env && res.status === 200) return true;
+    if (env && res.status === 404) throw this.groupMissing(group, req, res);
+    const after = await this.getGroupMembers(f, group);
+    if (after === undefined) throw this.groupMissing(group, req, res);
+    if (after.includes(name)) return true;
+    if (env) throw this.refused(req, res, env.error, env.cli_error);
+    throw this.unexpected(req, res, `the answer is not a FortiOS answer and "${name}" is not a member of "${group}" on read-back`);
   }
 
-  /** Removes one member through the child path; already gone (404) is success. */
-  async removeMember(f: Family, group: string, name: string): Promise<void> {
-    await this.call(this.req("DELETE", groupPath(f), [group, MEMBER_SEGMENT, name], true), [200, 404], "write");
+  /** @deprecated the answer to a repeated member POST is unsourced: use {@link ensureMember}, which reads first. */
+  async addMember(f: Family, group: string, name: string): Promise<boolean> {
+    return this.ensureMember(f, group, name);
+  }
+
+  /**
+   * Removes `name` from the group through the child path. The group is read first: not a member (or
+   * no group) is "absent", with nothing sent. Removing the last member is refused by FortiOS before
+   * 7.2.0 (reference §2a), so on such firmware it is never attempted: the diagnosis says why and what to
+   * do ({@link EMPTY_GROUP_CODE}). The DELETE counts as done on FortiOS's success or 404 envelope; any
+   * other answer is settled by reading the group again.
+   */
+  async removeMember(f: Family, group: string, name: string): Promise<"removed" | "absent"> {
+    const before = await this.getGroupMembers(f, group);
+    if (before === undefined || !before.includes(name)) return "absent";
+    if (before.length === 1) {
+      const version = await this.firmwareVersion();
+      if (olderThan(version, EMPTY_GROUPS_FROM)) throw this.cannotEmpty(f, group, name, version);
+    }
+    const req = this.req("DELETE", groupPath(f), [group, MEMBER_SEGMENT, name], true);
+    const res = await this.call(req, [200, 404, 500], "write");
+    const env = this.answer(req, res);
+    if (env && (res.status === 200 || res.status === 404)) return "removed";
+    const after = await this.getGroupMembers(f, group);
+    if (after === undefined || !after.includes(name)) return "removed";
+    // The last member now (another writer may have removed the others since the first read) on a
+    // firmware that cannot empty a group: the refusal is that rule, whatever code it carries (unsourced).
+    if (env && after.length === 1 && (this.firmware === undefined || olderThan(this.firmware, EMPTY_GROUPS_FROM))) {
+      throw this.cannotEmpty(f, group, name, this.firmware, req, res, env);
+    }
+    if (env) throw this.refused(req, res, env.error, env.cli_error);
+    throw this.unexpected(req, res, `the answer is not a FortiOS answer and "${name}" is still a member of "${group}"`);
   }
 
   /** 202060 for a group that does not exist in this VDOM. */
@@ -217,6 +361,70 @@ export class FortigateClient {
       ...(req && { operation: `${req.method} ${req.path}` }),
       ...(res && { status: res.status }),
       vars: { group, scope: `VDOM "${this.vdom}"` },
+    });
+  }
+
+  /**
+   * The FortiOS envelope answering `req`, or `undefined` when `res` is not one: JSON whose
+   * `http_method` is the request's, `status` "success" exactly for HTTP 200, `http_status` equal to the
+   * HTTP status (required on errors), and for CMDB firewall paths `path:"firewall"` and `name` the
+   * table addressed; `vdom`, when given, the client's. This is what tells a device's 404 ("no such
+   * object", R7#1027, ansible/ansible#58914) from a proxy's or a web server's.
+   */
+  answer(req: TransportRequest, res: TransportResponse): Envelope | undefined {
+    let env: Envelope;
+    try {
+      env = this.t.parse(req, res, EnvelopeSchema);
+    } catch {
+      return undefined;
+    }
+    if (env.http_method.toUpperCase() !== req.method) return undefined;
+    if (env.status !== (res.status === 200 ? "success" : "error")) return undefined;
+    if (env.http_status !== undefined ? env.http_status !== res.status : res.status !== 200) return undefined;
+    if (env.vdom !== undefined && env.vdom !== this.vdom) return undefined;
+    const table = tableOf(req.path);
+    if (table !== undefined && (env.path !== "firewall" || env.name !== table)) return undefined;
+    const version = parseFortiosVersion(env.version);
+    if (version) this.firmware = version;
+    return env;
+  }
+
+  /** {@link answer}, or 202090 naming what came instead. */
+  private expectAnswer(req: TransportRequest, res: TransportResponse): Envelope {
+    const env = this.answer(req, res);
+    if (!env) throw this.unexpected(req, res, "the answer is not a FortiOS answer to this request (a proxy, captive portal or another server may have answered)");
+    return env;
+  }
+
+  /** `undefined` for FortiOS's own 404; 202090 for any other 404 (a web server's or a proxy's "not found" proves nothing). */
+  private expectNotFound(req: TransportRequest, res: TransportResponse): undefined {
+    this.expectAnswer(req, res);
+    return undefined;
+  }
+
+  /** Checks the envelope, then parses `schema`. */
+  private parseAnswer<S extends z.ZodType>(req: TransportRequest, res: TransportResponse, schema: S): z.infer<S> {
+    this.expectAnswer(req, res);
+    return this.t.parse(req, res, schema);
+  }
+
+  private unexpected(req: TransportRequest, res: TransportResponse, what: string): Error {
+    return new DeviceError({ kind: "schema", operation: `${req.method} ${req.path}`, host: this.host, status: res.status, deviceMessage: `HTTP ${res.status}: ${what}: ${this.t.excerpt(res.text, 300)}` });
+  }
+
+  private cannotEmpty(f: Family, group: string, name: string, version: FortiosVersion | undefined, req?: TransportRequest, res?: TransportResponse, env?: Envelope): Error {
+    const v = version ? version.join(".") : "this firmware";
+    const table = f === "ipv4" ? "addrgrp" : "addrgrp6";
+    return diagnose(EMPTY_GROUP_CODE, {
+      host: this.host,
+      ...(req && { operation: `${req.method} ${req.path}` }),
+      ...(res && { status: res.status }),
+      ...(env && { deviceMessage: `FortiOS error ${env.error ?? "?"}${env.cli_error ? `: ${this.t.redact(env.cli_error)}` : ""}` }),
+      detail:
+        `"${name}" is the last member of address group "${group}" (${table}, VDOM "${this.vdom}"), and FortiOS ${v} cannot empty an address group (allowed from 7.2.0). ` +
+        `Nothing was removed: add another member to "${group}" (for example a placeholder address such as 192.0.2.255/32 that no traffic uses) and run the operation again, ` +
+        `upgrade to FortiOS 7.2.0 or later, or keep the grant on the device (retainOnDelete, or \`pulumi state delete\`)`,
+      vars: { name, group, version: v, scope: `VDOM "${this.vdom}"` },
     });
   }
 
@@ -244,17 +452,21 @@ export class FortigateClient {
     if (res.status === 429) {
       throw diagnose("202005", { host: this.host, operation, status: 429, detail: `the device refused ${operation} because this machine's address is locked out after repeated failed logins` });
     }
-    if (res.status === 403) throw this.forbidden(req, need);
+    if (res.status === 403) throw this.forbidden(req, res, need);
     throw toGrantError(this.t.httpError(req, res), "fortinet", { host: this.host });
   }
 
-  private forbidden(req: TransportRequest, need: "read" | "write"): Error {
+  private forbidden(req: TransportRequest, res: TransportResponse, need: "read" | "write"): Error {
     const operation = `${req.method} ${req.path}`;
     const vdom = this.vdom;
+    // FortiOS's 403 is a JSON envelope (AN#292, P-VDOM403); an HTML 403 may come from FortiOS too
+    // (AN#384) or from a proxy: it is shown, since it proves less (reference "Not verified").
+    const fromDevice = this.answer(req, res) !== undefined || (req.path === STATUS_PATH && /"http_status"\s*:\s*403/.test(res.text));
+    const shown = fromDevice ? {} : { deviceMessage: `not a FortiOS JSON answer (a proxy may have refused it): ${this.t.excerpt(res.text, 300)}` };
     if (req.path === STATUS_PATH) {
       // monitor/system/status needs no profile permission: a 403 there is the VDOM (P-VDOM403, TF#138).
       return diagnose("202002", {
-        host: this.host, operation, status: 403,
+        host: this.host, operation, status: 403, ...shown,
         detail: `the token is valid but may not use VDOM "${vdom}" (it is not in the REST API administrator's VDOM list, or does not exist)`,
         vars: {
           scope: "the REST API administrator's VDOM list",
@@ -265,9 +477,11 @@ export class FortigateClient {
       });
     }
     const level = need === "write" ? "Read/Write" : "Read";
+    // A real write refused after preview passed: say what preview could not verify (SPEC §5).
+    const probe = need === "write" && !req.path.endsWith("/__grants_write_probe__") ? ` ${PROBE_NOTE}` : "";
     return diagnose("202002", {
-      host: this.host, operation, status: 403,
-      detail: `the token is valid but its admin profile may not ${need} firewall addresses in VDOM "${vdom}" (${operation})`,
+      host: this.host, operation, status: 403, ...shown,
+      detail: `the token is valid but its admin profile may not ${need} firewall addresses in VDOM "${vdom}" (${operation}).${probe}`,
       vars: {
         scope: `the REST API administrator's admin profile in VDOM "${vdom}"`,
         permission: `Firewall > Address ${level}`,

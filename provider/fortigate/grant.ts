@@ -2,6 +2,9 @@
  * The grant lifecycle on the device, behind the provider methods: create (or adopt) the address object
  * and its group membership, read them back, update the comment, and delete in the order the device
  * requires (membership first: FortiOS refuses to delete a referenced address with -23, TF#106).
+ * Delete revokes (SPEC §3): it removes the membership and the object whether this grant added them or
+ * adopted them; `adopted` and `membershipAdded` are informational. Every answer counts only when it is
+ * FortiOS's (client.ts `answer`): a captive portal's 200 or a blanket 404 never reads as success.
  * Membership edits of one group are queued per group ({@link serialize}); overall concurrency per
  * device is bounded by the transport's connection pool (8 per origin).
  *
@@ -31,9 +34,12 @@ export interface FortigateAddressState {
   readonly group?: string;
   readonly comment: string;
   readonly allowBroad?: boolean;
-  /** True when the object existed with the same value before this grant and was taken over. */
+  /** True when the object existed with the same value before this grant and was taken over (informational: delete removes it all the same). */
   readonly adopted: boolean;
-  /** True when this grant added the group membership (false: it was a member already). */
+  /**
+   * True when this grant added the group membership, false when the group read before the add showed
+   * it a member already (informational: delete removes the membership either way, SPEC §3).
+   */
   readonly membershipAdded?: boolean;
   /** False when the membership was found missing on `read` (drift). */
   readonly member?: boolean;
@@ -97,7 +103,7 @@ export async function createGrant(opts: FortigateClientOptions, spec: GrantSpec)
     if (spec.group !== undefined) {
       const group = spec.group;
       try {
-        membershipAdded = await serialize(groupKey(c, f, group), () => recorded(c, f, spec.name, () => c.addMember(f, group, spec.name)));
+        membershipAdded = await serialize(groupKey(c, f, group), () => recorded(c, f, spec.name, () => c.ensureMember(f, group, spec.name)));
       } catch (e) {
         if (!adopted) await recorded(c, f, spec.name, () => c.deleteAddress(f, spec.name)).catch(() => undefined);
         throw e;
@@ -160,7 +166,7 @@ export async function updateGrant(opts: FortigateClientOptions, s: FortigateAddr
     if (comment !== s.comment) await recorded(c, s.family, s.name, () => c.setComment(s.family, s.name, comment));
     if (s.group !== undefined && s.member === false) {
       const group = s.group;
-      const added = await serialize(groupKey(c, s.family, group), () => recorded(c, s.family, s.name, () => c.addMember(s.family, group, s.name)));
+      const added = await serialize(groupKey(c, s.family, group), () => recorded(c, s.family, s.name, () => c.ensureMember(s.family, group, s.name)));
       return { comment, member: true, membershipAdded: added || s.membershipAdded === true };
     }
     return { comment };
@@ -168,18 +174,19 @@ export async function updateGrant(opts: FortigateClientOptions, s: FortigateAddr
 }
 
 /**
- * Removes the membership, then the object; idempotent (gone is success). An adopted object is left in
- * place, and so is a membership that predates an adopted object: this grant never removes what it did
- * not add (SPEC §3).
+ * Revokes the grant: the membership first, then the object; idempotent (gone is success, as FortiOS
+ * says it). Adopted or not, both go (SPEC §3, issue 9: adoption is import semantics; a user who wants
+ * a pre-existing entry kept sets `retainOnDelete`). An object still referenced elsewhere fails with
+ * 202063 after its own membership is gone; the last member of a group on FortiOS < 7.2.0 fails before
+ * anything is removed (client.ts `removeMember`).
  */
 export async function deleteGrant(opts: FortigateClientOptions, s: FortigateAddressState): Promise<void> {
   const c = new FortigateClient(opts);
   await diagnosed({ host: c.host, timeoutMs: opts.timeoutMs }, async () => {
-    const ownsMembership = s.membershipAdded !== false || !s.adopted;
-    if (s.group !== undefined && ownsMembership) {
+    if (s.group !== undefined) {
       const group = s.group;
       await serialize(groupKey(c, s.family, group), () => recorded(c, s.family, s.name, () => c.removeMember(s.family, group, s.name)));
     }
-    if (!s.adopted) await recorded(c, s.family, s.name, () => c.deleteAddress(s.family, s.name));
+    await recorded(c, s.family, s.name, () => c.deleteAddress(s.family, s.name));
   });
 }
