@@ -68,7 +68,22 @@ export type AliasItem = z.infer<typeof AliasItemSchema>;
 const UuidSchema = z.union([z.object({ uuid: z.string() }).transform((r) => r.uuid), z.array(z.unknown()).length(0).transform(() => undefined)]);
 const StatusSchema = z.object({ status: z.string(), status_msg: z.string().optional() }).loose();
 const ResultSchema = z.object({ result: z.string(), validations: z.record(z.string(), z.union([z.string(), z.array(z.string())])).optional() }).loose();
-const TableListSchema = z.object({ rows: z.array(z.object({ ip: z.string() }).loose()) }).loose().transform((r) => r.rows.map((row) => row.ip));
+const TableListSchema = z
+  .object({ total: z.union([z.number(), z.string()]).optional(), rows: z.array(z.object({ ip: z.string() }).loose()) })
+  .loose()
+  .transform((r) => ({ total: r.total === undefined ? undefined : Number(r.total), ips: r.rows.map((row) => row.ip) }));
+/**
+ * Body of an alias_util/list request that asks for every row. From 25.7 listAction goes through
+ * ApiControllerBase `searchRecordsetBase`, whose page size is `getPost('rowCount', 'int', 9999)`: a GET
+ * (or a POST without rowCount) gets at most 9999 rows while `total` counts all, and only POST data
+ * counts (query parameters are not `$_POST`). `rowCount: -1` means "all" (`count($records)`). Up to 25.1
+ * the action had its own code with the default -1 (all rows), where the same body also returns all.
+ * Sources: opnsense/core Firewall/Api/AliasUtilController.php at 24.7/25.1/25.1.12 and 25.7/26.7.2;
+ * Base/ApiControllerBase.php at 25.7/26.7.2.
+ */
+const LIST_ALL = { current: 1, rowCount: -1 } as const;
+/** Pages fetched at most when a device ignores `rowCount: -1` (see {@link OpnsenseClient.utilList}). */
+const MAX_LIST_PAGES = 100;
 const MenuSchema = z.array(z.object({ Url: z.string().optional() }).loose());
 const ErrorBodySchema = z.object({ errorMessage: z.string().optional(), errorTitle: z.string().optional(), message: z.string().optional() }).loose();
 
@@ -151,9 +166,33 @@ export class OpnsenseClient {
     return this.call({ method: "GET", path: PATH_UTIL_ALIASES, idempotent: true }, z.array(z.string()));
   }
 
-  /** Entries of the live pf table, as pfctl prints them. */
-  utilList(alias: string): Promise<string[]> {
-    return this.call({ method: "GET", path: devicePath(PATH_UTIL_LIST, alias), idempotent: true }, TableListSchema);
+  /**
+   * Every entry of the live pf table, as pfctl prints them: POST `{"rowCount":-1}` (see
+   * {@link LIST_ALL}; a GET stops at row 9999 from 25.7). The answer's `total` is checked: should a
+   * device (or a proxy) still return fewer rows, the rest is fetched page by page with the page size it
+   * used, and a listing that stays short of `total` fails (OPN900) instead of reporting a grant past the
+   * cut as absent.
+   */
+  async utilList(alias: string): Promise<string[]> {
+    const path = devicePath(PATH_UTIL_LIST, alias);
+    const first = await this.call({ method: "POST", path, body: LIST_ALL, idempotent: true }, TableListSchema);
+    if (first.total === undefined || first.ips.length >= first.total || first.ips.length === 0) return first.ips;
+    const pageSize = first.ips.length;
+    const seen = new Set(first.ips);
+    for (let page = 2; page <= MAX_LIST_PAGES && seen.size < first.total; page++) {
+      const next = await this.call({ method: "POST", path, body: { current: page, rowCount: pageSize }, idempotent: true }, TableListSchema);
+      if (next.ips.length === 0) break;
+      for (const ip of next.ips) seen.add(ip);
+    }
+    if (seen.size < first.total) {
+      throw diagnose("OPN900", {
+        host: this.host,
+        detail: `alias_util/list of "${alias}" returned ${seen.size} of ${first.total} rows even when asked for all of them, so presence cannot be decided`,
+        operation: `POST ${PATH_UTIL_LIST}`,
+        status: 200,
+      });
+    }
+    return [...seen];
   }
 
   /**
@@ -172,6 +211,25 @@ export class OpnsenseClient {
       throw this.diagnosed(e, req);
     });
     if (res === "verified") return;
+    if (res.status === 500) {
+      const message = this.errorBody(res.text);
+      // A 500 that is not the read-only refusal (accept() maps that to OPN201) is the model save's
+      // ValidationException: AliasUtilController.php `addAction` saves host/network content through the
+      // model, and a value the alias type refuses (a prefix into a Host(s) alias) throws outside any
+      // UserException, which api.php renders as "Unexpected error" (26.7.2). Nothing was added; not retried.
+      if (!/denied for write access|user-config-readonly/.test(message)) {
+        throw diagnose("OPN102", {
+          host: this.host,
+          detail:
+            `alias_util/add of ${address} to "${alias}" failed with HTTP 500: the alias refused the value (a Host(s) alias refuses any prefix, even /32; ` +
+            `a network needs a Network(s) alias). Nothing was added`,
+          operation: `POST ${PATH_UTIL_ADD}`,
+          status: 500,
+          deviceMessage: message,
+          vars: { alias },
+        });
+      }
+    }
     const r = this.accept(req, res, StatusSchema);
     if (r.status === "done") return;
     if (r.status_msg?.startsWith("nonexistent alias")) {

@@ -5,7 +5,19 @@
  * absent (a repeat of the first config line would append a duplicate — the index-0 bug); after `add`
  * the table is read back. `delete` removes one config copy per call, so it is repeated until neither
  * the table nor (when the key may read aliases) the config holds the address.
- * config: get_item/set_item + reconfigure through the per-alias batcher.
+ * config: get_item/set_item + reconfigure through the per-alias batcher, which verifies every op after a
+ * settle and repairs what another writer undid (alias-batcher.ts: the cross-process guarantee).
+ *
+ * What is written: a Host(s) alias never holds a prefix, not even /32 (opnsense/core
+ * FieldTypes/AliasContentField.php `validateHost` + Firewall/Util.php `isIpAddress`, 26.7.2; reference
+ * §2d), so a host grant is sent as the bare address and a network grant into a Host(s) alias is refused
+ * before any request ({@link addressFitProblem}). Into a Network(s) alias a table-mode host grant is
+ * sent as `ip/32` / `ip/128`, the line the device would store itself: AliasUtilController.php
+ * `addAction` (26.7.2) appends the mask only when `strpos($address, ":")` is truthy, so a bare IPv6
+ * starting with `:` (e.g. `::a00:1`) would be stored with `/32`.
+ *
+ * Table-mode writes hold the per-alias lock in shared mode (alias-batcher.ts `withAliasLock`), so they
+ * never land inside a config-mode batch's read→write in this process (issue 9 item 5).
  *
  * Reads are coalesced per alias (read-coalescer.ts): concurrent grants share one alias_util/list and
  * one get_item, and a read only serves a grant when it started after that grant's own last write was
@@ -18,10 +30,10 @@ import { sameAddress, type GrantAddress } from "../address";
 import { diagnose } from "../diagnosis";
 import { fingerprint } from "../process-state";
 import { coalescedRead, lastWrite, recordedWrite } from "../read-coalescer";
-import { submitContentOp } from "./alias-batcher";
+import { submitContentOp, withAliasLock } from "./alias-batcher";
 import type { OpnsenseClient } from "./client";
 import type { ResolvedConnection } from "./connection";
-import type { AliasInfo, GrantMethod } from "./preflight";
+import { addressFitProblem, type AliasInfo, type GrantMethod } from "./preflight";
 
 /** How many delete rounds before OPN103 (each removes one config copy). */
 export const MAX_DELETE_ROUNDS = 5;
@@ -39,6 +51,28 @@ const holds = (entries: readonly string[], a: GrantAddress) => entries.some((e) 
 
 function batchKey(t: GrantTarget): string {
   return fingerprint("opnsense-batch", t.conn.url, t.conn.apiKey, t.alias);
+}
+
+/** The alias on its device, whatever the credential or method: the key of the per-alias lock. */
+function lockKey(t: GrantTarget): string {
+  let origin = t.conn.url;
+  try {
+    origin = new URL(t.conn.url).origin;
+  } catch {
+    // keep the URL as given; resolveConnection has validated it
+  }
+  return fingerprint("opnsense-alias-lock", origin, t.alias);
+}
+
+/** What alias_util/add is sent: the bare address, except a host into a Network(s) alias (see above). */
+function tableWire(t: GrantTarget): string {
+  return t.info.type === "network" && t.address.isHost ? t.address.cidr : t.address.canonical;
+}
+
+/** Refuses, before any request, an address the alias type cannot hold (a network into Host(s)). */
+function assertFits(t: GrantTarget): void {
+  const problem = addressFitProblem(t.client, t.alias, t.info, t.address);
+  if (problem) throw problem;
 }
 
 /** "refresh" reads (`read`) reuse only each other's settled reads; create/delete reads ("write") likewise. */
@@ -63,13 +97,16 @@ function aliasItem(t: GrantTarget, purpose: Purpose = "write") {
 /** Adds the grant; `adopted` is true when the device already held it (nothing was written). */
 export async function addGrant(t: GrantTarget): Promise<{ adopted: boolean }> {
   const { client, alias, address } = t;
+  assertFits(t);
   if (t.method === "config") {
-    const r = await recordedWrite(writeKey(t), address.cidr, () => submitContentOp(batchKey(t), client, t.info.uuid, alias, { kind: "add", address: address.canonical }));
+    // Resolves only when a read after the settle shows the address; the batch reconfigures even when
+    // the content already held it (a run that died before its reconfigure left it saved, not live).
+    const r = await recordedWrite(writeKey(t), address.cidr, () => submitContentOp(batchKey(t), client, t.info.uuid, alias, { kind: "add", address: address.canonical }, lockKey(t)));
     return { adopted: r.wasPresent };
   }
   if (holds(await tableEntries(t), address)) return { adopted: true };
   await recordedWrite(writeKey(t), address.cidr, () =>
-    client.utilAdd(alias, address.canonical, async () => holds(await client.utilList(alias), address)),
+    withAliasLock(lockKey(t), "shared", () => client.utilAdd(alias, tableWire(t), async () => holds(await client.utilList(alias), address))),
   );
   if (!holds(await tableEntries(t), address)) {
     throw diagnose("OPN102", {
@@ -97,17 +134,23 @@ async function configCopies(t: GrantTarget): Promise<string[] | undefined> {
   return item.found ? item.content.filter((l) => sameAddress(l, t.address.cidr)) : [];
 }
 
-/** Removes the grant; success when it is already gone. Never touches other addresses. */
+/**
+ * Removes the grant — also when the address was on the device before the grant was created (delete
+ * revokes; `adopted` is informational). Success only when a read-back shows it gone; idempotent (an
+ * address already gone costs the delete call and the read-back, and succeeds). Never touches other
+ * addresses.
+ */
 export async function removeGrant(t: GrantTarget): Promise<void> {
   const { client, alias, address } = t;
   if (t.method === "config") {
-    await recordedWrite(writeKey(t), address.cidr, () => submitContentOp(batchKey(t), client, t.info.uuid, alias, { kind: "remove", address: address.canonical }));
+    // Verified like an add: resolves only when a read after the settle no longer shows the address.
+    await recordedWrite(writeKey(t), address.cidr, () => submitContentOp(batchKey(t), client, t.info.uuid, alias, { kind: "remove", address: address.canonical }, lockKey(t)));
     return;
   }
   let wire = address.canonical;
   for (let round = 1; round <= MAX_DELETE_ROUNDS; round++) {
     const w = wire;
-    await recordedWrite(writeKey(t), address.cidr, () => client.utilDelete(alias, w));
+    await recordedWrite(writeKey(t), address.cidr, () => withAliasLock(lockKey(t), "shared", () => client.utilDelete(alias, w)));
     const [entries, copies] = await Promise.all([tableEntries(t), configCopies(t)]);
     const inTable = holds(entries, address);
     if (!inTable && (copies === undefined || copies.length === 0)) return;

@@ -4,7 +4,9 @@
  * probe for "Firewall: Alias: Edit" is a GET on reconfigure, which the action refuses without doing
  * anything. Results are cached for the life of the process (500 resources → one probe set).
  */
-import { diagnose } from "../diagnosis";
+import type { GrantAddress } from "../address";
+import { CATALOGUE, diagnose, type DiagnosisCode } from "../diagnosis";
+import type { GrantError } from "../errors";
 import { isGrantError } from "../errors";
 import { cachedProbe, fingerprint, shared } from "../process-state";
 import type { OpnsenseClient } from "./client";
@@ -85,12 +87,69 @@ export async function knownAlias(conn: ResolvedConnection, alias: string, method
   return cache.get(fingerprint(conn.url, conn.apiKey, conn.apiSecret, alias, method))?.catch(() => undefined);
 }
 
-/** Authentication, then the alias (read), then the privilege the method writes with. */
-export function preflight(conn: ResolvedConnection, client: OpnsenseClient, alias: string, method: GrantMethod): Promise<void> {
-  return cachedProbe(fingerprint("opnsense-preflight", conn.url, conn.apiKey, conn.apiSecret, alias, method), async () => {
+/**
+ * The code for "a network prefix for a Host(s) alias": OPN104 of the scheme
+ * (shared/reference/diagnosis-codes.md) once the catalogue has it, OPN101 (alias type does not fit) until then.
+ */
+const HOST_PREFIX_CODE: DiagnosisCode = ("OPN104" in CATALOGUE ? "OPN104" : "OPN101") as DiagnosisCode;
+
+/**
+ * Why the alias cannot hold `address`, or `undefined` when it can (or when the type is unknown: see
+ * {@link preflight}'s `unverified`). A Host(s) alias never holds a prefix, not even `/32`: set_item
+ * refuses it with a validation and alias_util/add answers HTTP 500 "Unexpected error" with nothing
+ * added (opnsense/core FieldTypes/AliasContentField.php `validateHost`, Firewall/Util.php
+ * `isIpAddress`/`isDomain` refuse any `/`, all tags read 22.7–26.7.2; maintainer in opnsense/core #6062).
+ * A `/32` or `/128` grant is a single address and is written bare, so only wider prefixes are refused.
+ */
+export function addressFitProblem(client: OpnsenseClient, alias: string, info: AliasInfo, address: GrantAddress): GrantError | undefined {
+  if (info.type !== "host" || address.isHost) return undefined;
+  return diagnose(HOST_PREFIX_CODE, {
+    host: client.host,
+    detail:
+      `alias "${alias}" is a Host(s) alias, which holds single addresses only and never a network, not even /32: ` +
+      `the firewall refuses ${address.canonical} there. Use a Network(s) alias for ${address.canonical} (or grant single addresses)`,
+    vars: { alias, aliasType: "host", address: address.canonical },
+  });
+}
+
+/** What a preflight could not check with this key (to be shown to the user as a warning). */
+export interface PreflightReport {
+  readonly unverified: readonly string[];
+}
+
+/**
+ * Authentication, then the alias (read), then the privilege the method writes with; with `address`,
+ * also that the alias type can hold it (a network grant into a Host(s) alias is refused here, in
+ * preview, instead of failing on the device at create). The probes are cached per device + key +
+ * alias + method; the address check costs no request.
+ *
+ * A key holding only "Diagnostics: PF Table IP addresses" cannot read the alias type: the report then
+ * says what preview could not verify ({@link preflight} is the same without the report).
+ */
+export async function preflightReport(conn: ResolvedConnection, client: OpnsenseClient, alias: string, method: GrantMethod, address?: GrantAddress): Promise<PreflightReport> {
+  await cachedProbe(fingerprint("opnsense-preflight", conn.url, conn.apiKey, conn.apiSecret, alias, method), async () => {
     await client.menuSearch();
     const info = await cachedAlias(conn, client, alias, method);
     if (method === "config") await client.probeEdit();
     else if (info.uuid !== "") await client.utilAliases(); // the T-only fallback already probed it
   });
+  const info = await cachedAlias(conn, client, alias, method);
+  const unverified: string[] = [];
+  if (address) {
+    const problem = addressFitProblem(client, alias, info, address);
+    if (problem) throw problem;
+  }
+  if (info.type === "unknown") {
+    unverified.push(
+      `the type of alias "${alias}" could not be read: the API key lacks "Firewall: Aliases", so preview could not verify that the alias is a Host(s) or Network(s) alias` +
+        (address && !address.isHost ? ` — ${address.canonical} is a network, which only a Network(s) alias accepts (a Host(s) alias refuses it at create)` : "") +
+        `. Add "Firewall: Aliases" to the key's group to have preview check it`,
+    );
+  }
+  return { unverified };
+}
+
+/** {@link preflightReport} for callers that only need pass/fail (the refusals are thrown). */
+export async function preflight(conn: ResolvedConnection, client: OpnsenseClient, alias: string, method: GrantMethod, address?: GrantAddress): Promise<void> {
+  await preflightReport(conn, client, alias, method, address);
 }

@@ -5,11 +5,12 @@
  */
 import { startOpnsenseEmulator } from "../../provider/opnsense/emulator";
 import { opnsenseAliasEntryProvider as provider, type AliasEntryInputs } from "../../provider/opnsense/resource";
-import { connFor, USERS } from "../opnsense/helpers";
+import { connFor, fastConfigTiming, USERS } from "../opnsense/helpers";
 import { useEmulator } from "../support/emulator";
 import { appliedWrites, drainStalls, FAULT_TIMEOUT_MS, flakyNetwork, inParallel, stalled, summarize } from "../support/faults";
 
 const emu = useEmulator(() => startOpnsenseEmulator({ users: Object.values(USERS), reconfigureLatencyMs: 20 }));
+fastConfigTiming();
 const N = 50;
 const addresses = Array.from({ length: N }, (_, i) => (i % 5 === 4 ? `2001:db8:6::${i + 1}` : `198.51.${100 + (i % 3)}.${i + 1}`));
 const sorted = (xs: readonly string[]) => [...xs].sort();

@@ -93,13 +93,14 @@ describe("OPNsense client: diagnoses", () => {
 
 describe("OPNsense client: requests", () => {
   it("sends lowercase snake_case paths, {} on body-less POSTs, and reads get_item content", async () => {
+    // A network goes into a Network(s) alias: a Host(s) alias refuses any prefix (reference §2d).
     const c = client("admin");
-    const uuid = (await c.getAliasUuid("jit_admins"))!;
-    await c.setItemContent(uuid, "jit_admins", ["10.0.0.1", "10.0.0.0/24"]);
+    const uuid = (await c.getAliasUuid("jit_nets"))!;
+    await c.setItemContent(uuid, "jit_nets", ["10.0.0.1", "10.0.0.0/24"]);
     await c.reconfigure();
     const item = await c.getItem(uuid);
-    expect(item).toMatchObject({ found: true, name: "jit_admins", type: "host", content: ["10.0.0.1", "10.0.0.0/24"] });
-    expect(await c.utilList("jit_admins")).toEqual(["10.0.0.0/24", "10.0.0.1"]);
+    expect(item).toMatchObject({ found: true, name: "jit_nets", type: "network", content: ["10.0.0.1", "10.0.0.0/24"] });
+    expect([...(await c.utilList("jit_nets"))].sort()).toEqual(["10.0.0.0/24", "10.0.0.1"]);
     expect(emu.log.entries().every((e) => e.path === e.path.toLowerCase() && e.status === 200)).toBe(true);
   });
 

@@ -1,10 +1,11 @@
 import { startOpnsenseEmulator } from "../../provider/opnsense/emulator";
 import { opnsenseAliasEntryProvider as provider, type AliasEntryInputs } from "../../provider/opnsense/resource";
 import { useEmulator } from "../support/emulator";
-import { connFor, USERS } from "./helpers";
+import { connFor, fastConfigTiming, USERS } from "./helpers";
 
 // A reload that takes time, as on a real firewall, so that grants pile up behind it.
 const emu = useEmulator(() => startOpnsenseEmulator({ users: Object.values(USERS), reconfigureLatencyMs: 50 }));
+fastConfigTiming();
 const N = 100;
 const addresses = Array.from({ length: N }, (_, i) => `10.20.${Math.floor(i / 50)}.${(i % 50) + 1}`);
 

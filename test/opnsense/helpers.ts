@@ -1,5 +1,6 @@
 /** Shared set-up for the OPNsense tests: an emulator with one user per privilege set. */
 import { Agent, request } from "undici";
+import { CONFIG_MODE_TIMING } from "../../provider/opnsense/alias-batcher";
 import type { EmulatedUser } from "../../provider/opnsense/emulator";
 
 export const SECRET = "s3cr3t-Value-Never-Shown-0123456789";
@@ -69,4 +70,14 @@ function agent(ca: string): Agent {
 export async function closeRawAgent(): Promise<void> {
   await cached?.close();
   cached = undefined;
+}
+
+/**
+ * Config-mode verify timing for a suite against the local emulator (answers in milliseconds, so a
+ * short settle still exceeds every read→write window): restores the defaults afterwards.
+ */
+export function fastConfigTiming(timing: Partial<typeof CONFIG_MODE_TIMING> = { windowMs: 100, settleMs: 150 }): void {
+  const saved = { ...CONFIG_MODE_TIMING };
+  beforeAll(() => void Object.assign(CONFIG_MODE_TIMING, timing));
+  afterAll(() => void Object.assign(CONFIG_MODE_TIMING, saved));
 }

@@ -9,9 +9,10 @@ import { opnsenseAliasEntryProvider as provider, type AliasEntryInputs, type Ali
 import { resetProcessState } from "../../provider/process-state";
 import { coalescedRead, DEFAULT_WINDOW_MS, noteWrite, lastWrite, readsSent } from "../../provider/read-coalescer";
 import { useEmulator } from "../support/emulator";
-import { connFor, USERS } from "./helpers";
+import { connFor, fastConfigTiming, USERS } from "./helpers";
 
 const emu = useEmulator(() => startOpnsenseEmulator({ users: Object.values(USERS), latencyMs: 2 }));
+fastConfigTiming();
 const N = 40;
 const addresses = Array.from({ length: N }, (_, i) => `10.30.0.${i + 1}`);
 
