@@ -13,6 +13,8 @@ import { mkey, type RpcCall } from "./jsonrpc";
 import { DEFAULT_SESSION_IDLE_MS, LOGIN_URL, SessionAuth, sharedSession, TokenAuth, type Authenticator, type RpcAnswer } from "./session";
 
 export const STATUS_URL = "/sys/status";
+/** Who am I: the caller's own `admin_user`, `login_user`, `admin_prof` (FMG 6.4.1+, JPF-OPS #0632548; reference §3b). */
+export const SESSION_INFO_URL = "/sys/session";
 export const ADMIN_USERS_URL = "/cli/global/system/admin/user";
 export const ADMIN_PROFILES_URL = "/cli/global/system/admin/profile";
 
@@ -32,6 +34,11 @@ export interface FortimanagerClientOptions {
   readonly timeoutMs?: number | undefined;
   /** Idle time before a login session used outside any `operation` is logged out. @default 1500 */
   readonly sessionIdleMs?: number | undefined;
+  /**
+   * Cross-process slot protection (trusted-hosts.ts): the least time between writing a trusted-host
+   * slot and reading it back to confirm that no other writer took the same slot. @default 250
+   */
+  readonly slotSettleMs?: number | undefined;
 }
 
 /** An administrator as `get` returns it with `verbose: 1`; extra fields pass through. */
@@ -50,8 +57,19 @@ export const ProfileRecordSchema = z.looseObject({
 });
 export type ProfileRecord = z.infer<typeof ProfileRecordSchema>;
 
+/** `get /sys/session` data (JPF-OPS); only `admin_user` is relied on. */
+export const SessionInfoSchema = z.looseObject({
+  admin_user: z.string().min(1),
+  login_user: z.string().optional(),
+  admin_prof: z.string().optional(),
+});
+export type SessionInfo = z.infer<typeof SessionInfoSchema>;
+
+/** What `get /sys/session` told: the caller, or why it could not be learnt (code and message of the device). */
+export type WhoAmI = { readonly known: true; readonly info: SessionInfo } | { readonly known: false; readonly reason: string };
+
 /** Which right the preflight found missing; "unknown" when only the device's -11 is known. */
-export type MissingRight = "profile" | "rpc" | "unknown";
+export type MissingRight = "profile" | "rpc" | "system-settings" | "owner" | "unknown";
 const EDIT_ADMINS = "editing administrators' trusted hosts";
 const PERMISSION_CODES = new Set([-11, -60804, -60806, -10147, -20020]);
 
@@ -62,6 +80,12 @@ export class FortimanagerClient {
   readonly mode: "token" | "session";
   /** Fingerprint of device + credential, for caches; holds no secret. */
   readonly identity: string;
+  /**
+   * Fingerprint of everything that can change a preflight's verdict (issue 10): the URL origin, the
+   * credential (token, or username + password), the CA, `insecure`, and in token mode the `username`
+   * named as the key's administrator. Holds no secret.
+   */
+  readonly verdictKey: string;
   private readonly auth: Authenticator;
   private readonly transport: Transport;
 
@@ -86,6 +110,15 @@ export class FortimanagerClient {
     this.host = this.transport.host;
     this.timeoutMs = this.transport.timeoutMs;
     this.mode = this.auth.mode;
+    this.verdictKey = fingerprint(
+      "fortimanager.verdict",
+      originOf(options.url),
+      token ? "token" : "session",
+      token ?? password,
+      username ?? "",
+      options.caCert ?? "",
+      options.insecure === true ? "insecure" : "verify",
+    );
   }
 
   /**
@@ -101,6 +134,24 @@ export class FortimanagerClient {
   async status(): Promise<Record<string, unknown>> {
     const r = await this.call({ method: "get", url: STATUS_URL, idempotent: true }, { what: "reading the system status", probe: false });
     return z.record(z.string(), z.unknown()).catch({}).parse(r.result.data);
+  }
+
+  /**
+   * `get /sys/session`: which administrator this session or API key belongs to, read without any
+   * side effect (reference §3b). Unknown (not thrown) when the device does not offer it: -6/-9 below
+   * 6.4.1, or -11; the caller decides (fail closed in token mode without a named administrator).
+   */
+  async whoAmI(): Promise<WhoAmI> {
+    let answer: RpcAnswer;
+    try {
+      answer = await this.auth.send({ method: "get", url: SESSION_INFO_URL, idempotent: true });
+    } catch (e) {
+      throw this.loginOrTransportError(e);
+    }
+    const { code, message } = answer.result.status;
+    if (code !== 0) return { known: false, reason: `${SESSION_INFO_URL} answered ${code} "${message}"` };
+    const parsed = SessionInfoSchema.safeParse(answer.result.data);
+    return parsed.success ? { known: true, info: parsed.data } : { known: false, reason: `${SESSION_INFO_URL} answered without an admin_user` };
   }
 
   /** Reads one administrator; 202051 when it does not exist (-3). */
@@ -168,11 +219,33 @@ export class FortimanagerClient {
       throw diagnose("202062", { ...base, detail: `${operation} answered -20055: the workspace is locked by another administrator`, vars: { lockUser: "another administrator" } });
     }
     if (PERMISSION_CODES.has(code)) {
-      const sessionOk = ctx.probe === false ? false : await this.statusAnswers();
-      if (!sessionOk && code === -11) {
-        throw diagnose("202001", {
+      // Reference §3a. A session whose login just succeeded (a -11 is always repeated after a fresh
+      // login) is valid: -11 is authorization, never "wrong credentials". With an API key, -11 on
+      // the operation and on /sys/status is either a bad key or a valid key whose profile lacks
+      // System Settings; /sys/session (who am I) tells them apart when the device answers it.
+      const statusOk = code === -11 && this.mode === "token" && call.url !== STATUS_URL ? await this.statusAnswers() : true;
+      if (code === -11 && this.mode === "token" && (call.url === STATUS_URL || !statusOk)) {
+        const who = await this.whoAmI().catch(() => ({ known: false as const, reason: "" }));
+        if (!who.known) {
+          throw diagnose("202001", {
+            ...base,
+            detail: `${operation} answered -11 even after a repeat${call.url === STATUS_URL ? "" : `, and ${STATUS_URL} is refused too`}: the API key is wrong, regenerated or deleted, or its administrator is not user_type api, or this machine is outside the administrator's trusted hosts — or the key is valid but its admin profile lacks System Settings (which also answers -11 on ${STATUS_URL}); editing trusted hosts needs the Super_User profile either way`,
+          });
+        }
+        const owner = who.info.admin_user;
+        if (call.url === STATUS_URL) {
+          throw diagnose("202002", {
+            ...base,
+            detail: `the API key is valid (it belongs to administrator "${owner}"${who.info.admin_prof ? `, profile "${who.info.admin_prof}"` : ""}) but ${STATUS_URL} answered -11: its admin profile lacks System Settings`,
+            vars: this.permissionVars(owner, "reading the system status (System Settings)", "system-settings"),
+          });
+        }
+      }
+      if (code === -11 && this.mode === "session" && call.url === STATUS_URL) {
+        throw diagnose("202002", {
           ...base,
-          detail: `${operation} answered -11 even after ${this.mode === "session" ? "a fresh login" : "a repeat"}${call.url === STATUS_URL ? "" : `, and ${STATUS_URL} is refused too`}${this.mode === "token" ? ": the API key is wrong, regenerated or deleted, or its administrator is not user_type api" : ""}`,
+          detail: `the login of "${this.options.username}" succeeded but ${STATUS_URL} answered -11: its admin profile lacks System Settings`,
+          vars: this.permissionVars(this.options.username, "reading the system status (System Settings)", "system-settings"),
         });
       }
       const permission = ctx.write ? EDIT_ADMINS : ctx.what;
@@ -200,6 +273,22 @@ export class FortimanagerClient {
    */
   private permissionVars(caller: string | undefined, permission: string, missing: MissingRight): Record<string, string> {
     const who = caller ? `administrator "${caller}"` : "the API administrator";
+    if (missing === "system-settings") {
+      return {
+        scope: `the admin profile of ${who}`,
+        permission,
+        fixPermission: `Give ${who} the Super_User profile: editing trusted hosts needs it anyway, and it includes System Settings (a custom profile lacking System Settings answers -11 on ${STATUS_URL}).`,
+        fixScope: "",
+      };
+    }
+    if (missing === "owner") {
+      return {
+        scope: "this API key",
+        permission,
+        fixPermission: `Set connection.username to the id of the API administrator that owns this key (System Settings > Administrators, type REST API), so that its rpc-permit and profile can be checked; FortiManager before 6.4.1 cannot say who owns a key.`,
+        fixScope: "Or use a Super_User administrator with rpc-permit read-write.",
+      };
+    }
     const adom = this.options.adom ? ` ADOM "${this.options.adom}" is not involved: administrators are global settings.` : "";
     const profileFix = `Give ${who} the Super_User profile (System Settings > Administrators > Admin Profile): only a super-user profile may edit administrators and their trusted hosts; no custom profile without "super-user-profile enable" suffices.${adom}`;
     const rpcFix = `Set its JSON-RPC access to read-write: config system admin user; edit ${caller ?? "<api user>"}; set rpc-permit read-write; end.`;
@@ -209,6 +298,16 @@ export class FortimanagerClient {
       fixPermission: missing === "rpc" ? rpcFix : profileFix,
       fixScope: missing === "unknown" ? rpcFix : "",
     };
+  }
+
+  /** A clear error for a `username` that does not own the API key (issue 10): never judge another administrator. */
+  ownerMismatch(owner: string): GrantError {
+    const named = this.options.username ?? "";
+    return diagnose("202001", {
+      host: this.host,
+      operation: `get ${SESSION_INFO_URL}`,
+      detail: `the API key belongs to administrator "${owner}", but connection.username names "${named}": the key or the username is wrong (with a token, username must be the id of the API administrator that owns the key)`,
+    });
   }
 
   private loginOrTransportError(e: unknown): GrantError {
@@ -222,5 +321,14 @@ export class FortimanagerClient {
       return diagnose("202001", { ...ctx, detail: `the login of "${this.options.username}" was refused with ${e.deviceCode} "${e.deviceMessage}"${limit}` });
     }
     return toGrantError(e, "fortinet", { host: this.host, timeoutMs: this.transport.timeoutMs });
+  }
+}
+
+/** `https://host:port` of a URL (its path, query and any user info are not part of a device's identity). */
+function originOf(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return url;
   }
 }

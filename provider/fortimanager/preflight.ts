@@ -1,60 +1,99 @@
 /**
  * The permission preflight run from `check` (SPEC §5): only reads, no request with a side effect.
- *  1. `get /sys/status` proves the credentials (202001 / transport codes).
- *  2. `get /cli/global/system/admin/user/<adminUser>` proves the target exists (-3 → 202051).
- *  3. The right to edit administrators, read instead of tried: FortiManager has no dry-run, and an
- *     `update` on a missing object would only be side-effect-free if the device checked the
- *     permission before existence, which no source confirms. So the caller's own administrator
- *     record is read (`rpc-permit` must be read-write) and its profile (`super-user-profile` must be
- *     enable; Super_User always is, FMG562-PROF), since only super users may edit administrators
- *     (ADM-187819, PYFORTINET-ERR -60804). In token mode the API administrator's id is `username`
- *     when given; otherwise the visible `user_type api` administrators are read (a non-super caller
- *     sees only itself), and the check passes when any of them could edit.
- * Each step is cached per device + credential (+ target) for the life of the process.
+ *  1. `get /sys/status` proves the credentials (202001 / transport codes). A -11 there from a valid
+ *     session or key is a profile without System Settings: 202002, never 202001 (reference §3a).
+ *  2. Who writes: with a login session, the login user. With an API key, the key's owner, learnt
+ *     without a write from `get /sys/session` (`admin_user`, FMG 6.4.1+, reference §3b). A
+ *     `username` that is not the owner is an error, never a different verdict. When the device
+ *     cannot say (before 6.4.1, or -11 there): the named `username` is judged and the outcome says
+ *     the owner was not verified; with no `username` the preflight fails closed (202002).
+ *  3. That administrator's right to edit administrators, read instead of tried (FortiManager has no
+ *     dry-run; a write probe is unsafe, §3b): `rpc-permit` must be read-write (or `from-profile`
+ *     with a read-write profile) and its profile a super-user one (only super users may edit
+ *     administrators, ADM-187819, PYFORTINET-ERR -60804). Never "some other visible admin could".
+ *  4. `get /cli/global/system/admin/user/<adminUser>` proves the target exists (-3 → 202051).
+ * Verdicts are cached for the life of the process by everything that can change them (client
+ * `verdictKey`: URL origin, credential, CA, insecure, named username; plus the target admin).
+ * Successes and verdicts about the credentials or rights are kept; a connection, TLS or timeout
+ * failure, or an unexpected answer, is not, so the next check after a fix probes afresh.
  */
-import type { GrantError } from "../errors";
-import { cachedProbe } from "../process-state";
-import { ADMIN_USERS_URL, type AdminRecord, type FortimanagerClient } from "./client";
+import { isGrantError, type GrantError } from "../errors";
+import { shared } from "../process-state";
+import { ADMIN_USERS_URL, SESSION_INFO_URL, type AdminRecord, type FortimanagerClient } from "./client";
 
 export const SUPER_USER_PROFILE = "Super_User";
 const CALLER_FIELDS = ["userid", "profileid", "rpc-permit", "user_type"] as const;
+/** Diagnoses that describe the credentials or rights themselves; anything else may be transient. */
+const CACHEABLE_CODES = new Set(["202001", "202002", "202051"]);
 
-/** Runs (or reuses) the preflight for `adminUser`; throws the diagnosis when a step fails. */
-export async function preflight(client: FortimanagerClient, adminUser: string): Promise<void> {
-  await cachedProbe(`fortimanager:status:${client.identity}`, async () => {
-    await client.status();
-  });
-  await cachedProbe(`fortimanager:admin:${client.identity}:${adminUser}`, async () => {
-    await client.readAdmin(adminUser, ["userid"]);
-  });
-  await cachedProbe(`fortimanager:edit-right:${client.identity}`, () => probeEditRight(client));
+export interface PreflightOutcome {
+  /** The administrator whose rights were judged (the login user, or the API key's owner). */
+  readonly caller: string;
+  /** False when the key's owner could not be learnt and the named `username` was judged instead. */
+  readonly callerVerified: boolean;
+  /** Why the caller could not be verified, when it could not. */
+  readonly note?: string | undefined;
 }
 
-async function probeEditRight(client: FortimanagerClient): Promise<void> {
-  const caller = client.options.username;
-  if (caller !== undefined && caller !== "") {
-    const record = await client.readAdmin(caller, [...CALLER_FIELDS]);
-    const verdict = await judge(client, record);
-    if (verdict) throw verdict;
-    return;
+/** Runs (or reuses) the preflight for `adminUser`; throws the diagnosis when a step fails. */
+export async function preflight(client: FortimanagerClient, adminUser: string): Promise<PreflightOutcome> {
+  // The caller's verdict does not depend on the target; the target's existence is one more read.
+  const outcome = await cached(`caller:${client.verdictKey}`, () => judgeCaller(client));
+  if (adminUser !== outcome.caller) {
+    await cached(`target:${client.verdictKey}:${adminUser}`, async () => {
+      await client.readAdmin(adminUser, ["userid"]);
+      return outcome;
+    });
   }
-  // Token without a named API user: judge the API administrators this caller can see.
-  const candidates = await client.listAdmins(["user_type", "==", "api"], [...CALLER_FIELDS]);
-  if (candidates.length === 0) return; // nothing visible to judge; the write itself will diagnose
-  // Judge the cheapest candidates first (Super_User needs no profile read) and stop at the first that may edit.
-  const ordered = [...candidates].sort((a, b) => Number(b.profileid === SUPER_USER_PROFILE) - Number(a.profileid === SUPER_USER_PROFILE));
-  let first: GrantError | undefined;
-  for (const c of ordered) {
-    const verdict = await judge(client, c);
-    if (!verdict) return;
-    first ??= verdict;
+  return outcome;
+}
+
+function cached(key: string, run: () => Promise<PreflightOutcome>): Promise<PreflightOutcome> {
+  const cache = shared("fortimanager.preflight-verdicts", () => new Map<string, Promise<PreflightOutcome>>());
+  let p = cache.get(key);
+  if (!p) {
+    p = run();
+    cache.set(key, p);
+    p.catch((e: unknown) => {
+      if (!(isGrantError(e) && CACHEABLE_CODES.has(e.code))) cache.delete(key);
+    });
   }
-  if (first) throw first;
+  return p;
+}
+
+async function judgeCaller(client: FortimanagerClient): Promise<PreflightOutcome> {
+  await client.status();
+  const outcome = await resolveCaller(client);
+  const record = await client.readAdmin(outcome.caller, [...CALLER_FIELDS]);
+  const verdict = await judge(client, record, outcome);
+  if (verdict) throw verdict;
+  return outcome;
+}
+
+async function resolveCaller(client: FortimanagerClient): Promise<PreflightOutcome> {
+  const named = client.options.username !== undefined && client.options.username !== "" ? client.options.username : undefined;
+  if (client.mode === "session") return { caller: named!, callerVerified: true };
+  const who = await client.whoAmI();
+  if (who.known) {
+    const owner = who.info.admin_user;
+    if (named !== undefined && named !== owner) throw client.ownerMismatch(owner);
+    return { caller: owner, callerVerified: true };
+  }
+  if (named !== undefined) {
+    return { caller: named, callerVerified: false, note: `the API key's owner could not be verified (${who.reason}); administrator "${named}" from connection.username was checked instead` };
+  }
+  // Fail closed (§3b): never pass because some other visible administrator could edit.
+  throw client.permissionDenied(
+    `the preflight cannot learn which administrator owns this API key (${who.reason}; ${SESSION_INFO_URL} exists from FortiManager 6.4.1), so it cannot check that the key may edit trusted hosts`,
+    undefined,
+    "owner",
+  );
 }
 
 /** undefined when `record` may edit administrators, else the 202002 naming the one missing right. */
-async function judge(client: FortimanagerClient, record: AdminRecord): Promise<GrantError | undefined> {
+async function judge(client: FortimanagerClient, record: AdminRecord, outcome: PreflightOutcome): Promise<GrantError | undefined> {
   const who = record.userid;
+  const owner = outcome.callerVerified && client.mode === "token" ? ` (the owner of this API key)` : "";
   const rpcPermit = record["rpc-permit"];
   let profileRpc: string | undefined;
   let superUser = record.profileid === SUPER_USER_PROFILE;
@@ -70,11 +109,13 @@ async function judge(client: FortimanagerClient, record: AdminRecord): Promise<G
     }
   }
   const effectiveRpc = rpcPermit === "from-profile" ? profileRpc : rpcPermit;
-  if (effectiveRpc !== undefined && effectiveRpc !== "read-write") {
-    return client.permissionDenied(`administrator "${who}" has rpc-permit ${effectiveRpc}: JSON-RPC writes (${ADMIN_USERS_URL} update) answer -11`, who, "rpc");
+  // An rpc-permit the device did not report is not assumed: read-write must be seen.
+  if (effectiveRpc !== "read-write") {
+    const shown = effectiveRpc ?? (rpcPermit === "from-profile" ? "from-profile (profile's value not readable)" : "not reported");
+    return client.permissionDenied(`administrator "${who}"${owner} has rpc-permit ${shown}: JSON-RPC writes (${ADMIN_USERS_URL} update) answer -11`, who, "rpc");
   }
   if (!superUser) {
-    return client.permissionDenied(`administrator "${who}" has profile "${record.profileid ?? "?"}", which is not a super-user profile: only super users may edit administrators' trusted hosts`, who, "profile");
+    return client.permissionDenied(`administrator "${who}"${owner} has profile "${record.profileid ?? "?"}", which is not a super-user profile: only super users may edit administrators' trusted hosts`, who, "profile");
   }
   return undefined;
 }

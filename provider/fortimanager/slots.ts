@@ -98,3 +98,13 @@ export function firstFreeSlot(record: Readonly<Record<string, unknown>>, family:
   }
   return undefined;
 }
+
+/** Every free slot among 2..10, ascending; a field the device did not report is not assumed free. */
+export function freeSlots(record: Readonly<Record<string, unknown>>, family: IpFamily): number[] {
+  const out: number[] = [];
+  for (let n = FIRST_WRITABLE_SLOT; n <= SLOT_COUNT; n++) {
+    const name = slotName(family, n);
+    if (name in record && readSlot(family, record[name]).kind === "unused") out.push(n);
+  }
+  return out;
+}
