@@ -104,6 +104,13 @@ export const CATALOGUE = {
     cause: "after the delete the alias \"{alias}\" still holds {address}.",
     fix: ["Remove the address by hand under Firewall > Aliases, then run the operation again.", "Check that nothing else (another tool, a cron job) re-adds it."],
   },
+  OPN104: {
+    family: "opnsense",
+    title: "OPNsense Host(s) alias cannot hold a network",
+    cause: "alias \"{alias}\" is a Host(s) alias, which holds single addresses only: the firewall refuses a prefix there, even /32. Nothing was sent to the device.",
+    fix: ["Put {address} into a Network(s) alias (create one under Firewall > Aliases and reference it from the rule).", "Or grant single addresses to this alias."],
+    ours: true,
+  },
   OPN200: {
     family: "opnsense",
     title: "OPNsense alias apply failed",
@@ -137,7 +144,7 @@ export const CATALOGUE = {
   "202001": {
     family: "fortinet",
     title: "Fortinet token or session rejected",
-    cause: "the API token or login was not accepted: wrong, regenerated or deleted — or the administrator's trusted hosts do not include this machine's address (FortiGate answers that with HTTP 401 too).",
+    cause: "the API token or login was not accepted: wrong, regenerated or deleted — or the administrator's trusted hosts do not include this machine's address (FortiGate answers that with HTTP 401 too). On FortiManager a valid key whose profile lacks System Settings can look the same until its owner is known.",
     fix: [
       "Check the token (or user name and password) against the administrator under System > Administrators; regenerate the token if in doubt.",
       "Check the administrator's trusted hosts include this machine's source address.",
@@ -176,10 +183,17 @@ export const CATALOGUE = {
     fix: ["Wait for the lockout to expire (admin-lockout-duration, 60 s by default).", "Fix the token before trying again; do not retry in a loop."],
     ours: true,
   },
+  "202006": {
+    family: "fortinet",
+    title: "Fortinet API key and username disagree",
+    cause: "the API key is valid but belongs to another administrator than connection.username names, so the preflight would judge the wrong administrator's rights.",
+    fix: ["With a token, set connection.username (stack config fortimanager:username) to the id of the API administrator that owns the key, or leave it unset.", "Or use the key of the administrator that username names."],
+    ours: true,
+  },
   "202050": {
     family: "fortinet",
     title: "Fortinet trusted-host update failed",
-    cause: "the FortiManager refused the change to administrator \"{adminUser}\".",
+    cause: "the FortiManager refused the change to administrator \"{adminUser}\", or other writers kept taking the free slots it chose (concurrent grants from other processes), or the address is also in slot 1, which this library never writes.",
     fix: ["Read the JSON-RPC code and message above.", "Check the administrator under System Settings > Administrators."],
   },
   "202051": {
@@ -221,6 +235,17 @@ export const CATALOGUE = {
     title: "Fortinet object still in use",
     cause: "the device refused to delete \"{name}\" because other entries (a firewall policy, another group) still reference it (FortiOS error -23).",
     fix: ["Remove the reference on the device (Policy & Objects shows where the object is used), then run the operation again.", "Or keep the object: remove the resource from the program with `pulumi state delete` and manage it by hand."],
+    ours: true,
+  },
+  "202064": {
+    family: "fortinet",
+    title: "Fortinet address group cannot be emptied",
+    cause: "FortiOS {version} (before 7.2.0) refuses to remove the last member of an address group, and \"{name}\" is the last member of \"{group}\" in {scope}. Nothing was removed.",
+    fix: [
+      "Add another member to the group first, e.g. a placeholder address no traffic uses (config firewall address / edit grants-placeholder / set subnet 192.0.2.255 255.255.255.255, then append it to the group), and run the operation again.",
+      "Or upgrade FortiOS to 7.2.0 or later, where empty address groups are allowed.",
+      "Or keep the grant on the device: set retainOnDelete on the resource, or `pulumi state delete` it.",
+    ],
     ours: true,
   },
   "202090": {

@@ -7,6 +7,7 @@ import * as path from "node:path";
 import type * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
 import { processState } from "./process-state";
+import { stackConfigKeys, type ProviderExportName } from "./device-settings";
 import { booleanSetting as parseBoolean, resolveSetting, type SettingsNamespace } from "./settings";
 
 /** The string the Node SDK sends for a value that is unknown during preview (sdk/nodejs/runtime/rpc.ts). */
@@ -20,7 +21,8 @@ export function hasUnknown(v: unknown): boolean {
   return false;
 }
 
-export type ProviderExportName = "opnsenseAliasEntryProvider" | "fortigateAddressProvider" | "fortimanagerTrustedHostProvider";
+/** The package-root export names of the resources' provider objects, from the device registry (device-settings.ts). */
+export type { ProviderExportName };
 
 const PACKAGE_NAME = "pulumi-firewall-grants";
 
@@ -56,21 +58,16 @@ export function providerShim(exportName: ProviderExportName): pulumi.dynamic.Res
   };
 }
 
-/** Every stack-config key the library reads, by namespace. */
-const CONFIG_KEYS: Record<string, readonly string[]> = {
-  opnsense: ["url", "apiKey", "apiSecret", "apiKeyFile", "caCert", "insecure", "timeoutMs", "allowHttp"],
-  fortigate: ["url", "token", "vdom", "caCert", "insecure", "timeoutMs", "allowHttp"],
-  fortimanager: ["url", "token", "username", "password", "adom", "caCert", "insecure", "timeoutMs", "allowHttp"],
-};
-
-/** Stores the stack config the engine hands to `configure` (secrets arrive decrypted; never logged). */
-export async function configureFromStack(req: { config: { get(key: string): string | undefined } }): Promise<void> {
+/**
+ * Stores the stack config the engine hands to `configure` (secrets arrive decrypted; never logged):
+ * every `<device>:<key>` of the device registry (device-settings.ts `stackConfigKeys`), so a registered
+ * device's config is never dropped. `keys` is for tests that register a device of their own.
+ */
+export async function configureFromStack(req: { config: { get(key: string): string | undefined } }, keys: readonly string[] = stackConfigKeys()): Promise<void> {
   const config: Record<string, string> = {};
-  for (const [ns, keys] of Object.entries(CONFIG_KEYS)) {
-    for (const k of keys) {
-      const v = req.config.get(`${ns}:${k}`);
-      if (v !== undefined) config[`${ns}:${k}`] = v;
-    }
+  for (const k of keys) {
+    const v = req.config.get(k);
+    if (v !== undefined) config[k] = v;
   }
   processState().config = config;
 }
@@ -97,6 +94,15 @@ export interface GrantAddressArgs {
   readonly address: pulumi.Input<string>;
   /** Allow prefixes broader than /8 (IPv4) or /32 (IPv6). @default false */
   readonly allowBroad?: pulumi.Input<boolean>;
+  /** Why this access exists (a person, a ticket); kept in state, and written to the device where it has a field for it. */
+  readonly description?: pulumi.Input<string>;
+  /**
+   * When the grant ends, as ISO 8601 with a zone (`2026-12-01T18:00:00Z`). After that time the scheduled
+   * drift check (`preview --refresh --expect-no-changes`) exits 7 and the next `up` revokes the grant
+   * (it stays in state as `expired: true`). A time already passed is refused when the grant is created.
+   * @default no expiry
+   */
+  readonly expiresAt?: pulumi.Input<string>;
 }
 
 export interface CheckFailure {

@@ -18,12 +18,19 @@
  *   settings no longer point at says so, and what to do.
  */
 import type * as pulumi from "@pulumi/pulumi";
-import type { z } from "zod";
+import { z } from "zod";
 import { diagnosed, type DeviceFamily } from "./diagnosis";
 import { checkFailures, configureFromStack, hasUnknown, UNKNOWN, type CheckFailure } from "./dynamic-kit";
 import { GrantError, isGrantError } from "./errors";
 import { serialize, shared } from "./process-state";
-import { SettingProblem, type SettingsNamespace } from "./settings";
+import { resolveSetting, SettingProblem, type SettingsNamespace } from "./settings";
+import { alreadyExpired, expiresAtField, isDue } from "./time-box";
+
+/** The input fields every grant shares beside its address, validated once (spread into each device's schema). */
+export const grantMetaFields = {
+  description: z.string().max(255, "must be at most 255 characters").regex(/^[^\r\n]*$/, "must be one line").optional(),
+  expiresAt: expiresAtField,
+};
 
 /** The device a grant is on, recorded in state (SPEC §3 "The device is pinned"). */
 export interface DevicePin {
@@ -38,7 +45,12 @@ export interface PinnedState {
   readonly device?: DevicePin;
   /** The resource's logical name, set by the resource class: it tells two grants of one address apart. */
   readonly grantName?: string;
+  /** True once `expiresAt` passed and `up` revoked the grant; it stays in state so previews stay clean. */
+  readonly expired?: boolean;
 }
+
+/** How much of the preflight `check` runs: `<device>:preflight` / `<DEVICE>_PREFLIGHT`. @default "full" */
+export type PreflightMode = "full" | "read" | "off";
 
 /** What a device plugs into the shared lifecycle. `I` = checked inputs, `S` = state, `C` = a live connection. */
 export interface GrantLifecycle<I extends object, S extends I, C> {
@@ -66,8 +78,11 @@ export interface GrantLifecycle<I extends object, S extends I, C> {
   hostOf(pin: DevicePin): string;
   /** The target+address this grant holds on the device, for the shared-address rule. */
   sharedKey(inputs: I, pin: DevicePin): string;
-  /** The side-effect-free permission preflight (cached by the device code). */
-  preflight(c: C, inputs: I): Promise<unknown>;
+  /**
+   * The side-effect-free permission preflight (cached by the device code). `read` proves only what a
+   * drift check needs (authentication and read access to the target), for least-privilege CI keys.
+   */
+  preflight(c: C, inputs: I, mode: Exclude<PreflightMode, "off">): Promise<unknown>;
   /** Puts the grant on the device (or adopts it); returns the id and the device-reported fields. */
   create(c: C, inputs: I): Promise<{ id: string; outs: Omit<S, keyof I> & Partial<S> }>;
   /** What the device holds now: `undefined` when the grant is gone. */
@@ -93,6 +108,14 @@ function declared(): Map<string, Set<string>> {
 function declaredByOther(key: string, name: string | undefined): boolean {
   const names = declared().get(key);
   return names !== undefined && [...names].some((n) => n !== name);
+}
+
+/** The preflight setting of `ns` (stack config `<ns>:preflight`, env `<NS>_PREFLIGHT`); throws SettingProblem on a bad value. */
+export function preflightMode(ns: SettingsNamespace): PreflightMode {
+  const r = resolveSetting(ns, "preflight", undefined);
+  if (r.value === undefined) return "full";
+  if (r.value === "full" || r.value === "read" || r.value === "off") return r.value;
+  throw new SettingProblem("", `${r.from}: must be "full", "read" or "off"`);
 }
 
 /** Drops `undefined` everywhere (the engine refuses it in outputs, issue 9 item 7). */
@@ -186,15 +209,18 @@ export function grantProvider<I extends object, S extends I, C>(spec: GrantLifec
   return {
     configure: (req: pulumi.dynamic.ConfigureRequest) => configureFromStack(req),
 
-    async check(_olds: unknown, news: I | Record<string, unknown>) {
+    async check(olds: unknown, news: I | Record<string, unknown>) {
       const raw: Raw = { ...(news as Raw) };
       const grantName = typeof raw.grantName === "string" ? raw.grantName : undefined;
-      for (const k of ["__provider", "device", "grantName", ...spec.outputOnly]) delete raw[k];
+      for (const k of ["__provider", "device", "grantName", "expired", ...spec.outputOnly]) delete raw[k];
       const unknown = Object.keys(raw).filter((k) => hasUnknown(raw[k]));
       const probe = { ...raw, ...Object.fromEntries(unknown.map((k) => [k, spec.placeholders[k] ?? raw[k]])) };
       const parsed = spec.schema.safeParse(probe);
       if (!parsed.success) return { failures: checkFailures(parsed.error) };
       const known = spec.normalise(parsed.data);
+      const isNew = !olds || Object.keys(olds as Raw).length === 0;
+      const expiresAt = (known as Raw).expiresAt;
+      if (isNew && typeof expiresAt === "string" && isDue(expiresAt)) return { failures: [{ property: "expiresAt", reason: alreadyExpired(expiresAt) }] };
       const inputs = { ...known, ...Object.fromEntries(unknown.map((k) => [k, raw[k]])), ...(grantName !== undefined && { grantName }) } as I & { device?: DevicePin | string };
       // The host puts `__provider` back itself (sdk/nodejs/cmd/dynamic-provider check).
       const result = () => inputs as I;
@@ -217,13 +243,15 @@ export function grantProvider<I extends object, S extends I, C>(spec: GrantLifec
         declared().set(key, (declared().get(key) ?? new Set<string>()).add(grantName));
       }
       let c: C;
+      let mode: PreflightMode;
       try {
+        mode = preflightMode(spec.namespace);
         c = spec.connect(inputs, pin);
       } catch (e) {
         if (e instanceof SettingProblem) return { failures: [{ property: e.property, reason: e.message } satisfies CheckFailure] };
         throw e;
       }
-      await last(pin, () => spec.preflight(c, inputs));
+      if (mode !== "off") await last(pin, () => spec.preflight(c, inputs, mode));
       return { inputs: result() };
     },
 
@@ -243,9 +271,11 @@ export function grantProvider<I extends object, S extends I, C>(spec: GrantLifec
         }
       }
       if (olds.device !== undefined && (hasUnknown(newPin) || !samePin(olds.device, newPin as DevicePin | undefined))) replaces.push("device");
-      const skip = new Set<string>(["__provider", "device", "grantName", ...spec.outputOnly, ...spec.identity]);
+      const skip = new Set<string>(["__provider", "device", "grantName", "expired", ...spec.outputOnly, ...spec.identity]);
       const inPlace = Object.keys({ ...o, ...n }).some((k) => !skip.has(k) && (hasUnknown(n[k]) || stable(o[k]) !== stable(n[k])));
-      const changes = replaces.length > 0 || inPlace || (spec.needsUpdate?.(olds, news) ?? false);
+      // Time-box: a grant whose time passed must be revoked; an expired one whose time was extended, restored.
+      const timeBox = isDue(n.expiresAt) !== (olds.expired === true);
+      const changes = replaces.length > 0 || inPlace || timeBox || (olds.expired !== true && (spec.needsUpdate?.(olds, news) ?? false));
       return { changes, replaces, deleteBeforeReplace: replaces.length > 0 && spec.deleteBeforeReplace(replaces) };
     },
 
@@ -253,8 +283,10 @@ export function grantProvider<I extends object, S extends I, C>(spec: GrantLifec
       const { c, pin } = connectTo(inputs);
       return last(pin, () =>
         queued(inputs, pin, async () => {
+          const expiresAt = (inputs as Raw).expiresAt;
+          if (typeof expiresAt === "string" && isDue(expiresAt)) throw new Error(alreadyExpired(expiresAt));
           const r = await spec.create(c, inputs);
-          return { id: r.id, outs: complete({ ...inputs, ...r.outs, device: pin } as S & PinnedState) };
+          return { id: r.id, outs: complete({ ...inputs, ...r.outs, device: pin, expired: false } as S & PinnedState) };
         }),
       );
     },
@@ -265,6 +297,9 @@ export function grantProvider<I extends object, S extends I, C>(spec: GrantLifec
       return last(pin, () =>
         onPinned(props, async () => {
           const seen = await spec.read(c, props);
+          // An expired grant stays in state while the device does not hold it; put back by hand, it is
+          // reported live again, so the next diff revokes it once more.
+          if (props.expired === true) return { id, props: complete({ ...props, expired: seen === undefined, device: pin } as S & PinnedState) };
           // No id: the engine drops the grant from state on refresh, so `--expect-no-changes` fails.
           return seen === undefined ? {} : { id, props: complete({ ...props, ...seen, device: pin } as S & PinnedState) };
         }),
@@ -275,8 +310,17 @@ export function grantProvider<I extends object, S extends I, C>(spec: GrantLifec
       const { c, pin } = connectTo({ ...news, device: olds.device } as I & PinnedState);
       return last(pin, () =>
         onPinned(olds, async () => {
-          const changed = spec.update ? await queued(news, pin, () => spec.update!(c, olds, news)) : {};
           const outputs = Object.fromEntries(spec.outputOnly.map((k) => [k, (olds as Raw)[k]]));
+          const due = isDue((news as Raw).expiresAt);
+          const changed = await queued(news, pin, async (): Promise<Partial<S> & { expired: boolean }> => {
+            if (due) {
+              // Revoked unless another grant of the program still declares it (it then stays on the device).
+              if (!declaredByOther(spec.sharedKey(olds, pin), olds.grantName)) await spec.remove(c, olds);
+              return { expired: true } as Partial<S> & { expired: boolean };
+            }
+            if (olds.expired === true) return { ...(await spec.create(c, news)).outs, expired: false } as Partial<S> & { expired: boolean };
+            return { ...(spec.update ? await spec.update(c, olds, news) : {}), expired: false } as Partial<S> & { expired: boolean };
+          });
           return { outs: complete({ ...outputs, ...news, ...changed, device: pin } as S & PinnedState) };
         }),
       );

@@ -7,6 +7,7 @@ import { startOpnsenseEmulator } from "../provider/opnsense/emulator";
 import { opnsenseAliasEntryProvider as provider, type AliasEntryInputs, type AliasEntryOutputs } from "../provider/opnsense/resource";
 import { processState } from "../provider/process-state";
 import { deviceOrigin, resolveSetting } from "../provider/settings";
+import { setClock } from "../provider/time-box";
 import { connFor, USERS } from "./opnsense/helpers";
 import { useEmulator } from "./support/emulator";
 
@@ -165,5 +166,76 @@ describe("device URLs", () => {
     expect(samePin({ url: "https://a" }, { url: "https://a", scope: "" })).toBe(true);
     expect(samePin({ url: "https://a", scope: "vdom root" }, { url: "https://a", scope: "vdom dmz" })).toBe(false);
     expect(describePin({ url: "https://a", scope: "vdom root" })).toBe("https://a (vdom root)");
+  });
+});
+
+describe("time-boxed grants (expiresAt)", () => {
+  const T0 = Date.parse("2026-12-01T12:00:00Z");
+  afterEach(() => setClock(undefined));
+
+  it("refuses to create a grant that has already expired, naming the field", async () => {
+    setClock(() => T0);
+    const r = await provider.check!({} as AliasEntryInputs, inputs(emu.url, { expiresAt: "2026-12-01T11:59:00Z" }));
+    expect(r.failures).toEqual([{ property: "expiresAt", reason: expect.stringContaining("has already passed") }]);
+    expect(emu.log.entries()).toHaveLength(0);
+  });
+
+  it("refuses a time without a zone", async () => {
+    const r = await provider.check!({} as AliasEntryInputs, inputs(emu.url, { expiresAt: "2026-12-01T18:00:00" }));
+    expect(r.failures![0]!.property).toBe("expiresAt");
+  });
+
+  it("after expiry: drift, then up revokes and keeps it in state as expired; a later preview is clean; extending restores it", async () => {
+    setClock(() => T0);
+    const news = inputs(emu.url, { expiresAt: "2026-12-01T13:00:00Z" });
+    const { id, outs } = await granted(news);
+    expect(outs.expired).toBe(false);
+    expect(await provider.diff!(id, outs, await checked(news, outs))).toMatchObject({ changes: false });
+
+    setClock(() => T0 + 2 * 3600_000);
+    // The scheduled drift check: refresh still finds it, and the diff reports a change (exit 7).
+    const refreshed = (await provider.read!(id, outs)).props as AliasEntryOutputs;
+    const d = await provider.diff!(id, refreshed, await checked(news, refreshed));
+    expect(d).toMatchObject({ changes: true, replaces: [] });
+    // up: the update revokes it on the device.
+    const after = (await provider.update!(id, refreshed, await checked(news, refreshed))).outs;
+    expect(after.expired).toBe(true);
+    expect(emu.backend.tableContent("jit_admins")).not.toContain("203.0.113.7");
+    // The next check stays clean: refresh keeps it (not gone from state) and no change is planned.
+    const again = await provider.read!(id, after);
+    expect(again.id).toBe(id);
+    expect(await provider.diff!(id, again.props as AliasEntryOutputs, await checked(news, after))).toMatchObject({ changes: false });
+    // Put back by hand: drift again.
+    emu.backend.insertAddress("jit_admins", "203.0.113.7");
+    const handAdded = (await provider.read!(id, after)).props as AliasEntryOutputs;
+    expect(handAdded.expired).toBe(false);
+    expect((await provider.diff!(id, handAdded, await checked(news, handAdded))).changes).toBe(true);
+    emu.backend.removeAddress("jit_admins", "203.0.113.7");
+
+    // Extended: the grant comes back.
+    const extended = inputs(emu.url, { expiresAt: "2026-12-02T12:00:00Z" });
+    expect((await provider.diff!(id, after, await checked(extended, after))).changes).toBe(true);
+    const restored = (await provider.update!(id, after, await checked(extended, after))).outs;
+    expect(restored.expired).toBe(false);
+    expect(emu.backend.tableContent("jit_admins")).toContain("203.0.113.7");
+  });
+});
+
+describe("preflight setting", () => {
+  it("read: a key that may only read aliases fails the full preflight (OPN001) but passes the read one", async () => {
+    const ro = { ...inputs(emu.url), ...connFor(emu.url, emu.caCert, "read"), method: "config" } as AliasEntryInputs;
+    await expect(provider.check!({} as AliasEntryInputs, ro)).rejects.toMatchObject({ code: "OPN001" });
+    processState().config = { "opnsense:preflight": "read" };
+    await checked(ro);
+    expect(emu.log.sideEffects()).toHaveLength(0);
+  });
+
+  it("off: check sends nothing to the device; a bad value names the setting", async () => {
+    processState().config = { "opnsense:preflight": "off" };
+    await checked(inputs(emu.url));
+    expect(emu.log.entries()).toHaveLength(0);
+    processState().config = { "opnsense:preflight": "sometimes" };
+    const r = await provider.check!({} as AliasEntryInputs, inputs(emu.url));
+    expect(r.failures![0]!.reason).toContain('stack config opnsense:preflight: must be "full", "read" or "off"');
   });
 });

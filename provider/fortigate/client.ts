@@ -8,7 +8,7 @@
  */
 import { z } from "zod";
 import { diagnose, toGrantError } from "../diagnosis";
-import { CATALOGUE, type DiagnosisCode } from "../diagnosis-codes";
+import type { DiagnosisCode } from "../diagnosis-codes";
 import { DeviceError } from "../errors";
 import { Transport, applyVerified, devicePath, sleep, type TransportRequest, type TransportResponse } from "../transport";
 import { maskToPrefix, normaliseDeviceAddress, type GrantAddress } from "../address";
@@ -99,11 +99,8 @@ export function olderThan(v: FortiosVersion, min: FortiosVersion): boolean {
 /** From FortiOS 7.2.0 an address group may be empty; before, its last member cannot be removed [PFGT-T, BATFISH]. */
 export const EMPTY_GROUPS_FROM: FortiosVersion = [7, 2, 0];
 
-/**
- * The code for "this FortiOS cannot empty the group". 202064 is proposed to the catalogue owner
- * ("Fortinet address group cannot be emptied"); until it exists, 202063 (object still in use) stands in.
- */
-const EMPTY_GROUP_CODE = ("202064" in CATALOGUE ? "202064" : "202063") as DiagnosisCode;
+/** "This FortiOS cannot empty the group" (202064, ours). */
+const EMPTY_GROUP_CODE: DiagnosisCode = "202064";
 
 /** What the write probe learnt: `refused` never returns (202002 is thrown); `unproven` is a 404 or other FortiOS refusal of the probe. */
 export type WriteProbe = "unproven";

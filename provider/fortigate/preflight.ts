@@ -38,15 +38,16 @@ export function preflightKey(client: FortigateClient, url: string, token: string
   )}`;
 }
 
-export function preflight(client: FortigateClient, url: string, token: string, target: PreflightTarget): Promise<void> {
+export function preflight(client: FortigateClient, url: string, token: string, target: PreflightTarget, mode: "full" | "read" = "full"): Promise<void> {
   // Diagnosed inside, so that the cache keeps the verdict (cachedProbe forgets undiagnosed failures).
-  return cachedProbe(preflightKey(client, url, token, target), () => diagnosed("fortinet", { host: client.host, timeoutMs: client.opts.timeoutMs }, async () => {
+  return cachedProbe(`${preflightKey(client, url, token, target)}:${mode}`, () => diagnosed("fortinet", { host: client.host, timeoutMs: client.opts.timeoutMs }, async () => {
     await client.status();
     if (target.group !== undefined) {
       if ((await client.getGroupMembers(target.family, target.group)) === undefined) throw client.groupMissing(target.group);
     } else {
       await client.probeRead(target.family);
     }
-    await client.probeWrite(target.family);
+    // "read" (a drift-check token): the status and the read of the target only, no write probe.
+    if (mode === "full") await client.probeWrite(target.family);
   }));
 }

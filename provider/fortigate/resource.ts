@@ -9,7 +9,7 @@ import { mustParseAddress, parseAddress } from "../address";
 import { baseConnectionFields, hostUrlField, resolveBaseConnection, type BaseConnection } from "../connection-kit";
 import { hostOfUrl } from "../diagnosis";
 import { providerShim, setting, withSecretOutputs, type GrantAddressArgs } from "../dynamic-kit";
-import { grantProvider, type DevicePin } from "../grant-lifecycle";
+import { grantMetaFields, grantProvider, type DevicePin } from "../grant-lifecycle";
 import { fingerprint } from "../process-state";
 import { resolveDeviceUrl, SettingProblem } from "../settings";
 import type { FortigateClientOptions } from "./client";
@@ -60,6 +60,7 @@ export const FortigateAddressInputsSchema = z
     comment: z.string().max(255, "must be at most 255 characters (FortiOS limit)").optional(),
     group: nameField.optional(),
     allowBroad: z.boolean().optional(),
+    ...grantMetaFields,
   })
   .strict()
   .superRefine((v, ctx) => {
@@ -87,7 +88,7 @@ export const fortigateAddressProvider = grantProvider<FortigateAddressInputs, St
   namespace: "fortigate",
   family: "fortinet",
   schema: FortigateAddressInputsSchema,
-  placeholders: { name: "placeholder", address: "192.0.2.1", comment: "", group: "placeholder", allowBroad: false, connection: {}, credentials: {} },
+  placeholders: { name: "placeholder", address: "192.0.2.1", comment: "", group: "placeholder", description: "", expiresAt: "2999-01-01T00:00:00Z", allowBroad: false, connection: {}, credentials: {} },
   outputOnly: OUTPUT_ONLY,
   identity: ["name", "address", "group"],
   normalise: (i) => ({ ...i, address: mustParseAddress(i.address).canonical }),
@@ -95,7 +96,7 @@ export const fortigateAddressProvider = grantProvider<FortigateAddressInputs, St
   connect: resolveConnection,
   hostOf: (pin) => hostOfUrl(pin.url),
   sharedKey: (i, pin) => fingerprint("fortigate", pin.url, pin.scope, i.name, i.group),
-  preflight: (o, i) => preflight(new FortigateClient(o), o.url, o.token, { family: familyOf(i.address), group: i.group }),
+  preflight: (o, i, mode) => preflight(new FortigateClient(o), o.url, o.token, { family: familyOf(i.address), group: i.group }, mode),
 
   /** Creates or adopts the object (and membership); see createGrant. */
   async create(o, i) {
@@ -138,6 +139,10 @@ export class FortigateAddress extends pulumi.dynamic.Resource {
   declare readonly member: pulumi.Output<boolean | undefined>;
   declare readonly objectPath: pulumi.Output<string>;
   declare readonly uuid: pulumi.Output<string | undefined>;
+  declare readonly description: pulumi.Output<string | undefined>;
+  declare readonly expiresAt: pulumi.Output<string | undefined>;
+  /** True once `expiresAt` passed and `up` revoked the grant. */
+  declare readonly expired: pulumi.Output<boolean>;
   /** The device the grant is on (URL origin and VDOM), recorded at create: a change by any route replaces the grant. */
   declare readonly device: pulumi.Output<DevicePin>;
 
@@ -150,9 +155,12 @@ export class FortigateAddress extends pulumi.dynamic.Resource {
       address: args.address,
       comment: args.comment,
       group: args.group,
+      description: args.description,
+      expiresAt: args.expiresAt,
       allowBroad: args.allowBroad,
       cidr: undefined, family: undefined, vdom: undefined, adopted: undefined, membershipAdded: undefined, member: undefined, objectPath: undefined, uuid: undefined,
       device: undefined,
+      expired: undefined,
       grantName: name,
     };
     super(providerShim("fortigateAddressProvider"), name, props, withSecretOutputs(opts, ["credentials"]), "fortigate", "Address");

@@ -303,7 +303,7 @@ export class FortimanagerClient {
   /** A clear error for a `username` that does not own the API key (issue 10): never judge another administrator. */
   ownerMismatch(owner: string): GrantError {
     const named = this.options.username ?? "";
-    return diagnose("202001", {
+    return diagnose("202006", {
       host: this.host,
       operation: `get ${SESSION_INFO_URL}`,
       detail: `the API key belongs to administrator "${owner}", but connection.username names "${named}": the key or the username is wrong (with a token, username must be the id of the API administrator that owns the key)`,

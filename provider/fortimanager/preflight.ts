@@ -24,7 +24,7 @@ import { ADMIN_USERS_URL, SESSION_INFO_URL, type AdminRecord, type FortimanagerC
 export const SUPER_USER_PROFILE = "Super_User";
 const CALLER_FIELDS = ["userid", "profileid", "rpc-permit", "user_type"] as const;
 /** Diagnoses that describe the credentials or rights themselves; anything else may be transient. */
-const CACHEABLE_CODES = new Set(["202001", "202002", "202051"]);
+const CACHEABLE_CODES = new Set(["202001", "202002", "202006", "202051"]);
 
 export interface PreflightOutcome {
   /** The administrator whose rights were judged (the login user, or the API key's owner). */
@@ -36,7 +36,15 @@ export interface PreflightOutcome {
 }
 
 /** Runs (or reuses) the preflight for `adminUser`; throws the diagnosis when a step fails. */
-export async function preflight(client: FortimanagerClient, adminUser: string): Promise<PreflightOutcome> {
+export async function preflight(client: FortimanagerClient, adminUser: string, mode: "full" | "read" = "full"): Promise<PreflightOutcome> {
+  // "read" (a drift-check key): the credentials and a read of the target admin, no judgement of write rights.
+  if (mode === "read") {
+    return cached(`read:${client.verdictKey}:${adminUser}`, async () => {
+      await client.status();
+      await client.readAdmin(adminUser, ["userid"]);
+      return { caller: client.options.username ?? "", callerVerified: false, note: "preflight read: write rights were not checked" };
+    });
+  }
   // The caller's verdict does not depend on the target; the target's existence is one more read.
   const outcome = await cached(`caller:${client.verdictKey}`, () => judgeCaller(client));
   if (adminUser !== outcome.caller) {

@@ -6,10 +6,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { mustParseAddress, parseAddress } from "../address";
-import { hostOfUrl } from "../diagnosis";
+import { diagnose, hostOfUrl } from "../diagnosis";
 import { baseConnectionFields, hostUrlField, resolveBaseConnection, type BaseConnection } from "../connection-kit";
 import { providerShim, setting, withSecretOutputs, type GrantAddressArgs } from "../dynamic-kit";
-import { grantProvider, type DevicePin, type PinnedState } from "../grant-lifecycle";
+import { grantMetaFields, grantProvider, type DevicePin, type PinnedState } from "../grant-lifecycle";
 import { fingerprint } from "../process-state";
 import { resolveDeviceUrl, SettingProblem } from "../settings";
 import { FortimanagerClient, type FortimanagerClientOptions } from "./client";
@@ -34,8 +34,6 @@ export interface FortimanagerTrustedHostArgs extends GrantAddressArgs {
   readonly connection?: FortimanagerConnection;
   /** The administrator whose trusted hosts change; case-sensitive. */
   readonly adminUser: pulumi.Input<string>;
-  /** Why this access exists (a ticket, a person); kept in state only (trusted-host slots have no comment). */
-  readonly description?: pulumi.Input<string>;
 }
 
 /**
@@ -58,6 +56,9 @@ export class FortimanagerTrustedHost extends pulumi.dynamic.Resource {
   /** True when the address was already on the device and was taken over. */
   declare readonly adopted: pulumi.Output<boolean>;
   declare readonly description: pulumi.Output<string | undefined>;
+  declare readonly expiresAt: pulumi.Output<string | undefined>;
+  /** True once `expiresAt` passed and `up` revoked the grant. */
+  declare readonly expired: pulumi.Output<boolean>;
   /** The manager the grant is on (URL origin), recorded at create: a change by any route replaces the grant. */
   declare readonly device: pulumi.Output<DevicePin>;
 
@@ -69,12 +70,14 @@ export class FortimanagerTrustedHost extends pulumi.dynamic.Resource {
       adminUser: args.adminUser,
       address: args.address,
       description: args.description,
+      expiresAt: args.expiresAt,
       allowBroad: args.allowBroad,
       cidr: undefined,
       family: undefined,
       slot: undefined,
       adopted: undefined,
       device: undefined,
+      expired: undefined,
       grantName: name,
     };
     super(SHIM, name, props, withSecretOutputs(opts, ["credentials"]), "fortimanager", "TrustedHost");
@@ -110,7 +113,7 @@ export const TrustedHostInputsSchema = z
     credentials: CredentialsSchema.optional(),
     adminUser: AdminUserSchema,
     address: z.string(),
-    description: z.string().max(255).regex(/^[^\r\n]*$/, "must be one line").optional(),
+    ...grantMetaFields,
     allowBroad: z.boolean().optional(),
   })
   .strict()
@@ -151,7 +154,7 @@ export const fortimanagerTrustedHostProvider = grantProvider<TrustedHostInputs, 
   namespace: "fortimanager",
   family: "fortinet",
   schema: TrustedHostInputsSchema,
-  placeholders: { adminUser: "placeholder", address: "192.0.2.1", description: "", allowBroad: false, connection: {}, credentials: {} },
+  placeholders: { adminUser: "placeholder", address: "192.0.2.1", description: "", expiresAt: "2999-01-01T00:00:00Z", allowBroad: false, connection: {}, credentials: {} },
   outputOnly: ["cidr", "family", "slot", "adopted"],
   identity: ["adminUser", "address"],
   normalise: (i) => ({ ...i, address: mustParseAddress(i.address).canonical }),
@@ -162,7 +165,7 @@ export const fortimanagerTrustedHostProvider = grantProvider<TrustedHostInputs, 
   hostOf: (pin) => hostOfUrl(pin.url),
   sharedKey: (i, pin) => fingerprint("fortimanager", pin.url, i.adminUser, mustParseAddress(i.address).cidr),
   // One operation: a session the preflight logged in to is logged out before check returns (a cached preflight sends nothing).
-  preflight: (o, i) => operation(o, (client) => preflight(client, i.adminUser)),
+  preflight: (o, i, mode) => operation(o, (client) => preflight(client, i.adminUser, mode)),
 
   async create(o, i) {
     const address = mustParseAddress(i.address);
@@ -176,7 +179,17 @@ export const fortimanagerTrustedHostProvider = grantProvider<TrustedHostInputs, 
   },
 
   // Delete revokes (SPEC §3): the slot holding the address is reset, adopted or not; slot 1 is never touched.
-  remove: (o, s) => operation(o, (client) => revokeTrustedHost(client, s.adminUser, mustParseAddress(s.cidr))),
+  async remove(o, s) {
+    const r = await operation(o, (client) => revokeTrustedHost(client, s.adminUser, mustParseAddress(s.cidr)));
+    // A success must mean the access is gone: slot 1 (break-glass, never written) still lets it in.
+    if (r.remainsInSlot1) {
+      throw diagnose("202050", {
+        host: hostOfUrl(o.url),
+        detail: `${s.address} was removed from slots 2..10 of "${s.adminUser}" but slot 1 (trusthost1, never written by this library) also holds it, so the access remains`,
+        vars: { adminUser: s.adminUser },
+      });
+    }
+  },
 
   deleteBeforeReplace: () => false,
 });

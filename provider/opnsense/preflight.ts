@@ -5,7 +5,7 @@
  * anything. Results are cached for the life of the process (500 resources → one probe set).
  */
 import type { GrantAddress } from "../address";
-import { CATALOGUE, diagnose, type DiagnosisCode } from "../diagnosis";
+import { diagnose, type DiagnosisCode } from "../diagnosis";
 import type { GrantError } from "../errors";
 import { isGrantError } from "../errors";
 import { cachedProbe, fingerprint, shared } from "../process-state";
@@ -87,11 +87,8 @@ export async function knownAlias(conn: ResolvedConnection, alias: string, method
   return cache.get(fingerprint(conn.url, conn.apiKey, conn.apiSecret, alias, method))?.catch(() => undefined);
 }
 
-/**
- * The code for "a network prefix for a Host(s) alias": OPN104 of the scheme
- * (shared/reference/diagnosis-codes.md) once the catalogue has it, OPN101 (alias type does not fit) until then.
- */
-const HOST_PREFIX_CODE: DiagnosisCode = ("OPN104" in CATALOGUE ? "OPN104" : "OPN101") as DiagnosisCode;
+/** "A network prefix for a Host(s) alias" (shared/reference/diagnosis-codes.md OPN104). */
+const HOST_PREFIX_CODE: DiagnosisCode = "OPN104";
 
 /**
  * Why the alias cannot hold `address`, or `undefined` when it can (or when the type is unknown: see
@@ -112,6 +109,9 @@ export function addressFitProblem(client: OpnsenseClient, alias: string, info: A
   });
 }
 
+/** "full" proves every right a write needs; "read" only what a drift check needs (the lifecycle's `PreflightMode` minus "off"). */
+export type PreflightDepth = "full" | "read";
+
 /** What a preflight could not check with this key (to be shown to the user as a warning). */
 export interface PreflightReport {
   readonly unverified: readonly string[];
@@ -126,10 +126,12 @@ export interface PreflightReport {
  * A key holding only "Diagnostics: PF Table IP addresses" cannot read the alias type: the report then
  * says what preview could not verify ({@link preflight} is the same without the report).
  */
-export async function preflightReport(conn: ResolvedConnection, client: OpnsenseClient, alias: string, method: GrantMethod, address?: GrantAddress): Promise<PreflightReport> {
-  await cachedProbe(fingerprint("opnsense-preflight", conn.url, conn.apiKey, conn.apiSecret, alias, method), async () => {
+export async function preflightReport(conn: ResolvedConnection, client: OpnsenseClient, alias: string, method: GrantMethod, address?: GrantAddress, mode: PreflightDepth = "full"): Promise<PreflightReport> {
+  await cachedProbe(fingerprint("opnsense-preflight", conn.url, conn.apiKey, conn.apiSecret, conn.caCert, String(conn.insecure), alias, method, mode), async () => {
     await client.menuSearch();
     const info = await cachedAlias(conn, client, alias, method);
+    // "read" (a drift-check key): authentication and the alias lookup only, no write-privilege probe.
+    if (mode === "read") return;
     if (method === "config") await client.probeEdit();
     else if (info.uuid !== "") await client.utilAliases(); // the T-only fallback already probed it
   });
@@ -150,6 +152,6 @@ export async function preflightReport(conn: ResolvedConnection, client: Opnsense
 }
 
 /** {@link preflightReport} for callers that only need pass/fail (the refusals are thrown). */
-export async function preflight(conn: ResolvedConnection, client: OpnsenseClient, alias: string, method: GrantMethod, address?: GrantAddress): Promise<void> {
-  await preflightReport(conn, client, alias, method, address);
+export async function preflight(conn: ResolvedConnection, client: OpnsenseClient, alias: string, method: GrantMethod, address?: GrantAddress, mode: PreflightDepth = "full"): Promise<void> {
+  await preflightReport(conn, client, alias, method, address, mode);
 }

@@ -8,7 +8,7 @@ import { mustParseAddress, normaliseDeviceAddress, parseAddress } from "../addre
 import { hostOfUrl } from "../diagnosis";
 import { baseConnectionFields, hostUrlField, type BaseConnection } from "../connection-kit";
 import { providerShim, withSecretOutputs, type GrantAddressArgs } from "../dynamic-kit";
-import { grantProvider, type DevicePin, type PinnedState } from "../grant-lifecycle";
+import { grantMetaFields, grantProvider, type DevicePin, type PinnedState } from "../grant-lifecycle";
 import { fingerprint } from "../process-state";
 import { resolveDeviceUrl, SettingProblem } from "../settings";
 import { clientFor, ConnectionProblem, resolveConnection, type ResolvedConnection } from "./connection";
@@ -35,8 +35,6 @@ export interface OpnsenseAliasEntryArgs extends GrantAddressArgs {
   readonly alias: pulumi.Input<string>;
   /** "table": alias_util add/delete (privilege "Diagnostics: PF Table IP addresses"); "config": set_item + reconfigure ("Firewall: Alias: Edit"). @default "table" */
   readonly method?: pulumi.Input<GrantMethod>;
-  /** Recorded in state only (alias entries carry no per-address description on the device). */
-  readonly description?: pulumi.Input<string>;
 }
 
 const ConnectionSchema = z
@@ -59,7 +57,7 @@ export const AliasEntryInputsSchema = z
     }),
     address: z.string(),
     method: z.enum(["table", "config"]).default("table"),
-    description: z.string().max(255).regex(/^[^\r\n]*$/, "must be one line").optional(),
+    ...grantMetaFields,
     allowBroad: z.boolean().optional(),
   })
   .strict()
@@ -108,7 +106,7 @@ export const opnsenseAliasEntryProvider = grantProvider<AliasEntryInputs, AliasE
   namespace: "opnsense",
   family: "opnsense",
   schema: AliasEntryInputsSchema,
-  placeholders: { alias: "unknown_alias", address: "192.0.2.1", method: "table", description: "", allowBroad: false, connection: {}, credentials: {} },
+  placeholders: { alias: "unknown_alias", address: "192.0.2.1", method: "table", description: "", expiresAt: "2999-01-01T00:00:00Z", allowBroad: false, connection: {}, credentials: {} },
   outputOnly: OUTPUT_ONLY,
   identity: ["alias", "address", "method"],
   normalise: (i) => ({ ...i, address: mustParseAddress(i.address).canonical }),
@@ -117,7 +115,7 @@ export const opnsenseAliasEntryProvider = grantProvider<AliasEntryInputs, AliasE
   connect: connectTo,
   hostOf: (pin) => hostOfUrl(pin.url),
   sharedKey: (i, pin) => fingerprint("opnsense", pin.url, i.alias, cidrOf(i.address) as string),
-  preflight: async (conn, i) => preflight(conn, clientFor(conn), i.alias, i.method),
+  preflight: async (conn, i, mode) => preflight(conn, clientFor(conn), i.alias, i.method, mustParseAddress(i.address), mode),
 
   async create(conn, inputs) {
     const t = await grantTarget(conn, inputs);
@@ -163,6 +161,9 @@ export class OpnsenseAliasEntry extends pulumi.dynamic.Resource {
   declare readonly aliasUuid: pulumi.Output<string>;
   declare readonly aliasType: pulumi.Output<string>;
   declare readonly adopted: pulumi.Output<boolean>;
+  declare readonly expiresAt: pulumi.Output<string | undefined>;
+  /** True once `expiresAt` passed and `up` revoked the grant. */
+  declare readonly expired: pulumi.Output<boolean>;
   /** The device the grant is on (URL origin), recorded at create: a change of URL by any route replaces the grant. */
   declare readonly device: pulumi.Output<DevicePin>;
 
@@ -179,6 +180,7 @@ export class OpnsenseAliasEntry extends pulumi.dynamic.Resource {
       address: args.address,
       method: args.method ?? "table",
       description: args.description,
+      expiresAt: args.expiresAt,
       allowBroad: args.allowBroad,
       cidr: undefined,
       host: undefined,
@@ -186,6 +188,7 @@ export class OpnsenseAliasEntry extends pulumi.dynamic.Resource {
       aliasType: undefined,
       adopted: undefined,
       device: undefined,
+      expired: undefined,
       grantName: name,
     };
     shim ??= providerShim("opnsenseAliasEntryProvider");

@@ -40,6 +40,17 @@ describe("FortigateAddress provider", () => {
     expect(emu.log.sideEffects()).toHaveLength(0);
   });
 
+  it("with the preflight setting \"read\" a read-only token passes preview (drift-check jobs), with no write probe", async () => {
+    process.env.FORTIGATE_PREFLIGHT = "read";
+    try {
+      const r = await provider.check({}, { ...inputs({ name: "p5", address: "203.0.113.9" }), credentials: { token: RO } });
+      expect(r.failures ?? []).toEqual([]);
+      expect(emu.log.entries().map((e) => e.method)).not.toContain("PUT");
+    } finally {
+      delete process.env.FORTIGATE_PREFLIGHT;
+    }
+  });
+
   it("preview fails with 202002 for a read-only token and 202060 for a missing group", async () => {
     expect(await code(provider.check({}, { ...inputs({ name: "p3", address: "203.0.113.9" }), credentials: { token: RO } }))).toBe("202002");
     expect(await code(provider.check({}, inputs({ name: "p4", address: "203.0.113.9", group: "nope" })))).toBe("202060");

@@ -49,7 +49,7 @@ describe("FortiManager preflight: the API key's owner is judged", () => {
 
   it("a username that is not the key's owner is an error naming both, not another verdict", async () => {
     // "admin" is a writable Super_User: judging it instead of the key's owner would pass.
-    expect(await codeOf(preflight(client({ token: RO_KEY, username: "admin" }), "alice"))).toBe("202001");
+    expect(await codeOf(preflight(client({ token: RO_KEY, username: "admin" }), "alice"))).toBe("202006");
     expect(messages.at(-1)).toMatch(/belongs to administrator "roapi".*names "admin"/);
     await expect(preflight(client({ token: RO_KEY, username: "roapi" }), "alice")).rejects.toMatchObject({ code: "202002" });
   });

@@ -30,6 +30,20 @@ const slots = (user: string) => emu.backend.admins.get(user)!.slots;
 const codeOf = (p: Promise<unknown>) => grantErrorCode(p, { resolved: "ok" });
 
 describe("FortimanagerTrustedHost provider: check", () => {
+  it("a read-only API key fails preview (202002), and passes with the preflight setting \"read\"", async () => {
+    const RO = "readonlyapikey0123456789abcdefgh";
+    emu.backend.seedAdmin({ userid: "roapi", userType: "api", apiKey: RO, profileid: "Super_User", rpcPermit: "read" });
+    const ro = tokenInputs({ credentials: { token: RO } });
+    expect(await codeOf(provider.check({}, ro))).toBe("202002");
+    process.env.FORTIMANAGER_PREFLIGHT = "read";
+    try {
+      expect((await provider.check({}, ro)).failures ?? []).toEqual([]);
+    } finally {
+      delete process.env.FORTIMANAGER_PREFLIGHT;
+    }
+    expect(emu.log.sideEffects()).toHaveLength(0);
+  });
+
   it("accepts good inputs, runs the preflight once, and has no config side effect (preview-safe)", async () => {
     const r = await provider.check!({} as TrustedHostInputs, { ...tokenInputs(), __provider: "x" } as TrustedHostInputs);
     expect(r.failures).toBeUndefined();
