@@ -248,6 +248,45 @@ export const CATALOGUE = {
     ],
     ours: true,
   },
+  "202100": {
+    family: "fortinet",
+    title: "Fortinet feed push failed",
+    cause: "the push of {address} into feed \"{feed}\" did not succeed on every device: {devices}. With a push-only feed there is no scheduled poll to catch up, so the devices listed as failed do not hold the change.",
+    fix: [
+      "Fix the cause named for each device (offline or unknown to the manager, timeout, refused: see 202002, feed missing: see 202102).",
+      "Run `pulumi up` again: the grant completes on the devices that missed it, and `pulumi destroy` removes it from every device that holds it.",
+    ],
+  },
+  "202102": {
+    family: "fortinet",
+    title: "Fortinet threat feed missing or not a push feed",
+    cause: "the external resource \"{feed}\" is missing on {device} (VDOM {vdom}), or it is not an IP address feed with update method Push API (FortiOS 7.2.1 or later).",
+    fix: [
+      "Feed names are case-sensitive and per VDOM (global feeds start with g-): check the name under Security Fabric > External Connectors.",
+      "Create it: config system external-resource / edit {feed} / set type address / set update-method push / set status enable / end.",
+      "Firmware before 7.2.1 has no push feeds: upgrade, or grant with FortigateAddress instead.",
+    ],
+  },
+  "202103": {
+    family: "fortinet",
+    title: "Fortinet feed did not take the entry",
+    cause: "after the push, the entry list of feed \"{feed}\" on {device} lacks {address}, marks it invalid, or reports overflow (entry limit reached).",
+    fix: [
+      "Check the feed's valid/invalid counts (diagnose sys external-resource stats) and the device-wide limit: 128K entries per feed before 7.4.4, 300,000 IP entries per device from 7.4.4, where the newest entries are dropped.",
+      "Remove unused entries or feeds, then run `pulumi up` again.",
+    ],
+    ours: true,
+  },
+  "202104": {
+    family: "fortinet",
+    title: "FortiManager target device unavailable",
+    cause: "device \"{device}\" is not managed in ADOM \"{adom}\", or its connection status is not up.",
+    fix: [
+      "Check the device name (case-sensitive) and its ADOM in Device Manager.",
+      "Wait for the device to reconnect, or remove it from the grant's devices.",
+    ],
+    ours: true,
+  },
   "202090": {
     family: "fortinet",
     title: "Fortinet device answered unexpectedly",
