@@ -4,6 +4,7 @@
  * {@link BaseConnection} with its URL and credentials, and spreads {@link baseConnectionFields} into
  * its connection schema (overriding a field where the device validates it differently).
  */
+import type * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { booleanSetting, setting } from "./dynamic-kit";
 import { deviceOrigin } from "./settings";
@@ -11,13 +12,21 @@ import { deviceOrigin } from "./settings";
 /** Connection settings shared by all devices. Each may instead come from stack config `<device>:<key>` or env `<DEVICE>_<KEY>`. */
 export interface BaseConnection {
   /** PEM of the CA to trust for the device's certificate (the CA that signed it). @default the system CAs */
-  readonly caCert?: string;
+  readonly caCert?: pulumi.Input<string>;
   /** Skip TLS verification (lab only). @default false */
-  readonly insecure?: boolean;
+  readonly insecure?: pulumi.Input<boolean>;
   /** Per-request timeout, in ms. @default 15000 */
-  readonly timeoutMs?: number;
+  readonly timeoutMs?: pulumi.Input<number>;
   /** Accept an `http://` URL, which sends the credentials in clear (lab only). @default false */
-  readonly allowHttp?: boolean;
+  readonly allowHttp?: pulumi.Input<boolean>;
+}
+
+/** {@link BaseConnection} as the provider receives it: every Input resolved. */
+export interface BaseConnectionValues {
+  readonly caCert?: string | undefined;
+  readonly insecure?: boolean | undefined;
+  readonly timeoutMs?: number | undefined;
+  readonly allowHttp?: boolean | undefined;
 }
 
 /** {@link BaseConnection} as the transport takes it, once inline values, stack config and environment are merged. */
@@ -32,7 +41,7 @@ export interface ResolvedBaseConnection {
  * env `<DEVICE>_<KEY>`. A timeout from config or env that is not a positive number is ignored (the
  * default applies), never passed on as NaN; an inline `insecure: false` wins over the environment.
  */
-export function resolveBaseConnection(device: "opnsense" | "fortigate" | "fortimanager", inline: BaseConnection | undefined): ResolvedBaseConnection {
+export function resolveBaseConnection(device: "opnsense" | "fortigate" | "fortimanager", inline: BaseConnectionValues | undefined): ResolvedBaseConnection {
   const fromText = (v: string | undefined) => {
     const n = Number(v);
     return v !== undefined && Number.isFinite(n) && n > 0 ? n : undefined;

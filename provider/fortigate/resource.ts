@@ -23,11 +23,11 @@ export type { FortigateAddressState } from "./grant";
 /** How to reach a FortiGate. Each field may also come from stack config `fortigate:<key>` or env `FORTIGATE_<KEY>`. */
 export interface FortigateConnection extends BaseConnection {
   /** `https://host[:port]` of the FortiGate's HTTPS management access. */
-  readonly url?: string;
+  readonly url?: pulumi.Input<string>;
   /** REST API administrator token (`execute api-user generate-key`); stored as a secret; sent only as `Authorization: Bearer`. */
   readonly token?: pulumi.Input<string>;
   /** VDOM of the objects. @default "root" */
-  readonly vdom?: string;
+  readonly vdom?: pulumi.Input<string>;
 }
 
 export interface FortigateAddressArgs extends GrantAddressArgs {

@@ -19,15 +19,15 @@ import { findTrustedHost, grantTrustedHost, revokeTrustedHost } from "./trusted-
 /** How to reach a FortiManager. Every field may instead come from stack config `fortimanager:<key>` or env `FORTIMANAGER_<KEY>`. */
 export interface FortimanagerConnection extends BaseConnection {
   /** `https://fmg.example.net`. */
-  readonly url?: string;
+  readonly url?: pulumi.Input<string>;
   /** API key of a `user_type api` administrator (FMG ≥ 7.2.2), sent as a Bearer header. Stored as a secret. */
   readonly token?: pulumi.Input<string>;
   /** Login user for session auth; with `token`, the API administrator's id (lets the preflight check its rights). */
-  readonly username?: string;
+  readonly username?: pulumi.Input<string>;
   /** Login password. Stored as a secret. */
   readonly password?: pulumi.Input<string>;
   /** ADOM for diagnoses; trusted hosts are global. */
-  readonly adom?: string;
+  readonly adom?: pulumi.Input<string>;
 }
 
 export interface FortimanagerTrustedHostArgs extends GrantAddressArgs {

@@ -19,13 +19,13 @@ import { cachedAlias, preflight, type GrantMethod } from "./preflight";
 /** How to reach the firewall. Secret fields accept `pulumi.Input` and are stored as secrets. */
 export interface OpnsenseConnection extends BaseConnection {
   /** `https://host[:port]` of the web GUI. @default stack config `opnsense:url`, env `OPNSENSE_URL` */
-  readonly url?: string;
+  readonly url?: pulumi.Input<string>;
   /** API key. @default `opnsense:apiKey`, `OPNSENSE_API_KEY`, or the key file */
   readonly apiKey?: pulumi.Input<string>;
   /** API secret. @default `opnsense:apiSecret`, `OPNSENSE_API_SECRET`, or the key file */
   readonly apiSecret?: pulumi.Input<string>;
   /** Path of the key file OPNsense downloads (`key=…`, `secret=…`); read inside the provider at call time, so state holds no secret. */
-  readonly apiKeyFile?: string;
+  readonly apiKeyFile?: pulumi.Input<string>;
 }
 
 export interface OpnsenseAliasEntryArgs extends GrantAddressArgs {

@@ -23,4 +23,18 @@ describe("FortigateAddress class", () => {
     expect(JSON.stringify(seen[0]?.inputs.connection)).not.toContain("tok-secret-123");
     expect(seen[0]?.inputs).toHaveProperty("credentials");
   });
+
+  it("takes every connection field as a pulumi.Input (a URL from another resource's output)", async () => {
+    const seen: Record<string, unknown>[] = [];
+    await pulumi.runtime.setMocks({ newResource: (a) => (seen.push(a.inputs), { id: "x", state: a.inputs }), call: (a) => a.inputs }, "proj", "stack", true);
+    const { FortigateAddress } = await import("../../provider/fortigate/resource");
+    const vmIp = pulumi.output("192.0.2.10");
+    const r = new FortigateAddress("bob", {
+      connection: { url: pulumi.interpolate`https://${vmIp}:8443`, vdom: pulumi.output("dmz"), timeoutMs: pulumi.output(5000), token: pulumi.output("tok-secret-456") },
+      name: "grant-bob",
+      address: "203.0.113.8",
+    });
+    await new Promise<void>((resolve) => r.urn.apply(() => resolve()));
+    expect(seen.at(-1)?.connection).toEqual({ url: "https://192.0.2.10:8443", vdom: "dmz", timeoutMs: 5000 });
+  });
 });
