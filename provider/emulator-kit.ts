@@ -40,6 +40,12 @@ export interface HandledReply extends EmulatorReply {
   readonly sideEffect?: boolean;
   /** Authenticated user, for the log. */
   readonly user?: string;
+  /**
+   * True for a device-accurate answer to a route the device does not have (OPNsense's 404 body,
+   * FortiManager's -6 in an HTTP 200): the body stays the device's, the log marks it unhandled and the
+   * kit warns once, so tests and users' CI can still assert that nothing unknown was called.
+   */
+  readonly unhandled?: boolean;
 }
 
 /** A device's router: `undefined` means no such route (the kit answers a loud 404). */
@@ -301,14 +307,15 @@ export async function startEmulatorServer(
       return;
     }
     const reply = await dispatch(request);
-    if (reply === undefined) {
+    if (reply === undefined || reply.unhandled === true) {
       const key = `${request.method} ${rawPath}`;
       if (!warned.has(key)) {
         warned.add(key);
-        process.stderr.write(`[${name} emulator] unhandled route ${key} (answered 404)\n`);
+        process.stderr.write(`[${name} emulator] unhandled route ${key} (answered ${reply?.status ?? 404})\n`);
       }
-      entry({ status: 404, unhandled: true });
-      send(res, { status: 404, json: { error: `${name} emulator: unhandled route ${key}` } });
+      const answer = reply ?? { status: 404, json: { error: `${name} emulator: unhandled route ${key}` } };
+      entry({ status: answer.status, unhandled: true, ...(reply?.user !== undefined && { user: reply.user }) });
+      send(res, answer);
       return;
     }
     if (fault?.kind === "reset") {
