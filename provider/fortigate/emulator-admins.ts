@@ -14,6 +14,14 @@ export interface FortigateApiUser {
   readonly fwgrp?: AccessLevel | "custom";
   /** `fwgrp-permission.address` when `fwgrp` is "custom". @default "none" */
   readonly addressPermission?: AccessLevel;
+  /**
+   * Admin profile `sysgrp`; "custom" defers to `sysgrpPermission` (`sysgrp-permission`, reference §5). Threat feeds need it:
+   * `cmdb/system/external-resource` sysgrp, `entry-list` sysgrp.cfg, the push System > Configuration read-write (fortigate-feeds.md §6).
+   * @default the `fwgrp` level when that is "none", "read" or "read-write" (so a "read-only" token is read-only here too), else "none"
+   */
+  readonly sysgrp?: AccessLevel | "custom";
+  /** `sysgrp-permission` when `sysgrp` is "custom": `{admin, upd, cfg, mnt}`, each @default "none". */
+  readonly sysgrpPermission?: Readonly<Partial<Record<"admin" | "upd" | "cfg" | "mnt", AccessLevel>>>;
   /** VDOMs in the api-user's scope. @default ["root"] */
   readonly vdoms?: readonly string[];
   /** `trusthost` entries (IPv4 CIDR, or "::/0"). @default ["0.0.0.0/0", "::/0"] */
@@ -57,6 +65,18 @@ export class FortigateAdmins {
   addressAccess(u: FortigateApiUser): AccessLevel {
     const fw = u.fwgrp ?? "read-write";
     return fw === "custom" ? (u.addressPermission ?? "none") : fw;
+  }
+
+  /**
+   * Access of a user to an access group (SW-CMDB/SW-MON "Access Group"): "sysgrp" and "sysgrp.cfg" are the
+   * `sysgrp` level, or with `sysgrp custom` the `cfg` permission (reference §5: System > Custom > Configuration
+   * R/W is enough for `cmdb/system/external-resource` and the external-resource monitor calls).
+   */
+  groupAccess(u: FortigateApiUser, group: "sysgrp" | "sysgrp.cfg"): AccessLevel {
+    const fw = u.fwgrp ?? "read-write";
+    const sys = u.sysgrp ?? (fw === "custom" ? "none" : fw);
+    void group;
+    return sys === "custom" ? (u.sysgrpPermission?.cfg ?? "none") : sys;
   }
 
   /** Lockout (reference §1): true while `source` is blocked. */

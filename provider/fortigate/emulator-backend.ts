@@ -9,6 +9,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { DEFAULT_FORTIOS_VERSION, fortiosFeatures, parseFortiosVersion, type FortiosFeatures, type FortiosVersion } from "./emulator-versions";
 import { ADDRESS6_TYPES, ADDRESS_TYPES, typeFields } from "./emulator-values";
 import { FortigateAdmins, defaultUser, type FortigateApiUser } from "./emulator-admins";
+import { FeedStore, type FeedSeed, type FeedSettings } from "./emulator-feeds";
 
 export { normaliseSubnet, normaliseIp6 } from "./emulator-values";
 export { defaultUser, type FortigateApiUser, type AccessLevel } from "./emulator-admins";
@@ -76,6 +77,12 @@ export interface FortigateBackendOptions {
    * check that it does not take a 200 as "added by me". @default "duplicate"
    */
   readonly repeatedMemberPost?: RepeatedMemberPost;
+  /** Threat feeds at start and after each reset (emulator-feeds.ts). @default one push feed "jit-allow" in "root" from 7.2.1, none below */
+  readonly feeds?: readonly FeedSeed[];
+  /** Answers the feed sources leave open, and the entry limit ({@link FeedSettings}). */
+  readonly feedSettings?: Partial<FeedSettings>;
+  /** Serial number in every envelope. @default "FGVM02TM24000001" */
+  readonly serial?: string;
 }
 
 const V4_TABLES = { address: "address", group: "addrgrp" } as const;
@@ -84,7 +91,7 @@ export const tablesOf = (f: AddrFamily) => (f === "ipv4" ? V4_TABLES : V6_TABLES
 type Rev = { old_revision: string; revision: string };
 
 export class FortigateBackend extends FortigateAdmins {
-  readonly serial = "FGVM02TM24000001";
+  readonly serial: string;
   readonly firmware: FortiosVersion;
   readonly features: FortiosFeatures;
   private readonly initialUsers: readonly FortigateApiUser[];
@@ -92,11 +99,15 @@ export class FortigateBackend extends FortigateAdmins {
   private vdomTables = new Map<string, VdomTables>();
   urlQueryToken = false;
   repeatedMemberPost: RepeatedMemberPost = "duplicate";
+  /** Threat feeds and their entries (emulator-feeds.ts). */
+  readonly feeds: FeedStore;
 
   constructor(private readonly opts: FortigateBackendOptions = {}) {
     super(opts.lockoutThreshold ?? 3, opts.lockoutMs ?? 60_000);
     this.firmware = parseFortiosVersion(opts.version ?? DEFAULT_FORTIOS_VERSION);
     this.features = fortiosFeatures(this.firmware);
+    this.serial = opts.serial ?? "FGVM02TM24000001";
+    this.feeds = new FeedStore(this.firmware, opts.feeds, opts.feedSettings, () => this.vdoms());
     // One default administrator for the emulator's life: its token survives resets (`emu.token` stays valid).
     this.initialUsers = opts.users ?? [defaultUser()];
     this.reset();
@@ -117,6 +128,7 @@ export class FortigateBackend extends FortigateAdmins {
     this.resetAdmins(this.initialUsers);
     this.urlQueryToken = this.opts.urlQueryToken ?? false;
     this.repeatedMemberPost = this.opts.repeatedMemberPost ?? "duplicate";
+    this.feeds.reset();
   }
   addVdom(name: string): void {
     if (!this.vdomTables.has(name)) this.vdomTables.set(name, { address: new Map(), address6: new Map(), addrgrp: new Map(), addrgrp6: new Map() });

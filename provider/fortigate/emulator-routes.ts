@@ -15,7 +15,8 @@ export interface Ctx {
   readonly params: readonly string[];
   readonly body: Record<string, unknown>;
 }
-export type Reply = { status: number; json: Record<string, unknown>; sideEffect?: boolean };
+/** `text` (with `contentType`) replaces the JSON body, for the few HTML answers (feed push refusal variant). */
+export type Reply = { status: number; json: Record<string, unknown>; sideEffect?: boolean; text?: string; contentType?: string };
 export interface Route {
   readonly method: "GET" | "POST" | "PUT" | "DELETE";
   readonly pattern: RegExp;
@@ -24,6 +25,10 @@ export interface Route {
   readonly handler: (b: FortigateBackend, c: Ctx) => Reply;
   /** False when the modelled firmware has no such path: it answers like an unknown path (a JSON 404 object, also with `global=1`). */
   readonly present?: (b: FortigateBackend) => boolean;
+  /** Access group of the route when not Firewall > Address (threat feeds: "sysgrp", "sysgrp.cfg"; emulator-feeds-routes.ts). */
+  readonly group?: "sysgrp" | "sysgrp.cfg";
+  /** The answer when the profile lacks the access (default: the 403 JSON envelope). */
+  readonly denied?: (b: FortigateBackend, c: Ctx) => Reply;
 }
 
 const family = (table: string | undefined): AddrFamily => (table?.endsWith("6") ? "ipv6" : "ipv4");

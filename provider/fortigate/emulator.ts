@@ -19,16 +19,22 @@
  * - `POST /__emulator/members` `{vdom?, family?, group, name}`; `DELETE /__emulator/members` `{vdom?, family?, group, name}`
  * - `POST /__emulator/settings` `{urlQueryToken?, repeatedMemberPost?}` (`rest-api-key-url-query`, the repeated member POST answer)
  * - `DELETE /__emulator/lockouts` (clears every 429 lockout)
+ * - threat feeds (`GET|POST|PUT|DELETE feeds`, `GET|POST|DELETE entries`, `POST reboot`, feed keys of `POST settings`): emulator-feeds.ts
  * - from the kit: `POST /__emulator/reset`, `GET|DELETE /__emulator/log`, `POST|DELETE /__emulator/faults` (a FaultRule:
  *   `{match?|regex?, kind: "latency"|"status"|"reset"|"hang", ms?, status?, times?, probability?}`)
  * - kept for older scripts: `POST /__emulator/remove-member` `{group, name}`, `POST /__emulator/delete-address` `{name}`
  */
 import { startEmulatorServer, type EmulatorReply, type EmulatorRequest, type EmulatorServerOptions, type HandledReply, type EmulatorServer, type LoggedRequest } from "../emulator-kit";
 import { CmdbError, FortigateBackend, type AddrFamily, type FortigateApiUser, type FortigateBackendOptions, type RepeatedMemberPost } from "./emulator-backend";
-import { ROUTES, envelope, err, notAllowed, type Ctx, type Route } from "./emulator-routes";
+import { ROUTES as FIREWALL_ROUTES, envelope, err, notAllowed, type Ctx, type Route } from "./emulator-routes";
+import { FEED_ROUTES, applyFeedSettings, feedControl } from "./emulator-feeds-routes";
+
+/** Every route: firewall address tables (emulator-routes.ts) and threat feeds (emulator-feeds-routes.ts). */
+const ROUTES: readonly Route[] = [...FIREWALL_ROUTES, ...FEED_ROUTES];
 
 export { FortigateBackend, type FortigateApiUser, type AccessLevel, type AddrFamily, type RepeatedMemberPost } from "./emulator-backend";
 export { DEFAULT_FORTIOS_VERSION } from "./emulator-versions";
+export type { FeedSeed as FortigateFeedSeed, FeedSettings as FortigateFeedSettings } from "./emulator-feeds";
 
 // ---- Auth + privilege gate (reference §1 "Emulator decision order").
 const html = (status: number, title: string, text: string): HandledReply => ({
@@ -53,6 +59,11 @@ function inTrustHosts(u: FortigateApiUser, remote: string): boolean {
 /** Marks a reply the kit must log as unhandled (an unknown API path), see {@link startFortigateEmulator}. */
 const UNHANDLED = "\u0000unhandled";
 
+/** The device's answer to one request, without the server (FortiManager's proxy relays through it, fortimanager/emulator-proxy.ts). */
+export function fortigateDispatch(b: FortigateBackend, req: EmulatorRequest): HandledReply | undefined {
+  return dispatch(b, req);
+}
+
 function dispatch(b: FortigateBackend, req: EmulatorRequest): HandledReply | undefined {
   if (!req.rawPath.startsWith("/api/v2/")) return undefined;
   const onPath = ROUTES.filter((r) => r.pattern.test(req.rawPath));
@@ -71,7 +82,7 @@ function dispatch(b: FortigateBackend, req: EmulatorRequest): HandledReply | und
   }
   b.recordAuthSuccess(source);
   const scope = { req, vdom: req.query.get("vdom") ?? "root" };
-  const answer = (r: { status: number; json: unknown; sideEffect?: boolean }): HandledReply => ({ status: r.status, json: r.json, sideEffect: r.sideEffect ?? false, route: routeName, user: user.name });
+  const answer = (r: { status: number; json: unknown; sideEffect?: boolean; text?: string; contentType?: string }): HandledReply => ({ status: r.status, json: r.json, ...(r.text !== undefined && { text: r.text, contentType: r.contentType }), sideEffect: r.sideEffect ?? false, route: routeName, user: user.name });
   // An unknown API path answers a JSON 404 (7.4.5, FAPI#80); a method the path does not take, 405 (SW-CMDB, AN#232).
   const unknownPath = { status: 404, json: { http_method: req.method, status: "error", http_status: 404, serial: b.serial, version: b.version, build: b.build } };
   if (!route) return answer(onPath.length ? notAllowed(b, scope) : unknownPath);
@@ -92,11 +103,11 @@ function dispatch(b: FortigateBackend, req: EmulatorRequest): HandledReply | und
   const vdoms = !multi ? [scope.vdom] : req.query.get("global") === "1" || scope.vdom === "*" ? held : scope.vdom.split(",");
   // VDOM not in the api-user's scope, or not existing → 403 JSON (P-VDOM403, TF#138).
   const outside = vdoms.find((v) => !held.includes(v));
-  const level = b.addressAccess(user);
+  const level = route.group ? b.groupAccess(user, route.group) : b.addressAccess(user);
   const run = (vdom: string) => {
     const ctx: Ctx = { req, vdom, params: decoded, body };
     if (outside !== undefined) return err(b, { req, vdom: outside }, new CmdbError(403, undefined), decoded[decoded.length - 1]);
-    if ((route.access === "read" && level === "none") || (route.access === "write" && level !== "read-write")) return err(b, ctx, new CmdbError(403, undefined), decoded[decoded.length - 1]);
+    if ((route.access === "read" && level === "none") || (route.access === "write" && level !== "read-write")) return route.denied?.(b, ctx) ?? err(b, ctx, new CmdbError(403, undefined), decoded[decoded.length - 1]);
     return route.handler(b, ctx);
   };
   if (!multi) return answer(run(scope.vdom));
@@ -168,6 +179,11 @@ export async function startFortigateEmulator(opts: FortigateEmulatorOptions = {}
   return Object.assign(server, { backend, token: backend.defaultToken });
 }
 
+/** The control routes of one FortiGate backend (FortiManager reaches a managed device's through them). */
+export function fortigateControl(b: FortigateBackend, req: EmulatorRequest, action: string): EmulatorReply | undefined {
+  return control(b, req, action);
+}
+
 function control(b: FortigateBackend, req: EmulatorRequest, action: string): EmulatorReply | undefined {
   let body: Record<string, unknown>;
   try {
@@ -182,7 +198,9 @@ function control(b: FortigateBackend, req: EmulatorRequest, action: string): Emu
   const group = String(body.group ?? "");
   const is = (m: string, a: string) => req.method === m && action === a;
   try {
-    if (is("GET", "state")) return done({ version: b.version, build: b.build, vdoms: b.vdoms(), urlQueryToken: b.acceptsQueryToken, repeatedMemberPost: b.repeatedMemberPost, addresses: b.addresses(vdom, "ipv4"), addresses6: b.addresses(vdom, "ipv6"), groups: b.groups(vdom, "ipv4"), groups6: b.groups(vdom, "ipv6") });
+    if (is("GET", "state")) return done({ version: b.version, build: b.build, vdoms: b.vdoms(), urlQueryToken: b.acceptsQueryToken, repeatedMemberPost: b.repeatedMemberPost, addresses: b.addresses(vdom, "ipv4"), addresses6: b.addresses(vdom, "ipv6"), groups: b.groups(vdom, "ipv4"), groups6: b.groups(vdom, "ipv6"), feeds: b.feeds.all().map((f) => b.feeds.describe(f)), feedSettings: b.feeds.settings });
+    const feedReply = feedControl(b, req, action, body);
+    if (feedReply) return feedReply;
     if (is("GET", "users")) return done({ users: b.listUsers() });
     if (is("POST", "users")) return (b.addUser(body as unknown as FortigateApiUser), done());
     if (is("POST", "addresses")) return done(b.createAddress(vdom, fam, body));
@@ -193,9 +211,11 @@ function control(b: FortigateBackend, req: EmulatorRequest, action: string): Emu
     if (is("DELETE", "members") || is("POST", "remove-member")) return done(b.removeMember(vdom, fam, group, name));
     if (is("DELETE", "lockouts")) return (b.clearLockouts(), done());
     if (is("POST", "settings")) {
+      const bad = applyFeedSettings(b, body);
+      if (bad) return { status: 400, json: { status: "error", http_status: 400, message: bad } };
       if (typeof body.urlQueryToken === "boolean") b.urlQueryToken = body.urlQueryToken;
       if (body.repeatedMemberPost === "duplicate" || body.repeatedMemberPost === "ok") b.repeatedMemberPost = body.repeatedMemberPost as RepeatedMemberPost;
-      return done({ urlQueryToken: b.acceptsQueryToken, repeatedMemberPost: b.repeatedMemberPost });
+      return done({ urlQueryToken: b.acceptsQueryToken, repeatedMemberPost: b.repeatedMemberPost, feedSettings: b.feeds.settings });
     }
   } catch (e) {
     if (e instanceof CmdbError) return { status: e.httpStatus, json: { status: "error", http_status: e.httpStatus, error: e.code, message: e.cliError ?? e.message } };
