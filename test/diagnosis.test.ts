@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { diagnose, diagnosed, hostOfUrl, toGrantError, CATALOGUE, DIAGNOSIS_CODES } from "../provider/diagnosis";
 import { TransportError, isGrantsError } from "../provider/errors";
-import { withCodeTable } from "../scripts/render-readme";
+import { withGeneratedBlocks } from "../scripts/render-readme";
 
 describe("diagnosis messages", () => {
   it("read as the SPEC shows: code + title + host, the cause, then numbered fixes naming the one privilege", () => {
@@ -59,6 +59,6 @@ describe("the last-resort diagnosis of every provider method", () => {
 describe("README", () => {
   it("holds the diagnosis-code table generated from the catalogue (run `npm run docs` after a change)", () => {
     const readme = readFileSync(path.join(__dirname, "..", "README.md"), "utf8");
-    expect(readme).toBe(withCodeTable(readme));
+    expect(readme).toBe(withGeneratedBlocks(readme));
   });
 });

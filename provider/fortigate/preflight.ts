@@ -15,6 +15,7 @@
  * the right CA is given; a timeout is not reused under a longer timeout).
  */
 import { diagnosed } from "../diagnosis";
+import { runSteps, type PreflightDepth, type PreflightStep } from "../preflight-steps";
 import { cachedProbe, fingerprint } from "../process-state";
 import type { FortigateClient, Family } from "./client";
 
@@ -38,16 +39,46 @@ export function preflightKey(client: FortigateClient, url: string, token: string
   )}`;
 }
 
-export function preflight(client: FortigateClient, url: string, token: string, target: PreflightTarget, mode: "full" | "read" = "full"): Promise<void> {
+/** What each preflight step works on. */
+export interface PreflightContext {
+  readonly client: FortigateClient;
+  readonly target: PreflightTarget;
+}
+
+/** The `FortigateAddress` preflight, in order (shared/reference/fortigate.md §1, §5). */
+export const ADDRESS_PREFLIGHT: readonly PreflightStep<PreflightContext>[] = [
+  {
+    id: "auth",
+    kind: "auth",
+    proves: "the token is accepted from this address and the VDOM is in its scope",
+    request: "GET /api/v2/monitor/system/status?vdom={vdom}",
+    needs: "a REST API admin token whose trusted hosts include this machine, with the VDOM in its Virtual Domains",
+    run: async (c) => void (await c.client.status()),
+  },
+  {
+    id: "target",
+    kind: "read",
+    proves: "the address group exists (or, without a group, the address table is readable)",
+    request: "GET /api/v2/cmdb/firewall/addrgrp[6]/{group} (without a group: GET /api/v2/cmdb/firewall/address[6])",
+    needs: "Firewall > Address: Read",
+    run: async (c) => {
+      if (c.target.group === undefined) return void (await c.client.probeRead(c.target.family));
+      if ((await c.client.getGroupMembers(c.target.family, c.target.group)) === undefined) throw c.client.groupMissing(c.target.group);
+    },
+  },
+  {
+    id: "write",
+    kind: "write",
+    proves: "the profile may write addresses (a 403 proves it may not; whether FortiOS checks rights before existence is unsourced, so a 404 passes and the first write says so)",
+    request: "PUT /api/v2/cmdb/firewall/address[6]/{a name that does not exist} with an empty body",
+    needs: "Firewall > Address: Read/Write",
+    run: async (c) => void (await c.client.probeWrite(c.target.family)),
+  },
+];
+
+export function preflight(client: FortigateClient, url: string, token: string, target: PreflightTarget, mode: PreflightDepth = "full"): Promise<void> {
   // Diagnosed inside, so that the cache keeps the verdict (cachedProbe forgets undiagnosed failures).
-  return cachedProbe(`${preflightKey(client, url, token, target)}:${mode}`, () => diagnosed("fortinet", { host: client.host, timeoutMs: client.opts.timeoutMs }, async () => {
-    await client.status();
-    if (target.group !== undefined) {
-      if ((await client.getGroupMembers(target.family, target.group)) === undefined) throw client.groupMissing(target.group);
-    } else {
-      await client.probeRead(target.family);
-    }
-    // "read" (a drift-check token): the status and the read of the target only, no write probe.
-    if (mode === "full") await client.probeWrite(target.family);
-  }));
+  return cachedProbe(`${preflightKey(client, url, token, target)}:${mode}`, () =>
+    diagnosed("fortinet", { host: client.host, timeoutMs: client.opts.timeoutMs }, () => runSteps(ADDRESS_PREFLIGHT, { client, target }, mode)),
+  );
 }

@@ -18,6 +18,7 @@
  * failure, or an unexpected answer, is not, so the next check after a fix probes afresh.
  */
 import { isGrantError, type GrantError } from "../errors";
+import { runSteps, type PreflightDepth, type PreflightStep } from "../preflight-steps";
 import { shared } from "../process-state";
 import { ADMIN_USERS_URL, SESSION_INFO_URL, type AdminRecord, type FortimanagerClient } from "./client";
 
@@ -35,21 +36,79 @@ export interface PreflightOutcome {
   readonly note?: string | undefined;
 }
 
+/** What each preflight step works on; `outcome` is filled by the caller step. */
+export interface PreflightContext {
+  readonly client: FortimanagerClient;
+  readonly adminUser: string;
+  outcome?: PreflightOutcome;
+}
+
+/** The `FortimanagerTrustedHost` preflight, in order (shared/reference/fortimanager.md §3, §3b, §5). */
+export const TRUSTED_HOST_PREFLIGHT: readonly PreflightStep<PreflightContext>[] = [
+  {
+    id: "auth",
+    kind: "auth",
+    proves: "the API key or login is accepted and may read system status",
+    request: "get /sys/status (with a login: exec /sys/login/user first)",
+    needs: "a valid key or login; a profile with System Settings (read)",
+    run: async (c) => void (await c.client.status()),
+  },
+  {
+    id: "caller",
+    kind: "write",
+    proves: "which administrator writes: the login user, or the API key's owner",
+    request: "get /sys/session (API key)",
+    needs: "FortiManager 6.4.1+ (older: name the key's administrator in connection.username)",
+    run: async (c) => void (c.outcome = await resolveCaller(c.client)),
+  },
+  {
+    id: "rights",
+    kind: "write",
+    proves: "that administrator may edit administrators' trusted hosts (read, not tried: FortiManager has no dry-run)",
+    request: "get /cli/global/system/admin/user/{caller} (+ /cli/global/system/admin/profile/{profile})",
+    needs: "rpc-permit read-write and a super-user profile (Super_User)",
+    run: async (c) => {
+      const outcome = c.outcome ?? (await resolveCaller(c.client));
+      const verdict = await judge(c.client, await c.client.readAdmin(outcome.caller, [...CALLER_FIELDS]), outcome);
+      if (verdict) throw verdict;
+    },
+  },
+  {
+    id: "target",
+    kind: "read",
+    proves: "the administrator whose trusted hosts change exists",
+    request: "get /cli/global/system/admin/user/{adminUser}",
+    needs: "read access to administrators",
+    run: async (c) => void (await c.client.readAdmin(c.adminUser, ["userid"])),
+  },
+];
+
 /** Runs (or reuses) the preflight for `adminUser`; throws the diagnosis when a step fails. */
-export async function preflight(client: FortimanagerClient, adminUser: string, mode: "full" | "read" = "full"): Promise<PreflightOutcome> {
-  // "read" (a drift-check key): the credentials and a read of the target admin, no judgement of write rights.
+export async function preflight(client: FortimanagerClient, adminUser: string, mode: PreflightDepth = "full"): Promise<PreflightOutcome> {
   if (mode === "read") {
+    // A drift-check key: the credentials and a read of the target admin, no judgement of write rights.
     return cached(`read:${client.verdictKey}:${adminUser}`, async () => {
-      await client.status();
-      await client.readAdmin(adminUser, ["userid"]);
+      await runSteps(TRUSTED_HOST_PREFLIGHT, { client, adminUser }, "read");
       return { caller: client.options.username ?? "", callerVerified: false, note: "preflight read: write rights were not checked" };
     });
   }
   // The caller's verdict does not depend on the target; the target's existence is one more read.
-  const outcome = await cached(`caller:${client.verdictKey}`, () => judgeCaller(client));
+  const outcome = await cached(`caller:${client.verdictKey}`, async () => {
+    const ctx: PreflightContext = { client, adminUser };
+    await runSteps(
+      TRUSTED_HOST_PREFLIGHT.filter((s) => s.id !== "target"),
+      ctx,
+      "full",
+    );
+    return ctx.outcome!;
+  });
   if (adminUser !== outcome.caller) {
     await cached(`target:${client.verdictKey}:${adminUser}`, async () => {
-      await client.readAdmin(adminUser, ["userid"]);
+      await runSteps(
+        TRUSTED_HOST_PREFLIGHT.filter((s) => s.id === "target"),
+        { client, adminUser },
+        "full",
+      );
       return outcome;
     });
   }
@@ -69,14 +128,6 @@ function cached(key: string, run: () => Promise<PreflightOutcome>): Promise<Pref
   return p;
 }
 
-async function judgeCaller(client: FortimanagerClient): Promise<PreflightOutcome> {
-  await client.status();
-  const outcome = await resolveCaller(client);
-  const record = await client.readAdmin(outcome.caller, [...CALLER_FIELDS]);
-  const verdict = await judge(client, record, outcome);
-  if (verdict) throw verdict;
-  return outcome;
-}
 
 async function resolveCaller(client: FortimanagerClient): Promise<PreflightOutcome> {
   const named = client.options.username !== undefined && client.options.username !== "" ? client.options.username : undefined;

@@ -8,6 +8,7 @@ import type { GrantAddress } from "../address";
 import { diagnose, type DiagnosisCode } from "../diagnosis";
 import type { GrantError } from "../errors";
 import { isGrantError } from "../errors";
+import { runSteps, type PreflightDepth, type PreflightStep } from "../preflight-steps";
 import { cachedProbe, fingerprint, shared } from "../process-state";
 import type { OpnsenseClient } from "./client";
 import type { ResolvedConnection } from "./connection";
@@ -109,8 +110,50 @@ export function addressFitProblem(client: OpnsenseClient, alias: string, info: A
   });
 }
 
-/** "full" proves every right a write needs; "read" only what a drift check needs (the lifecycle's `PreflightMode` minus "off"). */
-export type PreflightDepth = "full" | "read";
+/** What each preflight step works on. */
+export interface PreflightContext {
+  readonly conn: ResolvedConnection;
+  readonly client: OpnsenseClient;
+  readonly alias: string;
+  readonly method: GrantMethod;
+}
+
+/**
+ * The `OpnsenseAliasEntry` preflight, in order (shared/reference/opnsense.md §4, §6). The write probes
+ * are GETs the actions refuse without doing anything; `alias_util/aliases` doubles as the alias lookup
+ * for a key without "Firewall: Aliases", so the table write step is skipped when it already ran.
+ */
+export const ALIAS_ENTRY_PREFLIGHT: readonly PreflightStep<PreflightContext>[] = [
+  { id: "auth", kind: "auth", proves: "the API key and secret are accepted", request: "GET /api/core/menu/search", needs: "a valid key (any privilege)", run: async (c) => void (await c.client.menuSearch()) },
+  {
+    id: "alias",
+    kind: "read",
+    proves: "the alias exists and its type can hold addresses for the method",
+    request: "GET /api/firewall/alias/get_alias_u_u_i_d/{alias} + get_item/{uuid} (table mode without Firewall: Aliases: GET alias_util/aliases)",
+    needs: `"Firewall: Aliases" (read); in table mode "Diagnostics: PF Table IP addresses" suffices`,
+    run: async (c) => void (await cachedAlias(c.conn, c.client, c.alias, c.method)),
+  },
+  {
+    id: "write-table",
+    kind: "write",
+    proves: "the key may add and delete table entries (method table)",
+    request: "GET /api/firewall/alias_util/aliases",
+    needs: `"Diagnostics: PF Table IP addresses"`,
+    applies: (c) => c.method === "table",
+    run: async (c) => {
+      if ((await cachedAlias(c.conn, c.client, c.alias, c.method)).uuid !== "") await c.client.utilAliases();
+    },
+  },
+  {
+    id: "write-config",
+    kind: "write",
+    proves: "the key may edit and apply aliases (method config)",
+    request: "GET /api/firewall/alias/reconfigure (refused without doing anything)",
+    needs: `"Firewall: Alias: Edit"`,
+    applies: (c) => c.method === "config",
+    run: async (c) => void (await c.client.probeEdit()),
+  },
+];
 
 /** What a preflight could not check with this key (to be shown to the user as a warning). */
 export interface PreflightReport {
@@ -127,14 +170,8 @@ export interface PreflightReport {
  * says what preview could not verify ({@link preflight} is the same without the report).
  */
 export async function preflightReport(conn: ResolvedConnection, client: OpnsenseClient, alias: string, method: GrantMethod, address?: GrantAddress, mode: PreflightDepth = "full"): Promise<PreflightReport> {
-  await cachedProbe(fingerprint("opnsense-preflight", conn.url, conn.apiKey, conn.apiSecret, conn.caCert, String(conn.insecure), alias, method, mode), async () => {
-    await client.menuSearch();
-    const info = await cachedAlias(conn, client, alias, method);
-    // "read" (a drift-check key): authentication and the alias lookup only, no write-privilege probe.
-    if (mode === "read") return;
-    if (method === "config") await client.probeEdit();
-    else if (info.uuid !== "") await client.utilAliases(); // the T-only fallback already probed it
-  });
+  const ctx: PreflightContext = { conn, client, alias, method };
+  await cachedProbe(fingerprint("opnsense-preflight", conn.url, conn.apiKey, conn.apiSecret, conn.caCert, String(conn.insecure), alias, method, mode), () => runSteps(ALIAS_ENTRY_PREFLIGHT, ctx, mode));
   const info = await cachedAlias(conn, client, alias, method);
   const unverified: string[] = [];
   if (address) {
