@@ -8,6 +8,7 @@ import {
   ADMIN_FIELD_DEFAULTS,
   DEFAULT_ADMINS,
   DEFAULT_ADOMS,
+  DEFAULT_DEVICES,
   DEFAULT_PROFILES,
   defaultSlots,
   type Access,
@@ -17,6 +18,7 @@ import {
   type EmulatedProfile,
   type EmulatedSession,
 } from "./emulator-seed";
+import { ManagedDevices } from "./emulator-devices";
 import { adminFieldExists, profileRpcPermitExists, resolveVersion, statusRecord, type FmgVersion } from "./emulator-version";
 
 export * from "./emulator-seed";
@@ -54,6 +56,8 @@ export class FortimanagerBackend {
   updateFailure: { code: number; message: string } | undefined;
   /** JSON-RPC-level faults, first match wins (see {@link RpcFault}). */
   rpcFaults: { fault: RpcFault; left: number }[] = [];
+  /** Managed FortiGates, each an in-process FortiGate emulator backend (emulator-devices.ts, emulator-proxy.ts). */
+  devices!: ManagedDevices;
   /** Logins and logouts since the last reset, for tests. */
   loginCount = 0;
   logoutCount = 0;
@@ -76,6 +80,7 @@ export class FortimanagerBackend {
     for (const p of this.options.profiles ?? DEFAULT_PROFILES) this.profiles.set(p.profileid, p);
     for (const a of this.options.admins ?? DEFAULT_ADMINS) this.seedAdmin(a);
     this.adoms = [...(this.options.adoms ?? DEFAULT_ADOMS)];
+    this.devices = new ManagedDevices(this.options.devices ?? DEFAULT_DEVICES.filter((d) => this.adoms.includes(d.adom ?? "root")), this.options.proxy, () => this.adoms);
   }
 
   /** Adds or replaces an administrator (test seeding). */

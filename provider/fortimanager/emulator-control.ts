@@ -9,6 +9,7 @@ import type { EmulatorReply, EmulatorRequest } from "../emulator-kit";
 import type { FortimanagerBackend, RpcFault } from "./emulator-backend";
 import { IPV4_UNUSED, IPV6_UNUSED, SLOT_COUNT, type EmulatedAdmin, type EmulatedAdminSeed } from "./emulator-seed";
 import { ipv4SlotFromWire, ipv6SlotFromWire } from "./emulator-wire";
+import { deviceControl, deviceState } from "./emulator-devices";
 
 const ok = (extra: Record<string, unknown> = {}): EmulatorReply => ({ status: 200, json: { status: "ok", ...extra } });
 const fail = (status: number, error: string): EmulatorReply => ({ status, json: { error } });
@@ -61,10 +62,15 @@ export function fortimanagerControl(b: FortimanagerBackend, req: EmulatorRequest
           workspaceLockedBy: b.workspaceLockedBy ?? null,
           updateFailure: b.updateFailure ?? null,
           rpcFaults: b.rpcFaults.map((f) => ({ ...f.fault, left: Number.isFinite(f.left) ? f.left : null })),
+          devices: [...b.devices.devices.values()].map(deviceState),
+          proxy: b.devices.settings,
         },
       };
     case "admins":
       return admins(b, m, parts.slice(1), d);
+    case "devices":
+    case "proxy":
+      return deviceControl(b.devices, req, parts, d);
     case "seed-admin": // earlier name of POST admins
       if (m !== "POST") return undefined;
       b.seedAdmin(d as unknown as EmulatedAdminSeed);

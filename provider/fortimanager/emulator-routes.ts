@@ -6,17 +6,19 @@
 import type { FortimanagerBackend } from "./emulator-backend";
 import { ADMIN_FIELD_DEFAULTS, SLOT_COUNT, type EmulatedAdmin, type EmulatedSession } from "./emulator-seed";
 import { adminFieldExists } from "./emulator-version";
+import { DEVICE_ROUTES } from "./emulator-proxy";
 import { ENUMS, enumFromWire, ipv4SlotFromWire, ipv6SlotFromWire, pickFields, toWire, unescapeMkey } from "./emulator-wire";
 
 export type Status = { code: number; message: string };
-export type ParamResult = { status: Status; url: unknown; data?: unknown; changed?: boolean; unhandled?: boolean };
+/** `delayMs`: how long the answer waits (proxied devices that take their time, emulator-proxy.ts); never sent. */
+export type ParamResult = { status: Status; url: unknown; data?: unknown; changed?: boolean; unhandled?: boolean; delayMs?: number };
 export interface Caller {
   readonly admin: EmulatedAdmin;
   /** Absent for API-key callers. */
   readonly session?: EmulatedSession | undefined;
   readonly auth: "session" | "token";
 }
-interface RouteCtx {
+export interface RouteCtx {
   readonly caller: Caller;
   readonly url: unknown;
   readonly match: RegExpMatchArray;
@@ -25,8 +27,8 @@ interface RouteCtx {
   readonly verbose: boolean;
 }
 /** What a route needs beyond an authenticated caller with rpc-permit read or more. */
-type Privilege = "self" | "system-read" | "admin-read" | "super-write";
-interface Route {
+type Privilege = "self" | "system-read" | "admin-read" | "super-write" | "proxy";
+export interface Route {
   readonly methods: readonly string[];
   readonly url: RegExp;
   readonly privilege: Privilege;
@@ -75,6 +77,8 @@ const ROUTES: readonly Route[] = [
   { methods: ["get"], url: /^cli\/global\/system\/admin\/profile(?:\/(.+))?$/, privilege: "system-read", handle: getProfile },
   // ADOM list / one ADOM, limited to the caller's scope (JPF-001: out-of-scope ADOM → -11).
   { methods: ["get"], url: /^dvmdb\/adom(?:\/([^/]+))?$/, privilege: "admin-read", handle: getAdom },
+  // Managed devices and /sys/proxy/json (emulator-proxy.ts).
+  ...DEVICE_ROUTES,
 ];
 
 function sysSession(b: FortimanagerBackend, c: RouteCtx): ParamResult {
@@ -228,7 +232,7 @@ export function runParam(b: FortimanagerBackend, caller: Caller, method: string,
   const admin = caller.admin;
   const rpc = b.effectiveRpcPermit(admin);
   // rpc-permit read: `get` works, writes answer -11 even with Super_User (JPF-001 "Permissions").
-  if (rpc === "none" || (WRITE_METHODS.has(method) && rpc !== "read-write")) return { status: NO_PERMISSION, url: rawUrl };
+  if (rpc === "none" || (WRITE_METHODS.has(method) && rpc !== "read-write" && route.privilege !== "proxy")) return { status: NO_PERMISSION, url: rawUrl };
   // A profile without System Settings: -11 on a valid session or key (ANS-I58, ANS-I98).
   if (route.privilege === "system-read" && !b.isSuper(admin) && b.profileOf(admin).systemSetting === "none") return { status: NO_PERMISSION, url: rawUrl };
   if (route.privilege === "super-write" && !b.isSuper(admin)) {

@@ -2,6 +2,8 @@
  * What a FortiManager emulator starts with: the admin and profile shapes, the default seed (admins,
  * profiles, ADOMs) and the slot defaults. Facts follow shared/reference/fortimanager.md §4–5.
  */
+import type { ManagedDeviceSeed, ProxySettings } from "./emulator-devices";
+
 export type RpcPermit = "none" | "read" | "read-write" | "from-profile";
 export type Access = "none" | "read" | "read-write";
 
@@ -141,6 +143,12 @@ export const DEFAULT_ADMINS: readonly EmulatedAdminSeed[] = [
 
 export const DEFAULT_ADOMS: readonly string[] = ["root", "others"];
 
+/** Two managed FortiGates in ADOM root, each with the push feed "jit-allow" in root: one Passive+ grant reaching two FortiGates (quick-start). */
+export const DEFAULT_DEVICES: readonly ManagedDeviceSeed[] = [
+  { name: "fgt-hq", adom: "root", sn: "FGVM02TM24000101", feeds: [{ name: "jit-allow" }] },
+  { name: "fgt-br1", adom: "root", sn: "FGVM02TM24000102", feeds: [{ name: "jit-allow" }] },
+];
+
 export interface BackendOptions {
   readonly admins?: readonly EmulatedAdminSeed[] | undefined;
   readonly profiles?: readonly EmulatedProfile[] | undefined;
@@ -164,6 +172,10 @@ export interface BackendOptions {
    * @default "answer"
    */
   readonly sysSessionForApiKeys?: "answer" | "no-permission" | undefined;
+  /** Managed FortiGates (emulator-proxy.ts). @default {@link DEFAULT_DEVICES} (those whose ADOM exists) */
+  readonly devices?: readonly ManagedDeviceSeed[] | undefined;
+  /** Answers of `/sys/proxy/json` the sources leave open ({@link ProxySettings}). */
+  readonly proxy?: Partial<ProxySettings> | undefined;
   /** Whether ADOMs are enabled (`adom-status`, `/sys/status` "Admin Domain Configuration"). @default true */
   readonly adomsEnabled?: boolean | undefined;
 }

@@ -29,6 +29,7 @@ export {
   type EmulatedProfile,
   type RpcFault,
 } from "./emulator-backend";
+export type { ManagedDeviceSeed, ProxySettings, ConnStatus } from "./emulator-proxy";
 export { DEFAULT_FMG_VERSION, resolveVersion as resolveFortimanagerVersion, type FmgVersion } from "./emulator-version";
 
 /** JSON-RPC endpoint path (JPF-001): the URL and HTTP method never change. */
@@ -58,7 +59,7 @@ function apiKeyOf(b: FortimanagerBackend, req: EmulatorRequest): string | undefi
   return q !== null && acceptsAccessTokenQuery(b.version) ? q : undefined;
 }
 
-export function fortimanagerDispatch(b: FortimanagerBackend): (req: EmulatorRequest) => HandledReply | undefined {
+export function fortimanagerDispatch(b: FortimanagerBackend): (req: EmulatorRequest) => HandledReply | Promise<HandledReply> | undefined {
   return (req) => {
     if (req.rawPath !== JSONRPC_PATH) return undefined;
     if (req.method !== "POST") return { status: 405, text: "Method Not Allowed", route: `${req.method} ${req.rawPath}` };
@@ -95,14 +96,17 @@ export function fortimanagerDispatch(b: FortimanagerBackend): (req: EmulatorRequ
     const caller: Caller = { admin, session: bySession?.session, auth: key !== undefined ? "token" : "session" };
     const results = params.map((p) => runParam(b, caller, method, p, verbose));
     const unhandled = results.some((r) => r.unhandled === true);
-    return {
+    // A proxied device that takes its time delays the whole answer (emulator-proxy.ts).
+    const delayMs = Math.max(0, ...results.map((r) => r.delayMs ?? 0));
+    const reply: HandledReply = {
       status: 200,
       // Answers to session callers carry the numeric session id (JPF-001, ANS-I58); on key answers it is UNCONFIRMED, so absent.
-      json: { id: body.id, result: results.map(({ changed: _c, unhandled: _u, ...r }) => r), ...(bySession && { session: bySession.session.numericId }) },
+      json: { id: body.id, result: results.map(({ changed: _c, unhandled: _u, delayMs: _d, ...r }) => r), ...(bySession && { session: bySession.session.numericId }) },
       route: unhandled ? `${route}${UNHANDLED_MARK}` : route,
       user: admin.userid,
       sideEffect: results.some((r) => r.changed === true),
     };
+    return delayMs > 0 ? new Promise<HandledReply>((resolve) => setTimeout(() => resolve(reply), delayMs)) : reply;
   };
 }
 
@@ -134,6 +138,9 @@ export interface FortimanagerEmulator extends EmulatorServer {
  * | `DELETE rpc-faults` | – | `{status:"ok"}` |
  * | `POST workspace-lock` / `DELETE workspace-lock` | `{"user":"bob"}` | admin writes answer -20055 until deleted |
  * | `POST update-failure` / `DELETE update-failure` | `{"code":-9998,"message":"…"}` | admin updates answer that status until deleted |
+ *
+ * Managed FortiGates and `/sys/proxy/json`: `GET|POST devices`, `GET|PUT|DELETE devices/{name}`, `devices/{name}/<FortiGate
+ * control route>`, `GET|PUT proxy` — see emulator-proxy.ts.
  *
  * The kit adds `GET log`, `DELETE log`, `POST reset` (back to the seed, faults and log cleared) and
  * `POST faults` / `DELETE faults` (HTTP-level latency, status, reset, hang; see `FaultRule`). Earlier
