@@ -23,6 +23,13 @@
 # it is required at the pseudo-version of the release commit. If the proxy does not serve it,
 # the language host that shipped inside sdk/v3 up to v3.66.0 is built instead (it speaks the
 # same gRPC protocol; newer CLIs fall back for the RPCs it lacks).
+#
+# Policy packs: a CLI >= 3.150 starts a `runtime: nodejs` policy pack (`--policy-pack DIR`) through
+# the language host's RunPlugin RPC, which the v3.66.0 host answers "not supported". So the fallback
+# host is built from a copy of its sources with one addition, RunPlugin for policy packs (it runs
+# `node <@pulumi/pulumi resolved from the pack>/cmd/run-policy-pack <engine> .` in the pack's directory,
+# as the released host does). Caches built before that addition are upgraded once, in place (Go
+# needed; ~10 s with a warm module cache); without Go they keep working for programs, not for packs.
 set -euo pipefail
 
 PULUMI_CLI_VERSIONS="${PULUMI_CLI_VERSIONS:-3.248.0 3.250.0 3.246.0}"
@@ -34,6 +41,8 @@ PKG_MOD="github.com/pulumi/pulumi/pkg/v3"
 SDK_MOD="github.com/pulumi/pulumi/sdk/v3"
 LANGHOST_MOD="github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3"
 LANGHOST_FALLBACK_PKG="github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs"
+# Recorded in BUILD-INFO when the fallback host has RunPlugin for policy packs; bump to rebuild it.
+LANGHOST_RUNPLUGIN_MARK="runplugin-policy-packs r1"
 VERSION_VAR="github.com/pulumi/pulumi/sdk/v3/go/common/version.Version"
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -112,6 +121,7 @@ cache_ok() { # cache_ok VER
 
 finish() { # finish VER
   local bin="$CACHE_ROOT/v$1/bin"
+  upgrade_langhost "$1"
   install_dynamic_plugin "$bin"
   printf '%s\n' "$bin"
   exit 0
@@ -162,6 +172,200 @@ build_tools() {
   (cd "$dir" && go mod tidy) >>"$logf" 2>&1 || return 1
   (cd "$dir" && CGO_ENABLED=0 go build -trimpath -tags osusergo,grpcnotrace \
     -ldflags "-X $VERSION_VAR=$ver" -o "$out/" "$@") >>"$logf" 2>&1
+}
+
+# write_runplugin FILE: the RunPlugin method added to the v3.66.0 language host (see the header).
+write_runplugin() {
+  cat >"$1" <<'GOEOF'
+// Added by pulumi-firewall-grants' scripts/pulumi-cli.sh to the v3.66.0 nodejs language host, whose
+// RunPlugin answers "not supported": CLIs >= 3.150 start `runtime: nodejs` policy packs through it.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/util/rpcutil"
+	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
+	"google.golang.org/protobuf/encoding/protowire"
+)
+
+// runPluginFields reads what the v3.66 proto does not declare: RunPluginRequest field 5 `info`
+// (ProgramInfo: 2 program_directory, 3 entry_point) and field 6 `kind`.
+func runPluginFields(req *pulumirpc.RunPluginRequest) (dir, entry, kind string) {
+	eachBytesField(req.ProtoReflect().GetUnknown(), func(num protowire.Number, v []byte) {
+		switch num {
+		case 5:
+			eachBytesField(v, func(n protowire.Number, w []byte) {
+				switch n {
+				case 2:
+					dir = string(w)
+				case 3:
+					entry = string(w)
+				}
+			})
+		case 6:
+			kind = string(v)
+		}
+	})
+	return dir, entry, kind
+}
+
+// eachBytesField calls f for every length-delimited field of the wire-format message b.
+func eachBytesField(b []byte, f func(protowire.Number, []byte)) {
+	for len(b) > 0 {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 {
+			return
+		}
+		b = b[n:]
+		if typ == protowire.BytesType {
+			v, m := protowire.ConsumeBytes(b)
+			if m < 0 {
+				return
+			}
+			f(num, v)
+			b = b[m:]
+			continue
+		}
+		m := protowire.ConsumeFieldValue(num, typ, b)
+		if m < 0 {
+			return
+		}
+		b = b[m:]
+	}
+}
+
+func (host *nodeLanguageHost) RunPlugin(
+	req *pulumirpc.RunPluginRequest, server pulumirpc.LanguageRuntime_RunPluginServer,
+) error {
+	dir, entry, kind := runPluginFields(req)
+	if dir == "" {
+		dir = req.GetProgram()
+	}
+	if kind != "analyzer" || dir == "" {
+		return fmt.Errorf("RunPlugin: this language host (v3.66.0 with policy-pack support) runs policy packs only, not %q plugins", kind)
+	}
+	if entry == "" {
+		entry = "."
+	}
+	node, err := exec.LookPath("node")
+	if err != nil {
+		return errors.New("could not find node on the $PATH")
+	}
+	// @pulumi/pulumi as the pack resolves it (also when the pack sits inside a node_modules folder).
+	resolve := exec.Command(node, "-e", "process.stdout.write(require.resolve('@pulumi/pulumi/cmd/run-policy-pack'))")
+	resolve.Dir = dir
+	runPath, err := resolve.Output()
+	if err != nil {
+		return fmt.Errorf("it looks like the policy pack's dependencies are not installed: "+
+			"@pulumi/pulumi/cmd/run-policy-pack cannot be resolved from %q; run npm install there", dir)
+	}
+	closer, stdout, stderr, err := rpcutil.MakeRunPluginStreams(server, false)
+	if err != nil {
+		return err
+	}
+	args := append(append([]string{string(runPath)}, req.GetArgs()...), entry)
+	cmd := exec.Command(node, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), req.GetEnv()...)
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	code := int32(0)
+	if err := cmd.Run(); err != nil {
+		var exit *exec.ExitError
+		if !errors.As(err, &exit) {
+			_ = closer.Close()
+			return err
+		}
+		code = int32(exit.ExitCode())
+	}
+	if err := closer.Close(); err != nil {
+		return err
+	}
+	return server.Send(&pulumirpc.RunPluginResponse{Output: &pulumirpc.RunPluginResponse_Exitcode{Exitcode: code}})
+}
+GOEOF
+}
+
+# build_fallback_langhost DIR GO_DIRECTIVE OUT_DIR LOG: the v3.66.0 language host from a copy of its
+# package sources, with RunPlugin replaced by write_runplugin's, into OUT_DIR/pulumi-language-nodejs.
+build_fallback_langhost() {
+  local dir="$1" gov="$2" out="$3" logf="$4" info src_dir lh_gomod f
+  info="$(cd "$(dirname "$dir")" && go mod download -json "$SDK_MOD@v$LANGHOST_FALLBACK_SDK_VERSION" 2>>"$logf" || true)"
+  printf '%s\n' "$info" >>"$logf"
+  lh_gomod="$(printf '%s\n' "$info" | json_field GoMod)"
+  src_dir="$(printf '%s\n' "$info" | json_field Dir)/nodejs/cmd/pulumi-language-nodejs"
+  if [ -z "$lh_gomod" ] || [ -n "$(printf '%s\n' "$info" | json_field Error)" ] || [ ! -f "$src_dir/main.go" ]; then
+    log "$SDK_MOD@v$LANGHOST_FALLBACK_SDK_VERSION not available"; return 1
+  fi
+  mkdir -p "$dir"
+  {
+    printf 'module example.invalid/pulumi-language-nodejs-fallback\n\ngo %s\n\nrequire %s v%s\n' "$gov" "$SDK_MOD" "$LANGHOST_FALLBACK_SDK_VERSION"
+    nonpath_replaces "$lh_gomod" | sed 's/^/replace /'
+  } >"$dir/go.mod"
+  for f in main.go proxy.go proxy_unix.go proxy_windows.go; do
+    [ -f "$src_dir/$f" ] || continue
+    cp "$src_dir/$f" "$dir/$f" && chmod 0644 "$dir/$f"
+  done
+  # Drop the stub `func (host *nodeLanguageHost) RunPlugin(...) error { return errors.New("not supported") }`.
+  awk '/^func \(host \*nodeLanguageHost\) RunPlugin\(/ { skip = 1 } skip && /^}/ { skip = 0; next } !skip' \
+    "$src_dir/main.go" >"$dir/main.go"
+  if grep -q 'RunPlugin(' "$dir/main.go" || ! grep -q 'RunPlugin(' "$src_dir/main.go"; then
+    log "unexpected $src_dir/main.go: cannot replace its RunPlugin"; return 1
+  fi
+  write_runplugin "$dir/runplugin.go"
+  (cd "$dir" && go mod tidy) >>"$logf" 2>&1 || return 1
+  (cd "$dir" && CGO_ENABLED=0 go build -trimpath -tags osusergo,grpcnotrace \
+    -ldflags "-X $VERSION_VAR=v$LANGHOST_FALLBACK_SDK_VERSION" -o "$out/pulumi-language-nodejs" .) >>"$logf" 2>&1
+}
+
+# upgrade_langhost VER: a cache built with the plain v3.66.0 fallback host gets the one with RunPlugin
+# (policy packs), built beside it and renamed into place. Without Go, or when the build fails, the
+# cache stays as it is (programs run; policy packs do not) and a warning says so.
+upgrade_langhost() {
+  local dest="$CACHE_ROOT/v$1" tmp gov local_gov
+  grep -q '(fallback' "$dest/BUILD-INFO" 2>/dev/null || return 0
+  grep -qF "$LANGHOST_RUNPLUGIN_MARK" "$dest/BUILD-INFO" && return 0
+  if ! command -v go >/dev/null 2>&1; then
+    log "warning: $dest/bin/pulumi-language-nodejs cannot start policy packs and there is no 'go' to rebuild it"; return 0
+  fi
+  lock_cache
+  grep -qF "$LANGHOST_RUNPLUGIN_MARK" "$dest/BUILD-INFO" && return 0
+  export GOFLAGS="" GOWORK=off GO111MODULE=on
+  gov="$(go_directive "$dest/wrapper/langhost/go.mod" 2>/dev/null)"
+  local_gov="$(GOTOOLCHAIN=local go env GOVERSION)"; local_gov="${local_gov#go}"
+  [ -n "$gov" ] || gov="$local_gov"
+  if version_ge "$local_gov" "$gov"; then export GOTOOLCHAIN=local; else export GOTOOLCHAIN=auto; fi
+  log "adding policy-pack support (RunPlugin) to the cached v$LANGHOST_FALLBACK_SDK_VERSION language host (once)…"
+  tmp="$(mktemp -d "$CACHE_ROOT/.langhost-v$1.XXXXXX")"
+  if build_fallback_langhost "$tmp/src" "$gov" "$tmp" "$tmp/build.log"; then
+    mv -f "$tmp/pulumi-language-nodejs" "$dest/bin/pulumi-language-nodejs"
+    sed -i "s|^pulumi-language-nodejs: .*|pulumi-language-nodejs: $LANGHOST_FALLBACK_PKG@v$LANGHOST_FALLBACK_SDK_VERSION (fallback, $LANGHOST_RUNPLUGIN_MARK)|" "$dest/BUILD-INFO"
+    grep -qF "$LANGHOST_RUNPLUGIN_MARK" "$dest/BUILD-INFO" || printf 'langhost: %s\n' "$LANGHOST_RUNPLUGIN_MARK" >>"$dest/BUILD-INFO"
+    log "policy packs enabled in $dest/bin"
+  else
+    log "warning: could not rebuild the language host with RunPlugin (policy packs will not start); last lines:"
+    tail -n 10 "$tmp/build.log" >&2 || true
+  fi
+  rm -rf "$tmp"
+}
+
+# lock_cache: serialises builds and upgrades of the cache (once per process).
+CACHE_LOCKED=0
+lock_cache() {
+  [ "$CACHE_LOCKED" = 0 ] || return 0
+  CACHE_LOCKED=1
+  if command -v flock >/dev/null 2>&1; then
+    exec 9>"$CACHE_ROOT/.lock"
+    if ! flock -n 9; then
+      log "waiting for another process that is building the Pulumi CLI…"
+      flock 9
+    fi
+  else
+    log "warning: flock not found; building without a lock"
+  fi
 }
 
 # build VER: builds into a temp dir next to the cache dir, then renames it into place.
@@ -220,15 +424,9 @@ $SDK_MOD v$ver" "$(nonpath_replaces "$lh_gomod")"
   else
     log "$LANGHOST_MOD@${hash:-?} not served by the Go module proxy" \
       "($(printf '%s\n' "$lh_json" | json_field Error | head -c 400)); building the language host from $SDK_MOD@v$LANGHOST_FALLBACK_SDK_VERSION…"
-    info="$(cd "$BUILD_TMP" && go mod download -json "$SDK_MOD@v$LANGHOST_FALLBACK_SDK_VERSION" 2>>"$logf" || true)"
-    lh_gomod="$(printf '%s\n' "$info" | json_field GoMod)"
-    [ -n "$lh_gomod" ] && [ -z "$(printf '%s\n' "$info" | json_field Error)" ] || {
-      log "v$ver: $SDK_MOD@v$LANGHOST_FALLBACK_SDK_VERSION not available either"; return 1; }
-    write_wrapper "$BUILD_TMP/langhost" "$gov" "$LANGHOST_FALLBACK_PKG" \
-      "$SDK_MOD v$LANGHOST_FALLBACK_SDK_VERSION" "$(nonpath_replaces "$lh_gomod")"
-    build_tools "$BUILD_TMP/langhost" "v$LANGHOST_FALLBACK_SDK_VERSION" "$BUILD_TMP/bin" "$logf" "$LANGHOST_FALLBACK_PKG" || {
+    build_fallback_langhost "$BUILD_TMP/langhost" "$gov" "$BUILD_TMP/bin" "$logf" || {
       log "v$ver: building pulumi-language-nodejs failed; last lines of $logf:"; tail -n 15 "$logf" >&2; return 1; }
-    lh_desc="$LANGHOST_FALLBACK_PKG@v$LANGHOST_FALLBACK_SDK_VERSION (fallback)"
+    lh_desc="$LANGHOST_FALLBACK_PKG@v$LANGHOST_FALLBACK_SDK_VERSION (fallback, $LANGHOST_RUNPLUGIN_MARK)"
   fi
 
   [ "$(run_version "$BUILD_TMP/bin/pulumi")" = "v$ver" ] || { log "v$ver: built pulumi does not report v$ver"; return 1; }
@@ -259,17 +457,9 @@ command -v go >/dev/null 2>&1 || die "no usable pulumi on PATH and no 'go' to bu
 export GOFLAGS="" GOWORK=off GO111MODULE=on
 unset GOOS GOARCH
 
-if command -v flock >/dev/null 2>&1; then
-  exec 9>"$CACHE_ROOT/.lock"
-  if ! flock -n 9; then
-    log "waiting for another process that is building the Pulumi CLI…"
-    flock 9
-  fi
-  # Leftovers of interrupted builds (only builds holding this lock create them).
-  rm -rf "$CACHE_ROOT"/.build-v*
-else
-  log "warning: flock not found; building without a lock"
-fi
+lock_cache
+# Leftovers of interrupted builds (only builds holding this lock create them).
+rm -rf "$CACHE_ROOT"/.build-v* "$CACHE_ROOT"/.langhost-v*
 # Someone else may have finished while we waited.
 for v in $PULUMI_CLI_VERSIONS; do cache_ok "$v" && finish "$v"; done
 
