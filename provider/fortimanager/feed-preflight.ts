@@ -1,0 +1,121 @@
+/**
+ * The permission preflight of a FortiManager feed grant, run from `check` (SPEC §5; reference
+ * fortigate-feeds.md §8, §9). Only reads:
+ *  1. `get /sys/status` — the credentials (202001; -11 of a valid session/key → 202002 System Settings).
+ *  2. full mode: who writes (the login user, or the API key's owner from `get /sys/session`) and that
+ *     administrator's rights, read rather than tried (FortiManager has no dry run): `rpc-permit`
+ *     read-write (a read-only admin gets -11 on proxied posts, even Super_User, JPF-001); a Super_User
+ *     profile or `device-config` ("Manage Device Configurations") read-write (P-KK 202002); access to
+ *     the ADOM (`adom-access`/`adom`). Each missing right is a 202002 naming it. When the key's owner
+ *     cannot be learnt and no `username` is given, the rights are not judged (the outcome says so) and a
+ *     push refused with -11 gets the 202002 naming all three.
+ *  3. `get /dvmdb/adom/<adom>/device` — the ADOM is readable (-11 → 202002 naming it) and every listed
+ *     device is managed there with `conn_status` up (202104 naming each that is not).
+ *  4. One proxied `GET cmdb/system/external-resource/<feed>?vdom=` to every device at once: the feed
+ *     exists and is an IP address feed with update method push, enabled (202102 naming feed, device
+ *     and VDOM); a FortiOS 403 there is the VDOM (202002 naming it).
+ * Not verified by any read: that `device-config` alone suffices for proxying (reference §8
+ * UNCONFIRMED), which FortiGate account runs the proxied call, and push write access on the FortiGates.
+ * Cached per process by everything that changes the verdict (client `verdictKey`, ADOM, VDOM, feed, devices).
+ */
+import { diagnose, diagnosed } from "../diagnosis";
+import { isGrantError } from "../errors";
+import { cachedProbe, fingerprint } from "../process-state";
+import { feedObjectProblem, feedUnusable } from "../fortigate/feed-entries";
+import { SUPER_USER_PROFILE } from "./preflight";
+import { managerRightsVars, type FortimanagerFeedClient } from "./feed-client";
+
+export interface FeedPreflightOutcome {
+  readonly unverified: string;
+}
+
+const UNVERIFIED =
+  "No read proves that the proxied push is allowed on the FortiGates (which FortiGate account runs it is unpublished) or that Manage Device Configurations alone suffices for /sys/proxy/json: a refused push fails with 202100/202002 naming the device.";
+
+export async function feedPreflight(c: FortimanagerFeedClient, feed: string, devices: readonly string[], mode: "full" | "read"): Promise<FeedPreflightOutcome> {
+  const fmg = c.fmg;
+  const diag = (fn: () => Promise<unknown>) => () => diagnosed("fortinet", { host: c.host, timeoutMs: fmg.timeoutMs }, async () => void (await fn()));
+  if (mode === "full") await cachedProbe(`fortimanager.feed.caller:${fingerprint(fmg.verdictKey, c.adom)}`, diag(() => judgeCaller(c)));
+  else await cachedProbe(`fortimanager.feed.status:${fmg.verdictKey}`, diag(() => fmg.status()));
+  const targets = [...devices].sort();
+  await cachedProbe(`fortimanager.feed.targets:${fingerprint(fmg.verdictKey, c.adom, c.vdom, feed, ...targets)}`, diag(() => checkTargets(c, feed, targets)));
+  return { unverified: UNVERIFIED };
+}
+
+async function judgeCaller(c: FortimanagerFeedClient): Promise<void> {
+  const fmg = c.fmg;
+  await fmg.status();
+  const named = fmg.options.username ? fmg.options.username : undefined;
+  let caller = named;
+  if (fmg.mode === "token") {
+    const who = await fmg.whoAmI();
+    if (who.known) {
+      if (named !== undefined && named !== who.info.admin_user) throw fmg.ownerMismatch(who.info.admin_user);
+      caller = who.info.admin_user;
+    }
+  }
+  if (caller === undefined) return;
+  const deny = (missing: "rpc" | "device-config" | "adom", detail: string) => diagnose("202002", { host: c.host, detail, vars: managerRightsVars(caller, c.adom, missing) });
+  const record = await fmg.readAdmin(caller, ["userid", "profileid", "rpc-permit", "adom-access", "adom", "adom-exclude"]);
+  let profile: Record<string, unknown> | undefined;
+  if (record.profileid !== SUPER_USER_PROFILE) {
+    try {
+      profile = await fmg.readProfile(record.profileid ?? "");
+    } catch (e) {
+      if (!(isGrantError(e) && e.code === "202002")) throw e;
+      throw deny("device-config", `the profile "${record.profileid ?? "?"}" of administrator "${caller}" cannot be read, so Manage Device Configurations cannot be checked`);
+    }
+  }
+  const superUser = record.profileid === SUPER_USER_PROFILE || profile?.["super-user-profile"] === "enable";
+  const rpc = record["rpc-permit"] === "from-profile" ? profile?.["rpc-permit"] : record["rpc-permit"];
+  if (rpc !== "read-write") throw deny("rpc", `administrator "${caller}" has rpc-permit ${String(rpc ?? "not reported")}: proxied posts (${"/sys/proxy/json"}) answer -11`);
+  if (!superUser && profile?.["device-config"] !== "read-write") {
+    throw deny("device-config", `administrator "${caller}" has profile "${record.profileid ?? "?"}" with Manage Device Configurations ${String(profile?.["device-config"] ?? "not reported")}, not read-write, and it is not a super-user profile`);
+  }
+  if (superUser) return;
+  const names = (v: unknown) => (Array.isArray(v) ? v.map((e) => String((e as Record<string, unknown>)?.["adom-name"] ?? e)) : []);
+  const access = record["adom-access"];
+  const listed = names(record.adom);
+  const outside = access === "exclude" ? names(record["adom-exclude"]).includes(c.adom) : access !== "all" && access !== "per-adom-profile" && listed.length > 0 && !listed.includes(c.adom);
+  if (outside) throw deny("adom", `administrator "${caller}" has no access to ADOM "${c.adom}" (ADOM access: ${String(access ?? "specify")} ${listed.join(", ")})`);
+}
+
+async function checkTargets(c: FortimanagerFeedClient, feed: string, devices: readonly string[]): Promise<void> {
+  const inventory = await c.inventory();
+  const unavailable = devices.flatMap((d) => {
+    const m = inventory.get(d);
+    return !m ? [`${d}: not managed in ADOM "${c.adom}"`] : !m.up ? [`${d}: connection status ${m.connStatus}`] : [];
+  });
+  if (unavailable.length > 0) {
+    throw diagnose("202104", { host: c.host, detail: unavailable.join("; "), vars: { device: devices.filter((d) => !inventory.get(d)?.up).join(", "), adom: c.adom } });
+  }
+  const feeds = await c.getFeed(feed, devices);
+  const missing: string[] = [];
+  const forbidden: string[] = [];
+  const other: string[] = [];
+  for (const d of devices) {
+    const f = feeds.get(d)!;
+    if (!f.ok) {
+      if (f.status === 404) missing.push(`${d}: no external resource "${feed}" in VDOM "${c.vdom}"`);
+      else if (f.status === 403) forbidden.push(d);
+      else other.push(`${d}: ${f.reason}`);
+    } else {
+      const problem = f.feed ? feedObjectProblem(f.feed) : "the FortiGate's answer has no feed object";
+      if (problem) missing.push(`${d}: ${problem}`);
+    }
+  }
+  if (forbidden.length > 0) {
+    throw diagnose("202002", {
+      host: c.host,
+      detail: `reading feed "${feed}" in VDOM "${c.vdom}" was refused (FortiOS 403) on ${forbidden.join(", ")}`,
+      vars: {
+        scope: `VDOM "${c.vdom}" on ${forbidden.join(", ")}`,
+        permission: "reading the feed's configuration through the manager",
+        fixPermission: `Check that VDOM "${c.vdom}" exists on ${forbidden.join(", ")} and is spelled exactly (FortiOS answers 403 for an unknown VDOM too).`,
+        fixScope: "Check FortiManager's management connection to the device (its FortiGate account needs System > Configuration).",
+      },
+    });
+  }
+  if (missing.length > 0) throw feedUnusable(c.host, feed, missing.map((m) => m.split(":")[0]).join(", "), c.vdom, missing.join("; "));
+  if (other.length > 0) throw diagnose("202104", { host: c.host, detail: `the manager could not reach: ${other.join("; ")}`, vars: { device: other.map((m) => m.split(":")[0]).join(", "), adom: c.adom } });
+}
