@@ -342,8 +342,11 @@ upgrade_langhost() {
   tmp="$(mktemp -d "$CACHE_ROOT/.langhost-v$1.XXXXXX")"
   if build_fallback_langhost "$tmp/src" "$gov" "$tmp" "$tmp/build.log"; then
     mv -f "$tmp/pulumi-language-nodejs" "$dest/bin/pulumi-language-nodejs"
-    sed -i "s|^pulumi-language-nodejs: .*|pulumi-language-nodejs: $LANGHOST_FALLBACK_PKG@v$LANGHOST_FALLBACK_SDK_VERSION (fallback, $LANGHOST_RUNPLUGIN_MARK)|" "$dest/BUILD-INFO"
-    grep -qF "$LANGHOST_RUNPLUGIN_MARK" "$dest/BUILD-INFO" || printf 'langhost: %s\n' "$LANGHOST_RUNPLUGIN_MARK" >>"$dest/BUILD-INFO"
+    # (no `sed -i`: BSD sed needs a different flag)
+    sed "s|^pulumi-language-nodejs: .*|pulumi-language-nodejs: $LANGHOST_FALLBACK_PKG@v$LANGHOST_FALLBACK_SDK_VERSION (fallback, $LANGHOST_RUNPLUGIN_MARK)|" \
+      "$dest/BUILD-INFO" >"$tmp/BUILD-INFO"
+    grep -qF "$LANGHOST_RUNPLUGIN_MARK" "$tmp/BUILD-INFO" || printf 'langhost: %s\n' "$LANGHOST_RUNPLUGIN_MARK" >>"$tmp/BUILD-INFO"
+    mv -f "$tmp/BUILD-INFO" "$dest/BUILD-INFO"
     log "policy packs enabled in $dest/bin"
   else
     log "warning: could not rebuild the language host with RunPlugin (policy packs will not start); last lines:"
