@@ -79,6 +79,12 @@ export interface GrantLifecycle<I extends object, S extends I, C> {
   /** The target+address this grant holds on the device, for the shared-address rule. */
   sharedKey(inputs: I, pin: DevicePin): string;
   /**
+   * More target+address keys this resource declares (a set: one per listed address, in the same form
+   * as the per-entry resource's `sharedKey`), registered by `check` beside `sharedKey` so that the
+   * shared-address rule holds per address between sets and per-entry grants (issue 13). @default none
+   */
+  sharedKeys?(inputs: I, pin: DevicePin): readonly string[];
+  /**
    * The side-effect-free permission preflight (cached by the device code). `read` proves only what a
    * drift check needs (authentication and read access to the target), for least-privilege CI keys.
    */
@@ -104,8 +110,11 @@ function declared(): Map<string, Set<string>> {
   return shared("grant-lifecycle.declared", () => new Map<string, Set<string>>());
 }
 
-/** True when a grant other than `name` declares `key` in this run. */
-function declaredByOther(key: string, name: string | undefined): boolean {
+/**
+ * True when a grant other than `name` declares `key` in this run (exported for set resources, which
+ * apply the rule per address when they remove entries).
+ */
+export function declaredByOther(key: string, name: string | undefined): boolean {
   const names = declared().get(key);
   return names !== undefined && [...names].some((n) => n !== name);
 }
@@ -239,8 +248,9 @@ export function grantProvider<I extends object, S extends I, C>(spec: GrantLifec
       inputs.device = pin;
       if (unknown.length > 0) return { inputs: result() };
       if (grantName !== undefined) {
-        const key = spec.sharedKey(inputs, pin);
-        declared().set(key, (declared().get(key) ?? new Set<string>()).add(grantName));
+        for (const key of [spec.sharedKey(inputs, pin), ...(spec.sharedKeys?.(inputs, pin) ?? [])]) {
+          declared().set(key, (declared().get(key) ?? new Set<string>()).add(grantName));
+        }
       }
       let c: C;
       let mode: PreflightMode;

@@ -137,6 +137,15 @@ export async function withAliasLock<T>(lockKey: string, mode: LockMode, fn: () =
 interface Queued extends ContentOp {
   readonly cidr: string;
   readonly seq: number;
+  /**
+   * A prune op (issue 13, exclusive sets): removes, from the content this batch reads, every line whose
+   * address it selects; `address`/`cidr` are empty. Verified like removes, for the lines it pruned.
+   */
+  readonly prune?: (cidr: string) => boolean;
+  /** The lines a prune op removed (first batch), with their addresses. */
+  pruned?: string[];
+  /** The content the first batch read, before any op of it was applied (multi-op submissions). */
+  before?: readonly string[];
   /** Verify rounds done so far. */
   round: number;
   /** What the first batch saw (the answer create reports as `adopted`). */
@@ -169,16 +178,31 @@ class AliasBatcher {
   ) {}
 
   submit(op: ContentOp): Promise<ContentOpResult> {
-    const cidr = cidrOf(op.address) ?? op.address;
+    return this.enqueue(op).then(({ first }) => first);
+  }
+
+  /** Queues one op; resolves with the op once verified (its `first` answer, and what the batch read). */
+  enqueue(op: ContentOp, prune?: (cidr: string) => boolean): Promise<{ first: ContentOpResult; before: readonly string[]; pruned: readonly string[] }> {
+    const cidr = prune ? "" : (cidrOf(op.address) ?? op.address);
     const seq = nextSeq();
-    latestOps().set(`${this.lockKey}\u0000${cidr}`, seq);
+    if (!prune) latestOps().set(`${this.lockKey}\u0000${cidr}`, seq);
     return new Promise((resolve, reject) => {
-      this.pending.push({ ...op, cidr, seq, round: 0, resolve, reject });
+      const q: Queued = {
+        ...op,
+        cidr,
+        seq,
+        round: 0,
+        ...(prune && { prune }),
+        resolve: (first) => resolve({ first, before: q.before ?? [], pruned: q.pruned ?? [] }),
+        reject,
+      };
+      this.pending.push(q);
       this.schedule(BATCH_WINDOW_MS);
     });
   }
 
   private superseded(op: Queued): boolean {
+    if (op.prune) return false;
     return latestOps().get(`${this.lockKey}\u0000${op.cidr}`) !== op.seq;
   }
 
@@ -220,19 +244,40 @@ class AliasBatcher {
       answeredAt = await withAliasLock(this.lockKey, "exclusive", async () => {
         for (let attempt = 0; ; attempt++) {
           const { lines: read, startedAt } = await this.read();
-          let lines = read;
-          let changed = false;
+          // One pass over the content per batch (a set of 10,000 ops on a 20,000-line alias must not
+          // rescan the content once per op, issue 13).
+          const cidrs = read.map((l) => cidrOf(l));
+          const present = new Set(cidrs.filter((c): c is string => c !== undefined));
+          const drop = new Set<string>();
+          const adds: string[] = [];
           for (const op of ops) {
-            const present = lines.some((l) => cidrOf(l) === op.cidr);
-            if (op.round === 0 && attempt === 0) op.first = { wasPresent: present };
-            if (op.kind === "add" && !present) {
-              lines.push(op.address);
-              changed = true;
-            } else if (op.kind === "remove" && present) {
-              lines = lines.filter((l) => cidrOf(l) !== op.cidr);
-              changed = true;
+            if (op.prune) {
+              const pruned = read.filter((_, i) => cidrs[i] !== undefined && op.prune!(cidrs[i]!));
+              if (op.round === 0 && attempt === 0) {
+                op.pruned = pruned;
+                op.first = { wasPresent: pruned.length > 0 };
+                op.before = read;
+              }
+              for (const l of pruned) drop.add(cidrOf(l)!);
+              continue;
+            }
+            const was = present.has(op.cidr) && !drop.has(op.cidr);
+            if (op.round === 0 && attempt === 0) {
+              op.first = { wasPresent: was };
+              op.before = read;
+            }
+            if (op.kind === "add") {
+              drop.delete(op.cidr);
+              if (!present.has(op.cidr)) {
+                adds.push(op.address);
+                present.add(op.cidr);
+              }
+            } else if (present.has(op.cidr)) {
+              drop.add(op.cidr);
             }
           }
+          const lines = [...read.filter((_, i) => cidrs[i] === undefined || !drop.has(cidrs[i]!)), ...adds.filter((a) => !drop.has(cidrOf(a) ?? a))];
+          const changed = drop.size > 0 || adds.length > 0;
           if (!changed) return Date.now();
           // (1) Never write content older than the window: a slow read is repeated (at most twice).
           if (Date.now() - startedAt > CONFIG_MODE_TIMING.windowMs && attempt < 2) continue;
@@ -267,8 +312,9 @@ class AliasBatcher {
       return;
     }
     const requeue: Queued[] = [];
+    const seen = new Set(lines.map((l) => cidrOf(l)).filter((c): c is string => c !== undefined));
     for (const op of ops) {
-      const present = lines.some((l) => cidrOf(l) === op.cidr);
+      const present = op.prune ? (op.pruned ?? []).some((l) => seen.has(cidrOf(l)!)) : seen.has(op.cidr);
       const holds = op.kind === "add" ? present : !present;
       if (holds || this.superseded(op)) {
         op.resolve(op.first ?? { wasPresent: present });
@@ -304,11 +350,47 @@ class AliasBatcher {
  * to `key`. Resolves only once a read taken after the settle showed the op holding.
  */
 export function submitContentOp(key: string, client: OpnsenseClient, uuid: string, alias: string, op: ContentOp, lockKey: string = key): Promise<ContentOpResult> {
+  return batcherFor(key, client, uuid, alias, lockKey).submit(op);
+}
+
+function batcherFor(key: string, client: OpnsenseClient, uuid: string, alias: string, lockKey: string): AliasBatcher {
   const batchers = shared("opnsense.alias-batchers", () => new Map<string, AliasBatcher>());
   let b = batchers.get(key);
   if (!b) {
     b = new AliasBatcher(client, uuid, alias, lockKey);
     batchers.set(key, b);
   }
-  return b.submit(op);
+  return b;
+}
+
+/** What a multi-op submission reports (issue 13, set resources). */
+export interface ContentBatchResult {
+  /** Per op, in order: whether the address was in the content before the batch applied it. */
+  readonly results: readonly ContentOpResult[];
+  /** The content as the batch read it, before applying anything (the set's "before" view). */
+  readonly before: readonly string[];
+  /** Lines the prune predicate removed. */
+  readonly pruned: readonly string[];
+}
+
+/**
+ * Applies many ops (and optionally a prune predicate: remove every line whose address it selects)
+ * in ONE batch of the alias's batcher: one get_item, one set_item, one reconfigure and the verify read,
+ * whatever the number of ops (issue 13). Ops of other callers queued at the same moment join the same
+ * batch. Resolves once every op (and the prune) verified, with the content the batch read first.
+ */
+export async function submitContentBatch(
+  key: string,
+  client: OpnsenseClient,
+  uuid: string,
+  alias: string,
+  batch: { readonly ops: readonly ContentOp[]; readonly prune?: ((cidr: string) => boolean) | undefined },
+  lockKey: string = key,
+): Promise<ContentBatchResult> {
+  const b = batcherFor(key, client, uuid, alias, lockKey);
+  const all = batch.ops.map((op) => b.enqueue(op));
+  // A batch with no op still reads (and reconfigures), so a set can learn the content in one queue.
+  const prune = b.enqueue({ kind: "remove", address: "" }, batch.prune ?? (() => false));
+  const [results, pruned] = await Promise.all([Promise.all(all), prune]);
+  return { results: results.map((r) => r.first), before: pruned.before, pruned: pruned.pruned };
 }

@@ -1,0 +1,152 @@
+/**
+ * What a `FortigateAddressSet` / `FortigateGroupGuard` does on the device (issue 13). The target is an
+ * address group (`addrgrp` for IPv4 members, `addrgrp6` for IPv6); a listed entry is an address object
+ * named `<namePrefix><address>` (`/` → `_`, since a name is a URL path segment) that is a member.
+ *
+ * Reads: per family, ONE read of the address table and ONE of the group, whatever the number of
+ * entries (a refresh costs O(1) requests per target). Writes go through the per-member child paths
+ * (SPEC §4.2: never by rewriting the member list), one object create and one member add per new entry
+ * (client.ts `ensureMember` reads the group before its POST: the answer to a repeated POST is
+ * unsourced), one member removal and one object delete per dropped entry; an entry an exclusive set
+ * or a guard removes is only taken out of the group (the object may be used elsewhere). FortiOS caps a
+ * group at 600 members in the 6.4 schema, so N stays small here.
+ */
+import type { GrantAddress } from "../address";
+import { diagnose } from "../diagnosis";
+import { fingerprint, serialize } from "../process-state";
+import { noteWrite } from "../read-coalescer";
+import type { HeldEntry, ReconcileResult, SetPlan, WantedEntry } from "../set-lifecycle";
+import { addressPath, FortigateClient, type DeviceAddress, type Family, type FortigateClientOptions } from "./client";
+import { diagnosed } from "./grant";
+
+export interface GroupTarget {
+  readonly group: string;
+  /** IPv6 group. @default group */
+  readonly group6?: string | undefined;
+  readonly namePrefix: string;
+}
+
+/** Writes sent at once (the transport pools 8 connections per origin). */
+const WRITE_CONCURRENCY = 6;
+
+export const familyOfAddress = (a: GrantAddress): Family => (a.family === 4 ? "ipv4" : "ipv6");
+export const groupFor = (t: GroupTarget, f: Family) => (f === "ipv6" ? (t.group6 ?? t.group) : t.group);
+
+/** The object name of an entry: its own name, else prefix + address with `/` as `_` (`grant-10.0.0.0_24`). */
+export function objectName(t: GroupTarget, e: { readonly name?: string | undefined; readonly parsed: GrantAddress }): string {
+  return e.name ?? `${t.namePrefix}${e.parsed.canonical.replace("/", "_")}`;
+}
+
+export const entryKey = (f: Family, name: string) => `${f}:${name}`;
+const splitKey = (k: string): [Family, string] => [k.startsWith("ipv6:") ? "ipv6" : "ipv4", k.slice(5)];
+
+/** The families the set works on: those of its entries; exclusive sets and guards always check IPv4, and IPv6 when a v6 group is named. */
+export function familiesOf(t: GroupTarget, want: Iterable<WantedEntry>, exclusive: boolean): Family[] {
+  const fs = new Set<Family>([...want].map((w) => familyOfAddress(w.parsed)));
+  if (exclusive) {
+    fs.add("ipv4");
+    if (t.group6 !== undefined) fs.add("ipv6");
+  }
+  return [...fs].sort();
+}
+
+interface FamilyView {
+  readonly table: Map<string, DeviceAddress>;
+  readonly members: string[];
+}
+
+async function view(c: FortigateClient, t: GroupTarget, f: Family): Promise<FamilyView> {
+  const group = groupFor(t, f);
+  const [table, members] = await Promise.all([c.listAddresses(f), c.getGroupMembers(f, group)]);
+  if (members === undefined) throw c.groupMissing(group);
+  return { table, members };
+}
+
+function held(f: Family, v: FamilyView): Map<string, HeldEntry> {
+  const out = new Map<string, HeldEntry>();
+  for (const m of v.members) {
+    const a = v.table.get(m);
+    const address = a?.address?.canonical;
+    out.set(entryKey(f, m), { label: address ? `${m} (${address})` : m, ...(address !== undefined && { address }), description: a?.comment ?? "" });
+  }
+  return out;
+}
+
+/** Every member of the group(s), by `family:name`. */
+export async function currentMembers(opts: FortigateClientOptions, t: GroupTarget, families: readonly Family[]): Promise<Map<string, HeldEntry>> {
+  const c = new FortigateClient(opts);
+  return diagnosed({ host: c.host, timeoutMs: opts.timeoutMs }, async () => {
+    const out = new Map<string, HeldEntry>();
+    for (const f of families) for (const [k, h] of held(f, await view(c, t, f))) out.set(k, h);
+    return out;
+  });
+}
+
+async function pool(fns: readonly (() => Promise<unknown>)[], n: number): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < fns.length) await fns[next++]!();
+  };
+  await Promise.all(Array.from({ length: Math.min(n, fns.length) }, worker));
+}
+
+const writeKey = (c: FortigateClient, f: Family) => `fortigate.writes:${fingerprint(c.opts.url, c.vdom, f)}`;
+const groupQueue = (c: FortigateClient, f: Family, group: string) => `fortigate-member:${fingerprint(c.opts.url, c.vdom, f, group)}`;
+
+/** Applies the plan; see the module comment for the requests. */
+export async function reconcileGroup(opts: FortigateClientOptions, t: GroupTarget, plan: SetPlan): Promise<ReconcileResult> {
+  const c = new FortigateClient(opts);
+  return diagnosed({ host: c.host, timeoutMs: opts.timeoutMs }, async () => {
+    const fams = new Set(familiesOf(t, plan.want.values(), plan.exclusive));
+    for (const k of [...plan.drop, ...plan.allow]) fams.add(splitKey(k)[0]);
+    const views = new Map<Family, FamilyView>();
+    for (const f of [...fams].sort()) views.set(f, await view(c, t, f));
+    const before = new Map<string, HeldEntry>();
+    for (const [f, v] of views) for (const [k, h] of held(f, v)) before.set(k, h);
+
+    const jobs: (() => Promise<unknown>)[] = [];
+    for (const [k, w] of plan.want) {
+      const [f, name] = splitKey(k);
+      const v = views.get(f)!;
+      const existing = v.table.get(name);
+      const comment = w.description ?? "";
+      if (existing && existing.address?.cidr !== w.parsed.cidr) {
+        throw diagnose("202061", {
+          host: c.host,
+          operation: `POST ${addressPath(f)}`,
+          detail: `an object named "${name}" already exists in VDOM "${c.vdom}" with a different value`,
+          vars: { name, existing: existing.address?.canonical ?? "a non-IP address" },
+        });
+      }
+      const member = v.members.includes(name);
+      if (existing && member && (w.description === undefined || existing.comment === comment)) continue;
+      jobs.push(async () => {
+        if (!existing) await c.createAddress(f, name, w.parsed, comment);
+        else if (w.description !== undefined && existing.comment !== comment) await c.setComment(f, name, comment);
+        if (!member) await serialize(groupQueue(c, f, groupFor(t, f)), () => c.ensureMember(f, groupFor(t, f), name));
+        noteWrite(writeKey(c, f), name);
+      });
+    }
+    const unexpected: string[] = [];
+    for (const [f, v] of views) {
+      for (const name of new Set([...v.members, ...v.table.keys()])) {
+        const k = entryKey(f, name);
+        if (plan.want.has(k) || plan.keep(k)) continue;
+        const own = plan.drop.has(k);
+        const isMember = v.members.includes(name);
+        if (own && (isMember || v.table.has(name))) {
+          jobs.push(async () => {
+            if (isMember) await serialize(groupQueue(c, f, groupFor(t, f)), () => c.removeMember(f, groupFor(t, f), name));
+            await c.deleteAddress(f, name);
+            noteWrite(writeKey(c, f), name);
+          });
+        } else if (plan.exclusive && isMember && !plan.allow.has(k)) {
+          unexpected.push(before.get(k)!.label);
+          jobs.push(() => serialize(groupQueue(c, f, groupFor(t, f)), () => c.removeMember(f, groupFor(t, f), name)));
+        }
+      }
+    }
+    await pool(jobs, WRITE_CONCURRENCY);
+    return { before, removedUnexpected: unexpected };
+  });
+}

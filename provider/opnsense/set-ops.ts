@@ -1,0 +1,157 @@
+/**
+ * What an `OpnsenseAliasSet` / `OpnsenseAliasGuard` does on the device (issue 13), per method, in bulk:
+ *
+ * config: ONE batch of the per-alias batcher (alias-batcher.ts `submitContentBatch`): one get_item, one
+ * set_item, one reconfigure, then the batcher's verify read — for any number of addresses, and with the
+ * batcher's cross-process verify-and-repair. An exclusive set's removals of entries it does not list are
+ * a prune predicate evaluated on the content the batch read, so no read of our own comes first.
+ * table: one alias_util/list (POST rowCount -1, the whole table once), one alias_util/add or /delete per
+ * change (the device has no bulk call; each is atomic under the config lock), one list to verify, and —
+ * when something was removed and the key may read the config — one get_item to catch config copies the
+ * device's delete left (it removes one copy per call, reference §3): at most N + 3 requests, with
+ * further delete rounds only for such copies. Each table-mode write is one config revision on the
+ * device (reference §3); config mode costs one revision per batch.
+ *
+ * Only IP entries take part: lines that are host names, ranges or alias names are neither listed nor
+ * reported as unexpected.
+ */
+import { normaliseDeviceAddress, type GrantAddress } from "../address";
+import { diagnose } from "../diagnosis";
+import { fingerprint } from "../process-state";
+import { noteWrite } from "../read-coalescer";
+import type { HeldEntry, ReconcileResult, SetPlan } from "../set-lifecycle";
+import { submitContentBatch, withAliasLock, type ContentOp } from "./alias-batcher";
+import type { OpnsenseClient } from "./client";
+import type { ResolvedConnection } from "./connection";
+import { MAX_DELETE_ROUNDS } from "./grant-ops";
+import { addressFitProblem, type AliasInfo, type GrantMethod } from "./preflight";
+
+export interface SetTarget {
+  readonly conn: ResolvedConnection;
+  readonly client: OpnsenseClient;
+  readonly alias: string;
+  readonly method: GrantMethod;
+  readonly info: AliasInfo;
+}
+
+/** Table-mode writes sent at once (the transport pools 8 connections per origin). */
+const TABLE_WRITE_CONCURRENCY = 8;
+
+/** Same keys as grant-ops.ts, so sets and per-entry grants of one alias share the batcher, the lock and the write record. */
+const batchKey = (t: SetTarget) => fingerprint("opnsense-batch", t.conn.url, t.conn.apiKey, t.alias);
+function lockKey(t: SetTarget): string {
+  let origin = t.conn.url;
+  try {
+    origin = new URL(t.conn.url).origin;
+  } catch {
+    // as grant-ops: resolveConnection validated it
+  }
+  return fingerprint("opnsense-alias-lock", origin, t.alias);
+}
+const writeKey = (t: SetTarget) => `opnsense.writes:${fingerprint(t.conn.url, t.alias)}`;
+
+/** Device lines → entries by CIDR (pfctl prints hosts without /32; the config may hold `ip/32`). */
+export function heldEntries(lines: readonly string[]): Map<string, HeldEntry> {
+  const out = new Map<string, HeldEntry>();
+  for (const l of lines) {
+    const a = normaliseDeviceAddress(l);
+    if (a) out.set(a.cidr, { label: a.canonical, address: a.canonical });
+  }
+  return out;
+}
+
+/** The alias's entries now: the live table (table mode) or the configured content (config mode); one request. */
+export async function currentEntries(t: SetTarget): Promise<Map<string, HeldEntry>> {
+  if (t.method === "config") {
+    const item = await t.client.getItem(t.info.uuid);
+    if (!item.found) throw diagnose("OPN100", { host: t.client.host, detail: `the alias "${t.alias}" (uuid ${t.info.uuid}) is gone: get_item found no alias`, vars: { alias: t.alias } });
+    return heldEntries(item.content);
+  }
+  return heldEntries(await t.client.utilList(t.alias));
+}
+
+/** What a table-mode add sends: the bare address, except a host into a Network(s) alias (grant-ops.ts `tableWire`). */
+const tableWire = (t: SetTarget, a: GrantAddress) => (t.info.type === "network" && a.isHost ? a.cidr : a.canonical);
+
+/** Runs `fns` with at most `n` in flight. */
+async function pool(fns: readonly (() => Promise<unknown>)[], n: number): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < fns.length) await fns[next++]!();
+  };
+  await Promise.all(Array.from({ length: Math.min(n, fns.length) }, worker));
+}
+
+/** Refuses, before any write, an address the alias type cannot hold (a network into Host(s)). */
+function assertFit(t: SetTarget, plan: SetPlan): void {
+  for (const w of plan.want.values()) {
+    const problem = addressFitProblem(t.client, t.alias, t.info, w.parsed);
+    if (problem) throw problem;
+  }
+}
+
+/** Applies the plan; see the module comment for the request counts. */
+export async function reconcileAlias(t: SetTarget, plan: SetPlan): Promise<ReconcileResult> {
+  assertFit(t, plan);
+  return t.method === "config" ? reconcileConfig(t, plan) : reconcileTable(t, plan);
+}
+
+async function reconcileConfig(t: SetTarget, plan: SetPlan): Promise<ReconcileResult> {
+  const ops: ContentOp[] = [...plan.want.values()].map((w) => ({ kind: "add", address: w.parsed.canonical }));
+  for (const k of plan.drop) if (!plan.keep(k)) ops.push({ kind: "remove", address: normaliseDeviceAddress(k)?.canonical ?? k });
+  const prune = plan.exclusive ? (cidr: string) => !plan.allow.has(cidr) && !plan.drop.has(cidr) && !plan.keep(cidr) : undefined;
+  const r = await submitContentBatch(batchKey(t), t.client, t.info.uuid, t.alias, { ops, prune }, lockKey(t));
+  const wk = writeKey(t);
+  for (const op of ops) noteWrite(wk, normaliseDeviceAddress(op.address)?.cidr ?? op.address);
+  return { before: heldEntries(r.before), removedUnexpected: [...heldEntries(r.pruned).values()].map((h) => h.label) };
+}
+
+async function reconcileTable(t: SetTarget, plan: SetPlan): Promise<ReconcileResult> {
+  const { client, alias } = t;
+  const before = heldEntries(await client.utilList(alias));
+  const adds = [...plan.want.entries()].filter(([k]) => !before.has(k)).map(([, w]) => w.parsed);
+  const unexpected = plan.exclusive ? [...before.keys()].filter((k) => !plan.allow.has(k) && !plan.drop.has(k) && !plan.keep(k)) : [];
+  const removes = [...[...plan.drop].filter((k) => before.has(k) && !plan.keep(k)), ...unexpected];
+  const wk = writeKey(t);
+  const lock = lockKey(t);
+  const isAdded = (a: GrantAddress) => async () => heldEntries(await client.utilList(alias)).has(a.cidr);
+  await pool(
+    [
+      ...adds.map((a) => () => withAliasLock(lock, "shared", () => client.utilAdd(alias, tableWire(t, a), isAdded(a))).finally(() => noteWrite(wk, a.cidr))),
+      ...removes.map((k) => () => withAliasLock(lock, "shared", () => client.utilDelete(alias, before.get(k)!.address!)).finally(() => noteWrite(wk, k))),
+    ],
+    TABLE_WRITE_CONCURRENCY,
+  );
+  if (adds.length > 0 || removes.length > 0) await verifyTable(t, adds, removes, before);
+  return { before, removedUnexpected: unexpected.map((k) => before.get(k)!.label) };
+}
+
+/** One list (and, after removals, one get_item) shows every add present and every remove gone; config copies get more delete rounds. */
+async function verifyTable(t: SetTarget, adds: readonly GrantAddress[], removes: readonly string[], before: ReadonlyMap<string, HeldEntry>): Promise<void> {
+  const { client, alias } = t;
+  let pending = [...removes];
+  for (let round = 1; ; round++) {
+    const table = heldEntries(await client.utilList(alias));
+    const missing = round === 1 ? adds.filter((a) => !table.has(a.cidr)) : [];
+    if (missing.length > 0) {
+      throw diagnose("OPN102", { host: client.host, detail: `alias_util/add answered "done" but the live table of "${alias}" does not hold ${missing.map((a) => a.canonical).join(", ")}`, vars: { alias } });
+    }
+    if (pending.length === 0) return;
+    const config = t.info.uuid === "" ? undefined : await client.getItem(t.info.uuid);
+    const copies = new Map<string, string>();
+    for (const line of config?.found ? config.content : []) {
+      const a = normaliseDeviceAddress(line);
+      if (a) copies.set(a.cidr, line);
+    }
+    pending = pending.filter((k) => table.has(k) || copies.has(k));
+    if (pending.length === 0) return;
+    if (round >= MAX_DELETE_ROUNDS) {
+      throw diagnose("OPN103", { host: client.host, detail: `after ${MAX_DELETE_ROUNDS} alias_util/delete rounds "${alias}" still holds ${pending.map((k) => before.get(k)?.label ?? k).join(", ")}`, vars: { alias, address: pending[0]! } });
+    }
+    // The device tries only `ip` and `ip/32` (AUC deleteAction): send the exact stored line next.
+    await pool(
+      pending.map((k) => () => withAliasLock(lockKey(t), "shared", () => client.utilDelete(alias, copies.get(k) ?? before.get(k)?.address ?? k))),
+      TABLE_WRITE_CONCURRENCY,
+    );
+  }
+}

@@ -1,0 +1,213 @@
+/**
+ * `OpnsenseAliasSet` (a list of addresses in one existing alias, as one resource) and
+ * `OpnsenseAliasGuard` (the alias may hold only what the program's per-entry grants declare), issue 13.
+ * Both run on the shared lifecycle through set-lifecycle.ts; the device work is set-ops.ts.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
+import { hostOfUrl } from "../diagnosis";
+import { withSecretOutputs } from "../dynamic-kit";
+import { grantProvider, type DevicePin } from "../grant-lifecycle";
+import { fingerprint } from "../process-state";
+import { resolveDeviceUrl, SettingProblem } from "../settings";
+import { loudDiff, refineAddresses, setFields, setLifecycle, setProviderShim, type SetEntryInput, type SetFields, type SetState } from "../set-lifecycle";
+import { clientFor, ConnectionProblem, resolveConnection, type ResolvedConnection } from "./connection";
+import { aliasNameProblem } from "./names";
+import { mustParseAddress } from "../address";
+import { addressFitProblem, cachedAlias, preflight, type AliasInfo, type GrantMethod } from "./preflight";
+import { AliasEntryInputsSchema, type OpnsenseConnection } from "./resource";
+import { currentEntries, reconcileAlias, type SetTarget } from "./set-ops";
+
+/** Arguments shared by the OPNsense set and guard. */
+interface AliasTargetArgs {
+  /** @default everything from stack config / environment */
+  readonly connection?: OpnsenseConnection;
+  /** Name of an existing Host(s) or Network(s) alias (External too in table mode). Case-sensitive. */
+  readonly alias: pulumi.Input<string>;
+  /** "table": alias_util add/delete (one request and one config revision per change); "config": one set_item + one reconfigure per change of the whole list. @default "table" */
+  readonly method?: pulumi.Input<GrantMethod>;
+  /** Why this access exists; kept in state. */
+  readonly description?: pulumi.Input<string>;
+  /** When the whole set ends (ISO 8601 with a zone); then `up` removes its addresses. @default no expiry */
+  readonly expiresAt?: pulumi.Input<string>;
+}
+
+export interface OpnsenseAliasSetArgs extends AliasTargetArgs {
+  /** The addresses (IPv4/IPv6 host or CIDR), each optionally `{ address, description }`. Duplicates are one entry. */
+  readonly addresses: pulumi.Input<pulumi.Input<SetEntryInput>[]>;
+  /** The alias must hold exactly these addresses: anything else is drift, and `up` removes it. @default false */
+  readonly exclusive?: pulumi.Input<boolean>;
+  /** Allow prefixes broader than /8 (IPv4) or /32 (IPv6). @default false */
+  readonly allowBroad?: pulumi.Input<boolean>;
+}
+
+export interface OpnsenseAliasGuardArgs extends AliasTargetArgs {
+  /** The per-entry grants of this alias the program declares: any other address in the alias is drift, and `up` removes it. */
+  readonly grants: readonly { readonly address: pulumi.Input<string> }[];
+}
+
+const entryShape = AliasEntryInputsSchema.shape;
+
+export const AliasSetInputsSchema = z
+  .object({
+    connection: entryShape.connection,
+    credentials: entryShape.credentials,
+    alias: z.string().superRefine((v, ctx) => {
+      const problem = aliasNameProblem(v);
+      if (problem) ctx.addIssue({ code: "custom", message: problem });
+    }),
+    method: z.enum(["table", "config"]).default("table"),
+    ...setFields,
+  })
+  .strict()
+  .superRefine(refineAddresses);
+export type AliasSetInputs = z.infer<typeof AliasSetInputsSchema> & SetFields;
+
+export interface AliasSetOutputs extends AliasSetInputs, SetState {
+  readonly aliasUuid: string;
+  readonly aliasType: string;
+}
+
+function connectTo(inputs: AliasSetInputs, pin: DevicePin): ResolvedConnection {
+  try {
+    return resolveConnection({ ...inputs.connection, url: pin.url }, inputs.credentials);
+  } catch (e) {
+    if (e instanceof ConnectionProblem) throw new SettingProblem(e.property, e.property ? `${e.property}: ${e.message}` : e.message);
+    throw e;
+  }
+}
+
+async function target(conn: ResolvedConnection, i: AliasSetInputs): Promise<SetTarget> {
+  const client = clientFor(conn);
+  const s = i as Partial<AliasSetOutputs>;
+  // read/update/delete reuse what create recorded; create (and check) look the alias up.
+  const info: AliasInfo = s.aliasType ? { uuid: s.aliasUuid ?? "", type: s.aliasType } : await cachedAlias(conn, client, i.alias, i.method);
+  return { conn, client, alias: i.alias, method: i.method, info };
+}
+
+const lifecycle = setLifecycle<AliasSetInputs, ResolvedConnection>(
+  {
+    namespace: "opnsense",
+    family: "opnsense",
+    schema: AliasSetInputsSchema as unknown as z.ZodType<AliasSetInputs>,
+    placeholders: { alias: "unknown_alias", method: "table", connection: {}, credentials: {} },
+    identity: ["alias", "method"],
+    outputOnly: ["aliasUuid", "aliasType"],
+    pin: (i) => ({ url: resolveDeviceUrl("opnsense", i.connection?.url, i.connection?.allowHttp) }),
+    connect: connectTo,
+    hostOf: (pin) => hostOfUrl(pin.url),
+    targetOf: (i) => `alias ${i.alias}`,
+    keyOf: (_i, e) => e.parsed.cidr,
+    // The per-entry resource's key (opnsense/resource.ts `sharedKey`): alias + CIDR on the device.
+    entrySharedKey: (i, pin, cidr) => fingerprint("opnsense", pin.url, i.alias, cidr),
+    async preflight(conn, i, mode) {
+      await preflight(conn, clientFor(conn), i.alias, i.method, undefined, mode);
+      if (i.guard === true) return;
+      // Every listed address must fit the alias type (a network never goes into a Host(s) alias).
+      const t = await target(conn, i);
+      await reconcileFitOnly(t, i);
+    },
+    current: async (conn, i) => currentEntries(await target(conn, i)),
+    reconcile: async (conn, i, plan) => reconcileAlias(await target(conn, i), plan),
+    async outputs(conn, i) {
+      const t = await target(conn, i);
+      return { aliasUuid: t.info.uuid, aliasType: t.info.type };
+    },
+  },
+  "OpnsenseAliasSet",
+);
+
+/** The address-fit rule of preflight, without any request beyond the cached alias lookup. */
+async function reconcileFitOnly(t: SetTarget, i: AliasSetInputs): Promise<void> {
+  for (const e of i.addresses) {
+    const problem = addressFitProblem(t.client, t.alias, t.info, mustParseAddress(e.address));
+    if (problem) throw problem;
+  }
+}
+
+/** The provider object of {@link OpnsenseAliasSet} and {@link OpnsenseAliasGuard}; tests and the benchmark drive it directly. */
+export const opnsenseAliasSetProvider = loudDiff(grantProvider<AliasSetInputs, AliasSetOutputs, ResolvedConnection>(lifecycle as never), "OpnsenseAliasSet");
+
+function connectionProps(c: OpnsenseConnection) {
+  const connection = Object.fromEntries(
+    Object.entries({ url: c.url, apiKeyFile: c.apiKeyFile, caCert: c.caCert, insecure: c.insecure, timeoutMs: c.timeoutMs, allowHttp: c.allowHttp }).filter(([, v]) => v !== undefined),
+  );
+  const credentials = c.apiKey !== undefined || c.apiSecret !== undefined ? pulumi.secret({ apiKey: c.apiKey, apiSecret: c.apiSecret }) : undefined;
+  return { connection, credentials };
+}
+
+const OUTPUTS = { unexpected: undefined, adopted: undefined, aliasUuid: undefined, aliasType: undefined, device: undefined, expired: undefined };
+let shim: pulumi.dynamic.ResourceProvider | undefined;
+
+/**
+ * A list of addresses in an existing OPNsense alias, as one resource. Non-exclusive, it manages exactly
+ * the addresses it lists; with `exclusive: true` the alias must hold exactly them (anything else shows
+ * in `unexpected` on refresh, fails `preview --refresh --expect-no-changes`, and `up` removes it).
+ * Config mode applies any number of changes with one set_item and one reconfigure.
+ * @example
+ * new OpnsenseAliasSet("admins", { alias: "jit_admins", method: "config", exclusive: true,
+ *   addresses: ["203.0.113.7", { address: "198.51.100.0/24", description: "office" }] });
+ */
+export class OpnsenseAliasSet extends pulumi.dynamic.Resource {
+  declare readonly alias: pulumi.Output<string>;
+  declare readonly method: pulumi.Output<GrantMethod>;
+  /** Canonical, de-duplicated, sorted; after a refresh, only the listed addresses the device holds. */
+  declare readonly addresses: pulumi.Output<({ address: string; description?: string } | string)[]>;
+  declare readonly exclusive: pulumi.Output<boolean>;
+  /** Entries of the alias the set does not list, found by the last refresh (exclusive sets). */
+  declare readonly unexpected: pulumi.Output<string[]>;
+  declare readonly adopted: pulumi.Output<string[]>;
+  declare readonly aliasUuid: pulumi.Output<string>;
+  declare readonly aliasType: pulumi.Output<string>;
+  declare readonly expired: pulumi.Output<boolean>;
+  declare readonly device: pulumi.Output<DevicePin>;
+
+  constructor(name: string, args: OpnsenseAliasSetArgs, opts?: pulumi.CustomResourceOptions) {
+    const props = {
+      ...connectionProps(args.connection ?? {}),
+      alias: args.alias,
+      method: args.method ?? "table",
+      addresses: args.addresses,
+      exclusive: args.exclusive ?? false,
+      allowBroad: args.allowBroad,
+      description: args.description,
+      expiresAt: args.expiresAt,
+      ...OUTPUTS,
+      grantName: name,
+    };
+    shim ??= setProviderShim("opnsenseAliasSetProvider", __filename);
+    super(shim, name, props, withSecretOutputs(opts, ["credentials"]), "opnsense", "AliasSet");
+  }
+}
+
+/**
+ * Guards an alias whose addresses are granted one by one (`OpnsenseAliasEntry`): any address the
+ * listed grants do not hold is drift (named in `unexpected`; `preview --refresh --expect-no-changes`
+ * exits 7) and `up` removes it. It never adds anything, and deleting it removes nothing.
+ * @example
+ * const a = new OpnsenseAliasEntry("alice", { alias: "jit_admins", address: "203.0.113.7" });
+ * new OpnsenseAliasGuard("jit-admins-guard", { alias: "jit_admins", grants: [a] });
+ */
+export class OpnsenseAliasGuard extends pulumi.dynamic.Resource {
+  declare readonly alias: pulumi.Output<string>;
+  declare readonly unexpected: pulumi.Output<string[]>;
+  declare readonly device: pulumi.Output<DevicePin>;
+
+  constructor(name: string, args: OpnsenseAliasGuardArgs, opts?: pulumi.CustomResourceOptions) {
+    const props = {
+      ...connectionProps(args.connection ?? {}),
+      alias: args.alias,
+      method: args.method ?? "table",
+      addresses: pulumi.all(args.grants.map((g) => g.address)),
+      exclusive: true,
+      guard: true,
+      allowBroad: true,
+      description: args.description,
+      expiresAt: args.expiresAt,
+      ...OUTPUTS,
+      grantName: name,
+    };
+    shim ??= setProviderShim("opnsenseAliasSetProvider", __filename);
+    super(shim, name, props, withSecretOutputs(opts, ["credentials"]), "opnsense", "AliasGuard");
+  }
+}

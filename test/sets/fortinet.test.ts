@@ -1,0 +1,137 @@
+/**
+ * FortigateAddressSet / FortigateGroupGuard and FortimanagerTrustedHostSet / Guard through the provider
+ * objects against the emulators (issue 13): semantics, exclusive drift, the shared-address rule, one
+ * update per FortiManager admin, slot 1 untouched, hostile input.
+ */
+import { startFortigateEmulator } from "../../provider/fortigate/emulator";
+import { fortigateAddressProvider } from "../../provider/fortigate/resource";
+import { fortigateAddressSetProvider as fgt } from "../../provider/fortigate/set-resource";
+import { DEFAULT_CREDENTIALS, startFortimanagerEmulator } from "../../provider/fortimanager/emulator";
+import { fortimanagerTrustedHostSetProvider as fmg } from "../../provider/fortimanager/set-resource";
+import { useEmulator } from "../support/emulator";
+
+type Raw = Record<string, unknown>;
+type P = typeof fgt | typeof fmg;
+
+async function run(p: P, base: Raw, extra: Raw) {
+  const r = await p.check({}, { ...base, ...extra } as never);
+  expect(r.failures ?? []).toEqual([]);
+  return (await p.create(r.inputs as never)).outs as unknown as Raw;
+}
+async function change(p: P, olds: Raw, base: Raw, extra: Raw) {
+  const news = (await p.check(olds, { ...base, ...extra, grantName: olds.grantName } as never)).inputs!;
+  const d = await p.diff("id", olds as never, news as never);
+  expect(d.replaces ?? []).toEqual([]);
+  return d.changes ? ((await p.update("id", olds as never, news as never)).outs as unknown as Raw) : olds;
+}
+const read = async (p: P, s: Raw) => (await p.read("id", s as never)).props as unknown as Raw;
+
+describe("FortigateAddressSet", () => {
+  const emu = useEmulator(() => startFortigateEmulator({ vdoms: ["root"], groups: [{ name: "jit-admins" }, { name: "jit6", family: "ipv6" }] }), {
+    resetBackend: false,
+    onReset: (e) => {
+      for (const g of e.backend.groups("root", "ipv4")) for (const m of [...g.members]) e.backend.removeMember("root", "ipv4", g.name, m);
+      for (const g of e.backend.groups("root", "ipv6")) for (const m of [...g.members]) e.backend.removeMember("root", "ipv6", g.name, m);
+      for (const f of ["ipv4", "ipv6"] as const) for (const a of e.backend.addresses("root", f)) e.backend.deleteAddress("root", f, a.name);
+      e.backend.clearLockouts();
+    },
+  });
+  const base = () => ({ connection: { url: emu.url, caCert: emu.caCert }, credentials: { token: emu.token }, group: "jit-admins", group6: "jit6", addresses: [], grantName: "fs" });
+  const members = (f: "ipv4" | "ipv6" = "ipv4", g = f === "ipv4" ? "jit-admins" : "jit6") => emu.backend.groupMembers("root", g, f).sort();
+
+  it("creates objects named from the prefix, IPv6 into the v6 group, keeps foreign members, removes what it stopped listing", async () => {
+    emu.backend.createAddress("root", "ipv4", { name: "foreign", subnet: "192.0.2.9 255.255.255.255" });
+    emu.backend.addMember("root", "ipv4", "jit-admins", "foreign");
+    const s = await run(fgt, base(), { addresses: ["203.0.113.7", { address: "10.0.0.0/24", description: "office" }, "2001:db8::7"] });
+    expect(members()).toEqual(["foreign", "grant-10.0.0.0_24", "grant-203.0.113.7"]);
+    expect(members("ipv6")).toEqual(["grant-2001:db8::7"]);
+    expect(emu.backend.getAddress("root", "ipv4", "grant-10.0.0.0_24")!.comment).toBe("office");
+    const u = await change(fgt, s, base(), { addresses: ["203.0.113.7"] });
+    expect(members()).toEqual(["foreign", "grant-203.0.113.7"]);
+    expect(members("ipv6")).toEqual([]);
+    expect(emu.backend.getAddress("root", "ipv4", "grant-10.0.0.0_24")).toBeUndefined();
+    await fgt.delete("id", u as never);
+    expect(members()).toEqual(["foreign"]);
+  });
+
+  it("exclusive: a hand-added member is named in `unexpected` and `up` takes it out of the group (the object stays)", async () => {
+    const s = await run(fgt, base(), { exclusive: true, addresses: ["203.0.113.7"] });
+    emu.backend.createAddress("root", "ipv4", { name: "sneaky", subnet: "0.0.0.0 128.0.0.0" });
+    emu.backend.addMember("root", "ipv4", "jit-admins", "sneaky");
+    const r = await read(fgt, s);
+    expect(r.unexpected).toEqual(["sneaky (0.0.0.0/1)"]);
+    emu.log.clear();
+    await change(fgt, r, base(), { exclusive: true, addresses: ["203.0.113.7"] });
+    expect(members()).toEqual(["grant-203.0.113.7"]);
+    expect(emu.backend.getAddress("root", "ipv4", "sneaky")).toBeDefined();
+  });
+
+  it("a refresh costs one table read and one group read per family, whatever N", async () => {
+    const s = await run(fgt, base(), { addresses: Array.from({ length: 40 }, (_, i) => `198.51.100.${i + 1}`) });
+    emu.log.clear();
+    await read(fgt, s);
+    expect(emu.log.entries()).toHaveLength(2);
+  });
+
+  it("a FortigateAddress grant of the program keeps its object when the set stops listing it", async () => {
+    const s = await run(fgt, base(), { addresses: ["203.0.113.7", "203.0.113.8"] });
+    await fortigateAddressProvider.check({}, { connection: { url: emu.url, caCert: emu.caCert }, credentials: { token: emu.token }, name: "grant-203.0.113.8", address: "203.0.113.8", group: "jit-admins", grantName: "bob" });
+    await change(fgt, s, base(), { addresses: ["203.0.113.7"] });
+    expect(members()).toContain("grant-203.0.113.8");
+  });
+
+  it("guard: a member no covered grant declares is removed; covered members stay", async () => {
+    emu.backend.createAddress("root", "ipv4", { name: "grant-alice", subnet: "203.0.113.7 255.255.255.255" });
+    emu.backend.addMember("root", "ipv4", "jit-admins", "grant-alice");
+    emu.backend.createAddress("root", "ipv4", { name: "hand", subnet: "198.51.100.66 255.255.255.255" });
+    emu.backend.addMember("root", "ipv4", "jit-admins", "hand");
+    await run(fgt, base(), { guard: true, exclusive: true, allowBroad: true, addresses: [{ address: "203.0.113.7", name: "grant-alice" }] });
+    expect(members()).toEqual(["grant-alice"]);
+  });
+
+  it.each([["namePrefix", "a/b"], ["addresses.0", "1.2.3.4\n5.6.7.8"]])("check refuses %s %j", async (field, value) => {
+    const extra = field === "namePrefix" ? { namePrefix: value, addresses: ["203.0.113.7"] } : { addresses: [value] };
+    const r = await fgt.check({}, { ...base(), ...extra } as never);
+    expect(r.failures?.[0]?.property).toBe(field);
+  });
+});
+
+describe("FortimanagerTrustedHostSet", () => {
+  const emu = useEmulator(() => startFortimanagerEmulator({}));
+  const base = () => ({ connection: { url: emu.url, caCert: emu.caCert }, credentials: { token: DEFAULT_CREDENTIALS.apiKey }, adminUser: "alice", addresses: [], grantName: "ms" });
+  const slots = () => emu.backend.admins.get("alice")!.slots as Raw;
+  const updates = () => emu.log.sideEffects().length;
+
+  it("writes every listed address with ONE update (IPv4 and IPv6), never slot 1, and removes only what it listed", async () => {
+    const slot1 = slots().trusthost1;
+    slots().trusthost9 = ["192.0.2.99", "255.255.255.255"];
+    emu.log.clear();
+    const s = await run(fmg, base(), { addresses: ["203.0.113.7", "203.0.113.8", "198.51.100.0/24", "2001:db8::7"] });
+    expect(updates()).toBe(1);
+    const held = Object.values(slots()).map((v) => JSON.stringify(v));
+    for (const v of [["203.0.113.7", "255.255.255.255"], ["203.0.113.8", "255.255.255.255"], ["198.51.100.0", "255.255.255.0"], "2001:db8::7/128"]) expect(held).toContain(JSON.stringify(v));
+    expect(slots().trusthost1).toEqual(slot1);
+    emu.log.clear();
+    const u = await change(fmg, s, base(), { addresses: ["203.0.113.7"] });
+    expect(updates()).toBe(1);
+    await fmg.delete("id", u as never);
+    expect(slots().trusthost9).toEqual(["192.0.2.99", "255.255.255.255"]);
+    expect(Object.values(slots()).map((v) => JSON.stringify(v))).not.toContain(JSON.stringify(["203.0.113.7", "255.255.255.255"]));
+  });
+
+  it("exclusive: a hand-added trusted host (0.0.0.0/1) is named and reset by `up`; slot 1 stays", async () => {
+    const s = await run(fmg, base(), { exclusive: true, addresses: ["203.0.113.7"] });
+    const slot1 = slots().trusthost1;
+    slots().trusthost10 = ["0.0.0.0", "128.0.0.0"];
+    const r = await read(fmg, s);
+    expect(r.unexpected).toEqual(["0.0.0.0/1"]);
+    await change(fmg, r, base(), { exclusive: true, addresses: ["203.0.113.7"] });
+    expect(slots().trusthost10).toEqual(["255.255.255.255", "255.255.255.255"]);
+    expect(slots().trusthost1).toEqual(slot1);
+  });
+
+  it("check refuses more than 9 addresses of one family", async () => {
+    const r = await fmg.check({}, { ...base(), addresses: Array.from({ length: 10 }, (_, i) => `203.0.113.${i + 1}`) } as never);
+    expect(r.failures?.[0]?.property).toBe("addresses");
+  });
+});

@@ -1,0 +1,180 @@
+/**
+ * OpnsenseAliasSet / OpnsenseAliasGuard through the provider object against the emulator (issue 13):
+ * non-exclusive and exclusive semantics, the shared-address rule per address, bulk request counts and
+ * config revisions, hostile input, guard behaviour.
+ */
+import { CONFIG_MODE_TIMING } from "../../provider/opnsense/alias-batcher";
+import { opnsenseAliasEntryProvider as entryProvider } from "../../provider/opnsense/resource";
+import { startOpnsenseEmulator } from "../../provider/opnsense/emulator";
+import { opnsenseAliasSetProvider as provider, type AliasSetInputs, type AliasSetOutputs } from "../../provider/opnsense/set-resource";
+import { grantErrorCode, secretFreeMessages, useEmulator } from "../support/emulator";
+import { connFor, fastConfigTiming, SECRET, USERS } from "../opnsense/helpers";
+
+const emu = useEmulator(() => startOpnsenseEmulator({ users: Object.values(USERS) }));
+const messages = secretFreeMessages(SECRET);
+fastConfigTiming();
+
+type Raw = Record<string, unknown>;
+const setInputs = (extra: Raw = {}): AliasSetInputs => ({ ...connFor(emu.url, emu.caCert, "admin"), alias: "jit_nets", method: "table", addresses: [], grantName: "set1", ...extra }) as never;
+
+async function checked(news: AliasSetInputs, olds: Raw = {}): Promise<AliasSetInputs> {
+  const r = await provider.check(olds, news as never);
+  expect(r.failures ?? []).toEqual([]);
+  return r.inputs!;
+}
+
+async function create(extra: Raw): Promise<AliasSetOutputs> {
+  return (await provider.create(await checked(setInputs(extra)))).outs;
+}
+
+/** check + diff + update, as the engine runs an in-place change. */
+async function update(olds: AliasSetOutputs, extra: Raw): Promise<{ changes: boolean; outs: AliasSetOutputs }> {
+  const news = await checked(setInputs({ ...extra, grantName: olds.grantName }), olds as never);
+  const d = await provider.diff("id", olds, news);
+  expect(d.replaces ?? []).toEqual([]);
+  if (!d.changes) return { changes: false, outs: olds };
+  return { changes: true, outs: (await provider.update("id", olds, news)).outs };
+}
+
+async function refreshed(s: AliasSetOutputs): Promise<AliasSetOutputs> {
+  const r = await provider.read("id", s);
+  return r.props as AliasSetOutputs;
+}
+
+const table = (alias = "jit_nets") => emu.backend.tableContent(alias).sort();
+const content = (alias = "jit_nets") => emu.backend.configContent(alias).sort();
+const writes = () => emu.log.entries().filter((e) => e.method === "POST" && !e.path.includes("/list/")).length;
+
+describe.each(["table", "config"] as const)("OpnsenseAliasSet, %s mode", (method) => {
+  it("adds what is missing, adopts what is there, treats duplicates as one entry and never touches other entries", async () => {
+    emu.backend.insertAddress("jit_nets", "192.0.2.50/32");
+    emu.backend.insertAddress("jit_nets", "198.51.100.1/32");
+    const s = await create({ method, addresses: ["198.51.100.1", "198.51.100.2", "198.51.100.2/32", { address: "10.1.0.0/16", description: "office" }] });
+    expect(s.addresses).toEqual([{ address: "10.1.0.0/16", description: "office" }, { address: "198.51.100.1" }, { address: "198.51.100.2" }]);
+    expect(s.adopted).toEqual(["198.51.100.1"]);
+    expect(s.unexpected).toEqual([]);
+    const holds = (method === "table" ? table() : content()).map((l) => l.replace("/32", ""));
+    expect(holds.sort()).toEqual(["10.1.0.0/16", "192.0.2.50", "198.51.100.1", "198.51.100.2"]);
+    // The refresh of a clean non-exclusive set is no change.
+    const r = await refreshed(s);
+    expect(r.unexpected).toEqual([]);
+    expect((await provider.diff("id", r, await checked(setInputs({ method, addresses: s.addresses }), r as never))).changes).toBe(false);
+  });
+
+  it("removes what it listed before and no longer lists, keeps entries it never listed, and delete revokes only its own", async () => {
+    emu.backend.insertAddress("jit_nets", "192.0.2.50/32");
+    const s = await create({ method, addresses: ["198.51.100.1", "198.51.100.2"] });
+    const u = await update(s, { method, addresses: ["198.51.100.2", "198.51.100.3"] });
+    expect(u.changes).toBe(true);
+    const now = method === "table" ? table() : content();
+    expect(now.map((l) => l.replace("/32", ""))).toEqual(["192.0.2.50", "198.51.100.2", "198.51.100.3"]);
+    await provider.delete("id", u.outs);
+    expect((method === "table" ? table() : content()).map((l) => l.replace("/32", ""))).toEqual(["192.0.2.50"]);
+  });
+
+  it("exclusive: a hand-added entry is named in `unexpected` on refresh, is a diff, and `up` removes it", async () => {
+    const s = await create({ method, exclusive: true, addresses: ["198.51.100.1"] });
+    emu.backend.insertAddress("jit_nets", "0.0.0.0/1");
+    const r = await refreshed(s);
+    expect(r.unexpected).toEqual(["0.0.0.0/1"]);
+    const u = await update(r, { method, exclusive: true, addresses: ["198.51.100.1"] });
+    expect(u.changes).toBe(true);
+    expect(u.outs.unexpected).toEqual([]);
+    expect(table()).toEqual(["198.51.100.1"]);
+    if (method === "config") expect(content()).toEqual(["198.51.100.1"]);
+    expect((await refreshed(u.outs)).unexpected).toEqual([]);
+  });
+
+  it("a per-entry grant of the program keeps its address when the set stops listing it (shared-address rule per address)", async () => {
+    const s = await create({ method, addresses: ["198.51.100.1", "198.51.100.2"] });
+    // A per-entry grant of the same alias+address is declared (checked) in this program.
+    await entryProvider.check({}, { ...connFor(emu.url, emu.caCert, "admin"), alias: "jit_nets", address: "198.51.100.2", method, grantName: "bob" } as never);
+    await update(s, { method, addresses: ["198.51.100.1"] });
+    expect((method === "table" ? table() : content()).map((l) => l.replace("/32", ""))).toContain("198.51.100.2");
+  });
+
+  it("a per-entry grant being deleted keeps an address a set still lists", async () => {
+    const e = await entryProvider.check({}, { ...connFor(emu.url, emu.caCert, "admin"), alias: "jit_nets", address: "198.51.100.9", method, grantName: "carol" } as never);
+    const created = await entryProvider.create(e.inputs!);
+    await create({ method, addresses: ["198.51.100.9"] });
+    await entryProvider.delete("id", created.outs);
+    expect((method === "table" ? table() : content()).map((l) => l.replace("/32", ""))).toContain("198.51.100.9");
+  });
+});
+
+describe("bulk cost", () => {
+  const N = 200;
+  const addresses = Array.from({ length: N }, (_, i) => `10.20.${Math.floor(i / 250)}.${(i % 250) + 1}`);
+
+  it(`config mode: ${N} addresses cost one get_item, one set_item, one reconfigure and the verify read, and one config revision`, async () => {
+    const s = await create({ method: "config", addresses });
+    expect(s.addresses).toHaveLength(N);
+    const e = emu.log.entries().filter((x) => !x.path.startsWith("/__emulator"));
+    const by = (p: string, m = "POST") => e.filter((x) => x.path.includes(p) && x.method === m).length;
+    // get_item: the preflight's alias lookup (once per process), the batch read, the verify read.
+    expect({ get_item: by("/get_item/", "GET"), set_item: by("/set_item/"), reconfigure: by("/reconfigure") }).toEqual({ get_item: 1 + 2, set_item: 1, reconfigure: 1 });
+    expect(emu.backend.configSaves).toBe(1);
+    emu.log.clear();
+    await refreshed(s);
+    expect(emu.log.entries().length).toBe(1);
+  });
+
+  it(`table mode: ${N} addresses cost at most N + 3 requests`, async () => {
+    const s = await create({ method: "table", addresses });
+    const e = emu.log.entries().filter((x) => !x.path.startsWith("/__emulator") && !/get_alias_u_u_i_d|menu\/search|alias_util\/aliases/.test(x.path) && !(x.path.includes("get_item") && x.method === "GET" && emu.log.entries().indexOf(x) < 3));
+    expect(e.length).toBeLessThanOrEqual(N + 3);
+    expect(writes()).toBe(N);
+    emu.log.clear();
+    await update(s, { method: "table", addresses: addresses.slice(1) });
+    expect(emu.log.entries().length).toBeLessThanOrEqual(1 + 3);
+  });
+
+  it("one change in a 20,000-entry alias transfers the content once per request, not once per address (config mode)", async () => {
+    // The default read→write window (a 20,000-line get_item takes longer than the suite's fast 100 ms).
+    Object.assign(CONFIG_MODE_TIMING, { windowMs: 2_000, settleMs: 2_200 });
+    emu.backend.seedTable("jit_nets", 20_000);
+    const s = await create({ method: "config", addresses: ["198.51.100.1"] });
+    emu.log.clear();
+    await update(s, { method: "config", addresses: ["198.51.100.1", "198.51.100.2", "198.51.100.3"] });
+    const e = emu.log.entries();
+    expect(e.filter((x) => x.path.includes("get_item")).length).toBe(2);
+    expect(e.filter((x) => x.path.includes("set_item")).length).toBe(1);
+    expect(content()).toHaveLength(20_003);
+    Object.assign(CONFIG_MODE_TIMING, { windowMs: 100, settleMs: 150 });
+  }, 60_000);
+});
+
+describe("check and guard", () => {
+  it.each([
+    ["203.0.113.7\n10.0.0.1", "addresses.0"],
+    ["0.0.0.0/0", "addresses.0"],
+    ["fe80::1%eth0", "addresses.0"],
+  ])("refuses hostile address %j at check, naming the entry", async (bad, property) => {
+    const r = await provider.check({}, setInputs({ addresses: [bad] }) as never);
+    expect(r.failures?.map((f) => f.property)).toEqual([property]);
+    expect(emu.log.entries()).toHaveLength(0);
+  });
+
+  it("preflight refuses a network in a Host(s) alias before any write", async () => {
+    const code = await grantErrorCode(provider.check({}, setInputs({ alias: "jit_admins", addresses: ["10.0.0.0/24"] }) as never), { messages });
+    expect(code).toBe("OPN104");
+  });
+
+  it("preflight with a key lacking the privilege fails with OPN001", async () => {
+    const code = await grantErrorCode(provider.check({}, { ...setInputs({ method: "config", addresses: ["10.0.0.1"] }), ...connFor(emu.url, emu.caCert, "tables") } as never), { messages });
+    expect(code).toBe("OPN001");
+  });
+
+  it("guard: an address no covered grant holds is unexpected and removed; covered ones stay; delete removes nothing", async () => {
+    emu.backend.insertAddress("jit_nets", "198.51.100.1/32");
+    emu.backend.insertAddress("jit_nets", "0.0.0.0/1");
+    const g = await create({ guard: true, exclusive: true, allowBroad: true, addresses: ["198.51.100.1"] });
+    expect(table()).toEqual(["198.51.100.1"]);
+    emu.backend.insertAddress("jit_nets", "192.0.2.66/32");
+    const r = await refreshed(g);
+    expect(r.unexpected).toEqual(["192.0.2.66"]);
+    expect(r.addresses).toEqual([{ address: "198.51.100.1" }]);
+    await provider.delete("id", r);
+    expect(table()).toEqual(["192.0.2.66", "198.51.100.1"]);
+  });
+});
