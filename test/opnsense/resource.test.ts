@@ -48,7 +48,9 @@ describe("check refuses hostile input before any request", () => {
   });
 
   it("accepts a broad prefix only with allowBroad, and normalises the address", async () => {
-    expect((await checked(inputs("admin", { address: "2.0.0.0/7", allowBroad: true }))).address).toBe("2.0.0.0/7");
+    // A network needs a Network(s) alias: a Host(s) alias refuses any prefix on the device (OPN104).
+    expect((await checked(inputs("admin", { alias: "jit_nets", address: "2.0.0.0/7", allowBroad: true }))).address).toBe("2.0.0.0/7");
+    expect(await checkCode(inputs("admin", { address: "198.51.100.0/24" }))).toBe("OPN104");
     expect((await checked(inputs("admin", { address: "203.0.113.7/32" }))).address).toBe("203.0.113.7");
     expect((await checked(inputs("admin", { address: "2001:DB8:0:0::1" }))).address).toBe("2001:db8::1");
   });
