@@ -20,25 +20,67 @@
  */
 import { diagnose, diagnosed } from "../diagnosis";
 import { isGrantError } from "../errors";
+import { runSteps, type PreflightStep } from "../preflight-steps";
 import { cachedProbe, fingerprint } from "../process-state";
-import { feedObjectProblem, feedUnusable } from "../fortigate/feed-entries";
+import { EXTERNAL_RESOURCE_PATH, feedObjectProblem, feedUnusable } from "../fortigate/feed-entries";
+import { ADMIN_PROFILES_URL, ADMIN_USERS_URL, SESSION_INFO_URL, STATUS_URL } from "./client";
 import { SUPER_USER_PROFILE } from "./preflight";
-import { managerRightsVars, type FortimanagerFeedClient } from "./feed-client";
+import { PROXY_URL, adomDevicesUrl, managerRightsVars, type FortimanagerFeedClient } from "./feed-client";
 
 export interface FeedPreflightOutcome {
   readonly unverified: string;
 }
 
+export interface FeedPreflightContext {
+  readonly client: FortimanagerFeedClient;
+  readonly feed: string;
+  readonly devices: readonly string[];
+}
+
 const UNVERIFIED =
   "No read proves that the proxied push is allowed on the FortiGates (which FortiGate account runs it is unpublished) or that Manage Device Configurations alone suffices for /sys/proxy/json: a refused push fails with 202100/202002 naming the device.";
 
+/** The `FortimanagerFeedEntry` preflight, in order (fortigate-feeds.md §8, §9). "write" steps judge write rights by reading them. */
+export const FORTIMANAGER_FEED_PREFLIGHT: readonly PreflightStep<FeedPreflightContext>[] = [
+  {
+    id: "auth",
+    kind: "auth",
+    proves: "the API key or login is accepted and may read system status",
+    request: `get ${STATUS_URL} (with a login: exec /sys/login/user first)`,
+    needs: "a valid API key or login; System Settings read",
+    run: async ({ client }) => void (await client.fmg.status()),
+  },
+  {
+    id: "rights",
+    kind: "write",
+    proves: "the administrator (the login user, or the API key's owner) may push through the proxy: rpc-permit read-write, Manage Device Configurations read-write or Super_User, access to the ADOM",
+    request: `get ${SESSION_INFO_URL}, get ${ADMIN_USERS_URL}/<caller>, get ${ADMIN_PROFILES_URL}/<profile>`,
+    needs: 'rpc-permit read-write; Device Manager "Manage Device Configurations" read-write (device-config) or Super_User; the ADOM in its ADOM access',
+    run: ({ client }) => judgeCaller(client),
+  },
+  {
+    id: "devices",
+    kind: "read",
+    proves: "every listed device is managed in the ADOM and its connection is up",
+    request: `get ${adomDevicesUrl("<adom>")}`,
+    needs: "access to the ADOM (Device Manager read)",
+    run: ({ client, devices }) => checkDevices(client, devices),
+  },
+  {
+    id: "feed",
+    kind: "read",
+    proves: "the feed exists in the VDOM on every device and is an IP address feed with update method Push API, enabled",
+    request: `exec ${PROXY_URL} get ${EXTERNAL_RESOURCE_PATH}/<feed>?vdom=<vdom> (one call for all devices)`,
+    needs: "rpc-permit read-write (proxied gets), access to the ADOM",
+    run: ({ client, feed, devices }) => checkFeeds(client, feed, devices),
+  },
+];
+
 export async function feedPreflight(c: FortimanagerFeedClient, feed: string, devices: readonly string[], mode: "full" | "read"): Promise<FeedPreflightOutcome> {
-  const fmg = c.fmg;
-  const diag = (fn: () => Promise<unknown>) => () => diagnosed("fortinet", { host: c.host, timeoutMs: fmg.timeoutMs }, async () => void (await fn()));
-  if (mode === "full") await cachedProbe(`fortimanager.feed.caller:${fingerprint(fmg.verdictKey, c.adom)}`, diag(() => judgeCaller(c)));
-  else await cachedProbe(`fortimanager.feed.status:${fmg.verdictKey}`, diag(() => fmg.status()));
   const targets = [...devices].sort();
-  await cachedProbe(`fortimanager.feed.targets:${fingerprint(fmg.verdictKey, c.adom, c.vdom, feed, ...targets)}`, diag(() => checkTargets(c, feed, targets)));
+  const key = `fortimanager.feed:${fingerprint(c.fmg.verdictKey, c.adom, c.vdom, feed, mode, ...targets)}`;
+  // Diagnosed inside, so that the cache keeps the verdict (cachedProbe forgets undiagnosed failures).
+  await cachedProbe(key, () => diagnosed("fortinet", { host: c.host, timeoutMs: c.fmg.timeoutMs }, () => runSteps(FORTIMANAGER_FEED_PREFLIGHT, { client: c, feed, devices: targets }, mode)));
   return { unverified: UNVERIFIED };
 }
 
@@ -80,7 +122,7 @@ async function judgeCaller(c: FortimanagerFeedClient): Promise<void> {
   if (outside) throw deny("adom", `administrator "${caller}" has no access to ADOM "${c.adom}" (ADOM access: ${String(access ?? "specify")} ${listed.join(", ")})`);
 }
 
-async function checkTargets(c: FortimanagerFeedClient, feed: string, devices: readonly string[]): Promise<void> {
+async function checkDevices(c: FortimanagerFeedClient, devices: readonly string[]): Promise<void> {
   const inventory = await c.inventory();
   const unavailable = devices.flatMap((d) => {
     const m = inventory.get(d);
@@ -89,6 +131,9 @@ async function checkTargets(c: FortimanagerFeedClient, feed: string, devices: re
   if (unavailable.length > 0) {
     throw diagnose("202104", { host: c.host, detail: unavailable.join("; "), vars: { device: devices.filter((d) => !inventory.get(d)?.up).join(", "), adom: c.adom } });
   }
+}
+
+async function checkFeeds(c: FortimanagerFeedClient, feed: string, devices: readonly string[]): Promise<void> {
   const feeds = await c.getFeed(feed, devices);
   const missing: string[] = [];
   const forbidden: string[] = [];
