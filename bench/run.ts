@@ -24,6 +24,8 @@ import { fortimanagerTrustedHostProvider } from "../provider/fortimanager/resour
 import { closeFortimanagerSessions } from "../provider/fortimanager/session";
 import { OPNSENSE_EMULATOR_ADMIN, startOpnsenseEmulator, type OpnsenseEmulator } from "../provider/opnsense/emulator";
 import { opnsenseAliasEntryProvider } from "../provider/opnsense/resource";
+import { deviceList } from "../provider/devices";
+import type { DeviceName } from "../provider/device-settings";
 import { resetProcessState } from "../provider/process-state";
 import { closeAllAgents } from "../provider/transport";
 import type { EmulatorServer } from "../provider/emulator-kit";
@@ -447,7 +449,9 @@ function render(rows: readonly string[][]): string {
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
-  const scenarios = [opnsenseScenario("table"), opnsenseScenario("config"), fortigateScenario(false), fortigateScenario(true), fortimanagerScenario()];
+  // Every registered device is benchmarked: the table's type makes a new device add its scenarios.
+  const byDevice = { opnsense: [opnsenseScenario("table"), opnsenseScenario("config")], fortigate: [fortigateScenario(false), fortigateScenario(true)], fortimanager: [fortimanagerScenario()] } satisfies Record<DeviceName, Scenario[]>;
+  const scenarios = deviceList().flatMap((d) => byDevice[d.name as DeviceName]);
   const rows: ScenarioResult[] = [];
   const t0 = performance.now();
   for (const n of args.ns) {

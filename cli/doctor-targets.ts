@@ -1,74 +1,59 @@
 /**
  * What `firewall-grants doctor` checks: devices from flags, a JSON config file and the environment
- * (flags > config file > environment). Secrets are never taken from a flag or the config file (a
- * flag lands in shell history and `ps`, a config file in git): they come from the environment the
- * library already reads (`OPNSENSE_API_KEY`, `FORTIGATE_TOKEN`, …) or from key/token files.
+ * (flags > config file > environment). The flags, config-file keys and inputs come from each device's
+ * `doctor` options in the device registry (provider/device-settings.ts). Secrets are never taken from a
+ * flag or the config file (a flag lands in shell history and `ps`, a config file in git): they come
+ * from the environment the library already reads (`OPNSENSE_API_KEY`, `FORTIGATE_TOKEN`, …) or from
+ * key/token files.
  */
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { z } from "zod";
-
-export type Device = "opnsense" | "fortigate" | "fortimanager";
+import { deviceSettingsList, settingEnvName, type DoctorOption, type NamedDeviceSettings } from "../provider/device-settings";
 
 /** One device to check; `check` inputs are built from it (see doctor.ts). */
-export interface OpnsenseTarget {
-  readonly device: "opnsense";
+export interface Target {
+  readonly device: string;
   readonly url: string | undefined;
-  readonly apiKeyFile: string | undefined;
-  readonly alias: string | undefined;
-  readonly method: "table" | "config";
+  /** Option values by `field` (a `secretFile` option's value is the secret read from the file). */
+  readonly values: Readonly<Record<string, string | undefined>>;
   readonly caCert: string | undefined;
   readonly insecure: boolean | undefined;
   readonly timeoutMs: number | undefined;
 }
-export interface FortigateTarget {
-  readonly device: "fortigate";
-  readonly url: string | undefined;
-  readonly vdom: string | undefined;
-  readonly group: string | undefined;
-  readonly token: string | undefined;
-  readonly caCert: string | undefined;
-  readonly insecure: boolean | undefined;
-  readonly timeoutMs: number | undefined;
-}
-export interface FortimanagerTarget {
-  readonly device: "fortimanager";
-  readonly url: string | undefined;
-  readonly adminUser: string | undefined;
-  readonly username: string | undefined;
-  readonly adom: string | undefined;
-  readonly token: string | undefined;
-  readonly password: string | undefined;
-  readonly caCert: string | undefined;
-  readonly insecure: boolean | undefined;
-  readonly timeoutMs: number | undefined;
-}
-export type Target = OpnsenseTarget | FortigateTarget | FortimanagerTarget;
 
 /** A usage problem (exit code 2); its message never holds a secret. */
 export class UsageError extends Error {}
 
 const SECRET_KEYS = ["apiKey", "apiSecret", "token", "password", "secret", "key"];
 const common = { caCertFile: z.string().min(1).optional(), insecure: z.boolean().optional(), timeoutMs: z.number().int().positive().optional() };
-const OpnsenseEntrySchema = z.object({ url: z.string().optional(), apiKeyFile: z.string().min(1).optional(), alias: z.string().optional(), method: z.enum(["table", "config"]).optional(), ...common }).strict();
-const FortigateEntrySchema = z.object({ url: z.string().optional(), vdom: z.string().optional(), group: z.string().optional(), tokenFile: z.string().min(1).optional(), ...common }).strict();
-const FortimanagerEntrySchema = z
-  .object({ url: z.string().optional(), adminUser: z.string().optional(), username: z.string().optional(), adom: z.string().optional(), tokenFile: z.string().min(1).optional(), passwordFile: z.string().min(1).optional(), ...common })
-  .strict();
 const oneOrMany = <T extends z.ZodType>(s: T) => z.union([s, z.array(s)]).transform((v) => (Array.isArray(v) ? v : [v]) as z.infer<T>[]);
 
+/** The flag of a device option: `--opnsense-alias`. */
+export const flagOf = (device: string, o: Pick<DoctorOption, "flag">) => `${device}-${o.flag}`;
+
+const entrySchema = (d: NamedDeviceSettings) =>
+  z
+    .object({
+      url: z.string().optional(),
+      ...Object.fromEntries(d.doctor.options.map((o) => [o.field, o.choices ? z.enum(o.choices as [string, ...string[]]).optional() : z.string().min(1).optional()])),
+      ...common,
+    })
+    .strict();
+
 /** The `--config` file: one entry or a list per device; file paths are relative to the file. */
-export const DoctorConfigSchema = z
-  .object({
-    opnsense: oneOrMany(OpnsenseEntrySchema).optional(),
-    fortigate: oneOrMany(FortigateEntrySchema).optional(),
-    fortimanager: oneOrMany(FortimanagerEntrySchema).optional(),
-    caCertFile: z.string().min(1).optional(),
-    insecure: z.boolean().optional(),
-    address: z.string().optional(),
-  })
-  .strict();
-export type DoctorConfig = z.infer<typeof DoctorConfigSchema>;
+export function doctorConfigSchema(devices: readonly NamedDeviceSettings[] = deviceSettingsList()) {
+  return z
+    .object({
+      ...Object.fromEntries(devices.map((d) => [d.name, oneOrMany(entrySchema(d)).optional()])),
+      caCertFile: z.string().min(1).optional(),
+      insecure: z.boolean().optional(),
+      address: z.string().optional(),
+    })
+    .strict();
+}
+type ConfigEntry = { url?: string; caCertFile?: string; insecure?: boolean; timeoutMs?: number } & Record<string, unknown>;
+export type DoctorConfig = { caCertFile?: string; insecure?: boolean; address?: string } & Record<string, unknown>;
 
 /** Parsed `doctor` flags (names as in `--help`). */
 export type DoctorFlags = Partial<Record<string, string | boolean | undefined>>;
@@ -88,7 +73,7 @@ function readText(file: string, what: string): string {
 }
 const firstLine = (file: string, what: string) => readText(file, what).split(/\r?\n/)[0]!.trim();
 
-export function loadConfig(file: string): { config: DoctorConfig; dir: string } {
+export function loadConfig(file: string, devices: readonly NamedDeviceSettings[] = deviceSettingsList()): { config: DoctorConfig; dir: string } {
   let json: unknown;
   try {
     json = JSON.parse(readText(file, "config file"));
@@ -96,7 +81,7 @@ export function loadConfig(file: string): { config: DoctorConfig; dir: string } 
     if (e instanceof UsageError) throw e;
     throw new UsageError(`config file ${file} is not valid JSON`);
   }
-  const parsed = DoctorConfigSchema.safeParse(json);
+  const parsed = doctorConfigSchema(devices).safeParse(json);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => {
       const where = i.path.map(String).join(".");
@@ -106,7 +91,7 @@ export function loadConfig(file: string): { config: DoctorConfig; dir: string } 
     });
     throw new UsageError(`config file ${file}:\n  ${lines.join("\n  ")}`);
   }
-  return { config: parsed.data, dir: path.dirname(path.resolve(file)) };
+  return { config: parsed.data as DoctorConfig, dir: path.dirname(path.resolve(file)) };
 }
 
 const str = (v: unknown): string | undefined => (typeof v === "string" && v !== "" ? v : undefined);
@@ -123,7 +108,7 @@ const int = (v: unknown, flag: string): number | undefined => {
  * `<DEVICE>_URL` variable; credentials and anything not given stay undefined so that `check`
  * resolves them from the environment, exactly as in a Pulumi program.
  */
-export function planDoctor(flags: DoctorFlags, configFile: { config: DoctorConfig; dir: string } | undefined): DoctorPlan {
+export function planDoctor(flags: DoctorFlags, configFile: { config: DoctorConfig; dir: string } | undefined, devices: readonly NamedDeviceSettings[] = deviceSettingsList()): DoctorPlan {
   const cfg = configFile?.config ?? {};
   const rel = (p: string | undefined) => (p === undefined ? undefined : configFile ? path.resolve(configFile.dir, p) : p);
   const caFile = str(flags["ca-cert"]) ?? rel(cfg.caCertFile) ?? env("FIREWALL_GRANTS_CA_CERT_FILE");
@@ -133,46 +118,42 @@ export function planDoctor(flags: DoctorFlags, configFile: { config: DoctorConfi
   const caOf = (file: string | undefined) => (file ? readText(rel(file)!, "CA file") : globalCa);
   const targets: Target[] = [];
 
-  const opn = cfg.opnsense ?? [{}];
-  opn.forEach((e, i) => {
-    const f = i === 0 ? flags : {};
-    const url = str(f["opnsense-url"]) ?? e.url ?? (i === 0 ? env("OPNSENSE_URL") : undefined);
-    if (!url) return;
-    const method = str(f["opnsense-method"]) ?? e.method ?? "table";
-    if (method !== "table" && method !== "config") throw new UsageError(`--opnsense-method must be "table" or "config"`);
-    targets.push({ device: "opnsense", url, apiKeyFile: str(f["opnsense-key-file"]) ?? rel(e.apiKeyFile), alias: str(f["opnsense-alias"]) ?? e.alias, method, caCert: caOf(e.caCertFile), insecure: insecure ?? e.insecure, timeoutMs: timeoutMs ?? e.timeoutMs });
-  });
-
-  (cfg.fortigate ?? [{}]).forEach((e, i) => {
-    const f = i === 0 ? flags : {};
-    const url = str(f["fortigate-url"]) ?? e.url ?? (i === 0 ? env("FORTIGATE_URL") : undefined);
-    if (!url) return;
-    const tokenFile = str(f["fortigate-token-file"]) ?? rel(e.tokenFile);
-    targets.push({ device: "fortigate", url, vdom: str(f["fortigate-vdom"]) ?? e.vdom, group: str(f["fortigate-group"]) ?? e.group, token: tokenFile ? firstLine(tokenFile, "token file") : undefined, caCert: caOf(e.caCertFile), insecure: insecure ?? e.insecure, timeoutMs: timeoutMs ?? e.timeoutMs });
-  });
-
-  (cfg.fortimanager ?? [{}]).forEach((e, i) => {
-    const f = i === 0 ? flags : {};
-    const url = str(f["fortimanager-url"]) ?? e.url ?? (i === 0 ? env("FORTIMANAGER_URL") : undefined);
-    if (!url) return;
-    const tokenFile = str(f["fortimanager-token-file"]) ?? rel(e.tokenFile);
-    const passwordFile = str(f["fortimanager-password-file"]) ?? rel(e.passwordFile);
-    targets.push({
-      device: "fortimanager",
-      url,
-      adminUser: str(f["fortimanager-admin"]) ?? e.adminUser,
-      username: str(f["fortimanager-username"]) ?? e.username,
-      adom: str(f["fortimanager-adom"]) ?? e.adom,
-      token: tokenFile ? firstLine(tokenFile, "token file") : undefined,
-      password: passwordFile ? firstLine(passwordFile, "password file") : undefined,
-      caCert: caOf(e.caCertFile),
-      insecure: insecure ?? e.insecure,
-      timeoutMs: timeoutMs ?? e.timeoutMs,
+  for (const d of devices) {
+    const entries = (cfg[d.name] as ConfigEntry[] | undefined) ?? [{}];
+    entries.forEach((e, i) => {
+      const f = i === 0 ? flags : {};
+      const url = str(f[`${d.name}-url`]) ?? e.url ?? (i === 0 ? env(settingEnvName(d.name, "url")) : undefined);
+      if (!url) return;
+      const values: Record<string, string | undefined> = {};
+      for (const o of d.doctor.options) {
+        const flagged = str(f[flagOf(d.name, o)]);
+        const given = flagged ?? (o.kind === "string" ? str(e[o.field]) : rel(str(e[o.field])));
+        const value = given ?? o.default;
+        if (value !== undefined && o.choices && !o.choices.includes(value)) throw new UsageError(`--${flagOf(d.name, o)} must be ${o.choices.map((c) => `"${c}"`).join(" or ")}`);
+        values[o.field] = o.kind === "secretFile" && value !== undefined ? firstLine(value, `${o.flag.replace(/-file$/, "")} file`) : value;
+      }
+      targets.push({ device: d.name, url, values, caCert: caOf(e.caCertFile), insecure: insecure ?? e.insecure, timeoutMs: timeoutMs ?? e.timeoutMs });
     });
-  });
+  }
 
   if (targets.length === 0) {
-    throw new UsageError("nothing to check: give a device URL (--opnsense-url, --fortigate-url, --fortimanager-url), a --config file, or OPNSENSE_URL / FORTIGATE_URL / FORTIMANAGER_URL");
+    const urlFlags = devices.map((d) => `--${d.name}-url`).join(", ");
+    const urlEnv = devices.map((d) => settingEnvName(d.name, "url")).join(" / ");
+    throw new UsageError(`nothing to check: give a device URL (${urlFlags}), a --config file, or ${urlEnv}`);
   }
   return { targets, address: str(flags.address) ?? cfg.address ?? "192.0.2.1" };
+}
+
+/** The `check` inputs of a target: each option where its declaration puts it, plus the device's fixed inputs. */
+export function doctorInputs(d: NamedDeviceSettings, t: Target, address: string): Record<string, unknown> {
+  const defined = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+  const place = (into: DoctorOption["into"]) => defined(Object.fromEntries(d.doctor.options.filter((o) => o.into === into).map((o) => [o.input ?? o.field, t.values[o.field]])));
+  const credentials = place("credentials");
+  return defined({
+    connection: defined({ url: t.url, ...place("connection"), caCert: t.caCert, insecure: t.insecure, timeoutMs: t.timeoutMs }),
+    credentials: Object.keys(credentials).length > 0 ? credentials : undefined,
+    ...d.doctor.fixed,
+    ...place("input"),
+    address,
+  });
 }

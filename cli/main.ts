@@ -4,45 +4,45 @@
  * `emulate` (the device emulators for a user's CI). Arguments are parsed with node:util parseArgs.
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { loadConfig, planDoctor, UsageError } from "./doctor-targets";
-import { HELP, USAGE } from "./help";
+import { deviceSettingsList, environmentNames, type NamedDeviceSettings } from "../provider/device-settings";
+import { flagOf, loadConfig, planDoctor, UsageError, type DoctorFlags } from "./doctor-targets";
+import { helpTexts, usage } from "./help";
 // doctor and emulate are loaded on use: doctor pulls in @pulumi/pulumi, which takes seconds to load.
 
-const DOCTOR_OPTIONS = {
-  config: { type: "string" },
-  "opnsense-url": { type: "string" },
-  "opnsense-key-file": { type: "string" },
-  "opnsense-alias": { type: "string" },
-  "opnsense-method": { type: "string" },
-  "fortigate-url": { type: "string" },
-  "fortigate-token-file": { type: "string" },
-  "fortigate-vdom": { type: "string" },
-  "fortigate-group": { type: "string" },
-  "fortimanager-url": { type: "string" },
-  "fortimanager-admin": { type: "string" },
-  "fortimanager-username": { type: "string" },
-  "fortimanager-adom": { type: "string" },
-  "fortimanager-token-file": { type: "string" },
-  "fortimanager-password-file": { type: "string" },
-  address: { type: "string" },
-  "ca-cert": { type: "string" },
-  insecure: { type: "boolean" },
-  "timeout-ms": { type: "string" },
-  help: { type: "boolean", short: "h" },
-} as const satisfies ParseArgsConfig["options"];
+type Options = NonNullable<ParseArgsConfig["options"]>;
 
-const EMULATE_OPTIONS = {
-  host: { type: "string", default: "127.0.0.1" },
-  "opnsense-port": { type: "string", default: "0" },
-  "fortigate-port": { type: "string", default: "0" },
-  "fortimanager-port": { type: "string", default: "0" },
-  "out-dir": { type: "string" },
-  json: { type: "boolean", default: false },
-  help: { type: "boolean", short: "h" },
-} as const satisfies ParseArgsConfig["options"];
+/** `doctor` flags: `--<device>-url` and each device's doctor options (device registry), then the common ones. */
+export function doctorOptions(devices: readonly NamedDeviceSettings[] = deviceSettingsList()): Options {
+  return {
+    config: { type: "string" },
+    ...Object.fromEntries(devices.flatMap((d) => [[`${d.name}-url`, { type: "string" }], ...d.doctor.options.map((o) => [flagOf(d.name, o), { type: "string" }])])),
+    address: { type: "string" },
+    "ca-cert": { type: "string" },
+    insecure: { type: "boolean" },
+    "timeout-ms": { type: "string" },
+    help: { type: "boolean", short: "h" },
+  };
+}
 
-/** Flags that would carry a secret on the command line: refused with a pointer to the safe way. */
-const SECRET_FLAG = /^--(opnsense-(api-)?(key|secret)|fortigate-token|fortimanager-(token|password)|token|password|secret|api-key|api-secret)(=|$)/;
+/** `emulate` flags: `--<device>-port` per registered device. */
+export function emulateOptions(devices: readonly NamedDeviceSettings[] = deviceSettingsList()): Options {
+  return {
+    host: { type: "string", default: "127.0.0.1" },
+    ...Object.fromEntries(devices.map((d) => [`${d.name}-port`, { type: "string", default: "0" }])),
+    "out-dir": { type: "string" },
+    json: { type: "boolean", default: false },
+    help: { type: "boolean", short: "h" },
+  };
+}
+
+const kebab = (key: string) => key.replace(/([A-Z])/g, "-$1").toLowerCase();
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+/** Flags that would carry a secret on the command line (each device's secret settings, and the generic names): refused with a pointer to the safe way. */
+export function secretFlag(devices: readonly NamedDeviceSettings[] = deviceSettingsList()): RegExp {
+  const names = devices.flatMap((d) => d.settings.filter((s) => s.secret).flatMap((s) => [`${d.name}-${kebab(s.key)}`, `${d.name}-${kebab(s.key).replace(/^api-/, "")}`]));
+  return new RegExp(`^--(${[...new Set(names)].map(escape).join("|")}|token|password|secret|api-key|api-secret)(=|$)`);
+}
 
 const write = (line: string) => process.stdout.write(`${line}\n`);
 const writeErr = (line: string) => process.stderr.write(`${line}\n`);
@@ -55,6 +55,8 @@ function port(v: string, flag: string): number {
 
 export async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
+  const HELP = helpTexts();
+  const USAGE = usage();
   if (command === undefined || command === "--help" || command === "-h" || command === "help") {
     const topic = command === "help" ? rest[0] : undefined;
     if (topic !== undefined && !(topic in HELP)) {
@@ -69,28 +71,27 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   try {
-    const secretFlag = rest.find((a) => SECRET_FLAG.test(a));
-    if (secretFlag !== undefined) {
-      throw new UsageError(`${secretFlag.split("=")[0]}: secrets are never taken from flags (shell history, ps); use the environment (OPNSENSE_API_KEY/OPNSENSE_API_SECRET, FORTIGATE_TOKEN, FORTIMANAGER_TOKEN/FORTIMANAGER_PASSWORD) or a key/token file`);
+    const refused = rest.find((a) => secretFlag().test(a));
+    if (refused !== undefined) {
+      const secrets = environmentNames().filter((e) => e.secret).map((e) => e.name);
+      throw new UsageError(`${refused.split("=")[0]}: secrets are never taken from flags (shell history, ps); use the environment (${secrets.join(", ")}) or a key/token file`);
     }
     if (command === "doctor") {
-      const { values } = parseArgs({ args: [...rest], options: DOCTOR_OPTIONS, strict: true, allowPositionals: false });
+      const { values } = parseArgs({ args: [...rest], options: doctorOptions(), strict: true, allowPositionals: false });
       if (values.help) return (write(HELP.doctor), 0);
-      const config = values.config ? loadConfig(values.config) : undefined;
-      const plan = planDoctor(values, config);
+      const config = typeof values.config === "string" ? loadConfig(values.config) : undefined;
+      const plan = planDoctor(values as DoctorFlags, config);
       const { runDoctor } = await import("./doctor");
       return await runDoctor(plan, write);
     }
     if (command === "emulate") {
-      const { values } = parseArgs({ args: [...rest], options: EMULATE_OPTIONS, strict: true, allowPositionals: false });
+      const { values } = parseArgs({ args: [...rest], options: emulateOptions(), strict: true, allowPositionals: false });
       if (values.help) return (write(HELP.emulate), 0);
       const options = {
-        host: values.host,
-        opnsensePort: port(values["opnsense-port"], "--opnsense-port"),
-        fortigatePort: port(values["fortigate-port"], "--fortigate-port"),
-        fortimanagerPort: port(values["fortimanager-port"], "--fortimanager-port"),
-        outDir: values["out-dir"],
-        json: values.json,
+        host: String(values.host),
+        ports: Object.fromEntries(deviceSettingsList().map((d) => [d.name, port(String(values[`${d.name}-port`]), `--${d.name}-port`)])),
+        outDir: typeof values["out-dir"] === "string" ? values["out-dir"] : undefined,
+        json: values.json === true,
       };
       const { runEmulate } = await import("./emulate");
       return await runEmulate(options, write);

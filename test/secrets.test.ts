@@ -19,6 +19,7 @@ import { startOpnsenseEmulator, type OpnsenseEmulator } from "../provider/opnsen
 import { startFortigateEmulator, type FortigateEmulator } from "../provider/fortigate/emulator";
 import { startFortimanagerEmulator, type FortimanagerEmulator } from "../provider/fortimanager/emulator";
 import { closeFortimanagerSessions } from "../provider/fortimanager/session";
+import { deviceList, grantResources, seededUsers, type NamedDeviceEntry, type SeededUsers } from "../provider/devices";
 import { resetProcessState } from "../provider/process-state";
 import { closeAllAgents } from "../provider/transport";
 import { captureOutput, errorTexts, leakedFragments } from "./support/secrets";
@@ -42,6 +43,16 @@ const S = {
   fmgPassword: mark("FMGPW"),
   fmgNoRpcPassword: mark("FMGNPW"),
 };
+/**
+ * Every registered device (provider/devices.ts) also gets a seeded emulator whose two users hold
+ * marked secrets, so a new device is in this suite without an edit here (the "every registered device" test).
+ */
+const REGISTERED = deviceList().map((device) => {
+  const names = [...Object.values(device.emulator.credentials.full), ...Object.values(device.emulator.credentials.weak)];
+  const values = Object.fromEntries(names.map((n) => [n, mark(`REG${n.toUpperCase()}`)]));
+  return { device, values, users: seededUsers(device, values) };
+});
+const registered: { device: NamedDeviceEntry; values: Record<string, string>; users: SeededUsers; emu: EmulatorServer; untrusted: EmulatorServer }[] = [];
 /** A wrong secret that contains the right one (a typo at the end), so a 401 path is also scanned for it. */
 const wrong = (s: string) => `${s}-WRONG`;
 /** Every secret, plus the OPNsense Basic credentials whose base64 travels in the header. */
@@ -52,13 +63,14 @@ const SECRETS: Record<string, string> = {
   opnEnvBasic: `${S.opnEnvKey}:${S.opnEnvSecret}`,
   opnNoPrivBasic: `${S.opnNoPrivKey}:${S.opnNoPrivSecret}`,
   opnWrongBasic: `${S.opnKey}:${wrong(S.opnSecret)}`,
+  ...Object.fromEntries(REGISTERED.flatMap((r) => Object.entries(r.values).map(([n, v]) => [`registered ${r.device.name} ${n}`, v]))),
 };
 /** FortiManager login session ids, filled as the emulator backends hand them out. */
 const sessionIds = new Set<string>();
 
 /** Every string a case produced, with the case it came from. */
 const collected: { where: string; text: string }[] = [];
-const outcomes: Record<string, Record<string, string>> = { opnsense: {}, fortigate: {}, fortimanager: {} };
+const outcomes: Record<string, Record<string, string>> = Object.fromEntries(deviceList().map((d) => [d.name, {}]));
 let output: ReturnType<typeof captureOutput>;
 const fsWrites: string[] = [];
 const fsReads: string[] = [];
@@ -125,7 +137,7 @@ class NoFailure extends Error {}
 /** Each case starts from the devices' initial state, no faults, and no cached preflight or session. */
 function fresh(): void {
   resetProcessState();
-  for (const e of [opn, fgt, fmg]) e.faults.clear();
+  for (const e of [opn, fgt, fmg, ...registered.map((r) => r.emu)]) e.faults.clear();
   opn.backend.reset();
   fmg.backend.reset();
   fgt.backend.reset();
@@ -154,12 +166,12 @@ async function expectFailure(device: keyof typeof outcomes, label: string, fn: (
     collected.push(...errorTexts(e).map((text) => ({ where, text })));
     outcomes[device]![label] = String((e as { code?: unknown }).code ?? (e as Error).name);
   } finally {
-    for (const e of [opn, fgt, fmg]) e.faults.clear();
+    for (const e of [opn, fgt, fmg, ...registered.map((r) => r.emu)]) e.faults.clear();
   }
 }
 
 /** check → create → read → delete, keeping every result; outputs are scanned except the inline credentials the engine stores as a secret. */
-async function lifecycle(device: keyof typeof outcomes, label: string, provider: typeof opnsenseAliasEntryProvider | typeof fortigateAddressProvider | typeof fortimanagerTrustedHostProvider, inputs: Record<string, unknown>) {
+async function lifecycle(device: keyof typeof outcomes, label: string, provider: NamedDeviceEntry["resources"][number]["provider"], inputs: Record<string, unknown>) {
   fresh();
   const p = provider as unknown as Record<string, (...a: unknown[]) => Promise<Record<string, unknown>>>;
   const checked = await p.check!({}, inputs);
@@ -244,6 +256,11 @@ beforeAll(async () => {
     startFortimanagerEmulator(fmgOpts),
     startFortimanagerEmulator({ ...fmgOpts, tls: "untrusted" }),
   ]);
+  for (const r of REGISTERED) {
+    const emu = await r.device.emulator.seeded({}, r.users);
+    const untrusted = await r.device.emulator.seeded({ tls: "untrusted" }, r.users);
+    registered.push({ ...r, emu, untrusted });
+  }
   for (const e of [fmg, fmgUntrusted]) {
     const login = e.backend.login.bind(e.backend);
     e.backend.login = (user, passwd) => {
@@ -278,7 +295,7 @@ afterAll(async () => {
   process.env = savedEnv;
   await closeFortimanagerSessions();
   await closeAllAgents();
-  await Promise.all([opn, opnUntrusted, fgt, fgtUntrusted, fmg, fmgUntrusted].map((e) => e?.close()));
+  await Promise.all([opn, opnUntrusted, fgt, fgtUntrusted, fmg, fmgUntrusted, ...registered.flatMap((r) => [r.emu, r.untrusted])].map((e) => e?.close()));
   for (const d of [sandbox, keyDir]) if (d) fs.rmSync(d, { recursive: true, force: true });
 });
 
@@ -430,10 +447,28 @@ describe("secrets: every failure path of every device, then a scan of everything
     }
   });
 
+  test("every registered device: inline lifecycle, wrong and under-privileged credentials, TLS, refused, DNS, echoing bodies", async () => {
+    expect(registered.map((r) => r.device.name)).toEqual(deviceList().map((d) => d.name));
+    for (const { device, resource } of grantResources()) {
+      const r = registered.find((x) => x.device.name === device.name)!;
+      const P = resource.provider as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
+      const inputs = (target: { url: string; caCert: string }, creds = r.users.full) => resource.sampleInputs(target, creds);
+      const wrongCreds = Object.fromEntries(Object.entries(r.users.full).map(([k, v]) => [k, Object.values(r.values).includes(v) ? wrong(v) : v]));
+      const label = (what: string) => `${resource.names.className}: ${what} (registry)`;
+      await lifecycle(device.name, label("success (inline)"), resource.provider, inputs(r.emu));
+      await expectFailure(device.name, label("wrong credentials"), () => P.check!({}, inputs(r.emu, wrongCreds)));
+      await expectFailure(device.name, label("under-privileged credentials"), () => P.check!({}, inputs(r.emu, r.users.weak)));
+      await expectFailure(device.name, label("TLS untrusted"), () => P.check!({}, inputs(r.untrusted)));
+      await expectFailure(device.name, label("refused"), () => P.check!({}, inputs({ url: REFUSED_URL, caCert: r.emu.caCert })));
+      await expectFailure(device.name, label("DNS .invalid"), () => P.check!({}, inputs({ url: DNS_URL, caCert: r.emu.caCert })));
+      for (const [name, rule] of echoFaults(undefined)) await expectFailure(device.name, label(`${name} (check)`), async () => (r.emu.faults.add(rule), P.check!({}, inputs(r.emu))));
+    }
+  });
+
   test("nothing produced holds a secret, a session id, or a piece of one", () => {
     const secrets: Record<string, string> = { ...SECRETS };
     [...sessionIds].forEach((sid, i) => (secrets[`fortimanagerSession${i}`] = sid));
-    const logs = [opn, opnUntrusted, fgt, fgtUntrusted, fmg, fmgUntrusted].map((e: EmulatorServer) => e.log.entries());
+    const logs = [opn, opnUntrusted, fgt, fgtUntrusted, fmg, fmgUntrusted, ...registered.flatMap((r) => [r.emu, r.untrusted])].map((e: EmulatorServer) => e.log.entries());
     const out = output.text();
     // The debug lines were on (so the transport's request logging was scanned too).
     expect(out).toContain("[firewall-grants] ");
