@@ -1,0 +1,221 @@
+/**
+ * dynamic-kit.ts: the glue every resource shares with Pulumi's dynamic-provider host — unknown values
+ * in preview, zod issues as CheckFailures (never naming a secret field), stack config, secret outputs,
+ * and the serialised provider shim that loads the library by package name, else from the built path.
+ */
+import { execFile, execSync } from "node:child_process";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { z } from "zod";
+import { booleanSetting, checkFailures, configureFromStack, hasUnknown, setting, UNKNOWN, withSecretOutputs } from "../provider/dynamic-kit";
+import { stackConfigKeys } from "../provider/device-settings";
+import { processState, resetProcessState } from "../provider/process-state";
+import { booleanSetting as settingsBoolean } from "../provider/settings";
+
+const ROOT = path.join(__dirname, "..");
+
+afterEach(() => resetProcessState());
+
+describe("hasUnknown", () => {
+  it.each([
+    ["the value itself", UNKNOWN],
+    ["a field", { address: UNKNOWN }],
+    ["an array element", ["192.0.2.1", UNKNOWN]],
+    ["a nested object", { connection: { url: "https://fw", tls: { caCert: UNKNOWN } } }],
+    ["an object in an array in an object", { rules: [{ port: 443 }, { port: UNKNOWN }] }],
+  ])("finds an unknown in %s", (_, v) => {
+    expect(hasUnknown(v)).toBe(true);
+  });
+
+  it.each([
+    ["a known string", "203.0.113.7"],
+    ["a string that merely contains the marker", `x${UNKNOWN}`],
+    ["null", null],
+    ["undefined", undefined],
+    ["a number", 0],
+    ["a fully known nested object", { connection: { url: "https://fw" }, tags: ["a", "b"], n: 1, ok: false }],
+    ["an empty array", []],
+  ])("is false for %s", (_, v) => {
+    expect(hasUnknown(v)).toBe(false);
+  });
+});
+
+describe("checkFailures", () => {
+  const SECRET = "s3cr3t-value-never-printed";
+  const schema = z.object({
+    credentials: z.object({ token: z.string().min(40) }),
+    connection: z.object({ url: z.string().url() }),
+    rules: z.array(z.object({ port: z.number().int() })),
+    address: z.string(),
+  });
+
+  function failuresFor(input: unknown, secretFields?: readonly string[]) {
+    const r = schema.safeParse(input);
+    if (r.success) throw new Error("expected the schema to refuse the input");
+    return secretFields ? checkFailures(r.error, secretFields) : checkFailures(r.error);
+  }
+
+  it("reports a failure inside credentials with property \"\" and never the secret value", () => {
+    const f = failuresFor({ credentials: { token: SECRET }, connection: { url: "https://fw.example.net" }, rules: [], address: "192.0.2.1" });
+    expect(f).toHaveLength(1);
+    expect(f[0]!.property).toBe("");
+    expect(f[0]!.reason).toMatch(/^credentials\.token: /);
+    expect(JSON.stringify(f)).not.toContain(SECRET);
+  });
+
+  it("keeps the dotted path, array indexes included, for fields that are not secret", () => {
+    const f = failuresFor({ credentials: { token: "x".repeat(40) }, connection: { url: "not a url" }, rules: [{ port: 1 }, { port: 1.5 }], address: 7 });
+    const props = f.map((x) => x.property).sort();
+    expect(props).toEqual(["address", "connection.url", "rules.1.port"]);
+    for (const x of f) expect(x.reason.startsWith(`${x.property}: `)).toBe(true);
+  });
+
+  it("treats the fields the caller names as secret, and only those", () => {
+    const f = failuresFor({ credentials: { token: "short" }, connection: { url: "nope" }, rules: [], address: "a" }, ["connection"]);
+    expect(f.find((x) => x.reason.startsWith("connection.url"))!.property).toBe("");
+    expect(f.find((x) => x.reason.startsWith("credentials.token"))!.property).toBe("credentials.token");
+  });
+
+  it("gives a root-level issue an empty property and the bare message", () => {
+    const r = z.object({ a: z.string() }).strict().safeParse({ a: "x", extra: 1 });
+    if (r.success) throw new Error("expected a failure");
+    const [f] = checkFailures(r.error);
+    expect(f!.property).toBe("");
+    expect(f!.reason).toBe(r.error.issues[0]!.message);
+  });
+});
+
+describe("configureFromStack and setting", () => {
+  const ENV = ["OPNSENSE_URL", "FORTIGATE_VDOM"];
+  const saved = Object.fromEntries(ENV.map((k) => [k, process.env[k]]));
+  afterEach(() => {
+    for (const k of ENV) {
+      if (saved[k] === undefined) delete process.env[k];
+      else process.env[k] = saved[k];
+    }
+  });
+
+  const stack = (values: Record<string, string>) => ({ config: { get: (k: string) => values[k] } });
+
+  it("keeps every registered device key the engine hands over and drops the rest", async () => {
+    const keys = stackConfigKeys();
+    expect(keys).toEqual(expect.arrayContaining(["opnsense:url", "opnsense:apiSecret", "fortigate:token", "fortimanager:password"]));
+    await configureFromStack(stack({ "opnsense:url": "https://opn.example.net", "fortigate:token": "tok", "opnsense:bogus": "x", "aws:region": "eu-west-1" }));
+    expect(processState().config).toEqual({ "opnsense:url": "https://opn.example.net", "fortigate:token": "tok" });
+  });
+
+  it("replaces the config of an earlier configure instead of merging it", async () => {
+    await configureFromStack(stack({ "opnsense:url": "https://old.example.net" }));
+    await configureFromStack(stack({ "fortigate:vdom": "dmz" }));
+    expect(processState().config).toEqual({ "fortigate:vdom": "dmz" });
+  });
+
+  it("copies the keys a caller lists (a device registered by a test)", async () => {
+    await configureFromStack(stack({ "pfsense:url": "https://pf.example.net", "opnsense:url": "https://opn" }), ["pfsense:url"]);
+    expect(processState().config).toEqual({ "pfsense:url": "https://pf.example.net" });
+  });
+
+  it("lets setting() read stack config below an inline value and above the environment", async () => {
+    process.env.OPNSENSE_URL = "https://from-env.example.net";
+    expect(setting("opnsense", "url", undefined)).toBe("https://from-env.example.net");
+    await configureFromStack(stack({ "opnsense:url": "https://from-config.example.net" }));
+    expect(setting("opnsense", "url", undefined)).toBe("https://from-config.example.net");
+    expect(setting("opnsense", "url", "https://inline.example.net")).toBe("https://inline.example.net");
+  });
+
+  it("re-exports the settings module's boolean parser", () => {
+    expect(booleanSetting).toBe(settingsBoolean);
+    expect(booleanSetting("true")).toBe(true);
+    expect(booleanSetting("false")).toBe(false);
+  });
+});
+
+describe("withSecretOutputs", () => {
+  it("appends to the caller's additionalSecretOutputs and keeps their other options", () => {
+    const opts = { protect: true, additionalSecretOutputs: ["apiKey"] };
+    expect(withSecretOutputs(opts, ["credentials"])).toEqual({ protect: true, additionalSecretOutputs: ["apiKey", "credentials"] });
+    expect(opts.additionalSecretOutputs).toEqual(["apiKey"]);
+  });
+
+  it("works without options", () => {
+    expect(withSecretOutputs(undefined, ["credentials"])).toEqual({ additionalSecretOutputs: ["credentials"] });
+  });
+});
+
+/**
+ * The shim runs from the built library (dist/) inside the engine's provider process. These tests copy
+ * the built provider folder into a fresh directory, put a stand-in `index.js` next to it and, in some
+ * cases, a stand-in package under `node_modules/pulumi-firewall-grants`, then call the shim from a plain
+ * `node` process so that Node's own module resolution decides.
+ */
+describe("providerShim (built)", () => {
+  let dir: string;
+
+  beforeAll(() => {
+    const srcs = ["dynamic-kit", "process-state", "device-settings", "settings"];
+    const stale = srcs.some((m) => {
+      const built = path.join(ROOT, "dist", "provider", `${m}.js`);
+      return !existsSync(built) || statSync(built).mtimeMs < statSync(path.join(ROOT, "provider", `${m}.ts`)).mtimeMs;
+    });
+    if (stale) {
+      try {
+        execSync("npx tsc -p tsconfig.build.json", { cwd: ROOT, stdio: "ignore" });
+      } catch {
+        // tsc emits even when another module has type errors; the copies below tell if it worked.
+      }
+    }
+    dir = mkdtempSync(path.join(tmpdir(), "shim-"));
+  }, 120_000);
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  const stub = (from: string) =>
+    `exports.opnsenseAliasEntryProvider = { check: async (olds, news) => ({ inputs: { ...news, loadedFrom: ${JSON.stringify(from)} } }) };\n`;
+
+  /** A checkout of the built library at `<dir>/<name>/dist/provider`, optionally with a package of that name installed beside it. */
+  function app(name: string, pkgIndex?: string): string {
+    const provider = path.join(dir, name, "dist", "provider");
+    cpSync(path.join(ROOT, "dist", "provider"), provider, { recursive: true, filter: (f) => !f.endsWith(".map") && !f.endsWith(".d.ts") });
+    writeFileSync(path.join(provider, "index.js"), stub("fallback"));
+    if (pkgIndex !== undefined) {
+      const pkg = path.join(dir, name, "node_modules", "pulumi-firewall-grants");
+      mkdirSync(pkg, { recursive: true });
+      writeFileSync(path.join(pkg, "package.json"), JSON.stringify({ name: "pulumi-firewall-grants", main: "index.js" }));
+      writeFileSync(path.join(pkg, "index.js"), pkgIndex);
+    }
+    return path.join(provider, "dynamic-kit.js");
+  }
+
+  function callCheck(kit: string): Promise<{ inputs?: Record<string, unknown>; error?: string }> {
+    const script = `
+      const { providerShim } = require(${JSON.stringify(kit)});
+      Promise.resolve().then(() => providerShim("opnsenseAliasEntryProvider").check({}, { address: "192.0.2.1" })).then(
+        (r) => console.log(JSON.stringify(r)),
+        (e) => console.log(JSON.stringify({ error: String(e && e.message) })),
+      );`;
+    const env = { ...process.env };
+    delete env.NODE_PATH;
+    return new Promise((resolve, reject) => {
+      execFile(process.execPath, ["-e", script], { cwd: path.dirname(kit), env }, (err, stdout, stderr) => {
+        if (err) reject(new Error(`${err.message}\n${stderr}`));
+        else resolve(JSON.parse(stdout.trim()));
+      });
+    });
+  }
+
+  it("loads the library by its package name when that resolves, and forwards the call", async () => {
+    const r = await callCheck(app("installed", stub("package")));
+    expect(r.inputs).toEqual({ address: "192.0.2.1", loadedFrom: "package" });
+  });
+
+  it("falls back to the built index.js beside it when the package name does not resolve", async () => {
+    const r = await callCheck(app("checkout"));
+    expect(r.inputs).toEqual({ address: "192.0.2.1", loadedFrom: "fallback" });
+  });
+
+  it("does not hide a missing dependency of the installed package behind the fallback", async () => {
+    const r = await callCheck(app("broken", `require("a-dependency-that-is-not-installed");\n${stub("package")}`));
+    expect(r.inputs).toBeUndefined();
+    expect(r.error).toContain("a-dependency-that-is-not-installed");
+  });
+});
