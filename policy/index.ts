@@ -10,21 +10,39 @@
  * Own pack: `new PolicyPack("grants", { policies: firewallGrantsPolicies({ expiry: { maxDays: 7 } }) })`.
  *
  * Resources are recognised by their type token (`pulumi-nodejs:dynamic/<device>:<Object>`, the
- * `module`/`type` the resource classes give `pulumi.dynamic.Resource`), so the rules never see other
- * dynamic resources. Unknown values (inputs that depend on other resources during preview) are skipped
+ * `module`/`type` the resource classes give `pulumi.dynamic.Resource`; {@link GRANT_TYPES}), so the
+ * rules never see other dynamic resources (whose token is `pulumi-nodejs:dynamic:Resource`). Unknown values (inputs that depend on other resources during preview) are skipped
  * by @pulumi/policy. This module needs no runtime dependency: `@pulumi/policy` is used for types only.
  */
 import type { EnforcementLevel, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
 import { parseAddress } from "../provider/address";
 
-/** The type token of each grant resource, as policies (and `pulumi stack export`) see it. */
+/** The type token of each resource of this package, as policies (and `pulumi stack export`) see it. */
 export const GRANT_TYPES = {
   OpnsenseAliasEntry: "pulumi-nodejs:dynamic/opnsense:AliasEntry",
+  OpnsenseAliasSet: "pulumi-nodejs:dynamic/opnsense:AliasSet",
+  OpnsenseAliasGuard: "pulumi-nodejs:dynamic/opnsense:AliasGuard",
   FortigateAddress: "pulumi-nodejs:dynamic/fortigate:Address",
+  FortigateAddressSet: "pulumi-nodejs:dynamic/fortigate:AddressSet",
+  FortigateGroupGuard: "pulumi-nodejs:dynamic/fortigate:GroupGuard",
+  FortigateFeedEntry: "pulumi-nodejs:dynamic/fortigate:FeedEntry",
   FortimanagerTrustedHost: "pulumi-nodejs:dynamic/fortimanager:TrustedHost",
+  FortimanagerTrustedHostSet: "pulumi-nodejs:dynamic/fortimanager:TrustedHostSet",
+  FortimanagerTrustedHostGuard: "pulumi-nodejs:dynamic/fortimanager:TrustedHostGuard",
+  FortimanagerFeedEntry: "pulumi-nodejs:dynamic/fortimanager:FeedEntry",
 } as const;
 
 export type GrantResourceName = keyof typeof GRANT_TYPES;
+
+/**
+ * What a resource is to the rules: a `grant` (one address), a `set` (a list of addresses, each a grant),
+ * or a `guard` (removes what no grant declares; grants nothing, so only the TLS rule applies).
+ */
+export type GrantRole = "grant" | "set" | "guard";
+
+export function roleOf(name: GrantResourceName): GrantRole {
+  return name.endsWith("Guard") ? "guard" : name.endsWith("Set") ? "set" : "grant";
+}
 
 /** The resource class name for a type token of this package, else undefined. */
 export function grantResourceOf(type: string): GrantResourceName | undefined {
@@ -64,6 +82,8 @@ export interface TargetsRule {
   readonly fortigateGroups?: readonly string[];
   /** FortiManager administrators whose trusted hosts grants may extend. Unset: any administrator. */
   readonly fortimanagerAdmins?: readonly string[];
+  /** Threat feeds (FortigateFeedEntry, FortimanagerFeedEntry) grants may add to. Unset: any feed. */
+  readonly feeds?: readonly string[];
 }
 
 /** Defaults baked into the policies' config schemas; a `--policy-pack-config` file overrides them. */
@@ -81,17 +101,31 @@ function descriptionOf(props: Record<string, unknown>): unknown {
   return typeof d === "string" && d.trim() !== "" ? d : props.comment ?? d;
 }
 
-/** The target a grant extends and the config key that lists the allowed ones. */
-function targetOf(kind: GrantResourceName, props: Record<string, unknown>): { key: keyof TargetsRule; what: string; value: unknown } | undefined {
-  switch (kind) {
-    case "OpnsenseAliasEntry":
-      return { key: "opnsenseAliases", what: "alias", value: props.alias };
-    case "FortigateAddress":
-      // An address object outside any group grants nothing by itself.
-      return props.group === undefined || props.group === null || props.group === "" ? undefined : { key: "fortigateGroups", what: "address group", value: props.group };
-    case "FortimanagerTrustedHost":
-      return { key: "fortimanagerAdmins", what: "administrator", value: props.adminUser };
-  }
+interface Target {
+  readonly key: keyof TargetsRule;
+  readonly what: string;
+  readonly value: unknown;
+}
+
+const present = (v: unknown) => v !== undefined && v !== null && v !== "";
+
+/** The targets a grant or set extends, with the config key that lists the allowed ones. */
+function targetsOf(kind: GrantResourceName, props: Record<string, unknown>): Target[] {
+  if (kind.startsWith("Opnsense")) return [{ key: "opnsenseAliases", what: "alias", value: props.alias }];
+  if (kind.endsWith("FeedEntry")) return [{ key: "feeds", what: "feed", value: props.feed }];
+  if (kind.startsWith("Fortimanager")) return [{ key: "fortimanagerAdmins", what: "administrator", value: props.adminUser }];
+  // FortiGate: the group (and IPv6 group); an address object outside any group grants nothing by itself.
+  return [props.group, props.group6].filter(present).map((value) => ({ key: "fortigateGroups", what: "address group", value }));
+}
+
+/** A grant's addresses with their own descriptions: one for a grant, each entry of a set. */
+function entriesOf(role: GrantRole, props: Record<string, unknown>): { address: unknown; description: unknown; where: string }[] {
+  if (role === "grant") return [{ address: props.address, description: descriptionOf(props), where: "" }];
+  const list = Array.isArray(props.addresses) ? (props.addresses as unknown[]) : [];
+  return list.map((e, i) => {
+    const entry = e && typeof e === "object" ? (e as Record<string, unknown>) : { address: e };
+    return { address: entry.address, description: present(entry.description) ? entry.description : descriptionOf(props), where: `addresses[${i}]: ` };
+  });
 }
 
 /** `*` wildcards, everything else literal; whole-string match. */
@@ -106,21 +140,27 @@ function nowMs(): number {
   return Number.isFinite(t) ? t : Date.now();
 }
 
-/** A validation that runs only for this package's grant resources. */
-function forGrants(fn: (kind: GrantResourceName, props: Record<string, unknown>, args: ResourceValidationArgs, report: ReportViolation) => void) {
+type Validation = (kind: GrantResourceName, role: GrantRole, props: Record<string, unknown>, args: ResourceValidationArgs, report: ReportViolation) => void;
+
+/** A validation that runs only for this package's resources; guards only when `guards` is set. */
+function forGrants(fn: Validation, guards = false) {
   return (args: ResourceValidationArgs, report: ReportViolation): void => {
     const kind = grantResourceOf(args.type);
-    if (kind) fn(kind, args.props, args, report);
+    if (!kind) return;
+    const role = roleOf(kind);
+    if (role !== "guard" || guards) fn(kind, role, args.props, args, report);
   };
 }
 
-const ENV_INSECURE: Record<GrantResourceName, string> = {
-  OpnsenseAliasEntry: "OPNSENSE_INSECURE",
-  FortigateAddress: "FORTIGATE_INSECURE",
-  FortimanagerTrustedHost: "FORTIMANAGER_INSECURE",
-};
+/** The environment variable that turns TLS verification off for a resource's device. */
+function insecureEnv(kind: GrantResourceName): string {
+  return kind.startsWith("Opnsense") ? "OPNSENSE_INSECURE" : kind.startsWith("Fortigate") ? "FORTIGATE_INSECURE" : "FORTIMANAGER_INSECURE";
+}
 
-/** The five rules, each a separate policy so each can be configured or disabled on its own. */
+/**
+ * The five rules, each a separate policy so each can be configured or disabled on its own. Grants and
+ * sets get all five (a set's addresses one by one); guards, which only remove, get the TLS rule.
+ */
 export function firewallGrantsPolicies(options: FirewallGrantsPolicyOptions = {}): ResourceValidationPolicy[] {
   const level = options.enforcementLevel ?? "mandatory";
   const prefix = { broadestIpv4Prefix: 24, broadestIpv6Prefix: 64, ...options.prefix };
@@ -139,13 +179,15 @@ export function firewallGrantsPolicies(options: FirewallGrantsPolicyOptions = {}
           broadestIpv6Prefix: { type: "integer", minimum: 0, maximum: 128, default: prefix.broadestIpv6Prefix },
         },
       },
-      validateResource: forGrants((_kind, props, args, report) => {
+      validateResource: forGrants((_kind, role, props, args, report) => {
         const cfg = args.getConfig<Required<PrefixRule>>();
-        const parsed = parseAddress(props.address, { allowBroad: true });
-        if (!parsed.ok) return; // the resource's own check refuses it, with the rule
-        const { family, prefix: p, cidr } = parsed.address;
-        const broadest = family === 4 ? cfg.broadestIpv4Prefix : cfg.broadestIpv6Prefix;
-        if (p < broadest) report(`address ${cidr} is broader than /${broadest}, the broadest IPv${family} prefix allowed (policy config ${POLICY_NAMES.prefix}.broadestIpv${family}Prefix)`);
+        for (const { address, where } of entriesOf(role, props)) {
+          const parsed = parseAddress(address, { allowBroad: true });
+          if (!parsed.ok) continue; // the resource's own check refuses it, with the rule
+          const { family, prefix: p, cidr } = parsed.address;
+          const broadest = family === 4 ? cfg.broadestIpv4Prefix : cfg.broadestIpv6Prefix;
+          if (p < broadest) report(`${where}address ${cidr} is broader than /${broadest}, the broadest IPv${family} prefix allowed (policy config ${POLICY_NAMES.prefix}.broadestIpv${family}Prefix)`);
+        }
       }),
     },
     {
@@ -153,11 +195,13 @@ export function firewallGrantsPolicies(options: FirewallGrantsPolicyOptions = {}
       description: "Every grant carries a description (FortiGate: description or comment) that says why, e.g. a ticket id.",
       enforcementLevel: level,
       configSchema: { properties: { pattern: { type: "string", default: description.pattern } } },
-      validateResource: forGrants((_kind, props, args, report) => {
+      validateResource: forGrants((_kind, role, props, args, report) => {
         const { pattern } = args.getConfig<Required<DescriptionRule>>();
-        const d = descriptionOf(props);
-        if (typeof d !== "string" || d.trim() === "") report("the grant has no description: set `description` to who or what it is for and the ticket that approved it");
-        else if (!new RegExp(pattern).test(d)) report(`description ${JSON.stringify(d)} does not match ${JSON.stringify(pattern)} (policy config ${POLICY_NAMES.description}.pattern)`);
+        // A set's description covers the entries that have none of their own.
+        for (const { description: d, where } of entriesOf(role, props)) {
+          if (typeof d !== "string" || d.trim() === "") report(`${where}the grant has no description: set \`description\` to who or what it is for and the ticket that approved it`);
+          else if (!new RegExp(pattern).test(d)) report(`${where}description ${JSON.stringify(d)} does not match ${JSON.stringify(pattern)} (policy config ${POLICY_NAMES.description}.pattern)`);
+        }
       }),
     },
     {
@@ -165,7 +209,7 @@ export function firewallGrantsPolicies(options: FirewallGrantsPolicyOptions = {}
       description: "Every grant has an expiresAt no further away than the longest duration allowed.",
       enforcementLevel: level,
       configSchema: { properties: { maxDays: { type: "number", exclusiveMinimum: 0, default: expiry.maxDays } } },
-      validateResource: forGrants((_kind, props, args, report) => {
+      validateResource: forGrants((_kind, _role, props, args, report) => {
         const { maxDays } = args.getConfig<Required<ExpiryRule>>();
         const at = props.expiresAt;
         if (at === undefined || at === null || at === "") {
@@ -180,35 +224,38 @@ export function firewallGrantsPolicies(options: FirewallGrantsPolicyOptions = {}
     },
     {
       name: POLICY_NAMES.targets,
-      description: "Grants go only into the aliases, address groups and administrators' trusted hosts listed in the config.",
+      description: "Grants go only into the aliases, address groups, administrators' trusted hosts and feeds listed in the config.",
       enforcementLevel: level,
       configSchema: {
         properties: {
           opnsenseAliases: list(targets.opnsenseAliases),
           fortigateGroups: list(targets.fortigateGroups),
           fortimanagerAdmins: list(targets.fortimanagerAdmins),
+          feeds: list(targets.feeds),
         },
       },
-      validateResource: forGrants((kind, props, args, report) => {
-        const target = targetOf(kind, props);
-        if (!target || typeof target.value !== "string") return;
-        const allowed = args.getConfig<TargetsRule>()[target.key];
-        if (allowed === undefined) return; // not restricted
-        if (!allowed.some((p) => matchesPattern(target.value as string, p)))
-          report(`${target.what} ${JSON.stringify(target.value)} is not an allowed target; allowed: ${allowed.length ? allowed.join(", ") : "none"} (policy config ${POLICY_NAMES.targets}.${target.key})`);
+      validateResource: forGrants((kind, _role, props, args, report) => {
+        for (const target of targetsOf(kind, props)) {
+          if (typeof target.value !== "string") continue;
+          const allowed = args.getConfig<TargetsRule>()[target.key];
+          if (allowed === undefined) continue; // not restricted
+          if (!allowed.some((p) => matchesPattern(target.value as string, p)))
+            report(`${target.what} ${JSON.stringify(target.value)} is not an allowed target; allowed: ${allowed.length ? allowed.join(", ") : "none"} (policy config ${POLICY_NAMES.targets}.${target.key})`);
+        }
       }),
     },
     {
       name: POLICY_NAMES.insecure,
       description: "No grant turns TLS verification off (connection.insecure, or <DEVICE>_INSECURE in the environment of the run).",
       enforcementLevel: level,
-      validateResource: forGrants((kind, props, _args, report) => {
+      validateResource: forGrants((kind, _role, props, _args, report) => {
         const connection = props.connection as Record<string, unknown> | undefined;
         const inline = connection?.insecure;
+        const env = insecureEnv(kind);
         if (inline === true || inline === "true") report("connection.insecure is true: TLS certificates are not verified; give the device's CA in connection.caCert instead");
-        else if (inline === undefined && /^(true|1)$/.test(process.env[ENV_INSECURE[kind]] ?? ""))
-          report(`${ENV_INSECURE[kind]}=${process.env[ENV_INSECURE[kind]]} in the environment turns TLS verification off; give the device's CA (caCert) instead`);
-      }),
+        else if (inline === undefined && /^(true|1)$/.test(process.env[env] ?? ""))
+          report(`${env}=${process.env[env]} in the environment turns TLS verification off; give the device's CA (caCert) instead`);
+      }, true),
     },
   ];
 }

@@ -4,7 +4,7 @@
  * in test/engine/package.test.ts.
  */
 import type { ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { firewallGrantsPolicies, GRANT_TYPES, grantResourceOf, matchesPattern, POLICY_NAMES, type FirewallGrantsPolicyOptions } from "../../policy";
 
@@ -15,6 +15,8 @@ const GOOD = {
   opnsense: { connection: { url: "https://fw1.example.net" }, alias: "jit_admins", address: "203.0.113.7", description: "alice, OPS-1", expiresAt: inDays(2) },
   fortigate: { name: "grant-alice", address: "203.0.113.7", group: "jit-admins", comment: "JIT", description: "alice, OPS-1", expiresAt: inDays(2) },
   fortimanager: { connection: {}, adminUser: "alice", address: "2001:db8::7", description: "alice, OPS-1", expiresAt: inDays(2) },
+  fortigateFeed: { feed: "jit-feed", address: "203.0.113.7", description: "alice, OPS-1", expiresAt: inDays(2) },
+  fortimanagerFeed: { connection: {}, devices: ["fgt-1"], feed: "jit-feed", address: "203.0.113.7", description: "alice, OPS-1", expiresAt: inDays(2) },
 };
 
 /** Runs every policy on one resource; returns `policy: message` per violation. */
@@ -34,7 +36,9 @@ describe("policy pack rules", () => {
   beforeAll(() => (process.env.FIREWALL_GRANTS_NOW = new Date(NOW).toISOString()));
   afterAll(() => (saved === undefined ? delete process.env.FIREWALL_GRANTS_NOW : (process.env.FIREWALL_GRANTS_NOW = saved)));
 
-  test("recognises the three grant resources by type token and nothing else", () => {
+  test("recognises the grant resources by type token and nothing else", () => {
+    expect(grantResourceOf("pulumi-nodejs:dynamic/fortigate:FeedEntry")).toBe("FortigateFeedEntry");
+    expect(grantResourceOf("pulumi-nodejs:dynamic/fortimanager:FeedEntry")).toBe("FortimanagerFeedEntry");
     expect(grantResourceOf("pulumi-nodejs:dynamic/opnsense:AliasEntry")).toBe("OpnsenseAliasEntry");
     expect(grantResourceOf(GRANT_TYPES.FortimanagerTrustedHost)).toBe("FortimanagerTrustedHost");
     expect(grantResourceOf("pulumi-nodejs:dynamic:Resource")).toBeUndefined();
@@ -42,10 +46,62 @@ describe("policy pack rules", () => {
     expect(violations("aws:ec2/securityGroup:SecurityGroup", {})).toEqual([]);
   });
 
+  test("every resource class of the package has its type token in GRANT_TYPES (a new resource is not missed)", () => {
+    const root = path.resolve(__dirname, "..", "..", "provider");
+    const tokens: string[] = [];
+    const walk = (d: string): void => {
+      for (const e of readdirSync(d, { withFileTypes: true })) {
+        if (e.isDirectory()) walk(path.join(d, e.name));
+        else if (e.name.endsWith(".ts")) {
+          // super(provider, name, props, opts, "<module>", "<Type>") of a pulumi.dynamic.Resource subclass
+          for (const m of readFileSync(path.join(d, e.name), "utf8").matchAll(/super\([^;]*?,\s*"([a-z]+)",\s*"([A-Za-z]+)"\s*\)/g)) tokens.push(`pulumi-nodejs:dynamic/${m[1]}:${m[2]}`);
+        }
+      }
+    };
+    walk(root);
+    expect(tokens.length).toBeGreaterThanOrEqual(5);
+    expect(tokens.filter((t) => grantResourceOf(t) === undefined)).toEqual([]);
+  });
+
   test("compliant grants on all three devices pass every rule", () => {
     expect(violations(GRANT_TYPES.OpnsenseAliasEntry, GOOD.opnsense)).toEqual([]);
     expect(violations(GRANT_TYPES.FortigateAddress, GOOD.fortigate)).toEqual([]);
     expect(violations(GRANT_TYPES.FortimanagerTrustedHost, GOOD.fortimanager)).toEqual([]);
+    expect(violations(GRANT_TYPES.FortigateFeedEntry, GOOD.fortigateFeed)).toEqual([]);
+    expect(violations(GRANT_TYPES.FortimanagerFeedEntry, GOOD.fortimanagerFeed)).toEqual([]);
+  });
+
+  test("feed entries get every rule: prefix, description, expiry, allowed feeds, no insecure", () => {
+    const bad = { ...GOOD.fortimanagerFeed, address: "10.0.0.0/8", description: "", expiresAt: undefined, feed: "all-hosts", connection: { insecure: true } };
+    expect(violations(GRANT_TYPES.FortimanagerFeedEntry, bad, { [POLICY_NAMES.targets]: { feeds: ["jit-*"] } }).map((v) => v.split(":")[0])).toEqual([
+      POLICY_NAMES.prefix,
+      POLICY_NAMES.description,
+      POLICY_NAMES.expiry,
+      POLICY_NAMES.targets,
+      POLICY_NAMES.insecure,
+    ]);
+    expect(violations(GRANT_TYPES.FortigateFeedEntry, { ...GOOD.fortigateFeed, feed: "other" }, { [POLICY_NAMES.targets]: { feeds: ["jit-*"] } })).toEqual([
+      `${POLICY_NAMES.targets}: feed "other" is not an allowed target; allowed: jit-* (policy config ${POLICY_NAMES.targets}.feeds)`,
+    ]);
+  });
+
+  test("sets: every address is a grant (prefix, description of its own or the set's); guards get only the TLS rule", () => {
+    const set = { connection: {}, alias: "jit_admins", addresses: ["203.0.113.7", { address: "10.0.0.0/16", description: "vendor" }, "2001:db8::/40"], description: "on call, OPS-7", expiresAt: inDays(2) };
+    const ticket = { [POLICY_NAMES.description]: { pattern: "OPS-\\d+" } };
+    expect(violations(GRANT_TYPES.OpnsenseAliasSet, set, ticket)).toEqual([
+      `${POLICY_NAMES.prefix}: addresses[1]: address 10.0.0.0/16 is broader than /24, the broadest IPv4 prefix allowed (policy config ${POLICY_NAMES.prefix}.broadestIpv4Prefix)`,
+      `${POLICY_NAMES.prefix}: addresses[2]: address 2001:db8::/40 is broader than /64, the broadest IPv6 prefix allowed (policy config ${POLICY_NAMES.prefix}.broadestIpv6Prefix)`,
+      `${POLICY_NAMES.description}: addresses[1]: description "vendor" does not match ${JSON.stringify("OPS-\\d+")} (policy config ${POLICY_NAMES.description}.pattern)`,
+    ]);
+    expect(violations(GRANT_TYPES.FortigateAddressSet, { group: "jit-admins", group6: "vpn6", addresses: ["203.0.113.7"], description: "x", expiresAt: inDays(60) }, { [POLICY_NAMES.targets]: { fortigateGroups: ["jit-admins"] } })).toEqual([
+      expect.stringMatching(/^firewall-grants-expiry: expiresAt \S+ is 60 days ahead/),
+      expect.stringContaining('address group "vpn6" is not an allowed target'),
+    ]);
+    expect(violations(GRANT_TYPES.FortimanagerTrustedHostSet, { adminUser: "alice", addresses: [] }).map((v) => v.split(":")[0])).toEqual([POLICY_NAMES.expiry]);
+    // A guard only removes: no description, expiry, prefix or target rule, but TLS still counts.
+    const guard = { connection: {}, alias: "anything", addresses: ["0.0.0.0/0"], exclusive: true, guard: true };
+    expect(violations(GRANT_TYPES.OpnsenseAliasGuard, guard, { [POLICY_NAMES.targets]: { opnsenseAliases: [] } })).toEqual([]);
+    expect(violations(GRANT_TYPES.FortigateGroupGuard, { ...guard, connection: { insecure: true } })).toEqual([expect.stringMatching(/^firewall-grants-no-insecure:/)]);
   });
 
   test("broadest prefix: /24 by default, configurable per family", () => {
