@@ -7,7 +7,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { booleanSetting, setting } from "./dynamic-kit";
-import { deviceOrigin } from "./settings";
+import { deviceOrigin, type SettingsNamespace } from "./settings";
 
 /** Connection settings shared by all devices. Each may instead come from stack config `<device>:<key>` or env `<DEVICE>_<KEY>`. */
 export interface BaseConnection {
@@ -41,7 +41,7 @@ export interface ResolvedBaseConnection {
  * env `<DEVICE>_<KEY>`. A timeout from config or env that is not a positive number is ignored (the
  * default applies), never passed on as NaN; an inline `insecure: false` wins over the environment.
  */
-export function resolveBaseConnection(device: "opnsense" | "fortigate" | "fortimanager", inline: BaseConnectionValues | undefined): ResolvedBaseConnection {
+export function resolveBaseConnection(device: SettingsNamespace, inline: BaseConnectionValues | undefined): ResolvedBaseConnection {
   const fromText = (v: string | undefined) => {
     const n = Number(v);
     return v !== undefined && Number.isFinite(n) && n > 0 ? n : undefined;

@@ -79,7 +79,10 @@ export const DEVICE_SETTINGS = {
   fortigate: {
     displayName: "FortiGate",
     settings: [{ key: "token", secret: true }, { key: "vdom" }],
-    resources: [{ className: "FortigateAddress", providerExport: "fortigateAddressProvider", module: "fortigate", type: "Address" }],
+    resources: [
+      { className: "FortigateAddress", providerExport: "fortigateAddressProvider", module: "fortigate", type: "Address" },
+      { className: "FortigateFeedEntry", providerExport: "fortigateFeedEntryProvider", module: "fortigate", type: "FeedEntry" },
+    ],
     doctor: {
       options: [
         { flag: "token-file", field: "tokenFile", kind: "secretFile", into: "credentials", input: "token", arg: "<file>", help: "file whose first line is the REST API token" },
@@ -92,7 +95,10 @@ export const DEVICE_SETTINGS = {
   fortimanager: {
     displayName: "FortiManager",
     settings: [{ key: "token", secret: true }, { key: "username" }, { key: "password", secret: true }, { key: "adom" }],
-    resources: [{ className: "FortimanagerTrustedHost", providerExport: "fortimanagerTrustedHostProvider", module: "fortimanager", type: "TrustedHost" }],
+    resources: [
+      { className: "FortimanagerTrustedHost", providerExport: "fortimanagerTrustedHostProvider", module: "fortimanager", type: "TrustedHost" },
+      { className: "FortimanagerFeedEntry", providerExport: "fortimanagerFeedEntryProvider", module: "fortimanager", type: "FeedEntry" },
+    ],
     doctor: {
       options: [
         { flag: "admin", field: "adminUser", kind: "string", into: "input", arg: "<userid>", help: "administrator whose trusted hosts change (required)", required: "administrator" },

@@ -12,7 +12,9 @@ import * as path from "node:path";
 import { DEVICE_SETTINGS, settingEnvName, type DeviceName, type DeviceSettings, type NamedDeviceSettings, type ResourceNames } from "./device-settings";
 import type { EmulatorServer, EmulatorServerOptions } from "./emulator-kit";
 import type { GrantProvider } from "./grant-lifecycle";
+import { FortigateFeedEntry, fortigateFeedEntryProvider } from "./fortigate/feed-resource";
 import { FortigateAddress, fortigateAddressProvider } from "./fortigate/resource";
+import { FortimanagerFeedEntry, fortimanagerFeedEntryProvider } from "./fortimanager/feed-resource";
 import { startFortigateEmulator, type FortigateEmulator } from "./fortigate/emulator";
 import { FortimanagerTrustedHost, fortimanagerTrustedHostProvider } from "./fortimanager/resource";
 import { startFortimanagerEmulator, type FortimanagerEmulator } from "./fortimanager/emulator";
@@ -158,6 +160,13 @@ const fortigate = {
       nameFields: ["name", "group"],
       sampleInputs: (t, c) => ({ connection: { url: t.url, caCert: t.caCert }, ...fgtCreds(c), name: "grant-sample", address: "203.0.113.8", group: "jit-admins" }),
     },
+    {
+      names: DEVICE_SETTINGS.fortigate.resources[1],
+      resourceClass: FortigateFeedEntry,
+      provider: fortigateFeedEntryProvider,
+      nameFields: ["feed"],
+      sampleInputs: (t, c) => ({ connection: { url: t.url, caCert: t.caCert }, ...fgtCreds(c), feed: "jit-allow", address: "203.0.113.10" }),
+    },
   ],
   emulator: {
     start: startFortigateEmulator,
@@ -212,6 +221,13 @@ const fortimanager = {
       provider: fortimanagerTrustedHostProvider,
       nameFields: ["adminUser"],
       sampleInputs: (t, c) => ({ connection: { url: t.url, caCert: t.caCert, ...(c?.username && { username: c.username }) }, ...(c && { credentials: { token: c.token } }), adminUser: "alice", address: "203.0.113.9" }),
+    },
+    {
+      names: DEVICE_SETTINGS.fortimanager.resources[1],
+      resourceClass: FortimanagerFeedEntry,
+      provider: fortimanagerFeedEntryProvider,
+      nameFields: ["feed", "vdom"],
+      sampleInputs: (t, c) => ({ connection: { url: t.url, caCert: t.caCert, ...(c?.username && { username: c.username }) }, ...(c && { credentials: { token: c.token } }), devices: ["fgt-hq", "fgt-br1"], feed: "jit-allow", address: "203.0.113.11" }),
     },
   ],
   emulator: {

@@ -12,4 +12,6 @@ export { resetProcessState } from "./process-state";
 export * from "./opnsense/resource";
 export * from "./fortigate/resource";
 export * from "./fortimanager/resource";
+export * from "./fortigate/feed-resource";
+export * from "./fortimanager/feed-resource";
 export * from "./emulators";

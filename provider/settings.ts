@@ -5,10 +5,11 @@
  * from"), and the device URL is checked by one rule whatever its route (issue 9: `http://` and user
  * info are refused for every device, also when the URL comes from config or the environment).
  */
+import type { DeviceName } from "./device-settings";
 import { processState } from "./process-state";
 
-/** The devices whose settings the provider reads (one namespace each, e.g. `opnsense:url`). */
-export type SettingsNamespace = "opnsense" | "fortigate" | "fortimanager";
+/** The devices whose settings the provider reads (one namespace each, e.g. `opnsense:url`): the registry's names. */
+export type SettingsNamespace = DeviceName;
 
 export interface ResolvedSetting {
   readonly value: string | undefined;

@@ -15,8 +15,15 @@ const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-
 export const expiresAtField = z
   .string()
   .regex(ISO_WITH_ZONE, "must be an ISO 8601 time with a zone, e.g. 2026-12-01T18:00:00Z")
-  .refine((v) => Number.isFinite(Date.parse(v)), "is not a valid date")
+  .refine((v) => Number.isFinite(Date.parse(v)) && calendarDayExists(v), "is not a valid date")
   .optional();
+
+/** `Date.parse` rolls 2026-02-30 over into March: the written year-month-day must exist as written. */
+function calendarDayExists(v: string): boolean {
+  const [y, m, d] = v.slice(0, 10).split("-").map(Number) as [number, number, number];
+  const day = new Date(Date.UTC(y, m - 1, d));
+  return day.getUTCFullYear() === y && day.getUTCMonth() === m - 1 && day.getUTCDate() === d;
+}
 
 const clock = () => shared("time-box.clock", () => ({ now: undefined as (() => number) | undefined }));
 

@@ -52,9 +52,9 @@ describe("expiresAtField", () => {
     expect(r.error!.issues.map((i) => i.message).join()).toContain("is not a valid date");
   });
 
-  // Bug: Date.parse rolls a day past the month's end over into the next month (V8), so the
-  // "is not a valid date" refinement lets 30 February through and the grant expires on 2 March.
-  it.failing.each([
+  // Date.parse rolls a day past the month's end over into the next month (V8): 30 February would
+  // expire on 2 March, so the rule checks the written day exists.
+  it.each([
     ["30 February", "2026-02-30T18:00:00Z"],
     ["31 April", "2026-04-31T18:00:00Z"],
   ])("refuses a day the month does not have (%s)", (_, v) => {

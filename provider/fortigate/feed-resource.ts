@@ -8,7 +8,7 @@ import { z } from "zod";
 import { mustParseAddress, parseAddress, type GrantAddress } from "../address";
 import { baseConnectionFields, hostUrlField } from "../connection-kit";
 import { hostOfUrl } from "../diagnosis";
-import { providerShim, setting, withSecretOutputs, type GrantAddressArgs, type ProviderExportName } from "../dynamic-kit";
+import { providerShim, setting, withSecretOutputs, type GrantAddressArgs } from "../dynamic-kit";
 import { grantMetaFields, grantProvider, type DevicePin, type PinnedState } from "../grant-lifecycle";
 import { fingerprint } from "../process-state";
 import { resolveDeviceUrl } from "../settings";
@@ -17,7 +17,7 @@ import { feedOp, type TargetOutcome } from "./feed-batcher";
 import { FortigateFeedClient } from "./feed-client";
 import { entryNotTaken, feedNameProblem, pushFailed, type FeedCommand } from "./feed-entries";
 import { feedPreflight } from "./feed-preflight";
-import { nameProblem } from "./names";
+import { vdomProblem } from "./names";
 import { resolveConnection, type FortigateConnection } from "./resource";
 
 export interface FortigateFeedEntryArgs extends GrantAddressArgs {
@@ -42,7 +42,7 @@ const addressRule = (v: { address: string; allowBroad?: boolean | undefined }, c
 export const FortigateFeedEntryInputsSchema = z
   .object({
     connection: z
-      .object({ url: hostUrlField, vdom: ruled(nameProblem).optional(), ...baseConnectionFields })
+      .object({ url: hostUrlField, vdom: ruled(vdomProblem).optional(), ...baseConnectionFields })
       .strict()
       .optional(),
     credentials: z.object({ token: z.string().optional() }).strict().optional(),
@@ -135,8 +135,6 @@ export const fortigateFeedEntryProvider = grantProvider<FortigateFeedEntryInputs
   deleteBeforeReplace: () => false,
 });
 
-/** Until the device registry lists this resource (device-settings.ts), its export name is not in ProviderExportName. */
-const EXPORT_NAME = "fortigateFeedEntryProvider" as string as ProviderExportName;
 
 /**
  * A Passive+ grant on one FortiGate: the address pushed into an existing IP address threat feed whose
@@ -178,6 +176,6 @@ export class FortigateFeedEntry extends pulumi.dynamic.Resource {
       expired: undefined,
       grantName: name,
     };
-    super(providerShim(EXPORT_NAME), name, props, withSecretOutputs(opts, ["credentials"]), "fortigate", "FeedEntry");
+    super(providerShim("fortigateFeedEntryProvider"), name, props, withSecretOutputs(opts, ["credentials"]), "fortigate", "FeedEntry");
   }
 }

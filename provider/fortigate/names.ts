@@ -30,3 +30,12 @@ export function nameProblem(name: string): string | undefined {
 export function objectNameProblem(name: string): string | undefined {
   return nameProblem(name) ?? (/\s/.test(name) ? "must not contain whitespace (spaces, tabs): the grant's object name is one token" : undefined);
 }
+
+/**
+ * The rule for a VDOM name: FortiOS VDOM names are 1–31 letters, digits, `-` and `_` (`config vdom` /
+ * `edit <name>`); a VDOM travels in the query string (`?vdom=`) and, through FortiManager, inside the
+ * proxied resource path, so nothing else is let through.
+ */
+export function vdomProblem(name: string): string | undefined {
+  return /^[A-Za-z0-9_-]{1,31}$/.test(name) ? undefined : "must be 1-31 letters, digits, '-' or '_' (a FortiOS VDOM name)";
+}

@@ -15,7 +15,7 @@ import { resolveDeviceUrl, SettingProblem } from "../settings";
 import type { FortigateClientOptions } from "./client";
 import { FortigateClient } from "./client";
 import { createGrant, deleteGrant, familyOf, readGrant, updateGrant, type FortigateAddressState } from "./grant";
-import { nameProblem, objectNameProblem } from "./names";
+import { nameProblem, objectNameProblem, vdomProblem } from "./names";
 import { preflight } from "./preflight";
 
 export type { FortigateAddressState } from "./grant";
@@ -43,6 +43,10 @@ const nameField = z.string().superRefine((v, ctx) => {
   const p = nameProblem(v);
   if (p) ctx.addIssue({ code: "custom", message: p });
 });
+const vdomField = z.string().superRefine((v, ctx) => {
+  const p = vdomProblem(v);
+  if (p) ctx.addIssue({ code: "custom", message: p });
+});
 const objectNameField = z.string().superRefine((v, ctx) => {
   const p = objectNameProblem(v);
   if (p) ctx.addIssue({ code: "custom", message: p });
@@ -51,7 +55,7 @@ const objectNameField = z.string().superRefine((v, ctx) => {
 export const FortigateAddressInputsSchema = z
   .object({
     connection: z
-      .object({ url: hostUrlField, vdom: nameField.optional(), ...baseConnectionFields })
+      .object({ url: hostUrlField, vdom: vdomField.optional(), ...baseConnectionFields })
       .strict()
       .optional(),
     credentials: z.object({ token: z.string().optional() }).strict().optional(),

@@ -11,13 +11,13 @@ import { z } from "zod";
 import { mustParseAddress, parseAddress, type GrantAddress } from "../address";
 import { baseConnectionFields, hostUrlField, resolveBaseConnection } from "../connection-kit";
 import { diagnose, hostOfUrl } from "../diagnosis";
-import { providerShim, setting, withSecretOutputs, type GrantAddressArgs, type ProviderExportName } from "../dynamic-kit";
+import { providerShim, setting, withSecretOutputs, type GrantAddressArgs } from "../dynamic-kit";
 import { grantMetaFields, grantProvider, type DevicePin, type PinnedState } from "../grant-lifecycle";
 import { fingerprint } from "../process-state";
 import { resolveDeviceUrl, SettingProblem } from "../settings";
 import { feedOp, type TargetOutcome } from "../fortigate/feed-batcher";
 import { entryNotTaken, feedNameProblem, pushFailed, type DeviceFailure, type FeedCommand } from "../fortigate/feed-entries";
-import { nameProblem } from "../fortigate/names";
+import { vdomProblem } from "../fortigate/names";
 import { FortimanagerClient, type FortimanagerClientOptions } from "./client";
 import { FortimanagerFeedClient } from "./feed-client";
 import { feedPreflight } from "./feed-preflight";
@@ -58,7 +58,7 @@ export const FortimanagerFeedEntryInputsSchema = z
       .optional(),
     credentials: z.object({ token: z.string().optional(), password: z.string().optional() }).strict().optional(),
     devices: z.array(DeviceNameSchema).min(1, "must name at least one managed FortiGate"),
-    vdom: ruled(nameProblem).optional(),
+    vdom: ruled(vdomProblem).optional(),
     feed: ruled(feedNameProblem),
     address: z.string(),
     allowBroad: z.boolean().optional(),
@@ -229,8 +229,6 @@ export const fortimanagerFeedEntryProvider = grantProvider<FortimanagerFeedEntry
   needsUpdate: (olds, news) => sortedUnique(news.devices).some((d) => !(olds.heldBy ?? olds.devices).includes(d)),
 });
 
-/** Until the device registry lists this resource (device-settings.ts), its export name is not in ProviderExportName. */
-const EXPORT_NAME = "fortimanagerFeedEntryProvider" as string as ProviderExportName;
 
 /**
  * A Passive+ grant on several FortiGates through FortiManager: the address pushed into an existing IP
@@ -277,6 +275,6 @@ export class FortimanagerFeedEntry extends pulumi.dynamic.Resource {
       expired: undefined,
       grantName: name,
     };
-    super(providerShim(EXPORT_NAME), name, props, withSecretOutputs(opts, ["credentials"]), "fortimanager", "FeedEntry");
+    super(providerShim("fortimanagerFeedEntryProvider"), name, props, withSecretOutputs(opts, ["credentials"]), "fortimanager", "FeedEntry");
   }
 }
