@@ -1,0 +1,92 @@
+/**
+ * Issue 13 end to end with the real Pulumi CLI (program test/engine/programs/sets): sets on all three
+ * devices; a hand-added address on an exclusive set makes `preview --refresh --expect-no-changes` exit 7
+ * naming it, and `up` removes it; the guard catches an entry no grant declares; the Grant component
+ * fans out and two people sharing an address keep it until the last of them is removed; destroy leaves
+ * the devices as they were.
+ */
+import * as path from "node:path";
+import { isDeepStrictEqual } from "node:util";
+import { deviceEnv, startDevices, type DeviceSnapshot, type Devices } from "../../scripts/engine-fixture";
+import { PulumiWorkspace, type RunResult } from "../../scripts/pulumi-workspace";
+import { describeWithCli } from "./helpers";
+
+jest.setTimeout(300_000);
+
+const PROGRAM = path.join(__dirname, "programs", "sets");
+const ok = (r: RunResult) => ({ code: r.code, tail: r.code === 0 ? "" : r.output.slice(-4000) });
+
+describeWithCli("engine: sets, exclusive drift, guard and the Grant component", () => {
+  let devices: Devices;
+  let ws: PulumiWorkspace;
+  let before: DeviceSnapshot;
+  let people: { who: string; addresses: string[] }[] = [];
+  const run = (args: string[]) => ws.run(args, { env: { SETS_PEOPLE: JSON.stringify(people) } });
+  const alias = (name: string) => devices.snapshot().opnsense.find((a) => a.alias === name)!;
+
+  beforeAll(async () => {
+    devices = await startDevices();
+    before = devices.snapshot();
+    ws = await PulumiWorkspace.create({ projectDir: PROGRAM, env: { PULUMI_NODEJS_TRANSPILE_ONLY: "true", ...deviceEnv(devices) }, timeoutMs: 200_000 });
+  });
+  afterAll(async () => {
+    await ws?.dispose();
+    await devices?.close();
+  });
+
+  test("up: sets on three devices, the guarded alias and two people sharing an office NAT address", async () => {
+    people = [
+      { who: "alice", addresses: ["198.51.100.77", "203.0.113.20"] },
+      { who: "bob", addresses: ["198.51.100.77"] },
+    ];
+    expect(ok(await run(["up", "--yes"]))).toEqual({ code: 0, tail: "" });
+    const s = devices.snapshot();
+    expect(alias("jit_nets").content).toEqual(["198.51.100.1", "198.51.100.128/25"]);
+    expect(alias("jit_admins").table).toEqual(["198.51.100.77", "203.0.113.20", "203.0.113.30"]);
+    expect(s.fortigate.groups.find((g) => g.name === "jit-admins")!.members).toEqual(["grant-203.0.113.8"]);
+    expect(s.fortigate.groups6.find((g) => g.name === "jit-admins6")!.members).toEqual(["grant-2001:db8::8"]);
+    const alice = s.fortimanager.find((a) => a.userid === "alice")!.slots;
+    expect(Object.values(alice)).toEqual(expect.arrayContaining([["203.0.113.7", "255.255.255.255"], "2001:db8::7/128"]));
+    expect(alice.trusthost1).toEqual(before.fortimanager.find((a) => a.userid === "alice")!.slots.trusthost1);
+    expect(Object.values(s.fortimanager.find((a) => a.userid === "bob")!.slots)).toEqual(expect.arrayContaining([["198.51.100.77", "255.255.255.255"], ["203.0.113.20", "255.255.255.255"]]));
+    expect(ok(await run(["preview", "--refresh", "--expect-no-changes"]))).toEqual({ code: 0, tail: "" });
+  });
+
+  test("a hand-added 0.0.0.0/1 on the exclusive set and an undeclared address in the guarded alias: preview --refresh --expect-no-changes exits 7 naming both; up removes them", async () => {
+    devices.opnsense.backend.insertAddress("jit_nets", "0.0.0.0/1");
+    devices.opnsense.backend.insertAddress("jit_admins", "192.0.2.200");
+    devices.clearLogs();
+    const check = await run(["preview", "--refresh", "--expect-no-changes", "--diff"]);
+    expect(check.code).toBe(7);
+    expect(check.output).toMatch(/OpnsenseAliasSet opn-set: the target holds 1 entry this exclusive set does not list: 0\.0\.0\.0\/1/);
+    expect(check.output).toMatch(/~ unexpected: \[\s+\+ \[0\]: "0\.0\.0\.0\/1"/);
+    expect(check.output).toMatch(/0\.0\.0\.0\/1/);
+    expect(check.output).toMatch(/192\.0\.2\.200/);
+    expect(check.output).toMatch(/REMOVES/);
+    expect(devices.sideEffects().opnsense).toEqual([]);
+
+    const up = await run(["up", "--refresh", "--yes"]);
+    expect(ok(up)).toEqual({ code: 0, tail: "" });
+    expect(up.output).toMatch(/removed 1 entry no grant of this program declares: 0\.0\.0\.0\/1/);
+    expect(alias("jit_nets").content).toEqual(["198.51.100.1", "198.51.100.128/25"]);
+    expect(alias("jit_nets").table).not.toContain("0.0.0.0/1");
+    expect(alias("jit_admins").table).toEqual(["198.51.100.77", "203.0.113.20", "203.0.113.30"]);
+    expect(ok(await run(["preview", "--refresh", "--expect-no-changes"]))).toEqual({ code: 0, tail: "" });
+  });
+
+  test("office NAT: removing bob keeps the shared address for alice; removing alice too revokes it", async () => {
+    people = [{ who: "alice", addresses: ["198.51.100.77", "203.0.113.20"] }];
+    expect(ok(await run(["up", "--yes"]))).toEqual({ code: 0, tail: "" });
+    expect(alias("jit_admins").table).toContain("198.51.100.77");
+    expect(Object.values(devices.snapshot().fortimanager.find((a) => a.userid === "bob")!.slots)).toContainEqual(["198.51.100.77", "255.255.255.255"]);
+    people = [];
+    expect(ok(await run(["up", "--yes"]))).toEqual({ code: 0, tail: "" });
+    expect(alias("jit_admins").table).toEqual(["203.0.113.30"]);
+    expect(Object.values(devices.snapshot().fortimanager.find((a) => a.userid === "bob")!.slots)).not.toContainEqual(["198.51.100.77", "255.255.255.255"]);
+  });
+
+  test("destroy leaves the devices exactly as they were", async () => {
+    expect(ok(await run(["destroy", "--yes"]))).toEqual({ code: 0, tail: "" });
+    expect(isDeepStrictEqual(devices.snapshot(), before) ? "same" : devices.snapshot()).toBe("same");
+  });
+});

@@ -1,0 +1,56 @@
+/**
+ * The Grant component (issue 13) under Pulumi's mocks: one declaration fans out to one per-entry
+ * child per target and address, IPv4/IPv6 go to the alias/group of their family, children of two
+ * people sharing an address have distinct logical names (the lifecycle's shared-address rule) and,
+ * on FortiGate, one object name.
+ */
+import * as pulumi from "@pulumi/pulumi";
+
+const created: { type: string; name: string; inputs: Record<string, unknown> }[] = [];
+pulumi.runtime.setMocks(
+  {
+    newResource: (a) => {
+      created.push({ type: a.type, name: a.name, inputs: a.inputs });
+      return { id: `${a.name}-id`, state: a.inputs };
+    },
+    call: () => ({}),
+  },
+  "project",
+  "stack",
+  false,
+);
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { Grant } = require("../../provider/grant-component") as typeof import("../../provider/grant-component");
+
+test("fans out per target and address, choosing IPv4/IPv6 targets; shared addresses get distinct grant names", async () => {
+  const alice = new Grant("alice", {
+    who: "alice",
+    addresses: ["203.0.113.7", "2001:db8::7", "203.0.113.7/32"],
+    ticket: "CHG-1",
+    opnsense: [{ alias4: "jit_admins", alias6: "jit_admins6" }],
+    fortigate: [{ group: "jit-admins", group6: "jit-admins6" }],
+    fortimanager: [{ adminUser: "alice" }],
+  });
+  const bob = new Grant("bob", { who: "bob", addresses: ["203.0.113.7"], fortigate: [{ group: "jit-admins" }] });
+  await new Promise<void>((r) => alice.granted.apply(() => r()));
+  await new Promise((r) => setTimeout(r, 50));
+  expect(alice.children.map((c) => `${c.kind} ${c.target} ${c.address}`).sort()).toEqual([
+    "fortigate jit-admins 203.0.113.7",
+    "fortigate jit-admins6 2001:db8::7",
+    "fortimanager alice 2001:db8::7",
+    "fortimanager alice 203.0.113.7",
+    "opnsense jit_admins 203.0.113.7",
+    "opnsense jit_admins6 2001:db8::7",
+  ]);
+  const fgt = created.filter((c) => c.type === "pulumi-nodejs:dynamic/fortigate:Address" && c.inputs.address === "203.0.113.7");
+  expect(fgt.map((c) => c.inputs.name)).toEqual(["grant-203.0.113.7", "grant-203.0.113.7"]);
+  expect(new Set(fgt.map((c) => c.inputs.grantName)).size).toBe(2);
+  expect(fgt.find((c) => String(c.inputs.grantName).startsWith("alice"))!.inputs.description).toBe("alice (CHG-1)");
+  expect(bob.children).toHaveLength(1);
+});
+
+test("an address with no target of its family, or a hostile address, is refused at construction", () => {
+  expect(() => new Grant("x", { who: "x", addresses: ["2001:db8::9"], opnsense: [{ alias4: "jit_admins" }] })).toThrow(/IPv6 alias/);
+  expect(() => new Grant("y", { who: "y", addresses: ["10.0.0.1\n10.0.0.2"], opnsense: [{ alias: "jit_admins" }] })).toThrow(/address/);
+});
