@@ -21,6 +21,13 @@ import { startFortimanagerEmulator, type FortimanagerEmulator } from "./fortiman
 import { DEFAULT_ADMINS } from "./fortimanager/emulator-backend";
 import { OpnsenseAliasEntry, opnsenseAliasEntryProvider } from "./opnsense/resource";
 import { startOpnsenseEmulator, type OpnsenseEmulator } from "./opnsense/emulator";
+import type { PreflightStep } from "./preflight-steps";
+import { ALIAS_ENTRY_PREFLIGHT } from "./opnsense/preflight";
+import { ADDRESS_PREFLIGHT } from "./fortigate/preflight";
+import { FORTIGATE_FEED_PREFLIGHT } from "./fortigate/feed-preflight";
+import { TRUSTED_HOST_PREFLIGHT } from "./fortimanager/preflight";
+import { FORTIMANAGER_FEED_PREFLIGHT } from "./fortimanager/feed-preflight";
+// new-device: imports above this line (scripts/new-device.ts)
 
 /** Credentials or settings of one seeded user, by setting key (`{ apiKey, apiSecret }`). */
 export type SeededUser = Readonly<Record<string, string>>;
@@ -44,6 +51,12 @@ export interface GrantResourceEntry {
   readonly provider: GrantProvider<any, any>;
   /** Name-like inputs (the hostile-input table sends hostile names to each). */
   readonly nameFields: readonly string[];
+  /**
+   * The resource's declared preflight steps, in the order `check` runs them (provider/preflight-steps.ts):
+   * `doctor` prints them and marks the failed one from `failedStep(e)`. Typed by no context, so that
+   * every device's steps fit one registry. @default none (`doctor` shows one "permission preflight" line)
+   */
+  readonly preflight?: readonly PreflightStep<never>[];
   /** Valid `check` inputs against a seeded emulator, with `creds` inline (none: settings from config or the environment). */
   sampleInputs(target: EmulatorTarget, creds: SeededUser | undefined): Record<string, unknown>;
 }
@@ -101,6 +114,7 @@ const opnsense = {
       resourceClass: OpnsenseAliasEntry,
       provider: opnsenseAliasEntryProvider,
       nameFields: ["alias"],
+      preflight: ALIAS_ENTRY_PREFLIGHT,
       sampleInputs: (t, c) => ({ connection: { url: t.url, caCert: t.caCert }, ...(c && { credentials: { apiKey: c.apiKey, apiSecret: c.apiSecret } }), alias: "jit_admins", address: "203.0.113.7", method: "table" }),
     },
   ],
@@ -158,6 +172,7 @@ const fortigate = {
       resourceClass: FortigateAddress,
       provider: fortigateAddressProvider,
       nameFields: ["name", "group"],
+      preflight: ADDRESS_PREFLIGHT,
       sampleInputs: (t, c) => ({ connection: { url: t.url, caCert: t.caCert }, ...fgtCreds(c), name: "grant-sample", address: "203.0.113.8", group: "jit-admins" }),
     },
     {
@@ -165,6 +180,7 @@ const fortigate = {
       resourceClass: FortigateFeedEntry,
       provider: fortigateFeedEntryProvider,
       nameFields: ["feed"],
+      preflight: FORTIGATE_FEED_PREFLIGHT,
       sampleInputs: (t, c) => ({ connection: { url: t.url, caCert: t.caCert }, ...fgtCreds(c), feed: "jit-allow", address: "203.0.113.10" }),
     },
   ],
@@ -176,7 +192,8 @@ const fortigate = {
         ...opts,
         users: [
           { name: "grants-api", token: u.full.token!, fwgrp: "read-write", vdoms: ["root"] },
-          { name: "audit-api", token: u.weak.token!, fwgrp: "read", vdoms: ["root"] },
+          // sysgrp none: without it sysgrp follows fwgrp (emulator-admins.ts), and a feed preview would pass.
+          { name: "audit-api", token: u.weak.token!, fwgrp: "read", sysgrp: "none", vdoms: ["root"] },
         ],
         groups: [{ name: "jit-admins" }, { name: "jit-admins6", family: "ipv6" }],
       }),
@@ -185,17 +202,21 @@ const fortigate = {
       addresses6: sorted(e.backend.addresses("root", "ipv6").map((a) => `${a.name}=${a.value}`)),
       groups: e.backend.groups("root", "ipv4").map((g) => ({ name: g.name, members: sorted(g.members) })),
       groups6: e.backend.groups("root", "ipv6").map((g) => ({ name: g.name, members: sorted(g.members) })),
+      feeds: e.backend.feeds.all().map((f) => ({ scope: f.scope, name: f.name, entries: sorted([...f.entries.values()].map((x) => x.entry)) })),
     }),
     async demo(opts, _dir, random) {
       const users = {
         readWrite: { name: "grants-api", token: random(15), fwgrp: "read-write" as const, vdoms: ["root"] },
-        readOnly: { name: "grants-readonly", token: random(15), fwgrp: "read" as const, vdoms: ["root"] },
+        readOnly: { name: "grants-readonly", token: random(15), fwgrp: "read" as const, sysgrp: "none" as const, vdoms: ["root"] },
       };
-      const server = await startFortigateEmulator({ ...opts, users: Object.values(users), groups: [{ name: "jit-admins" }] });
+      // Every example's targets (examples/*/index.ts): groups jit-admins and jit-admins6; the push feed
+      // jit-allow is the emulator's own seed (FortiOS 7.2.1+).
+      const server = await startFortigateEmulator({ ...opts, users: Object.values(users), groups: [{ name: "jit-admins" }, { name: "jit-admins6", family: "ipv6" }] });
       const info = {
         url: server.url,
         vdom: "root",
-        groups: ["jit-admins"],
+        groups: ["jit-admins", "jit-admins6"],
+        feeds: ["jit-allow"],
         users: { readWrite: { name: users.readWrite.name, token: users.readWrite.token, access: "Firewall read-write" }, readOnly: { name: users.readOnly.name, token: users.readOnly.token, access: "Firewall read" } },
       };
       return {
@@ -203,7 +224,7 @@ const fortigate = {
         info,
         env: { FORTIGATE_URL: server.url, FORTIGATE_TOKEN: users.readWrite.token, FORTIGATE_VDOM: "root" },
         summary: [
-          `FortiGate     ${info.url}   VDOM ${info.vdom}, group: ${info.groups.join(", ")}`,
+          `FortiGate     ${info.url}   VDOM ${info.vdom}, groups: ${info.groups.join(", ")}, push feed: ${info.feeds.join(", ")}`,
           `  read-write token   ${info.users.readWrite.token}`,
           `  read-only token    ${info.users.readOnly.token}   (preview fails with 202002)`,
         ],
@@ -220,6 +241,7 @@ const fortimanager = {
       resourceClass: FortimanagerTrustedHost,
       provider: fortimanagerTrustedHostProvider,
       nameFields: ["adminUser"],
+      preflight: TRUSTED_HOST_PREFLIGHT,
       sampleInputs: (t, c) => ({ connection: { url: t.url, caCert: t.caCert, ...(c?.username && { username: c.username }) }, ...(c && { credentials: { token: c.token } }), adminUser: "alice", address: "203.0.113.9" }),
     },
     {
@@ -227,6 +249,7 @@ const fortimanager = {
       resourceClass: FortimanagerFeedEntry,
       provider: fortimanagerFeedEntryProvider,
       nameFields: ["feed", "vdom"],
+      preflight: FORTIMANAGER_FEED_PREFLIGHT,
       sampleInputs: (t, c) => ({ connection: { url: t.url, caCert: t.caCert, ...(c?.username && { username: c.username }) }, ...(c && { credentials: { token: c.token } }), devices: ["fgt-hq", "fgt-br1"], feed: "jit-allow", address: "203.0.113.11" }),
     },
   ],
@@ -243,7 +266,11 @@ const fortimanager = {
           { userid: "audit-api", userType: "api", apiKey: u.weak.token!, profileid: "custom_admins" },
         ],
       }),
-    snapshot: (e) => [...e.backend.admins.values()].map((a) => ({ userid: a.userid, slots: a.slots })).sort((a, b) => a.userid.localeCompare(b.userid)),
+    snapshot: (e) => ({
+      admins: [...e.backend.admins.values()].map((a) => ({ userid: a.userid, slots: a.slots })).sort((a, b) => a.userid.localeCompare(b.userid)),
+      // The managed FortiGates' feeds (Passive+ grants through the manager's proxy).
+      devices: [...e.backend.devices.devices.values()].map((d) => ({ name: d.name, feeds: d.backend.feeds.all().map((f) => ({ scope: f.scope, name: f.name, entries: sorted([...f.entries.values()].map((x) => x.entry)) })) })),
+    }),
     async demo(opts, _dir, random) {
       const token = random(16);
       const password = random(12);
@@ -252,12 +279,16 @@ const fortimanager = {
         admins: [
           { userid: "grants-api", userType: "api", apiKey: token, profileid: "Super_User" },
           { userid: "grants", password, profileid: "Super_User" },
+          // The administrators the examples grant to (examples/fortimanager, multi-device, sets).
           { userid: "alice", password: random(12), profileid: "Restricted_User" },
+          { userid: "bob", password: random(12), profileid: "Restricted_User" },
         ],
       });
+      // Managed FortiGates with the push feed jit-allow are the emulator's own seed (DEFAULT_DEVICES: fgt-hq, fgt-br1).
       const info = {
         url: server.url,
-        admins: ["alice"],
+        admins: ["alice", "bob"],
+        devices: [...server.backend.devices.devices.keys()],
         users: { superUserToken: { userid: "grants-api", token, profile: "Super_User" }, login: { username: "grants", password, profile: "Super_User" } },
       };
       return {
@@ -265,7 +296,7 @@ const fortimanager = {
         info,
         env: { FORTIMANAGER_URL: server.url, FORTIMANAGER_TOKEN: token, FORTIMANAGER_USERNAME: "grants-api" },
         summary: [
-          `FortiManager  ${info.url}   admin: ${info.admins.join(", ")}`,
+          `FortiManager  ${info.url}   admins: ${info.admins.join(", ")}; managed: ${info.devices.join(", ")} (push feed jit-allow)`,
           `  Super_User token   ${token}   (API admin grants-api)`,
           `  login              grants / ${password}   (Super_User)`,
         ],

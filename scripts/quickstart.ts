@@ -73,7 +73,7 @@ async function main(): Promise<void> {
     const d = devices;
     ok(`OPNsense     ${d.opnsense.url}  (alias jit_admins, jit_nets; an API key with only "Firewall: Aliases")`);
     ok(`FortiGate    ${d.fortigate.url}  (address group jit-admins in VDOM root)`);
-    ok(`FortiManager ${d.fortimanager.url}  (administrator alice)`);
+    ok(`FortiManager ${d.fortimanager.url}  (administrator alice; managed FortiGates fgt-hq and fgt-br1 with the push feed jit-allow)`);
     const before = d.snapshot();
 
     ws = await PulumiWorkspace.create({
@@ -102,13 +102,14 @@ async function main(): Promise<void> {
     if (!expect(r.code === 0, `up succeeded in ${secs(r.durationMs)}: ${interesting(r, /^\s+\+ \d+ created/).map((l) => l.trim()).join(" ")}`, `up failed (exit ${r.code})`)) dump(r);
     const outs = (await ws.outputs()).granted as Granted | undefined;
     const rows = outs ? tableRows(outs) : [];
-    expect(rows.length === 5, `${rows.length} grants in the stack outputs`, `expected 5 grants in the stack outputs, got ${rows.length}`);
+    expect(rows.length === 6, `${rows.length} grants in the stack outputs`, `expected 6 grants in the stack outputs, got ${rows.length}`);
     const s = d.snapshot();
     const admins = s.opnsense.find((a) => a.alias === "jit_admins");
     expect(
       !!admins?.table.includes("203.0.113.7") && !!admins.table.includes("2001:db8::7") && !!s.opnsense.find((a) => a.alias === "jit_nets")?.content.includes("198.51.100.0/24") &&
         !!s.fortigate.groups.find((g) => g.name === "jit-admins")?.members.includes("grant-alice") &&
-        isDeepStrictEqual(s.fortimanager.find((a) => a.userid === "alice")?.slots.trusthost2, ["203.0.113.7", "255.255.255.255"]),
+        isDeepStrictEqual(s.fortimanager.admins.find((a) => a.userid === "alice")?.slots.trusthost2, ["203.0.113.7", "255.255.255.255"]) &&
+        ["fgt-hq", "fgt-br1"].every((n) => !!s.fortimanager.devices.find((x) => x.name === n)?.feeds.find((f) => f.name === "jit-allow")?.entries.includes("203.0.113.7")),
       "the emulators hold every grant",
       "an emulator is missing a grant",
     );
@@ -149,6 +150,7 @@ interface Granted {
   opnsense: { host: string; alias: string; address: string; method: string; aliasUuid: string }[];
   fortigate: { name: string; address: string; vdom: string; group: string | null; objectPath: string; uuid: string | null };
   fortimanager: { adminUser: string; address: string; slot: string };
+  passive: { feed: string; address: string; devices: string[] };
 }
 
 function tableRows(g: Granted): Row[] {
@@ -156,6 +158,7 @@ function tableRows(g: Granted): Row[] {
     ...g.opnsense.map((o) => ({ device: "OPNsense", target: `alias ${o.alias} (${o.method})`, address: o.address, where: `alias uuid ${o.aliasUuid}` })),
     { device: "FortiGate", target: `group ${g.fortigate.group ?? "-"} (vdom ${g.fortigate.vdom})`, address: g.fortigate.address, where: `address object ${g.fortigate.name}` },
     { device: "FortiManager", target: `admin ${g.fortimanager.adminUser}`, address: g.fortimanager.address, where: `slot ${g.fortimanager.slot}` },
+    { device: "FortiManager → FortiGates", target: `feed ${g.passive.feed}`, address: g.passive.address, where: `on ${g.passive.devices.join(", ")} (Passive+)` },
   ];
 }
 

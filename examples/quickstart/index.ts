@@ -37,7 +37,10 @@ const fgtAlice = new grants.FortigateAddress("fortigate-alice", {
 });
 
 // FortiManager: a trusted-host slot of the administrator "alice".
-const fmgAlice = new grants.FortimanagerTrustedHost("fortimanager-alice", { adminUser: "alice", address: alice });
+const fmgAlice = new grants.FortimanagerTrustedHost("fortimanager-alice", { adminUser: "alice", address: alice, description: "Alice, admin workstation" });
+
+// Passive+: alice in the push threat feed "jit-allow" of two FortiGates, fanned out by the FortiManager.
+const feedAlice = new grants.FortimanagerFeedEntry("passive-alice", { devices: ["fgt-hq", "fgt-br1"], feed: "jit-allow", address: alice, description: "Alice, branch firewalls" });
 
 /** What was granted where (no credentials). */
 export const granted = {
@@ -50,4 +53,5 @@ export const granted = {
   fortimanager: pulumi
     .all([fmgAlice.adminUser, fmgAlice.address, fmgAlice.slot])
     .apply(([adminUser, address, slot]) => ({ adminUser, address, slot })),
+  passive: pulumi.all([feedAlice.feed, feedAlice.address, feedAlice.devices]).apply(([feed, address, devices]) => ({ feed, address, devices })),
 };

@@ -38,7 +38,7 @@ interface Example {
 
 const alias = (s: DeviceSnapshot, name: string) => s.opnsense.find((a) => a.alias === name)!;
 const group = (s: DeviceSnapshot, family: "groups" | "groups6", name: string) => s.fortigate[family].find((g) => g.name === name)!.members;
-const slots = (s: DeviceSnapshot, userid: string) => s.fortimanager.find((a) => a.userid === userid)!.slots;
+const slots = (s: DeviceSnapshot, userid: string) => s.fortimanager.admins.find((a) => a.userid === userid)!.slots;
 /** The values of an administrator's trusted-host slots that differ from `before`, besides slot 1. */
 const newSlotValues = (s: DeviceSnapshot, before: DeviceSnapshot, userid: string) => {
   const now = slots(s, userid);

@@ -86,7 +86,7 @@ describeWithCli("engine: FortiManager login sessions are logged out by the end o
     test("up creates the grants by session: no session left open", async () => {
       const { r, counts } = await run(["up", "--yes"]);
       expect(ok(r)).toEqual({ code: 0, tail: "" });
-      const alice = devices.snapshot().fortimanager.find((a) => a.userid === "alice")!.slots;
+      const alice = devices.snapshot().fortimanager.admins.find((a) => a.userid === "alice")!.slots;
       expect(alice.trusthost2).toEqual(["203.0.113.7", "255.255.255.255"]);
       expect(alice.ipv6_trusthost2).toBe("2001:db8::7/128");
       expect(counts.logins).toBeGreaterThan(0);

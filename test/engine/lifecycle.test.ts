@@ -66,10 +66,10 @@ describeWithCli("engine: preview / up / refresh / destroy with stack config", ()
     expect(s.fortigate.addresses).toContain("grant-e2e=203.0.113.7 255.255.255.255");
     expect(s.fortigate.groups.find((g) => g.name === "jit-admins")!.members).toEqual(["grant-e2e"]);
     expect(s.fortigate.groups6.find((g) => g.name === "jit-admins6")!.members).toEqual(["grant-e2e-v6"]);
-    const alice = s.fortimanager.find((a) => a.userid === "alice")!.slots;
+    const alice = s.fortimanager.admins.find((a) => a.userid === "alice")!.slots;
     expect(alice.trusthost2).toEqual(["203.0.113.7", "255.255.255.255"]);
     expect(alice.ipv6_trusthost2).toBe("2001:db8::7/128");
-    expect(alice.trusthost1).toEqual(before.fortimanager.find((a) => a.userid === "alice")!.slots.trusthost1);
+    expect(alice.trusthost1).toEqual(before.fortimanager.admins.find((a) => a.userid === "alice")!.slots.trusthost1);
 
     const outs = await ws.outputs();
     expect(outs.fortimanagerGrants).toEqual([
@@ -103,7 +103,7 @@ describeWithCli("engine: preview / up / refresh / destroy with stack config", ()
     const s = devices.snapshot();
     expect(s.opnsense.find((a) => a.alias === "jit_admins")!.table).toContain("203.0.113.7");
     expect(s.fortigate.groups.find((g) => g.name === "jit-admins")!.members).toEqual(["grant-e2e"]);
-    expect(Object.values(s.fortimanager.find((a) => a.userid === "alice")!.slots)).toContainEqual(["203.0.113.7", "255.255.255.255"]);
+    expect(Object.values(s.fortimanager.admins.find((a) => a.userid === "alice")!.slots)).toContainEqual(["203.0.113.7", "255.255.255.255"]);
 
     const clean = await run(["preview", "--refresh", "--expect-no-changes"]);
     expect(clean.code).toBe(0);

@@ -45,10 +45,10 @@ describeWithCli("engine: sets, exclusive drift, guard and the Grant component", 
     expect(alias("jit_admins").table).toEqual(["198.51.100.77", "203.0.113.20", "203.0.113.30"]);
     expect(s.fortigate.groups.find((g) => g.name === "jit-admins")!.members).toEqual(["grant-203.0.113.8"]);
     expect(s.fortigate.groups6.find((g) => g.name === "jit-admins6")!.members).toEqual(["grant-2001:db8::8"]);
-    const alice = s.fortimanager.find((a) => a.userid === "alice")!.slots;
+    const alice = s.fortimanager.admins.find((a) => a.userid === "alice")!.slots;
     expect(Object.values(alice)).toEqual(expect.arrayContaining([["203.0.113.7", "255.255.255.255"], "2001:db8::7/128"]));
-    expect(alice.trusthost1).toEqual(before.fortimanager.find((a) => a.userid === "alice")!.slots.trusthost1);
-    expect(Object.values(s.fortimanager.find((a) => a.userid === "bob")!.slots)).toEqual(expect.arrayContaining([["198.51.100.77", "255.255.255.255"], ["203.0.113.20", "255.255.255.255"]]));
+    expect(alice.trusthost1).toEqual(before.fortimanager.admins.find((a) => a.userid === "alice")!.slots.trusthost1);
+    expect(Object.values(s.fortimanager.admins.find((a) => a.userid === "bob")!.slots)).toEqual(expect.arrayContaining([["198.51.100.77", "255.255.255.255"], ["203.0.113.20", "255.255.255.255"]]));
     expect(ok(await run(["preview", "--refresh", "--expect-no-changes"]))).toEqual({ code: 0, tail: "" });
   });
 
@@ -78,11 +78,11 @@ describeWithCli("engine: sets, exclusive drift, guard and the Grant component", 
     people = [{ who: "alice", addresses: ["198.51.100.77", "203.0.113.20"] }];
     expect(ok(await run(["up", "--yes"]))).toEqual({ code: 0, tail: "" });
     expect(alias("jit_admins").table).toContain("198.51.100.77");
-    expect(Object.values(devices.snapshot().fortimanager.find((a) => a.userid === "bob")!.slots)).toContainEqual(["198.51.100.77", "255.255.255.255"]);
+    expect(Object.values(devices.snapshot().fortimanager.admins.find((a) => a.userid === "bob")!.slots)).toContainEqual(["198.51.100.77", "255.255.255.255"]);
     people = [];
     expect(ok(await run(["up", "--yes"]))).toEqual({ code: 0, tail: "" });
     expect(alias("jit_admins").table).toEqual(["203.0.113.30"]);
-    expect(Object.values(devices.snapshot().fortimanager.find((a) => a.userid === "bob")!.slots)).not.toContainEqual(["198.51.100.77", "255.255.255.255"]);
+    expect(Object.values(devices.snapshot().fortimanager.admins.find((a) => a.userid === "bob")!.slots)).not.toContainEqual(["198.51.100.77", "255.255.255.255"]);
   });
 
   test("destroy leaves the devices exactly as they were", async () => {
