@@ -119,6 +119,20 @@ export function declaredByOther(key: string, name: string | undefined): boolean 
   return names !== undefined && [...names].some((n) => n !== name);
 }
 
+/**
+ * The engine shows a provider error on its resource (the gRPC error's message); the dynamic-provider
+ * host also prints `${e}: ${e.stack}` to stderr, which repeated the whole diagnosis twice more under the
+ * stack, with frames into the library. So the error that leaves a provider method prints as one short
+ * line there; the full diagnosis stays its message, and the original is kept as `cause`.
+ */
+function shownOnce(e: unknown): unknown {
+  if (!isGrantError(e)) return e;
+  const line = `${e.code} ${e.title} on ${e.host} (the diagnosis is shown on the resource)`;
+  Object.defineProperty(e, "stack", { value: "", configurable: true, writable: true });
+  Object.defineProperty(e, "toString", { value: () => line, configurable: true, writable: true });
+  return e;
+}
+
 /** The preflight setting of `ns` (stack config `<ns>:preflight`, env `<NS>_PREFLIGHT`); throws SettingProblem on a bad value. */
 export function preflightMode(ns: SettingsNamespace): PreflightMode {
   const r = resolveSetting(ns, "preflight", undefined);
@@ -166,7 +180,10 @@ export interface GrantProvider<I, S> extends pulumi.dynamic.ResourceProvider<I, 
 
 /** Builds the dynamic provider of one grant resource from its {@link GrantLifecycle}. */
 export function grantProvider<I extends object, S extends I, C>(spec: GrantLifecycle<I, S, C>): GrantProvider<I, S & PinnedState> {
-  const last = <T>(pin: DevicePin | undefined, fn: () => Promise<T>): Promise<T> => diagnosed(spec.family, { host: pin ? spec.hostOf(pin) : "(no url)" }, fn);
+  const last = <T>(pin: DevicePin | undefined, fn: () => Promise<T>): Promise<T> =>
+    diagnosed(spec.family, { host: pin ? spec.hostOf(pin) : "(no url)" }, fn).catch((e: unknown) => {
+      throw shownOnce(e);
+    });
 
   /** A connection to the pinned device; a missing setting is an Error naming it (no CheckFailure outside check). */
   const connectTo = (state: I & PinnedState): { c: C; pin: DevicePin } => {

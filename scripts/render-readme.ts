@@ -6,7 +6,9 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { renderCodeTable } from "../provider/diagnosis";
+import { FORTIGATE_FEED_PREFLIGHT } from "../provider/fortigate/feed-preflight";
 import { ADDRESS_PREFLIGHT } from "../provider/fortigate/preflight";
+import { FORTIMANAGER_FEED_PREFLIGHT } from "../provider/fortimanager/feed-preflight";
 import { TRUSTED_HOST_PREFLIGHT } from "../provider/fortimanager/preflight";
 import { ALIAS_ENTRY_PREFLIGHT } from "../provider/opnsense/preflight";
 import { renderStepTable, type PreflightStep } from "../provider/preflight-steps";
@@ -19,6 +21,8 @@ export function generatedBlocks(): Record<string, string> {
     "preflight:OpnsenseAliasEntry": steps(ALIAS_ENTRY_PREFLIGHT as readonly PreflightStep<never>[]),
     "preflight:FortigateAddress": steps(ADDRESS_PREFLIGHT as readonly PreflightStep<never>[]),
     "preflight:FortimanagerTrustedHost": steps(TRUSTED_HOST_PREFLIGHT as readonly PreflightStep<never>[]),
+    "preflight:FortigateFeedEntry": steps(FORTIGATE_FEED_PREFLIGHT as readonly PreflightStep<never>[]),
+    "preflight:FortimanagerFeedEntry": steps(FORTIMANAGER_FEED_PREFLIGHT as readonly PreflightStep<never>[]),
   };
 }
 
