@@ -40,7 +40,7 @@ export interface FeedBenchOptions {
 /** How the bench reaches FortiManager (the manager emulator's start options live with it). */
 export interface ManagerBench {
   start(devices: readonly string[], latencyMs: number): Promise<{ server: EmulatorServer; connection: Record<string, unknown>; credentials: Record<string, unknown>; deviceRequests(): number; entries(device: string): readonly string[] }>;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+   
   readonly provider: GrantProvider<any, any>;
 }
 
@@ -67,7 +67,7 @@ async function pool<T>(items: readonly T[], limit: number, fn: (item: T) => Prom
   await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+ 
 async function run(provider: GrantProvider<any, any>, server: EmulatorServer, n: number, parallel: number, base: Record<string, unknown>, held: () => readonly string[], copies = 1) {
   const addresses = Array.from({ length: n }, (_, i) => `10.${(i >> 8) & 255}.${i & 255}.${1 + (i >> 16)}`);
   const seed = [...held()];
@@ -79,7 +79,7 @@ async function run(provider: GrantProvider<any, any>, server: EmulatorServer, n:
     mark = count();
     return c;
   };
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+   
   const inputs: any[] = [];
   await pool(addresses, parallel, async (address) => {
     const r = await provider.check({}, { ...base, address, grantName: `g-${address}` });
@@ -87,7 +87,7 @@ async function run(provider: GrantProvider<any, any>, server: EmulatorServer, n:
     inputs.push(r.inputs);
   });
   const check = phase();
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+   
   const created: { id: string; outs: any }[] = [];
   await pool(inputs, parallel, async (i) => created.push(await provider.create(i)));
   const create = phase();

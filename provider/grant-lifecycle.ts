@@ -191,7 +191,7 @@ export function grantProvider<I extends object, S extends I, C>(spec: GrantLifec
       const pin = state.device ?? spec.pin(state);
       return { c: spec.connect(state, pin), pin };
     } catch (e) {
-      if (e instanceof SettingProblem) throw new Error(e.message);
+      if (e instanceof SettingProblem) throw new Error(e.message, { cause: e });
       throw e;
     }
   };

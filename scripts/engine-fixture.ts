@@ -50,7 +50,7 @@ export async function startDevices(credentials: Credentials = makeCredentials())
     return {
       ...(started as unknown as { [K in DeviceName]: EmulatorOf<K> }),
       credentials,
-      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each device's own emulator type, by name
+       
       snapshot: () => structuredClone(each((n, e) => (DEVICES[n].emulator.snapshot as (e: any) => unknown)(e))) as DeviceSnapshot,
       sideEffects: () => each((_, e) => e.log.sideEffects()) as Record<DeviceName, readonly LoggedRequest[]>,
       clearLogs: () => void each((_, e) => e.log.clear()),

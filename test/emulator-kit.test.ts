@@ -31,7 +31,6 @@ function call(base: string, method: string, pathAndQuery: string, body?: string,
 }
 
 const json = (a: Answer) => JSON.parse(a.body) as unknown;
-const statuses = (log: readonly LoggedRequest[]) => log.map((e) => e.status);
 
 /** A toy device: a list of items, a legacy route answered the device's way but unsupported, and a crash. */
 let items: string[] = [];

@@ -26,7 +26,7 @@
  */
 import { startEmulatorServer, type EmulatorReply, type EmulatorRequest, type EmulatorServerOptions, type HandledReply, type EmulatorServer, type LoggedRequest } from "../emulator-kit";
 import { CmdbError, FortigateBackend, type AddrFamily, type FortigateApiUser, type FortigateBackendOptions, type RepeatedMemberPost } from "./emulator-backend";
-import { ROUTES as FIREWALL_ROUTES, envelope, err, notAllowed, type Ctx, type Route } from "./emulator-routes";
+import { ROUTES as FIREWALL_ROUTES, err, notAllowed, type Ctx, type Route } from "./emulator-routes";
 import { FEED_ROUTES, applyFeedSettings, feedControl } from "./emulator-feeds-routes";
 
 /** Every route: firewall address tables (emulator-routes.ts) and threat feeds (emulator-feeds-routes.ts). */
@@ -158,7 +158,7 @@ export async function startFortigateEmulator(opts: FortigateEmulatorOptions = {}
     seed();
   } catch (e) {
     if (!(e instanceof CmdbError)) throw e;
-    throw new Error(`FortiGate emulator: the seed is impossible on FortiOS ${backend.firmware.text} (error ${e.code ?? e.httpStatus}${e.code === -56 ? ": a group needs a member before 7.2.0" : ""})`);
+    throw new Error(`FortiGate emulator: the seed is impossible on FortiOS ${backend.firmware.text} (error ${e.code ?? e.httpStatus}${e.code === -56 ? ": a group needs a member before 7.2.0" : ""})`, { cause: e });
   }
   const server = await startEmulatorServer("fortigate", opts, (req) => dispatch(backend, req), {
     reset: () => {

@@ -32,7 +32,7 @@ beforeEach(async () => {
   emu.backend.addUser({ name: "both", token: BOTH, vdoms: ["root", "dmz"] });
 });
 
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Json = Record<string, any>;  
 async function call(method: string, path: string, body?: unknown, token: string | undefined = emu.token) {
   const res = await request(`${emu.url}${path}`, {
     method: method as "GET",

@@ -24,7 +24,7 @@ beforeEach(async () => {
   for (const v of VERSIONS) await call(v, "POST", "/__emulator/reset", undefined, "");
 });
 
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Json = Record<string, any>;  
 async function call(v: V, method: string, path: string, body?: unknown, token: string = emus[v].token) {
   const res = await request(`${emus[v].url}${path}`, { method: method as "GET", dispatcher: agent, headers: token ? { authorization: `Bearer ${token}` } : {}, ...(body !== undefined && { body: JSON.stringify(body) }) });
   const text = await res.body.text();

@@ -10,7 +10,7 @@ let agent: Agent;
 const emu = useEmulator(() => startFortimanagerEmulator({}), { onStart: (e) => void (agent = new Agent({ connect: { ca: e.caCert } })) });
 afterAll(() => agent.close());
 
-type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Json = any;  
 async function ctl(method: "GET" | "POST" | "PUT" | "DELETE", path: string, body?: unknown): Promise<{ status: number; json: Json }> {
   const res = await request(`${emu.url}/__emulator/${path}`, { method, dispatcher: agent, ...(body !== undefined && { body: JSON.stringify(body) }) });
   return { status: res.statusCode, json: await res.body.json() };

@@ -20,7 +20,7 @@ pulumi.runtime.setMocks(
   false,
 );
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+ 
 const { Grant } = require("../../provider/grant-component") as typeof import("../../provider/grant-component");
 
 test("fans out per target and address, choosing IPv4/IPv6 targets; shared addresses get distinct grant names", async () => {
