@@ -14,4 +14,8 @@ export * from "./fortigate/resource";
 export * from "./fortimanager/resource";
 export * from "./fortigate/feed-resource";
 export * from "./fortimanager/feed-resource";
+export * from "./opnsense/set-resource";
+export * from "./fortigate/set-resource";
+export * from "./fortimanager/set-resource";
+export * from "./grant-component";
 export * from "./emulators";
