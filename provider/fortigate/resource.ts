@@ -95,7 +95,8 @@ export const fortigateAddressProvider = grantProvider<FortigateAddressInputs, St
   placeholders: { name: "placeholder", address: "192.0.2.1", comment: "", group: "placeholder", description: "", expiresAt: "2999-01-01T00:00:00Z", allowBroad: false, connection: {}, credentials: {} },
   outputOnly: OUTPUT_ONLY,
   identity: ["name", "address", "group"],
-  normalise: (i) => ({ ...i, address: mustParseAddress(i.address).canonical }),
+  // An absent comment is the device's "" (create records ""): never a difference on the next preview.
+  normalise: (i) => ({ ...i, address: mustParseAddress(i.address).canonical, comment: i.comment ?? "" }),
   pin: (i) => ({ url: resolveDeviceUrl("fortigate", i.connection?.url, i.connection?.allowHttp), scope: `vdom ${vdomOf(i)}` }),
   connect: resolveConnection,
   hostOf: (pin) => hostOfUrl(pin.url),

@@ -6,15 +6,16 @@
  * entry, a device removed loses it). Refresh records which devices hold the entry (`heldBy`): a device
  * that lost it (a reboot, a feed reset, a hand edit) makes the next diff an update that pushes it again.
  */
+import { resolveManagerConnection } from "./resource";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { mustParseAddress, parseAddress, type GrantAddress } from "../address";
-import { baseConnectionFields, hostUrlField, resolveBaseConnection } from "../connection-kit";
+import { baseConnectionFields, hostUrlField } from "../connection-kit";
 import { diagnose, hostOfUrl } from "../diagnosis";
 import { providerShim, setting, withSecretOutputs, type GrantAddressArgs } from "../dynamic-kit";
 import { grantMetaFields, grantProvider, type DevicePin, type PinnedState } from "../grant-lifecycle";
 import { fingerprint } from "../process-state";
-import { resolveDeviceUrl, SettingProblem } from "../settings";
+import { resolveDeviceUrl } from "../settings";
 import { feedOp, type TargetOutcome } from "../fortigate/feed-batcher";
 import { entryNotTaken, feedNameProblem, pushFailed, type DeviceFailure, type FeedCommand } from "../fortigate/feed-entries";
 import { vdomProblem } from "../fortigate/names";
@@ -85,17 +86,9 @@ type Options = FortimanagerClientOptions & { readonly adom: string };
 
 const adomOf = (i: Pick<FortimanagerFeedEntryInputs, "connection">) => setting("fortimanager", "adom", i.connection?.adom) ?? "root";
 
-/** The connection to the pinned manager: inline, else stack config, else environment. */
+/** The connection to the pinned manager and ADOM (the ADOM scopes the managed devices). */
 function resolveConnection(i: FortimanagerFeedEntryInputs, pin: DevicePin): Options {
-  const c = i.connection ?? {};
-  const token = setting("fortimanager", "token", i.credentials?.token);
-  const username = setting("fortimanager", "username", c.username);
-  const password = setting("fortimanager", "password", i.credentials?.password);
-  // Never name a secret field: the CLI would print its value (shared/reference/pulumi.md §1.4).
-  if (!token && !(username && password)) {
-    throw new SettingProblem("", "FortiManager credentials are required: a token (connection.token, secret stack config fortimanager:token or environment FORTIMANAGER_TOKEN), or username and password (fortimanager:username / fortimanager:password)");
-  }
-  return { url: pin.url, token, username, password, adom: pin.scope?.replace(/^adom /, "") ?? adomOf(i), ...resolveBaseConnection("fortimanager", c) };
+  return { ...resolveManagerConnection(i, pin), adom: pin.scope?.replace(/^adom /, "") ?? adomOf(i) };
 }
 
 /** Runs `fn` as one client operation (a login session is logged out when the last one ends, session.ts). */

@@ -131,8 +131,8 @@ export interface TrustedHostOutputs extends TrustedHostInputs, PinnedState {
   adopted: boolean;
 }
 
-/** Connection settings to the pinned manager: inline, else stack config, else environment; credentials the same. */
-function resolveConnection(i: TrustedHostInputs, pin: DevicePin): FortimanagerClientOptions {
+/** Connection settings to the pinned manager: inline, else stack config, else environment; credentials the same. Shared by every FortiManager resource. */
+export function resolveManagerConnection(i: Pick<TrustedHostInputs, "connection" | "credentials">, pin: DevicePin): FortimanagerClientOptions {
   const c = i.connection ?? {};
   const token = setting("fortimanager", "token", i.credentials?.token);
   const username = setting("fortimanager", "username", c.username);
@@ -161,7 +161,7 @@ export const fortimanagerTrustedHostProvider = grantProvider<TrustedHostInputs, 
   same: (field, a, b) => (field === "address" && typeof a === "string" && typeof b === "string" ? mustParseAddress(a).cidr === mustParseAddress(b).cidr : a === b),
   // Trusted hosts are global on the manager: the ADOM does not scope them, so it is not part of the pin.
   pin: (i) => ({ url: resolveDeviceUrl("fortimanager", i.connection?.url, i.connection?.allowHttp) }),
-  connect: resolveConnection,
+  connect: resolveManagerConnection,
   hostOf: (pin) => hostOfUrl(pin.url),
   sharedKey: (i, pin) => fingerprint("fortimanager", pin.url, i.adminUser, mustParseAddress(i.address).cidr),
   // One operation: a session the preflight logged in to is logged out before check returns (a cached preflight sends nothing).

@@ -4,15 +4,15 @@
  * `FortimanagerTrustedHost` grants declare), issue 13, on the shared lifecycle through set-lifecycle.ts;
  * device work in set-ops.ts. Slot 1 is never an entry and never written.
  */
+import { resolveManagerConnection } from "./resource";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { mustParseAddress } from "../address";
 import { hostOfUrl } from "../diagnosis";
-import { setting, withSecretOutputs } from "../dynamic-kit";
+import { withSecretOutputs } from "../dynamic-kit";
 import { grantProvider, type DevicePin } from "../grant-lifecycle";
 import { fingerprint } from "../process-state";
-import { resolveBaseConnection } from "../connection-kit";
-import { resolveDeviceUrl, SettingProblem } from "../settings";
+import { resolveDeviceUrl } from "../settings";
 import { loudDiff, normaliseEntries, refineAddresses, setFields, setLifecycle, setProviderShim, type SetEntryInput, type SetFields, type SetState } from "../set-lifecycle";
 import { FortimanagerClient, type FortimanagerClientOptions } from "./client";
 import { preflight } from "./preflight";
@@ -59,17 +59,6 @@ export const TrustedHostSetInputsSchema = z
 export type TrustedHostSetInputs = z.infer<typeof TrustedHostSetInputsSchema> & SetFields;
 export interface TrustedHostSetOutputs extends TrustedHostSetInputs, SetState {}
 
-function resolveConnection(i: TrustedHostSetInputs, pin: DevicePin): FortimanagerClientOptions {
-  const c = i.connection ?? {};
-  const token = setting("fortimanager", "token", i.credentials?.token);
-  const username = setting("fortimanager", "username", c.username);
-  const password = setting("fortimanager", "password", i.credentials?.password);
-  if (!token && !(username && password)) {
-    throw new SettingProblem("", "FortiManager credentials are required: a token (connection.token, secret stack config fortimanager:token or environment FORTIMANAGER_TOKEN), or username and password (fortimanager:username / fortimanager:password)");
-  }
-  return { url: pin.url, token, username, password, adom: setting("fortimanager", "adom", c.adom), ...resolveBaseConnection("fortimanager", c) };
-}
-
 const operation = <T>(o: FortimanagerClientOptions, fn: (client: FortimanagerClient) => Promise<T>): Promise<T> => new FortimanagerClient(o).operation(fn);
 
 const lifecycle = setLifecycle<TrustedHostSetInputs, FortimanagerClientOptions>(
@@ -80,7 +69,7 @@ const lifecycle = setLifecycle<TrustedHostSetInputs, FortimanagerClientOptions>(
     placeholders: { adminUser: "placeholder", connection: {}, credentials: {} },
     identity: ["adminUser"],
     pin: (i) => ({ url: resolveDeviceUrl("fortimanager", i.connection?.url, i.connection?.allowHttp) }),
-    connect: resolveConnection,
+    connect: resolveManagerConnection,
     hostOf: (pin) => hostOfUrl(pin.url),
     targetOf: (i) => `administrator ${i.adminUser}`,
     keyOf: (_i, e) => e.parsed.cidr,

@@ -158,7 +158,7 @@ describeWithCli("engine (issue 9): pinned device, in-place updates, shared addre
 
     expect(ok(await s.run(["destroy", "--yes"], env2))).toEqual({ code: 0, tail: "" });
     const after = one.snapshot();
-    expect({ ...after, fortimanager: after.fortimanager.admins.filter((a) => a.userid !== "grants-api2") }).toEqual(before1);
+    expect({ ...after, fortimanager: { ...after.fortimanager, admins: after.fortimanager.admins.filter((a) => a.userid !== "grants-api2") } }).toEqual(before1);
   });
 
   test("two grants of one address: deleting one keeps the address, deleting the other removes it", async () => {

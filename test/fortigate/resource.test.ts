@@ -51,6 +51,12 @@ describe("FortigateAddress provider", () => {
     }
   });
 
+  it("a grant without a comment shows no change on the next preview (the device's empty comment is the same)", async () => {
+    const news = await checked({ name: "nc1", address: "203.0.113.51", group: "jit-admins" });
+    const { id, outs } = await provider.create(news);
+    expect(await provider.diff(id, outs, await checked({ name: "nc1", address: "203.0.113.51", group: "jit-admins" }))).toMatchObject({ changes: false, replaces: [] });
+  });
+
   it("preview fails with 202002 for a read-only token and 202060 for a missing group", async () => {
     expect(await code(provider.check({}, { ...inputs({ name: "p3", address: "203.0.113.9" }), credentials: { token: RO } }))).toBe("202002");
     expect(await code(provider.check({}, inputs({ name: "p4", address: "203.0.113.9", group: "nope" })))).toBe("202060");
