@@ -36,7 +36,12 @@ const entrySchema = (d: NamedDeviceSettings) =>
   z
     .object({
       url: z.string().optional(),
-      ...Object.fromEntries(d.doctor.options.map((o) => [o.field, o.choices ? z.enum(o.choices as [string, ...string[]]).optional() : z.string().min(1).optional()])),
+      ...Object.fromEntries(
+        d.doctor.options.map((o) => [
+          o.field,
+          o.choices ? z.enum(o.choices as [string, ...string[]]).optional() : o.kind === "list" ? z.union([z.string().min(1), z.array(z.string().min(1)).min(1).transform((v) => v.join(","))]).optional() : z.string().min(1).optional(),
+        ]),
+      ),
       ...common,
     })
     .strict();
@@ -62,6 +67,21 @@ export interface DoctorPlan {
   readonly targets: readonly Target[];
   /** Address used only to validate and to pick IPv4/IPv6 objects; nothing is written. */
   readonly address: string;
+  /** Checks given directly (`doctor --stack`: from a stack's state); instead of `targets`. */
+  readonly jobs?: readonly CheckJob[];
+  /** Lines printed before the checks (where settings came from; never a value of a secret). */
+  readonly notes?: readonly string[];
+}
+
+/** One `check` to run: a resource of a device with its inputs (from flags and files, or from a stack's state). */
+export interface CheckJob {
+  readonly device: string;
+  /** Resource class name (device registry). */
+  readonly resource: string;
+  readonly url: string | undefined;
+  readonly inputs: Record<string, unknown>;
+  /** Why the check cannot run (a missing option): reported as a failure without a request. */
+  readonly problem?: string;
 }
 
 function readText(file: string, what: string): string {
@@ -127,7 +147,7 @@ export function planDoctor(flags: DoctorFlags, configFile: { config: DoctorConfi
       const values: Record<string, string | undefined> = {};
       for (const o of d.doctor.options) {
         const flagged = str(f[flagOf(d.name, o)]);
-        const given = flagged ?? (o.kind === "string" ? str(e[o.field]) : rel(str(e[o.field])));
+        const given = flagged ?? (o.kind === "string" || o.kind === "list" ? str(e[o.field]) : rel(str(e[o.field])));
         const value = given ?? o.default;
         if (value !== undefined && o.choices && !o.choices.includes(value)) throw new UsageError(`--${flagOf(d.name, o)} must be ${o.choices.map((c) => `"${c}"`).join(" or ")}`);
         values[o.field] = o.kind === "secretFile" && value !== undefined ? firstLine(value, `${o.flag.replace(/-file$/, "")} file`) : value;
@@ -144,15 +164,42 @@ export function planDoctor(flags: DoctorFlags, configFile: { config: DoctorConfi
   return { targets, address: str(flags.address) ?? cfg.address ?? "192.0.2.1" };
 }
 
-/** The `check` inputs of a target: each option where its declaration puts it, plus the device's fixed inputs. */
-export function doctorInputs(d: NamedDeviceSettings, t: Target, address: string): Record<string, unknown> {
+/** Whether an `input` option belongs to `resource` (class name; default the device's first resource). */
+export function optionFor(d: NamedDeviceSettings, o: DoctorOption, resource: string): boolean {
+  if (o.into !== "input") return true;
+  return (o.resources ?? [d.resources[0]?.className]).includes(resource);
+}
+
+/** The resources of a device `doctor` checks for a target: the first always, another when one of its own options is given. */
+export function resourcesToCheck(d: NamedDeviceSettings, t: Target): string[] {
+  const first = d.resources[0]?.className;
+  return d.resources
+    .map((r) => r.className)
+    .filter((c) => c === first || d.doctor.options.some((o) => o.into === "input" && o.resources?.includes(c) && t.values[o.field] !== undefined));
+}
+
+/** The option of `resource` that is required and missing for `t`, if any. */
+export function missingOption(d: NamedDeviceSettings, t: Target, resource: string): DoctorOption | undefined {
+  return d.doctor.options.find((o) => o.required !== undefined && optionFor(d, o, resource) && t.values[o.field] === undefined);
+}
+
+/**
+ * The `check` inputs of a target for one of the device's resources (default its first): each option
+ * of that resource where its declaration puts it (a `list` as an array), plus the device's fixed
+ * inputs for its first resource.
+ */
+export function doctorInputs(d: NamedDeviceSettings, t: Target, address: string, resource: string = d.resources[0]?.className ?? ""): Record<string, unknown> {
   const defined = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
-  const place = (into: DoctorOption["into"]) => defined(Object.fromEntries(d.doctor.options.filter((o) => o.into === into).map((o) => [o.input ?? o.field, t.values[o.field]])));
+  const value = (o: DoctorOption) => {
+    const v = t.values[o.field];
+    return o.kind === "list" && v !== undefined ? v.split(",").map((x) => x.trim()).filter((x) => x !== "") : v;
+  };
+  const place = (into: DoctorOption["into"]) => defined(Object.fromEntries(d.doctor.options.filter((o) => o.into === into && optionFor(d, o, resource)).map((o) => [o.input ?? o.field, value(o)])));
   const credentials = place("credentials");
   return defined({
     connection: defined({ url: t.url, ...place("connection"), caCert: t.caCert, insecure: t.insecure, timeoutMs: t.timeoutMs }),
     credentials: Object.keys(credentials).length > 0 ? credentials : undefined,
-    ...d.doctor.fixed,
+    ...(resource === d.resources[0]?.className ? d.doctor.fixed : undefined),
     ...place("input"),
     address,
   });

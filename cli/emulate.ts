@@ -3,10 +3,12 @@
  * CI, seeded with demo users of chosen privileges and demo objects, until SIGINT/SIGTERM. Credentials
  * are random per start (they are the emulators' own, printed on purpose); the test CA, key files,
  * `env.sh` and `emulators.json` are written to one directory. `env.sh` is written last, so its
- * existence means the emulators are listening.
+ * existence means the emulators are listening. In a reused `--out-dir` the files of the previous run
+ * (listed in `.emulate-files`) are removed first, `env.sh` above all: a CI step waiting for it never
+ * reads the credentials of emulators that are gone. Every file is written whole (temporary + rename).
  */
 import { randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, renameSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { settingEnvName } from "../provider/device-settings";
@@ -33,17 +35,44 @@ export type EmulateInfo = {
 const secret = (bytes = 16) => randomBytes(bytes).toString("hex");
 const quote = (v: string) => `'${v.replace(/'/g, `'\\''`)}'`;
 
+/** The list of the files a run wrote, so that the next run in the same directory removes them. */
+export const MANIFEST = ".emulate-files";
+const OWN_FILES = ["env.sh", "emulators.json", "ca.pem"];
+
+/** Writes `file` whole: a reader sees the old content or the new one, never a part. */
+function writeAtomic(file: string, text: string, mode = 0o600): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, text, { mode });
+  renameSync(tmp, file);
+}
+
+/** Removes what a previous run wrote to `dir` (its manifest's names, and the files every run writes); only plain names inside `dir`. */
+function removePreviousRun(dir: string): void {
+  let listed: string[] = [];
+  try {
+    listed = JSON.parse(readFileSync(path.join(dir, MANIFEST), "utf8")) as string[];
+  } catch {
+    listed = [];
+  }
+  // env.sh first: it is the "ready" signal.
+  for (const name of [...OWN_FILES, ...(Array.isArray(listed) ? listed : []), MANIFEST]) {
+    if (typeof name === "string" && name === path.basename(name) && name !== "." && name !== "..") rmSync(path.join(dir, name), { force: true });
+  }
+}
+
 /** Starts every device's demo emulator; `close()` stops them. */
 export async function startDemoEmulators(opts: EmulateOptions, devices: readonly NamedDeviceEntry[] = deviceList()): Promise<{ info: EmulateInfo; summary: string[]; close: () => Promise<void> }> {
   const dir = opts.outDir ? path.resolve(opts.outDir) : mkdtempSync(path.join(tmpdir(), "firewall-grants-emulate-"));
   mkdirSync(dir, { recursive: true });
+  removePreviousRun(dir);
+  const before = new Set(readdirSync(dir));
   const servers: EmulatorServer[] = [];
   const close = async () => {
     await Promise.all(servers.map((s) => s.close()));
   };
   try {
     const caCertFile = path.join(dir, "ca.pem");
-    writeFileSync(caCertFile, testCaCert());
+    writeAtomic(caCertFile, testCaCert(), 0o644);
     const parts: Record<string, unknown> = {};
     const env: Record<string, string> = {};
     const summary: string[] = [];
@@ -57,9 +86,11 @@ export async function startDemoEmulators(opts: EmulateOptions, devices: readonly
     env.FIREWALL_GRANTS_CA_CERT_FILE = caCertFile;
     const envFile = path.join(dir, "env.sh");
     const info = { caCertFile, envFile, ...parts, env } as EmulateInfo;
-    writeFileSync(path.join(dir, "emulators.json"), `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
-    writeFileSync(`${envFile}.tmp`, `${exportLines(info, devices).join("\n")}\n`, { mode: 0o600 });
-    renameSync(`${envFile}.tmp`, envFile);
+    writeAtomic(path.join(dir, "emulators.json"), `${JSON.stringify(info, null, 2)}\n`);
+    // The files this run wrote (demo key files included), for the next run's cleanup; env.sh last.
+    const written = [...readdirSync(dir).filter((f) => !before.has(f) && !f.endsWith(".tmp")), "env.sh"];
+    writeAtomic(path.join(dir, MANIFEST), `${JSON.stringify([...new Set(written)])}\n`);
+    writeAtomic(envFile, `${exportLines(info, devices).join("\n")}\n`);
     return { info, summary, close };
   } catch (e) {
     await close();

@@ -39,6 +39,9 @@ URLs and other settings fall back to ${plain.join(", ")}.
 A device is checked when it has a URL (flag, config file or environment).
 
 Options:
+${line("--stack <name>", "check every target the stack's state names, with the settings")}
+${line("", "and credentials it would use (its config via `pulumi config")}
+${line("", "--show-secrets`, then the environment); needs `pulumi` on PATH")}
 ${line("--config <file>", `JSON file: {${devices.map((d) => `"${d.name}": {...} | [...]`).join(", ")}}`)}
 ${deviceLines.join("\n")}
 ${line("--address <ip>", "address to validate and pick IPv4/IPv6 with (default 192.0.2.1)")}
@@ -46,7 +49,11 @@ ${line("--ca-cert <file>", "PEM CA to trust (also FIREWALL_GRANTS_CA_CERT_FILE)"
 ${line("--insecure", "skip TLS verification (lab only)")}
 ${line("--timeout-ms <n>", "per-request timeout (default 15000)")}
 
-Example:
+Each resource's declared preflight steps are printed with ✔ (passed), ✘ (failed, with the
+diagnosis) or · (not run); <DEVICE>_PREFLIGHT=read skips the write steps, as \`check\` does.
+
+Examples:
+  firewall-grants doctor --stack prod          # in the Pulumi project's directory
   OPNSENSE_API_KEY_FILE=~/fw1.key firewall-grants doctor --opnsense-url https://fw1.example.net \\
     --opnsense-alias jit_admins --fortigate-url https://fgt.example.net --fortigate-group jit-admins`;
 }

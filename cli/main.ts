@@ -15,6 +15,7 @@ type Options = NonNullable<ParseArgsConfig["options"]>;
 export function doctorOptions(devices: readonly NamedDeviceSettings[] = deviceSettingsList()): Options {
   return {
     config: { type: "string" },
+    stack: { type: "string" },
     ...Object.fromEntries(devices.flatMap((d) => [[`${d.name}-url`, { type: "string" }], ...d.doctor.options.map((o) => [flagOf(d.name, o), { type: "string" }])])),
     address: { type: "string" },
     "ca-cert": { type: "string" },
@@ -79,8 +80,16 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (command === "doctor") {
       const { values } = parseArgs({ args: [...rest], options: doctorOptions(), strict: true, allowPositionals: false });
       if (values.help) return (write(HELP.doctor), 0);
-      const config = typeof values.config === "string" ? loadConfig(values.config) : undefined;
-      const plan = planDoctor(values as DoctorFlags, config);
+      let plan;
+      if (typeof values.stack === "string") {
+        if (Object.entries(values).some(([k, v]) => v !== undefined && !["stack", "address", "help"].includes(k))) throw new UsageError("--stack takes the targets, URLs and settings from the stack; give no other option than --address");
+        const { stackPlan } = await import("./doctor-stack");
+        const { processState } = await import("../provider/process-state");
+        plan = stackPlan(values.stack, typeof values.address === "string" ? values.address : "192.0.2.1", (config) => (processState().config = config));
+      } else {
+        const config = typeof values.config === "string" ? loadConfig(values.config) : undefined;
+        plan = planDoctor(values as DoctorFlags, config);
+      }
       const { runDoctor } = await import("./doctor");
       return await runDoctor(plan, write);
     }

@@ -19,7 +19,7 @@ export interface SettingKey {
   readonly secret?: boolean;
 }
 
-/** A resource's published names; the type token is `pulumi-nodejs:dynamic/<module>:<type>`, fixed forever. */
+/** A resource's published names; the type token is `pulumi-nodejs:dynamic/<module>:<type>`, fixed forever (see {@link typeToken}). */
 export interface ResourceNames {
   readonly className: string;
   /** The package-root export the serialised provider shim loads (dynamic-kit.ts `providerShim`). */
@@ -31,12 +31,13 @@ export interface ResourceNames {
 /**
  * A `doctor` option of a device: flag `--<device>-<flag>`, key `<field>` in the `--config` file, and
  * where the value goes in the `check` inputs. Kinds: `string` as given; `path` a file path (relative
- * to the config file); `secretFile` a file whose first line is a secret (a secret never comes from a flag).
+ * to the config file); `secretFile` a file whose first line is a secret (a secret never comes from a flag);
+ * `list` a comma-separated list (an array in the config file).
  */
 export interface DoctorOption {
   readonly flag: string;
   readonly field: string;
-  readonly kind: "string" | "path" | "secretFile";
+  readonly kind: "string" | "path" | "secretFile" | "list";
   /** Where the value goes: `connection.<input>`, `credentials.<input>` or the top-level input `<input>`. */
   readonly into: "connection" | "credentials" | "input";
   /** Input name. @default field */
@@ -47,6 +48,11 @@ export interface DoctorOption {
   readonly default?: string;
   /** When set, the option is required and this names it in the message ("alias", "administrator"). */
   readonly required?: string;
+  /**
+   * The resources (class names) an `input` option belongs to. `doctor` checks a device's first
+   * resource always, and another one when one of its own options is given. @default the first resource
+   */
+  readonly resources?: readonly string[];
 }
 
 export interface DeviceSettings {
@@ -57,7 +63,7 @@ export interface DeviceSettings {
   readonly resources: readonly ResourceNames[];
   readonly doctor: {
     readonly options: readonly DoctorOption[];
-    /** Top-level `check` inputs `doctor` always sends (e.g. a placeholder object name). */
+    /** Top-level `check` inputs `doctor` always sends to the device's first resource (e.g. a placeholder object name). */
     readonly fixed?: Readonly<Record<string, string>>;
   };
 }
@@ -88,6 +94,7 @@ export const DEVICE_SETTINGS = {
         { flag: "token-file", field: "tokenFile", kind: "secretFile", into: "credentials", input: "token", arg: "<file>", help: "file whose first line is the REST API token" },
         { flag: "vdom", field: "vdom", kind: "string", into: "connection", arg: "<name>", help: "default root" },
         { flag: "group", field: "group", kind: "string", into: "input", arg: "<name>", help: "address group the grants join (checks it exists)" },
+        { flag: "feed", field: "feed", kind: "string", into: "input", arg: "<name>", help: "push threat feed of FortigateFeedEntry grants (checks it)", required: "feed", resources: ["FortigateFeedEntry"] },
       ],
       fixed: { name: "grants-doctor" },
     },
@@ -106,6 +113,8 @@ export const DEVICE_SETTINGS = {
         { flag: "token-file", field: "tokenFile", kind: "secretFile", into: "credentials", input: "token", arg: "<file>", help: "file whose first line is the API key" },
         { flag: "password-file", field: "passwordFile", kind: "secretFile", into: "credentials", input: "password", arg: "<file>", help: "file whose first line is the login password" },
         { flag: "adom", field: "adom", kind: "string", into: "connection", arg: "<name>", help: "ADOM named in diagnoses" },
+        { flag: "feed", field: "feed", kind: "string", into: "input", arg: "<name>", help: "push threat feed of FortimanagerFeedEntry grants (with --fortimanager-devices)", required: "feed", resources: ["FortimanagerFeedEntry"] },
+        { flag: "devices", field: "devices", kind: "list", into: "input", arg: "<a,b>", help: "managed FortiGates that hold the feed", required: "device list", resources: ["FortimanagerFeedEntry"] },
       ],
     },
   },
@@ -126,6 +135,11 @@ export function deviceSettingsList(): readonly NamedDeviceSettings[] {
 
 /** The package-root export names of every resource's provider object. */
 export type ProviderExportName = (typeof DEVICE_SETTINGS)[DeviceName]["resources"][number]["providerExport"];
+
+/** The type token of a resource, as the engine records it in state: `pulumi-nodejs:dynamic/<module>:<type>`. */
+export function typeToken(r: Pick<ResourceNames, "module" | "type">): string {
+  return `pulumi-nodejs:dynamic/${r.module}:${r.type}`;
+}
 
 /** Every setting key of `d`, base settings first. */
 export function settingKeys(d: DeviceSettings): { key: string; secret: boolean }[] {

@@ -76,7 +76,7 @@ const fsWrites: string[] = [];
 const fsReads: string[] = [];
 let sandbox: string;
 /** The fs module object every library module requires (the ES namespace import is a frozen copy). */
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+ 
 const nodeFs = require("node:fs") as Record<string, unknown> & { promises: Record<string, unknown> };
 const unpatch: (() => void)[] = [];
 /** Records calls of `target[api]` for which `writes(args)` holds. */
@@ -385,7 +385,13 @@ describe("secrets: every failure path of every device, then a scan of everything
     await expectFailure("fortigate", "500 cli_error echo", async () => (fgt.faults.add(reply("POST /api/v2/cmdb/firewall/address", (r) => ({ status: 500, json: { status: "error", http_status: 500, error: -651, cli_error: dump(r) } }))), create(fgtInputs(fgt.url, S.fgtToken))));
     await expectFailure("fortigate", "401 html echo", async () => (fgt.faults.add(reply(undefined, echo.html(401))), check(fgtInputs(fgt.url, S.fgtToken))));
     await expectFailure("fortigate", "403 json echo", async () => (fgt.faults.add(reply(undefined, echo.json(403))), check(fgtInputs(fgt.url, S.fgtToken))));
-    await expectFailure("fortigate", "delete 500 -23 echo", async () => (fgt.faults.add(reply("DELETE /api/v2/cmdb/firewall/address/", (r) => ({ status: 500, json: { status: "error", http_status: 500, error: -23, cli_error: dump(r) } }))), del({ ...fgtInputs(fgt.url, S.fgtToken), group: undefined })));
+    // A genuine FortiOS refusal: the full CMDB envelope of this DELETE (client.ts `answer` trusts nothing less), echoing the request in cli_error.
+    const fortiosRefusal = (r: EmulatorRequest): EmulatorReply => ({
+      status: 500,
+      json: { http_method: "DELETE", revision: "1", vdom: "root", path: "firewall", name: "address", mkey: "grant-secrets", status: "error", http_status: 500, error: -23, cli_error: dump(r), serial: "FGVM02TM24000001", version: "v7.4.4", build: 2662 },
+    });
+    await expectFailure("fortigate", "delete 500 -23 echo", async () => (fgt.faults.add(reply("DELETE /api/v2/cmdb/firewall/address/", fortiosRefusal)), del({ ...fgtInputs(fgt.url, S.fgtToken), group: undefined })));
+    expect(outcomes.fortigate!["delete 500 -23 echo"]).toBe("202063");
   });
 
   test("FortiManager: API token, and username/password sessions", async () => {
@@ -480,7 +486,9 @@ describe("secrets: every failure path of every device, then a scan of everything
     }
     expect(leaks).toEqual({});
     // No credential-like parameter in any URL.
-    const queries = logs.flat().map((e) => e.query).filter((q) => /token|key|secret|pass|session|auth/i.test(q));
+    // By parameter name: FortiOS's own `mkey` (the object's key, e.g. a feed name) is not a credential.
+    const credentialParam = (name: string) => name !== "mkey" && /token|key|secret|pass|session|auth/i.test(name);
+    const queries = logs.flat().map((e) => e.query).filter((q) => [...new URLSearchParams(q).keys()].some(credentialParam));
     expect(queries).toEqual([]);
     // No file written, in the sandbox HOME/TMPDIR or anywhere through fs.
     expect(fs.readdirSync(sandbox)).toEqual([]);

@@ -1,6 +1,7 @@
 /**
  * `firewall-grants doctor` run as a command against the three emulators: the same preflight as
- * `check`, one line per step, the diagnosis of each failure, the exit code, and never a secret.
+ * `check`, one line per declared step (device registry `preflight`), the diagnosis of each failure on
+ * the step it came from, the exit code, and never a secret.
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -88,17 +89,20 @@ it("passes every step on all three devices with privileged credentials and exits
   const host = (u: string) => new URL(u).host;
   expect(lines(r)).toEqual(
     expect.arrayContaining([
-      `✔ opnsense ${host(opn.url)} authentication`,
-      "✔ alias jit_admins exists (host)",
-      '✔ write privilege "Diagnostics: PF Table IP addresses" (method table)',
-      `✔ fortigate ${host(fgt.url)} authentication (VDOM root)`,
-      "✔ group jit-admins exists",
-      "✔ write privilege (Firewall > Address read-write)",
-      `✔ fortimanager ${host(fmg.url)} authentication`,
-      "✔ admin alice exists and is readable",
-      "✔ all 9 checks passed",
+      `opnsense ${host(opn.url)} · OpnsenseAliasEntry alias jit_admins, method table`,
+      `fortigate ${host(fgt.url)} · FortigateAddress group jit-admins`,
+      `fortimanager ${host(fmg.url)} · FortimanagerTrustedHost adminUser alice`,
+      "✔ all 10 checks passed",
     ]),
   );
+  // Each resource's declared steps, in order, from the registry (table mode: write-config does not apply).
+  const ids = (device: string) => {
+    const block = r.stdout.split("\n\n").find((b) => b.startsWith(device))!;
+    return block.split("\n").slice(1).map((l) => l.replace(/^ {2}✔ (\S+) — .*$/, "$1"));
+  };
+  expect(ids("opnsense")).toEqual(["auth", "alias", "write-table"]);
+  expect(ids("fortigate")).toEqual(["auth", "target", "write"]);
+  expect(ids("fortimanager")).toEqual(["auth", "caller", "rights", "target"]);
   expect(r.stdout).not.toContain("✘");
   // The preflight is side-effect free: the devices saw no request that changed anything.
   for (const emu of [opn, fgt, fmg]) expect(emu.log.entries().filter((e) => e.sideEffect)).toEqual([]);
@@ -107,9 +111,9 @@ it("passes every step on all three devices with privileged credentials and exits
 it("fails with OPN001 naming the missing privilege for an under-privileged OPNsense key, exit 1", async () => {
   const r = await doctor(["--opnsense-url", opn.url, "--opnsense-key-file", files.opnLow!, "--opnsense-alias", "jit_admins"]);
   expect(r.code).toBe(1);
-  expect(r.stdout).toContain(`✔ opnsense ${new URL(opn.url).host} authentication`);
-  expect(r.stdout).toContain("✔ alias jit_admins exists (host)");
-  expect(r.stdout).toMatch(/^✘ write privilege "Diagnostics: PF Table IP addresses" \(method table\) — OPN001 /m);
+  expect(r.stdout).toMatch(/^ {2}✔ auth — /m);
+  expect(r.stdout).toMatch(/^ {2}✔ alias — /m);
+  expect(r.stdout).toMatch(/^ {2}✘ write-table — .* — OPN001 /m);
   expect(r.stdout).toContain('Missing privilege: "Diagnostics: PF Table IP addresses"');
   expect(r.stdout).toMatch(/Cause: .+\n\s+Fix:\n\s+1\. /);
   expect(r.stdout).toContain("✘ 1 failed, 2 passed");
@@ -118,31 +122,43 @@ it("fails with OPN001 naming the missing privilege for an under-privileged OPNse
 it("checks the config-mode privilege when --opnsense-method config is given", async () => {
   const r = await doctor(["--opnsense-url", opn.url, "--opnsense-alias", "jit_admins", "--opnsense-method", "config"], { OPNSENSE_API_KEY: S.opnLowKey, OPNSENSE_API_SECRET: S.opnLowSecret });
   expect(r.code).toBe(1);
-  expect(r.stdout).toMatch(/^✘ write privilege "Firewall: Alias: Edit" \(method config\) — OPN001 /m);
+  expect(r.stdout).toMatch(/^ {2}✘ write-config — .* — OPN001 /m);
+  expect(r.stdout).toContain('Missing privilege: "Firewall: Alias: Edit"');
+  expect(r.stdout).not.toContain("write-table");
 });
 
 it("reports a rejected FortiGate token as 202001 and does not run the later steps", async () => {
   const r = await doctor(["--fortigate-url", fgt.url, "--fortigate-group", "jit-admins"], { FORTIGATE_TOKEN: S.fgtBad });
   expect(r.code).toBe(1);
-  expect(r.stdout).toMatch(/^✘ fortigate \S+ authentication \(VDOM root\) — 202001 /m);
-  expect(r.stdout).toContain("· group jit-admins exists — not run");
-  expect(r.stdout).toContain("· write privilege (Firewall > Address read-write) — not run");
-  expect(r.stdout).not.toMatch(/^✔/m);
+  expect(r.stdout).toMatch(/^ {2}✘ auth — .* — 202001 /m);
+  expect(r.stdout).toMatch(/^ {2}· target — .* — not run \(an earlier step failed\)$/m);
+  expect(r.stdout).toMatch(/^ {2}· write — .* — not run \(an earlier step failed\)$/m);
+  expect(r.stdout).not.toMatch(/✔/);
 });
 
 it("names the FortiManager step that failed: missing admin (202051), admin not readable, no right to edit (202002)", async () => {
   const missing = await doctor(["--fortimanager-url", fmg.url, "--fortimanager-admin", "mallory"], { FORTIMANAGER_TOKEN: S.fmgToken });
   expect(missing.code).toBe(1);
-  expect(missing.stdout).toMatch(/^✘ admin mallory exists and is readable — 202051 /m);
+  // Missing admin: the credentials and rights pass, the target step fails.
+  expect(missing.stdout).toMatch(/^ {2}✔ auth — .*\n {2}✔ caller — .*\n {2}✔ rights — .*\n {2}✘ target — .* — 202051 /m);
+  // Admin not readable: a drift-check (preflight read) key of a custom profile may not read administrators.
+  const unreadable = await doctor(["--fortimanager-url", fmg.url, "--fortimanager-admin", "alice", "--fortimanager-username", "customapi"], { FORTIMANAGER_TOKEN: S.fmgCustomToken, FORTIMANAGER_PREFLIGHT: "read" });
+  expect(unreadable.code).toBe(1);
+  expect(unreadable.stdout).toMatch(/^ {2}✔ auth — /m);
+  expect(unreadable.stdout).toMatch(/^ {2}· caller — .* — not run \(preflight read\)$/m);
+  expect(unreadable.stdout).toMatch(/^ {2}· rights — .* — not run \(preflight read\)$/m);
+  expect(unreadable.stdout).toMatch(/^ {2}✘ target — .* — 202002 /m);
+  // No right to edit: a custom (not super-user) profile, and a Super_User with rpc-permit read: the rights step fails, the target is not read.
   const custom = await doctor(["--fortimanager-url", fmg.url, "--fortimanager-admin", "alice", "--fortimanager-username", "customapi"], { FORTIMANAGER_TOKEN: S.fmgCustomToken });
   expect(custom.code).toBe(1);
-  expect(custom.stdout).toMatch(/^✘ admin alice exists and is readable — 202002 /m);
-  expect(custom.stdout).toContain("· right to edit administrators");
+  expect(custom.stdout).toMatch(/^ {2}✔ caller — /m);
+  expect(custom.stdout).toMatch(/^ {2}✘ rights — .* — 202002 /m);
+  expect(custom.stdout).toMatch(/^ {2}· target — .* — not run \(an earlier step failed\)$/m);
   const readOnly = await doctor(["--fortimanager-url", fmg.url, "--fortimanager-admin", "alice", "--fortimanager-username", "readapi"], { FORTIMANAGER_TOKEN: S.fmgReadToken });
   expect(readOnly.code).toBe(1);
-  expect(readOnly.stdout).toContain("✔ admin alice exists and is readable");
-  expect(readOnly.stdout).toMatch(/^✘ right to edit administrators .* — 202002 /m);
+  expect(readOnly.stdout).toMatch(/^ {2}✘ rights — .* — 202002 /m);
   expect(readOnly.stdout).toContain("rpc-permit read");
+  expect(readOnly.stdout).toMatch(/^ {2}· target — .* — not run/m);
 });
 
 it("reads devices and file paths from a --config file; a session login takes its password from a file", async () => {
@@ -160,10 +176,25 @@ it("reads devices and file paths from a --config file; a session login takes its
   );
   const r = await doctor(["--config", config]);
   expect(r.code).toBe(1);
-  expect(r.stdout).toMatch(/^✘ alias no_such_alias exists — OPN100 /m);
-  expect(r.stdout).toContain("✔ address table readable");
-  expect(r.stdout).toContain("✔ right to edit administrators (super-user profile, rpc-permit read-write)");
-  expect(r.stdout).toContain("✘ 1 failed, 10 passed, 1 not run");
+  expect(r.stdout).toMatch(/· OpnsenseAliasEntry alias no_such_alias, method table\n {2}✔ auth — .*\n {2}✘ alias — .* — OPN100 /);
+  expect(r.stdout).toMatch(/· FortigateAddress\n {2}✔ auth — .*\n {2}✔ target — /);
+  expect(r.stdout).toMatch(/· FortimanagerTrustedHost adminUser alice\n {2}✔ auth — .*\n {2}✔ caller — .*\n {2}✔ rights — .*\n {2}✔ target — /);
+  expect(r.stdout).toContain("✘ 1 failed, 11 passed, 1 not run");
+});
+
+it("checks a feed grant's steps when its options are given: FortiGate feed, FortiManager feed on managed devices", async () => {
+  const r = await doctor(["--fortigate-url", fgt.url, "--fortigate-group", "jit-admins", "--fortigate-feed", "jit-allow", "--fortimanager-url", fmg.url, "--fortimanager-admin", "alice", "--fortimanager-feed", "jit-allow", "--fortimanager-devices", "fgt-hq,fgt-br1"], {
+    FORTIGATE_TOKEN: S.fgtToken,
+    FORTIMANAGER_TOKEN: S.fmgToken,
+  });
+  expect(r.stdout).toMatch(/· FortigateFeedEntry feed jit-allow\n {2}✔ auth — .*\n {2}✔ feed — .*\n {2}✔ entries — /);
+  expect(r.stdout).toMatch(/· FortimanagerFeedEntry feed jit-allow, devices fgt-hq,fgt-br1\n {2}✔ auth — .*\n {2}✔ rights — .*\n {2}✔ devices — .*\n {2}✔ feed — /);
+  expect(r.code).toBe(0);
+  const missing = await doctor(["--fortigate-url", fgt.url, "--fortigate-feed", "no-such-feed"], { FORTIGATE_TOKEN: S.fgtToken });
+  expect(missing.code).toBe(1);
+  expect(missing.stdout).toMatch(/^ {2}✘ feed — .* — 202102 /m);
+  const noDevices = await doctor(["--fortimanager-url", fmg.url, "--fortimanager-admin", "alice", "--fortimanager-feed", "jit-allow"], { FORTIMANAGER_TOKEN: S.fmgToken });
+  expect(noDevices.stdout).toContain('no device list given (--fortimanager-devices, or "devices" in the config file)');
 });
 
 it("refuses secrets in flags and in the config file without echoing them (exit 2)", async () => {

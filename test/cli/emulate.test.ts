@@ -4,7 +4,7 @@
  * Also the `--help` texts.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { Agent, request } from "undici";
@@ -21,6 +21,11 @@ let exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 beforeAll(async () => {
   ensureBuilt();
   dir = mkdtempSync(path.join(tmpdir(), "emulate-test-"));
+  // A previous run's files in the reused --out-dir: its env.sh ("ready") and a key file it listed.
+  writeFileSync(path.join(dir, "env.sh"), "export STALE_RUN=1\n");
+  writeFileSync(path.join(dir, "old-device.key"), "key=old\n");
+  writeFileSync(path.join(dir, ".emulate-files"), JSON.stringify(["old-device.key", "env.sh", "../outside"]));
+  writeFileSync(path.join(dir, "notes.txt"), "not ours\n");
   child = spawn(process.execPath, [MAIN, "emulate", "--json", "--out-dir", dir], { env: cleanEnv(), stdio: ["ignore", "pipe", "pipe"] });
   child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
   exited = new Promise((resolve) => child.on("exit", (code, signal) => resolve({ code, signal })));
@@ -59,6 +64,44 @@ it("prints JSON with URLs, credentials and the CA file, and writes env.sh and em
   expect(env).toContain(`export FORTIMANAGER_CA_CERT="$(cat '${info.caCertFile}')"`);
 });
 
+it("a reused --out-dir keeps nothing of the previous run (env.sh, its listed files) and nothing of others is removed", () => {
+  expect(readFileSync(info.envFile, "utf8")).not.toContain("STALE_RUN");
+  expect(existsSync(path.join(dir, "old-device.key"))).toBe(false);
+  expect(readFileSync(path.join(dir, "notes.txt"), "utf8")).toBe("not ours\n");
+  const listed = JSON.parse(readFileSync(path.join(dir, ".emulate-files"), "utf8")) as string[];
+  expect(listed).toEqual(expect.arrayContaining(["env.sh", "emulators.json", "ca.pem", path.basename(info.opnsense.users.full.keyFile)]));
+  expect(listed).not.toContain("notes.txt");
+});
+
+it("seeds every target the examples name (multi-device, passive-plus, sets, opnsense, fortigate, fortimanager): doctor passes on each", async () => {
+  const config = path.join(dir, "examples-targets.json");
+  writeFileSync(
+    config,
+    JSON.stringify({
+      opnsense: [
+        { alias: "jit_admins" },
+        { alias: "jit_nets", method: "config" },
+      ].map((e) => ({ url: info.opnsense.url, ...e })),
+      fortigate: [{ group: "jit-admins", feed: "jit-allow" }].map((e) => ({ url: info.fortigate.url, ...e })),
+      fortimanager: [{ adminUser: "alice", feed: "jit-allow", devices: ["fgt-hq", "fgt-br1"] }, { adminUser: "bob" }].map((e) => ({ url: info.fortimanager.url, ...e })),
+    }),
+  );
+  const env = Object.fromEntries(Object.entries(info.env));
+  const v4 = await run(["doctor", "--config", config], env);
+  expect(v4.stdout).toMatch(/✔ all \d+ checks passed/);
+  expect(v4.code).toBe(0);
+  for (const heading of ["OpnsenseAliasEntry alias jit_nets, method config", "FortigateFeedEntry feed jit-allow", "FortimanagerFeedEntry feed jit-allow, devices fgt-hq,fgt-br1", "FortimanagerTrustedHost adminUser bob"]) expect(v4.stdout).toContain(heading);
+  // IPv6 grants (alice-v6, multi-device) go to the addrgrp6 jit-admins6.
+  const v6 = await run(["doctor", "--fortigate-group", "jit-admins6", "--address", "2001:db8::7"], { FORTIGATE_URL: env.FORTIGATE_URL!, FORTIGATE_TOKEN: env.FORTIGATE_TOKEN!, FIREWALL_GRANTS_CA_CERT_FILE: info.caCertFile });
+  expect(v6.stdout).toContain("✔ all 3 checks passed");
+});
+
+it("the read-only FortiGate token has no System access: a feed preview fails with 202002", async () => {
+  const r = await run(["doctor", "--fortigate-feed", "jit-allow"], { FORTIGATE_URL: info.fortigate.url, FORTIGATE_TOKEN: info.fortigate.users.readOnly.token, FIREWALL_GRANTS_CA_CERT_FILE: info.caCertFile });
+  expect(r.code).toBe(1);
+  expect(r.stdout).toMatch(/· FortigateFeedEntry feed jit-allow\n {2}✔ auth — .*\n {2}✘ feed — .* — 202002 /);
+});
+
 it("serves each device over TLS verified with the written CA, with the printed credentials", async () => {
   const full = info.opnsense.users.full;
   const opn = await request(`${info.opnsense.url}/api/firewall/alias/get_alias_u_u_i_d/jit_admins`, {
@@ -86,12 +129,12 @@ it("serves each device over TLS verified with the written CA, with the printed c
 it("gives doctor what it needs: with env.sh sourced, all checks pass; the under-privileged key fails with OPN001", async () => {
   const env = Object.fromEntries(Object.entries(info.env));
   const ok = await run(["doctor", "--opnsense-alias", "jit_admins", "--fortigate-group", "jit-admins", "--fortimanager-admin", "alice"], env);
-  expect(ok.stdout).toContain("✔ all 9 checks passed");
+  expect(ok.stdout).toContain("✔ all 10 checks passed");
   expect(ok.code).toBe(0);
   const low = await run(["doctor", "--opnsense-alias", "jit_admins", "--opnsense-key-file", info.opnsense.users.underPrivileged.keyFile], { ...env, FORTIGATE_TOKEN: info.fortigate.users.readOnly.token });
   expect(low.code).toBe(1);
   expect(low.stdout).toMatch(/— OPN001 /);
-  expect(low.stdout).toMatch(/^✘ write privilege \(Firewall > Address read-write\) — 202002 /m);
+  expect(low.stdout).toMatch(/· FortigateAddress\n {2}✔ auth — .*\n {2}✔ target — .*\n {2}✘ write — .* — 202002 /);
 });
 
 it("stops on SIGTERM and exits 0", async () => {
