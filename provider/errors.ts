@@ -1,5 +1,5 @@
 /**
- * The library's error classes. Matching is done on `code`/`kind` or with {@link isGrantsError}, never
+ * The library's error classes. Matching is done on `code`/`kind` or with {@link isFirewallGrantsError}, never
  * on `instanceof` alone: the Pulumi engine can load a second copy of this library from a serialised
  * provider, and an `instanceof` across the two copies is false (undici gives the same advice).
  */
@@ -8,7 +8,7 @@ import type { DiagnosisCode } from "./diagnosis-codes";
 const BRAND = Symbol.for("pulumi-firewall-grants.error");
 
 /** Base of every error this library throws; carries a brand that survives duplicate module copies. */
-export class GrantsError extends Error {
+export class FirewallGrantsError extends Error {
   readonly [BRAND] = true;
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
@@ -17,14 +17,14 @@ export class GrantsError extends Error {
 }
 
 /** True for any error thrown by any copy of this library. */
-export function isGrantsError(e: unknown): e is GrantsError {
+export function isFirewallGrantsError(e: unknown): e is FirewallGrantsError {
   return typeof e === "object" && e !== null && (e as Record<symbol, unknown>)[BRAND] === true;
 }
 
 export type TransportErrorKind = "timeout" | "tls" | "refused" | "dns" | "reset" | "http";
 
 /** A request that did not produce an acceptable HTTP answer. Holds no header, query or secret. */
-export class TransportError extends GrantsError {
+export class TransportError extends FirewallGrantsError {
   readonly kind: TransportErrorKind;
   readonly method: string;
   /** Path without query string. */
@@ -66,7 +66,7 @@ export type DeviceErrorKind = "refused" | "schema";
  * The device answered, but said no in its body (OPNsense `result: "failed"`, a FortiOS error code, a
  * FortiManager `status.code`), or answered in a shape we do not understand (`kind: "schema"`).
  */
-export class DeviceError extends GrantsError {
+export class DeviceError extends FirewallGrantsError {
   readonly kind: DeviceErrorKind;
   readonly operation: string;
   readonly host: string;
@@ -94,7 +94,7 @@ export class DeviceError extends GrantsError {
 }
 
 /** What the user sees: a diagnosis code, where it happened, what the device said and how to fix it. */
-export class GrantError extends GrantsError {
+export class GrantError extends FirewallGrantsError {
   readonly code: DiagnosisCode;
   readonly host: string;
   readonly operation: string | undefined;
@@ -129,11 +129,11 @@ export class GrantError extends GrantsError {
 
 /** Narrowing helpers that work across library copies. */
 export function isTransportError(e: unknown): e is TransportError {
-  return isGrantsError(e) && e.name === "TransportError";
+  return isFirewallGrantsError(e) && e.name === "TransportError";
 }
 export function isDeviceError(e: unknown): e is DeviceError {
-  return isGrantsError(e) && e.name === "DeviceError";
+  return isFirewallGrantsError(e) && e.name === "DeviceError";
 }
 export function isGrantError(e: unknown): e is GrantError {
-  return isGrantsError(e) && e.name === "GrantError";
+  return isFirewallGrantsError(e) && e.name === "GrantError";
 }

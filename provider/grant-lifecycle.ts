@@ -22,7 +22,7 @@ import { z } from "zod";
 import { diagnosed, type DeviceFamily } from "./diagnosis";
 import { checkFailures, configureFromStack, hasUnknown, UNKNOWN, type CheckFailure } from "./dynamic-kit";
 import { GrantError, isGrantError } from "./errors";
-import { serialize, shared } from "./process-state";
+import { runQueued, shared } from "./process-state";
 import { resolveSetting, SettingProblem, type SettingsNamespace } from "./settings";
 import { alreadyExpired, expiresAtField, isDue } from "./time-box";
 
@@ -230,7 +230,7 @@ export function grantProvider<I extends object, S extends I, C>(spec: GrantLifec
   };
 
   /** One operation at a time per target+address in this process (two grants of one address). */
-  const queued = <T>(state: I, pin: DevicePin, fn: () => Promise<T>): Promise<T> => serialize(`grant:${spec.sharedKey(state, pin)}`, fn);
+  const queued = <T>(state: I, pin: DevicePin, fn: () => Promise<T>): Promise<T> => runQueued(`grant:${spec.sharedKey(state, pin)}`, fn);
 
   return {
     configure: (req: pulumi.dynamic.ConfigureRequest) => configureFromStack(req),

@@ -11,7 +11,7 @@ interface ProcessState {
   readonly agents: Map<string, unknown>;
   /** Preflight outcomes keyed by device + credential hash + target (one probe set per process). */
   readonly probes: Map<string, Promise<void>>;
-  /** Tails of the per-key serial queues (see {@link serialize}). */
+  /** Tails of the per-key serial queues (see {@link runQueued}). */
   readonly queues: Map<string, Promise<unknown>>;
   /** Device-specific shared objects (batchers, sessions), keyed by their module. */
   readonly shared: Map<string, unknown>;
@@ -55,7 +55,7 @@ export function cachedProbe(key: string, probe: () => Promise<void>): Promise<vo
 }
 
 /** Runs `fn` after every earlier call with the same key has settled (a per-object queue). */
-export function serialize<T>(key: string, fn: () => Promise<T>): Promise<T> {
+export function runQueued<T>(key: string, fn: () => Promise<T>): Promise<T> {
   const queues = processState().queues;
   const prev = queues.get(key) ?? Promise.resolve();
   const run = prev.then(fn, fn);

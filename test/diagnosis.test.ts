@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { diagnose, diagnosed, hostOfUrl, toGrantError, CATALOGUE, DIAGNOSIS_CODES } from "../provider/diagnosis";
-import { TransportError, isGrantsError } from "../provider/errors";
+import { TransportError, isFirewallGrantsError } from "../provider/errors";
 import { withGeneratedBlocks } from "../scripts/render-readme";
 
 describe("diagnosis messages", () => {
@@ -19,7 +19,7 @@ describe("diagnosis messages", () => {
     expect(lines).toContain("Fix:");
     expect(e.message).toMatch(/ {2}1\. System > Access > Groups > \(the API user's group\) > Assigned privileges: add "Diagnostics: PF Table IP addresses"/);
     expect(e.code).toBe("OPN001");
-    expect(isGrantsError(e)).toBe(true);
+    expect(isFirewallGrantsError(e)).toBe(true);
   });
 
   it("classifies low-level failures per device family", () => {

@@ -56,7 +56,7 @@ describe("the brand across two copies of the module", () => {
   ])("every guard recognises errors of the other copy (%s)", (_, maker, guards) => {
     const g = guards();
     const m = maker();
-    expect(g.isGrantsError(grantError(m))).toBe(true);
+    expect(g.isFirewallGrantsError(grantError(m))).toBe(true);
     expect(g.isGrantError(grantError(m))).toBe(true);
     expect(g.isTransportError(transportError(m))).toBe(true);
     expect(g.isDeviceError(deviceError(m))).toBe(true);
@@ -78,7 +78,7 @@ describe("the brand across two copies of the module", () => {
     ["null", null],
     ["a string", "GrantError"],
   ])("does not recognise %s", (_, e) => {
-    expect(src.isGrantsError(e)).toBe(false);
+    expect(src.isFirewallGrantsError(e)).toBe(false);
     expect(src.isGrantError(e)).toBe(false);
     expect(built.isGrantError(e)).toBe(false);
   });
@@ -91,7 +91,7 @@ describe("TransportError", () => {
     expect(e.message).toBe("GET /api/firewall/alias/get on fw.example.net: HTTP 502");
     expect(e).toMatchObject({ name: "TransportError", kind: "http", method: "GET", path: "/api/firewall/alias/get", host: "fw.example.net", status: 502, bodyExcerpt: "<html>Bad gateway</html>" });
     expect(e.cause).toBe(cause);
-    expect(e).toBeInstanceOf(src.GrantsError);
+    expect(e).toBeInstanceOf(src.FirewallGrantsError);
     expect(e).toBeInstanceOf(Error);
   });
 

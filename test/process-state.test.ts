@@ -8,7 +8,7 @@ import { existsSync, statSync } from "node:fs";
 import * as path from "node:path";
 import { GrantError } from "../provider/errors";
 import * as src from "../provider/process-state";
-import { cachedProbe, fingerprint, processState, resetProcessState, serialize, shared } from "../provider/process-state";
+import { cachedProbe, fingerprint, processState, resetProcessState, runQueued, shared } from "../provider/process-state";
 
 const ROOT = path.join(__dirname, "..");
 const BUILT = path.join(ROOT, "dist", "provider", "process-state.js");
@@ -103,21 +103,21 @@ describe("cachedProbe", () => {
   });
 });
 
-describe("serialize", () => {
+describe("runQueued", () => {
   it("runs calls of one key one after another, in call order", async () => {
     const events: string[] = [];
     const first = deferred();
-    const p1 = serialize("alias", async () => {
+    const p1 = runQueued("alias", async () => {
       events.push("1 start");
       await first.promise;
       events.push("1 end");
       return 1;
     });
-    const p2 = serialize("alias", async () => {
+    const p2 = runQueued("alias", async () => {
       events.push("2 start");
       return 2;
     });
-    const p3 = serialize("alias", async () => {
+    const p3 = runQueued("alias", async () => {
       events.push("3 start");
       return 3;
     });
@@ -129,18 +129,18 @@ describe("serialize", () => {
   });
 
   it("goes on after a failed call, and gives the failure only to its own caller", async () => {
-    const failing = serialize("alias", async () => {
+    const failing = runQueued("alias", async () => {
       throw new Error("device said no");
     });
-    const next = serialize("alias", async () => "ran");
+    const next = runQueued("alias", async () => "ran");
     await expect(failing).rejects.toThrow("device said no");
     await expect(next).resolves.toBe("ran");
   });
 
   it("does not make one key wait for another", async () => {
     const blockA = deferred();
-    const a = serialize("alias-a", () => blockA.promise.then(() => "a"));
-    const b = serialize("alias-b", async () => "b");
+    const a = runQueued("alias-a", () => blockA.promise.then(() => "a"));
+    const b = runQueued("alias-b", async () => "b");
     await expect(b).resolves.toBe("b");
     blockA.resolve();
     await expect(a).resolves.toBe("a");
@@ -212,11 +212,11 @@ describe("a second copy of the library in the same process", () => {
   it("queues behind calls made through the other copy", async () => {
     const events: string[] = [];
     const gate = deferred();
-    const p1 = serialize("alias", async () => {
+    const p1 = runQueued("alias", async () => {
       await gate.promise;
       events.push("source");
     });
-    const p2 = built.serialize("alias", async () => {
+    const p2 = built.runQueued("alias", async () => {
       events.push("built");
     });
     await settle();

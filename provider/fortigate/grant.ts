@@ -5,7 +5,7 @@
  * Delete revokes (SPEC §3): it removes the membership and the object whether this grant added them or
  * adopted them; `adopted` and `membershipAdded` are informational. Every answer counts only when it is
  * FortiOS's (client.ts `answer`): a captive portal's 200 or a blanket 404 never reads as success.
- * Membership edits of one group are queued per group ({@link serialize}); overall concurrency per
+ * Membership edits of one group are queued per group ({@link runQueued}); overall concurrency per
  * device is bounded by the transport's connection pool (8 per origin).
  *
  * Refresh reads are coalesced (read-coalescer.ts): grants read together share one read of the whole
@@ -17,7 +17,7 @@
  */
 import { mustParseAddress } from "../address";
 import { diagnose, diagnosed as diagnosedAs } from "../diagnosis";
-import { fingerprint, serialize } from "../process-state";
+import { fingerprint, runQueued } from "../process-state";
 import { coalescedRead, lastWrite, recordedWrite } from "../read-coalescer";
 import { FortigateClient, addressPath, type DeviceAddress, type Family, type FortigateClientOptions } from "./client";
 
@@ -103,7 +103,7 @@ export async function createGrant(opts: FortigateClientOptions, spec: GrantSpec)
     if (spec.group !== undefined) {
       const group = spec.group;
       try {
-        membershipAdded = await serialize(groupKey(c, f, group), () => recorded(c, f, spec.name, () => c.ensureMember(f, group, spec.name)));
+        membershipAdded = await runQueued(groupKey(c, f, group), () => recorded(c, f, spec.name, () => c.ensureMember(f, group, spec.name)));
       } catch (e) {
         if (!adopted) await recorded(c, f, spec.name, () => c.deleteAddress(f, spec.name)).catch(() => undefined);
         throw e;
@@ -166,7 +166,7 @@ export async function updateGrant(opts: FortigateClientOptions, s: FortigateAddr
     if (comment !== s.comment) await recorded(c, s.family, s.name, () => c.setComment(s.family, s.name, comment));
     if (s.group !== undefined && s.member === false) {
       const group = s.group;
-      const added = await serialize(groupKey(c, s.family, group), () => recorded(c, s.family, s.name, () => c.ensureMember(s.family, group, s.name)));
+      const added = await runQueued(groupKey(c, s.family, group), () => recorded(c, s.family, s.name, () => c.ensureMember(s.family, group, s.name)));
       return { comment, member: true, membershipAdded: added || s.membershipAdded === true };
     }
     return { comment };
@@ -185,7 +185,7 @@ export async function deleteGrant(opts: FortigateClientOptions, s: FortigateAddr
   await diagnosed({ host: c.host, timeoutMs: opts.timeoutMs }, async () => {
     if (s.group !== undefined) {
       const group = s.group;
-      await serialize(groupKey(c, s.family, group), () => recorded(c, s.family, s.name, () => c.removeMember(s.family, group, s.name)));
+      await runQueued(groupKey(c, s.family, group), () => recorded(c, s.family, s.name, () => c.removeMember(s.family, group, s.name)));
     }
     await recorded(c, s.family, s.name, () => c.deleteAddress(s.family, s.name));
   });

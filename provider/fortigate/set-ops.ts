@@ -13,7 +13,7 @@
  */
 import type { GrantAddress } from "../address";
 import { diagnose } from "../diagnosis";
-import { fingerprint, serialize } from "../process-state";
+import { fingerprint, runQueued } from "../process-state";
 import { noteWrite } from "../read-coalescer";
 import type { HeldEntry, ReconcileResult, SetPlan, WantedEntry } from "../set-lifecycle";
 import { addressPath, FortigateClient, type DeviceAddress, type Family, type FortigateClientOptions } from "./client";
@@ -123,7 +123,7 @@ export async function reconcileGroup(opts: FortigateClientOptions, t: GroupTarge
       jobs.push(async () => {
         if (!existing) await c.createAddress(f, name, w.parsed, comment);
         else if (w.description !== undefined && existing.comment !== comment) await c.setComment(f, name, comment);
-        if (!member) await serialize(groupQueue(c, f, groupFor(t, f)), () => c.ensureMember(f, groupFor(t, f), name));
+        if (!member) await runQueued(groupQueue(c, f, groupFor(t, f)), () => c.ensureMember(f, groupFor(t, f), name));
         noteWrite(writeKey(c, f), name);
       });
     }
@@ -136,13 +136,13 @@ export async function reconcileGroup(opts: FortigateClientOptions, t: GroupTarge
         const isMember = v.members.includes(name);
         if (own && (isMember || v.table.has(name))) {
           jobs.push(async () => {
-            if (isMember) await serialize(groupQueue(c, f, groupFor(t, f)), () => c.removeMember(f, groupFor(t, f), name));
+            if (isMember) await runQueued(groupQueue(c, f, groupFor(t, f)), () => c.removeMember(f, groupFor(t, f), name));
             await c.deleteAddress(f, name);
             noteWrite(writeKey(c, f), name);
           });
         } else if (plan.exclusive && isMember && !plan.allow.has(k)) {
           unexpected.push(before.get(k)!.label);
-          jobs.push(() => serialize(groupQueue(c, f, groupFor(t, f)), () => c.removeMember(f, groupFor(t, f), name)));
+          jobs.push(() => runQueued(groupQueue(c, f, groupFor(t, f)), () => c.removeMember(f, groupFor(t, f), name)));
         }
       }
     }

@@ -14,7 +14,7 @@
 import { normaliseDeviceAddress, type IpFamily } from "../address";
 import { diagnose } from "../diagnosis";
 import { isGrantError } from "../errors";
-import { serialize } from "../process-state";
+import { runQueued } from "../process-state";
 import { noteWrite } from "../read-coalescer";
 import type { HeldEntry, ReconcileResult, SetPlan } from "../set-lifecycle";
 import { sleep } from "../transport";
@@ -100,7 +100,7 @@ export async function reconcileSlots(client: FortimanagerClient, adminUser: stri
   const settleMs = client.options.slotSettleMs ?? DEFAULT_SLOT_SETTLE_MS;
   let first: ReturnType<typeof planRound> | undefined;
   for (let round = 1; round <= MAX_ROUNDS; round++) {
-    const r = await serialize(queueKey(client, adminUser), async () => {
+    const r = await runQueued(queueKey(client, adminUser), async () => {
       const record = await client.readAdmin(adminUser);
       const p = planRound(client, adminUser, record, plan);
       first ??= p;

@@ -32,7 +32,7 @@
 import type { GrantAddress } from "../address";
 import { diagnose, toGrantError } from "../diagnosis";
 import { isGrantError } from "../errors";
-import { serialize, shared } from "../process-state";
+import { runQueued, shared } from "../process-state";
 import { coalescedRead, lastWrite, now, recordedWrite } from "../read-coalescer";
 import { applyVerified as applyVerifiedRaw, sleep } from "../transport";
 import type { AdminRecord, FortimanagerClient } from "./client";
@@ -107,7 +107,7 @@ export async function grantTrustedHost(client: FortimanagerClient, adminUser: st
   let stale = 0;
   while (lost.length < MAX_ROUNDS) {
     const random = lost.length > 0 || contended(client, adminUser);
-    const step = await serialize(queueKey(client, adminUser), () => readAndWrite(client, adminUser, address, stale < MAX_STALE_READS ? settleMs / 2 : Infinity, random));
+    const step = await runQueued(queueKey(client, adminUser), () => readAndWrite(client, adminUser, address, stale < MAX_STALE_READS ? settleMs / 2 : Infinity, random));
     if ("done" in step) return withLost(step.done, lost);
     if ("stale" in step) {
       stale++;
@@ -169,7 +169,7 @@ async function readAndWrite(client: FortimanagerClient, adminUser: string, addre
 async function converge(client: FortimanagerClient, adminUser: string, address: GrantAddress, ours: number, record: AdminRecord): Promise<GrantOutcome> {
   const lower = slotsHolding(record, address).filter((n) => n >= FIRST_WRITABLE_SLOT && n < ours);
   if (lower.length === 0) return { slot: slotName(address.family, ours), adopted: false };
-  return serialize(queueKey(client, adminUser), async () => {
+  return runQueued(queueKey(client, adminUser), async () => {
     const fresh = await client.readAdmin(adminUser);
     const holding = slotsHolding(fresh, address).filter((n) => n >= FIRST_WRITABLE_SLOT);
     const keep = holding.find((n) => n !== ours);
@@ -207,7 +207,7 @@ export async function findTrustedHost(client: FortimanagerClient, adminUser: str
  * administrator gone, is success.
  */
 export function revokeTrustedHost(client: FortimanagerClient, adminUser: string, address: GrantAddress): Promise<RevokeOutcome> {
-  return serialize(queueKey(client, adminUser), async () => {
+  return runQueued(queueKey(client, adminUser), async () => {
     let record;
     try {
       record = await client.readAdmin(adminUser);
