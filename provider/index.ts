@@ -1,21 +1,28 @@
 /**
  * pulumi-firewall-grants: Pulumi resources that declare network-access grants on OPNsense,
- * FortiGate and FortiManager. This module is the public surface.
+ * FortiGate and FortiManager. This module is the public surface: what a Pulumi program uses — the
+ * resources, their argument and output types, the provider objects (tests, benchmarks and the CLI drive
+ * them directly) and the diagnosis types and guards. Internals (transport, process state, zod schemas,
+ * clients) are not exported; the emulators have their own entry point, `pulumi-firewall-grants/emulator`.
  */
-export * from "./errors";
-export { diagnose, formatDiagnosis, toGrantError, classifyTransport, CATALOGUE, DIAGNOSIS_CODES, type DiagnosisCode, type DeviceFamily } from "./diagnosis";
-export { parseAddress, sameAddress, type GrantAddress, type AddressRules } from "./address";
-export { Transport, applyVerified, devicePath, closeAllAgents, type TransportOptions } from "./transport";
+export { FirewallGrantsError, GrantError, TransportError, DeviceError, isFirewallGrantsError, isGrantError, isTransportError, isDeviceError, type TransportErrorKind, type DeviceErrorKind } from "./errors";
+export { CATALOGUE, DIAGNOSIS_CODES, formatDiagnosis, type DiagnosisCode, type DeviceFamily } from "./diagnosis";
+export { parseAddress, type GrantAddress, type AddressRules } from "./address";
 export { configureFromStack, UNKNOWN, type GrantAddressArgs } from "./dynamic-kit";
 export type { BaseConnection } from "./connection-kit";
-export { resetProcessState } from "./process-state";
-export * from "./opnsense/resource";
-export * from "./fortigate/resource";
-export * from "./fortimanager/resource";
-export * from "./fortigate/feed-resource";
-export * from "./fortimanager/feed-resource";
-export * from "./opnsense/set-resource";
-export * from "./fortigate/set-resource";
-export * from "./fortimanager/set-resource";
-export * from "./grant-component";
-export * from "./emulators";
+export type { DevicePin, PreflightMode } from "./grant-lifecycle";
+
+// OPNsense
+export { OpnsenseAliasEntry, opnsenseAliasEntryProvider, type OpnsenseConnection, type OpnsenseAliasEntryArgs, type AliasEntryInputs, type AliasEntryOutputs } from "./opnsense/resource";
+export { OpnsenseAliasSet, OpnsenseAliasGuard, opnsenseAliasSetProvider, type OpnsenseAliasSetArgs, type OpnsenseAliasGuardArgs, type AliasSetInputs, type AliasSetOutputs } from "./opnsense/set-resource";
+export type { GrantMethod } from "./opnsense/preflight";
+// FortiGate
+export { FortigateAddress, fortigateAddressProvider, type FortigateConnection, type FortigateAddressArgs, type FortigateAddressInputs, type FortigateAddressState } from "./fortigate/resource";
+export { FortigateFeedEntry, fortigateFeedEntryProvider, type FortigateFeedEntryArgs, type FortigateFeedEntryInputs, type FortigateFeedEntryState } from "./fortigate/feed-resource";
+export { FortigateAddressSet, FortigateGroupGuard, fortigateAddressSetProvider, type FortigateAddressSetArgs, type FortigateGroupGuardArgs, type AddressSetInputs, type AddressSetOutputs } from "./fortigate/set-resource";
+// FortiManager
+export { FortimanagerTrustedHost, fortimanagerTrustedHostProvider, type FortimanagerConnection, type FortimanagerTrustedHostArgs, type TrustedHostInputs, type TrustedHostOutputs } from "./fortimanager/resource";
+export { FortimanagerFeedEntry, fortimanagerFeedEntryProvider, type FortimanagerFeedConnection, type FortimanagerFeedEntryArgs, type FortimanagerFeedEntryInputs, type FortimanagerFeedEntryState } from "./fortimanager/feed-resource";
+export { FortimanagerTrustedHostSet, FortimanagerTrustedHostGuard, fortimanagerTrustedHostSetProvider, type FortimanagerTrustedHostSetArgs, type FortimanagerTrustedHostGuardArgs, type TrustedHostSetInputs, type TrustedHostSetOutputs } from "./fortimanager/set-resource";
+// One person, many devices
+export { Grant, type GrantArgs, type GrantChild, type GrantOpnsenseTarget, type GrantFortigateTarget, type GrantFortimanagerTarget } from "./grant-component";
