@@ -39,8 +39,17 @@ export interface FeedBenchOptions {
 
 /** How the bench reaches FortiManager (the manager emulator's start options live with it). */
 export interface ManagerBench {
-  start(devices: readonly string[], latencyMs: number): Promise<{ server: EmulatorServer; connection: Record<string, unknown>; credentials: Record<string, unknown>; deviceRequests(): number; entries(device: string): readonly string[] }>;
-   
+  start(
+    devices: readonly string[],
+    latencyMs: number,
+  ): Promise<{
+    server: EmulatorServer;
+    connection: Record<string, unknown>;
+    credentials: Record<string, unknown>;
+    deviceRequests(): number;
+    entries(device: string): readonly string[];
+  }>;
+
   readonly provider: GrantProvider<any, any>;
 }
 
@@ -67,8 +76,15 @@ async function pool<T>(items: readonly T[], limit: number, fn: (item: T) => Prom
   await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
 }
 
- 
-async function run(provider: GrantProvider<any, any>, server: EmulatorServer, n: number, parallel: number, base: Record<string, unknown>, held: () => readonly string[], copies = 1) {
+async function run(
+  provider: GrantProvider<any, any>,
+  server: EmulatorServer,
+  n: number,
+  parallel: number,
+  base: Record<string, unknown>,
+  held: () => readonly string[],
+  copies = 1,
+) {
   const addresses = Array.from({ length: n }, (_, i) => `10.${(i >> 8) & 255}.${i & 255}.${1 + (i >> 16)}`);
   const seed = [...held()];
   const count = () => server.log.count();
@@ -79,7 +95,7 @@ async function run(provider: GrantProvider<any, any>, server: EmulatorServer, n:
     mark = count();
     return c;
   };
-   
+
   const inputs: any[] = [];
   await pool(addresses, parallel, async (address) => {
     const r = await provider.check({}, { ...base, address, grantName: `g-${address}` });
@@ -87,7 +103,7 @@ async function run(provider: GrantProvider<any, any>, server: EmulatorServer, n:
     inputs.push(r.inputs);
   });
   const check = phase();
-   
+
   const created: { id: string; outs: any }[] = [];
   await pool(inputs, parallel, async (i) => created.push(await provider.create(i)));
   const create = phase();
@@ -96,7 +112,10 @@ async function run(provider: GrantProvider<any, any>, server: EmulatorServer, n:
   const read = phase();
   await pool(created, parallel, (c) => provider.delete(c.id, c.outs));
   const del = phase();
-  const correct = afterCreate.length === seed.length + n * copies && new Set(afterCreate).size === afterCreate.length && JSON.stringify([...held()].sort()) === JSON.stringify([...seed].sort());
+  const correct =
+    afterCreate.length === seed.length + n * copies &&
+    new Set(afterCreate).size === afterCreate.length &&
+    JSON.stringify([...held()].sort()) === JSON.stringify([...seed].sort());
   return { requests: { check, create, read, delete: del }, wallMs: Math.round(performance.now() - t0), correct };
 }
 
@@ -127,7 +146,16 @@ export async function benchFeeds(opts: FeedBenchOptions = {}): Promise<FeedBench
       const base = { connection: m.connection, credentials: m.credentials, devices: names, feed: "jit-allow" };
       const before = m.deviceRequests();
       const r = await run(manager.provider, m.server, n, parallel, base, () => names.flatMap((d) => m.entries(d).map((e) => `${d}:${e}`)), names.length);
-      rows.push({ path: "manager", n, devices: names.length, parallel, ...r, perGrant: total(r.requests) / n, deviceRequests: m.deviceRequests() - before, correct: r.correct });
+      rows.push({
+        path: "manager",
+        n,
+        devices: names.length,
+        parallel,
+        ...r,
+        perGrant: total(r.requests) / n,
+        deviceRequests: m.deviceRequests() - before,
+        correct: r.correct,
+      });
     } finally {
       await closeAllAgents();
       await m.server.close();
@@ -141,7 +169,10 @@ export async function benchFeeds(opts: FeedBenchOptions = {}): Promise<FeedBench
 export const fortimanagerBench: ManagerBench = {
   provider: fortimanagerFeedEntryProvider,
   async start(devices, latencyMs) {
-    const server = await startFortimanagerEmulator({ latencyMs, devices: devices.map((name) => ({ name, feeds: [{ name: "jit-allow", entries: ["198.51.100.1"] }] })) });
+    const server = await startFortimanagerEmulator({
+      latencyMs,
+      devices: devices.map((name) => ({ name, feeds: [{ name: "jit-allow", entries: ["198.51.100.1"] }] })),
+    });
     const dev = (name: string) => server.backend.devices.devices.get(name)!;
     return {
       server,
@@ -157,7 +188,11 @@ const total = (r: FeedBenchRow["requests"]) => r.check + r.create + r.read + r.d
 
 /** The rows as a table for stdout. */
 export function formatFeedBench(rows: readonly FeedBenchRow[]): string {
-  const head = "| path | N | devices | check | create | read | delete | requests/grant | via proxy to FortiGates | ms | correct |\n|---|---|---|---|---|---|---|---|---|---|---|";
-  const body = rows.map((r) => `| ${r.path} | ${r.n} | ${r.devices} | ${r.requests.check} | ${r.requests.create} | ${r.requests.read} | ${r.requests.delete} | ${r.perGrant.toFixed(2)} | ${r.deviceRequests ?? "-"} | ${r.wallMs} | ${r.correct ? "yes" : "NO"} |`);
+  const head =
+    "| path | N | devices | check | create | read | delete | requests/grant | via proxy to FortiGates | ms | correct |\n|---|---|---|---|---|---|---|---|---|---|---|";
+  const body = rows.map(
+    (r) =>
+      `| ${r.path} | ${r.n} | ${r.devices} | ${r.requests.check} | ${r.requests.create} | ${r.requests.read} | ${r.requests.delete} | ${r.perGrant.toFixed(2)} | ${r.deviceRequests ?? "-"} | ${r.wallMs} | ${r.correct ? "yes" : "NO"} |`,
+  );
   return [head, ...body].join("\n");
 }

@@ -49,7 +49,11 @@ function parseArgs(argv: readonly string[]): Args {
     const arg = argv[i]!;
     if (arg === "--quick") a.ns = [10];
     else if (arg === "--no-engine") a.engine = false;
-    else if (arg === "--n") a.ns = String(argv[++i]).split(",").map(Number).filter((n) => n > 0);
+    else if (arg === "--n")
+      a.ns = String(argv[++i])
+        .split(",")
+        .map(Number)
+        .filter((n) => n > 0);
     else if (arg === "--parallel") a.parallel = Number(argv[++i]);
     else if (arg === "--out") a.out = path.resolve(String(argv[++i]));
     else if (arg === "--help" || arg === "-h") {
@@ -126,7 +130,13 @@ function routesOf(emu: EmulatorServer): Record<string, number> {
   return out;
 }
 
-async function phase<T, R>(emu: EmulatorServer, items: readonly T[], parallel: number, fn: (item: T, i: number) => Promise<R>, reconfigures?: () => number): Promise<{ results: R[]; result: PhaseResult }> {
+async function phase<T, R>(
+  emu: EmulatorServer,
+  items: readonly T[],
+  parallel: number,
+  fn: (item: T, i: number) => Promise<R>,
+  reconfigures?: () => number,
+): Promise<{ results: R[]; result: PhaseResult }> {
   emu.log.clear();
   const r0 = reconfigures?.() ?? 0;
   const t0 = performance.now();
@@ -149,7 +159,7 @@ async function phase<T, R>(emu: EmulatorServer, items: readonly T[], parallel: n
 // Grant inputs
 
 /** A distinct documentation-range-free host address per grant: 10.<i/65536>.<i/256>.<i%256>. */
-const hostAddress = (i: number) => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${(i & 255) || 1}${(i & 255) === 0 ? "" : ""}`;
+const hostAddress = (i: number) => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255 || 1}${(i & 255) === 0 ? "" : ""}`;
 function addresses(n: number): string[] {
   const out = new Set<string>();
   for (let i = 1; out.size < n; i++) if ((i & 255) !== 0 && (i & 255) !== 255) out.add(hostAddress(i));
@@ -168,7 +178,9 @@ interface Scenario {
   device: string;
   mode: string;
   targets: (n: number) => number;
-  start: (n: number) => Promise<{ emu: EmulatorServer; inputs: Record<string, unknown>[]; reconfigures?: () => number; state: () => unknown; close: () => Promise<void> }>;
+  start: (
+    n: number,
+  ) => Promise<{ emu: EmulatorServer; inputs: Record<string, unknown>[]; reconfigures?: () => number; state: () => unknown; close: () => Promise<void> }>;
   provider: Provider;
 }
 
@@ -225,7 +237,10 @@ function fortimanagerScenario(): Scenario {
     provider: fortimanagerTrustedHostProvider as unknown as Provider,
     start: async (n) => {
       const admins = Math.ceil(n / SLOTS_PER_ADMIN);
-      const seeds = [...DEFAULT_ADMINS, ...Array.from({ length: admins }, (_, k) => ({ userid: fmgAdmin(k), password: `pw-${k}`, profileid: "Restricted_User" }))];
+      const seeds = [
+        ...DEFAULT_ADMINS,
+        ...Array.from({ length: admins }, (_, k) => ({ userid: fmgAdmin(k), password: `pw-${k}`, profileid: "Restricted_User" })),
+      ];
       const emu: FortimanagerEmulator = await startFortimanagerEmulator({ latencyMs: LATENCY_MS, admins: seeds });
       const connection = { url: emu.url, caCert: emu.caCert };
       const credentials = { token: DEFAULT_CREDENTIALS.apiKey };
@@ -247,25 +262,43 @@ async function runScenario(s: Scenario, n: number, parallel: number): Promise<Sc
   const { emu, provider } = { emu: env.emu, provider: s.provider };
   try {
     const before = JSON.stringify(env.state());
-    const checked = await phase(emu, env.inputs, parallel, async (news) => {
-      const r = await provider.check!({} as never, news as never);
-      if (r.failures?.length) throw new Error(`check failed: ${JSON.stringify(r.failures)}`);
-      return r.inputs as Record<string, unknown>;
-    }, env.reconfigures);
+    const checked = await phase(
+      emu,
+      env.inputs,
+      parallel,
+      async (news) => {
+        const r = await provider.check!({} as never, news as never);
+        if (r.failures?.length) throw new Error(`check failed: ${JSON.stringify(r.failures)}`);
+        return r.inputs as Record<string, unknown>;
+      },
+      env.reconfigures,
+    );
     const created = await phase(emu, checked.results, parallel, (inputs) => provider.create(inputs as never), env.reconfigures);
-    const read = await phase(emu, created.results, parallel, async (c) => {
-      const r = await provider.read!(c.id, c.outs as never);
-      if (r.id === undefined) throw new Error(`read lost ${c.id}`);
-      return r;
-    }, env.reconfigures);
+    const read = await phase(
+      emu,
+      created.results,
+      parallel,
+      async (c) => {
+        const r = await provider.read!(c.id, c.outs as never);
+        if (r.id === undefined) throw new Error(`read lost ${c.id}`);
+        return r;
+      },
+      env.reconfigures,
+    );
     // A preview runs in a new provider process: nothing cached from the run above.
     resetProcessState();
     await closeAllAgents();
-    const preview = await phase(emu, created.results, parallel, async (c, i) => {
-      const r = await provider.check!(c.outs as never, env.inputs[i] as never);
-      if (r.failures?.length) throw new Error(`check failed: ${JSON.stringify(r.failures)}`);
-      return provider.diff!(c.id, c.outs as never, r.inputs as never);
-    }, env.reconfigures);
+    const preview = await phase(
+      emu,
+      created.results,
+      parallel,
+      async (c, i) => {
+        const r = await provider.check!(c.outs as never, env.inputs[i] as never);
+        if (r.failures?.length) throw new Error(`check failed: ${JSON.stringify(r.failures)}`);
+        return provider.diff!(c.id, c.outs as never, r.inputs as never);
+      },
+      env.reconfigures,
+    );
     const deleted = await phase(emu, created.results, parallel, (c) => provider.delete!(c.id, c.outs as never), env.reconfigures);
     const after = JSON.stringify(env.state());
     return {
@@ -343,7 +376,10 @@ async function runEngine(ns: readonly number[]): Promise<{ cli?: string; results
   const projectDir = path.join(root, "bench", ".work", "engine");
   rmSync(projectDir, { recursive: true, force: true });
   mkdirSync(projectDir, { recursive: true });
-  writeFileSync(path.join(projectDir, "Pulumi.yaml"), "name: firewall-grants-bench\nruntime:\n  name: nodejs\n  options:\n    typescript: false\nmain: index.js\n");
+  writeFileSync(
+    path.join(projectDir, "Pulumi.yaml"),
+    "name: firewall-grants-bench\nruntime:\n  name: nodejs\n  options:\n    typescript: false\nmain: index.js\n",
+  );
   writeFileSync(path.join(projectDir, "index.js"), PROGRAM);
   for (const n of ns) {
     for (const program of ["noop", "table", "config"] as const) {
@@ -408,7 +444,23 @@ async function runEngine(ns: readonly number[]): Promise<{ cli?: string; results
 const fmt = (v: number, d = 0) => v.toFixed(d);
 
 function table(rows: readonly ScenarioResult[]): string {
-  const head = ["device", "mode", "N", "targets", "create req/grant", "delete req/grant", "read req (total)", "preview req (total)", "reconf create/delete", "create wall ms", "create p50/p95 ms", "read p50/p95 ms", "delete wall ms", "delete p50/p95 ms", "clean"];
+  const head = [
+    "device",
+    "mode",
+    "N",
+    "targets",
+    "create req/grant",
+    "delete req/grant",
+    "read req (total)",
+    "preview req (total)",
+    "reconf create/delete",
+    "create wall ms",
+    "create p50/p95 ms",
+    "read p50/p95 ms",
+    "delete wall ms",
+    "delete p50/p95 ms",
+    "clean",
+  ];
   const lines = rows.map((r) => [
     r.device,
     r.mode,
@@ -430,10 +482,34 @@ function table(rows: readonly ScenarioResult[]): string {
 }
 
 function engineTable(rows: readonly EngineResult[]): string {
-  const head = ["program", "N", "up ms", "preview ms", "preview --refresh ms", "destroy ms", "up req/grant", "preview req", "refresh req", "destroy req/grant", "reconfigures (up)"];
+  const head = [
+    "program",
+    "N",
+    "up ms",
+    "preview ms",
+    "preview --refresh ms",
+    "destroy ms",
+    "up req/grant",
+    "preview req",
+    "refresh req",
+    "destroy req/grant",
+    "reconfigures (up)",
+  ];
   const lines = rows.map((r) =>
     r.ok
-      ? [r.program, String(r.n), fmt(r.upMs), fmt(r.previewMs), fmt(r.refreshPreviewMs), fmt(r.destroyMs), r.upRequestsPerGrant === undefined ? "-" : fmt(r.upRequestsPerGrant, 2), String(r.previewRequests ?? "-"), String(r.refreshPreviewRequests ?? "-"), r.destroyRequestsPerGrant === undefined ? "-" : fmt(r.destroyRequestsPerGrant, 2), String(r.reconfigures ?? "-")]
+      ? [
+          r.program,
+          String(r.n),
+          fmt(r.upMs),
+          fmt(r.previewMs),
+          fmt(r.refreshPreviewMs),
+          fmt(r.destroyMs),
+          r.upRequestsPerGrant === undefined ? "-" : fmt(r.upRequestsPerGrant, 2),
+          String(r.previewRequests ?? "-"),
+          String(r.refreshPreviewRequests ?? "-"),
+          r.destroyRequestsPerGrant === undefined ? "-" : fmt(r.destroyRequestsPerGrant, 2),
+          String(r.reconfigures ?? "-"),
+        ]
       : [r.program, String(r.n), "FAILED", (r.note ?? "").split("\n")[0] ?? "", "", "", "", "", "", "", ""],
   );
   return render([head, ...lines]);
@@ -441,16 +517,22 @@ function engineTable(rows: readonly EngineResult[]): string {
 
 function render(rows: readonly string[][]): string {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? "").length)));
-  return rows.map((r, i) => {
-    const line = r.map((v, c) => v.padEnd(widths[c]!)).join(" | ");
-    return i === 0 ? `${line}\n${widths.map((w) => "-".repeat(w)).join("-|-")}` : line;
-  }).join("\n");
+  return rows
+    .map((r, i) => {
+      const line = r.map((v, c) => v.padEnd(widths[c]!)).join(" | ");
+      return i === 0 ? `${line}\n${widths.map((w) => "-".repeat(w)).join("-|-")}` : line;
+    })
+    .join("\n");
 }
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   // Every registered device is benchmarked: the table's type makes a new device add its scenarios.
-  const byDevice = { opnsense: [opnsenseScenario("table"), opnsenseScenario("config")], fortigate: [fortigateScenario(false), fortigateScenario(true)], fortimanager: [fortimanagerScenario()] } satisfies Record<DeviceName, Scenario[]>;
+  const byDevice = {
+    opnsense: [opnsenseScenario("table"), opnsenseScenario("config")],
+    fortigate: [fortigateScenario(false), fortigateScenario(true)],
+    fortimanager: [fortimanagerScenario()],
+  } satisfies Record<DeviceName, Scenario[]>;
   const scenarios = deviceList().flatMap((d) => byDevice[d.name as DeviceName]);
   const rows: ScenarioResult[] = [];
   const t0 = performance.now();
@@ -462,13 +544,20 @@ async function main(): Promise<void> {
     // Config mode with every grant arriving at once (`--parallel` ≥ N): the batcher's best case.
     rows.push(await runScenario(opnsenseScenario("config"), n, n));
   }
-  process.stdout.write(`\nProvider methods (emulators: ${LATENCY_MS} ms/request, ${RECONFIGURE_MS} ms/reconfigure; parallel ${args.parallel} unless the row says otherwise)\n\n`);
+  process.stdout.write(
+    `\nProvider methods (emulators: ${LATENCY_MS} ms/request, ${RECONFIGURE_MS} ms/reconfigure; parallel ${args.parallel} unless the row says otherwise)\n\n`,
+  );
   process.stdout.write(`${table(rows)}\n`);
   const unbounded = rows.filter((r) => r.parallel !== args.parallel);
-  if (unbounded.length) process.stdout.write(`(rows with N = parallel: opnsense config at parallel N: ${unbounded.map((r) => `N=${r.n}: ${r.phases.create.reconfigures}/${r.phases.delete.reconfigures} reconfigures`).join("; ")})\n`);
+  if (unbounded.length)
+    process.stdout.write(
+      `(rows with N = parallel: opnsense config at parallel N: ${unbounded.map((r) => `N=${r.n}: ${r.phases.create.reconfigures}/${r.phases.delete.reconfigures} reconfigures`).join("; ")})\n`,
+    );
   const engine = args.engine ? await runEngine(args.ns.filter((n) => n <= 500)) : { results: [], skipped: "--no-engine" };
   if (engine.results.length) {
-    process.stdout.write(`\nThrough the Pulumi CLI ${engine.cli ?? ""} (default --parallel; OPNsense alias entries vs no-op dynamic resources)\n\n${engineTable(engine.results)}\n`);
+    process.stdout.write(
+      `\nThrough the Pulumi CLI ${engine.cli ?? ""} (default --parallel; OPNsense alias entries vs no-op dynamic resources)\n\n${engineTable(engine.results)}\n`,
+    );
   } else process.stdout.write(`\nEngine runs skipped: ${engine.skipped}\n`);
   const out = {
     date: new Date().toISOString(),

@@ -79,9 +79,11 @@ async function byteMeter(targetPort: number): Promise<{ port: number; bytes: () 
 
 async function pool<T>(items: readonly T[], n: number, fn: (t: T) => Promise<unknown>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(n, items.length) }, async () => {
-    while (next < items.length) await fn(items[next++]!);
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(n, items.length) }, async () => {
+      while (next < items.length) await fn(items[next++]!);
+    }),
+  );
 }
 
 const addressesOf = (n: number) => Array.from({ length: n }, (_, k) => `10.${100 + Math.floor(k / 62_500)}.${Math.floor(k / 250) % 250}.${(k % 250) + 1}`);
@@ -97,7 +99,10 @@ export async function benchSets(opts: SetBenchOptions = {}): Promise<SetBenchRow
   const meter = await byteMeter(emu.port);
   const bytes = meter.bytes;
   const rows: SetBenchRow[] = [];
-  const conn = { connection: { url: emu.url.replace(`:${emu.port}`, `:${meter.port}`), caCert: emu.caCert }, credentials: { apiKey: USER.key, apiSecret: USER.secret } };
+  const conn = {
+    connection: { url: emu.url.replace(`:${emu.port}`, `:${meter.port}`), caCert: emu.caCert },
+    credentials: { apiKey: USER.key, apiSecret: USER.secret },
+  };
   const measure = async (row: Omit<SetBenchRow, "requests" | "bytes" | "revisions" | "reconfigures" | "ms">, fn: () => Promise<unknown>) => {
     emu.log.clear();
     const b0 = bytes();
@@ -105,9 +110,18 @@ export async function benchSets(opts: SetBenchOptions = {}): Promise<SetBenchRow
     const rc0 = emu.backend.reconfigureCount;
     const t0 = performance.now();
     await fn();
-    const r: SetBenchRow = { ...row, requests: emu.log.entries().length, bytes: bytes() - b0, revisions: emu.backend.configSaves - rev0, reconfigures: emu.backend.reconfigureCount - rc0, ms: Math.round(performance.now() - t0) };
+    const r: SetBenchRow = {
+      ...row,
+      requests: emu.log.entries().length,
+      bytes: bytes() - b0,
+      revisions: emu.backend.configSaves - rev0,
+      reconfigures: emu.backend.reconfigureCount - rc0,
+      ms: Math.round(performance.now() - t0),
+    };
     rows.push(r);
-    log(`${r.model.padEnd(9)} ${r.method.padEnd(6)} N=${String(r.n).padEnd(6)} ${r.op.padEnd(7)} ${r.requests} req, ${r.bytes} B, ${r.revisions} rev, ${r.reconfigures} reconf, ${r.ms} ms`);
+    log(
+      `${r.model.padEnd(9)} ${r.method.padEnd(6)} N=${String(r.n).padEnd(6)} ${r.op.padEnd(7)} ${r.requests} req, ${r.bytes} B, ${r.revisions} rev, ${r.reconfigures} reconf, ${r.ms} ms`,
+    );
   };
   try {
     // The emulator answers in milliseconds: the config-mode verify settle can be short (as in the tests).
@@ -124,28 +138,47 @@ export async function benchSets(opts: SetBenchOptions = {}): Promise<SetBenchRow
         await measure({ model: "set", method, n, op: "create" }, async () => (state = (await opnsenseAliasSetProvider.create(checked)).outs as never));
         await measure({ model: "set", method, n, op: "refresh" }, () => opnsenseAliasSetProvider.read("id", state as never));
         const changed = (await opnsenseAliasSetProvider.check(state, { ...base, addresses: [...addrs.slice(1), "192.0.2.1"] } as never)).inputs!;
-        await measure({ model: "set", method, n, op: "change" }, async () => (state = (await opnsenseAliasSetProvider.update("id", state as never, changed)).outs as never));
+        await measure(
+          { model: "set", method, n, op: "change" },
+          async () => (state = (await opnsenseAliasSetProvider.update("id", state as never, changed)).outs as never),
+        );
         await measure({ model: "set", method, n, op: "delete" }, () => opnsenseAliasSetProvider.delete("id", state as never));
         // --- per-entry grants ---
         if (n > perEntryMax) continue;
         resetProcessState();
         emu.backend.reset();
-        const inputs = await Promise.all(addrs.map(async (a, i) => (await opnsenseAliasEntryProvider.check({}, { ...conn, alias: "jit_nets", method, address: a, grantName: `g${i}` } as never)).inputs!));
+        const inputs = await Promise.all(
+          addrs.map(
+            async (a, i) =>
+              (await opnsenseAliasEntryProvider.check({}, { ...conn, alias: "jit_nets", method, address: a, grantName: `g${i}` } as never)).inputs!,
+          ),
+        );
         const states: Record<string, unknown>[] = [];
-        await measure({ model: "per-entry", method, n, op: "create" }, () => pool(inputs, parallel, async (i) => states.push((await opnsenseAliasEntryProvider.create(i)).outs as never)));
+        await measure({ model: "per-entry", method, n, op: "create" }, () =>
+          pool(inputs, parallel, async (i) => states.push((await opnsenseAliasEntryProvider.create(i)).outs as never)),
+        );
         await measure({ model: "per-entry", method, n, op: "refresh" }, () => pool(states, parallel, (s) => opnsenseAliasEntryProvider.read("id", s as never)));
-        const extra = (await opnsenseAliasEntryProvider.check({}, { ...conn, alias: "jit_nets", method, address: "192.0.2.1", grantName: "gx" } as never)).inputs!;
-        await measure({ model: "per-entry", method, n, op: "change" }, () => Promise.all([opnsenseAliasEntryProvider.create(extra), opnsenseAliasEntryProvider.delete("id", states.shift() as never)]));
-        await measure({ model: "per-entry", method, n, op: "delete" }, () => pool(states, parallel, (s) => opnsenseAliasEntryProvider.delete("id", s as never)));
+        const extra = (await opnsenseAliasEntryProvider.check({}, { ...conn, alias: "jit_nets", method, address: "192.0.2.1", grantName: "gx" } as never))
+          .inputs!;
+        await measure({ model: "per-entry", method, n, op: "change" }, () =>
+          Promise.all([opnsenseAliasEntryProvider.create(extra), opnsenseAliasEntryProvider.delete("id", states.shift() as never)]),
+        );
+        await measure({ model: "per-entry", method, n, op: "delete" }, () =>
+          pool(states, parallel, (s) => opnsenseAliasEntryProvider.delete("id", s as never)),
+        );
       }
       // --- one set change in a 20,000-entry alias ---
       resetProcessState();
       emu.backend.reset();
       emu.backend.seedTable("jit_nets", 20_000);
       const base = { ...conn, alias: "jit_nets", method, grantName: "bench-large" };
-      let state = (await opnsenseAliasSetProvider.create((await opnsenseAliasSetProvider.check({}, { ...base, addresses: ["192.0.2.1"] } as never)).inputs!)).outs as unknown as Record<string, unknown>;
+      let state = (await opnsenseAliasSetProvider.create((await opnsenseAliasSetProvider.check({}, { ...base, addresses: ["192.0.2.1"] } as never)).inputs!))
+        .outs as unknown as Record<string, unknown>;
       const news = (await opnsenseAliasSetProvider.check(state, { ...base, addresses: ["192.0.2.1", "192.0.2.2"] } as never)).inputs!;
-      await measure({ model: "set", method, n: 1, op: "change", baseline: 20_000 }, async () => (state = (await opnsenseAliasSetProvider.update("id", state as never, news)).outs as never));
+      await measure(
+        { model: "set", method, n: 1, op: "change", baseline: 20_000 },
+        async () => (state = (await opnsenseAliasSetProvider.update("id", state as never, news)).outs as never),
+      );
       await measure({ model: "set", method, n: 1, op: "refresh", baseline: 20_000 }, () => opnsenseAliasSetProvider.read("id", state as never));
     }
   } finally {
@@ -160,14 +193,22 @@ export async function benchSets(opts: SetBenchOptions = {}): Promise<SetBenchRow
 
 /** A Markdown table of the rows (for the bench output and BENCHMARKS.md). */
 export function formatSetsTable(rows: readonly SetBenchRow[]): string {
-  const head = "| model | method | N | alias size before | op | requests | bytes | config revisions | reconfigures | ms |\n|---|---|---:|---:|---|---:|---:|---:|---:|---:|";
-  const lines = rows.map((r) => `| ${r.model} | ${r.method} | ${r.n} | ${r.baseline ?? 0} | ${r.op} | ${r.requests} | ${r.bytes} | ${r.revisions} | ${r.reconfigures} | ${r.ms} |`);
+  const head =
+    "| model | method | N | alias size before | op | requests | bytes | config revisions | reconfigures | ms |\n|---|---|---:|---:|---|---:|---:|---:|---:|---:|";
+  const lines = rows.map(
+    (r) => `| ${r.model} | ${r.method} | ${r.n} | ${r.baseline ?? 0} | ${r.op} | ${r.requests} | ${r.bytes} | ${r.revisions} | ${r.reconfigures} | ${r.ms} |`,
+  );
   return [head, ...lines].join("\n");
 }
 
 if (require.main === module) {
   const i = process.argv.indexOf("--n");
-  const ns = i > 0 ? String(process.argv[i + 1]).split(",").map(Number) : undefined;
+  const ns =
+    i > 0
+      ? String(process.argv[i + 1])
+          .split(",")
+          .map(Number)
+      : undefined;
   benchSets({ ...(ns && { ns }), log: (l) => process.stderr.write(`${l}\n`) })
     .then((rows) => process.stdout.write(`${formatSetsTable(rows)}\n`))
     .catch((e: unknown) => {

@@ -23,7 +23,13 @@ function pulumi(args: readonly string[]): string {
     return execFileSync(cmd, [...args, "--non-interactive"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], maxBuffer: 256 * 1024 * 1024 });
   } catch (e) {
     const err = e as { code?: string; stderr?: string };
-    const reason = err.code === "ENOENT" ? `${cmd} not found on PATH` : (String(err.stderr ?? "").trim().split("\n").find((l) => l.trim() !== "") ?? "failed");
+    const reason =
+      err.code === "ENOENT"
+        ? `${cmd} not found on PATH`
+        : (String(err.stderr ?? "")
+            .trim()
+            .split("\n")
+            .find((l) => l.trim() !== "") ?? "failed");
     throw new UsageError(`pulumi ${args.slice(0, 2).join(" ")}: ${reason}`);
   }
 }
@@ -57,7 +63,12 @@ function registryNameFields(className: string): readonly string[] {
  * inputs, its address (IPv4 or IPv6 picks the object family) and its non-secret connection fields,
  * with the pinned device's URL and scope where the connection names none.
  */
-export function jobsFromState(exported: unknown, address: string, devices: Devices = deviceSettingsList(), nameFields: (className: string) => readonly string[] = registryNameFields): CheckJob[] {
+export function jobsFromState(
+  exported: unknown,
+  address: string,
+  devices: Devices = deviceSettingsList(),
+  nameFields: (className: string) => readonly string[] = registryNameFields,
+): CheckJob[] {
   const byType = new Map(devices.flatMap((d) => d.resources.map((r) => [typeToken(r), { d, r }] as const)));
   const seen = new Set<string>();
   const jobs: CheckJob[] = [];
@@ -75,7 +86,12 @@ export function jobsFromState(exported: unknown, address: string, devices: Devic
     const pin = (res.inputs?.device ?? res.outputs?.device) as { url?: unknown; scope?: unknown } | undefined;
     if (connection.url === undefined && typeof pin?.url === "string") connection.url = pin.url;
     if (d.name === "fortigate" && connection.vdom === undefined && typeof pin?.scope === "string") connection.vdom = pin.scope;
-    const fields = new Set([...nameFields(r.className), ...d.doctor.options.filter((o) => o.into === "input" && (o.resources ?? [d.resources[0]?.className]).includes(r.className)).map((o) => o.input ?? o.field)]);
+    const fields = new Set([
+      ...nameFields(r.className),
+      ...d.doctor.options
+        .filter((o) => o.into === "input" && (o.resources ?? [d.resources[0]?.className]).includes(r.className))
+        .map((o) => o.input ?? o.field),
+    ]);
     const target: Record<string, unknown> = {};
     for (const f of fields) {
       const v = inputs[f];
@@ -111,7 +127,12 @@ export function settingsFromConfig(json: unknown, devices: Devices = deviceSetti
  * The plan of `doctor --stack`: checks from the state, settings from the stack config put where the
  * provider reads them (`setConfig`, process-state's stack config), notes that name their sources.
  */
-export function stackPlan(stack: string, address: string, setConfig: (config: Record<string, string>) => void, devices: Devices = deviceSettingsList()): DoctorPlan {
+export function stackPlan(
+  stack: string,
+  address: string,
+  setConfig: (config: Record<string, string>) => void,
+  devices: Devices = deviceSettingsList(),
+): DoctorPlan {
   let exported: unknown;
   try {
     exported = JSON.parse(pulumi(["stack", "export", "--stack", stack]));
@@ -124,9 +145,13 @@ export function stackPlan(stack: string, address: string, setConfig: (config: Re
   try {
     const { config, keys } = settingsFromConfig(JSON.parse(pulumi(["config", "--json", "--show-secrets", "--stack", stack])), devices);
     setConfig(config);
-    notes.push(`stack ${stack}: ${jobs.length} target${jobs.length === 1 ? "" : "s"} from its state; settings from its config (${keys.length > 0 ? keys.join(", ") : "none"}), then the environment`);
+    notes.push(
+      `stack ${stack}: ${jobs.length} target${jobs.length === 1 ? "" : "s"} from its state; settings from its config (${keys.length > 0 ? keys.join(", ") : "none"}), then the environment`,
+    );
   } catch (e) {
-    notes.push(`stack ${stack}: ${jobs.length} target${jobs.length === 1 ? "" : "s"} from its state; its config could not be read (${(e as Error).message}), so settings come from the environment`);
+    notes.push(
+      `stack ${stack}: ${jobs.length} target${jobs.length === 1 ? "" : "s"} from its state; its config could not be read (${(e as Error).message}), so settings come from the environment`,
+    );
   }
   if (jobs.length === 0) throw new UsageError(`stack ${stack}: its state holds no grant of this package (nothing to check)`);
   return { targets: [], address, jobs, notes };

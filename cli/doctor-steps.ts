@@ -25,7 +25,11 @@ export interface StepLine {
   readonly text: string;
 }
 
-const indent = (text: string, n: number) => text.split("\n").map((l) => " ".repeat(n) + l).join("\n");
+const indent = (text: string, n: number) =>
+  text
+    .split("\n")
+    .map((l) => " ".repeat(n) + l)
+    .join("\n");
 const label = (s: PreflightStep<never>) => `${s.id} — ${s.proves}`;
 
 /**

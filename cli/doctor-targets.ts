@@ -39,7 +39,19 @@ const entrySchema = (d: NamedDeviceSettings) =>
       ...Object.fromEntries(
         d.doctor.options.map((o) => [
           o.field,
-          o.choices ? z.enum(o.choices as [string, ...string[]]).optional() : o.kind === "list" ? z.union([z.string().min(1), z.array(z.string().min(1)).min(1).transform((v) => v.join(","))]).optional() : z.string().min(1).optional(),
+          o.choices
+            ? z.enum(o.choices as [string, ...string[]]).optional()
+            : o.kind === "list"
+              ? z
+                  .union([
+                    z.string().min(1),
+                    z
+                      .array(z.string().min(1))
+                      .min(1)
+                      .transform((v) => v.join(",")),
+                  ])
+                  .optional()
+              : z.string().min(1).optional(),
         ]),
       ),
       ...common,
@@ -106,7 +118,8 @@ export function loadConfig(file: string, devices: readonly NamedDeviceSettings[]
     const lines = parsed.error.issues.map((i) => {
       const where = i.path.map(String).join(".");
       const key = "keys" in i && Array.isArray(i.keys) ? (i.keys as string[]) : [];
-      if (key.some((k) => SECRET_KEYS.includes(k))) return `${where || "(top level)"}: secrets are not read from the config file; use the environment or a key/token file (${key.join(", ")})`;
+      if (key.some((k) => SECRET_KEYS.includes(k)))
+        return `${where || "(top level)"}: secrets are not read from the config file; use the environment or a key/token file (${key.join(", ")})`;
       return `${where || "(top level)"}: ${i.message}`;
     });
     throw new UsageError(`config file ${file}:\n  ${lines.join("\n  ")}`);
@@ -128,7 +141,11 @@ const int = (v: unknown, flag: string): number | undefined => {
  * `<DEVICE>_URL` variable; credentials and anything not given stay undefined so that `check`
  * resolves them from the environment, exactly as in a Pulumi program.
  */
-export function planDoctor(flags: DoctorFlags, configFile: { config: DoctorConfig; dir: string } | undefined, devices: readonly NamedDeviceSettings[] = deviceSettingsList()): DoctorPlan {
+export function planDoctor(
+  flags: DoctorFlags,
+  configFile: { config: DoctorConfig; dir: string } | undefined,
+  devices: readonly NamedDeviceSettings[] = deviceSettingsList(),
+): DoctorPlan {
   const cfg = configFile?.config ?? {};
   const rel = (p: string | undefined) => (p === undefined ? undefined : configFile ? path.resolve(configFile.dir, p) : p);
   const caFile = str(flags["ca-cert"]) ?? rel(cfg.caCertFile) ?? env("FIREWALL_GRANTS_CA_CERT_FILE");
@@ -149,7 +166,8 @@ export function planDoctor(flags: DoctorFlags, configFile: { config: DoctorConfi
         const flagged = str(f[flagOf(d.name, o)]);
         const given = flagged ?? (o.kind === "string" || o.kind === "list" ? str(e[o.field]) : rel(str(e[o.field])));
         const value = given ?? o.default;
-        if (value !== undefined && o.choices && !o.choices.includes(value)) throw new UsageError(`--${flagOf(d.name, o)} must be ${o.choices.map((c) => `"${c}"`).join(" or ")}`);
+        if (value !== undefined && o.choices && !o.choices.includes(value))
+          throw new UsageError(`--${flagOf(d.name, o)} must be ${o.choices.map((c) => `"${c}"`).join(" or ")}`);
         values[o.field] = o.kind === "secretFile" && value !== undefined ? firstLine(value, `${o.flag.replace(/-file$/, "")} file`) : value;
       }
       targets.push({ device: d.name, url, values, caCert: caOf(e.caCertFile), insecure: insecure ?? e.insecure, timeoutMs: timeoutMs ?? e.timeoutMs });
@@ -192,9 +210,15 @@ export function doctorInputs(d: NamedDeviceSettings, t: Target, address: string,
   const defined = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
   const value = (o: DoctorOption) => {
     const v = t.values[o.field];
-    return o.kind === "list" && v !== undefined ? v.split(",").map((x) => x.trim()).filter((x) => x !== "") : v;
+    return o.kind === "list" && v !== undefined
+      ? v
+          .split(",")
+          .map((x) => x.trim())
+          .filter((x) => x !== "")
+      : v;
   };
-  const place = (into: DoctorOption["into"]) => defined(Object.fromEntries(d.doctor.options.filter((o) => o.into === into && optionFor(d, o, resource)).map((o) => [o.input ?? o.field, value(o)])));
+  const place = (into: DoctorOption["into"]) =>
+    defined(Object.fromEntries(d.doctor.options.filter((o) => o.into === into && optionFor(d, o, resource)).map((o) => [o.input ?? o.field, value(o)])));
   const credentials = place("credentials");
   return defined({
     connection: defined({ url: t.url, ...place("connection"), caCert: t.caCert, insecure: t.insecure, timeoutMs: t.timeoutMs }),

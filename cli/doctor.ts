@@ -24,7 +24,11 @@ interface Report {
 
 type CheckResult = { inputs?: unknown; failures?: readonly { property: string; reason: string }[] };
 
-const indent = (text: string, n = 4) => text.split("\n").map((l) => " ".repeat(n) + l).join("\n");
+const indent = (text: string, n = 4) =>
+  text
+    .split("\n")
+    .map((l) => " ".repeat(n) + l)
+    .join("\n");
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 /** Inputs that never name the target (or carry a secret) in a heading. */
 const NOT_TARGET = new Set(["connection", "credentials", "address", "name", "description", "comment", "expiresAt"]);
@@ -45,7 +49,14 @@ export function jobsOf(plan: DoctorPlan, devices: readonly NamedDeviceEntry[] = 
 /** Runs every check (in parallel) and prints their reports in order; resolves to the exit code. */
 export async function runDoctor(plan: DoctorPlan, out: (line: string) => void, devices: readonly NamedDeviceEntry[] = deviceList()): Promise<number> {
   const jobs = jobsOf(plan, devices);
-  const reports = await Promise.all(jobs.map((j) => checkJob(devices.find((d) => d.name === j.device)!, j)));
+  const reports = await Promise.all(
+    jobs.map((j) =>
+      checkJob(
+        devices.find((d) => d.name === j.device)!,
+        j,
+      ),
+    ),
+  );
   await closeAllAgents();
   let passed = 0;
   let failed = 0;
@@ -59,7 +70,11 @@ export async function runDoctor(plan: DoctorPlan, out: (line: string) => void, d
     skipped += r.skipped;
   });
   out("");
-  out(failed === 0 ? `${PASS} all ${passed} checks passed${skipped > 0 ? `, ${skipped} not run` : ""}` : `${FAIL} ${failed} failed, ${passed} passed${skipped > 0 ? `, ${skipped} not run` : ""}`);
+  out(
+    failed === 0
+      ? `${PASS} all ${passed} checks passed${skipped > 0 ? `, ${skipped} not run` : ""}`
+      : `${FAIL} ${failed} failed, ${passed} passed${skipped > 0 ? `, ${skipped} not run` : ""}`,
+  );
   return failed === 0 ? 0 : 1;
 }
 
@@ -119,12 +134,17 @@ async function check(resource: GrantResourceEntry, j: CheckJob, what: string, re
   }
   if (result.failures && result.failures.length > 0) {
     // Input problems (bad name, missing URL or credentials): reasons never echo a secret value.
-    const reasons = result.failures.map((f) => `${f.property ? `${f.property}: ` : ""}${f.reason.replace(new RegExp(`^${escape(f.property)}: `), "")}`).join("\n");
+    const reasons = result.failures
+      .map((f) => `${f.property ? `${f.property}: ` : ""}${f.reason.replace(new RegExp(`^${escape(f.property)}: `), "")}`)
+      .join("\n");
     return add(report, [{ status: "fail", text: `${FAIL} ${what} — input refused before any request\n${indent(reasons)}` }], steps ? "  " : "");
   }
   if (depth === "off") {
     const ns = j.device;
-    const lines = (steps ?? []).map((s): StepLine => ({ status: "skip", text: `${SKIP} ${s.id} — ${s.proves} — not run (preflight off: ${ns}:preflight / ${ns.toUpperCase()}_PREFLIGHT)` }));
+    const lines = (steps ?? []).map((s): StepLine => ({
+      status: "skip",
+      text: `${SKIP} ${s.id} — ${s.proves} — not run (preflight off: ${ns}:preflight / ${ns.toUpperCase()}_PREFLIGHT)`,
+    }));
     return add(report, steps ? lines : [{ status: "skip", text: `${SKIP} ${what} permission preflight — not run (preflight off)` }], steps ? "  " : "");
   }
   if (steps) return add(report, stepLines(steps, depth));

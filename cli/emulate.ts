@@ -61,7 +61,10 @@ function removePreviousRun(dir: string): void {
 }
 
 /** Starts every device's demo emulator; `close()` stops them. */
-export async function startDemoEmulators(opts: EmulateOptions, devices: readonly NamedDeviceEntry[] = deviceList()): Promise<{ info: EmulateInfo; summary: string[]; close: () => Promise<void> }> {
+export async function startDemoEmulators(
+  opts: EmulateOptions,
+  devices: readonly NamedDeviceEntry[] = deviceList(),
+): Promise<{ info: EmulateInfo; summary: string[]; close: () => Promise<void> }> {
   const dir = opts.outDir ? path.resolve(opts.outDir) : mkdtempSync(path.join(tmpdir(), "firewall-grants-emulate-"));
   mkdirSync(dir, { recursive: true });
   removePreviousRun(dir);
@@ -100,7 +103,10 @@ export async function startDemoEmulators(opts: EmulateOptions, devices: readonly
 
 /** `export` lines for a POSIX shell; the library reads `<DEVICE>_CA_CERT` as PEM content, so they load the file. */
 export function exportLines(info: Pick<EmulateInfo, "env" | "caCertFile">, devices: readonly NamedDeviceEntry[] = deviceList()): string[] {
-  return [...Object.entries(info.env).map(([k, v]) => `export ${k}=${quote(v)}`), ...devices.map((d) => `export ${settingEnvName(d.name, "caCert")}="$(cat ${quote(info.caCertFile)})"`)];
+  return [
+    ...Object.entries(info.env).map(([k, v]) => `export ${k}=${quote(v)}`),
+    ...devices.map((d) => `export ${settingEnvName(d.name, "caCert")}="$(cat ${quote(info.caCertFile)})"`),
+  ];
 }
 
 /** The human-readable summary `emulate` prints without `--json`. */

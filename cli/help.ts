@@ -21,8 +21,13 @@ Exit codes: 0 success, 1 a check failed, 2 usage error.`;
 const line = (flag: string, help: string) => `  ${flag.padEnd(33)}${help}`;
 
 function doctor(devices: readonly NamedDeviceSettings[]): string {
-  const secrets = environmentNames(devices).filter((e) => e.secret || e.key.endsWith("File")).map((e) => e.name);
-  const plain = devices.flatMap((d) => [settingEnvName(d.name, "url"), ...d.settings.filter((s) => !s.secret && !s.key.endsWith("File")).map((s) => settingEnvName(d.name, s.key))]);
+  const secrets = environmentNames(devices)
+    .filter((e) => e.secret || e.key.endsWith("File"))
+    .map((e) => e.name);
+  const plain = devices.flatMap((d) => [
+    settingEnvName(d.name, "url"),
+    ...d.settings.filter((s) => !s.secret && !s.key.endsWith("File")).map((s) => settingEnvName(d.name, s.key)),
+  ]);
   const deviceLines = devices.flatMap((d) => [
     line(`--${d.name}-url <url>`, "https://host[:port]"),
     ...d.doctor.options.map((o) => line(`--${flagOf(d.name, o)} ${o.arg}`, o.help)),

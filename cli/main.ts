@@ -16,7 +16,9 @@ export function doctorOptions(devices: readonly NamedDeviceSettings[] = deviceSe
   return {
     config: { type: "string" },
     stack: { type: "string" },
-    ...Object.fromEntries(devices.flatMap((d) => [[`${d.name}-url`, { type: "string" }], ...d.doctor.options.map((o) => [flagOf(d.name, o), { type: "string" }])])),
+    ...Object.fromEntries(
+      devices.flatMap((d) => [[`${d.name}-url`, { type: "string" }], ...d.doctor.options.map((o) => [flagOf(d.name, o), { type: "string" }])]),
+    ),
     address: { type: "string" },
     "ca-cert": { type: "string" },
     insecure: { type: "boolean" },
@@ -41,7 +43,9 @@ const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 /** Flags that would carry a secret on the command line (each device's secret settings, and the generic names): refused with a pointer to the safe way. */
 export function secretFlag(devices: readonly NamedDeviceSettings[] = deviceSettingsList()): RegExp {
-  const names = devices.flatMap((d) => d.settings.filter((s) => s.secret).flatMap((s) => [`${d.name}-${kebab(s.key)}`, `${d.name}-${kebab(s.key).replace(/^api-/, "")}`]));
+  const names = devices.flatMap((d) =>
+    d.settings.filter((s) => s.secret).flatMap((s) => [`${d.name}-${kebab(s.key)}`, `${d.name}-${kebab(s.key).replace(/^api-/, "")}`]),
+  );
   return new RegExp(`^--(${[...new Set(names)].map(escape).join("|")}|token|password|secret|api-key|api-secret)(=|$)`);
 }
 
@@ -74,15 +78,20 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     const refused = rest.find((a) => secretFlag().test(a));
     if (refused !== undefined) {
-      const secrets = environmentNames().filter((e) => e.secret).map((e) => e.name);
-      throw new UsageError(`${refused.split("=")[0]}: secrets are never taken from flags (shell history, ps); use the environment (${secrets.join(", ")}) or a key/token file`);
+      const secrets = environmentNames()
+        .filter((e) => e.secret)
+        .map((e) => e.name);
+      throw new UsageError(
+        `${refused.split("=")[0]}: secrets are never taken from flags (shell history, ps); use the environment (${secrets.join(", ")}) or a key/token file`,
+      );
     }
     if (command === "doctor") {
       const { values } = parseArgs({ args: [...rest], options: doctorOptions(), strict: true, allowPositionals: false });
       if (values.help) return (write(HELP.doctor), 0);
       let plan;
       if (typeof values.stack === "string") {
-        if (Object.entries(values).some(([k, v]) => v !== undefined && !["stack", "address", "help"].includes(k))) throw new UsageError("--stack takes the targets, URLs and settings from the stack; give no other option than --address");
+        if (Object.entries(values).some(([k, v]) => v !== undefined && !["stack", "address", "help"].includes(k)))
+          throw new UsageError("--stack takes the targets, URLs and settings from the stack; give no other option than --address");
         const { stackPlan } = await import("./doctor-stack");
         const { processState } = await import("../provider/process-state");
         plan = stackPlan(values.stack, typeof values.address === "string" ? values.address : "192.0.2.1", (config) => (processState().config = config));

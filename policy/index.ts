@@ -98,7 +98,7 @@ export interface FirewallGrantsPolicyOptions {
 /** The grant's description: `description` on every resource, FortiGate's `comment` when it has none. */
 function descriptionOf(props: Record<string, unknown>): unknown {
   const d = props.description;
-  return typeof d === "string" && d.trim() !== "" ? d : props.comment ?? d;
+  return typeof d === "string" && d.trim() !== "" ? d : (props.comment ?? d);
 }
 
 interface Target {
@@ -130,7 +130,12 @@ function entriesOf(role: GrantRole, props: Record<string, unknown>): { address: 
 
 /** `*` wildcards, everything else literal; whole-string match. */
 export function matchesPattern(value: string, pattern: string): boolean {
-  const re = new RegExp(`^${pattern.split("*").map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`);
+  const re = new RegExp(
+    `^${pattern
+      .split("*")
+      .map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))
+      .join(".*")}$`,
+  );
   return re.test(value);
 }
 
@@ -186,7 +191,10 @@ export function firewallGrantsPolicies(options: FirewallGrantsPolicyOptions = {}
           if (!parsed.ok) continue; // the resource's own check refuses it, with the rule
           const { family, prefix: p, cidr } = parsed.address;
           const broadest = family === 4 ? cfg.broadestIpv4Prefix : cfg.broadestIpv6Prefix;
-          if (p < broadest) report(`${where}address ${cidr} is broader than /${broadest}, the broadest IPv${family} prefix allowed (policy config ${POLICY_NAMES.prefix}.broadestIpv${family}Prefix)`);
+          if (p < broadest)
+            report(
+              `${where}address ${cidr} is broader than /${broadest}, the broadest IPv${family} prefix allowed (policy config ${POLICY_NAMES.prefix}.broadestIpv${family}Prefix)`,
+            );
         }
       }),
     },
@@ -199,8 +207,10 @@ export function firewallGrantsPolicies(options: FirewallGrantsPolicyOptions = {}
         const { pattern } = args.getConfig<Required<DescriptionRule>>();
         // A set's description covers the entries that have none of their own.
         for (const { description: d, where } of entriesOf(role, props)) {
-          if (typeof d !== "string" || d.trim() === "") report(`${where}the grant has no description: set \`description\` to who or what it is for and the ticket that approved it`);
-          else if (!new RegExp(pattern).test(d)) report(`${where}description ${JSON.stringify(d)} does not match ${JSON.stringify(pattern)} (policy config ${POLICY_NAMES.description}.pattern)`);
+          if (typeof d !== "string" || d.trim() === "")
+            report(`${where}the grant has no description: set \`description\` to who or what it is for and the ticket that approved it`);
+          else if (!new RegExp(pattern).test(d))
+            report(`${where}description ${JSON.stringify(d)} does not match ${JSON.stringify(pattern)} (policy config ${POLICY_NAMES.description}.pattern)`);
         }
       }),
     },
@@ -219,7 +229,8 @@ export function firewallGrantsPolicies(options: FirewallGrantsPolicyOptions = {}
         const t = typeof at === "string" ? Date.parse(at) : NaN;
         if (!Number.isFinite(t)) return; // the resource's own check refuses it
         const days = (t - nowMs()) / 86_400_000;
-        if (days > maxDays) report(`expiresAt ${at} is ${Math.ceil(days)} days ahead; at most ${maxDays} days are allowed (policy config ${POLICY_NAMES.expiry}.maxDays)`);
+        if (days > maxDays)
+          report(`expiresAt ${at} is ${Math.ceil(days)} days ahead; at most ${maxDays} days are allowed (policy config ${POLICY_NAMES.expiry}.maxDays)`);
       }),
     },
     {
@@ -240,7 +251,9 @@ export function firewallGrantsPolicies(options: FirewallGrantsPolicyOptions = {}
           const allowed = args.getConfig<TargetsRule>()[target.key];
           if (allowed === undefined) continue; // not restricted
           if (!allowed.some((p) => matchesPattern(target.value as string, p)))
-            report(`${target.what} ${JSON.stringify(target.value)} is not an allowed target; allowed: ${allowed.length ? allowed.join(", ") : "none"} (policy config ${POLICY_NAMES.targets}.${target.key})`);
+            report(
+              `${target.what} ${JSON.stringify(target.value)} is not an allowed target; allowed: ${allowed.length ? allowed.join(", ") : "none"} (policy config ${POLICY_NAMES.targets}.${target.key})`,
+            );
         }
       }),
     },
@@ -252,7 +265,8 @@ export function firewallGrantsPolicies(options: FirewallGrantsPolicyOptions = {}
         const connection = props.connection as Record<string, unknown> | undefined;
         const inline = connection?.insecure;
         const env = insecureEnv(kind);
-        if (inline === true || inline === "true") report("connection.insecure is true: TLS certificates are not verified; give the device's CA in connection.caCert instead");
+        if (inline === true || inline === "true")
+          report("connection.insecure is true: TLS certificates are not verified; give the device's CA in connection.caCert instead");
         else if (inline === undefined && /^(true|1)$/.test(process.env[env] ?? ""))
           report(`${env}=${process.env[env]} in the environment turns TLS verification off; give the device's CA (caCert) instead`);
       }, true),

@@ -64,7 +64,9 @@ export function parseAddress(raw: unknown, rules: AddressRules = {}): AddressRes
   if (raw.length > MAX_ADDRESS_LENGTH) return fail(`must be at most ${MAX_ADDRESS_LENGTH} characters (one address or CIDR)`);
   const bad = [...raw].find((c) => !/[0-9a-fA-F:./]/.test(c));
   if (bad !== undefined) {
-    return fail(`must be exactly one IPv4 or IPv6 address or CIDR: it contains ${describeChar(bad)}${/[g-zG-Z]/.test(bad) ? " (host names are not accepted)" : ""}`);
+    return fail(
+      `must be exactly one IPv4 or IPv6 address or CIDR: it contains ${describeChar(bad)}${/[g-zG-Z]/.test(bad) ? " (host names are not accepted)" : ""}`,
+    );
   }
   const slash = raw.split("/");
   if (slash.length > 2) return fail("must hold at most one '/' (address/prefix)");
@@ -89,7 +91,9 @@ export function parseAddress(raw: unknown, rules: AddressRules = {}): AddressRes
   }
   const broadest = family === 4 ? BROADEST_IPV4_PREFIX : BROADEST_IPV6_PREFIX;
   if (prefix < broadest && rules.allowBroad !== true) {
-    return fail(`prefix /${prefix} is broader than /${broadest} for IPv${family} and would open the firewall to a large range: set allowBroad: true if that is really intended`);
+    return fail(
+      `prefix /${prefix} is broader than /${broadest} for IPv${family} and would open the firewall to a large range: set allowBroad: true if that is really intended`,
+    );
   }
   const ip = family === 4 ? formatIpv4(parsed) : formatIpv6(parsed);
   const isHost = prefix === max;
@@ -180,7 +184,7 @@ function formatIpv6(v: bigint): string {
   const groups = Array.from({ length: 8 }, (_, i) => Number((v >> BigInt((7 - i) * 16)) & 0xffffn));
   let best = -1;
   let bestLen = 0;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (groups[i] !== 0) {
       i++;
       continue;

@@ -63,7 +63,10 @@ export function providerShim(exportName: ProviderExportName): pulumi.dynamic.Res
  * every `<device>:<key>` of the device registry (device-settings.ts `stackConfigKeys`), so a registered
  * device's config is never dropped. `keys` is for tests that register a device of their own.
  */
-export async function configureFromStack(req: { config: { get(key: string): string | undefined } }, keys: readonly string[] = stackConfigKeys()): Promise<void> {
+export async function configureFromStack(
+  req: { config: { get(key: string): string | undefined } },
+  keys: readonly string[] = stackConfigKeys(),
+): Promise<void> {
   const config: Record<string, string> = {};
   for (const k of keys) {
     const v = req.config.get(k);

@@ -230,7 +230,18 @@ export async function startEmulatorServer(
       // "nothing unhandled" see it, and warned on stderr.
       const url = req.url ?? "/";
       const q = url.indexOf("?");
-      log.record({ method: req.method ?? "GET", path: q < 0 ? url : url.slice(0, q), query: q < 0 ? "" : url.slice(q + 1), status: 500, route: undefined, user: undefined, sideEffect: false, unhandled: true, fault: undefined, durationMs: Date.now() - started });
+      log.record({
+        method: req.method ?? "GET",
+        path: q < 0 ? url : url.slice(0, q),
+        query: q < 0 ? "" : url.slice(q + 1),
+        status: 500,
+        route: undefined,
+        user: undefined,
+        sideEffect: false,
+        unhandled: true,
+        fault: undefined,
+        durationMs: Date.now() - started,
+      });
       process.stderr.write(`[${name} emulator] handler crashed on ${req.method} ${q < 0 ? url : url.slice(0, q)}: ${String(e)}\n`);
       if (!res.headersSent) send(res, { status: 500, json: { error: `emulator ${name} crashed: ${String(e)}` } });
     });

@@ -106,7 +106,11 @@ export class Grant extends pulumi.ComponentResource {
     (args.opnsense ?? []).forEach((t, i) => {
       for (const a of parsed.values()) {
         const alias = needs(a.family === 4 ? (t.alias4 ?? t.alias) : (t.alias6 ?? t.alias), `OPNsense IPv${a.family} alias`, a.canonical);
-        const r = new OpnsenseAliasEntry(`${name}-opn${i}-${alias}-${slug(a.canonical)}`, { ...common, connection: t.connection, alias, address: a.canonical, method: t.method ?? "table" }, child);
+        const r = new OpnsenseAliasEntry(
+          `${name}-opn${i}-${alias}-${slug(a.canonical)}`,
+          { ...common, connection: t.connection, alias, address: a.canonical, method: t.method ?? "table" },
+          child,
+        );
         children.push({ kind: "opnsense", target: alias, address: a.canonical, resource: r });
       }
     });
@@ -114,13 +118,21 @@ export class Grant extends pulumi.ComponentResource {
       for (const a of parsed.values()) {
         const group = a.family === 4 ? t.group : (t.group6 ?? t.group);
         const object = `${t.namePrefix ?? "grant-"}${a.canonical.replace("/", "_")}`;
-        const r = new FortigateAddress(`${name}-fgt${i}-${group}-${slug(a.canonical)}`, { ...common, connection: t.connection, name: object, address: a.canonical, group }, child);
+        const r = new FortigateAddress(
+          `${name}-fgt${i}-${group}-${slug(a.canonical)}`,
+          { ...common, connection: t.connection, name: object, address: a.canonical, group },
+          child,
+        );
         children.push({ kind: "fortigate", target: group, address: a.canonical, resource: r });
       }
     });
     (args.fortimanager ?? []).forEach((t, i) => {
       for (const a of parsed.values()) {
-        const r = new FortimanagerTrustedHost(`${name}-fmg${i}-${t.adminUser}-${slug(a.canonical)}`, { ...common, connection: t.connection, adminUser: t.adminUser, address: a.canonical }, child);
+        const r = new FortimanagerTrustedHost(
+          `${name}-fmg${i}-${t.adminUser}-${slug(a.canonical)}`,
+          { ...common, connection: t.connection, adminUser: t.adminUser, address: a.canonical },
+          child,
+        );
         children.push({ kind: "fortimanager", target: t.adminUser, address: a.canonical, resource: r });
       }
     });

@@ -28,7 +28,11 @@ import { alreadyExpired, expiresAtField, isDue } from "./time-box";
 
 /** The input fields every grant shares beside its address, validated once (spread into each device's schema). */
 export const grantMetaFields = {
-  description: z.string().max(255, "must be at most 255 characters").regex(/^[^\r\n]*$/, "must be one line").optional(),
+  description: z
+    .string()
+    .max(255, "must be at most 255 characters")
+    .regex(/^[^\r\n]*$/, "must be one line")
+    .optional(),
   expiresAt: expiresAtField,
 };
 
@@ -157,7 +161,16 @@ export function complete<T>(v: T): T {
 /** Stable JSON for comparing input values (key order ignored, undefined dropped). */
 function stable(v: unknown): string {
   const norm = (x: unknown): unknown =>
-    Array.isArray(x) ? x.map(norm) : x && typeof x === "object" ? Object.fromEntries(Object.keys(x as Raw).sort().filter((k) => (x as Raw)[k] !== undefined).map((k) => [k, norm((x as Raw)[k])])) : x;
+    Array.isArray(x)
+      ? x.map(norm)
+      : x && typeof x === "object"
+        ? Object.fromEntries(
+            Object.keys(x as Raw)
+              .sort()
+              .filter((k) => (x as Raw)[k] !== undefined)
+              .map((k) => [k, norm((x as Raw)[k])]),
+          )
+        : x;
   return JSON.stringify(norm(v) ?? null);
 }
 
@@ -247,7 +260,9 @@ export function grantProvider<I extends object, S extends I, C>(spec: GrantLifec
       const isNew = !olds || Object.keys(olds as Raw).length === 0;
       const expiresAt = (known as Raw).expiresAt;
       if (isNew && typeof expiresAt === "string" && isDue(expiresAt)) return { failures: [{ property: "expiresAt", reason: alreadyExpired(expiresAt) }] };
-      const inputs = { ...known, ...Object.fromEntries(unknown.map((k) => [k, raw[k]])), ...(grantName !== undefined && { grantName }) } as I & { device?: DevicePin | string };
+      const inputs = { ...known, ...Object.fromEntries(unknown.map((k) => [k, raw[k]])), ...(grantName !== undefined && { grantName }) } as I & {
+        device?: DevicePin | string;
+      };
       // The host puts `__provider` back itself (sdk/nodejs/cmd/dynamic-provider check).
       const result = () => inputs as I;
       // The device can be pinned as soon as the connection is known, even when credentials are not yet.

@@ -28,14 +28,20 @@ export interface PreflightStep<Ctx> {
 const STEP = Symbol.for("pulumi-firewall-grants.preflight-step");
 
 /** Runs the steps in order (the first failure stops the preflight, its diagnosis tagged with the step id). */
-export async function runSteps<Ctx>(steps: readonly PreflightStep<Ctx>[], ctx: Ctx, depth: PreflightDepth, onPassed?: (step: PreflightStep<Ctx>) => void): Promise<void> {
+export async function runSteps<Ctx>(
+  steps: readonly PreflightStep<Ctx>[],
+  ctx: Ctx,
+  depth: PreflightDepth,
+  onPassed?: (step: PreflightStep<Ctx>) => void,
+): Promise<void> {
   for (const step of steps) {
     if (step.kind === "write" && depth === "read") continue;
     if (step.applies && !step.applies(ctx)) continue;
     try {
       await step.run(ctx);
     } catch (e) {
-      if (isGrantError(e) && (e as unknown as Record<symbol, unknown>)[STEP] === undefined) Object.defineProperty(e, STEP, { value: step.id, enumerable: false });
+      if (isGrantError(e) && (e as unknown as Record<symbol, unknown>)[STEP] === undefined)
+        Object.defineProperty(e, STEP, { value: step.id, enumerable: false });
       throw e;
     }
     onPassed?.(step);

@@ -33,7 +33,10 @@ export function processState(): ProcessState {
 
 /** A one-way digest for cache keys, so that no credential is held as a map key. */
 export function fingerprint(...parts: readonly (string | undefined)[]): string {
-  return createHash("sha256").update(parts.map((p) => p ?? "").join("\u0000")).digest("hex").slice(0, 24);
+  return createHash("sha256")
+    .update(parts.map((p) => p ?? "").join("\u0000"))
+    .digest("hex")
+    .slice(0, 24);
 }
 
 /**

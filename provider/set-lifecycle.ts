@@ -125,7 +125,15 @@ export const setFields = {
 };
 
 /** Placeholders for unknown set fields during preview. */
-export const setPlaceholders = { addresses: [], exclusive: false, guard: false, unexpected: [], allowBroad: false, description: "", expiresAt: "2999-01-01T00:00:00Z" };
+export const setPlaceholders = {
+  addresses: [],
+  exclusive: false,
+  guard: false,
+  unexpected: [],
+  allowBroad: false,
+  description: "",
+  expiresAt: "2999-01-01T00:00:00Z",
+};
 
 /** Adds an issue per entry that address.ts refuses, naming `addresses.<i>`. */
 export function refineAddresses(v: { addresses: readonly z.infer<typeof entrySchema>[]; allowBroad?: boolean | undefined }, ctx: z.RefinementCtx): void {
@@ -145,7 +153,11 @@ export function normaliseEntries(list: readonly z.infer<typeof entrySchema>[], a
     const prev = byCidr.get(r.address.cidr);
     const description = raw.description ?? prev?.description;
     const name = raw.name ?? prev?.name;
-    byCidr.set(r.address.cidr, { address: r.address.canonical, ...(description !== undefined && description !== "" && { description }), ...(name !== undefined && { name }) });
+    byCidr.set(r.address.cidr, {
+      address: r.address.canonical,
+      ...(description !== undefined && description !== "" && { description }),
+      ...(name !== undefined && { name }),
+    });
   }
   return [...byCidr.values()].sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
 }
@@ -211,11 +223,13 @@ const nameOf = (s: unknown): string | undefined => {
 
 /** Builds the {@link GrantLifecycle} of a set (or guard) resource from its device part. */
 export function setLifecycle<I extends SetFields, C>(device: SetDevice<I, C>, typeName: string): GrantLifecycle<I, I & SetState, C> {
-  const keepFn = (inputs: I, pin: DevicePin | undefined) => (key: string) => pin !== undefined && declaredByOther(device.entrySharedKey(inputs, pin, key), nameOf(inputs));
+  const keepFn = (inputs: I, pin: DevicePin | undefined) => (key: string) =>
+    pin !== undefined && declaredByOther(device.entrySharedKey(inputs, pin, key), nameOf(inputs));
   const describe = (inputs: I) => `${typeName} ${nameOf(inputs) ?? ""} (${device.targetOf(inputs)})`.replace("  ", " ");
 
   const loud = (inputs: I, removed: readonly string[]) => {
-    if (removed.length > 0) warn(`${describe(inputs)}: removed ${removed.length} entr${removed.length === 1 ? "y" : "ies"} no grant of this program declares: ${removed.join(", ")}`);
+    if (removed.length > 0)
+      warn(`${describe(inputs)}: removed ${removed.length} entr${removed.length === 1 ? "y" : "ies"} no grant of this program declares: ${removed.join(", ")}`);
   };
 
   const plan = (inputs: I, pin: DevicePin | undefined, drop: Iterable<string>, addMissing: boolean): SetPlan => {
@@ -272,7 +286,12 @@ export function setLifecycle<I extends SetFields, C>(device: SetDevice<I, C>, ty
                 return { ...entry, ...(description !== undefined && { description }) } as SetEntry;
               });
       const exclusive = state.exclusive === true || state.guard === true;
-      const unexpected = exclusive ? [...held.entries()].filter(([k]) => !want.has(k)).map(([, h]) => h.label).sort() : [];
+      const unexpected = exclusive
+        ? [...held.entries()]
+            .filter(([k]) => !want.has(k))
+            .map(([, h]) => h.label)
+            .sort()
+        : [];
       return { addresses, unexpected } as Partial<I & SetState>;
     },
 

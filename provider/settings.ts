@@ -69,8 +69,10 @@ export function deviceOrigin(raw: string, allowHttp: boolean): { ok: true; origi
     return { ok: false, rule: "must be a URL such as https://fw.example.net[:port]" };
   }
   if (/\s/.test(raw)) return { ok: false, rule: "must not contain whitespace" };
-  if (url.username !== "" || url.password !== "" || raw.includes("@")) return { ok: false, rule: "must not contain user info (user:password@); give credentials in their own settings" };
-  if (url.protocol === "http:" && !allowHttp) return { ok: false, rule: "http:// sends the credentials in clear and is refused; use https:// (or set allowHttp: true, lab only)" };
+  if (url.username !== "" || url.password !== "" || raw.includes("@"))
+    return { ok: false, rule: "must not contain user info (user:password@); give credentials in their own settings" };
+  if (url.protocol === "http:" && !allowHttp)
+    return { ok: false, rule: "http:// sends the credentials in clear and is refused; use https:// (or set allowHttp: true, lab only)" };
   if (url.protocol !== "https:" && url.protocol !== "http:") return { ok: false, rule: "must be an https:// URL" };
   if ((url.pathname !== "/" && url.pathname !== "") || url.search !== "" || url.hash !== "" || raw.includes("?") || raw.includes("#")) {
     return { ok: false, rule: "must be scheme://host[:port] with no path, query or fragment" };

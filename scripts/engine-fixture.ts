@@ -46,11 +46,12 @@ export async function startDevices(credentials: Credentials = makeCredentials())
   const closeAll = () => Promise.allSettled(Object.values(started).map((s) => s.close()));
   try {
     for (const d of deviceList()) started[d.name] = (await d.emulator.seeded({}, seededUsers(d, credentials))) as EmulatorOf<DeviceName>;
-    const each = <T>(fn: (name: DeviceName, e: EmulatorOf<DeviceName>) => T) => Object.fromEntries(Object.entries(started).map(([n, e]) => [n, fn(n as DeviceName, e)]));
+    const each = <T>(fn: (name: DeviceName, e: EmulatorOf<DeviceName>) => T) =>
+      Object.fromEntries(Object.entries(started).map(([n, e]) => [n, fn(n as DeviceName, e)]));
     return {
       ...(started as unknown as { [K in DeviceName]: EmulatorOf<K> }),
       credentials,
-       
+
       snapshot: () => structuredClone(each((n, e) => (DEVICES[n].emulator.snapshot as (e: any) => unknown)(e))) as DeviceSnapshot,
       sideEffects: () => each((_, e) => e.log.sideEffects()) as Record<DeviceName, readonly LoggedRequest[]>,
       clearLogs: () => void each((_, e) => e.log.clear()),

@@ -160,7 +160,8 @@ export class PulumiWorkspace {
 
   /** Runs `pulumi <args>` in the project with the stack selected; never throws on a non-zero exit. */
   run(args: readonly string[], options: RunOptions | Record<string, string> = {}): Promise<RunResult> {
-    const o: RunOptions = "env" in options || "onOutput" in options || "timeoutMs" in options ? (options as RunOptions) : { env: options as Record<string, string> };
+    const o: RunOptions =
+      "env" in options || "onOutput" in options || "timeoutMs" in options ? (options as RunOptions) : { env: options as Record<string, string> };
     const flags = args[0] === "stack" && args[1] === "init" ? [] : ["--stack", this.stack];
     if (this.configMoved && CONFIG_FILE_COMMANDS.has(args[0] ?? "")) flags.push("--config-file", this.configFile);
     flags.push("--non-interactive");

@@ -49,7 +49,10 @@ function dump(r: RunResult): void {
   if (!verbose) show(r.output.trimEnd().split("\n").slice(-40));
 }
 function interesting(r: RunResult, re: RegExp): string[] {
-  return r.output.split("\n").map((l) => l.trimEnd()).filter((l) => re.test(l));
+  return r.output
+    .split("\n")
+    .map((l) => l.trimEnd())
+    .filter((l) => re.test(l));
 }
 
 interface Row {
@@ -90,26 +93,56 @@ async function main(): Promise<void> {
     d.clearLogs();
     let r = await ws.run(["preview"]);
     // The engine prints each failed resource as "<type> <name>  error: <message>".
-    const opn001 = interesting(r, /^\s*pulumi-nodejs:dynamic\S*\s+\S+\s+error: OPN001/).map((l) => l.trim().replace(/^pulumi-nodejs:dynamic\/(\S+)\s+(\S+)\s+error:\s*/, "$2: "));
-    if (expect(r.code !== 0 && opn001.length > 0, `preview failed (exit ${r.code}) in ${secs(r.durationMs)}, before any change:`, `expected preview to fail with OPN001, got exit ${r.code}`)) show([...new Set(opn001)]);
+    const opn001 = interesting(r, /^\s*pulumi-nodejs:dynamic\S*\s+\S+\s+error: OPN001/).map((l) =>
+      l.trim().replace(/^pulumi-nodejs:dynamic\/(\S+)\s+(\S+)\s+error:\s*/, "$2: "),
+    );
+    if (
+      expect(
+        r.code !== 0 && opn001.length > 0,
+        `preview failed (exit ${r.code}) in ${secs(r.durationMs)}, before any change:`,
+        `expected preview to fail with OPN001, got exit ${r.code}`,
+      )
+    )
+      show([...new Set(opn001)]);
     else dump(r);
     const touched = Object.values(d.sideEffects()).flat();
-    expect(touched.length === 0, "no request with a side effect reached any device during preview", `preview changed a device: ${touched.map((e) => e.route).join(", ")}`);
+    expect(
+      touched.length === 0,
+      "no request with a side effect reached any device during preview",
+      `preview changed a device: ${touched.map((e) => e.route).join(", ")}`,
+    );
 
     step(3, "pulumi up — with the right OPNsense key (pulumi config set --secret opnsense:apiKey …)");
     for (const e of stackConfig(d)) if (e.key.startsWith("opnsense:api")) await ws.setConfig(e.key, e.value, true);
     r = await ws.run(["up", "--yes"]);
-    if (!expect(r.code === 0, `up succeeded in ${secs(r.durationMs)}: ${interesting(r, /^\s+\+ \d+ created/).map((l) => l.trim()).join(" ")}`, `up failed (exit ${r.code})`)) dump(r);
+    if (
+      !expect(
+        r.code === 0,
+        `up succeeded in ${secs(r.durationMs)}: ${interesting(r, /^\s+\+ \d+ created/)
+          .map((l) => l.trim())
+          .join(" ")}`,
+        `up failed (exit ${r.code})`,
+      )
+    )
+      dump(r);
     const outs = (await ws.outputs()).granted as Granted | undefined;
     const rows = outs ? tableRows(outs) : [];
     expect(rows.length === 6, `${rows.length} grants in the stack outputs`, `expected 6 grants in the stack outputs, got ${rows.length}`);
     const s = d.snapshot();
     const admins = s.opnsense.find((a) => a.alias === "jit_admins");
     expect(
-      !!admins?.table.includes("203.0.113.7") && !!admins.table.includes("2001:db8::7") && !!s.opnsense.find((a) => a.alias === "jit_nets")?.content.includes("198.51.100.0/24") &&
+      !!admins?.table.includes("203.0.113.7") &&
+        !!admins.table.includes("2001:db8::7") &&
+        !!s.opnsense.find((a) => a.alias === "jit_nets")?.content.includes("198.51.100.0/24") &&
         !!s.fortigate.groups.find((g) => g.name === "jit-admins")?.members.includes("grant-alice") &&
         isDeepStrictEqual(s.fortimanager.admins.find((a) => a.userid === "alice")?.slots.trusthost2, ["203.0.113.7", "255.255.255.255"]) &&
-        ["fgt-hq", "fgt-br1"].every((n) => !!s.fortimanager.devices.find((x) => x.name === n)?.feeds.find((f) => f.name === "jit-allow")?.entries.includes("203.0.113.7")),
+        ["fgt-hq", "fgt-br1"].every(
+          (n) =>
+            !!s.fortimanager.devices
+              .find((x) => x.name === n)
+              ?.feeds.find((f) => f.name === "jit-allow")
+              ?.entries.includes("203.0.113.7"),
+        ),
       "the emulators hold every grant",
       "an emulator is missing a grant",
     );
@@ -121,13 +154,21 @@ async function main(): Promise<void> {
     step(5, "pulumi preview --refresh --expect-no-changes — the scheduled drift check");
     r = await ws.run(["preview", "--refresh", "--expect-no-changes"]);
     const drift = interesting(r, /^\s*[-+~]{1,2}\s+pulumi-nodejs:\S+\s+\S+\s+(create|update|replace|delete)\b|error: no changes were expected/);
-    if (expect(r.code === 7, `exit code ${r.code} (changes found) in ${secs(r.durationMs)}:`, `expected exit code 7, got ${r.code}`)) show(drift.map((l) => l.trim()));
+    if (expect(r.code === 7, `exit code ${r.code} (changes found) in ${secs(r.durationMs)}:`, `expected exit code 7, got ${r.code}`))
+      show(drift.map((l) => l.trim()));
     else dump(r);
 
     step(6, "pulumi up --refresh — puts the grant back");
     r = await ws.run(["up", "--refresh", "--yes"]);
     if (!expect(r.code === 0, `up --refresh succeeded in ${secs(r.durationMs)}`, `up --refresh failed (exit ${r.code})`)) dump(r);
-    expect(!!d.snapshot().opnsense.find((a) => a.alias === "jit_admins")?.table.includes("203.0.113.7"), "203.0.113.7 is back in jit_admins", "203.0.113.7 was not restored");
+    expect(
+      !!d
+        .snapshot()
+        .opnsense.find((a) => a.alias === "jit_admins")
+        ?.table.includes("203.0.113.7"),
+      "203.0.113.7 is back in jit_admins",
+      "203.0.113.7 was not restored",
+    );
     r = await ws.run(["preview", "--refresh", "--expect-no-changes"]);
     if (!expect(r.code === 0, "a second drift check finds nothing (exit 0)", `the drift check after the repair exited ${r.code}`)) dump(r);
 
@@ -156,9 +197,19 @@ interface Granted {
 function tableRows(g: Granted): Row[] {
   return [
     ...g.opnsense.map((o) => ({ device: "OPNsense", target: `alias ${o.alias} (${o.method})`, address: o.address, where: `alias uuid ${o.aliasUuid}` })),
-    { device: "FortiGate", target: `group ${g.fortigate.group ?? "-"} (vdom ${g.fortigate.vdom})`, address: g.fortigate.address, where: `address object ${g.fortigate.name}` },
+    {
+      device: "FortiGate",
+      target: `group ${g.fortigate.group ?? "-"} (vdom ${g.fortigate.vdom})`,
+      address: g.fortigate.address,
+      where: `address object ${g.fortigate.name}`,
+    },
     { device: "FortiManager", target: `admin ${g.fortimanager.adminUser}`, address: g.fortimanager.address, where: `slot ${g.fortimanager.slot}` },
-    { device: "FortiManager → FortiGates", target: `feed ${g.passive.feed}`, address: g.passive.address, where: `on ${g.passive.devices.join(", ")} (Passive+)` },
+    {
+      device: "FortiManager → FortiGates",
+      target: `feed ${g.passive.feed}`,
+      address: g.passive.address,
+      where: `on ${g.passive.devices.join(", ")} (Passive+)`,
+    },
   ];
 }
 

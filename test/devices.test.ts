@@ -30,12 +30,27 @@ const TOY_SETTINGS: NamedDeviceSettings = {
   resources: [{ className: "ToyEntry", providerExport: "toyEntryProvider", module: "toy", type: "Entry" }],
   doctor: {
     options: [
-      { flag: "token-file", field: "tokenFile", kind: "secretFile", into: "credentials", input: "token", arg: "<file>", help: "file whose first line is the token" },
+      {
+        flag: "token-file",
+        field: "tokenFile",
+        kind: "secretFile",
+        into: "credentials",
+        input: "token",
+        arg: "<file>",
+        help: "file whose first line is the token",
+      },
       { flag: "list", field: "list", kind: "string", into: "input", arg: "<name>", help: "list to grant into", required: "list" },
     ],
   },
 };
-const ToyInputs = z.object({ connection: z.object({ url: z.string() }).passthrough(), credentials: z.object({ token: z.string() }).strict().optional(), list: z.string().regex(/^[a-z_]{1,31}$/), address: z.string() }).strict();
+const ToyInputs = z
+  .object({
+    connection: z.object({ url: z.string() }).passthrough(),
+    credentials: z.object({ token: z.string() }).strict().optional(),
+    list: z.string().regex(/^[a-z_]{1,31}$/),
+    address: z.string(),
+  })
+  .strict();
 const toyProvider = {
   async check(_olds: unknown, news: Record<string, unknown>) {
     const p = ToyInputs.safeParse(news);
@@ -48,11 +63,22 @@ const toyProvider = {
   },
 };
 class ToyEntry {}
-const toyEmulator = (opts: object) => startEmulatorServer("toy", opts, (req) => (req.rawPath === "/api/status" ? { status: 200, json: { ok: true }, route: "GET /api/status" } : undefined), { reset: () => undefined });
+const toyEmulator = (opts: object) =>
+  startEmulatorServer("toy", opts, (req) => (req.rawPath === "/api/status" ? { status: 200, json: { ok: true }, route: "GET /api/status" } : undefined), {
+    reset: () => undefined,
+  });
 const TOY: NamedDeviceEntry = {
   name: "toy",
   settings: TOY_SETTINGS,
-  resources: [{ names: TOY_SETTINGS.resources[0]!, resourceClass: ToyEntry, provider: toyProvider as never, nameFields: ["list"], sampleInputs: (t, c) => ({ connection: { url: t.url }, ...(c && { credentials: { token: c.token } }), list: "jit", address: "203.0.113.7" }) }],
+  resources: [
+    {
+      names: TOY_SETTINGS.resources[0]!,
+      resourceClass: ToyEntry,
+      provider: toyProvider as never,
+      nameFields: ["list"],
+      sampleInputs: (t, c) => ({ connection: { url: t.url }, ...(c && { credentials: { token: c.token } }), list: "jit", address: "203.0.113.7" }),
+    },
+  ],
   emulator: {
     start: toyEmulator as never,
     credentials: { full: { token: "toyToken" }, weak: { token: "toyWeakToken" } },
@@ -74,11 +100,14 @@ describe("the registry lists every device once, and the package exports every re
   it("has one entry per settings namespace, in the same order", () => {
     expect(deviceList().map((d) => d.name)).toEqual(deviceSettingsList().map((d) => d.name));
   });
-  it.each(grantResources().map(({ resource }) => [resource.names.className, resource] as const))("%s: class and provider exported from the package root; start function from ./emulator", (_n, r) => {
-    const lib = pkg as unknown as Record<string, unknown>;
-    expect(lib[r.names.className]).toBe(r.resourceClass);
-    expect(lib[r.names.providerExport]).toBe(r.provider);
-  });
+  it.each(grantResources().map(({ resource }) => [resource.names.className, resource] as const))(
+    "%s: class and provider exported from the package root; start function from ./emulator",
+    (_n, r) => {
+      const lib = pkg as unknown as Record<string, unknown>;
+      expect(lib[r.names.className]).toBe(r.resourceClass);
+      expect(lib[r.names.providerExport]).toBe(r.provider);
+    },
+  );
   it.each(deviceList().map((d) => [d.name, d] as const))("%s: emulator start function exported from ./emulator", (_n, d) => {
     expect(Object.values(emulators)).toContain(d.emulator.start);
   });
@@ -94,7 +123,13 @@ describe("a toy device added to the registry appears in every derived surface", 
 
   it("environment names: TOY_URL, TOY_TOKEN (secret), TOY_CA_CERT", () => {
     const names = environmentNames(SETTINGS);
-    expect(names).toEqual(expect.arrayContaining([expect.objectContaining({ name: "TOY_URL", secret: false }), expect.objectContaining({ name: "TOY_TOKEN", secret: true }), expect.objectContaining({ name: "TOY_CA_CERT" })]));
+    expect(names).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ name: "TOY_URL", secret: false }),
+        expect.objectContaining({ name: "TOY_TOKEN", secret: true }),
+        expect.objectContaining({ name: "TOY_CA_CERT" }),
+      ]),
+    );
   });
 
   it("doctor: flags, help, config file, refused secret flag, inputs", () => {
@@ -107,7 +142,11 @@ describe("a toy device added to the registry appears in every derived surface", 
     expect(doctorConfigSchema(SETTINGS).safeParse({ toy: { url: "https://toy", list: "jit" } }).success).toBe(true);
     const plan = planDoctor({ "toy-url": "https://toy.example", "toy-list": "jit" }, undefined, SETTINGS);
     expect(plan.targets.map((t) => t.device)).toEqual(["toy"]);
-    expect(doctorInputs(TOY_SETTINGS, plan.targets[0]!, "192.0.2.1")).toEqual({ connection: { url: "https://toy.example" }, list: "jit", address: "192.0.2.1" });
+    expect(doctorInputs(TOY_SETTINGS, plan.targets[0]!, "192.0.2.1")).toEqual({
+      connection: { url: "https://toy.example" },
+      list: "jit",
+      address: "192.0.2.1",
+    });
   });
 
   it("doctor runs the toy's check against its emulator and reports it", async () => {

@@ -8,7 +8,7 @@ describe("diagnosis messages", () => {
   it("read as the SPEC shows: code + title + host, the cause, then numbered fixes naming the one privilege", () => {
     const e = diagnose("OPN001", {
       host: "fw1.example.net",
-      detail: "the API key is valid but its user may not call /api/firewall/alias_util/add. Missing privilege: \"Diagnostics: PF Table IP addresses\"",
+      detail: 'the API key is valid but its user may not call /api/firewall/alias_util/add. Missing privilege: "Diagnostics: PF Table IP addresses"',
       status: 403,
       vars: { privilege: "Diagnostics: PF Table IP addresses" },
     });
@@ -49,7 +49,10 @@ describe("the last-resort diagnosis of every provider method", () => {
     await expect(diagnosed("opnsense", { host: "x" }, () => Promise.reject(kept))).rejects.toBe(kept);
     const refused = new TransportError({ kind: "refused", method: "POST", path: "/jsonrpc", host: "fmg:8443", detail: "refused" });
     await expect(diagnosed("fortinet", { host: "fmg:8443" }, () => Promise.reject(refused))).rejects.toMatchObject({ code: "202000", host: "fmg:8443" });
-    await expect(diagnosed("fortinet", { host: hostOfUrl("https://fmg.example.net:8443") }, () => Promise.reject(new Error("boom")))).rejects.toMatchObject({ code: "202090", host: "fmg.example.net:8443" });
+    await expect(diagnosed("fortinet", { host: hostOfUrl("https://fmg.example.net:8443") }, () => Promise.reject(new Error("boom")))).rejects.toMatchObject({
+      code: "202090",
+      host: "fmg.example.net:8443",
+    });
     expect(hostOfUrl("https://user:pw@fw1.example.net/")).toBe("fw1.example.net");
     expect(hostOfUrl(undefined)).toBe("(no url)");
     expect(hostOfUrl("not a url")).toBe("(invalid url)");

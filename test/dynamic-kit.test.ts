@@ -56,7 +56,7 @@ describe("checkFailures", () => {
     return secretFields ? checkFailures(r.error, secretFields) : checkFailures(r.error);
   }
 
-  it("reports a failure inside credentials with property \"\" and never the secret value", () => {
+  it('reports a failure inside credentials with property "" and never the secret value', () => {
     const f = failuresFor({ credentials: { token: SECRET }, connection: { url: "https://fw.example.net" }, rules: [], address: "192.0.2.1" });
     expect(f).toHaveLength(1);
     expect(f[0]!.property).toBe("");

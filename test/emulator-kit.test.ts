@@ -38,7 +38,8 @@ let resets = 0;
 let seen: EmulatorRequest[] = [];
 const dispatch: Dispatch = async (req) => {
   seen.push(req);
-  if (req.rawPath.startsWith("/api/echo")) return { status: 200, json: { rawPath: req.rawPath, rawQuery: req.rawQuery, a: req.query.get("a"), body: req.body }, route: "GET /api/echo" };
+  if (req.rawPath.startsWith("/api/echo"))
+    return { status: 200, json: { rawPath: req.rawPath, rawQuery: req.rawQuery, a: req.query.get("a"), body: req.body }, route: "GET /api/echo" };
   const key = `${req.method} ${req.rawPath}`;
   if (key === "GET /api/items") return { status: 200, json: { items }, route: "list items", user: "alice" };
   if (key === "POST /api/items") {
@@ -116,7 +117,9 @@ describe("TLS", () => {
       expect(trusted.caCert).toContain("BEGIN CERTIFICATE");
       const r = await call(trusted.url, "GET", "/api/items", undefined, trusted.caCert);
       expect(r.status).toBe(200);
-      await expect(call(untrusted.url, "GET", "/api/items", undefined, untrusted.caCert)).rejects.toMatchObject({ code: expect.stringMatching(/CERT|SELF_SIGNED/) });
+      await expect(call(untrusted.url, "GET", "/api/items", undefined, untrusted.caCert)).rejects.toMatchObject({
+        code: expect.stringMatching(/CERT|SELF_SIGNED/),
+      });
     } finally {
       await trusted.close();
       await untrusted.close();
@@ -261,7 +264,12 @@ describe("fault plan", () => {
   });
 
   it("reply: answers what the function returns instead of calling the device", async () => {
-    emu.faults.add({ match: "/api/items", kind: "reply", reply: (req) => ({ status: 502, text: `proxy error for ${req.method}`, contentType: "text/plain" }), times: 1 });
+    emu.faults.add({
+      match: "/api/items",
+      kind: "reply",
+      reply: (req) => ({ status: 502, text: `proxy error for ${req.method}`, contentType: "text/plain" }),
+      times: 1,
+    });
     const r = await add("a");
     expect(r).toMatchObject({ status: 502, body: "proxy error for POST" });
     expect(items).toEqual([]);

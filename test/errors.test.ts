@@ -42,7 +42,14 @@ function grantError(copy: typeof src, cause?: unknown): src.GrantError {
 const transportError = (copy: typeof src) =>
   new copy.TransportError({ kind: "reset", method: "POST", path: "/api/x", host: "fw.example.net", maybeApplied: true, detail: "socket hang up" });
 const deviceError = (copy: typeof src) =>
-  new copy.DeviceError({ kind: "refused", operation: "add alias entry", host: "fw.example.net", status: 200, deviceCode: -3, deviceMessage: "Object does not exist" });
+  new copy.DeviceError({
+    kind: "refused",
+    operation: "add alias entry",
+    host: "fw.example.net",
+    status: 200,
+    deviceCode: -3,
+    deviceMessage: "Object does not exist",
+  });
 
 describe("the brand across two copies of the module", () => {
   it("the built copy is really a second copy (instanceof does not cross it)", () => {
@@ -87,9 +94,26 @@ describe("the brand across two copies of the module", () => {
 describe("TransportError", () => {
   it("names the request and host in its message and carries the fields a caller branches on", () => {
     const cause = new Error("ECONNRESET");
-    const e = new src.TransportError({ kind: "http", method: "GET", path: "/api/firewall/alias/get", host: "fw.example.net", status: 502, bodyExcerpt: "<html>Bad gateway</html>", detail: "HTTP 502", cause });
+    const e = new src.TransportError({
+      kind: "http",
+      method: "GET",
+      path: "/api/firewall/alias/get",
+      host: "fw.example.net",
+      status: 502,
+      bodyExcerpt: "<html>Bad gateway</html>",
+      detail: "HTTP 502",
+      cause,
+    });
     expect(e.message).toBe("GET /api/firewall/alias/get on fw.example.net: HTTP 502");
-    expect(e).toMatchObject({ name: "TransportError", kind: "http", method: "GET", path: "/api/firewall/alias/get", host: "fw.example.net", status: 502, bodyExcerpt: "<html>Bad gateway</html>" });
+    expect(e).toMatchObject({
+      name: "TransportError",
+      kind: "http",
+      method: "GET",
+      path: "/api/firewall/alias/get",
+      host: "fw.example.net",
+      status: 502,
+      bodyExcerpt: "<html>Bad gateway</html>",
+    });
     expect(e.cause).toBe(cause);
     expect(e).toBeInstanceOf(src.FirewallGrantsError);
     expect(e).toBeInstanceOf(Error);
@@ -105,7 +129,15 @@ describe("DeviceError", () => {
   it("names the operation and host and keeps the device's own code and message", () => {
     const e = deviceError(src);
     expect(e.message).toBe("add alias entry on fw.example.net: Object does not exist");
-    expect(e).toMatchObject({ name: "DeviceError", kind: "refused", operation: "add alias entry", host: "fw.example.net", status: 200, deviceCode: -3, deviceMessage: "Object does not exist" });
+    expect(e).toMatchObject({
+      name: "DeviceError",
+      kind: "refused",
+      operation: "add alias entry",
+      host: "fw.example.net",
+      status: 200,
+      deviceCode: -3,
+      deviceMessage: "Object does not exist",
+    });
   });
 
   it("leaves status and device code undefined when the device gave none", () => {

@@ -14,7 +14,8 @@ import { useEmulator } from "./support/emulator";
 const emu = useEmulator(() => startOpnsenseEmulator({ users: Object.values(USERS) }));
 const other = useEmulator(() => startOpnsenseEmulator({ users: Object.values(USERS) }));
 
-const inputs = (url: string, extra: Record<string, unknown> = {}) => ({ ...connFor(url, emu.caCert, "admin"), alias: "jit_admins", address: "203.0.113.7", ...extra }) as AliasEntryInputs;
+const inputs = (url: string, extra: Record<string, unknown> = {}) =>
+  ({ ...connFor(url, emu.caCert, "admin"), alias: "jit_admins", address: "203.0.113.7", ...extra }) as AliasEntryInputs;
 
 async function checked(news: AliasEntryInputs, olds: AliasEntryInputs = {} as AliasEntryInputs): Promise<AliasEntryInputs> {
   const r = await provider.check!(olds, news);

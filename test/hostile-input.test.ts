@@ -18,11 +18,14 @@ interface Resource {
   check(field: Field, value: string, nameField?: string): Promise<{ failures?: readonly { property: string; reason: string }[] }>;
 }
 
-const override = (field: Field, value: string, nameField?: string): Record<string, string> => (field === "address" ? { address: value } : { [nameField!]: value });
+const override = (field: Field, value: string, nameField?: string): Record<string, string> =>
+  field === "address" ? { address: value } : { [nameField!]: value };
 
 const random = () => randomBytes(12).toString("hex");
 const seeded = grantResources().map(({ device, resource }) => {
-  const values = Object.fromEntries([...Object.values(device.emulator.credentials.full), ...Object.values(device.emulator.credentials.weak)].map((n) => [n, `hostile${random()}`]));
+  const values = Object.fromEntries(
+    [...Object.values(device.emulator.credentials.full), ...Object.values(device.emulator.credentials.weak)].map((n) => [n, `hostile${random()}`]),
+  );
   const users: SeededUsers = seededUsers(device, values);
   return { device, resource, users, emu: useEmulator(() => device.emulator.seeded({}, users) as Promise<ResettableEmulator>, { resetBackend: false }) };
 });
@@ -102,7 +105,10 @@ const DEVICE_ONLY_NAMES: Readonly<Record<string, readonly (readonly [string, str
     ["32 characters", "a".repeat(32)],
   ],
   FortigateAddress: [["80 characters", "x".repeat(80)]],
-  FortimanagerTrustedHost: [["65 characters", "u".repeat(65)], ["unicode look-alike", "\u0430lice"]],
+  FortimanagerTrustedHost: [
+    ["65 characters", "u".repeat(65)],
+    ["unicode look-alike", "\u0430lice"],
+  ],
 };
 
 function assertRefused(r: { failures?: readonly { property: string; reason: string }[] }, field: string, rule?: RegExp): void {
@@ -142,13 +148,16 @@ describe("hostile input is refused at check, before any request", () => {
     assertNoRequest();
   });
 
-  it.each(seeded.map((s) => [s.resource.names.className, s] as const))("%s: a broad prefix passes validation only with allowBroad (then the preflight talks to the device)", async (_label, { resource, users, emu }) => {
-    // The device may still refuse it (an OPNsense Host(s) alias holds no network: OPN104), but as a diagnosis, not a CheckFailure.
-    const r = await resource.provider.check({}, { ...resource.sampleInputs(emu, users.full), address: "0.0.0.0/0", allowBroad: true }).catch((e: unknown) => {
-      if (!isGrantError(e)) throw e;
-      return { failures: undefined };
-    });
-    expect(r.failures).toBeUndefined();
-    expect(emu.log.entries().length).toBeGreaterThan(0);
-  });
+  it.each(seeded.map((s) => [s.resource.names.className, s] as const))(
+    "%s: a broad prefix passes validation only with allowBroad (then the preflight talks to the device)",
+    async (_label, { resource, users, emu }) => {
+      // The device may still refuse it (an OPNsense Host(s) alias holds no network: OPN104), but as a diagnosis, not a CheckFailure.
+      const r = await resource.provider.check({}, { ...resource.sampleInputs(emu, users.full), address: "0.0.0.0/0", allowBroad: true }).catch((e: unknown) => {
+        if (!isGrantError(e)) throw e;
+        return { failures: undefined };
+      });
+      expect(r.failures).toBeUndefined();
+      expect(emu.log.entries().length).toBeGreaterThan(0);
+    },
+  );
 });

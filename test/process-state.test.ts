@@ -85,10 +85,7 @@ describe("cachedProbe", () => {
   });
 
   it("forgets an undiagnosed failure: the next caller probes again", async () => {
-    const probe = jest
-      .fn<Promise<void>, []>()
-      .mockRejectedValueOnce(new TypeError("fetch failed"))
-      .mockResolvedValueOnce(undefined);
+    const probe = jest.fn<Promise<void>, []>().mockRejectedValueOnce(new TypeError("fetch failed")).mockResolvedValueOnce(undefined);
     await expect(cachedProbe("k", probe)).rejects.toThrow("fetch failed");
     await settle();
     await expect(cachedProbe("k", probe)).resolves.toBeUndefined();

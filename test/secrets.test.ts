@@ -76,7 +76,7 @@ const fsWrites: string[] = [];
 const fsReads: string[] = [];
 let sandbox: string;
 /** The fs module object every library module requires (the ES namespace import is a frozen copy). */
- 
+
 const nodeFs = require("node:fs") as Record<string, unknown> & { promises: Record<string, unknown> };
 const unpatch: (() => void)[] = [];
 /** Records calls of `target[api]` for which `writes(args)` holds. */
@@ -102,19 +102,40 @@ const DNS_URL = "https://fw.secrets-test.invalid";
 
 // ---- Replies that reflect the request (a debug page, a proxy that dumps what it got).
 function dump(req: EmulatorRequest): string {
-  const headers = Object.entries(req.headers).map(([k, v]) => `${k}: ${String(v)}`).join("\n");
+  const headers = Object.entries(req.headers)
+    .map(([k, v]) => `${k}: ${String(v)}`)
+    .join("\n");
   return `${req.method} ${req.rawPath}${req.rawQuery ? `?${req.rawQuery}` : ""}\n${headers}\n\n${req.body}`;
 }
 /** The bare credential first (no scheme word), then the body: what a parser error would quote. */
 const rawCredentials = (req: EmulatorRequest) => `${String(req.headers.authorization ?? "").replace(/^\S+ /, "")} ${req.body}`;
 const echo = {
-  html: (status: number) => (req: EmulatorRequest): EmulatorReply => ({ status, text: `<html><body><h1>Error ${status}</h1><pre>${dump(req)}</pre></body></html>`, contentType: "text/html" }),
-  json: (status: number) => (req: EmulatorRequest): EmulatorReply => ({ status, json: { error: "internal", request: dump(req), headers: req.headers, body: req.body } }),
-  raw: (status: number) => (req: EmulatorRequest): EmulatorReply => ({ status, text: rawCredentials(req) }),
+  html:
+    (status: number) =>
+    (req: EmulatorRequest): EmulatorReply => ({
+      status,
+      text: `<html><body><h1>Error ${status}</h1><pre>${dump(req)}</pre></body></html>`,
+      contentType: "text/html",
+    }),
+  json:
+    (status: number) =>
+    (req: EmulatorRequest): EmulatorReply => ({ status, json: { error: "internal", request: dump(req), headers: req.headers, body: req.body } }),
+  raw:
+    (status: number) =>
+    (req: EmulatorRequest): EmulatorReply => ({ status, text: rawCredentials(req) }),
   /** JSON of the right family of shape but with the echoed values in the wrong places. */
-  wrongShape: (status: number) => (req: EmulatorRequest): EmulatorReply => ({ status, json: { results: dump(req), result: { status: rawCredentials(req) }, alias: rawCredentials(req), rows: rawCredentials(req) } }),
+  wrongShape:
+    (status: number) =>
+    (req: EmulatorRequest): EmulatorReply => ({
+      status,
+      json: { results: dump(req), result: { status: rawCredentials(req) }, alias: rawCredentials(req), rows: rawCredentials(req) },
+    }),
 };
-const reply = (match: string | undefined, fn: (req: EmulatorRequest) => EmulatorReply): FaultRule => ({ ...(match !== undefined && { match }), kind: "reply", reply: fn });
+const reply = (match: string | undefined, fn: (req: EmulatorRequest) => EmulatorReply): FaultRule => ({
+  ...(match !== undefined && { match }),
+  kind: "reply",
+  reply: fn,
+});
 
 /** Every way a body can echo credentials, at a given status, for a given route. */
 function echoFaults(match: string | undefined): [string, FaultRule][] {
@@ -171,7 +192,12 @@ async function expectFailure(device: keyof typeof outcomes, label: string, fn: (
 }
 
 /** check → create → read → delete, keeping every result; outputs are scanned except the inline credentials the engine stores as a secret. */
-async function lifecycle(device: keyof typeof outcomes, label: string, provider: NamedDeviceEntry["resources"][number]["provider"], inputs: Record<string, unknown>) {
+async function lifecycle(
+  device: keyof typeof outcomes,
+  label: string,
+  provider: NamedDeviceEntry["resources"][number]["provider"],
+  inputs: Record<string, unknown>,
+) {
   fresh();
   const p = provider as unknown as Record<string, (...a: unknown[]) => Promise<Record<string, unknown>>>;
   const checked = await p.check!({}, inputs);
@@ -184,12 +210,19 @@ async function lifecycle(device: keyof typeof outcomes, label: string, provider:
   await p.delete!(created.id, outs);
   const strip = (o: Record<string, unknown>) => JSON.stringify({ ...o, credentials: undefined });
   const where = `${device}: ${label}`;
-  collected.push(...[strip(checkedInputs), String(created.id), strip(outs), strip((read.props as Record<string, unknown>) ?? {})].map((text) => ({ where, text })));
+  collected.push(
+    ...[strip(checkedInputs), String(created.id), strip(outs), strip((read.props as Record<string, unknown>) ?? {})].map((text) => ({ where, text })),
+  );
   outcomes[device]![label] = "ok";
 }
 
 // ---- Inputs per device.
-const opnInputs = (url: string, creds: { apiKey: string; apiSecret: string } | undefined, conn: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) => ({
+const opnInputs = (
+  url: string,
+  creds: { apiKey: string; apiSecret: string } | undefined,
+  conn: Record<string, unknown> = {},
+  extra: Record<string, unknown> = {},
+) => ({
   connection: { url, caCert: opn.caCert, ...conn },
   ...(creds && { credentials: creds }),
   alias: "jit_admins",
@@ -274,7 +307,25 @@ beforeAll(async () => {
   process.env.HOME = sandbox;
   process.env.TMPDIR = sandbox;
   process.env.FIREWALL_GRANTS_DEBUG = "1";
-  const writeApis = ["writeFile", "writeFileSync", "appendFile", "appendFileSync", "createWriteStream", "mkdir", "mkdirSync", "mkdtemp", "mkdtempSync", "rename", "renameSync", "copyFile", "copyFileSync", "symlink", "symlinkSync", "truncate", "truncateSync"];
+  const writeApis = [
+    "writeFile",
+    "writeFileSync",
+    "appendFile",
+    "appendFileSync",
+    "createWriteStream",
+    "mkdir",
+    "mkdirSync",
+    "mkdtemp",
+    "mkdtempSync",
+    "rename",
+    "renameSync",
+    "copyFile",
+    "copyFileSync",
+    "symlink",
+    "symlinkSync",
+    "truncate",
+    "truncateSync",
+  ];
   for (const api of writeApis) patch(nodeFs, `fs.${api}`, api, () => true);
   const writing = (flags: unknown) => flags !== undefined && flags !== "r" && flags !== 0;
   for (const api of ["open", "openSync"]) patch(nodeFs, `fs.${api}`, api, (a) => writing(a[1]));
@@ -339,31 +390,95 @@ describe("secrets: every failure path of every device, then a scan of everything
       opn.faults.add({ kind: "reset", match: "alias_util/add" });
       return create(opnInputs(opn.url, opnAdmin));
     });
-    for (const [name, rule] of echoFaults(undefined)) await expectFailure("opnsense", `${name} (check)`, async () => (opn.faults.add(rule), check(opnInputs(opn.url, opnAdmin))));
-    for (const [name, rule] of echoFaults("alias_util/add")) await expectFailure("opnsense", `${name} (alias_util/add)`, async () => (opn.faults.add(rule), create(opnInputs(opn.url, opnAdmin))));
-    for (const [name, rule] of echoFaults("set_item")) await expectFailure("opnsense", `${name} (set_item)`, async () => (opn.faults.add(rule), create(opnInputs(opn.url, opnAdmin, {}, { method: "config" }))));
+    for (const [name, rule] of echoFaults(undefined))
+      await expectFailure("opnsense", `${name} (check)`, async () => (opn.faults.add(rule), check(opnInputs(opn.url, opnAdmin))));
+    for (const [name, rule] of echoFaults("alias_util/add"))
+      await expectFailure("opnsense", `${name} (alias_util/add)`, async () => (opn.faults.add(rule), create(opnInputs(opn.url, opnAdmin))));
+    for (const [name, rule] of echoFaults("set_item"))
+      await expectFailure("opnsense", `${name} (set_item)`, async () => (opn.faults.add(rule), create(opnInputs(opn.url, opnAdmin, {}, { method: "config" }))));
     // Device-shaped refusals whose messages echo the request.
-    await expectFailure("opnsense", "401 json echo", async () => (opn.faults.add(reply(undefined, (r) => ({ status: 401, json: { status: 401, message: dump(r) } }))), check(opnInputs(opn.url, opnAdmin))));
-    await expectFailure("opnsense", "403 json echo", async () => (opn.faults.add(reply(undefined, (r) => ({ status: 403, json: { status: 403, message: dump(r) } }))), check(opnInputs(opn.url, opnAdmin))));
-    await expectFailure("opnsense", "500 UserException echo", async () => (opn.faults.add(reply("alias_util/add", (r) => ({ status: 500, json: { errorTitle: rawCredentials(r), errorMessage: dump(r) } }))), create(opnInputs(opn.url, opnAdmin))));
-    await expectFailure("opnsense", "alias_util/add status_msg echo", async () => (opn.faults.add(reply("alias_util/add", (r) => ({ status: 200, json: { status: "failed", status_msg: dump(r) } }))), create(opnInputs(opn.url, opnAdmin))));
-    await expectFailure("opnsense", "set_item validations echo", async () => (opn.faults.add(reply("set_item", (r) => ({ status: 200, json: { result: "failed", validations: { "alias.content": dump(r) } } }))), create(opnInputs(opn.url, opnAdmin, {}, { method: "config" }))));
-    await expectFailure("opnsense", "reconfigure status echo", async () => (opn.faults.add(reply("POST /api/firewall/alias/reconfigure", (r) => ({ status: 200, json: { status: rawCredentials(r) } }))), create(opnInputs(opn.url, opnAdmin, {}, { method: "config" }))));
-    await expectFailure("opnsense", "reconfigure 500 echo", async () => (opn.faults.add(reply("POST /api/firewall/alias/reconfigure", (r) => ({ status: 500, json: { errorMessage: dump(r) } }))), create(opnInputs(opn.url, opnAdmin, {}, { method: "config" }))));
-    await expectFailure("opnsense", "menu 200 wrong shape echo", async () => (opn.faults.add(reply("menu/search", (r) => ({ status: 200, json: { Url: rawCredentials(r) } }))), check(opnInputs(opn.url, opnAdmin))));
+    await expectFailure(
+      "opnsense",
+      "401 json echo",
+      async () => (opn.faults.add(reply(undefined, (r) => ({ status: 401, json: { status: 401, message: dump(r) } }))), check(opnInputs(opn.url, opnAdmin))),
+    );
+    await expectFailure(
+      "opnsense",
+      "403 json echo",
+      async () => (opn.faults.add(reply(undefined, (r) => ({ status: 403, json: { status: 403, message: dump(r) } }))), check(opnInputs(opn.url, opnAdmin))),
+    );
+    await expectFailure(
+      "opnsense",
+      "500 UserException echo",
+      async () => (
+        opn.faults.add(reply("alias_util/add", (r) => ({ status: 500, json: { errorTitle: rawCredentials(r), errorMessage: dump(r) } }))),
+        create(opnInputs(opn.url, opnAdmin))
+      ),
+    );
+    await expectFailure(
+      "opnsense",
+      "alias_util/add status_msg echo",
+      async () => (
+        opn.faults.add(reply("alias_util/add", (r) => ({ status: 200, json: { status: "failed", status_msg: dump(r) } }))),
+        create(opnInputs(opn.url, opnAdmin))
+      ),
+    );
+    await expectFailure(
+      "opnsense",
+      "set_item validations echo",
+      async () => (
+        opn.faults.add(reply("set_item", (r) => ({ status: 200, json: { result: "failed", validations: { "alias.content": dump(r) } } }))),
+        create(opnInputs(opn.url, opnAdmin, {}, { method: "config" }))
+      ),
+    );
+    await expectFailure(
+      "opnsense",
+      "reconfigure status echo",
+      async () => (
+        opn.faults.add(reply("POST /api/firewall/alias/reconfigure", (r) => ({ status: 200, json: { status: rawCredentials(r) } }))),
+        create(opnInputs(opn.url, opnAdmin, {}, { method: "config" }))
+      ),
+    );
+    await expectFailure(
+      "opnsense",
+      "reconfigure 500 echo",
+      async () => (
+        opn.faults.add(reply("POST /api/firewall/alias/reconfigure", (r) => ({ status: 500, json: { errorMessage: dump(r) } }))),
+        create(opnInputs(opn.url, opnAdmin, {}, { method: "config" }))
+      ),
+    );
+    await expectFailure(
+      "opnsense",
+      "menu 200 wrong shape echo",
+      async () => (opn.faults.add(reply("menu/search", (r) => ({ status: 200, json: { Url: rawCredentials(r) } }))), check(opnInputs(opn.url, opnAdmin))),
+    );
   });
 
   test("FortiGate: inline and environment token", async () => {
     const P = fortigateAddressProvider as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
     const check = (i: Record<string, unknown>) => P.check!({}, i);
     const create = (i: Record<string, unknown>) => P.create!(i);
-    const del = (i: Record<string, unknown>) => P.delete!("root/grant-secrets", { ...i, cidr: "203.0.113.8/32", family: "ipv4", vdom: "root", comment: "", adopted: false, membershipAdded: true, objectPath: "/api/v2/cmdb/firewall/address/grant-secrets" });
+    const del = (i: Record<string, unknown>) =>
+      P.delete!("root/grant-secrets", {
+        ...i,
+        cidr: "203.0.113.8/32",
+        family: "ipv4",
+        vdom: "root",
+        comment: "",
+        adopted: false,
+        membershipAdded: true,
+        objectPath: "/api/v2/cmdb/firewall/address/grant-secrets",
+      });
 
     await lifecycle("fortigate", "success (inline)", fortigateAddressProvider, fgtInputs(fgt.url, S.fgtToken));
     process.env.FORTIGATE_TOKEN = S.fgtEnvToken;
     try {
       await lifecycle("fortigate", "success (environment)", fortigateAddressProvider, fgtInputs(fgt.url, undefined));
-      await expectFailure("fortigate", "500 json echo (environment)", async () => (fgt.faults.add(reply(undefined, echo.json(500))), check(fgtInputs(fgt.url, undefined))));
+      await expectFailure(
+        "fortigate",
+        "500 json echo (environment)",
+        async () => (fgt.faults.add(reply(undefined, echo.json(500))), check(fgtInputs(fgt.url, undefined))),
+      );
     } finally {
       delete process.env.FORTIGATE_TOKEN;
     }
@@ -374,23 +489,64 @@ describe("secrets: every failure path of every device, then a scan of everything
     await expectFailure("fortigate", "403 read-only profile (create)", () => create(fgtInputs(fgt.url, S.fgtReadToken)));
     await expectFailure("fortigate", "403 VDOM", () => check(fgtInputs(fgt.url, S.fgtToken, { vdom: "other" })));
     await expectFailure("fortigate", "429 lockout html", async () => (fgt.faults.add({ kind: "status", status: 429 }), check(fgtInputs(fgt.url, S.fgtToken))));
-    await expectFailure("fortigate", "timeout (hang)", async () => (fgt.faults.add({ kind: "hang" }), check(fgtInputs(fgt.url, S.fgtToken, { timeoutMs: 150 }))));
-    await expectFailure("fortigate", "timeout on create POST (hang)", async () => (fgt.faults.add({ kind: "hang", match: "POST /api/v2/cmdb/firewall/address" }), create(fgtInputs(fgt.url, S.fgtToken, { timeoutMs: 150 }))));
+    await expectFailure(
+      "fortigate",
+      "timeout (hang)",
+      async () => (fgt.faults.add({ kind: "hang" }), check(fgtInputs(fgt.url, S.fgtToken, { timeoutMs: 150 }))),
+    );
+    await expectFailure(
+      "fortigate",
+      "timeout on create POST (hang)",
+      async () => (fgt.faults.add({ kind: "hang", match: "POST /api/v2/cmdb/firewall/address" }), create(fgtInputs(fgt.url, S.fgtToken, { timeoutMs: 150 }))),
+    );
     await expectFailure("fortigate", "TLS untrusted", () => check(fgtInputs(fgtUntrusted.url, S.fgtToken)));
     await expectFailure("fortigate", "refused", () => check(fgtInputs(REFUSED_URL, S.fgtToken)));
     await expectFailure("fortigate", "DNS .invalid", () => check(fgtInputs(DNS_URL, S.fgtToken)));
-    for (const [name, rule] of echoFaults(undefined)) await expectFailure("fortigate", `${name} (check)`, async () => (fgt.faults.add(rule), check(fgtInputs(fgt.url, S.fgtToken))));
-    for (const [name, rule] of echoFaults("POST /api/v2/cmdb/firewall/address")) await expectFailure("fortigate", `${name} (create POST)`, async () => (fgt.faults.add(rule), create(fgtInputs(fgt.url, S.fgtToken))));
-    for (const [name, rule] of echoFaults("/member")) await expectFailure("fortigate", `${name} (member)`, async () => (fgt.faults.add(rule), create(fgtInputs(fgt.url, S.fgtToken))), name.startsWith("200"));
-    await expectFailure("fortigate", "500 cli_error echo", async () => (fgt.faults.add(reply("POST /api/v2/cmdb/firewall/address", (r) => ({ status: 500, json: { status: "error", http_status: 500, error: -651, cli_error: dump(r) } }))), create(fgtInputs(fgt.url, S.fgtToken))));
+    for (const [name, rule] of echoFaults(undefined))
+      await expectFailure("fortigate", `${name} (check)`, async () => (fgt.faults.add(rule), check(fgtInputs(fgt.url, S.fgtToken))));
+    for (const [name, rule] of echoFaults("POST /api/v2/cmdb/firewall/address"))
+      await expectFailure("fortigate", `${name} (create POST)`, async () => (fgt.faults.add(rule), create(fgtInputs(fgt.url, S.fgtToken))));
+    for (const [name, rule] of echoFaults("/member"))
+      await expectFailure("fortigate", `${name} (member)`, async () => (fgt.faults.add(rule), create(fgtInputs(fgt.url, S.fgtToken))), name.startsWith("200"));
+    await expectFailure(
+      "fortigate",
+      "500 cli_error echo",
+      async () => (
+        fgt.faults.add(
+          reply("POST /api/v2/cmdb/firewall/address", (r) => ({ status: 500, json: { status: "error", http_status: 500, error: -651, cli_error: dump(r) } })),
+        ),
+        create(fgtInputs(fgt.url, S.fgtToken))
+      ),
+    );
     await expectFailure("fortigate", "401 html echo", async () => (fgt.faults.add(reply(undefined, echo.html(401))), check(fgtInputs(fgt.url, S.fgtToken))));
     await expectFailure("fortigate", "403 json echo", async () => (fgt.faults.add(reply(undefined, echo.json(403))), check(fgtInputs(fgt.url, S.fgtToken))));
     // A genuine FortiOS refusal: the full CMDB envelope of this DELETE (client.ts `answer` trusts nothing less), echoing the request in cli_error.
     const fortiosRefusal = (r: EmulatorRequest): EmulatorReply => ({
       status: 500,
-      json: { http_method: "DELETE", revision: "1", vdom: "root", path: "firewall", name: "address", mkey: "grant-secrets", status: "error", http_status: 500, error: -23, cli_error: dump(r), serial: "FGVM02TM24000001", version: "v7.4.4", build: 2662 },
+      json: {
+        http_method: "DELETE",
+        revision: "1",
+        vdom: "root",
+        path: "firewall",
+        name: "address",
+        mkey: "grant-secrets",
+        status: "error",
+        http_status: 500,
+        error: -23,
+        cli_error: dump(r),
+        serial: "FGVM02TM24000001",
+        version: "v7.4.4",
+        build: 2662,
+      },
     });
-    await expectFailure("fortigate", "delete 500 -23 echo", async () => (fgt.faults.add(reply("DELETE /api/v2/cmdb/firewall/address/", fortiosRefusal)), del({ ...fgtInputs(fgt.url, S.fgtToken), group: undefined })));
+    await expectFailure(
+      "fortigate",
+      "delete 500 -23 echo",
+      async () => (
+        fgt.faults.add(reply("DELETE /api/v2/cmdb/firewall/address/", fortiosRefusal)),
+        del({ ...fgtInputs(fgt.url, S.fgtToken), group: undefined })
+      ),
+    );
     expect(outcomes.fortigate!["delete 500 -23 echo"]).toBe("202063");
   });
 
@@ -400,10 +556,12 @@ describe("secrets: every failure path of every device, then a scan of everything
     const create = (i: Record<string, unknown>) => P.create!(i);
     const tok = (o: Record<string, unknown> = {}) => fmgToken(fmg.url, S.fmgToken, o);
     const ses = (o: Record<string, unknown> = {}) => fmgSession(fmg.url, "leakadmin", S.fmgPassword, o);
-    const statusEcho = (code: number) => (r: EmulatorRequest): EmulatorReply => {
-      const body = JSON.parse(r.body || "{}") as { id?: unknown; params?: { url?: string }[] };
-      return { status: 200, json: { id: body.id, result: [{ status: { code, message: dump(r) }, url: body.params?.[0]?.url ?? "" }] } };
-    };
+    const statusEcho =
+      (code: number) =>
+      (r: EmulatorRequest): EmulatorReply => {
+        const body = JSON.parse(r.body || "{}") as { id?: unknown; params?: { url?: string }[] };
+        return { status: 200, json: { id: body.id, result: [{ status: { code, message: dump(r) }, url: body.params?.[0]?.url ?? "" }] } };
+      };
 
     await lifecycle("fortimanager", "success (token)", fortimanagerTrustedHostProvider, tok());
     await lifecycle("fortimanager", "success (session)", fortimanagerTrustedHostProvider, ses());
@@ -411,7 +569,10 @@ describe("secrets: every failure path of every device, then a scan of everything
     process.env.FORTIMANAGER_PASSWORD = S.fmgPassword;
     try {
       const { credentials: _c, ...noCreds } = ses({ username: undefined });
-      await lifecycle("fortimanager", "success (session, environment)", fortimanagerTrustedHostProvider, { ...noCreds, connection: { url: fmg.url, caCert: fmg.caCert } });
+      await lifecycle("fortimanager", "success (session, environment)", fortimanagerTrustedHostProvider, {
+        ...noCreds,
+        connection: { url: fmg.url, caCert: fmg.caCert },
+      });
     } finally {
       delete process.env.FORTIMANAGER_USERNAME;
       delete process.env.FORTIMANAGER_PASSWORD;
@@ -423,21 +584,37 @@ describe("secrets: every failure path of every device, then a scan of everything
     await expectFailure("fortimanager", "-22 wrong password (check)", () => check(fmgSession(fmg.url, "leakadmin", wrong(S.fmgPassword))));
     await expectFailure("fortimanager", "-22 wrong password (create)", () => create(fmgSession(fmg.url, "leakadmin", wrong(S.fmgPassword))));
     await expectFailure("fortimanager", "-11 login rpc-permit none", () => check(fmgSession(fmg.url, "leaknorpc", S.fmgNoRpcPassword)));
-    await expectFailure("fortimanager", "permission: custom profile token (check)", () => check(fmgToken(fmg.url, S.fmgCustomToken, { username: "leakcustomapi" })));
+    await expectFailure("fortimanager", "permission: custom profile token (check)", () =>
+      check(fmgToken(fmg.url, S.fmgCustomToken, { username: "leakcustomapi" })),
+    );
     await expectFailure("fortimanager", "permission: custom profile token (create)", () => create(fmgToken(fmg.url, S.fmgCustomToken)));
     await expectFailure("fortimanager", "session expired mid-run, then -11 echo", async () => {
       fmg.faults.add(reply("/jsonrpc", statusEcho(-11)));
       return create(ses());
     });
-    for (const [label, inputs] of [["token", tok], ["session", ses]] as const) {
+    for (const [label, inputs] of [
+      ["token", tok],
+      ["session", ses],
+    ] as const) {
       await expectFailure("fortimanager", `timeout (hang, ${label})`, async () => (fmg.faults.add({ kind: "hang" }), check(inputs({ timeoutMs: 150 }))));
-      await expectFailure("fortimanager", `TLS untrusted (${label})`, () => check({ ...inputs(), connection: { ...(inputs().connection as object), url: fmgUntrusted.url } }));
-      await expectFailure("fortimanager", `refused (${label})`, () => check({ ...inputs(), connection: { ...(inputs().connection as object), url: REFUSED_URL } }));
-      await expectFailure("fortimanager", `DNS .invalid (${label})`, () => check({ ...inputs(), connection: { ...(inputs().connection as object), url: DNS_URL } }));
+      await expectFailure("fortimanager", `TLS untrusted (${label})`, () =>
+        check({ ...inputs(), connection: { ...(inputs().connection as object), url: fmgUntrusted.url } }),
+      );
+      await expectFailure("fortimanager", `refused (${label})`, () =>
+        check({ ...inputs(), connection: { ...(inputs().connection as object), url: REFUSED_URL } }),
+      );
+      await expectFailure("fortimanager", `DNS .invalid (${label})`, () =>
+        check({ ...inputs(), connection: { ...(inputs().connection as object), url: DNS_URL } }),
+      );
       await expectFailure("fortimanager", `reset (${label})`, async () => (fmg.faults.add({ kind: "reset" }), check(inputs())));
-      for (const [name, rule] of echoFaults(undefined)) await expectFailure("fortimanager", `${name} (${label}, first call)`, async () => (fmg.faults.add(rule), check(inputs())));
+      for (const [name, rule] of echoFaults(undefined))
+        await expectFailure("fortimanager", `${name} (${label}, first call)`, async () => (fmg.faults.add(rule), check(inputs())));
       for (const code of [-22, -11, -3, -6, -9998, -20055, -60804]) {
-        await expectFailure("fortimanager", `status ${code} message echo (${label}, first call)`, async () => (fmg.faults.add(reply("/jsonrpc", statusEcho(code))), check(inputs())));
+        await expectFailure(
+          "fortimanager",
+          `status ${code} message echo (${label}, first call)`,
+          async () => (fmg.faults.add(reply("/jsonrpc", statusEcho(code))), check(inputs())),
+        );
       }
       // Past login/reads: the update that writes the slot answers with an echo.
       for (const [name, rule] of echoFaults(undefined)) {
@@ -467,14 +644,17 @@ describe("secrets: every failure path of every device, then a scan of everything
       await expectFailure(device.name, label("TLS untrusted"), () => P.check!({}, inputs(r.untrusted)));
       await expectFailure(device.name, label("refused"), () => P.check!({}, inputs({ url: REFUSED_URL, caCert: r.emu.caCert })));
       await expectFailure(device.name, label("DNS .invalid"), () => P.check!({}, inputs({ url: DNS_URL, caCert: r.emu.caCert })));
-      for (const [name, rule] of echoFaults(undefined)) await expectFailure(device.name, label(`${name} (check)`), async () => (r.emu.faults.add(rule), P.check!({}, inputs(r.emu))));
+      for (const [name, rule] of echoFaults(undefined))
+        await expectFailure(device.name, label(`${name} (check)`), async () => (r.emu.faults.add(rule), P.check!({}, inputs(r.emu))));
     }
   });
 
   test("nothing produced holds a secret, a session id, or a piece of one", () => {
     const secrets: Record<string, string> = { ...SECRETS };
     [...sessionIds].forEach((sid, i) => (secrets[`fortimanagerSession${i}`] = sid));
-    const logs = [opn, opnUntrusted, fgt, fgtUntrusted, fmg, fmgUntrusted, ...registered.flatMap((r) => [r.emu, r.untrusted])].map((e: EmulatorServer) => e.log.entries());
+    const logs = [opn, opnUntrusted, fgt, fgtUntrusted, fmg, fmgUntrusted, ...registered.flatMap((r) => [r.emu, r.untrusted])].map((e: EmulatorServer) =>
+      e.log.entries(),
+    );
     const out = output.text();
     // The debug lines were on (so the transport's request logging was scanned too).
     expect(out).toContain("[firewall-grants] ");
@@ -488,14 +668,19 @@ describe("secrets: every failure path of every device, then a scan of everything
     // No credential-like parameter in any URL.
     // By parameter name: FortiOS's own `mkey` (the object's key, e.g. a feed name) is not a credential.
     const credentialParam = (name: string) => name !== "mkey" && /token|key|secret|pass|session|auth/i.test(name);
-    const queries = logs.flat().map((e) => e.query).filter((q) => [...new URLSearchParams(q).keys()].some(credentialParam));
+    const queries = logs
+      .flat()
+      .map((e) => e.query)
+      .filter((q) => [...new URLSearchParams(q).keys()].some(credentialParam));
     expect(queries).toEqual([]);
     // No file written, in the sandbox HOME/TMPDIR or anywhere through fs.
     expect(fs.readdirSync(sandbox)).toEqual([]);
     expect(fsWrites).toEqual([]);
     const counts = Object.fromEntries(Object.entries(outcomes).map(([d, o]) => [d, Object.keys(o).length]));
     output.restore();
-    process.stdout.write(`secrets suite: ${JSON.stringify(counts)} cases, ${collected.length} error/result strings (${collected.reduce((n, c) => n + c.text.length, 0)} chars), ${out.length} chars of output, ${logs.flat().length} logged requests, ${Object.keys(secrets).length} secrets incl. ${sessionIds.size} session ids\n`);
+    process.stdout.write(
+      `secrets suite: ${JSON.stringify(counts)} cases, ${collected.length} error/result strings (${collected.reduce((n, c) => n + c.text.length, 0)} chars), ${out.length} chars of output, ${logs.flat().length} logged requests, ${Object.keys(secrets).length} secrets incl. ${sessionIds.size} session ids\n`,
+    );
     process.stdout.write(`${JSON.stringify(outcomes, null, 1)}\n`);
   });
 });

@@ -15,12 +15,16 @@ afterEach(() => {
 });
 
 describe("expiresAtField", () => {
-  it.each(["2026-12-01T18:00:00Z", "2026-12-01T18:00Z", "2026-12-01T18:00:00.5Z", "2026-12-01T18:00:00.123456789Z", "2026-12-01T19:00:00+01:00", "2026-12-01T12:30:00-05:30"])(
-    "accepts %s",
-    (v) => {
-      expect(expiresAtField.safeParse(v).success).toBe(true);
-    },
-  );
+  it.each([
+    "2026-12-01T18:00:00Z",
+    "2026-12-01T18:00Z",
+    "2026-12-01T18:00:00.5Z",
+    "2026-12-01T18:00:00.123456789Z",
+    "2026-12-01T19:00:00+01:00",
+    "2026-12-01T12:30:00-05:30",
+  ])("accepts %s", (v) => {
+    expect(expiresAtField.safeParse(v).success).toBe(true);
+  });
 
   it("is optional", () => {
     expect(expiresAtField.safeParse(undefined).success).toBe(true);

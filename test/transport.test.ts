@@ -16,7 +16,7 @@ async function startCounter(tls: "test-ca" | "untrusted" = "test-ca"): Promise<E
         return { status: 200, json: { n }, sideEffect: true };
       }
       if (req.rawPath === "/secret") return { status: 500, json: { error: "bad token s3cr3t-T0KEN-value" } };
-      if (req.rawPath === "/status" ) return { status: Number(req.query.get("s")), json: {} };
+      if (req.rawPath === "/status") return { status: Number(req.query.get("s")), json: {} };
       return undefined;
     },
     { reset: () => (n = 0) },
@@ -107,7 +107,9 @@ describe("transport", () => {
     const port = closed.port;
     await closed.close();
     expect((await failure(new Transport({ baseUrl: `https://127.0.0.1:${port}` }).send({ method: "GET", path: "/", idempotent: true }))).kind).toBe("refused");
-    expect((await failure(new Transport({ baseUrl: "https://fw.does-not-exist.invalid" }).send({ method: "GET", path: "/", idempotent: true }))).kind).toBe("dns");
+    expect((await failure(new Transport({ baseUrl: "https://fw.does-not-exist.invalid" }).send({ method: "GET", path: "/", idempotent: true }))).kind).toBe(
+      "dns",
+    );
     const untrusted = await startCounter("untrusted");
     try {
       const e = await failure(new Transport({ baseUrl: untrusted.url, caCert: untrusted.caCert }).send({ method: "GET", path: "/thing", idempotent: true }));

@@ -40,18 +40,23 @@ const fgtAlice = new grants.FortigateAddress("fortigate-alice", {
 const fmgAlice = new grants.FortimanagerTrustedHost("fortimanager-alice", { adminUser: "alice", address: alice, description: "Alice, admin workstation" });
 
 // Passive+: alice in the push threat feed "jit-allow" of two FortiGates, fanned out by the FortiManager.
-const feedAlice = new grants.FortimanagerFeedEntry("passive-alice", { devices: ["fgt-hq", "fgt-br1"], feed: "jit-allow", address: alice, description: "Alice, branch firewalls" });
+const feedAlice = new grants.FortimanagerFeedEntry("passive-alice", {
+  devices: ["fgt-hq", "fgt-br1"],
+  feed: "jit-allow",
+  address: alice,
+  description: "Alice, branch firewalls",
+});
 
 /** What was granted where (no credentials). */
 export const granted = {
   opnsense: [opnAlice, opnAliceV6, opnVendor].map((g) =>
-    pulumi.all([g.host, g.alias, g.address, g.method, g.aliasUuid]).apply(([host, alias, address, method, aliasUuid]) => ({ host, alias, address, method, aliasUuid })),
+    pulumi
+      .all([g.host, g.alias, g.address, g.method, g.aliasUuid])
+      .apply(([host, alias, address, method, aliasUuid]) => ({ host, alias, address, method, aliasUuid })),
   ),
   fortigate: pulumi
     .all([fgtAlice.name, fgtAlice.address, fgtAlice.vdom, fgtAlice.group, fgtAlice.objectPath, fgtAlice.uuid])
     .apply(([name, address, vdom, group, objectPath, uuid]) => ({ name, address, vdom, group: group ?? null, objectPath, uuid: uuid ?? null })),
-  fortimanager: pulumi
-    .all([fmgAlice.adminUser, fmgAlice.address, fmgAlice.slot])
-    .apply(([adminUser, address, slot]) => ({ adminUser, address, slot })),
+  fortimanager: pulumi.all([fmgAlice.adminUser, fmgAlice.address, fmgAlice.slot]).apply(([adminUser, address, slot]) => ({ adminUser, address, slot })),
   passive: pulumi.all([feedAlice.feed, feedAlice.address, feedAlice.devices]).apply(([feed, address, devices]) => ({ feed, address, devices })),
 };

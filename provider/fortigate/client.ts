@@ -58,16 +58,27 @@ const EnvelopeSchema = z
 type Envelope = z.infer<typeof EnvelopeSchema>;
 /** Wire: `{name, subnet: "203.0.113.7 255.255.255.255"}` (IPv4) or `{name, ip6: "2001:db8::1/128"}`; normalised to a CIDR. */
 const AddressObjectSchema = z
-  .object({ name: z.string(), subnet: z.string().optional(), ip6: z.string().optional(), comment: z.string().optional(), uuid: z.string().optional(), type: z.string().optional() })
+  .object({
+    name: z.string(),
+    subnet: z.string().optional(),
+    ip6: z.string().optional(),
+    comment: z.string().optional(),
+    uuid: z.string().optional(),
+    type: z.string().optional(),
+  })
   .transform((o) => ({ name: o.name, comment: o.comment ?? "", uuid: o.uuid, type: o.type, address: deviceCidr(o.subnet ?? o.ip6 ?? "") }));
 const OneAddressSchema = EnvelopeSchema.extend({ results: z.array(AddressObjectSchema).min(1) });
 const ListSchema = EnvelopeSchema.extend({ results: z.array(z.unknown()) });
-const GroupSchema = EnvelopeSchema.extend({ results: z.array(z.object({ name: z.string(), member: z.array(z.object({ name: z.string() })).optional() })).min(1) });
+const GroupSchema = EnvelopeSchema.extend({
+  results: z.array(z.object({ name: z.string(), member: z.array(z.object({ name: z.string() })).optional() })).min(1),
+});
 /**
  * `monitor/system/status` (SW-MON; EXP `status.jsonnet`; emulator): `status:"success"`, `serial`,
  * `version` ("v7.2.8"), `build`, and `results` an object (model, hostname). A captive portal's 200 has none.
  */
-const StatusSchema = z.object({ status: z.literal("success"), serial: z.string(), version: z.string().regex(/^v?\d+\.\d+\.\d+/), results: z.record(z.string(), z.unknown()) }).passthrough();
+const StatusSchema = z
+  .object({ status: z.literal("success"), serial: z.string(), version: z.string().regex(/^v?\d+\.\d+\.\d+/), results: z.record(z.string(), z.unknown()) })
+  .passthrough();
 
 export type DeviceAddress = z.infer<typeof AddressObjectSchema>;
 
@@ -127,7 +138,8 @@ export class FortigateClient {
     // Defence in depth behind settings.ts: user info in the URL would carry a secret into logs and
     // state; the message never repeats the URL.
     const u = new URL(opts.url);
-    if (u.username !== "" || u.password !== "") throw new Error("the FortiGate URL must not contain user info (user:password@); the token goes in credentials.token");
+    if (u.username !== "" || u.password !== "")
+      throw new Error("the FortiGate URL must not contain user info (user:password@); the token goes in credentials.token");
     this.vdom = opts.vdom ?? "root";
     this.t = new Transport({
       baseUrl: opts.url,
@@ -258,7 +270,9 @@ export class FortigateClient {
     if (env && res.status === 500) {
       if (env.error === -23) {
         throw diagnose("202063", {
-          host: this.host, operation: `${req.method} ${req.path}`, status: 500,
+          host: this.host,
+          operation: `${req.method} ${req.path}`,
+          status: 500,
           detail: `the address object "${name}" is still referenced on the device, so it cannot be deleted`,
           deviceMessage: `FortiOS error -23${env.cli_error ? `: ${this.t.redact(env.cli_error)}` : ""}`,
           vars: { name },
@@ -389,7 +403,8 @@ export class FortigateClient {
   /** {@link answer}, or 202090 naming what came instead. */
   private expectAnswer(req: TransportRequest, res: TransportResponse): Envelope {
     const env = this.answer(req, res);
-    if (!env) throw this.unexpected(req, res, "the answer is not a FortiOS answer to this request (a proxy, captive portal or another server may have answered)");
+    if (!env)
+      throw this.unexpected(req, res, "the answer is not a FortiOS answer to this request (a proxy, captive portal or another server may have answered)");
     return env;
   }
 
@@ -406,10 +421,24 @@ export class FortigateClient {
   }
 
   private unexpected(req: TransportRequest, res: TransportResponse, what: string): Error {
-    return new DeviceError({ kind: "schema", operation: `${req.method} ${req.path}`, host: this.host, status: res.status, deviceMessage: `HTTP ${res.status}: ${what}: ${this.t.excerpt(res.text, 300)}` });
+    return new DeviceError({
+      kind: "schema",
+      operation: `${req.method} ${req.path}`,
+      host: this.host,
+      status: res.status,
+      deviceMessage: `HTTP ${res.status}: ${what}: ${this.t.excerpt(res.text, 300)}`,
+    });
   }
 
-  private cannotEmpty(f: Family, group: string, name: string, version: FortiosVersion | undefined, req?: TransportRequest, res?: TransportResponse, env?: Envelope): Error {
+  private cannotEmpty(
+    f: Family,
+    group: string,
+    name: string,
+    version: FortiosVersion | undefined,
+    req?: TransportRequest,
+    res?: TransportResponse,
+    env?: Envelope,
+  ): Error {
     const v = version ? version.join(".") : "this firmware";
     const table = f === "ipv4" ? "addrgrp" : "addrgrp6";
     return diagnose(EMPTY_GROUP_CODE, {
@@ -425,7 +454,14 @@ export class FortigateClient {
     });
   }
 
-  private req(method: TransportRequest["method"], base: string, segments: readonly string[], idempotent: boolean, body?: unknown, query: Record<string, string> = {}): TransportRequest {
+  private req(
+    method: TransportRequest["method"],
+    base: string,
+    segments: readonly string[],
+    idempotent: boolean,
+    body?: unknown,
+    query: Record<string, string> = {},
+  ): TransportRequest {
     return { method, path: devicePath(base, ...segments), query: { vdom: this.vdom, ...query }, idempotent, ...(body !== undefined && { body }) };
   }
 
@@ -444,10 +480,20 @@ export class FortigateClient {
     if (rawTransportErrors && (res.status === 502 || res.status === 503 || res.status === 504)) throw this.t.httpError(req, res);
     const operation = `${req.method} ${req.path}`;
     if (res.status === 401) {
-      throw diagnose("202001", { host: this.host, operation, status: 401, detail: `the device rejected the API token for ${operation}; the token may be wrong, regenerated or deleted, or the API user's trusted hosts may exclude this machine's address` });
+      throw diagnose("202001", {
+        host: this.host,
+        operation,
+        status: 401,
+        detail: `the device rejected the API token for ${operation}; the token may be wrong, regenerated or deleted, or the API user's trusted hosts may exclude this machine's address`,
+      });
     }
     if (res.status === 429) {
-      throw diagnose("202005", { host: this.host, operation, status: 429, detail: `the device refused ${operation} because this machine's address is locked out after repeated failed logins` });
+      throw diagnose("202005", {
+        host: this.host,
+        operation,
+        status: 429,
+        detail: `the device refused ${operation} because this machine's address is locked out after repeated failed logins`,
+      });
     }
     if (res.status === 403) throw this.forbidden(req, res, need);
     throw toGrantError(this.t.httpError(req, res), "fortinet", { host: this.host });
@@ -463,7 +509,10 @@ export class FortigateClient {
     if (req.path === STATUS_PATH) {
       // monitor/system/status needs no profile permission: a 403 there is the VDOM (P-VDOM403, TF#138).
       return diagnose("202002", {
-        host: this.host, operation, status: 403, ...shown,
+        host: this.host,
+        operation,
+        status: 403,
+        ...shown,
         detail: `the token is valid but may not use VDOM "${vdom}" (it is not in the REST API administrator's VDOM list, or does not exist)`,
         vars: {
           scope: "the REST API administrator's VDOM list",
@@ -477,7 +526,10 @@ export class FortigateClient {
     // A real write refused after preview passed: say what preview could not verify (SPEC §5).
     const probe = need === "write" && !req.path.endsWith("/__grants_write_probe__") ? ` ${PROBE_NOTE}` : "";
     return diagnose("202002", {
-      host: this.host, operation, status: 403, ...shown,
+      host: this.host,
+      operation,
+      status: 403,
+      ...shown,
       detail: `the token is valid but its admin profile may not ${need} firewall addresses in VDOM "${vdom}" (${operation}).${probe}`,
       vars: {
         scope: `the REST API administrator's admin profile in VDOM "${vdom}"`,
@@ -489,7 +541,21 @@ export class FortigateClient {
   }
 
   private refused(req: TransportRequest, res: TransportResponse, code: number | undefined, cli: string | undefined): Error {
-    const meaning = code === -23 ? "the entry is still used by other entries" : code === -651 ? "invalid value" : code === -3 ? "entry not found" : "the device refused the change";
-    return new DeviceError({ kind: "refused", operation: `${req.method} ${req.path}`, host: this.host, status: res.status, ...(code !== undefined && { deviceCode: code }), deviceMessage: `FortiOS error ${code ?? "?"} (${meaning})${cli ? `: ${this.t.redact(cli)}` : ""}` });
+    const meaning =
+      code === -23
+        ? "the entry is still used by other entries"
+        : code === -651
+          ? "invalid value"
+          : code === -3
+            ? "entry not found"
+            : "the device refused the change";
+    return new DeviceError({
+      kind: "refused",
+      operation: `${req.method} ${req.path}`,
+      host: this.host,
+      status: res.status,
+      ...(code !== undefined && { deviceCode: code }),
+      deviceMessage: `FortiOS error ${code ?? "?"} (${meaning})${cli ? `: ${this.t.redact(cli)}` : ""}`,
+    });
   }
 }

@@ -116,7 +116,9 @@ export class FortigateBackend extends FortigateAdmins {
   get version(): string {
     return `v${this.firmware.text}`;
   }
-  get build(): number { return this.firmware.build; }
+  get build(): number {
+    return this.firmware.build;
+  }
   /** Whether `?access_token=` authenticates: always below 7.4.5, else only with `rest-api-key-url-query enable` (P-URLQ). */
   get acceptsQueryToken(): boolean {
     return !this.features.urlQuerySetting || this.urlQueryToken;
@@ -133,7 +135,9 @@ export class FortigateBackend extends FortigateAdmins {
   addVdom(name: string): void {
     if (!this.vdomTables.has(name)) this.vdomTables.set(name, { address: new Map(), address6: new Map(), addrgrp: new Map(), addrgrp6: new Map() });
   }
-  hasVdom(name: string): boolean { return this.vdomTables.has(name); }
+  hasVdom(name: string): boolean {
+    return this.vdomTables.has(name);
+  }
   vdoms(): string[] {
     return [...this.vdomTables.keys()];
   }
@@ -158,7 +162,11 @@ export class FortigateBackend extends FortigateAdmins {
     return name;
   }
   private badValue(field: string, raw: unknown): CmdbError {
-    return new CmdbError(500, -651, `node_check_object fail! for ${field} ${String(raw)}\n\nvalue parse error before '${String(raw)}'\nCommand fail. Return code -651`);
+    return new CmdbError(
+      500,
+      -651,
+      `node_check_object fail! for ${field} ${String(raw)}\n\nvalue parse error before '${String(raw)}'\nCommand fail. Return code -651`,
+    );
   }
 
   // ---- addresses ----
@@ -177,7 +185,14 @@ export class FortigateBackend extends FortigateAdmins {
     if ("bad" in r) throw this.badValue(r.bad, body[r.bad]);
     const comment = typeof body.comment === "string" ? body.comment : "";
     if (comment.length > 255) throw new CmdbError(500, -1);
-    t[tablesOf(family).address].set(name, { name, uuid: randomUUID(), type, value: family === "ipv4" ? r.fields.subnet! : r.fields.ip6!, comment, fields: r.fields });
+    t[tablesOf(family).address].set(name, {
+      name,
+      uuid: randomUUID(),
+      type,
+      value: family === "ipv4" ? r.fields.subnet! : r.fields.ip6!,
+      comment,
+      fields: r.fields,
+    });
     return this.bump();
   }
   private checkType(family: AddrFamily, raw: unknown): string {

@@ -10,7 +10,8 @@ import { envelope, err, notAllowed, type Ctx, type Reply, type Route } from "./e
 import { QueryError, queryRows } from "./emulator-query";
 import { FeedError, entryListFilters, pushSupported, type FeedSettings, type StoredFeed } from "./emulator-feeds";
 
-const cmdbErr = (b: FortigateBackend, c: Ctx, e: FeedError, mkey?: string): Reply => err(b, c, new CmdbError(e.httpStatus, e.code, e.code !== undefined ? e.message : undefined), mkey);
+const cmdbErr = (b: FortigateBackend, c: Ctx, e: FeedError, mkey?: string): Reply =>
+  err(b, c, new CmdbError(e.httpStatus, e.code, e.code !== undefined ? e.message : undefined), mkey);
 function feedWrite(b: FortigateBackend, c: Ctx, mkey: string, apply: () => void): Reply {
   try {
     apply();
@@ -20,7 +21,11 @@ function feedWrite(b: FortigateBackend, c: Ctx, mkey: string, apply: () => void)
   }
   const old = b.revision;
   b.revision = randomBytes(16).toString("hex");
-  return { status: 200, json: { ...envelope(b, c), revision: b.revision, old_revision: old, revision_changed: true, mkey, status: "success", http_status: 200 }, sideEffect: true };
+  return {
+    status: 200,
+    json: { ...envelope(b, c), revision: b.revision, old_revision: old, revision_changed: true, mkey, status: "success", http_status: 200 },
+    sideEffect: true,
+  };
 }
 
 /** A feed as `GET cmdb/system/external-resource` shows it; `update-method` from 7.2.1 [AN-EXT, SW-CMDB]. */
@@ -48,7 +53,11 @@ const visible = (b: FortigateBackend, vdom: string) => [...b.feeds.feedsOf("glob
 
 function list(b: FortigateBackend, c: Ctx): Reply {
   try {
-    const { results, meta } = queryRows(visible(b, c.vdom).map((f) => feedJson(b, f)), c.req.query, b.features);
+    const { results, meta } = queryRows(
+      visible(b, c.vdom).map((f) => feedJson(b, f)),
+      c.req.query,
+      b.features,
+    );
     return { status: 200, json: { ...envelope(b, c), results, ...meta, status: "success", http_status: 200 } };
   } catch (e) {
     if (e instanceof QueryError) return err(b, c, new CmdbError(400, undefined));
@@ -61,7 +70,10 @@ function one(b: FortigateBackend, c: Ctx): Reply {
   if (!f) return err(b, c, new CmdbError(404, undefined), name);
   const only = new URLSearchParams();
   for (const x of c.req.query.getAll("format")) only.append("format", x);
-  return { status: 200, json: { ...envelope(b, c), mkey: name, results: queryRows([feedJson(b, f)], only, b.features).results, status: "success", http_status: 200 } };
+  return {
+    status: 200,
+    json: { ...envelope(b, c), mkey: name, results: queryRows([feedJson(b, f)], only, b.features).results, status: "success", http_status: 200 },
+  };
 }
 /** A global feed reached from a VDOM is not editable there [P-VDOMFEED]: 403 JSON (the device's answer is unsourced). */
 const globalFromVdom = (b: FortigateBackend, c: Ctx, name: string) => !b.feeds.find(c.vdom, name, false) && b.feeds.find(c.vdom, name) !== undefined;
@@ -83,7 +95,8 @@ function parseCommands(body: Record<string, unknown>): Command[] | string {
   if (!Array.isArray(raw) || raw.length === 0) return '"commands" must be a non-empty array';
   const out: Command[] = [];
   for (const c of raw as Record<string, unknown>[]) {
-    if (!c || typeof c !== "object" || typeof c.name !== "string" || !["add", "remove", "snapshot"].includes(String(c.command))) return 'each command needs "name" and "command" add|remove|snapshot';
+    if (!c || typeof c !== "object" || typeof c.name !== "string" || !["add", "remove", "snapshot"].includes(String(c.command)))
+      return 'each command needs "name" and "command" add|remove|snapshot';
     if (!Array.isArray(c.entries) || !c.entries.every((e) => typeof e === "string")) return 'each command needs "entries", a list of strings';
     out.push({ name: c.name, command: c.command as Command["command"], entries: c.entries as string[] });
   }
@@ -98,8 +111,10 @@ function push(b: FortigateBackend, c: Ctx): Reply {
   const verdict = (cmd: Command): Reply | "skip" | undefined => {
     const f = b.feeds.find(c.vdom, cmd.name, s.globalFeedPush === "visible");
     if (!f) return s.unknownFeed === "refuse" ? monitorErr(b, c, "dynamic", 404, `no threat feed "${cmd.name}" in VDOM ${c.vdom}`) : "skip";
-    if (f.updateMethod !== "push" && s.nonPushFeed === "refuse") return monitorErr(b, c, "dynamic", 400, `threat feed "${cmd.name}" is not of update method push`);
-    if (cmd.command !== "remove" && s.invalidEntry === "refuse" && cmd.entries.some((e) => !b.feeds.isValid(f, e))) return monitorErr(b, c, "dynamic", 400, `invalid entry in "${cmd.name}"`);
+    if (f.updateMethod !== "push" && s.nonPushFeed === "refuse")
+      return monitorErr(b, c, "dynamic", 400, `threat feed "${cmd.name}" is not of update method push`);
+    if (cmd.command !== "remove" && s.invalidEntry === "refuse" && cmd.entries.some((e) => !b.feeds.isValid(f, e)))
+      return monitorErr(b, c, "dynamic", 400, `invalid entry in "${cmd.name}"`);
     return undefined;
   };
   if (s.commands === "atomic") {
@@ -126,7 +141,12 @@ function push(b: FortigateBackend, c: Ctx): Reply {
 /** A push without System > Configuration read-write (§6, §7: 403 JSON expected by analogy; configurable). */
 function pushDenied(b: FortigateBackend, c: Ctx): Reply {
   if (b.feeds.settings.pushDenied === "html-403")
-    return { status: 403, json: {}, text: "<!DOCTYPE html><html><head><title>403 Forbidden</title></head><body><h1>Forbidden</h1><p>You don't have permission to access this resource.</p></body></html>", contentType: "text/html" };
+    return {
+      status: 403,
+      json: {},
+      text: "<!DOCTYPE html><html><head><title>403 Forbidden</title></head><body><h1>Forbidden</h1><p>You don't have permission to access this resource.</p></body></html>",
+      contentType: "text/html",
+    };
   return monitorErr(b, c, "dynamic", 403);
 }
 
@@ -153,11 +173,22 @@ function entryList(b: FortigateBackend, c: Ctx): Reply {
   const entries = shown.filter((e) => one === null || b.feeds.key(one) === b.feeds.key(e.entry)).map((e) => ({ entry: e.entry, valid: e.valid }));
   return ok(b, c, { ...head, entries, ...counts, ...notes });
 }
-const ok = (b: FortigateBackend, c: Ctx, results: Record<string, unknown>): Reply => ({ status: 200, json: { ...monitorEnvelope(b, c, c.req.rawPath.split("/").pop() ?? ""), results, status: "success", http_status: 200 } });
+const ok = (b: FortigateBackend, c: Ctx, results: Record<string, unknown>): Reply => ({
+  status: 200,
+  json: { ...monitorEnvelope(b, c, c.req.rawPath.split("/").pop() ?? ""), results, status: "success", http_status: 200 },
+});
 
 const cmdb = "^\\/api\\/v2\\/cmdb\\/system\\/external-resource";
 const mon = "^\\/api\\/v2\\/monitor\\/system\\/external-resource\\/";
-const r = (method: Route["method"], re: string, access: Route["access"], group: "sysgrp" | "sysgrp.cfg", name: string, handler: Route["handler"], extra: Partial<Route> = {}): Route => ({ method, pattern: new RegExp(re + "$"), access, group, name, handler, ...extra });
+const r = (
+  method: Route["method"],
+  re: string,
+  access: Route["access"],
+  group: "sysgrp" | "sysgrp.cfg",
+  name: string,
+  handler: Route["handler"],
+  extra: Partial<Route> = {},
+): Route => ({ method, pattern: new RegExp(re + "$"), access, group, name, handler, ...extra });
 
 /**
  * Feed routes. CMDB table: Access Group sysgrp [SW-CMDB]; entry-list: sysgrp.cfg [SW-MON 6.4.14]; the push endpoint's group is
@@ -166,16 +197,25 @@ const r = (method: Route["method"], re: string, access: Route["access"], group: 
  */
 export const FEED_ROUTES: readonly Route[] = [
   r("GET", `${cmdb}\\/?`, "read", "sysgrp", "GET /api/v2/cmdb/system/external-resource", list),
-  r("POST", `${cmdb}\\/?`, "write", "sysgrp", "POST /api/v2/cmdb/system/external-resource", (b, c) => feedWrite(b, c, String(c.body.name ?? ""), () => b.feeds.create(c.vdom, c.body))),
+  r("POST", `${cmdb}\\/?`, "write", "sysgrp", "POST /api/v2/cmdb/system/external-resource", (b, c) =>
+    feedWrite(b, c, String(c.body.name ?? ""), () => b.feeds.create(c.vdom, c.body)),
+  ),
   r("PUT", `${cmdb}\\/?`, "write", "sysgrp", "PUT /api/v2/cmdb/system/external-resource (405)", notAllowed),
   r("GET", `${cmdb}\\/([^/]+)`, "read", "sysgrp", "GET /api/v2/cmdb/system/external-resource/{name}", one),
   r("PUT", `${cmdb}\\/([^/]+)`, "write", "sysgrp", "PUT /api/v2/cmdb/system/external-resource/{name}", (b, c) =>
-    globalFromVdom(b, c, c.params[0]!) ? err(b, c, new CmdbError(403, undefined), c.params[0]) : feedWrite(b, c, c.params[0]!, () => b.feeds.update(c.vdom, c.params[0]!, c.body)),
+    globalFromVdom(b, c, c.params[0]!)
+      ? err(b, c, new CmdbError(403, undefined), c.params[0])
+      : feedWrite(b, c, c.params[0]!, () => b.feeds.update(c.vdom, c.params[0]!, c.body)),
   ),
   r("DELETE", `${cmdb}\\/([^/]+)`, "write", "sysgrp", "DELETE /api/v2/cmdb/system/external-resource/{name}", (b, c) =>
-    globalFromVdom(b, c, c.params[0]!) ? err(b, c, new CmdbError(403, undefined), c.params[0]) : feedWrite(b, c, c.params[0]!, () => b.feeds.remove(c.vdom, c.params[0]!)),
+    globalFromVdom(b, c, c.params[0]!)
+      ? err(b, c, new CmdbError(403, undefined), c.params[0])
+      : feedWrite(b, c, c.params[0]!, () => b.feeds.remove(c.vdom, c.params[0]!)),
   ),
-  r("POST", `${mon}dynamic\\/?`, "write", "sysgrp.cfg", "POST /api/v2/monitor/system/external-resource/dynamic", push, { present: (b) => pushSupported(b.firmware), denied: pushDenied }),
+  r("POST", `${mon}dynamic\\/?`, "write", "sysgrp.cfg", "POST /api/v2/monitor/system/external-resource/dynamic", push, {
+    present: (b) => pushSupported(b.firmware),
+    denied: pushDenied,
+  }),
   r("GET", `${mon}entry-list\\/?`, "read", "sysgrp.cfg", "GET /api/v2/monitor/system/external-resource/entry-list", entryList),
 ];
 
@@ -220,11 +260,24 @@ export function feedControl(b: FortigateBackend, req: EmulatorRequest, action: s
   try {
     if (is("GET", "feeds")) return done({ feeds: (vdomRaw == null ? b.feeds.all() : b.feeds.feedsOf(vdom)).map((f) => b.feeds.describe(f)) });
     if (is("POST", "feeds")) {
-      const f = b.feeds.create(vdom, { name: body.name, type: body.type, "update-method": body.updateMethod ?? body["update-method"] ?? (pushSupported(b.firmware) ? "push" : undefined), status: body.status, resource: body.resource, comments: body.comments });
+      const f = b.feeds.create(vdom, {
+        name: body.name,
+        type: body.type,
+        "update-method": body.updateMethod ?? body["update-method"] ?? (pushSupported(b.firmware) ? "push" : undefined),
+        status: body.status,
+        resource: body.resource,
+        comments: body.comments,
+      });
       return done({ feed: b.feeds.describe(f) });
     }
     if (is("PUT", "feeds")) {
-      const patch: Record<string, unknown> = { type: body.type, "update-method": body.updateMethod ?? body["update-method"], status: body.status, resource: body.resource, name: body.newName };
+      const patch: Record<string, unknown> = {
+        type: body.type,
+        "update-method": body.updateMethod ?? body["update-method"],
+        status: body.status,
+        resource: body.resource,
+        name: body.newName,
+      };
       return done({ feed: b.feeds.describe(b.feeds.update(vdom, String(body.name ?? ""), patch)) });
     }
     if (is("DELETE", "feeds")) return (b.feeds.remove(vdom, String(body.name ?? "")), done());

@@ -204,7 +204,14 @@ export class FeedStore {
     this.settings = { ...defaultFeedSettings(this.firmware), ...this.initialSettings };
     const seeds = this.seeds ?? (pushSupported(this.firmware) && this.vdoms().includes("root") ? [{ name: "jit-allow", vdom: "root" }] : []);
     for (const s of seeds) {
-      this.create(s.vdom ?? "root", { name: s.name, type: s.type, "update-method": s.updateMethod ?? (pushSupported(this.firmware) ? "push" : undefined), status: s.status, resource: s.resource, comments: s.comments });
+      this.create(s.vdom ?? "root", {
+        name: s.name,
+        type: s.type,
+        "update-method": s.updateMethod ?? (pushSupported(this.firmware) ? "push" : undefined),
+        status: s.status,
+        resource: s.resource,
+        comments: s.comments,
+      });
       if (s.entries?.length) this.addEntries(s.vdom ?? "root", s.name, s.entries);
     }
   }
@@ -225,7 +232,10 @@ export class FeedStore {
   }
   /** The feed `name` as seen from `vdom`: its own, or a global `g-` feed (usable in every VDOM, P-VDOMFEED). */
   find(vdom: string, name: string, withGlobal = true): StoredFeed | undefined {
-    return this.feeds.get(vdom)?.find((f) => f.name === name) ?? (withGlobal && vdom !== "global" ? this.feeds.get("global")?.find((f) => f.name === name) : undefined);
+    return (
+      this.feeds.get(vdom)?.find((f) => f.name === name) ??
+      (withGlobal && vdom !== "global" ? this.feeds.get("global")?.find((f) => f.name === name) : undefined)
+    );
   }
 
   /** `POST cmdb/system/external-resource` rules (§1): name ≤ 35 and unique, `g-` only in global, types by version, push by version. */
@@ -237,7 +247,19 @@ export class FeedStore {
     // Global names start with `g-`, VDOM names must not [P-VDOMFEED]; the device's code for a breach is unsourced.
     if ((scope === "global") !== name.startsWith("g-")) throw new FeedError(500, -651, `node_check_object fail! for name ${name}`);
     if (this.find(scope, name, false)) throw new FeedError(500, -5, "Command fail. Return code -5");
-    const feed: StoredFeed = { name, scope, uuid: randomUUID(), type: "address", updateMethod: "feed", status: "enable", resource: "", refreshRate: 5, comments: "", entries: new Map(), lastUpdate: 0 };
+    const feed: StoredFeed = {
+      name,
+      scope,
+      uuid: randomUUID(),
+      type: "address",
+      updateMethod: "feed",
+      status: "enable",
+      resource: "",
+      refreshRate: 5,
+      comments: "",
+      entries: new Map(),
+      lastUpdate: 0,
+    };
     this.apply(feed, body);
     this.list(scope).push(feed);
     return feed;
@@ -250,7 +272,8 @@ export class FeedStore {
     const draft = { ...feed };
     this.apply(draft, body);
     if (typeof body.name === "string" && body.name !== name) {
-      if (body.name.length > FEED_NAME_MAX || (scope === "global") !== body.name.startsWith("g-")) throw new FeedError(500, -651, `node_check_object fail! for name ${body.name}`);
+      if (body.name.length > FEED_NAME_MAX || (scope === "global") !== body.name.startsWith("g-"))
+        throw new FeedError(500, -651, `node_check_object fail! for name ${body.name}`);
       if (this.find(scope, body.name)) throw new FeedError(500, -5, "Command fail. Return code -5");
       draft.name = body.name;
     }
@@ -259,7 +282,12 @@ export class FeedStore {
     return feed;
   }
   private apply(feed: StoredFeed, body: Record<string, unknown>): void {
-    const bad = (field: string) => new FeedError(500, -651, `node_check_object fail! for ${field} ${String(body[field])}\n\nvalue parse error before '${String(body[field])}'\nCommand fail. Return code -651`);
+    const bad = (field: string) =>
+      new FeedError(
+        500,
+        -651,
+        `node_check_object fail! for ${field} ${String(body[field])}\n\nvalue parse error before '${String(body[field])}'\nCommand fail. Return code -651`,
+      );
     if (body.type !== undefined) {
       if (typeof body.type !== "string" || !typeExists(this.firmware, body.type)) throw bad("type");
       feed.type = body.type;
@@ -355,7 +383,12 @@ export class FeedStore {
     const out = new Set<FeedEntry>();
     const limit = this.settings.entryLimit;
     if (!deviceWideLimit(this.firmware)) {
-      for (const f of this.all()) [...f.entries.values()].filter((e) => e.valid).sort((a, b) => a.seq - b.seq).slice(limit).forEach((e) => out.add(e));
+      for (const f of this.all())
+        [...f.entries.values()]
+          .filter((e) => e.valid)
+          .sort((a, b) => a.seq - b.seq)
+          .slice(limit)
+          .forEach((e) => out.add(e));
       return out;
     }
     const byType = new Map<string, FeedEntry[]>();
@@ -367,7 +400,10 @@ export class FeedStore {
     // Within the counting order the newest entries are dropped first: walk the list, and past the limit drop by age.
     for (const l of byType.values()) {
       if (l.length <= limit) continue;
-      [...l].sort((a, b) => b.seq - a.seq).slice(0, l.length - limit).forEach((e) => out.add(e));
+      [...l]
+        .sort((a, b) => b.seq - a.seq)
+        .slice(0, l.length - limit)
+        .forEach((e) => out.add(e));
     }
     return out;
   }
@@ -376,6 +412,15 @@ export class FeedStore {
   describe(f: StoredFeed): Record<string, unknown> {
     const cut = this.truncated();
     const entries = [...f.entries.values()].map((e) => ({ entry: e.entry, valid: e.valid, enforced: e.valid && !cut.has(e) }));
-    return { name: f.name, vdom: f.scope, type: f.type, updateMethod: f.updateMethod, status: f.status, resource: f.resource, entries, overflow: entries.some((e) => e.valid && !e.enforced) };
+    return {
+      name: f.name,
+      vdom: f.scope,
+      type: f.type,
+      updateMethod: f.updateMethod,
+      status: f.status,
+      resource: f.resource,
+      entries,
+      overflow: entries.some((e) => e.valid && !e.enforced),
+    };
   }
 }

@@ -62,14 +62,24 @@ export function queryRows(rows: readonly Row[], q: URLSearchParams, features: Fo
   const filters = q.getAll("filter").filter((f) => f !== "");
   const key = q.get("key");
   const pattern = q.get("pattern");
-  const indexed = rows.map((row, i) => ({ row, i })).filter(({ row }) => filters.every((f) => matches(row, f)) && (key === null || pattern === null || String(row[key] ?? "") === pattern));
+  const indexed = rows
+    .map((row, i) => ({ row, i }))
+    .filter(({ row }) => filters.every((f) => matches(row, f)) && (key === null || pattern === null || String(row[key] ?? "") === pattern));
   const start = nonNegative(q, "start") ?? 0;
   const count = nonNegative(q, "count");
   const page = indexed.slice(start, count === undefined ? undefined : start + count);
-  const fields = q.get("format")?.split("|").filter((f) => f !== "");
+  const fields = q
+    .get("format")
+    ?.split("|")
+    .filter((f) => f !== "");
   const results = page.map(({ row }) => (fields?.length ? Object.fromEntries(fields.filter((f) => f in row).map((f) => [f, row[f]])) : row));
   const meta = features.collectionMeta
-    ? { size: rows.length, matched_count: indexed.length, next_idx: page.length ? page[page.length - 1]!.i : -1, limit_reached: count !== undefined && indexed.length > start + count }
+    ? {
+        size: rows.length,
+        matched_count: indexed.length,
+        next_idx: page.length ? page[page.length - 1]!.i : -1,
+        limit_reached: count !== undefined && indexed.length > start + count,
+      }
     : {};
   return { results, meta };
 }
@@ -91,12 +101,41 @@ const leaf = (type: string, help: string, size?: number, options?: readonly stri
 export function tableSchema(table: "address" | "address6" | "addrgrp" | "addrgrp6", features: FortiosFeatures): Row {
   const name = leaf("string", "Name.", features.nameMax);
   const common = { name, uuid: leaf("uuid", "Universally Unique Identifier."), comment: leaf("var-string", "Comment.", 255) };
-  const member: Child = { type: "string", category: "table", help: "Address objects contained within the group.", children: { name: leaf("string", "Address name.", 79) } };
+  const member: Child = {
+    type: "string",
+    category: "table",
+    help: "Address objects contained within the group.",
+    children: { name: leaf("string", "Address name.", 79) },
+  };
   const children: Record<string, Child> =
     table === "address"
-      ? { ...common, type: leaf("option", "Type of address.", undefined, ADDRESS_TYPES), subnet: leaf("ipv4-classnet-any", "IP address and subnet mask of address."), "start-ip": leaf("ipv4-address-any", "First IP address (inclusive) in the range for the address."), "end-ip": leaf("ipv4-address-any", "Final IP address (inclusive) in the range for the address."), fqdn: leaf("string", "Fully Qualified Domain Name address.", 255), country: leaf("string", "IP addresses associated to a specific country.", 2), wildcard: leaf("ipv4-classnet-any", "IP address and wildcard netmask.") }
+      ? {
+          ...common,
+          type: leaf("option", "Type of address.", undefined, ADDRESS_TYPES),
+          subnet: leaf("ipv4-classnet-any", "IP address and subnet mask of address."),
+          "start-ip": leaf("ipv4-address-any", "First IP address (inclusive) in the range for the address."),
+          "end-ip": leaf("ipv4-address-any", "Final IP address (inclusive) in the range for the address."),
+          fqdn: leaf("string", "Fully Qualified Domain Name address.", 255),
+          country: leaf("string", "IP addresses associated to a specific country.", 2),
+          wildcard: leaf("ipv4-classnet-any", "IP address and wildcard netmask."),
+        }
       : table === "address6"
-        ? { ...common, type: leaf("option", "Type of IPv6 address object.", undefined, ADDRESS6_TYPES), ip6: leaf("ipv6-network", "IPv6 address prefix."), "start-ip": leaf("ipv6-address", "First IP address (inclusive) in the range for the address."), "end-ip": leaf("ipv6-address", "Final IP address (inclusive) in the range for the address."), fqdn: leaf("string", "Fully qualified domain name.", 255) }
+        ? {
+            ...common,
+            type: leaf("option", "Type of IPv6 address object.", undefined, ADDRESS6_TYPES),
+            ip6: leaf("ipv6-network", "IPv6 address prefix."),
+            "start-ip": leaf("ipv6-address", "First IP address (inclusive) in the range for the address."),
+            "end-ip": leaf("ipv6-address", "Final IP address (inclusive) in the range for the address."),
+            fqdn: leaf("string", "Fully qualified domain name.", 255),
+          }
         : { ...common, member };
-  return { name: table, path: "firewall", category: "table", mkey: "name", mkey_type: "string", help: `Configure ${table.startsWith("address") ? "IPv" + (table.endsWith("6") ? "6" : "4") + " addresses" : "IPv" + (table.endsWith("6") ? "6" : "4") + " address groups"}.`, children };
+  return {
+    name: table,
+    path: "firewall",
+    category: "table",
+    mkey: "name",
+    mkey_type: "string",
+    help: `Configure ${table.startsWith("address") ? "IPv" + (table.endsWith("6") ? "6" : "4") + " addresses" : "IPv" + (table.endsWith("6") ? "6" : "4") + " address groups"}.`,
+    children,
+  };
 }

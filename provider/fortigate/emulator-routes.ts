@@ -38,7 +38,16 @@ const table = (c: Ctx) => c.params[0] as Table;
 /** Envelope fields of every answer (captures of 6.2.3 and 7.2.6, reference §3). */
 export function envelope(b: FortigateBackend, c: Pick<Ctx, "req" | "vdom">): Record<string, unknown> {
   const [, , , kind = "", path = "", name = ""] = c.req.rawPath.split("/");
-  return { http_method: c.req.method, revision: b.revision, vdom: c.vdom, path: kind === "monitor" || kind === "cmdb" ? path : "", name, serial: b.serial, version: b.version, build: b.build };
+  return {
+    http_method: c.req.method,
+    revision: b.revision,
+    vdom: c.vdom,
+    path: kind === "monitor" || kind === "cmdb" ? path : "",
+    name,
+    serial: b.serial,
+    version: b.version,
+    build: b.build,
+  };
 }
 function ok(b: FortigateBackend, c: Ctx, extra: Record<string, unknown>, sideEffect = false): Reply {
   return { status: 200, json: { ...envelope(b, c), ...extra, status: "success", http_status: 200 }, sideEffect };
@@ -72,7 +81,13 @@ const addrJson = (f: AddrFamily) => (a: StoredAddress) => ({
   ...Object.fromEntries(shownFields(f, a.type).map((k) => [k, a.fields[k] ?? ""])),
   comment: a.comment,
 });
-const grpJson = (g: StoredGroup) => ({ name: g.name, q_origin_key: g.name, uuid: g.uuid, member: g.members.map((m) => ({ name: m, q_origin_key: m })), comment: g.comment });
+const grpJson = (g: StoredGroup) => ({
+  name: g.name,
+  q_origin_key: g.name,
+  uuid: g.uuid,
+  member: g.members.map((m) => ({ name: m, q_origin_key: m })),
+  comment: g.comment,
+});
 const rowsOf = (b: FortigateBackend, c: Ctx): Record<string, unknown>[] =>
   table(c).startsWith("addrgrp") ? b.groups(c.vdom, family(table(c))).map(grpJson) : b.addresses(c.vdom, family(table(c))).map(addrJson(family(table(c))));
 function memberNames(raw: unknown): string[] | undefined {
@@ -83,7 +98,14 @@ function memberNames(raw: unknown): string[] | undefined {
 function list(b: FortigateBackend, c: Ctx): Reply {
   const action = c.req.query.get("action");
   if (action === "schema") return ok(b, c, { results: tableSchema(table(c), b.features) });
-  if (action === "default") return ok(b, c, { results: table(c).startsWith("addrgrp") ? { name: "", member: [], comment: "" } : table(c) === "address" ? { name: "", type: "ipmask", subnet: "0.0.0.0 0.0.0.0", comment: "" } : { name: "", type: "ipprefix", ip6: "::/0", comment: "" } });
+  if (action === "default")
+    return ok(b, c, {
+      results: table(c).startsWith("addrgrp")
+        ? { name: "", member: [], comment: "" }
+        : table(c) === "address"
+          ? { name: "", type: "ipmask", subnet: "0.0.0.0 0.0.0.0", comment: "" }
+          : { name: "", type: "ipprefix", ip6: "::/0", comment: "" },
+    });
   try {
     const { results, meta } = queryRows(rowsOf(b, c), c.req.query, b.features);
     return ok(b, c, { results, ...meta });
@@ -105,7 +127,9 @@ function one(b: FortigateBackend, c: Ctx): Reply {
 function create(b: FortigateBackend, c: Ctx): Reply {
   const name = String(c.body.name ?? "");
   if (!table(c).startsWith("addrgrp")) return write(b, c, name, () => b.createAddress(c.vdom, family(table(c)), c.body));
-  return write(b, c, name, () => b.createGroup(c.vdom, family(table(c)), name, memberNames(c.body.member) ?? [], typeof c.body.comment === "string" ? c.body.comment : ""));
+  return write(b, c, name, () =>
+    b.createGroup(c.vdom, family(table(c)), name, memberNames(c.body.member) ?? [], typeof c.body.comment === "string" ? c.body.comment : ""),
+  );
 }
 function update(b: FortigateBackend, c: Ctx): Reply {
   const f = family(table(c));
@@ -129,7 +153,11 @@ const group = (b: FortigateBackend, c: Ctx) => b.getGroup(c.vdom, family(table(c
 function memberList(b: FortigateBackend, c: Ctx): Reply {
   const g = group(b, c);
   if (!g) return notFound(b, c, c.params[1]);
-  const { results, meta } = queryRows(g.members.map((m) => ({ name: m, q_origin_key: m })), c.req.query, b.features);
+  const { results, meta } = queryRows(
+    g.members.map((m) => ({ name: m, q_origin_key: m })),
+    c.req.query,
+    b.features,
+  );
   return ok(b, c, { results, ...meta });
 }
 function memberOne(b: FortigateBackend, c: Ctx): Reply {
@@ -157,16 +185,34 @@ function memberPurge(b: FortigateBackend, c: Ctx): Reply {
   return write(b, c, c.params[1]!, () => b.updateGroup(c.vdom, family(table(c)), c.params[1]!, { members: [] }));
 }
 
-const status = (b: FortigateBackend) => ({ model_name: "FortiGate", model_number: "VM64", model: "FGVM64", hostname: "FGT-EMULATOR", log_disk_status: "available", serial: b.serial, version: b.version, build: b.build });
+const status = (b: FortigateBackend) => ({
+  model_name: "FortiGate",
+  model_number: "VM64",
+  model: "FGVM64",
+  hostname: "FGT-EMULATOR",
+  log_disk_status: "available",
+  serial: b.serial,
+  version: b.version,
+  build: b.build,
+});
 /** `monitor/system/status`: Access Group any [SW-MON]; results after fortigate_exporter `status.jsonnet`. */
-const monitorStatus = (b: FortigateBackend, c: Ctx): Reply => ({ status: 200, json: { ...envelope(b, c), action: "", status: "success", http_status: 200, results: status(b) } });
+const monitorStatus = (b: FortigateBackend, c: Ctx): Reply => ({
+  status: 200,
+  json: { ...envelope(b, c), action: "", status: "success", http_status: 200, results: status(b) },
+});
 /** Undocumented `cmdb/system/status`: answered ≤ 7.2.x, a JSON 404 (an object, also with `global=1`) by 7.4.4/7.4.5 [FAPI#80, VG#31]. Its `results` are unverified. */
 const cmdbStatus = (b: FortigateBackend, c: Ctx): Reply => ok(b, c, { results: status(b) });
 
 const T = "(address6?|addrgrp6?)";
 const G = "(addrgrp6?)";
 const base = "^\\/api\\/v2\\/cmdb\\/firewall\\/";
-const r = (method: Route["method"], path: string, access: Access, name: string, handler: Route["handler"]): Route => ({ method, pattern: new RegExp(base + path + "$"), access, name, handler });
+const r = (method: Route["method"], path: string, access: Access, name: string, handler: Route["handler"]): Route => ({
+  method,
+  pattern: new RegExp(base + path + "$"),
+  access,
+  name,
+  handler,
+});
 const coll = `${T}\\/?`;
 const obj = `${T}\\/([^/]+)`;
 const members = `${G}\\/([^/]+)\\/member\\/?`;
@@ -181,7 +227,14 @@ const member = `${G}\\/([^/]+)\\/member\\/([^/]+)`;
  */
 export const ROUTES: readonly Route[] = [
   { method: "GET", pattern: /^\/api\/v2\/monitor\/system\/status\/?$/, access: "any", name: "GET /api/v2/monitor/system/status", handler: monitorStatus },
-  { method: "GET", pattern: /^\/api\/v2\/cmdb\/system\/status\/?$/, access: "any", name: "GET /api/v2/cmdb/system/status", handler: cmdbStatus, present: (b) => b.features.cmdbSystemStatus },
+  {
+    method: "GET",
+    pattern: /^\/api\/v2\/cmdb\/system\/status\/?$/,
+    access: "any",
+    name: "GET /api/v2/cmdb/system/status",
+    handler: cmdbStatus,
+    present: (b) => b.features.cmdbSystemStatus,
+  },
   r("GET", coll, "read", "GET /api/v2/cmdb/firewall/{table}", list),
   r("POST", coll, "write", "POST /api/v2/cmdb/firewall/{table}", create),
   r("PUT", coll, "write", "PUT /api/v2/cmdb/firewall/{table} (405)", notAllowed),
@@ -192,11 +245,15 @@ export const ROUTES: readonly Route[] = [
   // fortiosapi `post`: "post with mkey will return a 404 as the next level is not there yet" [FAPI].
   r("POST", obj, "write", "POST /api/v2/cmdb/firewall/{table}/{name} (404)", (b, c) => notFound(b, c, c.params[1])),
   r("GET", members, "read", "GET /api/v2/cmdb/firewall/{group}/{name}/member", memberList),
-  r("POST", members, "write", "POST /api/v2/cmdb/firewall/{group}/{name}/member", (b, c) => write(b, c, String(c.body.name ?? ""), () => b.addMember(c.vdom, family(table(c)), c.params[1]!, String(c.body.name ?? "")))),
+  r("POST", members, "write", "POST /api/v2/cmdb/firewall/{group}/{name}/member", (b, c) =>
+    write(b, c, String(c.body.name ?? ""), () => b.addMember(c.vdom, family(table(c)), c.params[1]!, String(c.body.name ?? ""))),
+  ),
   r("PUT", members, "write", "PUT /api/v2/cmdb/firewall/{group}/{name}/member (405)", notAllowed),
   r("DELETE", members, "write", "DELETE /api/v2/cmdb/firewall/{group}/{name}/member (purge)", memberPurge),
   r("GET", member, "read", "GET /api/v2/cmdb/firewall/{group}/{name}/member/{member}", memberOne),
   r("PUT", member, "write", "PUT /api/v2/cmdb/firewall/{group}/{name}/member/{member}", memberPut),
-  r("DELETE", member, "write", "DELETE /api/v2/cmdb/firewall/{group}/{name}/member/{member}", (b, c) => write(b, c, c.params[2]!, () => b.removeMember(c.vdom, family(table(c)), c.params[1]!, c.params[2]!))),
+  r("DELETE", member, "write", "DELETE /api/v2/cmdb/firewall/{group}/{name}/member/{member}", (b, c) =>
+    write(b, c, c.params[2]!, () => b.removeMember(c.vdom, family(table(c)), c.params[1]!, c.params[2]!)),
+  ),
   r("POST", member, "write", "POST /api/v2/cmdb/firewall/{group}/{name}/member/{member} (404)", (b, c) => notFound(b, c, c.params[2])),
 ];

@@ -101,7 +101,8 @@ export function typeFields(
 
 /** The fields a GET shows for an object of this type (the device shows every field; these are the ones that mean something for it). */
 export function shownFields(family: "ipv4" | "ipv6", type: string): readonly string[] {
-  if (family === "ipv6") return type === "ipprefix" ? ["ip6"] : type === "iprange" ? ["start-ip", "end-ip"] : type === "fqdn" ? ["fqdn"] : type === "geography" ? ["country"] : [];
+  if (family === "ipv6")
+    return type === "ipprefix" ? ["ip6"] : type === "iprange" ? ["start-ip", "end-ip"] : type === "fqdn" ? ["fqdn"] : type === "geography" ? ["country"] : [];
   switch (type) {
     case "ipmask":
       return ["subnet"];

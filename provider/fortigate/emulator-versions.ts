@@ -52,7 +52,9 @@ export function parseFortiosVersion(raw: string = DEFAULT_FORTIOS_VERSION): Fort
   const minor = Number(m[2]);
   let patch: number;
   if (m[3] === undefined || m[3].toLowerCase() === "x") {
-    const known = Object.keys(KNOWN_BUILDS).filter((k) => k.startsWith(`${major}.${minor}.`)).map((k) => Number(k.split(".")[2]));
+    const known = Object.keys(KNOWN_BUILDS)
+      .filter((k) => k.startsWith(`${major}.${minor}.`))
+      .map((k) => Number(k.split(".")[2]));
     patch = known.length ? Math.max(...known) : 0;
   } else patch = Number(m[3]);
   const text = `${major}.${minor}.${patch}`;

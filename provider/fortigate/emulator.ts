@@ -24,7 +24,15 @@
  *   `{match?|regex?, kind: "latency"|"status"|"reset"|"hang", ms?, status?, times?, probability?}`)
  * - kept for older scripts: `POST /__emulator/remove-member` `{group, name}`, `POST /__emulator/delete-address` `{name}`
  */
-import { startEmulatorServer, type EmulatorReply, type EmulatorRequest, type EmulatorServerOptions, type HandledReply, type EmulatorServer, type LoggedRequest } from "../emulator-kit";
+import {
+  startEmulatorServer,
+  type EmulatorReply,
+  type EmulatorRequest,
+  type EmulatorServerOptions,
+  type HandledReply,
+  type EmulatorServer,
+  type LoggedRequest,
+} from "../emulator-kit";
 import { CmdbError, FortigateBackend, type AddrFamily, type FortigateApiUser, type FortigateBackendOptions, type RepeatedMemberPost } from "./emulator-backend";
 import { ROUTES as FIREWALL_ROUTES, err, notAllowed, type Ctx, type Route } from "./emulator-routes";
 import { FEED_ROUTES, applyFeedSettings, feedControl } from "./emulator-feeds-routes";
@@ -52,7 +60,7 @@ function inTrustHosts(u: FortigateApiUser, remote: string): boolean {
     const p = Number(bits);
     const toInt = (s: string) => s.split(".").reduce((acc, o) => ((acc << 8) | Number(o)) >>> 0, 0);
     const mask = p === 0 ? 0 : (0xffffffff << (32 - p)) >>> 0;
-    return ((toInt(ip) & mask) >>> 0) === ((toInt(net) & mask) >>> 0);
+    return (toInt(ip) & mask) >>> 0 === (toInt(net) & mask) >>> 0;
   });
 }
 
@@ -71,7 +79,15 @@ function dispatch(b: FortigateBackend, req: EmulatorRequest): HandledReply | und
   const params = route?.pattern.exec(req.rawPath)!.slice(1) ?? [];
   const routeName = route ? route.name.replace(/\{(table|group)\}/, params[0] ?? "") : onPath.length ? `${req.method} ${req.rawPath} (405)` : UNHANDLED;
   const source = req.remoteAddress;
-  if (b.isLockedOut(source)) return { ...html(429, "Too Many Requests", "Access temporarily blocked: Maximum failed authentications reached. The offended source is temporarily blocked for certain amount of time."), route: routeName };
+  if (b.isLockedOut(source))
+    return {
+      ...html(
+        429,
+        "Too Many Requests",
+        "Access temporarily blocked: Maximum failed authentications reached. The offended source is temporarily blocked for certain amount of time.",
+      ),
+      route: routeName,
+    };
   const auth = /^Bearer (.+)$/.exec(String(req.headers.authorization ?? ""));
   // A token in the URL: always accepted before 7.4.5; from 7.4.5 only with rest-api-key-url-query enable, else 401 [P-URLQ, AN#359].
   const queryToken = b.acceptsQueryToken ? (req.query.get("access_token") ?? undefined) : undefined;
@@ -82,9 +98,19 @@ function dispatch(b: FortigateBackend, req: EmulatorRequest): HandledReply | und
   }
   b.recordAuthSuccess(source);
   const scope = { req, vdom: req.query.get("vdom") ?? "root" };
-  const answer = (r: { status: number; json: unknown; sideEffect?: boolean; text?: string; contentType?: string }): HandledReply => ({ status: r.status, json: r.json, ...(r.text !== undefined && { text: r.text, contentType: r.contentType }), sideEffect: r.sideEffect ?? false, route: routeName, user: user.name });
+  const answer = (r: { status: number; json: unknown; sideEffect?: boolean; text?: string; contentType?: string }): HandledReply => ({
+    status: r.status,
+    json: r.json,
+    ...(r.text !== undefined && { text: r.text, contentType: r.contentType }),
+    sideEffect: r.sideEffect ?? false,
+    route: routeName,
+    user: user.name,
+  });
   // An unknown API path answers a JSON 404 (7.4.5, FAPI#80); a method the path does not take, 405 (SW-CMDB, AN#232).
-  const unknownPath = { status: 404, json: { http_method: req.method, status: "error", http_status: 404, serial: b.serial, version: b.version, build: b.build } };
+  const unknownPath = {
+    status: 404,
+    json: { http_method: req.method, status: "error", http_status: 404, serial: b.serial, version: b.version, build: b.build },
+  };
   if (!route) return answer(onPath.length ? notAllowed(b, scope) : unknownPath);
   if (route.present && !route.present(b)) return { ...answer(unknownPath), route: `${routeName} (absent on ${b.version})` };
   let decoded: string[];
@@ -107,7 +133,8 @@ function dispatch(b: FortigateBackend, req: EmulatorRequest): HandledReply | und
   const run = (vdom: string) => {
     const ctx: Ctx = { req, vdom, params: decoded, body };
     if (outside !== undefined) return err(b, { req, vdom: outside }, new CmdbError(403, undefined), decoded[decoded.length - 1]);
-    if ((route.access === "read" && level === "none") || (route.access === "write" && level !== "read-write")) return route.denied?.(b, ctx) ?? err(b, ctx, new CmdbError(403, undefined), decoded[decoded.length - 1]);
+    if ((route.access === "read" && level === "none") || (route.access === "write" && level !== "read-write"))
+      return route.denied?.(b, ctx) ?? err(b, ctx, new CmdbError(403, undefined), decoded[decoded.length - 1]);
     return route.handler(b, ctx);
   };
   if (!multi) return answer(run(scope.vdom));
@@ -158,7 +185,10 @@ export async function startFortigateEmulator(opts: FortigateEmulatorOptions = {}
     seed();
   } catch (e) {
     if (!(e instanceof CmdbError)) throw e;
-    throw new Error(`FortiGate emulator: the seed is impossible on FortiOS ${backend.firmware.text} (error ${e.code ?? e.httpStatus}${e.code === -56 ? ": a group needs a member before 7.2.0" : ""})`, { cause: e });
+    throw new Error(
+      `FortiGate emulator: the seed is impossible on FortiOS ${backend.firmware.text} (error ${e.code ?? e.httpStatus}${e.code === -56 ? ": a group needs a member before 7.2.0" : ""})`,
+      { cause: e },
+    );
   }
   const server = await startEmulatorServer("fortigate", opts, (req) => dispatch(backend, req), {
     reset: () => {
@@ -198,7 +228,20 @@ function control(b: FortigateBackend, req: EmulatorRequest, action: string): Emu
   const group = String(body.group ?? "");
   const is = (m: string, a: string) => req.method === m && action === a;
   try {
-    if (is("GET", "state")) return done({ version: b.version, build: b.build, vdoms: b.vdoms(), urlQueryToken: b.acceptsQueryToken, repeatedMemberPost: b.repeatedMemberPost, addresses: b.addresses(vdom, "ipv4"), addresses6: b.addresses(vdom, "ipv6"), groups: b.groups(vdom, "ipv4"), groups6: b.groups(vdom, "ipv6"), feeds: b.feeds.all().map((f) => b.feeds.describe(f)), feedSettings: b.feeds.settings });
+    if (is("GET", "state"))
+      return done({
+        version: b.version,
+        build: b.build,
+        vdoms: b.vdoms(),
+        urlQueryToken: b.acceptsQueryToken,
+        repeatedMemberPost: b.repeatedMemberPost,
+        addresses: b.addresses(vdom, "ipv4"),
+        addresses6: b.addresses(vdom, "ipv6"),
+        groups: b.groups(vdom, "ipv4"),
+        groups6: b.groups(vdom, "ipv6"),
+        feeds: b.feeds.all().map((f) => b.feeds.describe(f)),
+        feedSettings: b.feeds.settings,
+      });
     const feedReply = feedControl(b, req, action, body);
     if (feedReply) return feedReply;
     if (is("GET", "users")) return done({ users: b.listUsers() });
@@ -218,7 +261,8 @@ function control(b: FortigateBackend, req: EmulatorRequest, action: string): Emu
       return done({ urlQueryToken: b.acceptsQueryToken, repeatedMemberPost: b.repeatedMemberPost, feedSettings: b.feeds.settings });
     }
   } catch (e) {
-    if (e instanceof CmdbError) return { status: e.httpStatus, json: { status: "error", http_status: e.httpStatus, error: e.code, message: e.cliError ?? e.message } };
+    if (e instanceof CmdbError)
+      return { status: e.httpStatus, json: { status: "error", http_status: e.httpStatus, error: e.code, message: e.cliError ?? e.message } };
     throw e;
   }
   return undefined;

@@ -106,7 +106,10 @@ class FeedBatcher {
     }
     this.pending = rest;
     try {
-      const results = await runBatch(this.backend, batch.map((q) => q.op));
+      const results = await runBatch(
+        this.backend,
+        batch.map((q) => q.op),
+      );
       batch.forEach((q, i) => q.resolve(results[i]!));
     } catch (e) {
       for (const q of batch) q.reject(e);
@@ -174,7 +177,11 @@ function judge(op: FeedOp, before: TargetRead | undefined, after: TargetRead | u
   const wasPresent = entriesOf(before.list, op.address).length > 0;
   if (!after?.ok) {
     // The push may have landed; only a read may say so.
-    return { ok: false, failure: { reason: `the entry list could not be read back after the push (${after?.failure.reason ?? "no answer"})`, error: after?.failure.error }, present: undefined };
+    return {
+      ok: false,
+      failure: { reason: `the entry list could not be read back after the push (${after?.failure.reason ?? "no answer"})`, error: after?.failure.error },
+      present: undefined,
+    };
   }
   const entries = entriesOf(after.list, op.address);
   const present = entries.length > 0;
@@ -185,13 +192,25 @@ function judge(op: FeedOp, before: TargetRead | undefined, after: TargetRead | u
     return { ok: false, failure: failed ?? { reason: `still listed after the remove (${entries.map((e) => e.text).join(", ")})` }, present };
   }
   if (present && entries.some((e) => e.valid)) {
-    if (after.list.overflow && !wasPresent) return { ok: false, failure: { reason: "listed, but the feed reports overflow: the newest entries are dropped past the entry limit", notTaken: true }, present };
+    if (after.list.overflow && !wasPresent)
+      return {
+        ok: false,
+        failure: { reason: "listed, but the feed reports overflow: the newest entries are dropped past the entry limit", notTaken: true },
+        present,
+      };
     return { ok: true, present, wasPresent, entries };
   }
   if (present) return { ok: false, failure: { reason: `listed as invalid (${entries.map((e) => e.text).join(", ")})`, notTaken: true }, present };
   if (failed) return { ok: false, failure: failed, present };
-  const why = push?.ok === "unknown" ? `the push got no clear answer (${push.reason}) and the entry list does not show it` : "the push was accepted but the entry list does not show it";
-  return { ok: false, failure: { reason: `${why}${after.list.overflow ? " (the feed reports overflow: entry limit reached)" : ""}`, notTaken: push?.ok === true }, present };
+  const why =
+    push?.ok === "unknown"
+      ? `the push got no clear answer (${push.reason}) and the entry list does not show it`
+      : "the push was accepted but the entry list does not show it";
+  return {
+    ok: false,
+    failure: { reason: `${why}${after.list.overflow ? " (the feed reports overflow: entry limit reached)" : ""}`, notTaken: push?.ok === true },
+    present,
+  };
 }
 
 /** Runs `op` in the batch of `key` (device + credential + VDOM/ADOM + feed, digested). */

@@ -79,7 +79,15 @@ export class FortigateFeedClient {
     const res = await this.inner.call(req, [200, 403, 404, 500], "read");
     if (res.status === 403) throw feedForbidden(this.host, this.vdom, "entries", `GET ${req.path}`, this.fortiosMessage(req, res));
     this.expectAnswer(req, res);
-    if (res.status !== 200) throw feedUnusable(this.host, feed, this.host, this.vdom, `the entry list answered HTTP ${res.status} (${this.fortiosMessage(req, res)})`, `GET ${req.path}`);
+    if (res.status !== 200)
+      throw feedUnusable(
+        this.host,
+        feed,
+        this.host,
+        this.vdom,
+        `the entry list answered HTTP ${res.status} (${this.fortiosMessage(req, res)})`,
+        `GET ${req.path}`,
+      );
     return this.inner.t.parse(req, res, EntryListAnswerSchema);
   }
 
@@ -107,7 +115,14 @@ export class FortigateFeedClient {
     const env = this.fgt.answer(req, res);
     if (env && res.status === 200) return { ok: true };
     if (res.status === 404 && env) {
-      const error = feedUnusable(this.host, feed, this.host, this.vdom, "the push endpoint answered 404 (firmware before 7.2.1, or the feed is gone)", `POST ${req.path}`);
+      const error = feedUnusable(
+        this.host,
+        feed,
+        this.host,
+        this.vdom,
+        "the push endpoint answered 404 (firmware before 7.2.1, or the feed is gone)",
+        `POST ${req.path}`,
+      );
       return { ok: false, failure: { reason: "push endpoint or feed not found (HTTP 404)", error } };
     }
     return { ok: false, failure: { reason: `refused (HTTP ${res.status}): ${this.fortiosMessage(req, res)}` } };
@@ -145,4 +160,3 @@ export class FortigateFeedClient {
     return `not a FortiOS answer: ${this.inner.t.excerpt(res.text, 200)}`;
   }
 }
-

@@ -49,7 +49,8 @@ export const FeedObjectAnswerSchema = z.object({ results: z.array(FeedObjectSche
 /** Why `feed` cannot take grants (not an IP address feed, not push, disabled), or `undefined`. */
 export function feedObjectProblem(feed: FeedObject): string | undefined {
   if (feed.type !== "address") return `it is of type "${feed.type ?? "?"}", not "address" (IP Address)`;
-  if (feed.updateMethod !== "push") return `its update method is "${feed.updateMethod ?? "feed (no update-method field: firmware before 7.2.1)"}", not "push" (Push API)`;
+  if (feed.updateMethod !== "push")
+    return `its update method is "${feed.updateMethod ?? "feed (no update-method field: firmware before 7.2.1)"}", not "push" (Push API)`;
   if (feed.status !== undefined && feed.status !== "enable") return `its status is "${feed.status}", not "enable"`;
   return undefined;
 }
@@ -104,7 +105,11 @@ export function entriesOf(list: EntryList, address: GrantAddress): FeedEntry[] {
 }
 
 /** The push body: one command for one feed (reference "Not verified": several commands in one body have no documented order). */
-export function pushBody(feed: string, command: FeedCommand, entries: readonly string[]): { commands: { name: string; command: FeedCommand; entries: string[] }[] } {
+export function pushBody(
+  feed: string,
+  command: FeedCommand,
+  entries: readonly string[],
+): { commands: { name: string; command: FeedCommand; entries: string[] }[] } {
   return { commands: [{ name: feed, command, entries: [...entries] }] };
 }
 
@@ -136,7 +141,14 @@ export interface DeviceFailure {
 }
 
 /** 202100 naming every failed device with its cause, and the devices that hold the change. */
-export function pushFailed(host: string, feed: string, address: string, command: FeedCommand, failed: readonly DeviceFailure[], held: readonly string[]): GrantError {
+export function pushFailed(
+  host: string,
+  feed: string,
+  address: string,
+  command: FeedCommand,
+  failed: readonly DeviceFailure[],
+  held: readonly string[],
+): GrantError {
   const devices = failed.map((f) => `${f.device}: ${f.reason}`).join("; ");
   const holding = held.length > 0 ? ` ${command === "add" ? "Devices that hold it" : "Devices where it is gone"}: ${held.join(", ")}.` : "";
   return diagnose("202100", {

@@ -49,7 +49,14 @@ export const FORTIGATE_FEED_PREFLIGHT: readonly PreflightStep<FeedPreflightConte
     needs: "System > Configuration Read (sysgrp read); the push itself needs Read/Write, which no read-only request proves",
     run: async ({ client, feed }) => {
       const found = await client.getFeed(feed);
-      if (!found) throw feedUnusable(client.host, feed, client.host, client.vdom, `no external resource of that name exists in VDOM "${client.vdom}" (names are case-sensitive)`);
+      if (!found)
+        throw feedUnusable(
+          client.host,
+          feed,
+          client.host,
+          client.vdom,
+          `no external resource of that name exists in VDOM "${client.vdom}" (names are case-sensitive)`,
+        );
       const problem = feedObjectProblem(found);
       if (problem) throw feedUnusable(client.host, feed, client.host, client.vdom, problem);
     },
@@ -70,6 +77,8 @@ export function feedPreflightKey(o: FortigateClientOptions, vdom: string, feed: 
 
 export async function feedPreflight(c: FortigateFeedClient, o: FortigateClientOptions, feed: string, mode: "full" | "read"): Promise<FeedPreflightOutcome> {
   // Diagnosed inside, so that the cache keeps the verdict (cachedProbe forgets undiagnosed failures).
-  await cachedProbe(feedPreflightKey(o, c.vdom, feed, mode), () => diagnosed("fortinet", { host: c.host, timeoutMs: o.timeoutMs }, () => runSteps(FORTIGATE_FEED_PREFLIGHT, { client: c, feed }, mode)));
+  await cachedProbe(feedPreflightKey(o, c.vdom, feed, mode), () =>
+    diagnosed("fortinet", { host: c.host, timeoutMs: o.timeoutMs }, () => runSteps(FORTIGATE_FEED_PREFLIGHT, { client: c, feed }, mode)),
+  );
   return { unverified: PUSH_UNVERIFIED };
 }

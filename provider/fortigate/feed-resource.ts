@@ -72,7 +72,12 @@ const familyOf = (a: GrantAddress) => (a.family === 4 ? ("ipv4" as const) : ("ip
 const batchKey = (o: FortigateClientOptions, vdom: string, feed: string) => `fortigate.feed:${fingerprint(o.url, o.token, vdom, feed)}`;
 
 /** Runs one op on this FortiGate's feed (batched with the grants into the same feed) and answers its one target's outcome. */
-async function onFeed(o: FortigateClientOptions, feed: string, kind: FeedCommand | "read", address: GrantAddress): Promise<{ c: FortigateFeedClient; r: TargetOutcome }> {
+async function onFeed(
+  o: FortigateClientOptions,
+  feed: string,
+  kind: FeedCommand | "read",
+  address: GrantAddress,
+): Promise<{ c: FortigateFeedClient; r: TargetOutcome }> {
   const c = new FortigateFeedClient(o);
   const out = await feedOp(batchKey(o, c.vdom, feed), c.backend(feed), { kind, address, targets: [c.host] });
   return { c, r: out.get(c.host)! };
@@ -90,11 +95,20 @@ export const fortigateFeedEntryProvider = grantProvider<FortigateFeedEntryInputs
   namespace: "fortigate",
   family: "fortinet",
   schema: FortigateFeedEntryInputsSchema,
-  placeholders: { feed: "placeholder", address: "192.0.2.1", description: "", expiresAt: "2999-01-01T00:00:00Z", allowBroad: false, connection: {}, credentials: {} },
+  placeholders: {
+    feed: "placeholder",
+    address: "192.0.2.1",
+    description: "",
+    expiresAt: "2999-01-01T00:00:00Z",
+    allowBroad: false,
+    connection: {},
+    credentials: {},
+  },
   outputOnly: ["cidr", "family", "vdom", "entry", "adopted"],
   identity: ["feed", "address"],
   normalise: (i) => ({ ...i, address: mustParseAddress(i.address).canonical }),
-  same: (field, a, b) => (field === "address" && typeof a === "string" && typeof b === "string" ? mustParseAddress(a).cidr === mustParseAddress(b).cidr : a === b),
+  same: (field, a, b) =>
+    field === "address" && typeof a === "string" && typeof b === "string" ? mustParseAddress(a).cidr === mustParseAddress(b).cidr : a === b,
   pin: (i) => ({ url: resolveDeviceUrl("fortigate", i.connection?.url, i.connection?.allowHttp), scope: `vdom ${vdomOf(i)}` }),
   connect: (i, pin) => resolveConnection(i, pin),
   hostOf: (pin: DevicePin) => hostOfUrl(pin.url),
@@ -112,7 +126,14 @@ export const fortigateFeedEntryProvider = grantProvider<FortigateFeedEntryInputs
     }
     return {
       id: `${c.vdom}/${i.feed}/${address.canonical}`,
-      outs: { address: address.canonical, cidr: address.cidr, family: familyOf(address), vdom: c.vdom, entry: r.entries[0]?.text ?? address.canonical, adopted: r.wasPresent },
+      outs: {
+        address: address.canonical,
+        cidr: address.cidr,
+        family: familyOf(address),
+        vdom: c.vdom,
+        entry: r.entries[0]?.text ?? address.canonical,
+        adopted: r.wasPresent,
+      },
     };
   },
 
@@ -134,7 +155,6 @@ export const fortigateFeedEntryProvider = grantProvider<FortigateFeedEntryInputs
   // Feed or address changes put another entry in place: the old one can go after the new one is there.
   deleteBeforeReplace: () => false,
 });
-
 
 /**
  * A Passive+ grant on one FortiGate: the address pushed into an existing IP address threat feed whose
@@ -171,7 +191,11 @@ export class FortigateFeedEntry extends pulumi.dynamic.Resource {
       allowBroad: args.allowBroad,
       description: args.description,
       expiresAt: args.expiresAt,
-      cidr: undefined, family: undefined, vdom: undefined, entry: undefined, adopted: undefined,
+      cidr: undefined,
+      family: undefined,
+      vdom: undefined,
+      entry: undefined,
+      adopted: undefined,
       device: undefined,
       expired: undefined,
       grantName: name,

@@ -74,7 +74,10 @@ export const diagnosed = <T>(c: { host: string; timeoutMs?: number | undefined }
  * then adds the membership. When the membership fails after this call created the object, the object
  * is removed again so that nothing is left behind without state.
  */
-export async function createGrant(opts: FortigateClientOptions, spec: GrantSpec): Promise<Omit<FortigateAddressState, "connection" | "credentials" | "allowBroad">> {
+export async function createGrant(
+  opts: FortigateClientOptions,
+  spec: GrantSpec,
+): Promise<Omit<FortigateAddressState, "connection" | "credentials" | "allowBroad">> {
   const c = new FortigateClient(opts);
   return diagnosed({ host: c.host, timeoutMs: opts.timeoutMs }, async () => {
     const addr = mustParseAddress(spec.address);
@@ -88,7 +91,10 @@ export async function createGrant(opts: FortigateClientOptions, spec: GrantSpec)
           host: c.host,
           operation: `POST ${addressPath(f)}`,
           detail: `an object named "${spec.name}" already exists in VDOM "${c.vdom}" with a different value`,
-          vars: { name: spec.name, existing: found ? (found.address?.canonical ?? "a non-IP address") : "an address group or an object of the other IP family" },
+          vars: {
+            name: spec.name,
+            existing: found ? (found.address?.canonical ?? "a non-IP address") : "an address group or an object of the other IP family",
+          },
         });
       }
       adopted = true;
@@ -97,7 +103,11 @@ export async function createGrant(opts: FortigateClientOptions, spec: GrantSpec)
         found = { ...found, comment: spec.comment };
       }
     } else if (!found) {
-      throw diagnose("202090", { host: c.host, operation: `GET ${addressPath(f)}/…`, detail: `the device accepted the new object "${spec.name}" but did not show it on read-back after several attempts` });
+      throw diagnose("202090", {
+        host: c.host,
+        operation: `GET ${addressPath(f)}/…`,
+        detail: `the device accepted the new object "${spec.name}" but did not show it on read-back after several attempts`,
+      });
     }
     let membershipAdded: boolean | undefined;
     if (spec.group !== undefined) {

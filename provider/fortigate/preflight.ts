@@ -69,7 +69,8 @@ export const ADDRESS_PREFLIGHT: readonly PreflightStep<PreflightContext>[] = [
   {
     id: "write",
     kind: "write",
-    proves: "the profile may write addresses (a 403 proves it may not; whether FortiOS checks rights before existence is unsourced, so a 404 passes and the first write says so)",
+    proves:
+      "the profile may write addresses (a 403 proves it may not; whether FortiOS checks rights before existence is unsourced, so a 404 passes and the first write says so)",
     request: "PUT /api/v2/cmdb/firewall/address[6]/{a name that does not exist} with an empty body",
     needs: "Firewall > Address: Read/Write",
     run: async (c) => void (await c.client.probeWrite(c.target.family)),

@@ -79,7 +79,11 @@ const vdomOf = (i: Pick<FortigateAddressInputs, "connection">) => setting("forti
 /** The connection as inline value > stack config > environment, to the pinned device. */
 export function resolveConnection(i: Pick<FortigateAddressInputs, "connection" | "credentials">, pin: DevicePin): FortigateClientOptions {
   const token = setting("fortigate", "token", i.credentials?.token);
-  if (!token) throw new SettingProblem("", `credentials.token: no FortiGate API token; set connection.token, secret stack config fortigate:token or environment FORTIGATE_TOKEN`);
+  if (!token)
+    throw new SettingProblem(
+      "",
+      `credentials.token: no FortiGate API token; set connection.token, secret stack config fortigate:token or environment FORTIGATE_TOKEN`,
+    );
   return { url: pin.url, token, vdom: pin.scope?.replace(/^vdom /, "") ?? vdomOf(i), ...resolveBaseConnection("fortigate", i.connection) };
 }
 
@@ -92,7 +96,17 @@ export const fortigateAddressProvider = grantProvider<FortigateAddressInputs, St
   namespace: "fortigate",
   family: "fortinet",
   schema: FortigateAddressInputsSchema,
-  placeholders: { name: "placeholder", address: "192.0.2.1", comment: "", group: "placeholder", description: "", expiresAt: "2999-01-01T00:00:00Z", allowBroad: false, connection: {}, credentials: {} },
+  placeholders: {
+    name: "placeholder",
+    address: "192.0.2.1",
+    comment: "",
+    group: "placeholder",
+    description: "",
+    expiresAt: "2999-01-01T00:00:00Z",
+    allowBroad: false,
+    connection: {},
+    credentials: {},
+  },
   outputOnly: OUTPUT_ONLY,
   identity: ["name", "address", "group"],
   // An absent comment is the device's "" (create records ""): never a difference on the next preview.
@@ -163,7 +177,14 @@ export class FortigateAddress extends pulumi.dynamic.Resource {
       description: args.description,
       expiresAt: args.expiresAt,
       allowBroad: args.allowBroad,
-      cidr: undefined, family: undefined, vdom: undefined, adopted: undefined, membershipAdded: undefined, member: undefined, objectPath: undefined, uuid: undefined,
+      cidr: undefined,
+      family: undefined,
+      vdom: undefined,
+      adopted: undefined,
+      membershipAdded: undefined,
+      member: undefined,
+      objectPath: undefined,
+      uuid: undefined,
       device: undefined,
       expired: undefined,
       grantName: name,

@@ -10,7 +10,17 @@ import { setting, withSecretOutputs } from "../dynamic-kit";
 import { grantProvider, type DevicePin } from "../grant-lifecycle";
 import { fingerprint } from "../process-state";
 import { resolveDeviceUrl } from "../settings";
-import { loudDiff, refineAddresses, setFields, setLifecycle, setProviderShim, wanted, type SetEntryInput, type SetFields, type SetState } from "../set-lifecycle";
+import {
+  loudDiff,
+  refineAddresses,
+  setFields,
+  setLifecycle,
+  setProviderShim,
+  wanted,
+  type SetEntryInput,
+  type SetFields,
+  type SetState,
+} from "../set-lifecycle";
 import { FortigateClient, type FortigateClientOptions } from "./client";
 import { nameProblem, objectNameProblem } from "./names";
 import { preflight } from "./preflight";
@@ -108,7 +118,10 @@ function wantedOf(i: AddressSetInputs) {
 }
 
 /** The provider object of {@link FortigateAddressSet} and {@link FortigateGroupGuard}. */
-export const fortigateAddressSetProvider = loudDiff(grantProvider<AddressSetInputs, AddressSetOutputs, FortigateClientOptions>(lifecycle as never), "FortigateAddressSet");
+export const fortigateAddressSetProvider = loudDiff(
+  grantProvider<AddressSetInputs, AddressSetOutputs, FortigateClientOptions>(lifecycle as never),
+  "FortigateAddressSet",
+);
 
 function connectionProps(c: FortigateConnection) {
   const { token, ...connection } = c;

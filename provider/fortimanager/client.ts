@@ -171,7 +171,10 @@ export class FortimanagerClient {
   }
 
   async readProfile(profileid: string): Promise<ProfileRecord> {
-    const r = await this.call({ method: "get", url: `${ADMIN_PROFILES_URL}/${mkey(profileid)}`, idempotent: true }, { what: `reading admin profile "${profileid}"` });
+    const r = await this.call(
+      { method: "get", url: `${ADMIN_PROFILES_URL}/${mkey(profileid)}`, idempotent: true },
+      { what: `reading admin profile "${profileid}"` },
+    );
     return this.shape(r, ProfileRecordSchema, `get ${ADMIN_PROFILES_URL}/${profileid}`);
   }
 
@@ -216,7 +219,11 @@ export class FortimanagerClient {
       throw diagnose("202051", { ...base, detail: `${operation} answered -3 "Object does not exist"`, vars });
     }
     if (code === -20055) {
-      throw diagnose("202062", { ...base, detail: `${operation} answered -20055: the workspace is locked by another administrator`, vars: { lockUser: "another administrator" } });
+      throw diagnose("202062", {
+        ...base,
+        detail: `${operation} answered -20055: the workspace is locked by another administrator`,
+        vars: { lockUser: "another administrator" },
+      });
     }
     if (PERMISSION_CODES.has(code)) {
       // Reference §3a. A session whose login just succeeded (a -11 is always repeated after a fresh
@@ -251,7 +258,11 @@ export class FortimanagerClient {
       const permission = ctx.write ? EDIT_ADMINS : ctx.what;
       // Reads need no rpc-permit beyond read, so a refused read with a valid session is the profile.
       const missing: MissingRight = call.method === "get" ? "profile" : "unknown";
-      throw diagnose("202002", { ...base, detail: `the credentials are valid but ${operation} answered ${code} "${message}"`, vars: this.permissionVars(this.options.username, permission, missing) });
+      throw diagnose("202002", {
+        ...base,
+        detail: `the credentials are valid but ${operation} answered ${code} "${message}"`,
+        vars: this.permissionVars(this.options.username, permission, missing),
+      });
     }
     if (ctx.write) throw diagnose("202050", { ...base, detail: `${operation} answered ${code} "${message}"`, vars });
     throw diagnose("202090", { ...base, detail: `${operation} answered ${code} "${message}" while ${ctx.what}` });
@@ -313,9 +324,18 @@ export class FortimanagerClient {
   private loginOrTransportError(e: unknown): GrantError {
     if (isGrantError(e)) return e;
     if (isDeviceError(e) && e.operation === `exec ${LOGIN_URL}` && e.kind === "refused") {
-      const ctx = { host: this.host, operation: e.operation, ...(e.status !== undefined && { status: e.status }), deviceMessage: `${e.deviceCode} ${e.deviceMessage}` };
+      const ctx = {
+        host: this.host,
+        operation: e.operation,
+        ...(e.status !== undefined && { status: e.status }),
+        deviceMessage: `${e.deviceCode} ${e.deviceMessage}`,
+      };
       if (e.deviceCode === -11) {
-        return diagnose("202002", { ...ctx, detail: `the login was refused with -11: the password is right but administrator "${this.options.username}" may not use the JSON-RPC API`, vars: this.permissionVars(this.options.username, "any JSON-RPC access (rpc-permit none)", "rpc") });
+        return diagnose("202002", {
+          ...ctx,
+          detail: `the login was refused with -11: the password is right but administrator "${this.options.username}" may not use the JSON-RPC API`,
+          vars: this.permissionVars(this.options.username, "any JSON-RPC access (rpc-permit none)", "rpc"),
+        });
       }
       const limit = e.deviceCode === -23 ? ": the administrator holds its maximum number of sessions (login-max); old sessions must time out or be killed" : "";
       return diagnose("202001", { ...ctx, detail: `the login of "${this.options.username}" was refused with ${e.deviceCode} "${e.deviceMessage}"${limit}` });

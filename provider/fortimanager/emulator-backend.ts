@@ -80,7 +80,11 @@ export class FortimanagerBackend {
     for (const p of this.options.profiles ?? DEFAULT_PROFILES) this.profiles.set(p.profileid, p);
     for (const a of this.options.admins ?? DEFAULT_ADMINS) this.seedAdmin(a);
     this.adoms = [...(this.options.adoms ?? DEFAULT_ADOMS)];
-    this.devices = new ManagedDevices(this.options.devices ?? DEFAULT_DEVICES.filter((d) => this.adoms.includes(d.adom ?? "root")), this.options.proxy, () => this.adoms);
+    this.devices = new ManagedDevices(
+      this.options.devices ?? DEFAULT_DEVICES.filter((d) => this.adoms.includes(d.adom ?? "root")),
+      this.options.proxy,
+      () => this.adoms,
+    );
   }
 
   /** Adds or replaces an administrator (test seeding). */

@@ -82,7 +82,7 @@ export function fortimanagerControl(b: FortimanagerBackend, req: EmulatorRequest
     case "expire-sessions": // earlier name of DELETE sessions
       return m === "POST" ? { status: 200, json: { expired: b.expireSessions() } } : undefined;
     case "rpc-faults":
-      if (m === "DELETE") return (b.rpcFaults = []), ok();
+      if (m === "DELETE") return ((b.rpcFaults = []), ok());
       if (m !== "POST") return undefined;
       if (!Number.isInteger(d.code)) return fail(400, 'rpc-faults needs an integer "code"');
       b.rpcFaults.push({ fault: d as unknown as RpcFault, left: typeof d.times === "number" ? d.times : Number.POSITIVE_INFINITY });
@@ -110,7 +110,7 @@ function admins(b: FortimanagerBackend, m: string, path: string[], d: Record<str
   if (!a) return fail(404, `no administrator "${userid}"`);
   if (sub === undefined) {
     if (m === "GET") return { status: 200, json: adminState(b, a) };
-    if (m === "DELETE") return b.removeAdmin(userid), ok();
+    if (m === "DELETE") return (b.removeAdmin(userid), ok());
     return undefined;
   }
   if (sub !== "slots" || slot === undefined || path.length !== 3) return undefined;

@@ -67,7 +67,13 @@ export interface ProxySettings {
   order: "rotate" | "fixed";
 }
 
-export const DEFAULT_PROXY_SETTINGS: Readonly<ProxySettings> = { offlineDevice: "status", unknownDevice: "status", outOfScope: "call", readWithRpcRead: "no-permission", order: "rotate" };
+export const DEFAULT_PROXY_SETTINGS: Readonly<ProxySettings> = {
+  offlineDevice: "status",
+  unknownDevice: "status",
+  outOfScope: "call",
+  readWithRpcRead: "no-permission",
+  order: "rotate",
+};
 
 /** The managed devices of one FortiManager. */
 export class ManagedDevices {
@@ -103,7 +109,18 @@ export class ManagedDevices {
       ...(seed.feeds && { feeds: seed.feeds }),
       ...(seed.feedSettings && { feedSettings: seed.feedSettings }),
     });
-    const d: ManagedDevice = { name: seed.name, adom, connStatus: seed.connStatus ?? "up", sn, ip: seed.ip ?? `192.0.2.${10 + n}`, oid: 200 + n, latencyMs: seed.latencyMs ?? 0, backend, mgmtToken, requests: 0 };
+    const d: ManagedDevice = {
+      name: seed.name,
+      adom,
+      connStatus: seed.connStatus ?? "up",
+      sn,
+      ip: seed.ip ?? `192.0.2.${10 + n}`,
+      oid: 200 + n,
+      latencyMs: seed.latencyMs ?? 0,
+      backend,
+      mgmtToken,
+      requests: 0,
+    };
     this.devices.set(d.name, d);
     return d;
   }
@@ -153,7 +170,12 @@ function matches(rec: Record<string, unknown>, filter: unknown): boolean {
 }
 
 /** The `get` answers of the inventory routes; scope checks are the caller's (emulator-proxy.ts routes). */
-export function listDevices(reg: ManagedDevices, devices: readonly ManagedDevice[], param: Record<string, unknown>, verbose: boolean): Record<string, unknown>[] {
+export function listDevices(
+  reg: ManagedDevices,
+  devices: readonly ManagedDevice[],
+  param: Record<string, unknown>,
+  verbose: boolean,
+): Record<string, unknown>[] {
   return pickFields(
     devices.map((d) => reg.record(d, verbose)).filter((r) => matches(r, param.filter)),
     param.fields,
@@ -196,7 +218,8 @@ export function deviceControl(reg: ManagedDevices, req: EmulatorRequest, parts: 
       readWithRpcRead: ["no-permission", "allowed"],
       order: ["rotate", "fixed"],
     };
-    for (const [k, allowed] of Object.entries(choices)) if (d[k] !== undefined && !allowed.includes(String(d[k]))) return fail(400, `${k} must be ${allowed.join(" | ")}`);
+    for (const [k, allowed] of Object.entries(choices))
+      if (d[k] !== undefined && !allowed.includes(String(d[k]))) return fail(400, `${k} must be ${allowed.join(" | ")}`);
     for (const k of Object.keys(choices)) if (d[k] !== undefined) (reg.settings as unknown as Record<string, unknown>)[k] = d[k];
     return ok({ settings: reg.settings });
   }
@@ -214,7 +237,7 @@ export function deviceControl(reg: ManagedDevices, req: EmulatorRequest, parts: 
   if (!dev) return fail(404, `no managed device "${name}"`);
   if (rest.length === 0) {
     if (m === "GET") return { status: 200, json: deviceState(dev) };
-    if (m === "DELETE") return reg.devices.delete(name), ok();
+    if (m === "DELETE") return (reg.devices.delete(name), ok());
     if (m !== "PUT") return undefined;
     if (d.connStatus !== undefined) {
       if (!["up", "down", "unknown"].includes(String(d.connStatus))) return fail(400, "connStatus must be up | down | unknown");

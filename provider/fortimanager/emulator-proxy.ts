@@ -84,7 +84,8 @@ function resolve(b: FortimanagerBackend, raw: string): Resolved[] | undefined {
     return devs.inAdom(p[1]!).map((d) => ({ label: d.name, device: d }));
   }
   if (p.length === 2 && p[0] === "device") return one(p[1]!);
-  if (p.length === 2 && p[0] === "group") return p[1] === "All_FortiGate" ? [...devs.devices.values()].map((d) => ({ label: d.name, device: d })) : [{ label: raw }];
+  if (p.length === 2 && p[0] === "group")
+    return p[1] === "All_FortiGate" ? [...devs.devices.values()].map((d) => ({ label: d.name, device: d })) : [{ label: raw }];
   if (p.length === 2 && p[0] === "dev_oid") {
     const d = [...devs.devices.values()].find((x) => String(x.oid) === p[1]);
     return [d ? { label: d.name, device: d } : { label: raw }];
@@ -99,7 +100,14 @@ function proxy(b: FortimanagerBackend, c: RouteCtx): ParamResult & { delayMs?: n
   const targets = typeof data?.target === "string" ? [data.target] : data?.target;
   const resource = data?.resource;
   // `target` list of strings, `action` get|post|put|delete, `resource` the FortiOS path with its query [ANS-PROXY, JPF-PROXY].
-  if (!Array.isArray(targets) || targets.length === 0 || !targets.every((t) => typeof t === "string") || !["get", "post", "put", "delete"].includes(action) || typeof resource !== "string" || !resource.startsWith("/")) {
+  if (
+    !Array.isArray(targets) ||
+    targets.length === 0 ||
+    !targets.every((t) => typeof t === "string") ||
+    !["get", "post", "put", "delete"].includes(action) ||
+    typeof resource !== "string" ||
+    !resource.startsWith("/")
+  ) {
     return { status: INVALID_DATA, url: c.url };
   }
   // Rights: rpc-permit read → -11 on proxied writes even for Super_User [JPF-001 "Permissions"]; writes need Manage Device

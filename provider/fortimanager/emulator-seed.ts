@@ -179,4 +179,3 @@ export interface BackendOptions {
   /** Whether ADOMs are enabled (`adom-status`, `/sys/status` "Admin Domain Configuration"). @default true */
   readonly adomsEnabled?: boolean | undefined;
 }
-

@@ -44,7 +44,8 @@ export function resolveVersion(raw: string | undefined): FmgVersion {
   const text = (raw ?? DEFAULT_FMG_VERSION).trim();
   const line = /^v?(\d+)\.(\d+)\.[xX*]$/.exec(text);
   const expanded = line ? LINE_DEFAULTS[`${line[1]}.${line[2]}`] : text;
-  if (expanded === undefined) throw new Error(`FortiManager emulator: no default patch for version line "${text}" (known: ${Object.keys(LINE_DEFAULTS).join(", ")})`);
+  if (expanded === undefined)
+    throw new Error(`FortiManager emulator: no default patch for version line "${text}" (known: ${Object.keys(LINE_DEFAULTS).join(", ")})`);
   const m = /^v?(\d+)\.(\d+)\.(\d+)(?:-(build\d+.*))?$/.exec(expanded);
   if (!m) throw new Error(`FortiManager emulator: version "${text}" is not "M.m.p", "M.m.x" or "vM.m.p-buildNNNN YYMMDD (GA)"`);
   const [major, minor, patch] = [Number(m[1]), Number(m[2]), Number(m[3])];

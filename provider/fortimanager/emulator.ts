@@ -42,7 +42,9 @@ function sourceAllowed(admin: EmulatedAdmin, remote: string): boolean {
   const ip = remote.replace(/^::ffff:/, "");
   if (!isIPv4(ip)) return true; // IPv6 source matching is not emulated
   const n = (s: string) => s.split(".").reduce((acc, o) => (acc << 8) + Number(o), 0) >>> 0;
-  return Object.entries(admin.slots).some(([k, v]) => k.startsWith("trusthost") && Array.isArray(v) && ((n(ip) & n(v[1])) >>> 0) === ((n(v[0]) & n(v[1])) >>> 0) && v[0] !== "255.255.255.255");
+  return Object.entries(admin.slots).some(
+    ([k, v]) => k.startsWith("trusthost") && Array.isArray(v) && (n(ip) & n(v[1])) >>> 0 === (n(v[0]) & n(v[1])) >>> 0 && v[0] !== "255.255.255.255",
+  );
 }
 
 /**
@@ -80,13 +82,23 @@ export function fortimanagerDispatch(b: FortimanagerBackend): (req: EmulatorRequ
     if (method === "exec" && url0 === "sys/login/user") {
       const d = (Array.isArray(first.data) ? first.data[0] : first.data) as Record<string, unknown> | undefined;
       const r = b.login(d?.user, d?.passwd);
-      return { status: 200, json: { id: body.id, result: [{ status: st(r.code, r.message), url: first.url }], ...(r.sid && { session: r.sid }) }, route, user: typeof d?.user === "string" ? d.user : undefined };
+      return {
+        status: 200,
+        json: { id: body.id, result: [{ status: st(r.code, r.message), url: first.url }], ...(r.sid && { session: r.sid }) },
+        route,
+        user: typeof d?.user === "string" ? d.user : undefined,
+      };
     }
     const key = apiKeyOf(b, req);
     const bySession = key === undefined ? b.sessionAdmin(body.session) : undefined;
     const admin = key !== undefined ? b.apiKeyAdmin(key) : bySession?.admin;
     // No or bad session, no or bad key: -11 for every entry, HTTP 200 (reference §3a; HTTP code UNCONFIRMED).
-    const denied = (user?: string): HandledReply => ({ status: 200, json: { id: body.id, result: params.map((p) => ({ status: NO_PERMISSION, url: p.url })) }, route, user });
+    const denied = (user?: string): HandledReply => ({
+      status: 200,
+      json: { id: body.id, result: params.map((p) => ({ status: NO_PERMISSION, url: p.url })) },
+      route,
+      user,
+    });
     // Outside the admin's trusted hosts: -11 here; the device's answer is UNCONFIRMED (§3a), so opt-in.
     if (!admin || (b.options.enforceTrustedHosts && !sourceAllowed(admin, req.remoteAddress))) return denied(admin?.userid);
     if (method === "exec" && url0 === "sys/logout") {
@@ -101,7 +113,11 @@ export function fortimanagerDispatch(b: FortimanagerBackend): (req: EmulatorRequ
     const reply: HandledReply = {
       status: 200,
       // Answers to session callers carry the numeric session id (JPF-001, ANS-I58); on key answers it is UNCONFIRMED, so absent.
-      json: { id: body.id, result: results.map(({ changed: _c, unhandled: _u, delayMs: _d, ...r }) => r), ...(bySession && { session: bySession.session.numericId }) },
+      json: {
+        id: body.id,
+        result: results.map(({ changed: _c, unhandled: _u, delayMs: _d, ...r }) => r),
+        ...(bySession && { session: bySession.session.numericId }),
+      },
       route: unhandled ? `${route}${UNHANDLED_MARK}` : route,
       user: admin.userid,
       sideEffect: results.some((r) => r.changed === true),

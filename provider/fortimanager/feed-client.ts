@@ -38,11 +38,15 @@ export const adomDevicesUrl = (adom: string) => `/dvmdb/adom/${adom}/device`;
 /** One device's element of a proxy answer: `{target, status:{code,message}, response:{<FortiOS envelope>}}`. */
 const ProxyItemSchema = z.object({ target: z.string(), status: RpcStatusSchema.optional(), response: z.unknown().optional() }).passthrough();
 /** The FortiOS envelope inside `response` (the fields judged; the rest passes through). */
-const FortiosResponseSchema = z.object({ status: z.string(), http_status: z.number().optional(), error: z.number().optional(), cli_error: z.string().optional() }).passthrough();
+const FortiosResponseSchema = z
+  .object({ status: z.string(), http_status: z.number().optional(), error: z.number().optional(), cli_error: z.string().optional() })
+  .passthrough();
 type FortiosResponse = z.infer<typeof FortiosResponseSchema>;
 
 /** A device's answer: the FortiGate's envelope, or why there is none. */
-export type DeviceAnswer = { readonly ok: true; readonly response: FortiosResponse; readonly raw: unknown } | { readonly ok: false; readonly reason: string; readonly httpStatus?: number | undefined; readonly error?: GrantError };
+export type DeviceAnswer =
+  | { readonly ok: true; readonly response: FortiosResponse; readonly raw: unknown }
+  | { readonly ok: false; readonly reason: string; readonly httpStatus?: number | undefined; readonly error?: GrantError };
 
 /** A device as the inventory shows it. */
 export interface ManagedDevice {
@@ -54,7 +58,11 @@ const DeviceRowSchema = z
   .object({ name: z.string(), conn_status: z.union([z.number(), z.string()]).optional() })
   .passthrough()
   // conn_status: 1 / "up" up, 2 / "down" down, 0 / "UNKNOWN" unknown (reference §9, MCP CONN_STATUS).
-  .transform((d): ManagedDevice => ({ name: d.name, up: d.conn_status === 1 || String(d.conn_status).toLowerCase() === "up", connStatus: d.conn_status === undefined ? "not reported" : String(d.conn_status) }));
+  .transform((d): ManagedDevice => ({
+    name: d.name,
+    up: d.conn_status === 1 || String(d.conn_status).toLowerCase() === "up",
+    connStatus: d.conn_status === undefined ? "not reported" : String(d.conn_status),
+  }));
 
 /** What a FortiManager admin needs for feed grants (reference §8, P-KK 202002), for 202002's fixes. */
 export function managerRightsVars(who: string, adom: string, missing: "rpc" | "device-config" | "adom" | "unknown"): Record<string, string> {
@@ -63,7 +71,14 @@ export function managerRightsVars(who: string, adom: string, missing: "rpc" | "d
   const scope = `Give administrator "${who}" access to ADOM "${adom}" (System Settings > Administrators > Administrative Domain).`;
   return {
     scope: missing === "adom" ? `ADOM "${adom}" (outside the administrator's ADOM access, or missing)` : `administrator "${who}"`,
-    permission: missing === "rpc" ? "JSON-RPC writes (rpc-permit read-write)" : missing === "device-config" ? 'Device Manager "Manage Device Configurations" read-write (or Super_User)' : missing === "adom" ? `access to ADOM "${adom}"` : "proxied calls to its FortiGates",
+    permission:
+      missing === "rpc"
+        ? "JSON-RPC writes (rpc-permit read-write)"
+        : missing === "device-config"
+          ? 'Device Manager "Manage Device Configurations" read-write (or Super_User)'
+          : missing === "adom"
+            ? `access to ADOM "${adom}"`
+            : "proxied calls to its FortiGates",
     fixPermission: missing === "rpc" ? rpc : missing === "adom" ? scope : profile,
     fixScope: missing === "unknown" ? `${rpc} ${scope}` : "",
   };
@@ -109,14 +124,23 @@ export class FortimanagerFeedClient {
     const operation = `exec ${PROXY_URL}`;
     if (code === -11) {
       throw diagnose("202002", {
-        host: this.host, operation, status: answer.httpStatus, deviceMessage: `${code} ${message}`,
+        host: this.host,
+        operation,
+        status: answer.httpStatus,
+        deviceMessage: `${code} ${message}`,
         detail: `${operation} (${action} ${resource.split("?")[0]} on ${devices.join(", ")}) answered -11 although the credentials are valid`,
         vars: managerRightsVars(this.fmg.options.username ?? "the API administrator", this.adom, "unknown"),
       });
     }
     const out = new Map<string, DeviceAnswer>();
     if (code !== 0) {
-      const error = diagnose("202090", { host: this.host, operation, status: answer.httpStatus, deviceMessage: `${code} ${message}`, detail: `${operation} answered ${code} "${message}"` });
+      const error = diagnose("202090", {
+        host: this.host,
+        operation,
+        status: answer.httpStatus,
+        deviceMessage: `${code} ${message}`,
+        detail: `${operation} answered ${code} "${message}"`,
+      });
       for (const d of devices) out.set(d, { ok: false, reason: `the manager answered ${code} "${message}" for the whole call`, error });
       return out;
     }
@@ -128,7 +152,9 @@ export class FortimanagerFeedClient {
       if (device === undefined || out.has(device)) continue;
       out.set(device, judgeItem(item.data));
     }
-    for (const d of devices) if (!out.has(d)) out.set(d, { ok: false, reason: "the manager's answer has no result for this device (offline, unknown to the manager, or not reached)" });
+    for (const d of devices)
+      if (!out.has(d))
+        out.set(d, { ok: false, reason: "the manager's answer has no result for this device (offline, unknown to the manager, or not reached)" });
     return out;
   }
 
@@ -146,12 +172,18 @@ export class FortimanagerFeedClient {
     if (code === -11 || code === -6 || code === -3) {
       throw diagnose("202002", {
         ...base,
-        detail: code === -11 ? `the administrator may not read the devices of ADOM "${this.adom}" (-11): the ADOM is outside its ADOM access` : `ADOM "${this.adom}" does not exist on the manager (${code} "${message}")`,
+        detail:
+          code === -11
+            ? `the administrator may not read the devices of ADOM "${this.adom}" (-11): the ADOM is outside its ADOM access`
+            : `ADOM "${this.adom}" does not exist on the manager (${code} "${message}")`,
         vars: managerRightsVars(this.fmg.options.username ?? "the API administrator", this.adom, "adom"),
       });
     }
     if (code !== 0) throw diagnose("202090", { ...base, detail: `get ${url} answered ${code} "${message}"` });
-    const rows = z.array(z.unknown()).catch([]).parse(answer.result.data ?? []);
+    const rows = z
+      .array(z.unknown())
+      .catch([])
+      .parse(answer.result.data ?? []);
     const out = new Map<string, ManagedDevice>();
     for (const r of rows) {
       const d = DeviceRowSchema.safeParse(r);
@@ -161,7 +193,10 @@ export class FortimanagerFeedClient {
   }
 
   /** The feed object on every device (FortiOS 404 → `undefined` for that device). */
-  async getFeed(feed: string, devices: readonly string[]): Promise<Map<string, { ok: true; feed: FeedObject | undefined } | { ok: false; reason: string; status?: number | undefined; error?: GrantError }>> {
+  async getFeed(
+    feed: string,
+    devices: readonly string[],
+  ): Promise<Map<string, { ok: true; feed: FeedObject | undefined } | { ok: false; reason: string; status?: number | undefined; error?: GrantError }>> {
     const answers = await this.proxy("get", `${EXTERNAL_RESOURCE_PATH}/${encodeURIComponent(feed)}?vdom=${encodeURIComponent(this.vdom)}`, undefined, devices);
     const out = new Map<string, { ok: true; feed: FeedObject | undefined } | { ok: false; reason: string; status?: number | undefined; error?: GrantError }>();
     for (const [d, a] of answers) {
@@ -225,7 +260,11 @@ function judgeItem(item: z.infer<typeof ProxyItemSchema>): DeviceAnswer {
   const res = r.data;
   if (res.status !== "success" || (res.http_status !== undefined && res.http_status !== 200)) {
     const detail = `${res.http_status !== undefined ? `HTTP ${res.http_status}, ` : ""}FortiOS ${res.status}${res.error !== undefined ? ` ${res.error}` : ""}${res.cli_error ? `: ${res.cli_error}` : ""}`;
-    return { ok: false, httpStatus: res.http_status, reason: `the FortiGate refused it (${detail})${res.http_status === 403 ? ": the manager's account on the FortiGate lacks the permission, or the VDOM is not in its scope" : ""}` };
+    return {
+      ok: false,
+      httpStatus: res.http_status,
+      reason: `the FortiGate refused it (${detail})${res.http_status === 403 ? ": the manager's account on the FortiGate lacks the permission, or the VDOM is not in its scope" : ""}`,
+    };
   }
   return { ok: true, response: res, raw: item.response };
 }

@@ -53,7 +53,8 @@ export const FORTIMANAGER_FEED_PREFLIGHT: readonly PreflightStep<FeedPreflightCo
   {
     id: "rights",
     kind: "write",
-    proves: "the administrator (the login user, or the API key's owner) may push through the proxy: rpc-permit read-write, Manage Device Configurations read-write or Super_User, access to the ADOM",
+    proves:
+      "the administrator (the login user, or the API key's owner) may push through the proxy: rpc-permit read-write, Manage Device Configurations read-write or Super_User, access to the ADOM",
     request: `get ${SESSION_INFO_URL}, get ${ADMIN_USERS_URL}/<caller>, get ${ADMIN_PROFILES_URL}/<profile>`,
     needs: 'rpc-permit read-write; Device Manager "Manage Device Configurations" read-write (device-config) or Super_User; the ADOM in its ADOM access',
     run: ({ client }) => judgeCaller(client),
@@ -80,7 +81,11 @@ export async function feedPreflight(c: FortimanagerFeedClient, feed: string, dev
   const targets = [...devices].sort();
   const key = `fortimanager.feed:${fingerprint(c.fmg.verdictKey, c.adom, c.vdom, feed, mode, ...targets)}`;
   // Diagnosed inside, so that the cache keeps the verdict (cachedProbe forgets undiagnosed failures).
-  await cachedProbe(key, () => diagnosed("fortinet", { host: c.host, timeoutMs: c.fmg.timeoutMs }, () => runSteps(FORTIMANAGER_FEED_PREFLIGHT, { client: c, feed, devices: targets }, mode)));
+  await cachedProbe(key, () =>
+    diagnosed("fortinet", { host: c.host, timeoutMs: c.fmg.timeoutMs }, () =>
+      runSteps(FORTIMANAGER_FEED_PREFLIGHT, { client: c, feed, devices: targets }, mode),
+    ),
+  );
   return { unverified: UNVERIFIED };
 }
 
@@ -97,7 +102,8 @@ async function judgeCaller(c: FortimanagerFeedClient): Promise<void> {
     }
   }
   if (caller === undefined) return;
-  const deny = (missing: "rpc" | "device-config" | "adom", detail: string) => diagnose("202002", { host: c.host, detail, vars: managerRightsVars(caller, c.adom, missing) });
+  const deny = (missing: "rpc" | "device-config" | "adom", detail: string) =>
+    diagnose("202002", { host: c.host, detail, vars: managerRightsVars(caller, c.adom, missing) });
   const record = await fmg.readAdmin(caller, ["userid", "profileid", "rpc-permit", "adom-access", "adom", "adom-exclude"]);
   let profile: Record<string, unknown> | undefined;
   if (record.profileid !== SUPER_USER_PROFILE) {
@@ -105,21 +111,32 @@ async function judgeCaller(c: FortimanagerFeedClient): Promise<void> {
       profile = await fmg.readProfile(record.profileid ?? "");
     } catch (e) {
       if (!(isGrantError(e) && e.code === "202002")) throw e;
-      throw deny("device-config", `the profile "${record.profileid ?? "?"}" of administrator "${caller}" cannot be read, so Manage Device Configurations cannot be checked`);
+      throw deny(
+        "device-config",
+        `the profile "${record.profileid ?? "?"}" of administrator "${caller}" cannot be read, so Manage Device Configurations cannot be checked`,
+      );
     }
   }
   const superUser = record.profileid === SUPER_USER_PROFILE || profile?.["super-user-profile"] === "enable";
   const rpc = record["rpc-permit"] === "from-profile" ? profile?.["rpc-permit"] : record["rpc-permit"];
-  if (rpc !== "read-write") throw deny("rpc", `administrator "${caller}" has rpc-permit ${String(rpc ?? "not reported")}: proxied posts (${"/sys/proxy/json"}) answer -11`);
+  if (rpc !== "read-write")
+    throw deny("rpc", `administrator "${caller}" has rpc-permit ${String(rpc ?? "not reported")}: proxied posts (${"/sys/proxy/json"}) answer -11`);
   if (!superUser && profile?.["device-config"] !== "read-write") {
-    throw deny("device-config", `administrator "${caller}" has profile "${record.profileid ?? "?"}" with Manage Device Configurations ${String(profile?.["device-config"] ?? "not reported")}, not read-write, and it is not a super-user profile`);
+    throw deny(
+      "device-config",
+      `administrator "${caller}" has profile "${record.profileid ?? "?"}" with Manage Device Configurations ${String(profile?.["device-config"] ?? "not reported")}, not read-write, and it is not a super-user profile`,
+    );
   }
   if (superUser) return;
   const names = (v: unknown) => (Array.isArray(v) ? v.map((e) => String((e as Record<string, unknown>)?.["adom-name"] ?? e)) : []);
   const access = record["adom-access"];
   const listed = names(record.adom);
-  const outside = access === "exclude" ? names(record["adom-exclude"]).includes(c.adom) : access !== "all" && access !== "per-adom-profile" && listed.length > 0 && !listed.includes(c.adom);
-  if (outside) throw deny("adom", `administrator "${caller}" has no access to ADOM "${c.adom}" (ADOM access: ${String(access ?? "specify")} ${listed.join(", ")})`);
+  const outside =
+    access === "exclude"
+      ? names(record["adom-exclude"]).includes(c.adom)
+      : access !== "all" && access !== "per-adom-profile" && listed.length > 0 && !listed.includes(c.adom);
+  if (outside)
+    throw deny("adom", `administrator "${caller}" has no access to ADOM "${c.adom}" (ADOM access: ${String(access ?? "specify")} ${listed.join(", ")})`);
 }
 
 async function checkDevices(c: FortimanagerFeedClient, devices: readonly string[]): Promise<void> {
@@ -129,7 +146,11 @@ async function checkDevices(c: FortimanagerFeedClient, devices: readonly string[
     return !m ? [`${d}: not managed in ADOM "${c.adom}"`] : !m.up ? [`${d}: connection status ${m.connStatus}`] : [];
   });
   if (unavailable.length > 0) {
-    throw diagnose("202104", { host: c.host, detail: unavailable.join("; "), vars: { device: devices.filter((d) => !inventory.get(d)?.up).join(", "), adom: c.adom } });
+    throw diagnose("202104", {
+      host: c.host,
+      detail: unavailable.join("; "),
+      vars: { device: devices.filter((d) => !inventory.get(d)?.up).join(", "), adom: c.adom },
+    });
   }
 }
 
@@ -162,5 +183,10 @@ async function checkFeeds(c: FortimanagerFeedClient, feed: string, devices: read
     });
   }
   if (missing.length > 0) throw feedUnusable(c.host, feed, missing.map((m) => m.split(":")[0]).join(", "), c.vdom, missing.join("; "));
-  if (other.length > 0) throw diagnose("202104", { host: c.host, detail: `the manager could not reach: ${other.join("; ")}`, vars: { device: other.map((m) => m.split(":")[0]).join(", "), adom: c.adom } });
+  if (other.length > 0)
+    throw diagnose("202104", {
+      host: c.host,
+      detail: `the manager could not reach: ${other.join("; ")}`,
+      vars: { device: other.map((m) => m.split(":")[0]).join(", "), adom: c.adom },
+    });
 }

@@ -49,12 +49,21 @@ export const DeviceNameSchema = z
   .string()
   .regex(/^[A-Za-z0-9_.-]{1,64}$/, "device names contain 1-64 letters, digits and _ . - (case-sensitive)")
   .refine((v) => !v.includes(".."), "must not contain '..'");
-const AdomSchema = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "ADOM names contain letters, digits and _ . -").refine((v) => !v.includes(".."), "must not contain '..'");
+const AdomSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9_.-]{1,64}$/, "ADOM names contain letters, digits and _ . -")
+  .refine((v) => !v.includes(".."), "must not contain '..'");
 
 export const FortimanagerFeedEntryInputsSchema = z
   .object({
     connection: z
-      .object({ url: hostUrlField, username: AdminUserSchema.optional(), adom: AdomSchema.optional(), ...baseConnectionFields, caCert: z.string().includes("BEGIN CERTIFICATE", { error: "must be a PEM certificate" }).optional() })
+      .object({
+        url: hostUrlField,
+        username: AdminUserSchema.optional(),
+        adom: AdomSchema.optional(),
+        ...baseConnectionFields,
+        caCert: z.string().includes("BEGIN CERTIFICATE", { error: "must be a PEM certificate" }).optional(),
+      })
       .strict()
       .optional(),
     credentials: z.object({ token: z.string().optional(), password: z.string().optional() }).strict().optional(),
@@ -100,7 +109,13 @@ const operation = <T>(o: Options, vdom: string, fn: (c: FortimanagerFeedClient) 
 const vdomOf = (i: { vdom?: string | undefined }) => i.vdom ?? "root";
 
 /** One op on the feed of `devices` (batched with the grants into the same feed, ADOM and VDOM). */
-function onDevices(c: FortimanagerFeedClient, feed: string, kind: FeedCommand | "read", address: GrantAddress, devices: readonly string[]): Promise<Map<string, TargetOutcome>> {
+function onDevices(
+  c: FortimanagerFeedClient,
+  feed: string,
+  kind: FeedCommand | "read",
+  address: GrantAddress,
+  devices: readonly string[],
+): Promise<Map<string, TargetOutcome>> {
   const key = `fortimanager.feed:${fingerprint(c.fmg.identity, c.adom, c.vdom, feed)}`;
   return feedOp(key, c.backend(feed), { kind, address, targets: devices });
 }
@@ -112,7 +127,14 @@ type Failed = Extract<TargetOutcome, { ok: false }>;
  * when every device failed with it, 202103 when the feeds did not take the entry, else 202100 naming
  * every device with its cause — completed from the inventory (offline, not managed) — and those that hold it.
  */
-async function failure(c: FortimanagerFeedClient, feed: string, address: GrantAddress, command: FeedCommand | "read", failed: [string, Failed][], held: readonly string[]): Promise<Error> {
+async function failure(
+  c: FortimanagerFeedClient,
+  feed: string,
+  address: GrantAddress,
+  command: FeedCommand | "read",
+  failed: [string, Failed][],
+  held: readonly string[],
+): Promise<Error> {
   const errors = failed.map(([, f]) => f.failure.error);
   if (errors.every((e) => e !== undefined && e === errors[0]) && errors[0]!.code !== "202090") return errors[0]!;
   const inventory = await c.inventory().catch(() => undefined);
@@ -122,11 +144,22 @@ async function failure(c: FortimanagerFeedClient, feed: string, address: GrantAd
     return { device: d, reason: `${f.failure.reason}${state}` };
   };
   if (command !== "read" && failed.every(([, f]) => f.failure.notTaken)) {
-    return entryNotTaken(c.host, feed, failed.map(([d]) => d).join(", "), address.canonical, undefined, failed.map(([d, f]) => `${d}: ${f.failure.reason}`).join("; "));
+    return entryNotTaken(
+      c.host,
+      feed,
+      failed.map(([d]) => d).join(", "),
+      address.canonical,
+      undefined,
+      failed.map(([d, f]) => `${d}: ${f.failure.reason}`).join("; "),
+    );
   }
   if (command === "read") {
     const reasons = failed.map(why);
-    return diagnose("202104", { host: c.host, detail: `the feed "${feed}" could not be read on ${reasons.map((r) => `${r.device}: ${r.reason}`).join("; ")}; the grant stays in state as it was`, vars: { device: failed.map(([d]) => d).join(", "), adom: c.adom } });
+    return diagnose("202104", {
+      host: c.host,
+      detail: `the feed "${feed}" could not be read on ${reasons.map((r) => `${r.device}: ${r.reason}`).join("; ")}; the grant stays in state as it was`,
+      vars: { device: failed.map(([d]) => d).join(", "), adom: c.adom },
+    });
   }
   return pushFailed(c.host, feed, address.canonical, command, failed.map(why), held);
 }
@@ -134,7 +167,13 @@ async function failure(c: FortimanagerFeedClient, feed: string, address: GrantAd
 const failures = (m: Map<string, TargetOutcome>) => [...m].filter((e): e is [string, Failed] => !e[1].ok);
 
 /** Adds the entry on `devices`; on partial failure, takes back what this call added (nothing stays without state) and throws. */
-async function addOn(c: FortimanagerFeedClient, feed: string, address: GrantAddress, devices: readonly string[], rollback: boolean): Promise<Map<string, TargetOutcome>> {
+async function addOn(
+  c: FortimanagerFeedClient,
+  feed: string,
+  address: GrantAddress,
+  devices: readonly string[],
+  rollback: boolean,
+): Promise<Map<string, TargetOutcome>> {
   const r = await onDevices(c, feed, "add", address, devices);
   const failed = failures(r);
   if (failed.length === 0) return r;
@@ -148,7 +187,15 @@ async function removeFrom(c: FortimanagerFeedClient, feed: string, address: Gran
   if (devices.length === 0) return;
   const r = await onDevices(c, feed, "remove", address, devices);
   const failed = failures(r);
-  if (failed.length > 0) throw await failure(c, feed, address, "remove", failed, [...r].filter(([, o]) => o.ok).map(([d]) => d));
+  if (failed.length > 0)
+    throw await failure(
+      c,
+      feed,
+      address,
+      "remove",
+      failed,
+      [...r].filter(([, o]) => o.ok).map(([d]) => d),
+    );
 }
 
 const sortedUnique = (xs: readonly string[]) => [...new Set(xs)].sort();
@@ -158,12 +205,25 @@ export const fortimanagerFeedEntryProvider = grantProvider<FortimanagerFeedEntry
   namespace: "fortimanager",
   family: "fortinet",
   schema: FortimanagerFeedEntryInputsSchema,
-  placeholders: { devices: ["placeholder"], vdom: "root", feed: "placeholder", address: "192.0.2.1", description: "", expiresAt: "2999-01-01T00:00:00Z", allowBroad: false, connection: {}, credentials: {} },
+  placeholders: {
+    devices: ["placeholder"],
+    vdom: "root",
+    feed: "placeholder",
+    address: "192.0.2.1",
+    description: "",
+    expiresAt: "2999-01-01T00:00:00Z",
+    allowBroad: false,
+    connection: {},
+    credentials: {},
+  },
   outputOnly: ["cidr", "family", "adom", "heldBy", "adopted"],
   identity: ["feed", "vdom", "address"],
   // Order and repeats of `devices` are cosmetic: never a diff.
   normalise: (i) => ({ ...i, devices: sortedUnique(i.devices), vdom: vdomOf(i), address: mustParseAddress(i.address).canonical }),
-  same: (field, a, b) => (field === "address" && typeof a === "string" && typeof b === "string" ? mustParseAddress(a).cidr === mustParseAddress(b).cidr : (a ?? "root") === (b ?? "root")),
+  same: (field, a, b) =>
+    field === "address" && typeof a === "string" && typeof b === "string"
+      ? mustParseAddress(a).cidr === mustParseAddress(b).cidr
+      : (a ?? "root") === (b ?? "root"),
   // The ADOM scopes the targets: a change of manager or ADOM is another device (replace).
   pin: (i) => ({ url: resolveDeviceUrl("fortimanager", i.connection?.url, i.connection?.allowHttp), scope: `adom ${adomOf(i)}` }),
   connect: resolveConnection,
@@ -178,7 +238,16 @@ export const fortimanagerFeedEntryProvider = grantProvider<FortimanagerFeedEntry
     const r = await operation(o, vdomOf(i), (c) => addOn(c, i.feed, address, devices, true));
     return {
       id: `${o.adom}/${vdomOf(i)}/${i.feed}/${address.canonical}`,
-      outs: { address: address.canonical, cidr: address.cidr, family: address.family === 4 ? "ipv4" : "ipv6", adom: o.adom, vdom: vdomOf(i), devices, heldBy: devices, adopted: [...r].filter(([, x]) => x.ok && x.wasPresent).map(([d]) => d) },
+      outs: {
+        address: address.canonical,
+        cidr: address.cidr,
+        family: address.family === 4 ? "ipv4" : "ipv6",
+        adom: o.adom,
+        vdom: vdomOf(i),
+        devices,
+        heldBy: devices,
+        adopted: [...r].filter(([, x]) => x.ok && x.wasPresent).map(([d]) => d),
+      },
     };
   },
 
@@ -204,7 +273,10 @@ export const fortimanagerFeedEntryProvider = grantProvider<FortimanagerFeedEntry
     const dropped = sortedUnique([...olds.devices, ...held]).filter((d) => !want.includes(d));
     const missing = want.filter((d) => !held.includes(d));
     await operation(o, vdomOf(news), async (c) => {
-      const [added, removed] = await Promise.allSettled([missing.length > 0 ? addOn(c, news.feed, address, missing, false) : undefined, removeFrom(c, news.feed, address, dropped)]);
+      const [added, removed] = await Promise.allSettled([
+        missing.length > 0 ? addOn(c, news.feed, address, missing, false) : undefined,
+        removeFrom(c, news.feed, address, dropped),
+      ]);
       if (added.status === "rejected") throw added.reason;
       if (removed.status === "rejected") throw removed.reason;
     });
@@ -221,7 +293,6 @@ export const fortimanagerFeedEntryProvider = grantProvider<FortimanagerFeedEntry
   // A device of `devices` whose feed lost the entry (refresh) is restored by an in-place update.
   needsUpdate: (olds, news) => sortedUnique(news.devices).some((d) => !(olds.heldBy ?? olds.devices).includes(d)),
 });
-
 
 /**
  * A Passive+ grant on several FortiGates through FortiManager: the address pushed into an existing IP
@@ -263,7 +334,11 @@ export class FortimanagerFeedEntry extends pulumi.dynamic.Resource {
       allowBroad: args.allowBroad,
       description: args.description,
       expiresAt: args.expiresAt,
-      cidr: undefined, family: undefined, adom: undefined, heldBy: undefined, adopted: undefined,
+      cidr: undefined,
+      family: undefined,
+      adom: undefined,
+      heldBy: undefined,
+      adopted: undefined,
       device: undefined,
       expired: undefined,
       grantName: name,

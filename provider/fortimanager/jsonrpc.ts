@@ -77,7 +77,13 @@ export async function rpc(transport: Transport, call: RpcCall): Promise<{ envelo
   const result = envelope.result[0]!;
   const mismatch = envelopeMismatch(envelope, body.id, call.url);
   if (mismatch !== undefined) {
-    throw new DeviceError({ kind: "schema", operation: `POST ${JSONRPC_PATH}`, host: transport.host, status: res.status, deviceMessage: `not the answer to this request: ${mismatch}` });
+    throw new DeviceError({
+      kind: "schema",
+      operation: `POST ${JSONRPC_PATH}`,
+      host: transport.host,
+      status: res.status,
+      deviceMessage: `not the answer to this request: ${mismatch}`,
+    });
   }
   // A success claimed under a non-200 status is not taken: FMG answers 200 for every JSON-RPC call
   // (reference §10), and a 404-everything server that happens to speak JSON must not pass.

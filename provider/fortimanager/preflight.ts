@@ -128,7 +128,6 @@ function cached(key: string, run: () => Promise<PreflightOutcome>): Promise<Pref
   return p;
 }
 
-
 async function resolveCaller(client: FortimanagerClient): Promise<PreflightOutcome> {
   const named = client.options.username !== undefined && client.options.username !== "" ? client.options.username : undefined;
   if (client.mode === "session") return { caller: named!, callerVerified: true };
@@ -139,7 +138,11 @@ async function resolveCaller(client: FortimanagerClient): Promise<PreflightOutco
     return { caller: owner, callerVerified: true };
   }
   if (named !== undefined) {
-    return { caller: named, callerVerified: false, note: `the API key's owner could not be verified (${who.reason}); administrator "${named}" from connection.username was checked instead` };
+    return {
+      caller: named,
+      callerVerified: false,
+      note: `the API key's owner could not be verified (${who.reason}); administrator "${named}" from connection.username was checked instead`,
+    };
   }
   // Fail closed (§3b): never pass because some other visible administrator could edit.
   throw client.permissionDenied(
@@ -171,10 +174,18 @@ async function judge(client: FortimanagerClient, record: AdminRecord, outcome: P
   // An rpc-permit the device did not report is not assumed: read-write must be seen.
   if (effectiveRpc !== "read-write") {
     const shown = effectiveRpc ?? (rpcPermit === "from-profile" ? "from-profile (profile's value not readable)" : "not reported");
-    return client.permissionDenied(`administrator "${who}"${owner} has rpc-permit ${shown}: JSON-RPC writes (${ADMIN_USERS_URL} update) answer -11`, who, "rpc");
+    return client.permissionDenied(
+      `administrator "${who}"${owner} has rpc-permit ${shown}: JSON-RPC writes (${ADMIN_USERS_URL} update) answer -11`,
+      who,
+      "rpc",
+    );
   }
   if (!superUser) {
-    return client.permissionDenied(`administrator "${who}"${owner} has profile "${record.profileid ?? "?"}", which is not a super-user profile: only super users may edit administrators' trusted hosts`, who, "profile");
+    return client.permissionDenied(
+      `administrator "${who}"${owner} has profile "${record.profileid ?? "?"}", which is not a super-user profile: only super users may edit administrators' trusted hosts`,
+      who,
+      "profile",
+    );
   }
   return undefined;
 }

@@ -98,7 +98,10 @@ const ConnectionInputSchema = z
   .object({
     url: hostUrlField,
     username: AdminUserSchema.optional(),
-    adom: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "ADOM names contain letters, digits and _ . -").optional(),
+    adom: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{1,64}$/, "ADOM names contain letters, digits and _ . -")
+      .optional(),
     ...baseConnectionFields,
     caCert: z.string().includes("BEGIN CERTIFICATE", { error: "must be a PEM certificate" }).optional(),
   })
@@ -139,7 +142,10 @@ export function resolveManagerConnection(i: Pick<TrustedHostInputs, "connection"
   const password = setting("fortimanager", "password", i.credentials?.password);
   // Never name a secret field: the CLI would print its value (shared/reference/pulumi.md §1.4).
   if (!token && !(username && password)) {
-    throw new SettingProblem("", "FortiManager credentials are required: a token (connection.token, secret stack config fortimanager:token or environment FORTIMANAGER_TOKEN), or username and password (fortimanager:username / fortimanager:password)");
+    throw new SettingProblem(
+      "",
+      "FortiManager credentials are required: a token (connection.token, secret stack config fortimanager:token or environment FORTIMANAGER_TOKEN), or username and password (fortimanager:username / fortimanager:password)",
+    );
   }
   return { url: pin.url, token, username, password, adom: setting("fortimanager", "adom", c.adom), ...resolveBaseConnection("fortimanager", c) };
 }
@@ -154,11 +160,20 @@ export const fortimanagerTrustedHostProvider = grantProvider<TrustedHostInputs, 
   namespace: "fortimanager",
   family: "fortinet",
   schema: TrustedHostInputsSchema,
-  placeholders: { adminUser: "placeholder", address: "192.0.2.1", description: "", expiresAt: "2999-01-01T00:00:00Z", allowBroad: false, connection: {}, credentials: {} },
+  placeholders: {
+    adminUser: "placeholder",
+    address: "192.0.2.1",
+    description: "",
+    expiresAt: "2999-01-01T00:00:00Z",
+    allowBroad: false,
+    connection: {},
+    credentials: {},
+  },
   outputOnly: ["cidr", "family", "slot", "adopted"],
   identity: ["adminUser", "address"],
   normalise: (i) => ({ ...i, address: mustParseAddress(i.address).canonical }),
-  same: (field, a, b) => (field === "address" && typeof a === "string" && typeof b === "string" ? mustParseAddress(a).cidr === mustParseAddress(b).cidr : a === b),
+  same: (field, a, b) =>
+    field === "address" && typeof a === "string" && typeof b === "string" ? mustParseAddress(a).cidr === mustParseAddress(b).cidr : a === b,
   // Trusted hosts are global on the manager: the ADOM does not scope them, so it is not part of the pin.
   pin: (i) => ({ url: resolveDeviceUrl("fortimanager", i.connection?.url, i.connection?.allowHttp) }),
   connect: resolveManagerConnection,
@@ -170,7 +185,10 @@ export const fortimanagerTrustedHostProvider = grantProvider<TrustedHostInputs, 
   async create(o, i) {
     const address = mustParseAddress(i.address);
     const outcome = await operation(o, (client) => grantTrustedHost(client, i.adminUser, address));
-    return { id: `${i.adminUser}:${address.cidr}`, outs: { address: address.canonical, cidr: address.cidr, family: familyOf(address.family), slot: outcome.slot, adopted: outcome.adopted } };
+    return {
+      id: `${i.adminUser}:${address.cidr}`,
+      outs: { address: address.canonical, cidr: address.cidr, family: familyOf(address.family), slot: outcome.slot, adopted: outcome.adopted },
+    };
   },
 
   async read(o, s) {

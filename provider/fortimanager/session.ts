@@ -188,7 +188,12 @@ export class SessionAuth implements Authenticator {
     } catch (e) {
       // A login answer that failed to parse could hold a session string: report it without the body.
       if ((e as { name?: string }).name === "DeviceError") {
-        throw new DeviceError({ kind: "schema", operation: `exec ${LOGIN_URL}`, host: this.transport.host, deviceMessage: "the login answer has an unexpected shape" });
+        throw new DeviceError({
+          kind: "schema",
+          operation: `exec ${LOGIN_URL}`,
+          host: this.transport.host,
+          deviceMessage: "the login answer has an unexpected shape",
+        });
       }
       throw e;
     }

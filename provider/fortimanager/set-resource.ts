@@ -13,7 +13,17 @@ import { withSecretOutputs } from "../dynamic-kit";
 import { grantProvider, type DevicePin } from "../grant-lifecycle";
 import { fingerprint } from "../process-state";
 import { resolveDeviceUrl } from "../settings";
-import { loudDiff, normaliseEntries, refineAddresses, setFields, setLifecycle, setProviderShim, type SetEntryInput, type SetFields, type SetState } from "../set-lifecycle";
+import {
+  loudDiff,
+  normaliseEntries,
+  refineAddresses,
+  setFields,
+  setLifecycle,
+  setProviderShim,
+  type SetEntryInput,
+  type SetFields,
+  type SetState,
+} from "../set-lifecycle";
 import { FortimanagerClient, type FortimanagerClientOptions } from "./client";
 import { preflight } from "./preflight";
 import { AdminUserSchema, TrustedHostInputsSchema, type FortimanagerConnection } from "./resource";
@@ -53,7 +63,12 @@ export const TrustedHostSetInputsSchema = z
     const entries = normaliseEntries(v.addresses, true);
     for (const fam of [4, 6] as const) {
       const n = entries.filter((e) => mustParseAddress(e.address).family === fam).length;
-      if (n > SLOTS_PER_FAMILY) ctx.addIssue({ code: "custom", path: ["addresses"], message: `at most ${SLOTS_PER_FAMILY} IPv${fam} addresses: an administrator has trusted-host slots 2..10 (slot 1 is never written), got ${n}` });
+      if (n > SLOTS_PER_FAMILY)
+        ctx.addIssue({
+          code: "custom",
+          path: ["addresses"],
+          message: `at most ${SLOTS_PER_FAMILY} IPv${fam} addresses: an administrator has trusted-host slots 2..10 (slot 1 is never written), got ${n}`,
+        });
     }
   });
 export type TrustedHostSetInputs = z.infer<typeof TrustedHostSetInputsSchema> & SetFields;
@@ -83,7 +98,10 @@ const lifecycle = setLifecycle<TrustedHostSetInputs, FortimanagerClientOptions>(
 );
 
 /** The provider object of {@link FortimanagerTrustedHostSet} and {@link FortimanagerTrustedHostGuard}. */
-export const fortimanagerTrustedHostSetProvider = loudDiff(grantProvider<TrustedHostSetInputs, TrustedHostSetOutputs, FortimanagerClientOptions>(lifecycle as never), "FortimanagerTrustedHostSet");
+export const fortimanagerTrustedHostSetProvider = loudDiff(
+  grantProvider<TrustedHostSetInputs, TrustedHostSetOutputs, FortimanagerClientOptions>(lifecycle as never),
+  "FortimanagerTrustedHostSet",
+);
 
 function connectionProps(c: FortimanagerConnection) {
   const { token, password, ...connection } = c;

@@ -22,7 +22,8 @@ export function slotNumber(name: string): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
-export type SlotValue = { readonly kind: "unused" } | { readonly kind: "address"; readonly address: GrantAddress } | { readonly kind: "other"; readonly raw: string };
+export type SlotValue =
+  { readonly kind: "unused" } | { readonly kind: "address"; readonly address: GrantAddress } | { readonly kind: "other"; readonly raw: string };
 
 /**
  * Reads one slot as the device reports it. IPv4 wire shape `["203.0.113.7","255.255.255.255"]`

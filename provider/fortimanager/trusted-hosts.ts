@@ -107,7 +107,9 @@ export async function grantTrustedHost(client: FortimanagerClient, adminUser: st
   let stale = 0;
   while (lost.length < MAX_ROUNDS) {
     const random = lost.length > 0 || contended(client, adminUser);
-    const step = await runQueued(queueKey(client, adminUser), () => readAndWrite(client, adminUser, address, stale < MAX_STALE_READS ? settleMs / 2 : Infinity, random));
+    const step = await runQueued(queueKey(client, adminUser), () =>
+      readAndWrite(client, adminUser, address, stale < MAX_STALE_READS ? settleMs / 2 : Infinity, random),
+    );
     if ("done" in step) return withLost(step.done, lost);
     if ("stale" in step) {
       stale++;
@@ -121,7 +123,8 @@ export async function grantTrustedHost(client: FortimanagerClient, adminUser: st
       return withLost(await converge(client, adminUser, address, step.wrote, record), lost);
     }
     const elsewhere = slotsHolding(record, address);
-    if (elsewhere.length > 0) return withLost({ slot: slotName(address.family, elsewhere.find((n) => n >= FIRST_WRITABLE_SLOT) ?? elsewhere[0]!), adopted: true }, lost);
+    if (elsewhere.length > 0)
+      return withLost({ slot: slotName(address.family, elsewhere.find((n) => n >= FIRST_WRITABLE_SLOT) ?? elsewhere[0]!), adopted: true }, lost);
     // Another writer took the slot between our read and its confirmation: it keeps it; we try again.
     lost.push(step.wrote);
     noteContention(client, adminUser);
@@ -156,7 +159,9 @@ async function readAndWrite(client: FortimanagerClient, adminUser: string, addre
   const n = random ? free[Math.floor(Math.random() * free.length)]! : free[0]!;
   const slot = slotName(address.family, n);
   const holds = async () => slotsHolding(await client.readAdmin(adminUser), address).includes(n);
-  await recordedWrite(writeKey(client, adminUser), address.cidr, () => applyVerified(client, () => client.updateAdmin(adminUser, { [slot]: slotWriteValue(address) }), holds));
+  await recordedWrite(writeKey(client, adminUser), address.cidr, () =>
+    applyVerified(client, () => client.updateAdmin(adminUser, { [slot]: slotWriteValue(address) }), holds),
+  );
   const answeredAt = now();
   return { wrote: n, writeMs: answeredAt - readSent, answeredAt };
 }
@@ -176,7 +181,9 @@ async function converge(client: FortimanagerClient, adminUser: string, address: 
     if (keep === undefined || !holding.includes(ours)) return { slot: slotName(address.family, holding[0] ?? ours), adopted: keep !== undefined };
     const name = slotName(address.family, ours);
     const released = async () => !slotsHolding(await client.readAdmin(adminUser), address).includes(ours);
-    await recordedWrite(writeKey(client, adminUser), address.cidr, () => applyVerified(client, () => client.updateAdmin(adminUser, { [name]: unusedValue(address.family) }), released));
+    await recordedWrite(writeKey(client, adminUser), address.cidr, () =>
+      applyVerified(client, () => client.updateAdmin(adminUser, { [name]: unusedValue(address.family) }), released),
+    );
     return { slot: slotName(address.family, keep), adopted: true };
   });
 }

@@ -219,7 +219,11 @@ class AliasBatcher {
     const startedAt = Date.now();
     const item = await this.client.getItem(this.uuid);
     if (!item.found) {
-      throw diagnose("OPN100", { host: this.client.host, detail: `the alias "${this.alias}" (uuid ${this.uuid}) is gone: get_item found no alias`, vars: { alias: this.alias } });
+      throw diagnose("OPN100", {
+        host: this.client.host,
+        detail: `the alias "${this.alias}" (uuid ${this.uuid}) is gone: get_item found no alias`,
+        vars: { alias: this.alias },
+      });
     }
     return { lines: [...item.content], startedAt };
   }
@@ -339,7 +343,12 @@ class AliasBatcher {
       `Run the writers one after another, or use method "table" (alias_util changes are atomic on the device)`;
     return op.kind === "add"
       ? diagnose("OPN102", { host: this.client.host, detail: why, operation: "POST /api/firewall/alias/set_item", vars: { alias: this.alias } })
-      : diagnose("OPN103", { host: this.client.host, detail: why, operation: "POST /api/firewall/alias/set_item", vars: { alias: this.alias, address: op.address } });
+      : diagnose("OPN103", {
+          host: this.client.host,
+          detail: why,
+          operation: "POST /api/firewall/alias/set_item",
+          vars: { alias: this.alias, address: op.address },
+        });
   }
 }
 
@@ -349,7 +358,14 @@ class AliasBatcher {
  * alias on its device (shared by every credential and method; see {@link withAliasLock}); it defaults
  * to `key`. Resolves only once a read taken after the settle showed the op holding.
  */
-export function submitContentOp(key: string, client: OpnsenseClient, uuid: string, alias: string, op: ContentOp, lockKey: string = key): Promise<ContentOpResult> {
+export function submitContentOp(
+  key: string,
+  client: OpnsenseClient,
+  uuid: string,
+  alias: string,
+  op: ContentOp,
+  lockKey: string = key,
+): Promise<ContentOpResult> {
   return batcherFor(key, client, uuid, alias, lockKey).submit(op);
 }
 

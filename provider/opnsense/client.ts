@@ -46,7 +46,10 @@ export interface OpnsenseClientOptions {
 
 /** get_item `alias` (selected-map form, §2c): type and content are `{key: {value, selected}}` maps. */
 const SelectedMapSchema = z.record(z.string(), z.object({ selected: z.union([z.number(), z.boolean(), z.string()]) }).loose());
-const selectedKeys = (m: z.infer<typeof SelectedMapSchema>) => Object.entries(m).filter(([, v]) => Number(v.selected) === 1).map(([k]) => k);
+const selectedKeys = (m: z.infer<typeof SelectedMapSchema>) =>
+  Object.entries(m)
+    .filter(([, v]) => Number(v.selected) === 1)
+    .map(([k]) => k);
 
 export const AliasItemSchema = z
   .object({
@@ -65,7 +68,13 @@ export const AliasItemSchema = z
   }));
 export type AliasItem = z.infer<typeof AliasItemSchema>;
 
-const UuidSchema = z.union([z.object({ uuid: z.string() }).transform((r) => r.uuid), z.array(z.unknown()).length(0).transform(() => undefined)]);
+const UuidSchema = z.union([
+  z.object({ uuid: z.string() }).transform((r) => r.uuid),
+  z
+    .array(z.unknown())
+    .length(0)
+    .transform(() => undefined),
+]);
 const StatusSchema = z.object({ status: z.string(), status_msg: z.string().optional() }).loose();
 const ResultSchema = z.object({ result: z.string(), validations: z.record(z.string(), z.union([z.string(), z.array(z.string())])).optional() }).loose();
 const TableListSchema = z
@@ -138,7 +147,14 @@ export class OpnsenseClient {
     const r = await this.call(req, ResultSchema);
     if (r.result !== "saved") {
       const msg = r.validations ? Object.values(r.validations).flat().join(" ") : `result "${r.result}"`;
-      throw diagnose("OPN102", { host: this.host, detail: `set_item on alias "${alias}" was refused`, operation: `POST ${PATH_ALIAS_SET_ITEM}`, status: 200, deviceMessage: msg, vars: { alias } });
+      throw diagnose("OPN102", {
+        host: this.host,
+        detail: `set_item on alias "${alias}" was refused`,
+        operation: `POST ${PATH_ALIAS_SET_ITEM}`,
+        status: 200,
+        deviceMessage: msg,
+        vars: { alias },
+      });
     }
   }
 
@@ -148,11 +164,23 @@ export class OpnsenseClient {
     const res = await this.send(req);
     if (res.status === 500) {
       const body = this.errorBody(res.text);
-      throw diagnose("OPN200", { host: this.host, detail: "reconfigure (the alias reload) failed", operation: `POST ${PATH_ALIAS_RECONFIGURE}`, status: 500, deviceMessage: body });
+      throw diagnose("OPN200", {
+        host: this.host,
+        detail: "reconfigure (the alias reload) failed",
+        operation: `POST ${PATH_ALIAS_RECONFIGURE}`,
+        status: 500,
+        deviceMessage: body,
+      });
     }
     const r = this.accept(req, res, StatusSchema);
     if (r.status.toLowerCase() !== "ok") {
-      throw diagnose("OPN200", { host: this.host, detail: "reconfigure (the alias reload) did not report ok", operation: `POST ${PATH_ALIAS_RECONFIGURE}`, status: res.status, deviceMessage: r.status });
+      throw diagnose("OPN200", {
+        host: this.host,
+        detail: "reconfigure (the alias reload) did not report ok",
+        operation: `POST ${PATH_ALIAS_RECONFIGURE}`,
+        status: res.status,
+        deviceMessage: r.status,
+      });
     }
   }
 
@@ -233,16 +261,37 @@ export class OpnsenseClient {
     const r = this.accept(req, res, StatusSchema);
     if (r.status === "done") return;
     if (r.status_msg?.startsWith("nonexistent alias")) {
-      throw diagnose("OPN100", { host: this.host, detail: `alias_util/add found no alias "${alias}"`, operation: `POST ${PATH_UTIL_ADD}`, status: 200, deviceMessage: r.status_msg, vars: { alias } });
+      throw diagnose("OPN100", {
+        host: this.host,
+        detail: `alias_util/add found no alias "${alias}"`,
+        operation: `POST ${PATH_UTIL_ADD}`,
+        status: 200,
+        deviceMessage: r.status_msg,
+        vars: { alias },
+      });
     }
-    throw diagnose("OPN102", { host: this.host, detail: `alias_util/add of ${address} to "${alias}" was refused`, operation: `POST ${PATH_UTIL_ADD}`, status: 200, deviceMessage: r.status_msg ?? r.status, vars: { alias } });
+    throw diagnose("OPN102", {
+      host: this.host,
+      detail: `alias_util/add of ${address} to "${alias}" was refused`,
+      operation: `POST ${PATH_UTIL_ADD}`,
+      status: 200,
+      deviceMessage: r.status_msg ?? r.status,
+      vars: { alias },
+    });
   }
 
   /** alias_util/delete: "done" also when nothing was there, so repeating it is safe. */
   async utilDelete(alias: string, address: string): Promise<void> {
     const r = await this.call({ method: "POST", path: devicePath(PATH_UTIL_DELETE, alias), body: { address }, idempotent: true }, StatusSchema);
     if (r.status !== "done") {
-      throw diagnose("OPN103", { host: this.host, detail: `alias_util/delete of ${address} from "${alias}" was refused`, operation: `POST ${PATH_UTIL_DELETE}`, status: 200, deviceMessage: r.status, vars: { alias, address } });
+      throw diagnose("OPN103", {
+        host: this.host,
+        detail: `alias_util/delete of ${address} from "${alias}" was refused`,
+        operation: `POST ${PATH_UTIL_DELETE}`,
+        status: 200,
+        deviceMessage: r.status,
+        vars: { alias, address },
+      });
     }
   }
 
@@ -267,12 +316,14 @@ export class OpnsenseClient {
     }
     if (res.status === 403) {
       const privilege = privilegeFor(req.path);
-      return fail(diagnose("OPN001", {
-        ...base,
-        detail: `the API key is valid but its user may not call ${req.path.split("/").slice(0, 5).join("/")} (HTTP 403). Missing privilege: "${privilege}"`,
-        deviceMessage: this.errorBody(res.text),
-        vars: { privilege },
-      }));
+      return fail(
+        diagnose("OPN001", {
+          ...base,
+          detail: `the API key is valid but its user may not call ${req.path.split("/").slice(0, 5).join("/")} (HTTP 403). Missing privilege: "${privilege}"`,
+          deviceMessage: this.errorBody(res.text),
+          vars: { privilege },
+        }),
+      );
     }
     if (res.status === 500) {
       const message = this.errorBody(res.text);
@@ -296,7 +347,13 @@ export class OpnsenseClient {
 
   private diagnosed(e: unknown, req: TransportRequest) {
     if (isTransportError(e) && e.kind === "http" && e.status === 404) {
-      return diagnose("OPN900", { host: this.host, detail: `${req.method} ${req.path} is not an endpoint of this device (HTTP 404)`, operation: `${req.method} ${req.path}`, status: 404, deviceMessage: e.bodyExcerpt ?? "" });
+      return diagnose("OPN900", {
+        host: this.host,
+        detail: `${req.method} ${req.path} is not an endpoint of this device (HTTP 404)`,
+        operation: `${req.method} ${req.path}`,
+        status: 404,
+        deviceMessage: e.bodyExcerpt ?? "",
+      });
     }
     return toGrantError(e, "opnsense", { host: this.host, timeoutMs: this.timeoutMs });
   }

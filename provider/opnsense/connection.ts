@@ -35,7 +35,10 @@ export interface ResolvedConnection {
 
 /** What is missing, named without any value (never a secret). */
 export class ConnectionProblem extends Error {
-  constructor(readonly property: string, reason: string) {
+  constructor(
+    readonly property: string,
+    reason: string,
+  ) {
     super(reason);
   }
 }
@@ -56,10 +59,14 @@ export function resolveConnection(conn: ConnectionInputs | undefined, creds: Cre
     const ini = parseIni(text) as Record<string, unknown>;
     apiKey ||= typeof ini.key === "string" ? ini.key.trim() : undefined;
     apiSecret ||= typeof ini.secret === "string" ? ini.secret.trim() : undefined;
-    if (!apiKey || !apiSecret) throw new ConnectionProblem("connection.apiKeyFile", "the key file must hold key=… and secret=… lines (the file OPNsense downloads)");
+    if (!apiKey || !apiSecret)
+      throw new ConnectionProblem("connection.apiKeyFile", "the key file must hold key=… and secret=… lines (the file OPNsense downloads)");
   }
   if (!apiKey || !apiSecret) {
-    throw new ConnectionProblem("", "OPNsense credentials missing: give apiKey and apiSecret, or apiKeyFile, inline, in stack config (opnsense:apiKey/apiSecret/apiKeyFile) or as OPNSENSE_API_KEY/OPNSENSE_API_SECRET/OPNSENSE_API_KEY_FILE");
+    throw new ConnectionProblem(
+      "",
+      "OPNsense credentials missing: give apiKey and apiSecret, or apiKeyFile, inline, in stack config (opnsense:apiKey/apiSecret/apiKeyFile) or as OPNSENSE_API_KEY/OPNSENSE_API_SECRET/OPNSENSE_API_KEY_FILE",
+    );
   }
   return { url, apiKey, apiSecret, ...resolveBaseConnection("opnsense", conn) };
 }

@@ -16,22 +16,64 @@ function nodes(a: EmulatedAlias) {
   const content = Object.fromEntries(a.content.map((l) => [l, { value: l, selected: 1 }]));
   if (a.content.length === 0) content[""] = { value: "", selected: 1 };
   return {
-    enabled: a.enabled ? "1" : "0", name: a.name, type: opt(ALIAS_TYPE_LABELS, [a.type]), proto: opt({ IPv4: "IPv4", IPv6: "IPv6" }, []),
-    interface: { "": { value: "None", selected: 1 } }, counters: "0", updatefreq: "", content, path_expression: "",
+    enabled: a.enabled ? "1" : "0",
+    name: a.name,
+    type: opt(ALIAS_TYPE_LABELS, [a.type]),
+    proto: opt({ IPv4: "IPv4", IPv6: "IPv6" }, []),
+    interface: { "": { value: "None", selected: 1 } },
+    counters: "0",
+    updatefreq: "",
+    content,
+    path_expression: "",
     authtype: { "": { value: "None", selected: 1 }, Basic: { value: "Basic", selected: 0 }, Bearer: { value: "Bearer", selected: 0 } },
-    username: "", password: "", expire: "", categories: {}, description: a.description,
+    username: "",
+    password: "",
+    expire: "",
+    categories: {},
+    description: a.description,
   };
 }
 
 /** AC `exportAction` → `getRawNodes`: every field as its stored string. */
 function raw(a: EmulatedAlias) {
-  return { enabled: a.enabled ? "1" : "0", name: a.name, type: a.type, path_expression: "", proto: "", interface: "", counters: "0", updatefreq: "", content: a.content.join("\n"), password: "", username: "", authtype: "", expire: "", categories: "", description: a.description };
+  return {
+    enabled: a.enabled ? "1" : "0",
+    name: a.name,
+    type: a.type,
+    path_expression: "",
+    proto: "",
+    interface: "",
+    counters: "0",
+    updatefreq: "",
+    content: a.content.join("\n"),
+    password: "",
+    username: "",
+    authtype: "",
+    expire: "",
+    categories: "",
+    description: a.description,
+  };
 }
 
 /** UIModelGrid row: ≥25.7 raw values plus `%type`; ≤25.1 the option description in `type` (reference §2c). */
 function searchRow(c: RouteCall, a: EmulatedAlias) {
   const t = c.traits.searchRowsRaw ? { type: a.type, "%type": ALIAS_TYPE_LABELS[a.type] } : { type: ALIAS_TYPE_LABELS[a.type] };
-  return { uuid: a.uuid, enabled: a.enabled ? "1" : "0", name: a.name, ...t, proto: "", interface: "", counters: "0", updatefreq: "", content: a.content.join("\n"), description: a.description, categories: "", categories_uuid: [], current_items: String(c.backend.tables.get(a.name)?.size ?? 0), last_updated: "" };
+  return {
+    uuid: a.uuid,
+    enabled: a.enabled ? "1" : "0",
+    name: a.name,
+    ...t,
+    proto: "",
+    interface: "",
+    counters: "0",
+    updatefreq: "",
+    content: a.content.join("\n"),
+    description: a.description,
+    categories: "",
+    categories_uuid: [],
+    current_items: String(c.backend.tables.get(a.name)?.size ?? 0),
+    last_updated: "",
+  };
 }
 
 /** BaseField `setNodes` + the model's validators: fields not sent are kept; messages keyed `<prefix>.<field>`. */
@@ -88,9 +130,17 @@ const configured = (c: RouteCall) => [...c.backend.aliases.values()];
 
 export const ALIAS_ROUTES: readonly Route[] = [
   {
-    module: "firewall", controller: "alias", action: "search_item", requiredParams: 0, privileges: [E, R], source: "AC searchItemAction → AMM searchBase → UIModelGrid (rowCount default -1)",
+    module: "firewall",
+    controller: "alias",
+    action: "search_item",
+    requiredParams: 0,
+    privileges: [E, R],
+    source: "AC searchItemAction → AMM searchBase → UIModelGrid (rowCount default -1)",
     handle: (c) => {
-      const tokens = String(c.request.searchPhrase ?? "").toLowerCase().split(" ").filter(Boolean);
+      const tokens = String(c.request.searchPhrase ?? "")
+        .toLowerCase()
+        .split(" ")
+        .filter(Boolean);
       const types = c.request.type;
       const rows = configured(c)
         .filter((a) => !Array.isArray(types) || types.length === 0 || types.includes(a.type))
@@ -101,28 +151,64 @@ export const ALIAS_ROUTES: readonly Route[] = [
     },
   },
   {
-    module: "firewall", controller: "alias", action: "get_item", requiredParams: 0, privileges: [E, R], source: "AC getItemAction → AMM getBase (unknown uuid: 500 ≤26.1.10, partial ≥26.1.11)",
+    module: "firewall",
+    controller: "alias",
+    action: "get_item",
+    requiredParams: 0,
+    privileges: [E, R],
+    source: "AC getItemAction → AMM getBase (unknown uuid: 500 ≤26.1.10, partial ≥26.1.11)",
     handle: (c) => {
       const uuid = c.params[0];
       const a = uuid === undefined ? undefined : c.backend.byUuid(uuid);
-      if (uuid !== undefined && !a && !c.traits.getItemUnknownPartial) throw new UnexpectedError("Undefined array key \"alias\"");
-      const base = uuid === undefined ? nodes({ uuid: "", name: "", type: "host", content: [], description: "", enabled: true, inUse: false, builtin: false }) : a ? nodes(a) : undefined;
+      if (uuid !== undefined && !a && !c.traits.getItemUnknownPartial) throw new UnexpectedError('Undefined array key "alias"');
+      const base =
+        uuid === undefined
+          ? nodes({ uuid: "", name: "", type: "host", content: [], description: "", enabled: true, inUse: false, builtin: false })
+          : a
+            ? nodes(a)
+            : undefined;
       const content: Record<string, unknown> = { ...(base?.content ?? {}) };
       for (const o of configured(c)) content[o.name] = { ...((content[o.name] as object) ?? { selected: 0, value: o.name }), description: o.description };
       return ok({ alias: base ? { ...base, content } : { content } });
     },
   },
   {
-    module: "firewall", controller: "alias", action: "get_alias_u_u_i_d", requiredParams: 1, privileges: [E, R], source: "AC getAliasUUIDAction",
+    module: "firewall",
+    controller: "alias",
+    action: "get_alias_u_u_i_d",
+    requiredParams: 1,
+    privileges: [E, R],
+    source: "AC getAliasUUIDAction",
     handle: (c) => {
       const a = c.backend.aliases.get(c.params[0]!);
       return ok(a ? { uuid: a.uuid } : []);
     },
   },
-  { module: "firewall", controller: "alias", action: "add_item", requiredParams: 0, privileges: [E], source: "AC addItemAction → AMM addBase", handle: (c) => saveAlias(c, undefined) },
-  { module: "firewall", controller: "alias", action: "set_item", requiredParams: 1, privileges: [E], source: "AC setItemAction → AMM setBase (23.1+ upsert)", handle: (c) => saveAlias(c, c.params[0]) },
   {
-    module: "firewall", controller: "alias", action: "del_item", requiredParams: 1, privileges: [E], source: "AC delItemAction (in-use check before the POST check) → AMM delBase",
+    module: "firewall",
+    controller: "alias",
+    action: "add_item",
+    requiredParams: 0,
+    privileges: [E],
+    source: "AC addItemAction → AMM addBase",
+    handle: (c) => saveAlias(c, undefined),
+  },
+  {
+    module: "firewall",
+    controller: "alias",
+    action: "set_item",
+    requiredParams: 1,
+    privileges: [E],
+    source: "AC setItemAction → AMM setBase (23.1+ upsert)",
+    handle: (c) => saveAlias(c, c.params[0]),
+  },
+  {
+    module: "firewall",
+    controller: "alias",
+    action: "del_item",
+    requiredParams: 1,
+    privileges: [E],
+    source: "AC delItemAction (in-use check before the POST check) → AMM delBase",
     handle: (c) => {
       const ids = c.params[0]!.split(",");
       // ≤26.1.8 AC looked the whole string up as one uuid, so a comma list skipped the in-use check.
@@ -130,7 +216,10 @@ export const ALIAS_ROUTES: readonly Route[] = [
         const a = c.backend.byUuid(id);
         if (a?.inUse) {
           const who = "\n[filter] rule";
-          throw new UserException(c.traits.delItemList ? `Cannot delete alias ${a.name}. Currently in use by ${who}` : `Cannot delete alias. Currently in use by ${who}`, "Alias in use");
+          throw new UserException(
+            c.traits.delItemList ? `Cannot delete alias ${a.name}. Currently in use by ${who}` : `Cannot delete alias. Currently in use by ${who}`,
+            "Alias in use",
+          );
         }
       }
       if (c.method !== "POST") return ok({ result: "failed" });
@@ -149,12 +238,18 @@ export const ALIAS_ROUTES: readonly Route[] = [
     },
   },
   {
-    module: "firewall", controller: "alias", action: "toggle_item", requiredParams: 1, privileges: [E], source: "AC toggleItemAction → AMM toggleBase",
+    module: "firewall",
+    controller: "alias",
+    action: "toggle_item",
+    requiredParams: 1,
+    privileges: [E],
+    source: "AC toggleItemAction → AMM toggleBase",
     handle: (c) => {
       if (c.method !== "POST") return ok({ result: "failed" });
       const ids = c.traits.toggleList ? c.params[0]!.split(",") : [c.params[0]!];
       const enabled = c.params[1];
-      if (ids.length > 1 && enabled === undefined) throw new UserException("Toggle with a list of items in only supported for explicit actions [0,1]", "Toggle");
+      if (ids.length > 1 && enabled === undefined)
+        throw new UserException("Toggle with a list of items in only supported for explicit actions [0,1]", "Toggle");
       const r: { result: string; changed?: boolean } = { result: "failed" };
       const touched: EmulatedAlias[] = [];
       for (const id of ids) {
@@ -174,7 +269,7 @@ export const ALIAS_ROUTES: readonly Route[] = [
         }
       }
       // ≥26.1.3 reads `$result['changed']` unset for an unknown uuid: a PHP warning, which api.php turns into a 500.
-      if (r.changed === undefined && c.traits.toggleList) throw new UnexpectedError("Undefined array key \"changed\"");
+      if (r.changed === undefined && c.traits.toggleList) throw new UnexpectedError('Undefined array key "changed"');
       if (!r.changed) return ok(r);
       c.backend.save(c.user);
       for (const t of touched) c.backend.byUuid(t.uuid)!.enabled = t.enabled;
@@ -182,7 +277,12 @@ export const ALIAS_ROUTES: readonly Route[] = [
     },
   },
   {
-    module: "firewall", controller: "alias", action: "reconfigure", requiredParams: 0, privileges: [E], source: "AC reconfigureAction",
+    module: "firewall",
+    controller: "alias",
+    action: "reconfigure",
+    requiredParams: 0,
+    privileges: [E],
+    source: "AC reconfigureAction",
     handle: async (c) => {
       if (c.method !== "POST") return ok({ status: "failed" });
       await c.backend.reconfigure();
@@ -190,7 +290,12 @@ export const ALIAS_ROUTES: readonly Route[] = [
     },
   },
   {
-    module: "firewall", controller: "alias", action: "get", requiredParams: 0, privileges: [E, R], source: "AMM getAction (Ansible reads everything through it)",
+    module: "firewall",
+    controller: "alias",
+    action: "get",
+    requiredParams: 0,
+    privileges: [E, R],
+    source: "AMM getAction (Ansible reads everything through it)",
     handle: (c) => {
       if (c.method !== "GET") return ok([]);
       const alias = Object.fromEntries(configured(c).map((a) => [a.uuid, nodes(a)]));
@@ -198,7 +303,12 @@ export const ALIAS_ROUTES: readonly Route[] = [
     },
   },
   {
-    module: "firewall", controller: "alias", action: "set", requiredParams: 0, privileges: [E], source: "AMM setAction (whole model)",
+    module: "firewall",
+    controller: "alias",
+    action: "set",
+    requiredParams: 0,
+    privileges: [E],
+    source: "AMM setAction (whole model)",
     handle: (c) => {
       const items = ((c.post.alias as { aliases?: { alias?: unknown } } | undefined)?.aliases?.alias ?? {}) as Record<string, Record<string, unknown>>;
       if (c.method !== "POST" || c.post.alias === undefined) return ok({ result: "failed" });
@@ -206,7 +316,9 @@ export const ALIAS_ROUTES: readonly Route[] = [
       const v: Record<string, string | string[]> = {};
       for (const [uuid, fields] of Object.entries(items)) {
         const cur = c.backend.byUuid(uuid);
-        const d: EmulatedAlias = cur ? { ...cur, content: [...cur.content] } : { uuid, name: "", type: "host", content: [], description: "", enabled: true, inUse: false, builtin: false };
+        const d: EmulatedAlias = cur
+          ? { ...cur, content: [...cur.content] }
+          : { uuid, name: "", type: "host", content: [], description: "", enabled: true, inUse: false, builtin: false };
         Object.assign(v, applyFields(c, d, fields ?? {}, `alias.aliases.alias.${uuid}`, !cur));
         drafts.push(d);
       }
@@ -217,7 +329,12 @@ export const ALIAS_ROUTES: readonly Route[] = [
     },
   },
   {
-    module: "firewall", controller: "alias", action: "export", requiredParams: 0, privileges: [E, R], source: "AC exportAction (raw JSON_PRETTY_PRINT, slashes escaped)",
+    module: "firewall",
+    controller: "alias",
+    action: "export",
+    requiredParams: 0,
+    privileges: [E, R],
+    source: "AC exportAction (raw JSON_PRETTY_PRINT, slashes escaped)",
     handle: (c) => {
       if (c.method !== "GET" && c.method !== "POST") throw new UserException("Unsupported request type", "");
       const ids = c.request.ids;
@@ -229,7 +346,12 @@ export const ALIAS_ROUTES: readonly Route[] = [
     },
   },
   {
-    module: "firewall", controller: "alias", action: "import", requiredParams: 0, privileges: [E], source: "AC importAction (upsert by name, internal skipped, all-or-nothing)",
+    module: "firewall",
+    controller: "alias",
+    action: "import",
+    requiredParams: 0,
+    privileges: [E],
+    source: "AC importAction (upsert by name, internal skipped, all-or-nothing)",
     handle: (c) => {
       if (c.method !== "POST") throw new UserException("Unsupported request type", "");
       const result: Record<string, unknown> = { existing: 0, new: 0, status: "failed" };
@@ -241,7 +363,9 @@ export const ALIAS_ROUTES: readonly Route[] = [
         if (typeof fields !== "object" || !fields?.name || fields.type === "internal") continue;
         const cur = c.backend.aliases.get(String(fields.name));
         result[cur ? "existing" : "new"] = (result[cur ? "existing" : "new"] as number) + 1;
-        const d: EmulatedAlias = cur ? { ...cur, content: [...cur.content] } : { uuid: randomUUID(), name: "", type: "host", content: [], description: "", enabled: true, inUse: false, builtin: false };
+        const d: EmulatedAlias = cur
+          ? { ...cur, content: [...cur.content] }
+          : { uuid: randomUUID(), name: "", type: "host", content: [], description: "", enabled: true, inUse: false, builtin: false };
         for (const [f, msg] of Object.entries(applyFields(c, d, fields, "x", !cur))) v[`${key}.${f.slice(2)}`] = msg;
         drafts.push(d);
       }
@@ -252,7 +376,12 @@ export const ALIAS_ROUTES: readonly Route[] = [
     },
   },
   {
-    module: "firewall", controller: "alias", action: "get_table_size", requiredParams: 0, privileges: [E, R], source: "AC getTableSizeAction → scripts/filter/pftablecount.py",
+    module: "firewall",
+    controller: "alias",
+    action: "get_table_size",
+    requiredParams: 0,
+    privileges: [E, R],
+    source: "AC getTableSizeAction → scripts/filter/pftablecount.py",
     handle: (c) => {
       const details = Object.fromEntries([...c.backend.tables.entries()].map(([n, s]) => [n, { count: s.size, updated: null }]));
       const used = [...c.backend.tables.values()].reduce((n, s) => n + s.size, 0);
@@ -260,30 +389,70 @@ export const ALIAS_ROUTES: readonly Route[] = [
     },
   },
   {
-    module: "firewall", controller: "alias", action: "list_categories", requiredParams: 0, privileges: [E, R], source: "AC listCategoriesAction (the emulator has no categories)",
+    module: "firewall",
+    controller: "alias",
+    action: "list_categories",
+    requiredParams: 0,
+    privileges: [E, R],
+    source: "AC listCategoriesAction (the emulator has no categories)",
     handle: () => ok({ rows: [] }),
   },
   {
-    module: "firewall", controller: "alias", action: "list_network_aliases", requiredParams: 0, privileges: [E, R], source: "AC listNetworkAliasesAction (all but external and port, ksort)",
+    module: "firewall",
+    controller: "alias",
+    action: "list_network_aliases",
+    requiredParams: 0,
+    privileges: [E, R],
+    source: "AC listNetworkAliasesAction (all but external and port, ksort)",
     handle: (c) => {
-      const list = configured(c).filter((a) => a.type !== "external" && a.type !== "port").sort((a, b) => (a.name < b.name ? -1 : 1));
+      const list = configured(c)
+        .filter((a) => a.type !== "external" && a.type !== "port")
+        .sort((a, b) => (a.name < b.name ? -1 : 1));
       return ok(Object.fromEntries(list.map((a) => [a.name, { name: a.name, description: a.description }])));
     },
   },
   {
-    module: "firewall", controller: "alias", action: "list_countries", requiredParams: 0, privileges: [E, R], source: "AC listCountriesAction (tzdata; abbreviated here)",
-    handle: () => ok({ EU: { name: "Unclassified", region: "Europe" }, DE: { name: "Germany", region: "Europe" }, NL: { name: "Netherlands", region: "Europe" }, US: { name: "United States", region: "America" } }),
+    module: "firewall",
+    controller: "alias",
+    action: "list_countries",
+    requiredParams: 0,
+    privileges: [E, R],
+    source: "AC listCountriesAction (tzdata; abbreviated here)",
+    handle: () =>
+      ok({
+        EU: { name: "Unclassified", region: "Europe" },
+        DE: { name: "Germany", region: "Europe" },
+        NL: { name: "Netherlands", region: "Europe" },
+        US: { name: "United States", region: "America" },
+      }),
   },
   {
-    module: "firewall", controller: "alias", action: "list_user_groups", requiredParams: 0, privileges: [E, R], source: "AC listUserGroupsAction (groups but 'all', by gid)",
+    module: "firewall",
+    controller: "alias",
+    action: "list_user_groups",
+    requiredParams: 0,
+    privileges: [E, R],
+    source: "AC listUserGroupsAction (groups but 'all', by gid)",
     handle: () => ok({ "1999": { name: "admins", gid: "1999" } }),
   },
   {
-    module: "firewall", controller: "alias", action: "get_geo_i_p", requiredParams: 0, privileges: [E, R], source: "AC getGeoIPAction (GET only)",
-    handle: (c) => (c.method !== "GET" ? ok([]) : ok({ alias: { geoip: { url: "", usages: configured(c).filter((a) => a.type === "geoip").length, address_count: 0 } } })),
+    module: "firewall",
+    controller: "alias",
+    action: "get_geo_i_p",
+    requiredParams: 0,
+    privileges: [E, R],
+    source: "AC getGeoIPAction (GET only)",
+    handle: (c) =>
+      c.method !== "GET" ? ok([]) : ok({ alias: { geoip: { url: "", usages: configured(c).filter((a) => a.type === "geoip").length, address_count: 0 } } }),
   },
   {
-    module: "firewall", controller: "alias", action: "update", requiredParams: 0, privileges: [E], source: "AC updateAction (26.1.5+)", exists: (t) => t.aliasUpdateAction,
+    module: "firewall",
+    controller: "alias",
+    action: "update",
+    requiredParams: 0,
+    privileges: [E],
+    source: "AC updateAction (26.1.5+)",
+    exists: (t) => t.aliasUpdateAction,
     handle: (c) =>
       c.method === "POST" && ["geoip", "bogons"].includes(c.params[0] ?? "")
         ? ok({ status: "ok", message: "Update completed" }, true)

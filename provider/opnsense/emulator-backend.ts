@@ -7,13 +7,33 @@
  */
 import { randomUUID } from "node:crypto";
 import { normaliseDeviceAddress } from "../address";
-import { BACKUP_COUNT, BUILTINS, UnexpectedError, UserException, type AliasSpec, type AliasType, type ConfigRevision, type EditTarget, type EmulatedAlias, type EmulatedUser } from "./emulator-types";
+import {
+  BACKUP_COUNT,
+  BUILTINS,
+  UnexpectedError,
+  UserException,
+  type AliasSpec,
+  type AliasType,
+  type ConfigRevision,
+  type EditTarget,
+  type EmulatedAlias,
+  type EmulatedUser,
+} from "./emulator-types";
 import { contentProblems } from "./emulator-validate";
 import { versionTraits, type OpnsenseVersionTraits } from "./emulator-version";
 
 export {
-  ALIAS_TYPE_LABELS, BACKUP_COUNT, DEFAULT_ALIASES, UnexpectedError, UserException,
-  type AliasSpec, type AliasType, type ConfigRevision, type EditTarget, type EmulatedAlias, type EmulatedUser,
+  ALIAS_TYPE_LABELS,
+  BACKUP_COUNT,
+  DEFAULT_ALIASES,
+  UnexpectedError,
+  UserException,
+  type AliasSpec,
+  type AliasType,
+  type ConfigRevision,
+  type EditTarget,
+  type EmulatedAlias,
+  type EmulatedUser,
 } from "./emulator-types";
 
 const ADDRESS_TYPES: ReadonlySet<AliasType> = new Set(["host", "network"]);

@@ -14,7 +14,16 @@ const target = (w: unknown): EditTarget => (w === "config" || w === "table" ? w 
 /** A JSON view of one alias: config lines and the live pf table. */
 function aliasView(b: OpnsenseBackend, name: string) {
   const a = b.aliases.get(name)!;
-  return { name: a.name, uuid: a.uuid, type: a.type, enabled: a.enabled, inUse: a.inUse, builtin: a.builtin, content: [...a.content], table: b.tableContent(a.name) };
+  return {
+    name: a.name,
+    uuid: a.uuid,
+    type: a.type,
+    enabled: a.enabled,
+    inUse: a.inUse,
+    builtin: a.builtin,
+    content: [...a.content],
+    table: b.tableContent(a.name),
+  };
 }
 
 export function opnsenseControl(backend: OpnsenseBackend, log: RequestLog, req: EmulatorRequest, action: string): EmulatorReply | undefined {
@@ -25,12 +34,22 @@ export function opnsenseControl(backend: OpnsenseBackend, log: RequestLog, req: 
     return refuse("control routes take a JSON body");
   }
   const key = `${req.method} ${action}`;
-  const alias = typeof body.alias === "string" ? body.alias : req.query.get("alias") ?? undefined;
+  const alias = typeof body.alias === "string" ? body.alias : (req.query.get("alias") ?? undefined);
   switch (key) {
     case "GET state": {
       const names = [...backend.aliases.values()].filter((a) => !a.builtin).map((a) => a.name);
       const tables = Object.fromEntries([...backend.tables.keys()].map((k) => [k, backend.tableContent(k)]));
-      return { status: 200, json: { version: backend.traits.version, aliases: names.map((n) => aliasView(backend, n)), tables, reconfigureCount: backend.reconfigureCount, configSaves: backend.configSaves, revisions: backend.revisions } };
+      return {
+        status: 200,
+        json: {
+          version: backend.traits.version,
+          aliases: names.map((n) => aliasView(backend, n)),
+          tables,
+          reconfigureCount: backend.reconfigureCount,
+          configSaves: backend.configSaves,
+          revisions: backend.revisions,
+        },
+      };
     }
     case "GET alias":
       if (!alias || !backend.aliases.has(alias)) return { status: 404, json: { status: "failed", error: `no alias ${String(alias)}` } };

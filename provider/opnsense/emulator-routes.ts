@@ -85,7 +85,10 @@ export const IMPLICIT_PATTERNS: readonly string[] = ["index.php?logout", "api/co
 export function aclAllows(privileges: readonly string[], uri: string): boolean {
   const patterns = [...IMPLICIT_PATTERNS, ...privileges.flatMap((p) => ACL_PATTERNS[p] ?? [])];
   return patterns.some((p) => {
-    const body = p.split("*").map((s) => s.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*");
+    const body = p
+      .split("*")
+      .map((s) => s.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
+      .join(".*");
     return new RegExp(`^/${body}$`).test(uri) || (p.endsWith("/*") && uri === `/${p.slice(0, -2)}`);
   });
 }

@@ -4,14 +4,36 @@
  * www/api.php tells apart (UserException → 500 with errorTitle; anything else → 500 "Unexpected error").
  */
 export type AliasType =
-  | "host" | "network" | "port" | "url" | "urltable" | "urljson" | "geoip" | "networkgroup"
-  | "mac" | "asn" | "dynipv6host" | "authgroup" | "internal" | "external";
+  | "host"
+  | "network"
+  | "port"
+  | "url"
+  | "urltable"
+  | "urljson"
+  | "geoip"
+  | "networkgroup"
+  | "mac"
+  | "asn"
+  | "dynipv6host"
+  | "authgroup"
+  | "internal"
+  | "external";
 
 /** Option labels of Alias.xml `type` (what ≤25.1 search rows and get_item show). */
 export const ALIAS_TYPE_LABELS: Record<AliasType, string> = {
-  host: "Host(s)", network: "Network(s)", port: "Port(s)", url: "URL (IPs)", urltable: "URL Table (IPs)",
-  urljson: "URL Table in JSON format (IPs)", geoip: "GeoIP", networkgroup: "Network group", mac: "MAC address",
-  asn: "BGP ASN", dynipv6host: "Dynamic IPv6 Host", authgroup: "OpenVPN group", internal: "Internal (automatic)",
+  host: "Host(s)",
+  network: "Network(s)",
+  port: "Port(s)",
+  url: "URL (IPs)",
+  urltable: "URL Table (IPs)",
+  urljson: "URL Table in JSON format (IPs)",
+  geoip: "GeoIP",
+  networkgroup: "Network group",
+  mac: "MAC address",
+  asn: "BGP ASN",
+  dynipv6host: "Dynamic IPv6 Host",
+  authgroup: "OpenVPN group",
+  internal: "Internal (automatic)",
   external: "External (advanced)",
 };
 
@@ -80,11 +102,13 @@ export const BACKUP_COUNT = 100;
 
 /** A UserException as api.php renders it: HTTP 500 with errorMessage/errorTitle. */
 export class UserException extends Error {
-  constructor(message: string, readonly title: string) {
+  constructor(
+    message: string,
+    readonly title: string,
+  ) {
     super(message);
   }
 }
 
 /** Any other exception (ValidationException, PHP warnings): api.php answers 500 "Unexpected error". */
 export class UnexpectedError extends Error {}
-

@@ -9,7 +9,18 @@ const has = (c: RouteCall, ...keys: string[]) => c.user.privileges.includes("pag
 
 /** The part of Menu.xml the emulator shows: Firewall > Aliases (E or R) and Firewall > Diagnostics > Aliases (T). */
 function menuTree(c: RouteCall) {
-  const item = (Id: string, VisibleName: string, Url: string, order: number, Children: unknown[] = []) => ({ Id, VisibleName, order, CssClass: "", Url, isExternal: "N", Visibility: "all", Selected: false, isVisible: true, Children });
+  const item = (Id: string, VisibleName: string, Url: string, order: number, Children: unknown[] = []) => ({
+    Id,
+    VisibleName,
+    order,
+    CssClass: "",
+    Url,
+    isExternal: "N",
+    Visibility: "all",
+    Selected: false,
+    isVisible: true,
+    Children,
+  });
   const firewall = [
     has(c, E, R) && item("Aliases", "Aliases", "/ui/firewall/alias", 0),
     has(c, T) && item("Diagnostics", "Diagnostics", "", 500, [item("Aliases", "Aliases", "/ui/firewall/alias_util/", 0)]),
@@ -31,30 +42,64 @@ const addressCall = (c: RouteCall) => c.method === "POST" && c.post.address !== 
 
 export const UTIL_ROUTES: readonly Route[] = [
   {
-    module: "core", controller: "menu", action: "search", requiredParams: 0, privileges: [], source: "MenuController searchAction (implicit api/core/menu/*)",
+    module: "core",
+    controller: "menu",
+    action: "search",
+    requiredParams: 0,
+    privileges: [],
+    source: "MenuController searchAction (implicit api/core/menu/*)",
     handle: (c) => {
       const q = String(c.request.q ?? "").toLowerCase();
       const all = leaves(menuTree(c));
       return ok(q ? all.filter((l) => String(l.VisibleName).toLowerCase().includes(q) || String(l.breadcrumb).toLowerCase().includes(q)) : all);
     },
   },
-  { module: "core", controller: "menu", action: "tree", requiredParams: 0, privileges: [], source: "MenuController treeAction (menuToArray)", handle: (c) => ok(menuTree(c)) },
   {
-    module: "core", controller: "firmware", action: "status", requiredParams: 0, privileges: [FW], source: "FirmwareController statusAction (no update check run yet)",
+    module: "core",
+    controller: "menu",
+    action: "tree",
+    requiredParams: 0,
+    privileges: [],
+    source: "MenuController treeAction (menuToArray)",
+    handle: (c) => ok(menuTree(c)),
+  },
+  {
+    module: "core",
+    controller: "firmware",
+    action: "status",
+    requiredParams: 0,
+    privileges: [FW],
+    source: "FirmwareController statusAction (no update check run yet)",
     handle: (c) =>
       ok({
-        product: { product_id: "opnsense", product_name: "OPNsense", product_version: c.traits.version, product_series: c.traits.version.split(".").slice(0, 2).join("."), product_check: null },
+        product: {
+          product_id: "opnsense",
+          product_name: "OPNsense",
+          product_version: c.traits.version,
+          product_series: c.traits.version.split(".").slice(0, 2).join("."),
+          product_check: null,
+        },
         status_msg: "Firmware status requires to check for update first to provide more information.",
         status: "none",
       }),
   },
   {
-    module: "firewall", controller: "alias_util", action: "aliases", requiredParams: 0, privileges: [T], source: "AUC aliasesAction (sort SORT_NATURAL | SORT_FLAG_CASE)",
+    module: "firewall",
+    controller: "alias_util",
+    action: "aliases",
+    requiredParams: 0,
+    privileges: [T],
+    source: "AUC aliasesAction (sort SORT_NATURAL | SORT_FLAG_CASE)",
     handle: (c) => ok([...c.backend.tables.keys()].sort(natural)),
   },
   {
-    module: "firewall", controller: "alias_util", action: "list", requiredParams: 1, privileges: [T],
-    source: "AUC listAction: 25.7+ ACB searchRecordsetBase (getPost rowCount default 9999, -1 = all; GET cannot lift it); ≤25.1 own code (default all, case-sensitive search)",
+    module: "firewall",
+    controller: "alias_util",
+    action: "list",
+    requiredParams: 1,
+    privileges: [T],
+    source:
+      "AUC listAction: 25.7+ ACB searchRecordsetBase (getPost rowCount default 9999, -1 = all; GET cannot lift it); ≤25.1 own code (default all, case-sensitive search)",
     handle: (c) => {
       const phrase = String(c.post.searchPhrase ?? "");
       const raw = c.backend.tableContent(c.params[0]!).map((ip) => ({ ip }));
@@ -66,7 +111,12 @@ export const UTIL_ROUTES: readonly Route[] = [
     },
   },
   {
-    module: "firewall", controller: "alias_util", action: "add", requiredParams: 1, privileges: [T], source: "AUC addAction (26.7.1+ throwReadOnly)",
+    module: "firewall",
+    controller: "alias_util",
+    action: "add",
+    requiredParams: 1,
+    privileges: [T],
+    source: "AUC addAction (26.7.1+ throwReadOnly)",
     handle: (c) => {
       if (!addressCall(c)) return ok({ status: "failed" });
       const r = c.backend.utilAdd(c.user, c.params[0]!, String(c.post.address));
@@ -74,14 +124,24 @@ export const UTIL_ROUTES: readonly Route[] = [
     },
   },
   {
-    module: "firewall", controller: "alias_util", action: "delete", requiredParams: 1, privileges: [T], source: "AUC deleteAction (26.7.1+ throwReadOnly) + scripts/filter/delete_table.py",
+    module: "firewall",
+    controller: "alias_util",
+    action: "delete",
+    requiredParams: 1,
+    privileges: [T],
+    source: "AUC deleteAction (26.7.1+ throwReadOnly) + scripts/filter/delete_table.py",
     handle: (c) => {
       if (!addressCall(c)) return ok({ status: "failed" });
       return ok(c.backend.utilDelete(c.user, c.params[0]!, String(c.post.address)), true);
     },
   },
   {
-    module: "firewall", controller: "alias_util", action: "flush", requiredParams: 1, privileges: [T], source: "AUC flushAction (26.7.1+ throwReadOnly)",
+    module: "firewall",
+    controller: "alias_util",
+    action: "flush",
+    requiredParams: 1,
+    privileges: [T],
+    source: "AUC flushAction (26.7.1+ throwReadOnly)",
     handle: (c) => {
       if (c.method !== "POST") return ok({ status: "failed" });
       c.backend.utilFlush(c.user, c.params[0]!);
@@ -89,7 +149,12 @@ export const UTIL_ROUTES: readonly Route[] = [
     },
   },
   {
-    module: "firewall", controller: "alias_util", action: "find_references", requiredParams: 0, privileges: [T], source: "AUC findReferencesAction (POST ip)",
+    module: "firewall",
+    controller: "alias_util",
+    action: "find_references",
+    requiredParams: 0,
+    privileges: [T],
+    source: "AUC findReferencesAction (POST ip)",
     handle: (c) => {
       const ip = c.post.ip;
       if (c.method !== "POST" || ip === undefined) return ok({ status: "IP parameter not specified!" });
@@ -99,7 +164,13 @@ export const UTIL_ROUTES: readonly Route[] = [
     },
   },
   {
-    module: "firewall", controller: "alias_util", action: "update_bogons", requiredParams: 0, privileges: [T], source: "AUC updateBogonsAction (removed in 26.1.5)", exists: (t) => !t.aliasUpdateAction,
+    module: "firewall",
+    controller: "alias_util",
+    action: "update_bogons",
+    requiredParams: 0,
+    privileges: [T],
+    source: "AUC updateBogonsAction (removed in 26.1.5)",
+    exists: (t) => !t.aliasUpdateAction,
     handle: () => ok({ status: "done" }),
   },
 ];

@@ -67,9 +67,11 @@ export function contentProblems(type: string, lines: readonly string[], isAlias:
 
 /** A sample of AliasNameField's pf reserved words (the device lists ~120; all are refused case-sensitively). */
 const RESERVED = new Set(
-  ("all allow-opts altq anchor antispoof any bandwidth binat block buckets code debug drop file flags floating flush for fragment from " +
+  (
+    "all allow-opts altq anchor antispoof any bandwidth binat block buckets code debug drop file flags floating flush for fragment from " +
     "global group hostid in include inet inet6 interval keep label limit load log max nat no on os out overload pass port prio priority " +
-    "proto queue quick random rdr return route rule scrub set state table tag tagged to user").split(" "),
+    "proto queue quick random rdr return route rule scrub set state table tag tagged to user"
+  ).split(" "),
 );
 /** Names from /etc/services and getprotobyname the device refuses (a sample). */
 const SERVICES = new Set(["tcp", "udp", "icmp", "icmp6", "ipv6", "gre", "esp", "ah", "http", "https", "ssh", "domain", "ftp", "smtp", "ntp", "snmp", "telnet"]);

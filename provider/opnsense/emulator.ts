@@ -77,7 +77,9 @@ function resolve(rawPath: string, traits: OpnsenseVersionTraits): { route: Route
   const parts = rawPath.split("/").filter((p) => p !== "");
   if (parts[0] !== "api" || parts.length < 3) return undefined;
   const [, module, controller, action = "index", ...rest] = parts.map((p, i) => (i < 4 ? p : decodeURIComponent(p)));
-  const route = ROUTES.find((r) => r.module === module!.toLowerCase() && norm(r.controller) === norm(controller!) && norm(r.action) === norm(action) && (r.exists?.(traits) ?? true));
+  const route = ROUTES.find(
+    (r) => r.module === module!.toLowerCase() && norm(r.controller) === norm(controller!) && norm(r.action) === norm(action) && (r.exists?.(traits) ?? true),
+  );
   if (!route || rest.length < route.requiredParams) return undefined;
   return { route, params: rest };
 }
@@ -101,7 +103,9 @@ export function phpParse(qs: string): Record<string, unknown> {
  * content type: the body is ignored.
  */
 function postData(req: EmulatorRequest): Record<string, unknown> | "invalid" {
-  const ct = String(req.headers["content-type"] ?? "").replace(/ /g, "").toLowerCase();
+  const ct = String(req.headers["content-type"] ?? "")
+    .replace(/ /g, "")
+    .toLowerCase();
   if (ct === "application/json" || ct === "application/json;charset=utf-8") {
     if (req.body === "" || req.body === "0") return "invalid";
     try {
@@ -118,7 +122,11 @@ function postData(req: EmulatorRequest): Record<string, unknown> | "invalid" {
 /** api.php `error_output`: 26.7.1+ HTML-escapes the JSON text (ENT_NOQUOTES); 26.7.2+ adds errorLevel. */
 function errorReply(status: number, body: Record<string, string>, traits: OpnsenseVersionTraits): Omit<HandledReply, "route"> {
   const text = JSON.stringify(body);
-  return { status, text: traits.escapeErrors ? text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;") : text, contentType: "application/json;charset=utf-8" };
+  return {
+    status,
+    text: traits.escapeErrors ? text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;") : text,
+    contentType: "application/json;charset=utf-8",
+  };
 }
 
 /** ACB `beforeExecuteRoute`: `<scheme> <b64>`, split on ":", key looked up, secret checked; the scheme word is not checked. */
@@ -134,7 +142,12 @@ function authenticate(backend: OpnsenseBackend, header: string | undefined): { u
 
 /** Starts the emulator; `close()` stops it. */
 export async function startOpnsenseEmulator(opts: OpnsenseEmulatorOptions = {}): Promise<OpnsenseEmulator> {
-  const backend = new OpnsenseBackend(opts.aliases ?? DEFAULT_ALIASES, opts.users ?? DEFAULT_USERS, opts.reconfigureLatencyMs ?? 0, versionTraits(opts.version ?? DEFAULT_OPNSENSE_VERSION));
+  const backend = new OpnsenseBackend(
+    opts.aliases ?? DEFAULT_ALIASES,
+    opts.users ?? DEFAULT_USERS,
+    opts.reconfigureLatencyMs ?? 0,
+    versionTraits(opts.version ?? DEFAULT_OPNSENSE_VERSION),
+  );
 
   const dispatch = async (req: EmulatorRequest): Promise<HandledReply> => {
     const traits = backend.traits;

@@ -101,7 +101,9 @@ export async function addGrant(t: GrantTarget): Promise<{ adopted: boolean }> {
   if (t.method === "config") {
     // Resolves only when a read after the settle shows the address; the batch reconfigures even when
     // the content already held it (a run that died before its reconfigure left it saved, not live).
-    const r = await recordedWrite(writeKey(t), address.cidr, () => submitContentOp(batchKey(t), client, t.info.uuid, alias, { kind: "add", address: address.canonical }, lockKey(t)));
+    const r = await recordedWrite(writeKey(t), address.cidr, () =>
+      submitContentOp(batchKey(t), client, t.info.uuid, alias, { kind: "add", address: address.canonical }, lockKey(t)),
+    );
     return { adopted: r.wasPresent };
   }
   if (holds(await tableEntries(t), address)) return { adopted: true };
@@ -144,7 +146,9 @@ export async function removeGrant(t: GrantTarget): Promise<void> {
   const { client, alias, address } = t;
   if (t.method === "config") {
     // Verified like an add: resolves only when a read after the settle no longer shows the address.
-    await recordedWrite(writeKey(t), address.cidr, () => submitContentOp(batchKey(t), client, t.info.uuid, alias, { kind: "remove", address: address.canonical }, lockKey(t)));
+    await recordedWrite(writeKey(t), address.cidr, () =>
+      submitContentOp(batchKey(t), client, t.info.uuid, alias, { kind: "remove", address: address.canonical }, lockKey(t)),
+    );
     return;
   }
   let wire = address.canonical;

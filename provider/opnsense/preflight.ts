@@ -124,7 +124,14 @@ export interface PreflightContext {
  * for a key without "Firewall: Aliases", so the table write step is skipped when it already ran.
  */
 export const ALIAS_ENTRY_PREFLIGHT: readonly PreflightStep<PreflightContext>[] = [
-  { id: "auth", kind: "auth", proves: "the API key and secret are accepted", request: "GET /api/core/menu/search", needs: "a valid key (any privilege)", run: async (c) => void (await c.client.menuSearch()) },
+  {
+    id: "auth",
+    kind: "auth",
+    proves: "the API key and secret are accepted",
+    request: "GET /api/core/menu/search",
+    needs: "a valid key (any privilege)",
+    run: async (c) => void (await c.client.menuSearch()),
+  },
   {
     id: "alias",
     kind: "read",
@@ -169,9 +176,18 @@ export interface PreflightReport {
  * A key holding only "Diagnostics: PF Table IP addresses" cannot read the alias type: the report then
  * says what preview could not verify ({@link preflight} is the same without the report).
  */
-export async function preflightReport(conn: ResolvedConnection, client: OpnsenseClient, alias: string, method: GrantMethod, address?: GrantAddress, mode: PreflightDepth = "full"): Promise<PreflightReport> {
+export async function preflightReport(
+  conn: ResolvedConnection,
+  client: OpnsenseClient,
+  alias: string,
+  method: GrantMethod,
+  address?: GrantAddress,
+  mode: PreflightDepth = "full",
+): Promise<PreflightReport> {
   const ctx: PreflightContext = { conn, client, alias, method };
-  await cachedProbe(fingerprint("opnsense-preflight", conn.url, conn.apiKey, conn.apiSecret, conn.caCert, String(conn.insecure), alias, method, mode), () => runSteps(ALIAS_ENTRY_PREFLIGHT, ctx, mode));
+  await cachedProbe(fingerprint("opnsense-preflight", conn.url, conn.apiKey, conn.apiSecret, conn.caCert, String(conn.insecure), alias, method, mode), () =>
+    runSteps(ALIAS_ENTRY_PREFLIGHT, ctx, mode),
+  );
   const info = await cachedAlias(conn, client, alias, method);
   const unverified: string[] = [];
   if (address) {
@@ -181,7 +197,9 @@ export async function preflightReport(conn: ResolvedConnection, client: Opnsense
   if (info.type === "unknown") {
     unverified.push(
       `the type of alias "${alias}" could not be read: the API key lacks "Firewall: Aliases", so preview could not verify that the alias is a Host(s) or Network(s) alias` +
-        (address && !address.isHost ? ` — ${address.canonical} is a network, which only a Network(s) alias accepts (a Host(s) alias refuses it at create)` : "") +
+        (address && !address.isHost
+          ? ` — ${address.canonical} is a network, which only a Network(s) alias accepts (a Host(s) alias refuses it at create)`
+          : "") +
         `. Add "Firewall: Aliases" to the key's group to have preview check it`,
     );
   }
@@ -189,6 +207,13 @@ export async function preflightReport(conn: ResolvedConnection, client: Opnsense
 }
 
 /** {@link preflightReport} for callers that only need pass/fail (the refusals are thrown). */
-export async function preflight(conn: ResolvedConnection, client: OpnsenseClient, alias: string, method: GrantMethod, address?: GrantAddress, mode: PreflightDepth = "full"): Promise<void> {
+export async function preflight(
+  conn: ResolvedConnection,
+  client: OpnsenseClient,
+  alias: string,
+  method: GrantMethod,
+  address?: GrantAddress,
+  mode: PreflightDepth = "full",
+): Promise<void> {
   await preflightReport(conn, client, alias, method, address, mode);
 }

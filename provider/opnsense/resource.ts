@@ -106,7 +106,16 @@ export const opnsenseAliasEntryProvider = grantProvider<AliasEntryInputs, AliasE
   namespace: "opnsense",
   family: "opnsense",
   schema: AliasEntryInputsSchema,
-  placeholders: { alias: "unknown_alias", address: "192.0.2.1", method: "table", description: "", expiresAt: "2999-01-01T00:00:00Z", allowBroad: false, connection: {}, credentials: {} },
+  placeholders: {
+    alias: "unknown_alias",
+    address: "192.0.2.1",
+    method: "table",
+    description: "",
+    expiresAt: "2999-01-01T00:00:00Z",
+    allowBroad: false,
+    connection: {},
+    credentials: {},
+  },
   outputOnly: OUTPUT_ONLY,
   identity: ["alias", "address", "method"],
   normalise: (i) => ({ ...i, address: mustParseAddress(i.address).canonical }),
@@ -170,7 +179,9 @@ export class OpnsenseAliasEntry extends pulumi.dynamic.Resource {
   constructor(name: string, args: OpnsenseAliasEntryArgs, opts?: pulumi.CustomResourceOptions) {
     const c = args.connection ?? {};
     const connection = Object.fromEntries(
-      Object.entries({ url: c.url, apiKeyFile: c.apiKeyFile, caCert: c.caCert, insecure: c.insecure, timeoutMs: c.timeoutMs, allowHttp: c.allowHttp }).filter(([, v]) => v !== undefined),
+      Object.entries({ url: c.url, apiKeyFile: c.apiKeyFile, caCert: c.caCert, insecure: c.insecure, timeoutMs: c.timeoutMs, allowHttp: c.allowHttp }).filter(
+        ([, v]) => v !== undefined,
+      ),
     );
     const credentials = c.apiKey !== undefined || c.apiSecret !== undefined ? pulumi.secret({ apiKey: c.apiKey, apiSecret: c.apiSecret }) : undefined;
     const props = {

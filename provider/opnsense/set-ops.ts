@@ -64,7 +64,12 @@ export function heldEntries(lines: readonly string[]): Map<string, HeldEntry> {
 export async function currentEntries(t: SetTarget): Promise<Map<string, HeldEntry>> {
   if (t.method === "config") {
     const item = await t.client.getItem(t.info.uuid);
-    if (!item.found) throw diagnose("OPN100", { host: t.client.host, detail: `the alias "${t.alias}" (uuid ${t.info.uuid}) is gone: get_item found no alias`, vars: { alias: t.alias } });
+    if (!item.found)
+      throw diagnose("OPN100", {
+        host: t.client.host,
+        detail: `the alias "${t.alias}" (uuid ${t.info.uuid}) is gone: get_item found no alias`,
+        vars: { alias: t.alias },
+      });
     return heldEntries(item.content);
   }
   return heldEntries(await t.client.utilList(t.alias));
@@ -134,7 +139,11 @@ async function verifyTable(t: SetTarget, adds: readonly GrantAddress[], removes:
     const table = heldEntries(await client.utilList(alias));
     const missing = round === 1 ? adds.filter((a) => !table.has(a.cidr)) : [];
     if (missing.length > 0) {
-      throw diagnose("OPN102", { host: client.host, detail: `alias_util/add answered "done" but the live table of "${alias}" does not hold ${missing.map((a) => a.canonical).join(", ")}`, vars: { alias } });
+      throw diagnose("OPN102", {
+        host: client.host,
+        detail: `alias_util/add answered "done" but the live table of "${alias}" does not hold ${missing.map((a) => a.canonical).join(", ")}`,
+        vars: { alias },
+      });
     }
     if (pending.length === 0) return;
     const config = t.info.uuid === "" ? undefined : await client.getItem(t.info.uuid);
@@ -146,7 +155,11 @@ async function verifyTable(t: SetTarget, adds: readonly GrantAddress[], removes:
     pending = pending.filter((k) => table.has(k) || copies.has(k));
     if (pending.length === 0) return;
     if (round >= MAX_DELETE_ROUNDS) {
-      throw diagnose("OPN103", { host: client.host, detail: `after ${MAX_DELETE_ROUNDS} alias_util/delete rounds "${alias}" still holds ${pending.map((k) => before.get(k)?.label ?? k).join(", ")}`, vars: { alias, address: pending[0]! } });
+      throw diagnose("OPN103", {
+        host: client.host,
+        detail: `after ${MAX_DELETE_ROUNDS} alias_util/delete rounds "${alias}" still holds ${pending.map((k) => before.get(k)?.label ?? k).join(", ")}`,
+        vars: { alias, address: pending[0]! },
+      });
     }
     // The device tries only `ip` and `ip/32` (AUC deleteAction): send the exact stored line next.
     await pool(

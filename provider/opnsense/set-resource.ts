@@ -130,7 +130,9 @@ export const opnsenseAliasSetProvider = loudDiff(grantProvider<AliasSetInputs, A
 
 function connectionProps(c: OpnsenseConnection) {
   const connection = Object.fromEntries(
-    Object.entries({ url: c.url, apiKeyFile: c.apiKeyFile, caCert: c.caCert, insecure: c.insecure, timeoutMs: c.timeoutMs, allowHttp: c.allowHttp }).filter(([, v]) => v !== undefined),
+    Object.entries({ url: c.url, apiKeyFile: c.apiKeyFile, caCert: c.caCert, insecure: c.insecure, timeoutMs: c.timeoutMs, allowHttp: c.allowHttp }).filter(
+      ([, v]) => v !== undefined,
+    ),
   );
   const credentials = c.apiKey !== undefined || c.apiSecret !== undefined ? pulumi.secret({ apiKey: c.apiKey, apiSecret: c.apiSecret }) : undefined;
   return { connection, credentials };

@@ -50,10 +50,22 @@ function exportOf(): unknown {
         dyn("opnsense:AliasEntry", "admin-bob", { alias: "jit_admins", address: "203.0.113.8", method: "table", device: { url: opn.url } }),
         dyn("opnsense:AliasEntry", "vendor-vpn", { alias: "jit_nets", address: "198.51.100.0/24", method: "config", device: { url: opn.url } }),
         // An inline connection, an inline token the engine encrypted (never used: credentials come from config or the environment).
-        dyn("fortigate:Address", "alice-v6", { name: "grant-alice-v6", address: "2001:db8::7", group: "jit-admins6", connection: { url: fgt.url, vdom: "root" }, credentials: secretValue, device: { url: fgt.url, scope: "root" } }),
+        dyn("fortigate:Address", "alice-v6", {
+          name: "grant-alice-v6",
+          address: "2001:db8::7",
+          group: "jit-admins6",
+          connection: { url: fgt.url, vdom: "root" },
+          credentials: secretValue,
+          device: { url: fgt.url, scope: "root" },
+        }),
         dyn("fortigate:FeedEntry", "bob-lab", { feed: "jit-allow", address: "198.51.100.23", device: { url: fgt.url, scope: "root" } }),
         dyn("fortimanager:TrustedHost", "alice-laptop", { adminUser: "alice", address: "203.0.113.7", device: { url: fmg.url } }),
-        dyn("fortimanager:FeedEntry", "alice-branches", { feed: "jit-allow", devices: ["fgt-hq", "fgt-br1"], address: "203.0.113.7", device: { url: fmg.url } }),
+        dyn("fortimanager:FeedEntry", "alice-branches", {
+          feed: "jit-allow",
+          devices: ["fgt-hq", "fgt-br1"],
+          address: "203.0.113.7",
+          device: { url: fmg.url },
+        }),
       ],
     },
   };
@@ -106,7 +118,17 @@ beforeAll(async () => {
   ensureBuilt();
   dir = mkdtempSync(path.join(tmpdir(), "doctor-stack-test-"));
   require("node:fs").mkdirSync(path.join(dir, "bin"));
-  opn = await startOpnsenseEmulator({ users: [{ name: "grants", key: S.opnKey, secret: S.opnSecret, privileges: ["page-diagnostics-tables", "page-firewall-aliases", "page-firewall-alias-edit"], disabled: false }] });
+  opn = await startOpnsenseEmulator({
+    users: [
+      {
+        name: "grants",
+        key: S.opnKey,
+        secret: S.opnSecret,
+        privileges: ["page-diagnostics-tables", "page-firewall-aliases", "page-firewall-alias-edit"],
+        disabled: false,
+      },
+    ],
+  });
   fgt = await startFortigateEmulator({
     users: [
       { name: "grants-api", token: S.fgtToken, fwgrp: "read-write" },
@@ -126,10 +148,11 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all([opn?.close(), fgt?.close(), fmg?.close()]);
   if (dir) rmSync(dir, { recursive: true, force: true });
-  for (const r of outputs) for (const v of [...Object.values(S), CIPHERTEXT]) {
-    expect(r.stdout).not.toContain(v);
-    expect(r.stderr).not.toContain(v);
-  }
+  for (const r of outputs)
+    for (const v of [...Object.values(S), CIPHERTEXT]) {
+      expect(r.stdout).not.toContain(v);
+      expect(r.stderr).not.toContain(v);
+    }
   expect(outputs.map((r) => r.stdout + r.stderr).join("\n")).not.toContain(SECRET);
 });
 
@@ -148,7 +171,9 @@ it("checks every target the state names, with the credentials of the stack's con
     `fortimanager ${host(fmg.url)} · FortimanagerFeedEntry feed jit-allow, devices fgt-hq,fgt-br1`,
   ]);
   // Where the settings came from: key names, never values.
-  expect(r.stdout).toMatch(/^stack prod: 6 targets from its state; settings from its config \(fortigate:caCert, fortigate:token, fortimanager:caCert, fortimanager:token, opnsense:apiKey, opnsense:apiSecret, opnsense:caCert\), then the environment$/m);
+  expect(r.stdout).toMatch(
+    /^stack prod: 6 targets from its state; settings from its config \(fortigate:caCert, fortigate:token, fortimanager:caCert, fortimanager:token, opnsense:apiKey, opnsense:apiSecret, opnsense:caCert\), then the environment$/m,
+  );
   expect(r.stdout).toMatch(/✔ all \d+ checks passed$/m);
   expect(r.code).toBe(0);
   expect(readFileSync(path.join(dir, "calls.log"), "utf8")).toContain("stack export --stack prod");
@@ -169,8 +194,20 @@ it("without a readable stack config (no passphrase), settings come from the envi
   const PATH = fakePulumi(undefined);
   const ca = path.join(dir, "ca.pem");
   writeFileSync(ca, testCaCert());
-  const r = await doctor(["--stack", "prod"], { PATH, FIREWALL_GRANTS_CA_CERT_FILE: ca, OPNSENSE_API_KEY: S.opnKey, OPNSENSE_API_SECRET: S.opnSecret, FORTIGATE_TOKEN: S.fgtToken, FORTIMANAGER_TOKEN: S.fmgToken, OPNSENSE_CA_CERT: testCaCert(), FORTIGATE_CA_CERT: testCaCert(), FORTIMANAGER_CA_CERT: testCaCert() });
-  expect(r.stdout).toMatch(/^stack prod: 6 targets from its state; its config could not be read \(pulumi config --json: error: getting secrets manager: passphrase must be set with PULUMI_CONFIG_PASSPHRASE\), so settings come from the environment$/m);
+  const r = await doctor(["--stack", "prod"], {
+    PATH,
+    FIREWALL_GRANTS_CA_CERT_FILE: ca,
+    OPNSENSE_API_KEY: S.opnKey,
+    OPNSENSE_API_SECRET: S.opnSecret,
+    FORTIGATE_TOKEN: S.fgtToken,
+    FORTIMANAGER_TOKEN: S.fmgToken,
+    OPNSENSE_CA_CERT: testCaCert(),
+    FORTIGATE_CA_CERT: testCaCert(),
+    FORTIMANAGER_CA_CERT: testCaCert(),
+  });
+  expect(r.stdout).toMatch(
+    /^stack prod: 6 targets from its state; its config could not be read \(pulumi config --json: error: getting secrets manager: passphrase must be set with PULUMI_CONFIG_PASSPHRASE\), so settings come from the environment$/m,
+  );
   expect(r.stdout).toMatch(/✔ all \d+ checks passed$/m);
   expect(r.code).toBe(0);
 });

@@ -39,17 +39,42 @@ async function doctor(args: readonly string[], env: Record<string, string> = {})
   return r;
 }
 const lines = (r: RunResult) => r.stdout.split("\n");
-const allFlags = () => ["--opnsense-url", opn.url, "--opnsense-key-file", files.opnFull!, "--opnsense-alias", "jit_admins", "--fortigate-url", fgt.url, "--fortigate-group", "jit-admins", "--fortimanager-url", fmg.url, "--fortimanager-admin", "alice"];
+const allFlags = () => [
+  "--opnsense-url",
+  opn.url,
+  "--opnsense-key-file",
+  files.opnFull!,
+  "--opnsense-alias",
+  "jit_admins",
+  "--fortigate-url",
+  fgt.url,
+  "--fortigate-group",
+  "jit-admins",
+  "--fortimanager-url",
+  fmg.url,
+  "--fortimanager-admin",
+  "alice",
+];
 
 beforeAll(async () => {
   ensureBuilt();
   opn = await startOpnsenseEmulator({
     users: [
-      { name: "grants", key: S.opnFullKey, secret: S.opnFullSecret, privileges: ["page-diagnostics-tables", "page-firewall-aliases", "page-firewall-alias-edit"], disabled: false },
+      {
+        name: "grants",
+        key: S.opnFullKey,
+        secret: S.opnFullSecret,
+        privileges: ["page-diagnostics-tables", "page-firewall-aliases", "page-firewall-alias-edit"],
+        disabled: false,
+      },
       { name: "low", key: S.opnLowKey, secret: S.opnLowSecret, privileges: ["page-firewall-aliases"], disabled: false },
     ],
   });
-  fgt = await startFortigateEmulator({ users: [{ name: "grants-api", token: S.fgtToken, fwgrp: "read-write" }], groups: [{ name: "jit-admins" }], lockoutThreshold: 100 });
+  fgt = await startFortigateEmulator({
+    users: [{ name: "grants-api", token: S.fgtToken, fwgrp: "read-write" }],
+    groups: [{ name: "jit-admins" }],
+    lockoutThreshold: 100,
+  });
   fmg = await startFortimanagerEmulator({
     admins: [
       { userid: "grants-api", userType: "api", apiKey: S.fmgToken, profileid: "Super_User" },
@@ -75,10 +100,11 @@ afterAll(async () => {
   await Promise.all([opn?.close(), fgt?.close(), fmg?.close()]);
   if (dir) rmSync(dir, { recursive: true, force: true });
   // No secret in any output of any run, whether it passed or failed.
-  for (const r of outputs) for (const v of Object.values(S)) {
-    expect(r.stdout).not.toContain(v);
-    expect(r.stderr).not.toContain(v);
-  }
+  for (const r of outputs)
+    for (const v of Object.values(S)) {
+      expect(r.stdout).not.toContain(v);
+      expect(r.stderr).not.toContain(v);
+    }
   expect(outputs.map((r) => r.stdout + r.stderr).join("\n")).not.toContain(SECRET);
 });
 
@@ -98,7 +124,10 @@ it("passes every step on all three devices with privileged credentials and exits
   // Each resource's declared steps, in order, from the registry (table mode: write-config does not apply).
   const ids = (device: string) => {
     const block = r.stdout.split("\n\n").find((b) => b.startsWith(device))!;
-    return block.split("\n").slice(1).map((l) => l.replace(/^ {2}✔ (\S+) — .*$/, "$1"));
+    return block
+      .split("\n")
+      .slice(1)
+      .map((l) => l.replace(/^ {2}✔ (\S+) — .*$/, "$1"));
   };
   expect(ids("opnsense")).toEqual(["auth", "alias", "write-table"]);
   expect(ids("fortigate")).toEqual(["auth", "target", "write"]);
@@ -120,7 +149,10 @@ it("fails with OPN001 naming the missing privilege for an under-privileged OPNse
 });
 
 it("checks the config-mode privilege when --opnsense-method config is given", async () => {
-  const r = await doctor(["--opnsense-url", opn.url, "--opnsense-alias", "jit_admins", "--opnsense-method", "config"], { OPNSENSE_API_KEY: S.opnLowKey, OPNSENSE_API_SECRET: S.opnLowSecret });
+  const r = await doctor(["--opnsense-url", opn.url, "--opnsense-alias", "jit_admins", "--opnsense-method", "config"], {
+    OPNSENSE_API_KEY: S.opnLowKey,
+    OPNSENSE_API_SECRET: S.opnLowSecret,
+  });
   expect(r.code).toBe(1);
   expect(r.stdout).toMatch(/^ {2}✘ write-config — .* — OPN001 /m);
   expect(r.stdout).toContain('Missing privilege: "Firewall: Alias: Edit"');
@@ -142,19 +174,26 @@ it("names the FortiManager step that failed: missing admin (202051), admin not r
   // Missing admin: the credentials and rights pass, the target step fails.
   expect(missing.stdout).toMatch(/^ {2}✔ auth — .*\n {2}✔ caller — .*\n {2}✔ rights — .*\n {2}✘ target — .* — 202051 /m);
   // Admin not readable: a drift-check (preflight read) key of a custom profile may not read administrators.
-  const unreadable = await doctor(["--fortimanager-url", fmg.url, "--fortimanager-admin", "alice", "--fortimanager-username", "customapi"], { FORTIMANAGER_TOKEN: S.fmgCustomToken, FORTIMANAGER_PREFLIGHT: "read" });
+  const unreadable = await doctor(["--fortimanager-url", fmg.url, "--fortimanager-admin", "alice", "--fortimanager-username", "customapi"], {
+    FORTIMANAGER_TOKEN: S.fmgCustomToken,
+    FORTIMANAGER_PREFLIGHT: "read",
+  });
   expect(unreadable.code).toBe(1);
   expect(unreadable.stdout).toMatch(/^ {2}✔ auth — /m);
   expect(unreadable.stdout).toMatch(/^ {2}· caller — .* — not run \(preflight read\)$/m);
   expect(unreadable.stdout).toMatch(/^ {2}· rights — .* — not run \(preflight read\)$/m);
   expect(unreadable.stdout).toMatch(/^ {2}✘ target — .* — 202002 /m);
   // No right to edit: a custom (not super-user) profile, and a Super_User with rpc-permit read: the rights step fails, the target is not read.
-  const custom = await doctor(["--fortimanager-url", fmg.url, "--fortimanager-admin", "alice", "--fortimanager-username", "customapi"], { FORTIMANAGER_TOKEN: S.fmgCustomToken });
+  const custom = await doctor(["--fortimanager-url", fmg.url, "--fortimanager-admin", "alice", "--fortimanager-username", "customapi"], {
+    FORTIMANAGER_TOKEN: S.fmgCustomToken,
+  });
   expect(custom.code).toBe(1);
   expect(custom.stdout).toMatch(/^ {2}✔ caller — /m);
   expect(custom.stdout).toMatch(/^ {2}✘ rights — .* — 202002 /m);
   expect(custom.stdout).toMatch(/^ {2}· target — .* — not run \(an earlier step failed\)$/m);
-  const readOnly = await doctor(["--fortimanager-url", fmg.url, "--fortimanager-admin", "alice", "--fortimanager-username", "readapi"], { FORTIMANAGER_TOKEN: S.fmgReadToken });
+  const readOnly = await doctor(["--fortimanager-url", fmg.url, "--fortimanager-admin", "alice", "--fortimanager-username", "readapi"], {
+    FORTIMANAGER_TOKEN: S.fmgReadToken,
+  });
   expect(readOnly.code).toBe(1);
   expect(readOnly.stdout).toMatch(/^ {2}✘ rights — .* — 202002 /m);
   expect(readOnly.stdout).toContain("rpc-permit read");
@@ -183,17 +222,39 @@ it("reads devices and file paths from a --config file; a session login takes its
 });
 
 it("checks a feed grant's steps when its options are given: FortiGate feed, FortiManager feed on managed devices", async () => {
-  const r = await doctor(["--fortigate-url", fgt.url, "--fortigate-group", "jit-admins", "--fortigate-feed", "jit-allow", "--fortimanager-url", fmg.url, "--fortimanager-admin", "alice", "--fortimanager-feed", "jit-allow", "--fortimanager-devices", "fgt-hq,fgt-br1"], {
-    FORTIGATE_TOKEN: S.fgtToken,
-    FORTIMANAGER_TOKEN: S.fmgToken,
-  });
+  const r = await doctor(
+    [
+      "--fortigate-url",
+      fgt.url,
+      "--fortigate-group",
+      "jit-admins",
+      "--fortigate-feed",
+      "jit-allow",
+      "--fortimanager-url",
+      fmg.url,
+      "--fortimanager-admin",
+      "alice",
+      "--fortimanager-feed",
+      "jit-allow",
+      "--fortimanager-devices",
+      "fgt-hq,fgt-br1",
+    ],
+    {
+      FORTIGATE_TOKEN: S.fgtToken,
+      FORTIMANAGER_TOKEN: S.fmgToken,
+    },
+  );
   expect(r.stdout).toMatch(/· FortigateFeedEntry feed jit-allow\n {2}✔ auth — .*\n {2}✔ feed — .*\n {2}✔ entries — /);
-  expect(r.stdout).toMatch(/· FortimanagerFeedEntry feed jit-allow, devices fgt-hq,fgt-br1\n {2}✔ auth — .*\n {2}✔ rights — .*\n {2}✔ devices — .*\n {2}✔ feed — /);
+  expect(r.stdout).toMatch(
+    /· FortimanagerFeedEntry feed jit-allow, devices fgt-hq,fgt-br1\n {2}✔ auth — .*\n {2}✔ rights — .*\n {2}✔ devices — .*\n {2}✔ feed — /,
+  );
   expect(r.code).toBe(0);
   const missing = await doctor(["--fortigate-url", fgt.url, "--fortigate-feed", "no-such-feed"], { FORTIGATE_TOKEN: S.fgtToken });
   expect(missing.code).toBe(1);
   expect(missing.stdout).toMatch(/^ {2}✘ feed — .* — 202102 /m);
-  const noDevices = await doctor(["--fortimanager-url", fmg.url, "--fortimanager-admin", "alice", "--fortimanager-feed", "jit-allow"], { FORTIMANAGER_TOKEN: S.fmgToken });
+  const noDevices = await doctor(["--fortimanager-url", fmg.url, "--fortimanager-admin", "alice", "--fortimanager-feed", "jit-allow"], {
+    FORTIMANAGER_TOKEN: S.fmgToken,
+  });
   expect(noDevices.stdout).toContain('no device list given (--fortimanager-devices, or "devices" in the config file)');
 });
 

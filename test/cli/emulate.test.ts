@@ -78,26 +78,40 @@ it("seeds every target the examples name (multi-device, passive-plus, sets, opns
   writeFileSync(
     config,
     JSON.stringify({
-      opnsense: [
-        { alias: "jit_admins" },
-        { alias: "jit_nets", method: "config" },
-      ].map((e) => ({ url: info.opnsense.url, ...e })),
+      opnsense: [{ alias: "jit_admins" }, { alias: "jit_nets", method: "config" }].map((e) => ({ url: info.opnsense.url, ...e })),
       fortigate: [{ group: "jit-admins", feed: "jit-allow" }].map((e) => ({ url: info.fortigate.url, ...e })),
-      fortimanager: [{ adminUser: "alice", feed: "jit-allow", devices: ["fgt-hq", "fgt-br1"] }, { adminUser: "bob" }].map((e) => ({ url: info.fortimanager.url, ...e })),
+      fortimanager: [{ adminUser: "alice", feed: "jit-allow", devices: ["fgt-hq", "fgt-br1"] }, { adminUser: "bob" }].map((e) => ({
+        url: info.fortimanager.url,
+        ...e,
+      })),
     }),
   );
   const env = Object.fromEntries(Object.entries(info.env));
   const v4 = await run(["doctor", "--config", config], env);
   expect(v4.stdout).toMatch(/✔ all \d+ checks passed/);
   expect(v4.code).toBe(0);
-  for (const heading of ["OpnsenseAliasEntry alias jit_nets, method config", "FortigateFeedEntry feed jit-allow", "FortimanagerFeedEntry feed jit-allow, devices fgt-hq,fgt-br1", "FortimanagerTrustedHost adminUser bob"]) expect(v4.stdout).toContain(heading);
+  for (const heading of [
+    "OpnsenseAliasEntry alias jit_nets, method config",
+    "FortigateFeedEntry feed jit-allow",
+    "FortimanagerFeedEntry feed jit-allow, devices fgt-hq,fgt-br1",
+    "FortimanagerTrustedHost adminUser bob",
+  ])
+    expect(v4.stdout).toContain(heading);
   // IPv6 grants (alice-v6, multi-device) go to the addrgrp6 jit-admins6.
-  const v6 = await run(["doctor", "--fortigate-group", "jit-admins6", "--address", "2001:db8::7"], { FORTIGATE_URL: env.FORTIGATE_URL!, FORTIGATE_TOKEN: env.FORTIGATE_TOKEN!, FIREWALL_GRANTS_CA_CERT_FILE: info.caCertFile });
+  const v6 = await run(["doctor", "--fortigate-group", "jit-admins6", "--address", "2001:db8::7"], {
+    FORTIGATE_URL: env.FORTIGATE_URL!,
+    FORTIGATE_TOKEN: env.FORTIGATE_TOKEN!,
+    FIREWALL_GRANTS_CA_CERT_FILE: info.caCertFile,
+  });
   expect(v6.stdout).toContain("✔ all 3 checks passed");
 });
 
 it("the read-only FortiGate token has no System access: a feed preview fails with 202002", async () => {
-  const r = await run(["doctor", "--fortigate-feed", "jit-allow"], { FORTIGATE_URL: info.fortigate.url, FORTIGATE_TOKEN: info.fortigate.users.readOnly.token, FIREWALL_GRANTS_CA_CERT_FILE: info.caCertFile });
+  const r = await run(["doctor", "--fortigate-feed", "jit-allow"], {
+    FORTIGATE_URL: info.fortigate.url,
+    FORTIGATE_TOKEN: info.fortigate.users.readOnly.token,
+    FIREWALL_GRANTS_CA_CERT_FILE: info.caCertFile,
+  });
   expect(r.code).toBe(1);
   expect(r.stdout).toMatch(/· FortigateFeedEntry feed jit-allow\n {2}✔ auth — .*\n {2}✘ feed — .* — 202002 /);
 });
@@ -111,7 +125,10 @@ it("serves each device over TLS verified with the written CA, with the printed c
   expect(opn.statusCode).toBe(200);
   expect(await opn.body.json()).toHaveProperty("uuid");
 
-  const fgt = await request(`${info.fortigate.url}/api/v2/cmdb/firewall/addrgrp/jit-admins?vdom=root`, { headers: { authorization: `Bearer ${info.fortigate.users.readOnly.token}` }, dispatcher: agent });
+  const fgt = await request(`${info.fortigate.url}/api/v2/cmdb/firewall/addrgrp/jit-admins?vdom=root`, {
+    headers: { authorization: `Bearer ${info.fortigate.users.readOnly.token}` },
+    dispatcher: agent,
+  });
   expect(fgt.statusCode).toBe(200);
   await fgt.body.dump();
 
@@ -131,7 +148,10 @@ it("gives doctor what it needs: with env.sh sourced, all checks pass; the under-
   const ok = await run(["doctor", "--opnsense-alias", "jit_admins", "--fortigate-group", "jit-admins", "--fortimanager-admin", "alice"], env);
   expect(ok.stdout).toContain("✔ all 10 checks passed");
   expect(ok.code).toBe(0);
-  const low = await run(["doctor", "--opnsense-alias", "jit_admins", "--opnsense-key-file", info.opnsense.users.underPrivileged.keyFile], { ...env, FORTIGATE_TOKEN: info.fortigate.users.readOnly.token });
+  const low = await run(["doctor", "--opnsense-alias", "jit_admins", "--opnsense-key-file", info.opnsense.users.underPrivileged.keyFile], {
+    ...env,
+    FORTIGATE_TOKEN: info.fortigate.users.readOnly.token,
+  });
   expect(low.code).toBe(1);
   expect(low.stdout).toMatch(/— OPN001 /);
   expect(low.stdout).toMatch(/· FortigateAddress\n {2}✔ auth — .*\n {2}✔ target — .*\n {2}✘ write — .* — 202002 /);

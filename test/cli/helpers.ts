@@ -9,7 +9,12 @@ export const MAIN = path.join(ROOT, "dist", "cli", "main.js");
 /** `npm test` builds first; a lone `jest test/cli` rebuilds when a cli/ or provider/ source is newer than dist. */
 export function ensureBuilt(): void {
   const newest = (dir: string): number =>
-    Math.max(0, ...readdirSync(dir, { withFileTypes: true }).map((d) => (d.isDirectory() ? newest(path.join(dir, d.name)) : d.name.endsWith(".ts") ? statSync(path.join(dir, d.name)).mtimeMs : 0)));
+    Math.max(
+      0,
+      ...readdirSync(dir, { withFileTypes: true }).map((d) =>
+        d.isDirectory() ? newest(path.join(dir, d.name)) : d.name.endsWith(".ts") ? statSync(path.join(dir, d.name)).mtimeMs : 0,
+      ),
+    );
   const src = Math.max(newest(path.join(ROOT, "cli")), newest(path.join(ROOT, "provider")));
   if (existsSync(MAIN) && statSync(MAIN).mtimeMs >= src) return;
   execFileSync(process.execPath, [path.join(ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.build.json"], { cwd: ROOT, stdio: "inherit" });

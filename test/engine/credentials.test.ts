@@ -60,7 +60,9 @@ describeWithCli("engine: inline secret credentials and environment-only credenti
     expect(devices.snapshot()).not.toEqual(before);
 
     // Every resource's credentials are in state, encrypted (the secret signature), never in clear.
-    const state = JSON.parse(ws.stateText()) as { checkpoint: { latest: { resources: { type: string; inputs?: Record<string, unknown>; outputs?: Record<string, unknown> }[] } } };
+    const state = JSON.parse(ws.stateText()) as {
+      checkpoint: { latest: { resources: { type: string; inputs?: Record<string, unknown>; outputs?: Record<string, unknown> }[] } };
+    };
     const grants = state.checkpoint.latest.resources.filter((r) => r.type.startsWith("pulumi-nodejs:dynamic/"));
     expect(grants).toHaveLength(7);
     for (const g of grants) {
@@ -75,7 +77,11 @@ describeWithCli("engine: inline secret credentials and environment-only credenti
   });
 
   test("environment-only connections: up, clean preview, destroy; nothing about the credentials in state", async () => {
-    const ws = await PulumiWorkspace.create({ projectDir: PROGRAM_DIR, env: { ...deviceEnv(devices), PULUMI_NODEJS_TRANSPILE_ONLY: "true" }, timeoutMs: 150_000 });
+    const ws = await PulumiWorkspace.create({
+      projectDir: PROGRAM_DIR,
+      env: { ...deviceEnv(devices), PULUMI_NODEJS_TRANSPILE_ONLY: "true" },
+      timeoutMs: 150_000,
+    });
     workspaces.push(ws);
     await succeeds(ws, ["up", "--yes"]);
     await succeeds(ws, ["preview", "--refresh", "--expect-no-changes"]);

@@ -20,7 +20,8 @@ const GRANTS: GrantSpec[] = [
   { kind: "fortigate", name: "no-group", object: "grant-bad-2", address: "203.0.113.31" },
 ];
 
-const fortigate = (port = 0) => startFortigateEmulator({ port, users: [{ name: "grants-api", token: TOKEN, fwgrp: "read-write", vdoms: ["root"] }], groups: [{ name: "jit-admins" }] });
+const fortigate = (port = 0) =>
+  startFortigateEmulator({ port, users: [{ name: "grants-api", token: TOKEN, fwgrp: "read-write", vdoms: ["root"] }], groups: [{ name: "jit-admins" }] });
 const env = (url: string) => ({ FORTIGATE_URL: url, FORTIGATE_TOKEN: TOKEN, FORTIGATE_CA_CERT: testCaCert() });
 
 /** The FortiGate grants recorded in the stack's state. */
@@ -32,7 +33,10 @@ function grantsInState(s: DeclaredStack): string[] {
     return []; // no state file yet
   }
   const state = JSON.parse(text) as { checkpoint: { latest?: { resources?: { type: string; urn: string }[] } } };
-  return (state.checkpoint.latest?.resources ?? []).filter((r) => r.type === "pulumi-nodejs:dynamic/fortigate:Address").map((r) => r.urn.split("::").pop()!).sort();
+  return (state.checkpoint.latest?.resources ?? [])
+    .filter((r) => r.type === "pulumi-nodejs:dynamic/fortigate:Address")
+    .map((r) => r.urn.split("::").pop()!)
+    .sort();
 }
 
 describeWithCli("engine (issue 9): FortiGate behind a captive portal or a 404-everything server fails loudly", () => {
@@ -50,7 +54,12 @@ describeWithCli("engine (issue 9): FortiGate behind a captive portal or a 404-ev
     stacks.push(s);
     s.grants = GRANTS;
     const up = await s.run(["up", "--yes"]);
-    expect({ failed: up.code !== 0, namesHost: up.output.includes(`localhost:${bad.port}`), inState: grantsInState(s), ...(up.code === 0 && { output: up.output.slice(-2500) }) }).toEqual({
+    expect({
+      failed: up.code !== 0,
+      namesHost: up.output.includes(`localhost:${bad.port}`),
+      inState: grantsInState(s),
+      ...(up.code === 0 && { output: up.output.slice(-2500) }),
+    }).toEqual({
       failed: true,
       namesHost: true,
       inState: [],
@@ -58,39 +67,53 @@ describeWithCli("engine (issue 9): FortiGate behind a captive portal or a 404-ev
     expect(bad.seen.length).toBeGreaterThan(0); // it was asked (and must not have been believed)
   });
 
-  test.each<BadKind>(["captive", "404"])("the deployed FortiGate turns into a %s server: destroy fails and keeps the grants in state; destroy completes once the FortiGate answers again", async (kind) => {
-    let fgt: FortigateEmulator | undefined = await fortigate();
-    const port = fgt.port;
-    const s = await DeclaredStack.create(env(fgt.url));
-    stacks.push(s);
-    s.grants = GRANTS;
-    let bad: BadServer | undefined;
-    try {
-      expect(ok(await s.run(["up", "--yes"]))).toEqual({ code: 0, tail: "" });
-      expect(fgt.backend.addresses("root", "ipv4").map((a) => a.name).sort()).toEqual(["grant-bad-1", "grant-bad-2"]);
-      expect(grantsInState(s)).toEqual(["in-group", "no-group"]);
+  test.each<BadKind>(["captive", "404"])(
+    "the deployed FortiGate turns into a %s server: destroy fails and keeps the grants in state; destroy completes once the FortiGate answers again",
+    async (kind) => {
+      let fgt: FortigateEmulator | undefined = await fortigate();
+      const port = fgt.port;
+      const s = await DeclaredStack.create(env(fgt.url));
+      stacks.push(s);
+      s.grants = GRANTS;
+      let bad: BadServer | undefined;
+      try {
+        expect(ok(await s.run(["up", "--yes"]))).toEqual({ code: 0, tail: "" });
+        expect(
+          fgt.backend
+            .addresses("root", "ipv4")
+            .map((a) => a.name)
+            .sort(),
+        ).toEqual(["grant-bad-1", "grant-bad-2"]);
+        expect(grantsInState(s)).toEqual(["in-group", "no-group"]);
 
-      // Same host and port, now a different server.
-      await fgt.close();
-      fgt = undefined;
-      bad = await startBadServer(kind, port);
-      const destroy = await s.run(["destroy", "--yes"]);
-      expect({ failed: destroy.code !== 0, namesHost: destroy.output.includes(`localhost:${port}`), inState: grantsInState(s), askedTheBadServer: bad.seen.length > 0, ...(destroy.code === 0 && { output: destroy.output.slice(-2500) }) }).toEqual({
-        failed: true,
-        namesHost: true,
-        inState: ["in-group", "no-group"],
-        askedTheBadServer: true,
-      });
+        // Same host and port, now a different server.
+        await fgt.close();
+        fgt = undefined;
+        bad = await startBadServer(kind, port);
+        const destroy = await s.run(["destroy", "--yes"]);
+        expect({
+          failed: destroy.code !== 0,
+          namesHost: destroy.output.includes(`localhost:${port}`),
+          inState: grantsInState(s),
+          askedTheBadServer: bad.seen.length > 0,
+          ...(destroy.code === 0 && { output: destroy.output.slice(-2500) }),
+        }).toEqual({
+          failed: true,
+          namesHost: true,
+          inState: ["in-group", "no-group"],
+          askedTheBadServer: true,
+        });
 
-      // The FortiGate is back (a fresh one: the objects are gone, which a delete takes as done).
-      await bad.close();
-      bad = undefined;
-      fgt = await fortigate(port);
-      expect(ok(await s.run(["destroy", "--yes"]))).toEqual({ code: 0, tail: "" });
-      expect(grantsInState(s)).toEqual([]);
-    } finally {
-      await bad?.close();
-      await fgt?.close();
-    }
-  });
+        // The FortiGate is back (a fresh one: the objects are gone, which a delete takes as done).
+        await bad.close();
+        bad = undefined;
+        fgt = await fortigate(port);
+        expect(ok(await s.run(["destroy", "--yes"]))).toEqual({ code: 0, tail: "" });
+        expect(grantsInState(s)).toEqual([]);
+      } finally {
+        await bad?.close();
+        await fgt?.close();
+      }
+    },
+  );
 });

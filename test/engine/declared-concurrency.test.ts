@@ -58,10 +58,22 @@ describeWithCli("engine (issue 9): two stacks at once on one OPNsense alias and 
     devices = await startDevices();
     // Stack B has its own OPNsense key and FortiManager API admin (same rights), so the request log
     // tells the two processes apart and shows whether their requests really interleaved.
-    devices.opnsense.backend.putUser({ name: "grants-b", key: B_OPN.key, secret: B_OPN.secret, privileges: ["page-diagnostics-tables", "page-firewall-aliases", "page-firewall-alias-edit"], disabled: false });
+    devices.opnsense.backend.putUser({
+      name: "grants-b",
+      key: B_OPN.key,
+      secret: B_OPN.secret,
+      privileges: ["page-diagnostics-tables", "page-firewall-aliases", "page-firewall-alias-edit"],
+      disabled: false,
+    });
     devices.fortimanager.backend.seedAdmin({ userid: "grants-b", userType: "api", apiKey: B_FMG, profileid: "Super_User" });
     before = devices.snapshot();
-    const envB = { ...deviceEnv(devices), OPNSENSE_API_KEY: B_OPN.key, OPNSENSE_API_SECRET: B_OPN.secret, FORTIMANAGER_TOKEN: B_FMG, FORTIMANAGER_USERNAME: "grants-b" };
+    const envB = {
+      ...deviceEnv(devices),
+      OPNSENSE_API_KEY: B_OPN.key,
+      OPNSENSE_API_SECRET: B_OPN.secret,
+      FORTIMANAGER_TOKEN: B_FMG,
+      FORTIMANAGER_USERNAME: "grants-b",
+    };
     [a, b] = await Promise.all([DeclaredStack.create(deviceEnv(devices)), DeclaredStack.create(envB)]);
     // A little latency per request widens every read-modify-write window, as a real device does.
     devices.opnsense.latencyMs = 25;
@@ -78,7 +90,15 @@ describeWithCli("engine (issue 9): two stacks at once on one OPNsense alias and 
    * `b1`; then both destroy at once. `present()` reads the addresses on the device, in the form
    * `key()` gives a spec's address: `held` (counts as granted) and `seen` (anywhere on the device).
    */
-  async function trial(label: string, n: number, a0: GrantSpec[], a1: GrantSpec[], b1: GrantSpec[], present: () => Present, key: (g: GrantSpec) => string): Promise<TrialFigures> {
+  async function trial(
+    label: string,
+    n: number,
+    a0: GrantSpec[],
+    a1: GrantSpec[],
+    b1: GrantSpec[],
+    present: () => Present,
+    key: (g: GrantSpec) => string,
+  ): Promise<TrialFigures> {
     const started = Date.now();
     const baseline = present().seen;
     const tally = (expected: string[]) => {
@@ -123,14 +143,17 @@ describeWithCli("engine (issue 9): two stacks at once on one OPNsense alias and 
     f.seconds = Math.round((Date.now() - started) / 1000);
     figures.push(f);
     console.log(`declared-concurrency ${label} trial ${n}: ${JSON.stringify(f)}`);
-    if (ra.code !== 0 || rb.code !== 0) console.log(`${label} trial ${n}: concurrent up outputs (tails):\nA: ${ra.output.slice(-1500)}\nB: ${rb.output.slice(-1500)}`);
+    if (ra.code !== 0 || rb.code !== 0)
+      console.log(`${label} trial ${n}: concurrent up outputs (tails):\nA: ${ra.output.slice(-1500)}\nB: ${rb.output.slice(-1500)}`);
     return f;
   }
 
   /** What must hold for every trial: no silent loss, the union after (at most) one retry, nothing orphaned. */
   const verdict = (f: TrialFigures) => ({
     silentLossOrResurrection: f.silent ? { lost: f.lost, resurrected: f.resurrected } : false,
-    unionHeld: f.afterRetry ? f.afterRetry.lost.length + f.afterRetry.resurrected.length === 0 && f.afterRetry.codes.every((c) => c === 0) : f.lost.length + f.resurrected.length === 0,
+    unionHeld: f.afterRetry
+      ? f.afterRetry.lost.length + f.afterRetry.resurrected.length === 0 && f.afterRetry.codes.every((c) => c === 0)
+      : f.lost.length + f.resurrected.length === 0,
     destroyCodes: f.destroyCodes,
     orphaned: f.orphaned,
   });
@@ -146,7 +169,9 @@ describeWithCli("engine (issue 9): two stacks at once on one OPNsense alias and 
     const out: TrialFigures[] = [];
     for (let n = 1; n <= TRIALS; n++) {
       const base = 10 + n * 20;
-      const g = (stack: string, method: "table" | "config") => (address: string, i: number): GrantSpec => ({ kind: "opnsense", name: `${stack}${i}-${address}`, alias: "jit_admins", address, method });
+      const g =
+        (stack: string, method: "table" | "config") =>
+        (address: string, i: number): GrantSpec => ({ kind: "opnsense", name: `${stack}${i}-${address}`, alias: "jit_admins", address, method });
       const a0 = addrs(base, 4).map(g("a", methodA));
       const a1 = [...a0.slice(0, 2), ...addrs(base + 4, 3).map(g("a", methodA))];
       const b1 = addrs(base + 10, 5).map(g("b", methodB));
@@ -164,12 +189,24 @@ describeWithCli("engine (issue 9): two stacks at once on one OPNsense alias and 
     const out: TrialFigures[] = [];
     for (let n = 1; n <= TRIALS; n++) {
       const base = 100 + n * 20;
-      const g = (stack: string) => (address: string, i: number): GrantSpec => ({ kind: "fortimanager", name: `${stack}${i}-${address}`, adminUser: "alice", address });
+      const g =
+        (stack: string) =>
+        (address: string, i: number): GrantSpec => ({ kind: "fortimanager", name: `${stack}${i}-${address}`, adminUser: "alice", address });
       // 3 + (1 + 2) + 3 stay within the 9 writable slots even while A adds before it revokes.
       const a0 = addrs(base, 3).map(g("a"));
       const a1 = [a0[0]!, ...addrs(base + 3, 2).map(g("a"))];
       const b1 = addrs(base + 10, 3).map(g("b"));
-      out.push(await trial("fortimanager slots", n, a0, a1, b1, () => ({ held: fmgSlots(devices.fortimanager, "alice"), seen: fmgSlots(devices.fortimanager, "alice") }), (s) => `${s.address}/32`));
+      out.push(
+        await trial(
+          "fortimanager slots",
+          n,
+          a0,
+          a1,
+          b1,
+          () => ({ held: fmgSlots(devices.fortimanager, "alice"), seen: fmgSlots(devices.fortimanager, "alice") }),
+          (s) => `${s.address}/32`,
+        ),
+      );
     }
     expect(out.map(verdict)).toEqual(out.map(() => good));
     expect(devices.snapshot()).toEqual(before);

@@ -106,7 +106,13 @@ describeWithCli("engine (issue 9): failures after the device applied a write, an
     const destroyed = await s.run(["destroy", "--yes"]);
     figures.push({ case: "500 after applied", firstUp: failed.code, fired, afterFailure, afterRepair });
     expect({ firstUpFailed: failed.code !== 0, fired }).toEqual({ firstUpFailed: true, fired: { opnTable: true, opnConfig: true, fgt: true, fmg: true } });
-    expect({ repairUp: ok(repaired), afterRepair, destroy: ok(destroyed), backToSnapshot: isDeepStrictEqual(devices.snapshot(), before), refreshPreview: ok(noChanges) }).toEqual({
+    expect({
+      repairUp: ok(repaired),
+      afterRepair,
+      destroy: ok(destroyed),
+      backToSnapshot: isDeepStrictEqual(devices.snapshot(), before),
+      refreshPreview: ok(noChanges),
+    }).toEqual({
       repairUp: { code: 0, tail: "" },
       afterRepair: onceEach,
       destroy: { code: 0, tail: "" },
@@ -134,7 +140,11 @@ describeWithCli("engine (issue 9): failures after the device applied a write, an
     // The first up may recover by itself (a write whose answer was lost is verified by a read) or fail loudly;
     // if it reported success, every grant must be there exactly once.
     if (first.code === 0) expect({ firstUpSucceededWith: afterFirst }).toEqual({ firstUpSucceededWith: onceEach });
-    expect({ secondUp: ok(again), afterAgain, destroy: ok(destroyed) }).toEqual({ secondUp: { code: 0, tail: "" }, afterAgain: onceEach, destroy: { code: 0, tail: "" } });
+    expect({ secondUp: ok(again), afterAgain, destroy: ok(destroyed) }).toEqual({
+      secondUp: { code: 0, tail: "" },
+      afterAgain: onceEach,
+      destroy: { code: 0, tail: "" },
+    });
     expect(devices.snapshot()).toEqual(before);
   });
 
@@ -142,8 +152,20 @@ describeWithCli("engine (issue 9): failures after the device applied a write, an
     const s = await DeclaredStack.create(deviceEnv(devices), 240_000);
     stacks.push(s);
     const table = Array.from({ length: 20 }, (_, i): GrantSpec => ({ kind: "opnsense", name: `t${i}`, alias: "jit_admins", address: `203.0.113.${100 + i}` }));
-    const config = Array.from({ length: 12 }, (_, i): GrantSpec => ({ kind: "opnsense", name: `c${i}`, alias: "jit_nets", address: `10.20.${i}.0/24`, method: "config" }));
-    const fgt = Array.from({ length: 8 }, (_, i): GrantSpec => ({ kind: "fortigate", name: `f${i}`, object: `grant-kill-${i}`, address: `203.0.113.${100 + i}`, group: "jit-admins" }));
+    const config = Array.from({ length: 12 }, (_, i): GrantSpec => ({
+      kind: "opnsense",
+      name: `c${i}`,
+      alias: "jit_nets",
+      address: `10.20.${i}.0/24`,
+      method: "config",
+    }));
+    const fgt = Array.from({ length: 8 }, (_, i): GrantSpec => ({
+      kind: "fortigate",
+      name: `f${i}`,
+      object: `grant-kill-${i}`,
+      address: `203.0.113.${100 + i}`,
+      group: "jit-admins",
+    }));
     const fmg = Array.from({ length: 4 }, (_, i): GrantSpec => ({ kind: "fortimanager", name: `m${i}`, adminUser: "alice", address: `203.0.113.${100 + i}` }));
     s.grants = [...table, ...config, ...fgt, ...fmg];
     // Slow writes, so that the kill lands with writes in flight (each answered after the device applied it).
@@ -182,11 +204,31 @@ describeWithCli("engine (issue 9): failures after the device applied a write, an
     const destroy = await s.run(["destroy", "--yes"]);
     const after = devices.snapshot();
     const leftOver = {
-      opnsense: after.opnsense.flatMap((a) => [...a.content, ...a.table].filter((x) => !before.opnsense.find((b) => b.alias === a.alias)?.content.concat(before.opnsense.find((b) => b.alias === a.alias)!.table).includes(x))),
+      opnsense: after.opnsense.flatMap((a) =>
+        [...a.content, ...a.table].filter(
+          (x) =>
+            !before.opnsense
+              .find((b) => b.alias === a.alias)
+              ?.content.concat(before.opnsense.find((b) => b.alias === a.alias)!.table)
+              .includes(x),
+        ),
+      ),
       fortigate: after.fortigate.addresses.filter((x) => !before.fortigate.addresses.includes(x)),
       fortimanager: fmgSlots(devices.fortimanager, "alice"),
     };
-    const f = { case: "SIGKILL mid-up", grants: s.grants.length, killedAfterSideEffects: reached, killedExit: killed.code, atKill, cancelExit: cancel.code, pendingReported: /pending operation/i.test(up.output), upExit: up.code, afterUp, destroyExit: destroy.code, orphaned: leftOver };
+    const f = {
+      case: "SIGKILL mid-up",
+      grants: s.grants.length,
+      killedAfterSideEffects: reached,
+      killedExit: killed.code,
+      atKill,
+      cancelExit: cancel.code,
+      pendingReported: /pending operation/i.test(up.output),
+      upExit: up.code,
+      afterUp,
+      destroyExit: destroy.code,
+      orphaned: leftOver,
+    };
     figures.push(f);
     console.log(`declared-faults SIGKILL: ${JSON.stringify(f)}`);
     expect(reached).toBe(true);

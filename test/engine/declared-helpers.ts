@@ -168,7 +168,7 @@ export async function startBadServer(kind: BadKind, port = 0): Promise<BadServer
     req.on("end", () => {
       const body =
         kind === "captive"
-          ? "<!DOCTYPE html><html><head><title>Guest Wi-Fi</title></head><body><form action=\"/login\">Accept the terms to continue</form></body></html>"
+          ? '<!DOCTYPE html><html><head><title>Guest Wi-Fi</title></head><body><form action="/login">Accept the terms to continue</form></body></html>'
           : "<html><head><title>404 Not Found</title></head><body><h1>Not Found</h1></body></html>";
       res.writeHead(kind === "captive" ? 200 : 404, { "content-type": "text/html; charset=utf-8", "content-length": Buffer.byteLength(body) });
       res.end(body);

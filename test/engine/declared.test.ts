@@ -90,9 +90,17 @@ describeWithCli("engine (issue 9): pinned device, in-place updates, shared addre
     two.clearLogs();
     const preview = await s.run(["preview"]);
     expect(ok(preview)).toEqual({ code: 0, tail: "" });
-    const replaced = { opnT: replaceLine("opnsense:AliasEntry", "opn-t"), opnC: replaceLine("opnsense:AliasEntry", "opn-c"), fgt: replaceLine("fortigate:Address", "fgt"), fmg: replaceLine("fortimanager:TrustedHost", "fmg") };
+    const replaced = {
+      opnT: replaceLine("opnsense:AliasEntry", "opn-t"),
+      opnC: replaceLine("opnsense:AliasEntry", "opn-c"),
+      fgt: replaceLine("fortigate:Address", "fgt"),
+      fmg: replaceLine("fortimanager:TrustedHost", "fmg"),
+    };
     const shown = (out: string) => Object.fromEntries(Object.entries(replaced).map(([k, re]) => [k, re.test(out)]));
-    expect({ replaceShown: shown(preview.output), sideEffects: [one.sideEffects(), two.sideEffects()].flatMap((d) => Object.values(d).flat()).map((e) => e.route) }).toEqual({
+    expect({
+      replaceShown: shown(preview.output),
+      sideEffects: [one.sideEffects(), two.sideEffects()].flatMap((d) => Object.values(d).flat()).map((e) => e.route),
+    }).toEqual({
       replaceShown: { opnT: true, opnC: true, fgt: true, fmg: true },
       sideEffects: [],
     });
@@ -116,7 +124,10 @@ describeWithCli("engine (issue 9): pinned device, in-place updates, shared addre
     expect(ok(await s.run(["destroy", "--yes"], envUrl(one)))).toEqual({ code: 0, tail: "" });
     expect({ one: isDeepStrictEqual(one.snapshot(), before1), two: isDeepStrictEqual(two.snapshot(), before2) }).toEqual({ one: true, two: true });
     // Asserted last (read-only previews), so that a failure here does not hide the moves above.
-    expect({ noChangesRightAfterUp: ok(cleanAfterUp), sameDeviceThroughEnv: ok(sameDevice) }).toEqual({ noChangesRightAfterUp: { code: 0, tail: "" }, sameDeviceThroughEnv: { code: 0, tail: "" } });
+    expect({ noChangesRightAfterUp: ok(cleanAfterUp), sameDeviceThroughEnv: ok(sameDevice) }).toEqual({
+      noChangesRightAfterUp: { code: 0, tail: "" },
+      sameDeviceThroughEnv: { code: 0, tail: "" },
+    });
   });
 
   test("description/comment change with rotated inline credentials: up succeeds twice, then no changes; the new credentials are used", async () => {
@@ -130,14 +141,25 @@ describeWithCli("engine (issue 9): pinned device, in-place updates, shared addre
     ];
     // Inline credentials from plain config (requireSecret marks them secret; this file is a temp file).
     const inline = (k: { opnKey: string; opnSecret: string; fgt: string; fmg: string }) =>
-      s.writePlainConfig({ "declared:opnsenseApiKey": k.opnKey, "declared:opnsenseApiSecret": k.opnSecret, "declared:fortigateToken": k.fgt, "declared:fortimanagerToken": k.fmg });
+      s.writePlainConfig({
+        "declared:opnsenseApiKey": k.opnKey,
+        "declared:opnsenseApiSecret": k.opnSecret,
+        "declared:fortigateToken": k.fgt,
+        "declared:fortimanagerToken": k.fmg,
+      });
     inline({ opnKey: c.opnsenseKey, opnSecret: c.opnsenseSecret, fgt: c.fortigateToken, fmg: c.fortimanagerToken });
     s.grants = grantsWith("v1");
     expect(ok(await s.run(["up", "--yes"]))).toEqual({ code: 0, tail: "" });
 
     // A second key/token per device with the same rights.
     const k2 = { opnKey: "fwgdeclaredopnkey2", opnSecret: "fwgdeclaredopnsecret2", fgt: "fwgdeclaredfgttoken2", fmg: "fwgdeclaredfmgtoken2aaaaaaaaaaaa" };
-    one.opnsense.backend.putUser({ name: "grants2", key: k2.opnKey, secret: k2.opnSecret, privileges: ["page-diagnostics-tables", "page-firewall-aliases", "page-firewall-alias-edit"], disabled: false });
+    one.opnsense.backend.putUser({
+      name: "grants2",
+      key: k2.opnKey,
+      secret: k2.opnSecret,
+      privileges: ["page-diagnostics-tables", "page-firewall-aliases", "page-firewall-alias-edit"],
+      disabled: false,
+    });
     one.fortigate.backend.addUser({ name: "grants-api2", token: k2.fgt, fwgrp: "read-write", vdoms: ["root"] });
     one.fortimanager.backend.seedAdmin({ userid: "grants-api2", userType: "api", apiKey: k2.fmg, profileid: "Super_User" });
     inline(k2);
@@ -149,12 +171,31 @@ describeWithCli("engine (issue 9): pinned device, in-place updates, shared addre
 
     // The old OPNsense key is withdrawn: everything from now on must use the new one.
     one.opnsense.backend.putUser({ name: "grants", key: c.opnsenseKey, secret: c.opnsenseSecret, privileges: [], disabled: true });
-    restoreOldKey = () => one.opnsense.backend.putUser({ name: "grants", key: c.opnsenseKey, secret: c.opnsenseSecret, privileges: ["page-diagnostics-tables", "page-firewall-aliases", "page-firewall-alias-edit"], disabled: false });
+    restoreOldKey = () =>
+      one.opnsense.backend.putUser({
+        name: "grants",
+        key: c.opnsenseKey,
+        secret: c.opnsenseSecret,
+        privileges: ["page-diagnostics-tables", "page-firewall-aliases", "page-firewall-alias-edit"],
+        disabled: false,
+      });
     expect(ok(await s.run(["up", "--yes"], env2))).toEqual({ code: 0, tail: "" });
     expect(ok(await s.run(["preview", "--expect-no-changes"], env2))).toEqual({ code: 0, tail: "" });
     expect(ok(await s.run(["preview", "--refresh", "--expect-no-changes"], env2))).toEqual({ code: 0, tail: "" });
-    const users = (e: EmulatorServer) => [...new Set(e.log.entries().map((x) => x.user).filter((u) => u !== undefined))].sort();
-    expect({ opnsense: users(one.opnsense), fortigate: users(one.fortigate), fortimanager: users(one.fortimanager) }).toEqual({ opnsense: ["grants2"], fortigate: ["grants-api2"], fortimanager: ["grants-api2"] });
+    const users = (e: EmulatorServer) =>
+      [
+        ...new Set(
+          e.log
+            .entries()
+            .map((x) => x.user)
+            .filter((u) => u !== undefined),
+        ),
+      ].sort();
+    expect({ opnsense: users(one.opnsense), fortigate: users(one.fortigate), fortimanager: users(one.fortimanager) }).toEqual({
+      opnsense: ["grants2"],
+      fortigate: ["grants-api2"],
+      fortimanager: ["grants-api2"],
+    });
 
     expect(ok(await s.run(["destroy", "--yes"], env2))).toEqual({ code: 0, tail: "" });
     const after = one.snapshot();
@@ -197,7 +238,11 @@ describeWithCli("engine (issue 9): pinned device, in-place updates, shared addre
     const PASSWORD = "fwgUserInfoPw0123";
     beforeAll(async () => {
       // Plain-HTTP doubles: a request sent over http:// would be logged here.
-      plain = await Promise.all([startOpnsenseEmulator({ tls: "plain" }), startFortigateEmulator({ tls: "plain" }), startFortimanagerEmulator({ tls: "plain" })]);
+      plain = await Promise.all([
+        startOpnsenseEmulator({ tls: "plain" }),
+        startFortigateEmulator({ tls: "plain" }),
+        startFortimanagerEmulator({ tls: "plain" }),
+      ]);
       s = await stack(withoutUrls(deviceEnv(one)));
     });
     afterAll(async () => {
@@ -232,7 +277,13 @@ describeWithCli("engine (issue 9): pinned device, in-place updates, shared addre
       const rule = kind === "http" ? "http://[^\\n]*(refused|clear)" : "user info";
       const requests = [one.opnsense, one.fortigate, one.fortimanager, ...plain].flatMap((e) => e.log.entries().map((x) => `${x.method} ${x.path}`));
       const namesField = new RegExp(`${field}: [^\\n]*${rule}`).test(r.output);
-      expect({ failed: r.code !== 0, namesField, passwordShown: r.output.includes(PASSWORD), requests, ...(!namesField && { output: r.output.slice(-2500) }) }).toEqual({
+      expect({
+        failed: r.code !== 0,
+        namesField,
+        passwordShown: r.output.includes(PASSWORD),
+        requests,
+        ...(!namesField && { output: r.output.slice(-2500) }),
+      }).toEqual({
         failed: true,
         namesField: true,
         passwordShown: false,

@@ -112,7 +112,12 @@ const EXAMPLES: readonly Example[] = [
       expect(alias(s, "jit_admins").table).toEqual(["198.51.100.23", "2001:db8::7", "203.0.113.7"]);
       expect(alias(s, "jit_nets").table).toEqual(["192.0.2.0/28"]);
       expect(s.fortigate.addresses).toEqual(
-        [...before.fortigate.addresses, "grant-alice-0=203.0.113.7 255.255.255.255", "grant-bob-0=198.51.100.23 255.255.255.255", "grant-vendor-0=192.0.2.0 255.255.255.240"].sort(),
+        [
+          ...before.fortigate.addresses,
+          "grant-alice-0=203.0.113.7 255.255.255.255",
+          "grant-bob-0=198.51.100.23 255.255.255.255",
+          "grant-vendor-0=192.0.2.0 255.255.255.240",
+        ].sort(),
       );
       expect(s.fortigate.addresses6).toEqual([...before.fortigate.addresses6, "grant-alice-1=2001:db8::7/128"].sort());
       expect(group(s, "groups", "jit-admins")).toEqual(["grant-alice-0", "grant-bob-0", "grant-vendor-0"]);

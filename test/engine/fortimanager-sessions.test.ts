@@ -60,7 +60,11 @@ describeWithCli("engine: FortiManager login sessions are logged out by the end o
       before = devices.snapshot();
       eventsDir = mkdtempSync(path.join(tmpdir(), "fwg-plugin-events-"));
       const env: Record<string, string> = { PULUMI_NODEJS_TRANSPILE_ONLY: "true" };
-      if (sigkill) Object.assign(env, { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --require ${PRELOAD}`.trim(), FWG_PLUGIN_EVENTS: path.join(eventsDir, "events.log") });
+      if (sigkill)
+        Object.assign(env, {
+          NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --require ${PRELOAD}`.trim(),
+          FWG_PLUGIN_EVENTS: path.join(eventsDir, "events.log"),
+        });
       ws = await PulumiWorkspace.create({ projectDir: PROGRAM_DIR, env, timeoutMs: 150_000 });
       // Everything from the shared fixture except the FortiManager token: session login as "admin" instead.
       for (const e of stackConfig(devices)) {

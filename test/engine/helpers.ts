@@ -30,7 +30,11 @@ export function probeCli(): CliProbe {
     execFileSync("bash", [path.join(ROOT, "scripts", "pulumi-cli.sh")], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], timeout: 30 * 60_000 });
     probe = { ok: true, reason: "" };
   } catch (e) {
-    const stderr = String((e as { stderr?: Buffer }).stderr ?? "").trim().split("\n").slice(-5).join("\n");
+    const stderr = String((e as { stderr?: Buffer }).stderr ?? "")
+      .trim()
+      .split("\n")
+      .slice(-5)
+      .join("\n");
     probe = { ok: false, reason: `scripts/pulumi-cli.sh failed: ${stderr || (e as Error).message}` };
   }
   return probe;
@@ -55,7 +59,9 @@ export function describeWithCli(name: string, fn: () => void): void {
     return;
   }
   const bar = "!".repeat(100);
-  console.warn(`${bar}\nSKIPPING end-to-end suite "${name}": ${p.reason}\nInstall Go (>= 1.21) with access to a Go module proxy, or a Pulumi CLI >= 3.226 on PATH. In CI this is a failure.\n${bar}`);
+  console.warn(
+    `${bar}\nSKIPPING end-to-end suite "${name}": ${p.reason}\nInstall Go (>= 1.21) with access to a Go module proxy, or a Pulumi CLI >= 3.226 on PATH. In CI this is a failure.\n${bar}`,
+  );
   describe.skip(name, fn);
 }
 

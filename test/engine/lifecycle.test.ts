@@ -38,7 +38,11 @@ describeWithCli("engine: preview / up / refresh / destroy with stack config", ()
 
   // The engine stops a preview at the first resource whose check fails, so each device gets its own.
   test.each([
-    ["OPNsense", { weakOpnsense: true }, /pulumi-nodejs:dynamic\/opnsense:AliasEntry opn-\S+\s+error: OPN001 OPNsense authorization failed .*Missing privilege: "(Diagnostics: PF Table IP addresses|Firewall: Alias: Edit)"/],
+    [
+      "OPNsense",
+      { weakOpnsense: true },
+      /pulumi-nodejs:dynamic\/opnsense:AliasEntry opn-\S+\s+error: OPN001 OPNsense authorization failed .*Missing privilege: "(Diagnostics: PF Table IP addresses|Firewall: Alias: Edit)"/,
+    ],
     ["FortiGate", { weakFortigate: true }, /pulumi-nodejs:dynamic\/fortigate:Address fgt-\S+\s+error: 202002 Fortinet permission denied/],
     ["FortiManager", { weakFortimanager: true }, /pulumi-nodejs:dynamic\/fortimanager:TrustedHost fmg-\S+\s+error: 202002 Fortinet permission denied/],
   ] as const)("preview with under-privileged %s credentials fails with its code and sends nothing with a side effect", async (_device, weak, message) => {

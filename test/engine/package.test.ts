@@ -92,7 +92,10 @@ describeWithCli("engine: the packed package in a new Pulumi project outside the 
 
     // A brand-new project, as `pulumi new typescript` would lay it out.
     await exec("mkdir", ["-p", project]);
-    writeFileSync(path.join(project, "Pulumi.yaml"), "name: grants-from-tarball\nruntime: nodejs\ndescription: pulumi-firewall-grants installed from its tarball\n");
+    writeFileSync(
+      path.join(project, "Pulumi.yaml"),
+      "name: grants-from-tarball\nruntime: nodejs\ndescription: pulumi-firewall-grants installed from its tarball\n",
+    );
     writeFileSync(
       path.join(project, "package.json"),
       JSON.stringify(
@@ -109,11 +112,19 @@ describeWithCli("engine: the packed package in a new Pulumi project outside the 
     );
     writeFileSync(
       path.join(project, "tsconfig.json"),
-      JSON.stringify({ compilerOptions: { target: "ES2022", module: "commonjs", moduleResolution: "node", strict: true, esModuleInterop: true, types: ["node"] }, files: ["index.ts"] }),
+      JSON.stringify({
+        compilerOptions: { target: "ES2022", module: "commonjs", moduleResolution: "node", strict: true, esModuleInterop: true, types: ["node"] },
+        files: ["index.ts"],
+      }),
     );
     writeFileSync(path.join(project, "index.ts"), PROGRAM);
     writeFileSync(path.join(dir, "grants-policy.json"), JSON.stringify(POLICY_CONFIG, null, 2));
-    policyArgs = ["--policy-pack", path.join(project, "node_modules", "pulumi-firewall-grants", "policy", "pack"), "--policy-pack-config", path.join(dir, "grants-policy.json")];
+    policyArgs = [
+      "--policy-pack",
+      path.join(project, "node_modules", "pulumi-firewall-grants", "policy", "pack"),
+      "--policy-pack-config",
+      path.join(dir, "grants-policy.json"),
+    ];
 
     // The example a user copies, as the README says: the folder, plus the tarball next to its package.json.
     example = path.join(dir, "multi-device");
@@ -122,7 +133,13 @@ describeWithCli("engine: the packed package in a new Pulumi project outside the 
 
     t = Date.now();
     const install = (cwd: string) => exec("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"], { cwd, maxBuffer: 16 << 20 });
-    const [, exampleInstall] = await Promise.all([install(project), install(example).then(() => "ok", (e: Error) => e.message)]);
+    const [, exampleInstall] = await Promise.all([
+      install(project),
+      install(example).then(
+        () => "ok",
+        (e: Error) => e.message,
+      ),
+    ]);
     exampleInstalled = exampleInstall;
     timings.install = Date.now() - t;
     t = Date.now();
@@ -155,7 +172,21 @@ describeWithCli("engine: the packed package in a new Pulumi project outside the 
 
   test("the tarball holds the built library, the policy pack and LICENSE; no bench, scripts, tests or source maps", () => {
     const files = packed.files.map((f) => f.path);
-    expect(files).toEqual(expect.arrayContaining(["LICENSE", "README.md", "package.json", "dist/provider/index.js", "dist/provider/index.d.ts", "dist/provider/emulators.js", "dist/cli/main.js", "dist/policy/index.js", "policy/pack/index.js", "policy/pack/PulumiPolicy.yaml", "policy/pack/package.json"]));
+    expect(files).toEqual(
+      expect.arrayContaining([
+        "LICENSE",
+        "README.md",
+        "package.json",
+        "dist/provider/index.js",
+        "dist/provider/index.d.ts",
+        "dist/provider/emulators.js",
+        "dist/cli/main.js",
+        "dist/policy/index.js",
+        "policy/pack/index.js",
+        "policy/pack/PulumiPolicy.yaml",
+        "policy/pack/package.json",
+      ]),
+    );
     expect(files.filter((f) => /(^|\/)(bench|scripts|test)\//.test(f) || /\.map$/.test(f) || (/\.ts$/.test(f) && !/\.d\.ts$/.test(f)))).toEqual([]);
     // Every compiled file has its source in this checkout (a stale dist/ would ship deleted modules).
     const stale = files.filter((f) => /^dist\/.*\.js$/.test(f) && !existsSync(path.join(ROOT, f.replace(/^dist\//, "").replace(/\.js$/, ".ts"))));

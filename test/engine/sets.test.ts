@@ -48,7 +48,12 @@ describeWithCli("engine: sets, exclusive drift, guard and the Grant component", 
     const alice = s.fortimanager.admins.find((a) => a.userid === "alice")!.slots;
     expect(Object.values(alice)).toEqual(expect.arrayContaining([["203.0.113.7", "255.255.255.255"], "2001:db8::7/128"]));
     expect(alice.trusthost1).toEqual(before.fortimanager.admins.find((a) => a.userid === "alice")!.slots.trusthost1);
-    expect(Object.values(s.fortimanager.admins.find((a) => a.userid === "bob")!.slots)).toEqual(expect.arrayContaining([["198.51.100.77", "255.255.255.255"], ["203.0.113.20", "255.255.255.255"]]));
+    expect(Object.values(s.fortimanager.admins.find((a) => a.userid === "bob")!.slots)).toEqual(
+      expect.arrayContaining([
+        ["198.51.100.77", "255.255.255.255"],
+        ["203.0.113.20", "255.255.255.255"],
+      ]),
+    );
     expect(ok(await run(["preview", "--refresh", "--expect-no-changes"]))).toEqual({ code: 0, tail: "" });
   });
 
@@ -82,7 +87,10 @@ describeWithCli("engine: sets, exclusive drift, guard and the Grant component", 
     people = [];
     expect(ok(await run(["up", "--yes"]))).toEqual({ code: 0, tail: "" });
     expect(alias("jit_admins").table).toEqual(["203.0.113.30"]);
-    expect(Object.values(devices.snapshot().fortimanager.admins.find((a) => a.userid === "bob")!.slots)).not.toContainEqual(["198.51.100.77", "255.255.255.255"]);
+    expect(Object.values(devices.snapshot().fortimanager.admins.find((a) => a.userid === "bob")!.slots)).not.toContainEqual([
+      "198.51.100.77",
+      "255.255.255.255",
+    ]);
   });
 
   test("destroy leaves the devices exactly as they were", async () => {

@@ -19,10 +19,17 @@ const emu = useEmulator(() => startFortigateEmulator({}), {
   },
 });
 const N = 50;
-const grants = Array.from({ length: N }, (_, i) => ({ name: `grant-${i}`, address: i % 5 === 4 ? `2001:db8:7::${i + 1}` : `198.51.100.${i + 1}`, group: i % 5 === 4 ? "jit6" : "jit-admins" }));
+const grants = Array.from({ length: N }, (_, i) => ({
+  name: `grant-${i}`,
+  address: i % 5 === 4 ? `2001:db8:7::${i + 1}` : `198.51.100.${i + 1}`,
+  group: i % 5 === 4 ? "jit6" : "jit-admins",
+}));
 const names = (xs: readonly { name: string }[]) => xs.map((x) => x.name).sort();
 
-const conn = (extra: Record<string, unknown> = {}) => ({ connection: { url: emu.url, caCert: emu.caCert, timeoutMs: FAULT_TIMEOUT_MS, ...extra }, credentials: { token: emu.backend.defaultToken } });
+const conn = (extra: Record<string, unknown> = {}) => ({
+  connection: { url: emu.url, caCert: emu.caCert, timeoutMs: FAULT_TIMEOUT_MS, ...extra },
+  credentials: { token: emu.backend.defaultToken },
+});
 
 describe("FortiGate on a flaky network", () => {
   it("50 parallel creates with group membership, then 50 deletes: exact objects and members", async () => {
@@ -93,7 +100,9 @@ describe("FortiGate 429 lockout", () => {
     const bad = { connection: { url: emu.url, caCert: emu.caCert, timeoutMs: FAULT_TIMEOUT_MS }, credentials: { token: "wrong-token-for-lockout-0000" } };
     const errs: string[] = [];
     for (let i = 0; i < 5; i++) {
-      await provider.create({ ...bad, name: `bad-${i}`, address: "203.0.113.9" } as never).catch((e: unknown) => errs.push(isGrantError(e) ? e.code : String(e)));
+      await provider
+        .create({ ...bad, name: `bad-${i}`, address: "203.0.113.9" } as never)
+        .catch((e: unknown) => errs.push(isGrantError(e) ? e.code : String(e)));
     }
     expect(errs.slice(0, emu.backend.lockoutThreshold)).toEqual(Array(emu.backend.lockoutThreshold).fill("202001"));
     expect(errs.slice(emu.backend.lockoutThreshold)).toEqual(Array(5 - emu.backend.lockoutThreshold).fill("202005"));

@@ -22,9 +22,17 @@ const emu = useEmulator(() => startFortimanagerEmulator({}), {
 });
 
 const token = (g: { adminUser: string; address: string }) =>
-  ({ connection: { url: emu.url, caCert: emu.caCert, timeoutMs: FAULT_TIMEOUT_MS }, credentials: { token: DEFAULT_CREDENTIALS.apiKey }, ...g }) as TrustedHostInputs;
+  ({
+    connection: { url: emu.url, caCert: emu.caCert, timeoutMs: FAULT_TIMEOUT_MS },
+    credentials: { token: DEFAULT_CREDENTIALS.apiKey },
+    ...g,
+  }) as TrustedHostInputs;
 const session = (g: { adminUser: string; address: string }) =>
-  ({ connection: { url: emu.url, caCert: emu.caCert, username: "admin", timeoutMs: FAULT_TIMEOUT_MS }, credentials: { password: DEFAULT_CREDENTIALS.adminPassword }, ...g }) as TrustedHostInputs;
+  ({
+    connection: { url: emu.url, caCert: emu.caCert, username: "admin", timeoutMs: FAULT_TIMEOUT_MS },
+    credentials: { password: DEFAULT_CREDENTIALS.adminPassword },
+    ...g,
+  }) as TrustedHostInputs;
 
 /** Every address in slots 2..10 of `admin`, canonical (v4 as ip, v6 as addr/len). */
 function granted(admin: string): string[] {
@@ -36,7 +44,11 @@ function granted(admin: string): string[] {
   }
   return out.sort();
 }
-const declared = (admin: string) => grants.filter((g) => g.adminUser === admin).map((g) => g.address).sort();
+const declared = (admin: string) =>
+  grants
+    .filter((g) => g.adminUser === admin)
+    .map((g) => g.address)
+    .sort();
 
 describe("FortiManager on a flaky network", () => {
   it("50 parallel grants over six admins, then 50 deletes: exact slots, nothing duplicated", async () => {
@@ -95,7 +107,13 @@ describe("FortiManager sessions", () => {
       return r;
     });
     expect(emu.backend.loginCount).toBe(2);
-    for (const a of ADMINS) expect(granted(a)).toEqual(some.filter((g) => g.adminUser === a).map((g) => g.address).sort());
+    for (const a of ADMINS)
+      expect(granted(a)).toEqual(
+        some
+          .filter((g) => g.adminUser === a)
+          .map((g) => g.address)
+          .sort(),
+      );
     await inParallel(created, 6, (c) => provider.delete!(c.id, c.outs!));
     for (const a of ADMINS) expect(granted(a)).toEqual([]);
     await closeFortimanagerSessions();

@@ -16,7 +16,11 @@ describe("FortigateAddress class", () => {
       true,
     );
     const { FortigateAddress } = await import("../../provider/fortigate/resource");
-    const r = new FortigateAddress("alice", { connection: { url: "https://fw.example", token: pulumi.secret("tok-secret-123") }, name: "grant-alice", address: "203.0.113.7" });
+    const r = new FortigateAddress("alice", {
+      connection: { url: "https://fw.example", token: pulumi.secret("tok-secret-123") },
+      name: "grant-alice",
+      address: "203.0.113.7",
+    });
     await new Promise<void>((resolve) => r.urn.apply(() => resolve()));
     expect(seen[0]?.type).toBe("pulumi-nodejs:dynamic/fortigate:Address");
     expect(seen[0]?.inputs.connection).toEqual({ url: "https://fw.example" });
@@ -30,7 +34,12 @@ describe("FortigateAddress class", () => {
     const { FortigateAddress } = await import("../../provider/fortigate/resource");
     const vmIp = pulumi.output("192.0.2.10");
     const r = new FortigateAddress("bob", {
-      connection: { url: pulumi.interpolate`https://${vmIp}:8443`, vdom: pulumi.output("dmz"), timeoutMs: pulumi.output(5000), token: pulumi.output("tok-secret-456") },
+      connection: {
+        url: pulumi.interpolate`https://${vmIp}:8443`,
+        vdom: pulumi.output("dmz"),
+        timeoutMs: pulumi.output(5000),
+        token: pulumi.output("tok-secret-456"),
+      },
       name: "grant-bob",
       address: "203.0.113.8",
     });

@@ -6,7 +6,17 @@ import { grantError as codeOf, useEmulator } from "../support/emulator";
 
 /** FortiOS's 404 for a missing object (R7#1027, FortiOS 6.2.3; ansible/ansible#58914, 6.0.4). */
 const fortiosNotFound = (method: string, table: string, mkey: string) => ({
-  http_method: method, revision: "e8e8705a22d1bb9d90a9ddd0d78e5070", status: "error", http_status: 404, vdom: "root", path: "firewall", name: table, mkey, serial: "FGVM02TM20001791", version: "v6.2.3", build: 1066,
+  http_method: method,
+  revision: "e8e8705a22d1bb9d90a9ddd0d78e5070",
+  status: "error",
+  http_status: 404,
+  vdom: "root",
+  path: "firewall",
+  name: table,
+  mkey,
+  serial: "FGVM02TM20001791",
+  version: "v6.2.3",
+  build: 1066,
 });
 
 const RO = "readonly-token-0123456789";
@@ -101,14 +111,27 @@ describe("FortiGate client diagnoses", () => {
   it("retries the read after a create when the device first answers its own 404 (TF#333)", async () => {
     const c = client();
     await c.createAddress("ipv4", "late", mustParseAddress("198.51.100.9"), "");
-    emu.faults.add({ match: "GET /api/v2/cmdb/firewall/address/late", kind: "reply", times: 2, reply: () => ({ status: 404, json: fortiosNotFound("GET", "address", "late") }) });
+    emu.faults.add({
+      match: "GET /api/v2/cmdb/firewall/address/late",
+      kind: "reply",
+      times: 2,
+      reply: () => ({ status: 404, json: fortiosNotFound("GET", "address", "late") }),
+    });
     expect((await c.getAddressAfterCreate("ipv4", "late", 5, 10))?.name).toBe("late");
   });
 
   it("a 404 that is not FortiOS's (a proxy's HTML page) is never read as 'no such object': 202090", async () => {
     const c = client();
     emu.faults.add({ match: "GET /api/v2/cmdb/firewall/address/ghost", kind: "status", status: 404, times: 1 });
-    expect((await codeOf(c.getAddress("ipv4", "ghost").catch((e: unknown) => { throw toGrantError(e, "fortinet", { host: c.host }); }))).code).toBe("202090");
+    expect(
+      (
+        await codeOf(
+          c.getAddress("ipv4", "ghost").catch((e: unknown) => {
+            throw toGrantError(e, "fortinet", { host: c.host });
+          }),
+        )
+      ).code,
+    ).toBe("202090");
     // FortiOS's own 404 (R7#1027 shape) is "no such object".
     expect(await c.getAddress("ipv4", "ghost")).toBeUndefined();
   });

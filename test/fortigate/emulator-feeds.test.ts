@@ -9,17 +9,30 @@ const VERSIONS = ["7.0.12", "7.2.8", "7.4.3", "7.6.x"] as const;
 type V = (typeof VERSIONS)[number];
 const emus = {} as Record<V, FortigateEmulator>;
 let agent: Agent;
-const TOKENS = { cfgRw: "cfg-rw-token-0123456789", cfgRead: "cfg-read-token-012345678", fwOnly: "fw-only-token-0123456789", readOnly: "read-only-token-0123456789" };
+const TOKENS = {
+  cfgRw: "cfg-rw-token-0123456789",
+  cfgRead: "cfg-read-token-012345678",
+  fwOnly: "fw-only-token-0123456789",
+  readOnly: "read-only-token-0123456789",
+};
 const USERS = (main: string) => [
   { name: "grants-api", token: main, fwgrp: "read-write" as const, vdoms: ["root", "vd2"] },
   { name: "cfg-rw", token: TOKENS.cfgRw, fwgrp: "none" as const, sysgrp: "custom" as const, sysgrpPermission: { cfg: "read-write" as const }, vdoms: ["root"] },
-  { name: "cfg-read", token: TOKENS.cfgRead, fwgrp: "read-write" as const, sysgrp: "custom" as const, sysgrpPermission: { cfg: "read" as const }, vdoms: ["root"] },
+  {
+    name: "cfg-read",
+    token: TOKENS.cfgRead,
+    fwgrp: "read-write" as const,
+    sysgrp: "custom" as const,
+    sysgrpPermission: { cfg: "read" as const },
+    vdoms: ["root"],
+  },
   { name: "fw-only", token: TOKENS.fwOnly, fwgrp: "read-write" as const, sysgrp: "none" as const, vdoms: ["root"] },
   { name: "read-only", token: TOKENS.readOnly, fwgrp: "read" as const, vdoms: ["root"] },
 ];
 
 beforeAll(async () => {
-  for (const v of VERSIONS) emus[v] = await startFortigateEmulator({ version: v, vdoms: ["root", "vd2"], users: USERS(`main-token-${v.replace(/\W/g, "")}-0123456789`) });
+  for (const v of VERSIONS)
+    emus[v] = await startFortigateEmulator({ version: v, vdoms: ["root", "vd2"], users: USERS(`main-token-${v.replace(/\W/g, "")}-0123456789`) });
   agent = new Agent({ connect: { ca: emus["7.6.x"].caCert } });
 });
 afterAll(async () => {
@@ -30,9 +43,14 @@ beforeEach(async () => {
   for (const v of VERSIONS) await call(v, "POST", "/__emulator/reset", undefined, "");
 });
 
-type Json = Record<string, any>;  
+type Json = Record<string, any>;
 async function call(v: V, method: string, path: string, body?: unknown, token: string = emus[v].token) {
-  const res = await request(`${emus[v].url}${path}`, { method: method as "GET", dispatcher: agent, headers: { "content-type": "application/json", ...(token && { authorization: `Bearer ${token}` }) }, ...(body !== undefined && { body: JSON.stringify(body) }) });
+  const res = await request(`${emus[v].url}${path}`, {
+    method: method as "GET",
+    dispatcher: agent,
+    headers: { "content-type": "application/json", ...(token && { authorization: `Bearer ${token}` }) },
+    ...(body !== undefined && { body: JSON.stringify(body) }),
+  });
   const text = await res.body.text();
   let json: Json | undefined;
   try {
@@ -46,7 +64,8 @@ const PUSH = "/api/v2/monitor/system/external-resource/dynamic";
 const LIST = "/api/v2/monitor/system/external-resource/entry-list";
 const CMDB = "/api/v2/cmdb/system/external-resource";
 const push = (v: V, commands: unknown, vdom = "root", token?: string) => call(v, "POST", `${PUSH}?vdom=${vdom}`, { commands }, token);
-const entries = async (v: V, feed = "jit-allow", extra = "", token?: string) => (await call(v, "GET", `${LIST}?mkey=${feed}&vdom=root${extra}`, undefined, token)).json;
+const entries = async (v: V, feed = "jit-allow", extra = "", token?: string) =>
+  (await call(v, "GET", `${LIST}?mkey=${feed}&vdom=root${extra}`, undefined, token)).json;
 
 describe("FortiGate emulator threat feeds", () => {
   it("seeds one push feed 'jit-allow' in root from 7.2.1 (none below) and shows it in cmdb with update-method from 7.2.1", async () => {
@@ -55,7 +74,9 @@ describe("FortiGate emulator threat feeds", () => {
     expect(got.results[0]).toMatchObject({ name: "jit-allow", type: "address", "update-method": "push", status: "enable" });
     expect((await call("7.0.12", "GET", `${CMDB}?vdom=root`)).json.results).toEqual([]);
     // Below 7.2.1 `update-method` is not in the schema: a POST with it creates a feed-method feed that shows no method.
-    expect((await call("7.0.12", "POST", `${CMDB}?vdom=root`, { name: "f1", type: "address", "update-method": "push", resource: "https://x/y.txt" })).status).toBe(200);
+    expect(
+      (await call("7.0.12", "POST", `${CMDB}?vdom=root`, { name: "f1", type: "address", "update-method": "push", resource: "https://x/y.txt" })).status,
+    ).toBe(200);
     const f1 = (await call("7.0.12", "GET", `${CMDB}/f1`)).json.results[0];
     expect(f1["update-method"]).toBeUndefined();
     expect(f1.type).toBe("address");
@@ -63,7 +84,11 @@ describe("FortiGate emulator threat feeds", () => {
 
   it("cmdb: create/update/delete by REST with the device's rules (name ≤ 35, g- only in global, types by version, push only for four types)", async () => {
     const post = (b: unknown, v: V = "7.6.x") => call(v, "POST", `${CMDB}?vdom=root`, b);
-    expect((await post({ name: "p2", type: "address", "update-method": "push", status: "enable" })).json).toMatchObject({ status: "success", mkey: "p2", revision_changed: true });
+    expect((await post({ name: "p2", type: "address", "update-method": "push", status: "enable" })).json).toMatchObject({
+      status: "success",
+      mkey: "p2",
+      revision_changed: true,
+    });
     expect((await post({ name: "p2", type: "address" })).json).toMatchObject({ http_status: 500, error: -5 });
     expect((await post({ name: "x".repeat(36) })).json).toMatchObject({ http_status: 500 });
     expect((await post({ name: "g-nope" })).json).toMatchObject({ http_status: 500, error: -651 });
@@ -80,7 +105,15 @@ describe("FortiGate emulator threat feeds", () => {
   it("push add/remove/snapshot with IPv4 and IPv6 in one feed; entry-list shows entries, valid and counts", async () => {
     const r = await push("7.6.x", [{ name: "jit-allow", command: "add", entries: ["203.0.113.7", "2001:db8::7", "198.51.100.0/24", "192.0.2.1-192.0.2.9"] }]);
     expect(r.status).toBe(200);
-    expect(r.json).toMatchObject({ http_method: "POST", status: "success", http_status: 200, vdom: "root", path: "system", name: "external-resource", action: "dynamic" });
+    expect(r.json).toMatchObject({
+      http_method: "POST",
+      status: "success",
+      http_status: 200,
+      vdom: "root",
+      path: "system",
+      name: "external-resource",
+      action: "dynamic",
+    });
     let l = await entries("7.6.x");
     expect(l.results.entries).toEqual([
       { entry: "203.0.113.7", valid: true },
@@ -112,7 +145,14 @@ describe("FortiGate emulator threat feeds", () => {
     expect((await push(v, [{ name: "nope", command: "add", entries: ["203.0.113.7"] }])).json).toMatchObject({ status: "error", http_status: 404 });
     expect((await push(v, [{ name: "pulled", command: "add", entries: ["203.0.113.7"] }])).json).toMatchObject({ status: "error", http_status: 400 });
     expect((await push(v, [{ name: "jit-allow", command: "add", entries: ["not-an-ip", "203.0.113.7"] }])).status).toBe(200);
-    expect((await entries(v)).results).toMatchObject({ entries: [{ entry: "not-an-ip", valid: false }, { entry: "203.0.113.7", valid: true }], valid_count: 1, invalid_count: 1 });
+    expect((await entries(v)).results).toMatchObject({
+      entries: [
+        { entry: "not-an-ip", valid: false },
+        { entry: "203.0.113.7", valid: true },
+      ],
+      valid_count: 1,
+      invalid_count: 1,
+    });
     expect((await push(v, { not: "an array" })).status).toBe(400);
 
     const s = await call(v, "POST", "/__emulator/settings", { unknownFeed: "accept", nonPushFeed: "accept", invalidEntry: "refuse" }, "");
@@ -126,7 +166,10 @@ describe("FortiGate emulator threat feeds", () => {
 
   it("several commands: applied in order until a refusal by default (earlier ones stay); atomic on request", async () => {
     const v = "7.6.x";
-    const cmds = [{ name: "jit-allow", command: "add", entries: ["203.0.113.1"] }, { name: "nope", command: "add", entries: ["203.0.113.2"] }];
+    const cmds = [
+      { name: "jit-allow", command: "add", entries: ["203.0.113.1"] },
+      { name: "nope", command: "add", entries: ["203.0.113.2"] },
+    ];
     expect((await push(v, cmds)).status).toBe(404);
     expect((await entries(v)).results.entries).toEqual([{ entry: "203.0.113.1", valid: true }]);
     await call(v, "POST", "/__emulator/settings", { commands: "atomic" }, "");
@@ -222,7 +265,9 @@ describe("FortiGate emulator threat feeds", () => {
     const v = "7.6.x";
     expect((await call(v, "POST", "/__emulator/entries", { feed: "jit-allow", entries: ["203.0.113.7", "203.0.113.8"] }, "")).status).toBe(200);
     expect((await entries(v)).results.valid_count).toBe(2);
-    expect((await call(v, "DELETE", "/__emulator/entries", { feed: "jit-allow", entries: ["203.0.113.7"] }, "")).json.feed.entries).toEqual([{ entry: "203.0.113.8", valid: true, enforced: true }]);
+    expect((await call(v, "DELETE", "/__emulator/entries", { feed: "jit-allow", entries: ["203.0.113.7"] }, "")).json.feed.entries).toEqual([
+      { entry: "203.0.113.8", valid: true, enforced: true },
+    ]);
     expect((await call(v, "POST", "/__emulator/reboot", {}, "")).json.cleared).toBe(1);
     expect((await entries(v)).results.entries).toEqual([]);
     await push(v, [{ name: "jit-allow", command: "add", entries: ["203.0.113.9"] }]);
@@ -240,7 +285,14 @@ describe("FortiGate emulator threat feeds", () => {
   });
 
   it("start options: feeds with entries and settings", async () => {
-    const emu = await startFortigateEmulator({ version: "7.4.4", feeds: [{ name: "a", entries: ["10.0.0.1"] }, { name: "g-b", vdom: "global" }], feedSettings: { entryLimit: 5, matching: "value" } });
+    const emu = await startFortigateEmulator({
+      version: "7.4.4",
+      feeds: [
+        { name: "a", entries: ["10.0.0.1"] },
+        { name: "g-b", vdom: "global" },
+      ],
+      feedSettings: { entryLimit: 5, matching: "value" },
+    });
     try {
       const res = await request(`${emu.url}${LIST}?mkey=a`, { dispatcher: agent, headers: { authorization: `Bearer ${emu.token}` } });
       expect(((await res.body.json()) as Json).results.entries).toEqual([{ entry: "10.0.0.1", valid: true }]);

@@ -32,7 +32,7 @@ beforeEach(async () => {
   emu.backend.addUser({ name: "both", token: BOTH, vdoms: ["root", "dmz"] });
 });
 
-type Json = Record<string, any>;  
+type Json = Record<string, any>;
 async function call(method: string, path: string, body?: unknown, token: string | undefined = emu.token) {
   const res = await request(`${emu.url}${path}`, {
     method: method as "GET",
@@ -100,7 +100,10 @@ describe("FortiGate emulator: VDOM scope (P-VDOM403, FAPI/AN-MU formatresponse)"
     for (const q of ["global=1", "vdom=*"]) {
       const r = await call("GET", `${ADDR}?${q}&format=name`, undefined, BOTH);
       expect(Array.isArray(r.json)).toBe(true);
-      expect((r.json as unknown as Json[]).map((e) => [e.vdom, e.results.map((x: Json) => x.name)])).toEqual([["root", ["web-1", "web-2", "db-net"]], ["dmz", ["in-dmz"]]]);
+      expect((r.json as unknown as Json[]).map((e) => [e.vdom, e.results.map((x: Json) => x.name)])).toEqual([
+        ["root", ["web-1", "web-2", "db-net"]],
+        ["dmz", ["in-dmz"]],
+      ]);
     }
     const mon = await call("GET", "/api/v2/monitor/system/status?global=1");
     expect(mon.json).toEqual([expect.objectContaining({ vdom: "root", version: "v7.6.4" })]);
@@ -118,7 +121,12 @@ describe("FortiGate emulator: VDOM scope (P-VDOM403, FAPI/AN-MU formatresponse)"
 
 describe("FortiGate emulator: objects (§2a body rules, Behaviours to model)", () => {
   it("subnet in '/len', 'ip mask', '/m.m.m.m' and bare form reads back as 'ip mask' (VG#20, PFGT#217, R7); a non-contiguous mask is -651", async () => {
-    const forms: [string, string][] = [["10.0.0.0 255.255.255.0", "10.0.0.0 255.255.255.0"], ["10.1.0.0/255.255.0.0", "10.1.0.0 255.255.0.0"], ["10.2.0.0/24", "10.2.0.0 255.255.255.0"], ["10.3.0.1", "10.3.0.1 255.255.255.255"]];
+    const forms: [string, string][] = [
+      ["10.0.0.0 255.255.255.0", "10.0.0.0 255.255.255.0"],
+      ["10.1.0.0/255.255.0.0", "10.1.0.0 255.255.0.0"],
+      ["10.2.0.0/24", "10.2.0.0 255.255.255.0"],
+      ["10.3.0.1", "10.3.0.1 255.255.255.255"],
+    ];
     for (const [i, [input, out]] of forms.entries()) {
       expect((await call("POST", ADDR, { name: `f${i}`, subnet: input })).status).toBe(200);
       expect((await call("GET", `${ADDR}/f${i}`)).json.results[0]).toMatchObject({ type: "ipmask", subnet: out });
@@ -148,7 +156,9 @@ describe("FortiGate emulator: objects (§2a body rules, Behaviours to model)", (
     await call("POST", ADDR, { name: "g", type: "geography", country: "FR" });
     await call("POST", ADDR, { name: "w", type: "wildcard", wildcard: "10.0.0.0 255.0.255.0" });
     const rows = (await call("GET", `${ADDR}?filter=name==r,name==f,name==g,name==w`)).json.results as Json[];
-    expect(rows.map(({ name, type, ...rest }) => ({ name, type, keys: Object.keys(rest).filter((k) => !["q_origin_key", "uuid", "comment"].includes(k)) }))).toEqual([
+    expect(
+      rows.map(({ name, type, ...rest }) => ({ name, type, keys: Object.keys(rest).filter((k) => !["q_origin_key", "uuid", "comment"].includes(k)) })),
+    ).toEqual([
       { name: "r", type: "iprange", keys: ["start-ip", "end-ip"] },
       { name: "f", type: "fqdn", keys: ["fqdn"] },
       { name: "g", type: "geography", keys: ["country"] },
@@ -159,11 +169,19 @@ describe("FortiGate emulator: objects (§2a body rules, Behaviours to model)", (
     expect((await call("POST", ADDR, { name: "x3", type: "iprange", "start-ip": "10.0.0.9", "end-ip": "10.0.0.1" })).json).toMatchObject({ error: -651 });
     await call("POST", `${ADDR}6`, { name: "v6", ip6: "2001:db8::/64" });
     await call("POST", `${ADDR}6`, { name: "v6f", type: "fqdn", fqdn: "v6.example.com" });
-    expect((await call("GET", `${ADDR}6?format=name|type`)).json.results).toEqual([{ name: "v6", type: "ipprefix" }, { name: "v6f", type: "fqdn" }]);
+    expect((await call("GET", `${ADDR}6?format=name|type`)).json.results).toEqual([
+      { name: "v6", type: "ipprefix" },
+      { name: "v6f", type: "fqdn" },
+    ]);
   });
 
   it("405 vs 404: PUT on a collection and an unsupported method are 405 JSON; POST on an object path is 404 (AN#289, FAPI)", async () => {
-    for (const [m, p] of [["PUT", ADDR], ["PUT", `${ADDR}/`], ["PATCH", `${ADDR}/web-1`], ["PUT", `${GRP}/web/member`]] as const) {
+    for (const [m, p] of [
+      ["PUT", ADDR],
+      ["PUT", `${ADDR}/`],
+      ["PATCH", `${ADDR}/web-1`],
+      ["PUT", `${GRP}/web/member`],
+    ] as const) {
       const r = await call(m, p, {});
       expect([m, p, r.status, r.json.http_status, r.json.status]).toEqual([m, p, 405, 405, "error"]);
       expect(r.json).not.toHaveProperty("error");
@@ -176,7 +194,10 @@ describe("FortiGate emulator: objects (§2a body rules, Behaviours to model)", (
     const r = await call("GET", "/api/v2/cmdb/firewall/policy");
     expect(r).toMatchObject({ status: 404, json: { status: "error", http_status: 404, version: "v7.6.4" } });
     expect((await call("GET", "/api/v2/monitor/nope", undefined, "bad-token")).status).toBe(401);
-    expect(emu.log.unhandled().map((e) => `${e.method} ${e.path} ${e.status}`)).toEqual(["GET /api/v2/cmdb/firewall/policy 404", "GET /api/v2/monitor/nope 401"]);
+    expect(emu.log.unhandled().map((e) => `${e.method} ${e.path} ${e.status}`)).toEqual([
+      "GET /api/v2/cmdb/firewall/policy 404",
+      "GET /api/v2/monitor/nope 401",
+    ]);
   });
 
   it("DELETE on a collection purges the objects nothing references (P-604, DCFA PR #7)", async () => {
@@ -219,7 +240,12 @@ describe("FortiGate emulator: member child paths (AN-MU _request_sub_object, AN#
 
 describe("FortiGate emulator: control routes", () => {
   it("list state, add and remove an address, a group and a member by hand, with the device's codes on refusal", async () => {
-    expect((await ctl("GET", "state")).json).toMatchObject({ status: "ok", version: "v7.6.4", vdoms: ["root", "dmz", "lab"], groups: [{ name: "web" }, { name: "jit" }] });
+    expect((await ctl("GET", "state")).json).toMatchObject({
+      status: "ok",
+      version: "v7.6.4",
+      vdoms: ["root", "dmz", "lab"],
+      groups: [{ name: "web" }, { name: "jit" }],
+    });
     expect((await ctl("POST", "addresses", { name: "hand", subnet: "198.51.100.0/24" })).json).toMatchObject({ status: "ok" });
     expect((await ctl("POST", "members", { group: "jit", name: "hand" })).status).toBe(200);
     expect((await ctl("DELETE", "addresses", { name: "hand" })).json).toMatchObject({ status: "error", http_status: 500, error: -23 });

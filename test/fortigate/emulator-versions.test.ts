@@ -10,7 +10,13 @@ const VERSIONS = ["6.0.11", "7.0.12", "7.2.8", "7.4.4", "7.4.5", "7.6.x"] as con
 type V = (typeof VERSIONS)[number];
 const emus = {} as Record<V, FortigateEmulator>;
 let agent: Agent;
-const SEED = { addresses: [{ name: "a1", subnet: "10.0.0.1/32" }, { name: "a2", subnet: "10.0.0.2/32" }], groups: [{ name: "g", members: ["a1"] }] };
+const SEED = {
+  addresses: [
+    { name: "a1", subnet: "10.0.0.1/32" },
+    { name: "a2", subnet: "10.0.0.2/32" },
+  ],
+  groups: [{ name: "g", members: ["a1"] }],
+};
 
 beforeAll(async () => {
   for (const v of VERSIONS) emus[v] = await startFortigateEmulator({ version: v, ...SEED });
@@ -24,9 +30,14 @@ beforeEach(async () => {
   for (const v of VERSIONS) await call(v, "POST", "/__emulator/reset", undefined, "");
 });
 
-type Json = Record<string, any>;  
+type Json = Record<string, any>;
 async function call(v: V, method: string, path: string, body?: unknown, token: string = emus[v].token) {
-  const res = await request(`${emus[v].url}${path}`, { method: method as "GET", dispatcher: agent, headers: token ? { authorization: `Bearer ${token}` } : {}, ...(body !== undefined && { body: JSON.stringify(body) }) });
+  const res = await request(`${emus[v].url}${path}`, {
+    method: method as "GET",
+    dispatcher: agent,
+    headers: token ? { authorization: `Bearer ${token}` } : {},
+    ...(body !== undefined && { body: JSON.stringify(body) }),
+  });
   const text = await res.body.text();
   let json: Json | undefined;
   try {
@@ -41,13 +52,24 @@ const GRP = "/api/v2/cmdb/firewall/addrgrp";
 describe("FortiGate emulator versions", () => {
   it("the envelope's version and build follow the option; '7.6.x' is the newest known 7.6", async () => {
     const got = await Promise.all(VERSIONS.map(async (v) => (await call(v, "GET", "/api/v2/monitor/system/status")).json));
-    expect(got.map((j) => [j.version, j.build])).toEqual([["v6.0.11", 6011], ["v7.0.12", 523], ["v7.2.8", 1639], ["v7.4.4", 2662], ["v7.4.5", 2702], ["v7.6.4", 3596]]);
+    expect(got.map((j) => [j.version, j.build])).toEqual([
+      ["v6.0.11", 6011],
+      ["v7.0.12", 523],
+      ["v7.2.8", 1639],
+      ["v7.4.4", 2662],
+      ["v7.4.5", 2702],
+      ["v7.6.4", 3596],
+    ]);
     await expect(startFortigateEmulator({ version: "seven" })).rejects.toThrow(/not a FortiOS version/);
   });
 
   it("before 7.2.0 the last member cannot leave a group (child DELETE, PUT member [], member table purge) — HTTP 500, -56; from 7.2.0 it can (PFGT-T, BATFISH)", async () => {
     for (const v of ["6.0.11", "7.0.12"] as const) {
-      for (const [m, p, b] of [["DELETE", `${GRP}/g/member/a1`, undefined], ["PUT", `${GRP}/g`, { member: [] }], ["DELETE", `${GRP}/g/member`, undefined]] as const) {
+      for (const [m, p, b] of [
+        ["DELETE", `${GRP}/g/member/a1`, undefined],
+        ["PUT", `${GRP}/g`, { member: [] }],
+        ["DELETE", `${GRP}/g/member`, undefined],
+      ] as const) {
         const r = await call(v, m, p, b);
         expect([v, m, p, r.status, r.json.error]).toEqual([v, m, p, 500, -56]);
       }
@@ -63,7 +85,11 @@ describe("FortiGate emulator versions", () => {
   });
 
   it("before 7.2.0 a group cannot be created empty, over REST, by a control route, or as a seed", async () => {
-    expect((await call("7.0.12", "POST", GRP, { name: "empty" })).json).toMatchObject({ http_status: 500, error: -56, cli_error: expect.stringContaining("-56") });
+    expect((await call("7.0.12", "POST", GRP, { name: "empty" })).json).toMatchObject({
+      http_status: 500,
+      error: -56,
+      cli_error: expect.stringContaining("-56"),
+    });
     expect((await call("6.0.11", "POST", GRP, { name: "empty", member: [] })).json).not.toHaveProperty("cli_error");
     expect((await call("7.0.12", "POST", "/__emulator/groups", { name: "empty" }, "")).json).toMatchObject({ status: "error", error: -56 });
     await expect(startFortigateEmulator({ version: "7.0.12", groups: [{ name: "jit-admins" }] })).rejects.toThrow(/needs a member before 7.2.0/);
@@ -86,7 +112,11 @@ describe("FortiGate emulator versions", () => {
 
   it("cmdb/system/status answers up to 7.2.x (also as a global=1 array) and is a JSON 404 object from 7.4 (FAPI#80, VG#31)", async () => {
     for (const v of ["7.0.12", "7.2.8"] as const) {
-      expect((await call(v, "GET", "/api/v2/cmdb/system/status")).json).toMatchObject({ status: "success", version: `v${v}`, results: { hostname: expect.any(String) } });
+      expect((await call(v, "GET", "/api/v2/cmdb/system/status")).json).toMatchObject({
+        status: "success",
+        version: `v${v}`,
+        results: { hostname: expect.any(String) },
+      });
       expect((await call(v, "GET", "/api/v2/cmdb/system/status?global=1")).json).toEqual([expect.objectContaining({ version: `v${v}`, vdom: "root" })]);
     }
     for (const v of ["7.4.4", "7.4.5", "7.6.x"] as const) {
@@ -99,7 +129,11 @@ describe("FortiGate emulator versions", () => {
 
   it("collection envelopes carry size/matched_count/next_idx/limit_reached from 7.2 (ADM-API 7.2.9), not before (R7 6.2.3)", async () => {
     expect((await call("7.0.12", "GET", "/api/v2/cmdb/firewall/address?filter=name==a1")).json).not.toHaveProperty("matched_count");
-    expect((await call("7.2.8", "GET", "/api/v2/cmdb/firewall/address?filter=name==a1")).json).toMatchObject({ size: 2, matched_count: 1, limit_reached: false });
+    expect((await call("7.2.8", "GET", "/api/v2/cmdb/firewall/address?filter=name==a1")).json).toMatchObject({
+      size: 2,
+      matched_count: 1,
+      limit_reached: false,
+    });
   });
 
   it("names are limited to 63 characters on 6.0 (CLI60) and 79 from 6.4 (SW-CMDB): -1", async () => {

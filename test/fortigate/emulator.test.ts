@@ -6,15 +6,18 @@ let agent: Agent;
 const RO = "readonly-token-0123456789";
 const NOHOST = "nohost-token-0123456789";
 // The users added at start outlive every test: lockouts are cleared instead of a backend reset.
-const emu = useEmulator(() => startFortigateEmulator({ vdoms: ["root", "dmz"], groups: [{ name: "jit-admins" }, { name: "jit6", family: "ipv6" }], lockoutThreshold: 3 }), {
-  onStart: (e) => {
-    e.backend.addUser({ name: "ro", token: RO, fwgrp: "custom", addressPermission: "read", vdoms: ["root"] });
-    e.backend.addUser({ name: "far", token: NOHOST, trusthosts: ["192.0.2.0/24"] });
-    agent = new Agent({ connect: { ca: e.caCert } });
+const emu = useEmulator(
+  () => startFortigateEmulator({ vdoms: ["root", "dmz"], groups: [{ name: "jit-admins" }, { name: "jit6", family: "ipv6" }], lockoutThreshold: 3 }),
+  {
+    onStart: (e) => {
+      e.backend.addUser({ name: "ro", token: RO, fwgrp: "custom", addressPermission: "read", vdoms: ["root"] });
+      e.backend.addUser({ name: "far", token: NOHOST, trusthosts: ["192.0.2.0/24"] });
+      agent = new Agent({ connect: { ca: e.caCert } });
+    },
+    resetBackend: false,
+    onReset: (e) => e.backend.clearLockouts(),
   },
-  resetBackend: false,
-  onReset: (e) => e.backend.clearLockouts(),
-});
+);
 afterAll(() => agent.close());
 
 async function call(method: string, path: string, token: string | undefined, body?: unknown) {
@@ -34,7 +37,6 @@ async function call(method: string, path: string, token: string | undefined, bod
   return { status: res.statusCode, text, json, type: String(res.headers["content-type"]) };
 }
 
-
 describe("FortiGate emulator", () => {
   it("answers system status with the JSON envelope for a valid token", async () => {
     const r = await call("GET", "/api/v2/monitor/system/status?vdom=root", emu.token);
@@ -43,7 +45,11 @@ describe("FortiGate emulator", () => {
   });
 
   it("answers a bad token, a token in the query and an untrusted source with an HTML 401", async () => {
-    for (const [path, token] of [["/api/v2/cmdb/firewall/address", "wrong"], [`/api/v2/cmdb/firewall/address?access_token=${emu.token}`, undefined], ["/api/v2/cmdb/firewall/address", NOHOST]] as const) {
+    for (const [path, token] of [
+      ["/api/v2/cmdb/firewall/address", "wrong"],
+      [`/api/v2/cmdb/firewall/address?access_token=${emu.token}`, undefined],
+      ["/api/v2/cmdb/firewall/address", NOHOST],
+    ] as const) {
       emu.backend.clearLockouts();
       const r = await call("GET", path, token);
       expect(r.status).toBe(401);
@@ -60,7 +66,11 @@ describe("FortiGate emulator", () => {
 
   it("answers 403 JSON without an error code for a VDOM out of scope, an unknown VDOM and a read-only write", async () => {
     emu.backend.addVdom("other");
-    for (const [m, p, t] of [["GET", "/api/v2/monitor/system/status?vdom=other", RO], ["GET", "/api/v2/monitor/system/status?vdom=nope", emu.token], ["POST", "/api/v2/cmdb/firewall/address", RO]] as const) {
+    for (const [m, p, t] of [
+      ["GET", "/api/v2/monitor/system/status?vdom=other", RO],
+      ["GET", "/api/v2/monitor/system/status?vdom=nope", emu.token],
+      ["POST", "/api/v2/cmdb/firewall/address", RO],
+    ] as const) {
       const r = await call(m, p, t, m === "POST" ? { name: "x", subnet: "10.1.1.1/32" } : undefined);
       expect(r.status).toBe(403);
       expect(r.json).toMatchObject({ status: "error", http_status: 403 });
@@ -80,7 +90,10 @@ describe("FortiGate emulator", () => {
     expect(c.json).toMatchObject({ status: "success", http_status: 200, mkey: "a1", revision_changed: true });
     const g = await call("GET", "/api/v2/cmdb/firewall/address/a1", emu.token);
     expect(g.json).toMatchObject({ mkey: "a1", results: [{ name: "a1", subnet: "10.9.0.0 255.255.0.0", q_origin_key: "a1" }] });
-    expect((await call("POST", "/api/v2/cmdb/firewall/address", emu.token, { name: "a1", subnet: "10.9.0.0/16" })).json).toMatchObject({ http_status: 500, error: -5 });
+    expect((await call("POST", "/api/v2/cmdb/firewall/address", emu.token, { name: "a1", subnet: "10.9.0.0/16" })).json).toMatchObject({
+      http_status: 500,
+      error: -5,
+    });
     expect((await call("POST", "/api/v2/cmdb/firewall/address", emu.token, { name: "jit-admins", subnet: "10.1.0.0/16" })).json).toMatchObject({ error: -163 });
     expect((await call("POST", "/api/v2/cmdb/firewall/address", emu.token, { name: "a2", subnet: "10.1.0.300/16" })).json).toMatchObject({ error: -651 });
     expect(emu.log.entries().filter((e) => e.sideEffect)).not.toHaveLength(0);
@@ -111,7 +124,8 @@ describe("FortiGate emulator", () => {
   });
 
   it("control routes: seed a group and edit out of band", async () => {
-    const ctl = (p: string, b: unknown) => request(`${emu.url}/__emulator/${p}`, { method: "POST", dispatcher: agent, body: JSON.stringify(b) }).then((r) => r.body.json());
+    const ctl = (p: string, b: unknown) =>
+      request(`${emu.url}/__emulator/${p}`, { method: "POST", dispatcher: agent, body: JSON.stringify(b) }).then((r) => r.body.json());
     await ctl("groups", { name: "ci-group" });
     expect(emu.backend.getGroup("root", "ipv4", "ci-group")).toBeDefined();
     expect(emu.log.unhandled()).toHaveLength(0);

@@ -37,8 +37,16 @@ async function checked(extra: Record<string, unknown> = {}, token = RW): Promise
 
 describe("FortigateFeedEntry provider: check", () => {
   it.each([
-    ["feed", "a/b"], ["feed", "x".repeat(36)], ["feed", "bad name"], ["feed", ""], ["feed", "../x"],
-    ["address", "0.0.0.0/0"], ["address", "10.0.0.1/24"], ["address", "1.2.3.4,5.6.7.8"], ["address", "fe80::1%eth0"], ["address", "host.example"],
+    ["feed", "a/b"],
+    ["feed", "x".repeat(36)],
+    ["feed", "bad name"],
+    ["feed", ""],
+    ["feed", "../x"],
+    ["address", "0.0.0.0/0"],
+    ["address", "10.0.0.1/24"],
+    ["address", "1.2.3.4,5.6.7.8"],
+    ["address", "fe80::1%eth0"],
+    ["address", "host.example"],
     ["connection.vdom", "ro/ot"],
   ])("refuses %s %j at check without a request", async (field, value) => {
     const extra = field === "connection.vdom" ? { connection: { url: emu.url, vdom: value } } : { [field]: value };
@@ -97,7 +105,15 @@ describe("FortigateFeedEntry provider: lifecycle", () => {
     expect(ins.address).toBe("203.0.113.7");
     emu.log.clear();
     const { id, outs } = await provider.create(ins);
-    expect(outs).toMatchObject({ feed: "jit-allow", address: "203.0.113.7", cidr: "203.0.113.7/32", vdom: "root", entry: "203.0.113.7", adopted: false, device: { url: emu.url, scope: "vdom root" } });
+    expect(outs).toMatchObject({
+      feed: "jit-allow",
+      address: "203.0.113.7",
+      cidr: "203.0.113.7/32",
+      vdom: "root",
+      entry: "203.0.113.7",
+      adopted: false,
+      device: { url: emu.url, scope: "vdom root" },
+    });
     expect(entries()).toEqual(["198.51.100.1", "203.0.113.7"]);
     // read, one push, read back.
     expect(emu.log.entries().map((e) => `${e.method} ${e.path}`)).toEqual([

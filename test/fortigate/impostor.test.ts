@@ -28,11 +28,26 @@ const ANSWERS: Record<string, Answer> = {
     body: () => "<!DOCTYPE html><html><head><title>Guest Wi-Fi</title></head><body><form>Accept the terms</form></body></html>",
   },
   "web server (HTML 404 to everything)": { status: 404, contentType: "text/html", body: () => "<html><body><h1>404 Not Found</h1></body></html>" },
-  "JSON API (generic JSON 404 to everything)": { status: 404, contentType: "application/json", body: () => JSON.stringify({ error: "not found", status: 404 }) },
+  "JSON API (generic JSON 404 to everything)": {
+    status: 404,
+    contentType: "application/json",
+    body: () => JSON.stringify({ error: "not found", status: 404 }),
+  },
   "FortiOS look-alike 404 naming another table": {
     status: 404,
     contentType: "application/json",
-    body: (method) => JSON.stringify({ http_method: method, status: "error", http_status: 404, vdom: "root", path: "system", name: "interface", serial: "FGVM00", version: "v7.2.8", build: 1639 }),
+    body: (method) =>
+      JSON.stringify({
+        http_method: method,
+        status: "error",
+        http_status: 404,
+        vdom: "root",
+        path: "system",
+        name: "interface",
+        serial: "FGVM00",
+        version: "v7.2.8",
+        build: 1639,
+      }),
   },
   "JSON 200 {status: success} to everything": { status: 200, contentType: "application/json", body: () => JSON.stringify({ status: "success" }) },
 };
@@ -65,8 +80,15 @@ afterAll(async () => {
 
 const opts = () => ({ url, token: "impostor-token-0123456789", caCert: testCaCert() });
 const state = (over: Partial<FortigateAddressState> = {}): FortigateAddressState => ({
-  name: "grant-alice", address: "203.0.113.7", cidr: "203.0.113.7/32", family: "ipv4", vdom: "root", comment: "", adopted: false,
-  objectPath: "/api/v2/cmdb/firewall/address/grant-alice", ...over,
+  name: "grant-alice",
+  address: "203.0.113.7",
+  cidr: "203.0.113.7/32",
+  family: "ipv4",
+  vdom: "root",
+  comment: "",
+  adopted: false,
+  objectPath: "/api/v2/cmdb/firewall/address/grant-alice",
+  ...over,
 });
 
 describe.each(Object.keys(ANSWERS))("a server that is not a FortiGate: %s", (kind) => {

@@ -31,7 +31,11 @@ const routes = () => emu.log.entries().map((e) => `${e.method} ${e.path}`);
 
 describe("FortiGate refresh reads are shared", () => {
   it(`${N} concurrent reads with a group: one table read and one group read; drift still found per grant`, async () => {
-    const created = await createAll(Array.from({ length: N }, (_, i) => `ref-${i}`), (i) => `198.51.100.${i + 1}`, "jit-admins");
+    const created = await createAll(
+      Array.from({ length: N }, (_, i) => `ref-${i}`),
+      (i) => `198.51.100.${i + 1}`,
+      "jit-admins",
+    );
     emu.log.clear();
     const seen = await readAll(created);
     const before = emu.log.count();
@@ -51,13 +55,20 @@ describe("FortiGate refresh reads are shared", () => {
       if (i !== 7 && i !== 8) expect(r).toEqual({ id: created[i]!.id, props: created[i]!.outs });
     });
     // The gone object is read by name once before it is reported gone.
-    expect(routes().sort()).toEqual(["GET /api/v2/cmdb/firewall/address", "GET /api/v2/cmdb/firewall/address/ref-7", "GET /api/v2/cmdb/firewall/addrgrp/jit-admins"]);
+    expect(routes().sort()).toEqual([
+      "GET /api/v2/cmdb/firewall/address",
+      "GET /api/v2/cmdb/firewall/address/ref-7",
+      "GET /api/v2/cmdb/firewall/addrgrp/jit-admins",
+    ]);
     expect(emu.log.count()).toBeLessThanOrEqual(4);
     process.stdout.write(`[fortigate refresh] ${N} concurrent reads with group: ${before} requests (drift wave: ${emu.log.count()})\n`);
   });
 
   it(`${N} concurrent reads without a group: one table read; IPv4 and IPv6 tables read once each`, async () => {
-    const v4 = await createAll(Array.from({ length: N }, (_, i) => `solo-${i}`), (i) => `203.0.113.${i + 1}`);
+    const v4 = await createAll(
+      Array.from({ length: N }, (_, i) => `solo-${i}`),
+      (i) => `203.0.113.${i + 1}`,
+    );
     emu.log.clear();
     const seen = await readAll(v4);
     expect(routes()).toEqual([TABLE]);
@@ -81,7 +92,10 @@ describe("FortiGate refresh reads are shared", () => {
   });
 
   it("a table answer that leaves grants out (paged) never drops them: they are read by name", async () => {
-    const created = await createAll(Array.from({ length: 12 }, (_, i) => `page-${i}`), (i) => `192.0.2.${i + 1}`);
+    const created = await createAll(
+      Array.from({ length: 12 }, (_, i) => `page-${i}`),
+      (i) => `192.0.2.${i + 1}`,
+    );
     emu.faults.add({
       match: /^GET \/api\/v2\/cmdb\/firewall\/address$/,
       kind: "reply",
@@ -89,8 +103,17 @@ describe("FortiGate refresh reads are shared", () => {
       reply: () => ({
         status: 200,
         json: {
-          http_method: "GET", status: "success", http_status: 200, vdom: "root", path: "firewall", name: "address", limit_reached: true,
-          results: emu.backend.addresses("root").slice(0, 4).map((a) => ({ name: a.name, q_origin_key: a.name, uuid: a.uuid, type: "ipmask", subnet: a.value, comment: a.comment })),
+          http_method: "GET",
+          status: "success",
+          http_status: 200,
+          vdom: "root",
+          path: "firewall",
+          name: "address",
+          limit_reached: true,
+          results: emu.backend
+            .addresses("root")
+            .slice(0, 4)
+            .map((a) => ({ name: a.name, q_origin_key: a.name, uuid: a.uuid, type: "ipmask", subnet: a.value, comment: a.comment })),
         },
       }),
     });

@@ -7,11 +7,14 @@ import { grantErrorCode as code, useEmulator } from "../support/emulator";
 
 const RO = "readonly-token-0123456789";
 // The user added at start outlives every test: lockouts are cleared instead of a backend reset.
-const emu = useEmulator(() => startFortigateEmulator({ vdoms: ["root"], groups: [{ name: "jit-admins" }, { name: "jit6", family: "ipv6" }, { name: "bulk" }] }), {
-  onStart: (e) => e.backend.addUser({ name: "ro", token: RO, fwgrp: "read", vdoms: ["root"] }),
-  resetBackend: false,
-  onReset: (e) => e.backend.clearLockouts(),
-});
+const emu = useEmulator(
+  () => startFortigateEmulator({ vdoms: ["root"], groups: [{ name: "jit-admins" }, { name: "jit6", family: "ipv6" }, { name: "bulk" }] }),
+  {
+    onStart: (e) => e.backend.addUser({ name: "ro", token: RO, fwgrp: "read", vdoms: ["root"] }),
+    resetBackend: false,
+    onReset: (e) => e.backend.clearLockouts(),
+  },
+);
 const conn = () => ({ connection: { url: emu.url, caCert: emu.caCert }, credentials: { token: emu.token } });
 const inputs = (extra: Record<string, unknown>) => ({ ...conn(), __provider: "x", ...extra });
 
@@ -23,8 +26,19 @@ async function checked(extra: Record<string, unknown>) {
 
 describe("FortigateAddress provider", () => {
   it.each([
-    ["name", "a/b"], ["name", "../x"], ["name", "a%2Fb"], ["name", 'q"uote'], ["name", "new\nline"], ["name", " lead"], ["name", "x".repeat(80)],
-    ["address", "0.0.0.0/0"], ["address", "10.0.0.1/24"], ["address", "1.2.3.4,5.6.7.8"], ["address", "fe80::1%eth0"], ["address", "010.1.1.1"], ["address", "host.example"],
+    ["name", "a/b"],
+    ["name", "../x"],
+    ["name", "a%2Fb"],
+    ["name", 'q"uote'],
+    ["name", "new\nline"],
+    ["name", " lead"],
+    ["name", "x".repeat(80)],
+    ["address", "0.0.0.0/0"],
+    ["address", "10.0.0.1/24"],
+    ["address", "1.2.3.4,5.6.7.8"],
+    ["address", "fe80::1%eth0"],
+    ["address", "010.1.1.1"],
+    ["address", "host.example"],
     ["group", "grp/../x"],
   ])("check refuses %s %j without sending a request", async (field, value) => {
     const r = await provider.check({}, inputs({ name: "ok-name", address: "203.0.113.7", [field]: value }));
@@ -40,7 +54,7 @@ describe("FortigateAddress provider", () => {
     expect(emu.log.sideEffects()).toHaveLength(0);
   });
 
-  it("with the preflight setting \"read\" a read-only token passes preview (drift-check jobs), with no write probe", async () => {
+  it('with the preflight setting "read" a read-only token passes preview (drift-check jobs), with no write probe', async () => {
     process.env.FORTIGATE_PREFLIGHT = "read";
     try {
       const r = await provider.check({}, { ...inputs({ name: "p5", address: "203.0.113.9" }), credentials: { token: RO } });
@@ -54,7 +68,10 @@ describe("FortigateAddress provider", () => {
   it("a grant without a comment shows no change on the next preview (the device's empty comment is the same)", async () => {
     const news = await checked({ name: "nc1", address: "203.0.113.51", group: "jit-admins" });
     const { id, outs } = await provider.create(news);
-    expect(await provider.diff(id, outs, await checked({ name: "nc1", address: "203.0.113.51", group: "jit-admins" }))).toMatchObject({ changes: false, replaces: [] });
+    expect(await provider.diff(id, outs, await checked({ name: "nc1", address: "203.0.113.51", group: "jit-admins" }))).toMatchObject({
+      changes: false,
+      replaces: [],
+    });
   });
 
   it("preview fails with 202002 for a read-only token and 202060 for a missing group", async () => {
@@ -72,7 +89,15 @@ describe("FortigateAddress provider", () => {
   it("create, read, update, delete without a group", async () => {
     const ins = await checked({ name: "crud", address: "198.51.100.0/24", comment: "one" });
     const { id, outs } = await provider.create(ins);
-    expect(outs).toMatchObject({ name: "crud", address: "198.51.100.0/24", cidr: "198.51.100.0/24", family: "ipv4", vdom: "root", adopted: false, comment: "one" });
+    expect(outs).toMatchObject({
+      name: "crud",
+      address: "198.51.100.0/24",
+      cidr: "198.51.100.0/24",
+      family: "ipv4",
+      vdom: "root",
+      adopted: false,
+      comment: "one",
+    });
     expect(emu.backend.getAddress("root", "ipv4", "crud")?.value).toBe("198.51.100.0 255.255.255.0");
     expect((await provider.read(id, outs)).props).toEqual(outs);
     const news = await checked({ name: "crud", address: "198.51.100.0/24", comment: "two" });
@@ -109,7 +134,10 @@ describe("FortigateAddress provider", () => {
   it("delete of an address still referenced elsewhere fails with 202063 after removing its own membership", async () => {
     const { id, outs } = await provider.create(await checked({ name: "inuse", address: "192.0.2.88", group: "jit-admins" }));
     emu.backend.addMember("root", "ipv4", "bulk", "inuse");
-    const e = await provider.delete(id, outs).then(() => undefined, (err: unknown) => err);
+    const e = await provider.delete(id, outs).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
     expect(isGrantError(e) && e.code).toBe("202063");
     expect(String((e as Error).message)).toContain("still referenced");
     expect(emu.backend.groupMembers("root", "jit-admins")).not.toContain("inuse");
@@ -158,7 +186,9 @@ describe("FortigateAddress provider", () => {
     const soloCreate = emu.log.entries().length;
     emu.log.clear();
     await provider.delete(solo.id, solo.outs);
-    process.stdout.write(`[fortigate bench] 100 grants with group: create ${createMs} ms (${createReqs} req/grant), delete ${deleteMs} ms (${deleteReqs} req/grant); without group: create ${soloCreate} req, delete ${emu.log.entries().length} req\n`);
+    process.stdout.write(
+      `[fortigate bench] 100 grants with group: create ${createMs} ms (${createReqs} req/grant), delete ${deleteMs} ms (${deleteReqs} req/grant); without group: create ${soloCreate} req, delete ${emu.log.entries().length} req\n`,
+    );
     // object POST + read-back, then the group read that tells whether it is a member already, then the member POST.
     expect(createReqs).toBe(4);
     // member DELETE, object DELETE, and the read that proves the member is gone (a blanket 404 is no proof).

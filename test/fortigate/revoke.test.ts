@@ -155,7 +155,17 @@ describe("FortiOS before 7.2.0 cannot empty an address group", () => {
       times: 1,
       reply: () => ({
         status: 200,
-        json: { http_method: "GET", status: "success", http_status: 200, vdom: "root", path: "firewall", name: "addrgrp", mkey: "jit-admins", version: "v7.0.12", results: [{ name: "jit-admins", member: [{ name: "keep" }, { name: "racer" }] }] },
+        json: {
+          http_method: "GET",
+          status: "success",
+          http_status: 200,
+          vdom: "root",
+          path: "firewall",
+          name: "addrgrp",
+          mkey: "jit-admins",
+          version: "v7.0.12",
+          results: [{ name: "jit-admins", member: [{ name: "keep" }, { name: "racer" }] }],
+        },
       }),
     });
     const e = await codeOf(deleteGrant(opts(old), s));
@@ -196,7 +206,21 @@ describe("preview", () => {
       match: "PUT /api/v2/cmdb/firewall/address/__grants_write_probe__",
       kind: "reply",
       times: 1,
-      reply: () => ({ status: 404, json: { http_method: "PUT", status: "error", http_status: 404, vdom: "root", path: "firewall", name: "address", mkey: "__grants_write_probe__", serial: "FGVM02TM24000001", version: "v7.6.4", build: 3596 } }),
+      reply: () => ({
+        status: 404,
+        json: {
+          http_method: "PUT",
+          status: "error",
+          http_status: 404,
+          vdom: "root",
+          path: "firewall",
+          name: "address",
+          mkey: "__grants_write_probe__",
+          serial: "FGVM02TM24000001",
+          version: "v7.6.4",
+          build: 3596,
+        },
+      }),
     });
     const c = new FortigateClient(opts(emu, RO));
     await preflight(c, emu.url, RO, { family: "ipv4" });

@@ -157,7 +157,9 @@ describe("FortiManager client: grants", () => {
     const del = emu.log.count();
     expect(slots("bob").ipv6_trusthost2).toBe("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/128");
     await closeFortimanagerSessions();
-    console.log(`session: first create ${first} (incl. login), next create ${second}, delete ${del}; sessions open after shutdown: ${emu.backend.activeSessions}`);
+    console.log(
+      `session: first create ${first} (incl. login), next create ${second}, delete ${del}; sessions open after shutdown: ${emu.backend.activeSessions}`,
+    );
     expect([first, second, del]).toEqual([4, 3, 3]);
     expect(emu.backend.activeSessions).toBe(0);
   });
@@ -214,9 +216,15 @@ describe("FortiManager client: grants", () => {
 
   it("operations: N parallel ones share one login, and the session is gone as soon as the last resolved", async () => {
     const c = session({ sessionIdleMs: 60_000 }); // the idle fallback cannot be what logs out here
-    const results = await Promise.all(Array.from({ length: 6 }, (_, i) => c.operation((cl) => grantTrustedHost(cl, i % 2 ? "alice" : "bob", addr(`192.0.2.${i + 1}`)))));
+    const results = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => c.operation((cl) => grantTrustedHost(cl, i % 2 ? "alice" : "bob", addr(`192.0.2.${i + 1}`)))),
+    );
     expect(results.map((r) => r.adopted)).toEqual([false, false, false, false, false, false]);
-    expect({ active: emu.backend.activeSessions, logins: emu.backend.loginCount, logouts: emu.backend.logoutCount }).toEqual({ active: 0, logins: 1, logouts: 1 });
+    expect({ active: emu.backend.activeSessions, logins: emu.backend.loginCount, logouts: emu.backend.logoutCount }).toEqual({
+      active: 0,
+      logins: 1,
+      logouts: 1,
+    });
     // Operations that overlap only partly still share it: the second starts before the first ends.
     emu.backend.loginCount = emu.backend.logoutCount = 0;
     let release!: () => void;
@@ -230,7 +238,11 @@ describe("FortiManager client: grants", () => {
     expect(emu.backend.activeSessions).toBe(1); // `first` is still in flight
     release();
     await first;
-    expect({ active: emu.backend.activeSessions, logins: emu.backend.loginCount, logouts: emu.backend.logoutCount }).toEqual({ active: 0, logins: 1, logouts: 1 });
+    expect({ active: emu.backend.activeSessions, logins: emu.backend.loginCount, logouts: emu.backend.logoutCount }).toEqual({
+      active: 0,
+      logins: 1,
+      logouts: 1,
+    });
   });
 
   it("operations: one starting while the last logout is in flight logs in afresh (never reuses the sid being logged out)", async () => {

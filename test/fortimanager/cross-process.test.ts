@@ -40,7 +40,11 @@ function child(addresses: readonly string[], startAt: number, auth: "token" | "s
     let err = "";
     p.stdout.on("data", (d: Buffer) => (out += d.toString()));
     p.stderr.on("data", (d: Buffer) => (err += d.toString()));
-    p.on("close", (code) => (code === 0 ? resolve((JSON.parse(out.trim().split("\n").pop()!) as { results: ChildResult[] }).results) : reject(new Error(`child exited ${code}: ${err.slice(0, 500)}`))));
+    p.on("close", (code) =>
+      code === 0
+        ? resolve((JSON.parse(out.trim().split("\n").pop()!) as { results: ChildResult[] }).results)
+        : reject(new Error(`child exited ${code}: ${err.slice(0, 500)}`)),
+    );
   });
 }
 
@@ -61,28 +65,37 @@ describe("FortiManager: concurrent processes on one administrator", () => {
     [2, 4, "token"],
     [3, 3, "session"],
   ];
-  it.each(shapes.map((s, i) => [i + 1, ...s] as const))("trial %i: %i processes × %i grants (%s): every address once, slot 1 untouched", async (trial, procs, perProc, auth) => {
-    const before = emu.log.count();
-    const startAt = Date.now() + 700; // every child starts at the same instant
-    const plan = Array.from({ length: procs }, (_, p) => Array.from({ length: perProc }, (_, i) => `198.51.${100 + p}.${10 * trial + i}`));
-    const outs = await Promise.all(plan.map((addresses) => child(addresses, startAt, auth)));
-    const slots = emu.backend.admins.get("bob")!.slots;
-    const held = Object.entries(slots)
-      .filter(([k]) => /^trusthost\d+$/.test(k))
-      .map(([k, v]) => [k, (v as string[])[0]] as const);
-    const results = outs.flat();
-    totals.trials++;
-    totals.grants += results.length;
-    totals.requests += emu.log.count() - before;
-    totals.failed += results.filter((r) => !r.ok).length;
-    totals.lost += results.filter((r) => r.ok && !held.some(([, ip]) => ip === r.address)).length;
-    totals.lostRounds += results.reduce((n, r) => n + (r.lostRounds ?? 0), 0);
-    expect(results.filter((r) => !r.ok)).toEqual([]);
-    expect(slots.trusthost1).toEqual(["0.0.0.0", "0.0.0.0"]);
-    // every address exactly once, in the slot its grant reported; nothing else in slots 2..10
-    const granted = plan.flat().sort();
-    expect(held.filter(([k]) => k !== "trusthost1").map(([, ip]) => ip).filter((ip) => ip !== "255.255.255.255").sort()).toEqual(granted);
-    for (const r of results) expect(held.find(([k]) => k === r.slot)?.[1]).toBe(r.address);
-    for (let n = 1; n <= 10; n++) expect(slots[`ipv6_trusthost${n}`]).toBe(n === 1 ? "::/0" : "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/128");
-  });
+  it.each(shapes.map((s, i) => [i + 1, ...s] as const))(
+    "trial %i: %i processes × %i grants (%s): every address once, slot 1 untouched",
+    async (trial, procs, perProc, auth) => {
+      const before = emu.log.count();
+      const startAt = Date.now() + 700; // every child starts at the same instant
+      const plan = Array.from({ length: procs }, (_, p) => Array.from({ length: perProc }, (_, i) => `198.51.${100 + p}.${10 * trial + i}`));
+      const outs = await Promise.all(plan.map((addresses) => child(addresses, startAt, auth)));
+      const slots = emu.backend.admins.get("bob")!.slots;
+      const held = Object.entries(slots)
+        .filter(([k]) => /^trusthost\d+$/.test(k))
+        .map(([k, v]) => [k, (v as string[])[0]] as const);
+      const results = outs.flat();
+      totals.trials++;
+      totals.grants += results.length;
+      totals.requests += emu.log.count() - before;
+      totals.failed += results.filter((r) => !r.ok).length;
+      totals.lost += results.filter((r) => r.ok && !held.some(([, ip]) => ip === r.address)).length;
+      totals.lostRounds += results.reduce((n, r) => n + (r.lostRounds ?? 0), 0);
+      expect(results.filter((r) => !r.ok)).toEqual([]);
+      expect(slots.trusthost1).toEqual(["0.0.0.0", "0.0.0.0"]);
+      // every address exactly once, in the slot its grant reported; nothing else in slots 2..10
+      const granted = plan.flat().sort();
+      expect(
+        held
+          .filter(([k]) => k !== "trusthost1")
+          .map(([, ip]) => ip)
+          .filter((ip) => ip !== "255.255.255.255")
+          .sort(),
+      ).toEqual(granted);
+      for (const r of results) expect(held.find(([k]) => k === r.slot)?.[1]).toBe(r.address);
+      for (let n = 1; n <= 10; n++) expect(slots[`ipv6_trusthost${n}`]).toBe(n === 1 ? "::/0" : "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/128");
+    },
+  );
 });

@@ -15,7 +15,12 @@ async function ctl(method: "GET" | "POST" | "PUT" | "DELETE", path: string, body
   return { status: res.statusCode, json: await res.body.json() };
 }
 async function rpc(body: Record<string, unknown>): Promise<any> {
-  const res = await request(`${emu.url}/jsonrpc`, { method: "POST", dispatcher: agent, headers: { authorization: `Bearer ${DEFAULT_CREDENTIALS.apiKey}` }, body: JSON.stringify({ id: 1, ...body }) });
+  const res = await request(`${emu.url}/jsonrpc`, {
+    method: "POST",
+    dispatcher: agent,
+    headers: { authorization: `Bearer ${DEFAULT_CREDENTIALS.apiKey}` },
+    body: JSON.stringify({ id: 1, ...body }),
+  });
   return res.body.json();
 }
 
@@ -25,7 +30,13 @@ describe("FortiManager emulator control routes", () => {
     expect(state.version).toMatch(/^v7\.6\.4-/);
     expect(state.sessions).toBe(0);
     const alice = state.admins.find((a: any) => a.userid === "alice");
-    expect(alice).toMatchObject({ profileid: "Restricted_User", rpcPermit: "read-write", userType: "local", superUser: false, trustedHosts: { trusthost1: "0.0.0.0 0.0.0.0", ipv6_trusthost1: "::/0" } });
+    expect(alice).toMatchObject({
+      profileid: "Restricted_User",
+      rpcPermit: "read-write",
+      userType: "local",
+      superUser: false,
+      trustedHosts: { trusthost1: "0.0.0.0 0.0.0.0", ipv6_trusthost1: "::/0" },
+    });
     expect(alice.slots.trusthost2).toEqual(["255.255.255.255", "255.255.255.255"]);
     expect((await ctl("GET", "admins")).json.map((a: any) => a.userid)).toContain("apiadmin");
     expect((await ctl("GET", "admins/nobody")).status).toBe(404);
@@ -67,7 +78,9 @@ describe("FortiManager emulator control routes", () => {
     const upd = await rpc({ method: "update", params: [{ url: "/cli/global/system/admin/user/alice", data: { description: "x" } }] });
     expect(upd.result[0].status).toEqual({ code: -10147, message: "no write permission" });
     await ctl("DELETE", "rpc-faults");
-    expect((await rpc({ method: "update", params: [{ url: "/cli/global/system/admin/user/alice", data: { description: "x" } }] })).result[0].status.code).toBe(0);
+    expect((await rpc({ method: "update", params: [{ url: "/cli/global/system/admin/user/alice", data: { description: "x" } }] })).result[0].status.code).toBe(
+      0,
+    );
     expect((await ctl("POST", "rpc-faults", { message: "no code" })).status).toBe(400);
   });
 

@@ -10,13 +10,18 @@ let agent: Agent;
 const emu = useEmulator(() => startFortimanagerEmulator({}), { onStart: (e) => void (agent = new Agent({ connect: { ca: e.caCert } })) });
 afterAll(() => agent.close());
 
-type Json = any;  
+type Json = any;
 async function ctl(method: "GET" | "POST" | "PUT" | "DELETE", path: string, body?: unknown): Promise<{ status: number; json: Json }> {
   const res = await request(`${emu.url}/__emulator/${path}`, { method, dispatcher: agent, ...(body !== undefined && { body: JSON.stringify(body) }) });
   return { status: res.statusCode, json: await res.body.json() };
 }
 async function rpc(body: Record<string, unknown>, key: string = DEFAULT_CREDENTIALS.apiKey): Promise<Json> {
-  const res = await request(`${emu.url}/jsonrpc`, { method: "POST", dispatcher: agent, headers: { authorization: `Bearer ${key}`, "content-type": "application/json" }, body: JSON.stringify({ id: 1, ...body }) });
+  const res = await request(`${emu.url}/jsonrpc`, {
+    method: "POST",
+    dispatcher: agent,
+    headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+    body: JSON.stringify({ id: 1, ...body }),
+  });
   return res.body.json();
 }
 const PUSH = "/api/v2/monitor/system/external-resource/dynamic?vdom=root";
@@ -43,21 +48,42 @@ describe("FortiManager emulator: managed devices and /sys/proxy/json", () => {
       { name: "fgt-br1", sn: "FGVM02TM24000102", conn_status: 1, os_ver: 7, mr: 6, patch: 4 },
     ]);
     const verbose = await rpc({ method: "get", verbose: 1, params: [{ url: "dvmdb/adom/root/device/fgt-hq" }] });
-    expect(verbose.result[0].data).toMatchObject({ name: "fgt-hq", conn_status: "up", os_ver: "7.0", mr: 6, patch: 4, conf_status: "insync", vdom: [{ name: "root" }] });
+    expect(verbose.result[0].data).toMatchObject({
+      name: "fgt-hq",
+      conn_status: "up",
+      os_ver: "7.0",
+      mr: 6,
+      patch: 4,
+      conf_status: "insync",
+      vdom: [{ name: "root" }],
+    });
     expect((await rpc({ method: "get", params: [{ url: "/dvmdb/device/fgt-br1", fields: ["name"] }] })).result[0].data).toEqual({ name: "fgt-br1" });
-    expect((await rpc({ method: "get", params: [{ url: "/dvmdb/adom/root/device", filter: ["name", "==", "fgt-br1"], fields: ["name"] }] })).result[0].data).toEqual([{ name: "fgt-br1" }]);
+    expect(
+      (await rpc({ method: "get", params: [{ url: "/dvmdb/adom/root/device", filter: ["name", "==", "fgt-br1"], fields: ["name"] }] })).result[0].data,
+    ).toEqual([{ name: "fgt-br1" }]);
     expect((await rpc({ method: "get", params: [{ url: "/dvmdb/adom/others/device/fgt-hq" }] })).result[0].status.code).toBe(-3);
     expect((await rpc({ method: "get", params: [{ url: "/dvmdb/adom/nope/device" }] })).result[0].status.code).toBe(-6);
     expect((await rpc({ method: "get", params: [{ url: "/dvmdb/adom/root/device/fgt-hq/vdom" }] })).result[0].data).toEqual([{ name: "root", oid: 3 }]);
     await ctl("PUT", "devices/fgt-br1", { connStatus: "down" });
     await ctl("PUT", "devices/fgt-hq", { connStatus: "unknown" });
     const down = await rpc({ method: "get", params: [{ url: "/dvmdb/adom/root/device", fields: ["name", "conn_status"] }] });
-    expect(down.result[0].data).toEqual([{ name: "fgt-hq", conn_status: 0 }, { name: "fgt-br1", conn_status: 2 }]);
-    expect((await rpc({ method: "get", verbose: 1, params: [{ url: "/dvmdb/device/fgt-hq", fields: ["conn_status"] }] })).result[0].data).toEqual({ conn_status: "UNKNOWN" });
+    expect(down.result[0].data).toEqual([
+      { name: "fgt-hq", conn_status: 0 },
+      { name: "fgt-br1", conn_status: 2 },
+    ]);
+    expect((await rpc({ method: "get", verbose: 1, params: [{ url: "/dvmdb/device/fgt-hq", fields: ["conn_status"] }] })).result[0].data).toEqual({
+      conn_status: "UNKNOWN",
+    });
   });
 
   it("a push through the proxy reaches every target form; per-device data elements relay the FortiGate's own answer", async () => {
-    for (const target of [["adom/root/device/fgt-hq"], ["/adom/root/group/All_FortiGate"], ["device/fgt-br1"], ["/group/All_FortiGate"], "adom/root/device/fgt-hq"]) {
+    for (const target of [
+      ["adom/root/device/fgt-hq"],
+      ["/adom/root/group/All_FortiGate"],
+      ["device/fgt-br1"],
+      ["/group/All_FortiGate"],
+      "adom/root/device/fgt-hq",
+    ]) {
       const r = await add(target);
       expect(r.result[0].status).toEqual({ code: 0, message: "OK" });
       for (const e of r.result[0].data) {
@@ -83,16 +109,23 @@ describe("FortiManager emulator: managed devices and /sys/proxy/json", () => {
     expect(r.result[0].data.map((e: Json) => e.target).sort()).toEqual(["fgt-br1", "fgt-hq"]);
     expect(emu.backend.devices.devices.get("fgt-hq")!.requests).toBe(before + 1);
     const orders = new Set<string>();
-    for (let i = 0; i < 4; i++) orders.add((await proxy({ target: ["group/All_FortiGate"], action: "get", resource: LIST })).result[0].data.map((e: Json) => e.target).join());
+    for (let i = 0; i < 4; i++)
+      orders.add((await proxy({ target: ["group/All_FortiGate"], action: "get", resource: LIST })).result[0].data.map((e: Json) => e.target).join());
     expect(orders.size).toBe(2);
     await ctl("PUT", "proxy", { order: "fixed" });
     orders.clear();
-    for (let i = 0; i < 3; i++) orders.add((await proxy({ target: ["group/All_FortiGate"], action: "get", resource: LIST })).result[0].data.map((e: Json) => e.target).join());
+    for (let i = 0; i < 3; i++)
+      orders.add((await proxy({ target: ["group/All_FortiGate"], action: "get", resource: LIST })).result[0].data.map((e: Json) => e.target).join());
     expect([...orders]).toEqual(["fgt-hq,fgt-br1"]);
   });
 
   it("FortiGate errors pass through in response with per-device status 0 (unknown feed → the FortiGate's refusal)", async () => {
-    const r = await proxy({ target: ["device/fgt-hq"], action: "post", resource: PUSH, payload: { commands: [{ name: "nope", command: "add", entries: ["203.0.113.7"] }] } });
+    const r = await proxy({
+      target: ["device/fgt-hq"],
+      action: "post",
+      resource: PUSH,
+      payload: { commands: [{ name: "nope", command: "add", entries: ["203.0.113.7"] }] },
+    });
     expect(r.result[0].data[0]).toMatchObject({ target: "fgt-hq", status: { code: 0 }, response: { status: "error", http_status: 404 } });
     const cmdb = await proxy({ target: ["device/fgt-hq"], action: "get", resource: "/api/v2/cmdb/system/external-resource/jit-allow?vdom=root" });
     expect(cmdb.result[0].data[0].response.results[0]).toMatchObject({ name: "jit-allow", "update-method": "push" });
@@ -139,7 +172,12 @@ describe("FortiManager emulator: managed devices and /sys/proxy/json", () => {
     // A profile without Manage Device Configurations read-write: -11 on writes; with it: OK.
     const rest = await apiAdmin("rest", "Restricted_User");
     expect((await add(["device/fgt-hq"], undefined, rest)).result[0].status.code).toBe(-11);
-    emu.backend.profiles.set("feed_pushers", { profileid: "feed_pushers", superUser: false, systemSetting: "none", permissions: { "device-config": "read-write" } });
+    emu.backend.profiles.set("feed_pushers", {
+      profileid: "feed_pushers",
+      superUser: false,
+      systemSetting: "none",
+      permissions: { "device-config": "read-write" },
+    });
     emu.backend.profiles.set("feed_readers", { profileid: "feed_readers", superUser: false, systemSetting: "none", permissions: { "device-config": "read" } });
     const pusher = await apiAdmin("pusher", "feed_pushers", { adoms: ["root"] });
     const reader = await apiAdmin("reader", "feed_readers");
@@ -167,7 +205,16 @@ describe("FortiManager emulator: managed devices and /sys/proxy/json", () => {
   });
 
   it("control routes: add/remove devices, online/offline, reach a device's feed entries (list/add/remove/clear/reboot); state; reset", async () => {
-    expect((await ctl("POST", "devices", { name: "fgt-br2", adom: "root", vdoms: ["root", "dmz"], feeds: [{ name: "jit-allow" }, { name: "dmz-allow", vdom: "dmz" }] })).json.device).toMatchObject({ name: "fgt-br2", connStatus: "up", vdoms: ["root", "dmz"] });
+    expect(
+      (
+        await ctl("POST", "devices", {
+          name: "fgt-br2",
+          adom: "root",
+          vdoms: ["root", "dmz"],
+          feeds: [{ name: "jit-allow" }, { name: "dmz-allow", vdom: "dmz" }],
+        })
+      ).json.device,
+    ).toMatchObject({ name: "fgt-br2", connStatus: "up", vdoms: ["root", "dmz"] });
     expect((await ctl("POST", "devices", { name: "x", adom: "nope" })).status).toBe(400);
     expect((await ctl("POST", "devices/fgt-br2/entries", { feed: "jit-allow", entries: ["10.0.0.1", "10.0.0.2"] })).status).toBe(200);
     expect(await entriesOn("fgt-br2")).toEqual(["10.0.0.1", "10.0.0.2"]);
@@ -191,7 +238,13 @@ describe("FortiManager emulator: managed devices and /sys/proxy/json", () => {
   });
 
   it("start options: devices with feeds and proxy settings", async () => {
-    const e = await startFortimanagerEmulator({ devices: [{ name: "a", feeds: [{ name: "f1", entries: ["10.0.0.1"] }] }, { name: "b", connStatus: "down" }], proxy: { offlineDevice: "missing" } });
+    const e = await startFortimanagerEmulator({
+      devices: [
+        { name: "a", feeds: [{ name: "f1", entries: ["10.0.0.1"] }] },
+        { name: "b", connStatus: "down" },
+      ],
+      proxy: { offlineDevice: "missing" },
+    });
     try {
       expect([...e.backend.devices.devices.keys()]).toEqual(["a", "b"]);
       expect(e.backend.devices.devices.get("a")!.backend.feeds.find("root", "f1")!.entries.size).toBe(1);

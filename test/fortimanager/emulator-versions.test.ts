@@ -13,7 +13,12 @@ afterAll(() => agent.close());
 
 type Body = { id?: unknown; result: { status: { code: number; message: string }; url?: string; data?: any }[]; session?: string | number };
 async function rpcAt(target: FortimanagerEmulator, body: Record<string, unknown>, headers: Record<string, string> = {}, query = ""): Promise<Body> {
-  const res = await request(`${target.url}/jsonrpc${query}`, { method: "POST", body: JSON.stringify({ id: 1, ...body }), headers: { "content-type": "application/json", ...headers }, dispatcher: agent });
+  const res = await request(`${target.url}/jsonrpc${query}`, {
+    method: "POST",
+    body: JSON.stringify({ id: 1, ...body }),
+    headers: { "content-type": "application/json", ...headers },
+    dispatcher: agent,
+  });
   expect(res.statusCode).toBe(200); // every JSON-RPC answer is HTTP 200 (KB221089)
   return (await res.body.json()) as Body;
 }
@@ -41,7 +46,21 @@ describe("get /sys/session (JPF-OPS, 6.4.1+)", () => {
     const r = await rpc({ method: "get", params: [{ url: "/sys/session", fields: ["admin_user"] }], session, verbose: 1 });
     expect(code(r)).toBe(0);
     const d = r.result[0]!.data;
-    expect(Object.keys(d).sort()).toEqual(["admin_adom", "admin_prof", "admin_user", "adom_list", "adom_override", "current_adom_name", "email", "first_name", "last_name", "login_user", "time_left", "timestamp", "valid"]);
+    expect(Object.keys(d).sort()).toEqual([
+      "admin_adom",
+      "admin_prof",
+      "admin_user",
+      "adom_list",
+      "adom_override",
+      "current_adom_name",
+      "email",
+      "first_name",
+      "last_name",
+      "login_user",
+      "time_left",
+      "timestamp",
+      "valid",
+    ]);
     expect(d).toMatchObject({ admin_user: "alice", login_user: "alice", admin_prof: "Restricted_User", adom_list: [], valid: 1 });
     expect(typeof r.session).toBe("number");
   });
@@ -71,11 +90,18 @@ describe("verbose (JPF-001 'Working with symbolic values')", () => {
 
   it("does the same for profiles and /cli/global/system/global (workspace-mode 0, adom-status 1 as pyFMG checks)", async () => {
     const p = (v: boolean) => rpc({ ...get("/cli/global/system/admin/profile/Super_User"), ...(v && { verbose: 1 }) }, bearer);
-    expect((await p(true)).result[0]!.data).toMatchObject({ "super-user-profile": "enable", "system-setting": "read-write", type: "system", scope: "global", "rpc-permit": "read-write" });
+    expect((await p(true)).result[0]!.data).toMatchObject({
+      "super-user-profile": "enable",
+      "system-setting": "read-write",
+      type: "system",
+      scope: "global",
+      "rpc-permit": "read-write",
+    });
     expect((await p(false)).result[0]!.data).toMatchObject({ "super-user-profile": 1, "system-setting": 2, type: 0, scope: 0, "rpc-permit": 0 });
     const g = (await rpc({ method: "get", params: [{ url: "/cli/global/system/global", fields: ["workspace-mode", "adom-status"] }] }, bearer)).result[0]!.data;
     expect(g).toEqual({ "workspace-mode": 0, "adom-status": 1 });
-    const gv = (await rpc({ method: "get", params: [{ url: "/cli/global/system/global", fields: ["workspace-mode", "adom-status"] }], verbose: 1 }, bearer)).result[0]!.data;
+    const gv = (await rpc({ method: "get", params: [{ url: "/cli/global/system/global", fields: ["workspace-mode", "adom-status"] }], verbose: 1 }, bearer))
+      .result[0]!.data;
     expect(gv).toEqual({ "workspace-mode": "disabled", "adom-status": "enable" });
   });
 
@@ -152,7 +178,11 @@ describe("API keys by version (JPF-001 #1084776, ANS-I107)", () => {
 describe("admin fields as the device returns them (JPF-CFG, ANS-ADMINUSER)", () => {
   it("updates documented fields, refuses unknown ones with -10, and reads them back", async () => {
     const url = "/cli/global/system/admin/user/alice";
-    expect(code(await rpc({ method: "update", params: [{ url, data: { description: "CI runner", "email-address": "ci@example.net", "first-name": "Al" } }] }, bearer))).toBe(0);
+    expect(
+      code(
+        await rpc({ method: "update", params: [{ url, data: { description: "CI runner", "email-address": "ci@example.net", "first-name": "Al" } }] }, bearer),
+      ),
+    ).toBe(0);
     const d = (await rpc({ ...get(url), verbose: 1 }, bearer)).result[0]!.data;
     expect([d.description, d["email-address"], d["first-name"], d.password]).toEqual(["CI runner", "ci@example.net", "Al", "ENC "]);
     expect(code(await rpc({ method: "update", params: [{ url, data: { nickname: "x" } }] }, bearer))).toBe(-10);
@@ -160,7 +190,7 @@ describe("admin fields as the device returns them (JPF-CFG, ANS-ADMINUSER)", () 
     expect((await rpc({ ...get("/sys/session"), session })).result[0]!.data.email).toBe("ci@example.net");
   });
 
-  it("a password written with update is the one the next login needs; the read shows only \"ENC \"", async () => {
+  it('a password written with update is the one the next login needs; the read shows only "ENC "', async () => {
     const url = "/cli/global/system/admin/user/bob";
     expect(code(await rpc({ method: "update", params: [{ url, data: { password: "new-bob-pw" } }] }, bearer))).toBe(0);
     expect(code(await rpc({ method: "exec", params: [{ url: "/sys/login/user", data: { user: "bob", passwd: "bob-pw" } }] }))).toBe(-22);
@@ -177,7 +207,9 @@ describe("admin fields as the device returns them (JPF-CFG, ANS-ADMINUSER)", () 
     await withEmulator({ version }, async (e) => {
       const session = await login("admin", DEFAULT_CREDENTIALS.adminPassword, e);
       const value = field === "fortiai" ? "enable" : "https://ci.example.net";
-      expect(code(await rpcAt(e, { method: "update", params: [{ url: "/cli/global/system/admin/user/alice", data: { [field]: value } }], session }))).toBe(expected);
+      expect(code(await rpcAt(e, { method: "update", params: [{ url: "/cli/global/system/admin/user/alice", data: { [field]: value } }], session }))).toBe(
+        expected,
+      );
       const d = (await rpcAt(e, { ...get("/cli/global/system/admin/user/alice"), session, verbose: 1 })).result[0]!.data;
       expect(field in d).toBe(expected === 0);
     });
@@ -216,7 +248,10 @@ describe("status codes (reference §3)", () => {
     const add = (data: unknown) => rpc({ method: "add", params: [{ url: "/cli/global/system/admin/user", data }] }, bearer);
     expect((await add({ userid: "alice" })).result[0]!.status).toEqual({ code: -2, message: "Object already exists" });
     expect((await rpc(get("/cli/global/system/admin/user/ghost"), bearer)).result[0]!.status).toEqual({ code: -3, message: "Object does not exist" });
-    expect((await rpc({ method: "exec", params: [{ url: "/sys/status" }] }, bearer)).result[0]!.status).toEqual({ code: -9, message: "The command is invalid for selected url" });
+    expect((await rpc({ method: "exec", params: [{ url: "/sys/status" }] }, bearer)).result[0]!.status).toEqual({
+      code: -9,
+      message: "The command is invalid for selected url",
+    });
     expect((await add({ userid: "carol", "rpc-permit": "maybe" })).result[0]!.status).toEqual({ code: -10, message: "The data is invalid for selected url" });
     expect(emu.backend.admins.has("carol")).toBe(false);
     expect(code(await add({ userid: "carol", profileid: "Standard_User", description: "made by CI", trusthost2: "192.0.2.1/32" }))).toBe(0);
@@ -237,7 +272,10 @@ describe("status codes (reference §3)", () => {
 
   it("an unknown url among multiplexed params answers -6 for that entry only and is logged unhandled", async () => {
     const r = await rpc({ method: "get", params: [{ url: "/sys/status" }, { url: "/pm/config/adom/root/obj/firewall/nothing" }] }, bearer);
-    expect(r.result.map((x) => [x.url, x.status.code])).toEqual([["/sys/status", 0], ["/pm/config/adom/root/obj/firewall/nothing", -6]]);
+    expect(r.result.map((x) => [x.url, x.status.code])).toEqual([
+      ["/sys/status", 0],
+      ["/pm/config/adom/root/obj/firewall/nothing", -6],
+    ]);
     expect(emu.log.unhandled()).toHaveLength(1);
   });
 });

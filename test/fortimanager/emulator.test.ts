@@ -6,10 +6,18 @@ let agent: Agent;
 const emu = useEmulator(() => startFortimanagerEmulator({}), { onStart: (e) => void (agent = new Agent({ connect: { ca: e.caCert } })) });
 afterAll(() => agent.close());
 
-type Answer = { status: number; body: { id?: unknown; result: { status: { code: number; message: string }; url?: string; data?: any }[]; session?: string | number } };
+type Answer = {
+  status: number;
+  body: { id?: unknown; result: { status: { code: number; message: string }; url?: string; data?: any }[]; session?: string | number };
+};
 
 async function rpc(body: Record<string, unknown>, headers: Record<string, string> = {}, query = ""): Promise<Answer> {
-  const res = await request(`${emu.url}/jsonrpc${query}`, { method: "POST", body: JSON.stringify({ id: 7, ...body }), headers: { "content-type": "application/json", ...headers }, dispatcher: agent });
+  const res = await request(`${emu.url}/jsonrpc${query}`, {
+    method: "POST",
+    body: JSON.stringify({ id: 7, ...body }),
+    headers: { "content-type": "application/json", ...headers },
+    dispatcher: agent,
+  });
   return { status: res.statusCode, body: (await res.body.json()) as Answer["body"] };
 }
 const code = (a: Answer) => a.body.result[0]!.status.code;
@@ -82,11 +90,16 @@ describe("FortiManager emulator", () => {
     expect(emu.log.sideEffects()).toHaveLength(2);
   });
 
-  it("accepts trusthost strings as Ansible sends them (\"ip mask\", \"ip/len\") and reads them back as lists", async () => {
+  it('accepts trusthost strings as Ansible sends them ("ip mask", "ip/len") and reads them back as lists', async () => {
     const url = "/cli/global/system/admin/user/alice";
-    expect(code(await rpc({ method: "update", params: [{ url, data: { trusthost4: "203.0.113.7 255.255.255.255", trusthost5: "198.51.100.0/24" } }] }, bearer))).toBe(0);
+    expect(
+      code(await rpc({ method: "update", params: [{ url, data: { trusthost4: "203.0.113.7 255.255.255.255", trusthost5: "198.51.100.0/24" } }] }, bearer)),
+    ).toBe(0);
     const d = (await rpc({ method: "get", params: [{ url }], verbose: 1 }, bearer)).body.result[0]!.data;
-    expect([d.trusthost4, d.trusthost5]).toEqual([["203.0.113.7", "255.255.255.255"], ["198.51.100.0", "255.255.255.0"]]);
+    expect([d.trusthost4, d.trusthost5]).toEqual([
+      ["203.0.113.7", "255.255.255.255"],
+      ["198.51.100.0", "255.255.255.0"],
+    ]);
     expect(code(await rpc({ method: "update", params: [{ url, data: { trusthost6: "203.0.113.7/33" } }] }, bearer))).toBe(-10);
   });
 
@@ -138,12 +151,23 @@ describe("FortiManager emulator", () => {
       enforceTrustedHosts: true,
       admins: [
         { userid: "here", userType: "api", apiKey: "here-key-0123456789", profileid: "Super_User", slots: { trusthost1: ["127.0.0.1", "255.255.255.255"] } },
-        { userid: "elsewhere", userType: "api", apiKey: "elsewhere-key-0123456789", profileid: "Super_User", slots: { trusthost1: ["10.9.9.9", "255.255.255.255"] } },
+        {
+          userid: "elsewhere",
+          userType: "api",
+          apiKey: "elsewhere-key-0123456789",
+          profileid: "Super_User",
+          slots: { trusthost1: ["10.9.9.9", "255.255.255.255"] },
+        },
       ],
     });
     try {
       const call = async (key: string) => {
-        const res = await request(`${strict.url}/jsonrpc`, { method: "POST", dispatcher: agent, headers: { authorization: `Bearer ${key}` }, body: JSON.stringify({ id: 1, method: "get", params: [{ url: "/sys/status" }] }) });
+        const res = await request(`${strict.url}/jsonrpc`, {
+          method: "POST",
+          dispatcher: agent,
+          headers: { authorization: `Bearer ${key}` },
+          body: JSON.stringify({ id: 1, method: "get", params: [{ url: "/sys/status" }] }),
+        });
         return ((await res.body.json()) as Answer["body"]).result[0]!.status.code;
       };
       expect(await call("here-key-0123456789")).toBe(0);

@@ -1,13 +1,31 @@
 import { DEFAULT_CREDENTIALS, startFortimanagerEmulator } from "../../provider/fortimanager/emulator";
-import { fortimanagerFeedEntryProvider as provider, type FortimanagerFeedEntryInputs, type FortimanagerFeedEntryState } from "../../provider/fortimanager/feed-resource";
+import {
+  fortimanagerFeedEntryProvider as provider,
+  type FortimanagerFeedEntryInputs,
+  type FortimanagerFeedEntryState,
+} from "../../provider/fortimanager/feed-resource";
 import { isGrantError } from "../../provider/errors";
 import { grantErrorCode as code, useEmulator } from "../support/emulator";
 
 const DEVICES = ["fgt-1", "fgt-2", "fgt-3"];
-const KEYS = { devcfg: "devcfgapikey0123456789abcdefghij", devread: "devreadapikey0123456789abcdefgh", rpcread: "rpcreadapikey0123456789abcdefgh", otheradom: "otheradomapikey0123456789abcdef" };
+const KEYS = {
+  devcfg: "devcfgapikey0123456789abcdefghij",
+  devread: "devreadapikey0123456789abcdefgh",
+  rpcread: "rpcreadapikey0123456789abcdefgh",
+  otheradom: "otheradomapikey0123456789abcdef",
+};
 const emu = useEmulator(() =>
   startFortimanagerEmulator({
-    devices: [...DEVICES.map((name) => ({ name, feeds: [{ name: "jit-allow", entries: ["198.51.100.1"] }, { name: "file-feed", updateMethod: "feed" as const }] })), { name: "fgt-other", adom: "others" }],
+    devices: [
+      ...DEVICES.map((name) => ({
+        name,
+        feeds: [
+          { name: "jit-allow", entries: ["198.51.100.1"] },
+          { name: "file-feed", updateMethod: "feed" as const },
+        ],
+      })),
+      { name: "fgt-other", adom: "others" },
+    ],
     profiles: [
       { profileid: "Super_User", superUser: true, systemSetting: "read-write" },
       { profileid: "feed_pusher", superUser: false, systemSetting: "read", permissions: { "device-config": "read-write", "device-manager": "read" } },
@@ -24,7 +42,8 @@ const emu = useEmulator(() =>
   }),
 );
 const dev = (name: string) => emu.backend.devices.devices.get(name)!;
-const entries = (name: string, feed = "jit-allow") => [...(dev(name).backend.feeds.find("root", feed, false)?.entries.values() ?? [])].map((e) => e.entry).sort();
+const entries = (name: string, feed = "jit-allow") =>
+  [...(dev(name).backend.feeds.find("root", feed, false)?.entries.values() ?? [])].map((e) => e.entry).sort();
 const inputs = (extra: Record<string, unknown> = {}, token: string = DEFAULT_CREDENTIALS.apiKey) => ({
   connection: { url: emu.url, caCert: emu.caCert },
   credentials: { token },
@@ -39,7 +58,11 @@ async function checked(extra: Record<string, unknown> = {}, token?: string): Pro
   expect(r.failures ?? []).toEqual([]);
   return r.inputs as FortimanagerFeedEntryInputs;
 }
-const errorOf = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e as Error);
+const errorOf = (p: Promise<unknown>) =>
+  p.then(
+    () => undefined,
+    (e: unknown) => e as Error,
+  );
 
 describe("FortimanagerFeedEntry provider: check", () => {
   it.each([

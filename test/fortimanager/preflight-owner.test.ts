@@ -77,7 +77,10 @@ describe("FortiManager preflight: when the owner cannot be learnt", () => {
   it("fails closed without a username (202002 naming connection.username), judges the named one otherwise", async () => {
     expect(await codeOf(preflight(on({ token: DEFAULT_CREDENTIALS.apiKey }), "alice"))).toBe("202002");
     expect(messages.at(-1)).toContain("username");
-    await expect(preflight(on({ token: DEFAULT_CREDENTIALS.apiKey, username: "apiadmin" }), "alice")).resolves.toMatchObject({ caller: "apiadmin", callerVerified: false });
+    await expect(preflight(on({ token: DEFAULT_CREDENTIALS.apiKey, username: "apiadmin" }), "alice")).resolves.toMatchObject({
+      caller: "apiadmin",
+      callerVerified: false,
+    });
     expect(blind.log.sideEffects()).toHaveLength(0);
   });
 });
@@ -141,7 +144,8 @@ describe("FortiManager: only a parsed JSON-RPC status is success", () => {
           }
         })();
         const ok = { status: { code: 0, message: "OK" }, url: "/cli/global/system/admin/user/alice", data: { userid: "alice" } };
-        if (mode === "portal") return void res.writeHead(200, { "content-type": "text/html" }).end("<html><body>Please log in to the guest network</body></html>");
+        if (mode === "portal")
+          return void res.writeHead(200, { "content-type": "text/html" }).end("<html><body>Please log in to the guest network</body></html>");
         if (mode === "404") return void res.writeHead(404, { "content-type": "text/html" }).end("<h1>Not Found</h1>");
         if (mode === "404-json-ok") return void res.writeHead(404, { "content-type": "application/json" }).end(JSON.stringify({ id, result: [ok] }));
         if (mode === "wrong-id") return void res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ id: 999999, result: [ok] }));

@@ -30,7 +30,7 @@ const slots = (user: string) => emu.backend.admins.get(user)!.slots;
 const codeOf = (p: Promise<unknown>) => grantErrorCode(p, { resolved: "ok" });
 
 describe("FortimanagerTrustedHost provider: check", () => {
-  it("a read-only API key fails preview (202002), and passes with the preflight setting \"read\"", async () => {
+  it('a read-only API key fails preview (202002), and passes with the preflight setting "read"', async () => {
     const RO = "readonlyapikey0123456789abcdefgh";
     emu.backend.seedAdmin({ userid: "roapi", userType: "api", apiKey: RO, profileid: "Super_User", rpcPermit: "read" });
     const ro = tokenInputs({ credentials: { token: RO } });
@@ -162,14 +162,18 @@ describe("FortimanagerTrustedHost provider: lifecycle", () => {
 
   it("20 parallel creates on one admin through the provider (session auth): 9 succeed, 11 get 202052", async () => {
     const started = Date.now();
-    const codes = await Promise.all(Array.from({ length: 20 }, (_, i) => codeOf(provider.create(sessionInputs({ adminUser: "bob", address: `192.0.2.${i + 1}` })))));
+    const codes = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => codeOf(provider.create(sessionInputs({ adminUser: "bob", address: `192.0.2.${i + 1}` })))),
+    );
     const ms = Date.now() - started;
     expect(codes.filter((c) => c === "ok")).toHaveLength(9);
     expect(codes.filter((c) => c === "202052")).toHaveLength(11);
     // Overlapping operations shared one login, and the last create to resolve had already logged it out:
     // no idle timer (1.5 s by default) was waited for.
     const right = { active: emu.backend.activeSessions, logins: emu.backend.loginCount, logouts: emu.backend.logoutCount };
-    console.log(`provider, session, 20 parallel: ${emu.log.count()} requests (1 login, 1 logout), ${emu.log.sideEffects().length} writes, ${ms} ms; sessions as soon as the last create resolved: ${JSON.stringify(right)}`);
+    console.log(
+      `provider, session, 20 parallel: ${emu.log.count()} requests (1 login, 1 logout), ${emu.log.sideEffects().length} writes, ${ms} ms; sessions as soon as the last create resolved: ${JSON.stringify(right)}`,
+    );
     expect(right).toEqual({ active: 0, logins: 1, logouts: 1 });
     expect(ms).toBeLessThan(1_500);
   });

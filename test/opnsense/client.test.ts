@@ -11,7 +11,13 @@ const untrusted = useEmulator(() => startOpnsenseEmulator({ users: Object.values
 const messages = secretFreeMessages(SECRET);
 
 const client = (who: UserName, extra: { url?: string; timeoutMs?: number; caCert?: string } = {}) =>
-  new OpnsenseClient({ url: extra.url ?? emu.url, caCert: extra.caCert ?? emu.caCert, apiKey: USERS[who].key, apiSecret: USERS[who].secret, timeoutMs: extra.timeoutMs });
+  new OpnsenseClient({
+    url: extra.url ?? emu.url,
+    caCert: extra.caCert ?? emu.caCert,
+    apiKey: USERS[who].key,
+    apiSecret: USERS[who].secret,
+    timeoutMs: extra.timeoutMs,
+  });
 
 const codeOf = (p: Promise<unknown>) => grantErrorCode(p, { messages });
 

@@ -16,7 +16,10 @@ describe.each([
   it("adds every address exactly once, then removes every one", async () => {
     const inputs = await Promise.all(
       addresses.map(async (address) => {
-        const r = await provider.check!({} as AliasEntryInputs, { ...connFor(emu.url, emu.caCert, who), alias: "jit_admins", address, method } as AliasEntryInputs);
+        const r = await provider.check!(
+          {} as AliasEntryInputs,
+          { ...connFor(emu.url, emu.caCert, who), alias: "jit_admins", address, method } as AliasEntryInputs,
+        );
         return r.inputs!;
       }),
     );
@@ -52,7 +55,10 @@ describe.each([
 describe("config mode: grants arriving spread over time", () => {
   it("still coalesces reloads while earlier batches run", async () => {
     const make = (address: string) =>
-      provider.check!({} as AliasEntryInputs, { ...connFor(emu.url, emu.caCert, "edit"), alias: "jit_admins", address, method: "config" } as AliasEntryInputs).then((r) => r.inputs!);
+      provider.check!(
+        {} as AliasEntryInputs,
+        { ...connFor(emu.url, emu.caCert, "edit"), alias: "jit_admins", address, method: "config" } as AliasEntryInputs,
+      ).then((r) => r.inputs!);
     // Deterministic spread over ~300 ms, as the engine's --parallel workers start grants one after another.
     const created = await Promise.all(
       addresses.map(async (a, i) => {
@@ -77,7 +83,9 @@ describe.each([
     const some = addresses.slice(0, 20);
     const inputs = await Promise.all(
       some.map((address) =>
-        provider.check!({} as AliasEntryInputs, { ...connFor(emu.url, emu.caCert, who), alias: "jit_admins", address, method } as AliasEntryInputs).then((r) => r.inputs!),
+        provider.check!({} as AliasEntryInputs, { ...connFor(emu.url, emu.caCert, who), alias: "jit_admins", address, method } as AliasEntryInputs).then(
+          (r) => r.inputs!,
+        ),
       ),
     );
     const created = await Promise.all(inputs.map((i) => provider.create(i)));

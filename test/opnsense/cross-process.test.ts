@@ -108,7 +108,15 @@ describe("config mode: two separate processes on one alias", () => {
     `loses no grant and resurrects no revoked address (${TRIALS} trials)`,
     async () => {
       const summary: string[] = [];
-      const outcomes: { trial: number; silentLoss: string[]; silentResurrection: boolean; failures: string[]; content: string[]; live: string[]; wanted: string[] }[] = [];
+      const outcomes: {
+        trial: number;
+        silentLoss: string[];
+        silentResurrection: boolean;
+        failures: string[];
+        content: string[];
+        live: string[];
+        wanted: string[];
+      }[] = [];
       for (let trial = 1; trial <= TRIALS; trial++) {
         emu.backend.reset();
         const revoked = `10.39.${trial}.1`;
@@ -116,7 +124,16 @@ describe("config mode: two separate processes on one alias", () => {
         emu.backend.insertAddress(ALIAS, revoked);
         emu.backend.insertAddress(ALIAS, kept);
         const uuid = emu.backend.aliases.get(ALIAS)!.uuid;
-        const base = { dist: DIST, url: emu.url, caCert: emu.caCert, key: USERS.edit.key, secret: USERS.edit.secret, alias: ALIAS, uuid, timing: { settleMs: 300, windowMs: 150 } };
+        const base = {
+          dist: DIST,
+          url: emu.url,
+          caCert: emu.caCert,
+          key: USERS.edit.key,
+          secret: USERS.edit.secret,
+          alias: ALIAS,
+          uuid,
+          timing: { settleMs: 300, windowMs: 150 },
+        };
         const a = startChild({ ...base, grants: grantsOf(1, trial), revokes: [revoked] });
         const b = startChild({ ...base, grants: grantsOf(2, trial), revokes: [] });
         await Promise.all([a.ready, b.ready]);
@@ -126,7 +143,13 @@ describe("config mode: two separate processes on one alias", () => {
         b.child.stdin!.write("go\n");
         const [ra, rb] = await Promise.all([a.done, b.done]);
         const ms = Date.now() - t0;
-        if (process.env.OPN_XPROC_DEBUG) console.log(emu.log.entries().map((e) => `${e.seq} ${e.method} ${e.path.split("/").slice(3, 5).join("/")} ${e.durationMs}`).join("\n"));
+        if (process.env.OPN_XPROC_DEBUG)
+          console.log(
+            emu.log
+              .entries()
+              .map((e) => `${e.seq} ${e.method} ${e.path.split("/").slice(3, 5).join("/")} ${e.durationMs}`)
+              .join("\n"),
+          );
 
         const content = emu.backend.configContent(ALIAS);
         const live = emu.backend.tableContent(ALIAS);
@@ -148,7 +171,12 @@ describe("config mode: two separate processes on one alias", () => {
       console.log(`config mode, 2 processes x 10 grants + 1 revoke, dist ${DIST}:\n  ${summary.join("\n  ")}`);
       for (const o of outcomes) {
         // Nothing reported as done may be untrue on the device, ever; and here nothing needs to fail.
-        expect({ trial: o.trial, silentLoss: o.silentLoss, silentResurrection: o.silentResurrection, failures: o.failures }).toEqual({ trial: o.trial, silentLoss: [], silentResurrection: false, failures: [] });
+        expect({ trial: o.trial, silentLoss: o.silentLoss, silentResurrection: o.silentResurrection, failures: o.failures }).toEqual({
+          trial: o.trial,
+          silentLoss: [],
+          silentResurrection: false,
+          failures: [],
+        });
         expect({ trial: o.trial, content: o.content, live: o.live }).toEqual({ trial: o.trial, content: o.wanted, live: o.wanted });
       }
     },

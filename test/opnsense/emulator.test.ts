@@ -121,7 +121,9 @@ describe("OPNsense emulator: config content vs live table", () => {
 
   it("returns get_item content as a selected map listing every alias name", async () => {
     const uuid = emu.backend.aliases.get("jit_admins")!.uuid;
-    const r = (await call("GET", `/api/firewall/alias/get_item/${uuid}`, { who: "read" })).json as { alias: { content: Record<string, { selected: number }>; type: Record<string, { selected: number }> } };
+    const r = (await call("GET", `/api/firewall/alias/get_item/${uuid}`, { who: "read" })).json as {
+      alias: { content: Record<string, { selected: number }>; type: Record<string, { selected: number }> };
+    };
     expect(r.alias.content[""]).toEqual({ value: "", selected: 1 });
     expect(r.alias.content.bogons!.selected).toBe(0);
     expect(r.alias.type.host!.selected).toBe(1);

@@ -46,7 +46,10 @@ describe.each(["25.1", "25.7", "26.7.2"])("OPNsense %s: a 20,000-entry table", (
     const rows = await c.utilList("jit_admins");
     expect(rows).toHaveLength(N);
     expect(emu.log.count("alias_util/list")).toBe(1);
-    const get = (await raw(emu.url, emu.caCert, "GET", "/api/firewall/alias_util/list/jit_admins", { who: "tables" })).json as { total: number; rows: unknown[] };
+    const get = (await raw(emu.url, emu.caCert, "GET", "/api/firewall/alias_util/list/jit_admins", { who: "tables" })).json as {
+      total: number;
+      rows: unknown[];
+    };
     expect(get.total).toBe(N);
     expect(get.rows).toHaveLength(version === "25.1" ? N : 9999);
   });
@@ -182,10 +185,12 @@ describe("config mode: verify after write, repair, fail loudly", () => {
       ...table.map((a) => target("tablesRead", "jit_admins", a, "table")),
       ...config.map((a) => target("edit", "jit_admins", a, "config")),
     ]);
-    await Promise.all(targets.map(async (t, i) => {
-      await new Promise((r) => setTimeout(r, (i * 13) % 60));
-      return addGrant(t);
-    }));
+    await Promise.all(
+      targets.map(async (t, i) => {
+        await new Promise((r) => setTimeout(r, (i * 13) % 60));
+        return addGrant(t);
+      }),
+    );
     const want = [...table, ...config].sort();
     expect([...emu.backend.configContent("jit_admins")].sort()).toEqual(want);
     expect(emu.backend.tableContent("jit_admins")).toEqual(want);

@@ -16,7 +16,8 @@ fastConfigTiming();
 const N = 40;
 const addresses = Array.from({ length: N }, (_, i) => `10.30.0.${i + 1}`);
 
-const inputs = (address: string, method: "table" | "config") => ({ ...connFor(emu.url, emu.caCert, method === "table" ? "tablesRead" : "edit"), alias: "jit_admins", address, method }) as AliasEntryInputs;
+const inputs = (address: string, method: "table" | "config") =>
+  ({ ...connFor(emu.url, emu.caCert, method === "table" ? "tablesRead" : "edit"), alias: "jit_admins", address, method }) as AliasEntryInputs;
 
 async function createAll(method: "table" | "config"): Promise<{ id: string; outs: AliasEntryOutputs }[]> {
   const checked = await Promise.all(addresses.map(async (a) => (await provider.check!({} as AliasEntryInputs, inputs(a, method))).inputs!));
@@ -68,10 +69,12 @@ describe("preview of N unchanged grants", () => {
     const created = await createAll(method);
     resetProcessState(); // a preview is a new provider process
     emu.log.clear();
-    await Promise.all(created.map(async (c) => {
-      const r = await provider.check!(c.outs, inputs(c.outs.address, method));
-      return provider.diff!(c.id, c.outs, r.inputs!);
-    }));
+    await Promise.all(
+      created.map(async (c) => {
+        const r = await provider.check!(c.outs, inputs(c.outs.address, method));
+        return provider.diff!(c.id, c.outs, r.inputs!);
+      }),
+    );
     // menu/search + get_alias_u_u_i_d + get_item + (alias_util/aliases | GET reconfigure): 4 requests for N grants.
     expect(emu.log.count()).toBe(4);
   });

@@ -8,7 +8,8 @@ import { USERS } from "./helpers";
 const emu = useEmulator(() => startOpnsenseEmulator({ users: Object.values(USERS) }));
 const messages = secretFreeMessages(SECRET);
 
-const inputs = (who: UserName, extra: Record<string, unknown> = {}) => ({ ...connFor(emu.url, emu.caCert, who), alias: "jit_admins", address: "203.0.113.7", ...extra }) as AliasEntryInputs;
+const inputs = (who: UserName, extra: Record<string, unknown> = {}) =>
+  ({ ...connFor(emu.url, emu.caCert, who), alias: "jit_admins", address: "203.0.113.7", ...extra }) as AliasEntryInputs;
 
 async function checked(news: AliasEntryInputs): Promise<AliasEntryInputs> {
   const r = await provider.check!({} as AliasEntryInputs, news);
@@ -101,7 +102,12 @@ describe("preview preflight", () => {
 
   it("probes once per device, key, alias and method for the process", async () => {
     for (let i = 0; i < 20; i++) await checked(inputs("admin", { address: `203.0.113.${i + 1}` }));
-    console.log(`preflight: ${emu.log.entries().length} requests (${emu.log.entries().map((e) => e.route).join(", ")})`);
+    console.log(
+      `preflight: ${emu.log.entries().length} requests (${emu.log
+        .entries()
+        .map((e) => e.route)
+        .join(", ")})`,
+    );
     expect(emu.log.entries()).toHaveLength(4);
     expect(emu.log.sideEffects()).toHaveLength(0);
   });
@@ -151,7 +157,10 @@ describe.each(["table", "config"] as const)("%s mode: create, read, delete", (me
     expect(await provider.diff!("x", olds, { ...olds, address: "203.0.113.7/32" })).toMatchObject({ changes: false });
     expect(await provider.diff!("x", olds, { ...olds, address: "203.0.113.9" })).toMatchObject({ changes: true, replaces: ["address"] });
     expect(await provider.diff!("x", olds, { ...olds, alias: UNKNOWN })).toMatchObject({ changes: true, replaces: ["alias"] });
-    expect(await provider.diff!("x", olds, { ...olds, method: method === "table" ? "config" : "table" })).toMatchObject({ replaces: ["method"], deleteBeforeReplace: true });
+    expect(await provider.diff!("x", olds, { ...olds, method: method === "table" ? "config" : "table" })).toMatchObject({
+      replaces: ["method"],
+      deleteBeforeReplace: true,
+    });
   });
 });
 
@@ -159,7 +168,14 @@ describe("table mode details", () => {
   it("cleans up a duplicated first line on delete (index-0 bug)", async () => {
     emu.backend.aliases.get("jit_admins")!.content = ["203.0.113.7", "203.0.113.7"];
     await emu.backend.reconfigure();
-    const outs = { ...(await checked(inputs("tablesRead"))), cidr: "203.0.113.7/32", host: "h", aliasUuid: emu.backend.aliases.get("jit_admins")!.uuid, aliasType: "host", adopted: false } as AliasEntryOutputs;
+    const outs = {
+      ...(await checked(inputs("tablesRead"))),
+      cidr: "203.0.113.7/32",
+      host: "h",
+      aliasUuid: emu.backend.aliases.get("jit_admins")!.uuid,
+      aliasType: "host",
+      adopted: false,
+    } as AliasEntryOutputs;
     await provider.delete!("id", outs);
     expect(emu.backend.configContent("jit_admins")).toEqual([]);
   });
@@ -198,7 +214,12 @@ describe("config mode details", () => {
     const path = await import("node:path");
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "opn-")), "apikey.txt");
     fs.writeFileSync(file, `key=${USERS.edit.key}\nsecret=${USERS.edit.secret}\n`);
-    const ins = await checked({ connection: { url: emu.url, caCert: emu.caCert, apiKeyFile: file }, alias: "jit_admins", address: "192.0.2.1", method: "config" } as AliasEntryInputs);
+    const ins = await checked({
+      connection: { url: emu.url, caCert: emu.caCert, apiKeyFile: file },
+      alias: "jit_admins",
+      address: "192.0.2.1",
+      method: "config",
+    } as AliasEntryInputs);
     const { outs } = await provider.create(ins);
     expect(JSON.stringify(outs)).not.toContain(SECRET);
     expect(emu.backend.configContent("jit_admins")).toEqual(["192.0.2.1"]);

@@ -20,11 +20,22 @@ const GOOD = {
 };
 
 /** Runs every policy on one resource; returns `policy: message` per violation. */
-function violations(type: string, props: Record<string, unknown>, config: Record<string, Record<string, unknown>> = {}, options?: FirewallGrantsPolicyOptions): string[] {
+function violations(
+  type: string,
+  props: Record<string, unknown>,
+  config: Record<string, Record<string, unknown>> = {},
+  options?: FirewallGrantsPolicyOptions,
+): string[] {
   const out: string[] = [];
   for (const policy of firewallGrantsPolicies(options) as ResourceValidationPolicy[]) {
     const defaults = Object.fromEntries(Object.entries(policy.configSchema?.properties ?? {}).map(([k, v]) => [k, (v as { default?: unknown }).default]));
-    const args = { type, props, urn: `urn:pulumi:dev::p::${type}::r`, name: "r", getConfig: () => ({ ...defaults, ...config[policy.name] }) } as unknown as ResourceValidationArgs;
+    const args = {
+      type,
+      props,
+      urn: `urn:pulumi:dev::p::${type}::r`,
+      name: "r",
+      getConfig: () => ({ ...defaults, ...config[policy.name] }),
+    } as unknown as ResourceValidationArgs;
     const validations = [policy.validateResource ?? []].flat();
     for (const v of validations) void v(args, (message: string) => out.push(`${policy.name}: ${message}`));
   }
@@ -54,7 +65,8 @@ describe("policy pack rules", () => {
         if (e.isDirectory()) walk(path.join(d, e.name));
         else if (e.name.endsWith(".ts")) {
           // super(provider, name, props, opts, "<module>", "<Type>") of a pulumi.dynamic.Resource subclass
-          for (const m of readFileSync(path.join(d, e.name), "utf8").matchAll(/super\([^;]*?,\s*"([a-z]+)",\s*"([A-Za-z]+)"\s*\)/g)) tokens.push(`pulumi-nodejs:dynamic/${m[1]}:${m[2]}`);
+          for (const m of readFileSync(path.join(d, e.name), "utf8").matchAll(/super\([^;]*?,\s*"([a-z]+)",\s*"([A-Za-z]+)"\s*\)/g))
+            tokens.push(`pulumi-nodejs:dynamic/${m[1]}:${m[2]}`);
         }
       }
     };
@@ -86,22 +98,38 @@ describe("policy pack rules", () => {
   });
 
   test("sets: every address is a grant (prefix, description of its own or the set's); guards get only the TLS rule", () => {
-    const set = { connection: {}, alias: "jit_admins", addresses: ["203.0.113.7", { address: "10.0.0.0/16", description: "vendor" }, "2001:db8::/40"], description: "on call, OPS-7", expiresAt: inDays(2) };
+    const set = {
+      connection: {},
+      alias: "jit_admins",
+      addresses: ["203.0.113.7", { address: "10.0.0.0/16", description: "vendor" }, "2001:db8::/40"],
+      description: "on call, OPS-7",
+      expiresAt: inDays(2),
+    };
     const ticket = { [POLICY_NAMES.description]: { pattern: "OPS-\\d+" } };
     expect(violations(GRANT_TYPES.OpnsenseAliasSet, set, ticket)).toEqual([
       `${POLICY_NAMES.prefix}: addresses[1]: address 10.0.0.0/16 is broader than /24, the broadest IPv4 prefix allowed (policy config ${POLICY_NAMES.prefix}.broadestIpv4Prefix)`,
       `${POLICY_NAMES.prefix}: addresses[2]: address 2001:db8::/40 is broader than /64, the broadest IPv6 prefix allowed (policy config ${POLICY_NAMES.prefix}.broadestIpv6Prefix)`,
       `${POLICY_NAMES.description}: addresses[1]: description "vendor" does not match ${JSON.stringify("OPS-\\d+")} (policy config ${POLICY_NAMES.description}.pattern)`,
     ]);
-    expect(violations(GRANT_TYPES.FortigateAddressSet, { group: "jit-admins", group6: "vpn6", addresses: ["203.0.113.7"], description: "x", expiresAt: inDays(60) }, { [POLICY_NAMES.targets]: { fortigateGroups: ["jit-admins"] } })).toEqual([
+    expect(
+      violations(
+        GRANT_TYPES.FortigateAddressSet,
+        { group: "jit-admins", group6: "vpn6", addresses: ["203.0.113.7"], description: "x", expiresAt: inDays(60) },
+        { [POLICY_NAMES.targets]: { fortigateGroups: ["jit-admins"] } },
+      ),
+    ).toEqual([
       expect.stringMatching(/^firewall-grants-expiry: expiresAt \S+ is 60 days ahead/),
       expect.stringContaining('address group "vpn6" is not an allowed target'),
     ]);
-    expect(violations(GRANT_TYPES.FortimanagerTrustedHostSet, { adminUser: "alice", addresses: [] }).map((v) => v.split(":")[0])).toEqual([POLICY_NAMES.expiry]);
+    expect(violations(GRANT_TYPES.FortimanagerTrustedHostSet, { adminUser: "alice", addresses: [] }).map((v) => v.split(":")[0])).toEqual([
+      POLICY_NAMES.expiry,
+    ]);
     // A guard only removes: no description, expiry, prefix or target rule, but TLS still counts.
     const guard = { connection: {}, alias: "anything", addresses: ["0.0.0.0/0"], exclusive: true, guard: true };
     expect(violations(GRANT_TYPES.OpnsenseAliasGuard, guard, { [POLICY_NAMES.targets]: { opnsenseAliases: [] } })).toEqual([]);
-    expect(violations(GRANT_TYPES.FortigateGroupGuard, { ...guard, connection: { insecure: true } })).toEqual([expect.stringMatching(/^firewall-grants-no-insecure:/)]);
+    expect(violations(GRANT_TYPES.FortigateGroupGuard, { ...guard, connection: { insecure: true } })).toEqual([
+      expect.stringMatching(/^firewall-grants-no-insecure:/),
+    ]);
   });
 
   test("broadest prefix: /24 by default, configurable per family", () => {
@@ -109,15 +137,21 @@ describe("policy pack rules", () => {
       `${POLICY_NAMES.prefix}: address 10.20.0.0/16 is broader than /24, the broadest IPv4 prefix allowed (policy config ${POLICY_NAMES.prefix}.broadestIpv4Prefix)`,
     ]);
     expect(violations(GRANT_TYPES.OpnsenseAliasEntry, { ...GOOD.opnsense, address: "198.51.100.0/24" })).toEqual([]);
-    expect(violations(GRANT_TYPES.FortimanagerTrustedHost, { ...GOOD.fortimanager, address: "2001:db8::/48" })).toEqual([expect.stringContaining("broader than /64, the broadest IPv6 prefix")]);
-    expect(violations(GRANT_TYPES.OpnsenseAliasEntry, { ...GOOD.opnsense, address: "198.51.100.0/24" }, { [POLICY_NAMES.prefix]: { broadestIpv4Prefix: 32 } })).toHaveLength(1);
+    expect(violations(GRANT_TYPES.FortimanagerTrustedHost, { ...GOOD.fortimanager, address: "2001:db8::/48" })).toEqual([
+      expect.stringContaining("broader than /64, the broadest IPv6 prefix"),
+    ]);
+    expect(
+      violations(GRANT_TYPES.OpnsenseAliasEntry, { ...GOOD.opnsense, address: "198.51.100.0/24" }, { [POLICY_NAMES.prefix]: { broadestIpv4Prefix: 32 } }),
+    ).toHaveLength(1);
     expect(violations(GRANT_TYPES.OpnsenseAliasEntry, { ...GOOD.opnsense, address: "10.20.0.0/16" }, {}, { prefix: { broadestIpv4Prefix: 16 } })).toEqual([]);
     // What the resource's own check refuses (not an address) is left to it.
     expect(violations(GRANT_TYPES.OpnsenseAliasEntry, { ...GOOD.opnsense, address: "fw.example.net" })).toEqual([]);
   });
 
   test("description: required, FortiGate's comment counts, pattern configurable", () => {
-    expect(violations(GRANT_TYPES.FortimanagerTrustedHost, { ...GOOD.fortimanager, description: undefined })).toEqual([expect.stringMatching(/^firewall-grants-description: the grant has no description/)]);
+    expect(violations(GRANT_TYPES.FortimanagerTrustedHost, { ...GOOD.fortimanager, description: undefined })).toEqual([
+      expect.stringMatching(/^firewall-grants-description: the grant has no description/),
+    ]);
     expect(violations(GRANT_TYPES.OpnsenseAliasEntry, { ...GOOD.opnsense, description: "  " })).toHaveLength(1);
     expect(violations(GRANT_TYPES.FortigateAddress, { ...GOOD.fortigate, description: undefined, comment: "ticket OPS-9" })).toEqual([]);
     const ticket = { [POLICY_NAMES.description]: { pattern: "\\bOPS-\\d+\\b" } };
@@ -128,7 +162,9 @@ describe("policy pack rules", () => {
   });
 
   test("expiry: required, at most maxDays ahead (30 by default), on the provider's clock", () => {
-    expect(violations(GRANT_TYPES.OpnsenseAliasEntry, { ...GOOD.opnsense, expiresAt: undefined })).toEqual([expect.stringMatching(/^firewall-grants-expiry: the grant has no expiresAt: set it to a time at most 30 days ahead/)]);
+    expect(violations(GRANT_TYPES.OpnsenseAliasEntry, { ...GOOD.opnsense, expiresAt: undefined })).toEqual([
+      expect.stringMatching(/^firewall-grants-expiry: the grant has no expiresAt: set it to a time at most 30 days ahead/),
+    ]);
     expect(violations(GRANT_TYPES.FortigateAddress, { ...GOOD.fortigate, expiresAt: inDays(29.9) })).toEqual([]);
     expect(violations(GRANT_TYPES.FortigateAddress, { ...GOOD.fortigate, expiresAt: inDays(45) })).toEqual([
       `${POLICY_NAMES.expiry}: expiresAt ${inDays(45)} is 45 days ahead; at most 30 days are allowed (policy config ${POLICY_NAMES.expiry}.maxDays)`,
@@ -145,16 +181,24 @@ describe("policy pack rules", () => {
     expect(violations(GRANT_TYPES.OpnsenseAliasEntry, { ...GOOD.opnsense, alias: "mgmt_admins" }, cfg)).toEqual([
       `${POLICY_NAMES.targets}: alias "mgmt_admins" is not an allowed target; allowed: jit_* (policy config ${POLICY_NAMES.targets}.opnsenseAliases)`,
     ]);
-    expect(violations(GRANT_TYPES.FortigateAddress, { ...GOOD.fortigate, group: "vpn-admins" }, cfg)).toEqual([expect.stringContaining('address group "vpn-admins" is not an allowed target')]);
+    expect(violations(GRANT_TYPES.FortigateAddress, { ...GOOD.fortigate, group: "vpn-admins" }, cfg)).toEqual([
+      expect.stringContaining('address group "vpn-admins" is not an allowed target'),
+    ]);
     expect(violations(GRANT_TYPES.FortigateAddress, { ...GOOD.fortigate, group: undefined }, cfg)).toEqual([]);
-    expect(violations(GRANT_TYPES.FortimanagerTrustedHost, GOOD.fortimanager, cfg)).toEqual([expect.stringContaining('administrator "alice" is not an allowed target; allowed: bob')]);
-    expect(violations(GRANT_TYPES.FortimanagerTrustedHost, GOOD.fortimanager, { [POLICY_NAMES.targets]: { fortimanagerAdmins: [] } })).toEqual([expect.stringContaining("allowed: none")]);
+    expect(violations(GRANT_TYPES.FortimanagerTrustedHost, GOOD.fortimanager, cfg)).toEqual([
+      expect.stringContaining('administrator "alice" is not an allowed target; allowed: bob'),
+    ]);
+    expect(violations(GRANT_TYPES.FortimanagerTrustedHost, GOOD.fortimanager, { [POLICY_NAMES.targets]: { fortimanagerAdmins: [] } })).toEqual([
+      expect.stringContaining("allowed: none"),
+    ]);
     expect(matchesPattern("jit.admins", "jit*")).toBe(true);
     expect(matchesPattern("jitXadmins", "jit.admins")).toBe(false);
   });
 
   test("no insecure TLS: inline connection.insecure, or <DEVICE>_INSECURE when the connection does not say", () => {
-    expect(violations(GRANT_TYPES.OpnsenseAliasEntry, { ...GOOD.opnsense, connection: { url: "https://x", insecure: true } })).toEqual([expect.stringMatching(/^firewall-grants-no-insecure: connection.insecure is true/)]);
+    expect(violations(GRANT_TYPES.OpnsenseAliasEntry, { ...GOOD.opnsense, connection: { url: "https://x", insecure: true } })).toEqual([
+      expect.stringMatching(/^firewall-grants-no-insecure: connection.insecure is true/),
+    ]);
     expect(violations(GRANT_TYPES.OpnsenseAliasEntry, { ...GOOD.opnsense, connection: { url: "https://x", insecure: false } })).toEqual([]);
     process.env.FORTIGATE_INSECURE = "true";
     try {

@@ -36,7 +36,14 @@ describe("FortigateAddressSet", () => {
       e.backend.clearLockouts();
     },
   });
-  const base = () => ({ connection: { url: emu.url, caCert: emu.caCert }, credentials: { token: emu.token }, group: "jit-admins", group6: "jit6", addresses: [], grantName: "fs" });
+  const base = () => ({
+    connection: { url: emu.url, caCert: emu.caCert },
+    credentials: { token: emu.token },
+    group: "jit-admins",
+    group6: "jit6",
+    addresses: [],
+    grantName: "fs",
+  });
   const members = (f: "ipv4" | "ipv6" = "ipv4", g = f === "ipv4" ? "jit-admins" : "jit6") => emu.backend.groupMembers("root", g, f).sort();
 
   it("creates objects named from the prefix, IPv6 into the v6 group, keeps foreign members, removes what it stopped listing", async () => {
@@ -75,7 +82,17 @@ describe("FortigateAddressSet", () => {
 
   it("a FortigateAddress grant of the program keeps its object when the set stops listing it", async () => {
     const s = await run(fgt, base(), { addresses: ["203.0.113.7", "203.0.113.8"] });
-    await fortigateAddressProvider.check({}, { connection: { url: emu.url, caCert: emu.caCert }, credentials: { token: emu.token }, name: "grant-203.0.113.8", address: "203.0.113.8", group: "jit-admins", grantName: "bob" });
+    await fortigateAddressProvider.check(
+      {},
+      {
+        connection: { url: emu.url, caCert: emu.caCert },
+        credentials: { token: emu.token },
+        name: "grant-203.0.113.8",
+        address: "203.0.113.8",
+        group: "jit-admins",
+        grantName: "bob",
+      },
+    );
     await change(fgt, s, base(), { addresses: ["203.0.113.7"] });
     expect(members()).toContain("grant-203.0.113.8");
   });
@@ -89,7 +106,10 @@ describe("FortigateAddressSet", () => {
     expect(members()).toEqual(["grant-alice"]);
   });
 
-  it.each([["namePrefix", "a/b"], ["addresses.0", "1.2.3.4\n5.6.7.8"]])("check refuses %s %j", async (field, value) => {
+  it.each([
+    ["namePrefix", "a/b"],
+    ["addresses.0", "1.2.3.4\n5.6.7.8"],
+  ])("check refuses %s %j", async (field, value) => {
     const extra = field === "namePrefix" ? { namePrefix: value, addresses: ["203.0.113.7"] } : { addresses: [value] };
     const r = await fgt.check({}, { ...base(), ...extra } as never);
     expect(r.failures?.[0]?.property).toBe(field);
@@ -98,7 +118,13 @@ describe("FortigateAddressSet", () => {
 
 describe("FortimanagerTrustedHostSet", () => {
   const emu = useEmulator(() => startFortimanagerEmulator({}));
-  const base = () => ({ connection: { url: emu.url, caCert: emu.caCert }, credentials: { token: DEFAULT_CREDENTIALS.apiKey }, adminUser: "alice", addresses: [], grantName: "ms" });
+  const base = () => ({
+    connection: { url: emu.url, caCert: emu.caCert },
+    credentials: { token: DEFAULT_CREDENTIALS.apiKey },
+    adminUser: "alice",
+    addresses: [],
+    grantName: "ms",
+  });
   const slots = () => emu.backend.admins.get("alice")!.slots as Raw;
   const updates = () => emu.log.sideEffects().length;
 
@@ -109,7 +135,8 @@ describe("FortimanagerTrustedHostSet", () => {
     const s = await run(fmg, base(), { addresses: ["203.0.113.7", "203.0.113.8", "198.51.100.0/24", "2001:db8::7"] });
     expect(updates()).toBe(1);
     const held = Object.values(slots()).map((v) => JSON.stringify(v));
-    for (const v of [["203.0.113.7", "255.255.255.255"], ["203.0.113.8", "255.255.255.255"], ["198.51.100.0", "255.255.255.0"], "2001:db8::7/128"]) expect(held).toContain(JSON.stringify(v));
+    for (const v of [["203.0.113.7", "255.255.255.255"], ["203.0.113.8", "255.255.255.255"], ["198.51.100.0", "255.255.255.0"], "2001:db8::7/128"])
+      expect(held).toContain(JSON.stringify(v));
     expect(slots().trusthost1).toEqual(slot1);
     emu.log.clear();
     const u = await change(fmg, s, base(), { addresses: ["203.0.113.7"] });

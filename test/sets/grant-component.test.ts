@@ -20,7 +20,6 @@ pulumi.runtime.setMocks(
   false,
 );
 
- 
 const { Grant } = require("../../provider/grant-component") as typeof import("../../provider/grant-component");
 
 test("fans out per target and address, choosing IPv4/IPv6 targets; shared addresses get distinct grant names", async () => {

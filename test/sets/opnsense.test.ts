@@ -15,7 +15,8 @@ const messages = secretFreeMessages(SECRET);
 fastConfigTiming();
 
 type Raw = Record<string, unknown>;
-const setInputs = (extra: Raw = {}): AliasSetInputs => ({ ...connFor(emu.url, emu.caCert, "admin"), alias: "jit_nets", method: "table", addresses: [], grantName: "set1", ...extra }) as never;
+const setInputs = (extra: Raw = {}): AliasSetInputs =>
+  ({ ...connFor(emu.url, emu.caCert, "admin"), alias: "jit_nets", method: "table", addresses: [], grantName: "set1", ...extra }) as never;
 
 async function checked(news: AliasSetInputs, olds: Raw = {}): Promise<AliasSetInputs> {
   const r = await provider.check(olds, news as never);
@@ -94,7 +95,13 @@ describe.each(["table", "config"] as const)("OpnsenseAliasSet, %s mode", (method
   });
 
   it("a per-entry grant being deleted keeps an address a set still lists", async () => {
-    const e = await entryProvider.check({}, { ...connFor(emu.url, emu.caCert, "admin"), alias: "jit_nets", address: "198.51.100.9", method, grantName: "carol" } as never);
+    const e = await entryProvider.check({}, {
+      ...connFor(emu.url, emu.caCert, "admin"),
+      alias: "jit_nets",
+      address: "198.51.100.9",
+      method,
+      grantName: "carol",
+    } as never);
     const created = await entryProvider.create(e.inputs!);
     await create({ method, addresses: ["198.51.100.9"] });
     await entryProvider.delete("id", created.outs);
@@ -112,7 +119,11 @@ describe("bulk cost", () => {
     const e = emu.log.entries().filter((x) => !x.path.startsWith("/__emulator"));
     const by = (p: string, m = "POST") => e.filter((x) => x.path.includes(p) && x.method === m).length;
     // get_item: the preflight's alias lookup (once per process), the batch read, the verify read.
-    expect({ get_item: by("/get_item/", "GET"), set_item: by("/set_item/"), reconfigure: by("/reconfigure") }).toEqual({ get_item: 1 + 2, set_item: 1, reconfigure: 1 });
+    expect({ get_item: by("/get_item/", "GET"), set_item: by("/set_item/"), reconfigure: by("/reconfigure") }).toEqual({
+      get_item: 1 + 2,
+      set_item: 1,
+      reconfigure: 1,
+    });
     expect(emu.backend.configSaves).toBe(1);
     emu.log.clear();
     await refreshed(s);
@@ -121,7 +132,14 @@ describe("bulk cost", () => {
 
   it(`table mode: ${N} addresses cost at most N + 3 requests`, async () => {
     const s = await create({ method: "table", addresses });
-    const e = emu.log.entries().filter((x) => !x.path.startsWith("/__emulator") && !/get_alias_u_u_i_d|menu\/search|alias_util\/aliases/.test(x.path) && !(x.path.includes("get_item") && x.method === "GET" && emu.log.entries().indexOf(x) < 3));
+    const e = emu.log
+      .entries()
+      .filter(
+        (x) =>
+          !x.path.startsWith("/__emulator") &&
+          !/get_alias_u_u_i_d|menu\/search|alias_util\/aliases/.test(x.path) &&
+          !(x.path.includes("get_item") && x.method === "GET" && emu.log.entries().indexOf(x) < 3),
+      );
     expect(e.length).toBeLessThanOrEqual(N + 3);
     expect(writes()).toBe(N);
     emu.log.clear();
@@ -161,7 +179,10 @@ describe("check and guard", () => {
   });
 
   it("preflight with a key lacking the privilege fails with OPN001", async () => {
-    const code = await grantErrorCode(provider.check({}, { ...setInputs({ method: "config", addresses: ["10.0.0.1"] }), ...connFor(emu.url, emu.caCert, "tables") } as never), { messages });
+    const code = await grantErrorCode(
+      provider.check({}, { ...setInputs({ method: "config", addresses: ["10.0.0.1"] }), ...connFor(emu.url, emu.caCert, "tables") } as never),
+      { messages },
+    );
     expect(code).toBe("OPN001");
   });
 

@@ -36,12 +36,24 @@ const resources = specs.map((g) => {
   switch (g.kind) {
     case "opnsense": {
       const creds = g.inline ? { apiKey: cfg.requireSecret("opnsenseApiKey"), apiSecret: cfg.requireSecret("opnsenseApiSecret") } : {};
-      const r = new grants.OpnsenseAliasEntry(g.name, { connection: { ...url, ...creds }, alias: g.alias!, address: g.address, method: g.method ?? "table", description: g.description });
+      const r = new grants.OpnsenseAliasEntry(g.name, {
+        connection: { ...url, ...creds },
+        alias: g.alias!,
+        address: g.address,
+        method: g.method ?? "table",
+        description: g.description,
+      });
       return { name: g.name, address: r.address, adopted: r.adopted };
     }
     case "fortigate": {
       const creds = g.inline ? { token: cfg.requireSecret("fortigateToken") } : {};
-      const r = new grants.FortigateAddress(g.name, { connection: { ...url, ...creds }, name: g.object!, address: g.address, group: g.group, comment: g.comment });
+      const r = new grants.FortigateAddress(g.name, {
+        connection: { ...url, ...creds },
+        name: g.object!,
+        address: g.address,
+        group: g.group,
+        comment: g.comment,
+      });
       return { name: g.name, address: r.address, adopted: r.adopted };
     }
     case "fortimanager": {

@@ -12,12 +12,19 @@ import { OpnsenseAliasGuard, OpnsenseAliasSet } from "../../../../dist/provider/
 
 const people = JSON.parse(process.env.SETS_PEOPLE ?? "[]") as { who: string; addresses: string[] }[];
 
-const nets = new OpnsenseAliasSet("opn-set", { alias: "jit_nets", method: "config", exclusive: true, addresses: ["198.51.100.1", { address: "198.51.100.128/25", description: "branch" }] });
+const nets = new OpnsenseAliasSet("opn-set", {
+  alias: "jit_nets",
+  method: "config",
+  exclusive: true,
+  addresses: ["198.51.100.1", { address: "198.51.100.128/25", description: "branch" }],
+});
 const fgt = new FortigateAddressSet("fgt-set", { group: "jit-admins", group6: "jit-admins6", addresses: ["203.0.113.8", "2001:db8::8"] });
 const fmg = new FortimanagerTrustedHostSet("fmg-set", { adminUser: "alice", exclusive: true, addresses: ["203.0.113.7", "2001:db8::7"] });
 
 const carol = new grants.OpnsenseAliasEntry("opn-carol", { alias: "jit_admins", address: "203.0.113.30" });
-const components = people.map((p) => new Grant(p.who, { who: p.who, addresses: p.addresses, ticket: "CHG-13", opnsense: [{ alias: "jit_admins" }], fortimanager: [{ adminUser: "bob" }] }));
+const components = people.map(
+  (p) => new Grant(p.who, { who: p.who, addresses: p.addresses, ticket: "CHG-13", opnsense: [{ alias: "jit_admins" }], fortimanager: [{ adminUser: "bob" }] }),
+);
 const covered = [carol, ...components.flatMap((c) => c.children.filter((ch) => ch.kind === "opnsense").map((ch) => ch.resource as grants.OpnsenseAliasEntry))];
 const guard = new OpnsenseAliasGuard("opn-guard", { alias: "jit_admins", grants: covered });
 
