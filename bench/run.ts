@@ -13,6 +13,8 @@
  * Options: --quick (N=10 only), --no-engine, --n 10,100, --parallel P (provider runs), --out FILE.
  * Results: a table on stdout and JSON in bench/results/latest.json.
  */
+import { benchFeeds, formatFeedBench } from "./feeds";
+import { benchSets, formatSetsTable } from "./sets";
 import { mkdirSync, writeFileSync, rmSync } from "node:fs";
 import { availableParallelism, cpus } from "node:os";
 import * as path from "node:path";
@@ -37,6 +39,8 @@ const SLOTS_PER_ADMIN = 9;
 
 interface Args {
   ns: number[];
+  /** Set sizes for the managed-list benchmark (bench/sets.ts). */
+  setNs: number[];
   engine: boolean;
   parallel: number;
   out: string;
@@ -44,10 +48,23 @@ interface Args {
 
 function parseArgs(argv: readonly string[]): Args {
   const cores = typeof availableParallelism === "function" ? availableParallelism() : cpus().length;
-  const a: Args = { ns: [10, 100, 500], engine: true, parallel: cores * 4, out: path.join(repoRoot(), "bench", "results", "latest.json") };
+  const a: Args = {
+    ns: [10, 100, 500],
+    setNs: [100, 1000, 10000],
+    engine: true,
+    parallel: cores * 4,
+    out: path.join(repoRoot(), "bench", "results", "latest.json"),
+  };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
-    if (arg === "--quick") a.ns = [10];
+    if (arg === "--quick") {
+      a.ns = [10];
+      a.setNs = [100];
+    } else if (arg === "--set-n")
+      a.setNs = String(argv[++i])
+        .split(",")
+        .map(Number)
+        .filter((n) => n > 0);
     else if (arg === "--no-engine") a.engine = false;
     else if (arg === "--n")
       a.ns = String(argv[++i])
@@ -57,7 +74,7 @@ function parseArgs(argv: readonly string[]): Args {
     else if (arg === "--parallel") a.parallel = Number(argv[++i]);
     else if (arg === "--out") a.out = path.resolve(String(argv[++i]));
     else if (arg === "--help" || arg === "-h") {
-      process.stdout.write("npm run bench -- [--quick] [--no-engine] [--n 10,100,500] [--parallel P] [--out file.json]\n");
+      process.stdout.write("npm run bench -- [--quick] [--no-engine] [--n 10,100,500] [--set-n 100,1000,10000] [--parallel P] [--out file.json]\n");
       process.exit(0);
     } else throw new Error(`unknown option ${arg}`);
   }
@@ -553,6 +570,11 @@ async function main(): Promise<void> {
     process.stdout.write(
       `(rows with N = parallel: opnsense config at parallel N: ${unbounded.map((r) => `N=${r.n}: ${r.phases.create.reconfigures}/${r.phases.delete.reconfigures} reconfigures`).join("; ")})\n`,
     );
+  // Passive+ feeds (direct and through the manager) and managed lists (sets vs per-entry), issue 12 and 13.
+  const feeds = await benchFeeds({ ns: args.ns, parallel: args.parallel });
+  process.stdout.write(`\n${formatFeedBench(feeds)}\n`);
+  const sets = await benchSets({ ns: args.setNs, log: (m) => process.stderr.write(`bench: ${m}\n`) });
+  process.stdout.write(`\n${formatSetsTable(sets)}\n`);
   const engine = args.engine ? await runEngine(args.ns.filter((n) => n <= 500)) : { results: [], skipped: "--no-engine" };
   if (engine.results.length) {
     process.stdout.write(
@@ -566,6 +588,8 @@ async function main(): Promise<void> {
     reconfigureMs: RECONFIGURE_MS,
     parallel: args.parallel,
     provider: rows,
+    feeds,
+    sets,
     engine,
     totalMs: performance.now() - t0,
   };
