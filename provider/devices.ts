@@ -305,6 +305,8 @@ const fortimanager = {
   },
 } satisfies DeviceEntry<FortimanagerEmulator>;
 
+// new-device: definitions above this line (scripts/new-device.ts)
+
 /**
  * Every device, by settings namespace. Registration step 2 of docs/adding-a-device.md; the type
  * refuses a device of device-settings.ts that has no entry here, and an entry that is not there.

@@ -6,3 +6,4 @@ export { testCaCert, type EmulatorServer, type FaultRule, type LoggedRequest, Fa
 export * from "./opnsense/emulator";
 export * from "./fortigate/emulator";
 export * from "./fortimanager/emulator";
+// new-device: emulators above this line (scripts/new-device.ts)

@@ -26,3 +26,4 @@ export { FortimanagerFeedEntry, fortimanagerFeedEntryProvider, type Fortimanager
 export { FortimanagerTrustedHostSet, FortimanagerTrustedHostGuard, fortimanagerTrustedHostSetProvider, type FortimanagerTrustedHostSetArgs, type FortimanagerTrustedHostGuardArgs, type TrustedHostSetInputs, type TrustedHostSetOutputs } from "./fortimanager/set-resource";
 // One person, many devices
 export { Grant, type GrantArgs, type GrantChild, type GrantOpnsenseTarget, type GrantFortigateTarget, type GrantFortimanagerTarget } from "./grant-component";
+// new-device: exports above this line (scripts/new-device.ts)
