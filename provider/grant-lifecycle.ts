@@ -130,11 +130,16 @@ export function declaredByOther(key: string, name: string | undefined): boolean 
  * line there; the full diagnosis stays its message, and the original is kept as `cause`.
  */
 function shownOnce(e: unknown): unknown {
-  if (!isGrantError(e)) return e;
+  if (!isGrantError(e) || !inProviderHost()) return e;
   const line = `${e.code} ${e.title} on ${e.host} (the diagnosis is shown on the resource)`;
   Object.defineProperty(e, "stack", { value: "", configurable: true, writable: true });
   Object.defineProperty(e, "toString", { value: () => line, configurable: true, writable: true });
   return e;
+}
+
+/** True inside the engine's dynamic-provider host (not when a test, the bench or `doctor` calls a provider). */
+function inProviderHost(): boolean {
+  return /[\\/]cmd[\\/]dynamic-provider[\\/]/.test(require.main?.filename ?? process.argv[1] ?? "");
 }
 
 /** The preflight setting of `ns` (stack config `<ns>:preflight`, env `<NS>_PREFLIGHT`); throws SettingProblem on a bad value. */
