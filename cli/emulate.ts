@@ -48,7 +48,7 @@ function writeAtomic(file: string, text: string, mode = 0o600): void {
 
 /** Removes what a previous run wrote to `dir` (its manifest's names, and the files every run writes); only plain names inside `dir`. */
 function removePreviousRun(dir: string): void {
-  let listed: string[] = [];
+  let listed: string[];
   try {
     listed = JSON.parse(readFileSync(path.join(dir, MANIFEST), "utf8")) as string[];
   } catch {

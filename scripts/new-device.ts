@@ -22,7 +22,11 @@ export function registrations(n: DeviceNames): { file: string; marker: string; t
     { file: "provider/devices.ts", marker: "// new-device: entries", text: `  ${n.name},\n` },
     { file: "provider/devices.ts", marker: "// new-device: definitions", text: n.devicesEntry },
     // The package root stays narrow (issue 11): the resource class, its args and its provider object.
-    { file: "provider/index.ts", marker: "// new-device: exports", text: `export { ${n.className}, ${n.providerExport}, type ${n.className}Args } from "./${n.name}/resource";\n` },
+    {
+      file: "provider/index.ts",
+      marker: "// new-device: exports",
+      text: `export { ${n.className}, ${n.providerExport}, type ${n.className}Args } from "./${n.name}/resource";\n`,
+    },
     { file: "provider/emulators.ts", marker: "// new-device: emulators", text: `export * from "./${n.name}/emulator";\n` },
   ];
 }
@@ -36,7 +40,8 @@ export function insertAbove(source: string, marker: string, text: string, file: 
 }
 
 export function names(name: string, display?: string, object = "Entry"): DeviceNames {
-  if (!/^[a-z][a-z0-9]{1,30}$/.test(name)) throw new Error(`device name "${name}": lower-case letters and digits, starting with a letter (the product name, e.g. pfsense)`);
+  if (!/^[a-z][a-z0-9]{1,30}$/.test(name))
+    throw new Error(`device name "${name}": lower-case letters and digits, starting with a letter (the product name, e.g. pfsense)`);
   if (!/^[A-Z][A-Za-z0-9]*$/.test(object)) throw new Error(`object "${object}": PascalCase (e.g. AliasEntry)`);
   return deviceTemplates(name, display ?? name.charAt(0).toUpperCase() + name.slice(1), object);
 }
@@ -67,7 +72,11 @@ export function scaffold(root: string, n: DeviceNames): string[] {
 }
 
 function main(argv: readonly string[]): number {
-  const { values, positionals } = parseArgs({ args: [...argv], options: { display: { type: "string" }, object: { type: "string" }, root: { type: "string" }, help: { type: "boolean", short: "h" } }, allowPositionals: true });
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    options: { display: { type: "string" }, object: { type: "string" }, root: { type: "string" }, help: { type: "boolean", short: "h" } },
+    allowPositionals: true,
+  });
   if (values.help || positionals.length !== 1) {
     process.stdout.write("Usage: new-device <name> [--display <Product>] [--object <Object>] [--root <repo>]\n");
     return values.help ? 0 : 2;
@@ -75,7 +84,9 @@ function main(argv: readonly string[]): number {
   const root = path.resolve(values.root ?? process.cwd());
   const n = names(positionals[0]!, values.display, values.object);
   const written = scaffold(root, n);
-  process.stdout.write(`${written.map((f) => `  wrote ${f}`).join("\n")}\nNext: docs/adding-a-device.md, from step 2 (grep TODO(new-device) provider/${n.name}).\n`);
+  process.stdout.write(
+    `${written.map((f) => `  wrote ${f}`).join("\n")}\nNext: docs/adding-a-device.md, from step 2 (grep TODO(new-device) provider/${n.name}).\n`,
+  );
   return 0;
 }
 

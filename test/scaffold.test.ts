@@ -43,19 +43,25 @@ it("scaffolds pfsense: files, registrations, a clean type-check and build, and t
       "provider/emulators.ts",
     ]),
   );
-  expect(readFileSync(path.join(dir, "provider/index.ts"), "utf8")).toContain('export { PfsenseAliasEntry, pfsenseAliasEntryProvider, type PfsenseAliasEntryArgs } from "./pfsense/resource";\n// new-device: exports');
+  expect(readFileSync(path.join(dir, "provider/index.ts"), "utf8")).toContain(
+    'export { PfsenseAliasEntry, pfsenseAliasEntryProvider, type PfsenseAliasEntryArgs } from "./pfsense/resource";\n// new-device: exports',
+  );
   expect(() => scaffold(dir, names("pfsense"))).toThrow("provider/pfsense exists already");
 
   // Type-check and compile the registry with the new device (provider/ and cli/ follow from it) and its test.
   writeFileSync(
     path.join(dir, "tsconfig.scaffold.json"),
-    JSON.stringify({ extends: path.join(ROOT, "tsconfig.json"), compilerOptions: { rootDir: dir, outDir: path.join(dir, "dist"), sourceMap: false, declaration: false, incremental: false }, include: [`${dir}/provider/**/*.ts`, `${dir}/cli/**/*.ts`, `${dir}/test/pfsense/*.ts`] }),
+    JSON.stringify({
+      extends: path.join(ROOT, "tsconfig.json"),
+      compilerOptions: { rootDir: dir, outDir: path.join(dir, "dist"), sourceMap: false, declaration: false, incremental: false },
+      include: [`${dir}/provider/**/*.ts`, `${dir}/cli/**/*.ts`, `${dir}/test/pfsense/*.ts`],
+    }),
   );
   const tsc = path.join(ROOT, "node_modules", "typescript", "bin", "tsc");
   try {
     execFileSync(process.execPath, [tsc, "-p", path.join(dir, "tsconfig.scaffold.json")], { cwd: dir, encoding: "utf8", stdio: "pipe" });
   } catch (e) {
-    throw new Error(`the scaffold does not type-check:\n${(e as { stdout?: string }).stdout ?? ""}`);
+    throw new Error(`the scaffold does not type-check:\n${(e as { stdout?: string }).stdout ?? ""}`, { cause: e });
   }
 
   // The derived surfaces, read from the compiled copy.
@@ -109,9 +115,17 @@ it("scaffolds pfsense: files, registrations, a clean type-check and build, and t
       console.log(JSON.stringify({ ok, missing, lines }));
     })().catch((e) => { console.error(e); process.exit(1); });
   `;
-  const out = JSON.parse(execFileSync(process.execPath, ["-e", run], { cwd: dir, encoding: "utf8", env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp" } })) as { ok: number; missing: number; lines: string[] };
+  const out = JSON.parse(
+    execFileSync(process.execPath, ["-e", run], { cwd: dir, encoding: "utf8", env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp" } }),
+  ) as { ok: number; missing: number; lines: string[] };
   expect(out.ok).toBe(0);
-  expect(out.lines).toEqual(expect.arrayContaining([expect.stringMatching(/^pfsense \S+ · PfsenseAliasEntry list jit$/), "  ✔ auth — the token is accepted", "  ✔ list — the list exists"]));
+  expect(out.lines).toEqual(
+    expect.arrayContaining([
+      expect.stringMatching(/^pfsense \S+ · PfsenseAliasEntry list jit$/),
+      "  ✔ auth — the token is accepted",
+      "  ✔ list — the list exists",
+    ]),
+  );
   expect(out.missing).toBe(1);
   expect(out.lines).toEqual(expect.arrayContaining([expect.stringMatching(/^ {2}✘ list — the list exists — /)]));
 });
