@@ -1,6 +1,6 @@
 /**
  * The diagnosis catalogue: one row per code, with a title, the likely cause and numbered fixes.
- * Numbers and meanings follow the just-in-time-access agent scheme (shared/reference/diagnosis-codes.md);
+ * Numbers and meanings follow the just-in-time-access agent scheme (docs/reference/diagnosis-codes.md);
  * rows marked "ours" fill gaps in that scheme. `{name}` placeholders are filled from the diagnosis
  * context (see diagnosis.ts); the README table is generated from this table and a test keeps them equal.
  */

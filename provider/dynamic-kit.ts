@@ -29,7 +29,7 @@ const PACKAGE_NAME = "pulumi-firewall-grants";
 /**
  * The provider that is serialised into state: a thin object that loads this library inside each
  * method and forwards the call. So a library upgrade reaches `refresh`/`destroy` of existing stacks
- * (they run the code stored in state, shared/reference/pulumi.md §2), and nothing unserialisable is
+ * (they run the code stored in state, docs/reference/pulumi.md §2), and nothing unserialisable is
  * captured. It loads the package by name first; when the program runs from a checkout where the name
  * does not resolve, it falls back to the absolute path that was current when the program ran.
  */
@@ -116,7 +116,7 @@ export interface CheckFailure {
 /**
  * zod issues as CheckFailures naming the field and the rule. A failure inside a secret field is
  * reported with property "" — the CLI prints the value of a named property, and it would print the
- * secret in clear (shared/reference/pulumi.md §1.4).
+ * secret in clear (docs/reference/pulumi.md §1.4).
  */
 export function checkFailures(error: z.ZodError, secretFields: readonly string[] = ["credentials"]): CheckFailure[] {
   return error.issues.map((issue) => {

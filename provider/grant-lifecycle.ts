@@ -11,7 +11,7 @@
  *   changes; `read`, `update` and `delete` go to the pinned device, never to whatever the settings say now.
  * - Delete revokes, adopted or not; a grant whose target+address another grant of this program still
  *   declares is kept ("last one out turns off the lights": the engine deletes removed resources after
- *   the program registered — and so `check`ed — everything, shared/reference/pulumi.md §1.2).
+ *   the program registered — and so `check`ed — everything, docs/reference/pulumi.md §1.2).
  * - Operations on one target+address run one at a time in the process (two grants of one address).
  * - Outputs are complete: no `undefined` anywhere (the engine's protobuf encoding refuses it).
  * - Every failure leaves as a diagnosis ({@link diagnosed}); a failure on a pinned device that the

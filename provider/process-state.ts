@@ -1,7 +1,7 @@
 /**
  * State shared by every copy of this library inside one process. The Pulumi engine runs up to
  * `--parallel` operations at once in one provider process and may load the library more than once
- * (one copy per serialised provider text, shared/reference/pulumi.md §1.1, §5 item 8), so pools,
+ * (one copy per serialised provider text, docs/reference/pulumi.md §1.1, §5 item 8), so pools,
  * probe caches and per-object queues live on `globalThis`, not in module scope.
  */
 import { createHash } from "node:crypto";

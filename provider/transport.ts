@@ -5,7 +5,7 @@
  *
  * Retries: only requests marked `idempotent` are repeated, on reset/timeout/502/503/504. 401, 403 and
  * 429 are never retried — FortiOS locks the source address out after repeated failed logins
- * (shared/reference/fortigate.md §1). A non-idempotent write that failed ambiguously is settled by
+ * (docs/reference/fortigate.md §1). A non-idempotent write that failed ambiguously is settled by
  * {@link applyVerified}: read back, and repeat only when the device does not hold the change.
  */
 import { createHash } from "node:crypto";

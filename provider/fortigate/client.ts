@@ -1,7 +1,7 @@
 /**
  * The FortiOS REST API as device verbs: address objects (`firewall/address`, `address6`) and the
  * per-member child paths of address groups (`addrgrp`, `addrgrp6`). Every HTTP outcome is mapped to a
- * diagnosis here (shared/reference/fortigate.md §4a, diagnosis-codes.md): 401 → 202001 and never
+ * diagnosis here (docs/reference/fortigate.md §4a, diagnosis-codes.md): 401 → 202001 and never
  * repeated (FortiOS locks the source out after repeated failures, §1), 429 → 202005, 403 → 202002
  * naming the profile permission and the VDOM. The token travels only in `Authorization: Bearer`
  * (a token in the URL is refused by FortiOS ≥ 7.4.5, P-URLQ, and would leak into logs).

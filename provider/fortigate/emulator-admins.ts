@@ -1,6 +1,6 @@
 /**
  * REST API administrators of the FortiGate emulator (`config system api-user`: token, admin profile,
- * VDOM list, trusted hosts) and the per-source auth-failure lockout (shared/reference/fortigate.md §1, §5).
+ * VDOM list, trusted hosts) and the per-source auth-failure lockout (docs/reference/fortigate.md §1, §5).
  */
 import { randomBytes } from "node:crypto";
 

@@ -1,7 +1,7 @@
 /**
  * Device state of the FortiGate emulator: per-VDOM address, address6, addrgrp and addrgrp6 tables,
  * REST API administrators (token, admin profile, VDOM list, trusted hosts), the auth-failure lockout
- * and the firmware version. Rules and error codes follow shared/reference/fortigate.md §1–§4, §8 and
+ * and the firmware version. Rules and error codes follow docs/reference/fortigate.md §1–§4, §8 and
  * "Behaviours to model"; each rule names its source. Written from the device sources, independently
  * of the client.
  */

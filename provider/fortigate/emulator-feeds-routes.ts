@@ -1,6 +1,6 @@
 /**
  * Routes and control routes of the FortiGate emulator's threat feeds (state and API summary:
- * emulator-feeds.ts). Paths, methods and access groups: shared/reference/fortigate-feeds.md §1–§3, §6–§7.
+ * emulator-feeds.ts). Paths, methods and access groups: docs/reference/fortigate-feeds.md §1–§3, §6–§7.
  */
 import { randomBytes } from "node:crypto";
 import type { EmulatorReply, EmulatorRequest } from "../emulator-kit";

@@ -1,7 +1,7 @@
 /**
  * External threat feeds of the FortiGate emulator (`config system external-resource`) with the push API
  * ("Passive+" grants): the feed objects per VDOM and global `g-` feeds, pushed entries, entry limits and
- * the answers the sources leave open as settings. Facts: shared/reference/fortigate-feeds.md (§ and
+ * the answers the sources leave open as settings. Facts: docs/reference/fortigate-feeds.md (§ and
  * source keys cited per rule). Routes live in emulator-feeds-routes.ts; this file holds the state.
  *
  * **API summary** (for clients and tests):

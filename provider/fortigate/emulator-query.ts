@@ -1,6 +1,6 @@
 /**
  * FortiOS CMDB collection query options as the FortiGate emulator applies them to rows: `filter`,
- * `key`/`pattern`, `start`, `count`, `format`, and `action=schema` (shared/reference/fortigate.md §2a
+ * `key`/`pattern`, `start`, `count`, `format`, and `action=schema` (docs/reference/fortigate.md §2a
  * "Query and path behaviour", SW-CMDB 6.4.14 query parameters, ADM-API 7.2.9).
  */
 import type { FortiosFeatures } from "./emulator-versions";

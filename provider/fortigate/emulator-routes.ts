@@ -1,6 +1,6 @@
 /**
  * The FortiGate emulator's route table and handlers: exact FortiOS methods and paths, the access each
- * needs, and the CMDB envelopes (shared/reference/fortigate.md §2a, §2b, §3, §4; each row cites its
+ * needs, and the CMDB envelopes (docs/reference/fortigate.md §2a, §2b, §3, §4; each row cites its
  * source). The auth+privilege gate that runs before these lives in emulator.ts.
  */
 import { CmdbError, type AddrFamily, type FortigateBackend, type StoredAddress, type StoredGroup } from "./emulator-backend";

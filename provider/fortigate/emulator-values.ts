@@ -1,6 +1,6 @@
 /**
  * Value rules of the FortiGate emulator's address tables: subnet and IPv6 prefix forms, and the fields
- * each object `type` carries (shared/reference/fortigate.md §2a "firewall/address body").
+ * each object `type` carries (docs/reference/fortigate.md §2a "firewall/address body").
  */
 
 /** `firewall/address` types [SW-CMDB POST schema; HFX-HELP `firewall/_helpers/address.py`]. */

@@ -1,6 +1,6 @@
 /**
  * FortiOS versions the FortiGate emulator models, and what changes with them. Each switch below names
- * the version where the device changed and the source (shared/reference/fortigate.md, "Behaviours to
+ * the version where the device changed and the source (docs/reference/fortigate.md, "Behaviours to
  * model (verified from sources)"); where a source covers only part of a range the choice is said.
  */
 

@@ -1,6 +1,6 @@
 /**
  * An HTTPS double of the FortiOS REST API subset that address-grant tools use
- * (shared/reference/fortigate.md §8 and "Behaviours to model"), for a chosen FortiOS `version`:
+ * (docs/reference/fortigate.md §8 and "Behaviours to model"), for a chosen FortiOS `version`:
  * API-token auth with trusted hosts and lockout, `?access_token=` by version, VDOM scope and multi-VDOM
  * answers, admin-profile permissions, CMDB envelopes and error codes, query options, object types,
  * and the member child paths of address groups.

@@ -1,5 +1,5 @@
 /**
- * A FortiGate's push threat feeds over its REST API (shared/reference/fortigate-feeds.md §1-§3, §6, §7):
+ * A FortiGate's push threat feeds over its REST API (docs/reference/fortigate-feeds.md §1-§3, §6, §7):
  * the feed object (CMDB), the entry list and the push endpoint (monitor). Built on
  * {@link FortigateClient}: its transport (Bearer token, redaction, retries of reads only), its mapping
  * of 401 (202001, never repeated: FortiOS locks the source out) and 429 (202005), and its check that an

@@ -1,5 +1,5 @@
 /**
- * FortiGate push threat feeds ("Passive+", shared/reference/fortigate-feeds.md), the part that does not
+ * FortiGate push threat feeds ("Passive+", docs/reference/fortigate-feeds.md), the part that does not
  * depend on how the FortiGate is reached: the device paths, the wire shapes of the feed object and
  * the entry list, matching an address against the entries, the push body, and the diagnoses. Used by
  * the direct client (feed-client.ts) and by FortiManager's proxy (fortimanager/feed-client.ts), whose

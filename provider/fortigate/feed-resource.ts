@@ -1,6 +1,6 @@
 /**
  * `FortigateFeedEntry`: one address in a FortiGate push threat feed, on the FortiGate's REST API
- * (SPEC §4.4, issue 12; shared/reference/fortigate-feeds.md). Inputs, input schema, the provider object
+ * (SPEC §4.4, issue 12; docs/reference/fortigate-feeds.md). Inputs, input schema, the provider object
  * and the resource class; the API is feed-client.ts, batching feed-batcher.ts, preflight feed-preflight.ts.
  */
 import * as pulumi from "@pulumi/pulumi";

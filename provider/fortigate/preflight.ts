@@ -45,7 +45,7 @@ export interface PreflightContext {
   readonly target: PreflightTarget;
 }
 
-/** The `FortigateAddress` preflight, in order (shared/reference/fortigate.md §1, §5). */
+/** The `FortigateAddress` preflight, in order (docs/reference/fortigate.md §1, §5). */
 export const ADDRESS_PREFLIGHT: readonly PreflightStep<PreflightContext>[] = [
   {
     id: "auth",

@@ -1,6 +1,6 @@
 /**
  * State and rules of the FortiManager emulator: administrators, admin profiles, ADOMs, JSON-RPC
- * sessions and API keys. Facts follow shared/reference/fortimanager.md (cited per rule); the
+ * sessions and API keys. Facts follow docs/reference/fortimanager.md (cited per rule); the
  * emulator imports nothing from the client, so the two cannot share a mistake.
  */
 import { randomBytes } from "node:crypto";

@@ -1,7 +1,7 @@
 /**
  * Managed FortiGates of the FortiManager emulator: the device inventory per ADOM (`/dvmdb/...`), each device
  * owning an in-process FortiGate emulator backend that `/sys/proxy/json` relays to (emulator-proxy.ts), and
- * the control routes that reach them. Facts: shared/reference/fortigate-feeds.md §8–§9 (source keys cited
+ * the control routes that reach them. Facts: docs/reference/fortigate-feeds.md §8–§9 (source keys cited
  * per rule). API summary: emulator-proxy.ts.
  */
 import { randomBytes } from "node:crypto";

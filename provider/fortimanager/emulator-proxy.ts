@@ -2,7 +2,7 @@
  * FortiManager's `exec /sys/proxy/json` and the managed-device inventory (`/dvmdb/...device`) in the emulator:
  * FortiManager relays a FortiOS REST call to managed FortiGates, each of which is an in-process FortiGate
  * emulator backend (emulator-devices.ts), and answers one `data` element per device. Facts:
- * shared/reference/fortigate-feeds.md §8–§9 (keys cited per rule); the answers no source shows are
+ * docs/reference/fortigate-feeds.md §8–§9 (keys cited per rule); the answers no source shows are
  * {@link ProxySettings} whose defaults are the unhelpful ones.
  *
  * **API summary** (for clients and tests):

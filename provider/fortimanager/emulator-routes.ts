@@ -1,6 +1,6 @@
 /**
  * The FortiManager emulator's JSON-RPC routes (one row per url and method, with the privilege it
- * needs) and the privilege gate every `params` entry passes first. Sources: shared/reference/
+ * needs) and the privilege gate every `params` entry passes first. Sources: docs/reference/
  * fortimanager.md §2–5 and "Behaviours to model"; each row cites its own.
  */
 import type { FortimanagerBackend } from "./emulator-backend";

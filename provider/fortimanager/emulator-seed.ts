@@ -1,6 +1,6 @@
 /**
  * What a FortiManager emulator starts with: the admin and profile shapes, the default seed (admins,
- * profiles, ADOMs) and the slot defaults. Facts follow shared/reference/fortimanager.md §4–5.
+ * profiles, ADOMs) and the slot defaults. Facts follow docs/reference/fortimanager.md §4–5.
  */
 import type { ManagedDeviceSeed, ProxySettings } from "./emulator-devices";
 

@@ -1,6 +1,6 @@
 /**
  * FortiManager firmware versions the emulator models, and what changes between them. Every gate
- * cites its source; shared/reference/fortimanager.md names the sources (JPF-001 is
+ * cites its source; docs/reference/fortimanager.md names the sources (JPF-001 is
  * jpforcioli/github_howto_jsonrpc_api `001_fmg_json_api_introduction.rst`, JPF-OPS its
  * `017_fmg_operations.rst`, ANS-ADMINUSER the Ansible collection's `fmgr_system_admin_user.py`).
  */

@@ -1,6 +1,6 @@
 /**
  * An HTTPS double of the FortiManager JSON-RPC API (one `POST /jsonrpc` endpoint), for tests, the
- * benchmark and users' CI. Behaviour follows shared/reference/fortimanager.md §10 (emulator
+ * benchmark and users' CI. Behaviour follows docs/reference/fortimanager.md §10 (emulator
  * checklist) and "Behaviours to model": HTTP 200 for every JSON-RPC answer with the status code in
  * the body, sessions and API keys by version, `verbose`, `/sys/session`, `rpc-permit`, Super_User-only
  * admin edits, ADOM scope, login-max, and the kit's faults. Files: emulator-routes.ts (route table

@@ -1,5 +1,5 @@
 /**
- * FortiGate push feeds reached through FortiManager (shared/reference/fortigate-feeds.md §8, §9):
+ * FortiGate push feeds reached through FortiManager (docs/reference/fortigate-feeds.md §8, §9):
  * `exec /sys/proxy/json` relays one FortiOS REST call to many managed FortiGates at once, with one
  * result per device matched on `target` (their order varies, JPF-PROXY); `get /dvmdb/adom/<adom>/device`
  * is the inventory (managed in the ADOM, `conn_status` up). Built on {@link FortimanagerClient}: its

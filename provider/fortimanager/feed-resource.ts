@@ -1,6 +1,6 @@
 /**
  * `FortimanagerFeedEntry`: one address in a push threat feed on every listed FortiGate, through
- * FortiManager's proxy (SPEC §4.4, issue 12; shared/reference/fortigate-feeds.md §8). One resource =
+ * FortiManager's proxy (SPEC §4.4, issue 12; docs/reference/fortigate-feeds.md §8). One resource =
  * the address in the feed on every device of `devices`. The manager and the ADOM are the pinned device;
  * `feed`, `vdom` and `address` are the identity; `devices` changes in place (a device added gets the
  * entry, a device removed loses it). Refresh records which devices hold the entry (`heldBy`): a device

@@ -43,7 +43,7 @@ export interface PreflightContext {
   outcome?: PreflightOutcome;
 }
 
-/** The `FortimanagerTrustedHost` preflight, in order (shared/reference/fortimanager.md §3, §3b, §5). */
+/** The `FortimanagerTrustedHost` preflight, in order (docs/reference/fortimanager.md §3, §3b, §5). */
 export const TRUSTED_HOST_PREFLIGHT: readonly PreflightStep<PreflightContext>[] = [
   {
     id: "auth",

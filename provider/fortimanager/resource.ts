@@ -140,7 +140,7 @@ export function resolveManagerConnection(i: Pick<TrustedHostInputs, "connection"
   const token = setting("fortimanager", "token", i.credentials?.token);
   const username = setting("fortimanager", "username", c.username);
   const password = setting("fortimanager", "password", i.credentials?.password);
-  // Never name a secret field: the CLI would print its value (shared/reference/pulumi.md §1.4).
+  // Never name a secret field: the CLI would print its value (docs/reference/pulumi.md §1.4).
   if (!token && !(username && password)) {
     throw new SettingProblem(
       "",

@@ -1,6 +1,6 @@
 /**
  * The OPNsense alias API, one device verb per method. Paths are lowercase snake_case as the UI sends
- * them (ACL matching is case-sensitive, shared/reference/opnsense.md §1); every answer is parsed with
+ * them (ACL matching is case-sensitive, docs/reference/opnsense.md §1); every answer is parsed with
  * zod at the call site; HTTP failures become diagnoses (401 → OPN000, 403 → OPN001 naming the one
  * privilege of that URL, 500 read-only → OPN201) and transport failures OPN002–OPN005.
  */

@@ -1,7 +1,7 @@
 /**
  * `/api/firewall/alias/*` rows of the OPNsense emulator, each citing opnsense/core
  * controllers/OPNsense/Firewall/Api/AliasController.php (AC) or Base/ApiMutableModelControllerBase.php
- * (AMM); shared/reference/opnsense.md §2a, §2c. Privileges: E covers all, R the get/search/list/export URLs.
+ * (AMM); docs/reference/opnsense.md §2a, §2c. Privileges: E covers all, R the get/search/list/export URLs.
  */
 import { randomUUID } from "node:crypto";
 import { ALIAS_TYPE_LABELS, UnexpectedError, UserException, type AliasType, type EmulatedAlias } from "./emulator-backend";

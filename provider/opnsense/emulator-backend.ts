@@ -1,7 +1,7 @@
 /**
  * Device state of the OPNsense emulator: aliases as stored in config.xml, the live pf tables, API
  * users, config revisions and the reconfigure counter, with the device's rules and quirks per version
- * (shared/reference/opnsense.md §2–§3, §7). Written from the opnsense/core sources named per method
+ * (docs/reference/opnsense.md §2–§3, §7). Written from the opnsense/core sources named per method
  * (AUC = controllers/OPNsense/Firewall/Api/AliasUtilController.php); it shares nothing with the client,
  * so the two cannot share a mistake.
  */

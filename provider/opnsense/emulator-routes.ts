@@ -1,6 +1,6 @@
 /**
  * The OPNsense emulator's route-table types, the ACL patterns per privilege key, and the helpers the
- * route files share (shared/reference/opnsense.md §2, §4). The rows themselves live in
+ * route files share (docs/reference/opnsense.md §2, §4). The rows themselves live in
  * emulator-alias-routes.ts (`/api/firewall/alias/*`) and emulator-util-routes.ts (`alias_util`, menu,
  * firmware); emulator.ts joins them into `ROUTES`.
  */

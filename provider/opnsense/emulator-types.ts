@@ -1,5 +1,5 @@
 /**
- * Data types, built-in aliases and exception classes of the OPNsense emulator (shared/reference/opnsense.md
+ * Data types, built-in aliases and exception classes of the OPNsense emulator (docs/reference/opnsense.md
  * §1, §2d): Alias.xml field shapes, static_aliases/core.json built-ins, and the two exception kinds
  * www/api.php tells apart (UserException → 500 with errorTitle; anything else → 500 "Unexpected error").
  */

@@ -1,7 +1,7 @@
 /**
  * `/api/firewall/alias_util/*` (AUC = controllers/OPNsense/Firewall/Api/AliasUtilController.php),
  * `/api/core/menu/*` (Core/Api/MenuController.php, Core/Menu/Menu.xml) and `/api/core/firmware/status`
- * (Core/Api/FirmwareController.php) rows of the OPNsense emulator; shared/reference/opnsense.md §2b, §6.
+ * (Core/Api/FirmwareController.php) rows of the OPNsense emulator; docs/reference/opnsense.md §2b, §6.
  */
 import { E, FW, R, T, intParam, natural, ok, page, type Route, type RouteCall } from "./emulator-routes";
 

@@ -1,7 +1,7 @@
 /**
  * Which OPNsense release the emulator plays, and what that changes. Each trait names the first
  * release tag of opnsense/core that contains the behaviour (read with `git show <tag>:<path>`;
- * shared/reference/opnsense.md §0 version table). Releases before 24.7 are not modelled: 24.7 replaced
+ * docs/reference/opnsense.md §0 version table). Releases before 24.7 are not modelled: 24.7 replaced
  * Phalcon with OPNsense's own router, which is what answers 404 before authentication.
  */
 

@@ -2,7 +2,7 @@
  * An HTTPS double of the OPNsense alias API (a product feature: tests, `npm run bench`, users' CI),
  * playing one release (`version`, default {@link DEFAULT_OPNSENSE_VERSION}; any `X.Y[.Z]` ≥ 24.7).
  * Order of checks as on the device (opnsense/core Mvc/Router.php + Dispatcher.php, www/api.php,
- * Base/ApiControllerBase.php; shared/reference/opnsense.md §1, §7): the route is resolved first (unknown
+ * Base/ApiControllerBase.php; docs/reference/opnsense.md §1, §7): the route is resolved first (unknown
  * → 404 `{"errorMessage":"Endpoint not found"}` even without credentials, logged as unhandled), then
  * Basic auth (401; a failed login takes ~2 s from 25.1), then the ACL on the literal, case-sensitive URI
  * including the query (403), then the body (JSON content type + empty body → 400), then the action

@@ -1,5 +1,5 @@
 /**
- * What create/read/delete do on the device, per method (SPEC §4.1; shared/reference/opnsense.md §3).
+ * What create/read/delete do on the device, per method (SPEC §4.1; docs/reference/opnsense.md §3).
  *
  * table: alias_util add/delete. The live table is read before `add` and the address is added only when
  * absent (a repeat of the first config line would append a duplicate — the index-0 bug); after `add`

@@ -1,6 +1,6 @@
 /**
  * OPNsense alias-name rules, as the firewall itself applies them (opnsense/core
- * models/OPNsense/Firewall/FieldTypes/AliasNameField.php; shared/reference/opnsense.md §2d), so that
+ * models/OPNsense/Firewall/FieldTypes/AliasNameField.php; docs/reference/opnsense.md §2d), so that
  * `check` refuses a name the device would refuse — and any name that could address another URL.
  */
 

@@ -1,6 +1,6 @@
 /**
  * Alias lookup and the permission preflight run from `check` (SPEC §5; probes from
- * shared/reference/opnsense.md §6). Every request here is side-effect free: GETs only, and the write
+ * docs/reference/opnsense.md §6). Every request here is side-effect free: GETs only, and the write
  * probe for "Firewall: Alias: Edit" is a GET on reconfigure, which the action refuses without doing
  * anything. Results are cached for the life of the process (500 resources → one probe set).
  */
@@ -88,7 +88,7 @@ export async function knownAlias(conn: ResolvedConnection, alias: string, method
   return cache.get(fingerprint(conn.url, conn.apiKey, conn.apiSecret, alias, method))?.catch(() => undefined);
 }
 
-/** "A network prefix for a Host(s) alias" (shared/reference/diagnosis-codes.md OPN104). */
+/** "A network prefix for a Host(s) alias" (docs/reference/diagnosis-codes.md OPN104). */
 const HOST_PREFIX_CODE: DiagnosisCode = "OPN104";
 
 /**
@@ -119,7 +119,7 @@ export interface PreflightContext {
 }
 
 /**
- * The `OpnsenseAliasEntry` preflight, in order (shared/reference/opnsense.md §4, §6). The write probes
+ * The `OpnsenseAliasEntry` preflight, in order (docs/reference/opnsense.md §4, §6). The write probes
  * are GETs the actions refuse without doing anything; `alias_util/aliases` doubles as the alias lookup
  * for a key without "Firewall: Aliases", so the table write step is skipped when it already ran.
  */

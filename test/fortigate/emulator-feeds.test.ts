@@ -1,5 +1,5 @@
 /**
- * The FortiGate emulator's threat feeds (shared/reference/fortigate-feeds.md §1–§3, §6–§7, §10), over
+ * The FortiGate emulator's threat feeds (docs/reference/fortigate-feeds.md §1–§3, §6–§7, §10), over
  * HTTPS with raw requests as curl or Ansible send them, per FortiOS version where the device differs.
  */
 import { Agent, request } from "undici";

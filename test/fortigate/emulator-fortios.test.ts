@@ -2,7 +2,7 @@
  * The FortiGate emulator against FortiOS behaviours that third-party tools rely on (default version,
  * 7.6.4): query options, trailing slashes, multi-VDOM answers, subnet forms, rename and comment by PUT,
  * object types, 405 vs 404, member child paths, purge, and the control routes. Each case cites the
- * reference line (shared/reference/fortigate.md) it checks.
+ * reference line (docs/reference/fortigate.md) it checks.
  */
 import { Agent, request } from "undici";
 import { startFortigateEmulator, type FortigateEmulator } from "../../provider/fortigate/emulator";

@@ -1,6 +1,6 @@
 /**
  * The FortiGate emulator's `version` option: what changes between FortiOS releases
- * (shared/reference/fortigate.md "Behaviours to model (verified from sources)"), each over HTTPS
+ * (docs/reference/fortigate.md "Behaviours to model (verified from sources)"), each over HTTPS
  * against an emulator of that version.
  */
 import { Agent, request } from "undici";

@@ -1,5 +1,5 @@
 /**
- * The FortiManager emulator's managed FortiGates and `exec /sys/proxy/json` (shared/reference/fortigate-feeds.md
+ * The FortiManager emulator's managed FortiGates and `exec /sys/proxy/json` (docs/reference/fortigate-feeds.md
  * §8–§10), over HTTPS with raw JSON-RPC bodies as curl or Ansible send them.
  */
 import { Agent, request } from "undici";

@@ -1,5 +1,5 @@
 /**
- * The FortiManager emulator's device behaviours from shared/reference/fortimanager.md "Behaviours
+ * The FortiManager emulator's device behaviours from docs/reference/fortimanager.md "Behaviours
  * to model", each over HTTPS JSON-RPC, per firmware version where the device differs.
  */
 import { Agent, request } from "undici";
