@@ -61,6 +61,13 @@ export interface DeviceSettings {
   /** Settings beyond {@link BASE_SETTINGS}. */
   readonly settings: readonly SettingKey[];
   readonly resources: readonly ResourceNames[];
+  /**
+   * The device's set and guard resources (issue 13): published names and type tokens like `resources`,
+   * but kept apart from them, because what iterates `resources` (devices.ts entries, `doctor` and
+   * `doctor --stack`, the hostile-input and secrets tables) assumes one `address` input per grant,
+   * while a set takes `addresses`. A set and its guard share one provider export. @default none
+   */
+  readonly sets?: readonly ResourceNames[];
   readonly doctor: {
     readonly options: readonly DoctorOption[];
     /** Top-level `check` inputs `doctor` always sends to the device's first resource (e.g. a placeholder object name). */
@@ -74,6 +81,10 @@ export const DEVICE_SETTINGS = {
     displayName: "OPNsense",
     settings: [{ key: "apiKey", secret: true }, { key: "apiSecret", secret: true }, { key: "apiKeyFile" }],
     resources: [{ className: "OpnsenseAliasEntry", providerExport: "opnsenseAliasEntryProvider", module: "opnsense", type: "AliasEntry" }],
+    sets: [
+      { className: "OpnsenseAliasSet", providerExport: "opnsenseAliasSetProvider", module: "opnsense", type: "AliasSet" },
+      { className: "OpnsenseAliasGuard", providerExport: "opnsenseAliasSetProvider", module: "opnsense", type: "AliasGuard" },
+    ],
     doctor: {
       options: [
         { flag: "key-file", field: "apiKeyFile", kind: "path", into: "connection", arg: "<file>", help: "the API key file OPNsense downloads (key=..., secret=...)" },
@@ -88,6 +99,11 @@ export const DEVICE_SETTINGS = {
     resources: [
       { className: "FortigateAddress", providerExport: "fortigateAddressProvider", module: "fortigate", type: "Address" },
       { className: "FortigateFeedEntry", providerExport: "fortigateFeedEntryProvider", module: "fortigate", type: "FeedEntry" },
+    ],
+    sets: [
+      { className: "FortigateAddressSet", providerExport: "fortigateAddressSetProvider", module: "fortigate", type: "AddressSet" },
+      { className: "FortigateGroupGuard", providerExport: "fortigateAddressSetProvider", module: "fortigate", type: "GroupGuard" },
+      { className: "FortigateFeedSet", providerExport: "fortigateFeedSetProvider", module: "fortigate", type: "FeedSet" },
     ],
     doctor: {
       options: [
@@ -105,6 +121,11 @@ export const DEVICE_SETTINGS = {
     resources: [
       { className: "FortimanagerTrustedHost", providerExport: "fortimanagerTrustedHostProvider", module: "fortimanager", type: "TrustedHost" },
       { className: "FortimanagerFeedEntry", providerExport: "fortimanagerFeedEntryProvider", module: "fortimanager", type: "FeedEntry" },
+    ],
+    sets: [
+      { className: "FortimanagerTrustedHostSet", providerExport: "fortimanagerTrustedHostSetProvider", module: "fortimanager", type: "TrustedHostSet" },
+      { className: "FortimanagerTrustedHostGuard", providerExport: "fortimanagerTrustedHostSetProvider", module: "fortimanager", type: "TrustedHostGuard" },
+      { className: "FortimanagerFeedSet", providerExport: "fortimanagerFeedSetProvider", module: "fortimanager", type: "FeedSet" },
     ],
     doctor: {
       options: [
@@ -133,8 +154,15 @@ export function deviceSettingsList(): readonly NamedDeviceSettings[] {
   return Object.entries(DEVICE_SETTINGS).map(([name, s]) => ({ name, ...(s as DeviceSettings) }));
 }
 
-/** The package-root export names of every resource's provider object. */
-export type ProviderExportName = (typeof DEVICE_SETTINGS)[DeviceName]["resources"][number]["providerExport"];
+/** The package-root export names of every resource's provider object (sets and guards included). */
+export type ProviderExportName = (typeof DEVICE_SETTINGS)[DeviceName]["resources"][number]["providerExport"] | SetExportOf<(typeof DEVICE_SETTINGS)[DeviceName]>;
+/** A device's set provider exports; none when the device has no `sets` (a scaffolded device). */
+type SetExportOf<D> = D extends { readonly sets: readonly (infer R)[] } ? (R extends { readonly providerExport: infer P } ? P : never) : never;
+
+/** Every set and guard resource's names, with its device (their type tokens are fixed like the grants'). */
+export function setResourceNames(devices: readonly NamedDeviceSettings[] = deviceSettingsList()): { device: string; names: ResourceNames }[] {
+  return devices.flatMap((d) => (d.sets ?? []).map((names) => ({ device: d.name, names })));
+}
 
 /** The type token of a resource, as the engine records it in state: `pulumi-nodejs:dynamic/<module>:<type>`. */
 export function typeToken(r: Pick<ResourceNames, "module" | "type">): string {

@@ -1,11 +1,13 @@
 /**
  * `Grant`: "one person → many devices" (issue 13). One declaration — who, addresses, optional
  * description/ticket, expiresAt — fans out to the targets listed, as per-entry child grants
- * (`OpnsenseAliasEntry`, `FortigateAddress`, `FortimanagerTrustedHost`), one per target and address.
+ * (`OpnsenseAliasEntry`, `FortigateAddress`, `FortimanagerTrustedHost`, `FortigateFeedEntry`,
+ * `FortimanagerFeedEntry`), one per target and address.
  *
  * - IPv4/IPv6: an OPNsense target with `alias4`/`alias6` (or one `alias` for both), a FortiGate target
  *   with `group` and optional `group6`: each address goes to the alias/group of its family; an address
- *   whose family the target has no place for is refused at construction.
+ *   whose family the target has no place for is refused at construction. A feed (`fortigateFeeds`,
+ *   `fortimanagerFeeds`) takes both families.
  * - Shared addresses (office NAT): each child's logical name starts with the person's component name,
  *   so two people granting one address declare it under distinct names; the lifecycle's shared-address
  *   rule keeps it on the device until the last of them is removed. FortiGate children of one address
@@ -15,7 +17,9 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { parseAddress } from "./address";
+import { FortigateFeedEntry } from "./fortigate/feed-resource";
 import { FortigateAddress, type FortigateConnection } from "./fortigate/resource";
+import { FortimanagerFeedEntry, type FortimanagerFeedConnection } from "./fortimanager/feed-resource";
 import { FortimanagerTrustedHost, type FortimanagerConnection } from "./fortimanager/resource";
 import { OpnsenseAliasEntry, type OpnsenseConnection } from "./opnsense/resource";
 
@@ -46,6 +50,23 @@ export interface GrantFortimanagerTarget {
   readonly adminUser: string;
 }
 
+/** A FortiGate push threat feed (IPv4 and IPv6 addresses go into the same feed). */
+export interface GrantFortigateFeedTarget {
+  readonly connection?: FortigateConnection;
+  /** Existing IP address threat feed with update method Push API, in the connection's VDOM. */
+  readonly feed: string;
+}
+
+/** A push threat feed on managed FortiGates through FortiManager (IPv4 and IPv6 go into the same feed). */
+export interface GrantFortimanagerFeedTarget {
+  readonly connection?: FortimanagerFeedConnection;
+  /** Managed FortiGates (device names in the ADOM) whose feed gets the addresses. */
+  readonly devices: readonly string[];
+  readonly feed: string;
+  /** @default "root" */
+  readonly vdom?: string;
+}
+
 export interface GrantArgs {
   /** Who the access is for (a person, a team); part of every child's description. */
   readonly who: string;
@@ -61,11 +82,15 @@ export interface GrantArgs {
   readonly opnsense?: readonly GrantOpnsenseTarget[];
   readonly fortigate?: readonly GrantFortigateTarget[];
   readonly fortimanager?: readonly GrantFortimanagerTarget[];
+  /** FortiGate push feeds (`FortigateFeedEntry` children). */
+  readonly fortigateFeeds?: readonly GrantFortigateFeedTarget[];
+  /** Push feeds on managed FortiGates through FortiManager (`FortimanagerFeedEntry` children). */
+  readonly fortimanagerFeeds?: readonly GrantFortimanagerFeedTarget[];
 }
 
 /** One child: where it went, for outputs and tests. */
 export interface GrantChild {
-  readonly kind: "opnsense" | "fortigate" | "fortimanager";
+  readonly kind: "opnsense" | "fortigate" | "fortimanager" | "fortigate-feed" | "fortimanager-feed";
   readonly target: string;
   readonly address: string;
   readonly resource: pulumi.CustomResource;
@@ -78,7 +103,8 @@ const slug = (a: string) => a.replace(/[.:]/g, "-").replace("/", "_");
  * One person's access on many devices, as per-entry child grants.
  * @example
  * new Grant("alice", { who: "alice", addresses: ["203.0.113.7", "2001:db8::7"], ticket: "CHG-1234",
- *   opnsense: [{ alias4: "jit_admins", alias6: "jit_admins6" }], fortimanager: [{ adminUser: "alice" }] });
+ *   opnsense: [{ alias4: "jit_admins", alias6: "jit_admins6" }], fortimanager: [{ adminUser: "alice" }],
+ *   fortigateFeeds: [{ feed: "jit-allow" }], fortimanagerFeeds: [{ devices: ["fgt-hq", "fgt-br1"], feed: "jit-allow" }] });
  */
 export class Grant extends pulumi.ComponentResource {
   /** Every child grant. */
@@ -134,6 +160,26 @@ export class Grant extends pulumi.ComponentResource {
           child,
         );
         children.push({ kind: "fortimanager", target: t.adminUser, address: a.canonical, resource: r });
+      }
+    });
+    (args.fortigateFeeds ?? []).forEach((t, i) => {
+      for (const a of parsed.values()) {
+        const r = new FortigateFeedEntry(
+          `${name}-fgtfeed${i}-${t.feed}-${slug(a.canonical)}`,
+          { ...common, connection: t.connection, feed: t.feed, address: a.canonical },
+          child,
+        );
+        children.push({ kind: "fortigate-feed", target: t.feed, address: a.canonical, resource: r });
+      }
+    });
+    (args.fortimanagerFeeds ?? []).forEach((t, i) => {
+      for (const a of parsed.values()) {
+        const r = new FortimanagerFeedEntry(
+          `${name}-fmgfeed${i}-${t.feed}-${slug(a.canonical)}`,
+          { ...common, connection: t.connection, devices: [...t.devices], feed: t.feed, ...(t.vdom !== undefined && { vdom: t.vdom }), address: a.canonical },
+          child,
+        );
+        children.push({ kind: "fortimanager-feed", target: `${t.feed} on ${[...t.devices].sort().join(", ")}`, address: a.canonical, resource: r });
       }
     });
 

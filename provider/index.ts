@@ -20,10 +20,12 @@ export type { GrantMethod } from "./opnsense/preflight";
 export { FortigateAddress, fortigateAddressProvider, type FortigateConnection, type FortigateAddressArgs, type FortigateAddressInputs, type FortigateAddressState } from "./fortigate/resource";
 export { FortigateFeedEntry, fortigateFeedEntryProvider, type FortigateFeedEntryArgs, type FortigateFeedEntryInputs, type FortigateFeedEntryState } from "./fortigate/feed-resource";
 export { FortigateAddressSet, FortigateGroupGuard, fortigateAddressSetProvider, type FortigateAddressSetArgs, type FortigateGroupGuardArgs, type AddressSetInputs, type AddressSetOutputs } from "./fortigate/set-resource";
+export { FortigateFeedSet, fortigateFeedSetProvider, type FortigateFeedSetArgs, type FortigateFeedSetInputs, type FortigateFeedSetOutputs } from "./fortigate/feed-set";
 // FortiManager
 export { FortimanagerTrustedHost, fortimanagerTrustedHostProvider, type FortimanagerConnection, type FortimanagerTrustedHostArgs, type TrustedHostInputs, type TrustedHostOutputs } from "./fortimanager/resource";
 export { FortimanagerFeedEntry, fortimanagerFeedEntryProvider, type FortimanagerFeedConnection, type FortimanagerFeedEntryArgs, type FortimanagerFeedEntryInputs, type FortimanagerFeedEntryState } from "./fortimanager/feed-resource";
 export { FortimanagerTrustedHostSet, FortimanagerTrustedHostGuard, fortimanagerTrustedHostSetProvider, type FortimanagerTrustedHostSetArgs, type FortimanagerTrustedHostGuardArgs, type TrustedHostSetInputs, type TrustedHostSetOutputs } from "./fortimanager/set-resource";
+export { FortimanagerFeedSet, fortimanagerFeedSetProvider, type FortimanagerFeedSetArgs, type FortimanagerFeedSetInputs, type FortimanagerFeedSetOutputs } from "./fortimanager/feed-set";
 // One person, many devices
-export { Grant, type GrantArgs, type GrantChild, type GrantOpnsenseTarget, type GrantFortigateTarget, type GrantFortimanagerTarget } from "./grant-component";
+export { Grant, type GrantArgs, type GrantChild, type GrantOpnsenseTarget, type GrantFortigateTarget, type GrantFortimanagerTarget, type GrantFortigateFeedTarget, type GrantFortimanagerFeedTarget } from "./grant-component";
 // new-device: exports above this line (scripts/new-device.ts)

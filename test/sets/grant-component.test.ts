@@ -53,3 +53,28 @@ test("an address with no target of its family, or a hostile address, is refused 
   expect(() => new Grant("x", { who: "x", addresses: ["2001:db8::9"], opnsense: [{ alias4: "jit_admins" }] })).toThrow(/IPv6 alias/);
   expect(() => new Grant("y", { who: "y", addresses: ["10.0.0.1\n10.0.0.2"], opnsense: [{ alias: "jit_admins" }] })).toThrow(/address/);
 });
+
+test("feed targets: IPv4 and IPv6 go into the same feed, directly and through FortiManager; two people sharing an address get distinct grant names", async () => {
+  const carol = new Grant("carol", {
+    who: "carol",
+    addresses: ["203.0.113.70", "2001:db8::70"],
+    fortigateFeeds: [{ feed: "jit-allow" }],
+    fortimanagerFeeds: [{ devices: ["fgt-hq", "fgt-br1"], feed: "jit-allow", vdom: "root" }],
+  });
+  const dave = new Grant("dave", { who: "dave", addresses: ["203.0.113.70"], fortigateFeeds: [{ feed: "jit-allow" }] });
+  await new Promise<void>((r) => carol.granted.apply(() => r()));
+  await new Promise((r) => setTimeout(r, 50));
+  expect(carol.children.map((c) => `${c.kind} ${c.target} ${c.address}`).sort()).toEqual([
+    "fortigate-feed jit-allow 2001:db8::70",
+    "fortigate-feed jit-allow 203.0.113.70",
+    "fortimanager-feed jit-allow on fgt-br1, fgt-hq 2001:db8::70",
+    "fortimanager-feed jit-allow on fgt-br1, fgt-hq 203.0.113.70",
+  ]);
+  const fgt = created.filter((c) => c.type === "pulumi-nodejs:dynamic/fortigate:FeedEntry" && c.inputs.address === "203.0.113.70");
+  expect(fgt.map((c) => c.inputs.feed)).toEqual(["jit-allow", "jit-allow"]);
+  expect(new Set(fgt.map((c) => c.inputs.grantName)).size).toBe(2);
+  const fmg = created.filter((c) => c.type === "pulumi-nodejs:dynamic/fortimanager:FeedEntry");
+  expect(fmg).toHaveLength(2);
+  expect(fmg[0]!.inputs).toMatchObject({ devices: ["fgt-hq", "fgt-br1"], feed: "jit-allow", vdom: "root", description: "carol" });
+  expect(dave.children).toHaveLength(1);
+});

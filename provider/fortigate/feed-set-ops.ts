@@ -1,0 +1,186 @@
+/**
+ * What a feed set (`FortigateFeedSet`, `FortimanagerFeedSet`, issue 13) does on the feeds of its
+ * targets (one FortiGate, or the managed FortiGates of a FortiManager), through the same
+ * {@link FeedBackend} the per-entry feed grants use (feed-client.ts, fortimanager/feed-client.ts).
+ *
+ * The entries of a target are the feed's entry list, keyed by CIDR (an entry that is no address by
+ * `raw:<text>`); several texts of one address (`203.0.113.9`, `203.0.113.9/32`) are one entry and are
+ * removed together. A change costs, for any number of addresses:
+ *   1. one read of the entry list of every target (through FortiManager: one proxy call for all),
+ *   2. at most one `remove` push and one `add` push per group of targets that need the same entries
+ *      (through FortiManager one proxy call reaches every target of a group), sent together; never
+ *      `snapshot`, so entries others push meanwhile are never lost,
+ *   3. one read of the entry list again on the targets pushed to: success only when every target
+ *      lists every wanted entry as valid and none of the removed ones.
+ * Set reconciles of one feed run one at a time in a process (runQueued on the feed's key).
+ */
+import { normaliseDeviceAddress } from "../address";
+import { runQueued } from "../process-state";
+import type { HeldEntry, ReconcileResult, SetPlan } from "../set-lifecycle";
+import type { FeedBackend, TargetFailure, TargetPush, TargetRead } from "./feed-batcher";
+import type { EntryList, FeedCommand } from "./feed-entries";
+
+/** One target's entries by key: the texts the feed lists for it, whether any is valid. */
+export interface HeldFeedEntry extends HeldEntry {
+  readonly texts: readonly string[];
+  readonly valid: boolean;
+}
+
+/** The key of an entry text: its CIDR, or `raw:<text>` when the text is no address. */
+export const feedKey = (text: string): string => {
+  const a = normaliseDeviceAddress(text);
+  return a ? a.cidr : `raw:${text}`;
+};
+
+/** A feed's entry list as set entries, by key. */
+export function feedEntries(list: EntryList): Map<string, HeldFeedEntry> {
+  const out = new Map<string, HeldFeedEntry>();
+  for (const e of list.entries) {
+    const key = feedKey(e.text);
+    const prev = out.get(key);
+    const a = normaliseDeviceAddress(e.text);
+    out.set(key, {
+      label: prev?.label ?? (a ? a.canonical : e.text),
+      ...(a && { address: a.canonical }),
+      texts: [...(prev?.texts ?? []), e.text],
+      valid: (prev?.valid ?? false) || e.valid,
+    });
+  }
+  return out;
+}
+
+/** How a feed set reports failures of its targets (the device's own diagnoses). */
+export interface FeedSetFailures {
+  /** A target's entry list could not be read. */
+  read(failed: readonly [string, TargetFailure][]): Promise<Error> | Error;
+  /** Pushes or their read-back failed: per target, the command and why; `held` are the targets that hold the change. */
+  write(command: FeedCommand, failed: readonly [string, TargetFailure][], entries: readonly string[], held: readonly string[]): Promise<Error> | Error;
+}
+
+/** Every target's entries; throws the device's diagnosis when a target cannot be read. */
+export async function readTargets(backend: FeedBackend, targets: readonly string[], fail: FeedSetFailures): Promise<Map<string, Map<string, HeldFeedEntry>>> {
+  const reads = await backend.read(targets);
+  const failed: [string, TargetFailure][] = [];
+  const out = new Map<string, Map<string, HeldFeedEntry>>();
+  for (const t of targets) {
+    const r: TargetRead | undefined = reads.get(t);
+    if (!r) failed.push([t, { reason: "no answer for this device" }]);
+    else if (!r.ok) failed.push([t, r.failure]);
+    else out.set(t, feedEntries(r.list));
+  }
+  if (failed.length > 0) throw await fail.read(failed);
+  return out;
+}
+
+/**
+ * Merges per-target entries into one map for the set layer. A key every target holds keeps its plain
+ * label; a key some targets lack is named with the targets that hold it (`0.0.0.0/1 (fgt-br1)`), and a
+ * wanted key some target lacks is left out (so the set reports it missing and `up` pushes it again).
+ */
+export function mergeTargets(held: ReadonlyMap<string, ReadonlyMap<string, HeldFeedEntry>>, wantedKeys: ReadonlySet<string>): Map<string, HeldEntry> {
+  const targets = [...held.keys()];
+  const out = new Map<string, HeldEntry>();
+  const keys = new Set([...held.values()].flatMap((m) => [...m.keys()]));
+  for (const k of keys) {
+    const on = targets.filter((t) => held.get(t)!.has(k));
+    const first = held.get(on[0]!)!.get(k)!;
+    const everywhere = on.length === targets.length;
+    if (wantedKeys.has(k)) {
+      if (everywhere && on.every((t) => held.get(t)!.get(k)!.valid)) out.set(k, first);
+      continue;
+    }
+    out.set(k, everywhere || targets.length === 1 ? first : { ...first, label: `${first.label} (${on.join(", ")})` });
+  }
+  return out;
+}
+
+/** Applies a set plan on every target with one read, one push per command and group of targets, one read back. */
+export async function reconcileFeed(
+  backend: FeedBackend,
+  queueKey: string,
+  targets: readonly string[],
+  plan: SetPlan,
+  fail: FeedSetFailures,
+): Promise<ReconcileResult> {
+  return runQueued(queueKey, async () => {
+    const held = await readTargets(backend, targets, fail);
+    const removedUnexpected = new Set<string>();
+    const perTarget = new Map<string, { add: string[]; remove: string[]; removedKeys: string[] }>();
+    for (const [t, entries] of held) {
+      const add = [...plan.want].filter(([k]) => !entries.get(k)?.valid).map(([, w]) => w.parsed.canonical);
+      const removing = [...entries].filter(([k]) => !plan.want.has(k) && !plan.keep(k) && (plan.drop.has(k) || (plan.exclusive && !plan.allow.has(k))));
+      for (const [k, e] of removing) if (!plan.drop.has(k)) removedUnexpected.add(targets.length === 1 ? e.label : `${e.label} (${t})`);
+      perTarget.set(t, { add: add.sort(), remove: removing.flatMap(([, e]) => e.texts).sort(), removedKeys: removing.map(([k]) => k) });
+    }
+    // Targets that need the same entries share one push.
+    const groups = new Map<string, { command: FeedCommand; entries: string[]; targets: string[] }>();
+    for (const [t, p] of perTarget) {
+      for (const command of ["remove", "add"] as const) {
+        const entries = p[command];
+        if (entries.length === 0) continue;
+        const k = `${command}\u0000${entries.join("\u0000")}`;
+        const g = groups.get(k) ?? { command, entries, targets: [] };
+        g.targets.push(t);
+        groups.set(k, g);
+      }
+    }
+    const pushes = new Map<string, Map<FeedCommand, TargetPush>>();
+    await Promise.all(
+      [...groups.values()].map(async (g) => {
+        const answers = await backend.push(g.command, g.entries, g.targets);
+        for (const t of g.targets) {
+          const m = pushes.get(t) ?? new Map<FeedCommand, TargetPush>();
+          m.set(g.command, answers.get(t) ?? { ok: false, failure: { reason: "no answer for this device" } });
+          pushes.set(t, m);
+        }
+      }),
+    );
+    const before = mergeTargets(held, new Set(plan.want.keys()));
+    if (pushes.size === 0) return { before, removedUnexpected: [...removedUnexpected].sort() };
+
+    // The read-back decides, never the push's answer alone.
+    const pushed = [...pushes.keys()];
+    const reread = await backend.read(pushed);
+    const failed: Record<FeedCommand, [string, TargetFailure][]> = { add: [], remove: [] };
+    const ok: Record<FeedCommand, string[]> = { add: [], remove: [] };
+    for (const t of pushed) {
+      const p = perTarget.get(t)!;
+      const r = reread.get(t);
+      for (const command of ["remove", "add"] as const) {
+        if (p[command].length === 0) continue;
+        const push = pushes.get(t)?.get(command);
+        const refused = push && push.ok === false ? push.failure : undefined;
+        if (!r?.ok) {
+          failed[command].push([
+            t,
+            { reason: `the entry list could not be read back after the push (${r?.failure.reason ?? "no answer"})`, error: r?.failure.error },
+          ]);
+          continue;
+        }
+        const after = feedEntries(r.list);
+        const bad =
+          command === "remove"
+            ? p.removedKeys.filter((k) => after.has(k)).map((k) => after.get(k)!.label)
+            : [...plan.want].filter(([k]) => !after.get(k)?.valid).map(([, w]) => w.parsed.canonical);
+        if (bad.length === 0) {
+          ok[command].push(t);
+          continue;
+        }
+        const listedInvalid = command === "add" && bad.some((a) => after.has(feedKey(a)));
+        const why =
+          command === "remove"
+            ? `still listed after the remove: ${bad.join(", ")}`
+            : `not listed as valid after the add: ${bad.join(", ")}${r.list.overflow ? " (the feed reports overflow: entry limit reached)" : ""}`;
+        failed[command].push([t, refused ?? { reason: why, notTaken: command === "add" && (listedInvalid || r.list.overflow || push?.ok === true) }]);
+      }
+    }
+    for (const command of ["remove", "add"] as const) {
+      if (failed[command].length > 0) {
+        const entries =
+          command === "add" ? [...plan.want.values()].map((w) => w.parsed.canonical) : [...new Set([...perTarget.values()].flatMap((p) => p.remove))];
+        throw await fail.write(command, failed[command], entries, ok[command]);
+      }
+    }
+    return { before, removedUnexpected: [...removedUnexpected].sort() };
+  });
+}

@@ -1,0 +1,196 @@
+/**
+ * FortigateFeedSet and FortimanagerFeedSet through the provider objects against the emulators (issue 13):
+ * create/change/delete with one read, one push per command and one read back per change (whatever N),
+ * exclusive drift from a hand-added entry named and removed, the shared-address rule with the per-entry
+ * feed grants, `devices` changed in place, hostile input.
+ */
+import { startFortigateEmulator } from "../../provider/fortigate/emulator";
+import { fortigateFeedEntryProvider } from "../../provider/fortigate/feed-resource";
+import { fortigateFeedSetProvider as fgt } from "../../provider/fortigate/feed-set";
+import { DEFAULT_CREDENTIALS, startFortimanagerEmulator } from "../../provider/fortimanager/emulator";
+import { fortimanagerFeedSetProvider as fmg } from "../../provider/fortimanager/feed-set";
+import { setResourceNames, typeToken } from "../../provider/device-settings";
+import * as pkg from "../../provider/index";
+import { useEmulator } from "../support/emulator";
+
+type Raw = Record<string, unknown>;
+type P = typeof fgt | typeof fmg;
+
+async function run(p: P, base: Raw, extra: Raw) {
+  const r = await p.check({}, { ...base, ...extra } as never);
+  expect(r.failures ?? []).toEqual([]);
+  return (await p.create(r.inputs as never)).outs as unknown as Raw;
+}
+async function change(p: P, olds: Raw, base: Raw, extra: Raw) {
+  const news = (await p.check(olds, { ...base, ...extra, grantName: olds.grantName } as never)).inputs!;
+  const d = await p.diff("id", olds as never, news as never);
+  expect(d.replaces ?? []).toEqual([]);
+  return d.changes ? ((await p.update("id", olds as never, news as never)).outs as unknown as Raw) : olds;
+}
+const read = async (p: P, s: Raw) => (await p.read("id", s as never)).props as unknown as Raw;
+const many = (n: number) => Array.from({ length: n }, (_, i) => `198.51.${100 + Math.floor(i / 250)}.${(i % 250) + 1}`);
+
+describe("FortigateFeedSet", () => {
+  const emu = useEmulator(() => startFortigateEmulator({}));
+  const base = () => ({
+    connection: { url: emu.url, caCert: emu.caCert },
+    credentials: { token: emu.token },
+    feed: "jit-allow",
+    addresses: [],
+    grantName: "fs",
+  });
+  const entries = () => [...(emu.backend.feeds.find("root", "jit-allow", false)?.entries.values() ?? [])].map((e) => e.entry).sort();
+  const calls = () => emu.log.entries().map((e) => `${e.method} ${e.path}`);
+  const READ = "GET /api/v2/monitor/system/external-resource/entry-list";
+  const PUSH = "POST /api/v2/monitor/system/external-resource/dynamic";
+
+  it("create/change/delete: one read, one push per command, one read back per change, for any N; other entries untouched", async () => {
+    emu.backend.feeds.addEntries("root", "jit-allow", ["192.0.2.99"]);
+    const s = await run(fgt, base(), { addresses: [...many(300), "2001:db8::7", "203.0.113.7"] });
+    expect(entries()).toHaveLength(303);
+    emu.log.clear();
+    const u = await change(fgt, s, base(), { addresses: [...many(150), "2001:db8::8", "203.0.113.7"] });
+    // Removes 150 + 1 and adds 1: one remove push and one add push.
+    expect(calls()).toEqual([READ, PUSH, PUSH, READ]);
+    console.log(`FortigateFeedSet change of 152 entries in a 303-entry feed: ${emu.log.count()} requests`);
+    expect(entries()).toEqual([...many(150), "192.0.2.99", "2001:db8::8", "203.0.113.7"].sort());
+    emu.log.clear();
+    expect((await read(fgt, u)).unexpected).toEqual([]);
+    expect(calls()).toEqual([READ]);
+    emu.log.clear();
+    await fgt.delete("id", u as never);
+    expect(calls()).toEqual([READ, PUSH, READ]);
+    expect(entries()).toEqual(["192.0.2.99"]);
+  });
+
+  it("pushes only `add` and `remove`, never `snapshot`", async () => {
+    const s = await run(fgt, base(), { addresses: ["203.0.113.7"] });
+    await change(fgt, s, base(), { addresses: ["203.0.113.8"] });
+    const commands = emu.log
+      .entries()
+      .filter((e) => e.method === "POST")
+      .flatMap((e) => (JSON.parse(String((e as { body?: unknown }).body ?? "{}")) as { commands?: { command: string }[] }).commands ?? [])
+      .map((c) => c.command);
+    expect(new Set(commands)).not.toContain("snapshot");
+  });
+
+  it("exclusive: a hand-added entry is named in `unexpected`, refresh reports a diff, and `up` removes it (listed entries stay)", async () => {
+    const s = await run(fgt, base(), { exclusive: true, addresses: ["203.0.113.7"] });
+    emu.backend.feeds.addEntries("root", "jit-allow", ["0.0.0.0/1"]);
+    const r = await read(fgt, s);
+    expect(r.unexpected).toEqual(["0.0.0.0/1"]);
+    const news = (await fgt.check(r as never, { ...base(), exclusive: true, addresses: ["203.0.113.7"] } as never)).inputs!;
+    expect((await fgt.diff("id", r as never, news as never)).changes).toBe(true);
+    emu.log.clear();
+    await change(fgt, r, base(), { exclusive: true, addresses: ["203.0.113.7"] });
+    expect(calls()).toEqual([READ, PUSH, READ]);
+    expect(entries()).toEqual(["203.0.113.7"]);
+  });
+
+  it("non-exclusive: a hand-added entry is not drift and stays", async () => {
+    const s = await run(fgt, base(), { addresses: ["203.0.113.7"] });
+    emu.backend.feeds.addEntries("root", "jit-allow", ["198.51.100.77"]);
+    const r = await read(fgt, s);
+    expect(r.unexpected).toEqual([]);
+    await fgt.delete("id", r as never);
+    expect(entries()).toEqual(["198.51.100.77"]);
+  });
+
+  it("a FortigateFeedEntry grant of the program keeps its address when the set stops listing it", async () => {
+    const s = await run(fgt, base(), { addresses: ["203.0.113.7", "203.0.113.8"] });
+    const { addresses: _a, ...conn } = base();
+    const c = await fortigateFeedEntryProvider.check({}, { ...conn, address: "203.0.113.8", grantName: "bob" } as never);
+    expect(c.failures ?? []).toEqual([]);
+    await change(fgt, s, base(), { addresses: ["203.0.113.7"] });
+    expect(entries()).toContain("203.0.113.8");
+  });
+
+  it.each([
+    ["feed", { feed: "a/b" }],
+    ["addresses.0", { addresses: ["1.2.3.4\n5.6.7.8"] }],
+    ["addresses.0", { addresses: ["10.0.0.1/24"] }],
+  ])("check refuses %s without a request", async (field, extra) => {
+    const r = await fgt.check({}, { ...base(), ...extra } as never);
+    expect(r.failures?.[0]?.property).toBe(field);
+    expect(emu.log.entries()).toHaveLength(0);
+  });
+});
+
+describe("FortimanagerFeedSet", () => {
+  const emu = useEmulator(() => startFortimanagerEmulator({}));
+  const DEVICES = ["fgt-br1", "fgt-hq"];
+  const base = () => ({
+    connection: { url: emu.url, caCert: emu.caCert },
+    credentials: { token: DEFAULT_CREDENTIALS.apiKey },
+    devices: DEVICES,
+    feed: "jit-allow",
+    addresses: [],
+    grantName: "ms",
+  });
+  const feeds = (name: string) => emu.backend.devices.devices.get(name)!.backend.feeds;
+  const entries = (name: string) => [...(feeds(name).find("root", "jit-allow", false)?.entries.values() ?? [])].map((e) => e.entry).sort();
+
+  it("create/change/delete on both devices: one proxied read, one proxied push per command, one read back per change", async () => {
+    const s = await run(fmg, base(), { addresses: [...many(200), "2001:db8::7"] });
+    for (const d of DEVICES) expect(entries(d)).toHaveLength(201);
+    emu.log.clear();
+    const u = await change(fmg, s, base(), { addresses: [...many(100), "203.0.113.7"] });
+    const changeCalls = emu.log.count();
+    console.log(`FortimanagerFeedSet change of 102 entries on 2 devices: ${changeCalls} JSON-RPC requests`);
+    expect(changeCalls).toBe(4);
+    for (const d of DEVICES) expect(entries(d)).toEqual([...many(100), "203.0.113.7"].sort());
+    emu.log.clear();
+    await read(fmg, u);
+    expect(emu.log.count()).toBe(1);
+    emu.log.clear();
+    await fmg.delete("id", u as never);
+    expect(emu.log.count()).toBe(3);
+    for (const d of DEVICES) expect(entries(d)).toEqual([]);
+  });
+
+  it("exclusive: an entry hand-added on one device is named with that device and `up` removes it there", async () => {
+    const s = await run(fmg, base(), { exclusive: true, addresses: ["203.0.113.7"] });
+    feeds("fgt-br1").addEntries("root", "jit-allow", ["0.0.0.0/1"]);
+    const r = await read(fmg, s);
+    expect(r.unexpected).toEqual(["0.0.0.0/1 (fgt-br1)"]);
+    emu.log.clear();
+    await change(fmg, r, base(), { exclusive: true, addresses: ["203.0.113.7"] });
+    expect(emu.log.count()).toBe(3);
+    for (const d of DEVICES) expect(entries(d)).toEqual(["203.0.113.7"]);
+  });
+
+  it("a listed entry lost on one device (reboot) is missing after refresh, and `up` pushes it there again", async () => {
+    const s = await run(fmg, base(), { addresses: ["203.0.113.7"] });
+    feeds("fgt-hq").clearAll();
+    const r = await read(fmg, s);
+    expect(r.addresses).toEqual([]);
+    await change(fmg, r, base(), { addresses: ["203.0.113.7"] });
+    for (const d of DEVICES) expect(entries(d)).toEqual(["203.0.113.7"]);
+  });
+
+  it("`devices` changes in place: a device taken out loses the set's entries", async () => {
+    const s = await run(fmg, base(), { addresses: ["203.0.113.7"] });
+    await change(fmg, s, base(), { devices: ["fgt-hq"], addresses: ["203.0.113.7"] });
+    expect(entries("fgt-br1")).toEqual([]);
+    expect(entries("fgt-hq")).toEqual(["203.0.113.7"]);
+  });
+
+  it.each([
+    ["devices", { devices: [] }],
+    ["devices.0", { devices: ["fgt/../x"] }],
+    ["addresses.0", { addresses: ["0.0.0.0/0"] }],
+  ])("check refuses %s without a request", async (field, extra) => {
+    const r = await fmg.check({}, { ...base(), ...extra } as never);
+    expect(r.failures?.[0]?.property).toBe(field);
+    expect(emu.log.entries()).toHaveLength(0);
+  });
+});
+
+describe("registry", () => {
+  it.each(setResourceNames().map(({ names }) => [names.className, names] as const))("%s: class and provider exported from the package root", (_n, names) => {
+    const lib = pkg as unknown as Record<string, unknown>;
+    expect(typeof lib[names.className]).toBe("function");
+    expect(typeof (lib[names.providerExport] as { check?: unknown } | undefined)?.check).toBe("function");
+    expect(typeToken(names)).toMatch(/^pulumi-nodejs:dynamic\/(opnsense|fortigate|fortimanager):[A-Z]\w+$/);
+  });
+});
