@@ -87,9 +87,25 @@ export const DEVICE_SETTINGS = {
     ],
     doctor: {
       options: [
-        { flag: "key-file", field: "apiKeyFile", kind: "path", into: "connection", arg: "<file>", help: "the API key file OPNsense downloads (key=..., secret=...)" },
+        {
+          flag: "key-file",
+          field: "apiKeyFile",
+          kind: "path",
+          into: "connection",
+          arg: "<file>",
+          help: "the API key file OPNsense downloads (key=..., secret=...)",
+        },
         { flag: "alias", field: "alias", kind: "string", into: "input", arg: "<name>", help: "alias to grant into (required for OPNsense)", required: "alias" },
-        { flag: "method", field: "method", kind: "string", into: "input", arg: "<table|config>", help: "privilege checked: table (default) or config", choices: ["table", "config"], default: "table" },
+        {
+          flag: "method",
+          field: "method",
+          kind: "string",
+          into: "input",
+          arg: "<table|config>",
+          help: "privilege checked: table (default) or config",
+          choices: ["table", "config"],
+          default: "table",
+        },
       ],
     },
   },
@@ -107,10 +123,27 @@ export const DEVICE_SETTINGS = {
     ],
     doctor: {
       options: [
-        { flag: "token-file", field: "tokenFile", kind: "secretFile", into: "credentials", input: "token", arg: "<file>", help: "file whose first line is the REST API token" },
+        {
+          flag: "token-file",
+          field: "tokenFile",
+          kind: "secretFile",
+          into: "credentials",
+          input: "token",
+          arg: "<file>",
+          help: "file whose first line is the REST API token",
+        },
         { flag: "vdom", field: "vdom", kind: "string", into: "connection", arg: "<name>", help: "default root" },
         { flag: "group", field: "group", kind: "string", into: "input", arg: "<name>", help: "address group the grants join (checks it exists)" },
-        { flag: "feed", field: "feed", kind: "string", into: "input", arg: "<name>", help: "push threat feed of FortigateFeedEntry grants (checks it)", required: "feed", resources: ["FortigateFeedEntry"] },
+        {
+          flag: "feed",
+          field: "feed",
+          kind: "string",
+          into: "input",
+          arg: "<name>",
+          help: "push threat feed of FortigateFeedEntry grants (checks it)",
+          required: "feed",
+          resources: ["FortigateFeedEntry"],
+        },
       ],
       fixed: { name: "grants-doctor" },
     },
@@ -129,13 +162,62 @@ export const DEVICE_SETTINGS = {
     ],
     doctor: {
       options: [
-        { flag: "admin", field: "adminUser", kind: "string", into: "input", arg: "<userid>", help: "administrator whose trusted hosts change (required)", required: "administrator" },
-        { flag: "username", field: "username", kind: "string", into: "connection", arg: "<id>", help: "login user, or the API administrator's id with a token" },
-        { flag: "token-file", field: "tokenFile", kind: "secretFile", into: "credentials", input: "token", arg: "<file>", help: "file whose first line is the API key" },
-        { flag: "password-file", field: "passwordFile", kind: "secretFile", into: "credentials", input: "password", arg: "<file>", help: "file whose first line is the login password" },
+        {
+          flag: "admin",
+          field: "adminUser",
+          kind: "string",
+          into: "input",
+          arg: "<userid>",
+          help: "administrator whose trusted hosts change (required)",
+          required: "administrator",
+        },
+        {
+          flag: "username",
+          field: "username",
+          kind: "string",
+          into: "connection",
+          arg: "<id>",
+          help: "login user, or the API administrator's id with a token",
+        },
+        {
+          flag: "token-file",
+          field: "tokenFile",
+          kind: "secretFile",
+          into: "credentials",
+          input: "token",
+          arg: "<file>",
+          help: "file whose first line is the API key",
+        },
+        {
+          flag: "password-file",
+          field: "passwordFile",
+          kind: "secretFile",
+          into: "credentials",
+          input: "password",
+          arg: "<file>",
+          help: "file whose first line is the login password",
+        },
         { flag: "adom", field: "adom", kind: "string", into: "connection", arg: "<name>", help: "ADOM named in diagnoses" },
-        { flag: "feed", field: "feed", kind: "string", into: "input", arg: "<name>", help: "push threat feed of FortimanagerFeedEntry grants (with --fortimanager-devices)", required: "feed", resources: ["FortimanagerFeedEntry"] },
-        { flag: "devices", field: "devices", kind: "list", into: "input", arg: "<a,b>", help: "managed FortiGates that hold the feed", required: "device list", resources: ["FortimanagerFeedEntry"] },
+        {
+          flag: "feed",
+          field: "feed",
+          kind: "string",
+          into: "input",
+          arg: "<name>",
+          help: "push threat feed of FortimanagerFeedEntry grants (with --fortimanager-devices)",
+          required: "feed",
+          resources: ["FortimanagerFeedEntry"],
+        },
+        {
+          flag: "devices",
+          field: "devices",
+          kind: "list",
+          into: "input",
+          arg: "<a,b>",
+          help: "managed FortiGates that hold the feed",
+          required: "device list",
+          resources: ["FortimanagerFeedEntry"],
+        },
       ],
     },
   },
@@ -155,7 +237,8 @@ export function deviceSettingsList(): readonly NamedDeviceSettings[] {
 }
 
 /** The package-root export names of every resource's provider object (sets and guards included). */
-export type ProviderExportName = (typeof DEVICE_SETTINGS)[DeviceName]["resources"][number]["providerExport"] | SetExportOf<(typeof DEVICE_SETTINGS)[DeviceName]>;
+export type ProviderExportName =
+  (typeof DEVICE_SETTINGS)[DeviceName]["resources"][number]["providerExport"] | SetExportOf<(typeof DEVICE_SETTINGS)[DeviceName]>;
 /** A device's set provider exports; none when the device has no `sets` (a scaffolded device). */
 type SetExportOf<D> = D extends { readonly sets: readonly (infer R)[] } ? (R extends { readonly providerExport: infer P } ? P : never) : never;
 
@@ -186,7 +269,9 @@ export function settingEnvName(device: string, key: string): string {
 }
 
 /** Every environment variable the provider reads, with whether it holds a secret. */
-export function environmentNames(devices: readonly NamedDeviceSettings[] = deviceSettingsList()): { name: string; device: string; key: string; secret: boolean }[] {
+export function environmentNames(
+  devices: readonly NamedDeviceSettings[] = deviceSettingsList(),
+): { name: string; device: string; key: string; secret: boolean }[] {
   return devices.flatMap((d) => settingKeys(d).map((s) => ({ name: settingEnvName(d.name, s.key), device: d.name, key: s.key, secret: s.secret })));
 }
 

@@ -115,12 +115,21 @@ const opnsense = {
       provider: opnsenseAliasEntryProvider,
       nameFields: ["alias"],
       preflight: ALIAS_ENTRY_PREFLIGHT,
-      sampleInputs: (t, c) => ({ connection: { url: t.url, caCert: t.caCert }, ...(c && { credentials: { apiKey: c.apiKey, apiSecret: c.apiSecret } }), alias: "jit_admins", address: "203.0.113.7", method: "table" }),
+      sampleInputs: (t, c) => ({
+        connection: { url: t.url, caCert: t.caCert },
+        ...(c && { credentials: { apiKey: c.apiKey, apiSecret: c.apiSecret } }),
+        alias: "jit_admins",
+        address: "203.0.113.7",
+        method: "table",
+      }),
     },
   ],
   emulator: {
     start: startOpnsenseEmulator,
-    credentials: { full: { apiKey: "opnsenseKey", apiSecret: "opnsenseSecret" }, weak: { apiKey: "opnsenseWeakKey", apiSecret: "opnsenseWeakSecret" } } as const,
+    credentials: {
+      full: { apiKey: "opnsenseKey", apiSecret: "opnsenseSecret" },
+      weak: { apiKey: "opnsenseWeakKey", apiSecret: "opnsenseWeakSecret" },
+    } as const,
     seeded: (opts, u) =>
       startOpnsenseEmulator({
         ...opts,
@@ -148,7 +157,10 @@ const opnsense = {
       const info = {
         url: server.url,
         aliases: ["jit_admins", "jit_nets", "jit_runtime"],
-        users: { full: { ...users.full, keyFile: keyFile("full", users.full) }, underPrivileged: { ...users.underPrivileged, keyFile: keyFile("under-privileged", users.underPrivileged) } },
+        users: {
+          full: { ...users.full, keyFile: keyFile("full", users.full) },
+          underPrivileged: { ...users.underPrivileged, keyFile: keyFile("under-privileged", users.underPrivileged) },
+        },
       };
       return {
         server,
@@ -173,7 +185,13 @@ const fortigate = {
       provider: fortigateAddressProvider,
       nameFields: ["name", "group"],
       preflight: ADDRESS_PREFLIGHT,
-      sampleInputs: (t, c) => ({ connection: { url: t.url, caCert: t.caCert }, ...fgtCreds(c), name: "grant-sample", address: "203.0.113.8", group: "jit-admins" }),
+      sampleInputs: (t, c) => ({
+        connection: { url: t.url, caCert: t.caCert },
+        ...fgtCreds(c),
+        name: "grant-sample",
+        address: "203.0.113.8",
+        group: "jit-admins",
+      }),
     },
     {
       names: DEVICE_SETTINGS.fortigate.resources[1],
@@ -211,13 +229,20 @@ const fortigate = {
       };
       // Every example's targets (examples/*/index.ts): groups jit-admins and jit-admins6; the push feed
       // jit-allow is the emulator's own seed (FortiOS 7.2.1+).
-      const server = await startFortigateEmulator({ ...opts, users: Object.values(users), groups: [{ name: "jit-admins" }, { name: "jit-admins6", family: "ipv6" }] });
+      const server = await startFortigateEmulator({
+        ...opts,
+        users: Object.values(users),
+        groups: [{ name: "jit-admins" }, { name: "jit-admins6", family: "ipv6" }],
+      });
       const info = {
         url: server.url,
         vdom: "root",
         groups: ["jit-admins", "jit-admins6"],
         feeds: ["jit-allow"],
-        users: { readWrite: { name: users.readWrite.name, token: users.readWrite.token, access: "Firewall read-write" }, readOnly: { name: users.readOnly.name, token: users.readOnly.token, access: "Firewall read" } },
+        users: {
+          readWrite: { name: users.readWrite.name, token: users.readWrite.token, access: "Firewall read-write" },
+          readOnly: { name: users.readOnly.name, token: users.readOnly.token, access: "Firewall read" },
+        },
       };
       return {
         server,
@@ -242,7 +267,12 @@ const fortimanager = {
       provider: fortimanagerTrustedHostProvider,
       nameFields: ["adminUser"],
       preflight: TRUSTED_HOST_PREFLIGHT,
-      sampleInputs: (t, c) => ({ connection: { url: t.url, caCert: t.caCert, ...(c?.username && { username: c.username }) }, ...(c && { credentials: { token: c.token } }), adminUser: "alice", address: "203.0.113.9" }),
+      sampleInputs: (t, c) => ({
+        connection: { url: t.url, caCert: t.caCert, ...(c?.username && { username: c.username }) },
+        ...(c && { credentials: { token: c.token } }),
+        adminUser: "alice",
+        address: "203.0.113.9",
+      }),
     },
     {
       names: DEVICE_SETTINGS.fortimanager.resources[1],
@@ -250,7 +280,13 @@ const fortimanager = {
       provider: fortimanagerFeedEntryProvider,
       nameFields: ["feed", "vdom"],
       preflight: FORTIMANAGER_FEED_PREFLIGHT,
-      sampleInputs: (t, c) => ({ connection: { url: t.url, caCert: t.caCert, ...(c?.username && { username: c.username }) }, ...(c && { credentials: { token: c.token } }), devices: ["fgt-hq", "fgt-br1"], feed: "jit-allow", address: "203.0.113.11" }),
+      sampleInputs: (t, c) => ({
+        connection: { url: t.url, caCert: t.caCert, ...(c?.username && { username: c.username }) },
+        ...(c && { credentials: { token: c.token } }),
+        devices: ["fgt-hq", "fgt-br1"],
+        feed: "jit-allow",
+        address: "203.0.113.11",
+      }),
     },
   ],
   emulator: {
@@ -269,7 +305,10 @@ const fortimanager = {
     snapshot: (e) => ({
       admins: [...e.backend.admins.values()].map((a) => ({ userid: a.userid, slots: a.slots })).sort((a, b) => a.userid.localeCompare(b.userid)),
       // The managed FortiGates' feeds (Passive+ grants through the manager's proxy).
-      devices: [...e.backend.devices.devices.values()].map((d) => ({ name: d.name, feeds: d.backend.feeds.all().map((f) => ({ scope: f.scope, name: f.name, entries: sorted([...f.entries.values()].map((x) => x.entry)) })) })),
+      devices: [...e.backend.devices.devices.values()].map((d) => ({
+        name: d.name,
+        feeds: d.backend.feeds.all().map((f) => ({ scope: f.scope, name: f.name, entries: sorted([...f.entries.values()].map((x) => x.entry)) })),
+      })),
     }),
     async demo(opts, _dir, random) {
       const token = random(16);
@@ -326,7 +365,9 @@ export type SnapshotOf<K extends DeviceName> = ReturnType<Entry<K>["emulator"]["
 /** A device's part of the `emulate` JSON. */
 export type DemoInfoOf<K extends DeviceName> = Awaited<ReturnType<Entry<K>["emulator"]["demo"]>>["info"];
 /** Field names of the fixtures' flat credentials (`opnsenseKey`, `fortigateReadOnlyToken`, …). */
-export type CredentialName = { [K in DeviceName]: { [U in keyof SeededUsers]: Entry<K>["emulator"]["credentials"][U][keyof Entry<K>["emulator"]["credentials"][U]] }[keyof SeededUsers] }[DeviceName];
+export type CredentialName = {
+  [K in DeviceName]: { [U in keyof SeededUsers]: Entry<K>["emulator"]["credentials"][U][keyof Entry<K>["emulator"]["credentials"][U]] }[keyof SeededUsers];
+}[DeviceName];
 
 /** The registered devices, in registration order. */
 export function deviceList(): readonly NamedDeviceEntry[] {
