@@ -338,33 +338,3 @@ export function loudDiff<P extends { diff(id: string, olds: never, news: never):
     },
   } as P;
 }
-
-/**
- * The serialised provider of a set or guard: like dynamic-kit's `providerShim`, it loads the package
- * by name inside each method (fixes reach existing stacks) and takes `exportName` from its root; until
- * the package root exports it, it falls back to `modulePath` (the absolute path of the module that
- * defines the provider, current when the program ran).
- */
-export function setProviderShim(exportName: string, modulePath: string): import("@pulumi/pulumi").dynamic.ResourceProvider {
-  const packageName = "pulumi-firewall-grants";
-  const load = (): import("@pulumi/pulumi").dynamic.ResourceProvider => {
-    let lib: Record<string, unknown> | undefined;
-    try {
-      lib = require(packageName);
-    } catch (e) {
-      const err = e as { code?: string; message?: string };
-      if (err.code !== "MODULE_NOT_FOUND" || !String(err.message).includes(`'${packageName}'`)) throw e;
-    }
-    const fromRoot = lib?.[exportName];
-    return (fromRoot ?? require(modulePath)[exportName]) as import("@pulumi/pulumi").dynamic.ResourceProvider;
-  };
-  return {
-    configure: async (req) => load().configure?.(req),
-    check: (olds, news) => load().check!(olds, news),
-    diff: (id, olds, news) => load().diff!(id, olds, news),
-    create: (inputs) => load().create(inputs),
-    read: (id, props) => load().read!(id, props),
-    update: (id, olds, news) => load().update!(id, olds, news),
-    delete: (id, props) => load().delete!(id, props),
-  };
-}

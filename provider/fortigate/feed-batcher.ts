@@ -139,29 +139,7 @@ export async function runBatch(backend: FeedBackend, ops: readonly FeedOp[]): Pr
       if (op.kind === "remove") for (const e of listed) p.remove.add(e.text);
     }
   }
-  // Targets that need the same entries share one push (one proxy call through FortiManager), all sent together.
-  const groups = new Map<string, { command: FeedCommand; entries: string[]; targets: string[] }>();
-  for (const [t, p] of plan) {
-    for (const command of ["remove", "add"] as const) {
-      const entries = [...p[command]].sort();
-      if (entries.length === 0) continue;
-      const k = `${command}\u0000${entries.join("\u0000")}`;
-      const g = groups.get(k) ?? { command, entries, targets: [] };
-      g.targets.push(t);
-      groups.set(k, g);
-    }
-  }
-  const pushes = new Map<string, Map<FeedCommand, TargetPush>>();
-  await Promise.all(
-    [...groups.values()].map(async (g) => {
-      const answers = await backend.push(g.command, g.entries, g.targets);
-      for (const t of g.targets) {
-        const m = pushes.get(t) ?? new Map<FeedCommand, TargetPush>();
-        m.set(g.command, answers.get(t) ?? { ok: false, failure: { reason: "no answer for this device" } });
-        pushes.set(t, m);
-      }
-    }),
-  );
+  const pushes = await pushGrouped(backend, new Map([...plan].map(([t, p]) => [t, { remove: [...p.remove].sort(), add: [...p.add].sort() }])));
   const pushed = [...pushes.keys()];
   const reread = pushed.length > 0 ? await backend.read(pushed) : new Map<string, TargetRead>();
   const after = (t: string) => reread.get(t) ?? before.get(t);
@@ -222,4 +200,38 @@ export function feedOp(key: string, backend: FeedBackend, op: FeedOp): Promise<M
     batchers.set(key, b);
   }
   return b.enqueue(backend, op);
+}
+
+/**
+ * Sends the pushes a plan needs: targets that need the same entries share one push (one proxy call
+ * through FortiManager), all sent together; one command per push (the order and atomicity of several
+ * commands in one body are unsourced, docs/reference/fortigate-feeds.md §2). Answers per target and command.
+ */
+export async function pushGrouped(
+  backend: FeedBackend,
+  perTarget: ReadonlyMap<string, { readonly remove: readonly string[]; readonly add: readonly string[] }>,
+): Promise<Map<string, Map<FeedCommand, TargetPush>>> {
+  const groups = new Map<string, { command: FeedCommand; entries: string[]; targets: string[] }>();
+  for (const [t, p] of perTarget) {
+    for (const command of ["remove", "add"] as const) {
+      const entries = [...p[command]];
+      if (entries.length === 0) continue;
+      const k = `${command}\u0000${entries.join("\u0000")}`;
+      const g = groups.get(k) ?? { command, entries, targets: [] };
+      g.targets.push(t);
+      groups.set(k, g);
+    }
+  }
+  const pushes = new Map<string, Map<FeedCommand, TargetPush>>();
+  await Promise.all(
+    [...groups.values()].map(async (g) => {
+      const answers = await backend.push(g.command, g.entries, g.targets);
+      for (const t of g.targets) {
+        const m = pushes.get(t) ?? new Map<FeedCommand, TargetPush>();
+        m.set(g.command, answers.get(t) ?? { ok: false, failure: { reason: "no answer for this device" } });
+        pushes.set(t, m);
+      }
+    }),
+  );
+  return pushes;
 }

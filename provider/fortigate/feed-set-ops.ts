@@ -17,7 +17,7 @@
 import { normaliseDeviceAddress } from "../address";
 import { runQueued } from "../process-state";
 import type { HeldEntry, ReconcileResult, SetPlan } from "../set-lifecycle";
-import type { FeedBackend, TargetFailure, TargetPush, TargetRead } from "./feed-batcher";
+import { pushGrouped, type FeedBackend, type TargetFailure, type TargetRead } from "./feed-batcher";
 import type { EntryList, FeedCommand } from "./feed-entries";
 
 /** One target's entries by key: the texts the feed lists for it, whether any is valid. */
@@ -112,29 +112,7 @@ export async function reconcileFeed(
       for (const [k, e] of removing) if (!plan.drop.has(k)) removedUnexpected.add(targets.length === 1 ? e.label : `${e.label} (${t})`);
       perTarget.set(t, { add: add.sort(), remove: removing.flatMap(([, e]) => e.texts).sort(), removedKeys: removing.map(([k]) => k) });
     }
-    // Targets that need the same entries share one push.
-    const groups = new Map<string, { command: FeedCommand; entries: string[]; targets: string[] }>();
-    for (const [t, p] of perTarget) {
-      for (const command of ["remove", "add"] as const) {
-        const entries = p[command];
-        if (entries.length === 0) continue;
-        const k = `${command}\u0000${entries.join("\u0000")}`;
-        const g = groups.get(k) ?? { command, entries, targets: [] };
-        g.targets.push(t);
-        groups.set(k, g);
-      }
-    }
-    const pushes = new Map<string, Map<FeedCommand, TargetPush>>();
-    await Promise.all(
-      [...groups.values()].map(async (g) => {
-        const answers = await backend.push(g.command, g.entries, g.targets);
-        for (const t of g.targets) {
-          const m = pushes.get(t) ?? new Map<FeedCommand, TargetPush>();
-          m.set(g.command, answers.get(t) ?? { ok: false, failure: { reason: "no answer for this device" } });
-          pushes.set(t, m);
-        }
-      }),
-    );
+    const pushes = await pushGrouped(backend, perTarget);
     const before = mergeTargets(held, new Set(plan.want.keys()));
     if (pushes.size === 0) return { before, removedUnexpected: [...removedUnexpected].sort() };
 

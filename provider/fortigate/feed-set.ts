@@ -9,21 +9,11 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { baseConnectionFields, hostUrlField } from "../connection-kit";
 import { hostOfUrl } from "../diagnosis";
-import { setting, withSecretOutputs } from "../dynamic-kit";
+import { providerShim, setting, withSecretOutputs } from "../dynamic-kit";
 import { grantProvider, type DevicePin } from "../grant-lifecycle";
 import { fingerprint } from "../process-state";
 import { resolveDeviceUrl } from "../settings";
-import {
-  loudDiff,
-  refineAddresses,
-  setFields,
-  setLifecycle,
-  setProviderShim,
-  wanted,
-  type SetEntryInput,
-  type SetFields,
-  type SetState,
-} from "../set-lifecycle";
+import { loudDiff, refineAddresses, setFields, setLifecycle, wanted, type SetEntryInput, type SetFields, type SetState } from "../set-lifecycle";
 import type { FortigateClientOptions } from "./client";
 import type { TargetFailure } from "./feed-batcher";
 import { FortigateFeedClient } from "./feed-client";
@@ -161,7 +151,7 @@ export class FortigateFeedSet extends pulumi.dynamic.Resource {
       expired: undefined,
       grantName: name,
     };
-    shim ??= setProviderShim("fortigateFeedSetProvider", __filename);
+    shim ??= providerShim("fortigateFeedSetProvider");
     super(shim, name, props, withSecretOutputs(opts, ["credentials"]), "fortigate", "FeedSet");
   }
 }

@@ -6,21 +6,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { hostOfUrl } from "../diagnosis";
-import { setting, withSecretOutputs } from "../dynamic-kit";
+import { providerShim, setting, withSecretOutputs } from "../dynamic-kit";
 import { grantProvider, type DevicePin } from "../grant-lifecycle";
 import { fingerprint } from "../process-state";
 import { resolveDeviceUrl } from "../settings";
-import {
-  loudDiff,
-  refineAddresses,
-  setFields,
-  setLifecycle,
-  setProviderShim,
-  wanted,
-  type SetEntryInput,
-  type SetFields,
-  type SetState,
-} from "../set-lifecycle";
+import { loudDiff, refineAddresses, setFields, setLifecycle, wanted, type SetEntryInput, type SetFields, type SetState } from "../set-lifecycle";
 import { FortigateClient, type FortigateClientOptions } from "./client";
 import { nameProblem, objectNameProblem } from "./names";
 import { preflight } from "./preflight";
@@ -163,7 +153,7 @@ export class FortigateAddressSet extends pulumi.dynamic.Resource {
       ...OUTPUTS,
       grantName: name,
     };
-    shim ??= setProviderShim("fortigateAddressSetProvider", __filename);
+    shim ??= providerShim("fortigateAddressSetProvider");
     super(shim, name, props, withSecretOutputs(opts, ["credentials"]), "fortigate", "AddressSet");
   }
 }
@@ -196,7 +186,7 @@ export class FortigateGroupGuard extends pulumi.dynamic.Resource {
       ...OUTPUTS,
       grantName: name,
     };
-    shim ??= setProviderShim("fortigateAddressSetProvider", __filename);
+    shim ??= providerShim("fortigateAddressSetProvider");
     super(shim, name, props, withSecretOutputs(opts, ["credentials"]), "fortigate", "GroupGuard");
   }
 }

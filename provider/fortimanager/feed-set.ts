@@ -13,21 +13,11 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { baseConnectionFields, hostUrlField } from "../connection-kit";
 import { diagnose, hostOfUrl } from "../diagnosis";
-import { setting, withSecretOutputs } from "../dynamic-kit";
+import { providerShim, setting, withSecretOutputs } from "../dynamic-kit";
 import { grantProvider, type DevicePin, type GrantLifecycle } from "../grant-lifecycle";
 import { fingerprint } from "../process-state";
 import { resolveDeviceUrl } from "../settings";
-import {
-  loudDiff,
-  refineAddresses,
-  setFields,
-  setLifecycle,
-  setProviderShim,
-  wanted,
-  type SetEntryInput,
-  type SetFields,
-  type SetState,
-} from "../set-lifecycle";
+import { loudDiff, refineAddresses, setFields, setLifecycle, wanted, type SetEntryInput, type SetFields, type SetState } from "../set-lifecycle";
 import type { TargetFailure } from "../fortigate/feed-batcher";
 import { entryNotTaken, feedNameProblem, pushFailed } from "../fortigate/feed-entries";
 import { mergeTargets, readTargets, reconcileFeed, type FeedSetFailures } from "../fortigate/feed-set-ops";
@@ -221,7 +211,7 @@ export class FortimanagerFeedSet extends pulumi.dynamic.Resource {
       expired: undefined,
       grantName: name,
     };
-    shim ??= setProviderShim("fortimanagerFeedSetProvider", __filename);
+    shim ??= providerShim("fortimanagerFeedSetProvider");
     super(shim, name, props, withSecretOutputs(opts, ["credentials"]), "fortimanager", "FeedSet");
   }
 }

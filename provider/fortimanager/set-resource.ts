@@ -9,21 +9,11 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { mustParseAddress } from "../address";
 import { hostOfUrl } from "../diagnosis";
-import { withSecretOutputs } from "../dynamic-kit";
+import { providerShim, withSecretOutputs } from "../dynamic-kit";
 import { grantProvider, type DevicePin } from "../grant-lifecycle";
 import { fingerprint } from "../process-state";
 import { resolveDeviceUrl } from "../settings";
-import {
-  loudDiff,
-  normaliseEntries,
-  refineAddresses,
-  setFields,
-  setLifecycle,
-  setProviderShim,
-  type SetEntryInput,
-  type SetFields,
-  type SetState,
-} from "../set-lifecycle";
+import { loudDiff, normaliseEntries, refineAddresses, setFields, setLifecycle, type SetEntryInput, type SetFields, type SetState } from "../set-lifecycle";
 import { FortimanagerClient, type FortimanagerClientOptions } from "./client";
 import { preflight } from "./preflight";
 import { AdminUserSchema, TrustedHostInputsSchema, type FortimanagerConnection } from "./resource";
@@ -141,7 +131,7 @@ export class FortimanagerTrustedHostSet extends pulumi.dynamic.Resource {
       ...OUTPUTS,
       grantName: name,
     };
-    shim ??= setProviderShim("fortimanagerTrustedHostSetProvider", __filename);
+    shim ??= providerShim("fortimanagerTrustedHostSetProvider");
     super(shim, name, props, withSecretOutputs(opts, ["credentials"]), "fortimanager", "TrustedHostSet");
   }
 }
@@ -172,7 +162,7 @@ export class FortimanagerTrustedHostGuard extends pulumi.dynamic.Resource {
       ...OUTPUTS,
       grantName: name,
     };
-    shim ??= setProviderShim("fortimanagerTrustedHostSetProvider", __filename);
+    shim ??= providerShim("fortimanagerTrustedHostSetProvider");
     super(shim, name, props, withSecretOutputs(opts, ["credentials"]), "fortimanager", "TrustedHostGuard");
   }
 }

@@ -6,11 +6,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { hostOfUrl } from "../diagnosis";
-import { withSecretOutputs } from "../dynamic-kit";
+import { providerShim, withSecretOutputs } from "../dynamic-kit";
 import { grantProvider, type DevicePin } from "../grant-lifecycle";
 import { fingerprint } from "../process-state";
 import { resolveDeviceUrl, SettingProblem } from "../settings";
-import { loudDiff, refineAddresses, setFields, setLifecycle, setProviderShim, type SetEntryInput, type SetFields, type SetState } from "../set-lifecycle";
+import { loudDiff, refineAddresses, setFields, setLifecycle, type SetEntryInput, type SetFields, type SetState } from "../set-lifecycle";
 import { clientFor, ConnectionProblem, resolveConnection, type ResolvedConnection } from "./connection";
 import { aliasNameProblem } from "./names";
 import { mustParseAddress } from "../address";
@@ -177,7 +177,7 @@ export class OpnsenseAliasSet extends pulumi.dynamic.Resource {
       ...OUTPUTS,
       grantName: name,
     };
-    shim ??= setProviderShim("opnsenseAliasSetProvider", __filename);
+    shim ??= providerShim("opnsenseAliasSetProvider");
     super(shim, name, props, withSecretOutputs(opts, ["credentials"]), "opnsense", "AliasSet");
   }
 }
@@ -209,7 +209,7 @@ export class OpnsenseAliasGuard extends pulumi.dynamic.Resource {
       ...OUTPUTS,
       grantName: name,
     };
-    shim ??= setProviderShim("opnsenseAliasSetProvider", __filename);
+    shim ??= providerShim("opnsenseAliasSetProvider");
     super(shim, name, props, withSecretOutputs(opts, ["credentials"]), "opnsense", "AliasGuard");
   }
 }
