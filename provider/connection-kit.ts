@@ -53,6 +53,13 @@ export function resolveBaseConnection(device: SettingsNamespace, inline: BaseCon
   };
 }
 
+/** A string field checked by a rule function that answers the rule it breaks (names.ts style), as a zod field. */
+export const ruleField = (rule: (v: string) => string | undefined) =>
+  z.string().superRefine((v, ctx) => {
+    const p = rule(v);
+    if (p) ctx.addIssue({ code: "custom", message: p });
+  });
+
 /** The fields of {@link BaseConnection} as `check` validates them. */
 export const baseConnectionFields = {
   caCert: z.string().optional(),

@@ -6,7 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { mustParseAddress, parseAddress, type GrantAddress } from "../address";
-import { baseConnectionFields, hostUrlField } from "../connection-kit";
+import { baseConnectionFields, hostUrlField, ruleField } from "../connection-kit";
 import { hostOfUrl } from "../diagnosis";
 import { providerShim, setting, withSecretOutputs, type GrantAddressArgs } from "../dynamic-kit";
 import { grantMetaFields, grantProvider, type DevicePin, type PinnedState } from "../grant-lifecycle";
@@ -27,13 +27,7 @@ export interface FortigateFeedEntryArgs extends GrantAddressArgs {
   readonly feed: pulumi.Input<string>;
 }
 
-/** A field checked by a rule function that answers the rule it breaks. */
-const ruled = (rule: (v: string) => string | undefined) =>
-  z.string().superRefine((v, ctx) => {
-    const p = rule(v);
-    if (p) ctx.addIssue({ code: "custom", message: p });
-  });
-export const feedNameField = ruled(feedNameProblem);
+export const feedNameField = ruleField(feedNameProblem);
 const addressRule = (v: { address: string; allowBroad?: boolean | undefined }, ctx: z.RefinementCtx) => {
   const r = parseAddress(v.address, { allowBroad: v.allowBroad === true });
   if (!r.ok) ctx.addIssue({ code: "custom", path: ["address"], message: r.rule });
@@ -42,7 +36,7 @@ const addressRule = (v: { address: string; allowBroad?: boolean | undefined }, c
 export const FortigateFeedEntryInputsSchema = z
   .object({
     connection: z
-      .object({ url: hostUrlField, vdom: ruled(vdomProblem).optional(), ...baseConnectionFields })
+      .object({ url: hostUrlField, vdom: ruleField(vdomProblem).optional(), ...baseConnectionFields })
       .strict()
       .optional(),
     credentials: z.object({ token: z.string().optional() }).strict().optional(),

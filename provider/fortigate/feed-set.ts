@@ -7,7 +7,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { baseConnectionFields, hostUrlField } from "../connection-kit";
+import { baseConnectionFields, hostUrlField, ruleField } from "../connection-kit";
 import { hostOfUrl } from "../diagnosis";
 import { providerShim, setting, withSecretOutputs } from "../dynamic-kit";
 import { grantProvider, type DevicePin } from "../grant-lifecycle";
@@ -38,20 +38,14 @@ export interface FortigateFeedSetArgs {
   readonly expiresAt?: pulumi.Input<string>;
 }
 
-const ruled = (rule: (v: string) => string | undefined) =>
-  z.string().superRefine((v, ctx) => {
-    const p = rule(v);
-    if (p) ctx.addIssue({ code: "custom", message: p });
-  });
-
 export const FortigateFeedSetInputsSchema = z
   .object({
     connection: z
-      .object({ url: hostUrlField, vdom: ruled(vdomProblem).optional(), ...baseConnectionFields })
+      .object({ url: hostUrlField, vdom: ruleField(vdomProblem).optional(), ...baseConnectionFields })
       .strict()
       .optional(),
     credentials: z.object({ token: z.string().optional() }).strict().optional(),
-    feed: ruled(feedNameProblem),
+    feed: ruleField(feedNameProblem),
     ...setFields,
   })
   .strict()

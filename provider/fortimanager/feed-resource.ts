@@ -6,11 +6,10 @@
  * entry, a device removed loses it). Refresh records which devices hold the entry (`heldBy`): a device
  * that lost it (a reboot, a feed reset, a hand edit) makes the next diff an update that pushes it again.
  */
-import { resolveManagerConnection } from "./resource";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { mustParseAddress, parseAddress, type GrantAddress } from "../address";
-import { baseConnectionFields, hostUrlField } from "../connection-kit";
+import { ruleField } from "../connection-kit";
 import { diagnose, hostOfUrl } from "../diagnosis";
 import { providerShim, setting, withSecretOutputs, type GrantAddressArgs } from "../dynamic-kit";
 import { grantMetaFields, grantProvider, type DevicePin, type PinnedState } from "../grant-lifecycle";
@@ -22,7 +21,7 @@ import { vdomProblem } from "../fortigate/names";
 import { FortimanagerClient, type FortimanagerClientOptions } from "./client";
 import { FortimanagerFeedClient } from "./feed-client";
 import { feedPreflight } from "./feed-preflight";
-import { AdminUserSchema, type FortimanagerConnection } from "./resource";
+import { FortimanagerConnectionSchema, FortimanagerCredentialsSchema, resolveManagerConnection, type FortimanagerConnection } from "./resource";
 
 export interface FortimanagerFeedConnection extends FortimanagerConnection {
   /** ADOM of the target devices (also stack config `fortimanager:adom`, env `FORTIMANAGER_ADOM`). @default "root" */
@@ -39,37 +38,19 @@ export interface FortimanagerFeedEntryArgs extends GrantAddressArgs {
   readonly feed: pulumi.Input<string>;
 }
 
-const ruled = (rule: (v: string) => string | undefined) =>
-  z.string().superRefine((v, ctx) => {
-    const p = rule(v);
-    if (p) ctx.addIssue({ code: "custom", message: p });
-  });
 /** FortiManager device names: letters, digits and `_ . -` (they travel in the proxy target `adom/<adom>/device/<name>`). */
 export const DeviceNameSchema = z
   .string()
   .regex(/^[A-Za-z0-9_.-]{1,64}$/, "device names contain 1-64 letters, digits and _ . - (case-sensitive)")
   .refine((v) => !v.includes(".."), "must not contain '..'");
-const AdomSchema = z
-  .string()
-  .regex(/^[A-Za-z0-9_.-]{1,64}$/, "ADOM names contain letters, digits and _ . -")
-  .refine((v) => !v.includes(".."), "must not contain '..'");
 
 export const FortimanagerFeedEntryInputsSchema = z
   .object({
-    connection: z
-      .object({
-        url: hostUrlField,
-        username: AdminUserSchema.optional(),
-        adom: AdomSchema.optional(),
-        ...baseConnectionFields,
-        caCert: z.string().includes("BEGIN CERTIFICATE", { error: "must be a PEM certificate" }).optional(),
-      })
-      .strict()
-      .optional(),
-    credentials: z.object({ token: z.string().optional(), password: z.string().optional() }).strict().optional(),
+    connection: FortimanagerConnectionSchema.optional(),
+    credentials: FortimanagerCredentialsSchema.optional(),
     devices: z.array(DeviceNameSchema).min(1, "must name at least one managed FortiGate"),
-    vdom: ruled(vdomProblem).optional(),
-    feed: ruled(feedNameProblem),
+    vdom: ruleField(vdomProblem).optional(),
+    feed: ruleField(feedNameProblem),
     address: z.string(),
     allowBroad: z.boolean().optional(),
     ...grantMetaFields,

@@ -8,10 +8,9 @@
  * entries, a device added gets them). With `exclusive: true`, any other entry in the feed of any listed
  * device is drift (named with the devices that hold it when not all do) and `up` removes it.
  */
-import { resolveManagerConnection } from "./resource";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { baseConnectionFields, hostUrlField } from "../connection-kit";
+import { ruleField } from "../connection-kit";
 import { diagnose, hostOfUrl } from "../diagnosis";
 import { providerShim, setting, withSecretOutputs } from "../dynamic-kit";
 import { grantProvider, type DevicePin, type GrantLifecycle } from "../grant-lifecycle";
@@ -26,7 +25,7 @@ import { FortimanagerClient, type FortimanagerClientOptions } from "./client";
 import { FortimanagerFeedClient } from "./feed-client";
 import { feedPreflight } from "./feed-preflight";
 import { DeviceNameSchema, type FortimanagerFeedConnection } from "./feed-resource";
-import { AdminUserSchema } from "./resource";
+import { FortimanagerConnectionSchema, FortimanagerCredentialsSchema, resolveManagerConnection } from "./resource";
 
 export interface FortimanagerFeedSetArgs {
   readonly connection?: FortimanagerFeedConnection;
@@ -46,32 +45,13 @@ export interface FortimanagerFeedSetArgs {
   readonly expiresAt?: pulumi.Input<string>;
 }
 
-const ruled = (rule: (v: string) => string | undefined) =>
-  z.string().superRefine((v, ctx) => {
-    const p = rule(v);
-    if (p) ctx.addIssue({ code: "custom", message: p });
-  });
-const AdomSchema = z
-  .string()
-  .regex(/^[A-Za-z0-9_.-]{1,64}$/, "ADOM names contain letters, digits and _ . -")
-  .refine((v) => !v.includes(".."), "must not contain '..'");
-
 export const FortimanagerFeedSetInputsSchema = z
   .object({
-    connection: z
-      .object({
-        url: hostUrlField,
-        username: AdminUserSchema.optional(),
-        adom: AdomSchema.optional(),
-        ...baseConnectionFields,
-        caCert: z.string().includes("BEGIN CERTIFICATE", { error: "must be a PEM certificate" }).optional(),
-      })
-      .strict()
-      .optional(),
-    credentials: z.object({ token: z.string().optional(), password: z.string().optional() }).strict().optional(),
+    connection: FortimanagerConnectionSchema.optional(),
+    credentials: FortimanagerCredentialsSchema.optional(),
     devices: z.array(DeviceNameSchema).min(1, "must name at least one managed FortiGate"),
-    vdom: ruled(vdomProblem).optional(),
-    feed: ruled(feedNameProblem),
+    vdom: ruleField(vdomProblem).optional(),
+    feed: ruleField(feedNameProblem),
     ...setFields,
   })
   .strict()

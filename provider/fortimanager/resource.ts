@@ -94,20 +94,27 @@ export const AdminUserSchema = z
   .regex(/^[A-Za-z0-9_.@-]+$/, "may contain only letters, digits and _ . @ - (ids are case-sensitive; no spaces, slashes, quotes or control characters)")
   .refine((v) => !v.includes(".."), "must not contain '..' (it is part of the JSON-RPC object url)");
 
-const ConnectionInputSchema = z
+/** ADOM names: letters, digits and `_ . -`; never `..` (an ADOM is part of JSON-RPC urls and proxy targets). */
+export const AdomSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9_.-]{1,64}$/, "ADOM names contain letters, digits and _ . -")
+  .refine((v) => !v.includes(".."), "must not contain '..'");
+
+/** The non-secret connection of every FortiManager resource, as `check` validates it. */
+export const FortimanagerConnectionSchema = z
   .object({
     url: hostUrlField,
     username: AdminUserSchema.optional(),
-    adom: z
-      .string()
-      .regex(/^[A-Za-z0-9_.-]{1,64}$/, "ADOM names contain letters, digits and _ . -")
-      .optional(),
+    adom: AdomSchema.optional(),
     ...baseConnectionFields,
     caCert: z.string().includes("BEGIN CERTIFICATE", { error: "must be a PEM certificate" }).optional(),
   })
   .strict();
 
-const CredentialsSchema = z.object({ token: z.string().optional(), password: z.string().optional() }).strict();
+/** The secret part of every FortiManager connection (stored as a Pulumi secret). */
+export const FortimanagerCredentialsSchema = z.object({ token: z.string().optional(), password: z.string().optional() }).strict();
+const ConnectionInputSchema = FortimanagerConnectionSchema;
+const CredentialsSchema = FortimanagerCredentialsSchema;
 
 /** The provider's inputs: non-secret `connection`, secret `credentials`, the grant. */
 export const TrustedHostInputsSchema = z
