@@ -16,23 +16,17 @@
  */
 import type { EnforcementLevel, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
 import { parseAddress } from "../provider/address";
+import { DEVICE_SETTINGS, type ResourceClassName, type ResourceNames } from "../provider/device-settings";
 
-/** The type token of each resource of this package, as policies (and `pulumi stack export`) see it. */
-export const GRANT_TYPES = {
-  OpnsenseAliasEntry: "pulumi-nodejs:dynamic/opnsense:AliasEntry",
-  OpnsenseAliasSet: "pulumi-nodejs:dynamic/opnsense:AliasSet",
-  OpnsenseAliasGuard: "pulumi-nodejs:dynamic/opnsense:AliasGuard",
-  FortigateAddress: "pulumi-nodejs:dynamic/fortigate:Address",
-  FortigateAddressSet: "pulumi-nodejs:dynamic/fortigate:AddressSet",
-  FortigateGroupGuard: "pulumi-nodejs:dynamic/fortigate:GroupGuard",
-  FortigateFeedEntry: "pulumi-nodejs:dynamic/fortigate:FeedEntry",
-  FortimanagerTrustedHost: "pulumi-nodejs:dynamic/fortimanager:TrustedHost",
-  FortimanagerTrustedHostSet: "pulumi-nodejs:dynamic/fortimanager:TrustedHostSet",
-  FortimanagerTrustedHostGuard: "pulumi-nodejs:dynamic/fortimanager:TrustedHostGuard",
-  FortimanagerFeedEntry: "pulumi-nodejs:dynamic/fortimanager:FeedEntry",
-} as const;
+/** The type token of each resource of this package, as policies (and `pulumi stack export`) see it: from the device registry. */
+export const GRANT_TYPES = Object.fromEntries(
+  Object.values(DEVICE_SETTINGS as Record<string, { resources: readonly ResourceNames[]; sets?: readonly ResourceNames[] }>)
+    .flatMap((d) => [...d.resources, ...(d.sets ?? [])])
+    .map((r) => [r.className, `pulumi-nodejs:dynamic/${r.module}:${r.type}`]),
+) as Readonly<Record<ResourceClassName, string>>;
 
-export type GrantResourceName = keyof typeof GRANT_TYPES;
+/** A resource class name of this package (`OpnsenseAliasEntry`, `FortigateFeedSet`, …). */
+export type GrantResourceName = ResourceClassName;
 
 /**
  * What a resource is to the rules: a `grant` (one address), a `set` (a list of addresses, each a grant),
@@ -112,7 +106,7 @@ const present = (v: unknown) => v !== undefined && v !== null && v !== "";
 /** The targets a grant or set extends, with the config key that lists the allowed ones. */
 function targetsOf(kind: GrantResourceName, props: Record<string, unknown>): Target[] {
   if (kind.startsWith("Opnsense")) return [{ key: "opnsenseAliases", what: "alias", value: props.alias }];
-  if (kind.endsWith("FeedEntry")) return [{ key: "feeds", what: "feed", value: props.feed }];
+  if (kind.endsWith("FeedEntry") || kind.endsWith("FeedSet")) return [{ key: "feeds", what: "feed", value: props.feed }];
   if (kind.startsWith("Fortimanager")) return [{ key: "fortimanagerAdmins", what: "administrator", value: props.adminUser }];
   // FortiGate: the group (and IPv6 group); an address object outside any group grants nothing by itself.
   return [props.group, props.group6].filter(present).map((value) => ({ key: "fortigateGroups", what: "address group", value }));

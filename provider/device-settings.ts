@@ -239,6 +239,9 @@ export function deviceSettingsList(): readonly NamedDeviceSettings[] {
 /** The package-root export names of every resource's provider object (sets and guards included). */
 export type ProviderExportName =
   (typeof DEVICE_SETTINGS)[DeviceName]["resources"][number]["providerExport"] | SetExportOf<(typeof DEVICE_SETTINGS)[DeviceName]>;
+/** The class name of every resource (sets and guards included), e.g. "OpnsenseAliasEntry". */
+export type ResourceClassName = (typeof DEVICE_SETTINGS)[DeviceName]["resources"][number]["className"] | SetClassOf<(typeof DEVICE_SETTINGS)[DeviceName]>;
+type SetClassOf<D> = D extends { readonly sets: readonly (infer R)[] } ? (R extends { readonly className: infer C } ? C : never) : never;
 /** A device's set provider exports; none when the device has no `sets` (a scaffolded device). */
 type SetExportOf<D> = D extends { readonly sets: readonly (infer R)[] } ? (R extends { readonly providerExport: infer P } ? P : never) : never;
 
