@@ -42,6 +42,8 @@ interface Args {
   /** Set sizes for the managed-list benchmark (bench/sets.ts). */
   setNs: number[];
   engine: boolean;
+  /** Only the runs through the Pulumi CLI (per-entry and sets). */
+  engineOnly: boolean;
   parallel: number;
   out: string;
 }
@@ -52,6 +54,7 @@ function parseArgs(argv: readonly string[]): Args {
     ns: [10, 100, 500],
     setNs: [100, 1000, 10000],
     engine: true,
+    engineOnly: false,
     parallel: cores * 4,
     out: path.join(repoRoot(), "bench", "results", "latest.json"),
   };
@@ -66,6 +69,7 @@ function parseArgs(argv: readonly string[]): Args {
         .map(Number)
         .filter((n) => n > 0);
     else if (arg === "--no-engine") a.engine = false;
+    else if (arg === "--engine-only") a.engineOnly = true;
     else if (arg === "--n")
       a.ns = String(argv[++i])
         .split(",")
@@ -74,7 +78,9 @@ function parseArgs(argv: readonly string[]): Args {
     else if (arg === "--parallel") a.parallel = Number(argv[++i]);
     else if (arg === "--out") a.out = path.resolve(String(argv[++i]));
     else if (arg === "--help" || arg === "-h") {
-      process.stdout.write("npm run bench -- [--quick] [--no-engine] [--n 10,100,500] [--set-n 100,1000,10000] [--parallel P] [--out file.json]\n");
+      process.stdout.write(
+        "npm run bench -- [--quick] [--no-engine] [--n 10,100,500] [--set-n 100,1000,10000] [--engine-only] [--parallel P] [--out file.json]\n",
+      );
       process.exit(0);
     } else throw new Error(`unknown option ${arg}`);
   }
@@ -369,16 +375,36 @@ if (kind === "noop") {
   };
   class Noop extends pulumi.dynamic.Resource { constructor(name, args) { super(noop, name, args, {}); } }
   for (let i = 0; i < n; i++) new Noop("noop-" + i, { i, address: "10.0." + (i >> 8) + "." + (i & 255) });
+} else if (kind === "noop1") {
+  // The engine's cost for ONE no-op resource carrying N addresses: the floor a set is measured against.
+  const noop = {
+    async check(_olds, news) { return { inputs: news }; },
+    async diff() { return { changes: false }; },
+    async create(inputs) { return { id: "one", outs: inputs }; },
+    async read(id, props) { return { id, props }; },
+    async delete() {},
+  };
+  class Noop extends pulumi.dynamic.Resource { constructor(name, args) { super(noop, name, args, {}); } }
+  new Noop("noop-set", { addresses: JSON.parse(require("fs").readFileSync(process.env.BENCH_ADDRESSES_FILE, "utf8")) });
+} else if (kind === "set-table" || kind === "set-config") {
+  const lib = require(process.env.BENCH_LIB);
+  new lib.OpnsenseAliasSet("set", { connection: { url: process.env.BENCH_URL }, alias: "jit_admins", method: kind.slice(4), addresses: JSON.parse(require("fs").readFileSync(process.env.BENCH_ADDRESSES_FILE, "utf8")) });
 } else {
   const lib = require(process.env.BENCH_LIB);
-  const addrs = JSON.parse(process.env.BENCH_ADDRESSES);
+  const addrs = JSON.parse(require("fs").readFileSync(process.env.BENCH_ADDRESSES_FILE, "utf8"));
   for (let i = 0; i < n; i++) {
     new lib.OpnsenseAliasEntry("grant-" + i, { connection: { url: process.env.BENCH_URL }, alias: "jit_admins", address: addrs[i], method: kind });
   }
 }
 `;
 
-async function runEngine(ns: readonly number[]): Promise<{ cli?: string; results: EngineResult[]; skipped?: string }> {
+function writeAddresses(dir: string, n: number): string {
+  const file = path.join(dir, `addresses-${n}.json`);
+  writeFileSync(file, JSON.stringify(addresses(n)));
+  return file;
+}
+
+async function runEngine(ns: readonly number[], setNs: readonly number[] = []): Promise<{ cli?: string; results: EngineResult[]; skipped?: string }> {
   let ws: typeof import("../scripts/pulumi-workspace");
   try {
     ws = await import("../scripts/pulumi-workspace");
@@ -398,15 +424,21 @@ async function runEngine(ns: readonly number[]): Promise<{ cli?: string; results
     "name: firewall-grants-bench\nruntime:\n  name: nodejs\n  options:\n    typescript: false\nmain: index.js\n",
   );
   writeFileSync(path.join(projectDir, "index.js"), PROGRAM);
-  for (const n of ns) {
-    for (const program of ["noop", "table", "config"] as const) {
+  const runs: [number, "noop" | "table" | "config" | "noop1" | "set-table" | "set-config"][] = [
+    ...ns.flatMap((n) => (["noop", "table", "config"] as const).map((p) => [n, p] as [number, typeof p])),
+    // A set of N addresses is one resource: compared with one no-op resource of N addresses; table mode up to 1,000 (one request per address).
+    ...setNs.flatMap((n) => (["noop1", "set-config", ...(n <= 1000 ? (["set-table"] as const) : [])] as const).map((p) => [n, p] as [number, typeof p])),
+  ];
+  for (const [n, program] of runs) {
+    {
       const emu = await startOpnsenseEmulator({ latencyMs: LATENCY_MS, reconfigureLatencyMs: RECONFIGURE_MS });
       const env = {
         BENCH_N: String(n),
         BENCH_KIND: program,
         BENCH_LIB: path.join(root, "dist", "provider", "index.js"),
         BENCH_URL: emu.url,
-        BENCH_ADDRESSES: JSON.stringify(addresses(n)),
+        // A file, not an environment variable: 10,000 addresses exceed the kernel's limit for one variable (E2BIG).
+        BENCH_ADDRESSES_FILE: writeAddresses(projectDir, n),
         OPNSENSE_API_KEY: OPNSENSE_EMULATOR_ADMIN.key,
         OPNSENSE_API_SECRET: OPNSENSE_EMULATOR_ADMIN.secret,
         OPNSENSE_CA_CERT: emu.caCert,
@@ -434,7 +466,7 @@ async function runEngine(ns: readonly number[]): Promise<{ cli?: string; results
           previewMs: preview.ms,
           refreshPreviewMs: refresh.ms,
           destroyMs: destroy.ms,
-          ...(program !== "noop" && {
+          ...(!program.startsWith("noop") && {
             upRequestsPerGrant: up.requests / n,
             previewRequests: preview.requests,
             refreshPreviewRequests: refresh.requests,
@@ -553,7 +585,7 @@ async function main(): Promise<void> {
   const scenarios = deviceList().flatMap((d) => byDevice[d.name as DeviceName]);
   const rows: ScenarioResult[] = [];
   const t0 = performance.now();
-  for (const n of args.ns) {
+  for (const n of args.engineOnly ? [] : args.ns) {
     for (const s of scenarios) {
       rows.push(await runScenario(s, n, args.parallel));
       process.stderr.write(`bench: ${s.device} ${s.mode} N=${n} done\n`);
@@ -571,11 +603,16 @@ async function main(): Promise<void> {
       `(rows with N = parallel: opnsense config at parallel N: ${unbounded.map((r) => `N=${r.n}: ${r.phases.create.reconfigures}/${r.phases.delete.reconfigures} reconfigures`).join("; ")})\n`,
     );
   // Passive+ feeds (direct and through the manager) and managed lists (sets vs per-entry), issue 12 and 13.
-  const feeds = await benchFeeds({ ns: args.ns, parallel: args.parallel });
-  process.stdout.write(`\n${formatFeedBench(feeds)}\n`);
-  const sets = await benchSets({ ns: args.setNs, log: (m) => process.stderr.write(`bench: ${m}\n`) });
-  process.stdout.write(`\n${formatSetsTable(sets)}\n`);
-  const engine = args.engine ? await runEngine(args.ns.filter((n) => n <= 500)) : { results: [], skipped: "--no-engine" };
+  const feeds = args.engineOnly ? [] : await benchFeeds({ ns: args.ns, parallel: args.parallel });
+  if (feeds.length) process.stdout.write(`\n${formatFeedBench(feeds)}\n`);
+  const sets = args.engineOnly ? [] : await benchSets({ ns: args.setNs, log: (m) => process.stderr.write(`bench: ${m}\n`) });
+  if (sets.length) process.stdout.write(`\n${formatSetsTable(sets)}\n`);
+  const engine = args.engine
+    ? await runEngine(
+        args.ns.filter((n) => n <= 500),
+        args.setNs,
+      )
+    : { results: [], skipped: "--no-engine" };
   if (engine.results.length) {
     process.stdout.write(
       `\nThrough the Pulumi CLI ${engine.cli ?? ""} (default --parallel; OPNsense alias entries vs no-op dynamic resources)\n\n${engineTable(engine.results)}\n`,
