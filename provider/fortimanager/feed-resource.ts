@@ -12,7 +12,7 @@ import { mustParseAddress, parseAddress, type GrantAddress } from "../address";
 import { ruleField } from "../connection-kit";
 import { diagnose, hostOfUrl } from "../diagnosis";
 import { providerShim, setting, withSecretOutputs, type GrantAddressArgs } from "../dynamic-kit";
-import { grantMetaFields, grantProvider, type DevicePin, type PinnedState } from "../grant-lifecycle";
+import { declaredByOther, grantMetaFields, grantProvider, type DevicePin, type PinnedState } from "../grant-lifecycle";
 import { fingerprint } from "../process-state";
 import { resolveDeviceUrl } from "../settings";
 import { feedOp, type TargetOutcome } from "../fortigate/feed-batcher";
@@ -181,6 +181,16 @@ async function removeFrom(c: FortimanagerFeedClient, feed: string, address: Gran
 
 const sortedUnique = (xs: readonly string[]) => [...new Set(xs)].sort();
 
+/** The key of one address in one feed on one managed device (the unit two grants can share). */
+const deviceKey = (pin: DevicePin, vdom: string, feed: string, cidr: string, device: string) =>
+  fingerprint("fortimanager-feed-device", pin.url, pin.scope, vdom, feed, cidr, device);
+
+/** `devices` minus those where another grant of this program still declares the address ("last one out"). */
+function undeclared(pin: DevicePin, s: FortimanagerFeedEntryState, devices: readonly string[]): string[] {
+  const cidr = mustParseAddress(s.cidr ?? s.address).cidr;
+  return devices.filter((d) => !declaredByOther(deviceKey(pin, vdomOf(s), s.feed, cidr, d), s.grantName));
+}
+
 /** The provider object behind {@link FortimanagerFeedEntry}; tests, the benchmark and the CLI drive it directly. */
 export const fortimanagerFeedEntryProvider = grantProvider<FortimanagerFeedEntryInputs, FortimanagerFeedEntryState, Options>({
   namespace: "fortimanager",
@@ -209,7 +219,15 @@ export const fortimanagerFeedEntryProvider = grantProvider<FortimanagerFeedEntry
   pin: (i) => ({ url: resolveDeviceUrl("fortimanager", i.connection?.url, i.connection?.allowHttp), scope: `adom ${adomOf(i)}` }),
   connect: resolveConnection,
   hostOf: (pin) => hostOfUrl(pin.url),
-  sharedKey: (i, pin) => fingerprint("fortimanager-feed", pin.url, pin.scope, vdomOf(i), i.feed, mustParseAddress(i.address).cidr),
+  // Shared addresses are per device: the grant-level key names the whole device list (another grant with the
+  // same devices keeps all of it); the per-device keys let a delete keep the address exactly on the devices
+  // another grant of the program still declares; the device-less key is what feed sets register.
+  sharedKey: (i, pin) =>
+    fingerprint("fortimanager-feed-grant", pin.url, pin.scope, vdomOf(i), i.feed, mustParseAddress(i.address).cidr, sortedUnique(i.devices).join(",")),
+  sharedKeys: (i, pin) => [
+    fingerprint("fortimanager-feed", pin.url, pin.scope, vdomOf(i), i.feed, mustParseAddress(i.address).cidr),
+    ...sortedUnique(i.devices).map((d) => deviceKey(pin, vdomOf(i), i.feed, mustParseAddress(i.address).cidr, d)),
+  ],
   preflight: (o, i, mode) => operation(o, vdomOf(i), (c) => feedPreflight(c, i.feed, sortedUnique(i.devices), mode)),
 
   /** Adds the entry on every device at once; success only when every device's entry list shows it. */
@@ -251,7 +269,8 @@ export const fortimanagerFeedEntryProvider = grantProvider<FortimanagerFeedEntry
     const address = mustParseAddress(news.address);
     const want = sortedUnique(news.devices);
     const held = olds.heldBy ?? olds.devices;
-    const dropped = sortedUnique([...olds.devices, ...held]).filter((d) => !want.includes(d));
+    const leaving = sortedUnique([...olds.devices, ...held]).filter((d) => !want.includes(d));
+    const dropped = olds.device ? undeclared(olds.device, olds, leaving) : leaving;
     const missing = want.filter((d) => !held.includes(d));
     await operation(o, vdomOf(news), async (c) => {
       const [added, removed] = await Promise.allSettled([
@@ -267,7 +286,9 @@ export const fortimanagerFeedEntryProvider = grantProvider<FortimanagerFeedEntry
   /** Removes the entry from every device of the grant (and any that held it); gone is success; adopted or not (SPEC §3). */
   async remove(o, s) {
     const address = mustParseAddress(s.cidr ?? s.address);
-    await operation(o, vdomOf(s), (c) => removeFrom(c, s.feed, address, sortedUnique([...s.devices, ...(s.heldBy ?? [])])));
+    const all = sortedUnique([...s.devices, ...(s.heldBy ?? [])]);
+    const devices = s.device ? undeclared(s.device, s, all) : all;
+    await operation(o, vdomOf(s), (c) => removeFrom(c, s.feed, address, devices));
   },
 
   deleteBeforeReplace: () => false,

@@ -1,3 +1,4 @@
+import { resetProcessState } from "../../provider/process-state";
 import { DEFAULT_CREDENTIALS, startFortimanagerEmulator } from "../../provider/fortimanager/emulator";
 import {
   fortimanagerFeedEntryProvider as provider,
@@ -123,6 +124,23 @@ describe("FortimanagerFeedEntry provider: check", () => {
 });
 
 describe("FortimanagerFeedEntry provider: lifecycle", () => {
+  it("two grants of one address on overlapping devices: deleting one keeps it only where the other still declares it", async () => {
+    const a = await provider.create(await checked({ grantName: "alice", devices: ["fgt-1", "fgt-2"] }));
+    const b = await provider.create(await checked({ grantName: "bob", devices: ["fgt-2", "fgt-3"] }));
+    for (const d of DEVICES) expect(entries(d)).toContain("203.0.113.7");
+    // The next run declares only bob: alice's delete must revoke on fgt-1 and keep fgt-2 (bob's).
+    resetProcessState();
+    await checked({ grantName: "bob", devices: ["fgt-2", "fgt-3"] });
+    await provider.delete(a.id, a.outs);
+    expect(entries("fgt-1")).not.toContain("203.0.113.7");
+    expect(entries("fgt-2")).toContain("203.0.113.7");
+    expect(entries("fgt-3")).toContain("203.0.113.7");
+    // The run after declares nobody: the last one out removes it everywhere.
+    resetProcessState();
+    await provider.delete(b.id, b.outs);
+    for (const d of DEVICES) expect(entries(d)).not.toContain("203.0.113.7");
+  });
+
   it("create reaches every device with one proxy call per step; read; drift on one device restores in place; devices change in place; delete", async () => {
     const ins = await checked();
     emu.log.clear();
