@@ -183,6 +183,8 @@ export interface SetDevice<I extends SetFields, C> {
   keyOf(inputs: I, entry: WantedEntry): string;
   /** The per-entry resource's `sharedKey` of the entry with device key `key`, so both kinds see each other. */
   entrySharedKey(inputs: I, pin: DevicePin, key: string): string;
+  /** More keys the set declares for the entry (FortiManager feeds: one per managed device, as the per-entry grant does). */
+  entryDeviceKeys?(inputs: I, pin: DevicePin, key: string): readonly string[];
   preflight(c: C, inputs: I, mode: Exclude<PreflightMode, "off">): Promise<unknown>;
   /** Every entry the target holds now, by key (one or two reads, whatever the size). */
   current(c: C, inputs: I): Promise<Map<string, HeldEntry>>;
@@ -259,7 +261,8 @@ export function setLifecycle<I extends SetFields, C>(device: SetDevice<I, C>, ty
     hostOf: device.hostOf,
     sharedKey: (i, pin) => fingerprint("set", pin.url, pin.scope, device.targetOf(i), nameOf(i)),
     // A guard declares nothing itself: the grants it covers declare their entries.
-    sharedKeys: (i, pin) => (i.guard === true ? [] : [...wanted(device, i).keys()].map((k) => device.entrySharedKey(i, pin, k))),
+    sharedKeys: (i, pin) =>
+      i.guard === true ? [] : [...wanted(device, i).keys()].flatMap((k) => [device.entrySharedKey(i, pin, k), ...(device.entryDeviceKeys?.(i, pin, k) ?? [])]),
     preflight: (c, i, mode) => device.preflight(c, i, mode),
 
     async create(c, inputs) {

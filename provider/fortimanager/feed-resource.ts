@@ -182,7 +182,7 @@ async function removeFrom(c: FortimanagerFeedClient, feed: string, address: Gran
 const sortedUnique = (xs: readonly string[]) => [...new Set(xs)].sort();
 
 /** The key of one address in one feed on one managed device (the unit two grants can share). */
-const deviceKey = (pin: DevicePin, vdom: string, feed: string, cidr: string, device: string) =>
+export const deviceKey = (pin: DevicePin, vdom: string, feed: string, cidr: string, device: string) =>
   fingerprint("fortimanager-feed-device", pin.url, pin.scope, vdom, feed, cidr, device);
 
 /** `devices` minus those where another grant of this program still declares the address ("last one out"). */

@@ -24,7 +24,7 @@ import { vdomProblem } from "../fortigate/names";
 import { FortimanagerClient, type FortimanagerClientOptions } from "./client";
 import { FortimanagerFeedClient } from "./feed-client";
 import { feedPreflight } from "./feed-preflight";
-import { DeviceNameSchema, type FortimanagerFeedConnection } from "./feed-resource";
+import { DeviceNameSchema, deviceKey, type FortimanagerFeedConnection } from "./feed-resource";
 import { FortimanagerConnectionSchema, FortimanagerCredentialsSchema, resolveManagerConnection } from "./resource";
 
 export interface FortimanagerFeedSetArgs {
@@ -119,6 +119,8 @@ const base = setLifecycle<FortimanagerFeedSetInputs, Options>(
     keyOf: (_i, e) => e.parsed.cidr,
     // The per-entry resource's key (feed-resource.ts `sharedKey`): a FortimanagerFeedEntry of the program keeps its address.
     entrySharedKey: (i, pin, cidr) => fingerprint("fortimanager-feed", pin.url, pin.scope, vdomOf(i), i.feed, cidr),
+    // Per device too, so a FortimanagerFeedEntry's delete keeps the address on the devices this set lists.
+    entryDeviceKeys: (i, pin, cidr) => sortedUnique(i.devices).map((d) => deviceKey(pin, vdomOf(i), i.feed, cidr, d)),
     preflight: (o, i, mode) => operation(o, vdomOf(i), (c) => feedPreflight(c, i.feed, sortedUnique(i.devices), mode)),
     current: (o, i) =>
       operation(o, vdomOf(i), async (c) => mergeTargets(await readTargets(c.backend(i.feed), sortedUnique(i.devices), failures(c, i.feed)), cidrKeys(i))),

@@ -8,7 +8,9 @@ import { startFortigateEmulator } from "../../provider/fortigate/emulator";
 import { fortigateFeedEntryProvider } from "../../provider/fortigate/feed-resource";
 import { fortigateFeedSetProvider as fgt } from "../../provider/fortigate/feed-set";
 import { DEFAULT_CREDENTIALS, startFortimanagerEmulator } from "../../provider/fortimanager/emulator";
+import { fortimanagerFeedEntryProvider } from "../../provider/fortimanager/feed-resource";
 import { fortimanagerFeedSetProvider as fmg } from "../../provider/fortimanager/feed-set";
+import { resetProcessState } from "../../provider/process-state";
 import { setResourceNames, typeToken } from "../../provider/device-settings";
 import * as pkg from "../../provider/index";
 import { useEmulator } from "../support/emulator";
@@ -129,6 +131,17 @@ describe("FortimanagerFeedSet", () => {
   });
   const feeds = (name: string) => emu.backend.devices.devices.get(name)!.backend.feeds;
   const entries = (name: string) => [...(feeds(name).find("root", "jit-allow", false)?.entries.values() ?? [])].map((e) => e.entry).sort();
+
+  it("a per-entry grant's delete keeps the address on the devices a set of the program lists, and revokes it elsewhere", async () => {
+    const entry = { connection: base().connection, credentials: base().credentials, feed: "jit-allow", address: "203.0.113.9", grantName: "alice" };
+    const a = await fortimanagerFeedEntryProvider.create((await fortimanagerFeedEntryProvider.check({}, { ...entry, devices: ["fgt-br1", "fgt-hq"] })).inputs!);
+    // The next run declares the set (fgt-hq only) and no longer alice's grant.
+    resetProcessState();
+    await run(fmg, base(), { devices: ["fgt-hq"], addresses: ["203.0.113.9"] });
+    await fortimanagerFeedEntryProvider.delete(a.id, a.outs);
+    expect(entries("fgt-hq")).toContain("203.0.113.9");
+    expect(entries("fgt-br1")).not.toContain("203.0.113.9");
+  });
 
   it("create/change/delete on both devices: one proxied read, one proxied push per command, one read back per change", async () => {
     const s = await run(fmg, base(), { addresses: [...many(200), "2001:db8::7"] });
