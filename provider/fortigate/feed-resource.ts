@@ -18,7 +18,7 @@ import { FortigateFeedClient } from "./feed-client";
 import { entryNotTaken, feedNameProblem, pushFailed, type FeedCommand } from "./feed-entries";
 import { feedPreflight } from "./feed-preflight";
 import { vdomProblem } from "./names";
-import { resolveConnection, type FortigateConnection } from "./resource";
+import { fortigateConnectionProps, resolveConnection, type FortigateConnection } from "./resource";
 
 export interface FortigateFeedEntryArgs extends GrantAddressArgs {
   /** The FortiGate, as for `FortigateAddress`; each field may also come from stack config `fortigate:<key>` or env `FORTIGATE_<KEY>`. */
@@ -176,10 +176,8 @@ export class FortigateFeedEntry extends pulumi.dynamic.Resource {
   declare readonly device: pulumi.Output<DevicePin>;
 
   constructor(name: string, args: FortigateFeedEntryArgs, opts?: pulumi.CustomResourceOptions) {
-    const { token, ...connection } = args.connection ?? {};
     const props = {
-      ...(args.connection && { connection }),
-      ...(token !== undefined && { credentials: pulumi.secret(pulumi.output(token).apply((t) => ({ token: t }))) }),
+      ...fortigateConnectionProps(args.connection),
       feed: args.feed,
       address: args.address,
       allowBroad: args.allowBroad,

@@ -21,7 +21,7 @@ import { entryNotTaken, feedNameProblem, pushFailed } from "./feed-entries";
 import { feedPreflight } from "./feed-preflight";
 import { mergeTargets, readTargets, reconcileFeed, type FeedSetFailures } from "./feed-set-ops";
 import { vdomProblem } from "./names";
-import { resolveConnection, type FortigateConnection } from "./resource";
+import { fortigateConnectionProps, resolveConnection, type FortigateConnection } from "./resource";
 
 export interface FortigateFeedSetArgs {
   /** The FortiGate, as for `FortigateFeedEntry` (stack config `fortigate:<key>` / env `FORTIGATE_<KEY>` fill what is missing). */
@@ -129,10 +129,8 @@ export class FortigateFeedSet extends pulumi.dynamic.Resource {
   declare readonly device: pulumi.Output<DevicePin>;
 
   constructor(name: string, args: FortigateFeedSetArgs, opts?: pulumi.CustomResourceOptions) {
-    const { token, ...connection } = args.connection ?? {};
     const props = {
-      ...(args.connection && { connection }),
-      ...(token !== undefined && { credentials: pulumi.secret(pulumi.output(token).apply((t) => ({ token: t }))) }),
+      ...fortigateConnectionProps(args.connection),
       feed: args.feed,
       addresses: args.addresses,
       exclusive: args.exclusive ?? false,

@@ -138,6 +138,15 @@ export const fortigateAddressProvider = grantProvider<FortigateAddressInputs, St
 });
 
 /**
+ * The resource properties of a connection, shared by every FortiGate resource class: the non-secret fields
+ * as `connection` (absent when none was given), the token apart as a Pulumi secret `credentials`.
+ */
+export function fortigateConnectionProps(c: FortigateConnection | undefined) {
+  const { token, ...connection } = c ?? {};
+  return { ...(c && { connection }), ...(token !== undefined && { credentials: pulumi.secret(pulumi.output(token).apply((t) => ({ token: t }))) }) };
+}
+
+/**
  * A network-access grant on a FortiGate: an address object, optionally in an address group.
  * Create adopts an identical existing object (`adopted: true`); delete removes the membership, then the
  * object, adopted or not, unless another grant of the program still declares it.
@@ -166,10 +175,8 @@ export class FortigateAddress extends pulumi.dynamic.Resource {
   declare readonly device: pulumi.Output<DevicePin>;
 
   constructor(name: string, args: FortigateAddressArgs, opts?: pulumi.CustomResourceOptions) {
-    const { token, ...connection } = args.connection ?? {};
     const props = {
-      ...(args.connection && { connection }),
-      ...(token !== undefined && { credentials: pulumi.secret(pulumi.output(token).apply((t) => ({ token: t }))) }),
+      ...fortigateConnectionProps(args.connection),
       name: args.name,
       address: args.address,
       comment: args.comment,

@@ -14,7 +14,7 @@ import { loudDiff, refineAddresses, setFields, setLifecycle, wanted, type SetEnt
 import { FortigateClient, type FortigateClientOptions } from "./client";
 import { nameProblem, objectNameProblem } from "./names";
 import { preflight } from "./preflight";
-import { FortigateAddressInputsSchema, resolveConnection, type FortigateConnection } from "./resource";
+import { FortigateAddressInputsSchema, fortigateConnectionProps, resolveConnection, type FortigateConnection } from "./resource";
 import { currentMembers, entryKey, familiesOf, familyOfAddress, groupFor, objectName, reconcileGroup, type GroupTarget } from "./set-ops";
 
 interface GroupTargetArgs {
@@ -113,11 +113,6 @@ export const fortigateAddressSetProvider = loudDiff(
   "FortigateAddressSet",
 );
 
-function connectionProps(c: FortigateConnection) {
-  const { token, ...connection } = c;
-  return { connection, ...(token !== undefined && { credentials: pulumi.secret(pulumi.output(token).apply((t) => ({ token: t }))) }) };
-}
-
 const OUTPUTS = { unexpected: undefined, adopted: undefined, device: undefined, expired: undefined };
 let shim: pulumi.dynamic.ResourceProvider | undefined;
 
@@ -141,7 +136,7 @@ export class FortigateAddressSet extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: FortigateAddressSetArgs, opts?: pulumi.CustomResourceOptions) {
     const props = {
-      ...connectionProps(args.connection ?? {}),
+      ...fortigateConnectionProps(args.connection),
       group: args.group,
       group6: args.group6,
       namePrefix: args.namePrefix ?? "grant-",
@@ -173,7 +168,7 @@ export class FortigateGroupGuard extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: FortigateGroupGuardArgs, opts?: pulumi.CustomResourceOptions) {
     const props = {
-      ...connectionProps(args.connection ?? {}),
+      ...fortigateConnectionProps(args.connection),
       group: args.group,
       group6: args.group6,
       namePrefix: "grant-",

@@ -21,7 +21,13 @@ import { vdomProblem } from "../fortigate/names";
 import { FortimanagerClient, type FortimanagerClientOptions } from "./client";
 import { FortimanagerFeedClient } from "./feed-client";
 import { feedPreflight } from "./feed-preflight";
-import { FortimanagerConnectionSchema, FortimanagerCredentialsSchema, resolveManagerConnection, type FortimanagerConnection } from "./resource";
+import {
+  FortimanagerConnectionSchema,
+  FortimanagerCredentialsSchema,
+  fortimanagerConnectionProps,
+  resolveManagerConnection,
+  type FortimanagerConnection,
+} from "./resource";
 
 export interface FortimanagerFeedConnection extends FortimanagerConnection {
   /** ADOM of the target devices (also stack config `fortimanager:adom`, env `FORTIMANAGER_ADOM`). @default "root" */
@@ -325,10 +331,8 @@ export class FortimanagerFeedEntry extends pulumi.dynamic.Resource {
   declare readonly device: pulumi.Output<DevicePin>;
 
   constructor(name: string, args: FortimanagerFeedEntryArgs, opts?: pulumi.CustomResourceOptions) {
-    const { token, password, ...connection } = args.connection ?? {};
     const props = {
-      connection,
-      credentials: pulumi.secret(pulumi.output({ token, password })),
+      ...fortimanagerConnectionProps(args.connection),
       devices: args.devices,
       vdom: args.vdom,
       feed: args.feed,

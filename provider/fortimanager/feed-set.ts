@@ -25,7 +25,7 @@ import { FortimanagerClient, type FortimanagerClientOptions } from "./client";
 import { FortimanagerFeedClient } from "./feed-client";
 import { feedPreflight } from "./feed-preflight";
 import { DeviceNameSchema, deviceKey, type FortimanagerFeedConnection } from "./feed-resource";
-import { FortimanagerConnectionSchema, FortimanagerCredentialsSchema, resolveManagerConnection } from "./resource";
+import { FortimanagerConnectionSchema, FortimanagerCredentialsSchema, fortimanagerConnectionProps, resolveManagerConnection } from "./resource";
 
 export interface FortimanagerFeedSetArgs {
   readonly connection?: FortimanagerFeedConnection;
@@ -175,10 +175,8 @@ export class FortimanagerFeedSet extends pulumi.dynamic.Resource {
   declare readonly device: pulumi.Output<DevicePin>;
 
   constructor(name: string, args: FortimanagerFeedSetArgs, opts?: pulumi.CustomResourceOptions) {
-    const { token, password, ...connection } = args.connection ?? {};
     const props = {
-      connection,
-      credentials: pulumi.secret(pulumi.output({ token, password })),
+      ...fortimanagerConnectionProps(args.connection),
       devices: args.devices,
       vdom: args.vdom,
       feed: args.feed,

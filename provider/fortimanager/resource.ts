@@ -63,10 +63,8 @@ export class FortimanagerTrustedHost extends pulumi.dynamic.Resource {
   declare readonly device: pulumi.Output<DevicePin>;
 
   constructor(name: string, args: FortimanagerTrustedHostArgs, opts?: pulumi.CustomResourceOptions) {
-    const { token, password, ...connection } = args.connection ?? {};
     const props = {
-      connection,
-      credentials: pulumi.secret(pulumi.output({ token, password })),
+      ...fortimanagerConnectionProps(args.connection),
       adminUser: args.adminUser,
       address: args.address,
       description: args.description,
@@ -82,6 +80,15 @@ export class FortimanagerTrustedHost extends pulumi.dynamic.Resource {
     };
     super(SHIM, name, props, withSecretOutputs(opts, ["credentials"]), "fortimanager", "TrustedHost");
   }
+}
+
+/**
+ * The resource properties of a connection, shared by every FortiManager resource class: the non-secret
+ * fields as `connection`, the token and password apart as a Pulumi secret `credentials`.
+ */
+export function fortimanagerConnectionProps(c: FortimanagerConnection = {}) {
+  const { token, password, ...connection } = c;
+  return { connection, credentials: pulumi.secret(pulumi.output({ token, password })) };
 }
 
 const SHIM = providerShim("fortimanagerTrustedHostProvider");

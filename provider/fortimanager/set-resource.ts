@@ -4,7 +4,7 @@
  * `FortimanagerTrustedHost` grants declare), issue 13, on the shared lifecycle through set-lifecycle.ts;
  * device work in set-ops.ts. Slot 1 is never an entry and never written.
  */
-import { resolveManagerConnection } from "./resource";
+import { fortimanagerConnectionProps, resolveManagerConnection } from "./resource";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { mustParseAddress } from "../address";
@@ -93,11 +93,6 @@ export const fortimanagerTrustedHostSetProvider = loudDiff(
   "FortimanagerTrustedHostSet",
 );
 
-function connectionProps(c: FortimanagerConnection) {
-  const { token, password, ...connection } = c;
-  return { connection, credentials: pulumi.secret(pulumi.output({ token, password })) };
-}
-
 const OUTPUTS = { unexpected: undefined, adopted: undefined, device: undefined, expired: undefined };
 let shim: pulumi.dynamic.ResourceProvider | undefined;
 
@@ -121,7 +116,7 @@ export class FortimanagerTrustedHostSet extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: FortimanagerTrustedHostSetArgs, opts?: pulumi.CustomResourceOptions) {
     const props = {
-      ...connectionProps(args.connection ?? {}),
+      ...fortimanagerConnectionProps(args.connection),
       adminUser: args.adminUser,
       addresses: args.addresses,
       exclusive: args.exclusive ?? false,
@@ -151,7 +146,7 @@ export class FortimanagerTrustedHostGuard extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: FortimanagerTrustedHostGuardArgs, opts?: pulumi.CustomResourceOptions) {
     const props = {
-      ...connectionProps(args.connection ?? {}),
+      ...fortimanagerConnectionProps(args.connection),
       adminUser: args.adminUser,
       addresses: pulumi.all(args.grants.map((g) => g.address)),
       exclusive: true,

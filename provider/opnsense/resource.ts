@@ -148,6 +148,20 @@ export const opnsenseAliasEntryProvider = grantProvider<AliasEntryInputs, AliasE
   deleteBeforeReplace: (replaces) => !replaces.includes("alias") && !replaces.includes("address") && !replaces.includes("device"),
 });
 
+/**
+ * The resource properties of a connection, shared by every OPNsense resource class: the non-secret fields
+ * as `connection`, the key and secret apart as a Pulumi secret `credentials` (so state encrypts them).
+ */
+export function opnsenseConnectionProps(c: OpnsenseConnection = {}) {
+  const connection = Object.fromEntries(
+    Object.entries({ url: c.url, apiKeyFile: c.apiKeyFile, caCert: c.caCert, insecure: c.insecure, timeoutMs: c.timeoutMs, allowHttp: c.allowHttp }).filter(
+      ([, v]) => v !== undefined,
+    ),
+  );
+  const credentials = c.apiKey !== undefined || c.apiSecret !== undefined ? pulumi.secret({ apiKey: c.apiKey, apiSecret: c.apiSecret }) : undefined;
+  return { connection, credentials };
+}
+
 let shim: pulumi.dynamic.ResourceProvider | undefined;
 
 /**
@@ -177,16 +191,8 @@ export class OpnsenseAliasEntry extends pulumi.dynamic.Resource {
   declare readonly device: pulumi.Output<DevicePin>;
 
   constructor(name: string, args: OpnsenseAliasEntryArgs, opts?: pulumi.CustomResourceOptions) {
-    const c = args.connection ?? {};
-    const connection = Object.fromEntries(
-      Object.entries({ url: c.url, apiKeyFile: c.apiKeyFile, caCert: c.caCert, insecure: c.insecure, timeoutMs: c.timeoutMs, allowHttp: c.allowHttp }).filter(
-        ([, v]) => v !== undefined,
-      ),
-    );
-    const credentials = c.apiKey !== undefined || c.apiSecret !== undefined ? pulumi.secret({ apiKey: c.apiKey, apiSecret: c.apiSecret }) : undefined;
     const props = {
-      connection,
-      credentials,
+      ...opnsenseConnectionProps(args.connection),
       alias: args.alias,
       address: args.address,
       method: args.method ?? "table",

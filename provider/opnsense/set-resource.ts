@@ -15,7 +15,7 @@ import { clientFor, ConnectionProblem, resolveConnection, type ResolvedConnectio
 import { aliasNameProblem } from "./names";
 import { mustParseAddress } from "../address";
 import { addressFitProblem, cachedAlias, preflight, type AliasInfo, type GrantMethod } from "./preflight";
-import { AliasEntryInputsSchema, type OpnsenseConnection } from "./resource";
+import { AliasEntryInputsSchema, opnsenseConnectionProps, type OpnsenseConnection } from "./resource";
 import { currentEntries, reconcileAlias, type SetTarget } from "./set-ops";
 
 /** Arguments shared by the OPNsense set and guard. */
@@ -128,16 +128,6 @@ async function reconcileFitOnly(t: SetTarget, i: AliasSetInputs): Promise<void> 
 /** The provider object of {@link OpnsenseAliasSet} and {@link OpnsenseAliasGuard}; tests and the benchmark drive it directly. */
 export const opnsenseAliasSetProvider = loudDiff(grantProvider<AliasSetInputs, AliasSetOutputs, ResolvedConnection>(lifecycle as never), "OpnsenseAliasSet");
 
-function connectionProps(c: OpnsenseConnection) {
-  const connection = Object.fromEntries(
-    Object.entries({ url: c.url, apiKeyFile: c.apiKeyFile, caCert: c.caCert, insecure: c.insecure, timeoutMs: c.timeoutMs, allowHttp: c.allowHttp }).filter(
-      ([, v]) => v !== undefined,
-    ),
-  );
-  const credentials = c.apiKey !== undefined || c.apiSecret !== undefined ? pulumi.secret({ apiKey: c.apiKey, apiSecret: c.apiSecret }) : undefined;
-  return { connection, credentials };
-}
-
 const OUTPUTS = { unexpected: undefined, adopted: undefined, aliasUuid: undefined, aliasType: undefined, device: undefined, expired: undefined };
 let shim: pulumi.dynamic.ResourceProvider | undefined;
 
@@ -166,7 +156,7 @@ export class OpnsenseAliasSet extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: OpnsenseAliasSetArgs, opts?: pulumi.CustomResourceOptions) {
     const props = {
-      ...connectionProps(args.connection ?? {}),
+      ...opnsenseConnectionProps(args.connection),
       alias: args.alias,
       method: args.method ?? "table",
       addresses: args.addresses,
@@ -197,7 +187,7 @@ export class OpnsenseAliasGuard extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: OpnsenseAliasGuardArgs, opts?: pulumi.CustomResourceOptions) {
     const props = {
-      ...connectionProps(args.connection ?? {}),
+      ...opnsenseConnectionProps(args.connection),
       alias: args.alias,
       method: args.method ?? "table",
       addresses: pulumi.all(args.grants.map((g) => g.address)),
