@@ -13,7 +13,7 @@ import { providerShim, setting, withSecretOutputs } from "../dynamic-kit";
 import { grantProvider, type DevicePin } from "../grant-lifecycle";
 import { fingerprint } from "../process-state";
 import { resolveDeviceUrl } from "../settings";
-import { loudDiff, refineAddresses, setFields, setLifecycle, wanted, type SetEntryInput, type SetFields, type SetState } from "../set-lifecycle";
+import { loudDiff, setProps, refineAddresses, setFields, setLifecycle, wanted, type SetEntryInput, type SetFields, type SetState } from "../set-lifecycle";
 import type { FortigateClientOptions } from "./client";
 import type { TargetFailure } from "./feed-batcher";
 import { FortigateFeedClient } from "./feed-client";
@@ -132,16 +132,7 @@ export class FortigateFeedSet extends pulumi.dynamic.Resource {
     const props = {
       ...fortigateConnectionProps(args.connection),
       feed: args.feed,
-      addresses: args.addresses,
-      exclusive: args.exclusive ?? false,
-      allowBroad: args.allowBroad,
-      description: args.description,
-      expiresAt: args.expiresAt,
-      unexpected: undefined,
-      adopted: undefined,
-      device: undefined,
-      expired: undefined,
-      grantName: name,
+      ...setProps(name, args),
     };
     shim ??= providerShim("fortigateFeedSetProvider");
     super(shim, name, props, withSecretOutputs(opts, ["credentials"]), "fortigate", "FeedSet");

@@ -10,7 +10,18 @@ import { providerShim, setting, withSecretOutputs } from "../dynamic-kit";
 import { grantProvider, type DevicePin } from "../grant-lifecycle";
 import { fingerprint } from "../process-state";
 import { resolveDeviceUrl } from "../settings";
-import { loudDiff, refineAddresses, setFields, setLifecycle, wanted, type SetEntryInput, type SetFields, type SetState } from "../set-lifecycle";
+import {
+  guardProps,
+  loudDiff,
+  setProps,
+  refineAddresses,
+  setFields,
+  setLifecycle,
+  wanted,
+  type SetEntryInput,
+  type SetFields,
+  type SetState,
+} from "../set-lifecycle";
 import { FortigateClient, type FortigateClientOptions } from "./client";
 import { nameProblem, objectNameProblem } from "./names";
 import { preflight } from "./preflight";
@@ -113,7 +124,6 @@ export const fortigateAddressSetProvider = loudDiff(
   "FortigateAddressSet",
 );
 
-const OUTPUTS = { unexpected: undefined, adopted: undefined, device: undefined, expired: undefined };
 let shim: pulumi.dynamic.ResourceProvider | undefined;
 
 /**
@@ -140,13 +150,7 @@ export class FortigateAddressSet extends pulumi.dynamic.Resource {
       group: args.group,
       group6: args.group6,
       namePrefix: args.namePrefix ?? "grant-",
-      addresses: args.addresses,
-      exclusive: args.exclusive ?? false,
-      allowBroad: args.allowBroad,
-      description: args.description,
-      expiresAt: args.expiresAt,
-      ...OUTPUTS,
-      grantName: name,
+      ...setProps(name, args),
     };
     shim ??= providerShim("fortigateAddressSetProvider");
     super(shim, name, props, withSecretOutputs(opts, ["credentials"]), "fortigate", "AddressSet");
@@ -172,14 +176,7 @@ export class FortigateGroupGuard extends pulumi.dynamic.Resource {
       group: args.group,
       group6: args.group6,
       namePrefix: "grant-",
-      addresses: pulumi.all(args.grants.map((g) => pulumi.all([g.name, g.address]).apply(([n, a]) => ({ address: a, name: n })))),
-      exclusive: true,
-      guard: true,
-      allowBroad: true,
-      description: args.description,
-      expiresAt: args.expiresAt,
-      ...OUTPUTS,
-      grantName: name,
+      ...guardProps(name, pulumi.all(args.grants.map((g) => pulumi.all([g.name, g.address]).apply(([n, a]) => ({ address: a, name: n })))), args),
     };
     shim ??= providerShim("fortigateAddressSetProvider");
     super(shim, name, props, withSecretOutputs(opts, ["credentials"]), "fortigate", "GroupGuard");

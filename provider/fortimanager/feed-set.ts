@@ -16,7 +16,7 @@ import { providerShim, setting, withSecretOutputs } from "../dynamic-kit";
 import { grantProvider, type DevicePin, type GrantLifecycle } from "../grant-lifecycle";
 import { fingerprint } from "../process-state";
 import { resolveDeviceUrl } from "../settings";
-import { loudDiff, refineAddresses, setFields, setLifecycle, wanted, type SetEntryInput, type SetFields, type SetState } from "../set-lifecycle";
+import { loudDiff, setProps, refineAddresses, setFields, setLifecycle, wanted, type SetEntryInput, type SetFields, type SetState } from "../set-lifecycle";
 import type { TargetFailure } from "../fortigate/feed-batcher";
 import { entryNotTaken, feedNameProblem, pushFailed } from "../fortigate/feed-entries";
 import { mergeTargets, readTargets, reconcileFeed, type FeedSetFailures } from "../fortigate/feed-set-ops";
@@ -180,16 +180,7 @@ export class FortimanagerFeedSet extends pulumi.dynamic.Resource {
       devices: args.devices,
       vdom: args.vdom,
       feed: args.feed,
-      addresses: args.addresses,
-      exclusive: args.exclusive ?? false,
-      allowBroad: args.allowBroad,
-      description: args.description,
-      expiresAt: args.expiresAt,
-      unexpected: undefined,
-      adopted: undefined,
-      device: undefined,
-      expired: undefined,
-      grantName: name,
+      ...setProps(name, args),
     };
     shim ??= providerShim("fortimanagerFeedSetProvider");
     super(shim, name, props, withSecretOutputs(opts, ["credentials"]), "fortimanager", "FeedSet");

@@ -13,7 +13,18 @@ import { providerShim, withSecretOutputs } from "../dynamic-kit";
 import { grantProvider, type DevicePin } from "../grant-lifecycle";
 import { fingerprint } from "../process-state";
 import { resolveDeviceUrl } from "../settings";
-import { loudDiff, normaliseEntries, refineAddresses, setFields, setLifecycle, type SetEntryInput, type SetFields, type SetState } from "../set-lifecycle";
+import {
+  guardProps,
+  loudDiff,
+  setProps,
+  normaliseEntries,
+  refineAddresses,
+  setFields,
+  setLifecycle,
+  type SetEntryInput,
+  type SetFields,
+  type SetState,
+} from "../set-lifecycle";
 import { FortimanagerClient, type FortimanagerClientOptions } from "./client";
 import { preflight } from "./preflight";
 import { AdminUserSchema, TrustedHostInputsSchema, type FortimanagerConnection } from "./resource";
@@ -93,7 +104,6 @@ export const fortimanagerTrustedHostSetProvider = loudDiff(
   "FortimanagerTrustedHostSet",
 );
 
-const OUTPUTS = { unexpected: undefined, adopted: undefined, device: undefined, expired: undefined };
 let shim: pulumi.dynamic.ResourceProvider | undefined;
 
 /**
@@ -118,13 +128,7 @@ export class FortimanagerTrustedHostSet extends pulumi.dynamic.Resource {
     const props = {
       ...fortimanagerConnectionProps(args.connection),
       adminUser: args.adminUser,
-      addresses: args.addresses,
-      exclusive: args.exclusive ?? false,
-      allowBroad: args.allowBroad,
-      description: args.description,
-      expiresAt: args.expiresAt,
-      ...OUTPUTS,
-      grantName: name,
+      ...setProps(name, args),
     };
     shim ??= providerShim("fortimanagerTrustedHostSetProvider");
     super(shim, name, props, withSecretOutputs(opts, ["credentials"]), "fortimanager", "TrustedHostSet");
@@ -148,14 +152,7 @@ export class FortimanagerTrustedHostGuard extends pulumi.dynamic.Resource {
     const props = {
       ...fortimanagerConnectionProps(args.connection),
       adminUser: args.adminUser,
-      addresses: pulumi.all(args.grants.map((g) => g.address)),
-      exclusive: true,
-      guard: true,
-      allowBroad: true,
-      description: args.description,
-      expiresAt: args.expiresAt,
-      ...OUTPUTS,
-      grantName: name,
+      ...guardProps(name, pulumi.all(args.grants.map((g) => g.address)), args),
     };
     shim ??= providerShim("fortimanagerTrustedHostSetProvider");
     super(shim, name, props, withSecretOutputs(opts, ["credentials"]), "fortimanager", "TrustedHostGuard");

@@ -10,7 +10,7 @@ import { providerShim, withSecretOutputs } from "../dynamic-kit";
 import { grantProvider, type DevicePin } from "../grant-lifecycle";
 import { fingerprint } from "../process-state";
 import { resolveDeviceUrl, SettingProblem } from "../settings";
-import { loudDiff, refineAddresses, setFields, setLifecycle, type SetEntryInput, type SetFields, type SetState } from "../set-lifecycle";
+import { guardProps, loudDiff, setProps, refineAddresses, setFields, setLifecycle, type SetEntryInput, type SetFields, type SetState } from "../set-lifecycle";
 import { clientFor, ConnectionProblem, resolveConnection, type ResolvedConnection } from "./connection";
 import { aliasNameProblem } from "./names";
 import { mustParseAddress } from "../address";
@@ -159,13 +159,7 @@ export class OpnsenseAliasSet extends pulumi.dynamic.Resource {
       ...opnsenseConnectionProps(args.connection),
       alias: args.alias,
       method: args.method ?? "table",
-      addresses: args.addresses,
-      exclusive: args.exclusive ?? false,
-      allowBroad: args.allowBroad,
-      description: args.description,
-      expiresAt: args.expiresAt,
-      ...OUTPUTS,
-      grantName: name,
+      ...setProps(name, args, OUTPUTS),
     };
     shim ??= providerShim("opnsenseAliasSetProvider");
     super(shim, name, props, withSecretOutputs(opts, ["credentials"]), "opnsense", "AliasSet");
@@ -190,14 +184,7 @@ export class OpnsenseAliasGuard extends pulumi.dynamic.Resource {
       ...opnsenseConnectionProps(args.connection),
       alias: args.alias,
       method: args.method ?? "table",
-      addresses: pulumi.all(args.grants.map((g) => g.address)),
-      exclusive: true,
-      guard: true,
-      allowBroad: true,
-      description: args.description,
-      expiresAt: args.expiresAt,
-      ...OUTPUTS,
-      grantName: name,
+      ...guardProps(name, pulumi.all(args.grants.map((g) => g.address)), args, OUTPUTS),
     };
     shim ??= providerShim("opnsenseAliasSetProvider");
     super(shim, name, props, withSecretOutputs(opts, ["credentials"]), "opnsense", "AliasGuard");
