@@ -75,6 +75,11 @@ export interface SetPlan {
   readonly allow: ReadonlySet<string>;
   /** Never remove these (declared by another grant of the program: the shared-address rule). */
   keep(key: string): boolean;
+  /**
+   * Told what the target held before any write (as soon as the reconcile has read it), so a create that
+   * fails partway can take back exactly what it added and nothing that was there before.
+   */
+  onBefore?(before: ReadonlyMap<string, HeldEntry>): void;
 }
 
 /** What `reconcile` reports. */
@@ -266,7 +271,20 @@ export function setLifecycle<I extends SetFields, C>(device: SetDevice<I, C>, ty
     preflight: (c, i, mode) => device.preflight(c, i, mode),
 
     async create(c, inputs) {
-      const r = await device.reconcile(c, inputs, plan(inputs, pinOf(inputs), [], true));
+      let before: ReadonlyMap<string, HeldEntry> | undefined;
+      const p: SetPlan = { ...plan(inputs, pinOf(inputs), [], true), onBefore: (b) => void (before ??= b) };
+      let r: ReconcileResult;
+      try {
+        r = await device.reconcile(c, inputs, p);
+      } catch (e) {
+        // A create that fails leaves no state: take back what it added (never what was there before), best effort.
+        const added = before ? [...p.want.keys()].filter((k) => !before!.has(k)) : [];
+        if (added.length > 0) {
+          const undo: SetPlan = { want: new Map(), drop: new Set(added), exclusive: false, allow: new Set(), keep: p.keep };
+          await device.reconcile(c, inputs, undo).catch(() => undefined);
+        }
+        throw e;
+      }
       loud(inputs, r.removedUnexpected);
       const adopted = [...wanted(device, inputs).entries()].filter(([k]) => r.before.has(k)).map(([, w]) => w.address);
       const outs = { unexpected: [] as string[], adopted, ...(device.outputs ? await device.outputs(c, inputs) : {}) };

@@ -103,6 +103,7 @@ export async function reconcileGroup(opts: FortigateClientOptions, t: GroupTarge
     for (const f of [...fams].sort()) views.set(f, await view(c, t, f));
     const before = new Map<string, HeldEntry>();
     for (const [f, v] of views) for (const [k, h] of held(f, v)) before.set(k, h);
+    plan.onBefore?.(before);
 
     const jobs: (() => Promise<unknown>)[] = [];
     for (const [k, w] of plan.want) {

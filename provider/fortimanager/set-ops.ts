@@ -71,6 +71,7 @@ function freeSlotsOf(record: Readonly<Record<string, unknown>>, family: IpFamily
 /** The slot changes of one round: what to write, where each add goes, what is removed. */
 function planRound(client: FortimanagerClient, adminUser: string, record: AdminRecord, plan: SetPlan) {
   const before = slotEntries(record);
+  plan.onBefore?.(before);
   const removes = [...before.entries()].filter(([k]) => !plan.want.has(k) && !plan.keep(k) && (plan.drop.has(k) || (plan.exclusive && !plan.allow.has(k))));
   const data: Record<string, unknown> = {};
   const free: Record<IpFamily, string[]> = { 4: freeSlotsOf(record, 4), 6: freeSlotsOf(record, 6) };

@@ -114,6 +114,7 @@ async function reconcileConfig(t: SetTarget, plan: SetPlan): Promise<ReconcileRe
 async function reconcileTable(t: SetTarget, plan: SetPlan): Promise<ReconcileResult> {
   const { client, alias } = t;
   const before = heldEntries(await client.utilList(alias));
+  plan.onBefore?.(before);
   const adds = [...plan.want.entries()].filter(([k]) => !before.has(k)).map(([, w]) => w.parsed);
   const unexpected = plan.exclusive ? [...before.keys()].filter((k) => !plan.allow.has(k) && !plan.drop.has(k) && !plan.keep(k)) : [];
   const removes = [...[...plan.drop].filter((k) => before.has(k) && !plan.keep(k)), ...unexpected];

@@ -46,6 +46,21 @@ describe("FortigateAddressSet", () => {
   });
   const members = (f: "ipv4" | "ipv6" = "ipv4", g = f === "ipv4" ? "jit-admins" : "jit6") => emu.backend.groupMembers("root", g, f).sort();
 
+  it("a create that fails partway takes back what it added and leaves what was there before", async () => {
+    // Already granted by hand before the program: listed by the set, it must survive the failed create.
+    emu.backend.createAddress("root", "ipv4", { name: "grant-203.0.113.7", subnet: "203.0.113.7 255.255.255.255" });
+    emu.backend.addMember("root", "ipv4", "jit-admins", "grant-203.0.113.7");
+    // The IPv6 membership write fails (no FortiOS answer): the create must fail, with no state.
+    emu.faults.add({ match: "/api/v2/cmdb/firewall/addrgrp6/jit6/member", kind: "status", status: 500 });
+    const r = await fgt.check({}, { ...base(), addresses: ["203.0.113.7", "198.51.100.8", "2001:db8::7"] } as never);
+    await expect(fgt.create(r.inputs as never)).rejects.toBeDefined();
+    emu.faults.clear();
+    expect(members()).toEqual(["grant-203.0.113.7"]);
+    expect(members("ipv6")).toEqual([]);
+    expect(emu.backend.getAddress("root", "ipv4", "grant-198.51.100.8")).toBeUndefined();
+    expect(emu.backend.getAddress("root", "ipv6", "grant-2001:db8::7")).toBeUndefined();
+  });
+
   it("creates objects named from the prefix, IPv6 into the v6 group, keeps foreign members, removes what it stopped listing", async () => {
     emu.backend.createAddress("root", "ipv4", { name: "foreign", subnet: "192.0.2.9 255.255.255.255" });
     emu.backend.addMember("root", "ipv4", "jit-admins", "foreign");
