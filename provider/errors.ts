@@ -21,6 +21,9 @@ export function isFirewallGrantsError(e: unknown): e is FirewallGrantsError {
   return typeof e === "object" && e !== null && (e as Record<symbol, unknown>)[BRAND] === true;
 }
 
+/** A request refused before it was sent, because a path segment would normalise away (empty, `.`, `..`). Nothing reached the device. */
+export class UnsafePathError extends FirewallGrantsError {}
+
 export type TransportErrorKind = "timeout" | "tls" | "refused" | "dns" | "reset" | "http";
 
 /** A request that did not produce an acceptable HTTP answer. Holds no header, query or secret. */

@@ -11,7 +11,7 @@
 import { createHash } from "node:crypto";
 import { Agent, request as undiciRequest } from "undici";
 import type { z } from "zod";
-import { DeviceError, TransportError, type TransportErrorKind } from "./errors";
+import { DeviceError, TransportError, UnsafePathError, type TransportErrorKind } from "./errors";
 import { processState } from "./process-state";
 
 export interface TlsOptions {
@@ -74,6 +74,42 @@ const MAX_BACKOFF_MS = 2_000;
  */
 export function devicePath(base: string, ...segments: readonly string[]): string {
   return [base.replace(/\/$/, ""), ...segments.map((s) => encodeURIComponent(s))].join("/");
+}
+
+/**
+ * The segment of `path` (query and fragment ignored) that is empty, `.` or `..` once percent-decoded, or
+ * `undefined` when there is none. A client and every proxy on the way normalise such a segment away
+ * (WHATWG URL does so for `%2e` too), so `…/address/.` reaches the device as the collection itself, and a
+ * DELETE there empties a table the program never declared (issue 18). A leading `/` is not a segment, and `/` alone is the root.
+ */
+export function unsafePathSegment(path: string): string | undefined {
+  const rest = path.split(/[?#]/, 1)[0]!.replace(/^\//, "");
+  // The root itself (`/`) has no segment to lose.
+  if (rest === "") return undefined;
+  for (const raw of rest.split("/")) {
+    let decoded = raw;
+    try {
+      decoded = decodeURIComponent(raw);
+    } catch {
+      // A malformed escape is sent as it is; only the dot forms normalise.
+    }
+    if (decoded === "" || decoded === "." || decoded === "..") return raw;
+  }
+  return undefined;
+}
+
+/** The `check`-time form of the same rule for a name that becomes one path segment (an object, group, feed, admin, ADOM or device name). */
+export function segmentNameProblem(name: string): string | undefined {
+  return unsafePathSegment(encodeURIComponent(name)) === undefined ? undefined : SEGMENT_NAME_RULE;
+}
+export const SEGMENT_NAME_RULE = 'must not be "." or ".." (as a URL path segment it would address the collection above the entry)';
+
+/** Refuses, before anything is sent, a path (or a JSON-RPC object url) with a segment {@link unsafePathSegment} finds. */
+export function assertSafePath(path: string, where: string): void {
+  const bad = unsafePathSegment(path);
+  if (bad === undefined) return;
+  const shown = bad === "" ? "an empty segment" : `the segment "${bad}"`;
+  throw new UnsafePathError(`${where}: refused to send a request whose path has ${shown}; it would address the collection above the entry, not the entry`);
 }
 
 export class Transport {
@@ -203,6 +239,7 @@ export class Transport {
   }
 
   private async once(req: TransportRequest): Promise<TransportResponse> {
+    assertSafePath(req.path, `${req.method} on ${this.host}`);
     const qs = req.query ? `?${new URLSearchParams(req.query).toString()}` : "";
     const headers: Record<string, string> = { accept: "application/json", ...this.headers, ...req.headers };
     let body: string | undefined;

@@ -83,6 +83,7 @@ const NAMES: readonly (readonly [string, string])[] = [
   ["slash", "jit/admins"],
   ["dot-dot path", "../etc"],
   ["dot-dot", "a..b"],
+  ["single dot", "."], // issue 18: "…/address/." normalises to the table itself
   ["encoded slash", "a%2Fb"],
   ["double quote", 'a"b'],
   ["single quote", "a'b"],

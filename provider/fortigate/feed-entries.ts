@@ -9,6 +9,7 @@ import { z } from "zod";
 import { normaliseDeviceAddress, type GrantAddress } from "../address";
 import { diagnose } from "../diagnosis";
 import type { GrantError } from "../errors";
+import { segmentNameProblem } from "../transport";
 
 /** The feed object (reference §1, SW-CMDB, AN-EXT); access group sysgrp. */
 export const EXTERNAL_RESOURCE_PATH = "/api/v2/cmdb/system/external-resource";
@@ -32,7 +33,7 @@ export function feedNameProblem(name: string): string | undefined {
   if (name.length > MAX_FEED_NAME_LENGTH) return `must be at most ${MAX_FEED_NAME_LENGTH} characters (FortiOS limit), got ${name.length}`;
   if (!/^[A-Za-z0-9_.-]+$/.test(name)) return "may contain only letters, digits and _ . - (feed names are case-sensitive)";
   if (name.includes("..")) return "must not contain '..'";
-  return undefined;
+  return segmentNameProblem(name);
 }
 
 /**

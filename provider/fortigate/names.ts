@@ -7,6 +7,8 @@
  * `/` and `\`, `..`, `%`, `?`, `#`, quotes, control characters (incl. newlines and tabs), and leading or
  * trailing whitespace.
  */
+import { segmentNameProblem } from "../transport";
+
 export const MAX_NAME_LENGTH = 79;
 
 /** `undefined` when `name` is acceptable, else the rule it breaks. */
@@ -17,6 +19,8 @@ export function nameProblem(name: string): string | undefined {
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(name)) return "must not contain control characters (newline, tab, NUL, …)";
   if (name.includes("..")) return "must not contain '..'";
+  const segment = segmentNameProblem(name);
+  if (segment) return segment;
   const bad = /[/\\%?#"'`]/.exec(name);
   if (bad) return `must not contain ${JSON.stringify(bad[0])}: the name is part of the device URL path`;
   return undefined;

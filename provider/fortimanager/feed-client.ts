@@ -14,7 +14,7 @@
 import { z } from "zod";
 import { diagnose, toGrantError } from "../diagnosis";
 import type { GrantError } from "../errors";
-import { isAmbiguousWriteFailure } from "../transport";
+import { assertSafePath, isAmbiguousWriteFailure } from "../transport";
 import type { FeedBackend, TargetPush, TargetRead } from "../fortigate/feed-batcher";
 import {
   EXTERNAL_RESOURCE_PATH,
@@ -111,6 +111,8 @@ export class FortimanagerFeedClient {
   async proxy(action: "get" | "post", resource: string, payload: unknown, devices: readonly string[]): Promise<Map<string, DeviceAnswer>> {
     // The manager must answer before our own deadline: its per-device wait is shorter than the request's.
     const timeout = Math.max(5, Math.floor(this.fmg.timeoutMs / 1000) - 2);
+    // The proxied resource and targets are paths the manager resolves in turn: the same segment rule as the transport's.
+    for (const p of [resource, ...devices.map((d) => this.target(d))]) assertSafePath(p, `exec ${PROXY_URL} on ${this.host}`);
     const data = { target: devices.map((d) => this.target(d)), action, resource, ...(payload !== undefined && { payload }), timeout };
     const call: Omit<RpcCall, "session"> = { method: "exec", url: PROXY_URL, data, idempotent: action === "get" };
     let answer: RpcAnswer;

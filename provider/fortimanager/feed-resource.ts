@@ -14,6 +14,7 @@ import { diagnose, hostOfUrl } from "../diagnosis";
 import { providerShim, setting, withSecretOutputs, type GrantAddressArgs } from "../dynamic-kit";
 import { declaredByOther, grantMetaFields, grantProvider, type DevicePin, type PinnedState } from "../grant-lifecycle";
 import { fingerprint } from "../process-state";
+import { segmentNameProblem, SEGMENT_NAME_RULE } from "../transport";
 import { resolveDeviceUrl } from "../settings";
 import { feedOp, type TargetOutcome } from "../fortigate/feed-batcher";
 import { entryNotTaken, feedNameProblem, pushFailed, type DeviceFailure, type FeedCommand } from "../fortigate/feed-entries";
@@ -48,7 +49,8 @@ export interface FortimanagerFeedEntryArgs extends GrantAddressArgs {
 export const DeviceNameSchema = z
   .string()
   .regex(/^[A-Za-z0-9_.-]{1,64}$/, "device names contain 1-64 letters, digits and _ . - (case-sensitive)")
-  .refine((v) => !v.includes(".."), "must not contain '..'");
+  .refine((v) => !v.includes(".."), "must not contain '..'")
+  .refine((v) => segmentNameProblem(v) === undefined, SEGMENT_NAME_RULE);
 
 export const FortimanagerFeedEntryInputsSchema = z
   .object({

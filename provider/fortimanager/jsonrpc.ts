@@ -10,7 +10,7 @@
  */
 import { z } from "zod";
 import { DeviceError } from "../errors";
-import type { Transport } from "../transport";
+import { assertSafePath, type Transport } from "../transport";
 
 /** The only HTTP path FortiManager's JSON-RPC API uses (reference §1). */
 export const JSONRPC_PATH = "/jsonrpc";
@@ -58,6 +58,8 @@ let nextId = 1;
 
 /** One JSON-RPC request; answers the envelope whatever its status code (the caller interprets it). */
 export async function rpc(transport: Transport, call: RpcCall): Promise<{ envelope: RpcEnvelope; result: RpcResult; httpStatus: number }> {
+  // The object url travels in the body, where the transport's path check cannot see it; FMG resolves it like a path.
+  assertSafePath(call.url, `${call.method} ${call.url.split("/").slice(0, 3).join("/")} on ${transport.host}`);
   const param: Record<string, unknown> = { url: call.url, ...call.extra };
   if (call.data !== undefined) param.data = call.data;
   const body: Record<string, unknown> = { id: nextId++, method: call.method, params: [param], verbose: 1 };

@@ -11,6 +11,7 @@ import { baseConnectionFields, hostUrlField, resolveBaseConnection, type BaseCon
 import { providerShim, setting, withSecretOutputs, type GrantAddressArgs } from "../dynamic-kit";
 import { grantMetaFields, grantProvider, type DevicePin, type PinnedState } from "../grant-lifecycle";
 import { fingerprint } from "../process-state";
+import { segmentNameProblem, SEGMENT_NAME_RULE } from "../transport";
 import { resolveDeviceUrl, SettingProblem } from "../settings";
 import { FortimanagerClient, type FortimanagerClientOptions } from "./client";
 import { preflight } from "./preflight";
@@ -99,13 +100,15 @@ export const AdminUserSchema = z
   .min(1, "must not be empty")
   .max(64, "must be at most 64 characters")
   .regex(/^[A-Za-z0-9_.@-]+$/, "may contain only letters, digits and _ . @ - (ids are case-sensitive; no spaces, slashes, quotes or control characters)")
-  .refine((v) => !v.includes(".."), "must not contain '..' (it is part of the JSON-RPC object url)");
+  .refine((v) => !v.includes(".."), "must not contain '..' (it is part of the JSON-RPC object url)")
+  .refine((v) => segmentNameProblem(v) === undefined, SEGMENT_NAME_RULE);
 
 /** ADOM names: letters, digits and `_ . -`; never `..` (an ADOM is part of JSON-RPC urls and proxy targets). */
 export const AdomSchema = z
   .string()
   .regex(/^[A-Za-z0-9_.-]{1,64}$/, "ADOM names contain letters, digits and _ . -")
-  .refine((v) => !v.includes(".."), "must not contain '..'");
+  .refine((v) => !v.includes(".."), "must not contain '..'")
+  .refine((v) => segmentNameProblem(v) === undefined, SEGMENT_NAME_RULE);
 
 /** The non-secret connection of every FortiManager resource, as `check` validates it. */
 export const FortimanagerConnectionSchema = z
