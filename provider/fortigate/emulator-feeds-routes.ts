@@ -129,9 +129,13 @@ function push(b: FortigateBackend, c: Ctx): Reply {
     if (v === "skip") continue;
     if (v) return { ...v, sideEffect: changed };
     const scope = b.feeds.find(c.vdom, cmd.name, false) ? c.vdom : "global";
-    if (cmd.command === "add") b.feeds.addEntries(scope, cmd.name, cmd.entries);
-    else if (cmd.command === "remove") b.feeds.removeEntries(scope, cmd.name, cmd.entries);
-    else b.feeds.snapshot(scope, cmd.name, cmd.entries);
+    // The answer comes at once; the entry list may show the change later (pushVisibleAfterMs).
+    b.feeds.applyLater(() => {
+      if (!b.feeds.find(scope, cmd.name, false)) return;
+      if (cmd.command === "add") b.feeds.addEntries(scope, cmd.name, cmd.entries);
+      else if (cmd.command === "remove") b.feeds.removeEntries(scope, cmd.name, cmd.entries);
+      else b.feeds.snapshot(scope, cmd.name, cmd.entries);
+    });
     changed = true;
   }
   // The success body is UNCONFIRMED (§2); Ansible counts `status:"success"` / `http_status:200` [AN-MON].
@@ -170,8 +174,30 @@ function entryList(b: FortigateBackend, c: Ctx): Reply {
   // `counts_only` and `entry` from 7.6.0 (HFX; first release UNCONFIRMED); below, unknown parameters are ignored.
   if (filters && flag("counts_only")) return ok(b, c, { ...head, ...counts, ...notes });
   const one = filters ? c.req.query.get("entry") : null;
-  const entries = shown.filter((e) => one === null || b.feeds.key(one) === b.feeds.key(e.entry)).map((e) => ({ entry: e.entry, valid: e.valid }));
-  return ok(b, c, { ...head, entries, ...counts, ...notes });
+  const matching = shown.filter((e) => one === null || b.feeds.key(one) === b.feeds.key(e.entry));
+  const page = windowOf(s, c.req.query);
+  if (page === undefined) return ok(b, c, { ...head, entries: matching.map((e) => ({ entry: e.entry, valid: e.valid })), ...counts, ...notes });
+  if (typeof page === "string") return monitorErr(b, c, "entry-list", 400, page);
+  const entries = matching.slice(page.start, page.end).map((e) => ({ entry: e.entry, valid: e.valid }));
+  // Counted "only up to the end of the requested window" (forti-api v1.3.0, fortigate-feeds.md Turn 3).
+  const upTo = all.slice(0, page.end);
+  const windowCounts = { ...counts, valid_count: upTo.filter((e) => e.valid).length, invalid_count: upTo.filter((e) => !e.valid).length };
+  return ok(b, c, { ...head, entries, ...windowCounts, ...notes });
+}
+
+/** The `[start, end)` window an entry-list read gets under `entryListWindow`, `undefined` when the list is not windowed, or a 400 text. */
+function windowOf(s: FeedSettings, q: URLSearchParams): { start: number; end: number } | undefined | string {
+  const w = s.entryListWindow;
+  if (w === "none") return undefined;
+  const num = (k: string) => {
+    const v = q.get(k);
+    return v === null ? undefined : /^\d+$/.test(v) ? Number(v) : NaN;
+  };
+  const start = num("start") ?? 0;
+  const count = num("count");
+  if (Number.isNaN(start) || Number.isNaN(count)) return '"start" and "count" must be whole numbers';
+  if (count === 0 && s.entryListCountZero === "all") return { start, end: Number.MAX_SAFE_INTEGER };
+  return { start, end: start + (count === undefined || count === 0 || count > w ? w : count) };
 }
 const ok = (b: FortigateBackend, c: Ctx, results: Record<string, unknown>): Reply => ({
   status: 200,
@@ -219,7 +245,7 @@ export const FEED_ROUTES: readonly Route[] = [
   r("GET", `${mon}entry-list\\/?`, "read", "sysgrp.cfg", "GET /api/v2/monitor/system/external-resource/entry-list", entryList),
 ];
 
-const SETTING_CHOICES: Readonly<Record<keyof FeedSettings, readonly unknown[] | "number" | "boolean">> = {
+const SETTING_CHOICES: Readonly<Record<keyof FeedSettings, readonly unknown[] | "number" | "boolean" | "window">> = {
   entryLimit: "number",
   unknownFeed: ["refuse", "accept"],
   nonPushFeed: ["refuse", "accept"],
@@ -231,6 +257,9 @@ const SETTING_CHOICES: Readonly<Record<keyof FeedSettings, readonly unknown[] | 
   pushFeedStatus: ["disable", "error", "success", "unavailable"],
   overflowEntries: ["listed", "dropped"],
   clearOnFeedChange: "boolean",
+  entryListWindow: "window",
+  entryListCountZero: ["window", "all"],
+  pushVisibleAfterMs: "number",
 };
 
 /** Applies the feed keys of a `POST /__emulator/settings` body; returns an error text for a bad value. */
@@ -238,8 +267,15 @@ export function applyFeedSettings(b: FortigateBackend, body: Record<string, unkn
   for (const [k, choices] of Object.entries(SETTING_CHOICES) as [keyof FeedSettings, (typeof SETTING_CHOICES)[keyof FeedSettings]][]) {
     const v = body[k];
     if (v === undefined) continue;
-    const fine = choices === "number" ? Number.isInteger(v) && (v as number) >= 0 : choices === "boolean" ? typeof v === "boolean" : choices.includes(v);
-    if (!fine) return `${k} must be ${Array.isArray(choices) ? choices.join(" | ") : choices}`;
+    const fine =
+      choices === "number"
+        ? Number.isInteger(v) && (v as number) >= 0
+        : choices === "window"
+          ? v === "none" || (Number.isInteger(v) && (v as number) >= 1)
+          : choices === "boolean"
+            ? typeof v === "boolean"
+            : choices.includes(v);
+    if (!fine) return `${k} must be ${Array.isArray(choices) ? choices.join(" | ") : choices === "window" ? '"none" or a whole number >= 1' : choices}`;
   }
   for (const k of Object.keys(SETTING_CHOICES)) if (body[k] !== undefined) (b.feeds.settings as unknown as Record<string, unknown>)[k] = body[k];
   if (body.matching !== undefined) b.feeds.rekey();

@@ -48,8 +48,8 @@ const atLeast = (v: FortiosVersion, [a, b, c]: readonly [number, number, number]
 export const pushSupported = (v: FortiosVersion): boolean => atLeast(v, [7, 2, 1]);
 /** From 7.4.4 limits are device-wide per entry type (IP 300,000); before, per feed (128K entries) [P-LIMIT744, KB-LIMIT]. */
 export const deviceWideLimit = (v: FortiosVersion): boolean => atLeast(v, [7, 4, 4]);
-/** `counts_only` and `entry` on entry-list: shown by a 7.6 client [HFX]; the first release is UNCONFIRMED, modelled from 7.6.0. */
-export const entryListFilters = (v: FortiosVersion): boolean => atLeast(v, [7, 6, 0]);
+/** `counts_only` and `entry` on entry-list: in the FortiOS 7.4.1 schema (fortios Ansible collection 2.3.3, `fortios_monitor_fact.py`; fortigate-feeds.md Turn 3). */
+export const entryListFilters = (v: FortiosVersion): boolean => atLeast(v, [7, 4, 1]);
 export const typeExists = (v: FortiosVersion, type: string): boolean => FEED_TYPES.some((t) => t.type === type && atLeast(v, t.from));
 
 /**
@@ -83,6 +83,21 @@ export interface FeedSettings {
   overflowEntries: "listed" | "dropped";
   /** A change of a feed's `status`, `type` or `update-method` clears its pushed entries (UNCONFIRMED, §5). @default true */
   clearOnFeedChange: boolean;
+  /**
+   * How the entry list answers `start`/`count` (the default window is unpublished; a 7.4.2 capture sends `count=0`, and a
+   * third-party client documents the list as paged, fortigate-feeds.md Turn 3): "none" (both ignored, every entry listed)
+   * or a window size W (at most W entries from `start`; no `count`, or one above W, gives W).
+   * @default 100 (the least helpful plausible answer: a client that reads one unpaged window misses entries)
+   */
+  entryListWindow: "none" | number;
+  /** What `count=0` asks for under a window: "window" (W entries) or "all" (every entry from `start`). UNCONFIRMED. @default "window" */
+  entryListCountZero: "window" | "all";
+  /**
+   * Milliseconds before a push's change shows in the entry list (a third-party client: `last_update` "advances a few
+   * seconds after the push"; Knocknoc quotes 1-2 s, fortigate-feeds.md Turn 3). The push is answered at once.
+   * @default 0
+   */
+  pushVisibleAfterMs: number;
 }
 
 export function defaultFeedSettings(v: FortiosVersion): FeedSettings {
@@ -98,6 +113,9 @@ export function defaultFeedSettings(v: FortiosVersion): FeedSettings {
     pushFeedStatus: "unavailable",
     overflowEntries: "listed",
     clearOnFeedChange: true,
+    entryListWindow: 100,
+    entryListCountZero: "window",
+    pushVisibleAfterMs: 0,
   };
 }
 
@@ -187,6 +205,8 @@ export class FeedStore {
   private feeds = new Map<string, StoredFeed[]>();
   settings: FeedSettings;
   private seq = 0;
+  /** Bumped by reset: a delayed push change of an earlier generation is dropped. */
+  private generation = 0;
 
   constructor(
     private readonly firmware: FortiosVersion,
@@ -199,6 +219,7 @@ export class FeedStore {
 
   /** Back to the seed: the start feeds and settings, no other entries. */
   reset(): void {
+    this.generation++;
     this.feeds.clear();
     this.seq = 0;
     this.settings = { ...defaultFeedSettings(this.firmware), ...this.initialSettings };
@@ -359,6 +380,15 @@ export class FeedStore {
   snapshot(scope: string, name: string, entries: readonly string[]): StoredFeed {
     this.mustFind(scope, name).entries = new Map();
     return this.addEntries(scope, name, entries);
+  }
+  /** Runs `apply` (a push's change) now, or after `pushVisibleAfterMs`, unless the store was reset in between. */
+  applyLater(apply: () => void): void {
+    const delay = this.settings.pushVisibleAfterMs;
+    if (delay <= 0) return apply();
+    const gen = this.generation;
+    setTimeout(() => {
+      if (gen === this.generation) apply();
+    }, delay).unref();
   }
   /** A "reboot": every pushed entry is gone (whether they survive one is UNCONFIRMED, §5). */
   clearAll(): number {

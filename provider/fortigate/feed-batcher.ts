@@ -141,13 +141,60 @@ export async function runBatch(backend: FeedBackend, ops: readonly FeedOp[]): Pr
   }
   const pushes = await pushGrouped(backend, new Map([...plan].map(([t, p]) => [t, { remove: [...p.remove].sort(), add: [...p.add].sort() }])));
   const pushed = [...pushes.keys()];
-  const reread = pushed.length > 0 ? await backend.read(pushed) : new Map<string, TargetRead>();
+  // Shown: every add that was not refused is listed valid, every remove that was not refused is gone.
+  const shown = (t: string, list: EntryList) =>
+    ops.every((op) => {
+      const push = op.kind === "read" || !op.targets.includes(t) ? undefined : pushes.get(t)?.get(op.kind);
+      if (push === undefined || push.ok === false) return true;
+      const listed = entriesOf(list, op.address);
+      return op.kind === "add" ? listed.some((e) => e.valid) : listed.length === 0;
+    });
+  const reread = pushed.length > 0 ? await readUntilShown(backend, pushed, shown) : new Map<string, TargetRead>();
   const after = (t: string) => reread.get(t) ?? before.get(t);
   return ops.map((op) => {
     const out = new Map<string, TargetOutcome>();
     for (const t of op.targets) out.set(t, judge(op, before.get(t), after(t), op.kind === "read" ? undefined : pushes.get(t)?.get(op.kind)));
     return out;
   });
+}
+
+/**
+ * How long a pushed change may take to show in the entry list before it is judged (issue 19: `last_update` "advances a
+ * few seconds after the push", Knocknoc quotes 1-2 s; fortigate-feeds.md Turn 3), and how often it is read meanwhile.
+ * `FIREWALL_GRANTS_FEED_WAIT_MS` sets the wait (0-60000). Mutable for tests and the benchmark.
+ */
+export const FEED_VISIBILITY = { waitMs: 5_000, pollMs: 500 };
+
+function visibilityWaitMs(): number {
+  const raw = process.env.FIREWALL_GRANTS_FEED_WAIT_MS;
+  if (raw === undefined || raw === "") return FEED_VISIBILITY.waitMs;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0 || n > 60_000)
+    throw new Error(`FIREWALL_GRANTS_FEED_WAIT_MS must be a whole number of milliseconds from 0 to 60000, got "${raw}"`);
+  return n;
+}
+
+/**
+ * Reads `targets` back after a push, and again, boundedly ({@link FEED_VISIBILITY}), those whose list does not yet
+ * show what was pushed (`shown`): the device may apply a push seconds after answering it. What is still not shown at
+ * the end is returned as it stands, for the caller to judge.
+ */
+export async function readUntilShown(
+  backend: FeedBackend,
+  targets: readonly string[],
+  shown: (target: string, list: EntryList) => boolean,
+): Promise<Map<string, TargetRead>> {
+  const reread = await backend.read(targets);
+  const unseen = (t: string) => {
+    const r = reread.get(t);
+    return r?.ok === true && !shown(t, r.list);
+  };
+  const deadline = Date.now() + visibilityWaitMs();
+  for (let waiting = targets.filter(unseen); waiting.length > 0 && Date.now() < deadline; waiting = waiting.filter(unseen)) {
+    await new Promise((r) => setTimeout(r, Math.min(FEED_VISIBILITY.pollMs, Math.max(0, deadline - Date.now()))));
+    for (const [t, r] of await backend.read(waiting)) if (r.ok) reread.set(t, r);
+  }
+  return reread;
 }
 
 function judge(op: FeedOp, before: TargetRead | undefined, after: TargetRead | undefined, push: TargetPush | undefined): TargetOutcome {
@@ -188,6 +235,76 @@ function judge(op: FeedOp, before: TargetRead | undefined, after: TargetRead | u
     ok: false,
     failure: { reason: `${why}${after.list.overflow ? " (the feed reports overflow: entry limit reached)" : ""}`, notTaken: push?.ok === true },
     present,
+  };
+}
+
+/** Entries asked for per entry-list page. */
+export const ENTRY_PAGE = 1000;
+/** Pages read at the most before the list is declared unreadable: past every documented entry limit (300,000) at 1,000 a page. */
+const MAX_PAGES = 400;
+
+/** Reads one page (`start`, {@link ENTRY_PAGE}) of the entry list on each target. */
+export type PageReader = (start: number, targets: readonly string[]) => Promise<Map<string, TargetRead>>;
+
+/**
+ * The whole entry list of each target, proven complete (issue 19: a remove outside an unpaged window read "absent"
+ * and succeeded while the address stayed). The default window is unpublished (fortigate-feeds.md Turn 3), so one read
+ * never proves the end:
+ * - a page longer than asked for means the device ignores `count`: it is the whole list;
+ * - otherwise the next page is read from where this one ended; an empty page is the proven end;
+ * - a next page that repeats the first means the device ignores `start`, so it does not page: the first page is the
+ *   list. A device that windowed without honouring `start` could not be read past its window by anyone, its own GUI
+ *   included; the clients that describe the window page with `start`/`count` (forti-api `feed_entries(feed, start, count)`).
+ * A target whose pages never end within {@link MAX_PAGES} fails; it never counts as read.
+ */
+export async function readAllEntries(readPage: PageReader, targets: readonly string[]): Promise<Map<string, TargetRead>> {
+  const out = new Map<string, TargetRead>();
+  const pages = new Map<string, EntryList[]>();
+  let open = [...targets];
+  for (let n = 0; open.length > 0; n++) {
+    if (n >= MAX_PAGES) {
+      for (const t of open) out.set(t, { ok: false, failure: { reason: `the entry list did not end within ${MAX_PAGES} pages of ${ENTRY_PAGE}` } });
+      break;
+    }
+    const byStart = new Map<number, string[]>();
+    for (const t of open) {
+      const start = (pages.get(t) ?? []).reduce((k, p) => k + p.entries.length, 0);
+      byStart.set(start, [...(byStart.get(start) ?? []), t]);
+    }
+    const answers = new Map<string, TargetRead>();
+    for (const [start, ts] of byStart) for (const [t, r] of await readPage(start, ts)) answers.set(t, r);
+    const next: string[] = [];
+    for (const t of open) {
+      const r = answers.get(t) ?? { ok: false as const, failure: { reason: "no answer for this device" } };
+      if (!r.ok) {
+        out.set(t, r);
+        continue;
+      }
+      const got = pages.get(t) ?? [];
+      const first = got[0];
+      const done =
+        (first === undefined && r.list.entries.length > ENTRY_PAGE) || r.list.entries.length === 0 || (first !== undefined && sameEntries(first, r.list));
+      if (first === undefined || !sameEntries(first, r.list)) got.push(r.list);
+      pages.set(t, got);
+      if (done) out.set(t, { ok: true, list: merged(got) });
+      else next.push(t);
+    }
+    open = next;
+  }
+  return out;
+}
+
+function sameEntries(a: EntryList, b: EntryList): boolean {
+  return a.entries.length === b.entries.length && a.entries.every((e, i) => e.text === b.entries[i]!.text);
+}
+
+function merged(pages: readonly EntryList[]): EntryList {
+  const entries = pages.flatMap((p) => p.entries);
+  return {
+    entries,
+    validCount: entries.filter((e) => e.valid).length,
+    invalidCount: entries.filter((e) => !e.valid).length,
+    overflow: pages.some((p) => p.overflow),
   };
 }
 

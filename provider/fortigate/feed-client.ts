@@ -10,7 +10,7 @@
 import { isAmbiguousWriteFailure, type Transport, type TransportRequest, type TransportResponse } from "../transport";
 import { toGrantError } from "../diagnosis";
 import { FortigateClient, olderThan, type FortigateClientOptions, type FortiosVersion } from "./client";
-import type { FeedBackend, TargetPush, TargetRead } from "./feed-batcher";
+import { ENTRY_PAGE, readAllEntries, type FeedBackend, type TargetPush, type TargetRead } from "./feed-batcher";
 import {
   EXTERNAL_RESOURCE_PATH,
   EntryListAnswerSchema,
@@ -73,9 +73,12 @@ export class FortigateFeedClient {
     return this.inner.t.parse(req, res, FeedObjectAnswerSchema).results[0];
   }
 
-  /** The feed's entry list (sysgrp.cfg read; 403 → 202002; FortiOS 404 → 202102). `statusOnly` asks for no entries. */
-  async entryList(feed: string, statusOnly = false): Promise<EntryList> {
-    const req = this.inner.req("GET", FEED_ENTRY_LIST_PATH, [], true, undefined, entryListQuery(feed, statusOnly));
+  /**
+   * One answer of the feed's entry list (sysgrp.cfg read; 403 → 202002; FortiOS 404 → 202102): a page, or the status
+   * only. One page proves nothing about the rest: {@link backend} reads to a proven end (feed-batcher.ts `readAllEntries`).
+   */
+  async entryList(feed: string, page: { start: number; count: number } | "status-only"): Promise<EntryList> {
+    const req = this.inner.req("GET", FEED_ENTRY_LIST_PATH, [], true, undefined, entryListQuery(feed, page));
     const res = await this.inner.call(req, [200, 403, 404, 500], "read");
     if (res.status === 403) throw feedForbidden(this.host, this.vdom, "entries", `GET ${req.path}`, this.fortiosMessage(req, res));
     this.expectAnswer(req, res);
@@ -132,17 +135,18 @@ export class FortigateFeedClient {
   backend(feed: string): FeedBackend {
     const target = this.host;
     return {
-      read: async (targets) => {
-        const out = new Map<string, TargetRead>();
-        if (!targets.includes(target)) return out;
-        try {
-          out.set(target, { ok: true, list: await this.entryList(feed) });
-        } catch (e) {
-          const error = toGrantError(e, "fortinet", { host: this.host, timeoutMs: this.inner.t.timeoutMs });
-          out.set(target, { ok: false, failure: { reason: error.message.split("\n")[0]!, error } });
-        }
-        return out;
-      },
+      read: (targets) =>
+        readAllEntries(async (start, ts) => {
+          const out = new Map<string, TargetRead>();
+          if (!ts.includes(target)) return out;
+          try {
+            out.set(target, { ok: true, list: await this.entryList(feed, { start, count: ENTRY_PAGE }) });
+          } catch (e) {
+            const error = toGrantError(e, "fortinet", { host: this.host, timeoutMs: this.inner.t.timeoutMs });
+            out.set(target, { ok: false, failure: { reason: error.message.split("\n")[0]!, error } });
+          }
+          return out;
+        }, targets),
       push: async (command, entries, targets) => new Map(targets.includes(target) ? [[target, await this.push(feed, command, entries)]] : []),
     };
   }

@@ -114,9 +114,10 @@ export function pushBody(
   return { commands: [{ name: feed, command, entries: [...entries] }] };
 }
 
-/** `?mkey=<feed>` (+ `status_only`) query of the entry list. */
-export function entryListQuery(feed: string, statusOnly = false): Record<string, string> {
-  return { mkey: feed, ...(statusOnly && { status_only: "true" }) };
+/** `?mkey=<feed>` query of the entry list: `status_only`, or one page (`start`, `count`; feed-batcher.ts `readAllEntries`). */
+export function entryListQuery(feed: string, page: { start: number; count: number } | "status-only"): Record<string, string> {
+  if (page === "status-only") return { mkey: feed, status_only: "true" };
+  return { mkey: feed, start: String(page.start), count: String(page.count) };
 }
 
 /** 202102: the feed is missing on `device`, or cannot take pushed IP entries. */

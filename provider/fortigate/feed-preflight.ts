@@ -67,7 +67,7 @@ export const FORTIGATE_FEED_PREFLIGHT: readonly PreflightStep<FeedPreflightConte
     proves: "the feed's entry list can be read (create, refresh and delete read it back)",
     request: `GET ${FEED_ENTRY_LIST_PATH}?mkey=<feed>&status_only=true&vdom=<vdom>`,
     needs: "System > Configuration Read (sysgrp.cfg read)",
-    run: async ({ client, feed }) => void (await client.entryList(feed, true)),
+    run: async ({ client, feed }) => void (await client.entryList(feed, "status-only")),
   },
 ];
 

@@ -17,7 +17,7 @@
 import { normaliseDeviceAddress } from "../address";
 import { runQueued } from "../process-state";
 import type { HeldEntry, ReconcileResult, SetPlan } from "../set-lifecycle";
-import { pushGrouped, type FeedBackend, type TargetFailure, type TargetRead } from "./feed-batcher";
+import { pushGrouped, readUntilShown, type FeedBackend, type TargetFailure, type TargetRead } from "./feed-batcher";
 import type { EntryList, FeedCommand } from "./feed-entries";
 
 /** One target's entries by key: the texts the feed lists for it, whether any is valid. */
@@ -118,7 +118,14 @@ export async function reconcileFeed(
 
     // The read-back decides, never the push's answer alone.
     const pushed = [...pushes.keys()];
-    const reread = await backend.read(pushed);
+    const reread = await readUntilShown(backend, pushed, (t, list) => {
+      const p = perTarget.get(t)!;
+      const after = feedEntries(list);
+      const pushedOk = (c: FeedCommand) => p[c].length > 0 && pushes.get(t)?.get(c)?.ok !== false;
+      return (
+        (!pushedOk("remove") || p.removedKeys.every((k) => !after.has(k))) && (!pushedOk("add") || [...plan.want.keys()].every((k) => after.get(k)?.valid))
+      );
+    });
     const failed: Record<FeedCommand, [string, TargetFailure][]> = { add: [], remove: [] };
     const ok: Record<FeedCommand, string[]> = { add: [], remove: [] };
     for (const t of pushed) {

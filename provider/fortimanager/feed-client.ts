@@ -15,7 +15,7 @@ import { z } from "zod";
 import { diagnose, toGrantError } from "../diagnosis";
 import type { GrantError } from "../errors";
 import { assertSafePath, isAmbiguousWriteFailure } from "../transport";
-import type { FeedBackend, TargetPush, TargetRead } from "../fortigate/feed-batcher";
+import { ENTRY_PAGE, readAllEntries, type FeedBackend, type TargetPush, type TargetRead } from "../fortigate/feed-batcher";
 import {
   EXTERNAL_RESOURCE_PATH,
   EntryListAnswerSchema,
@@ -210,24 +210,27 @@ export class FortimanagerFeedClient {
     return out;
   }
 
+  /** One page of the entry list on every target in one proxy call. */
+  private async entryPage(feed: string, vdom: string, start: number, targets: readonly string[]): Promise<Map<string, TargetRead>> {
+    const q = new URLSearchParams(entryListQuery(feed, { start, count: ENTRY_PAGE })).toString();
+    const answers = await this.proxy("get", `${FEED_ENTRY_LIST_PATH}?${q}&${vdom}`, undefined, targets);
+    const out = new Map<string, TargetRead>();
+    for (const [d, a] of answers) {
+      if (!a.ok) {
+        out.set(d, { ok: false, failure: { reason: a.reason, error: a.error } });
+        continue;
+      }
+      const list = EntryListAnswerSchema.safeParse(a.raw);
+      out.set(d, list.success ? { ok: true, list: list.data } : { ok: false, failure: { reason: "the FortiGate's entry list has an unexpected shape" } });
+    }
+    return out;
+  }
+
   /** The proxy as a batch backend: reads and pushes reach every target in one call. */
   backend(feed: string): FeedBackend {
     const vdom = `vdom=${encodeURIComponent(this.vdom)}`;
     return {
-      read: async (targets) => {
-        const q = new URLSearchParams(entryListQuery(feed)).toString();
-        const answers = await this.proxy("get", `${FEED_ENTRY_LIST_PATH}?${q}&${vdom}`, undefined, targets);
-        const out = new Map<string, TargetRead>();
-        for (const [d, a] of answers) {
-          if (!a.ok) {
-            out.set(d, { ok: false, failure: { reason: a.reason, error: a.error } });
-            continue;
-          }
-          const list = EntryListAnswerSchema.safeParse(a.raw);
-          out.set(d, list.success ? { ok: true, list: list.data } : { ok: false, failure: { reason: "the FortiGate's entry list has an unexpected shape" } });
-        }
-        return out;
-      },
+      read: (targets) => readAllEntries((start, ts) => this.entryPage(feed, vdom, start, ts), targets),
       push: async (command: FeedCommand, entries, targets) => {
         const out = new Map<string, TargetPush>();
         let answers: Map<string, DeviceAnswer>;

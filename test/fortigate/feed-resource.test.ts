@@ -115,10 +115,12 @@ describe("FortigateFeedEntry provider: lifecycle", () => {
       device: { url: emu.url, scope: "vdom root" },
     });
     expect(entries()).toEqual(["198.51.100.1", "203.0.113.7"]);
-    // read, one push, read back.
+    // read (a page, and the empty page that proves the end), one push, read back (likewise).
     expect(emu.log.entries().map((e) => `${e.method} ${e.path}`)).toEqual([
       "GET /api/v2/monitor/system/external-resource/entry-list",
+      "GET /api/v2/monitor/system/external-resource/entry-list",
       "POST /api/v2/monitor/system/external-resource/dynamic",
+      "GET /api/v2/monitor/system/external-resource/entry-list",
       "GET /api/v2/monitor/system/external-resource/entry-list",
     ]);
     expect((await provider.read(id, outs)).props).toEqual(outs);

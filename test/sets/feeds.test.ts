@@ -45,6 +45,7 @@ describe("FortigateFeedSet", () => {
   const calls = () => emu.log.entries().map((e) => `${e.method} ${e.path}`);
   const READ = "GET /api/v2/monitor/system/external-resource/entry-list";
   const PUSH = "POST /api/v2/monitor/system/external-resource/dynamic";
+  const pages = (n: number) => Array.from({ length: n }, () => READ);
 
   it("create/change/delete: one read, one push per command, one read back per change, for any N; other entries untouched", async () => {
     emu.backend.feeds.addEntries("root", "jit-allow", ["192.0.2.99"]);
@@ -52,16 +53,17 @@ describe("FortigateFeedSet", () => {
     expect(entries()).toHaveLength(303);
     emu.log.clear();
     const u = await change(fgt, s, base(), { addresses: [...many(150), "2001:db8::8", "203.0.113.7"] });
-    // Removes 150 + 1 and adds 1: one remove push and one add push.
-    expect(calls()).toEqual([READ, PUSH, PUSH, READ]);
+    // Removes 150 + 1 and adds 1: one remove push and one add push. Every read goes to a proven end: the emulator's
+    // default window is 100, so 304 entries are 4 pages and an empty one, 153 are 2 and an empty one.
+    expect(calls()).toEqual([...pages(5), PUSH, PUSH, ...pages(3)]);
     console.log(`FortigateFeedSet change of 152 entries in a 303-entry feed: ${emu.log.count()} requests`);
     expect(entries()).toEqual([...many(150), "192.0.2.99", "2001:db8::8", "203.0.113.7"].sort());
     emu.log.clear();
     expect((await read(fgt, u)).unexpected).toEqual([]);
-    expect(calls()).toEqual([READ]);
+    expect(calls()).toEqual(pages(3));
     emu.log.clear();
     await fgt.delete("id", u as never);
-    expect(calls()).toEqual([READ, PUSH, READ]);
+    expect(calls()).toEqual([...pages(3), PUSH, ...pages(2)]);
     expect(entries()).toEqual(["192.0.2.99"]);
   });
 
@@ -85,7 +87,7 @@ describe("FortigateFeedSet", () => {
     expect((await fgt.diff("id", r as never, news as never)).changes).toBe(true);
     emu.log.clear();
     await change(fgt, r, base(), { exclusive: true, addresses: ["203.0.113.7"] });
-    expect(calls()).toEqual([READ, PUSH, READ]);
+    expect(calls()).toEqual([...pages(2), PUSH, ...pages(2)]);
     expect(entries()).toEqual(["203.0.113.7"]);
   });
 
@@ -150,14 +152,15 @@ describe("FortimanagerFeedSet", () => {
     const u = await change(fmg, s, base(), { addresses: [...many(100), "203.0.113.7"] });
     const changeCalls = emu.log.count();
     console.log(`FortimanagerFeedSet change of 102 entries on 2 devices: ${changeCalls} JSON-RPC requests`);
-    expect(changeCalls).toBe(4);
+    // Proxied reads to a proven end (window 100): 201 entries are 3 pages and an empty one, 101 are 2 and an empty one.
+    expect(changeCalls).toBe(4 + 2 + 3);
     for (const d of DEVICES) expect(entries(d)).toEqual([...many(100), "203.0.113.7"].sort());
     emu.log.clear();
     await read(fmg, u);
-    expect(emu.log.count()).toBe(1);
+    expect(emu.log.count()).toBe(3);
     emu.log.clear();
     await fmg.delete("id", u as never);
-    expect(emu.log.count()).toBe(3);
+    expect(emu.log.count()).toBe(3 + 1 + 1);
     for (const d of DEVICES) expect(entries(d)).toEqual([]);
   });
 
@@ -168,7 +171,8 @@ describe("FortimanagerFeedSet", () => {
     expect(r.unexpected).toEqual(["0.0.0.0/1 (fgt-br1)"]);
     emu.log.clear();
     await change(fmg, r, base(), { exclusive: true, addresses: ["203.0.113.7"] });
-    expect(emu.log.count()).toBe(3);
+    // Read: one page on both, then the proving page from each device's own offset (1 and 2: two calls); push; read back.
+    expect(emu.log.count()).toBe(3 + 1 + 2);
     for (const d of DEVICES) expect(entries(d)).toEqual(["203.0.113.7"]);
   });
 
