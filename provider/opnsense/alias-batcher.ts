@@ -74,7 +74,17 @@ export const CONFIG_MODE_TIMING = {
 /** How long the first queued op waits for others before the batch runs. @default 25 */
 export const BATCH_WINDOW_MS = 25;
 
-const cidrOf = (line: string) => normaliseDeviceAddress(line)?.cidr;
+/**
+ * The key of an alias line: its CIDR when it is a plain address, else `line:<text>`. Every line pf may load has a key
+ * (a range, a host-bit network, a wildcard mask, a mapped IPv6 address, a host or alias name), so an exclusive set's
+ * prune sees it and removes it (issue 19: such lines used to be kept, invisible, while pf loaded them).
+ */
+export function aliasLineKey(line: string): string | undefined {
+  const t = line.trim();
+  if (t === "") return undefined;
+  return normaliseDeviceAddress(t)?.cidr ?? `line:${t}`;
+}
+const cidrOf = aliasLineKey;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
 
 /* ---------------------------------------------------------------------------------------------- */

@@ -6,7 +6,6 @@
  * so the two cannot share a mistake.
  */
 import { randomUUID } from "node:crypto";
-import { normaliseDeviceAddress } from "../address";
 import {
   BACKUP_COUNT,
   BUILTINS,
@@ -19,6 +18,7 @@ import {
   type EmulatedAlias,
   type EmulatedUser,
 } from "./emulator-types";
+import { pfEntry, pfLoad } from "./emulator-pf";
 import { contentProblems } from "./emulator-validate";
 import { versionTraits, type OpnsenseVersionTraits } from "./emulator-version";
 
@@ -38,10 +38,8 @@ export {
 
 const ADDRESS_TYPES: ReadonlySet<AliasType> = new Set(["host", "network"]);
 
-/** How pfctl prints a table entry: hosts without prefix, networks as ip/prefix. */
-function pfForm(entry: string): string | undefined {
-  return normaliseDeviceAddress(entry)?.canonical;
-}
+/** How pfctl prints a table entry: hosts without prefix, networks as ip/prefix (emulator-pf.ts, not the client's parser). */
+const pfForm = pfEntry;
 
 /** An IPv4 address as a number and back (for cheap seeding). */
 const v4 = (s: string) => s.split(".").reduce((n, o) => n * 256 + Number(o), 0);
@@ -51,6 +49,8 @@ export class OpnsenseBackend {
   readonly aliases = new Map<string, EmulatedAlias>();
   readonly tables = new Map<string, Set<string>>();
   readonly users = new Map<string, EmulatedUser>();
+  /** Host names an alias line may hold and what they resolve to (the emulator has no DNS: unlisted names load nothing). */
+  readonly dns = new Map<string, string[]>();
   reconfigureCount = 0;
   reconfigureLatencyMs = 0;
   /** When set, `reconfigure` fails with this pfctl error (OPN200 tests). */
@@ -151,8 +151,8 @@ export class OpnsenseBackend {
     const a = this.aliases.get(alias);
     if (!a) return;
     if (where !== "table") a.content.push(address);
-    const pf = pfForm(address);
-    if (pf && where !== "config") this.table(alias).add(pf);
+    // The UI's Apply reloads the table: what pf loads from the line, a range or host name included.
+    if (where !== "config") for (const e of this.loadLine(address)) this.table(alias).add(e);
   }
 
   /**
@@ -179,13 +179,15 @@ export class OpnsenseBackend {
   }
 
   /** What pf loads for an alias: its addresses, with nested alias names resolved (filter refresh_aliases). */
+  /** Every entry pf loads for the alias: nested aliases' content, then each line as base.py `iter_addresses` reads it. */
   private loadable(a: EmulatedAlias, depth = 0): string[] {
-    return a.content.flatMap((l) => {
-      const nested = this.aliases.get(l);
-      if (nested && depth < 4) return this.loadable(nested, depth + 1);
-      const pf = pfForm(l);
-      return pf === undefined ? [] : [pf];
-    });
+    return a.content.flatMap((l) => this.loadLine(l, depth));
+  }
+
+  private loadLine(line: string, depth = 0): string[] {
+    const nested = this.aliases.get(line.trim());
+    if (nested && depth < 4) return this.loadable(nested, depth + 1);
+    return pfLoad(line, (host) => this.dns.get(host) ?? []);
   }
 
   /** ACB `throwReadOnly` (also what AMM `save` does): user-config-readonly may not write. */

@@ -12,15 +12,15 @@
  * further delete rounds only for such copies. Each table-mode write is one config revision on the
  * device (reference §3); config mode costs one revision per batch.
  *
- * Only IP entries take part: lines that are host names, ranges or alias names are neither listed nor
- * reported as unexpected.
+ * Every line takes part (heldEntries): one that is not a plain address is an entry named by its text, which no
+ * declared address matches, so an exclusive set or a guard reports it as unexpected and removes it.
  */
 import { normaliseDeviceAddress, type GrantAddress } from "../address";
 import { diagnose } from "../diagnosis";
 import { fingerprint } from "../process-state";
 import { noteWrite } from "../read-coalescer";
 import type { HeldEntry, ReconcileResult, SetPlan } from "../set-lifecycle";
-import { submitContentBatch, withAliasLock, type ContentOp } from "./alias-batcher";
+import { aliasLineKey, submitContentBatch, withAliasLock, type ContentOp } from "./alias-batcher";
 import type { OpnsenseClient } from "./client";
 import type { ResolvedConnection } from "./connection";
 import { MAX_DELETE_ROUNDS } from "./grant-ops";
@@ -50,12 +50,18 @@ function lockKey(t: SetTarget): string {
 }
 const writeKey = (t: SetTarget) => `opnsense.writes:${fingerprint(t.conn.url, t.alias)}`;
 
-/** Device lines → entries by CIDR (pfctl prints hosts without /32; the config may hold `ip/32`). */
+/**
+ * Device lines → entries: a plain address by CIDR (pfctl prints hosts without /32; the config may hold `ip/32`),
+ * every other line (what pf also loads: a range, a host-bit network, a wildcard mask, a mapped IPv6 address, a host
+ * or nested alias name, a negation) by its own text, so an exclusive set or a guard names it and removes it.
+ */
 export function heldEntries(lines: readonly string[]): Map<string, HeldEntry> {
   const out = new Map<string, HeldEntry>();
   for (const l of lines) {
-    const a = normaliseDeviceAddress(l);
-    if (a) out.set(a.cidr, { label: a.canonical, address: a.canonical });
+    const key = aliasLineKey(l);
+    if (key === undefined) continue;
+    const a = key.startsWith("line:") ? undefined : normaliseDeviceAddress(l);
+    out.set(key, a ? { label: a.canonical, address: a.canonical } : { label: l.trim(), address: l.trim() });
   }
   return out;
 }
@@ -150,8 +156,8 @@ async function verifyTable(t: SetTarget, adds: readonly GrantAddress[], removes:
     const config = t.info.uuid === "" ? undefined : await client.getItem(t.info.uuid);
     const copies = new Map<string, string>();
     for (const line of config?.found ? config.content : []) {
-      const a = normaliseDeviceAddress(line);
-      if (a) copies.set(a.cidr, line);
+      const key = aliasLineKey(line);
+      if (key !== undefined) copies.set(key, line);
     }
     pending = pending.filter((k) => table.has(k) || copies.has(k));
     if (pending.length === 0) return;

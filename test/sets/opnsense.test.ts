@@ -86,6 +86,30 @@ describe.each(["table", "config"] as const)("OpnsenseAliasSet, %s mode", (method
     expect((await refreshed(u.outs)).unexpected).toEqual([]);
   });
 
+  // Issue 19: pf loads these lines too (opnsense/core base.py `iter_addresses`); an exclusive set that saw only
+  // canonical lines left a range opening half the Internet unreported and in place.
+  it.each([
+    ["a range", "0.0.0.0-127.255.255.255", "0.0.0.0/1"],
+    ["a network with host bits", "0.0.0.1/1", "0.0.0.0/1"],
+    ["a wildcard mask", "10.0.0.0/0.0.1.0", "10.0.1.0"],
+    ["an IPv4-mapped IPv6 address", "::ffff:203.0.113.66", "::ffff:203.0.113.66"],
+    ["a nested alias", "jit_inner", "192.0.2.0/24"],
+    ["a host name", "fw.example.net", "198.51.100.5"],
+  ])("exclusive: %s added by hand is unexpected by its text, and `up` removes it from config and table", async (_what, line, loaded) => {
+    emu.backend.addAlias({ name: "jit_inner", type: "network", content: ["192.0.2.0/24"] });
+    emu.backend.dns.set("fw.example.net", ["198.51.100.5"]);
+    const s = await create({ method, exclusive: true, addresses: ["198.51.100.1"] });
+    emu.backend.insertAddress("jit_nets", line);
+    expect(table()).toContain(loaded);
+    const r = await refreshed(s);
+    if (method === "table") expect(r.unexpected).toContain(loaded);
+    else expect(r.unexpected).toEqual([line]);
+    const u = await update(r, { method, exclusive: true, addresses: ["198.51.100.1"] });
+    expect(u.outs.unexpected).toEqual([]);
+    if (method === "config") expect(content()).toEqual(["198.51.100.1"]);
+    expect(table()).toEqual(["198.51.100.1"]);
+  });
+
   it("a per-entry grant of the program keeps its address when the set stops listing it (shared-address rule per address)", async () => {
     const s = await create({ method, addresses: ["198.51.100.1", "198.51.100.2"] });
     // A per-entry grant of the same alias+address is declared (checked) in this program.
