@@ -209,8 +209,8 @@ const fortigate = {
       startFortigateEmulator({
         ...opts,
         users: [
-          { name: "grants-api", token: u.full.token!, fwgrp: "read-write", vdoms: ["root"] },
-          // sysgrp none: without it sysgrp follows fwgrp (emulator-admins.ts), and a feed preview would pass.
+          { name: "grants-api", token: u.full.token!, fwgrp: "read-write", sysgrp: "custom", sysgrpPermission: { cfg: "read-write" }, vdoms: ["root"] },
+          // Firewall read, System none: a read-only key whose feed preview fails (202002) as on a device.
           { name: "audit-api", token: u.weak.token!, fwgrp: "read", sysgrp: "none", vdoms: ["root"] },
         ],
         groups: [{ name: "jit-admins" }, { name: "jit-admins6", family: "ipv6" }],
@@ -224,7 +224,14 @@ const fortigate = {
     }),
     async demo(opts, _dir, random) {
       const users = {
-        readWrite: { name: "grants-api", token: random(15), fwgrp: "read-write" as const, vdoms: ["root"] },
+        readWrite: {
+          name: "grants-api",
+          token: random(15),
+          fwgrp: "read-write" as const,
+          sysgrp: "custom" as const,
+          sysgrpPermission: { cfg: "read-write" as const },
+          vdoms: ["root"],
+        },
         readOnly: { name: "grants-readonly", token: random(15), fwgrp: "read" as const, sysgrp: "none" as const, vdoms: ["root"] },
       };
       // Every example's targets (examples/*/index.ts): groups jit-admins and jit-admins6; the push feed

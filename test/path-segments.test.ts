@@ -15,12 +15,18 @@ import { closeAllAgents, Transport, unsafePathSegment } from "../provider/transp
 import { useEmulator } from "./support/emulator";
 
 const ADMIN = "admin-token-0123456789abcdef";
-const fgt = useEmulator(() => startFortigateEmulator({ users: [{ name: "grants-api", token: ADMIN, fwgrp: "read-write", vdoms: ["root"] }] }), {
-  onReset: (e) => {
-    e.backend.createAddress("root", "ipv4", { name: "not-ours", subnet: "192.0.2.9 255.255.255.255" });
-    e.backend.createGroup("root", "ipv4", "jit-admins", ["not-ours"]);
+const fgt = useEmulator(
+  () =>
+    startFortigateEmulator({
+      users: [{ name: "grants-api", token: ADMIN, fwgrp: "read-write", sysgrp: "custom", sysgrpPermission: { cfg: "read-write" }, vdoms: ["root"] }],
+    }),
+  {
+    onReset: (e) => {
+      e.backend.createAddress("root", "ipv4", { name: "not-ours", subnet: "192.0.2.9 255.255.255.255" });
+      e.backend.createGroup("root", "ipv4", "jit-admins", ["not-ours"]);
+    },
   },
-});
+);
 
 async function refusal(p: Promise<unknown>): Promise<Error> {
   try {

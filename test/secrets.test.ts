@@ -265,9 +265,23 @@ beforeAll(async () => {
   ];
   const fgtOpts = {
     users: [
-      { name: "api", token: S.fgtToken, fwgrp: "read-write" as const, vdoms: ["root"] },
-      { name: "ro", token: S.fgtReadToken, fwgrp: "read" as const, vdoms: ["root"] },
-      { name: "env", token: S.fgtEnvToken, fwgrp: "read-write" as const, vdoms: ["root"] },
+      {
+        name: "api",
+        token: S.fgtToken,
+        fwgrp: "read-write" as const,
+        sysgrp: "custom" as const,
+        sysgrpPermission: { cfg: "read-write" as const },
+        vdoms: ["root"],
+      },
+      { name: "ro", token: S.fgtReadToken, fwgrp: "read" as const, sysgrp: "read" as const, vdoms: ["root"] },
+      {
+        name: "env",
+        token: S.fgtEnvToken,
+        fwgrp: "read-write" as const,
+        sysgrp: "custom" as const,
+        sysgrpPermission: { cfg: "read-write" as const },
+        vdoms: ["root"],
+      },
     ],
     lockoutThreshold: 1_000_000,
     groups: [{ name: "jit-admins" }],

@@ -17,7 +17,8 @@ export interface FortigateApiUser {
   /**
    * Admin profile `sysgrp`; "custom" defers to `sysgrpPermission` (`sysgrp-permission`, reference §5). Threat feeds need it:
    * `cmdb/system/external-resource` sysgrp, `entry-list` sysgrp.cfg, the push System > Configuration read-write (fortigate-feeds.md §6).
-   * @default the `fwgrp` level when that is "none", "read" or "read-write" (so a "read-only" token is read-only here too), else "none"
+   * @default "none", as on a new custom admin profile (issue 19: deriving it from `fwgrp` let a Firewall-only token read and
+   * push feeds; a real one gets 403 — FNDN 6.4.14: every `system/external-resource` operation is Access Group sysgrp)
    */
   readonly sysgrp?: AccessLevel | "custom";
   /** `sysgrp-permission` when `sysgrp` is "custom": `{admin, upd, cfg, mnt}`, each @default "none". */
@@ -28,9 +29,20 @@ export interface FortigateApiUser {
   readonly trusthosts?: readonly string[];
 }
 
-/** The default administrator: full Firewall read-write in "root". Its token is random per emulator. */
+/**
+ * The default administrator: what this library's grants need and no more — Firewall read-write (address objects and
+ * groups) and System > Configuration read-write (threat feeds and their push, fortigate-feeds.md §6) in "root". Its
+ * token is random per emulator.
+ */
 export function defaultUser(): FortigateApiUser {
-  return { name: "grants-api", token: randomBytes(15).toString("hex"), fwgrp: "read-write", vdoms: ["root"] };
+  return {
+    name: "grants-api",
+    token: randomBytes(15).toString("hex"),
+    fwgrp: "read-write",
+    sysgrp: "custom",
+    sysgrpPermission: { cfg: "read-write" },
+    vdoms: ["root"],
+  };
 }
 
 /** Administrators and lockouts; the device backend extends it. */
@@ -73,8 +85,7 @@ export class FortigateAdmins {
    * R/W is enough for `cmdb/system/external-resource` and the external-resource monitor calls).
    */
   groupAccess(u: FortigateApiUser, group: "sysgrp" | "sysgrp.cfg"): AccessLevel {
-    const fw = u.fwgrp ?? "read-write";
-    const sys = u.sysgrp ?? (fw === "custom" ? "none" : fw);
+    const sys = u.sysgrp ?? "none";
     void group;
     return sys === "custom" ? (u.sysgrpPermission?.cfg ?? "none") : sys;
   }

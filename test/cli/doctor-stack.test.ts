@@ -131,7 +131,7 @@ beforeAll(async () => {
   });
   fgt = await startFortigateEmulator({
     users: [
-      { name: "grants-api", token: S.fgtToken, fwgrp: "read-write" },
+      { name: "grants-api", token: S.fgtToken, fwgrp: "read-write", sysgrp: "custom", sysgrpPermission: { cfg: "read-write" } },
       { name: "audit-api", token: S.fgtReadToken, fwgrp: "read", sysgrp: "none" },
     ],
     groups: [{ name: "jit-admins" }, { name: "jit-admins6", family: "ipv6" }],

@@ -71,7 +71,7 @@ beforeAll(async () => {
     ],
   });
   fgt = await startFortigateEmulator({
-    users: [{ name: "grants-api", token: S.fgtToken, fwgrp: "read-write" }],
+    users: [{ name: "grants-api", token: S.fgtToken, fwgrp: "read-write", sysgrp: "custom", sysgrpPermission: { cfg: "read-write" } }],
     groups: [{ name: "jit-admins" }],
     lockoutThreshold: 100,
   });

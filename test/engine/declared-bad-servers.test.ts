@@ -21,7 +21,11 @@ const GRANTS: GrantSpec[] = [
 ];
 
 const fortigate = (port = 0) =>
-  startFortigateEmulator({ port, users: [{ name: "grants-api", token: TOKEN, fwgrp: "read-write", vdoms: ["root"] }], groups: [{ name: "jit-admins" }] });
+  startFortigateEmulator({
+    port,
+    users: [{ name: "grants-api", token: TOKEN, fwgrp: "read-write", sysgrp: "custom", sysgrpPermission: { cfg: "read-write" }, vdoms: ["root"] }],
+    groups: [{ name: "jit-admins" }],
+  });
 const env = (url: string) => ({ FORTIGATE_URL: url, FORTIGATE_TOKEN: TOKEN, FORTIGATE_CA_CERT: testCaCert() });
 
 /** The FortiGate grants recorded in the stack's state. */

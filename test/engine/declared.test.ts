@@ -160,7 +160,14 @@ describeWithCli("engine (issue 9): pinned device, in-place updates, shared addre
       privileges: ["page-diagnostics-tables", "page-firewall-aliases", "page-firewall-alias-edit"],
       disabled: false,
     });
-    one.fortigate.backend.addUser({ name: "grants-api2", token: k2.fgt, fwgrp: "read-write", vdoms: ["root"] });
+    one.fortigate.backend.addUser({
+      name: "grants-api2",
+      token: k2.fgt,
+      fwgrp: "read-write",
+      sysgrp: "custom",
+      sysgrpPermission: { cfg: "read-write" },
+      vdoms: ["root"],
+    });
     one.fortimanager.backend.seedAdmin({ userid: "grants-api2", userType: "api", apiKey: k2.fmg, profileid: "Super_User" });
     inline(k2);
     s.grants = grantsWith("v2");

@@ -24,7 +24,7 @@ const NONE = "none-token-0123456789";
 // The users added at start outlive every test: lockouts are cleared instead of a backend reset.
 const emu = useEmulator(() => startFortigateEmulator({ vdoms: ["root", "dmz"], groups: [{ name: "jit-admins" }] }), {
   onStart: (e) => {
-    e.backend.addUser({ name: "ro", token: RO, fwgrp: "read", vdoms: ["root"] });
+    e.backend.addUser({ name: "ro", token: RO, fwgrp: "read", sysgrp: "read", vdoms: ["root"] });
     e.backend.addUser({ name: "none", token: NONE, fwgrp: "custom", addressPermission: "none", vdoms: ["root"] });
     e.backend.addUser({ name: "far", token: "far-token-0123456789", trusthosts: ["192.0.2.0/24"] });
   },

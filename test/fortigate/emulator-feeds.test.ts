@@ -16,7 +16,14 @@ const TOKENS = {
   readOnly: "read-only-token-0123456789",
 };
 const USERS = (main: string) => [
-  { name: "grants-api", token: main, fwgrp: "read-write" as const, vdoms: ["root", "vd2"] },
+  {
+    name: "grants-api",
+    token: main,
+    fwgrp: "read-write" as const,
+    sysgrp: "custom" as const,
+    sysgrpPermission: { cfg: "read-write" as const },
+    vdoms: ["root", "vd2"],
+  },
   { name: "cfg-rw", token: TOKENS.cfgRw, fwgrp: "none" as const, sysgrp: "custom" as const, sysgrpPermission: { cfg: "read-write" as const }, vdoms: ["root"] },
   {
     name: "cfg-read",
@@ -27,7 +34,7 @@ const USERS = (main: string) => [
     vdoms: ["root"],
   },
   { name: "fw-only", token: TOKENS.fwOnly, fwgrp: "read-write" as const, sysgrp: "none" as const, vdoms: ["root"] },
-  { name: "read-only", token: TOKENS.readOnly, fwgrp: "read" as const, vdoms: ["root"] },
+  { name: "read-only", token: TOKENS.readOnly, fwgrp: "read" as const, sysgrp: "read" as const, vdoms: ["root"] },
 ];
 
 beforeAll(async () => {

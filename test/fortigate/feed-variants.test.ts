@@ -10,8 +10,15 @@ import { fortigateFeedEntryProvider as provider, type FortigateFeedEntryInputs, 
 import { grantErrorCode as code, useEmulator } from "../support/emulator";
 
 const RW = "feed-rw-token-0123456789";
+const FW_ONLY = "fw-only-token-0123456789";
 const emu = useEmulator(() =>
-  startFortigateEmulator({ users: [{ name: "feeds", token: RW, fwgrp: "read", sysgrp: "custom", sysgrpPermission: { cfg: "read-write" }, vdoms: ["root"] }] }),
+  startFortigateEmulator({
+    users: [
+      { name: "feeds", token: RW, fwgrp: "read", sysgrp: "custom", sysgrpPermission: { cfg: "read-write" }, vdoms: ["root"] },
+      // No sysgrp given: "none", as a new custom profile has it (it used to follow fwgrp, so a Firewall-only token pushed feeds).
+      { name: "firewall-only", token: FW_ONLY, fwgrp: "read-write", vdoms: ["root"] },
+    ],
+  }),
 );
 const FILL = Array.from({ length: 1500 }, (_, i) => `10.${Math.floor(i / 250)}.${i % 250}.1`);
 const held = () => new Set([...(emu.backend.feeds.find("root", "jit-allow", false)?.entries.values() ?? [])].map((e) => e.entry));
@@ -80,5 +87,18 @@ describe("push visibility delay", () => {
     const e = await provider.delete(id, outs).catch((x: unknown) => x as Error);
     expect(e).toBeInstanceOf(Error);
     expect(held().has("203.0.113.9")).toBe(true);
+  });
+});
+
+describe("least privilege on the FortiGate emulator (issue 19 item 4)", () => {
+  it("a Firewall-only token cannot read or push feeds: preview fails with 202002 naming System > Configuration", async () => {
+    const r = provider.check(
+      {},
+      { connection: { url: emu.url, caCert: emu.caCert }, credentials: { token: FW_ONLY }, feed: "jit-allow", address: "203.0.113.5" },
+    );
+    const e = await r.catch((x: unknown) => x as Error);
+    expect(await code(Promise.reject(e))).toBe("202002");
+    expect(String(e)).toContain("System > Configuration");
+    expect(emu.log.sideEffects()).toHaveLength(0);
   });
 });

@@ -10,7 +10,7 @@ const RO = "readonly-token-0123456789";
 const emu = useEmulator(
   () => startFortigateEmulator({ vdoms: ["root"], groups: [{ name: "jit-admins" }, { name: "jit6", family: "ipv6" }, { name: "bulk" }] }),
   {
-    onStart: (e) => e.backend.addUser({ name: "ro", token: RO, fwgrp: "read", vdoms: ["root"] }),
+    onStart: (e) => e.backend.addUser({ name: "ro", token: RO, fwgrp: "read", sysgrp: "read", vdoms: ["root"] }),
     resetBackend: false,
     onReset: (e) => e.backend.clearLockouts(),
   },

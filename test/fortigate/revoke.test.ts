@@ -18,8 +18,15 @@ import { grantError as codeOf, useEmulator } from "../support/emulator";
 const RO = "readonly-token-0123456789";
 const ADMIN = "admin-token-0123456789abcdef";
 const users = [
-  { name: "grants-api", token: ADMIN, fwgrp: "read-write" as const, vdoms: ["root"] },
-  { name: "ro", token: RO, fwgrp: "read" as const, vdoms: ["root"] },
+  {
+    name: "grants-api",
+    token: ADMIN,
+    fwgrp: "read-write" as const,
+    sysgrp: "custom" as const,
+    sysgrpPermission: { cfg: "read-write" as const },
+    vdoms: ["root"],
+  },
+  { name: "ro", token: RO, fwgrp: "read" as const, sysgrp: "read" as const, vdoms: ["root"] },
 ];
 // Groups are seeded per test (the standard reset restores the backend's empty tables).
 const emu = useEmulator(() => startFortigateEmulator({ users }), {
