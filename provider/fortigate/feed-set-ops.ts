@@ -108,7 +108,7 @@ export async function reconcileFeed(
     const perTarget = new Map<string, { add: string[]; remove: string[]; removedKeys: string[] }>();
     for (const [t, entries] of held) {
       const add = [...plan.want].filter(([k]) => !entries.get(k)?.valid).map(([, w]) => w.parsed.canonical);
-      const removing = [...entries].filter(([k]) => !plan.want.has(k) && !plan.keep(k) && (plan.drop.has(k) || (plan.exclusive && !plan.allow.has(k))));
+      const removing = [...entries].filter(([k]) => !plan.want.has(k) && !plan.keep(k, t) && (plan.drop.has(k) || (plan.exclusive && !plan.allow.has(k))));
       for (const [k, e] of removing) if (!plan.drop.has(k)) removedUnexpected.add(targets.length === 1 ? e.label : `${e.label} (${t})`);
       perTarget.set(t, { add: add.sort(), remove: removing.flatMap(([, e]) => e.texts).sort(), removedKeys: removing.map(([k]) => k) });
     }

@@ -119,8 +119,10 @@ const base = setLifecycle<FortimanagerFeedSetInputs, Options>(
     keyOf: (_i, e) => e.parsed.cidr,
     // The per-entry resource's key (feed-resource.ts `sharedKey`): a FortimanagerFeedEntry of the program keeps its address.
     entrySharedKey: (i, pin, cidr) => fingerprint("fortimanager-feed", pin.url, pin.scope, vdomOf(i), i.feed, cidr),
-    // Per device too, so a FortimanagerFeedEntry's delete keeps the address on the devices this set lists.
-    entryDeviceKeys: (i, pin, cidr) => sortedUnique(i.devices).map((d) => deviceKey(pin, vdomOf(i), i.feed, cidr, d)),
+    // Shared addresses are per device (FortiGate + VDOM + feed): a grant naming the address on one device keeps it
+    // there only, and a FortimanagerFeedEntry's delete keeps it on the devices this set lists.
+    targetsOf: (i) => sortedUnique(i.devices),
+    entryTargetKey: (i, pin, cidr, device) => deviceKey(pin, vdomOf(i), i.feed, cidr, device),
     preflight: (o, i, mode) => operation(o, vdomOf(i), (c) => feedPreflight(c, i.feed, sortedUnique(i.devices), mode)),
     current: (o, i) =>
       operation(o, vdomOf(i), async (c) => mergeTargets(await readTargets(c.backend(i.feed), sortedUnique(i.devices), failures(c, i.feed)), cidrKeys(i))),

@@ -143,6 +143,52 @@ describe("FortimanagerFeedSet", () => {
     expect(entries("fgt-br1")).not.toContain("203.0.113.9");
   });
 
+  // Issue 18 item 3: the shared-address rule is per device (FortiGate + VDOM + feed), for sets as for per-entry grants.
+  const declareEntry = async (devices: string[], grantName = "bob") => {
+    const entry = { connection: base().connection, credentials: base().credentials, feed: "jit-allow", address: "203.0.113.9", grantName };
+    const r = await fortimanagerFeedEntryProvider.check({}, { ...entry, devices });
+    expect(r.failures ?? []).toEqual([]);
+    return r.inputs!;
+  };
+
+  it("delete keeps a shared address only on the devices another grant of the program names, and revokes it on the rest", async () => {
+    const s = await run(fmg, base(), { addresses: ["203.0.113.9", "203.0.113.10"] });
+    await fortimanagerFeedEntryProvider.create(await declareEntry(["fgt-hq"]));
+    // The next run declares bob's grant on fgt-hq only, and no longer the set.
+    resetProcessState();
+    await declareEntry(["fgt-hq"]);
+    await fmg.delete("id", s as never);
+    expect(entries("fgt-br1")).toEqual([]);
+    expect(entries("fgt-hq")).toEqual(["203.0.113.9"]);
+  });
+
+  it("update: an address the set stops listing stays only where another set of the program names it", async () => {
+    const s = await run(fmg, base(), { addresses: ["203.0.113.9", "203.0.113.10"] });
+    const other = { ...base(), grantName: "other", devices: ["fgt-hq"], addresses: ["203.0.113.9"] };
+    expect((await fmg.check({}, other as never)).failures ?? []).toEqual([]);
+    await change(fmg, s, base(), { addresses: ["203.0.113.10"] });
+    expect(entries("fgt-br1")).toEqual(["203.0.113.10"]);
+    expect(entries("fgt-hq")).toEqual(["203.0.113.10", "203.0.113.9"]);
+  });
+
+  it("`devices` changed in place: a device taken out loses a shared address that no grant names on it", async () => {
+    const s = await run(fmg, base(), { addresses: ["203.0.113.9"] });
+    await declareEntry(["fgt-hq"]);
+    await change(fmg, s, base(), { devices: ["fgt-hq"], addresses: ["203.0.113.9"] });
+    expect(entries("fgt-br1")).toEqual([]);
+    expect(entries("fgt-hq")).toEqual(["203.0.113.9"]);
+  });
+
+  it("expiry revokes a shared address where no other grant names it", async () => {
+    const s = await run(fmg, base(), { addresses: ["203.0.113.9"], expiresAt: "2999-01-01T00:00:00Z" });
+    await declareEntry(["fgt-hq"]);
+    const due = { ...base(), addresses: ["203.0.113.9"], expiresAt: "2000-01-01T00:00:00Z" };
+    const news = (await fmg.check(s as never, due as never)).inputs!;
+    await fmg.update("id", s as never, news as never);
+    expect(entries("fgt-br1")).toEqual([]);
+    expect(entries("fgt-hq")).toEqual(["203.0.113.9"]);
+  });
+
   it("create/change/delete on both devices: one proxied read, one proxied push per command, one read back per change", async () => {
     const s = await run(fmg, base(), { addresses: [...many(200), "2001:db8::7"] });
     for (const d of DEVICES) expect(entries(d)).toHaveLength(201);
