@@ -18,7 +18,7 @@ import { fingerprint } from "../process-state";
 import { resolveDeviceUrl } from "../settings";
 import { loudDiff, setProps, refineAddresses, setFields, setLifecycle, wanted, type SetEntryInput, type SetFields, type SetState } from "../set-lifecycle";
 import type { TargetFailure } from "../fortigate/feed-batcher";
-import { entryNotTaken, feedNameProblem, pushFailed } from "../fortigate/feed-entries";
+import { entryNotTaken, feedNameProblem, pushFailed, withLeftBehind } from "../fortigate/feed-entries";
 import { mergeTargets, readTargets, reconcileFeed, type FeedSetFailures } from "../fortigate/feed-set-ops";
 import { vdomProblem } from "../fortigate/names";
 import { FortimanagerClient, type FortimanagerClientOptions } from "./client";
@@ -96,6 +96,7 @@ function failures(c: FortimanagerFeedClient, feed: string): FeedSetFailures {
         return entryNotTaken(c.host, feed, failed.map(([d]) => d).join(", "), list, undefined, failed.map(([d, f]) => `${d}: ${f.reason}`).join("; "));
       return pushFailed(c.host, feed, list, command, named(failed), held);
     },
+    leftBehind: (error, left) => withLeftBehind(error, c.host, feed, left),
   };
 }
 

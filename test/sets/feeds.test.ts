@@ -13,7 +13,7 @@ import { fortimanagerFeedSetProvider as fmg } from "../../provider/fortimanager/
 import { resetProcessState } from "../../provider/process-state";
 import { setResourceNames, typeToken } from "../../provider/device-settings";
 import * as pkg from "../../provider/index";
-import { useEmulator } from "../support/emulator";
+import { grantErrorCode as code, useEmulator } from "../support/emulator";
 
 type Raw = Record<string, unknown>;
 type P = typeof fgt | typeof fmg;
@@ -105,6 +105,24 @@ describe("FortigateFeedSet", () => {
     expect(c.failures ?? []).toEqual([]);
     await change(fgt, s, base(), { addresses: ["203.0.113.7"] });
     expect(entries()).toContain("203.0.113.8");
+  });
+
+  // Issue 18 item 5: entries past the feed's entry limit are not enforced; the set fails as the per-entry grant does.
+  it.each(["listed", "dropped"] as const)("create past the entry limit (overflow %s) fails with 202103 and takes back what it added", async (mode) => {
+    Object.assign(emu.backend.feeds.settings, { entryLimit: 1, overflowEntries: mode });
+    const ins = (await fgt.check({}, { ...base(), addresses: ["203.0.113.7", "203.0.113.8"] } as never)).inputs!;
+    const messages: string[] = [];
+    expect(await code(fgt.create(ins), { messages })).toBe("202103");
+    expect(messages[0]).toContain("203.0.113.8");
+    expect(entries()).toEqual([]);
+  });
+
+  it("an update that adds past the entry limit fails with 202103 (never a success the feed does not enforce)", async () => {
+    const s = await run(fgt, base(), { addresses: ["203.0.113.7"] });
+    emu.backend.feeds.settings.entryLimit = 1;
+    const news = (await fgt.check(s as never, { ...base(), addresses: ["203.0.113.7", "203.0.113.8"] } as never)).inputs!;
+    expect(await code(fgt.update("id", s as never, news as never))).toBe("202103");
+    expect(entries()).toEqual(["203.0.113.7"]);
   });
 
   it.each([
@@ -232,6 +250,33 @@ describe("FortimanagerFeedSet", () => {
     await change(fmg, s, base(), { devices: ["fgt-hq"], addresses: ["203.0.113.7"] });
     expect(entries("fgt-br1")).toEqual([]);
     expect(entries("fgt-hq")).toEqual(["203.0.113.7"]);
+  });
+
+  it("create past one device's entry limit fails with 202103 naming that device, and takes back what it added on every device", async () => {
+    feeds("fgt-br1").settings.entryLimit = 1;
+    const ins = (await fmg.check({}, { ...base(), addresses: ["203.0.113.7", "203.0.113.8"] } as never)).inputs!;
+    const messages: string[] = [];
+    expect(await code(fmg.create(ins), { messages })).toBe("202103");
+    expect(messages[0]).toContain("fgt-br1");
+    expect(messages[0]).not.toContain("fgt-hq:");
+    for (const d of DEVICES) expect(entries(d)).toEqual([]);
+  });
+
+  it("a take-back that fails on one device is named in the error with the entries it left there", async () => {
+    feeds("fgt-br1").settings.entryLimit = 1;
+    const stuck = jest.spyOn(feeds("fgt-br1"), "removeEntries").mockImplementation((scope, name) => feeds("fgt-br1").find(scope, name, false)!);
+    try {
+      const ins = (await fmg.check({}, { ...base(), addresses: ["203.0.113.7", "203.0.113.8"] } as never)).inputs!;
+      const messages: string[] = [];
+      expect(await code(fmg.create(ins), { messages })).toBe("202103");
+      expect(messages[0]!.split("\n")[0]).toContain(
+        "Taking back what this change added FAILED: 203.0.113.7, 203.0.113.8 on fgt-br1 (still listed after the remove)",
+      );
+      expect(messages[0]).not.toMatch(/on fgt-hq \(/);
+    } finally {
+      stuck.mockRestore();
+    }
+    expect(entries("fgt-hq")).toEqual([]);
   });
 
   it.each([
