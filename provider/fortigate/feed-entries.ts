@@ -150,9 +150,10 @@ export function withLeftBehind(e: unknown, host: string, feed: string, left: rea
   const d = toGrantError(e, "fortinet", { host });
   if (left.length === 0) return d;
   const where = left.map((l) => `${l.entries.join(", ")} on ${l.device} (${l.reason})`).join("; ");
+  const one = left.length === 1 && left[0]!.entries.length === 1;
   const note =
-    `Taking back what this change added FAILED: ${where} — ${left.length === 1 && left[0]!.entries.length === 1 ? "it stays" : "they stay"} in feed "${feed}" ` +
-    "with no state, still allowed. Remove them by hand, or run `pulumi up` again once the device answers (it adopts them, and delete then removes them).";
+    `Taking back what this change added FAILED: ${where} — ${one ? "it stays" : "they stay"} in feed "${feed}" with no state, still allowed. ` +
+    `Remove ${one ? "it" : "them"} by hand, or run \`pulumi up\` again once the device answers (the resource then adopts ${one ? "it" : "them"}, and its delete removes ${one ? "it" : "them"}).`;
   const [first = "", ...rest] = d.message.split("\n");
   return new GrantError({
     code: d.code,
