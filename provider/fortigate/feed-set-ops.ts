@@ -14,8 +14,8 @@
  *      lists every wanted entry as valid and none of the removed ones, and no target that got new
  *      entries reports overflow (past the entry limit the newest entries are not enforced, reference
  *      §4: as for the per-entry grants, 202103).
- * An add that fails takes back, per target, what this change added (one more push and read), so no
- * entry stays that no state declares; what could not be taken back is named in the error.
+ * A change that fails takes back, per target, what it added (one more push and read): the state stays
+ * as it was, so no entry stays that no state declares; what could not be taken back is named in the error.
  * Set reconciles of one feed run one at a time in a process (runQueued on the feed's key).
  */
 import { normaliseDeviceAddress } from "../address";
@@ -166,9 +166,7 @@ export async function reconcileFeed(
       if (failed[command].length > 0) {
         const entries =
           command === "add" ? [...plan.want.values()].map((w) => w.parsed.canonical) : [...new Set([...perTarget.values()].flatMap((p) => p.remove))];
-        const error = await fail.write(command, failed[command], entries, ok[command]);
-        if (command === "remove") throw error;
-        throw fail.leftBehind(error, await takeBack(backend, perTarget, plan));
+        throw fail.leftBehind(await fail.write(command, failed[command], entries, ok[command]), await takeBack(backend, perTarget, plan));
       }
     }
     return { before, removedUnexpected: [...removedUnexpected].sort() };
@@ -176,8 +174,8 @@ export async function reconcileFeed(
 }
 
 /**
- * After a failed add: removes, on every target, the entries this change pushed (the change leaves no state
- * that declares them), except where another grant of the program declares them on that target. One push per
+ * After a failed change: removes, on every target, the entries it added (the state stays as it was, so none
+ * declares them), except where another grant of the program declares them on that target. One push per
  * group and one read back; returns what is still listed, per target.
  */
 async function takeBack(backend: FeedBackend, perTarget: ReadonlyMap<string, { readonly add: readonly string[] }>, plan: SetPlan): Promise<LeftBehind[]> {

@@ -5,6 +5,7 @@
  * feed grants, `devices` changed in place, hostile input.
  */
 import { startFortigateEmulator } from "../../provider/fortigate/emulator";
+import { FeedError } from "../../provider/fortigate/emulator-feeds";
 import { fortigateFeedEntryProvider } from "../../provider/fortigate/feed-resource";
 import { fortigateFeedSetProvider as fgt } from "../../provider/fortigate/feed-set";
 import { DEFAULT_CREDENTIALS, startFortimanagerEmulator } from "../../provider/fortimanager/emulator";
@@ -123,6 +124,20 @@ describe("FortigateFeedSet", () => {
     const news = (await fgt.check(s as never, { ...base(), addresses: ["203.0.113.7", "203.0.113.8"] } as never)).inputs!;
     expect(await code(fgt.update("id", s as never, news as never))).toBe("202103");
     expect(entries()).toEqual(["203.0.113.7"]);
+  });
+
+  it("an exclusive create whose removal fails takes back what it added (the state stays as it was: none)", async () => {
+    emu.backend.feeds.addEntries("root", "jit-allow", ["0.0.0.0/1"]);
+    const refused = jest.spyOn(emu.backend.feeds, "removeEntries").mockImplementationOnce(() => {
+      throw new FeedError(500, -1, "Command fail. Return code -1");
+    });
+    try {
+      const ins = (await fgt.check({}, { ...base(), exclusive: true, addresses: ["203.0.113.7"] } as never)).inputs!;
+      expect(await code(fgt.create(ins))).not.toBe("none");
+    } finally {
+      refused.mockRestore();
+    }
+    expect(entries()).toEqual(["0.0.0.0/1"]);
   });
 
   it.each([
