@@ -172,7 +172,11 @@ async function addOn(
   if (rollback && addedNow.length > 0) {
     const leftOn = (device: string, reason: string) => left.push({ device, entries: [address.canonical], reason });
     await onDevices(c, feed, "remove", address, addedNow).then(
-      (back) => addedNow.forEach((d) => (back.get(d)?.ok === true ? undefined : leftOn(d, reasonOf(back.get(d))))),
+      (back) =>
+        addedNow.forEach((d) => {
+          const o = back.get(d);
+          if (!o?.ok) leftOn(d, o ? o.failure.reason : "no answer for this device");
+        }),
       (e: unknown) => addedNow.forEach((d) => leftOn(d, firstLine(e))),
     );
   }
@@ -182,7 +186,6 @@ async function addOn(
 }
 
 const firstLine = (e: unknown) => (e instanceof Error ? e.message : String(e)).split("\n")[0]!;
-const reasonOf = (o: TargetOutcome | undefined) => (o === undefined ? "no answer for this device" : o.ok ? "" : o.failure.reason);
 
 async function removeFrom(c: FortimanagerFeedClient, feed: string, address: GrantAddress, devices: readonly string[]): Promise<void> {
   if (devices.length === 0) return;
