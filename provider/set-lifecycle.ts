@@ -13,7 +13,9 @@
  *   never shared; `sharedKeys` are one key per listed address in the exact form the per-entry resource
  *   uses, so the shared-address rule works per address both ways: a set removing an address (update,
  *   delete, expiry) keeps it when a per-entry grant or another set of the program declares it, and a
- *   per-entry grant being deleted keeps it while a set lists it.
+ *   per-entry grant being deleted keeps it while a set lists it. A set that reaches several targets
+ *   (FortiManager feeds: several FortiGates) applies the rule per target: an entry stays on a target only
+ *   while another grant declares it on that same target.
  * - Non-exclusive: the set manages exactly what it lists — adds what is missing, removes what it
  *   listed before and no longer lists, never touches other entries; duplicates are one entry.
  * - `exclusive: true`: the target must hold exactly the listed entries. `read` fills `unexpected` with
@@ -73,8 +75,11 @@ export interface SetPlan {
   readonly exclusive: boolean;
   /** Keys an exclusive reconcile leaves alone (the listed ones; a guard's covered ones). */
   readonly allow: ReadonlySet<string>;
-  /** Never remove these (declared by another grant of the program: the shared-address rule). */
-  keep(key: string): boolean;
+  /**
+   * Never remove these (declared by another grant of the program: the shared-address rule). Devices that
+   * reach several targets at once (FortiManager feeds) pass the target: the rule then holds per target.
+   */
+  keep(key: string, target?: string): boolean;
   /**
    * Told what the target held before any write (as soon as the reconcile has read it), so a create that
    * fails partway can take back exactly what it added and nothing that was there before.
@@ -188,8 +193,13 @@ export interface SetDevice<I extends SetFields, C> {
   keyOf(inputs: I, entry: WantedEntry): string;
   /** The per-entry resource's `sharedKey` of the entry with device key `key`, so both kinds see each other. */
   entrySharedKey(inputs: I, pin: DevicePin, key: string): string;
-  /** More keys the set declares for the entry (FortiManager feeds: one per managed device, as the per-entry grant does). */
-  entryDeviceKeys?(inputs: I, pin: DevicePin, key: string): readonly string[];
+  /**
+   * Devices whose set reaches several targets (FortiManager feeds: the managed FortiGates): the targets, and
+   * the per-entry resource's key of the entry on one of them. The set declares the entry on each target, and
+   * keeps an entry on a target only while another grant declares it on that same target (issue 18).
+   */
+  targetsOf?(inputs: I): readonly string[];
+  entryTargetKey?(inputs: I, pin: DevicePin, key: string, target: string): string;
   preflight(c: C, inputs: I, mode: Exclude<PreflightMode, "off">): Promise<unknown>;
   /** Every entry the target holds now, by key (one or two reads, whatever the size). */
   current(c: C, inputs: I): Promise<Map<string, HeldEntry>>;
@@ -230,8 +240,14 @@ const nameOf = (s: unknown): string | undefined => {
 
 /** Builds the {@link GrantLifecycle} of a set (or guard) resource from its device part. */
 export function setLifecycle<I extends SetFields, C>(device: SetDevice<I, C>, typeName: string): GrantLifecycle<I, I & SetState, C> {
-  const keepFn = (inputs: I, pin: DevicePin | undefined) => (key: string) =>
-    pin !== undefined && declaredByOther(device.entrySharedKey(inputs, pin, key), nameOf(inputs));
+  const keepFn = (inputs: I, pin: DevicePin | undefined) => (key: string, target?: string) =>
+    pin !== undefined &&
+    declaredByOther(
+      target !== undefined && device.entryTargetKey ? device.entryTargetKey(inputs, pin, key, target) : device.entrySharedKey(inputs, pin, key),
+      nameOf(inputs),
+    );
+  const targetKeys = (inputs: I, pin: DevicePin, key: string) =>
+    device.entryTargetKey ? (device.targetsOf?.(inputs) ?? []).map((t) => device.entryTargetKey!(inputs, pin, key, t)) : [];
   const describe = (inputs: I) => `${typeName} ${nameOf(inputs) ?? ""} (${device.targetOf(inputs)})`.replace("  ", " ");
 
   const loud = (inputs: I, removed: readonly string[]) => {
@@ -267,7 +283,7 @@ export function setLifecycle<I extends SetFields, C>(device: SetDevice<I, C>, ty
     sharedKey: (i, pin) => fingerprint("set", pin.url, pin.scope, device.targetOf(i), nameOf(i)),
     // A guard declares nothing itself: the grants it covers declare their entries.
     sharedKeys: (i, pin) =>
-      i.guard === true ? [] : [...wanted(device, i).keys()].flatMap((k) => [device.entrySharedKey(i, pin, k), ...(device.entryDeviceKeys?.(i, pin, k) ?? [])]),
+      i.guard === true ? [] : [...wanted(device, i).keys()].flatMap((k) => [device.entrySharedKey(i, pin, k), ...targetKeys(i, pin, k)]),
     preflight: (c, i, mode) => device.preflight(c, i, mode),
 
     async create(c, inputs) {

@@ -7,8 +7,8 @@
  */
 import { z } from "zod";
 import { normaliseDeviceAddress, type GrantAddress } from "../address";
-import { diagnose } from "../diagnosis";
-import type { GrantError } from "../errors";
+import { diagnose, toGrantError } from "../diagnosis";
+import { GrantError } from "../errors";
 import { segmentNameProblem } from "../transport";
 
 /** The feed object (reference §1, SW-CMDB, AN-EXT); access group sysgrp. */
@@ -134,6 +134,41 @@ export function feedUnusable(host: string, feed: string, device: string, vdom: s
 export function entryNotTaken(host: string, feed: string, device: string, address: string, list: EntryList | undefined, why: string): GrantError {
   const counts = list ? ` (feed counts: valid ${list.validCount ?? "?"}, invalid ${list.invalidCount ?? "?"}${list.overflow ? ", overflow" : ""})` : "";
   return diagnose("202103", { host, detail: `${address} is not in force in feed "${feed}" on ${device}: ${why}${counts}`, vars: { feed, device, address } });
+}
+
+/** Entries a failed change pushed and could not take back, on one device, and why. */
+export interface LeftBehind {
+  readonly device: string;
+  readonly entries: readonly string[];
+  readonly reason: string;
+}
+
+/**
+ * `e` with the entries a rollback could not take back named in its first line: they stay on those devices
+ * with no state, so the user must hear where and which (issue 18). A new error: the batcher may hand one
+ * diagnosis object to several grants, and only this one left the entries behind.
+ */
+export function withLeftBehind(e: unknown, host: string, feed: string, left: readonly LeftBehind[]): GrantError {
+  const d = toGrantError(e, "fortinet", { host });
+  if (left.length === 0) return d;
+  const where = left.map((l) => `${l.entries.join(", ")} on ${l.device} (${l.reason})`).join("; ");
+  const one = left.length === 1 && left[0]!.entries.length === 1;
+  const note =
+    `Taking back what this change added FAILED: ${where} — ${one ? "it stays" : "they stay"} in feed "${feed}" with no state, still allowed. ` +
+    `Remove ${one ? "it" : "them"} by hand, or run \`pulumi up\` again once the device answers (the resource then adopts ${one ? "it" : "them"}, and its delete removes ${one ? "it" : "them"}).`;
+  const [first = "", ...rest] = d.message.split("\n");
+  return new GrantError({
+    code: d.code,
+    message: [`${first} ${note}`, ...rest].join("\n"),
+    host: d.host,
+    title: d.title,
+    cause: d.cause_,
+    fix: d.fix,
+    ...(d.operation !== undefined && { operation: d.operation }),
+    ...(d.status !== undefined && { status: d.status }),
+    ...(d.deviceMessage !== undefined && { deviceMessage: d.deviceMessage }),
+    error: d.cause,
+  });
 }
 
 /** One device's failure in a push, for 202100. */

@@ -15,7 +15,7 @@ import { resolveDeviceUrl } from "../settings";
 import type { FortigateClientOptions } from "./client";
 import { feedOp, type TargetOutcome } from "./feed-batcher";
 import { FortigateFeedClient } from "./feed-client";
-import { entryNotTaken, feedNameProblem, pushFailed, type FeedCommand } from "./feed-entries";
+import { entryNotTaken, feedNameProblem, pushFailed, withLeftBehind, type FeedCommand } from "./feed-entries";
 import { feedPreflight } from "./feed-preflight";
 import { vdomProblem } from "./names";
 import { fortigateConnectionProps, resolveConnection, type FortigateConnection } from "./resource";
@@ -115,7 +115,16 @@ export const fortigateFeedEntryProvider = grantProvider<FortigateFeedEntryInputs
     const { c, r } = await onFeed(o, i.feed, "add", address);
     if (!r.ok) {
       // An entry this create put there but the feed marks invalid or drops is taken back: nothing stays without state.
-      if (r.present && r.failure.notTaken) await onFeed(o, i.feed, "remove", address).catch(() => undefined);
+      // Where that fails too, the error says the entry stays, with no state.
+      if (r.present && r.failure.notTaken) {
+        const device = `${c.host} (VDOM "${c.vdom}")`;
+        const reason = await onFeed(o, i.feed, "remove", address).then(
+          ({ r: back }) => (back.ok ? undefined : back.failure.reason),
+          (e: unknown) => (e instanceof Error ? e.message : String(e)).split("\n")[0]!,
+        );
+        const left = reason === undefined ? [] : [{ device, entries: [address.canonical], reason }];
+        throw withLeftBehind(failure(c, i.feed, address, "add", r), c.host, i.feed, left);
+      }
       throw failure(c, i.feed, address, "add", r);
     }
     return {

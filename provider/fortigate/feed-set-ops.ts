@@ -11,14 +11,18 @@
  *      (through FortiManager one proxy call reaches every target of a group), sent together; never
  *      `snapshot`, so entries others push meanwhile are never lost,
  *   3. one read of the entry list again on the targets pushed to: success only when every target
- *      lists every wanted entry as valid and none of the removed ones.
+ *      lists every wanted entry as valid and none of the removed ones, and no target that got new
+ *      entries reports overflow (past the entry limit the newest entries are not enforced, reference
+ *      §4: as for the per-entry grants, 202103).
+ * A change that fails takes back, per target, what it added (one more push and read): the state stays
+ * as it was, so no entry stays that no state declares; what could not be taken back is named in the error.
  * Set reconciles of one feed run one at a time in a process (runQueued on the feed's key).
  */
 import { normaliseDeviceAddress } from "../address";
 import { runQueued } from "../process-state";
 import type { HeldEntry, ReconcileResult, SetPlan } from "../set-lifecycle";
-import { pushGrouped, readUntilShown, type FeedBackend, type TargetFailure, type TargetRead } from "./feed-batcher";
-import type { EntryList, FeedCommand } from "./feed-entries";
+import { pushGrouped, readUntilShown, type FeedBackend, type TargetFailure, type TargetPush, type TargetRead } from "./feed-batcher";
+import type { EntryList, FeedCommand, LeftBehind } from "./feed-entries";
 
 /** One target's entries by key: the texts the feed lists for it, whether any is valid. */
 export interface HeldFeedEntry extends HeldEntry {
@@ -55,6 +59,8 @@ export interface FeedSetFailures {
   read(failed: readonly [string, TargetFailure][]): Promise<Error> | Error;
   /** Pushes or their read-back failed: per target, the command and why; `held` are the targets that hold the change. */
   write(command: FeedCommand, failed: readonly [string, TargetFailure][], entries: readonly string[], held: readonly string[]): Promise<Error> | Error;
+  /** `error` naming the entries a failed change could not take back (feed-entries.ts `withLeftBehind`). */
+  leftBehind(error: Error, left: readonly LeftBehind[]): Error;
 }
 
 /** Every target's entries; throws the device's diagnosis when a target cannot be read. */
@@ -108,7 +114,7 @@ export async function reconcileFeed(
     const perTarget = new Map<string, { add: string[]; remove: string[]; removedKeys: string[] }>();
     for (const [t, entries] of held) {
       const add = [...plan.want].filter(([k]) => !entries.get(k)?.valid).map(([, w]) => w.parsed.canonical);
-      const removing = [...entries].filter(([k]) => !plan.want.has(k) && !plan.keep(k) && (plan.drop.has(k) || (plan.exclusive && !plan.allow.has(k))));
+      const removing = [...entries].filter(([k]) => !plan.want.has(k) && !plan.keep(k, t) && (plan.drop.has(k) || (plan.exclusive && !plan.allow.has(k))));
       for (const [k, e] of removing) if (!plan.drop.has(k)) removedUnexpected.add(targets.length === 1 ? e.label : `${e.label} (${t})`);
       perTarget.set(t, { add: add.sort(), remove: removing.flatMap(([, e]) => e.texts).sort(), removedKeys: removing.map(([k]) => k) });
     }
@@ -143,10 +149,12 @@ export async function reconcileFeed(
           continue;
         }
         const after = feedEntries(r.list);
+        // Past the entry limit the newest entries are listed but not enforced: what this change added is not proven.
+        const overflowed = command === "add" && r.list.overflow ? p.add : [];
         const bad =
           command === "remove"
             ? p.removedKeys.filter((k) => after.has(k)).map((k) => after.get(k)!.label)
-            : [...plan.want].filter(([k]) => !after.get(k)?.valid).map(([, w]) => w.parsed.canonical);
+            : [...new Set([...[...plan.want].filter(([k]) => !after.get(k)?.valid).map(([, w]) => w.parsed.canonical), ...overflowed])].sort();
         if (bad.length === 0) {
           ok[command].push(t);
           continue;
@@ -155,7 +163,9 @@ export async function reconcileFeed(
         const why =
           command === "remove"
             ? `still listed after the remove: ${bad.join(", ")}`
-            : `not listed as valid after the add: ${bad.join(", ")}${r.list.overflow ? " (the feed reports overflow: entry limit reached)" : ""}`;
+            : overflowed.length > 0
+              ? `the feed reports overflow (past the entry limit the newest entries are not enforced), so the entries this change added are not proven in force: ${bad.join(", ")}`
+              : `not listed as valid after the add: ${bad.join(", ")}`;
         failed[command].push([t, refused ?? { reason: why, notTaken: command === "add" && (listedInvalid || r.list.overflow || push?.ok === true) }]);
       }
     }
@@ -163,9 +173,50 @@ export async function reconcileFeed(
       if (failed[command].length > 0) {
         const entries =
           command === "add" ? [...plan.want.values()].map((w) => w.parsed.canonical) : [...new Set([...perTarget.values()].flatMap((p) => p.remove))];
-        throw await fail.write(command, failed[command], entries, ok[command]);
+        throw fail.leftBehind(await fail.write(command, failed[command], entries, ok[command]), await takeBack(backend, perTarget, plan));
       }
     }
     return { before, removedUnexpected: [...removedUnexpected].sort() };
   });
+}
+
+/**
+ * After a failed change: removes, on every target, the entries it added (the state stays as it was, so none
+ * declares them), except where another grant of the program declares them on that target. One push per
+ * group and one read back; returns what is still listed, per target.
+ */
+async function takeBack(backend: FeedBackend, perTarget: ReadonlyMap<string, { readonly add: readonly string[] }>, plan: SetPlan): Promise<LeftBehind[]> {
+  const undo = new Map<string, { add: string[]; remove: string[] }>();
+  for (const [t, p] of perTarget) {
+    const remove = p.add.filter((a) => !plan.keep(feedKey(a), t));
+    if (remove.length > 0) undo.set(t, { add: [], remove });
+  }
+  if (undo.size === 0) return [];
+  const left: LeftBehind[] = [];
+  let pushes: Map<string, Map<FeedCommand, TargetPush>>;
+  let reread: Map<string, TargetRead>;
+  try {
+    pushes = await pushGrouped(backend, undo);
+    // A take-back is a remove like any other: it may show seconds after it is answered.
+    reread = await readUntilShown(backend, [...undo.keys()], (t, list) => {
+      const after = feedEntries(list);
+      return pushes.get(t)?.get("remove")?.ok === false || undo.get(t)!.remove.every((a) => !after.has(feedKey(a)));
+    });
+  } catch (e) {
+    const reason = e instanceof Error ? e.message.split("\n")[0]! : String(e);
+    return [...undo].map(([t, u]) => ({ device: t, entries: u.remove, reason }));
+  }
+  for (const [t, u] of undo) {
+    const r = reread.get(t);
+    const push = pushes.get(t)?.get("remove");
+    const refused = push && push.ok === false ? `; the remove was refused: ${push.failure.reason}` : "";
+    if (!r?.ok) {
+      left.push({ device: t, entries: u.remove, reason: `the entry list could not be read back (${r?.failure.reason ?? "no answer"})${refused}` });
+      continue;
+    }
+    const after = feedEntries(r.list);
+    const still = u.remove.filter((a) => after.has(feedKey(a)));
+    if (still.length > 0) left.push({ device: t, entries: still, reason: `still listed after the remove${refused}` });
+  }
+  return left;
 }

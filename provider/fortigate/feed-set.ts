@@ -17,7 +17,7 @@ import { loudDiff, setProps, refineAddresses, setFields, setLifecycle, wanted, t
 import type { FortigateClientOptions } from "./client";
 import type { TargetFailure } from "./feed-batcher";
 import { FortigateFeedClient } from "./feed-client";
-import { entryNotTaken, feedNameProblem, pushFailed } from "./feed-entries";
+import { entryNotTaken, feedNameProblem, pushFailed, withLeftBehind } from "./feed-entries";
 import { feedPreflight } from "./feed-preflight";
 import { mergeTargets, readTargets, reconcileFeed, type FeedSetFailures } from "./feed-set-ops";
 import { vdomProblem } from "./names";
@@ -68,6 +68,7 @@ function failures(c: FortigateFeedClient, feed: string): FeedSetFailures {
       if (f.notTaken) return entryNotTaken(c.host, feed, device, list, undefined, f.reason);
       return pushFailed(c.host, feed, list, command, [{ device, reason: f.reason }], []);
     },
+    leftBehind: (error, left) => withLeftBehind(error, c.host, feed, left),
   };
 }
 

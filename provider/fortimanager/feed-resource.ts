@@ -17,7 +17,7 @@ import { fingerprint } from "../process-state";
 import { segmentNameProblem, SEGMENT_NAME_RULE } from "../transport";
 import { resolveDeviceUrl } from "../settings";
 import { feedOp, type TargetOutcome } from "../fortigate/feed-batcher";
-import { entryNotTaken, feedNameProblem, pushFailed, type DeviceFailure, type FeedCommand } from "../fortigate/feed-entries";
+import { entryNotTaken, feedNameProblem, pushFailed, withLeftBehind, type DeviceFailure, type FeedCommand, type LeftBehind } from "../fortigate/feed-entries";
 import { vdomProblem } from "../fortigate/names";
 import { FortimanagerClient, type FortimanagerClientOptions } from "./client";
 import { FortimanagerFeedClient } from "./feed-client";
@@ -155,7 +155,10 @@ async function failure(
 
 const failures = (m: Map<string, TargetOutcome>) => [...m].filter((e): e is [string, Failed] => !e[1].ok);
 
-/** Adds the entry on `devices`; on partial failure, takes back what this call added (nothing stays without state) and throws. */
+/**
+ * Adds the entry on `devices`; on partial failure, takes back what this call added (nothing stays without
+ * state) and throws. A device where taking it back fails too is named in the error with the entry it keeps.
+ */
 async function addOn(
   c: FortimanagerFeedClient,
   feed: string,
@@ -167,10 +170,24 @@ async function addOn(
   const failed = failures(r);
   if (failed.length === 0) return r;
   const addedNow = [...r].filter(([, o]) => (o.ok && !o.wasPresent) || (!o.ok && o.present === true && o.failure.notTaken)).map(([d]) => d);
-  if (rollback && addedNow.length > 0) await onDevices(c, feed, "remove", address, addedNow).catch(() => undefined);
-  const held = [...r].filter(([d, o]) => o.ok && (!rollback || o.wasPresent || !addedNow.includes(d))).map(([d]) => d);
-  throw await failure(c, feed, address, "add", failed, held);
+  const left: LeftBehind[] = [];
+  if (rollback && addedNow.length > 0) {
+    const leftOn = (device: string, reason: string) => left.push({ device, entries: [address.canonical], reason });
+    await onDevices(c, feed, "remove", address, addedNow).then(
+      (back) =>
+        addedNow.forEach((d) => {
+          const o = back.get(d);
+          if (!o?.ok) leftOn(d, o ? o.failure.reason : "no answer for this device");
+        }),
+      (e: unknown) => addedNow.forEach((d) => leftOn(d, firstLine(e))),
+    );
+  }
+  const kept = (d: string) => left.some((l) => l.device === d);
+  const held = [...r].filter(([d, o]) => o.ok && (!rollback || o.wasPresent || !addedNow.includes(d) || kept(d))).map(([d]) => d);
+  throw withLeftBehind(await failure(c, feed, address, "add", failed, held), c.host, feed, left);
 }
+
+const firstLine = (e: unknown) => (e instanceof Error ? e.message : String(e)).split("\n")[0]!;
 
 async function removeFrom(c: FortimanagerFeedClient, feed: string, address: GrantAddress, devices: readonly string[]): Promise<void> {
   if (devices.length === 0) return;

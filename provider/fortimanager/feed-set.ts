@@ -18,7 +18,7 @@ import { fingerprint } from "../process-state";
 import { resolveDeviceUrl } from "../settings";
 import { loudDiff, setProps, refineAddresses, setFields, setLifecycle, wanted, type SetEntryInput, type SetFields, type SetState } from "../set-lifecycle";
 import type { TargetFailure } from "../fortigate/feed-batcher";
-import { entryNotTaken, feedNameProblem, pushFailed } from "../fortigate/feed-entries";
+import { entryNotTaken, feedNameProblem, pushFailed, withLeftBehind } from "../fortigate/feed-entries";
 import { mergeTargets, readTargets, reconcileFeed, type FeedSetFailures } from "../fortigate/feed-set-ops";
 import { vdomProblem } from "../fortigate/names";
 import { FortimanagerClient, type FortimanagerClientOptions } from "./client";
@@ -96,6 +96,7 @@ function failures(c: FortimanagerFeedClient, feed: string): FeedSetFailures {
         return entryNotTaken(c.host, feed, failed.map(([d]) => d).join(", "), list, undefined, failed.map(([d, f]) => `${d}: ${f.reason}`).join("; "));
       return pushFailed(c.host, feed, list, command, named(failed), held);
     },
+    leftBehind: (error, left) => withLeftBehind(error, c.host, feed, left),
   };
 }
 
@@ -119,8 +120,10 @@ const base = setLifecycle<FortimanagerFeedSetInputs, Options>(
     keyOf: (_i, e) => e.parsed.cidr,
     // The per-entry resource's key (feed-resource.ts `sharedKey`): a FortimanagerFeedEntry of the program keeps its address.
     entrySharedKey: (i, pin, cidr) => fingerprint("fortimanager-feed", pin.url, pin.scope, vdomOf(i), i.feed, cidr),
-    // Per device too, so a FortimanagerFeedEntry's delete keeps the address on the devices this set lists.
-    entryDeviceKeys: (i, pin, cidr) => sortedUnique(i.devices).map((d) => deviceKey(pin, vdomOf(i), i.feed, cidr, d)),
+    // Shared addresses are per device (FortiGate + VDOM + feed): a grant naming the address on one device keeps it
+    // there only, and a FortimanagerFeedEntry's delete keeps it on the devices this set lists.
+    targetsOf: (i) => sortedUnique(i.devices),
+    entryTargetKey: (i, pin, cidr, device) => deviceKey(pin, vdomOf(i), i.feed, cidr, device),
     preflight: (o, i, mode) => operation(o, vdomOf(i), (c) => feedPreflight(c, i.feed, sortedUnique(i.devices), mode)),
     current: (o, i) =>
       operation(o, vdomOf(i), async (c) => mergeTargets(await readTargets(c.backend(i.feed), sortedUnique(i.devices), failures(c, i.feed)), cidrKeys(i))),

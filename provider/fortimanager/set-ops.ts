@@ -9,9 +9,11 @@
  * changes. FortiManager's update changes only the fields sent (reference §4), so two writers collide
  * only on the same slot; the confirming read catches that, and the round is repeated on a fresh read
  * (bounded, then a loud 202050), as for single grants. The work runs in the per-admin queue of
- * trusted-hosts.ts, so single grants and sets of one process never pick the same slot.
+ * trusted-hosts.ts, so single grants and sets of one process never pick the same slot. An address the
+ * set revokes (delete, update, expiry) that slot 1 also holds is still admitted: the change fails with
+ * 202050 naming it, as the per-entry resource's delete does.
  */
-import { normaliseDeviceAddress, type IpFamily } from "../address";
+import { normaliseDeviceAddress, type GrantAddress, type IpFamily } from "../address";
 import { diagnose } from "../diagnosis";
 import { isGrantError } from "../errors";
 import { runQueued } from "../process-state";
@@ -19,7 +21,7 @@ import { noteWrite } from "../read-coalescer";
 import type { HeldEntry, ReconcileResult, SetPlan } from "../set-lifecycle";
 import { sleep } from "../transport";
 import type { AdminRecord, FortimanagerClient } from "./client";
-import { FIRST_WRITABLE_SLOT, readSlot, SLOT_COUNT, slotName, slotWriteValue, unusedValue } from "./slots";
+import { FIRST_WRITABLE_SLOT, readSlot, SLOT_COUNT, slotName, slotsHolding, slotWriteValue, unusedValue } from "./slots";
 import { DEFAULT_SLOT_SETTLE_MS } from "./trusted-hosts";
 
 /** Rounds lost to other writers before the set fails loudly. */
@@ -101,25 +103,44 @@ export async function reconcileSlots(client: FortimanagerClient, adminUser: stri
   const settleMs = client.options.slotSettleMs ?? DEFAULT_SLOT_SETTLE_MS;
   let first: ReturnType<typeof planRound> | undefined;
   for (let round = 1; round <= MAX_ROUNDS; round++) {
-    const r = await runQueued(queueKey(client, adminUser), async () => {
+    const { p: r, record } = await runQueued(queueKey(client, adminUser), async () => {
       const record = await client.readAdmin(adminUser);
       const p = planRound(client, adminUser, record, plan);
       first ??= p;
       if (Object.keys(p.data).length > 0) await client.updateAdmin(adminUser, p.data);
       for (const k of [...p.placed.keys(), ...p.removes.map(([k]) => k)]) noteWrite(writeKey(client, adminUser), k);
-      return p;
+      return { p, record };
     });
-    if (Object.keys(r.data).length === 0) return result(first!, plan);
+    if (Object.keys(r.data).length === 0) return revoked(client, adminUser, record, plan, result(first!, plan));
     await sleep(settleMs + Math.random() * 50);
-    const after = slotEntries(await client.readAdmin(adminUser));
+    const afterRecord = await client.readAdmin(adminUser);
+    const after = slotEntries(afterRecord);
     const lost = [...r.placed.entries()].filter(([k, slot]) => after.get(k)?.slot !== slot && !after.has(k));
     const back = r.removes.filter(([k, e]) => after.get(k)?.slot === e.slot);
-    if (lost.length === 0 && back.length === 0) return result(first!, plan);
+    if (lost.length === 0 && back.length === 0) return revoked(client, adminUser, afterRecord, plan, result(first!, plan));
     await sleep(Math.random() * 60 * 2 ** round);
   }
   throw diagnose("202050", {
     host: client.host,
     detail: `another writer changed the trusted-host slots of administrator "${adminUser}" after each of ${MAX_ROUNDS} set updates: other processes are granting on this administrator at the same time`,
+    vars: { adminUser },
+  });
+}
+
+/**
+ * `done`, unless slot 1 (break-glass, never written) still holds an address the plan revokes: the access
+ * remains, so a success would be untrue. The same 202050 as the per-entry resource's delete (resource.ts).
+ */
+function revoked(client: FortimanagerClient, adminUser: string, record: AdminRecord, plan: SetPlan, done: ReconcileResult): ReconcileResult {
+  const remain = [...plan.drop]
+    .filter((k) => !plan.want.has(k) && !plan.keep(k))
+    .map((k) => normaliseDeviceAddress(k))
+    .filter((a): a is GrantAddress => a !== undefined && slotsHolding(record, a).includes(1));
+  if (remain.length === 0) return done;
+  const slots = [...new Set(remain.map((a) => slotName(a.family, 1)))].join(", ");
+  throw diagnose("202050", {
+    host: client.host,
+    detail: `${remain.map((a) => a.canonical).join(", ")} ${remain.length === 1 ? "was" : "were"} removed from slots 2..10 of "${adminUser}" but slot 1 (${slots}, never written by this library) also holds ${remain.length === 1 ? "it" : "them"}, so the access remains`,
     vars: { adminUser },
   });
 }

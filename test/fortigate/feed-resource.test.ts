@@ -184,6 +184,21 @@ describe("FortigateFeedEntry provider: lifecycle", () => {
     expect(entries()).toEqual(["198.51.100.1"]);
   });
 
+  it("an entry past the limit that cannot be taken back is named in the error: it stays with no state (issue 18)", async () => {
+    emu.backend.feeds.settings.entryLimit = 1;
+    const feeds = emu.backend.feeds;
+    const stuck = jest.spyOn(feeds, "removeEntries").mockImplementation((scope, name) => feeds.find(scope, name, false)!);
+    const messages: string[] = [];
+    try {
+      expect(await code(provider.create(await checked({ address: "203.0.113.20" })), { messages })).toBe("202103");
+    } finally {
+      stuck.mockRestore();
+    }
+    expect(messages[0]!.split("\n")[0]).toMatch(
+      /Taking back what this change added FAILED: 203\.0\.113\.20 on \S+ \(VDOM "root"\) \(still listed after the remove/,
+    );
+  });
+
   it("a grant in another VDOM is pinned there: a change of VDOM replaces it", async () => {
     emu.backend.feeds.create("dmz", { name: "jit-allow", type: "address", "update-method": "push", status: "enable" });
     const ins = await checked({ connection: { url: emu.url, caCert: emu.caCert, vdom: "dmz" } });

@@ -141,6 +141,25 @@ describe("FortimanagerFeedEntry provider: lifecycle", () => {
     for (const d of DEVICES) expect(entries(d)).not.toContain("203.0.113.7");
   });
 
+  it("a rollback that fails on one device is named in the error with the entry it left there (issue 18)", async () => {
+    const ins = await checked();
+    dev("fgt-3").backend.feeds.remove("root", "jit-allow");
+    const feeds = dev("fgt-1").backend.feeds;
+    const stuck = jest.spyOn(feeds, "removeEntries").mockImplementation((scope, name) => feeds.find(scope, name, false)!);
+    const messages: string[] = [];
+    try {
+      expect(await code(provider.create(ins), { messages })).not.toBe("none");
+    } finally {
+      stuck.mockRestore();
+    }
+    const first = messages[0]!.split("\n")[0]!;
+    expect(first).toContain("Taking back what this change added FAILED: 203.0.113.7 on fgt-1");
+    expect(first).toContain('stays in feed "jit-allow" with no state');
+    expect(first).not.toContain("on fgt-2 (");
+    expect(entries("fgt-1")).toContain("203.0.113.7");
+    expect(entries("fgt-2")).not.toContain("203.0.113.7");
+  });
+
   it("create reaches every device with one proxy call per step; read; drift on one device restores in place; devices change in place; delete", async () => {
     const ins = await checked();
     emu.log.clear();

@@ -5,6 +5,7 @@
  * feed grants, `devices` changed in place, hostile input.
  */
 import { startFortigateEmulator } from "../../provider/fortigate/emulator";
+import { FeedError } from "../../provider/fortigate/emulator-feeds";
 import { fortigateFeedEntryProvider } from "../../provider/fortigate/feed-resource";
 import { fortigateFeedSetProvider as fgt } from "../../provider/fortigate/feed-set";
 import { DEFAULT_CREDENTIALS, startFortimanagerEmulator } from "../../provider/fortimanager/emulator";
@@ -13,7 +14,7 @@ import { fortimanagerFeedSetProvider as fmg } from "../../provider/fortimanager/
 import { resetProcessState } from "../../provider/process-state";
 import { setResourceNames, typeToken } from "../../provider/device-settings";
 import * as pkg from "../../provider/index";
-import { useEmulator } from "../support/emulator";
+import { grantErrorCode as code, useEmulator } from "../support/emulator";
 
 type Raw = Record<string, unknown>;
 type P = typeof fgt | typeof fmg;
@@ -109,6 +110,38 @@ describe("FortigateFeedSet", () => {
     expect(entries()).toContain("203.0.113.8");
   });
 
+  // Issue 18 item 5: entries past the feed's entry limit are not enforced; the set fails as the per-entry grant does.
+  it.each(["listed", "dropped"] as const)("create past the entry limit (overflow %s) fails with 202103 and takes back what it added", async (mode) => {
+    Object.assign(emu.backend.feeds.settings, { entryLimit: 1, overflowEntries: mode });
+    const ins = (await fgt.check({}, { ...base(), addresses: ["203.0.113.7", "203.0.113.8"] } as never)).inputs!;
+    const messages: string[] = [];
+    expect(await code(fgt.create(ins), { messages })).toBe("202103");
+    expect(messages[0]).toContain("203.0.113.8");
+    expect(entries()).toEqual([]);
+  });
+
+  it("an update that adds past the entry limit fails with 202103 (never a success the feed does not enforce)", async () => {
+    const s = await run(fgt, base(), { addresses: ["203.0.113.7"] });
+    emu.backend.feeds.settings.entryLimit = 1;
+    const news = (await fgt.check(s as never, { ...base(), addresses: ["203.0.113.7", "203.0.113.8"] } as never)).inputs!;
+    expect(await code(fgt.update("id", s as never, news as never))).toBe("202103");
+    expect(entries()).toEqual(["203.0.113.7"]);
+  });
+
+  it("an exclusive create whose removal fails takes back what it added (the state stays as it was: none)", async () => {
+    emu.backend.feeds.addEntries("root", "jit-allow", ["0.0.0.0/1"]);
+    const refused = jest.spyOn(emu.backend.feeds, "removeEntries").mockImplementationOnce(() => {
+      throw new FeedError(500, -1, "Command fail. Return code -1");
+    });
+    try {
+      const ins = (await fgt.check({}, { ...base(), exclusive: true, addresses: ["203.0.113.7"] } as never)).inputs!;
+      expect(await code(fgt.create(ins))).not.toBe("none");
+    } finally {
+      refused.mockRestore();
+    }
+    expect(entries()).toEqual(["0.0.0.0/1"]);
+  });
+
   it.each([
     ["feed", { feed: "a/b" }],
     ["addresses.0", { addresses: ["1.2.3.4\n5.6.7.8"] }],
@@ -143,6 +176,52 @@ describe("FortimanagerFeedSet", () => {
     await fortimanagerFeedEntryProvider.delete(a.id, a.outs);
     expect(entries("fgt-hq")).toContain("203.0.113.9");
     expect(entries("fgt-br1")).not.toContain("203.0.113.9");
+  });
+
+  // Issue 18 item 3: the shared-address rule is per device (FortiGate + VDOM + feed), for sets as for per-entry grants.
+  const declareEntry = async (devices: string[], grantName = "bob") => {
+    const entry = { connection: base().connection, credentials: base().credentials, feed: "jit-allow", address: "203.0.113.9", grantName };
+    const r = await fortimanagerFeedEntryProvider.check({}, { ...entry, devices });
+    expect(r.failures ?? []).toEqual([]);
+    return r.inputs!;
+  };
+
+  it("delete keeps a shared address only on the devices another grant of the program names, and revokes it on the rest", async () => {
+    const s = await run(fmg, base(), { addresses: ["203.0.113.9", "203.0.113.10"] });
+    await fortimanagerFeedEntryProvider.create(await declareEntry(["fgt-hq"]));
+    // The next run declares bob's grant on fgt-hq only, and no longer the set.
+    resetProcessState();
+    await declareEntry(["fgt-hq"]);
+    await fmg.delete("id", s as never);
+    expect(entries("fgt-br1")).toEqual([]);
+    expect(entries("fgt-hq")).toEqual(["203.0.113.9"]);
+  });
+
+  it("update: an address the set stops listing stays only where another set of the program names it", async () => {
+    const s = await run(fmg, base(), { addresses: ["203.0.113.9", "203.0.113.10"] });
+    const other = { ...base(), grantName: "other", devices: ["fgt-hq"], addresses: ["203.0.113.9"] };
+    expect((await fmg.check({}, other as never)).failures ?? []).toEqual([]);
+    await change(fmg, s, base(), { addresses: ["203.0.113.10"] });
+    expect(entries("fgt-br1")).toEqual(["203.0.113.10"]);
+    expect(entries("fgt-hq")).toEqual(["203.0.113.10", "203.0.113.9"]);
+  });
+
+  it("`devices` changed in place: a device taken out loses a shared address that no grant names on it", async () => {
+    const s = await run(fmg, base(), { addresses: ["203.0.113.9"] });
+    await declareEntry(["fgt-hq"]);
+    await change(fmg, s, base(), { devices: ["fgt-hq"], addresses: ["203.0.113.9"] });
+    expect(entries("fgt-br1")).toEqual([]);
+    expect(entries("fgt-hq")).toEqual(["203.0.113.9"]);
+  });
+
+  it("expiry revokes a shared address where no other grant names it", async () => {
+    const s = await run(fmg, base(), { addresses: ["203.0.113.9"], expiresAt: "2999-01-01T00:00:00Z" });
+    await declareEntry(["fgt-hq"]);
+    const due = { ...base(), addresses: ["203.0.113.9"], expiresAt: "2000-01-01T00:00:00Z" };
+    const news = (await fmg.check(s as never, due as never)).inputs!;
+    await fmg.update("id", s as never, news as never);
+    expect(entries("fgt-br1")).toEqual([]);
+    expect(entries("fgt-hq")).toEqual(["203.0.113.9"]);
   });
 
   it("create/change/delete on both devices: one proxied read, one proxied push per command, one read back per change", async () => {
@@ -190,6 +269,33 @@ describe("FortimanagerFeedSet", () => {
     await change(fmg, s, base(), { devices: ["fgt-hq"], addresses: ["203.0.113.7"] });
     expect(entries("fgt-br1")).toEqual([]);
     expect(entries("fgt-hq")).toEqual(["203.0.113.7"]);
+  });
+
+  it("create past one device's entry limit fails with 202103 naming that device, and takes back what it added on every device", async () => {
+    feeds("fgt-br1").settings.entryLimit = 1;
+    const ins = (await fmg.check({}, { ...base(), addresses: ["203.0.113.7", "203.0.113.8"] } as never)).inputs!;
+    const messages: string[] = [];
+    expect(await code(fmg.create(ins), { messages })).toBe("202103");
+    expect(messages[0]).toContain("fgt-br1");
+    expect(messages[0]).not.toContain("fgt-hq:");
+    for (const d of DEVICES) expect(entries(d)).toEqual([]);
+  });
+
+  it("a take-back that fails on one device is named in the error with the entries it left there", async () => {
+    feeds("fgt-br1").settings.entryLimit = 1;
+    const stuck = jest.spyOn(feeds("fgt-br1"), "removeEntries").mockImplementation((scope, name) => feeds("fgt-br1").find(scope, name, false)!);
+    try {
+      const ins = (await fmg.check({}, { ...base(), addresses: ["203.0.113.7", "203.0.113.8"] } as never)).inputs!;
+      const messages: string[] = [];
+      expect(await code(fmg.create(ins), { messages })).toBe("202103");
+      expect(messages[0]!.split("\n")[0]).toContain(
+        "Taking back what this change added FAILED: 203.0.113.7, 203.0.113.8 on fgt-br1 (still listed after the remove)",
+      );
+      expect(messages[0]).not.toMatch(/on fgt-hq \(/);
+    } finally {
+      stuck.mockRestore();
+    }
+    expect(entries("fgt-hq")).toEqual([]);
   });
 
   it.each([

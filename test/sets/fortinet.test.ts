@@ -8,7 +8,7 @@ import { fortigateAddressProvider } from "../../provider/fortigate/resource";
 import { fortigateAddressSetProvider as fgt } from "../../provider/fortigate/set-resource";
 import { DEFAULT_CREDENTIALS, startFortimanagerEmulator } from "../../provider/fortimanager/emulator";
 import { fortimanagerTrustedHostSetProvider as fmg } from "../../provider/fortimanager/set-resource";
-import { useEmulator } from "../support/emulator";
+import { grantErrorCode as code, useEmulator } from "../support/emulator";
 
 type Raw = Record<string, unknown>;
 type P = typeof fgt | typeof fmg;
@@ -170,6 +170,32 @@ describe("FortimanagerTrustedHostSet", () => {
     await change(fmg, r, base(), { exclusive: true, addresses: ["203.0.113.7"] });
     expect(slots().trusthost10).toEqual(["255.255.255.255", "255.255.255.255"]);
     expect(slots().trusthost1).toEqual(slot1);
+  });
+
+  // Issue 18 item 7: slot 1 (never written) still admitting a revoked address makes the set fail as the per-entry resource does.
+  it("delete fails with 202050 while slot 1 still admits a listed address (IPv4 and IPv6); it succeeds once slot 1 is changed", async () => {
+    const s = await run(fmg, base(), { addresses: ["203.0.113.7", "2001:db8::7", "203.0.113.8"] });
+    slots().trusthost1 = ["203.0.113.7", "255.255.255.255"];
+    slots().ipv6_trusthost1 = "2001:db8::7/128";
+    const messages: string[] = [];
+    expect(await code(fmg.delete("id", s as never), { messages })).toBe("202050");
+    expect(messages[0]!.split("\n")[0]).toContain(
+      '2001:db8::7, 203.0.113.7 were removed from slots 2..10 of "alice" but slot 1 (ipv6_trusthost1, trusthost1, never written by this library) also holds them, so the access remains',
+    );
+    const held = Object.entries(slots())
+      .filter(([k]) => !k.endsWith("trusthost1"))
+      .map(([, v]) => JSON.stringify(v));
+    for (const v of [["203.0.113.7", "255.255.255.255"], ["203.0.113.8", "255.255.255.255"], "2001:db8::7/128"]) expect(held).not.toContain(JSON.stringify(v));
+    slots().trusthost1 = ["0.0.0.0", "0.0.0.0"];
+    slots().ipv6_trusthost1 = "::/0";
+    await fmg.delete("id", s as never);
+  });
+
+  it("an update that stops listing an address slot 1 still holds fails with 202050", async () => {
+    const s = await run(fmg, base(), { addresses: ["203.0.113.7", "203.0.113.8"] });
+    slots().trusthost1 = ["203.0.113.8", "255.255.255.255"];
+    const news = (await fmg.check(s as never, { ...base(), addresses: ["203.0.113.7"] } as never)).inputs!;
+    expect(await code(fmg.update("id", s as never, news as never))).toBe("202050");
   });
 
   it("check refuses more than 9 addresses of one family", async () => {
