@@ -53,6 +53,19 @@ export interface PinnedState {
   readonly expired?: boolean;
 }
 
+/**
+ * What a preflight could not prove (its outcome's `unverified`: a right only the write itself shows, SPEC §5), said in
+ * the preview's output once per process and text — never a silent pass.
+ */
+function sayUnproven(outcome: unknown): void {
+  const text = (outcome as { unverified?: unknown } | undefined)?.unverified;
+  if (typeof text !== "string" || text === "" || process.env.FIREWALL_GRANTS_QUIET === "1") return;
+  const said = shared("grant-lifecycle.unproven-said", () => new Set<string>());
+  if (said.has(text)) return;
+  said.add(text);
+  process.stderr.write(`warning: preview could not prove every right: ${text}\n`);
+}
+
 /** How much of the preflight `check` runs: `<device>:preflight` / `<DEVICE>_PREFLIGHT`. @default "full" */
 export type PreflightMode = "full" | "read" | "off";
 
@@ -298,7 +311,7 @@ export function grantProvider<I extends object, S extends I, C>(spec: GrantLifec
         if (e instanceof SettingProblem) return { failures: [{ property: e.property, reason: e.message } satisfies CheckFailure] };
         throw e;
       }
-      if (mode !== "off") await last(pin, () => spec.preflight(c, inputs, mode));
+      if (mode !== "off") sayUnproven(await last(pin, () => spec.preflight(c, inputs, mode)));
       return { inputs: result() };
     },
 

@@ -10,7 +10,7 @@ interface ProcessState {
   /** undici Agents keyed by origin + TLS settings (transport.ts). */
   readonly agents: Map<string, unknown>;
   /** Preflight outcomes keyed by device + credential hash + target (one probe set per process). */
-  readonly probes: Map<string, Promise<void>>;
+  readonly probes: Map<string, Promise<unknown>>;
   /** Tails of the per-key serial queues (see {@link runQueued}). */
   readonly queues: Map<string, Promise<unknown>>;
   /** Device-specific shared objects (batchers, sessions), keyed by their module. */
@@ -44,9 +44,9 @@ export function fingerprint(...parts: readonly (string | undefined)[]): string {
  * success or a diagnosed failure is kept: an unexpected crash is forgotten so that the next call
  * probes again.
  */
-export function cachedProbe(key: string, probe: () => Promise<void>): Promise<void> {
+export function cachedProbe<T = void>(key: string, probe: () => Promise<T>): Promise<T> {
   const probes = processState().probes;
-  let p = probes.get(key);
+  let p = probes.get(key) as Promise<T> | undefined;
   if (!p) {
     p = probe();
     probes.set(key, p);

@@ -83,6 +83,7 @@ const ROUTES: readonly Route[] = [
 
 function sysSession(b: FortimanagerBackend, c: RouteCtx): ParamResult {
   if (c.caller.auth === "token" && b.options.sysSessionForApiKeys === "no-permission") return { status: NO_PERMISSION, url: c.url };
+  if (c.caller.auth === "token" && b.options.sysSessionForApiKeys === "invalid-url") return { status: st(-6, MESSAGES[-6]!), url: c.url, unhandled: true };
   return { status: OK, url: c.url, data: b.sessionRecord(c.caller.admin, c.caller.session) };
 }
 

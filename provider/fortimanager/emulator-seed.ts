@@ -167,11 +167,12 @@ export interface BackendOptions {
    */
   readonly version?: string | undefined;
   /**
-   * What `get /sys/session` answers for an API-key (Bearer) caller: the key owner's session record, or
-   * -11. Documented samples use login sessions only; under a key it is UNCONFIRMED (reference "Not verified").
+   * What `get /sys/session` answers for an API-key (Bearer) caller: the key owner's session record, -11
+   * ("no-permission") or -6 ("invalid-url"). Documented samples use login sessions only; under a key it is
+   * UNCONFIRMED (reference "Not verified").
    * @default "answer"
    */
-  readonly sysSessionForApiKeys?: "answer" | "no-permission" | undefined;
+  readonly sysSessionForApiKeys?: "answer" | "no-permission" | "invalid-url" | undefined;
   /** Managed FortiGates (emulator-proxy.ts). @default {@link DEFAULT_DEVICES} (those whose ADOM exists) */
   readonly devices?: readonly ManagedDeviceSeed[] | undefined;
   /** Answers of `/sys/proxy/json` the sources leave open ({@link ProxySettings}). */

@@ -1,7 +1,10 @@
 /**
  * The permission preflight of a FortiManager feed grant, run from `check` (SPEC §5; reference
  * fortigate-feeds.md §8, §9). Only reads:
- *  1. `get /sys/status` — the credentials (202001; -11 of a valid session/key → 202002 System Settings).
+ *  1. The credentials without `/sys/status`: a Passive+ admin needs Manage Device Configurations, not System Settings,
+ *     and a profile without System Settings gets -11 there (fortimanager.md Turn 3; Ansible collection issue #58).
+ *     `get /sys/session` (after the login, with a password); where it does not answer (under an API key it is
+ *     unconfirmed: -6 or -11 are plausible), the ADOM's device list, which the feed path reads anyway. Both refused: 202001.
  *  2. full mode: who writes (the login user, or the API key's owner from `get /sys/session`) and that
  *     administrator's rights, read rather than tried (FortiManager has no dry run): `rpc-permit`
  *     read-write (a read-only admin gets -11 on proxied posts, even Super_User, JPF-001); a Super_User
@@ -23,7 +26,7 @@ import { isGrantError } from "../errors";
 import { runSteps, type PreflightStep } from "../preflight-steps";
 import { cachedProbe, fingerprint } from "../process-state";
 import { EXTERNAL_RESOURCE_PATH, feedObjectProblem, feedUnusable } from "../fortigate/feed-entries";
-import { ADMIN_PROFILES_URL, ADMIN_USERS_URL, SESSION_INFO_URL, STATUS_URL } from "./client";
+import { ADMIN_PROFILES_URL, ADMIN_USERS_URL, SESSION_INFO_URL } from "./client";
 import { SUPER_USER_PROFILE } from "./preflight";
 import { PROXY_URL, adomDevicesUrl, managerRightsVars, type FortimanagerFeedClient } from "./feed-client";
 
@@ -35,6 +38,8 @@ export interface FeedPreflightContext {
   readonly client: FortimanagerFeedClient;
   readonly feed: string;
   readonly devices: readonly string[];
+  /** What a step could not prove, for preview to say (a right left to the push). */
+  readonly notes: string[];
 }
 
 const UNVERIFIED =
@@ -45,10 +50,10 @@ export const FORTIMANAGER_FEED_PREFLIGHT: readonly PreflightStep<FeedPreflightCo
   {
     id: "auth",
     kind: "auth",
-    proves: "the API key or login is accepted and may read system status",
-    request: `get ${STATUS_URL} (with a login: exec /sys/login/user first)`,
-    needs: "a valid API key or login; System Settings read",
-    run: async ({ client }) => void (await client.fmg.status()),
+    proves: "the API key or login is accepted (no System Settings needed)",
+    request: `get ${SESSION_INFO_URL}; where it does not answer, get ${adomDevicesUrl("<adom>")} (with a login: exec /sys/login/user first)`,
+    needs: "a valid API key or login",
+    run: ({ client }) => proveCredentials(client),
   },
   {
     id: "rights",
@@ -57,7 +62,7 @@ export const FORTIMANAGER_FEED_PREFLIGHT: readonly PreflightStep<FeedPreflightCo
       "the administrator (the login user, or the API key's owner) may push through the proxy: rpc-permit read-write, Manage Device Configurations read-write or Super_User, access to the ADOM",
     request: `get ${SESSION_INFO_URL}, get ${ADMIN_USERS_URL}/<caller>, get ${ADMIN_PROFILES_URL}/<profile>`,
     needs: 'rpc-permit read-write; Device Manager "Manage Device Configurations" read-write (device-config) or Super_User; the ADOM in its ADOM access',
-    run: ({ client }) => judgeCaller(client),
+    run: ({ client, notes }) => judgeCaller(client, notes),
   },
   {
     id: "devices",
@@ -80,18 +85,34 @@ export const FORTIMANAGER_FEED_PREFLIGHT: readonly PreflightStep<FeedPreflightCo
 export async function feedPreflight(c: FortimanagerFeedClient, feed: string, devices: readonly string[], mode: "full" | "read"): Promise<FeedPreflightOutcome> {
   const targets = [...devices].sort();
   const key = `fortimanager.feed:${fingerprint(c.fmg.verdictKey, c.adom, c.vdom, feed, mode, ...targets)}`;
+  const notes: string[] = [];
   // Diagnosed inside, so that the cache keeps the verdict (cachedProbe forgets undiagnosed failures).
-  await cachedProbe(key, () =>
-    diagnosed("fortinet", { host: c.host, timeoutMs: c.fmg.timeoutMs }, () =>
-      runSteps(FORTIMANAGER_FEED_PREFLIGHT, { client: c, feed, devices: targets }, mode),
-    ),
-  );
-  return { unverified: UNVERIFIED };
+  const judged = await cachedProbe(key, async () => {
+    await diagnosed("fortinet", { host: c.host, timeoutMs: c.fmg.timeoutMs }, () =>
+      runSteps(FORTIMANAGER_FEED_PREFLIGHT, { client: c, feed, devices: targets, notes }, mode),
+    );
+    return notes;
+  });
+  return { unverified: [...judged, UNVERIFIED].join(" ") };
 }
 
-async function judgeCaller(c: FortimanagerFeedClient): Promise<void> {
+/** Step 1: the credentials are accepted, proven by reads a Passive+ admin may make (never `/sys/status`). */
+async function proveCredentials(c: FortimanagerFeedClient): Promise<void> {
+  const who = await c.fmg.whoAmI();
+  if (who.known) return;
+  try {
+    await c.inventory();
+  } catch (e) {
+    if (!(isGrantError(e) && e.code === "202002" && c.fmg.mode === "token")) throw e;
+    throw diagnose("202001", {
+      host: c.host,
+      detail: `${SESSION_INFO_URL} (${who.reason}) and get ${adomDevicesUrl(c.adom)} were both refused: the API key is wrong, regenerated or deleted, or this machine is outside its administrator's trusted hosts — or the key is valid but its administrator may read neither its own session nor ADOM "${c.adom}"`,
+    });
+  }
+}
+
+async function judgeCaller(c: FortimanagerFeedClient, notes: string[]): Promise<void> {
   const fmg = c.fmg;
-  await fmg.status();
   const named = fmg.options.username ? fmg.options.username : undefined;
   let caller = named;
   if (fmg.mode === "token") {
@@ -106,16 +127,25 @@ async function judgeCaller(c: FortimanagerFeedClient): Promise<void> {
     diagnose("202002", { host: c.host, detail, vars: managerRightsVars(caller, c.adom, missing) });
   const record = await fmg.readAdmin(caller, ["userid", "profileid", "rpc-permit", "adom-access", "adom", "adom-exclude"]);
   let profile: Record<string, unknown> | undefined;
+  let profileUnread = false;
   if (record.profileid !== SUPER_USER_PROFILE) {
     try {
       profile = await fmg.readProfile(record.profileid ?? "");
     } catch (e) {
       if (!(isGrantError(e) && e.code === "202002")) throw e;
-      throw deny(
-        "device-config",
-        `the profile "${record.profileid ?? "?"}" of administrator "${caller}" cannot be read, so Manage Device Configurations cannot be checked`,
-      );
+      // Reading a profile needs System Settings, which a least-privilege Passive+ admin lacks (fortimanager.md Turn 3):
+      // the rights it holds cannot be read, so they are left to the push, and preview says so.
+      profileUnread = true;
     }
+  }
+  if (profileUnread) {
+    const rpcOwn = record["rpc-permit"];
+    if (rpcOwn !== undefined && rpcOwn !== "from-profile" && rpcOwn !== "read-write")
+      throw deny("rpc", `administrator "${caller}" has rpc-permit ${String(rpcOwn)}: proxied posts (${"/sys/proxy/json"}) answer -11`);
+    notes.push(
+      `Preview could not read the admin profile "${record.profileid ?? "?"}" of "${caller}" (reading profiles needs System Settings, which a Passive+ administrator does not need), so Manage Device Configurations read-write${rpcOwn === "from-profile" ? " and rpc-permit read-write" : ""} are not proven: a push refused for them fails with 202002 naming them.`,
+    );
+    return;
   }
   const superUser = record.profileid === SUPER_USER_PROFILE || profile?.["super-user-profile"] === "enable";
   const rpc = record["rpc-permit"] === "from-profile" ? profile?.["rpc-permit"] : record["rpc-permit"];
