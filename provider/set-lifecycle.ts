@@ -21,6 +21,9 @@
  *   found one makes `preview --refresh --expect-no-changes` exit 7 with `[diff: ~unexpected]`, the diff
  *   writes a warning naming the entries (dynamic-provider stderr reaches the CLI output, Pulumi ≥
  *   3.146), and `up` removes them (and says so again).
+ * - Where the device keys an entry by name (FortiGate objects), the device reports what the entry enforces
+ *   (`HeldEntry.value`): a listed entry holding another value is named in `unexpected` for every set (it
+ *   stays in `addresses`, so `update` knows it as the set's own, `SetPlan.owned`, and puts the value back).
  * - A guard (`guard: true`): `exclusive` over the entries its grants declare; it never adds, and its
  *   delete removes nothing (the grants own their entries).
  *
