@@ -8,6 +8,7 @@
  */
 import { envelope } from "../../provider/fortigate/emulator-routes";
 import { startFortigateEmulator } from "../../provider/fortigate/emulator";
+import { fortigateAddressProvider as grant } from "../../provider/fortigate/resource";
 import { fortigateAddressSetProvider as fgt } from "../../provider/fortigate/set-resource";
 import { useEmulator } from "../support/emulator";
 
@@ -157,5 +158,47 @@ describe("FortigateGroupGuard", () => {
     expect(members()).toEqual([]);
     // The guard never deletes an object: the grant owns it.
     expect(emu.backend.getAddress("root", "ipv4", "grant-alice")).toBeDefined();
+  });
+
+  it("while the program declares the covered grant, the guard leaves the member to it (the grant's refresh sees the value and replaces it)", async () => {
+    const g = await grant.check({}, {
+      connection: base().connection,
+      credentials: base().credentials,
+      name: "grant-alice",
+      address: "203.0.113.7",
+      group: "jit-admins",
+      grantName: "alice",
+    } as never);
+    expect(g.failures ?? []).toEqual([]);
+    const created = (await grant.create(g.inputs as never)).outs as unknown as Raw;
+    const s = await create(guard);
+    emu.backend.updateAddress("root", "ipv4", "grant-alice", { subnet: "0.0.0.0 128.0.0.0" });
+    expect((await read(s)).unexpected).toEqual(["grant-alice (0.0.0.0/1)"]);
+    expect((await grant.read("id", created as never)).props).toMatchObject({ address: "0.0.0.0/1" });
+    await up(await read(s), guard);
+    expect(members()).toEqual(["grant-alice"]);
+  });
+});
+
+describe("FortigateAddress (per-entry), same client", () => {
+  it("an object turned into an fqdn whose old subnet FortiOS still shows is read as not an IP address (refresh replaces it)", async () => {
+    const conn = { connection: base().connection, credentials: base().credentials };
+    const g = await grant.check({}, { ...conn, name: "grant-carol", address: "203.0.113.9", grantName: "carol" } as never);
+    const created = (await grant.create(g.inputs as never)).outs as unknown as Raw;
+    emu.faults.add({
+      match: /^GET \/api\/v2\/cmdb\/firewall\/address$/,
+      kind: "reply",
+      times: 1,
+      reply: (req) => ({
+        status: 200,
+        json: {
+          ...envelope(emu.backend, { req, vdom: "root" }),
+          status: "success",
+          http_status: 200,
+          results: [{ name: "grant-carol", type: "fqdn", fqdn: "evil.example", subnet: "203.0.113.9 255.255.255.255", comment: "" }],
+        },
+      }),
+    });
+    expect((await grant.read("id", created as never)).props).toMatchObject({ address: "(not an IP address)" });
   });
 });
