@@ -80,11 +80,29 @@ function held(f: Family, v: FamilyView): Map<string, HeldEntry> {
 }
 
 /** Every member of the group(s), by `family:name`. */
-export async function currentMembers(opts: FortigateClientOptions, t: GroupTarget, families: readonly Family[]): Promise<Map<string, HeldEntry>> {
+/**
+ * Every member of the group(s), by `family:name`; plus each `listed` object that is not a member and holds
+ * another value (taken out of the group and edited by hand): reported like a member holding that value,
+ * so that the set still knows it as its own and `up` puts both back instead of refusing it (202061).
+ */
+export async function currentMembers(
+  opts: FortigateClientOptions,
+  t: GroupTarget,
+  families: readonly Family[],
+  listed: ReadonlyMap<string, WantedEntry> = new Map(),
+): Promise<Map<string, HeldEntry>> {
   const c = new FortigateClient(opts);
   return diagnosed({ host: c.host, timeoutMs: opts.timeoutMs }, async () => {
     const out = new Map<string, HeldEntry>();
-    for (const f of families) for (const [k, h] of held(f, await view(c, t, f))) out.set(k, h);
+    for (const f of families) {
+      const v = await view(c, t, f);
+      for (const [k, h] of held(f, v)) out.set(k, h);
+      for (const [k, w] of listed) {
+        const [lf, name] = splitKey(k);
+        const a = lf === f && !out.has(k) ? v.table.get(name) : undefined;
+        if (a && a.address?.cidr !== w.parsed.cidr) out.set(k, { label: `${name} (${valueOf(a)}, not a member)`, value: valueOf(a), description: a.comment });
+      }
+    }
     return out;
   });
 }

@@ -115,7 +115,14 @@ const lifecycle = setLifecycle<AddressSetInputs, FortigateClientOptions>(
         await preflight(new FortigateClient(o), o.url, o.token, { family: f, group: groupFor(targetOf(i), f) }, mode);
       }
     },
-    current: (o, i) => currentMembers(o, targetOf(i), familiesOf(targetOf(i), wantedOf(i), i.exclusive || i.guard === true)),
+    // A guard adds nothing, so it never claims a listed object that is not a member.
+    current: (o, i) =>
+      currentMembers(
+        o,
+        targetOf(i),
+        familiesOf(targetOf(i), wantedOf(i), i.exclusive || i.guard === true),
+        i.guard === true ? undefined : wanted({ keyOf }, i),
+      ),
     reconcile: (o, i, plan) => {
       const { device: pin, grantName } = i as { device?: DevicePin | string; grantName?: string };
       const keepObject = (k: string) => typeof pin === "object" && declaredByOther(objectDeclKey(pin, familyOfKey(k), k.slice(5)), grantName);

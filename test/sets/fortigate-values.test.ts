@@ -95,6 +95,19 @@ describe("a listed object's value edited by hand", () => {
     expect(members()).toEqual(["grant-203.0.113.7"]);
   });
 
+  it("taken out of the group AND edited: refresh still names it as the set's own, and `up` puts back both value and membership", async () => {
+    const s = await create({ addresses: ["203.0.113.7"] });
+    emu.backend.removeMember("root", "ipv4", "jit-admins", "grant-203.0.113.7");
+    emu.backend.updateAddress("root", "ipv4", "grant-203.0.113.7", { subnet: "0.0.0.0 128.0.0.0" });
+    const r = await read(s);
+    expect(r.unexpected).toEqual(["grant-203.0.113.7 (0.0.0.0/1, not a member)"]);
+    const u = await up(r, { addresses: ["203.0.113.7"] });
+    expect(u.changes).toBe(true);
+    expect(emu.backend.getAddress("root", "ipv4", "grant-203.0.113.7")!.value).toBe("203.0.113.7 255.255.255.255");
+    expect(members()).toEqual(["grant-203.0.113.7"]);
+    expect((await up(await read(u.outs), { addresses: ["203.0.113.7"] })).changes).toBe(false);
+  });
+
   it("a set created over someone else's object of that name with another value still fails with 202061 (never rewritten)", async () => {
     emu.backend.createAddress("root", "ipv4", { name: "grant-203.0.113.7", subnet: "10.9.9.9 255.255.255.255" });
     const r = await fgt.check({}, { ...base(), addresses: ["203.0.113.7"] } as never);
