@@ -142,6 +142,8 @@ export class Grant extends pulumi.ComponentResource {
     });
     // Targets that differ only by group share one object: each child names the other groups holding it,
     // so that deleting them all (destroy checks nothing) removes every membership and then the object.
+    // Connections are not resolved here, so targets on other devices count too: at worst an object that a
+    // same-named group holds by hand on this device stays instead of failing with 202063.
     const fgtGroup = (t: GrantFortigateTarget, family: 4 | 6) => (family === 4 ? t.group : (t.group6 ?? t.group));
     const fgtObject = (t: GrantFortigateTarget, canonical: string) => `${t.namePrefix ?? "grant-"}${canonical.replace("/", "_")}`;
     (args.fortigate ?? []).forEach((t, i) => {

@@ -61,8 +61,8 @@ export interface HeldEntry {
   readonly description?: string;
   /**
    * What the device enforces for the entry where its key is a name, not the address (FortiGate: the
-   * object's value, or what else the member is). A listed entry counts as held only when this is the
-   * listed address; devices keyed by the address leave it out.
+   * object's value, or what else the member is). A listed entry whose value is not the listed address
+   * is drift, named in `unexpected`; devices keyed by the address leave it out.
    */
   readonly value?: string;
 }
