@@ -96,6 +96,16 @@ describe("a set and a per-entry grant of one program naming one object", () => {
     expect(object("grant-203.0.113.7")).toBeUndefined();
   });
 
+  it("two sets on two groups listing one address: deleting one keeps the object the other declares", async () => {
+    const a = await createSet();
+    const b = await set.check({}, { ...setBase(), group: "g2", grantName: "other-team" } as never);
+    await set.create(b.inputs as never);
+    resetProcessState();
+    await set.check({}, { ...setBase(), group: "g2", grantName: "other-team" } as never);
+    await set.delete("id", a as never);
+    expect([members("g1"), members("g2")]).toEqual([[], ["grant-203.0.113.7"]]);
+  });
+
   it("the grant's delete keeps the object the set still declares in its group", async () => {
     const g = await createGrant("alice", "g2");
     const s = await createSet();
