@@ -140,13 +140,21 @@ export class Grant extends pulumi.ComponentResource {
         children.push({ kind: "opnsense", target: alias, address: a.canonical, resource: r });
       }
     });
+    // Targets that differ only by group share one object: each child names the other groups holding it,
+    // so that deleting them all (destroy checks nothing) removes every membership and then the object.
+    // Connections are not resolved here, so targets on other devices count too: at worst an object that a
+    // same-named group holds by hand on this device stays instead of failing with 202063.
+    const fgtGroup = (t: GrantFortigateTarget, family: 4 | 6) => (family === 4 ? t.group : (t.group6 ?? t.group));
+    const fgtObject = (t: GrantFortigateTarget, canonical: string) => `${t.namePrefix ?? "grant-"}${canonical.replace("/", "_")}`;
     (args.fortigate ?? []).forEach((t, i) => {
       for (const a of parsed.values()) {
-        const group = a.family === 4 ? t.group : (t.group6 ?? t.group);
-        const object = `${t.namePrefix ?? "grant-"}${a.canonical.replace("/", "_")}`;
+        const group = fgtGroup(t, a.family);
+        const object = fgtObject(t, a.canonical);
+        const others = (args.fortigate ?? []).filter((o) => fgtObject(o, a.canonical) === object).map((o) => fgtGroup(o, a.family));
+        const sharedObjectGroups = [...new Set(others)].filter((g) => g !== group).sort();
         const r = new FortigateAddress(
           `${name}-fgt${i}-${group}-${slug(a.canonical)}`,
-          { ...common, connection: t.connection, name: object, address: a.canonical, group },
+          { ...common, connection: t.connection, name: object, address: a.canonical, group, ...(sharedObjectGroups.length > 0 && { sharedObjectGroups }) },
           child,
         );
         children.push({ kind: "fortigate", target: group, address: a.canonical, resource: r });

@@ -23,6 +23,9 @@
  *   found one makes `preview --refresh --expect-no-changes` exit 7 with `[diff: ~unexpected]`, the diff
  *   writes a warning naming the entries (dynamic-provider stderr reaches the CLI output, Pulumi ≥
  *   3.146), and `up` removes them (and says so again).
+ * - Where the device keys an entry by name (FortiGate objects), the device reports what the entry enforces
+ *   (`HeldEntry.value`): a listed entry holding another value is named in `unexpected` for every set (it
+ *   stays in `addresses`, so `update` knows it as the set's own, `SetPlan.owned`, and puts the value back).
  * - A guard (`guard: true`): `exclusive` over the entries its grants declare; it never adds, and its
  *   delete removes nothing (the grants own their entries).
  *
@@ -58,6 +61,12 @@ export interface HeldEntry {
   readonly address?: string;
   /** The description/comment the device stores, where it has one. */
   readonly description?: string;
+  /**
+   * What the device enforces for the entry where its key is a name, not the address (FortiGate: the
+   * object's value, or what else the member is). A listed entry whose value is not the listed address
+   * is drift, named in `unexpected`; devices keyed by the address leave it out.
+   */
+  readonly value?: string;
 }
 
 /** A wanted entry with its parsed address, keyed by the device's entry key. */
@@ -81,6 +90,12 @@ export interface SetPlan {
    */
   keep(key: string, target?: string): boolean;
   /**
+   * Keys the set listed before this change (update): a listed entry found holding another value was
+   * edited by hand and is put back, where the device keys entries by name (FortiGate), instead of being
+   * refused as someone else's object. @default none
+   */
+  readonly owned?: ReadonlySet<string>;
+  /**
    * Told what the target held before any write (as soon as the reconcile has read it), so a create that
    * fails partway can take back exactly what it added and nothing that was there before.
    */
@@ -100,7 +115,10 @@ export interface SetFields {
   readonly addresses: SetEntry[];
   readonly exclusive: boolean;
   readonly guard?: boolean | undefined;
-  /** Entries of the target the set does not list, found by the last read (exclusive sets and guards); `check` always asks for []. */
+  /**
+   * Entries of the target the set does not list (exclusive sets and guards) and listed entries holding
+   * another value (every set), found by the last read; `check` always asks for [].
+   */
   readonly unexpected?: string[] | undefined;
   readonly allowBroad?: boolean | undefined;
   readonly description?: string | undefined;
@@ -255,11 +273,12 @@ export function setLifecycle<I extends SetFields, C>(device: SetDevice<I, C>, ty
       warn(`${describe(inputs)}: removed ${removed.length} entr${removed.length === 1 ? "y" : "ies"} no grant of this program declares: ${removed.join(", ")}`);
   };
 
-  const plan = (inputs: I, pin: DevicePin | undefined, drop: Iterable<string>, addMissing: boolean): SetPlan => {
+  const plan = (inputs: I, pin: DevicePin | undefined, drop: readonly string[], addMissing: boolean): SetPlan => {
     const want = wanted(device, inputs);
     return {
       want: addMissing && inputs.guard !== true ? want : new Map(),
-      drop: new Set([...drop].filter((k) => !want.has(k))),
+      drop: new Set(drop.filter((k) => !want.has(k))),
+      owned: new Set(drop),
       exclusive: inputs.exclusive === true || inputs.guard === true,
       allow: new Set(want.keys()),
       keep: keepFn(inputs, pin),
@@ -310,6 +329,11 @@ export function setLifecycle<I extends SetFields, C>(device: SetDevice<I, C>, ty
     async read(c, state) {
       const held = await device.current(c, state);
       const want = wanted(device, state);
+      // Held as listed: present, and (where the key is a name) enforcing the listed address.
+      const asListed = (k: string) => {
+        const h = held.get(k);
+        return h !== undefined && (h.value === undefined || h.value === want.get(k)?.parsed.canonical);
+      };
       // A guard reports nothing missing: the grants it covers report their own entries.
       const addresses =
         state.guard === true
@@ -323,12 +347,12 @@ export function setLifecycle<I extends SetFields, C>(device: SetDevice<I, C>, ty
                 return { ...entry, ...(description !== undefined && { description }) } as SetEntry;
               });
       const exclusive = state.exclusive === true || state.guard === true;
-      const unexpected = exclusive
-        ? [...held.entries()]
-            .filter(([k]) => !want.has(k))
-            .map(([, h]) => h.label)
-            .sort()
-        : [];
+      // Named: what an exclusive set does not list, and, for every set, a listed entry holding another
+      // value (it stays in `addresses`, so `up` knows the entry is the set's own and puts the value back).
+      const unexpected = [...held.entries()]
+        .filter(([k]) => (exclusive && !want.has(k)) || (want.has(k) && !asListed(k)))
+        .map(([, h]) => h.label)
+        .sort();
       return { addresses, unexpected } as Partial<I & SetState>;
     },
 
@@ -365,7 +389,11 @@ export function loudDiff<P extends { diff(id: string, olds: never, news: never):
       const r = await diff(id, olds, news);
       const o = olds as Raw;
       const unexpected = Array.isArray(o.unexpected) ? (o.unexpected as string[]) : [];
-      if (unexpected.length > 0 && (o.exclusive === true || o.guard === true)) {
+      if (unexpected.length > 0 && o.exclusive !== true && o.guard !== true) {
+        warn(
+          `${typeName} ${String(o.grantName ?? id)}: listed entries hold another value on the device: ${unexpected.join(", ")} — \`pulumi up\` puts the listed value back`,
+        );
+      } else if (unexpected.length > 0) {
         warn(
           `${typeName} ${String(o.grantName ?? id)}: the target holds ${unexpected.length} entr${unexpected.length === 1 ? "y" : "ies"} ` +
             `${o.guard === true ? "no grant of this program declares" : "this exclusive set does not list"}: ${unexpected.join(", ")} — \`pulumi up\` REMOVES ${unexpected.length === 1 ? "it" : "them"}`,

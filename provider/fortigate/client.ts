@@ -66,12 +66,19 @@ const AddressObjectSchema = z
     uuid: z.string().optional(),
     type: z.string().optional(),
   })
-  .transform((o) => ({ name: o.name, comment: o.comment ?? "", uuid: o.uuid, type: o.type, address: deviceCidr(o.subnet ?? o.ip6 ?? "") }));
+  // FortiOS shows every field of an object whatever its type, `subnet` "0.0.0.0 0.0.0.0" on an fqdn or
+  // iprange object (reference §2a defaults): only an ipmask/ipprefix object's value is its subnet.
+  .transform((o) => ({
+    name: o.name,
+    comment: o.comment ?? "",
+    uuid: o.uuid,
+    type: o.type,
+    address: o.type === undefined || o.type === "ipmask" || o.type === "ipprefix" ? deviceCidr(o.subnet ?? o.ip6 ?? "") : undefined,
+  }));
 const OneAddressSchema = EnvelopeSchema.extend({ results: z.array(AddressObjectSchema).min(1) });
 const ListSchema = EnvelopeSchema.extend({ results: z.array(z.unknown()) });
-const GroupSchema = EnvelopeSchema.extend({
-  results: z.array(z.object({ name: z.string(), member: z.array(z.object({ name: z.string() })).optional() })).min(1),
-});
+const GroupRowSchema = z.object({ name: z.string(), member: z.array(z.object({ name: z.string() })).optional() });
+const GroupSchema = EnvelopeSchema.extend({ results: z.array(GroupRowSchema).min(1) });
 /**
  * `monitor/system/status` (SW-MON; EXP `status.jsonnet`; emulator): `status:"success"`, `serial`,
  * `version` ("v7.2.8"), `build`, and `results` an object (model, hostname). A captive portal's 200 has none.
@@ -254,6 +261,27 @@ export class FortigateClient {
   async setComment(f: Family, name: string, comment: string): Promise<void> {
     const req = this.req("PUT", addressPath(f), [name], true, { comment });
     this.expectAnswer(req, await this.call(req, [200], "write"));
+  }
+
+  /**
+   * Puts the object's value back (a partial PUT of type and subnet/prefix, PFGT#217): a set's own object
+   * edited by hand. In place, so that policies and groups that use the object keep using it.
+   */
+  async setValue(f: Family, name: string, address: GrantAddress): Promise<void> {
+    const body = f === "ipv4" ? { type: "ipmask", subnet: address.cidr } : { type: "ipprefix", ip6: address.cidr };
+    const req = this.req("PUT", addressPath(f), [name], true, body);
+    this.expectAnswer(req, await this.call(req, [200], "write"));
+  }
+
+  /** The groups of the VDOM that hold `name` as a member (one read of the whole group table). */
+  async groupsHolding(f: Family, name: string): Promise<string[]> {
+    const req = this.req("GET", groupPath(f), [], true);
+    const out: string[] = [];
+    for (const row of this.parseAnswer(req, await this.call(req, [200], "read"), ListSchema).results) {
+      const g = GroupRowSchema.safeParse(row);
+      if (g.success && (g.data.member ?? []).some((m) => m.name === name)) out.push(g.data.name);
+    }
+    return out;
   }
 
   /**

@@ -19,6 +19,8 @@ import { mustParseAddress } from "../address";
 import { diagnose, diagnosed as diagnosedAs } from "../diagnosis";
 import { fingerprint, runQueued } from "../process-state";
 import { coalescedRead, lastWrite, recordedWrite } from "../read-coalescer";
+import { isGrantError } from "../errors";
+import type { DevicePin } from "../grant-lifecycle";
 import { FortigateClient, addressPath, type DeviceAddress, type Family, type FortigateClientOptions } from "./client";
 
 /** What state holds for one grant (the resource's outputs). */
@@ -57,6 +59,15 @@ export interface GrantSpec {
 
 export const familyOf = (address: string): Family => (mustParseAddress(address).family === 4 ? "ipv4" : "ipv6");
 const groupKey = (c: FortigateClient, f: Family, group: string) => `fortigate-member:${fingerprint(c.opts.url, c.vdom, f, group)}`;
+/** Queue of one object's removal (its membership, then the object): two memberships of one object are taken out one after the other. */
+export const objectQueue = (c: FortigateClient, f: Family, name: string) => `fortigate-object:${fingerprint(c.opts.url, c.vdom, f, name)}`;
+
+/**
+ * The shared-address key of the object itself (device + VDOM + family + name), beside the membership
+ * key (object + group): every FortiGate resource that uses the object declares it, whatever its group,
+ * so that no resource deletes an object another resource of the program still declares (issue 18).
+ */
+export const objectDeclKey = (pin: DevicePin, f: Family, name: string) => fingerprint("fortigate-object", pin.url, pin.scope, f, name);
 
 /** Coalescing keys of refresh reads: device + token + VDOM + family (+ group): what one request answers. */
 const tableReadKey = (c: FortigateClient, f: Family) => `fortigate.table:${fingerprint(c.opts.url, c.opts.token, c.vdom, f)}`;
@@ -184,19 +195,44 @@ export async function updateGrant(opts: FortigateClientOptions, s: FortigateAddr
 }
 
 /**
+ * Deletes the object once the caller's membership is gone. FortiOS refuses while anything references
+ * it (-23, 202063). When only groups in `sharedWith` still hold it — other memberships of the same
+ * object that the program declares (the other FortiGate targets of a `Grant`) — the object stays and
+ * the last of those memberships' removal deletes it: this caller's access is revoked either way, and
+ * destroy, which checks nothing, removes all of them in any order. Any other reference fails as before.
+ */
+export async function deleteObject(c: FortigateClient, f: Family, name: string, sharedWith: readonly string[] = []): Promise<void> {
+  try {
+    await recorded(c, f, name, () => c.deleteAddress(f, name));
+  } catch (e) {
+    if (!isGrantError(e) || e.code !== "202063" || sharedWith.length === 0) throw e;
+    const holders = await c.groupsHolding(f, name);
+    if (holders.length === 0 || holders.some((g) => !sharedWith.includes(g))) throw e;
+  }
+}
+
+/**
  * Revokes the grant: the membership first, then the object; idempotent (gone is success, as FortiOS
  * says it). Adopted or not, both go (SPEC §3, issue 9: adoption is import semantics; a user who wants
- * a pre-existing entry kept sets `retainOnDelete`). An object still referenced elsewhere fails with
- * 202063 after its own membership is gone; the last member of a group on FortiOS < 7.2.0 fails before
- * anything is removed (client.ts `removeMember`).
+ * a pre-existing entry kept sets `retainOnDelete`). The object stays while another resource of the
+ * program declares it (`keepObject`) or one of `sharedWith` holds it ({@link deleteObject}); an object
+ * still referenced otherwise fails with 202063 after its own membership is gone; the last member of a group
+ * on FortiOS < 7.2.0 fails before anything is removed (client.ts `removeMember`).
  */
-export async function deleteGrant(opts: FortigateClientOptions, s: FortigateAddressState): Promise<void> {
+export async function deleteGrant(
+  opts: FortigateClientOptions,
+  s: FortigateAddressState,
+  keepObject = false,
+  sharedWith: readonly string[] = [],
+): Promise<void> {
   const c = new FortigateClient(opts);
-  await diagnosed({ host: c.host, timeoutMs: opts.timeoutMs }, async () => {
-    if (s.group !== undefined) {
-      const group = s.group;
-      await runQueued(groupKey(c, s.family, group), () => recorded(c, s.family, s.name, () => c.removeMember(s.family, group, s.name)));
-    }
-    await recorded(c, s.family, s.name, () => c.deleteAddress(s.family, s.name));
-  });
+  await diagnosed({ host: c.host, timeoutMs: opts.timeoutMs }, () =>
+    runQueued(objectQueue(c, s.family, s.name), async () => {
+      if (s.group !== undefined) {
+        const group = s.group;
+        await runQueued(groupKey(c, s.family, group), () => recorded(c, s.family, s.name, () => c.removeMember(s.family, group, s.name)));
+      }
+      if (!keepObject) await deleteObject(c, s.family, s.name, sharedWith);
+    }),
+  );
 }

@@ -9,12 +9,12 @@ import { mustParseAddress, parseAddress } from "../address";
 import { baseConnectionFields, hostUrlField, resolveBaseConnection, type BaseConnection } from "../connection-kit";
 import { hostOfUrl } from "../diagnosis";
 import { providerShim, setting, withSecretOutputs, type GrantAddressArgs } from "../dynamic-kit";
-import { grantMetaFields, grantProvider, type DevicePin } from "../grant-lifecycle";
+import { declaredByOther, grantMetaFields, grantProvider, type DevicePin, type PinnedState } from "../grant-lifecycle";
 import { fingerprint } from "../process-state";
 import { resolveDeviceUrl, SettingProblem } from "../settings";
 import type { FortigateClientOptions } from "./client";
 import { FortigateClient } from "./client";
-import { createGrant, deleteGrant, familyOf, readGrant, updateGrant, type FortigateAddressState } from "./grant";
+import { createGrant, deleteGrant, familyOf, objectDeclKey, readGrant, updateGrant, type FortigateAddressState } from "./grant";
 import { nameProblem, objectNameProblem, vdomProblem } from "./names";
 import { preflight } from "./preflight";
 
@@ -37,6 +37,12 @@ export interface FortigateAddressArgs extends GrantAddressArgs {
   readonly comment?: pulumi.Input<string>;
   /** Existing address group to add the object to (never created by this resource). */
   readonly group?: pulumi.Input<string>;
+  /**
+   * The other groups of this program that hold the same object (set by `Grant` for its FortiGate targets
+   * that share an address): while only they still hold it, delete leaves the object to the last
+   * membership's delete instead of failing with 202063. @default none
+   */
+  readonly sharedObjectGroups?: pulumi.Input<pulumi.Input<string>[]>;
 }
 
 const nameField = z.string().superRefine((v, ctx) => {
@@ -63,6 +69,7 @@ export const FortigateAddressInputsSchema = z
     address: z.string(),
     comment: z.string().max(255, "must be at most 255 characters (FortiOS limit)").optional(),
     group: nameField.optional(),
+    sharedObjectGroups: z.array(nameField).max(64, "at most 64 groups").optional(),
     allowBroad: z.boolean().optional(),
     ...grantMetaFields,
   })
@@ -101,6 +108,7 @@ export const fortigateAddressProvider = grantProvider<FortigateAddressInputs, St
     address: "192.0.2.1",
     comment: "",
     group: "placeholder",
+    sharedObjectGroups: [],
     description: "",
     expiresAt: "2999-01-01T00:00:00Z",
     allowBroad: false,
@@ -115,6 +123,8 @@ export const fortigateAddressProvider = grantProvider<FortigateAddressInputs, St
   connect: resolveConnection,
   hostOf: (pin) => hostOfUrl(pin.url),
   sharedKey: (i, pin) => fingerprint("fortigate", pin.url, pin.scope, i.name, i.group),
+  // The object apart from its membership: a set or another grant may use it through another group.
+  sharedKeys: (i, pin) => [objectDeclKey(pin, familyOf(i.address), i.name)],
   preflight: (o, i, mode) => preflight(new FortigateClient(o), o.url, o.token, { family: familyOf(i.address), group: i.group }, mode),
 
   /** Creates or adopts the object (and membership); see createGrant. */
@@ -130,7 +140,8 @@ export const fortigateAddressProvider = grantProvider<FortigateAddressInputs, St
   update: (o, olds, news) => updateGrant(o, olds, news.comment ?? ""),
 
   /** Membership first, then the object; gone is success; adopted objects are revoked too (SPEC §3). */
-  remove: (o, s) => deleteGrant(o, s),
+  remove: (o, s: State & PinnedState) =>
+    deleteGrant(o, s, s.device !== undefined && declaredByOther(objectDeclKey(s.device, s.family, s.name), s.grantName), s.sharedObjectGroups ?? []),
 
   // Same name on replace: the old object must go first, or the new one collides with it (-5).
   deleteBeforeReplace: (replaces) => !replaces.includes("name") && !replaces.includes("device"),
@@ -181,6 +192,7 @@ export class FortigateAddress extends pulumi.dynamic.Resource {
       address: args.address,
       comment: args.comment,
       group: args.group,
+      sharedObjectGroups: args.sharedObjectGroups,
       description: args.description,
       expiresAt: args.expiresAt,
       allowBroad: args.allowBroad,

@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { hostOfUrl } from "../diagnosis";
 import { providerShim, setting, withSecretOutputs } from "../dynamic-kit";
-import { grantProvider, type DevicePin } from "../grant-lifecycle";
+import { declaredByOther, grantProvider, type DevicePin } from "../grant-lifecycle";
 import { fingerprint } from "../process-state";
 import { resolveDeviceUrl } from "../settings";
 import {
@@ -21,8 +21,10 @@ import {
   type SetEntryInput,
   type SetFields,
   type SetState,
+  type WantedEntry,
 } from "../set-lifecycle";
 import { FortigateClient, type FortigateClientOptions } from "./client";
+import { objectDeclKey } from "./grant";
 import { nameProblem, objectNameProblem } from "./names";
 import { preflight } from "./preflight";
 import { FortigateAddressInputsSchema, fortigateConnectionProps, resolveConnection, type FortigateConnection } from "./resource";
@@ -86,6 +88,9 @@ export interface AddressSetOutputs extends AddressSetInputs, SetState {}
 const vdomOf = (i: AddressSetInputs) => setting("fortigate", "vdom", i.connection?.vdom) ?? "root";
 const targetOf = (i: AddressSetInputs): GroupTarget => ({ group: i.group, group6: i.group6, namePrefix: i.namePrefix });
 
+const keyOf = (i: AddressSetInputs, e: WantedEntry) => entryKey(familyOfAddress(e.parsed), objectName(targetOf(i), e));
+const familyOfKey = (key: string) => (key.startsWith("ipv6:") ? "ipv6" : "ipv4");
+
 const lifecycle = setLifecycle<AddressSetInputs, FortigateClientOptions>(
   {
     namespace: "fortigate",
@@ -97,19 +102,33 @@ const lifecycle = setLifecycle<AddressSetInputs, FortigateClientOptions>(
     connect: (i, pin) => resolveConnection(i, pin),
     hostOf: (pin) => hostOfUrl(pin.url),
     targetOf: (i) => `group ${i.group}${i.group6 ? `/${i.group6}` : ""}`,
-    keyOf: (i, e) => entryKey(familyOfAddress(e.parsed), objectName(targetOf(i), e)),
+    keyOf,
     // The per-entry resource's key (fortigate/resource.ts `sharedKey`): object name + group on the device.
     entrySharedKey: (i, pin, key) => {
       const f = key.startsWith("ipv6:") ? "ipv6" : "ipv4";
       return fingerprint("fortigate", pin.url, pin.scope, key.slice(5), groupFor(targetOf(i), f));
     },
+    // The object apart from its membership in this group: per-entry grants and other sets may use it in another group.
+    entryDeviceKeys: (_i, pin, key) => [objectDeclKey(pin, familyOfKey(key), key.slice(5))],
     async preflight(o, i, mode) {
       for (const f of familiesOf(targetOf(i), wanted({ keyOf: () => "" }, i).values(), i.exclusive || i.guard === true)) {
         await preflight(new FortigateClient(o), o.url, o.token, { family: f, group: groupFor(targetOf(i), f) }, mode);
       }
     },
-    current: (o, i) => currentMembers(o, targetOf(i), familiesOf(targetOf(i), wantedOf(i), i.exclusive || i.guard === true)),
-    reconcile: (o, i, plan) => reconcileGroup(o, targetOf(i), plan),
+    // A guard adds nothing, so it never claims a listed object that is not a member.
+    current: (o, i) =>
+      currentMembers(
+        o,
+        targetOf(i),
+        familiesOf(targetOf(i), wantedOf(i), i.exclusive || i.guard === true),
+        i.guard === true ? undefined : wanted({ keyOf }, i),
+      ),
+    reconcile: (o, i, plan) => {
+      const { device: pin, grantName } = i as { device?: DevicePin | string; grantName?: string };
+      const keepObject = (k: string) => typeof pin === "object" && declaredByOther(objectDeclKey(pin, familyOfKey(k), k.slice(5)), grantName);
+      const listed = wanted({ keyOf }, i);
+      return reconcileGroup(o, targetOf(i), plan, { listed, keepObject });
+    },
   },
   "FortigateAddressSet",
 );

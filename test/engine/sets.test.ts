@@ -93,6 +93,29 @@ describeWithCli("engine: sets, exclusive drift, guard and the Grant component", 
     ]);
   });
 
+  test("FortiGate: the set's object edited by hand to 0.0.0.0/1 is drift that up puts back; a Grant over two groups sharing one object is removed by up", async () => {
+    const fgt = devices.fortigate.backend;
+    fgt.createGroup("root", "ipv4", "jit-ops", []);
+    const twoGroups = (args: string[], on: boolean) => ws.run(args, { env: { SETS_PEOPLE: JSON.stringify(people), SETS_FGT_TWO_GROUPS: on ? "1" : "0" } });
+    expect(ok(await twoGroups(["up", "--yes"], true))).toEqual({ code: 0, tail: "" });
+    const member = (g: string) => fgt.groupMembers("root", g, "ipv4").sort();
+    expect([member("jit-admins"), member("jit-ops")]).toEqual([["grant-203.0.113.40", "grant-203.0.113.8"], ["grant-203.0.113.40"]]);
+
+    fgt.updateAddress("root", "ipv4", "grant-203.0.113.8", { subnet: "0.0.0.0 128.0.0.0" });
+    const check = await twoGroups(["preview", "--refresh", "--expect-no-changes", "--diff"], true);
+    expect(check.code).toBe(7);
+    expect(check.output).toMatch(/grant-203\.0\.113\.8 \(0\.0\.0\.0\/1\)/);
+    expect(ok(await twoGroups(["up", "--refresh", "--yes"], true))).toEqual({ code: 0, tail: "" });
+    expect(fgt.getAddress("root", "ipv4", "grant-203.0.113.8")!.value).toBe("203.0.113.8 255.255.255.255");
+    expect(ok(await twoGroups(["preview", "--refresh", "--expect-no-changes"], true))).toEqual({ code: 0, tail: "" });
+
+    // The Grant leaves the program: both memberships, then the object (202063 before the fix).
+    expect(ok(await twoGroups(["up", "--yes"], false))).toEqual({ code: 0, tail: "" });
+    expect([member("jit-admins"), member("jit-ops")]).toEqual([["grant-203.0.113.8"], []]);
+    expect(fgt.getAddress("root", "ipv4", "grant-203.0.113.40")).toBeUndefined();
+    fgt.deleteGroup("root", "ipv4", "jit-ops");
+  });
+
   test("destroy leaves the devices exactly as they were", async () => {
     expect(ok(await run(["destroy", "--yes"]))).toEqual({ code: 0, tail: "" });
     expect(isDeepStrictEqual(devices.snapshot(), before) ? "same" : devices.snapshot()).toBe("same");

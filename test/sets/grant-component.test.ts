@@ -78,3 +78,24 @@ test("feed targets: IPv4 and IPv6 go into the same feed, directly and through Fo
   expect(fmg[0]!.inputs).toMatchObject({ devices: ["fgt-hq", "fgt-br1"], feed: "jit-allow", vdom: "root", description: "carol" });
   expect(dave.children).toHaveLength(1);
 });
+
+test("FortiGate targets that share an object name each other's groups (so destroy can remove them all), targets with their own objects do not", async () => {
+  const erin = new Grant("erin", {
+    who: "erin",
+    addresses: ["203.0.113.77", "2001:db8::77"],
+    fortigate: [
+      { group: "g1", group6: "g1v6" },
+      { group: "g2", group6: "g1v6" },
+      { group: "g3", namePrefix: "other-" },
+    ],
+  });
+  await new Promise<void>((r) => erin.granted.apply(() => r()));
+  await new Promise((r) => setTimeout(r, 50));
+  const mine = created.filter((c) => c.type === "pulumi-nodejs:dynamic/fortigate:Address" && String(c.inputs.grantName).startsWith("erin-"));
+  const by = (group: string, address: string) => mine.find((c) => c.inputs.group === group && c.inputs.address === address)!.inputs.sharedObjectGroups;
+  expect(by("g1", "203.0.113.77")).toEqual(["g2"]);
+  expect(by("g2", "203.0.113.77")).toEqual(["g1"]);
+  expect(by("g3", "203.0.113.77")).toBeUndefined();
+  // Two targets with one IPv6 group: one membership, two declarations of it (the shared-address rule), no other group.
+  expect(mine.filter((c) => c.inputs.address === "2001:db8::77").map((c) => c.inputs.sharedObjectGroups)).toEqual([undefined, undefined, undefined]);
+});

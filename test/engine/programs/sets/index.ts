@@ -28,6 +28,10 @@ const components = people.map(
 const covered = [carol, ...components.flatMap((c) => c.children.filter((ch) => ch.kind === "opnsense").map((ch) => ch.resource as grants.OpnsenseAliasEntry))];
 const guard = new OpnsenseAliasGuard("opn-guard", { alias: "jit_admins", grants: covered });
 
+// Env SETS_FGT_TWO_GROUPS=1: one Grant over two FortiGate groups that share its object (issue 18 item 7).
+if (process.env.SETS_FGT_TWO_GROUPS === "1")
+  new Grant("dana", { who: "dana", addresses: ["203.0.113.40"], fortigate: [{ group: "jit-admins" }, { group: "jit-ops" }] });
+
 export const sets = { nets: nets.addresses, fgt: fgt.addresses, fmg: fmg.addresses };
 export const unexpected = { nets: nets.unexpected, guard: guard.unexpected };
 export const granted = components.map((c) => c.granted);
