@@ -218,6 +218,8 @@ export interface SetDevice<I extends SetFields, C> {
    */
   targetsOf?(inputs: I): readonly string[];
   entryTargetKey?(inputs: I, pin: DevicePin, key: string, target: string): string;
+  /** More keys the set declares for an entry (FortiGate: the address object itself, apart from its membership). */
+  entryDeviceKeys?(inputs: I, pin: DevicePin, key: string): readonly string[];
   preflight(c: C, inputs: I, mode: Exclude<PreflightMode, "off">): Promise<unknown>;
   /** Every entry the target holds now, by key (one or two reads, whatever the size). */
   current(c: C, inputs: I): Promise<Map<string, HeldEntry>>;
@@ -302,7 +304,13 @@ export function setLifecycle<I extends SetFields, C>(device: SetDevice<I, C>, ty
     sharedKey: (i, pin) => fingerprint("set", pin.url, pin.scope, device.targetOf(i), nameOf(i)),
     // A guard declares nothing itself: the grants it covers declare their entries.
     sharedKeys: (i, pin) =>
-      i.guard === true ? [] : [...wanted(device, i).keys()].flatMap((k) => [device.entrySharedKey(i, pin, k), ...targetKeys(i, pin, k)]),
+      i.guard === true
+        ? []
+        : [...wanted(device, i).keys()].flatMap((k) => [
+            device.entrySharedKey(i, pin, k),
+            ...targetKeys(i, pin, k),
+            ...(device.entryDeviceKeys?.(i, pin, k) ?? []),
+          ]),
     preflight: (c, i, mode) => device.preflight(c, i, mode),
 
     async create(c, inputs) {
