@@ -203,6 +203,14 @@ const monitorStatus = (b: FortigateBackend, c: Ctx): Reply => ({
 /** Undocumented `cmdb/system/status`: answered ≤ 7.2.x, a JSON 404 (an object, also with `global=1`) by 7.4.4/7.4.5 [FAPI#80, VG#31]. Its `results` are unverified. */
 const cmdbStatus = (b: FortigateBackend, c: Ctx): Reply => ok(b, c, { results: status(b) });
 
+/**
+ * `cmdb/system/global`, Access Group sysgrp [SW-CMDB]: terraform-provider-fortios reads the firmware `version` from this
+ * answer's envelope before every resource operation (docs/reference/fortigate.md, Terraform row), so a peer fails without
+ * it. The `results` keys are a few the table has (hostname, alias, timezone, admintimeout); their values are the emulator's.
+ */
+const systemGlobal = (b: FortigateBackend, c: Ctx): Reply =>
+  ok(b, c, { results: { hostname: "FGT-EMULATOR", alias: "FGT-EMULATOR", timezone: "UTC", admintimeout: 5 } });
+
 const T = "(address6?|addrgrp6?)";
 const G = "(addrgrp6?)";
 const base = "^\\/api\\/v2\\/cmdb\\/firewall\\/";
@@ -235,6 +243,7 @@ export const ROUTES: readonly Route[] = [
     handler: cmdbStatus,
     present: (b) => b.features.cmdbSystemStatus,
   },
+  { method: "GET", pattern: /^\/api\/v2\/cmdb\/system\/global\/?$/, access: "read", group: "sysgrp", name: "GET /api/v2/cmdb/system/global", handler: systemGlobal },
   r("GET", coll, "read", "GET /api/v2/cmdb/firewall/{table}", list),
   r("POST", coll, "write", "POST /api/v2/cmdb/firewall/{table}", create),
   r("PUT", coll, "write", "PUT /api/v2/cmdb/firewall/{table} (405)", notAllowed),

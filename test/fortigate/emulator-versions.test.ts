@@ -110,6 +110,14 @@ describe("FortiGate emulator versions", () => {
     }
   });
 
+  it("cmdb/system/global answers with the firmware version in the envelope on every version (terraform-provider-fortios reads it there)", async () => {
+    for (const v of VERSIONS) {
+      const r = await call(v, "GET", "/api/v2/cmdb/system/global");
+      expect(r.status).toBe(200);
+      expect(r.json).toMatchObject({ status: "success", version: expect.stringMatching(/^v\d+\.\d+\.\d+$/), results: { hostname: expect.any(String) } });
+    }
+  });
+
   it("cmdb/system/status answers up to 7.2.x (also as a global=1 array) and is a JSON 404 object from 7.4 (FAPI#80, VG#31)", async () => {
     for (const v of ["7.0.12", "7.2.8"] as const) {
       expect((await call(v, "GET", "/api/v2/cmdb/system/status")).json).toMatchObject({
