@@ -22,6 +22,22 @@ pulumi.runtime.setMocks(
 
 const { Grant } = require("../../provider/grant-component") as typeof import("../../provider/grant-component");
 
+/** The aliases each resource registered with, by logical name (the mock monitor does not pass them to `newResource`). */
+const aliasesOf = new Map<string, string[]>();
+{
+  const monitor = (require("@pulumi/pulumi/runtime/settings") as { getMonitor(): any }).getMonitor();
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req: any, cb: unknown) => {
+    aliasesOf.set(
+      req.getName(),
+      req.getAliasesList().map((a: any) => a.getSpec()?.getName() ?? a.getUrn()),
+    );
+    return register(req, cb);
+  };
+}
+/** Lets the registrations of the resources constructed so far reach the mock monitor. */
+const settle = () => new Promise((r) => setTimeout(r, 100));
+
 test("fans out per target and address, choosing IPv4/IPv6 targets; shared addresses get distinct grant names", async () => {
   const alice = new Grant("alice", {
     who: "alice",
@@ -77,4 +93,88 @@ test("feed targets: IPv4 and IPv6 go into the same feed, directly and through Fo
   expect(fmg).toHaveLength(2);
   expect(fmg[0]!.inputs).toMatchObject({ devices: ["fgt-hq", "fgt-br1"], feed: "jit-allow", vdom: "root", description: "carol" });
   expect(dave.children).toHaveLength(1);
+});
+
+describe("children are named by what they are (issue 20)", () => {
+  const targets = {
+    opnsense: [{ alias: "jit_admins" }],
+    fortigate: [{ group: "jit-admins", group6: "jit-admins6" }],
+    fortimanager: [{ adminUser: "alice" }],
+    fortigateFeeds: [{ feed: "jit-allow" }],
+    fortimanagerFeeds: [{ devices: ["fgt-hq", "fgt-br1"], feed: "jit-allow" }],
+  };
+  const namesOf = (g: InstanceType<typeof Grant>) =>
+    new Map(g.children.map((c) => [`${c.kind} ${c.target} ${c.address}`, (c.resource as any).__name as string]));
+
+  test("putting a new target first, or reordering targets, renames no existing child", async () => {
+    const before = new Grant("erin", { who: "erin", addresses: ["203.0.113.9", "2001:db8::9"], ...targets });
+    const after = new Grant("erin2", {
+      who: "erin",
+      addresses: ["2001:db8::9", "203.0.113.9"],
+      opnsense: [{ alias: "jit_new", connection: { url: "https://fw2.example.net:8443" } }, ...targets.opnsense],
+      fortigate: [{ group: "jit-new" }, ...targets.fortigate],
+      fortimanager: [{ adminUser: "zoe" }, ...targets.fortimanager],
+      fortigateFeeds: [{ feed: "jit-new" }, ...targets.fortigateFeeds],
+      fortimanagerFeeds: [{ devices: ["fgt-br2"], feed: "jit-allow" }, ...targets.fortimanagerFeeds],
+    });
+    await settle();
+    const old = namesOf(before);
+    const now = namesOf(after);
+    expect(old.size).toBe(10);
+    for (const [what, n] of old) expect(now.get(what)).toBe(n.replace(/^erin-/, "erin2-"));
+    expect([...old.values()].sort()).toEqual([
+      "erin-fortigate-feed-jit-allow-2001-db8--9",
+      "erin-fortigate-feed-jit-allow-203-0-113-9",
+      "erin-fortigate-jit-admins-203-0-113-9",
+      "erin-fortigate-jit-admins6-2001-db8--9",
+      "erin-fortimanager-alice-2001-db8--9",
+      "erin-fortimanager-alice-203-0-113-9",
+      "erin-fortimanager-feed-jit-allow-fgt-br1+fgt-hq-2001-db8--9",
+      "erin-fortimanager-feed-jit-allow-fgt-br1+fgt-hq-203-0-113-9",
+      "erin-opnsense-jit_admins-2001-db8--9",
+      "erin-opnsense-jit_admins-203-0-113-9",
+    ]);
+    expect(now.get("opnsense jit_new 203.0.113.9")).toBe("erin2-opnsense-jit_new@fw2.example.net-8443-203-0-113-9");
+  });
+
+  test("the index-based names of earlier versions are aliases, for every position only that child could have had", async () => {
+    const g = new Grant("frank", {
+      who: "frank",
+      addresses: ["203.0.113.10"],
+      opnsense: [{ alias: "jit_new" }, { alias: "jit_admins" }],
+      fortigate: [{ group: "jit-admins" }],
+      fortimanager: [{ adminUser: "alice" }],
+      fortigateFeeds: [{ feed: "jit-allow" }],
+      fortimanagerFeeds: [{ devices: ["fgt-hq"], feed: "jit-allow" }],
+    });
+    await settle();
+    const names = namesOf(g);
+    const aliases = (what: string) => aliasesOf.get(names.get(what)!);
+    // Was first before the new alias was put in front, or second after: both old names map to it.
+    expect(aliases("opnsense jit_admins 203.0.113.10")).toEqual(["frank-opn0-jit_admins-203-0-113-10", "frank-opn1-jit_admins-203-0-113-10"]);
+    expect(aliases("fortigate jit-admins 203.0.113.10")).toEqual(["frank-fgt0-jit-admins-203-0-113-10"]);
+    expect(aliases("fortimanager alice 203.0.113.10")).toEqual(["frank-fmg0-alice-203-0-113-10"]);
+    expect(aliases("fortigate-feed jit-allow 203.0.113.10")).toEqual(["frank-fgtfeed0-jit-allow-203-0-113-10"]);
+    expect(aliases("fortimanager-feed jit-allow on fgt-hq 203.0.113.10")).toEqual(["frank-fmgfeed0-jit-allow-203-0-113-10"]);
+  });
+
+  test("an old name two children could have had is an alias of neither; two identical targets are refused", async () => {
+    const g = new Grant("gina", {
+      who: "gina",
+      addresses: ["203.0.113.11"],
+      opnsense: [
+        { alias: "jit_admins", connection: { url: "https://fw1.example.net" } },
+        { alias: "jit_admins", connection: { url: "https://fw2.example.net" } },
+      ],
+    });
+    await settle();
+    for (const c of g.children) expect(aliasesOf.get((c.resource as any).__name)).toEqual([]);
+    expect(g.children.map((c) => (c.resource as any).__name)).toEqual([
+      "gina-opnsense-jit_admins@fw1.example.net-203-0-113-11",
+      "gina-opnsense-jit_admins@fw2.example.net-203-0-113-11",
+    ]);
+    expect(() => new Grant("hal", { who: "hal", addresses: ["203.0.113.12"], opnsense: [{ alias: "jit_admins" }, { alias: "jit_admins" }] })).toThrow(
+      /two opnsense targets are the same \(jit_admins, 203\.0\.113\.12\)/,
+    );
+  });
 });
