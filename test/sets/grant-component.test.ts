@@ -20,6 +20,7 @@ pulumi.runtime.setMocks(
   false,
 );
 
+const { GRANT_COMPONENT_TYPE } = require("../../policy") as typeof import("../../policy");
 const { Grant } = require("../../provider/grant-component") as typeof import("../../provider/grant-component");
 
 /** The aliases each resource registered with, by logical name (the mock monitor does not pass them to `newResource`). */
@@ -63,6 +64,9 @@ test("fans out per target and address, choosing IPv4/IPv6 targets; shared addres
   expect(new Set(fgt.map((c) => c.inputs.grantName)).size).toBe(2);
   expect(fgt.find((c) => String(c.inputs.grantName).startsWith("alice"))!.inputs.description).toBe("alice (CHG-1)");
   expect(bob.children).toHaveLength(1);
+  // The policy pack checks the description once, on the Grant: its inputs carry what every child carries.
+  const component = created.find((c) => c.type === GRANT_COMPONENT_TYPE && c.name === "alice");
+  expect(component?.inputs).toEqual({ who: "alice", ticket: "CHG-1", grantDescription: "alice (CHG-1)" });
 });
 
 test("an address with no target of its family, or a hostile address, is refused at construction", () => {
