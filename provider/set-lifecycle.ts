@@ -23,7 +23,7 @@
  *   3.146), and `up` removes them (and says so again).
  * - A listed entry the target lacks (removed by hand, a reboot) is named in `missing` by `read`, while
  *   `addresses` keeps the list as declared (same positions), and `check` always asks for `missing: []`:
- *   preview shows one line naming exactly the lost entries (`~ missing: [0]: "10.50.0.9"`), never a
+ *   preview names exactly the lost entries (`~ missing: [ + [0]: "10.50.0.9" ]`), never a
  *   shifted list, and `up` adds them back. Dynamic providers cannot send a detailed diff (the host
  *   drops it, docs/reference/pulumi.md §1.1), so the engine's own diff of outputs against inputs is
  *   what preview shows: the outputs are shaped so that diff names each change.
