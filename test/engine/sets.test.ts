@@ -6,6 +6,7 @@
  * the devices as they were.
  */
 import { spawn } from "node:child_process";
+import { writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { isDeepStrictEqual } from "node:util";
 import { deviceEnv, startDevices, type DeviceSnapshot, type Devices } from "../../scripts/engine-fixture";
@@ -90,6 +91,19 @@ describeWithCli("engine: sets, exclusive drift, guard and the Grant component", 
     );
     expect({ code: r.code, tail: r.code === 0 ? "" : r.out.slice(-3000) }).toEqual({ code: 0, tail: "" });
     expect(r.out).toMatch(/✔ all \d+ checks passed$/m);
+  });
+
+  test("the policy pack reports a Grant whose ticket does not match once, on the Grant, never on its children", async () => {
+    const config = path.join(ws.workDir, "policy-config.json");
+    writeFileSync(config, JSON.stringify({ "firewall-grants-description": { pattern: "\\bOPS-\\d+\\b" } }));
+    const r = await run(["preview", "--policy-pack", path.join(__dirname, "..", "..", "policy", "pack"), "--policy-pack-config", config]);
+    expect(r.code).not.toBe(0);
+    const told = r.output.match(/its children carry description "[^"]*"/g) ?? [];
+    expect(told.sort()).toEqual(['its children carry description "alice (CHG-13)"', 'its children carry description "bob (CHG-13)"']);
+    expect(r.output).toMatch(/firewall-grants-description\s+\(firewall-grants:index:Grant: alice\)/);
+    expect(r.output).toMatch(/firewall-grants-description\s+\(firewall-grants:index:Grant: bob\)/);
+    // No child of a Grant is named in a description violation (their names start with the person's component name).
+    expect(r.output).not.toMatch(/description "(alice|bob) \(CHG-13\)" does not match/);
   });
 
   test("a hand-added 0.0.0.0/1 on the exclusive set and an undeclared address in the guarded alias: preview --refresh --expect-no-changes exits 7 naming both; up removes them", async () => {
