@@ -1,9 +1,9 @@
 /**
  * `firewall-grants doctor --stack <name>`: the checks a stack would need to pass, from its state and
  * config, with the credentials that stack would use. The state (`pulumi stack export`) names every
- * grant of this package by type token; each grant's target inputs (`alias`, `group`, `adminUser`,
- * `feed`, `devices`, …: the registry's name fields and doctor options) and its pinned `device` (URL and
- * scope) become one check. Settings come as the provider reads them: inline non-secret connection
+ * grant, set, guard and feed set of this package by type token; each one's target inputs (`alias`,
+ * `group`, `adminUser`, `feed`, `devices`, …: the registry's name fields and doctor options) and its
+ * pinned `device` (URL, and scope such as `vdom root`) become one check. Settings come as the provider reads them: inline non-secret connection
  * fields from state, then the stack config (`pulumi config --json --show-secrets`), then the
  * environment. Secrets are taken only from the stack config or the environment (never from state,
  * where the engine keeps them encrypted) and are never printed: the notes name keys, not values.
@@ -58,10 +58,27 @@ function registryNameFields(className: string): readonly string[] {
   return grantResources().find((g) => g.resource.names.className === className)?.resource.nameFields ?? [];
 }
 
+/** `"vdom root"` → `["vdom", "root"]`: a pin's scope names the connection field it came from (grant-lifecycle.ts `DevicePin`). */
+export function scopeField(scope: unknown): [string, string] | undefined {
+  if (typeof scope !== "string") return undefined;
+  const m = /^(\w+) (.+)$/.exec(scope);
+  return m ? [m[1]!, m[2]!] : undefined;
+}
+
+/** A set's listed addresses (strings or `{ address }` entries), in order. */
+function listed(v: unknown): string[] {
+  if (!Array.isArray(v)) return [];
+  return v
+    .map((e) => (typeof e === "string" ? e : e && typeof e === "object" ? (e as { address?: unknown }).address : undefined))
+    .filter((a): a is string => typeof a === "string");
+}
+
 /**
- * One check per distinct target in the state: per grant of a registered resource type, its target
- * inputs, its address (IPv4 or IPv6 picks the object family) and its non-secret connection fields,
- * with the pinned device's URL and scope where the connection names none.
+ * One check per distinct target in the state: per resource of a registered type (grant, set, guard,
+ * feed set), its target inputs, its address (IPv4 or IPv6 picks the object family) and its non-secret
+ * connection fields, with the pinned device's URL and scope where the connection names none. A set is
+ * checked as its per-entry resource (`checkedAs`), once per address family it lists; its IPv6 entries
+ * go to `<field>6` where the set names one (FortigateAddressSet `group6`).
  */
 export function jobsFromState(
   exported: unknown,
@@ -69,13 +86,18 @@ export function jobsFromState(
   devices: Devices = deviceSettingsList(),
   nameFields: (className: string) => readonly string[] = registryNameFields,
 ): CheckJob[] {
-  const byType = new Map(devices.flatMap((d) => d.resources.map((r) => [typeToken(r), { d, r }] as const)));
+  const byType = new Map(
+    devices.flatMap((d) => [
+      ...d.resources.map((r) => [typeToken(r), { d, r, as: r.className }] as const),
+      ...(d.sets ?? []).filter((r) => r.checkedAs !== undefined).map((r) => [typeToken(r), { d, r, as: r.checkedAs! }] as const),
+    ]),
+  );
   const seen = new Set<string>();
   const jobs: CheckJob[] = [];
   for (const res of stateResources(exported)) {
     const hit = byType.get(res.type!);
     if (!hit) continue;
-    const { d, r } = hit;
+    const { d, as } = hit;
     const inputs = { ...(res.outputs ?? {}), ...(res.inputs ?? {}) };
     const secretKeys = new Set(d.settings.filter((s) => s.secret).map((s) => s.key));
     const conn = inputs.connection;
@@ -85,30 +107,36 @@ export function jobsFromState(
     }
     const pin = (res.inputs?.device ?? res.outputs?.device) as { url?: unknown; scope?: unknown } | undefined;
     if (connection.url === undefined && typeof pin?.url === "string") connection.url = pin.url;
-    if (d.name === "fortigate" && connection.vdom === undefined && typeof pin?.scope === "string") connection.vdom = pin.scope;
+    const scope = scopeField(pin?.scope);
+    if (scope && connection[scope[0]] === undefined && d.settings.some((s) => s.key === scope[0] && !s.secret)) connection[scope[0]] = scope[1];
     const fields = new Set([
-      ...nameFields(r.className),
-      ...d.doctor.options
-        .filter((o) => o.into === "input" && (o.resources ?? [d.resources[0]?.className]).includes(r.className))
-        .map((o) => o.input ?? o.field),
+      ...nameFields(as),
+      ...d.doctor.options.filter((o) => o.into === "input" && (o.resources ?? [d.resources[0]?.className]).includes(as)).map((o) => o.input ?? o.field),
     ]);
-    const target: Record<string, unknown> = {};
-    for (const f of fields) {
-      const v = inputs[f];
-      if (plain(v) || (Array.isArray(v) && v.every((x) => typeof x === "string"))) target[f] = v;
+    const isSet = as !== hit.r.className;
+    const addresses = isSet ? listed(inputs.addresses) : [typeof inputs.address === "string" ? inputs.address : address];
+    const byFamily = new Map<boolean, string>();
+    for (const a of addresses.length > 0 ? addresses : [address]) if (!byFamily.has(a.includes(":"))) byFamily.set(a.includes(":"), a);
+    for (const [v6, addr] of byFamily) {
+      const target: Record<string, unknown> = {};
+      for (const f of fields) {
+        const v = v6 && isSet && inputs[`${f}6`] !== undefined ? inputs[`${f}6`] : inputs[f];
+        if (plain(v) || (Array.isArray(v) && v.every((x) => typeof x === "string"))) target[f] = v;
+      }
+      const fixed = as === d.resources[0]?.className ? d.doctor.fixed : undefined;
+      const job: CheckJob = {
+        device: d.name,
+        resource: as,
+        ...(isSet && { shownAs: hit.r.className }),
+        url: typeof connection.url === "string" ? connection.url : undefined,
+        inputs: { connection, ...fixed, ...target, address: addr },
+      };
+      // One check per target: grants and sets of one alias/group/admin share the preflight (keyed without the address, except its family).
+      const key = JSON.stringify([job.device, job.resource, connection, target, v6]);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      jobs.push(job);
     }
-    const fixed = r.className === d.resources[0]?.className ? d.doctor.fixed : undefined;
-    const job: CheckJob = {
-      device: d.name,
-      resource: r.className,
-      url: typeof connection.url === "string" ? connection.url : undefined,
-      inputs: { connection, ...fixed, ...target, address: typeof inputs.address === "string" ? inputs.address : address },
-    };
-    // One check per target: grants of one alias/group/admin share the preflight (keyed without the address, except its family).
-    const key = JSON.stringify([job.device, job.resource, connection, target, String(job.inputs.address).includes(":")]);
-    if (seen.has(key)) continue;
-    seen.add(key);
-    jobs.push(job);
   }
   return jobs;
 }
@@ -153,6 +181,6 @@ export function stackPlan(
       `stack ${stack}: ${jobs.length} target${jobs.length === 1 ? "" : "s"} from its state; its config could not be read (${(e as Error).message}), so settings come from the environment`,
     );
   }
-  if (jobs.length === 0) throw new UsageError(`stack ${stack}: its state holds no grant of this package (nothing to check)`);
+  if (jobs.length === 0) throw new UsageError(`stack ${stack}: its state holds no grant, set or guard of this package (nothing to check)`);
   return { targets: [], address, jobs, notes };
 }

@@ -90,6 +90,8 @@ export interface CheckJob {
   readonly device: string;
   /** Resource class name (device registry). */
   readonly resource: string;
+  /** The class the heading names when it differs (a set checked as its per-entry resource). */
+  readonly shownAs?: string;
   readonly url: string | undefined;
   readonly inputs: Record<string, unknown>;
   /** Why the check cannot run (a missing option): reported as a failure without a request. */

@@ -83,7 +83,7 @@ function heading(j: CheckJob): string {
   const shown = Object.entries(j.inputs)
     .filter(([k, v]) => !NOT_TARGET.has(k) && (typeof v === "string" || (Array.isArray(v) && v.every((x) => typeof x === "string"))))
     .map(([k, v]) => `${k} ${Array.isArray(v) ? v.join(",") : String(v)}`);
-  return `${j.device} ${hostOf(j.url)} · ${j.resource}${shown.length > 0 ? ` ${shown.join(", ")}` : ""}`;
+  return `${j.device} ${hostOf(j.url)} · ${j.shownAs ?? j.resource}${shown.length > 0 ? ` ${shown.join(", ")}` : ""}`;
 }
 
 function add(report: Report, lines: readonly StepLine[], pad = "  "): void {

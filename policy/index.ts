@@ -43,6 +43,26 @@ export function grantResourceOf(type: string): GrantResourceName | undefined {
   return (Object.keys(GRANT_TYPES) as GrantResourceName[]).find((k) => GRANT_TYPES[k] === type);
 }
 
+/** The type token of the `Grant` component (provider/grant-component.ts): its children share its description. */
+export const GRANT_COMPONENT_TYPE = "firewall-grants:index:Grant";
+
+/** The URN of a resource's parent when that is a `Grant` component (the last type of its qualified type). */
+function grantParent(args: ResourceValidationArgs): string | undefined {
+  const parent = (args.opts as { parent?: string } | undefined)?.parent;
+  return parent?.split("::")[2]?.split("$").pop() === GRANT_COMPONENT_TYPE ? parent : undefined;
+}
+
+/**
+ * Grants (URNs) of this run whose description the rule checked on the Grant itself, and those reported
+ * through a child: the policy pack is one process for the whole preview or update, and a Grant is
+ * validated before its children (it registers first).
+ */
+const grantsChecked = new Set<string>();
+const grantsReported = new Set<string>();
+
+const grantMessage = (d: string, pattern: string) =>
+  `its children carry description ${JSON.stringify(d)}, which does not match ${JSON.stringify(pattern)} (policy config ${POLICY_NAMES.description}.pattern): set \`ticket\` (or \`description\`) on the Grant`;
+
 /** Policy names, as keys of a `--policy-pack-config` file. */
 export const POLICY_NAMES = {
   prefix: "firewall-grants-broadest-prefix",
@@ -151,6 +171,16 @@ function forGrants(fn: Validation, guards = false) {
   };
 }
 
+/** The description rule on one grant or set (a set's description covers the entries that have none of their own). */
+function describedRule(pattern: string, role: GrantRole, props: Record<string, unknown>, report: ReportViolation): void {
+  for (const { description: d, where } of entriesOf(role, props)) {
+    if (typeof d !== "string" || d.trim() === "")
+      report(`${where}the grant has no description: set \`description\` to who or what it is for and the ticket that approved it`);
+    else if (!new RegExp(pattern).test(d))
+      report(`${where}description ${JSON.stringify(d)} does not match ${JSON.stringify(pattern)} (policy config ${POLICY_NAMES.description}.pattern)`);
+  }
+}
+
 /** The environment variable that turns TLS verification off for a resource's device. */
 function insecureEnv(kind: GrantResourceName): string {
   return kind.startsWith("Opnsense") ? "OPNSENSE_INSECURE" : kind.startsWith("Fortigate") ? "FORTIGATE_INSECURE" : "FORTIMANAGER_INSECURE";
@@ -197,16 +227,28 @@ export function firewallGrantsPolicies(options: FirewallGrantsPolicyOptions = {}
       description: "Every grant carries a description (FortiGate: description or comment) that says why, e.g. a ticket id.",
       enforcementLevel: level,
       configSchema: { properties: { pattern: { type: "string", default: description.pattern } } },
-      validateResource: forGrants((_kind, role, props, args, report) => {
+      validateResource: (args, report) => {
         const { pattern } = args.getConfig<Required<DescriptionRule>>();
-        // A set's description covers the entries that have none of their own.
-        for (const { description: d, where } of entriesOf(role, props)) {
-          if (typeof d !== "string" || d.trim() === "")
-            report(`${where}the grant has no description: set \`description\` to who or what it is for and the ticket that approved it`);
-          else if (!new RegExp(pattern).test(d))
-            report(`${where}description ${JSON.stringify(d)} does not match ${JSON.stringify(pattern)} (policy config ${POLICY_NAMES.description}.pattern)`);
+        // A Grant's children all carry its description: the rule is checked, and reported, once on the Grant.
+        if (args.type === GRANT_COMPONENT_TYPE) {
+          const d = args.props.grantDescription;
+          if (typeof d !== "string") return; // inputs not sent (Pulumi < 3.202): its first child reports instead
+          grantsChecked.add(args.urn);
+          if (!new RegExp(pattern).test(d)) report(grantMessage(d, pattern));
+          return;
         }
-      }),
+        const parent = grantParent(args);
+        if (parent !== undefined) {
+          if (grantsChecked.has(parent)) return;
+          // The Grant's inputs were not visible: its first child reports, once for the Grant.
+          const d = descriptionOf(args.props);
+          if (typeof d === "string" && new RegExp(pattern).test(d)) return;
+          if (!grantsReported.has(parent)) report(`Grant ${parent.split("::").pop()}: ${grantMessage(typeof d === "string" ? d : "", pattern)}`);
+          grantsReported.add(parent);
+          return;
+        }
+        forGrants((_kind, role, props, _args, rep) => describedRule(pattern, role, props, rep))(args, report);
+      },
     },
     {
       name: POLICY_NAMES.expiry,

@@ -26,6 +26,11 @@ export interface ResourceNames {
   readonly providerExport: string;
   readonly module: string;
   readonly type: string;
+  /**
+   * Sets and guards: the per-entry resource whose checks `doctor --stack` runs for this set's target
+   * (same target fields, one check per address family the set lists).
+   */
+  readonly checkedAs?: string;
 }
 
 /**
@@ -82,8 +87,8 @@ export const DEVICE_SETTINGS = {
     settings: [{ key: "apiKey", secret: true }, { key: "apiSecret", secret: true }, { key: "apiKeyFile" }],
     resources: [{ className: "OpnsenseAliasEntry", providerExport: "opnsenseAliasEntryProvider", module: "opnsense", type: "AliasEntry" }],
     sets: [
-      { className: "OpnsenseAliasSet", providerExport: "opnsenseAliasSetProvider", module: "opnsense", type: "AliasSet" },
-      { className: "OpnsenseAliasGuard", providerExport: "opnsenseAliasSetProvider", module: "opnsense", type: "AliasGuard" },
+      { className: "OpnsenseAliasSet", providerExport: "opnsenseAliasSetProvider", module: "opnsense", type: "AliasSet", checkedAs: "OpnsenseAliasEntry" },
+      { className: "OpnsenseAliasGuard", providerExport: "opnsenseAliasSetProvider", module: "opnsense", type: "AliasGuard", checkedAs: "OpnsenseAliasEntry" },
     ],
     doctor: {
       options: [
@@ -117,9 +122,21 @@ export const DEVICE_SETTINGS = {
       { className: "FortigateFeedEntry", providerExport: "fortigateFeedEntryProvider", module: "fortigate", type: "FeedEntry" },
     ],
     sets: [
-      { className: "FortigateAddressSet", providerExport: "fortigateAddressSetProvider", module: "fortigate", type: "AddressSet" },
-      { className: "FortigateGroupGuard", providerExport: "fortigateAddressSetProvider", module: "fortigate", type: "GroupGuard" },
-      { className: "FortigateFeedSet", providerExport: "fortigateFeedSetProvider", module: "fortigate", type: "FeedSet" },
+      {
+        className: "FortigateAddressSet",
+        providerExport: "fortigateAddressSetProvider",
+        module: "fortigate",
+        type: "AddressSet",
+        checkedAs: "FortigateAddress",
+      },
+      {
+        className: "FortigateGroupGuard",
+        providerExport: "fortigateAddressSetProvider",
+        module: "fortigate",
+        type: "GroupGuard",
+        checkedAs: "FortigateAddress",
+      },
+      { className: "FortigateFeedSet", providerExport: "fortigateFeedSetProvider", module: "fortigate", type: "FeedSet", checkedAs: "FortigateFeedEntry" },
     ],
     doctor: {
       options: [
@@ -156,9 +173,27 @@ export const DEVICE_SETTINGS = {
       { className: "FortimanagerFeedEntry", providerExport: "fortimanagerFeedEntryProvider", module: "fortimanager", type: "FeedEntry" },
     ],
     sets: [
-      { className: "FortimanagerTrustedHostSet", providerExport: "fortimanagerTrustedHostSetProvider", module: "fortimanager", type: "TrustedHostSet" },
-      { className: "FortimanagerTrustedHostGuard", providerExport: "fortimanagerTrustedHostSetProvider", module: "fortimanager", type: "TrustedHostGuard" },
-      { className: "FortimanagerFeedSet", providerExport: "fortimanagerFeedSetProvider", module: "fortimanager", type: "FeedSet" },
+      {
+        className: "FortimanagerTrustedHostSet",
+        providerExport: "fortimanagerTrustedHostSetProvider",
+        module: "fortimanager",
+        type: "TrustedHostSet",
+        checkedAs: "FortimanagerTrustedHost",
+      },
+      {
+        className: "FortimanagerTrustedHostGuard",
+        providerExport: "fortimanagerTrustedHostSetProvider",
+        module: "fortimanager",
+        type: "TrustedHostGuard",
+        checkedAs: "FortimanagerTrustedHost",
+      },
+      {
+        className: "FortimanagerFeedSet",
+        providerExport: "fortimanagerFeedSetProvider",
+        module: "fortimanager",
+        type: "FeedSet",
+        checkedAs: "FortimanagerFeedEntry",
+      },
     ],
     doctor: {
       options: [

@@ -10,6 +10,7 @@ import { createServer as createHttpsServer } from "node:https";
 import { createServer as createHttpServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import * as path from "node:path";
+import { z } from "zod";
 
 export interface EmulatorRequest {
   readonly method: string;
@@ -31,6 +32,48 @@ export interface EmulatorReply {
   readonly contentType?: string;
   readonly headers?: Readonly<Record<string, string>>;
 }
+
+/**
+ * The body of a control route, parsed by that route's `.strict()` schema, with the query parameters
+ * as fields too (`?alias=x` is `{"alias":"x"}`; the body wins). A body the route does not understand
+ * is a message naming each field, so no control route ever answers ok for nothing done.
+ */
+export function controlBody<T>(req: EmulatorRequest, action: string, schema: z.ZodType<T>): { value: T } | { error: string } {
+  let json: unknown = {};
+  if (req.body.trim() !== "") {
+    try {
+      json = JSON.parse(req.body);
+    } catch {
+      return { error: `${req.method} /__emulator/${action}: the body is not JSON` };
+    }
+  }
+  if (json === null || typeof json !== "object" || Array.isArray(json)) return { error: `${req.method} /__emulator/${action}: the body must be a JSON object` };
+  const r = schema.safeParse({ ...Object.fromEntries(req.query), ...json });
+  if (r.success) return { value: r.data };
+  const issues = r.error.issues.map((i) => {
+    const keys = "keys" in i && Array.isArray(i.keys) ? ` (${(i.keys as string[]).join(", ")})` : "";
+    return `${i.path.length > 0 ? i.path.join(".") : "body"}: ${i.message}${keys}`;
+  });
+  return { error: `${req.method} /__emulator/${action}: ${issues.join("; ")}` };
+}
+
+/** A control route that takes no body (an empty object is fine). */
+export const NO_BODY = z.object({}).strict();
+
+/** `POST /__emulator/faults`: a {@link FaultRule} as JSON (`regex` for a RegExp `match`). */
+const FaultRuleBodySchema = z
+  .object({
+    match: z.string().optional(),
+    regex: z.string().optional(),
+    kind: z.enum(["latency", "status", "reset", "hang", "reply"]).refine((k) => k !== "reply", "reply faults take a function: start the emulator with them"),
+    ms: z.number().int().nonnegative().optional(),
+    status: z.number().int().min(100).max(599).optional(),
+    phase: z.enum(["before", "after"]).optional(),
+    times: z.number().int().positive().optional(),
+    probability: z.number().min(0).max(1).optional(),
+  })
+  .strict()
+  .refine((r) => r.kind !== "status" || r.status !== undefined, { message: 'a "status" fault needs "status"', path: ["status"] });
 
 /** A device's answer plus what the log should record about it. */
 export interface HandledReply extends EmulatorReply {
@@ -346,26 +389,26 @@ export async function startEmulatorServer(
   }
 
   async function controlRoute(req: EmulatorRequest, action: string): Promise<EmulatorReply> {
-    if (action === "log" && req.method === "GET") return { status: 200, json: log.entries() };
-    if (action === "log" && req.method === "DELETE") {
-      log.clear();
-      return { status: 200, json: { status: "ok" } };
-    }
-    if (action === "reset" && req.method === "POST") {
-      hooks.reset();
-      log.clear();
-      faults.clear();
-      return { status: 200, json: { status: "ok" } };
-    }
-    if (action === "faults" && req.method === "DELETE") {
-      faults.clear();
-      return { status: 200, json: { status: "ok" } };
-    }
-    if (action === "faults" && req.method === "POST") {
-      const rule = JSON.parse(req.body || "{}") as FaultRule & { regex?: string };
-      faults.add(rule.regex ? { ...rule, match: new RegExp(rule.regex) } : rule);
-      return { status: 200, json: { status: "ok" } };
-    }
+    const kit = (schema: z.ZodType, apply: (body: never) => unknown): EmulatorReply => {
+      const b = controlBody(req, action, schema);
+      if ("error" in b) return { status: 400, json: { status: "failed", error: b.error } };
+      const out = apply(b.value as never);
+      return { status: 200, json: out ?? { status: "ok" } };
+    };
+    if (action === "log" && req.method === "GET") return kit(NO_BODY, () => log.entries());
+    if (action === "log" && req.method === "DELETE") return kit(NO_BODY, () => void log.clear());
+    if (action === "reset" && req.method === "POST")
+      return kit(NO_BODY, () => {
+        hooks.reset();
+        log.clear();
+        faults.clear();
+      });
+    if (action === "faults" && req.method === "DELETE") return kit(NO_BODY, () => void faults.clear());
+    if (action === "faults" && req.method === "POST")
+      return kit(FaultRuleBodySchema, (rule: z.infer<typeof FaultRuleBodySchema>) => {
+        const { regex, match, ...rest } = rule;
+        faults.add({ ...rest, ...(regex !== undefined ? { match: new RegExp(regex) } : match !== undefined ? { match } : {}) } as FaultRule);
+      });
     const r = await hooks.control?.(req, action);
     return r ?? { status: 404, json: { error: `${name} emulator: unknown control route ${req.method} /__emulator/${action}` } };
   }

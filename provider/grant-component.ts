@@ -12,6 +12,9 @@
  *   so two people granting one address declare it under distinct names; the lifecycle's shared-address
  *   rule keeps it on the device until the last of them is removed. FortiGate children of one address
  *   share one object name (`<namePrefix><address>`), so both grants point at the same object.
+ * - Children are named by what they are — `<component>-<kind>-<target>[@<device>]-<address>` — never by
+ *   list position, so reordering or adding targets renames nothing (no delete and create in preview).
+ *   The index-based names of earlier versions (`alice-opn0-jit_admins-203-0-113-7`) are `aliases`.
  * - The children are ordinary grants: preflight, pinning, revocation and drift are theirs.
  * Addresses must be known when the program runs (plain strings), since they decide the children.
  */
@@ -99,6 +102,36 @@ export interface GrantChild {
 /** `203.0.113.7` → `203-0-113-7`; `2001:db8::/48` → `2001-db8--_48`: a readable, URN-safe suffix. */
 const slug = (a: string) => a.replace(/[.:]/g, "-").replace("/", "_");
 
+/** `@fw2.example.com-8443/vdom2`: the device of a target when its connection names one in plain strings ("" when it comes from the settings). */
+function deviceTag(conn: { readonly url?: unknown; readonly vdom?: unknown; readonly adom?: unknown } | undefined): string {
+  let host = "";
+  if (typeof conn?.url === "string") {
+    try {
+      host = new URL(conn.url).host.replace(/:/g, "-");
+    } catch {
+      host = conn.url.replace(/[^A-Za-z0-9.-]/g, "-");
+    }
+  }
+  const scope = typeof conn?.vdom === "string" ? conn.vdom : typeof conn?.adom === "string" ? conn.adom : "";
+  return host || scope ? `@${host}${scope ? `/${scope}` : ""}` : "";
+}
+
+/** One child before it is built: its stable name, the index-based name it had before (issue 20), and how to build it. */
+interface ChildPlan {
+  readonly kind: GrantChild["kind"];
+  readonly target: string;
+  readonly address: string;
+  /** `<component>-<kind>-<target><@device>-<address>`: what it is, so reordering or adding targets renames nothing. */
+  readonly name: string;
+  /** `(i) => <component>-opn<i>-<target>-<address>`: its name by list position, as earlier versions named it. */
+  readonly oldName: (i: number) => string;
+  /** How many targets its list has (the positions an old name may have had). */
+  readonly positions: number;
+  /** The target it comes from, as given. */
+  readonly source: { readonly connection?: unknown };
+  build(name: string, opts: pulumi.CustomResourceOptions): pulumi.CustomResource;
+}
+
 /**
  * One person's access on many devices, as per-entry child grants.
  * @example
@@ -113,31 +146,59 @@ export class Grant extends pulumi.ComponentResource {
   readonly granted: pulumi.Output<{ kind: string; target: string; address: string }[]>;
 
   constructor(name: string, args: GrantArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("firewall-grants:index:Grant", name, {}, opts);
+    const description = [`${args.who}${args.description ? `: ${args.description}` : ""}`, args.ticket ? `(${args.ticket})` : ""].filter(Boolean).join(" ");
+    // Its inputs (Pulumi ≥ 3.202 sends them) let the policy pack check the description once, on the Grant.
+    super("firewall-grants:index:Grant", name, { who: args.who, ticket: args.ticket, description: args.description, grantDescription: description }, opts);
     const parsed = new Map<string, { canonical: string; family: 4 | 6 }>();
     for (const raw of args.addresses) {
       const r = parseAddress(raw, { allowBroad: args.allowBroad === true });
       if (!r.ok) throw new Error(`Grant ${name}: address ${JSON.stringify(raw)}: ${r.rule}`);
       parsed.set(r.address.cidr, { canonical: r.address.canonical, family: r.address.family });
     }
-    const description = [`${args.who}${args.description ? `: ${args.description}` : ""}`, args.ticket ? `(${args.ticket})` : ""].filter(Boolean).join(" ");
     const common = { description, expiresAt: args.expiresAt, allowBroad: args.allowBroad };
-    const child = { parent: this };
-    const children: GrantChild[] = [];
+    const plans: ChildPlan[] = [];
     const needs = (where: string | undefined, what: string, a: string) => {
       if (where === undefined) throw new Error(`Grant ${name}: ${a} has no ${what} to go to (give it in the target)`);
       return where;
     };
+    /** `named`: target and device in the new name; `old`: the target as the index-based name had it. */
+    const plan = (
+      kind: GrantChild["kind"],
+      short: string,
+      count: number,
+      target: string,
+      named: string,
+      old: string,
+      a: string,
+      source: { readonly connection?: unknown },
+      build: ChildPlan["build"],
+    ) =>
+      plans.push({
+        kind,
+        target,
+        address: a,
+        source,
+        name: `${name}-${kind}-${named}-${slug(a)}`,
+        oldName: (j) => `${name}-${short}${j}-${old}-${slug(a)}`,
+        positions: count,
+        build,
+      });
 
-    (args.opnsense ?? []).forEach((t, i) => {
+    const opn = args.opnsense ?? [];
+    opn.forEach((t) => {
       for (const a of parsed.values()) {
         const alias = needs(a.family === 4 ? (t.alias4 ?? t.alias) : (t.alias6 ?? t.alias), `OPNsense IPv${a.family} alias`, a.canonical);
-        const r = new OpnsenseAliasEntry(
-          `${name}-opn${i}-${alias}-${slug(a.canonical)}`,
-          { ...common, connection: t.connection, alias, address: a.canonical, method: t.method ?? "table" },
-          child,
+        plan(
+          "opnsense",
+          "opn",
+          opn.length,
+          alias,
+          `${alias}${deviceTag(t.connection)}`,
+          alias,
+          a.canonical,
+          t,
+          (n, o) => new OpnsenseAliasEntry(n, { ...common, connection: t.connection, alias, address: a.canonical, method: t.method ?? "table" }, o),
         );
-        children.push({ kind: "opnsense", target: alias, address: a.canonical, resource: r });
       }
     });
     // Targets that differ only by group share one object: each child names the other groups holding it,
@@ -146,49 +207,122 @@ export class Grant extends pulumi.ComponentResource {
     // same-named group holds by hand on this device stays instead of failing with 202063.
     const fgtGroup = (t: GrantFortigateTarget, family: 4 | 6) => (family === 4 ? t.group : (t.group6 ?? t.group));
     const fgtObject = (t: GrantFortigateTarget, canonical: string) => `${t.namePrefix ?? "grant-"}${canonical.replace("/", "_")}`;
-    (args.fortigate ?? []).forEach((t, i) => {
+    const fgt = args.fortigate ?? [];
+    fgt.forEach((t) => {
       for (const a of parsed.values()) {
         const group = fgtGroup(t, a.family);
         const object = fgtObject(t, a.canonical);
-        const others = (args.fortigate ?? []).filter((o) => fgtObject(o, a.canonical) === object).map((o) => fgtGroup(o, a.family));
+        const others = fgt.filter((o) => fgtObject(o, a.canonical) === object).map((o) => fgtGroup(o, a.family));
         const sharedObjectGroups = [...new Set(others)].filter((g) => g !== group).sort();
-        const r = new FortigateAddress(
-          `${name}-fgt${i}-${group}-${slug(a.canonical)}`,
-          { ...common, connection: t.connection, name: object, address: a.canonical, group, ...(sharedObjectGroups.length > 0 && { sharedObjectGroups }) },
-          child,
+        plan(
+          "fortigate",
+          "fgt",
+          fgt.length,
+          group,
+          `${group}${deviceTag(t.connection)}`,
+          group,
+          a.canonical,
+          t,
+          (n, o) =>
+            new FortigateAddress(
+              n,
+              { ...common, connection: t.connection, name: object, address: a.canonical, group, ...(sharedObjectGroups.length > 0 && { sharedObjectGroups }) },
+              o,
+            ),
         );
-        children.push({ kind: "fortigate", target: group, address: a.canonical, resource: r });
       }
     });
-    (args.fortimanager ?? []).forEach((t, i) => {
+    const fmg = args.fortimanager ?? [];
+    fmg.forEach((t) => {
       for (const a of parsed.values()) {
-        const r = new FortimanagerTrustedHost(
-          `${name}-fmg${i}-${t.adminUser}-${slug(a.canonical)}`,
-          { ...common, connection: t.connection, adminUser: t.adminUser, address: a.canonical },
-          child,
+        plan(
+          "fortimanager",
+          "fmg",
+          fmg.length,
+          t.adminUser,
+          `${t.adminUser}${deviceTag(t.connection)}`,
+          t.adminUser,
+          a.canonical,
+          t,
+          (n, o) => new FortimanagerTrustedHost(n, { ...common, connection: t.connection, adminUser: t.adminUser, address: a.canonical }, o),
         );
-        children.push({ kind: "fortimanager", target: t.adminUser, address: a.canonical, resource: r });
       }
     });
-    (args.fortigateFeeds ?? []).forEach((t, i) => {
+    const fgtFeeds = args.fortigateFeeds ?? [];
+    fgtFeeds.forEach((t) => {
       for (const a of parsed.values()) {
-        const r = new FortigateFeedEntry(
-          `${name}-fgtfeed${i}-${t.feed}-${slug(a.canonical)}`,
-          { ...common, connection: t.connection, feed: t.feed, address: a.canonical },
-          child,
+        plan(
+          "fortigate-feed",
+          "fgtfeed",
+          fgtFeeds.length,
+          t.feed,
+          `${t.feed}${deviceTag(t.connection)}`,
+          t.feed,
+          a.canonical,
+          t,
+          (n, o) => new FortigateFeedEntry(n, { ...common, connection: t.connection, feed: t.feed, address: a.canonical }, o),
         );
-        children.push({ kind: "fortigate-feed", target: t.feed, address: a.canonical, resource: r });
       }
     });
-    (args.fortimanagerFeeds ?? []).forEach((t, i) => {
+    const fmgFeeds = args.fortimanagerFeeds ?? [];
+    fmgFeeds.forEach((t) => {
+      const devices = [...t.devices].sort();
       for (const a of parsed.values()) {
-        const r = new FortimanagerFeedEntry(
-          `${name}-fmgfeed${i}-${t.feed}-${slug(a.canonical)}`,
-          { ...common, connection: t.connection, devices: [...t.devices], feed: t.feed, ...(t.vdom !== undefined && { vdom: t.vdom }), address: a.canonical },
-          child,
+        // The managed devices (and VDOM) are part of what the child is: the same feed on other devices is another child.
+        const named = `${t.feed}${deviceTag(t.connection)}-${devices.join("+")}${t.vdom !== undefined ? `/${t.vdom}` : ""}`;
+        plan(
+          "fortimanager-feed",
+          "fmgfeed",
+          fmgFeeds.length,
+          `${t.feed} on ${devices.join(", ")}`,
+          named,
+          t.feed,
+          a.canonical,
+          t,
+          (n, o) =>
+            new FortimanagerFeedEntry(
+              n,
+              {
+                ...common,
+                connection: t.connection,
+                devices: [...t.devices],
+                feed: t.feed,
+                ...(t.vdom !== undefined && { vdom: t.vdom }),
+                address: a.canonical,
+              },
+              o,
+            ),
         );
-        children.push({ kind: "fortimanager-feed", target: `${t.feed} on ${[...t.devices].sort().join(", ")}`, address: a.canonical, resource: r });
       }
+    });
+    // The old-name form of the FortiManager feed children was `<component>-fmgfeed<i>-<feed>-<address>`.
+    for (const [k, p] of plans.entries())
+      if (p.kind === "fortimanager-feed") plans[k] = { ...p, oldName: (j) => `${name}-fmgfeed${j}-${p.target.split(" on ")[0]}-${slug(p.address)}` };
+
+    const names = new Map<string, ChildPlan>();
+    for (const [k, p] of [...plans.entries()].reverse()) {
+      const twin = names.get(p.name);
+      // Two different targets that yield the same entry on the stack's own device (FortiGate targets sharing an
+      // IPv6 group) are one grant: one child declares it. The same target twice, or devices named by Outputs
+      // (which may differ), are refused.
+      if (twin && twin.source.connection === undefined && p.source.connection === undefined && JSON.stringify(twin.source) !== JSON.stringify(p.source)) {
+        plans.splice(k, 1);
+        continue;
+      }
+      if (twin)
+        throw new Error(
+          `Grant ${name}: two ${p.kind} targets are the same (${p.target}, ${p.address}): give each its own target, or its connection.url (and VDOM/ADOM) as plain strings so the children are named by device`,
+        );
+      names.set(p.name, p);
+    }
+    // Earlier versions named children by list position: each child takes, as an alias, every old name
+    // that only it could have had, so existing stacks migrate without a replace, even when targets moved.
+    const claims = new Map<string, number>();
+    const candidates = plans.map((p) => [...new Set(Array.from({ length: p.positions }, (_, j) => p.oldName(j)))]);
+    for (const c of candidates) for (const n of c) claims.set(n, (claims.get(n) ?? 0) + 1);
+    const children: GrantChild[] = plans.map((p, k) => {
+      const aliases = candidates[k]!.filter((n) => claims.get(n) === 1).map((n) => ({ name: n }));
+      return { kind: p.kind, target: p.target, address: p.address, resource: p.build(p.name, { parent: this, aliases }) };
     });
 
     this.children = children;

@@ -26,6 +26,12 @@
  * - Where the device keys an entry by name (FortiGate objects), the device reports what the entry enforces
  *   (`HeldEntry.value`): a listed entry holding another value is named in `unexpected` for every set (it
  *   stays in `addresses`, so `update` knows it as the set's own, `SetPlan.owned`, and puts the value back).
+ * - A listed entry the target lacks (removed by hand, a reboot) is named in `missing` by `read`, while
+ *   `addresses` keeps the list as declared (same positions), and `check` always asks for `missing: []`:
+ *   preview names exactly the lost entries (`~ missing: [ + [0]: "10.50.0.9" ]`), never a
+ *   shifted list, and `up` adds them back. Dynamic providers cannot send a detailed diff (the host
+ *   drops it, docs/reference/pulumi.md §1.1), so the engine's own diff of outputs against inputs is
+ *   what preview shows: the outputs are shaped so that diff names each change.
  * - A guard (`guard: true`): `exclusive` over the entries its grants declare; it never adds, and its
  *   delete removes nothing (the grants own their entries).
  *
@@ -120,6 +126,8 @@ export interface SetFields {
    * another value (every set), found by the last read; `check` always asks for [].
    */
   readonly unexpected?: string[] | undefined;
+  /** Listed entries the target lacks, found by the last read (by address); `check` always asks for []. */
+  readonly missing?: string[] | undefined;
   readonly allowBroad?: boolean | undefined;
   readonly description?: string | undefined;
   readonly expiresAt?: string | undefined;
@@ -148,6 +156,7 @@ export const setFields = {
   exclusive: z.boolean().default(false),
   guard: z.boolean().optional(),
   unexpected: z.array(z.string()).optional(),
+  missing: z.array(z.string()).optional(),
   allowBroad: z.boolean().optional(),
   ...grantMetaFields,
 };
@@ -158,6 +167,7 @@ export const setPlaceholders = {
   exclusive: false,
   guard: false,
   unexpected: [],
+  missing: [],
   allowBroad: false,
   description: "",
   expiresAt: "2999-01-01T00:00:00Z",
@@ -295,7 +305,13 @@ export function setLifecycle<I extends SetFields, C>(device: SetDevice<I, C>, ty
     outputOnly: ["adopted", ...(device.outputOnly ?? [])],
     identity: device.identity,
     normalise: (i) => {
-      const base = { ...i, addresses: normaliseEntries(i.addresses, i.allowBroad), unexpected: [] as string[], exclusive: i.exclusive === true };
+      const base = {
+        ...i,
+        addresses: normaliseEntries(i.addresses, i.allowBroad),
+        unexpected: [] as string[],
+        missing: [] as string[],
+        exclusive: i.exclusive === true,
+      };
       return device.normalise ? device.normalise(base) : base;
     },
     pin: device.pin,
@@ -330,7 +346,7 @@ export function setLifecycle<I extends SetFields, C>(device: SetDevice<I, C>, ty
       }
       loud(inputs, r.removedUnexpected);
       const adopted = [...wanted(device, inputs).entries()].filter(([k]) => r.before.has(k)).map(([, w]) => w.address);
-      const outs = { unexpected: [] as string[], adopted, ...(device.outputs ? await device.outputs(c, inputs) : {}) };
+      const outs = { unexpected: [] as string[], missing: [] as string[], adopted, ...(device.outputs ? await device.outputs(c, inputs) : {}) };
       return { id: `${device.targetOf(inputs)}#${nameOf(inputs) ?? "set"}`, outs: outs as never };
     },
 
@@ -342,18 +358,24 @@ export function setLifecycle<I extends SetFields, C>(device: SetDevice<I, C>, ty
         const h = held.get(k);
         return h !== undefined && (h.value === undefined || h.value === want.get(k)?.parsed.canonical);
       };
-      // A guard reports nothing missing: the grants it covers report their own entries.
+      // A guard reports nothing missing: the grants it covers report their own entries. A set keeps every
+      // listed entry in place (a lost one goes to `missing`), so one lost address is one line in preview.
       const addresses =
         state.guard === true
           ? state.addresses
+          : [...want.entries()].map(([k, w]) => {
+              const d = held.get(k)?.description;
+              const description = d !== undefined && d !== "" && w.description !== undefined ? d : w.description;
+              const { parsed: _parsed, ...entry } = w;
+              return { ...entry, ...(description !== undefined && { description }) } as SetEntry;
+            });
+      const missing =
+        state.guard === true
+          ? []
           : [...want.entries()]
-              .filter(([k]) => held.has(k))
-              .map(([k, w]) => {
-                const d = held.get(k)?.description;
-                const description = d !== undefined && d !== "" && w.description !== undefined ? d : w.description;
-                const { parsed: _parsed, ...entry } = w;
-                return { ...entry, ...(description !== undefined && { description }) } as SetEntry;
-              });
+              .filter(([k]) => !held.has(k))
+              .map(([, w]) => w.address)
+              .sort();
       const exclusive = state.exclusive === true || state.guard === true;
       // Named: what an exclusive set does not list, and, for every set, a listed entry holding another
       // value (it stays in `addresses`, so `up` knows the entry is the set's own and puts the value back).
@@ -361,7 +383,7 @@ export function setLifecycle<I extends SetFields, C>(device: SetDevice<I, C>, ty
         .filter(([k]) => (exclusive && !want.has(k)) || (want.has(k) && !asListed(k)))
         .map(([, h]) => h.label)
         .sort();
-      return { addresses, unexpected } as Partial<I & SetState>;
+      return { addresses, unexpected, missing } as Partial<I & SetState>;
     },
 
     async update(c, olds, news) {
@@ -370,7 +392,7 @@ export function setLifecycle<I extends SetFields, C>(device: SetDevice<I, C>, ty
       const before = olds.guard === true ? [] : [...wanted(device, olds).keys()];
       const r = await device.reconcile(c, news, plan(news, pin, before, true));
       loud(news, r.removedUnexpected);
-      return { unexpected: [] as string[] } as unknown as Partial<I & SetState>;
+      return { unexpected: [] as string[], missing: [] as string[] } as unknown as Partial<I & SetState>;
     },
 
     async remove(c, state) {
@@ -383,8 +405,8 @@ export function setLifecycle<I extends SetFields, C>(device: SetDevice<I, C>, ty
     // Only the method / name prefix changed on the same target: the old set must go first, or the
     // new one would adopt its entries and the old one's delete would then remove them.
     deleteBeforeReplace: (replaces) => !replaces.includes("device") && !device.identity.slice(0, 1).some((k) => replaces.includes(k)),
-    // A read that found entries the exclusive set does not list: `up` must remove them.
-    needsUpdate: (olds) => (olds.unexpected ?? []).length > 0,
+    // A read that found entries the exclusive set does not list (`up` removes them), or listed ones the target lacks (`up` adds them).
+    needsUpdate: (olds) => (olds.unexpected ?? []).length > 0 || (olds.missing ?? []).length > 0,
   };
 }
 
@@ -397,6 +419,11 @@ export function loudDiff<P extends { diff(id: string, olds: never, news: never):
       const r = await diff(id, olds, news);
       const o = olds as Raw;
       const unexpected = Array.isArray(o.unexpected) ? (o.unexpected as string[]) : [];
+      const missing = Array.isArray(o.missing) ? (o.missing as string[]) : [];
+      if (missing.length > 0 && o.guard !== true)
+        warn(
+          `${typeName} ${String(o.grantName ?? id)}: the target lacks ${missing.length} listed entr${missing.length === 1 ? "y" : "ies"}: ${missing.join(", ")} — \`pulumi up\` adds ${missing.length === 1 ? "it" : "them"} back`,
+        );
       if (unexpected.length > 0 && o.exclusive !== true && o.guard !== true) {
         warn(
           `${typeName} ${String(o.grantName ?? id)}: listed entries hold another value on the device: ${unexpected.join(", ")} — \`pulumi up\` puts the listed value back`,
@@ -413,7 +440,7 @@ export function loudDiff<P extends { diff(id: string, olds: never, news: never):
 }
 
 /** The outputs every set and guard class declares as unknown at registration (the engine fills them from the provider). */
-export const SET_OUTPUTS = { unexpected: undefined, adopted: undefined, device: undefined, expired: undefined } as const;
+export const SET_OUTPUTS = { unexpected: undefined, missing: undefined, adopted: undefined, device: undefined, expired: undefined } as const;
 
 /** The resource properties every set class passes besides its target and connection (one place for the defaults). */
 export function setProps(

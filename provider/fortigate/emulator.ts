@@ -11,12 +11,13 @@
  * `{"status":"error","http_status":…,"error":…,"message":…}` with the device's code). `vdom` defaults
  * to "root", `family` to "ipv4" ("ipv6" = address6/addrgrp6). Edits go through the device's rules
  * (e.g. below 7.2.0 the last member of a group cannot be removed), as another administrator's would.
+ * Every control route refuses a body it does not understand (unknown field, wrong type) with 400 and a message naming the field.
  * - `GET /__emulator/state?vdom=` → `{version, build, vdoms, urlQueryToken, repeatedMemberPost, addresses, addresses6, groups, groups6}`
  * - `GET /__emulator/users` → the api-users; `POST /__emulator/users` `{name, token, fwgrp?, addressPermission?, vdoms?, trusthosts?}`
  * - `POST /__emulator/addresses` `{vdom?, family?, name, type?, subnet?|ip6?|fqdn?|…, comment?}` → `{status, revision}`
  * - `DELETE /__emulator/addresses` `{vdom?, family?, name}` (-23 while a group holds it)
  * - `POST /__emulator/groups` `{vdom?, family?, name, members?, comment?}`; `DELETE /__emulator/groups` `{vdom?, family?, name}`
- * - `POST /__emulator/members` `{vdom?, family?, group, name}`; `DELETE /__emulator/members` `{vdom?, family?, group, name}`
+ * - `POST /__emulator/members` `{vdom?, family?, group, name: name|[name]}`; `DELETE /__emulator/members` `{vdom?, family?, group, name: name|[name]}`
  * - `POST /__emulator/settings` `{urlQueryToken?, repeatedMemberPost?}` (`rest-api-key-url-query`, the repeated member POST answer)
  * - `DELETE /__emulator/lockouts` (clears every 429 lockout)
  * - threat feeds (`GET|POST|PUT|DELETE feeds`, `GET|POST|DELETE entries`, `POST reboot`, feed keys of `POST settings`): emulator-feeds.ts
@@ -26,22 +27,23 @@
  */
 import {
   startEmulatorServer,
-  type EmulatorReply,
   type EmulatorRequest,
   type EmulatorServerOptions,
   type HandledReply,
   type EmulatorServer,
   type LoggedRequest,
 } from "../emulator-kit";
-import { CmdbError, FortigateBackend, type AddrFamily, type FortigateApiUser, type FortigateBackendOptions, type RepeatedMemberPost } from "./emulator-backend";
+import { CmdbError, FortigateBackend, type AddrFamily, type FortigateApiUser, type FortigateBackendOptions } from "./emulator-backend";
 import { ROUTES as FIREWALL_ROUTES, err, notAllowed, type Ctx, type Route } from "./emulator-routes";
-import { FEED_ROUTES, applyFeedSettings, feedControl } from "./emulator-feeds-routes";
+import { FEED_ROUTES } from "./emulator-feeds-routes";
+import { fortigateControl } from "./emulator-control";
 
 /** Every route: firewall address tables (emulator-routes.ts) and threat feeds (emulator-feeds-routes.ts). */
 const ROUTES: readonly Route[] = [...FIREWALL_ROUTES, ...FEED_ROUTES];
 
 export { FortigateBackend, type FortigateApiUser, type AccessLevel, type AddrFamily, type RepeatedMemberPost } from "./emulator-backend";
 export { DEFAULT_FORTIOS_VERSION } from "./emulator-versions";
+export { fortigateControl } from "./emulator-control";
 export type { FeedSeed as FortigateFeedSeed, FeedSettings as FortigateFeedSettings } from "./emulator-feeds";
 
 // ---- Auth + privilege gate (reference §1 "Emulator decision order").
@@ -195,7 +197,7 @@ export async function startFortigateEmulator(opts: FortigateEmulatorOptions = {}
       backend.reset();
       seed();
     },
-    control: (req, action) => control(backend, req, action),
+    control: (req, action) => fortigateControl(backend, req, action),
   });
   // An unknown API path gets the device's JSON 404 (not the kit's), yet must stay loud: logged as unhandled, warned once.
   const record = server.log.record.bind(server.log);
@@ -207,65 +209,6 @@ export async function startFortigateEmulator(opts: FortigateEmulatorOptions = {}
     record({ ...e, route: undefined, unhandled: true });
   };
   return Object.assign(server, { backend, token: backend.defaultToken });
-}
-
-/** The control routes of one FortiGate backend (FortiManager reaches a managed device's through them). */
-export function fortigateControl(b: FortigateBackend, req: EmulatorRequest, action: string): EmulatorReply | undefined {
-  return control(b, req, action);
-}
-
-function control(b: FortigateBackend, req: EmulatorRequest, action: string): EmulatorReply | undefined {
-  let body: Record<string, unknown>;
-  try {
-    body = (req.body ? JSON.parse(req.body) : {}) as Record<string, unknown>;
-  } catch {
-    return { status: 400, json: { status: "error", http_status: 400, message: "the body is not JSON" } };
-  }
-  const vdom = String(body.vdom ?? req.query.get("vdom") ?? "root");
-  const fam: AddrFamily = (body.family ?? req.query.get("family")) === "ipv6" ? "ipv6" : "ipv4";
-  const done = (extra: object = {}): EmulatorReply => ({ status: 200, json: { status: "ok", ...extra } });
-  const name = String(body.name ?? "");
-  const group = String(body.group ?? "");
-  const is = (m: string, a: string) => req.method === m && action === a;
-  try {
-    if (is("GET", "state"))
-      return done({
-        version: b.version,
-        build: b.build,
-        vdoms: b.vdoms(),
-        urlQueryToken: b.acceptsQueryToken,
-        repeatedMemberPost: b.repeatedMemberPost,
-        addresses: b.addresses(vdom, "ipv4"),
-        addresses6: b.addresses(vdom, "ipv6"),
-        groups: b.groups(vdom, "ipv4"),
-        groups6: b.groups(vdom, "ipv6"),
-        feeds: b.feeds.all().map((f) => b.feeds.describe(f)),
-        feedSettings: b.feeds.settings,
-      });
-    const feedReply = feedControl(b, req, action, body);
-    if (feedReply) return feedReply;
-    if (is("GET", "users")) return done({ users: b.listUsers() });
-    if (is("POST", "users")) return (b.addUser(body as unknown as FortigateApiUser), done());
-    if (is("POST", "addresses")) return done(b.createAddress(vdom, fam, body));
-    if (is("DELETE", "addresses") || is("POST", "delete-address")) return done(b.deleteAddress(vdom, fam, name));
-    if (is("POST", "groups")) return done(b.createGroup(vdom, fam, name, (body.members as string[] | undefined) ?? [], String(body.comment ?? "")));
-    if (is("DELETE", "groups")) return done(b.deleteGroup(vdom, fam, name));
-    if (is("POST", "members")) return done(b.addMember(vdom, fam, group, name));
-    if (is("DELETE", "members") || is("POST", "remove-member")) return done(b.removeMember(vdom, fam, group, name));
-    if (is("DELETE", "lockouts")) return (b.clearLockouts(), done());
-    if (is("POST", "settings")) {
-      const bad = applyFeedSettings(b, body);
-      if (bad) return { status: 400, json: { status: "error", http_status: 400, message: bad } };
-      if (typeof body.urlQueryToken === "boolean") b.urlQueryToken = body.urlQueryToken;
-      if (body.repeatedMemberPost === "duplicate" || body.repeatedMemberPost === "ok") b.repeatedMemberPost = body.repeatedMemberPost as RepeatedMemberPost;
-      return done({ urlQueryToken: b.acceptsQueryToken, repeatedMemberPost: b.repeatedMemberPost, feedSettings: b.feeds.settings });
-    }
-  } catch (e) {
-    if (e instanceof CmdbError)
-      return { status: e.httpStatus, json: { status: "error", http_status: e.httpStatus, error: e.code, message: e.cliError ?? e.message } };
-    throw e;
-  }
-  return undefined;
 }
 
 export type { Route };

@@ -159,6 +159,8 @@ export class FortigateAddressSet extends pulumi.dynamic.Resource {
   declare readonly addresses: pulumi.Output<({ address: string; description?: string } | string)[]>;
   declare readonly exclusive: pulumi.Output<boolean>;
   declare readonly unexpected: pulumi.Output<string[]>;
+  /** Listed entries the target lacks, found by the last refresh (`up` adds them back). */
+  declare readonly missing: pulumi.Output<string[]>;
   declare readonly adopted: pulumi.Output<string[]>;
   declare readonly expired: pulumi.Output<boolean>;
   declare readonly device: pulumi.Output<DevicePin>;

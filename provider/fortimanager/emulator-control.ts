@@ -3,9 +3,11 @@
  * `POST reset`, `POST|DELETE faults`). One vocabulary: a noun per kind of state, the HTTP method
  * says what happens (GET lists, POST adds, PUT sets, DELETE clears). The routes are documented on
  * `startFortimanagerEmulator` (emulator.ts). They change emulator state directly and are never
- * recorded in the request log.
+ * recorded in the request log. Each route's body has a `.strict()` schema: a body the route does not
+ * understand is a 400 naming the field, never an ok for nothing done.
  */
-import type { EmulatorReply, EmulatorRequest } from "../emulator-kit";
+import { z } from "zod";
+import { controlBody, NO_BODY, type EmulatorReply, type EmulatorRequest } from "../emulator-kit";
 import type { FortimanagerBackend, RpcFault } from "./emulator-backend";
 import { IPV4_UNUSED, IPV6_UNUSED, SLOT_COUNT, type EmulatedAdmin, type EmulatedAdminSeed } from "./emulator-seed";
 import { ipv4SlotFromWire, ipv6SlotFromWire } from "./emulator-wire";
@@ -33,12 +35,102 @@ export function adminState(b: FortimanagerBackend, a: EmulatedAdmin): Record<str
   };
 }
 
-function body(req: EmulatorRequest): Record<string, unknown> | undefined {
-  try {
-    const v = JSON.parse(req.body || "{}") as unknown;
-    return v && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
+const Name = z.string().min(1);
+const AdminSeedSchema = z
+  .object({
+    userid: Name,
+    password: z.string().optional(),
+    profileid: Name.optional(),
+    rpcPermit: z.enum(["none", "read", "read-write", "from-profile"]).optional(),
+    userType: z.enum(["local", "api"]).optional(),
+    apiKey: Name.optional(),
+    adoms: z.union([z.literal("all"), z.array(Name)]).optional(),
+    loginMax: z.number().int().positive().optional(),
+    slots: z.record(z.string(), z.unknown()).optional(),
+    fields: z.record(z.string(), z.union([z.string(), z.number()])).optional(),
+  })
+  .strict();
+const nonEmpty = { message: "name at least one field" };
+const PROXY_KEYS = ["offlineDevice", "unknownDevice", "outOfScope", "readWithRpcRead", "order"] as const;
+const ProxySchema = z
+  .object(Object.fromEntries(PROXY_KEYS.map((k) => [k, z.string().optional()])))
+  .strict()
+  .refine((b) => Object.values(b).some((v) => v !== undefined), nonEmpty);
+
+/**
+ * The body schema of a route (`.strict()`: an unknown field is a 400, never an ok for nothing done),
+ * "forward" for a managed device's own control routes, or undefined for no such route.
+ */
+function routeSchema(m: string, parts: readonly string[]): z.ZodType | "forward" | undefined {
+  const [noun, id, sub, slot] = parts;
+  const only = (methods: Record<string, z.ZodType>, len = 1) => (parts.length === len ? methods[m] : undefined);
+  switch (noun) {
+    case "state":
+      return only({ GET: NO_BODY });
+    case "admins":
+      if (id === undefined) return only({ GET: NO_BODY, POST: AdminSeedSchema });
+      if (sub === undefined) return only({ GET: NO_BODY, DELETE: NO_BODY }, 2);
+      return sub === "slots" && slot !== undefined ? only({ PUT: z.object({ value: z.unknown() }).strict(), DELETE: NO_BODY }, 4) : undefined;
+    case "proxy":
+      return only({ GET: NO_BODY, PUT: ProxySchema, POST: ProxySchema });
+    case "devices":
+      if (id === undefined)
+        return only({
+          GET: NO_BODY,
+          POST: z
+            .object({
+              name: Name,
+              adom: Name.optional(),
+              connStatus: z.enum(["up", "down", "unknown"]).optional(),
+              version: Name.optional(),
+              vdoms: z.array(Name).optional(),
+              feeds: z.array(z.object({ name: Name }).passthrough()).optional(),
+              feedSettings: z.record(z.string(), z.unknown()).optional(),
+              sn: Name.optional(),
+              ip: Name.optional(),
+              latencyMs: z.number().int().nonnegative().optional(),
+            })
+            .strict(),
+        });
+      if (sub !== undefined) return "forward";
+      return only(
+        {
+          GET: NO_BODY,
+          DELETE: NO_BODY,
+          PUT: z
+            .object({ connStatus: z.unknown().optional(), latencyMs: z.unknown().optional(), adom: z.unknown().optional() })
+            .strict()
+            .refine((b) => Object.values(b).some((v) => v !== undefined), nonEmpty),
+        },
+        2,
+      );
+    case "seed-admin": // earlier name of POST admins
+      return only({ POST: AdminSeedSchema });
+    case "sessions":
+      return only({ GET: NO_BODY, DELETE: NO_BODY });
+    case "expire-sessions": // earlier name of DELETE sessions
+      return only({ POST: NO_BODY });
+    case "rpc-faults":
+      return only({
+        DELETE: NO_BODY,
+        POST: z
+          .object({
+            code: z.number().int(),
+            method: Name.optional(),
+            url: Name.optional(),
+            auth: z.enum(["session", "token"]).optional(),
+            message: z.string().optional(),
+            times: z.number().int().positive().optional(),
+            probability: z.number().min(0).max(1).optional(),
+          })
+          .strict(),
+      });
+    case "update-failure":
+      return only({ POST: z.object({ code: z.number().int(), message: z.string() }).strict(), DELETE: NO_BODY });
+    case "workspace-lock":
+      return only({ POST: z.object({ user: Name.optional() }).strict(), DELETE: NO_BODY });
+    default:
+      return undefined;
   }
 }
 
@@ -46,12 +138,16 @@ function body(req: EmulatorRequest): Record<string, unknown> | undefined {
 export function fortimanagerControl(b: FortimanagerBackend, req: EmulatorRequest, action: string): EmulatorReply | undefined {
   const m = req.method;
   const parts = action.split("/").map(decodeURIComponent);
-  const data = body(req);
-  if (data === undefined && (m === "POST" || m === "PUT")) return fail(400, "body must be a JSON object");
-  const d = data ?? {};
+  const schema = routeSchema(m, parts);
+  if (schema === undefined) return undefined;
+  let d: Record<string, unknown> = {};
+  if (schema !== "forward") {
+    const parsed = controlBody(req, action, schema);
+    if ("error" in parsed) return fail(400, parsed.error);
+    d = parsed.value as Record<string, unknown>;
+  }
   switch (parts[0]) {
     case "state":
-      if (m !== "GET" || parts.length !== 1) return undefined;
       return {
         status: 200,
         json: {
@@ -71,20 +167,16 @@ export function fortimanagerControl(b: FortimanagerBackend, req: EmulatorRequest
     case "devices":
     case "proxy":
       return deviceControl(b.devices, req, parts, d);
-    case "seed-admin": // earlier name of POST admins
-      if (m !== "POST") return undefined;
+    case "seed-admin":
       b.seedAdmin(d as unknown as EmulatedAdminSeed);
       return ok();
     case "sessions":
       if (m === "GET") return { status: 200, json: { active: b.activeSessions } };
-      if (m === "DELETE") return { status: 200, json: { expired: b.expireSessions() } };
-      return undefined;
-    case "expire-sessions": // earlier name of DELETE sessions
-      return m === "POST" ? { status: 200, json: { expired: b.expireSessions() } } : undefined;
+      return { status: 200, json: { expired: b.expireSessions() } };
+    case "expire-sessions":
+      return { status: 200, json: { expired: b.expireSessions() } };
     case "rpc-faults":
       if (m === "DELETE") return ((b.rpcFaults = []), ok());
-      if (m !== "POST") return undefined;
-      if (!Number.isInteger(d.code)) return fail(400, 'rpc-faults needs an integer "code"');
       b.rpcFaults.push({ fault: d as unknown as RpcFault, left: typeof d.times === "number" ? d.times : Number.POSITIVE_INFINITY });
       return ok();
     case "update-failure":

@@ -172,6 +172,8 @@ export class FortimanagerFeedSet extends pulumi.dynamic.Resource {
   declare readonly exclusive: pulumi.Output<boolean>;
   /** Entries of the listed devices' feeds the set does not list, found by the last refresh (exclusive sets only). */
   declare readonly unexpected: pulumi.Output<string[]>;
+  /** Listed entries the target lacks, found by the last refresh (`up` adds them back). */
+  declare readonly missing: pulumi.Output<string[]>;
   /** Listed addresses every device's feed held already at create. */
   declare readonly adopted: pulumi.Output<string[]>;
   declare readonly expired: pulumi.Output<boolean>;

@@ -12,6 +12,7 @@
  * from 25.7, read-only alias_util from 26.7.1, get_item on an unknown uuid from 26.1.11, …).
  *
  * Control routes (JSON in, JSON out; `{"status":"ok",…}` or 400 `{"status":"failed","error":…}`):
+ * Every control route refuses a body it does not understand (unknown field, wrong type) with 400 and a message naming the field.
  * - `GET /__emulator/state` → `{version, aliases:[{name,uuid,type,enabled,inUse,builtin,content,table}], tables:{name:[entry]}, reconfigureCount, configSaves, revisions:[{seq,username,apiKey}]}`
  * - `GET /__emulator/alias?alias=<name>` → one alias as in `state` (404 when none)
  * - `GET /__emulator/unhandled` → request-log entries of routes the device would answer 404 (assert `[]` in CI)
@@ -20,7 +21,8 @@
  * - `POST /__emulator/users` `{name,key,secret,privileges:[…],disabled?}` → adds or replaces an API user
  * - `POST /__emulator/aliases` `{name,type,content?:[…],description?,inUse?,enabled?,uuid?}` → `{status,uuid}`; creates or replaces an alias (config and live table)
  * - `DELETE /__emulator/aliases` `{name}` → drops a user alias and its table
- * - `POST /__emulator/alias-content` `{alias, add?: address, remove?: address, where?: "both"|"config"|"table"}` → the alias as in `state`;
+ * - `POST /__emulator/alias-content` `{alias, add?: address|[address], remove?: address|[address], where?: "both"|"config"|"table"}` → the alias as in `state`;
+ *   a removal of an address the alias does not hold is a 400 (so is any field the route does not know);
  *   an edit by hand (default both = UI edit plus Apply; "config" = saved but not applied; "table" = live pf only, e.g. an expired entry)
  * - `POST /__emulator/seed-table` `{alias, count, start?: "10.128.0.0", where?}` → `{status,first,last,count}`; `count` consecutive IPv4 hosts, cheap (20,000 in a few ms)
  * - `POST /__emulator/reconfigure-error` `{error: string|null}` → the next reconfigures fail with 500 title "Alias" and this pfctl message

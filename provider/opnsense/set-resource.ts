@@ -128,7 +128,15 @@ async function reconcileFitOnly(t: SetTarget, i: AliasSetInputs): Promise<void> 
 /** The provider object of {@link OpnsenseAliasSet} and {@link OpnsenseAliasGuard}; tests and the benchmark drive it directly. */
 export const opnsenseAliasSetProvider = loudDiff(grantProvider<AliasSetInputs, AliasSetOutputs, ResolvedConnection>(lifecycle as never), "OpnsenseAliasSet");
 
-const OUTPUTS = { unexpected: undefined, adopted: undefined, aliasUuid: undefined, aliasType: undefined, device: undefined, expired: undefined };
+const OUTPUTS = {
+  unexpected: undefined,
+  missing: undefined,
+  adopted: undefined,
+  aliasUuid: undefined,
+  aliasType: undefined,
+  device: undefined,
+  expired: undefined,
+};
 let shim: pulumi.dynamic.ResourceProvider | undefined;
 
 /**
@@ -148,6 +156,8 @@ export class OpnsenseAliasSet extends pulumi.dynamic.Resource {
   declare readonly exclusive: pulumi.Output<boolean>;
   /** Entries of the alias the set does not list, found by the last refresh (exclusive sets). */
   declare readonly unexpected: pulumi.Output<string[]>;
+  /** Listed entries the target lacks, found by the last refresh (`up` adds them back). */
+  declare readonly missing: pulumi.Output<string[]>;
   declare readonly adopted: pulumi.Output<string[]>;
   declare readonly aliasUuid: pulumi.Output<string>;
   declare readonly aliasType: pulumi.Output<string>;

@@ -38,8 +38,8 @@ const dyn = (type: string, name: string, inputs: Record<string, unknown>) => ({
   outputs: { ...inputs },
 });
 
-function exportOf(): unknown {
-  return {
+function exportOf(only?: unknown[]): unknown {
+  const doc = {
     version: 3,
     deployment: {
       manifest: { time: "2025-01-01T00:00:00Z" },
@@ -56,19 +56,61 @@ function exportOf(): unknown {
           group: "jit-admins6",
           connection: { url: fgt.url, vdom: "root" },
           credentials: secretValue,
-          device: { url: fgt.url, scope: "root" },
+          device: { url: fgt.url, scope: "vdom root" },
         }),
-        dyn("fortigate:FeedEntry", "bob-lab", { feed: "jit-allow", address: "198.51.100.23", device: { url: fgt.url, scope: "root" } }),
+        // The VDOM from stack config or the environment: only the pin names it, as the provider writes it ("vdom root").
+        dyn("fortigate:FeedEntry", "bob-lab", { feed: "jit-allow", address: "198.51.100.23", device: { url: fgt.url, scope: "vdom root" } }),
         dyn("fortimanager:TrustedHost", "alice-laptop", { adminUser: "alice", address: "203.0.113.7", device: { url: fmg.url } }),
         dyn("fortimanager:FeedEntry", "alice-branches", {
           feed: "jit-allow",
           devices: ["fgt-hq", "fgt-br1"],
           address: "203.0.113.7",
-          device: { url: fmg.url },
+          device: { url: fmg.url, scope: "adom root" },
         }),
       ],
     },
   };
+  if (only) doc.deployment.resources = [doc.deployment.resources[0]!, ...(only as typeof doc.deployment.resources)];
+  return doc;
+}
+
+/** Sets, guards and feed sets as the providers store them (pinned scope "vdom root" / "adom root"). */
+function setResources(): unknown[] {
+  return [
+    dyn("opnsense:AliasSet", "opn-set", {
+      alias: "jit_nets",
+      method: "config",
+      addresses: ["198.51.100.1", { address: "198.51.100.128/25" }],
+      device: { url: opn.url },
+    }),
+    dyn("opnsense:AliasGuard", "opn-guard", { alias: "jit_admins", method: "table", guard: true, addresses: ["203.0.113.7"], device: { url: opn.url } }),
+    dyn("fortigate:AddressSet", "fgt-set", {
+      group: "jit-admins",
+      group6: "jit-admins6",
+      namePrefix: "grant-",
+      addresses: ["203.0.113.8", "2001:db8::8"],
+      device: { url: fgt.url, scope: "vdom root" },
+    }),
+    dyn("fortigate:GroupGuard", "fgt-guard", {
+      group: "jit-ops",
+      guard: true,
+      addresses: [{ address: "203.0.113.9", name: "grant-203.0.113.9" }],
+      device: { url: fgt.url, scope: "vdom root" },
+    }),
+    dyn("fortigate:FeedSet", "fgt-feed-set", { feed: "jit-allow", addresses: ["198.51.100.24"], device: { url: fgt.url, scope: "vdom root" } }),
+    dyn("fortimanager:TrustedHostSet", "fmg-set", {
+      adminUser: "alice",
+      addresses: [{ address: "203.0.113.7", description: "laptop" }],
+      device: { url: fmg.url },
+    }),
+    dyn("fortimanager:TrustedHostGuard", "fmg-guard", { adminUser: "bob", guard: true, addresses: [], device: { url: fmg.url } }),
+    dyn("fortimanager:FeedSet", "fmg-feed-set", {
+      feed: "jit-allow",
+      devices: ["fgt-hq"],
+      addresses: ["203.0.113.7"],
+      device: { url: fmg.url, scope: "adom root" },
+    }),
+  ];
 }
 
 function configOf(fgtToken: string): unknown {
@@ -87,8 +129,8 @@ function configOf(fgtToken: string): unknown {
 }
 
 /** A `pulumi` that answers `stack export` and `config --json` from files, and records its arguments. */
-function fakePulumi(config: unknown | undefined): string {
-  writeFileSync(path.join(dir, "export.json"), JSON.stringify(exportOf()));
+function fakePulumi(config: unknown | undefined, only?: unknown[]): string {
+  writeFileSync(path.join(dir, "export.json"), JSON.stringify(exportOf(only)));
   rmSync(path.join(dir, "config.json"), { force: true });
   if (config !== undefined) writeFileSync(path.join(dir, "config.json"), JSON.stringify(config));
   const bin = path.join(dir, "bin");
@@ -134,13 +176,14 @@ beforeAll(async () => {
       { name: "grants-api", token: S.fgtToken, fwgrp: "read-write", sysgrp: "custom", sysgrpPermission: { cfg: "read-write" } },
       { name: "audit-api", token: S.fgtReadToken, fwgrp: "read", sysgrp: "none" },
     ],
-    groups: [{ name: "jit-admins" }, { name: "jit-admins6", family: "ipv6" }],
+    groups: [{ name: "jit-admins" }, { name: "jit-admins6", family: "ipv6" }, { name: "jit-ops" }],
     lockoutThreshold: 100,
   });
   fmg = await startFortimanagerEmulator({
     admins: [
       { userid: "grants-api", userType: "api", apiKey: S.fmgToken, profileid: "Super_User" },
       { userid: "alice", password: "alice-pw", profileid: "Restricted_User" },
+      { userid: "bob", password: "bob-pw", profileid: "Restricted_User" },
     ],
   });
 });
@@ -159,7 +202,8 @@ afterAll(async () => {
 it("checks every target the state names, with the credentials of the stack's config, and exits 0", async () => {
   const PATH = fakePulumi(configOf(S.fgtToken));
   const r = await doctor(["--stack", "prod"], { PATH });
-  expect(r.stderr).toBe("");
+  // Only what preview could not prove may reach stderr (feed push rights), never a secret or an error.
+  expect(r.stderr.split("\n").filter((l) => l !== "" && !l.startsWith("warning: preview could not prove every right: "))).toEqual([]);
   const host = (u: string) => new URL(u).host;
   const headings = r.stdout.split("\n").filter((l) => / · /.test(l));
   expect(headings).toEqual([
@@ -179,6 +223,32 @@ it("checks every target the state names, with the credentials of the stack's con
   expect(readFileSync(path.join(dir, "calls.log"), "utf8")).toContain("stack export --stack prod");
   expect(readFileSync(path.join(dir, "calls.log"), "utf8")).toContain("config --json --show-secrets --stack prod");
   // The IPv6 grant was checked against the addrgrp6 (its own address picks the family).
+  expect(fgt.log.entries().some((e) => e.path.includes("/firewall/addrgrp6/jit-admins6"))).toBe(true);
+});
+
+it("a stack of only sets, guards and feed sets: each is checked on its pinned device and scope (vdom root, adom root), exit 0", async () => {
+  const PATH = fakePulumi(configOf(S.fgtToken), setResources());
+  fgt.log.clear();
+  const r = await doctor(["--stack", "prod"], { PATH });
+  // Only what preview could not prove may reach stderr (feed push rights), never a secret or an error.
+  expect(r.stderr.split("\n").filter((l) => l !== "" && !l.startsWith("warning: preview could not prove every right: "))).toEqual([]);
+  const host = (u: string) => new URL(u).host;
+  const headings = r.stdout.split("\n").filter((l) => / · /.test(l));
+  expect(headings).toEqual([
+    `opnsense ${host(opn.url)} · OpnsenseAliasSet alias jit_nets, method config`,
+    `opnsense ${host(opn.url)} · OpnsenseAliasGuard alias jit_admins, method table`,
+    `fortigate ${host(fgt.url)} · FortigateAddressSet group jit-admins`,
+    `fortigate ${host(fgt.url)} · FortigateAddressSet group jit-admins6`,
+    `fortigate ${host(fgt.url)} · FortigateGroupGuard group jit-ops`,
+    `fortigate ${host(fgt.url)} · FortigateFeedSet feed jit-allow`,
+    `fortimanager ${host(fmg.url)} · FortimanagerTrustedHostSet adminUser alice`,
+    `fortimanager ${host(fmg.url)} · FortimanagerTrustedHostGuard adminUser bob`,
+    `fortimanager ${host(fmg.url)} · FortimanagerFeedSet feed jit-allow, devices fgt-hq`,
+  ]);
+  expect(r.stdout).toMatch(/^stack prod: 9 targets from its state;/m);
+  expect(r.stdout).toMatch(/✔ all \d+ checks passed$/m);
+  expect(r.code).toBe(0);
+  // The set's IPv6 entries were checked against its group6, an addrgrp6.
   expect(fgt.log.entries().some((e) => e.path.includes("/firewall/addrgrp6/jit-admins6"))).toBe(true);
 });
 

@@ -5,6 +5,8 @@
  * fans out and two people sharing an address keep it until the last of them is removed; destroy leaves
  * the devices as they were.
  */
+import { spawn } from "node:child_process";
+import { writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { isDeepStrictEqual } from "node:util";
 import { deviceEnv, startDevices, type DeviceSnapshot, type Devices } from "../../scripts/engine-fixture";
@@ -57,12 +59,64 @@ describeWithCli("engine: sets, exclusive drift, guard and the Grant component", 
     expect(ok(await run(["preview", "--refresh", "--expect-no-changes"]))).toEqual({ code: 0, tail: "" });
   });
 
+  test("doctor --stack checks every set, guard and grant of the stack the CLI made, on its pinned device and scope (vdom root), exit 0", async () => {
+    const main = path.join(__dirname, "..", "..", "dist", "cli", "main.js");
+    const env = {
+      ...process.env,
+      ...deviceEnv(devices),
+      PATH: `${ws.cli.binDir}${path.delimiter}${process.env.PATH ?? ""}`,
+      PULUMI_BACKEND_URL: `file://${ws.backendDir}`,
+      PULUMI_HOME: ws.pulumiHome,
+      PULUMI_CONFIG_PASSPHRASE: process.env.PULUMI_CONFIG_PASSPHRASE ?? "firewall-grants-local",
+      PULUMI_SKIP_UPDATE_CHECK: "true",
+      NO_COLOR: "1",
+    };
+    const r = await new Promise<{ code: number | null; out: string }>((resolve, reject) => {
+      const child = spawn(process.execPath, [main, "doctor", "--stack", ws.stack], { cwd: PROGRAM, env, stdio: ["ignore", "pipe", "pipe"] });
+      let out = "";
+      child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+      child.stderr.on("data", (d: Buffer) => (out += d.toString()));
+      child.on("error", reject);
+      child.on("close", (code) => resolve({ code, out }));
+    });
+    const headings = r.out.split("\n").filter((l) => / · /.test(l));
+    expect(headings).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^opnsense \S+ · OpnsenseAliasSet alias jit_nets, method config$/),
+        expect.stringMatching(/^fortigate \S+ · FortigateAddressSet group jit-admins$/),
+        expect.stringMatching(/^fortigate \S+ · FortigateAddressSet group jit-admins6$/),
+        expect.stringMatching(/^fortimanager \S+ · FortimanagerTrustedHostSet adminUser alice$/),
+        expect.stringMatching(/^fortimanager \S+ · FortimanagerTrustedHost adminUser bob$/),
+      ]),
+    );
+    expect({ code: r.code, tail: r.code === 0 ? "" : r.out.slice(-3000) }).toEqual({ code: 0, tail: "" });
+    expect(r.out).toMatch(/✔ all \d+ checks passed$/m);
+  });
+
+  test("the policy pack reports a Grant whose ticket does not match once, on the Grant, never on its children", async () => {
+    const config = path.join(ws.workDir, "policy-config.json");
+    writeFileSync(config, JSON.stringify({ "firewall-grants-description": { pattern: "\\bOPS-\\d+\\b" } }));
+    const r = await run(["preview", "--policy-pack", path.join(__dirname, "..", "..", "policy", "pack"), "--policy-pack-config", config]);
+    expect(r.code).not.toBe(0);
+    const told = r.output.match(/its children carry description "[^"]*"/g) ?? [];
+    expect(told.sort()).toEqual(['its children carry description "alice (CHG-13)"', 'its children carry description "bob (CHG-13)"']);
+    expect(r.output).toMatch(/firewall-grants-description\s+\(firewall-grants:index:Grant: alice\)/);
+    expect(r.output).toMatch(/firewall-grants-description\s+\(firewall-grants:index:Grant: bob\)/);
+    // No child of a Grant is named in a description violation (their names start with the person's component name).
+    expect(r.output).not.toMatch(/description "(alice|bob) \(CHG-13\)" does not match/);
+  });
+
   test("a hand-added 0.0.0.0/1 on the exclusive set and an undeclared address in the guarded alias: preview --refresh --expect-no-changes exits 7 naming both; up removes them", async () => {
     devices.opnsense.backend.insertAddress("jit_nets", "0.0.0.0/1");
     devices.opnsense.backend.insertAddress("jit_admins", "192.0.2.200");
+    // A listed address lost by hand is named once, by address (issue 20), not as a shifted list.
+    devices.opnsense.backend.removeAddress("jit_nets", "198.51.100.1");
     devices.clearLogs();
     const check = await run(["preview", "--refresh", "--expect-no-changes", "--diff"]);
     expect(check.code).toBe(7);
+    expect(check.output).toMatch(/OpnsenseAliasSet opn-set: the target lacks 1 listed entry: 198\.51\.100\.1/);
+    expect(check.output).toMatch(/~ missing\s*: \[\s+\+ \[0\]: "198\.51\.100\.1"\s+\]/);
+    expect(check.output).not.toMatch(/~ addresses/);
     expect(check.output).toMatch(/OpnsenseAliasSet opn-set: the target holds 1 entry this exclusive set does not list: 0\.0\.0\.0\/1/);
     expect(check.output).toMatch(/~ unexpected: \[\s+\+ \[0\]: "0\.0\.0\.0\/1"/);
     expect(check.output).toMatch(/0\.0\.0\.0\/1/);

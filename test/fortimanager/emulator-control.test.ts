@@ -96,3 +96,47 @@ describe("FortiManager emulator control routes", () => {
     expect(missing.json.error).toMatch(/unknown control route/);
   });
 });
+
+describe("FortiManager emulator control routes refuse a body they do not understand", () => {
+  it.each([
+    ["GET", "state"],
+    ["GET", "admins"],
+    ["POST", "admins"],
+    ["GET", "admins/alice"],
+    ["DELETE", "admins/alice"],
+    ["PUT", "admins/alice/slots/trusthost3"],
+    ["DELETE", "admins/alice/slots/trusthost3"],
+    ["GET", "devices"],
+    ["POST", "devices"],
+    ["GET", "devices/fgt-hq"],
+    ["PUT", "devices/fgt-hq"],
+    ["DELETE", "devices/fgt-hq"],
+    ["POST", "devices/fgt-hq/entries"],
+    ["GET", "proxy"],
+    ["PUT", "proxy"],
+    ["POST", "seed-admin"],
+    ["GET", "sessions"],
+    ["DELETE", "sessions"],
+    ["POST", "expire-sessions"],
+    ["POST", "rpc-faults"],
+    ["DELETE", "rpc-faults"],
+    ["POST", "update-failure"],
+    ["DELETE", "update-failure"],
+    ["POST", "workspace-lock"],
+    ["DELETE", "workspace-lock"],
+  ] as const)("%s %s: an unknown field is a 400 naming it, and nothing changes", async (method, path) => {
+    const before = JSON.stringify((await ctl("GET", "state")).json);
+    const r = await ctl(method, path, { bogus: 1 });
+    expect(r.status).toBe(400);
+    expect(JSON.stringify(r.json)).toContain("bogus");
+    expect(JSON.stringify((await ctl("GET", "state")).json)).toBe(before);
+  });
+
+  it("update-failure needs its code and message, PUT devices/{name} and PUT proxy name at least one field", async () => {
+    expect((await ctl("POST", "update-failure", { code: -9998 })).status).toBe(400);
+    expect((await ctl("GET", "state")).json.updateFailure).toBeNull();
+    expect((await ctl("PUT", "devices/fgt-hq", {})).status).toBe(400);
+    expect((await ctl("PUT", "proxy", {})).status).toBe(400);
+    expect((await ctl("POST", "rpc-faults", { code: "-11" })).status).toBe(400);
+  });
+});

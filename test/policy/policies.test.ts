@@ -6,7 +6,15 @@
 import type { ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
-import { firewallGrantsPolicies, GRANT_TYPES, grantResourceOf, matchesPattern, POLICY_NAMES, type FirewallGrantsPolicyOptions } from "../../policy";
+import {
+  firewallGrantsPolicies,
+  GRANT_COMPONENT_TYPE,
+  GRANT_TYPES,
+  grantResourceOf,
+  matchesPattern,
+  POLICY_NAMES,
+  type FirewallGrantsPolicyOptions,
+} from "../../policy";
 
 const NOW = Date.parse("2026-12-01T12:00:00Z");
 const inDays = (d: number) => new Date(NOW + d * 86_400_000).toISOString();
@@ -25,6 +33,7 @@ function violations(
   props: Record<string, unknown>,
   config: Record<string, Record<string, unknown>> = {},
   options?: FirewallGrantsPolicyOptions,
+  where: { urn?: string; parent?: string } = {},
 ): string[] {
   const out: string[] = [];
   for (const policy of firewallGrantsPolicies(options) as ResourceValidationPolicy[]) {
@@ -32,8 +41,9 @@ function violations(
     const args = {
       type,
       props,
-      urn: `urn:pulumi:dev::p::${type}::r`,
+      urn: where.urn ?? `urn:pulumi:dev::p::${type}::r`,
       name: "r",
+      opts: { parent: where.parent, protect: false, ignoreChanges: [], aliases: [], additionalSecretOutputs: [] },
       getConfig: () => ({ ...defaults, ...config[policy.name] }),
     } as unknown as ResourceValidationArgs;
     const validations = [policy.validateResource ?? []].flat();
@@ -224,5 +234,47 @@ describe("policy pack rules", () => {
     const required = /require\("(\.\.\/\.\.\/dist\/policy)"\)/.exec(index)?.[1];
     expect(required).toBe("../../dist/policy");
     expect(existsSync(path.join(root, "policy", "index.ts"))).toBe(true);
+  });
+
+  describe("a Grant missing its ticket is reported once, on the Grant (issue 20)", () => {
+    const PATTERN = "\\b[A-Z]+-\\d+\\b";
+    const TICKET = { [POLICY_NAMES.description]: { pattern: PATTERN } };
+    const message = (d: string) =>
+      `its children carry description ${JSON.stringify(d)}, which does not match ${JSON.stringify(PATTERN)} (policy config ${POLICY_NAMES.description}.pattern): set \`ticket\` (or \`description\`) on the Grant`;
+    const children = (grant: string, description: string) =>
+      [
+        [GRANT_TYPES.OpnsenseAliasEntry, GOOD.opnsense],
+        [GRANT_TYPES.FortigateAddress, GOOD.fortigate],
+        [GRANT_TYPES.FortimanagerTrustedHost, GOOD.fortimanager],
+        [GRANT_TYPES.FortigateFeedEntry, GOOD.fortigateFeed],
+        [GRANT_TYPES.FortimanagerFeedEntry, GOOD.fortimanagerFeed],
+      ].flatMap(([type, props], i) =>
+        violations(type as string, { ...(props as object), description, comment: undefined }, TICKET, undefined, {
+          urn: `urn:pulumi:dev::p::${GRANT_COMPONENT_TYPE}$${type}::c${i}`,
+          parent: grant,
+        }),
+      );
+
+    test("the Grant's inputs visible: one violation, on the Grant, none on its children", () => {
+      const urn = `urn:pulumi:dev::p::${GRANT_COMPONENT_TYPE}::alice`;
+      expect(violations(GRANT_COMPONENT_TYPE, { who: "alice", grantDescription: "alice" }, TICKET, undefined, { urn })).toEqual([
+        `${POLICY_NAMES.description}: ${message("alice")}`,
+      ]);
+      expect(children(urn, "alice")).toEqual([]);
+      const ok = `urn:pulumi:dev::p::my:stack:Team$${GRANT_COMPONENT_TYPE}::bob`;
+      expect(violations(GRANT_COMPONENT_TYPE, { who: "bob", ticket: "CHG-1", grantDescription: "bob (CHG-1)" }, TICKET, undefined, { urn: ok })).toEqual([]);
+      expect(children(ok, "bob (CHG-1)")).toEqual([]);
+    });
+
+    test("the Grant's inputs not sent (older Pulumi): its first child reports once, naming the Grant", () => {
+      const urn = `urn:pulumi:dev::p::${GRANT_COMPONENT_TYPE}::carol`;
+      expect(violations(GRANT_COMPONENT_TYPE, {}, TICKET, undefined, { urn })).toEqual([]);
+      expect(children(urn, "carol")).toEqual([`${POLICY_NAMES.description}: Grant carol: ${message("carol")}`]);
+    });
+
+    test("grants outside a Grant are still reported one by one", () => {
+      expect(violations(GRANT_TYPES.OpnsenseAliasEntry, { ...GOOD.opnsense, description: "dave" }, TICKET)).toHaveLength(1);
+      expect(violations(GRANT_TYPES.FortigateAddress, { ...GOOD.fortigate, description: "dave", comment: undefined }, TICKET)).toHaveLength(1);
+    });
   });
 });
