@@ -23,6 +23,13 @@
  *   3.146), and `up` removes them (and says so again).
  * - A guard (`guard: true`): `exclusive` over the entries its grants declare; it never adds, and its
  *   delete removes nothing (the grants own their entries).
+ * - Overlaps: an entry the set or guard does not list but another resource of the program declares on
+ *   the target is not drift — `read` records each unexpected entry's shared key (`unexpectedKeys`), and
+ *   the diff ({@link loudDiff}) drops those another resource declares (naming it), as `up` keeps them.
+ *   A new exclusive set or guard reads its target at `check` and names what its first `up` will remove.
+ * - Expiry: a set past its time removes its own entries (shared ones stay) and then holds nothing; a
+ *   guard holds nothing of its own, so it is expired as soon as its time passes; neither reports
+ *   `unexpected` once due.
  *
  * Caveat of the shared-address rule during `update`: the engine checks resources in program order and
  * runs an update as soon as its resource is checked, so a grant declared AFTER the set in the program
@@ -33,9 +40,10 @@
 import { z } from "zod";
 import { parseAddress, type GrantAddress } from "./address";
 import type { DeviceFamily } from "./diagnosis";
-import { declaredByOther, grantMetaFields, type DevicePin, type GrantLifecycle, type PinnedState, type PreflightMode } from "./grant-lifecycle";
+import { declaredByOther, grantMetaFields, otherDeclarers, type DevicePin, type GrantLifecycle, type PinnedState, type PreflightMode } from "./grant-lifecycle";
 import { fingerprint } from "./process-state";
 import type { SettingsNamespace } from "./settings";
+import { isDue } from "./time-box";
 
 /** One listed entry as the user may write it: an address, or an address with a description. */
 export type SetEntryInput = string | { readonly address: string; readonly description?: string; readonly name?: string };
@@ -97,6 +105,11 @@ export interface SetFields {
   readonly guard?: boolean | undefined;
   /** Entries of the target the set does not list, found by the last read (exclusive sets and guards); `check` always asks for []. */
   readonly unexpected?: string[] | undefined;
+  /**
+   * State only: the shared-address key of each `unexpected` entry (same order), so a diff can tell an entry
+   * another resource of the program declares on the target (not drift) from a foreign one.
+   */
+  readonly unexpectedKeys?: string[] | undefined;
   readonly allowBroad?: boolean | undefined;
   readonly description?: string | undefined;
   readonly expiresAt?: string | undefined;
@@ -219,6 +232,9 @@ export function warn(message: string): void {
   process.stderr.write(`warning: ${message}\n`);
 }
 
+/** `1 entry`, `3 entries`. */
+const count = (n: number) => `${n} entr${n === 1 ? "y" : "ies"}`;
+
 const pinOf = (s: unknown): DevicePin | undefined => {
   const d = (s as Raw).device;
   return d && typeof d === "object" ? (d as DevicePin) : undefined;
@@ -233,6 +249,10 @@ export function setLifecycle<I extends SetFields, C>(device: SetDevice<I, C>, ty
   const keepFn = (inputs: I, pin: DevicePin | undefined) => (key: string) =>
     pin !== undefined && declaredByOther(device.entrySharedKey(inputs, pin, key), nameOf(inputs));
   const describe = (inputs: I) => `${typeName} ${nameOf(inputs) ?? ""} (${device.targetOf(inputs)})`.replace("  ", " ");
+
+  /** The shared-address keys of the listed entries (the per-entry form, plus per managed device where the set has them). */
+  const entryKeys = (s: I, pin: DevicePin) =>
+    [...wanted(device, s).keys()].flatMap((k) => [device.entrySharedKey(s, pin, k), ...(device.entryDeviceKeys?.(s, pin, k) ?? [])]);
 
   const loud = (inputs: I, removed: readonly string[]) => {
     if (removed.length > 0)
@@ -255,7 +275,7 @@ export function setLifecycle<I extends SetFields, C>(device: SetDevice<I, C>, ty
     family: device.family,
     schema: device.schema,
     placeholders: { ...setPlaceholders, ...device.placeholders },
-    outputOnly: ["adopted", ...(device.outputOnly ?? [])],
+    outputOnly: ["adopted", "unexpectedKeys", ...(device.outputOnly ?? [])],
     identity: device.identity,
     normalise: (i) => {
       const base = { ...i, addresses: normaliseEntries(i.addresses, i.allowBroad), unexpected: [] as string[], exclusive: i.exclusive === true };
@@ -266,9 +286,29 @@ export function setLifecycle<I extends SetFields, C>(device: SetDevice<I, C>, ty
     hostOf: device.hostOf,
     sharedKey: (i, pin) => fingerprint("set", pin.url, pin.scope, device.targetOf(i), nameOf(i)),
     // A guard declares nothing itself: the grants it covers declare their entries.
-    sharedKeys: (i, pin) =>
-      i.guard === true ? [] : [...wanted(device, i).keys()].flatMap((k) => [device.entrySharedKey(i, pin, k), ...(device.entryDeviceKeys?.(i, pin, k) ?? [])]),
+    sharedKeys: (i, pin) => (i.guard === true ? [] : entryKeys(i, pin)),
     preflight: (c, i, mode) => device.preflight(c, i, mode),
+    // A guard holds nothing of its own; a set, its listed entries the device holds.
+    heldKeys: (s, pin) => (s.guard === true ? [] : entryKeys(s, pin)),
+
+    // The first `up` of an exclusive set or guard removes what the target holds beyond its list: say so, naming it.
+    async previewCreate(c, inputs, pin) {
+      if (inputs.exclusive !== true && inputs.guard !== true) return;
+      const held = await device.current(c, inputs);
+      const want = wanted(device, inputs);
+      const keep = keepFn(inputs, pin);
+      const doomed = [...held.entries()]
+        .filter(([k]) => !want.has(k) && !keep(k))
+        .map(([, h]) => h.label)
+        .sort();
+      if (doomed.length === 0) return;
+      const them = doomed.length === 1 ? "it" : "them";
+      warn(
+        `${describe(inputs)} is new: the target holds ${count(doomed.length)} ` +
+          `${inputs.guard === true ? "no grant of this program declares" : "this exclusive set does not list"}: ${doomed.join(", ")} — ` +
+          `its first \`pulumi up\` REMOVES ${them} (put there by hand, a script or another stack; list ${them} to keep ${them})`,
+      );
+    },
 
     async create(c, inputs) {
       let before: ReadonlyMap<string, HeldEntry> | undefined;
@@ -287,7 +327,7 @@ export function setLifecycle<I extends SetFields, C>(device: SetDevice<I, C>, ty
       }
       loud(inputs, r.removedUnexpected);
       const adopted = [...wanted(device, inputs).entries()].filter(([k]) => r.before.has(k)).map(([, w]) => w.address);
-      const outs = { unexpected: [] as string[], adopted, ...(device.outputs ? await device.outputs(c, inputs) : {}) };
+      const outs = { unexpected: [] as string[], unexpectedKeys: [] as string[], adopted, ...(device.outputs ? await device.outputs(c, inputs) : {}) };
       return { id: `${device.targetOf(inputs)}#${nameOf(inputs) ?? "set"}`, outs: outs as never };
     },
 
@@ -306,14 +346,16 @@ export function setLifecycle<I extends SetFields, C>(device: SetDevice<I, C>, ty
                 const { parsed: _parsed, ...entry } = w;
                 return { ...entry, ...(description !== undefined && { description }) } as SetEntry;
               });
-      const exclusive = state.exclusive === true || state.guard === true;
-      const unexpected = exclusive
+      // Past its time, a set or guard enforces nothing: what else the target holds is not its business.
+      const exclusive = (state.exclusive === true || state.guard === true) && state.expired !== true && !isDue(state.expiresAt);
+      const pin = pinOf(state);
+      const others = exclusive
         ? [...held.entries()]
             .filter(([k]) => !want.has(k))
-            .map(([, h]) => h.label)
-            .sort()
+            .map(([k, h]) => ({ label: h.label, key: pin ? device.entrySharedKey(state, pin, k) : "" }))
+            .sort((a, b) => (a.label < b.label ? -1 : a.label > b.label ? 1 : 0))
         : [];
-      return { addresses, unexpected } as Partial<I & SetState>;
+      return { addresses, unexpected: others.map((o) => o.label), unexpectedKeys: others.map((o) => o.key) } as Partial<I & SetState>;
     },
 
     async update(c, olds, news) {
@@ -322,7 +364,7 @@ export function setLifecycle<I extends SetFields, C>(device: SetDevice<I, C>, ty
       const before = olds.guard === true ? [] : [...wanted(device, olds).keys()];
       const r = await device.reconcile(c, news, plan(news, pin, before, true));
       loud(news, r.removedUnexpected);
-      return { unexpected: [] as string[] } as unknown as Partial<I & SetState>;
+      return { unexpected: [] as string[], unexpectedKeys: [] as string[] } as unknown as Partial<I & SetState>;
     },
 
     async remove(c, state) {
@@ -345,7 +387,8 @@ export function loudDiff<P extends { diff(id: string, olds: never, news: never):
   const diff = provider.diff.bind(provider);
   return {
     ...provider,
-    async diff(id: string, olds: never, news: never) {
+    async diff(id: string, raw: never, news: never) {
+      const olds = settled(raw, typeName);
       const r = await diff(id, olds, news);
       const o = olds as Raw;
       const unexpected = Array.isArray(o.unexpected) ? (o.unexpected as string[]) : [];
@@ -358,6 +401,28 @@ export function loudDiff<P extends { diff(id: string, olds: never, news: never):
       return r;
     },
   } as P;
+}
+
+/**
+ * The refreshed state as this program sees it: an `unexpected` entry that another resource of the program
+ * declares on the same target (a per-entry grant beside an exclusive set, a grant the guard does not list)
+ * is not drift — `up` keeps it by the shared-address rule, so reporting it would keep the drift check at
+ * exit 7 forever. Each such entry is named once in the preview, with the resources that declare it.
+ */
+function settled<T>(olds: T, typeName: string): T {
+  const o = olds as Raw;
+  const unexpected = Array.isArray(o.unexpected) ? (o.unexpected as string[]) : [];
+  const keys = Array.isArray(o.unexpectedKeys) ? (o.unexpectedKeys as string[]) : [];
+  if (unexpected.length === 0 || keys.length !== unexpected.length) return olds;
+  const name = typeof o.grantName === "string" ? o.grantName : undefined;
+  const stays: number[] = [];
+  unexpected.forEach((label, i) => {
+    const by = otherDeclarers(keys[i]!, name);
+    if (by.length === 0) stays.push(i);
+    else warn(`${typeName} ${name ?? ""}: ${label} on its target is not listed but declared by ${by.join(", ")} of this program: kept, not drift`);
+  });
+  if (stays.length === unexpected.length) return olds;
+  return { ...olds, unexpected: stays.map((i) => unexpected[i]), unexpectedKeys: stays.map((i) => keys[i]) };
 }
 
 /** The outputs every set and guard class declares as unknown at registration (the engine fills them from the provider). */

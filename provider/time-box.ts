@@ -2,7 +2,9 @@
  * Time-boxed grants (issue 14): every grant takes an `expiresAt`. A grant whose time has passed shows as
  * a change in the next `preview --refresh --expect-no-changes` (exit 7) and is revoked by the next `up`,
  * which keeps it in state as `expired: true` (so a later preview is clean and the engine does not try to
- * create it again). Creating a grant that is already expired is refused at `check`.
+ * create it again). Creating a grant that is already expired is refused at `check`. So a grant past its time
+ * whose entry is already gone (a hand edit, a reboot before the revoking `up`) must stay in state as expired:
+ * dropped from state, the next check would refuse it forever (grant-lifecycle.ts `read`).
  * The clock is injectable for tests only: `FIREWALL_GRANTS_TEST_NOW` (an ISO 8601 time) in the environment
  * of the provider process, honoured only inside a test run (`JEST_WORKER_ID` set or `NODE_ENV=test`), or
  * {@link setClock} inside one process. In a real run a test clock would silently stop every grant from

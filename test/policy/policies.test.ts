@@ -174,18 +174,21 @@ describe("policy pack rules", () => {
     expect(violations(GRANT_TYPES.FortigateAddress, { ...GOOD.fortigate, expiresAt: "tomorrow" })).toEqual([]);
   });
 
-  test.each(["FIREWALL_GRANTS_TEST_NOW", "FIREWALL_GRANTS_NOW"])("expiry: %s in the environment does not move the pack's clock (a 2099 date still fails)", (env) => {
-    const saved = process.env[env];
-    process.env[env] = "2099-01-01T00:00:00Z";
-    try {
-      expect(violations(GRANT_TYPES.OpnsenseAliasEntry, { ...GOOD.opnsense, expiresAt: "2099-01-02T00:00:00Z" })).toEqual([
-        expect.stringMatching(/^firewall-grants-expiry: expiresAt 2099-01-02T00:00:00Z is \d+ days ahead; at most 30 days/),
-      ]);
-    } finally {
-      if (saved === undefined) delete process.env[env];
-      else process.env[env] = saved;
-    }
-  });
+  test.each(["FIREWALL_GRANTS_TEST_NOW", "FIREWALL_GRANTS_NOW"])(
+    "expiry: %s in the environment does not move the pack's clock (a 2099 date still fails)",
+    (env) => {
+      const saved = process.env[env];
+      process.env[env] = "2099-01-01T00:00:00Z";
+      try {
+        expect(violations(GRANT_TYPES.OpnsenseAliasEntry, { ...GOOD.opnsense, expiresAt: "2099-01-02T00:00:00Z" })).toEqual([
+          expect.stringMatching(/^firewall-grants-expiry: expiresAt 2099-01-02T00:00:00Z is \d+ days ahead; at most 30 days/),
+        ]);
+      } finally {
+        if (saved === undefined) delete process.env[env];
+        else process.env[env] = saved;
+      }
+    },
+  );
 
   test("allowed targets: unrestricted unless listed, `*` wildcards, per device", () => {
     const cfg = { [POLICY_NAMES.targets]: { opnsenseAliases: ["jit_*"], fortigateGroups: ["jit-admins"], fortimanagerAdmins: ["bob"] } };
