@@ -125,6 +125,20 @@ function declared(): Map<string, Set<string>> {
   return shared("grant-lifecycle.declared", () => new Map<string, Set<string>>());
 }
 
+/** Names of the resources whose `check` ran in this process: the program ran (preview or up), not only a refresh. */
+function checkedNames(): Set<string> {
+  return shared("grant-lifecycle.checked", () => new Set<string>());
+}
+
+/**
+ * True when the program declared the resource `name` in this process. The engine also calls `diff` to show
+ * what a refresh found, before (or without) running the program; a warning about what `up` will do belongs
+ * only to a diff against the program, where every other declaration is known.
+ */
+export function checkedInRun(name: string | undefined): boolean {
+  return name !== undefined && checkedNames().has(name);
+}
+
 /**
  * True when a grant other than `name` declares `key` in this run (exported for set resources, which
  * apply the rule per address when they remove entries).
@@ -274,6 +288,7 @@ export function grantProvider<I extends object, S extends I, C>(spec: GrantLifec
       const raw: Raw = { ...(news as Raw) };
       const grantName = typeof raw.grantName === "string" ? raw.grantName : undefined;
       for (const k of ["__provider", "device", "grantName", "expired", ...spec.outputOnly]) delete raw[k];
+      if (grantName !== undefined) checkedNames().add(grantName);
       const unknown = Object.keys(raw).filter((k) => hasUnknown(raw[k]));
       const probe = { ...raw, ...Object.fromEntries(unknown.map((k) => [k, spec.placeholders[k] ?? raw[k]])) };
       const parsed = spec.schema.safeParse(probe);

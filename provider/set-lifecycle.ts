@@ -33,14 +33,24 @@
  *
  * Caveat of the shared-address rule during `update`: the engine checks resources in program order and
  * runs an update as soon as its resource is checked, so a grant declared AFTER the set in the program
- * is not yet known when the set's update removes an address. Deletes (the engine runs them after the
- * whole program registered) always see every declaration. Declare sets after the per-entry grants
- * they share addresses with, or make them depend on them.
+ * is not yet known when the set's update removes an address, nor when its diff sorts `unexpected` entries.
+ * Deletes (the engine runs them after the whole program registered) always see every declaration.
+ * Registration order is not program order (the SDK registers concurrently): make a set depend on the
+ * per-entry grants it shares addresses with (`dependsOn`).
  */
 import { z } from "zod";
 import { parseAddress, type GrantAddress } from "./address";
 import type { DeviceFamily } from "./diagnosis";
-import { declaredByOther, grantMetaFields, otherDeclarers, type DevicePin, type GrantLifecycle, type PinnedState, type PreflightMode } from "./grant-lifecycle";
+import {
+  checkedInRun,
+  declaredByOther,
+  grantMetaFields,
+  otherDeclarers,
+  type DevicePin,
+  type GrantLifecycle,
+  type PinnedState,
+  type PreflightMode,
+} from "./grant-lifecycle";
 import { fingerprint } from "./process-state";
 import type { SettingsNamespace } from "./settings";
 import { isDue } from "./time-box";
@@ -392,7 +402,8 @@ export function loudDiff<P extends { diff(id: string, olds: never, news: never):
       const r = await diff(id, olds, news);
       const o = olds as Raw;
       const unexpected = Array.isArray(o.unexpected) ? (o.unexpected as string[]) : [];
-      if (unexpected.length > 0 && (o.exclusive === true || o.guard === true)) {
+      // Not in a refresh's own drift display: there the program has not run, so every entry looks unexpected.
+      if (unexpected.length > 0 && (o.exclusive === true || o.guard === true) && checkedInRun(o.grantName as string | undefined)) {
         warn(
           `${typeName} ${String(o.grantName ?? id)}: the target holds ${unexpected.length} entr${unexpected.length === 1 ? "y" : "ies"} ` +
             `${o.guard === true ? "no grant of this program declares" : "this exclusive set does not list"}: ${unexpected.join(", ")} — \`pulumi up\` REMOVES ${unexpected.length === 1 ? "it" : "them"}`,

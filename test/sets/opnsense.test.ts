@@ -9,6 +9,7 @@ import { startOpnsenseEmulator } from "../../provider/opnsense/emulator";
 import { opnsenseAliasSetProvider as provider, type AliasSetInputs, type AliasSetOutputs } from "../../provider/opnsense/set-resource";
 import { grantErrorCode, secretFreeMessages, useEmulator } from "../support/emulator";
 import { connFor, fastConfigTiming, SECRET, USERS } from "../opnsense/helpers";
+import { shared } from "../../provider/process-state";
 import { setClock } from "../../provider/time-box";
 
 const emu = useEmulator(() => startOpnsenseEmulator({ users: Object.values(USERS) }));
@@ -310,6 +311,19 @@ describe("overlaps are named, not ping-ponged (issue 18 item 7)", () => {
       expect((await provider.diff("id", r3, news)).changes).toBe(false);
     },
   );
+
+  it("a refresh's own drift display (the program did not run in this process) warns nothing: the program's preview does", async () => {
+    const s = await create({ exclusive: true, addresses: ["198.51.100.1"] });
+    await entryProvider.create(await entry("198.51.100.9", "alice"));
+    // A new process: nothing was checked, nothing declared.
+    shared("grant-lifecycle.checked", () => new Set<string>()).clear();
+    shared("grant-lifecycle.declared", () => new Map<string, Set<string>>()).clear();
+    const r = await refreshed(s);
+    said = [];
+    // The engine shows what the refresh found as diff(refreshed outputs, old inputs).
+    expect((await provider.diff("id", r, s as never)).changes).toBe(true);
+    expect(said).toEqual([]);
+  });
 
   it("a new exclusive set or guard names, in preview, the entries its first up removes (not what the program declares elsewhere)", async () => {
     emu.backend.insertAddress("jit_nets", "192.0.2.66/32");
