@@ -208,6 +208,8 @@ function stable(v: unknown): string {
   return JSON.stringify(norm(v) ?? null);
 }
 
+const isPin = (v: unknown): v is DevicePin => typeof v === "object" && v !== null && typeof (v as Raw).url === "string";
+
 export const samePin = (a: DevicePin | undefined, b: DevicePin | undefined): boolean => a?.url === b?.url && (a?.scope ?? "") === (b?.scope ?? "");
 
 /** The pinned device as one line for messages: `https://fw1:8443` or `https://fgt (vdom root)`. */
@@ -333,7 +335,10 @@ export function grantProvider<I extends object, S extends I, C>(spec: GrantLifec
       }
       if (mode !== "off") {
         await last(pin, () => spec.preflight(c, inputs, mode));
-        if (isNew && spec.previewCreate) await last(pin, () => spec.previewCreate!(c, inputs, pin));
+        // New, or replaced onto another target or device (the replacement is a create there too).
+        const o = olds as Raw;
+        const moved = !isNew && (spec.identity.some((k) => stable(o[k]) !== stable((inputs as Raw)[k])) || (isPin(o.device) && !samePin(o.device, pin)));
+        if ((isNew || moved) && spec.previewCreate) await last(pin, () => spec.previewCreate!(c, inputs, pin));
       }
       return { inputs: result() };
     },

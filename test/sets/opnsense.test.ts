@@ -336,6 +336,18 @@ describe("overlaps are named, not ping-ponged (issue 18 item 7)", () => {
     said = [];
     await checked(setInputs({ guard: true, exclusive: true, allowBroad: true, addresses: ["198.51.100.1"], grantName: "g1" }));
     expect(said.join("")).toContain("holds 1 entry no grant of this program declares: 192.0.2.66 — its first `pulumi up` REMOVES it");
+    // Replaced onto another alias, an exclusive set is new there: the same warning for the new target.
+    emu.backend.insertAddress("jit_admins", "203.0.113.99/32");
+    const s = await create({ exclusive: true, addresses: ["198.51.100.1"], grantName: "moved" });
+    said = [];
+    await checked(setInputs({ exclusive: true, alias: "jit_admins", addresses: ["198.51.100.1"], grantName: "moved" }), s as never);
+    expect(said.join("")).toContain(
+      "OpnsenseAliasSet moved (alias jit_admins) is new: the target holds 1 entry this exclusive set does not list: 203.0.113.99",
+    );
+    said = [];
+    await checked(setInputs({ exclusive: true, addresses: ["198.51.100.1"], grantName: "moved" }), s as never);
+    expect(said).toEqual([]);
+    emu.log.clear();
     // A non-exclusive set removes nothing it does not list: no warning; and nothing was written.
     said = [];
     await checked(setInputs({ addresses: ["198.51.100.1"], grantName: "s2" }));
