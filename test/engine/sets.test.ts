@@ -22,7 +22,17 @@ describeWithCli("engine: sets, exclusive drift, guard and the Grant component", 
   let before: DeviceSnapshot;
   let people: { who: string; addresses: string[] }[] = [];
   let overlap = false;
-  const run = (args: string[]) => ws.run(args, { env: { SETS_PEOPLE: JSON.stringify(people), SETS_OVERLAP: overlap ? "1" : "0" } });
+  let expiry: { at: string; now?: string } | undefined;
+  const run = (args: string[]) =>
+    ws.run(args, {
+      env: {
+        SETS_PEOPLE: JSON.stringify(people),
+        SETS_OVERLAP: overlap ? "1" : "0",
+        SETS_EXPIRES_AT: expiry?.at ?? "",
+        // The provider's test clock (honoured because the CLI inherits this jest worker's JEST_WORKER_ID).
+        FIREWALL_GRANTS_TEST_NOW: expiry?.now ?? "",
+      },
+    });
   const alias = (name: string) => devices.snapshot().opnsense.find((a) => a.alias === name)!;
 
   beforeAll(async () => {
@@ -105,6 +115,27 @@ describeWithCli("engine: sets, exclusive drift, guard and the Grant component", 
     expect(alias("jit_runtime").table).toEqual([]);
     expect(alias("jit_nets").content).toEqual(["198.51.100.1", "198.51.100.128/25"]);
     expect(alias("jit_admins").table).not.toContain("203.0.113.40");
+  });
+
+  test("expiry is a state (issue 18): a grant whose entry vanished before the revoking up, and an expired set, keep refresh, the drift check and up clean", async () => {
+    const day = 86_400_000;
+    expiry = { at: new Date(Date.now() + day).toISOString() };
+    expect(ok(await run(["up", "--yes"]))).toEqual({ code: 0, tail: "" });
+    expect(alias("jit_runtime").table).toEqual(["192.0.2.20"]);
+    // Past the time; the entry is gone (hand edit, reboot) before any revoking up.
+    expiry.now = new Date(Date.now() + 2 * day).toISOString();
+    devices.opnsense.backend.removeAddress("jit_runtime", "192.0.2.20");
+    // Before the fix, refresh dropped the grant from state and every later check refused it as already expired.
+    expect(ok(await run(["refresh", "--yes"]))).toEqual({ code: 0, tail: "" });
+    // The set still holds its entry: drift until up revokes it.
+    expect((await run(["preview", "--refresh", "--expect-no-changes"])).code).toBe(7);
+    expect(ok(await run(["up", "--yes"]))).toEqual({ code: 0, tail: "" });
+    const readonlySlots = Object.values(devices.snapshot().fortimanager.admins.find((a) => a.userid === "readonly")!.slots);
+    expect(readonlySlots).not.toContainEqual(["192.0.2.21", "255.255.255.255"]);
+    // Before the fix, the expired set kept the drift check at exit 7 forever.
+    for (let i = 0; i < 2; i++) expect(ok(await run(["preview", "--refresh", "--expect-no-changes"]))).toEqual({ code: 0, tail: "" });
+    expiry = undefined;
+    expect(ok(await run(["up", "--yes"]))).toEqual({ code: 0, tail: "" });
   });
 
   test("office NAT: removing bob keeps the shared address for alice; removing alice too revokes it", async () => {

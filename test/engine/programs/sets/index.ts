@@ -22,6 +22,13 @@ if (process.env.SETS_OVERLAP === "1") {
   new OpnsenseAliasSet("opn-runtime", { alias: "jit_runtime", exclusive: true, addresses: ["192.0.2.10"] });
 }
 
+// SETS_EXPIRES_AT (issue 18): a per-entry grant and an exclusive set that expire.
+const expiresAt = process.env.SETS_EXPIRES_AT;
+if (expiresAt) {
+  new grants.OpnsenseAliasEntry("opn-expiring", { alias: "jit_runtime", address: "192.0.2.20", expiresAt });
+  new FortimanagerTrustedHostSet("fmg-expiring-set", { adminUser: "readonly", exclusive: true, addresses: ["192.0.2.21"], expiresAt });
+}
+
 const nets = new OpnsenseAliasSet(
   "opn-set",
   {
