@@ -153,10 +153,12 @@ export function matchesPattern(value: string, pattern: string): boolean {
   return re.test(value);
 }
 
-/** Milliseconds since the epoch: `FIREWALL_GRANTS_NOW` (ISO 8601) when set, as the provider's clock, else now. */
+/**
+ * Milliseconds since the epoch, always from the system clock: the pack never trusts the provider's test clock
+ * (`FIREWALL_GRANTS_TEST_NOW`), or one variable in a CI job would let a 2099 date pass the expiry rule.
+ */
 function nowMs(): number {
-  const t = process.env.FIREWALL_GRANTS_NOW ? Date.parse(process.env.FIREWALL_GRANTS_NOW) : NaN;
-  return Number.isFinite(t) ? t : Date.now();
+  return Date.now();
 }
 
 type Validation = (kind: GrantResourceName, role: GrantRole, props: Record<string, unknown>, args: ResourceValidationArgs, report: ReportViolation) => void;

@@ -102,6 +102,17 @@ export interface GrantLifecycle<I extends object, S extends I, C> {
    */
   sharedKeys?(inputs: I, pin: DevicePin): readonly string[];
   /**
+   * The target+address keys of what this resource still holds on the device according to `state` (after a
+   * read: what the device holds), for expiry: an expired resource holding nothing, or only what another
+   * resource of the program declares, is simply expired. @default `[sharedKey]` (a per-entry grant)
+   */
+  heldKeys?(state: S, pin: DevicePin): readonly string[];
+  /**
+   * Called by `check` for a resource not yet in state, after the preflight (not with preflight off): may
+   * read the device and warn (on stderr, which reaches the preview) about what its first `up` will do.
+   */
+  previewCreate?(c: C, inputs: I, pin: DevicePin): Promise<void>;
+  /**
    * The side-effect-free permission preflight (cached by the device code). `read` proves only what a
    * drift check needs (authentication and read access to the target), for least-privilege CI keys.
    */
@@ -127,13 +138,31 @@ function declared(): Map<string, Set<string>> {
   return shared("grant-lifecycle.declared", () => new Map<string, Set<string>>());
 }
 
+/** Names of the resources whose `check` ran in this process: the program ran (preview or up), not only a refresh. */
+function checkedNames(): Set<string> {
+  return shared("grant-lifecycle.checked", () => new Set<string>());
+}
+
+/**
+ * True when the program declared the resource `name` in this process. The engine also calls `diff` to show
+ * what a refresh found, before (or without) running the program; a warning about what `up` will do belongs
+ * only to a diff against the program, where every other declaration is known.
+ */
+export function checkedInRun(name: string | undefined): boolean {
+  return name !== undefined && checkedNames().has(name);
+}
+
 /**
  * True when a grant other than `name` declares `key` in this run (exported for set resources, which
  * apply the rule per address when they remove entries).
  */
 export function declaredByOther(key: string, name: string | undefined): boolean {
-  const names = declared().get(key);
-  return names !== undefined && [...names].some((n) => n !== name);
+  return otherDeclarers(key, name).length > 0;
+}
+
+/** The names of the grants other than `name` that declare `key` in this run, sorted (for messages). */
+export function otherDeclarers(key: string, name: string | undefined): string[] {
+  return [...(declared().get(key) ?? [])].filter((n) => n !== name).sort();
 }
 
 /**
@@ -191,6 +220,8 @@ function stable(v: unknown): string {
         : x;
   return JSON.stringify(norm(v) ?? null);
 }
+
+const isPin = (v: unknown): v is DevicePin => typeof v === "object" && v !== null && typeof (v as Raw).url === "string";
 
 export const samePin = (a: DevicePin | undefined, b: DevicePin | undefined): boolean => a?.url === b?.url && (a?.scope ?? "") === (b?.scope ?? "");
 
@@ -260,6 +291,8 @@ export function grantProvider<I extends object, S extends I, C>(spec: GrantLifec
     }
   };
 
+  const heldKeys = (state: S & PinnedState, pin: DevicePin): readonly string[] => (spec.heldKeys ? spec.heldKeys(state, pin) : [spec.sharedKey(state, pin)]);
+
   /** One operation at a time per target+address in this process (two grants of one address). */
   const queued = <T>(state: I, pin: DevicePin, fn: () => Promise<T>): Promise<T> => runQueued(`grant:${spec.sharedKey(state, pin)}`, fn);
 
@@ -270,6 +303,7 @@ export function grantProvider<I extends object, S extends I, C>(spec: GrantLifec
       const raw: Raw = { ...(news as Raw) };
       const grantName = typeof raw.grantName === "string" ? raw.grantName : undefined;
       for (const k of ["__provider", "device", "grantName", "expired", ...spec.outputOnly]) delete raw[k];
+      if (grantName !== undefined) checkedNames().add(grantName);
       const unknown = Object.keys(raw).filter((k) => hasUnknown(raw[k]));
       const probe = { ...raw, ...Object.fromEntries(unknown.map((k) => [k, spec.placeholders[k] ?? raw[k]])) };
       const parsed = spec.schema.safeParse(probe);
@@ -297,7 +331,8 @@ export function grantProvider<I extends object, S extends I, C>(spec: GrantLifec
       }
       inputs.device = pin;
       if (unknown.length > 0) return { inputs: result() };
-      if (grantName !== undefined) {
+      // An expired grant declares nothing: the shared-address rule must not keep an entry for it.
+      if (grantName !== undefined && !isDue(expiresAt)) {
         for (const key of [spec.sharedKey(inputs, pin), ...(spec.sharedKeys?.(inputs, pin) ?? [])]) {
           declared().set(key, (declared().get(key) ?? new Set<string>()).add(grantName));
         }
@@ -311,7 +346,13 @@ export function grantProvider<I extends object, S extends I, C>(spec: GrantLifec
         if (e instanceof SettingProblem) return { failures: [{ property: e.property, reason: e.message } satisfies CheckFailure] };
         throw e;
       }
-      if (mode !== "off") sayUnproven(await last(pin, () => spec.preflight(c, inputs, mode)));
+      if (mode !== "off") {
+        sayUnproven(await last(pin, () => spec.preflight(c, inputs, mode)));
+        // New, or replaced onto another target or device (the replacement is a create there too).
+        const o = olds as Raw;
+        const moved = !isNew && (spec.identity.some((k) => stable(o[k]) !== stable((inputs as Raw)[k])) || (isPin(o.device) && !samePin(o.device, pin)));
+        if ((isNew || moved) && spec.previewCreate) await last(pin, () => spec.previewCreate!(c, inputs, pin));
+      }
       return { inputs: result() };
     },
 
@@ -334,8 +375,12 @@ export function grantProvider<I extends object, S extends I, C>(spec: GrantLifec
       const skip = new Set<string>(["__provider", "device", "grantName", "expired", ...spec.outputOnly, ...spec.identity]);
       const inPlace = Object.keys({ ...o, ...n }).some((k) => !skip.has(k) && (hasUnknown(n[k]) || stable(o[k]) !== stable(n[k])));
       // Time-box: a grant whose time passed must be revoked; an expired one whose time was extended, restored.
-      const timeBox = isDue(n.expiresAt) !== (olds.expired === true);
-      const changes = replaces.length > 0 || inPlace || timeBox || (olds.expired !== true && (spec.needsUpdate?.(olds, news) ?? false));
+      // Due and holding nothing beyond what other grants of the program declare: expired already, nothing to revoke.
+      const due = isDue(n.expiresAt);
+      const expired =
+        olds.expired === true || (due && olds.device !== undefined && heldKeys(olds, olds.device).every((k) => declaredByOther(k, olds.grantName)));
+      const timeBox = due !== expired;
+      const changes = replaces.length > 0 || inPlace || timeBox || (!expired && (spec.needsUpdate?.(olds, news) ?? false));
       return { changes, replaces, deleteBeforeReplace: replaces.length > 0 && spec.deleteBeforeReplace(replaces) };
     },
 
@@ -357,9 +402,13 @@ export function grantProvider<I extends object, S extends I, C>(spec: GrantLifec
       return last(pin, () =>
         onPinned(props, async () => {
           const seen = await spec.read(c, props);
+          const holds = seen !== undefined && heldKeys({ ...props, ...seen }, pin).length > 0;
           // An expired grant stays in state while the device does not hold it; put back by hand, it is
-          // reported live again, so the next diff revokes it once more.
-          if (props.expired === true) return { id, props: complete({ ...props, expired: seen === undefined, device: pin } as S & PinnedState) };
+          // reported live again, so the next diff revokes it once more. A grant past its time whose entry
+          // is already gone (a hand edit, a reboot before the revoking `up`) is simply expired: dropping it
+          // from state would make the program's next check refuse to create an expired grant, forever.
+          if (props.expired === true || (!holds && isDue((props as Raw).expiresAt)))
+            return { id, props: complete({ ...props, ...(holds ? seen : {}), expired: !holds, device: pin } as S & PinnedState) };
           // No id: the engine drops the grant from state on refresh, so `--expect-no-changes` fails.
           return seen === undefined ? {} : { id, props: complete({ ...props, ...seen, device: pin } as S & PinnedState) };
         }),

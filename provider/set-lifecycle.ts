@@ -34,19 +34,37 @@
  *   what preview shows: the outputs are shaped so that diff names each change.
  * - A guard (`guard: true`): `exclusive` over the entries its grants declare; it never adds, and its
  *   delete removes nothing (the grants own their entries).
+ * - Overlaps: an entry the set or guard does not list but another resource of the program declares on
+ *   the target is not drift — `read` records each unexpected entry's shared key (`unexpectedKeys`), and
+ *   the diff ({@link loudDiff}) drops those another resource declares (naming it), as `up` keeps them.
+ *   A new exclusive set or guard reads its target at `check` and names what its first `up` will remove.
+ * - Expiry: a set past its time removes its own entries (shared ones stay) and then holds nothing; a
+ *   guard holds nothing of its own, so it is expired as soon as its time passes; neither reports
+ *   `unexpected` once due.
  *
  * Caveat of the shared-address rule during `update`: the engine checks resources in program order and
  * runs an update as soon as its resource is checked, so a grant declared AFTER the set in the program
- * is not yet known when the set's update removes an address. Deletes (the engine runs them after the
- * whole program registered) always see every declaration. Declare sets after the per-entry grants
- * they share addresses with, or make them depend on them.
+ * is not yet known when the set's update removes an address, nor when its diff sorts `unexpected` entries.
+ * Deletes (the engine runs them after the whole program registered) always see every declaration.
+ * Registration order is not program order (the SDK registers concurrently): make a set depend on the
+ * per-entry grants it shares addresses with (`dependsOn`).
  */
 import { z } from "zod";
 import { parseAddress, type GrantAddress } from "./address";
 import type { DeviceFamily } from "./diagnosis";
-import { declaredByOther, grantMetaFields, type DevicePin, type GrantLifecycle, type PinnedState, type PreflightMode } from "./grant-lifecycle";
+import {
+  checkedInRun,
+  declaredByOther,
+  grantMetaFields,
+  otherDeclarers,
+  type DevicePin,
+  type GrantLifecycle,
+  type PinnedState,
+  type PreflightMode,
+} from "./grant-lifecycle";
 import { fingerprint } from "./process-state";
 import type { SettingsNamespace } from "./settings";
+import { isDue } from "./time-box";
 
 /** One listed entry as the user may write it: an address, or an address with a description. */
 export type SetEntryInput = string | { readonly address: string; readonly description?: string; readonly name?: string };
@@ -128,6 +146,11 @@ export interface SetFields {
   readonly unexpected?: string[] | undefined;
   /** Listed entries the target lacks, found by the last read (by address); `check` always asks for []. */
   readonly missing?: string[] | undefined;
+  /**
+   * State only: the shared-address key of each `unexpected` entry (same order), so a diff can tell an entry
+   * another resource of the program declares on the target (not drift) from a foreign one.
+   */
+  readonly unexpectedKeys?: string[] | undefined;
   readonly allowBroad?: boolean | undefined;
   readonly description?: string | undefined;
   readonly expiresAt?: string | undefined;
@@ -259,6 +282,9 @@ export function warn(message: string): void {
   process.stderr.write(`warning: ${message}\n`);
 }
 
+/** `1 entry`, `3 entries`. */
+const count = (n: number) => `${n} entr${n === 1 ? "y" : "ies"}`;
+
 const pinOf = (s: unknown): DevicePin | undefined => {
   const d = (s as Raw).device;
   return d && typeof d === "object" ? (d as DevicePin) : undefined;
@@ -279,6 +305,15 @@ export function setLifecycle<I extends SetFields, C>(device: SetDevice<I, C>, ty
   const targetKeys = (inputs: I, pin: DevicePin, key: string) =>
     device.entryTargetKey ? (device.targetsOf?.(inputs) ?? []).map((t) => device.entryTargetKey!(inputs, pin, key, t)) : [];
   const describe = (inputs: I) => `${typeName} ${nameOf(inputs) ?? ""} (${device.targetOf(inputs)})`.replace("  ", " ");
+
+  /** The shared-address keys of the listed entries (the per-entry form, plus per managed device where the set has them). */
+  const entryKeys = (s: I, pin: DevicePin) =>
+    [...wanted(device, s).keys()].flatMap((k) => [device.entrySharedKey(s, pin, k), ...targetKeys(s, pin, k), ...(device.entryDeviceKeys?.(s, pin, k) ?? [])]);
+  /** The state without the listed entries its last read found missing: what it holds. */
+  const holding = (s: I): I => {
+    const lost = new Set((s as SetState & I).missing ?? []);
+    return lost.size === 0 ? s : ({ ...s, addresses: s.addresses.filter((e) => !lost.has(e.address)) } as I);
+  };
 
   const loud = (inputs: I, removed: readonly string[]) => {
     if (removed.length > 0)
@@ -302,7 +337,7 @@ export function setLifecycle<I extends SetFields, C>(device: SetDevice<I, C>, ty
     family: device.family,
     schema: device.schema,
     placeholders: { ...setPlaceholders, ...device.placeholders },
-    outputOnly: ["adopted", ...(device.outputOnly ?? [])],
+    outputOnly: ["adopted", "unexpectedKeys", ...(device.outputOnly ?? [])],
     identity: device.identity,
     normalise: (i) => {
       const base = {
@@ -319,15 +354,29 @@ export function setLifecycle<I extends SetFields, C>(device: SetDevice<I, C>, ty
     hostOf: device.hostOf,
     sharedKey: (i, pin) => fingerprint("set", pin.url, pin.scope, device.targetOf(i), nameOf(i)),
     // A guard declares nothing itself: the grants it covers declare their entries.
-    sharedKeys: (i, pin) =>
-      i.guard === true
-        ? []
-        : [...wanted(device, i).keys()].flatMap((k) => [
-            device.entrySharedKey(i, pin, k),
-            ...targetKeys(i, pin, k),
-            ...(device.entryDeviceKeys?.(i, pin, k) ?? []),
-          ]),
+    sharedKeys: (i, pin) => (i.guard === true ? [] : entryKeys(i, pin)),
     preflight: (c, i, mode) => device.preflight(c, i, mode),
+    // A guard holds nothing of its own; a set, its listed entries the device holds.
+    heldKeys: (s, pin) => (s.guard === true ? [] : entryKeys(holding(s), pin)),
+
+    // The first `up` of an exclusive set or guard removes what the target holds beyond its list: say so, naming it.
+    async previewCreate(c, inputs, pin) {
+      if (inputs.exclusive !== true && inputs.guard !== true) return;
+      const held = await device.current(c, inputs);
+      const want = wanted(device, inputs);
+      const keep = keepFn(inputs, pin);
+      const doomed = [...held.entries()]
+        .filter(([k]) => !want.has(k) && !keep(k))
+        .map(([, h]) => h.label)
+        .sort();
+      if (doomed.length === 0) return;
+      const them = doomed.length === 1 ? "it" : "them";
+      warn(
+        `${describe(inputs)} is new: the target holds ${count(doomed.length)} ` +
+          `${inputs.guard === true ? "no grant of this program declares" : "this exclusive set does not list"}: ${doomed.join(", ")} — ` +
+          `its first \`pulumi up\` REMOVES ${them} (put there by hand, a script or another stack; list ${them} to keep ${them})`,
+      );
+    },
 
     async create(c, inputs) {
       let before: ReadonlyMap<string, HeldEntry> | undefined;
@@ -346,7 +395,13 @@ export function setLifecycle<I extends SetFields, C>(device: SetDevice<I, C>, ty
       }
       loud(inputs, r.removedUnexpected);
       const adopted = [...wanted(device, inputs).entries()].filter(([k]) => r.before.has(k)).map(([, w]) => w.address);
-      const outs = { unexpected: [] as string[], missing: [] as string[], adopted, ...(device.outputs ? await device.outputs(c, inputs) : {}) };
+      const outs = {
+        unexpected: [] as string[],
+        unexpectedKeys: [] as string[],
+        missing: [] as string[],
+        adopted,
+        ...(device.outputs ? await device.outputs(c, inputs) : {}),
+      };
       return { id: `${device.targetOf(inputs)}#${nameOf(inputs) ?? "set"}`, outs: outs as never };
     },
 
@@ -376,14 +431,18 @@ export function setLifecycle<I extends SetFields, C>(device: SetDevice<I, C>, ty
               .filter(([k]) => !held.has(k))
               .map(([, w]) => w.address)
               .sort();
-      const exclusive = state.exclusive === true || state.guard === true;
-      // Named: what an exclusive set does not list, and, for every set, a listed entry holding another
-      // value (it stays in `addresses`, so `up` knows the entry is the set's own and puts the value back).
-      const unexpected = [...held.entries()]
-        .filter(([k]) => (exclusive && !want.has(k)) || (want.has(k) && !asListed(k)))
-        .map(([, h]) => h.label)
-        .sort();
-      return { addresses, unexpected, missing } as Partial<I & SetState>;
+      // Past its time, a set or guard enforces nothing: what else the target holds is not its business.
+      const live = state.expired !== true && !isDue(state.expiresAt);
+      const exclusive = (state.exclusive === true || state.guard === true) && live;
+      const pin = pinOf(state);
+      // Named: what an exclusive set does not list (with its shared-address key, so a diff can tell an entry
+      // another resource of the program declares from a foreign one), and, for every live set, a listed entry
+      // holding another value (no key: it is the set's own; it stays in `addresses`, and `up` puts the value back).
+      const named = [...held.entries()]
+        .filter(([k]) => (exclusive && !want.has(k)) || (live && want.has(k) && !asListed(k)))
+        .map(([k, h]) => ({ label: h.label, key: !want.has(k) && pin ? device.entrySharedKey(state, pin, k) : "" }))
+        .sort((a, b) => (a.label < b.label ? -1 : a.label > b.label ? 1 : 0));
+      return { addresses, unexpected: named.map((o) => o.label), unexpectedKeys: named.map((o) => o.key), missing } as Partial<I & SetState>;
     },
 
     async update(c, olds, news) {
@@ -392,7 +451,7 @@ export function setLifecycle<I extends SetFields, C>(device: SetDevice<I, C>, ty
       const before = olds.guard === true ? [] : [...wanted(device, olds).keys()];
       const r = await device.reconcile(c, news, plan(news, pin, before, true));
       loud(news, r.removedUnexpected);
-      return { unexpected: [] as string[], missing: [] as string[] } as unknown as Partial<I & SetState>;
+      return { unexpected: [] as string[], unexpectedKeys: [] as string[], missing: [] as string[] } as unknown as Partial<I & SetState>;
     },
 
     async remove(c, state) {
@@ -415,12 +474,13 @@ export function loudDiff<P extends { diff(id: string, olds: never, news: never):
   const diff = provider.diff.bind(provider);
   return {
     ...provider,
-    async diff(id: string, olds: never, news: never) {
+    async diff(id: string, raw: never, news: never) {
+      const olds = settled(raw, typeName);
       const r = await diff(id, olds, news);
       const o = olds as Raw;
       const unexpected = Array.isArray(o.unexpected) ? (o.unexpected as string[]) : [];
       const missing = Array.isArray(o.missing) ? (o.missing as string[]) : [];
-      if (missing.length > 0 && o.guard !== true)
+      if (missing.length > 0 && o.guard !== true && o.expired !== true)
         warn(
           `${typeName} ${String(o.grantName ?? id)}: the target lacks ${missing.length} listed entr${missing.length === 1 ? "y" : "ies"}: ${missing.join(", ")} — \`pulumi up\` adds ${missing.length === 1 ? "it" : "them"} back`,
         );
@@ -428,7 +488,8 @@ export function loudDiff<P extends { diff(id: string, olds: never, news: never):
         warn(
           `${typeName} ${String(o.grantName ?? id)}: listed entries hold another value on the device: ${unexpected.join(", ")} — \`pulumi up\` puts the listed value back`,
         );
-      } else if (unexpected.length > 0) {
+      } else if (unexpected.length > 0 && checkedInRun(o.grantName as string | undefined)) {
+        // Not in a refresh's own drift display: there the program has not run, so every entry looks unexpected.
         warn(
           `${typeName} ${String(o.grantName ?? id)}: the target holds ${unexpected.length} entr${unexpected.length === 1 ? "y" : "ies"} ` +
             `${o.guard === true ? "no grant of this program declares" : "this exclusive set does not list"}: ${unexpected.join(", ")} — \`pulumi up\` REMOVES ${unexpected.length === 1 ? "it" : "them"}`,
@@ -437,6 +498,28 @@ export function loudDiff<P extends { diff(id: string, olds: never, news: never):
       return r;
     },
   } as P;
+}
+
+/**
+ * The refreshed state as this program sees it: an `unexpected` entry that another resource of the program
+ * declares on the same target (a per-entry grant beside an exclusive set, a grant the guard does not list)
+ * is not drift — `up` keeps it by the shared-address rule, so reporting it would keep the drift check at
+ * exit 7 forever. Each such entry is named once in the preview, with the resources that declare it.
+ */
+function settled<T>(olds: T, typeName: string): T {
+  const o = olds as Raw;
+  const unexpected = Array.isArray(o.unexpected) ? (o.unexpected as string[]) : [];
+  const keys = Array.isArray(o.unexpectedKeys) ? (o.unexpectedKeys as string[]) : [];
+  if (unexpected.length === 0 || keys.length !== unexpected.length) return olds;
+  const name = typeof o.grantName === "string" ? o.grantName : undefined;
+  const stays: number[] = [];
+  unexpected.forEach((label, i) => {
+    const by = otherDeclarers(keys[i]!, name);
+    if (by.length === 0) stays.push(i);
+    else warn(`${typeName} ${name ?? ""}: ${label} on its target is not listed but declared by ${by.join(", ")} of this program: kept, not drift`);
+  });
+  if (stays.length === unexpected.length) return olds;
+  return { ...olds, unexpected: stays.map((i) => unexpected[i]), unexpectedKeys: stays.map((i) => keys[i]) };
 }
 
 /** The outputs every set and guard class declares as unknown at registration (the engine fills them from the provider). */

@@ -5,7 +5,7 @@
 import { complete, describePin, samePin } from "../provider/grant-lifecycle";
 import { startOpnsenseEmulator } from "../provider/opnsense/emulator";
 import { opnsenseAliasEntryProvider as provider, type AliasEntryInputs, type AliasEntryOutputs } from "../provider/opnsense/resource";
-import { processState } from "../provider/process-state";
+import { processState, shared } from "../provider/process-state";
 import { deviceOrigin, resolveSetting } from "../provider/settings";
 import { setClock } from "../provider/time-box";
 import { connFor, USERS } from "./opnsense/helpers";
@@ -13,6 +13,9 @@ import { useEmulator } from "./support/emulator";
 
 const emu = useEmulator(() => startOpnsenseEmulator({ users: Object.values(USERS) }));
 const other = useEmulator(() => startOpnsenseEmulator({ users: Object.values(USERS) }));
+
+/** A new program run in the same provider process: what `check` saw declared is forgotten. */
+const resetRun = () => shared("grant-lifecycle.declared", () => new Map<string, Set<string>>()).clear();
 
 const inputs = (url: string, extra: Record<string, unknown> = {}) =>
   ({ ...connFor(url, emu.caCert, "admin"), alias: "jit_admins", address: "203.0.113.7", ...extra }) as AliasEntryInputs;
@@ -219,6 +222,69 @@ describe("time-boxed grants (expiresAt)", () => {
     const restored = (await provider.update!(id, after, await checked(extended, after))).outs;
     expect(restored.expired).toBe(false);
     expect(emu.backend.tableContent("jit_admins")).toContain("203.0.113.7");
+  });
+});
+
+describe("expiry is a state, not an error (issue 18 item 6)", () => {
+  const T0 = Date.parse("2026-12-01T12:00:00Z");
+  const LATER = T0 + 2 * 3600_000;
+  afterEach(() => setClock(undefined));
+
+  it("a grant past its time whose entry vanished before the revoking up is simply expired: refresh, up and destroy are clean", async () => {
+    setClock(() => T0);
+    const news = inputs(emu.url, { expiresAt: "2026-12-01T13:00:00Z", grantName: "alice" });
+    const { id, outs } = await granted(news);
+    emu.backend.removeAddress("jit_admins", "203.0.113.7");
+    setClock(() => LATER);
+    // The drift check: the grant stays in state (an id), expired; the program's check and diff are clean.
+    const r = await provider.read!(id, outs);
+    expect(r.id).toBe(id);
+    const refreshed = r.props as AliasEntryOutputs;
+    expect(refreshed.expired).toBe(true);
+    const again = await checked(news, refreshed);
+    expect(await provider.diff!(id, refreshed, again)).toMatchObject({ changes: false });
+    // up without a refresh (state still says live): revoking a gone entry succeeds.
+    expect((await provider.diff!(id, outs, again)).changes).toBe(true);
+    expect((await provider.update!(id, outs, again)).outs.expired).toBe(true);
+    await provider.delete!(id, refreshed);
+    expect(emu.backend.tableContent("jit_admins")).not.toContain("203.0.113.7");
+  });
+
+  it("an expired grant sharing its address with a live grant of the program: the drift check is clean; removing the live one then revokes the address", async () => {
+    setClock(() => T0);
+    const a = inputs(emu.url, { expiresAt: "2026-12-01T13:00:00Z", grantName: "a" });
+    const b = inputs(emu.url, { grantName: "b" });
+    const ga = await granted(a);
+    const gb = await granted(b);
+    setClock(() => LATER);
+    resetRun();
+    // Next run: both declared; the address is on the device because b declares it, so a has nothing to revoke.
+    const ca = await checked(a, ga.outs);
+    await checked(b, gb.outs);
+    const ra = (await provider.read!(ga.id, ga.outs)).props as AliasEntryOutputs;
+    expect((await provider.diff!(ga.id, ra, ca)).changes).toBe(false);
+    // A later run without b: a is due and alone, so up revokes; b's delete does not keep it for the expired a.
+    resetRun();
+    const ca2 = await checked(a, ra);
+    expect((await provider.diff!(ga.id, ra, ca2)).changes).toBe(true);
+    const ua = (await provider.update!(ga.id, ra, ca2)).outs;
+    await provider.delete!(gb.id, gb.outs);
+    expect(ua.expired).toBe(true);
+    expect(emu.backend.tableContent("jit_admins")).not.toContain("203.0.113.7");
+    expect((await provider.diff!(ga.id, (await provider.read!(ga.id, ua)).props as AliasEntryOutputs, ca2)).changes).toBe(false);
+  });
+
+  it("an expired grant declares nothing: a live grant of its address being deleted revokes the address", async () => {
+    setClock(() => T0);
+    const a = inputs(emu.url, { expiresAt: "2026-12-01T13:00:00Z", grantName: "a" });
+    const b = inputs(emu.url, { grantName: "b" });
+    const ga = await granted(a);
+    const gb = await granted(b);
+    setClock(() => LATER);
+    resetRun();
+    await checked(a, ga.outs);
+    await provider.delete!(gb.id, gb.outs);
+    expect(emu.backend.tableContent("jit_admins")).not.toContain("203.0.113.7");
   });
 });
 

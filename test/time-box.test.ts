@@ -4,14 +4,17 @@
 import { alreadyExpired, expiresAtField, isDue, nowMs, setClock } from "../provider/time-box";
 import { resetProcessState } from "../provider/process-state";
 
-const ENV = "FIREWALL_GRANTS_NOW";
-const savedEnv = process.env[ENV];
+const ENV = "FIREWALL_GRANTS_TEST_NOW";
+const saved = Object.fromEntries(["FIREWALL_GRANTS_TEST_NOW", "FIREWALL_GRANTS_NOW", "JEST_WORKER_ID", "NODE_ENV"].map((k) => [k, process.env[k]]));
 
 afterEach(() => {
   setClock(undefined);
-  if (savedEnv === undefined) delete process.env[ENV];
-  else process.env[ENV] = savedEnv;
+  for (const [k, v] of Object.entries(saved)) {
+    if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
+  }
   resetProcessState();
+  jest.restoreAllMocks();
 });
 
 describe("expiresAtField", () => {
@@ -77,7 +80,7 @@ describe("nowMs", () => {
     expect(nowMs()).toBe(1234);
   });
 
-  it("follows FIREWALL_GRANTS_NOW when no clock is injected", () => {
+  it("follows FIREWALL_GRANTS_TEST_NOW in a test run when no clock is injected", () => {
     process.env[ENV] = "2030-01-01T00:00:00+01:00";
     expect(nowMs()).toBe(Date.parse("2029-12-31T23:00:00Z"));
   });
@@ -93,7 +96,7 @@ describe("nowMs", () => {
     ["unset", undefined],
     ["empty", ""],
     ["not a time", "soon"],
-  ])("uses the system clock when FIREWALL_GRANTS_NOW is %s", (_, v) => {
+  ])("uses the system clock when FIREWALL_GRANTS_TEST_NOW is %s", (_, v) => {
     if (v === undefined) delete process.env[ENV];
     else process.env[ENV] = v;
     const before = Date.now();
@@ -101,6 +104,45 @@ describe("nowMs", () => {
     const after = Date.now();
     expect(t).toBeGreaterThanOrEqual(before);
     expect(t).toBeLessThanOrEqual(after);
+  });
+});
+
+describe("the test clock outside a test run", () => {
+  /** A real run: no jest worker, no NODE_ENV=test. */
+  const realRun = () => {
+    delete process.env.JEST_WORKER_ID;
+    process.env.NODE_ENV = "production";
+  };
+  const stderr = () => jest.spyOn(process.stderr, "write").mockImplementation(() => true);
+
+  it.each([
+    ["FIREWALL_GRANTS_TEST_NOW", "FIREWALL_GRANTS_TEST_NOW"],
+    ["the old name FIREWALL_GRANTS_NOW", "FIREWALL_GRANTS_NOW"],
+  ])("%s is ignored (the system clock decides expiry) and said loudly once", (_, name) => {
+    realRun();
+    process.env[name] = "2000-01-01T00:00:00Z";
+    const err = stderr();
+    const before = Date.now();
+    expect(nowMs()).toBeGreaterThanOrEqual(before);
+    // A grant that expired yesterday is due, whatever the variable says.
+    expect(isDue(new Date(before - 86_400_000).toISOString())).toBe(true);
+    const said = err.mock.calls.map((c) => String(c[0]));
+    expect(said).toHaveLength(1);
+    expect(said[0]).toMatch(new RegExp(`^warning: ${name} is set and IGNORED: expiry uses the system clock`));
+  });
+
+  it("the old name is not honoured in a test run either", () => {
+    delete process.env[ENV];
+    process.env.FIREWALL_GRANTS_NOW = "2000-01-01T00:00:00Z";
+    stderr();
+    expect(nowMs()).toBeGreaterThan(Date.parse("2020-01-01T00:00:00Z"));
+  });
+
+  it("NODE_ENV=test alone is a test run", () => {
+    delete process.env.JEST_WORKER_ID;
+    process.env.NODE_ENV = "test";
+    process.env[ENV] = "2030-01-01T00:00:00Z";
+    expect(nowMs()).toBe(Date.parse("2030-01-01T00:00:00Z"));
   });
 });
 

@@ -23,7 +23,18 @@ describeWithCli("engine: sets, exclusive drift, guard and the Grant component", 
   let ws: PulumiWorkspace;
   let before: DeviceSnapshot;
   let people: { who: string; addresses: string[] }[] = [];
-  const run = (args: string[]) => ws.run(args, { env: { SETS_PEOPLE: JSON.stringify(people) } });
+  let overlap = false;
+  let expiry: { at: string; now?: string } | undefined;
+  const run = (args: string[]) =>
+    ws.run(args, {
+      env: {
+        SETS_PEOPLE: JSON.stringify(people),
+        SETS_OVERLAP: overlap ? "1" : "0",
+        SETS_EXPIRES_AT: expiry?.at ?? "",
+        // The provider's test clock (honoured because the CLI inherits this jest worker's JEST_WORKER_ID).
+        FIREWALL_GRANTS_TEST_NOW: expiry?.now ?? "",
+      },
+    });
   const alias = (name: string) => devices.snapshot().opnsense.find((a) => a.alias === name)!;
 
   beforeAll(async () => {
@@ -118,7 +129,7 @@ describeWithCli("engine: sets, exclusive drift, guard and the Grant component", 
     expect(check.output).toMatch(/~ missing\s*: \[\s+\+ \[0\]: "198\.51\.100\.1"\s+\]/);
     expect(check.output).not.toMatch(/~ addresses/);
     expect(check.output).toMatch(/OpnsenseAliasSet opn-set: the target holds 1 entry this exclusive set does not list: 0\.0\.0\.0\/1/);
-    expect(check.output).toMatch(/~ unexpected: \[\s+\+ \[0\]: "0\.0\.0\.0\/1"/);
+    expect(check.output).toMatch(/~ unexpected\s*: \[\s+\+ \[0\]: "0\.0\.0\.0\/1"/);
     expect(check.output).toMatch(/0\.0\.0\.0\/1/);
     expect(check.output).toMatch(/192\.0\.2\.200/);
     expect(check.output).toMatch(/REMOVES/);
@@ -131,6 +142,54 @@ describeWithCli("engine: sets, exclusive drift, guard and the Grant component", 
     expect(alias("jit_nets").table).not.toContain("0.0.0.0/1");
     expect(alias("jit_admins").table).toEqual(["198.51.100.77", "203.0.113.20", "203.0.113.30"]);
     expect(ok(await run(["preview", "--refresh", "--expect-no-changes"]))).toEqual({ code: 0, tail: "" });
+  });
+
+  test("overlaps (issue 18): grants beside the exclusive set and outside the guard's list are not drift; a new exclusive set names in preview what its first up removes", async () => {
+    overlap = true;
+    devices.opnsense.backend.insertAddress("jit_runtime", "192.0.2.99", "table");
+    const preview = await run(["preview"]);
+    expect(ok(preview)).toEqual({ code: 0, tail: "" });
+    expect(preview.output).toMatch(
+      /OpnsenseAliasSet opn-runtime \(alias jit_runtime\) is new: the target holds 1 entry this exclusive set does not list: 192\.0\.2\.99 — its first `pulumi up` REMOVES it/,
+    );
+    expect(ok(await run(["up", "--yes"]))).toEqual({ code: 0, tail: "" });
+    expect(alias("jit_runtime").table).toEqual(["192.0.2.10"]);
+    expect(alias("jit_nets").content).toEqual(["198.51.100.1", "198.51.100.128/25", "198.51.100.9"]);
+    expect(alias("jit_admins").table).toContain("203.0.113.40");
+    // Before the fix: exit 7 on every drift check, with a false "up REMOVES it".
+    for (let i = 0; i < 2; i++) {
+      const check = await run(["preview", "--refresh", "--expect-no-changes"]);
+      expect(ok(check)).toEqual({ code: 0, tail: "" });
+      expect(check.output).toMatch(/198\.51\.100\.9 on its target is not listed but declared by opn-nets-extra of this program: kept, not drift/);
+      expect(check.output).toMatch(/203\.0\.113\.40 on its target is not listed but declared by opn-admins-extra of this program: kept, not drift/);
+      expect(check.output).not.toMatch(/REMOVES/);
+    }
+    overlap = false;
+    expect(ok(await run(["up", "--yes"]))).toEqual({ code: 0, tail: "" });
+    expect(alias("jit_runtime").table).toEqual([]);
+    expect(alias("jit_nets").content).toEqual(["198.51.100.1", "198.51.100.128/25"]);
+    expect(alias("jit_admins").table).not.toContain("203.0.113.40");
+  });
+
+  test("expiry is a state (issue 18): a grant whose entry vanished before the revoking up, and an expired set, keep refresh, the drift check and up clean", async () => {
+    const day = 86_400_000;
+    expiry = { at: new Date(Date.now() + day).toISOString() };
+    expect(ok(await run(["up", "--yes"]))).toEqual({ code: 0, tail: "" });
+    expect(alias("jit_runtime").table).toEqual(["192.0.2.20"]);
+    // Past the time; the entry is gone (hand edit, reboot) before any revoking up.
+    expiry.now = new Date(Date.now() + 2 * day).toISOString();
+    devices.opnsense.backend.removeAddress("jit_runtime", "192.0.2.20");
+    // Before the fix, refresh dropped the grant from state and every later check refused it as already expired.
+    expect(ok(await run(["refresh", "--yes"]))).toEqual({ code: 0, tail: "" });
+    // The set still holds its entry: drift until up revokes it.
+    expect((await run(["preview", "--refresh", "--expect-no-changes"])).code).toBe(7);
+    expect(ok(await run(["up", "--yes"]))).toEqual({ code: 0, tail: "" });
+    const readonlySlots = Object.values(devices.snapshot().fortimanager.admins.find((a) => a.userid === "readonly")!.slots);
+    expect(readonlySlots).not.toContainEqual(["192.0.2.21", "255.255.255.255"]);
+    // Before the fix, the expired set kept the drift check at exit 7 forever.
+    for (let i = 0; i < 2; i++) expect(ok(await run(["preview", "--refresh", "--expect-no-changes"]))).toEqual({ code: 0, tail: "" });
+    expiry = undefined;
+    expect(ok(await run(["up", "--yes"]))).toEqual({ code: 0, tail: "" });
   });
 
   test("office NAT: removing bob keeps the shared address for alice; removing alice too revokes it", async () => {

@@ -53,9 +53,9 @@ function violations(
 }
 
 describe("policy pack rules", () => {
-  const saved = process.env.FIREWALL_GRANTS_NOW;
-  beforeAll(() => (process.env.FIREWALL_GRANTS_NOW = new Date(NOW).toISOString()));
-  afterAll(() => (saved === undefined ? delete process.env.FIREWALL_GRANTS_NOW : (process.env.FIREWALL_GRANTS_NOW = saved)));
+  // The pack reads only the system clock, so the tests move the system clock (Date only).
+  beforeAll(() => jest.useFakeTimers({ now: NOW, doNotFake: ["setTimeout", "setInterval", "setImmediate", "nextTick", "queueMicrotask"] }));
+  afterAll(() => jest.useRealTimers());
 
   test("recognises the grant resources by type token and nothing else", () => {
     expect(grantResourceOf("pulumi-nodejs:dynamic/fortigate:FeedEntry")).toBe("FortigateFeedEntry");
@@ -171,7 +171,7 @@ describe("policy pack rules", () => {
     expect(violations(GRANT_TYPES.OpnsenseAliasEntry, GOOD.opnsense, ticket)).toEqual([]);
   });
 
-  test("expiry: required, at most maxDays ahead (30 by default), on the provider's clock", () => {
+  test("expiry: required, at most maxDays ahead (30 by default), on the system clock", () => {
     expect(violations(GRANT_TYPES.OpnsenseAliasEntry, { ...GOOD.opnsense, expiresAt: undefined })).toEqual([
       expect.stringMatching(/^firewall-grants-expiry: the grant has no expiresAt: set it to a time at most 30 days ahead/),
     ]);
@@ -183,6 +183,22 @@ describe("policy pack rules", () => {
     // Unparsable times are the resource's check's business.
     expect(violations(GRANT_TYPES.FortigateAddress, { ...GOOD.fortigate, expiresAt: "tomorrow" })).toEqual([]);
   });
+
+  test.each(["FIREWALL_GRANTS_TEST_NOW", "FIREWALL_GRANTS_NOW"])(
+    "expiry: %s in the environment does not move the pack's clock (a 2099 date still fails)",
+    (env) => {
+      const saved = process.env[env];
+      process.env[env] = "2099-01-01T00:00:00Z";
+      try {
+        expect(violations(GRANT_TYPES.OpnsenseAliasEntry, { ...GOOD.opnsense, expiresAt: "2099-01-02T00:00:00Z" })).toEqual([
+          expect.stringMatching(/^firewall-grants-expiry: expiresAt 2099-01-02T00:00:00Z is \d+ days ahead; at most 30 days/),
+        ]);
+      } finally {
+        if (saved === undefined) delete process.env[env];
+        else process.env[env] = saved;
+      }
+    },
+  );
 
   test("allowed targets: unrestricted unless listed, `*` wildcards, per device", () => {
     const cfg = { [POLICY_NAMES.targets]: { opnsenseAliases: ["jit_*"], fortigateGroups: ["jit-admins"], fortimanagerAdmins: ["bob"] } };

@@ -121,6 +121,34 @@ describe("FortigateAddressSet", () => {
     expect(members()).toEqual(["grant-alice"]);
   });
 
+  it("guard: a FortigateAddress of the program it does not list (a Grant's child) is not drift; a hand-added member is, and up removes only that", async () => {
+    const guardArgs = { guard: true, exclusive: true, allowBroad: true, addresses: [{ address: "203.0.113.7", name: "grant-alice" }] };
+    const entry = (name: string, address: string, grantName: string) => ({
+      connection: { url: emu.url, caCert: emu.caCert },
+      credentials: { token: emu.token },
+      name,
+      address,
+      group: "jit-admins",
+      grantName,
+    });
+    const alice = await fortigateAddressProvider.check({}, entry("grant-alice", "203.0.113.7", "alice"));
+    await fortigateAddressProvider.create(alice.inputs as never);
+    const g = await run(fgt, base(), guardArgs);
+    const bob = await fortigateAddressProvider.check({}, entry("grant-203.0.113.8", "203.0.113.8", "bob-fgt0-jit-admins-203-0-113-8"));
+    await fortigateAddressProvider.create(bob.inputs as never);
+    const r = await read(fgt, g);
+    expect(r.unexpected).toEqual(["grant-203.0.113.8 (203.0.113.8)"]);
+    const news = (await fgt.check(r, { ...base(), ...guardArgs, grantName: g.grantName } as never)).inputs!;
+    expect((await fgt.diff("id", r as never, news as never)).changes).toBe(false);
+    emu.backend.createAddress("root", "ipv4", { name: "hand", subnet: "198.51.100.66 255.255.255.255" });
+    emu.backend.addMember("root", "ipv4", "jit-admins", "hand");
+    const r2 = await read(fgt, g);
+    expect((await fgt.diff("id", r2 as never, news as never)).changes).toBe(true);
+    const up = (await fgt.update("id", r2 as never, news as never)).outs as unknown as Raw;
+    expect(members()).toEqual(["grant-203.0.113.8", "grant-alice"]);
+    expect((await fgt.diff("id", (await read(fgt, up)) as never, news as never)).changes).toBe(false);
+  });
+
   it.each([
     ["namePrefix", "a/b"],
     ["addresses.0", "1.2.3.4\n5.6.7.8"],

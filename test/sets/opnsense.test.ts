@@ -9,6 +9,8 @@ import { startOpnsenseEmulator } from "../../provider/opnsense/emulator";
 import { opnsenseAliasSetProvider as provider, type AliasSetInputs, type AliasSetOutputs } from "../../provider/opnsense/set-resource";
 import { grantErrorCode, secretFreeMessages, useEmulator } from "../support/emulator";
 import { connFor, fastConfigTiming, SECRET, USERS } from "../opnsense/helpers";
+import { shared } from "../../provider/process-state";
+import { setClock } from "../../provider/time-box";
 
 const emu = useEmulator(() => startOpnsenseEmulator({ users: Object.values(USERS) }));
 const messages = secretFreeMessages(SECRET);
@@ -221,5 +223,159 @@ describe("check and guard", () => {
     expect(r.addresses).toEqual([{ address: "198.51.100.1" }]);
     await provider.delete("id", r);
     expect(table()).toEqual(["192.0.2.66", "198.51.100.1"]);
+  });
+});
+
+describe("expiry is a state, not an error (issue 18 item 6)", () => {
+  const T0 = Date.parse("2026-12-01T12:00:00Z");
+  const LATER = T0 + 2 * 3600_000;
+  const expiresAt = "2026-12-01T13:00:00Z";
+  afterEach(() => setClock(undefined));
+
+  /** The drift check: refresh, then the diff against the program's checked inputs. */
+  async function drift(s: AliasSetOutputs, extra: Raw): Promise<{ changes: boolean; r: AliasSetOutputs }> {
+    const r = await refreshed(s);
+    const d = await provider.diff("id", r, await checked(setInputs({ ...extra, grantName: s.grantName }), r as never));
+    return { changes: d.changes === true, r };
+  }
+
+  it.each([false, true])(
+    "an expired set (exclusive %s): drift, up revokes, then the drift check stays clean, also with foreign entries; destroy is clean",
+    async (exclusive) => {
+      setClock(() => T0);
+      const extra = { exclusive, addresses: ["198.51.100.1", "198.51.100.2"], expiresAt };
+      const s = await create(extra);
+      setClock(() => LATER);
+      const first = await drift(s, extra);
+      expect(first.changes).toBe(true);
+      const up = (await provider.update("id", first.r, await checked(setInputs({ ...extra, grantName: s.grantName }), first.r as never))).outs;
+      expect(up.expired).toBe(true);
+      expect(table()).toEqual([]);
+      emu.backend.insertAddress("jit_nets", "192.0.2.66/32");
+      for (let i = 0; i < 2; i++) {
+        const again = await drift(up, extra);
+        expect(again.changes).toBe(false);
+        expect(again.r.expired).toBe(true);
+        expect(again.r.unexpected).toEqual([]);
+      }
+      await provider.delete("id", up);
+      expect(table()).toEqual(["192.0.2.66"]);
+    },
+  );
+
+  it("a set past its time whose entries vanished before the revoking up is simply expired: refresh clean, nothing to revoke", async () => {
+    setClock(() => T0);
+    const extra = { exclusive: true, addresses: ["198.51.100.1"], expiresAt };
+    const s = await create(extra);
+    emu.backend.removeAddress("jit_nets", "198.51.100.1");
+    setClock(() => LATER);
+    const d = await drift(s, extra);
+    expect(d.changes).toBe(false);
+    expect(d.r.expired).toBe(true);
+    // Put back by hand: live again, so the next up revokes it once more.
+    emu.backend.insertAddress("jit_nets", "198.51.100.1/32");
+    expect((await drift(d.r, extra)).changes).toBe(true);
+  });
+
+  it("an expired guard guards nothing: the drift check is clean at once, foreign entries included, and delete removes nothing", async () => {
+    setClock(() => T0);
+    const extra = { guard: true, exclusive: true, allowBroad: true, addresses: ["198.51.100.1"], expiresAt };
+    emu.backend.insertAddress("jit_nets", "198.51.100.1/32");
+    const g = await create(extra);
+    setClock(() => LATER);
+    emu.backend.insertAddress("jit_nets", "192.0.2.66/32");
+    const d = await drift(g, extra);
+    expect(d.r.expired).toBe(true);
+    expect(d.r.unexpected).toEqual([]);
+    expect(d.changes).toBe(false);
+    await provider.delete("id", d.r);
+    expect(table()).toEqual(["192.0.2.66", "198.51.100.1"]);
+  });
+});
+
+describe("overlaps are named, not ping-ponged (issue 18 item 7)", () => {
+  let said: string[] = [];
+  beforeEach(() => {
+    said = [];
+    jest.spyOn(process.stderr, "write").mockImplementation((m) => {
+      said.push(String(m));
+      return true;
+    });
+  });
+  afterEach(() => jest.restoreAllMocks());
+
+  const entry = async (address: string, grantName: string) =>
+    (await entryProvider.check({}, { ...connFor(emu.url, emu.caCert, "admin"), alias: "jit_nets", address, method: "table", grantName } as never)).inputs!;
+
+  it.each([
+    ["an exclusive set", { exclusive: true, addresses: ["198.51.100.1"] }],
+    ["a guard", { guard: true, exclusive: true, allowBroad: true, addresses: ["198.51.100.1"] }],
+  ])(
+    "%s beside a per-entry grant of the program it does not list: clean drift check, the grant named once; a foreign entry is still drift and removed",
+    async (_, extra) => {
+      emu.backend.insertAddress("jit_nets", "198.51.100.1/32");
+      const s = await create(extra);
+      await entryProvider.create(await entry("198.51.100.9", "alice"));
+      const r = await refreshed(s);
+      expect(r.unexpected).toEqual(["198.51.100.9"]);
+      said = [];
+      const news = await checked(setInputs({ ...extra, grantName: "set1" }), r as never);
+      expect((await provider.diff("id", r, news)).changes).toBe(false);
+      expect(said.join("")).toContain("198.51.100.9 on its target is not listed but declared by alice of this program: kept, not drift");
+      expect(said.join("")).not.toContain("REMOVES");
+
+      emu.backend.insertAddress("jit_nets", "0.0.0.0/1");
+      const r2 = await refreshed(s);
+      said = [];
+      expect((await provider.diff("id", r2, news)).changes).toBe(true);
+      expect(said.join("")).toMatch(/holds 1 entry .*: 0\.0\.0\.0\/1 — `pulumi up` REMOVES it/);
+      const up = (await provider.update("id", r2, news)).outs;
+      expect(table()).toEqual(["198.51.100.1", "198.51.100.9"]);
+      const r3 = await refreshed(up);
+      expect((await provider.diff("id", r3, news)).changes).toBe(false);
+    },
+  );
+
+  it("a refresh's own drift display (the program did not run in this process) warns nothing: the program's preview does", async () => {
+    const s = await create({ exclusive: true, addresses: ["198.51.100.1"] });
+    await entryProvider.create(await entry("198.51.100.9", "alice"));
+    // A new process: nothing was checked, nothing declared.
+    shared("grant-lifecycle.checked", () => new Set<string>()).clear();
+    shared("grant-lifecycle.declared", () => new Map<string, Set<string>>()).clear();
+    const r = await refreshed(s);
+    said = [];
+    // The engine shows what the refresh found as diff(refreshed outputs, old inputs).
+    expect((await provider.diff("id", r, s as never)).changes).toBe(true);
+    expect(said).toEqual([]);
+  });
+
+  it("a new exclusive set or guard names, in preview, the entries its first up removes (not what the program declares elsewhere)", async () => {
+    emu.backend.insertAddress("jit_nets", "192.0.2.66/32");
+    emu.backend.insertAddress("jit_nets", "198.51.100.9/32");
+    await entry("198.51.100.9", "alice");
+    await checked(setInputs({ exclusive: true, addresses: ["198.51.100.1"] }));
+    expect(said.join("")).toContain(
+      "OpnsenseAliasSet set1 (alias jit_nets) is new: the target holds 1 entry this exclusive set does not list: 192.0.2.66 — its first `pulumi up` REMOVES it",
+    );
+    said = [];
+    await checked(setInputs({ guard: true, exclusive: true, allowBroad: true, addresses: ["198.51.100.1"], grantName: "g1" }));
+    expect(said.join("")).toContain("holds 1 entry no grant of this program declares: 192.0.2.66 — its first `pulumi up` REMOVES it");
+    // Replaced onto another alias, an exclusive set is new there: the same warning for the new target.
+    emu.backend.insertAddress("jit_admins", "203.0.113.99/32");
+    const s = await create({ exclusive: true, addresses: ["198.51.100.1"], grantName: "moved" });
+    said = [];
+    await checked(setInputs({ exclusive: true, alias: "jit_admins", addresses: ["198.51.100.1"], grantName: "moved" }), s as never);
+    expect(said.join("")).toContain(
+      "OpnsenseAliasSet moved (alias jit_admins) is new: the target holds 1 entry this exclusive set does not list: 203.0.113.99",
+    );
+    said = [];
+    await checked(setInputs({ exclusive: true, addresses: ["198.51.100.1"], grantName: "moved" }), s as never);
+    expect(said).toEqual([]);
+    emu.log.clear();
+    // A non-exclusive set removes nothing it does not list: no warning; and nothing was written.
+    said = [];
+    await checked(setInputs({ addresses: ["198.51.100.1"], grantName: "s2" }));
+    expect(said).toEqual([]);
+    expect(emu.log.sideEffects()).toHaveLength(0);
   });
 });

@@ -12,12 +12,33 @@ import { OpnsenseAliasGuard, OpnsenseAliasSet } from "../../../../dist/provider/
 
 const people = JSON.parse(process.env.SETS_PEOPLE ?? "[]") as { who: string; addresses: string[] }[];
 
-const nets = new OpnsenseAliasSet("opn-set", {
-  alias: "jit_nets",
-  method: "config",
-  exclusive: true,
-  addresses: ["198.51.100.1", { address: "198.51.100.128/25", description: "branch" }],
-});
+// SETS_OVERLAP=1 (issue 18): per-entry grants beside the exclusive set and outside the guard's list, and a
+// new exclusive set. The set's diff knows only grants registered before it, and registration order is not
+// program order: the set depends on the grant it shares its alias with (the guard waits for its grants anyway).
+const extras: grants.OpnsenseAliasEntry[] = [];
+if (process.env.SETS_OVERLAP === "1") {
+  extras.push(new grants.OpnsenseAliasEntry("opn-nets-extra", { alias: "jit_nets", method: "config", address: "198.51.100.9" }));
+  extras.push(new grants.OpnsenseAliasEntry("opn-admins-extra", { alias: "jit_admins", address: "203.0.113.40" }));
+  new OpnsenseAliasSet("opn-runtime", { alias: "jit_runtime", exclusive: true, addresses: ["192.0.2.10"] });
+}
+
+// SETS_EXPIRES_AT (issue 18): a per-entry grant and an exclusive set that expire.
+const expiresAt = process.env.SETS_EXPIRES_AT;
+if (expiresAt) {
+  new grants.OpnsenseAliasEntry("opn-expiring", { alias: "jit_runtime", address: "192.0.2.20", expiresAt });
+  new FortimanagerTrustedHostSet("fmg-expiring-set", { adminUser: "readonly", exclusive: true, addresses: ["192.0.2.21"], expiresAt });
+}
+
+const nets = new OpnsenseAliasSet(
+  "opn-set",
+  {
+    alias: "jit_nets",
+    method: "config",
+    exclusive: true,
+    addresses: ["198.51.100.1", { address: "198.51.100.128/25", description: "branch" }],
+  },
+  { dependsOn: extras },
+);
 const fgt = new FortigateAddressSet("fgt-set", { group: "jit-admins", group6: "jit-admins6", addresses: ["203.0.113.8", "2001:db8::8"] });
 const fmg = new FortimanagerTrustedHostSet("fmg-set", { adminUser: "alice", exclusive: true, addresses: ["203.0.113.7", "2001:db8::7"] });
 
