@@ -4,88 +4,94 @@
  * `emulate` commands' output). A device, a proxy or a debug page that echoes a request shows a
  * credential in the form that request carried it, or in the form its own page renders it, not only as
  * typed (issue 18: a FortiManager password holding `"` came back JSON-escaped, 6 of 6 times). So each
- * secret is removed in every form it can take there:
- * - as is, and JSON- or backslash-escaped, once or nested (`p\"w`, `p\\\"w`, `p\u0022w`);
- * - URL- or form-encoded, in either hex case (`p%22w`, `a+b` for a space);
- * - HTML-escaped (`p&quot;w`, `&#34;`, `&#x22;`);
- * - base64, alone or inside a longer encoded text such as a Basic `key:secret` header: at each of the
- *   three byte offsets, the characters whose bits come only from the secret are removed.
- * A character may take a different one of these forms than its neighbours (a JSON body inside a form
- * field), so the forms are matched per character, not as whole alternatives.
+ * secret is removed in every form it takes there:
+ * - as is; JSON-escaped as JavaScript, Python (`\u00e9`) and PHP (`\/`) write it, once or nested;
+ * - URL- or form-encoded, in either hex case, and URL-encoded twice;
+ * - HTML-escaped (`&quot;`, `&#34;`, `&#039;`);
+ * - one encoding inside another (a JSON body echoed in a form field or an HTML page);
+ * - base64, alone or inside a longer encoded text such as a Basic `key:secret` header or a whole echoed
+ *   body: at each of the three byte offsets, the characters whose bits come only from the secret.
+ * The forms are literal strings, matched without regular expressions: a device answer's every string
+ * passes through here, and a compiled pattern per login session cost tens of milliseconds (enough to
+ * make FortiManager's fresh-read guard read again).
  */
 
 /** Shorter values are not redacted: they would erase common words and numbers from every message. */
 export const MIN_SECRET_LENGTH = 4;
 export const REDACTED = "[redacted]";
 
-const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-/** A hex digit of either case: `%2f` and `%2F` are the same byte. */
-const hexOf = (n: number, width: number) =>
-  n
-    .toString(16)
-    .padStart(width, "0")
-    .split("")
-    .map((d) => (/[a-f]/.test(d) ? `[${d}${d.toUpperCase()}]` : d))
-    .join("");
-const NAMED_ENTITIES: Readonly<Record<string, string>> = { '"': "quot", "&": "amp", "<": "lt", ">": "gt", "'": "(?:apos|#39)" };
+type Encoder = (s: string) => string;
+const hexLower = (s: string) => s.replace(/%[0-9A-F]{2}/g, (m) => m.toLowerCase());
+const json: Encoder = (s) => JSON.stringify(s).slice(1, -1);
+const jsonAscii: Encoder = (s) => json(s).replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+const jsonPhp: Encoder = (s) => jsonAscii(s).replace(/\//g, "\\/");
+const uri: Encoder = encodeURIComponent;
+const form: Encoder = (s) => new URLSearchParams({ v: s }).toString().slice(2);
+const HTML: Readonly<Record<string, readonly [string, string, string]>> = {
+  "&": ["&amp;", "&#38;", "&#038;"],
+  '"': ["&quot;", "&#34;", "&#034;"],
+  "'": ["&#39;", "&#39;", "&#039;"],
+  "<": ["&lt;", "&#60;", "&#060;"],
+  ">": ["&gt;", "&#62;", "&#062;"],
+};
+const html =
+  (variant: 0 | 1 | 2): Encoder =>
+  (s) =>
+    s.replace(/[&"'<>]/g, (c) => HTML[c]![variant]);
 
-const SHORT_ESCAPES: Readonly<Record<string, string>> = { "\n": "n", "\r": "r", "\t": "t", "\b": "b", "\f": "f" };
-/** A backslash as an escape puts it: itself, or percent-encoded when the escaped text was then URL-encoded. */
-const BACKSLASH = "(?:\\\\|%(?:25)*5[cC])";
-
-/** Every form one character of a secret can take in an echo, as a regular expression. */
-function characterForms(ch: string): string {
-  const cp = ch.codePointAt(0)!;
-  const units = ch.length === 2 ? [ch.charCodeAt(0), ch.charCodeAt(1)] : [cp];
-  const forms = [
-    ch === "\\" ? `${BACKSLASH}+` : escapeRegExp(ch),
-    units.map((u) => `${BACKSLASH}+u${hexOf(u, 4)}`).join(""),
-    [...Buffer.from(ch, "utf8")].map((b) => `%(?:25)*${hexOf(b, 2)}`).join(""),
-    `&#0*${cp};`,
-    `&#[xX]0*${hexOf(cp, 1)};`,
-  ];
-  if (ch === " ") forms.push("\\+");
-  if (SHORT_ESCAPES[ch] !== undefined) forms.push(`${BACKSLASH}+${SHORT_ESCAPES[ch]}`);
-  if (NAMED_ENTITIES[ch] !== undefined) forms.push(`&${NAMED_ENTITIES[ch]};`);
-  // JSON and shell escaping put backslashes before punctuation, as many as the nesting is deep.
-  const escapable = cp < 0x80 && ch !== "\\" && /[^A-Za-z0-9\s]/.test(ch);
-  return `(?:${escapable ? `${BACKSLASH}*` : ""}(?:${forms.join("|")}))`;
-}
-
-/** The forms of a whole secret that a base64 echo may encode (a header as sent, a JSON or form body). */
-const encodedWhole = (secret: string) => [
-  secret,
-  JSON.stringify(secret).slice(1, -1),
-  encodeURIComponent(secret),
-  new URLSearchParams({ v: secret }).toString().slice(2),
+/** How a value is written into a JSON body, a URL, a form or a page. */
+const ENCODERS: readonly Encoder[] = [
+  json,
+  jsonAscii,
+  (s) => jsonAscii(s).replace(/\\u[0-9a-f]{4}/g, (m) => `\\u${m.slice(2).toUpperCase()}`),
+  jsonPhp,
+  uri,
+  (s) => hexLower(uri(s)),
+  form,
+  (s) => hexLower(form(s)),
+  html(0),
+  html(1),
+  html(2),
 ];
 
-/** The base64 characters that depend on `secret` alone, at each byte offset, in both alphabets. */
-function base64Cores(secret: string): string[] {
-  const cores = new Set<string>();
-  for (const form of encodedWhole(secret)) {
-    const bytes = Buffer.from(form, "utf8");
-    for (let offset = 0; offset < 3; offset++) {
-      const encoded = Buffer.concat([Buffer.alloc(offset), bytes]).toString("base64");
-      const core = encoded.slice(Math.ceil((8 * offset) / 6), Math.floor((8 * (offset + bytes.length)) / 6));
-      if (core.length >= MIN_SECRET_LENGTH) {
-        cores.add(core);
-        cores.add(core.replace(/\+/g, "-").replace(/\//g, "_"));
-      }
-    }
+/** Every literal form of `secret` in an echo: itself, one encoding, one encoding of a JSON form, and deeper JSON nesting. */
+export function echoForms(secret: string): string[] {
+  const forms = new Set([secret]);
+  for (const e of ENCODERS) forms.add(e(secret));
+  for (const inner of [json, jsonPhp, uri]) for (const outer of ENCODERS) forms.add(outer(inner(secret)));
+  forms.add(json(json(json(secret))));
+  for (const f of [secret, json(secret), uri(secret), form(secret)]) for (const core of base64Cores(f)) forms.add(core);
+  return [...forms].filter((f) => f.length >= MIN_SECRET_LENGTH);
+}
+
+/** The base64 characters that depend on `text` alone, at each of the three byte offsets, in both alphabets. */
+function base64Cores(text: string): string[] {
+  const bytes = Buffer.from(text, "utf8");
+  const cores: string[] = [];
+  for (let offset = 0; offset < 3; offset++) {
+    const encoded = Buffer.concat([Buffer.alloc(offset), bytes]).toString("base64");
+    const core = encoded.slice(Math.ceil((8 * offset) / 6), Math.floor((8 * (offset + bytes.length)) / 6));
+    cores.push(core, core.replace(/\+/g, "-").replace(/\//g, "_"));
   }
-  return [...cores];
+  return cores;
 }
 
-/** One secret's forms as alternatives of a regular expression. */
-export function secretPattern(secret: string): string {
-  return [[...secret].map(characterForms).join(""), ...base64Cores(secret).map(escapeRegExp)].join("|");
+/** One secret's forms, and what every non-base64 form contains (so that most texts are passed over at once). */
+interface Entry {
+  readonly secret: string;
+  /** The secret's longest run of letters and digits, which no JSON, URL, form or HTML encoding changes. */
+  readonly anchor: string | undefined;
+  /** Forms that hold the anchor, longest first. */
+  readonly anchored: readonly string[];
+  /** The other forms (base64, a secret without a long plain run), longest first. */
+  readonly other: readonly string[];
 }
 
-/** Removes a set of secrets, in every form {@link secretPattern} knows, from any text. */
+const byLength = (a: string, b: string) => b.length - a.length;
+
+/** Removes a set of secrets, in every form {@link echoForms} knows, from any text. */
 export class Redactor {
-  private readonly secrets: string[] = [];
-  private pattern: RegExp | undefined;
+  private readonly entries: Entry[] = [];
 
   constructor(secrets: Iterable<string | undefined> = []) {
     for (const s of secrets) this.add(s);
@@ -93,19 +99,32 @@ export class Redactor {
 
   /** Adds a value to redact from now on (a secret read later, a login session id); short or empty values are ignored. */
   add(secret: string | undefined): void {
-    if (secret === undefined || secret.length < MIN_SECRET_LENGTH || this.secrets.includes(secret)) return;
-    this.secrets.push(secret);
-    // Longest first: a secret that contains another is removed whole, not with a piece left over.
-    const sorted = [...this.secrets].sort((a, b) => b.length - a.length);
-    this.pattern = new RegExp(sorted.map(secretPattern).join("|"), "g");
+    if (secret === undefined || secret.length < MIN_SECRET_LENGTH || this.entries.some((e) => e.secret === secret)) return;
+    const anchor = (secret.match(/[A-Za-z0-9]+/g) ?? []).sort(byLength)[0];
+    const forms = echoForms(secret).sort(byLength);
+    const useful = anchor !== undefined && anchor.length >= MIN_SECRET_LENGTH ? anchor : undefined;
+    this.entries.push({
+      secret,
+      anchor: useful,
+      anchored: useful === undefined ? [] : forms.filter((f) => f.includes(useful)),
+      other: useful === undefined ? forms : forms.filter((f) => !f.includes(useful)),
+    });
+    // A secret that contains another is removed first, whole.
+    this.entries.sort((a, b) => byLength(a.secret, b.secret));
   }
 
   get size(): number {
-    return this.secrets.length;
+    return this.entries.length;
   }
 
   redact(text: string): string {
-    return this.pattern === undefined ? text : text.replace(this.pattern, REDACTED);
+    let out = text;
+    for (const e of this.entries) {
+      // Longest forms first (they are sorted within each list, and an anchored form is never inside a base64 one).
+      if (e.anchor !== undefined && out.includes(e.anchor)) for (const f of e.anchored) if (out.includes(f)) out = out.split(f).join(REDACTED);
+      for (const f of e.other) if (out.includes(f)) out = out.split(f).join(REDACTED);
+    }
+    return out;
   }
 }
 
