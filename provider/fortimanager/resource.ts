@@ -14,6 +14,7 @@ import { fingerprint } from "../process-state";
 import { resolveDeviceUrl, SettingProblem } from "../settings";
 import { FortimanagerClient, type FortimanagerClientOptions } from "./client";
 import { preflight } from "./preflight";
+import { unusedSlotProblem } from "./slots";
 import { findTrustedHost, grantTrustedHost, revokeTrustedHost } from "./trusted-hosts";
 
 /** How to reach a FortiManager. Every field may instead come from stack config `fortimanager:<key>` or env `FORTIMANAGER_<KEY>`. */
@@ -136,7 +137,8 @@ export const TrustedHostInputsSchema = z
   .strict()
   .superRefine((v, ctx) => {
     const r = parseAddress(v.address, { allowBroad: v.allowBroad === true });
-    if (!r.ok) ctx.addIssue({ code: "custom", path: ["address"], message: r.rule });
+    const problem = r.ok ? unusedSlotProblem(r.address) : r.rule;
+    if (problem) ctx.addIssue({ code: "custom", path: ["address"], message: problem });
   });
 export type TrustedHostInputs = z.infer<typeof TrustedHostInputsSchema>;
 
