@@ -291,6 +291,16 @@ describe("hostile input is refused at check, before any request", () => {
     assertNoRequest();
   });
 
+  it("FortigateAddress set: the object-name prefix counts UTF-8 bytes (40), as the name it starts does", async () => {
+    const { emu, users, resource } = seeded.find((x) => x.resource.names.className === "FortigateAddress")!;
+    const check = (namePrefix: string) =>
+      SETS.FortigateAddress!.check({}, { ...setInputs(resource.sampleInputs(emu, users.full), ["203.0.113.7"]), namePrefix });
+    assertRefused(await check("\u00e9".repeat(21)), "namePrefix", /at most 40 bytes.*got 42 \(21 characters\)/);
+    assertRefused(await check("x".repeat(41)), "namePrefix", /at most 40 bytes/);
+    assertRefused(await check("jit\u202e-"), "namePrefix", /U\+202E/);
+    assertNoRequest();
+  });
+
   it("FortimanagerTrustedHost set: an entry holding an unused-slot value is refused naming the entry", async () => {
     const res = RESOURCES.find((r) => r.label === "FortimanagerTrustedHost")!;
     assertRefused(await res.checkSet(["203.0.113.7", "255.255.255.255"]), "addresses.1", /unused trusted-host slot/);
