@@ -10,6 +10,7 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { z } from "zod";
 import { deviceSettingsList, settingEnvName, type DoctorOption, type NamedDeviceSettings } from "../provider/device-settings";
+import { inputIssueMessage } from "../provider/dynamic-kit";
 
 /** One device to check; `check` inputs are built from it (see doctor.ts). */
 export interface Target {
@@ -118,7 +119,8 @@ export function loadConfig(file: string, devices: readonly NamedDeviceSettings[]
     if (e instanceof UsageError) throw e;
     throw new UsageError(`config file ${file} is not valid JSON`);
   }
-  const parsed = doctorConfigSchema(devices).safeParse(json);
+  // The input error map: a rule per issue, never zod's bare "Invalid input" (an entry is one object or a list, a union).
+  const parsed = doctorConfigSchema(devices).safeParse(json, { error: inputIssueMessage });
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => {
       const where = i.path.map(String).join(".");

@@ -6,6 +6,10 @@
  * process (the command's behaviour without a build).
  */
 import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { loadConfig } from "../../cli/doctor-targets";
 import { main } from "../../cli/main";
 import { startFortigateEmulator, type FortigateEmulator } from "../../provider/fortigate/emulator";
 import { resetProcessState } from "../../provider/process-state";
@@ -93,6 +97,32 @@ describe("the CLI never shows an argument that may be a secret", () => {
       expect(shows(r.text, TOKEN)).toBe(false);
     } finally {
       fgt.faults.clear();
+    }
+  });
+});
+
+describe('the doctor config file\'s refusals name the field and the rule (issue 18: never a bare "Invalid input")', () => {
+  it.each([
+    ["a URL that is a number", { fortigate: { url: 5 } }, /fortigate: url: must be a string, not a number/],
+    ["an entry that is a number", { fortigate: 5 }, /fortigate: must be an object or a list, not a number/],
+    ["a list entry with a misspelt field", { fortigate: [{ url: "https://fw", gruop: "x" }] }, /"gruop"/],
+    ["a method outside its choices", { opnsense: { url: "https://fw", method: "fast" } }, /must be one of "table", "config"/],
+    ["insecure given as text", { insecure: "yes" }, /insecure: must be true or false, not a string/],
+  ])("%s", (_what, config, rule) => {
+    const dir = mkdtempSync(path.join(tmpdir(), "fwg-doctor-config-"));
+    try {
+      const file = path.join(dir, "doctor.json");
+      writeFileSync(file, JSON.stringify(config));
+      let message = "";
+      try {
+        loadConfig(file);
+      } catch (e) {
+        message = (e as Error).message;
+      }
+      expect(message).toMatch(rule);
+      expect(message).not.toMatch(/Invalid input|Invalid option|Unrecognized key/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
