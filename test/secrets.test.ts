@@ -4,8 +4,9 @@
  * can produce is driven through the provider objects — 401 with a wrong secret that contains the
  * right one, 403, timeouts, TLS, refused, DNS, 5xx and schema errors whose bodies ECHO the request's
  * credentials, device-shaped refusals whose messages echo them — plus successful create/read/delete.
- * Then every string the run produced is scanned for each secret, its base64 form, and any 10-character
- * piece of either: each error's message, String(), stack, JSON and util.inspect (cause chains and own
+ * Credentials holding `" \ / + = & < '` and non-ASCII letters (issue 18) make every echo encode them.
+ * Then every string the run produced is scanned for each secret in each echoed form (as is, base64,
+ * JSON-escaped, URL/form-encoded, HTML-escaped), and any 10-character piece of it or its base64: each error's message, String(), stack, JSON and util.inspect (cause chains and own
  * properties), CheckFailures, results, stdout/stderr (with FIREWALL_GRANTS_DEBUG=1), the emulators'
  * request logs (no credential in a URL); and no file may be written.
  */
