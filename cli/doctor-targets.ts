@@ -10,6 +10,7 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { z } from "zod";
 import { deviceSettingsList, settingEnvName, type DoctorOption, type NamedDeviceSettings } from "../provider/device-settings";
+import { inputIssueMessage } from "../provider/dynamic-kit";
 
 /** One device to check; `check` inputs are built from it (see doctor.ts). */
 export interface Target {
@@ -98,14 +99,19 @@ export interface CheckJob {
   readonly problem?: string;
 }
 
-function readText(file: string, what: string): string {
+/** The file's text; `showPath: false` for a secret's file, whose "path" may be the secret given by mistake. */
+function readText(file: string, what: string, showPath = true): string {
   try {
     return readFileSync(file, "utf8");
   } catch (e) {
-    throw new UsageError(`cannot read ${what} ${file} (${(e as { code?: string }).code ?? "error"})`);
+    const code = (e as { code?: string }).code ?? "error";
+    throw new UsageError(
+      showPath ? `cannot read ${what} ${file} (${code})` : `cannot read ${what} (${code}; the path is not shown, in case it is the secret itself)`,
+    );
   }
 }
-const firstLine = (file: string, what: string) => readText(file, what).split(/\r?\n/)[0]!.trim();
+/** The first line of a secret's file (a token, a password); `given` says where its path came from. */
+const secretLine = (file: string, given: string) => readText(file, `the file given by ${given}`, false).split(/\r?\n/)[0]!.trim();
 
 export function loadConfig(file: string, devices: readonly NamedDeviceSettings[] = deviceSettingsList()): { config: DoctorConfig; dir: string } {
   let json: unknown;
@@ -115,7 +121,8 @@ export function loadConfig(file: string, devices: readonly NamedDeviceSettings[]
     if (e instanceof UsageError) throw e;
     throw new UsageError(`config file ${file} is not valid JSON`);
   }
-  const parsed = doctorConfigSchema(devices).safeParse(json);
+  // The input error map: a rule per issue, never zod's bare "Invalid input" (an entry is one object or a list, a union).
+  const parsed = doctorConfigSchema(devices).safeParse(json, { error: inputIssueMessage });
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => {
       const where = i.path.map(String).join(".");
@@ -170,7 +177,8 @@ export function planDoctor(
         const value = given ?? o.default;
         if (value !== undefined && o.choices && !o.choices.includes(value))
           throw new UsageError(`--${flagOf(d.name, o)} must be ${o.choices.map((c) => `"${c}"`).join(" or ")}`);
-        values[o.field] = o.kind === "secretFile" && value !== undefined ? firstLine(value, `${o.flag.replace(/-file$/, "")} file`) : value;
+        const source = flagged !== undefined ? `--${flagOf(d.name, o)}` : `${d.name}.${o.field} in the config file`;
+        values[o.field] = o.kind === "secretFile" && value !== undefined ? secretLine(value, source) : value;
       }
       targets.push({ device: d.name, url, values, caCert: caOf(e.caCertFile), insecure: insecure ?? e.insecure, timeoutMs: timeoutMs ?? e.timeoutMs });
     });

@@ -4,8 +4,9 @@
  * `emulate` (the device emulators for a user's CI). Arguments are parsed with node:util parseArgs.
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { deviceSettingsList, environmentNames, type NamedDeviceSettings } from "../provider/device-settings";
-import { flagOf, loadConfig, planDoctor, UsageError, type DoctorFlags } from "./doctor-targets";
+import { deviceSettingsList, environmentNames, settingKeys, type NamedDeviceSettings } from "../provider/device-settings";
+import { Redactor } from "../provider/redaction";
+import { flagOf, loadConfig, planDoctor, UsageError, type DoctorFlags, type DoctorPlan } from "./doctor-targets";
 import { helpTexts, usage } from "./help";
 // doctor and emulate are loaded on use: doctor pulls in @pulumi/pulumi, which takes seconds to load.
 
@@ -49,8 +50,50 @@ export function secretFlag(devices: readonly NamedDeviceSettings[] = deviceSetti
   return new RegExp(`^--(${[...new Set(names)].map(escape).join("|")}|token|password|secret|api-key|api-secret)(=|$)`);
 }
 
-const write = (line: string) => process.stdout.write(`${line}\n`);
-const writeErr = (line: string) => process.stderr.write(`${line}\n`);
+/**
+ * Every secret this process knows — the environment's, the secret files `doctor` read, the stack
+ * config `doctor --stack` loaded — is removed from everything the command prints, by the library's one
+ * redaction (provider/redaction.ts): a setting given in the wrong place, or a device message echoing
+ * it, is never shown.
+ */
+const redactor = new Redactor();
+const write = (line: string) => process.stdout.write(`${redactor.redact(line)}\n`);
+const writeErr = (line: string) => process.stderr.write(`${redactor.redact(line)}\n`);
+
+/** The secrets of the environment, of a flag plan's secret files and of a stack's config, for {@link redactor}. */
+function knownSecrets(plan?: DoctorPlan, config?: Readonly<Record<string, string>>, devices: readonly NamedDeviceSettings[] = deviceSettingsList()): string[] {
+  const env = environmentNames(devices)
+    .filter((e) => e.secret)
+    .map((e) => process.env[e.name] ?? "");
+  const files = (plan?.targets ?? []).flatMap((t) =>
+    (devices.find((d) => d.name === t.device)?.doctor.options ?? []).filter((o) => o.kind === "secretFile").map((o) => t.values[o.field] ?? ""),
+  );
+  const stack = devices.flatMap((d) =>
+    settingKeys(d)
+      .filter((k) => k.secret)
+      .map((k) => config?.[`${d.name}:${k.key}`] ?? ""),
+  );
+  return [...env, ...files, ...stack];
+}
+
+/**
+ * parseArgs, with refusals that never show an argument's text: a stray argument or an unknown option
+ * may be a secret pasted in the wrong place, so it is named by its position only.
+ */
+function parseCommand(command: string, args: readonly string[], options: Options) {
+  try {
+    return parseArgs({ args: [...args], options, strict: true, allowPositionals: false });
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (code !== "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL" && code !== "ERR_PARSE_ARGS_UNKNOWN_OPTION") throw e;
+    const { tokens } = parseArgs({ args: [...args], options, strict: false, allowPositionals: true, tokens: true });
+    const bad = tokens.find((t) => t.kind === "positional" || (t.kind === "option" && !(t.name in options)));
+    // Numbered as the user counts them: the command is argument 1.
+    const where = bad ? `argument ${bad.index + 2}` : "an argument";
+    const what = code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" ? "is an unknown option" : `is not an option (${command} takes no positional arguments)`;
+    throw new UsageError(`${where} ${what}; it is not shown, since it may be a secret`);
+  }
+}
 
 function port(v: string, flag: string): number {
   const n = Number(v);
@@ -65,7 +108,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (command === undefined || command === "--help" || command === "-h" || command === "help") {
     const topic = command === "help" ? rest[0] : undefined;
     if (topic !== undefined && !(topic in HELP)) {
-      writeErr(`unknown command "${topic}"\n\n${USAGE}`);
+      writeErr(`unknown help topic (argument 2, not shown: it may be a secret)\n\n${USAGE}`);
       return 2;
     }
     write(topic ? HELP[topic as keyof typeof HELP] : USAGE);
@@ -75,6 +118,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     write((require("../../package.json") as { version: string }).version);
     return 0;
   }
+  for (const s of knownSecrets()) redactor.add(s);
   try {
     const refused = rest.find((a) => secretFlag().test(a));
     if (refused !== undefined) {
@@ -86,7 +130,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       );
     }
     if (command === "doctor") {
-      const { values } = parseArgs({ args: [...rest], options: doctorOptions(), strict: true, allowPositionals: false });
+      const { values } = parseCommand(command, rest, doctorOptions());
       if (values.help) return (write(HELP.doctor), 0);
       let plan;
       if (typeof values.stack === "string") {
@@ -94,16 +138,20 @@ export async function main(argv: readonly string[]): Promise<number> {
           throw new UsageError("--stack takes the targets, URLs and settings from the stack; give no other option than --address");
         const { stackPlan } = await import("./doctor-stack");
         const { processState } = await import("../provider/process-state");
-        plan = stackPlan(values.stack, typeof values.address === "string" ? values.address : "192.0.2.1", (config) => (processState().config = config));
+        plan = stackPlan(values.stack, typeof values.address === "string" ? values.address : "192.0.2.1", (config) => {
+          for (const s of knownSecrets(undefined, config)) redactor.add(s);
+          processState().config = config;
+        });
       } else {
         const config = typeof values.config === "string" ? loadConfig(values.config) : undefined;
         plan = planDoctor(values as DoctorFlags, config);
+        for (const s of knownSecrets(plan)) redactor.add(s);
       }
       const { runDoctor } = await import("./doctor");
       return await runDoctor(plan, write);
     }
     if (command === "emulate") {
-      const { values } = parseArgs({ args: [...rest], options: emulateOptions(), strict: true, allowPositionals: false });
+      const { values } = parseCommand(command, rest, emulateOptions());
       if (values.help) return (write(HELP.emulate), 0);
       const options = {
         host: String(values.host),
@@ -114,7 +162,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       const { runEmulate } = await import("./emulate");
       return await runEmulate(options, write);
     }
-    throw new UsageError(`unknown command "${command}"`);
+    throw new UsageError(`unknown command (argument 1, not shown: it may be a secret); the commands are doctor and emulate`);
   } catch (e) {
     const code = (e as { code?: string }).code;
     if (e instanceof UsageError || (typeof code === "string" && code.startsWith("ERR_PARSE_ARGS"))) {

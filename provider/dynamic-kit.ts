@@ -116,16 +116,78 @@ export interface CheckFailure {
 /**
  * zod issues as CheckFailures naming the field and the rule. A failure inside a secret field is
  * reported with property "" — the CLI prints the value of a named property, and it would print the
- * secret in clear (docs/reference/pulumi.md §1.4).
+ * secret in clear (docs/reference/pulumi.md §1.4). An unknown field is reported under its own name
+ * (one failure per field), not under the object that holds it.
  */
 export function checkFailures(error: z.ZodError, secretFields: readonly string[] = ["credentials"]): CheckFailure[] {
-  return error.issues.map((issue) => {
-    const dotted = issue.path.map(String).join(".");
-    const secret = secretFields.includes(String(issue.path[0]));
-    return secret
-      ? { property: "", reason: `${dotted}: ${issue.message}` }
-      : { property: dotted, reason: dotted === "" ? issue.message : `${dotted}: ${issue.message}` };
+  return error.issues.flatMap((issue) => {
+    const named =
+      issue.code === "unrecognized_keys"
+        ? issue.keys.map((k) => ({ path: [...issue.path, k], message: "is not an input of this resource (check the spelling and the nesting)" }))
+        : [{ path: issue.path, message: issue.message }];
+    return named.map(({ path, message }) => {
+      const dotted = path.map(String).join(".");
+      const secret = secretFields.includes(String(path[0]));
+      return secret ? { property: "", reason: `${dotted}: ${message}` } : { property: dotted, reason: dotted === "" ? message : `${dotted}: ${message}` };
+    });
   });
+}
+
+const KINDS: Readonly<Record<string, string>> = {
+  string: "a string",
+  number: "a number",
+  int: "a whole number",
+  boolean: "true or false",
+  object: "an object",
+  array: "a list",
+  null: "null",
+};
+/** What a value is, for a message: its kind only, never its text (it may be a secret). */
+function kindOf(v: unknown): string {
+  if (v === null) return "null";
+  if (Array.isArray(v)) return "a list";
+  if (typeof v === "number" && Number.isFinite(v) && !Number.isInteger(v)) return "a fraction";
+  return KINDS[typeof v] ?? typeof v;
+}
+const quoted = (vs: readonly unknown[]) => vs.map((v) => JSON.stringify(v)).join(", ");
+
+/**
+ * The rule of a zod issue that carries no message of its own, worded for an input (zod's defaults —
+ * "Invalid input", "Invalid input: expected string, received number" — name neither the rule nor what
+ * to give). Passed as the error map of every input parse (grant-lifecycle `check`); a schema's own
+ * message wins over it. Never quotes the value given, which may be a secret.
+ */
+export function inputIssueMessage(issue: z.core.$ZodRawIssue): string | undefined {
+  switch (issue.code) {
+    case "invalid_type": {
+      const want = KINDS[issue.expected] ?? issue.expected;
+      return issue.input === undefined ? `is required (${want})` : `must be ${want}, not ${kindOf(issue.input)}`;
+    }
+    case "invalid_value":
+      return issue.values.length === 1 ? `must be ${quoted(issue.values)}` : `must be one of ${quoted(issue.values)}`;
+    case "invalid_union": {
+      // An input of the right kind for one alternative fails inside it: its own problems say what to fix.
+      const inner = issue.errors.filter((errs) => errs.some((e) => e.path.length > 0 || e.code !== "invalid_type"));
+      if (inner.length === 1) return inner[0]!.map((e) => (e.path.length > 0 ? `${e.path.map(String).join(".")}: ${e.message}` : e.message)).join("; ");
+      const wants = issue.errors.flatMap((errs) =>
+        errs.flatMap((e) => (e.code === "invalid_type" && e.path.length === 0 ? [KINDS[e.expected] ?? e.expected] : [])),
+      );
+      return `must be ${[...new Set(wants)].join(" or ") || "one of the accepted forms"}, not ${kindOf(issue.input)}`;
+    }
+    case "too_big":
+      return `must ${issue.origin === "array" || issue.origin === "set" ? "have at most" : "be at most"} ${String(issue.maximum)}${issue.origin === "string" ? " characters" : issue.origin === "array" ? " entries" : ""}`;
+    case "too_small":
+      if (issue.origin === "string" && Number(issue.minimum) === 1) return "must not be empty";
+      return `must ${issue.origin === "array" || issue.origin === "set" ? "have at least" : issue.inclusive === false ? "be more than" : "be at least"} ${String(issue.minimum)}${issue.origin === "string" ? " characters" : issue.origin === "array" ? " entries" : ""}`;
+    case "invalid_format":
+      return issue.format === "regex" && "pattern" in issue ? `must match ${String(issue.pattern)}` : `must be a valid ${issue.format}`;
+    case "unrecognized_keys":
+      return `holds ${issue.keys.length === 1 ? "a field" : "fields"} this input does not have: ${quoted(issue.keys)} (check the spelling)`;
+    case "custom":
+      return "is not valid for this field";
+    default:
+      return undefined;
+  }
 }
 
 /** Resource options with `names` added to `additionalSecretOutputs`. */

@@ -20,19 +20,17 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { diagnosed, type DeviceFamily } from "./diagnosis";
-import { checkFailures, configureFromStack, hasUnknown, UNKNOWN, type CheckFailure } from "./dynamic-kit";
+import { checkFailures, configureFromStack, hasUnknown, inputIssueMessage, UNKNOWN, type CheckFailure } from "./dynamic-kit";
 import { GrantError, isGrantError } from "./errors";
 import { runQueued, shared } from "./process-state";
 import { resolveSetting, SettingProblem, type SettingsNamespace } from "./settings";
+import { deviceTextField } from "./text-rules";
 import { alreadyExpired, expiresAtField, isDue } from "./time-box";
 
 /** The input fields every grant shares beside its address, validated once (spread into each device's schema). */
 export const grantMetaFields = {
-  description: z
-    .string()
-    .max(255, "must be at most 255 characters")
-    .regex(/^[^\r\n]*$/, "must be one line")
-    .optional(),
+  // Written to the device where it has a field for it (a FortiGate set entry's comment: 255 bytes).
+  description: deviceTextField(255, "FortiOS").optional(),
   expiresAt: expiresAtField,
 };
 
@@ -306,7 +304,7 @@ export function grantProvider<I extends object, S extends I, C>(spec: GrantLifec
       if (grantName !== undefined) checkedNames().add(grantName);
       const unknown = Object.keys(raw).filter((k) => hasUnknown(raw[k]));
       const probe = { ...raw, ...Object.fromEntries(unknown.map((k) => [k, spec.placeholders[k] ?? raw[k]])) };
-      const parsed = spec.schema.safeParse(probe);
+      const parsed = spec.schema.safeParse(probe, { error: inputIssueMessage });
       if (!parsed.success) return { failures: checkFailures(parsed.error) };
       const known = spec.normalise(parsed.data);
       const isNew = !olds || Object.keys(olds as Raw).length === 0;

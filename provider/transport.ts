@@ -13,6 +13,7 @@ import { Agent, request as undiciRequest } from "undici";
 import type { z } from "zod";
 import { DeviceError, TransportError, UnsafePathError, type TransportErrorKind } from "./errors";
 import { processState } from "./process-state";
+import { Redactor } from "./redaction";
 
 export interface TlsOptions {
   /** PEM of the CA that signed the device certificate; added to verification. */
@@ -120,7 +121,7 @@ export class Transport {
   private readonly maxRetries: number;
   private readonly retryDelayMs: number;
   private readonly headers: Readonly<Record<string, string>>;
-  private readonly secrets: string[];
+  private readonly redactor: Redactor;
 
   constructor(opts: TransportOptions) {
     const url = new URL(opts.baseUrl);
@@ -131,13 +132,13 @@ export class Transport {
     this.maxRetries = opts.maxRetries ?? 5;
     this.retryDelayMs = opts.retryDelayMs ?? 150;
     this.headers = opts.headers ?? {};
-    this.secrets = (opts.secrets ?? []).filter((s) => s.length >= 4);
+    this.redactor = new Redactor(opts.secrets);
     this.agent = agentFor(this.origin, opts);
   }
 
   /** Adds a value learnt later (a login session id) to those redacted from every error and excerpt. */
   addSecret(value: string): void {
-    if (value.length >= 4 && !this.secrets.includes(value)) this.secrets.push(value);
+    this.redactor.add(value);
   }
 
   /** Sends the request; answers with any HTTP status, throws {@link TransportError} when none came. */
@@ -207,11 +208,9 @@ export class Transport {
     });
   }
 
-  /** Removes every configured secret from `text`. */
+  /** Removes every configured secret from `text`, in each form an echo can show it in (redaction.ts). */
   redact(text: string): string {
-    let out = text;
-    for (const s of this.secrets) out = out.split(s).join("[redacted]");
-    return out;
+    return this.redactor.redact(text);
   }
 
   /** The start of a device's answer for a message: redacted first, then cut (a cut through a secret would leave a piece no redaction finds). */
@@ -220,7 +219,7 @@ export class Transport {
   }
 
   private redactDeep(v: unknown): unknown {
-    if (this.secrets.length === 0) return v;
+    if (this.redactor.size === 0) return v;
     if (typeof v === "string") return this.redact(v);
     if (Array.isArray(v)) return v.map((x) => this.redactDeep(x));
     if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [this.redact(k), this.redactDeep(x)]));

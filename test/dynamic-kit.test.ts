@@ -8,7 +8,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFile
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { z } from "zod";
-import { booleanSetting, checkFailures, configureFromStack, hasUnknown, setting, UNKNOWN, withSecretOutputs } from "../provider/dynamic-kit";
+import { booleanSetting, checkFailures, configureFromStack, hasUnknown, inputIssueMessage, setting, UNKNOWN, withSecretOutputs } from "../provider/dynamic-kit";
 import { stackConfigKeys } from "../provider/device-settings";
 import { processState, resetProcessState } from "../provider/process-state";
 import { booleanSetting as settingsBoolean } from "../provider/settings";
@@ -78,11 +78,50 @@ describe("checkFailures", () => {
   });
 
   it("gives a root-level issue an empty property and the bare message", () => {
-    const r = z.object({ a: z.string() }).strict().safeParse({ a: "x", extra: 1 });
+    const r = z
+      .object({ a: z.string() })
+      .refine(() => false, "needs b")
+      .safeParse({ a: "x" });
     if (r.success) throw new Error("expected a failure");
     const [f] = checkFailures(r.error);
     expect(f!.property).toBe("");
-    expect(f!.reason).toBe(r.error.issues[0]!.message);
+    expect(f!.reason).toBe("needs b");
+  });
+
+  it("names each unknown field under its own name (issue 18: not under the object holding it), and never inside a secret field", () => {
+    const r = z
+      .object({ a: z.string(), credentials: z.object({ token: z.string() }).strict() })
+      .strict()
+      .safeParse({ a: "x", extra: 1, other: 2, credentials: { token: "t", tokn: SECRET } });
+    if (r.success) throw new Error("expected a failure");
+    const f = checkFailures(r.error);
+    expect(f.map((x) => x.property).sort()).toEqual(["", "extra", "other"]);
+    expect(f.find((x) => x.property === "extra")!.reason).toMatch(/^extra: is not an input of this resource/);
+    expect(f.find((x) => x.property === "")!.reason).toMatch(/^credentials\.tokn: /);
+    expect(JSON.stringify(f)).not.toContain(SECRET);
+  });
+
+  it("inputIssueMessage words zod's generic issues as rules, naming the kind given but never the value", () => {
+    const schema = z
+      .object({
+        n: z.number().int().optional(),
+        b: z.boolean().optional(),
+        m: z.enum(["table", "config"]).optional(),
+        e: z.array(z.union([z.string(), z.object({ address: z.string() }).strict()])).optional(),
+        s: z.string(),
+      })
+      .strict();
+    const reasons = (v: unknown) => {
+      const r = schema.safeParse(v, { error: inputIssueMessage });
+      return r.success ? [] : checkFailures(r.error).map((f) => f.reason);
+    };
+    expect(reasons({ s: "x", n: 1.5 })).toEqual(["n: must be a whole number, not a fraction"]);
+    expect(reasons({ s: "x", b: SECRET })).toEqual(["b: must be true or false, not a string"]);
+    expect(reasons({ s: "x", m: SECRET })).toEqual(['m: must be one of "table", "config"']);
+    expect(reasons({ s: "x", e: [5] })).toEqual(["e.0: must be a string or an object, not a number"]);
+    expect(reasons({ s: "x", e: [{}] })).toEqual(["e.0: address: is required (a string)"]);
+    expect(reasons({})).toEqual(["s: is required (a string)"]);
+    for (const v of [{ s: 5 }, { s: "x", e: [{ address: 1, zz: 2 }] }]) for (const r of reasons(v)) expect(r).not.toMatch(/Invalid|Unrecognized/);
   });
 });
 

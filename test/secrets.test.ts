@@ -4,8 +4,9 @@
  * can produce is driven through the provider objects — 401 with a wrong secret that contains the
  * right one, 403, timeouts, TLS, refused, DNS, 5xx and schema errors whose bodies ECHO the request's
  * credentials, device-shaped refusals whose messages echo them — plus successful create/read/delete.
- * Then every string the run produced is scanned for each secret, its base64 form, and any 10-character
- * piece of either: each error's message, String(), stack, JSON and util.inspect (cause chains and own
+ * Credentials holding `" \ / + = & < '` and non-ASCII letters (issue 18) make every echo encode them.
+ * Then every string the run produced is scanned for each secret in each echoed form (as is, base64,
+ * JSON-escaped, URL/form-encoded, HTML-escaped), and any 10-character piece of it or its base64: each error's message, String(), stack, JSON and util.inspect (cause chains and own
  * properties), CheckFailures, results, stdout/stderr (with FIREWALL_GRANTS_DEBUG=1), the emulators'
  * request logs (no credential in a URL); and no file may be written.
  */
@@ -42,6 +43,10 @@ const S = {
   fmgCustomToken: mark("FMGCTOK"),
   fmgPassword: mark("FMGPW"),
   fmgNoRpcPassword: mark("FMGNPW"),
+  // Issue 18: characters that JSON, URL, form and HTML encodings change; an echo shows them encoded.
+  fmgQuotedPassword: `${mark("FMGQPW")}"\\${randomBytes(8).toString("hex")}/+ &<'\u00e9${randomBytes(8).toString("hex")}`,
+  opnPlusKey: `${mark("OPNPKEY")}+/${randomBytes(8).toString("hex")}=`,
+  opnPlusSecret: `${mark("OPNPSEC")}+/"${randomBytes(8).toString("hex")}==`,
 };
 /**
  * Every registered device (provider/devices.ts) also gets a seeded emulator whose two users hold
@@ -63,6 +68,7 @@ const SECRETS: Record<string, string> = {
   opnEnvBasic: `${S.opnEnvKey}:${S.opnEnvSecret}`,
   opnNoPrivBasic: `${S.opnNoPrivKey}:${S.opnNoPrivSecret}`,
   opnWrongBasic: `${S.opnKey}:${wrong(S.opnSecret)}`,
+  opnPlusBasic: `${S.opnPlusKey}:${S.opnPlusSecret}`,
   ...Object.fromEntries(REGISTERED.flatMap((r) => Object.entries(r.values).map(([n, v]) => [`registered ${r.device.name} ${n}`, v]))),
 };
 /** FortiManager login session ids, filled as the emulator backends hand them out. */
@@ -262,6 +268,7 @@ beforeAll(async () => {
     { name: "filekey", key: S.opnFileKey, secret: S.opnFileSecret, privileges: ["page-all"], disabled: false },
     { name: "envkey", key: S.opnEnvKey, secret: S.opnEnvSecret, privileges: ["page-all"], disabled: false },
     { name: "nopriv", key: S.opnNoPrivKey, secret: S.opnNoPrivSecret, privileges: [], disabled: false },
+    { name: "pluskey", key: S.opnPlusKey, secret: S.opnPlusSecret, privileges: ["page-all"], disabled: false },
   ];
   const fgtOpts = {
     users: [
@@ -292,6 +299,7 @@ beforeAll(async () => {
       { userid: "leakapi", userType: "api" as const, apiKey: S.fmgToken, profileid: "Super_User" },
       { userid: "leakcustomapi", userType: "api" as const, apiKey: S.fmgCustomToken, profileid: "custom_admins" },
       { userid: "leaknorpc", password: S.fmgNoRpcPassword, profileid: "Super_User", rpcPermit: "none" as const },
+      { userid: "leakquoted", password: S.fmgQuotedPassword, profileid: "Super_User" },
       { userid: "alice", password: "alice-pw", profileid: "Restricted_User" },
     ],
   };
@@ -410,6 +418,12 @@ describe("secrets: every failure path of every device, then a scan of everything
       await expectFailure("opnsense", `${name} (alias_util/add)`, async () => (opn.faults.add(rule), create(opnInputs(opn.url, opnAdmin))));
     for (const [name, rule] of echoFaults("set_item"))
       await expectFailure("opnsense", `${name} (set_item)`, async () => (opn.faults.add(rule), create(opnInputs(opn.url, opnAdmin, {}, { method: "config" }))));
+    // A key and secret with + / = " (encoded differently by every echo): the Basic header and the form/JSON echoes.
+    const plus = { apiKey: S.opnPlusKey, apiSecret: S.opnPlusSecret };
+    await lifecycle("opnsense", "success (key with + / =)", opnsenseAliasEntryProvider, opnInputs(opn.url, plus));
+    await expectFailure("opnsense", "401 wrong secret (key with + / =)", () => check(opnInputs(opn.url, { ...plus, apiSecret: wrong(S.opnPlusSecret) })));
+    for (const [name, rule] of echoFaults(undefined))
+      await expectFailure("opnsense", `${name} (check, key with + / =)`, async () => (opn.faults.add(rule), check(opnInputs(opn.url, plus))));
     // Device-shaped refusals whose messages echo the request.
     await expectFailure(
       "opnsense",
@@ -570,6 +584,7 @@ describe("secrets: every failure path of every device, then a scan of everything
     const create = (i: Record<string, unknown>) => P.create!(i);
     const tok = (o: Record<string, unknown> = {}) => fmgToken(fmg.url, S.fmgToken, o);
     const ses = (o: Record<string, unknown> = {}) => fmgSession(fmg.url, "leakadmin", S.fmgPassword, o);
+    const quoted = (o: Record<string, unknown> = {}) => fmgSession(fmg.url, "leakquoted", S.fmgQuotedPassword, o);
     const statusEcho =
       (code: number) =>
       (r: EmulatorRequest): EmulatorReply => {
@@ -579,6 +594,10 @@ describe("secrets: every failure path of every device, then a scan of everything
 
     await lifecycle("fortimanager", "success (token)", fortimanagerTrustedHostProvider, tok());
     await lifecycle("fortimanager", "success (session)", fortimanagerTrustedHostProvider, ses());
+    await lifecycle("fortimanager", "success (session, password with quotes and backslashes)", fortimanagerTrustedHostProvider, quoted());
+    await expectFailure("fortimanager", "-22 wrong password with quotes and backslashes", () =>
+      check(fmgSession(fmg.url, "leakquoted", wrong(S.fmgQuotedPassword))),
+    );
     process.env.FORTIMANAGER_USERNAME = "leakadmin";
     process.env.FORTIMANAGER_PASSWORD = S.fmgPassword;
     try {
@@ -609,6 +628,7 @@ describe("secrets: every failure path of every device, then a scan of everything
     for (const [label, inputs] of [
       ["token", tok],
       ["session", ses],
+      ["session, password with quotes and backslashes", quoted],
     ] as const) {
       await expectFailure("fortimanager", `timeout (hang, ${label})`, async () => (fmg.faults.add({ kind: "hang" }), check(inputs({ timeoutMs: 150 }))));
       await expectFailure("fortimanager", `TLS untrusted (${label})`, () =>
@@ -633,12 +653,12 @@ describe("secrets: every failure path of every device, then a scan of everything
       // Past login/reads: the update that writes the slot answers with an echo.
       for (const [name, rule] of echoFaults(undefined)) {
         await expectFailure("fortimanager", `${name} (${label}, update)`, async () => {
-          fmg.faults.sequence("/jsonrpc", label === "session" ? ["ok", "ok"] : ["ok"]).add(rule);
+          fmg.faults.sequence("/jsonrpc", label.startsWith("session") ? ["ok", "ok"] : ["ok"]).add(rule);
           return create(inputs());
         });
       }
       await expectFailure("fortimanager", `status -9998 message echo (${label}, update)`, async () => {
-        fmg.faults.sequence("/jsonrpc", label === "session" ? ["ok", "ok"] : ["ok"]).add(reply("/jsonrpc", statusEcho(-9998)));
+        fmg.faults.sequence("/jsonrpc", label.startsWith("session") ? ["ok", "ok"] : ["ok"]).add(reply("/jsonrpc", statusEcho(-9998)));
         return create(inputs());
       });
     }

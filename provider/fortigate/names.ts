@@ -4,9 +4,10 @@
  * `name` size 79). Names travel as a URL path segment (`…/address/{name}`), where a literal `/`
  * breaks the URL (TF#1, AN#8, VG#20); every segment is percent-encoded anyway, but names that would
  * surprise a path or a shell are refused outright so that no encoding edge case is ever reached:
- * `/` and `\`, `..`, `%`, `?`, `#`, quotes, control characters (incl. newlines and tabs), and leading or
- * trailing whitespace.
+ * `/` and `\`, `..`, `%`, `?`, `#`, quotes, control and invisible formatting characters (the rule of
+ * every device's names, text-rules.ts), and leading or trailing whitespace. The limit counts UTF-8 bytes.
  */
+import { byteLengthProblem, hiddenCharacterProblem } from "../text-rules";
 import { segmentNameProblem } from "../transport";
 
 export const MAX_NAME_LENGTH = 79;
@@ -14,10 +15,11 @@ export const MAX_NAME_LENGTH = 79;
 /** `undefined` when `name` is acceptable, else the rule it breaks. */
 export function nameProblem(name: string): string | undefined {
   if (name.length === 0) return "must not be empty";
-  if (name.length > MAX_NAME_LENGTH) return `must be at most ${MAX_NAME_LENGTH} characters (FortiOS limit), got ${name.length}`;
+  const long = byteLengthProblem(name, MAX_NAME_LENGTH, "FortiOS");
+  if (long) return long;
   if (name !== name.trim()) return "must not start or end with whitespace";
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(name)) return "must not contain control characters (newline, tab, NUL, …)";
+  const hidden = hiddenCharacterProblem(name);
+  if (hidden) return hidden;
   if (name.includes("..")) return "must not contain '..'";
   const segment = segmentNameProblem(name);
   if (segment) return segment;

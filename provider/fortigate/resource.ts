@@ -12,6 +12,7 @@ import { providerShim, setting, withSecretOutputs, type GrantAddressArgs } from 
 import { declaredByOther, grantMetaFields, grantProvider, type DevicePin, type PinnedState } from "../grant-lifecycle";
 import { fingerprint } from "../process-state";
 import { resolveDeviceUrl, SettingProblem } from "../settings";
+import { deviceTextField } from "../text-rules";
 import type { FortigateClientOptions } from "./client";
 import { FortigateClient } from "./client";
 import { createGrant, deleteGrant, familyOf, objectDeclKey, readGrant, updateGrant, type FortigateAddressState } from "./grant";
@@ -67,7 +68,7 @@ export const FortigateAddressInputsSchema = z
     credentials: z.object({ token: z.string().optional() }).strict().optional(),
     name: objectNameField,
     address: z.string(),
-    comment: z.string().max(255, "must be at most 255 characters (FortiOS limit)").optional(),
+    comment: deviceTextField(255, "FortiOS").optional(),
     group: nameField.optional(),
     sharedObjectGroups: z.array(nameField).max(64, "at most 64 groups").optional(),
     allowBroad: z.boolean().optional(),

@@ -10,6 +10,7 @@ import { providerShim, setting, withSecretOutputs } from "../dynamic-kit";
 import { declaredByOther, grantProvider, type DevicePin } from "../grant-lifecycle";
 import { fingerprint } from "../process-state";
 import { resolveDeviceUrl } from "../settings";
+import { byteLengthProblem } from "../text-rules";
 import {
   guardProps,
   loudDiff,
@@ -68,13 +69,17 @@ export const AddressSetInputsSchema = z
     credentials: shape.credentials,
     group: groupName,
     group6: groupName.optional(),
-    namePrefix: z.string().max(40, "must be at most 40 characters (the address follows it in a 79-character name)").default("grant-"),
+    namePrefix: z.string().default("grant-"),
     ...setFields,
   })
   .strict()
   .superRefine(refineAddresses)
   .superRefine((v, ctx) => {
-    const p = v.namePrefix === "" ? undefined : objectNameProblem(v.namePrefix);
+    // 40 bytes: the address follows the prefix in a name of at most 79 bytes (FortiOS counts bytes).
+    const p =
+      v.namePrefix === ""
+        ? undefined
+        : (byteLengthProblem(v.namePrefix, 40, "the address follows it in a 79-byte name; FortiOS") ?? objectNameProblem(v.namePrefix));
     if (p) ctx.addIssue({ code: "custom", path: ["namePrefix"], message: p });
     v.addresses.forEach((e, i) => {
       const n = typeof e === "string" ? undefined : e.name;

@@ -15,6 +15,7 @@ import { segmentNameProblem, SEGMENT_NAME_RULE } from "../transport";
 import { resolveDeviceUrl, SettingProblem } from "../settings";
 import { FortimanagerClient, type FortimanagerClientOptions } from "./client";
 import { preflight } from "./preflight";
+import { unusedSlotProblem } from "./slots";
 import { findTrustedHost, grantTrustedHost, revokeTrustedHost } from "./trusted-hosts";
 
 /** How to reach a FortiManager. Every field may instead come from stack config `fortimanager:<key>` or env `FORTIMANAGER_<KEY>`. */
@@ -139,7 +140,8 @@ export const TrustedHostInputsSchema = z
   .strict()
   .superRefine((v, ctx) => {
     const r = parseAddress(v.address, { allowBroad: v.allowBroad === true });
-    if (!r.ok) ctx.addIssue({ code: "custom", path: ["address"], message: r.rule });
+    const problem = r.ok ? unusedSlotProblem(r.address) : r.rule;
+    if (problem) ctx.addIssue({ code: "custom", path: ["address"], message: problem });
   });
 export type TrustedHostInputs = z.infer<typeof TrustedHostInputsSchema>;
 

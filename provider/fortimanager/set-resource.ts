@@ -7,7 +7,7 @@
 import { fortimanagerConnectionProps, resolveManagerConnection } from "./resource";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { mustParseAddress } from "../address";
+import { mustParseAddress, parseAddress } from "../address";
 import { hostOfUrl } from "../diagnosis";
 import { providerShim, withSecretOutputs } from "../dynamic-kit";
 import { grantProvider, type DevicePin } from "../grant-lifecycle";
@@ -29,7 +29,7 @@ import { FortimanagerClient, type FortimanagerClientOptions } from "./client";
 import { preflight } from "./preflight";
 import { AdminUserSchema, TrustedHostInputsSchema, type FortimanagerConnection } from "./resource";
 import { currentSlots, reconcileSlots } from "./set-ops";
-import { FIRST_WRITABLE_SLOT, SLOT_COUNT } from "./slots";
+import { FIRST_WRITABLE_SLOT, SLOT_COUNT, unusedSlotProblem } from "./slots";
 
 interface AdminTargetArgs {
   readonly connection?: FortimanagerConnection;
@@ -61,6 +61,11 @@ export const TrustedHostSetInputsSchema = z
   .strict()
   .superRefine(refineAddresses)
   .superRefine((v, ctx) => {
+    v.addresses.forEach((e, i) => {
+      const r = parseAddress(typeof e === "string" ? e : e.address, { allowBroad: true });
+      const problem = r.ok ? unusedSlotProblem(r.address) : undefined;
+      if (problem) ctx.addIssue({ code: "custom", path: ["addresses", i, ...(typeof e === "string" ? [] : ["address"])], message: problem });
+    });
     const entries = normaliseEntries(v.addresses, true);
     for (const fam of [4, 6] as const) {
       const n = entries.filter((e) => mustParseAddress(e.address).family === fam).length;

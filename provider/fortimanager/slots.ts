@@ -109,3 +109,13 @@ export function freeSlots(record: Readonly<Record<string, unknown>>, family: IpF
   }
   return out;
 }
+
+/**
+ * `undefined` unless `address` is what FortiManager stores in an unused slot (`255.255.255.255
+ * 255.255.255.255`, `ffff:…:ffff/128`): a grant of it would be read back as a free slot, never as the
+ * grant, so it is refused at `check` rather than failing at create with a misleading "no free slot".
+ */
+export function unusedSlotProblem(address: GrantAddress): string | undefined {
+  if (readSlot(address.family, slotWriteValue(address)).kind !== "unused") return undefined;
+  return `must not be ${address.cidr}: FortiManager stores that value in an unused trusted-host slot, so a grant of it could never be told from a free slot`;
+}

@@ -5,10 +5,25 @@
  */
 import { inspect } from "node:util";
 
-/** Every secret value found in `text` (plain or base64), by name. */
+/** The forms an echo shows a secret in: as is, base64, JSON-escaped, URL- and form-encoded, HTML-escaped. */
+export function echoedForms(v: string): string[] {
+  const html = v.replace(/&/g, "&amp;").replace(/"/g, "&quot;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+  return [
+    ...new Set([
+      v,
+      Buffer.from(v).toString("base64"),
+      JSON.stringify(v).slice(1, -1),
+      encodeURIComponent(v),
+      new URLSearchParams({ v }).toString().slice(2),
+      html,
+    ]),
+  ];
+}
+
+/** Every secret value found in `text` (in any of its {@link echoedForms}), by name. */
 export function leakedSecrets(text: string, secrets: Record<string, string>): string[] {
   return Object.entries(secrets)
-    .filter(([, v]) => v.length >= 8 && (text.includes(v) || text.includes(Buffer.from(v).toString("base64"))))
+    .filter(([, v]) => v.length >= 8 && echoedForms(v).some((f) => text.includes(f)))
     .map(([k]) => k);
 }
 
