@@ -17,6 +17,11 @@ interface ProcessState {
   readonly shared: Map<string, unknown>;
   /** Stack config handed to the provider's `configure`, as `namespace:key` → value. */
   config: Record<string, string>;
+  /**
+   * Set when the Pulumi engine that started this provider process is gone (dynamic-kit.ts
+   * `watchEngine`): the transport then sends no further request, since no state would record its effect.
+   */
+  engineGone?: string | undefined;
 }
 
 const KEY = Symbol.for("pulumi-firewall-grants.process-state.v1");
@@ -87,4 +92,5 @@ export function resetProcessState(): void {
   s.queues.clear();
   s.shared.clear();
   s.config = {};
+  s.engineGone = undefined;
 }

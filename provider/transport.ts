@@ -11,7 +11,7 @@
 import { createHash } from "node:crypto";
 import { Agent, request as undiciRequest } from "undici";
 import type { z } from "zod";
-import { DeviceError, TransportError, type TransportErrorKind } from "./errors";
+import { DeviceError, FirewallGrantsError, TransportError, type TransportErrorKind } from "./errors";
 import { processState } from "./process-state";
 
 export interface TlsOptions {
@@ -203,6 +203,8 @@ export class Transport {
   }
 
   private async once(req: TransportRequest): Promise<TransportResponse> {
+    const gone = processState().engineGone;
+    if (gone !== undefined) throw new FirewallGrantsError(`${req.method} ${req.path} on ${this.host}: not sent, ${gone}`);
     const qs = req.query ? `?${new URLSearchParams(req.query).toString()}` : "";
     const headers: Record<string, string> = { accept: "application/json", ...this.headers, ...req.headers };
     let body: string | undefined;

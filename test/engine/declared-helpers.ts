@@ -6,7 +6,7 @@
  * (captive portal, 404 to everything).
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:https";
 import type { AddressInfo, Socket } from "node:net";
 import * as path from "node:path";
@@ -111,9 +111,59 @@ export class DeclaredStack {
     return { child, done, kill };
   }
 
-  dispose(): Promise<void> {
+  /**
+   * The provider-plugin processes this stack's commands started that are still running (the
+   * `pulumi-resource-pulumi-nodejs` shell and the dynamic-provider host under it). Pulumi starts plugins
+   * in their own process groups, so killing the CLI's group does not reach them; they are found by
+   * the stack's own PULUMI_HOME in their environment (Linux /proc; elsewhere none are found).
+   */
+  pluginProcesses(): number[] {
+    return pluginPids(this.ws.pulumiHome);
+  }
+
+  /** SIGKILLs whatever {@link pluginProcesses} finds (a test must not leave them running). */
+  killPlugins(): number[] {
+    const pids = this.pluginProcesses();
+    for (const pid of pids) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        /* already gone */
+      }
+    }
+    return pids;
+  }
+
+  async dispose(): Promise<void> {
+    this.killPlugins();
     return this.ws.dispose();
   }
+}
+
+/** Processes whose command line names a provider plugin and whose environment holds `PULUMI_HOME=<home>`. */
+function pluginPids(home: string): number[] {
+  let entries: string[];
+  try {
+    entries = readdirSync("/proc");
+  } catch {
+    return [];
+  }
+  const out: number[] = [];
+  for (const e of entries) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${e}/cmdline`, "utf8");
+      if (!/dynamic-provider|pulumi-resource-/.test(cmd)) continue;
+      const env = readFileSync(`/proc/${e}/environ`, "utf8").split("\0");
+      const stat = readFileSync(`/proc/${e}/stat`, "utf8");
+      // A zombie has exited; it only waits for its parent to reap it.
+      if (/\) Z /.test(stat)) continue;
+      if (env.includes(`PULUMI_HOME=${home}`)) out.push(Number(e));
+    } catch {
+      /* gone meanwhile, or not ours to read */
+    }
+  }
+  return out;
 }
 
 /** What an OPNsense alias holds: its configured content and the live pf table, both sorted. */
