@@ -313,7 +313,9 @@ export function setLifecycle<I extends SetFields, C>(device: SetDevice<I, C>, ty
             .map(([, h]) => h.label)
             .sort()
         : [];
-      return { addresses, unexpected } as Partial<I & SetState>;
+      // Device outputs as found now (OPNsense: the uuid of an alias re-created under its name).
+      const outputs = device.outputs ? await device.outputs(c, state) : {};
+      return { addresses, unexpected, ...outputs } as Partial<I & SetState>;
     },
 
     async update(c, olds, news) {
@@ -322,7 +324,8 @@ export function setLifecycle<I extends SetFields, C>(device: SetDevice<I, C>, ty
       const before = olds.guard === true ? [] : [...wanted(device, olds).keys()];
       const r = await device.reconcile(c, news, plan(news, pin, before, true));
       loud(news, r.removedUnexpected);
-      return { unexpected: [] as string[] } as unknown as Partial<I & SetState>;
+      const outputs = device.outputs ? await device.outputs(c, news) : {};
+      return { unexpected: [] as string[], ...outputs } as unknown as Partial<I & SetState>;
     },
 
     async remove(c, state) {

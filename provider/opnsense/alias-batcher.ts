@@ -371,10 +371,12 @@ export function submitContentOp(
 
 function batcherFor(key: string, client: OpnsenseClient, uuid: string, alias: string, lockKey: string): AliasBatcher {
   const batchers = shared("opnsense.alias-batchers", () => new Map<string, AliasBatcher>());
-  let b = batchers.get(key);
+  // Per uuid too: an alias deleted and re-created under its name is another object (the alias lock still orders both).
+  const k = `${key}\u0000${uuid}`;
+  let b = batchers.get(k);
   if (!b) {
     b = new AliasBatcher(client, uuid, alias, lockKey);
-    batchers.set(key, b);
+    batchers.set(k, b);
   }
   return b;
 }

@@ -64,15 +64,19 @@ export function heldEntries(lines: readonly string[]): Map<string, HeldEntry> {
 export async function currentEntries(t: SetTarget): Promise<Map<string, HeldEntry>> {
   if (t.method === "config") {
     const item = await t.client.getItem(t.info.uuid);
-    if (!item.found)
-      throw diagnose("OPN100", {
-        host: t.client.host,
-        detail: `the alias "${t.alias}" (uuid ${t.info.uuid}) is gone: get_item found no alias`,
-        vars: { alias: t.alias },
-      });
+    if (!item.found) throw gone(t);
     return heldEntries(item.content);
   }
   return heldEntries(await t.client.utilList(t.alias));
+}
+
+/** The recorded uuid names no alias (set-resource.ts then looks the alias up by name, once). */
+function gone(t: SetTarget) {
+  return diagnose("OPN100", {
+    host: t.client.host,
+    detail: `the alias "${t.alias}" (uuid ${t.info.uuid}) is gone: get_item found no alias`,
+    vars: { alias: t.alias },
+  });
 }
 
 /** What a table-mode add sends: the bare address, except a host into a Network(s) alias (grant-ops.ts `tableWire`). */
@@ -148,6 +152,8 @@ async function verifyTable(t: SetTarget, adds: readonly GrantAddress[], removes:
     }
     if (pending.length === 0) return;
     const config = t.info.uuid === "" ? undefined : await client.getItem(t.info.uuid);
+    // The recorded uuid names no alias any more (re-created under its name): the caller looks it up again.
+    if (config?.found === false) throw gone(t);
     const copies = new Map<string, string>();
     for (const line of config?.found ? config.content : []) {
       const a = normaliseDeviceAddress(line);

@@ -6,6 +6,7 @@
 import { CONFIG_MODE_TIMING } from "../../provider/opnsense/alias-batcher";
 import { opnsenseAliasEntryProvider as entryProvider } from "../../provider/opnsense/resource";
 import { startOpnsenseEmulator } from "../../provider/opnsense/emulator";
+import { resetProcessState } from "../../provider/process-state";
 import { opnsenseAliasSetProvider as provider, type AliasSetInputs, type AliasSetOutputs } from "../../provider/opnsense/set-resource";
 import { grantErrorCode, secretFreeMessages, useEmulator } from "../support/emulator";
 import { connFor, fastConfigTiming, SECRET, USERS } from "../opnsense/helpers";
@@ -92,6 +93,52 @@ describe.each(["table", "config"] as const)("OpnsenseAliasSet, %s mode", (method
     await entryProvider.check({}, { ...connFor(emu.url, emu.caCert, "admin"), alias: "jit_nets", address: "198.51.100.2", method, grantName: "bob" } as never);
     await update(s, { method, addresses: ["198.51.100.1"] });
     expect((method === "table" ? table() : content()).map((l) => l.replace("/32", ""))).toContain("198.51.100.2");
+  });
+
+  it("the alias deleted and re-created under the same name: refresh, up and destroy follow it by name and record its new uuid (issue 18 item 9)", async () => {
+    const s = await create({ method, addresses: ["198.51.100.1", "198.51.100.2"] });
+    const old = emu.backend.aliases.get("jit_nets")!;
+    const recreate = (content: string[]) => {
+      emu.backend.removeAlias("jit_nets");
+      return emu.backend.addAlias({ name: "jit_nets", type: old.type, content });
+    };
+    const holds = () => (method === "table" ? table() : content()).map((l) => l.replace("/32", ""));
+    let now = recreate(["198.51.100.1/32"]);
+    expect(now.uuid).not.toBe(old.uuid);
+    // Each command is a new provider process: nothing of the first lookup is cached.
+    resetProcessState();
+    const r = await refreshed(s);
+    // Table mode reads the live table by name and needs no uuid to refresh; it records the new one at its next write.
+    expect({ addresses: r.addresses, aliasUuid: r.aliasUuid }).toEqual({
+      addresses: [{ address: "198.51.100.1" }],
+      aliasUuid: method === "config" ? now.uuid : old.uuid,
+    });
+    resetProcessState();
+    // `up` with state that still holds the old uuid (no refresh): the change lands in the alias of that name, and state follows it.
+    now = recreate(["198.51.100.1/32"]);
+    const u = await update(s, { method, addresses: ["198.51.100.1", "198.51.100.3"] });
+    expect({ holds: holds(), aliasUuid: u.outs.aliasUuid }).toEqual({ holds: ["198.51.100.1", "198.51.100.3"], aliasUuid: now.uuid });
+    // A guard of the same alias, recorded before the re-creation, refreshes too.
+    resetProcessState();
+    const g = {
+      ...(await create({ method, guard: true, exclusive: true, allowBroad: true, addresses: ["198.51.100.1", "198.51.100.3"] })),
+      grantName: "guard1",
+    };
+    now = recreate(["198.51.100.1/32", "198.51.100.3/32", "192.0.2.66/32"]);
+    resetProcessState();
+    const gr = await refreshed(g);
+    expect({ unexpected: gr.unexpected, aliasUuid: gr.aliasUuid }).toEqual({
+      unexpected: ["192.0.2.66"],
+      aliasUuid: method === "config" ? now.uuid : g.aliasUuid,
+    });
+    // `destroy` with the state of before the re-creation.
+    resetProcessState();
+    await provider.delete("id", u.outs.aliasUuid === now.uuid ? { ...u.outs, aliasUuid: old.uuid } : u.outs);
+    expect(holds()).toEqual(["192.0.2.66"]);
+    // An alias really gone stays a failure naming it (the cause is true then); table mode reads it as empty.
+    emu.backend.removeAlias("jit_nets");
+    resetProcessState();
+    if (method === "config") await expect(refreshed(s)).rejects.toThrow(/OPN100 .*\n.*no alias named "jit_nets"/);
   });
 
   it("a per-entry grant being deleted keeps an address a set still lists", async () => {
