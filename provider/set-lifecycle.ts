@@ -250,6 +250,25 @@ export function setLifecycle<I extends SetFields, C>(device: SetDevice<I, C>, ty
     };
   };
 
+  /**
+   * Applies the plan; when it fails partway, takes back what it added (never what the target held before),
+   * best effort, then fails. A failed create leaves no state, and a failed update leaves the old state: an
+   * entry added by the change would be declared by neither, and `destroy` would leave it (issue 18 item 4).
+   */
+  const reconcileOrTakeBack = async (c: C, inputs: I, p: SetPlan): Promise<ReconcileResult> => {
+    let before: ReadonlyMap<string, HeldEntry> | undefined;
+    try {
+      return await device.reconcile(c, inputs, { ...p, onBefore: (b) => void (before ??= b) });
+    } catch (e) {
+      const added = before ? [...p.want.keys()].filter((k) => !before!.has(k)) : [];
+      if (added.length > 0) {
+        const undo: SetPlan = { want: new Map(), drop: new Set(added), exclusive: false, allow: new Set(), keep: p.keep };
+        await device.reconcile(c, inputs, undo).catch(() => undefined);
+      }
+      throw e;
+    }
+  };
+
   return {
     namespace: device.namespace,
     family: device.family,
@@ -271,20 +290,7 @@ export function setLifecycle<I extends SetFields, C>(device: SetDevice<I, C>, ty
     preflight: (c, i, mode) => device.preflight(c, i, mode),
 
     async create(c, inputs) {
-      let before: ReadonlyMap<string, HeldEntry> | undefined;
-      const p: SetPlan = { ...plan(inputs, pinOf(inputs), [], true), onBefore: (b) => void (before ??= b) };
-      let r: ReconcileResult;
-      try {
-        r = await device.reconcile(c, inputs, p);
-      } catch (e) {
-        // A create that fails leaves no state: take back what it added (never what was there before), best effort.
-        const added = before ? [...p.want.keys()].filter((k) => !before!.has(k)) : [];
-        if (added.length > 0) {
-          const undo: SetPlan = { want: new Map(), drop: new Set(added), exclusive: false, allow: new Set(), keep: p.keep };
-          await device.reconcile(c, inputs, undo).catch(() => undefined);
-        }
-        throw e;
-      }
+      const r = await reconcileOrTakeBack(c, inputs, plan(inputs, pinOf(inputs), [], true));
       loud(inputs, r.removedUnexpected);
       const adopted = [...wanted(device, inputs).entries()].filter(([k]) => r.before.has(k)).map(([, w]) => w.address);
       const outs = { unexpected: [] as string[], adopted, ...(device.outputs ? await device.outputs(c, inputs) : {}) };
@@ -322,7 +328,7 @@ export function setLifecycle<I extends SetFields, C>(device: SetDevice<I, C>, ty
       const pin = pinOf(olds);
       // Listed before and no longer listed: removed (unless another grant of the program declares it).
       const before = olds.guard === true ? [] : [...wanted(device, olds).keys()];
-      const r = await device.reconcile(c, news, plan(news, pin, before, true));
+      const r = await reconcileOrTakeBack(c, news, plan(news, pin, before, true));
       loud(news, r.removedUnexpected);
       const outputs = device.outputs ? await device.outputs(c, news) : {};
       return { unexpected: [] as string[], ...outputs } as unknown as Partial<I & SetState>;

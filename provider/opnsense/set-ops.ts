@@ -109,7 +109,8 @@ async function reconcileConfig(t: SetTarget, plan: SetPlan): Promise<ReconcileRe
   const ops: ContentOp[] = [...plan.want.values()].map((w) => ({ kind: "add", address: w.parsed.canonical }));
   for (const k of plan.drop) if (!plan.keep(k)) ops.push({ kind: "remove", address: normaliseDeviceAddress(k)?.canonical ?? k });
   const prune = plan.exclusive ? (cidr: string) => !plan.allow.has(cidr) && !plan.drop.has(cidr) && !plan.keep(cidr) : undefined;
-  const r = await submitContentBatch(batchKey(t), t.client, t.info.uuid, t.alias, { ops, prune }, lockKey(t));
+  const onBefore = plan.onBefore && ((lines: readonly string[]) => plan.onBefore!(heldEntries(lines)));
+  const r = await submitContentBatch(batchKey(t), t.client, t.info.uuid, t.alias, { ops, prune, onBefore }, lockKey(t));
   const wk = writeKey(t);
   for (const op of ops) noteWrite(wk, normaliseDeviceAddress(op.address)?.cidr ?? op.address);
   return { before: heldEntries(r.before), removedUnexpected: [...heldEntries(r.pruned).values()].map((h) => h.label) };

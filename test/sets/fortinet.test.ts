@@ -61,6 +61,24 @@ describe("FortigateAddressSet", () => {
     expect(emu.backend.getAddress("root", "ipv6", "grant-2001:db8::7")).toBeUndefined();
   });
 
+  it("an update that fails partway takes back what it added: `destroy` with the old state leaves no object or member (issue 18 item 4)", async () => {
+    const s = await run(fgt, base(), { addresses: ["203.0.113.7"] });
+    emu.faults.add({ match: "/api/v2/cmdb/firewall/addrgrp6/jit6/member", kind: "status", status: 500 });
+    const news = (await fgt.check(s, { ...base(), addresses: ["203.0.113.7", "198.51.100.8", "2001:db8::7"] } as never)).inputs!;
+    await expect(fgt.update("id", s as never, news as never)).rejects.toBeDefined();
+    emu.faults.clear();
+    await fgt.delete("id", s as never);
+    expect({
+      v4: members(),
+      v6: members("ipv6"),
+      objects: [...emu.backend.addresses("root", "ipv4"), ...emu.backend.addresses("root", "ipv6")].map((a) => a.name),
+    }).toEqual({
+      v4: [],
+      v6: [],
+      objects: [],
+    });
+  });
+
   it("creates objects named from the prefix, IPv6 into the v6 group, keeps foreign members, removes what it stopped listing", async () => {
     emu.backend.createAddress("root", "ipv4", { name: "foreign", subnet: "192.0.2.9 255.255.255.255" });
     emu.backend.addMember("root", "ipv4", "jit-admins", "foreign");

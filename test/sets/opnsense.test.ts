@@ -95,6 +95,32 @@ describe.each(["table", "config"] as const)("OpnsenseAliasSet, %s mode", (method
     expect((method === "table" ? table() : content()).map((l) => l.replace("/32", ""))).toContain("198.51.100.2");
   });
 
+  it("an update that fails partway takes back what it added: `destroy` with the state the engine kept leaves what was there before, in config and live (issue 18 item 4)", async () => {
+    emu.backend.insertAddress("jit_nets", "192.0.2.50/32");
+    const s = await create({ method, addresses: ["198.51.100.1"] });
+    // table: the second add fails after the first one landed; config: set_item lands, reconfigure fails (OPN200) and keeps failing.
+    if (method === "table") emu.faults.sequence("alias_util/add", ["ok", { kind: "status", status: 500 }]);
+    else emu.backend.reconfigureError = "There were error(s) loading the rules";
+    const news = await checked(setInputs({ method, addresses: ["198.51.100.1", "198.51.100.2", "198.51.100.3"], grantName: s.grantName }), s as never);
+    await expect(provider.update("id", s, news)).rejects.toBeDefined();
+    emu.faults.clear();
+    emu.backend.reconfigureError = undefined;
+    const both = () => ({ content: content().map((l) => l.replace("/32", "")), table: table() });
+    // The engine keeps the old state after a failed update; the set is then destroyed.
+    await provider.delete("id", s);
+    await emu.backend.reconfigure(); // anyone's next apply makes the configured content live
+    expect(both()).toEqual({ content: ["192.0.2.50"], table: ["192.0.2.50"] });
+  });
+
+  it("config mode create that fails with OPN200 takes its content back, so no later reconfigure makes it live (issue 18 item 4)", async () => {
+    if (method === "table") return;
+    emu.backend.reconfigureError = "There were error(s) loading the rules";
+    await expect(create({ method, addresses: ["198.51.100.7"] })).rejects.toThrow(/OPN200/);
+    emu.backend.reconfigureError = undefined;
+    await emu.backend.reconfigure();
+    expect({ content: content(), table: table() }).toEqual({ content: [], table: [] });
+  });
+
   it("the alias deleted and re-created under the same name: refresh, up and destroy follow it by name and record its new uuid (issue 18 item 9)", async () => {
     const s = await create({ method, addresses: ["198.51.100.1", "198.51.100.2"] });
     const old = emu.backend.aliases.get("jit_nets")!;
