@@ -68,6 +68,9 @@ export function inProviderHost(): boolean {
 export const ENGINE_GONE =
   "the Pulumi engine that started this provider process is gone (the CLI was killed), so no state would record the change; `pulumi cancel`, then `up` or `destroy`, reconciles";
 
+/** How long a process whose engine is gone waits for a set change to take back what it added before it exits. */
+export const RESTORE_GRACE_MS = 3000;
+
 /**
  * Inside the engine's dynamic-provider host, stops device work once the engine is gone (see {@link watchEngine}).
  * Called when the library loads; anywhere else (a program, tests, the bench, `doctor`) it does nothing.
@@ -79,7 +82,8 @@ export function watchEngineInProviderHost(): void {
 
 /**
  * Watches the engine's gRPC address (`host:port`, the host's first argument) and, once nothing listens
- * there, sets the process-wide `engineGone` flag — the transport then sends no request — and exits.
+ * there, sets the process-wide `engineGone` flag — the transport then sends no request, except a failed set
+ * change taking back what it added (process-state.ts `restoring`, at most {@link RESTORE_GRACE_MS}) — and exits.
  * Pulumi starts a plugin in a process group of its own, through a shell that runs node without `exec`
  * (`pulumi-resource-pulumi-nodejs`): a kill of the CLI's group misses the provider, and its parent, the
  * shell, stays alive, so neither the signal nor the parent pid tells. A listening socket closes with its
@@ -111,8 +115,11 @@ export function watchEngine(opts: { address: string; exit?: () => void; retryMs?
     sock.on("error", (e: NodeJS.ErrnoException) => {
       if (stopped || connected || e.code !== "ECONNREFUSED") return;
       stopped = true;
-      processState().engineGone = ENGINE_GONE;
-      exit();
+      const state = processState();
+      state.engineGone = ENGINE_GONE;
+      // A set change cut short takes back what it added first (set-lifecycle.ts), for a bounded time.
+      const cap = new Promise((r) => setTimeout(r, RESTORE_GRACE_MS).unref());
+      void Promise.race([Promise.all([...state.restoring]), cap]).then(exit);
     });
     // A close the engine itself made (a live one drops idle connections) is followed by a new connect,
     // at once unless connections keep closing quickly.

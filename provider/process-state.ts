@@ -4,6 +4,7 @@
  * (one copy per serialised provider text, docs/reference/pulumi.md §1.1, §5 item 8), so pools,
  * probe caches and per-object queues live on `globalThis`, not in module scope.
  */
+import { AsyncLocalStorage } from "node:async_hooks";
 import { createHash } from "node:crypto";
 
 interface ProcessState {
@@ -22,6 +23,9 @@ interface ProcessState {
    * `watchEngine`): the transport then sends no further request, since no state would record its effect.
    */
   engineGone?: string | undefined;
+  /** Work running under {@link restoring}, which the transport still serves after the engine is gone. */
+  readonly restoring: Set<Promise<unknown>>;
+  readonly restoringContext: AsyncLocalStorage<true>;
 }
 
 const KEY = Symbol.for("pulumi-firewall-grants.process-state.v1");
@@ -30,7 +34,15 @@ export function processState(): ProcessState {
   const g = globalThis as unknown as Record<symbol, ProcessState | undefined>;
   let s = g[KEY];
   if (!s) {
-    s = { agents: new Map(), probes: new Map(), queues: new Map(), shared: new Map(), config: {} };
+    s = {
+      agents: new Map(),
+      probes: new Map(),
+      queues: new Map(),
+      shared: new Map(),
+      config: {},
+      restoring: new Set(),
+      restoringContext: new AsyncLocalStorage<true>(),
+    };
     g[KEY] = s;
   }
   return s;
@@ -83,6 +95,29 @@ export function shared<T>(key: string, create: () => T): T {
   const m = processState().shared;
   if (!m.has(key)) m.set(key, create());
   return m.get(key) as T;
+}
+
+/**
+ * Runs `fn` as work that puts the target back to what the engine's state says (a failed set change
+ * taking back what it added). Its requests are still sent after the engine is gone — they leave the
+ * device as the kept state declares it — and the process waits for it before exiting (dynamic-kit.ts
+ * `watchEngine`).
+ */
+export function restoring<T>(fn: () => Promise<T>): Promise<T> {
+  const s = processState();
+  const p = s.restoringContext.run(true, fn);
+  const tracked = p.then(
+    () => undefined,
+    () => undefined,
+  );
+  s.restoring.add(tracked);
+  void tracked.then(() => s.restoring.delete(tracked));
+  return p;
+}
+
+/** True inside {@link restoring}. */
+export function isRestoring(): boolean {
+  return processState().restoringContext.getStore() === true;
 }
 
 /** Forgets probe results and shared objects (tests that change a device's users between runs). */

@@ -34,7 +34,7 @@ import { z } from "zod";
 import { parseAddress, type GrantAddress } from "./address";
 import type { DeviceFamily } from "./diagnosis";
 import { declaredByOther, grantMetaFields, type DevicePin, type GrantLifecycle, type PinnedState, type PreflightMode } from "./grant-lifecycle";
-import { fingerprint } from "./process-state";
+import { fingerprint, processState, restoring } from "./process-state";
 import type { SettingsNamespace } from "./settings";
 
 /** One listed entry as the user may write it: an address, or an address with a description. */
@@ -254,16 +254,22 @@ export function setLifecycle<I extends SetFields, C>(device: SetDevice<I, C>, ty
    * Applies the plan; when it fails partway, takes back what it added (never what the target held before),
    * best effort, then fails. A failed create leaves no state, and a failed update leaves the old state: an
    * entry added by the change would be declared by neither, and `destroy` would leave it (issue 18 item 4).
+   * A change cut short because the engine went away (killed CLI) is such a failure; its take-back is the
+   * one device work the process still does then (process-state.ts `restoring`).
    */
   const reconcileOrTakeBack = async (c: C, inputs: I, p: SetPlan): Promise<ReconcileResult> => {
     let before: ReadonlyMap<string, HeldEntry> | undefined;
     try {
-      return await device.reconcile(c, inputs, { ...p, onBefore: (b) => void (before ??= b) });
+      const r = await device.reconcile(c, inputs, { ...p, onBefore: (b) => void (before ??= b) });
+      // The engine is gone (the CLI was killed): no state will record this change, so it is a failure too.
+      const gone = processState().engineGone;
+      if (gone !== undefined) throw new Error(gone);
+      return r;
     } catch (e) {
       const added = before ? [...p.want.keys()].filter((k) => !before!.has(k)) : [];
       if (added.length > 0) {
         const undo: SetPlan = { want: new Map(), drop: new Set(added), exclusive: false, allow: new Set(), keep: p.keep };
-        await device.reconcile(c, inputs, undo).catch(() => undefined);
+        await restoring(() => device.reconcile(c, inputs, undo)).catch(() => undefined);
       }
       throw e;
     }

@@ -12,7 +12,7 @@ import { createHash } from "node:crypto";
 import { Agent, request as undiciRequest } from "undici";
 import type { z } from "zod";
 import { DeviceError, FirewallGrantsError, TransportError, type TransportErrorKind } from "./errors";
-import { processState } from "./process-state";
+import { isRestoring, processState } from "./process-state";
 
 export interface TlsOptions {
   /** PEM of the CA that signed the device certificate; added to verification. */
@@ -204,7 +204,7 @@ export class Transport {
 
   private async once(req: TransportRequest): Promise<TransportResponse> {
     const gone = processState().engineGone;
-    if (gone !== undefined) throw new FirewallGrantsError(`${req.method} ${req.path} on ${this.host}: not sent, ${gone}`);
+    if (gone !== undefined && !isRestoring()) throw new FirewallGrantsError(`${req.method} ${req.path} on ${this.host}: not sent, ${gone}`);
     const qs = req.query ? `?${new URLSearchParams(req.query).toString()}` : "";
     const headers: Record<string, string> = { accept: "application/json", ...this.headers, ...req.headers };
     let body: string | undefined;

@@ -16,6 +16,7 @@ import {
   configureFromStack,
   ENGINE_GONE,
   hasUnknown,
+  RESTORE_GRACE_MS,
   setting,
   UNKNOWN,
   watchEngine,
@@ -23,7 +24,7 @@ import {
 } from "../provider/dynamic-kit";
 import { closeAllAgents, Transport } from "../provider/transport";
 import { stackConfigKeys } from "../provider/device-settings";
-import { processState, resetProcessState } from "../provider/process-state";
+import { processState, resetProcessState, restoring } from "../provider/process-state";
 import { booleanSetting as settingsBoolean } from "../provider/settings";
 
 const ROOT = path.join(__dirname, "..");
@@ -290,6 +291,30 @@ describe("watchEngine: a killed engine stops this process's device requests (iss
         await expect(d.t.send({ method, path: "/api/write", idempotent: method === "GET" })).rejects.toThrow(/not sent, the Pulumi engine .* is gone/);
       }
       expect({ requestsAfterKill: d.requests() - 1, exitedWithin1s: exitedAt! - killedAt < 1000 }).toEqual({ requestsAfterKill: 0, exitedWithin1s: true });
+    } finally {
+      w.stop();
+      await d.close();
+    }
+  });
+
+  it("a take-back under way when the engine goes (a set change cut short) still reaches the device, and the process exits after it", async () => {
+    const e = await engine();
+    const d = await device();
+    let exitedAt: number | undefined;
+    const w = watchEngine({ address: e.address, exit: () => (exitedAt = Date.now()) });
+    try {
+      expect(await until(() => e.connections() > 0, 2000)).toBe(true);
+      let restoredAt: number | undefined;
+      const takeBack = restoring(async () => {
+        await until(() => processState().engineGone !== undefined, 2000);
+        await d.t.send({ method: "DELETE", path: "/api/added", idempotent: false });
+        restoredAt = Date.now();
+      });
+      await e.kill();
+      await takeBack;
+      expect(await until(() => exitedAt !== undefined, RESTORE_GRACE_MS)).toBe(true);
+      await expect(d.t.send({ method: "POST", path: "/api/write", body: {}, idempotent: false })).rejects.toThrow(/not sent/);
+      expect({ requests: d.requests(), exitAfterTakeBack: exitedAt! >= restoredAt! }).toEqual({ requests: 1, exitAfterTakeBack: true });
     } finally {
       w.stop();
       await d.close();

@@ -6,7 +6,8 @@
 import { CONFIG_MODE_TIMING } from "../../provider/opnsense/alias-batcher";
 import { opnsenseAliasEntryProvider as entryProvider } from "../../provider/opnsense/resource";
 import { startOpnsenseEmulator } from "../../provider/opnsense/emulator";
-import { resetProcessState } from "../../provider/process-state";
+import { ENGINE_GONE } from "../../provider/dynamic-kit";
+import { processState, resetProcessState } from "../../provider/process-state";
 import { opnsenseAliasSetProvider as provider, type AliasSetInputs, type AliasSetOutputs } from "../../provider/opnsense/set-resource";
 import { grantErrorCode, secretFreeMessages, useEmulator } from "../support/emulator";
 import { connFor, fastConfigTiming, SECRET, USERS } from "../opnsense/helpers";
@@ -110,6 +111,33 @@ describe.each(["table", "config"] as const)("OpnsenseAliasSet, %s mode", (method
     await provider.delete("id", s);
     await emu.backend.reconfigure(); // anyone's next apply makes the configured content live
     expect(both()).toEqual({ content: ["192.0.2.50"], table: ["192.0.2.50"] });
+  });
+
+  it("a change cut short by a killed CLI (engine gone mid-update) takes back what it added before the process exits: destroy then leaves what was there before (issue 18 item 4)", async () => {
+    emu.backend.insertAddress("jit_nets", "192.0.2.50/32");
+    const s = await create({ method, addresses: ["198.51.100.1"] });
+    const addresses = Array.from({ length: 20 }, (_, i) => `198.51.100.${10 + i}`);
+    // The engine goes away while the change is on the wire: after the 5th add (table), or as the content is written (config).
+    let seen = 0;
+    const kill = Object.assign(/engine-gone/, {
+      test: (key: string) => {
+        if (/alias_util\/add|alias\/set_item/.test(key) && ++seen === (method === "table" ? 5 : 1)) processState().engineGone = ENGINE_GONE;
+        return false;
+      },
+    });
+    emu.faults.add({ match: kill, kind: "latency", ms: 0 });
+    const news = await checked(setInputs({ method, addresses: ["198.51.100.1", ...addresses], grantName: s.grantName }), s as never);
+    await expect(provider.update("id", s, news)).rejects.toThrow(/engine .* is gone/);
+    const afterKill = { content: content().map((l) => l.replace("/32", "")), table: table() };
+    // The next command is a new process; the engine kept the old state.
+    processState().engineGone = undefined;
+    await provider.delete("id", s);
+    await emu.backend.reconfigure();
+    expect({ seen: seen > 0, afterKill, afterDestroy: { content: content().map((l) => l.replace("/32", "")), table: table() } }).toEqual({
+      seen: true,
+      afterKill: { content: method === "config" ? ["192.0.2.50", "198.51.100.1"] : expect.any(Array), table: ["192.0.2.50", "198.51.100.1"] },
+      afterDestroy: { content: ["192.0.2.50"], table: ["192.0.2.50"] },
+    });
   });
 
   it("config mode create that fails with OPN200 takes its content back, so no later reconfigure makes it live (issue 18 item 4)", async () => {
