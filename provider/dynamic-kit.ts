@@ -119,7 +119,11 @@ export function watchEngine(opts: { address: string; exit?: () => void; retryMs?
       state.engineGone = ENGINE_GONE;
       // A set change cut short takes back what it added first (set-lifecycle.ts), for a bounded time.
       const cap = new Promise((r) => setTimeout(r, RESTORE_GRACE_MS).unref());
-      void Promise.race([Promise.all([...state.restoring]), cap]).then(exit);
+      const settled = async () => {
+        // A take-back starts only once the change it undoes has failed: wait until nothing is left.
+        while (state.restoring.size > 0) await Promise.all([...state.restoring]);
+      };
+      void Promise.race([settled(), cap]).then(exit);
     });
     // A close the engine itself made (a live one drops idle connections) is followed by a new connect,
     // at once unless connections keep closing quickly.

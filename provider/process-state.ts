@@ -23,7 +23,7 @@ interface ProcessState {
    * `watchEngine`): the transport then sends no further request, since no state would record its effect.
    */
   engineGone?: string | undefined;
-  /** Work running under {@link restoring}, which the transport still serves after the engine is gone. */
+  /** Work the process finishes before it exits when the engine is gone ({@link awaitedAtExit}, {@link restoring}). */
   readonly restoring: Set<Promise<unknown>>;
   readonly restoringContext: AsyncLocalStorage<true>;
 }
@@ -104,8 +104,16 @@ export function shared<T>(key: string, create: () => T): T {
  * `watchEngine`).
  */
 export function restoring<T>(fn: () => Promise<T>): Promise<T> {
+  return awaitedAtExit(() => processState().restoringContext.run(true, fn));
+}
+
+/**
+ * Runs `fn` as work the process finishes before it exits once the engine is gone: a set change, which
+ * then fails at its next request and takes back what it added (set-lifecycle.ts).
+ */
+export function awaitedAtExit<T>(fn: () => Promise<T>): Promise<T> {
   const s = processState();
-  const p = s.restoringContext.run(true, fn);
+  const p = fn();
   const tracked = p.then(
     () => undefined,
     () => undefined,

@@ -34,7 +34,7 @@ import { z } from "zod";
 import { parseAddress, type GrantAddress } from "./address";
 import type { DeviceFamily } from "./diagnosis";
 import { declaredByOther, grantMetaFields, type DevicePin, type GrantLifecycle, type PinnedState, type PreflightMode } from "./grant-lifecycle";
-import { fingerprint, processState, restoring } from "./process-state";
+import { awaitedAtExit, fingerprint, processState, restoring } from "./process-state";
 import type { SettingsNamespace } from "./settings";
 
 /** One listed entry as the user may write it: an address, or an address with a description. */
@@ -257,7 +257,8 @@ export function setLifecycle<I extends SetFields, C>(device: SetDevice<I, C>, ty
    * A change cut short because the engine went away (killed CLI) is such a failure; its take-back is the
    * one device work the process still does then (process-state.ts `restoring`).
    */
-  const reconcileOrTakeBack = async (c: C, inputs: I, p: SetPlan): Promise<ReconcileResult> => {
+  const reconcileOrTakeBack = (c: C, inputs: I, p: SetPlan): Promise<ReconcileResult> => awaitedAtExit(() => reconcileOnce(c, inputs, p));
+  const reconcileOnce = async (c: C, inputs: I, p: SetPlan): Promise<ReconcileResult> => {
     let before: ReadonlyMap<string, HeldEntry> | undefined;
     try {
       const r = await device.reconcile(c, inputs, { ...p, onBefore: (b) => void (before ??= b) });

@@ -33,13 +33,14 @@ export class DeclaredStack {
   private constructor(
     readonly ws: PulumiWorkspace,
     private readonly baseEnv: Record<string, string>,
+    private readonly projectDir: string,
   ) {}
 
   /** A fresh stack in its own temp backend; `env` (device settings) goes with every command. */
-  static async create(env: Record<string, string>, timeoutMs = 170_000): Promise<DeclaredStack> {
+  static async create(env: Record<string, string>, timeoutMs = 170_000, projectDir = DECLARED_DIR): Promise<DeclaredStack> {
     const e = { PULUMI_NODEJS_TRANSPILE_ONLY: "true", ...env };
-    const ws = await PulumiWorkspace.create({ projectDir: DECLARED_DIR, env: e, timeoutMs });
-    return new DeclaredStack(ws, e);
+    const ws = await PulumiWorkspace.create({ projectDir, env: e, timeoutMs });
+    return new DeclaredStack(ws, e, projectDir);
   }
 
   /** Runs `pulumi <args>` with the current grants (and `env` for this command only). */
@@ -71,7 +72,7 @@ export class DeclaredStack {
    * Starts `pulumi <args>` in its own process group, for a test that kills it: `kill()` SIGKILLs the
    * whole group (CLI, language host, program, provider plugin), as a CI runner cancelling a job does.
    */
-  spawnKillable(args: string[]): { child: ChildProcess; done: Promise<RunResult>; kill: () => void } {
+  spawnKillable(args: string[], extraEnv: Record<string, string> = {}): { child: ChildProcess; done: Promise<RunResult>; kill: () => void } {
     const ws = this.ws;
     const full = [...args, "--stack", ws.stack, "--config-file", ws.configFile, "--non-interactive"];
     const env = {
@@ -85,9 +86,10 @@ export class DeclaredStack {
       PULUMI_HOME: ws.pulumiHome,
       ...this.baseEnv,
       DECLARED_GRANTS: JSON.stringify(this.grants),
+      ...extraEnv,
     };
     const started = Date.now();
-    const child = spawn(path.join(ws.cli.binDir, "pulumi"), full, { cwd: DECLARED_DIR, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+    const child = spawn(path.join(ws.cli.binDir, "pulumi"), full, { cwd: this.projectDir, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
     let stdout = "";
     let stderr = "";
     let output = "";

@@ -1,7 +1,9 @@
 /**
  * Sets, a guard and Grant components on the emulators (issue 13 engine test). Connections come from
  * the environment (OPNSENSE_URL, …). Env SETS_PEOPLE: JSON list of {who, addresses} — one Grant
- * component each, fanning out to the guarded alias jit_admins and administrator bob.
+ * component each, fanning out to the guarded alias jit_admins and administrator bob. Env SETS_KILL: JSON
+ * list of addresses — then the program is only one table-mode set of them on jit_admins (the SIGKILL test,
+ * test/engine/sets-kill.test.ts).
  * The set classes are loaded from dist/ by path until the package root exports them.
  */
 import * as grants from "pulumi-firewall-grants";
@@ -10,24 +12,43 @@ import { FortigateAddressSet } from "../../../../dist/provider/fortigate/set-res
 import { FortimanagerTrustedHostSet } from "../../../../dist/provider/fortimanager/set-resource";
 import { OpnsenseAliasGuard, OpnsenseAliasSet } from "../../../../dist/provider/opnsense/set-resource";
 
-const people = JSON.parse(process.env.SETS_PEOPLE ?? "[]") as { who: string; addresses: string[] }[];
+const killList = process.env.SETS_KILL ? (JSON.parse(process.env.SETS_KILL) as string[]) : undefined;
 
-const nets = new OpnsenseAliasSet("opn-set", {
-  alias: "jit_nets",
-  method: "config",
-  exclusive: true,
-  addresses: ["198.51.100.1", { address: "198.51.100.128/25", description: "branch" }],
-});
-const fgt = new FortigateAddressSet("fgt-set", { group: "jit-admins", group6: "jit-admins6", addresses: ["203.0.113.8", "2001:db8::8"] });
-const fmg = new FortimanagerTrustedHostSet("fmg-set", { adminUser: "alice", exclusive: true, addresses: ["203.0.113.7", "2001:db8::7"] });
+function full() {
+  const people = JSON.parse(process.env.SETS_PEOPLE ?? "[]") as { who: string; addresses: string[] }[];
 
-const carol = new grants.OpnsenseAliasEntry("opn-carol", { alias: "jit_admins", address: "203.0.113.30" });
-const components = people.map(
-  (p) => new Grant(p.who, { who: p.who, addresses: p.addresses, ticket: "CHG-13", opnsense: [{ alias: "jit_admins" }], fortimanager: [{ adminUser: "bob" }] }),
-);
-const covered = [carol, ...components.flatMap((c) => c.children.filter((ch) => ch.kind === "opnsense").map((ch) => ch.resource as grants.OpnsenseAliasEntry))];
-const guard = new OpnsenseAliasGuard("opn-guard", { alias: "jit_admins", grants: covered });
+  const nets = new OpnsenseAliasSet("opn-set", {
+    alias: "jit_nets",
+    method: "config",
+    exclusive: true,
+    addresses: ["198.51.100.1", { address: "198.51.100.128/25", description: "branch" }],
+  });
+  const fgt = new FortigateAddressSet("fgt-set", { group: "jit-admins", group6: "jit-admins6", addresses: ["203.0.113.8", "2001:db8::8"] });
+  const fmg = new FortimanagerTrustedHostSet("fmg-set", { adminUser: "alice", exclusive: true, addresses: ["203.0.113.7", "2001:db8::7"] });
 
-export const sets = { nets: nets.addresses, fgt: fgt.addresses, fmg: fmg.addresses };
-export const unexpected = { nets: nets.unexpected, guard: guard.unexpected };
-export const granted = components.map((c) => c.granted);
+  const carol = new grants.OpnsenseAliasEntry("opn-carol", { alias: "jit_admins", address: "203.0.113.30" });
+  const components = people.map(
+    (p) =>
+      new Grant(p.who, { who: p.who, addresses: p.addresses, ticket: "CHG-13", opnsense: [{ alias: "jit_admins" }], fortimanager: [{ adminUser: "bob" }] }),
+  );
+  const covered = [
+    carol,
+    ...components.flatMap((c) => c.children.filter((ch) => ch.kind === "opnsense").map((ch) => ch.resource as grants.OpnsenseAliasEntry)),
+  ];
+  const guard = new OpnsenseAliasGuard("opn-guard", { alias: "jit_admins", grants: covered });
+  return {
+    sets: { nets: nets.addresses, fgt: fgt.addresses, fmg: fmg.addresses },
+    unexpected: { nets: nets.unexpected, guard: guard.unexpected },
+    granted: components.map((c) => c.granted),
+  };
+}
+
+function killOnly(addresses: string[]) {
+  const set = new OpnsenseAliasSet("opn-kill", { alias: "jit_admins", method: "table", addresses });
+  return { sets: { kill: set.addresses }, unexpected: {}, granted: [] };
+}
+
+const out = killList ? killOnly(killList) : full();
+export const sets = out.sets;
+export const unexpected = out.unexpected;
+export const granted = out.granted;
