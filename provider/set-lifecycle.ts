@@ -228,6 +228,27 @@ const nameOf = (s: unknown): string | undefined => {
   return typeof n === "string" ? n : undefined;
 };
 
+/**
+ * Runs `fns` with at most `n` in flight. After a failure no further one starts, and the failure is thrown
+ * only once those in flight settled: a change that fails takes back what it added, which must include
+ * every write it had sent.
+ */
+export async function pool(fns: readonly (() => Promise<unknown>)[], n: number): Promise<void> {
+  let next = 0;
+  let failure: { e: unknown } | undefined;
+  const worker = async () => {
+    while (next < fns.length && !failure) {
+      try {
+        await fns[next++]!();
+      } catch (e) {
+        failure ??= { e };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(n, fns.length) }, worker));
+  if (failure) throw failure.e;
+}
+
 /** Builds the {@link GrantLifecycle} of a set (or guard) resource from its device part. */
 export function setLifecycle<I extends SetFields, C>(device: SetDevice<I, C>, typeName: string): GrantLifecycle<I, I & SetState, C> {
   const keepFn = (inputs: I, pin: DevicePin | undefined) => (key: string) =>

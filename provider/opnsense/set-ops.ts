@@ -19,7 +19,7 @@ import { normaliseDeviceAddress, type GrantAddress } from "../address";
 import { diagnose } from "../diagnosis";
 import { fingerprint } from "../process-state";
 import { noteWrite } from "../read-coalescer";
-import type { HeldEntry, ReconcileResult, SetPlan } from "../set-lifecycle";
+import { pool, type HeldEntry, type ReconcileResult, type SetPlan } from "../set-lifecycle";
 import { submitContentBatch, withAliasLock, type ContentOp } from "./alias-batcher";
 import type { OpnsenseClient } from "./client";
 import type { ResolvedConnection } from "./connection";
@@ -81,27 +81,6 @@ function gone(t: SetTarget) {
 
 /** What a table-mode add sends: the bare address, except a host into a Network(s) alias (grant-ops.ts `tableWire`). */
 const tableWire = (t: SetTarget, a: GrantAddress) => (t.info.type === "network" && a.isHost ? a.cidr : a.canonical);
-
-/**
- * Runs `fns` with at most `n` in flight. After a failure no further one starts, and the failure is thrown
- * only once those in flight settled: a change that fails takes back what it added, which must include
- * every write it had sent.
- */
-async function pool(fns: readonly (() => Promise<unknown>)[], n: number): Promise<void> {
-  let next = 0;
-  let failure: { e: unknown } | undefined;
-  const worker = async () => {
-    while (next < fns.length && !failure) {
-      try {
-        await fns[next++]!();
-      } catch (e) {
-        failure ??= { e };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(n, fns.length) }, worker));
-  if (failure) throw failure.e;
-}
 
 /** Refuses, before any write, an address the alias type cannot hold (a network into Host(s)). */
 function assertFit(t: SetTarget, plan: SetPlan): void {
