@@ -3,10 +3,11 @@
  * the serialisable provider shim, stack-config/environment settings, unknown-value handling and the
  * zod → CheckFailure mapping.
  */
+import { connect } from "node:net";
 import * as path from "node:path";
 import type * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
-import { processState } from "./process-state";
+import { processState, shared } from "./process-state";
 import { stackConfigKeys, type ProviderExportName } from "./device-settings";
 import { booleanSetting as parseBoolean, resolveSetting, type SettingsNamespace } from "./settings";
 
@@ -55,6 +56,85 @@ export function providerShim(exportName: ProviderExportName): pulumi.dynamic.Res
     read: (id, props) => load().read!(id, props),
     update: (id, olds, news) => load().update!(id, olds, news),
     delete: (id, props) => load().delete!(id, props),
+  };
+}
+
+/** True inside the engine's dynamic-provider host (not when a test, the bench or `doctor` calls a provider). */
+export function inProviderHost(): boolean {
+  return /[\\/]cmd[\\/]dynamic-provider[\\/]/.test(require.main?.filename ?? process.argv[1] ?? "");
+}
+
+/** Why the transport refuses every request once the engine is gone (the error nobody may see, but a log might). */
+export const ENGINE_GONE =
+  "the Pulumi engine that started this provider process is gone (the CLI was killed), so no state would record the change; `pulumi cancel`, then `up` or `destroy`, reconciles";
+
+/** How long a process whose engine is gone waits for a set change to take back what it added before it exits. */
+export const RESTORE_GRACE_MS = 3000;
+
+/**
+ * Inside the engine's dynamic-provider host, stops device work once the engine is gone (see {@link watchEngine}).
+ * Called when the library loads; anywhere else (a program, tests, the bench, `doctor`) it does nothing.
+ */
+export function watchEngineInProviderHost(): void {
+  const address = process.argv[2];
+  if (inProviderHost() && address) shared("dynamic-kit.engine-watch", () => watchEngine({ address }));
+}
+
+/**
+ * Watches the engine's gRPC address (`host:port`, the host's first argument) and, once nothing listens
+ * there, sets the process-wide `engineGone` flag — the transport then sends no request, except a failed set
+ * change taking back what it added (process-state.ts `restoring`, at most {@link RESTORE_GRACE_MS}) — and exits.
+ * Pulumi starts a plugin in a process group of its own, through a shell that runs node without `exec`
+ * (`pulumi-resource-pulumi-nodejs`): a kill of the CLI's group misses the provider, and its parent, the
+ * shell, stays alive, so neither the signal nor the parent pid tells. A listening socket closes with its
+ * process, even one killed with SIGKILL: one idle connection to it is held (unreferenced, so it never keeps
+ * the process alive); when it closes, a new connect answers "refused" once the engine is gone, within
+ * milliseconds of the kill. Other failures are retried every 250 ms.
+ */
+export function watchEngine(opts: { address: string; exit?: () => void; retryMs?: number }): { stop(): void } {
+  const m = /^\[?(.*?)\]?:(\d+)$/.exec(opts.address);
+  if (!m) return { stop: () => undefined };
+  const host = m[1]!;
+  const port = Number(m[2]);
+  const retryMs = opts.retryMs ?? 250;
+  const exit = opts.exit ?? (() => process.exit(1));
+  let stopped = false;
+  let current: ReturnType<typeof connect> | undefined;
+  const again = (ms: number) => {
+    if (!stopped) setTimeout(hold, ms).unref();
+  };
+  function hold(): void {
+    if (stopped) return;
+    const since = Date.now();
+    let connected = false;
+    const sock = connect({ host, port });
+    current = sock;
+    sock.unref();
+    sock.on("connect", () => (connected = true));
+    sock.on("data", () => undefined);
+    sock.on("error", (e: NodeJS.ErrnoException) => {
+      if (stopped || connected || e.code !== "ECONNREFUSED") return;
+      stopped = true;
+      const state = processState();
+      state.engineGone = ENGINE_GONE;
+      // A set change cut short takes back what it added first (set-lifecycle.ts), for a bounded time.
+      const cap = new Promise((r) => setTimeout(r, RESTORE_GRACE_MS).unref());
+      const settled = async () => {
+        // A take-back starts only once the change it undoes has failed: wait until nothing is left.
+        while (state.restoring.size > 0) await Promise.all([...state.restoring]);
+      };
+      void Promise.race([settled(), cap]).then(exit);
+    });
+    // A close the engine itself made (a live one drops idle connections) is followed by a new connect,
+    // at once unless connections keep closing quickly.
+    sock.on("close", () => again(connected && Date.now() - since > 1000 ? 0 : retryMs));
+  }
+  hold();
+  return {
+    stop: () => {
+      stopped = true;
+      current?.destroy();
+    },
   };
 }
 

@@ -20,7 +20,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { diagnosed, type DeviceFamily } from "./diagnosis";
-import { checkFailures, configureFromStack, hasUnknown, inputIssueMessage, UNKNOWN, type CheckFailure } from "./dynamic-kit";
+import { checkFailures, configureFromStack, hasUnknown, inProviderHost, inputIssueMessage, UNKNOWN, type CheckFailure } from "./dynamic-kit";
 import { GrantError, isGrantError } from "./errors";
 import { runQueued, shared } from "./process-state";
 import { resolveSetting, SettingProblem, type SettingsNamespace } from "./settings";
@@ -175,11 +175,6 @@ function shownOnce(e: unknown): unknown {
   Object.defineProperty(e, "stack", { value: "", configurable: true, writable: true });
   Object.defineProperty(e, "toString", { value: () => line, configurable: true, writable: true });
   return e;
-}
-
-/** True inside the engine's dynamic-provider host (not when a test, the bench or `doctor` calls a provider). */
-function inProviderHost(): boolean {
-  return /[\\/]cmd[\\/]dynamic-provider[\\/]/.test(require.main?.filename ?? process.argv[1] ?? "");
 }
 
 /** The preflight setting of `ns` (stack config `<ns>:preflight`, env `<NS>_PREFLIGHT`); throws SettingProblem on a bad value. */

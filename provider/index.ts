@@ -19,6 +19,7 @@ export {
 } from "./errors";
 export { CATALOGUE, DIAGNOSIS_CODES, formatDiagnosis, type DiagnosisCode, type DeviceFamily } from "./diagnosis";
 export { parseAddress, type GrantAddress, type AddressRules } from "./address";
+import { watchEngineInProviderHost } from "./dynamic-kit";
 export { configureFromStack, UNKNOWN, type GrantAddressArgs } from "./dynamic-kit";
 export type { BaseConnection } from "./connection-kit";
 export type { DevicePin, PreflightMode } from "./grant-lifecycle";
@@ -119,3 +120,6 @@ export {
   type GrantFortimanagerFeedTarget,
 } from "./grant-component";
 // new-device: exports above this line (scripts/new-device.ts)
+
+// Loaded by the engine's dynamic-provider host: a killed CLI must not leave this process writing (issue 18 item 4).
+watchEngineInProviderHost();

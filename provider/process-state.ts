@@ -4,6 +4,7 @@
  * (one copy per serialised provider text, docs/reference/pulumi.md §1.1, §5 item 8), so pools,
  * probe caches and per-object queues live on `globalThis`, not in module scope.
  */
+import { AsyncLocalStorage } from "node:async_hooks";
 import { createHash } from "node:crypto";
 
 interface ProcessState {
@@ -17,6 +18,14 @@ interface ProcessState {
   readonly shared: Map<string, unknown>;
   /** Stack config handed to the provider's `configure`, as `namespace:key` → value. */
   config: Record<string, string>;
+  /**
+   * Set when the Pulumi engine that started this provider process is gone (dynamic-kit.ts
+   * `watchEngine`): the transport then sends no further request, since no state would record its effect.
+   */
+  engineGone?: string | undefined;
+  /** Work the process finishes before it exits when the engine is gone ({@link awaitedAtExit}, {@link restoring}). */
+  readonly restoring: Set<Promise<unknown>>;
+  readonly restoringContext: AsyncLocalStorage<true>;
 }
 
 const KEY = Symbol.for("pulumi-firewall-grants.process-state.v1");
@@ -25,7 +34,15 @@ export function processState(): ProcessState {
   const g = globalThis as unknown as Record<symbol, ProcessState | undefined>;
   let s = g[KEY];
   if (!s) {
-    s = { agents: new Map(), probes: new Map(), queues: new Map(), shared: new Map(), config: {} };
+    s = {
+      agents: new Map(),
+      probes: new Map(),
+      queues: new Map(),
+      shared: new Map(),
+      config: {},
+      restoring: new Set(),
+      restoringContext: new AsyncLocalStorage<true>(),
+    };
     g[KEY] = s;
   }
   return s;
@@ -80,6 +97,37 @@ export function shared<T>(key: string, create: () => T): T {
   return m.get(key) as T;
 }
 
+/**
+ * Runs `fn` as work that puts the target back to what the engine's state says (a failed set change
+ * taking back what it added). Its requests are still sent after the engine is gone — they leave the
+ * device as the kept state declares it — and the process waits for it before exiting (dynamic-kit.ts
+ * `watchEngine`).
+ */
+export function restoring<T>(fn: () => Promise<T>): Promise<T> {
+  return awaitedAtExit(() => processState().restoringContext.run(true, fn));
+}
+
+/**
+ * Runs `fn` as work the process finishes before it exits once the engine is gone: a set change, which
+ * then fails at its next request and takes back what it added (set-lifecycle.ts).
+ */
+export function awaitedAtExit<T>(fn: () => Promise<T>): Promise<T> {
+  const s = processState();
+  const p = fn();
+  const tracked = p.then(
+    () => undefined,
+    () => undefined,
+  );
+  s.restoring.add(tracked);
+  void tracked.then(() => s.restoring.delete(tracked));
+  return p;
+}
+
+/** True inside {@link restoring}. */
+export function isRestoring(): boolean {
+  return processState().restoringContext.getStore() === true;
+}
+
 /** Forgets probe results and shared objects (tests that change a device's users between runs). */
 export function resetProcessState(): void {
   const s = processState();
@@ -87,4 +135,5 @@ export function resetProcessState(): void {
   s.queues.clear();
   s.shared.clear();
   s.config = {};
+  s.engineGone = undefined;
 }

@@ -62,7 +62,7 @@ import {
   type PinnedState,
   type PreflightMode,
 } from "./grant-lifecycle";
-import { fingerprint } from "./process-state";
+import { awaitedAtExit, fingerprint, processState, restoring } from "./process-state";
 import type { SettingsNamespace } from "./settings";
 import { isDue } from "./time-box";
 
@@ -294,6 +294,27 @@ const nameOf = (s: unknown): string | undefined => {
   return typeof n === "string" ? n : undefined;
 };
 
+/**
+ * Runs `fns` with at most `n` in flight. After a failure no further one starts, and the failure is thrown
+ * only once those in flight settled: a change that fails takes back what it added, which must include
+ * every write it had sent.
+ */
+export async function pool(fns: readonly (() => Promise<unknown>)[], n: number): Promise<void> {
+  let next = 0;
+  let failure: { e: unknown } | undefined;
+  const worker = async () => {
+    while (next < fns.length && !failure) {
+      try {
+        await fns[next++]!();
+      } catch (e) {
+        failure ??= { e };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(n, fns.length) }, worker));
+  if (failure) throw failure.e;
+}
+
 /** Builds the {@link GrantLifecycle} of a set (or guard) resource from its device part. */
 export function setLifecycle<I extends SetFields, C>(device: SetDevice<I, C>, typeName: string): GrantLifecycle<I, I & SetState, C> {
   const keepFn = (inputs: I, pin: DevicePin | undefined) => (key: string, target?: string) =>
@@ -330,6 +351,32 @@ export function setLifecycle<I extends SetFields, C>(device: SetDevice<I, C>, ty
       allow: new Set(want.keys()),
       keep: keepFn(inputs, pin),
     };
+  };
+
+  /**
+   * Applies the plan; when it fails partway, takes back what it added (never what the target held before),
+   * best effort, then fails. A failed create leaves no state, and a failed update leaves the old state: an
+   * entry added by the change would be declared by neither, and `destroy` would leave it (issue 18 item 4).
+   * A change cut short because the engine went away (killed CLI) is such a failure; its take-back is the
+   * one device work the process still does then (process-state.ts `restoring`).
+   */
+  const reconcileOrTakeBack = (c: C, inputs: I, p: SetPlan): Promise<ReconcileResult> => awaitedAtExit(() => reconcileOnce(c, inputs, p));
+  const reconcileOnce = async (c: C, inputs: I, p: SetPlan): Promise<ReconcileResult> => {
+    let before: ReadonlyMap<string, HeldEntry> | undefined;
+    try {
+      const r = await device.reconcile(c, inputs, { ...p, onBefore: (b) => void (before ??= b) });
+      // The engine is gone (the CLI was killed): no state will record this change, so it is a failure too.
+      const gone = processState().engineGone;
+      if (gone !== undefined) throw new Error(gone);
+      return r;
+    } catch (e) {
+      const added = before ? [...p.want.keys()].filter((k) => !before!.has(k)) : [];
+      if (added.length > 0) {
+        const undo: SetPlan = { want: new Map(), drop: new Set(added), exclusive: false, allow: new Set(), keep: p.keep };
+        await restoring(() => device.reconcile(c, inputs, undo)).catch(() => undefined);
+      }
+      throw e;
+    }
   };
 
   return {
@@ -379,20 +426,7 @@ export function setLifecycle<I extends SetFields, C>(device: SetDevice<I, C>, ty
     },
 
     async create(c, inputs) {
-      let before: ReadonlyMap<string, HeldEntry> | undefined;
-      const p: SetPlan = { ...plan(inputs, pinOf(inputs), [], true), onBefore: (b) => void (before ??= b) };
-      let r: ReconcileResult;
-      try {
-        r = await device.reconcile(c, inputs, p);
-      } catch (e) {
-        // A create that fails leaves no state: take back what it added (never what was there before), best effort.
-        const added = before ? [...p.want.keys()].filter((k) => !before!.has(k)) : [];
-        if (added.length > 0) {
-          const undo: SetPlan = { want: new Map(), drop: new Set(added), exclusive: false, allow: new Set(), keep: p.keep };
-          await device.reconcile(c, inputs, undo).catch(() => undefined);
-        }
-        throw e;
-      }
+      const r = await reconcileOrTakeBack(c, inputs, plan(inputs, pinOf(inputs), [], true));
       loud(inputs, r.removedUnexpected);
       const adopted = [...wanted(device, inputs).entries()].filter(([k]) => r.before.has(k)).map(([, w]) => w.address);
       const outs = {
@@ -442,16 +476,19 @@ export function setLifecycle<I extends SetFields, C>(device: SetDevice<I, C>, ty
         .filter(([k]) => (exclusive && !want.has(k)) || (live && want.has(k) && !asListed(k)))
         .map(([k, h]) => ({ label: h.label, key: !want.has(k) && pin ? device.entrySharedKey(state, pin, k) : "" }))
         .sort((a, b) => (a.label < b.label ? -1 : a.label > b.label ? 1 : 0));
-      return { addresses, unexpected: named.map((o) => o.label), unexpectedKeys: named.map((o) => o.key), missing } as Partial<I & SetState>;
+      // Device outputs as found now (OPNsense: the uuid of an alias re-created under its name).
+      const outputs = device.outputs ? await device.outputs(c, state) : {};
+      return { addresses, unexpected: named.map((o) => o.label), unexpectedKeys: named.map((o) => o.key), missing, ...outputs } as Partial<I & SetState>;
     },
 
     async update(c, olds, news) {
       const pin = pinOf(olds);
       // Listed before and no longer listed: removed (unless another grant of the program declares it).
       const before = olds.guard === true ? [] : [...wanted(device, olds).keys()];
-      const r = await device.reconcile(c, news, plan(news, pin, before, true));
+      const r = await reconcileOrTakeBack(c, news, plan(news, pin, before, true));
       loud(news, r.removedUnexpected);
-      return { unexpected: [] as string[], unexpectedKeys: [] as string[], missing: [] as string[] } as unknown as Partial<I & SetState>;
+      const outputs = device.outputs ? await device.outputs(c, news) : {};
+      return { unexpected: [] as string[], unexpectedKeys: [] as string[], missing: [] as string[], ...outputs } as unknown as Partial<I & SetState>;
     },
 
     async remove(c, state) {

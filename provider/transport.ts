@@ -11,8 +11,8 @@
 import { createHash } from "node:crypto";
 import { Agent, request as undiciRequest } from "undici";
 import type { z } from "zod";
-import { DeviceError, TransportError, UnsafePathError, type TransportErrorKind } from "./errors";
-import { processState } from "./process-state";
+import { DeviceError, FirewallGrantsError, TransportError, UnsafePathError, type TransportErrorKind } from "./errors";
+import { isRestoring, processState } from "./process-state";
 import { Redactor } from "./redaction";
 
 export interface TlsOptions {
@@ -239,6 +239,8 @@ export class Transport {
 
   private async once(req: TransportRequest): Promise<TransportResponse> {
     assertSafePath(req.path, `${req.method} on ${this.host}`);
+    const gone = processState().engineGone;
+    if (gone !== undefined && !isRestoring()) throw new FirewallGrantsError(`${req.method} ${req.path} on ${this.host}: not sent, ${gone}`);
     const qs = req.query ? `?${new URLSearchParams(req.query).toString()}` : "";
     const headers: Record<string, string> = { accept: "application/json", ...this.headers, ...req.headers };
     let body: string | undefined;

@@ -8,9 +8,24 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFile
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { z } from "zod";
-import { booleanSetting, checkFailures, configureFromStack, hasUnknown, inputIssueMessage, setting, UNKNOWN, withSecretOutputs } from "../provider/dynamic-kit";
+import { createServer as createHttpServer } from "node:http";
+import { createServer, type AddressInfo, type Socket } from "node:net";
+import {
+  booleanSetting,
+  checkFailures,
+  configureFromStack,
+  ENGINE_GONE,
+  hasUnknown,
+  inputIssueMessage,
+  RESTORE_GRACE_MS,
+  setting,
+  UNKNOWN,
+  watchEngine,
+  withSecretOutputs,
+} from "../provider/dynamic-kit";
+import { closeAllAgents, Transport } from "../provider/transport";
 import { stackConfigKeys } from "../provider/device-settings";
-import { processState, resetProcessState } from "../provider/process-state";
+import { processState, resetProcessState, restoring } from "../provider/process-state";
 import { booleanSetting as settingsBoolean } from "../provider/settings";
 
 const ROOT = path.join(__dirname, "..");
@@ -256,5 +271,106 @@ describe("providerShim (built)", () => {
     const r = await callCheck(app("broken", `require("a-dependency-that-is-not-installed");\n${stub("package")}`));
     expect(r.inputs).toBeUndefined();
     expect(r.error).toContain("a-dependency-that-is-not-installed");
+  });
+});
+
+describe("watchEngine: a killed engine stops this process's device requests (issue 18 item 4)", () => {
+  /** A stand-in for the engine's gRPC port: accepts and holds connections until `kill()`. */
+  async function engine(dropIdleAfterMs?: number) {
+    const sockets = new Set<Socket>();
+    let connections = 0;
+    const server = createServer((sock) => {
+      connections++;
+      sockets.add(sock);
+      sock.on("close", () => sockets.delete(sock));
+      sock.on("error", () => undefined);
+      if (dropIdleAfterMs !== undefined) setTimeout(() => sock.destroy(), dropIdleAfterMs);
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const port = (server.address() as AddressInfo).port;
+    return {
+      address: `127.0.0.1:${port}`,
+      connections: () => connections,
+      // What SIGKILL of the CLI does to its sockets: the listener and every connection close at once.
+      kill: () => new Promise<void>((r) => (server.close(() => r()), sockets.forEach((x) => x.destroy()))),
+    };
+  }
+
+  /** A device that counts the requests it received. */
+  async function device() {
+    let requests = 0;
+    const server = createHttpServer((req, res) => (requests++, req.resume(), res.end("{}")));
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const t = new Transport({ baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, maxRetries: 0 });
+    return { t, requests: () => requests, close: () => new Promise<void>((r) => server.close(() => r())) };
+  }
+
+  const until = async (cond: () => boolean, ms: number) => {
+    const end = Date.now() + ms;
+    while (!cond() && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+    return cond();
+  };
+
+  afterEach(() => closeAllAgents());
+
+  it("after the engine's port closes, the flag is set within 1 s, the process exits, and no request reaches the device", async () => {
+    const e = await engine();
+    const d = await device();
+    let exitedAt: number | undefined;
+    const w = watchEngine({ address: e.address, exit: () => (exitedAt = Date.now()) });
+    try {
+      expect(await until(() => e.connections() > 0, 2000)).toBe(true);
+      await d.t.send({ method: "POST", path: "/api/write", body: {}, idempotent: false });
+      expect(d.requests()).toBe(1);
+
+      const killedAt = Date.now();
+      await e.kill();
+      expect(await until(() => exitedAt !== undefined, 1000)).toBe(true);
+      expect(processState().engineGone).toBe(ENGINE_GONE);
+      for (const method of ["POST", "PUT", "DELETE", "GET"] as const) {
+        await expect(d.t.send({ method, path: "/api/write", idempotent: method === "GET" })).rejects.toThrow(/not sent, the Pulumi engine .* is gone/);
+      }
+      expect({ requestsAfterKill: d.requests() - 1, exitedWithin1s: exitedAt! - killedAt < 1000 }).toEqual({ requestsAfterKill: 0, exitedWithin1s: true });
+    } finally {
+      w.stop();
+      await d.close();
+    }
+  });
+
+  it("a take-back under way when the engine goes (a set change cut short) still reaches the device, and the process exits after it", async () => {
+    const e = await engine();
+    const d = await device();
+    let exitedAt: number | undefined;
+    const w = watchEngine({ address: e.address, exit: () => (exitedAt = Date.now()) });
+    try {
+      expect(await until(() => e.connections() > 0, 2000)).toBe(true);
+      let restoredAt: number | undefined;
+      const takeBack = restoring(async () => {
+        await until(() => processState().engineGone !== undefined, 2000);
+        await d.t.send({ method: "DELETE", path: "/api/added", idempotent: false });
+        restoredAt = Date.now();
+      });
+      await e.kill();
+      await takeBack;
+      expect(await until(() => exitedAt !== undefined, RESTORE_GRACE_MS)).toBe(true);
+      await expect(d.t.send({ method: "POST", path: "/api/write", body: {}, idempotent: false })).rejects.toThrow(/not sent/);
+      expect({ requests: d.requests(), exitAfterTakeBack: exitedAt! >= restoredAt! }).toEqual({ requests: 1, exitAfterTakeBack: true });
+    } finally {
+      w.stop();
+      await d.close();
+    }
+  });
+
+  it("a live engine that drops the idle connection is not taken for a dead one", async () => {
+    const e = await engine(30);
+    let exited = false;
+    const w = watchEngine({ address: e.address, exit: () => (exited = true), retryMs: 20 });
+    try {
+      expect(await until(() => e.connections() >= 3, 3000)).toBe(true);
+      expect({ exited, engineGone: processState().engineGone }).toEqual({ exited: false, engineGone: undefined });
+    } finally {
+      w.stop();
+      await e.kill();
+    }
   });
 });

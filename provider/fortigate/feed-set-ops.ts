@@ -118,6 +118,13 @@ export async function reconcileFeed(
       for (const [k, e] of removing) if (!plan.drop.has(k)) removedUnexpected.add(targets.length === 1 ? e.label : `${e.label} (${t})`);
       perTarget.set(t, { add: add.sort(), remove: removing.flatMap(([, e]) => e.texts).sort(), removedKeys: removing.map(([k]) => k) });
     }
+    if (plan.onBefore) {
+      // What a failed change takes back (set-lifecycle.ts): never an entry any target held before, so with
+      // several targets an address the change added to one target but found on another stays (the per-device gap).
+      const anywhere = new Map<string, HeldEntry>();
+      for (const entries of held.values()) for (const [k, e] of entries) if (!anywhere.has(k)) anywhere.set(k, e);
+      plan.onBefore(anywhere);
+    }
     const pushes = await pushGrouped(backend, perTarget);
     const before = mergeTargets(held, new Set(plan.want.keys()));
     if (pushes.size === 0) return { before, removedUnexpected: [...removedUnexpected].sort() };

@@ -15,7 +15,7 @@ import type { GrantAddress } from "../address";
 import { diagnose } from "../diagnosis";
 import { fingerprint, runQueued } from "../process-state";
 import { noteWrite } from "../read-coalescer";
-import type { HeldEntry, ReconcileResult, SetPlan, WantedEntry } from "../set-lifecycle";
+import { pool, type HeldEntry, type ReconcileResult, type SetPlan, type WantedEntry } from "../set-lifecycle";
 import { addressPath, FortigateClient, type DeviceAddress, type Family, type FortigateClientOptions } from "./client";
 import { deleteObject, diagnosed, objectQueue } from "./grant";
 
@@ -105,14 +105,6 @@ export async function currentMembers(
     }
     return out;
   });
-}
-
-async function pool(fns: readonly (() => Promise<unknown>)[], n: number): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < fns.length) await fns[next++]!();
-  };
-  await Promise.all(Array.from({ length: Math.min(n, fns.length) }, worker));
 }
 
 const writeKey = (c: FortigateClient, f: Family) => `fortigate.writes:${fingerprint(c.opts.url, c.vdom, f)}`;

@@ -152,6 +152,8 @@ interface Queued extends ContentOp {
    * address it selects; `address`/`cidr` are empty. Verified like removes, for the lines it pruned.
    */
   readonly prune?: (cidr: string) => boolean;
+  /** Told the content the first batch read, before any write (prune op of a multi-op submission). */
+  readonly onBefore?: (lines: readonly string[]) => void;
   /** The lines a prune op removed (first batch), with their addresses. */
   pruned?: string[];
   /** The content the first batch read, before any op of it was applied (multi-op submissions). */
@@ -192,7 +194,11 @@ class AliasBatcher {
   }
 
   /** Queues one op; resolves with the op once verified (its `first` answer, and what the batch read). */
-  enqueue(op: ContentOp, prune?: (cidr: string) => boolean): Promise<{ first: ContentOpResult; before: readonly string[]; pruned: readonly string[] }> {
+  enqueue(
+    op: ContentOp,
+    prune?: (cidr: string) => boolean,
+    onBefore?: (lines: readonly string[]) => void,
+  ): Promise<{ first: ContentOpResult; before: readonly string[]; pruned: readonly string[] }> {
     const cidr = prune ? "" : (cidrOf(op.address) ?? op.address);
     const seq = nextSeq();
     if (!prune) latestOps().set(`${this.lockKey}\u0000${cidr}`, seq);
@@ -203,6 +209,7 @@ class AliasBatcher {
         seq,
         round: 0,
         ...(prune && { prune }),
+        ...(onBefore && { onBefore }),
         resolve: (first) => resolve({ first, before: q.before ?? [], pruned: q.pruned ?? [] }),
         reject,
       };
@@ -271,6 +278,7 @@ class AliasBatcher {
                 op.pruned = pruned;
                 op.first = { wasPresent: pruned.length > 0 };
                 op.before = read;
+                op.onBefore?.(read);
               }
               for (const l of pruned) drop.add(cidrOf(l)!);
               continue;
@@ -381,10 +389,12 @@ export function submitContentOp(
 
 function batcherFor(key: string, client: OpnsenseClient, uuid: string, alias: string, lockKey: string): AliasBatcher {
   const batchers = shared("opnsense.alias-batchers", () => new Map<string, AliasBatcher>());
-  let b = batchers.get(key);
+  // Per uuid too: an alias deleted and re-created under its name is another object (the alias lock still orders both).
+  const k = `${key}\u0000${uuid}`;
+  let b = batchers.get(k);
   if (!b) {
     b = new AliasBatcher(client, uuid, alias, lockKey);
-    batchers.set(key, b);
+    batchers.set(k, b);
   }
   return b;
 }
@@ -410,13 +420,18 @@ export async function submitContentBatch(
   client: OpnsenseClient,
   uuid: string,
   alias: string,
-  batch: { readonly ops: readonly ContentOp[]; readonly prune?: ((cidr: string) => boolean) | undefined },
+  batch: {
+    readonly ops: readonly ContentOp[];
+    readonly prune?: ((cidr: string) => boolean) | undefined;
+    /** Told the content as the batch first read it, before any write (a failed change takes back what it added). */
+    readonly onBefore?: ((lines: readonly string[]) => void) | undefined;
+  },
   lockKey: string = key,
 ): Promise<ContentBatchResult> {
   const b = batcherFor(key, client, uuid, alias, lockKey);
   const all = batch.ops.map((op) => b.enqueue(op));
   // A batch with no op still reads (and reconfigures), so a set can learn the content in one queue.
-  const prune = b.enqueue({ kind: "remove", address: "" }, batch.prune ?? (() => false));
+  const prune = b.enqueue({ kind: "remove", address: "" }, batch.prune ?? (() => false), batch.onBefore);
   const [results, pruned] = await Promise.all([Promise.all(all), prune]);
   return { results: results.map((r) => r.first), before: pruned.before, pruned: pruned.pruned };
 }

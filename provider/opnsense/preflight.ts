@@ -63,10 +63,23 @@ function assertType(client: OpnsenseClient, alias: string, method: GrantMethod, 
   }
 }
 
+const aliasLookups = () => shared("opnsense.alias-lookups", () => new Map<string, Promise<AliasInfo>>());
+const lookupKey = (conn: ResolvedConnection, alias: string, method: GrantMethod) => fingerprint(conn.url, conn.apiKey, conn.apiSecret, alias, method);
+
+/**
+ * Looks the alias up by name again, replacing what {@link cachedAlias} holds: for a uuid recorded earlier
+ * that names no alias any more (the alias was deleted and re-created under the same name). OPN100 when
+ * no alias has the name now.
+ */
+export function freshAlias(conn: ResolvedConnection, client: OpnsenseClient, alias: string, method: GrantMethod): Promise<AliasInfo> {
+  aliasLookups().delete(lookupKey(conn, alias, method));
+  return cachedAlias(conn, client, alias, method);
+}
+
 /** The alias uuid and type, looked up once per device+key+alias+method for the process. */
 export function cachedAlias(conn: ResolvedConnection, client: OpnsenseClient, alias: string, method: GrantMethod): Promise<AliasInfo> {
-  const cache = shared("opnsense.alias-lookups", () => new Map<string, Promise<AliasInfo>>());
-  const key = fingerprint(conn.url, conn.apiKey, conn.apiSecret, alias, method);
+  const cache = aliasLookups();
+  const key = lookupKey(conn, alias, method);
   let p = cache.get(key);
   if (!p) {
     p = lookupAlias(client, alias, method).then((info) => {

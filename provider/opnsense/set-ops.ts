@@ -19,7 +19,7 @@ import { normaliseDeviceAddress, type GrantAddress } from "../address";
 import { diagnose } from "../diagnosis";
 import { fingerprint } from "../process-state";
 import { noteWrite } from "../read-coalescer";
-import type { HeldEntry, ReconcileResult, SetPlan } from "../set-lifecycle";
+import { pool, type HeldEntry, type ReconcileResult, type SetPlan } from "../set-lifecycle";
 import { aliasLineKey, submitContentBatch, withAliasLock, type ContentOp } from "./alias-batcher";
 import type { OpnsenseClient } from "./client";
 import type { ResolvedConnection } from "./connection";
@@ -70,28 +70,23 @@ export function heldEntries(lines: readonly string[]): Map<string, HeldEntry> {
 export async function currentEntries(t: SetTarget): Promise<Map<string, HeldEntry>> {
   if (t.method === "config") {
     const item = await t.client.getItem(t.info.uuid);
-    if (!item.found)
-      throw diagnose("OPN100", {
-        host: t.client.host,
-        detail: `the alias "${t.alias}" (uuid ${t.info.uuid}) is gone: get_item found no alias`,
-        vars: { alias: t.alias },
-      });
+    if (!item.found) throw gone(t);
     return heldEntries(item.content);
   }
   return heldEntries(await t.client.utilList(t.alias));
 }
 
+/** The recorded uuid names no alias (set-resource.ts then looks the alias up by name, once). */
+function gone(t: SetTarget) {
+  return diagnose("OPN100", {
+    host: t.client.host,
+    detail: `the alias "${t.alias}" (uuid ${t.info.uuid}) is gone: get_item found no alias`,
+    vars: { alias: t.alias },
+  });
+}
+
 /** What a table-mode add sends: the bare address, except a host into a Network(s) alias (grant-ops.ts `tableWire`). */
 const tableWire = (t: SetTarget, a: GrantAddress) => (t.info.type === "network" && a.isHost ? a.cidr : a.canonical);
-
-/** Runs `fns` with at most `n` in flight. */
-async function pool(fns: readonly (() => Promise<unknown>)[], n: number): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < fns.length) await fns[next++]!();
-  };
-  await Promise.all(Array.from({ length: Math.min(n, fns.length) }, worker));
-}
 
 /** Refuses, before any write, an address the alias type cannot hold (a network into Host(s)). */
 function assertFit(t: SetTarget, plan: SetPlan): void {
@@ -111,7 +106,8 @@ async function reconcileConfig(t: SetTarget, plan: SetPlan): Promise<ReconcileRe
   const ops: ContentOp[] = [...plan.want.values()].map((w) => ({ kind: "add", address: w.parsed.canonical }));
   for (const k of plan.drop) if (!plan.keep(k)) ops.push({ kind: "remove", address: normaliseDeviceAddress(k)?.canonical ?? k });
   const prune = plan.exclusive ? (cidr: string) => !plan.allow.has(cidr) && !plan.drop.has(cidr) && !plan.keep(cidr) : undefined;
-  const r = await submitContentBatch(batchKey(t), t.client, t.info.uuid, t.alias, { ops, prune }, lockKey(t));
+  const onBefore = plan.onBefore && ((lines: readonly string[]) => plan.onBefore!(heldEntries(lines)));
+  const r = await submitContentBatch(batchKey(t), t.client, t.info.uuid, t.alias, { ops, prune, onBefore }, lockKey(t));
   const wk = writeKey(t);
   for (const op of ops) noteWrite(wk, normaliseDeviceAddress(op.address)?.cidr ?? op.address);
   return { before: heldEntries(r.before), removedUnexpected: [...heldEntries(r.pruned).values()].map((h) => h.label) };
@@ -154,6 +150,8 @@ async function verifyTable(t: SetTarget, adds: readonly GrantAddress[], removes:
     }
     if (pending.length === 0) return;
     const config = t.info.uuid === "" ? undefined : await client.getItem(t.info.uuid);
+    // The recorded uuid names no alias any more (re-created under its name): the caller looks it up again.
+    if (config?.found === false) throw gone(t);
     const copies = new Map<string, string>();
     for (const line of config?.found ? config.content : []) {
       const key = aliasLineKey(line);

@@ -8,13 +8,14 @@ import { z } from "zod";
 import { hostOfUrl } from "../diagnosis";
 import { providerShim, withSecretOutputs } from "../dynamic-kit";
 import { grantProvider, type DevicePin } from "../grant-lifecycle";
-import { fingerprint } from "../process-state";
+import { isGrantError } from "../errors";
+import { fingerprint, shared } from "../process-state";
 import { resolveDeviceUrl, SettingProblem } from "../settings";
 import { guardProps, loudDiff, setProps, refineAddresses, setFields, setLifecycle, type SetEntryInput, type SetFields, type SetState } from "../set-lifecycle";
 import { clientFor, ConnectionProblem, resolveConnection, type ResolvedConnection } from "./connection";
 import { aliasNameProblem } from "./names";
 import { mustParseAddress } from "../address";
-import { addressFitProblem, cachedAlias, preflight, type AliasInfo, type GrantMethod } from "./preflight";
+import { addressFitProblem, cachedAlias, freshAlias, preflight, type AliasInfo, type GrantMethod } from "./preflight";
 import { AliasEntryInputsSchema, opnsenseConnectionProps, type OpnsenseConnection } from "./resource";
 import { currentEntries, reconcileAlias, type SetTarget } from "./set-ops";
 
@@ -77,12 +78,37 @@ function connectTo(inputs: AliasSetInputs, pin: DevicePin): ResolvedConnection {
   }
 }
 
+/** Recorded alias uuids found naming no alias, with the alias that has the name now (this process). */
+const relocated = () => shared("opnsense.set-relocated-aliases", () => new Map<string, AliasInfo>());
+const relocatedKey = (conn: ResolvedConnection, i: AliasSetInputs) => fingerprint(conn.url, i.alias, (i as Partial<AliasSetOutputs>).aliasUuid ?? "");
+
 async function target(conn: ResolvedConnection, i: AliasSetInputs): Promise<SetTarget> {
   const client = clientFor(conn);
   const s = i as Partial<AliasSetOutputs>;
-  // read/update/delete reuse what create recorded; create (and check) look the alias up.
-  const info: AliasInfo = s.aliasType ? { uuid: s.aliasUuid ?? "", type: s.aliasType } : await cachedAlias(conn, client, i.alias, i.method);
+  // read/update/delete reuse what create recorded (or where it was found since); create (and check) look the alias up.
+  const info: AliasInfo = s.aliasType
+    ? (relocated().get(relocatedKey(conn, i)) ?? { uuid: s.aliasUuid ?? "", type: s.aliasType })
+    : await cachedAlias(conn, client, i.alias, i.method);
   return { conn, client, alias: i.alias, method: i.method, info };
+}
+
+/**
+ * Runs `fn` on the alias state recorded. The alias is named by the user and identified by name: when the
+ * recorded uuid names no alias any more (deleted and re-created under the same name, issue 18 item 9),
+ * the alias is looked up by name and `fn` runs once more on it; `outputs` then records its uuid. Only a
+ * name that no alias has is OPN100.
+ */
+async function onAlias<T>(conn: ResolvedConnection, i: AliasSetInputs, fn: (t: SetTarget) => Promise<T>): Promise<T> {
+  const t = await target(conn, i);
+  try {
+    return await fn(t);
+  } catch (e) {
+    if (!isGrantError(e) || e.code !== "OPN100" || t.info.uuid === "") throw e;
+    const now = await freshAlias(conn, t.client, i.alias, i.method);
+    if (now.uuid === t.info.uuid) throw e;
+    relocated().set(relocatedKey(conn, i), now);
+    return fn({ ...t, info: now });
+  }
 }
 
 const lifecycle = setLifecycle<AliasSetInputs, ResolvedConnection>(
@@ -107,8 +133,8 @@ const lifecycle = setLifecycle<AliasSetInputs, ResolvedConnection>(
       const t = await target(conn, i);
       await reconcileFitOnly(t, i);
     },
-    current: async (conn, i) => currentEntries(await target(conn, i)),
-    reconcile: async (conn, i, plan) => reconcileAlias(await target(conn, i), plan),
+    current: (conn, i) => onAlias(conn, i, currentEntries),
+    reconcile: (conn, i, plan) => onAlias(conn, i, (t) => reconcileAlias(t, plan)),
     async outputs(conn, i) {
       const t = await target(conn, i);
       return { aliasUuid: t.info.uuid, aliasType: t.info.type };

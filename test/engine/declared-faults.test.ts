@@ -5,8 +5,9 @@
  *   answers 500: the read-back, OPNsense's reconfigure, the group membership, …), or the answer to
  *   the write itself lost → `up` fails; then `up` (every grant on the device exactly once, and live)
  *   and `destroy` → the devices are back to their snapshot;
- * - `pulumi up` SIGKILLed (the whole process group) in the middle of many grants → `cancel`, `up`,
- *   `destroy` → back to the snapshot. The figures are printed for the issue's note.
+ * - `pulumi up` SIGKILLed (the whole process group) in the middle of many grants: the provider plugin
+ *   (its own process group, which the kill misses) stops writing within 1 s and exits (issue 18
+ *   item 4); `cancel`, `up`, `destroy` → back to the snapshot. The figures are printed for the issue's note.
  */
 import { isDeepStrictEqual } from "node:util";
 import { deviceEnv, startDevices, type DeviceSnapshot, type Devices } from "../../scripts/engine-fixture";
@@ -178,9 +179,21 @@ describeWithCli("engine (issue 9): failures after the device applied a write, an
     const run = s.spawnKillable(["up", "--yes", "--skip-preview"]);
     // Mid-run: OPNsense writes done and FortiGate writes started (answers held back by the latency).
     const reached = await waitFor(() => sideEffects() >= 12 && devices.fortigate.log.entries().some((e) => e.method === "POST"), 150_000);
+    const killedAt = Date.now();
+    const writesAtKill = sideEffects();
     run.kill();
     const killed = await run.done;
-    await new Promise((r) => setTimeout(r, 1500)); // requests already sent are still applied by the device
+    const until = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, killedAt + ms - Date.now())));
+    // A request already sent is still applied by the device (up to the 400 ms latency); anything the
+    // device applies after 1 s was sent after the kill, by a provider process that outlived the engine.
+    const at1s = until(1000).then(sideEffects);
+    await waitFor(() => s.pluginProcesses().length === 0, Math.max(0, killedAt + 5000 - Date.now()));
+    const pluginsAlive = s.pluginProcesses().length;
+    const pluginsGoneAfterMs = pluginsAlive === 0 ? Date.now() - killedAt : undefined;
+    const writesAt1s = await at1s;
+    await until(5000);
+    const writesAt5s = sideEffects();
+    const killedPlugins = s.killPlugins().length;
     for (const e of [devices.opnsense, devices.fortigate, devices.fortimanager]) e.faults.clear();
     devices.fortimanager.latencyMs = 0;
     const onDevice = () => {
@@ -221,6 +234,10 @@ describeWithCli("engine (issue 9): failures after the device applied a write, an
       grants: s.grants.length,
       killedAfterSideEffects: reached,
       killedExit: killed.code,
+      writesAfterKill: { at1s: writesAt1s - writesAtKill, at5s: writesAt5s - writesAtKill },
+      pluginsAliveAt5s: pluginsAlive,
+      pluginsGoneAfterMs,
+      killedPlugins,
       atKill,
       cancelExit: cancel.code,
       pendingReported: /pending operation/i.test(up.output),
@@ -232,6 +249,8 @@ describeWithCli("engine (issue 9): failures after the device applied a write, an
     figures.push(f);
     console.log(`declared-faults SIGKILL: ${JSON.stringify(f)}`);
     expect(reached).toBe(true);
+    // The engine went away: its provider processes stop writing within 1 s and exit.
+    expect({ writesAfter1s: writesAt5s - writesAt1s, pluginsAlive }).toEqual({ writesAfter1s: 0, pluginsAlive: 0 });
     expect({ up: ok(up), afterUp, destroy: ok(destroy), orphaned: leftOver }).toEqual({
       up: { code: 0, tail: "" },
       afterUp: { opnTable: 20, opnConfig: 12, opnConfigLive: 12, fgtObjects: 8, fgtMembers: 8, fmg: 4, opnDuplicates: 0 },

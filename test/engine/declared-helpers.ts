@@ -6,7 +6,7 @@
  * (captive portal, 404 to everything).
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:https";
 import type { AddressInfo, Socket } from "node:net";
 import * as path from "node:path";
@@ -33,13 +33,14 @@ export class DeclaredStack {
   private constructor(
     readonly ws: PulumiWorkspace,
     private readonly baseEnv: Record<string, string>,
+    private readonly projectDir: string,
   ) {}
 
   /** A fresh stack in its own temp backend; `env` (device settings) goes with every command. */
-  static async create(env: Record<string, string>, timeoutMs = 170_000): Promise<DeclaredStack> {
+  static async create(env: Record<string, string>, timeoutMs = 170_000, projectDir = DECLARED_DIR): Promise<DeclaredStack> {
     const e = { PULUMI_NODEJS_TRANSPILE_ONLY: "true", ...env };
-    const ws = await PulumiWorkspace.create({ projectDir: DECLARED_DIR, env: e, timeoutMs });
-    return new DeclaredStack(ws, e);
+    const ws = await PulumiWorkspace.create({ projectDir, env: e, timeoutMs });
+    return new DeclaredStack(ws, e, projectDir);
   }
 
   /** Runs `pulumi <args>` with the current grants (and `env` for this command only). */
@@ -71,7 +72,7 @@ export class DeclaredStack {
    * Starts `pulumi <args>` in its own process group, for a test that kills it: `kill()` SIGKILLs the
    * whole group (CLI, language host, program, provider plugin), as a CI runner cancelling a job does.
    */
-  spawnKillable(args: string[]): { child: ChildProcess; done: Promise<RunResult>; kill: () => void } {
+  spawnKillable(args: string[], extraEnv: Record<string, string> = {}): { child: ChildProcess; done: Promise<RunResult>; kill: () => void } {
     const ws = this.ws;
     const full = [...args, "--stack", ws.stack, "--config-file", ws.configFile, "--non-interactive"];
     const env = {
@@ -85,9 +86,10 @@ export class DeclaredStack {
       PULUMI_HOME: ws.pulumiHome,
       ...this.baseEnv,
       DECLARED_GRANTS: JSON.stringify(this.grants),
+      ...extraEnv,
     };
     const started = Date.now();
-    const child = spawn(path.join(ws.cli.binDir, "pulumi"), full, { cwd: DECLARED_DIR, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+    const child = spawn(path.join(ws.cli.binDir, "pulumi"), full, { cwd: this.projectDir, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
     let stdout = "";
     let stderr = "";
     let output = "";
@@ -111,9 +113,59 @@ export class DeclaredStack {
     return { child, done, kill };
   }
 
-  dispose(): Promise<void> {
+  /**
+   * The provider-plugin processes this stack's commands started that are still running (the
+   * `pulumi-resource-pulumi-nodejs` shell and the dynamic-provider host under it). Pulumi starts plugins
+   * in their own process groups, so killing the CLI's group does not reach them; they are found by
+   * the stack's own PULUMI_HOME in their environment (Linux /proc; elsewhere none are found).
+   */
+  pluginProcesses(): number[] {
+    return pluginPids(this.ws.pulumiHome);
+  }
+
+  /** SIGKILLs whatever {@link pluginProcesses} finds (a test must not leave them running). */
+  killPlugins(): number[] {
+    const pids = this.pluginProcesses();
+    for (const pid of pids) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        /* already gone */
+      }
+    }
+    return pids;
+  }
+
+  async dispose(): Promise<void> {
+    this.killPlugins();
     return this.ws.dispose();
   }
+}
+
+/** Processes whose command line names a provider plugin and whose environment holds `PULUMI_HOME=<home>`. */
+function pluginPids(home: string): number[] {
+  let entries: string[];
+  try {
+    entries = readdirSync("/proc");
+  } catch {
+    return [];
+  }
+  const out: number[] = [];
+  for (const e of entries) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${e}/cmdline`, "utf8");
+      if (!/dynamic-provider|pulumi-resource-/.test(cmd)) continue;
+      const env = readFileSync(`/proc/${e}/environ`, "utf8").split("\0");
+      const stat = readFileSync(`/proc/${e}/stat`, "utf8");
+      // A zombie has exited; it only waits for its parent to reap it.
+      if (/\) Z /.test(stat)) continue;
+      if (env.includes(`PULUMI_HOME=${home}`)) out.push(Number(e));
+    } catch {
+      /* gone meanwhile, or not ours to read */
+    }
+  }
+  return out;
 }
 
 /** What an OPNsense alias holds: its configured content and the live pf table, both sorted. */

@@ -68,6 +68,17 @@ describe("FortigateFeedSet", () => {
     expect(entries()).toEqual(["192.0.2.99"]);
   });
 
+  it("an update whose read-back fails takes back what it pushed: destroy with the old state leaves what was there before (issue 18 item 4)", async () => {
+    emu.backend.feeds.addEntries("root", "jit-allow", ["192.0.2.99"]);
+    const s = await run(fgt, base(), { addresses: ["203.0.113.7"] });
+    emu.faults.sequence(READ, ["ok", { kind: "status", status: 500 }]);
+    const news = (await fgt.check(s, { ...base(), addresses: ["203.0.113.7", "203.0.113.8", "203.0.113.9"] } as never)).inputs!;
+    await expect(fgt.update("id", s as never, news as never)).rejects.toBeDefined();
+    emu.faults.clear();
+    await fgt.delete("id", s as never);
+    expect(entries()).toEqual(["192.0.2.99"]);
+  });
+
   it("pushes only `add` and `remove`, never `snapshot`", async () => {
     const s = await run(fgt, base(), { addresses: ["203.0.113.7"] });
     await change(fgt, s, base(), { addresses: ["203.0.113.8"] });

@@ -61,6 +61,37 @@ describe("FortigateAddressSet", () => {
     expect(emu.backend.getAddress("root", "ipv6", "grant-2001:db8::7")).toBeUndefined();
   });
 
+  it("an update that fails partway takes back what it added: `destroy` with the old state leaves no object or member (issue 18 item 4)", async () => {
+    const s = await run(fgt, base(), { addresses: ["203.0.113.7"] });
+    emu.faults.add({ match: "/api/v2/cmdb/firewall/addrgrp6/jit6/member", kind: "status", status: 500 });
+    const news = (await fgt.check(s, { ...base(), addresses: ["203.0.113.7", "198.51.100.8", "2001:db8::7"] } as never)).inputs!;
+    await expect(fgt.update("id", s as never, news as never)).rejects.toBeDefined();
+    emu.faults.clear();
+    await fgt.delete("id", s as never);
+    expect({
+      v4: members(),
+      v6: members("ipv6"),
+      objects: [...emu.backend.addresses("root", "ipv4"), ...emu.backend.addresses("root", "ipv6")].map((a) => a.name),
+    }).toEqual({
+      v4: [],
+      v6: [],
+      objects: [],
+    });
+  });
+
+  it("a failure while other writes are in flight: they settle before the take-back reads, so none lands after it (issue 18 item 4)", async () => {
+    const s = await run(fgt, base(), { addresses: ["203.0.113.7"] });
+    emu.faults.add({ match: /^POST \/api\/v2\/cmdb\/firewall\/address(\?|$)/, kind: "latency", ms: 300 });
+    emu.faults.add({ match: "/api/v2/cmdb/firewall/addrgrp6/jit6/member", kind: "status", status: 500 });
+    const v4 = Array.from({ length: 6 }, (_, i) => `198.51.100.${20 + i}`);
+    const news = (await fgt.check(s, { ...base(), addresses: ["203.0.113.7", "2001:db8::7", ...v4] } as never)).inputs!;
+    await expect(fgt.update("id", s as never, news as never)).rejects.toBeDefined();
+    await new Promise((r) => setTimeout(r, 600));
+    emu.faults.clear();
+    const names = () => [...emu.backend.addresses("root", "ipv4"), ...emu.backend.addresses("root", "ipv6")].map((a) => a.name).sort();
+    expect({ v4: members(), v6: members("ipv6"), objects: names() }).toEqual({ v4: ["grant-203.0.113.7"], v6: [], objects: ["grant-203.0.113.7"] });
+  });
+
   it("creates objects named from the prefix, IPv6 into the v6 group, keeps foreign members, removes what it stopped listing", async () => {
     emu.backend.createAddress("root", "ipv4", { name: "foreign", subnet: "192.0.2.9 255.255.255.255" });
     emu.backend.addMember("root", "ipv4", "jit-admins", "foreign");

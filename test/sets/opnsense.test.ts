@@ -6,6 +6,8 @@
 import { CONFIG_MODE_TIMING } from "../../provider/opnsense/alias-batcher";
 import { opnsenseAliasEntryProvider as entryProvider } from "../../provider/opnsense/resource";
 import { startOpnsenseEmulator } from "../../provider/opnsense/emulator";
+import { ENGINE_GONE } from "../../provider/dynamic-kit";
+import { processState, resetProcessState } from "../../provider/process-state";
 import { opnsenseAliasSetProvider as provider, type AliasSetInputs, type AliasSetOutputs } from "../../provider/opnsense/set-resource";
 import { grantErrorCode, secretFreeMessages, useEmulator } from "../support/emulator";
 import { connFor, fastConfigTiming, SECRET, USERS } from "../opnsense/helpers";
@@ -118,6 +120,107 @@ describe.each(["table", "config"] as const)("OpnsenseAliasSet, %s mode", (method
     await entryProvider.check({}, { ...connFor(emu.url, emu.caCert, "admin"), alias: "jit_nets", address: "198.51.100.2", method, grantName: "bob" } as never);
     await update(s, { method, addresses: ["198.51.100.1"] });
     expect((method === "table" ? table() : content()).map((l) => l.replace("/32", ""))).toContain("198.51.100.2");
+  });
+
+  it("an update that fails partway takes back what it added: `destroy` with the state the engine kept leaves what was there before, in config and live (issue 18 item 4)", async () => {
+    emu.backend.insertAddress("jit_nets", "192.0.2.50/32");
+    const s = await create({ method, addresses: ["198.51.100.1"] });
+    // table: the second add fails after the first one landed; config: set_item lands, reconfigure fails (OPN200) and keeps failing.
+    if (method === "table") emu.faults.sequence("alias_util/add", ["ok", { kind: "status", status: 500 }]);
+    else emu.backend.reconfigureError = "There were error(s) loading the rules";
+    const news = await checked(setInputs({ method, addresses: ["198.51.100.1", "198.51.100.2", "198.51.100.3"], grantName: s.grantName }), s as never);
+    await expect(provider.update("id", s, news)).rejects.toBeDefined();
+    emu.faults.clear();
+    emu.backend.reconfigureError = undefined;
+    const both = () => ({ content: content().map((l) => l.replace("/32", "")), table: table() });
+    // The engine keeps the old state after a failed update; the set is then destroyed.
+    await provider.delete("id", s);
+    await emu.backend.reconfigure(); // anyone's next apply makes the configured content live
+    expect(both()).toEqual({ content: ["192.0.2.50"], table: ["192.0.2.50"] });
+  });
+
+  it("a change cut short by a killed CLI (engine gone mid-update) takes back what it added before the process exits: destroy then leaves what was there before (issue 18 item 4)", async () => {
+    emu.backend.insertAddress("jit_nets", "192.0.2.50/32");
+    const s = await create({ method, addresses: ["198.51.100.1"] });
+    const addresses = Array.from({ length: 20 }, (_, i) => `198.51.100.${10 + i}`);
+    // The engine goes away while the change is on the wire: after the 5th add (table), or as the content is written (config).
+    let seen = 0;
+    const kill = Object.assign(/engine-gone/, {
+      test: (key: string) => {
+        if (/alias_util\/add|alias\/set_item/.test(key) && ++seen === (method === "table" ? 5 : 1)) processState().engineGone = ENGINE_GONE;
+        return false;
+      },
+    });
+    emu.faults.add({ match: kill, kind: "latency", ms: 0 });
+    const news = await checked(setInputs({ method, addresses: ["198.51.100.1", ...addresses], grantName: s.grantName }), s as never);
+    await expect(provider.update("id", s, news)).rejects.toThrow(/engine .* is gone/);
+    const afterKill = { content: content().map((l) => l.replace("/32", "")), table: table() };
+    // The next command is a new process; the engine kept the old state.
+    processState().engineGone = undefined;
+    await provider.delete("id", s);
+    await emu.backend.reconfigure();
+    expect({ seen: seen > 0, afterKill, afterDestroy: { content: content().map((l) => l.replace("/32", "")), table: table() } }).toEqual({
+      seen: true,
+      afterKill: { content: method === "config" ? ["192.0.2.50", "198.51.100.1"] : expect.any(Array), table: ["192.0.2.50", "198.51.100.1"] },
+      afterDestroy: { content: ["192.0.2.50"], table: ["192.0.2.50"] },
+    });
+  });
+
+  it("config mode create that fails with OPN200 takes its content back, so no later reconfigure makes it live (issue 18 item 4)", async () => {
+    if (method === "table") return;
+    emu.backend.reconfigureError = "There were error(s) loading the rules";
+    await expect(create({ method, addresses: ["198.51.100.7"] })).rejects.toThrow(/OPN200/);
+    emu.backend.reconfigureError = undefined;
+    await emu.backend.reconfigure();
+    expect({ content: content(), table: table() }).toEqual({ content: [], table: [] });
+  });
+
+  it("the alias deleted and re-created under the same name: refresh, up and destroy follow it by name and record its new uuid (issue 18 item 9)", async () => {
+    const s = await create({ method, addresses: ["198.51.100.1", "198.51.100.2"] });
+    const old = emu.backend.aliases.get("jit_nets")!;
+    const recreate = (content: string[]) => {
+      emu.backend.removeAlias("jit_nets");
+      return emu.backend.addAlias({ name: "jit_nets", type: old.type, content });
+    };
+    const holds = () => (method === "table" ? table() : content()).map((l) => l.replace("/32", ""));
+    let now = recreate(["198.51.100.1/32"]);
+    expect(now.uuid).not.toBe(old.uuid);
+    // Each command is a new provider process: nothing of the first lookup is cached.
+    resetProcessState();
+    const r = await refreshed(s);
+    // Table mode reads the live table by name and needs no uuid to refresh; it records the new one at its next write.
+    // The set keeps its list; the entry the new alias lacks is named in `missing` (issue 20: drift by address).
+    expect({ addresses: r.addresses, missing: r.missing, aliasUuid: r.aliasUuid }).toEqual({
+      addresses: [{ address: "198.51.100.1" }, { address: "198.51.100.2" }],
+      missing: ["198.51.100.2"],
+      aliasUuid: method === "config" ? now.uuid : old.uuid,
+    });
+    resetProcessState();
+    // `up` with state that still holds the old uuid (no refresh): the change lands in the alias of that name, and state follows it.
+    now = recreate(["198.51.100.1/32"]);
+    const u = await update(s, { method, addresses: ["198.51.100.1", "198.51.100.3"] });
+    expect({ holds: holds(), aliasUuid: u.outs.aliasUuid }).toEqual({ holds: ["198.51.100.1", "198.51.100.3"], aliasUuid: now.uuid });
+    // A guard of the same alias, recorded before the re-creation, refreshes too.
+    resetProcessState();
+    const g = {
+      ...(await create({ method, guard: true, exclusive: true, allowBroad: true, addresses: ["198.51.100.1", "198.51.100.3"] })),
+      grantName: "guard1",
+    };
+    now = recreate(["198.51.100.1/32", "198.51.100.3/32", "192.0.2.66/32"]);
+    resetProcessState();
+    const gr = await refreshed(g);
+    expect({ unexpected: gr.unexpected, aliasUuid: gr.aliasUuid }).toEqual({
+      unexpected: ["192.0.2.66"],
+      aliasUuid: method === "config" ? now.uuid : g.aliasUuid,
+    });
+    // `destroy` with the state of before the re-creation.
+    resetProcessState();
+    await provider.delete("id", u.outs.aliasUuid === now.uuid ? { ...u.outs, aliasUuid: old.uuid } : u.outs);
+    expect(holds()).toEqual(["192.0.2.66"]);
+    // An alias really gone stays a failure naming it (the cause is true then); table mode reads it as empty.
+    emu.backend.removeAlias("jit_nets");
+    resetProcessState();
+    if (method === "config") await expect(refreshed(s)).rejects.toThrow(/OPN100 .*\n.*no alias named "jit_nets"/);
   });
 
   it("a per-entry grant being deleted keeps an address a set still lists", async () => {
