@@ -87,7 +87,8 @@ export function unsafePathSegment(path: string): string | undefined {
   const rest = path.split(/[?#]/, 1)[0]!.replace(/^\//, "");
   // The root itself (`/`) has no segment to lose.
   if (rest === "") return undefined;
-  for (const raw of rest.split("/")) {
+  // WHATWG URL (undici) reads a raw `\` as `/` in a special-scheme path: it separates segments too.
+  for (const raw of rest.split(/[/\\]/)) {
     let decoded = raw;
     try {
       decoded = decodeURIComponent(raw);

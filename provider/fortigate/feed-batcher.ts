@@ -32,6 +32,11 @@ export interface TargetFailure {
   readonly error?: GrantError | undefined;
   /** The entry is missing, invalid or dropped (overflow) although the push was accepted: 202103. */
   readonly notTaken?: boolean | undefined;
+  /**
+   * An add whose push was accepted or got no clear answer, not shown when judged: the device may still apply it
+   * (a push can show seconds later), so a failed create takes it back (a `takeBack` op) instead of trusting the read.
+   */
+  readonly pushed?: boolean | undefined;
 }
 
 export type TargetRead = { readonly ok: true; readonly list: EntryList } | { readonly ok: false; readonly failure: TargetFailure };
@@ -48,6 +53,8 @@ export interface FeedOp {
   readonly kind: FeedCommand | "read";
   readonly address: GrantAddress;
   readonly targets: readonly string[];
+  /** A remove pushed even where the list does not show the entry (taking back an add that may still land). */
+  readonly takeBack?: boolean | undefined;
 }
 
 /**
@@ -137,6 +144,7 @@ export async function runBatch(backend: FeedBackend, ops: readonly FeedOp[]): Pr
       const listed = entriesOf(r.list, op.address);
       if (op.kind === "add" && listed.length === 0) p.add.add(op.address.canonical);
       if (op.kind === "remove") for (const e of listed) p.remove.add(e.text);
+      if (op.kind === "remove" && op.takeBack === true) p.remove.add(op.address.canonical);
     }
   }
   const pushes = await pushGrouped(backend, new Map([...plan].map(([t, p]) => [t, { remove: [...p.remove].sort(), add: [...p.add].sort() }])));
@@ -233,7 +241,11 @@ function judge(op: FeedOp, before: TargetRead | undefined, after: TargetRead | u
       : "the push was accepted but the entry list does not show it";
   return {
     ok: false,
-    failure: { reason: `${why}${after.list.overflow ? " (the feed reports overflow: entry limit reached)" : ""}`, notTaken: push?.ok === true },
+    failure: {
+      reason: `${why}${after.list.overflow ? " (the feed reports overflow: entry limit reached)" : ""}`,
+      notTaken: push?.ok === true,
+      pushed: push !== undefined,
+    },
     present,
   };
 }
@@ -246,24 +258,61 @@ const MAX_PAGES = 400;
 /** Reads one page (`start`, {@link ENTRY_PAGE}) of the entry list on each target. */
 export type PageReader = (start: number, targets: readonly string[]) => Promise<Map<string, TargetRead>>;
 
+/** Whole passes over a list read in several pages before it counts as changing under the read. */
+const MAX_PASSES = 3;
+
 /**
  * The whole entry list of each target, proven complete (issue 19: a remove outside an unpaged window read "absent"
  * and succeeded while the address stayed). The default window is unpublished (fortigate-feeds.md Turn 3), so one read
  * never proves the end:
- * - a page longer than asked for means the device ignores `count`: it is the whole list;
- * - otherwise the next page is read from where this one ended; an empty page is the proven end;
+ * - the next page is read from where the last one ended, even after a page longer than asked for (a device may
+ *   ignore `count` and still window); an empty page is the proven end;
  * - a next page that repeats the first means the device ignores `start`, so it does not page: the first page is the
  *   list. A device that windowed without honouring `start` could not be read past its window by anyone, its own GUI
- *   included; the clients that describe the window page with `start`/`count` (forti-api `feed_entries(feed, start, count)`).
+ *   included; the clients that describe the window page with `start`/`count` (forti-api `feed_entries(feed, start, count)`);
+ * - a list read in several pages can shift under the read (an entry removed by hand before the next page moves ours
+ *   into the gap), so it is read again, whole, until two passes agree ({@link MAX_PASSES}); else the target fails.
  * A target whose pages never end within {@link MAX_PAGES} fails; it never counts as read.
  */
 export async function readAllEntries(readPage: PageReader, targets: readonly string[]): Promise<Map<string, TargetRead>> {
   const out = new Map<string, TargetRead>();
+  let last = await readPass(readPage, targets);
+  let open: string[] = [];
+  for (const t of targets) {
+    const r = last.get(t)!;
+    if (r.read.ok && r.pages > 1) open.push(t);
+    else out.set(t, r.read);
+  }
+  for (let pass = 2; open.length > 0; pass++) {
+    if (pass > MAX_PASSES) {
+      for (const t of open)
+        out.set(t, { ok: false, failure: { reason: `the entry list changed while it was read, ${MAX_PASSES} times: no read shows it whole` } });
+      break;
+    }
+    const again = await readPass(readPage, open);
+    const next: string[] = [];
+    for (const t of open) {
+      const before = last.get(t)!.read;
+      const now = again.get(t)!;
+      if (!now.read.ok) out.set(t, now.read);
+      else if (before.ok && sameSet(before.list, now.read.list)) out.set(t, now.read);
+      else next.push(t);
+    }
+    last = again;
+    open = next;
+  }
+  return out;
+}
+
+/** One pass: every target's pages to a proven end (see {@link readAllEntries}), with how many pages it took. */
+async function readPass(readPage: PageReader, targets: readonly string[]): Promise<Map<string, { read: TargetRead; pages: number }>> {
+  const out = new Map<string, { read: TargetRead; pages: number }>();
   const pages = new Map<string, EntryList[]>();
   let open = [...targets];
   for (let n = 0; open.length > 0; n++) {
     if (n >= MAX_PAGES) {
-      for (const t of open) out.set(t, { ok: false, failure: { reason: `the entry list did not end within ${MAX_PAGES} pages of ${ENTRY_PAGE}` } });
+      for (const t of open)
+        out.set(t, { read: { ok: false, failure: { reason: `the entry list did not end within ${MAX_PAGES} pages of ${ENTRY_PAGE}` } }, pages: n });
       break;
     }
     const byStart = new Map<number, string[]>();
@@ -277,21 +326,29 @@ export async function readAllEntries(readPage: PageReader, targets: readonly str
     for (const t of open) {
       const r = answers.get(t) ?? { ok: false as const, failure: { reason: "no answer for this device" } };
       if (!r.ok) {
-        out.set(t, r);
+        out.set(t, { read: r, pages: 0 });
         continue;
       }
       const got = pages.get(t) ?? [];
       const first = got[0];
-      const done =
-        (first === undefined && r.list.entries.length > ENTRY_PAGE) || r.list.entries.length === 0 || (first !== undefined && sameEntries(first, r.list));
-      if (first === undefined || !sameEntries(first, r.list)) got.push(r.list);
+      const done = r.list.entries.length === 0 || (first !== undefined && sameEntries(first, r.list));
+      if (!done) got.push(r.list);
       pages.set(t, got);
-      if (done) out.set(t, { ok: true, list: merged(got) });
+      if (done) out.set(t, { read: { ok: true, list: merged(got) }, pages: got.length });
       else next.push(t);
     }
     open = next;
   }
   return out;
+}
+
+function sameSet(a: EntryList, b: EntryList): boolean {
+  const key = (l: EntryList) =>
+    l.entries
+      .map((e) => `${e.text}\u0000${e.valid}`)
+      .sort()
+      .join("\n");
+  return key(a) === key(b);
 }
 
 function sameEntries(a: EntryList, b: EntryList): boolean {

@@ -71,9 +71,10 @@ async function onFeed(
   feed: string,
   kind: FeedCommand | "read",
   address: GrantAddress,
+  takeBack = false,
 ): Promise<{ c: FortigateFeedClient; r: TargetOutcome }> {
   const c = new FortigateFeedClient(o);
-  const out = await feedOp(batchKey(o, c.vdom, feed), c.backend(feed), { kind, address, targets: [c.host] });
+  const out = await feedOp(batchKey(o, c.vdom, feed), c.backend(feed), { kind, address, targets: [c.host], takeBack });
   return { c, r: out.get(c.host)! };
 }
 
@@ -116,9 +117,10 @@ export const fortigateFeedEntryProvider = grantProvider<FortigateFeedEntryInputs
     if (!r.ok) {
       // An entry this create put there but the feed marks invalid or drops is taken back: nothing stays without state.
       // Where that fails too, the error says the entry stays, with no state.
-      if (r.present && r.failure.notTaken) {
+      // An add pushed but not shown in time may still land: it is taken back too, by a remove sent whatever the list shows.
+      if ((r.present && r.failure.notTaken) || (!r.present && r.failure.pushed)) {
         const device = `${c.host} (VDOM "${c.vdom}")`;
-        const reason = await onFeed(o, i.feed, "remove", address).then(
+        const reason = await onFeed(o, i.feed, "remove", address, true).then(
           ({ r: back }) => (back.ok ? undefined : back.failure.reason),
           (e: unknown) => (e instanceof Error ? e.message : String(e)).split("\n")[0]!,
         );

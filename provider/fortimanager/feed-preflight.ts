@@ -122,7 +122,12 @@ async function judgeCaller(c: FortimanagerFeedClient, notes: string[]): Promise<
       caller = who.info.admin_user;
     }
   }
-  if (caller === undefined) return;
+  if (caller === undefined) {
+    notes.push(
+      `The administrator behind the API key could not be learnt (${SESSION_INFO_URL} did not answer and no username is set), so its rights were not judged: rpc-permit read-write, Manage Device Configurations read-write and access to ADOM "${c.adom}" are left to the push, which fails with 202002 naming them. Set the connection's username to the key's administrator to have them judged in preview.`,
+    );
+    return;
+  }
   const deny = (missing: "rpc" | "device-config" | "adom", detail: string) =>
     diagnose("202002", { host: c.host, detail, vars: managerRightsVars(caller, c.adom, missing) });
   const record = await fmg.readAdmin(caller, ["userid", "profileid", "rpc-permit", "adom-access", "adom", "adom-exclude"]);

@@ -104,9 +104,10 @@ function onDevices(
   kind: FeedCommand | "read",
   address: GrantAddress,
   devices: readonly string[],
+  takeBack = false,
 ): Promise<Map<string, TargetOutcome>> {
   const key = `fortimanager.feed:${fingerprint(c.fmg.identity, c.adom, c.vdom, feed)}`;
-  return feedOp(key, c.backend(feed), { kind, address, targets: devices });
+  return feedOp(key, c.backend(feed), { kind, address, targets: devices, takeBack });
 }
 
 type Failed = Extract<TargetOutcome, { ok: false }>;
@@ -169,11 +170,14 @@ async function addOn(
   const r = await onDevices(c, feed, "add", address, devices);
   const failed = failures(r);
   if (failed.length === 0) return r;
-  const addedNow = [...r].filter(([, o]) => (o.ok && !o.wasPresent) || (!o.ok && o.present === true && o.failure.notTaken)).map(([d]) => d);
+  // Added here, or pushed and not shown in time (it may still land): both are taken back.
+  const addedNow = [...r]
+    .filter(([, o]) => (o.ok && !o.wasPresent) || (!o.ok && ((o.present === true && o.failure.notTaken) || (o.present !== true && o.failure.pushed))))
+    .map(([d]) => d);
   const left: LeftBehind[] = [];
   if (rollback && addedNow.length > 0) {
     const leftOn = (device: string, reason: string) => left.push({ device, entries: [address.canonical], reason });
-    await onDevices(c, feed, "remove", address, addedNow).then(
+    await onDevices(c, feed, "remove", address, addedNow, true).then(
       (back) =>
         addedNow.forEach((d) => {
           const o = back.get(d);

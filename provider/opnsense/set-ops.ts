@@ -17,6 +17,7 @@
  */
 import { normaliseDeviceAddress, type GrantAddress } from "../address";
 import { diagnose } from "../diagnosis";
+import { isGrantError } from "../errors";
 import { fingerprint } from "../process-state";
 import { noteWrite } from "../read-coalescer";
 import { pool, type HeldEntry, type ReconcileResult, type SetPlan } from "../set-lifecycle";
@@ -66,14 +67,45 @@ export function heldEntries(lines: readonly string[]): Map<string, HeldEntry> {
   return out;
 }
 
-/** The alias's entries now: the live table (table mode) or the configured content (config mode); one request. */
-export async function currentEntries(t: SetTarget): Promise<Map<string, HeldEntry>> {
+/**
+ * The alias's entries now: the live table (table mode) or the configured content (config mode). An exclusive set in
+ * config mode also reads the live table, where the key may: an entry pf holds that no config line holds (Diagnostics:
+ * Tables, `pfctl -T add`, a table-mode write) is enforced until the next reload, so it is named too — and `up`'s
+ * reconfigure, which reloads the table from config, removes it.
+ */
+export async function currentEntries(t: SetTarget, exclusive = false): Promise<Map<string, HeldEntry>> {
   if (t.method === "config") {
     const item = await t.client.getItem(t.info.uuid);
     if (!item.found) throw gone(t);
-    return heldEntries(item.content);
+    const config = heldEntries(item.content);
+    // A line that is not a plain address loads entries the client cannot attribute to it; such a line is itself
+    // unexpected to an exclusive set, and `up` removing it reloads the table anyway.
+    if (!exclusive || [...config.keys()].some((k) => k.startsWith("line:"))) return config;
+    let live: Map<string, HeldEntry>;
+    try {
+      live = heldEntries(await t.client.utilList(t.alias));
+    } catch (e) {
+      // A config-mode key need not read tables (OPN001): the config is then all it can judge.
+      if (isGrantError(e) && e.code === "OPN001") return config;
+      throw e;
+    }
+    for (const [k, h] of live) if (!config.has(k)) config.set(k, { ...h, label: `${h.label} (live table only)` });
+    return config;
   }
-  return heldEntries(await t.client.utilList(t.alias));
+  return withConfigLines(t, heldEntries(await t.client.utilList(t.alias)));
+}
+
+/**
+ * Table mode: the live table, plus the config lines that are not a plain address (a range, a host name, a nested
+ * alias…) where the key may read the config. pf loads such a line again at every reload, so removing what it loaded
+ * from the live table alone would not hold: the line itself is the entry, named by its text and deleted as written.
+ */
+async function withConfigLines(t: SetTarget, table: Map<string, HeldEntry>): Promise<Map<string, HeldEntry>> {
+  if (t.info.uuid === "") return table;
+  const item = await t.client.getItem(t.info.uuid);
+  if (!item.found) return table;
+  for (const [k, h] of heldEntries(item.content)) if (k.startsWith("line:") && !table.has(k)) table.set(k, h);
+  return table;
 }
 
 /** The recorded uuid names no alias (set-resource.ts then looks the alias up by name, once). */
@@ -115,7 +147,8 @@ async function reconcileConfig(t: SetTarget, plan: SetPlan): Promise<ReconcileRe
 
 async function reconcileTable(t: SetTarget, plan: SetPlan): Promise<ReconcileResult> {
   const { client, alias } = t;
-  const before = heldEntries(await client.utilList(alias));
+  const live = heldEntries(await client.utilList(alias));
+  const before = plan.exclusive ? await withConfigLines(t, live) : live;
   plan.onBefore?.(before);
   const adds = [...plan.want.entries()].filter(([k]) => !before.has(k)).map(([, w]) => w.parsed);
   const unexpected = plan.exclusive ? [...before.keys()].filter((k) => !plan.allow.has(k) && !plan.drop.has(k) && !plan.keep(k)) : [];

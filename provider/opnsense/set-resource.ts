@@ -133,7 +133,7 @@ const lifecycle = setLifecycle<AliasSetInputs, ResolvedConnection>(
       const t = await target(conn, i);
       await reconcileFitOnly(t, i);
     },
-    current: (conn, i) => onAlias(conn, i, currentEntries),
+    current: (conn, i) => onAlias(conn, i, (t) => currentEntries(t, i.exclusive === true || i.guard === true)),
     reconcile: (conn, i, plan) => onAlias(conn, i, (t) => reconcileAlias(t, plan)),
     async outputs(conn, i) {
       const t = await target(conn, i);
