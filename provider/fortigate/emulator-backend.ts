@@ -66,6 +66,12 @@ export interface FortigateBackendOptions {
   /** Lockout duration. @default 60000 */
   readonly lockoutMs?: number;
   /**
+   * Whether a request carrying no credential at all (no `Authorization`, no `access_token`) counts as a failed
+   * authentication toward the lockout. No source says (reference §1: "repeated failed auth"); terraform-provider-fortios
+   * sends its start-up check without the header, so counting it locked a peer's source out for a minute. @default false
+   */
+  readonly lockoutCountsMissingCredentials?: boolean;
+  /**
    * `config system global / set rest-api-key-url-query enable` (FortiOS ≥ 7.4.5, P-URLQ). Below 7.4.5
    * the setting does not exist and `?access_token=` is always accepted. @default false
    */
@@ -99,6 +105,8 @@ export class FortigateBackend extends FortigateAdmins {
   private vdomTables = new Map<string, VdomTables>();
   urlQueryToken = false;
   repeatedMemberPost: RepeatedMemberPost = "duplicate";
+  /** {@link FortigateBackendOptions.lockoutCountsMissingCredentials}; settable for tests. */
+  lockoutCountsMissingCredentials: boolean;
   /** Threat feeds and their entries (emulator-feeds.ts). */
   readonly feeds: FeedStore;
 
@@ -107,6 +115,7 @@ export class FortigateBackend extends FortigateAdmins {
     this.firmware = parseFortiosVersion(opts.version ?? DEFAULT_FORTIOS_VERSION);
     this.features = fortiosFeatures(this.firmware);
     this.serial = opts.serial ?? "FGVM02TM24000001";
+    this.lockoutCountsMissingCredentials = opts.lockoutCountsMissingCredentials ?? false;
     this.feeds = new FeedStore(this.firmware, opts.feeds, opts.feedSettings, () => this.vdoms());
     // One default administrator for the emulator's life: its token survives resets (`emu.token` stays valid).
     this.initialUsers = opts.users ?? [defaultUser()];

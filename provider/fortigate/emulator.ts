@@ -95,7 +95,8 @@ function dispatch(b: FortigateBackend, req: EmulatorRequest): HandledReply | und
   const queryToken = b.acceptsQueryToken ? (req.query.get("access_token") ?? undefined) : undefined;
   const user = b.userByToken(auth?.[1] ?? queryToken ?? "");
   if (!user || !inTrustHosts(user, source)) {
-    b.recordAuthFailure(source);
+    const presented = auth !== null || queryToken !== undefined;
+    if (presented || b.lockoutCountsMissingCredentials) b.recordAuthFailure(source);
     return { ...html(401, "Unauthorized", "This server could not verify that you are authorized to access the document requested."), route: routeName };
   }
   b.recordAuthSuccess(source);

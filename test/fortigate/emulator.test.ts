@@ -64,6 +64,19 @@ describe("FortiGate emulator", () => {
     expect(r.text).toContain("Maximum failed authentications");
   });
 
+  it("a request with no credential at all is 401 but not a failed login (unsourced: a variant, lockoutCountsMissingCredentials)", async () => {
+    for (let i = 0; i < 5; i++) expect((await call("GET", "/api/v2/monitor/system/status", undefined)).status).toBe(401);
+    expect((await call("GET", "/api/v2/cmdb/firewall/address", emu.token)).status).toBe(200);
+    emu.backend.lockoutCountsMissingCredentials = true;
+    try {
+      for (let i = 0; i < 3; i++) expect((await call("GET", "/api/v2/monitor/system/status", undefined)).status).toBe(401);
+      expect((await call("GET", "/api/v2/cmdb/firewall/address", emu.token)).status).toBe(429);
+    } finally {
+      emu.backend.lockoutCountsMissingCredentials = false;
+      emu.backend.clearLockouts();
+    }
+  });
+
   it("answers 403 JSON without an error code for a VDOM out of scope, an unknown VDOM and a read-only write", async () => {
     emu.backend.addVdom("other");
     for (const [m, p, t] of [
