@@ -2,28 +2,10 @@
  * Red team (item 5): a FortiGate set entry lost by hand in several ways is `missing` (drift), `up` puts it back,
  * and the next drift check is clean.
  */
-import { startFortigateEmulator } from "../../provider/fortigate/emulator";
 import { fortigateAddressSetProvider as fgt } from "../../provider/fortigate/set-resource";
-import { useEmulator } from "../support/emulator";
-
-type Raw = Record<string, unknown>;
-const emu = useEmulator(() => startFortigateEmulator({ vdoms: ["root"], groups: [{ name: "jit-admins" }, { name: "jit6", family: "ipv6" }] }), {
-  resetBackend: false,
-  onReset: (e) => {
-    for (const f of ["ipv4", "ipv6"] as const) {
-      for (const g of e.backend.groups("root", f)) for (const m of [...g.members]) e.backend.removeMember("root", f, g.name, m);
-      for (const a of e.backend.addresses("root", f)) e.backend.deleteAddress("root", f, a.name);
-    }
-    e.backend.clearLockouts();
-  },
-});
-const base = () => ({
-  connection: { url: emu.url, caCert: emu.caCert },
-  credentials: { token: emu.token },
-  group: "jit-admins",
-  group6: "jit6",
-  grantName: "fs",
-});
+import { fortigateSetBase, useFortigateSetEmulator, type Raw } from "../sets/helpers";
+const emu = useFortigateSetEmulator();
+const base = () => fortigateSetBase(emu);
 const members = () => emu.backend.groupMembers("root", "jit-admins", "ipv4").sort();
 const read = async (s: Raw) => (await fgt.read("id", s as never)).props as unknown as Raw;
 async function up(state: Raw, extra: Raw): Promise<{ changes: boolean; outs: Raw }> {

@@ -3,25 +3,17 @@
  * that afterwards pf loads exactly what the set lists, in config and table mode. A failing case is a finding.
  */
 import { startOpnsenseEmulator } from "../../provider/opnsense/emulator";
-import { opnsenseAliasSetProvider as provider, type AliasSetInputs, type AliasSetOutputs } from "../../provider/opnsense/set-resource";
+import { opnsenseAliasSetProvider as provider, type AliasSetOutputs } from "../../provider/opnsense/set-resource";
 import { opnsenseAliasEntryProvider as entryProvider } from "../../provider/opnsense/resource";
 import { pfLoad } from "../../provider/opnsense/emulator-pf";
 import { useEmulator } from "../support/emulator";
 import { connFor, fastConfigTiming, USERS } from "../opnsense/helpers";
+import { opnsenseSetKit } from "../sets/helpers";
 
 const emu = useEmulator(() => startOpnsenseEmulator({ users: Object.values(USERS) }));
 fastConfigTiming();
 
-type Raw = Record<string, unknown>;
-const setInputs = (extra: Raw = {}): AliasSetInputs =>
-  ({ ...connFor(emu.url, emu.caCert, "admin"), alias: "jit_nets", method: "table", addresses: [], grantName: "set1", ...extra }) as never;
-async function checked(news: AliasSetInputs, olds: Raw = {}): Promise<AliasSetInputs> {
-  const r = await provider.check(olds, news as never);
-  expect(r.failures ?? []).toEqual([]);
-  return r.inputs!;
-}
-const table = (alias = "jit_nets") => emu.backend.tableContent(alias).sort();
-const content = (alias = "jit_nets") => emu.backend.configContent(alias).sort();
+const { setInputs, checked, table, content } = opnsenseSetKit(emu);
 
 const LINES: [string, string][] = [
   ["plain range", "0.0.0.0-127.255.255.255"],

@@ -4,22 +4,15 @@
  * `pulumi up`, no refresh: the engine diffs against state) believe the set holds nothing once the entry is back.
  */
 import { startOpnsenseEmulator } from "../../provider/opnsense/emulator";
-import { opnsenseAliasSetProvider as provider, type AliasSetInputs, type AliasSetOutputs } from "../../provider/opnsense/set-resource";
+import { opnsenseAliasSetProvider as provider, type AliasSetOutputs } from "../../provider/opnsense/set-resource";
 import { setClock } from "../../provider/time-box";
 import { useEmulator } from "../support/emulator";
-import { connFor, fastConfigTiming, USERS } from "../opnsense/helpers";
+import { fastConfigTiming, USERS } from "../opnsense/helpers";
+import { opnsenseSetKit } from "../sets/helpers";
 
 const emu = useEmulator(() => startOpnsenseEmulator({ users: Object.values(USERS) }));
 fastConfigTiming();
-type Raw = Record<string, unknown>;
-const setInputs = (extra: Raw = {}): AliasSetInputs =>
-  ({ ...connFor(emu.url, emu.caCert, "admin"), alias: "jit_nets", method: "table", addresses: [], grantName: "set1", ...extra }) as never;
-async function checked(news: AliasSetInputs, olds: Raw = {}): Promise<AliasSetInputs> {
-  const r = await provider.check(olds, news as never);
-  expect(r.failures ?? []).toEqual([]);
-  return r.inputs!;
-}
-const table = () => emu.backend.tableContent("jit_nets").sort();
+const { setInputs, checked, table } = opnsenseSetKit(emu);
 
 const T0 = Date.parse("2026-12-01T12:00:00Z");
 const LATER = T0 + 2 * 3600_000;

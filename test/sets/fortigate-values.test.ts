@@ -7,31 +7,12 @@
  * it covers.
  */
 import { envelope } from "../../provider/fortigate/emulator-routes";
-import { startFortigateEmulator } from "../../provider/fortigate/emulator";
 import { fortigateAddressProvider as grant } from "../../provider/fortigate/resource";
 import { fortigateAddressSetProvider as fgt } from "../../provider/fortigate/set-resource";
-import { useEmulator } from "../support/emulator";
+import { fortigateSetBase, useFortigateSetEmulator, type Raw } from "./helpers";
 
-type Raw = Record<string, unknown>;
-
-const emu = useEmulator(() => startFortigateEmulator({ vdoms: ["root"], groups: [{ name: "jit-admins" }, { name: "jit6", family: "ipv6" }] }), {
-  resetBackend: false,
-  onReset: (e) => {
-    for (const f of ["ipv4", "ipv6"] as const) {
-      for (const g of e.backend.groups("root", f)) for (const m of [...g.members]) e.backend.removeMember("root", f, g.name, m);
-      for (const g of e.backend.groups("root", f)) if (g.name !== "jit-admins" && g.name !== "jit6") e.backend.deleteGroup("root", f, g.name);
-      for (const a of e.backend.addresses("root", f)) e.backend.deleteAddress("root", f, a.name);
-    }
-    e.backend.clearLockouts();
-  },
-});
-const base = () => ({
-  connection: { url: emu.url, caCert: emu.caCert },
-  credentials: { token: emu.token },
-  group: "jit-admins",
-  group6: "jit6",
-  grantName: "fs",
-});
+const emu = useFortigateSetEmulator();
+const base = () => fortigateSetBase(emu);
 const members = (f: "ipv4" | "ipv6" = "ipv4") => emu.backend.groupMembers("root", f === "ipv4" ? "jit-admins" : "jit6", f).sort();
 
 async function create(extra: Raw): Promise<Raw> {

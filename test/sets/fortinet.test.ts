@@ -3,12 +3,12 @@
  * objects against the emulators (issue 13): semantics, exclusive drift, the shared-address rule, one
  * update per FortiManager admin, slot 1 untouched, hostile input.
  */
-import { startFortigateEmulator } from "../../provider/fortigate/emulator";
 import { fortigateAddressProvider } from "../../provider/fortigate/resource";
 import { fortigateAddressSetProvider as fgt } from "../../provider/fortigate/set-resource";
 import { DEFAULT_CREDENTIALS, startFortimanagerEmulator } from "../../provider/fortimanager/emulator";
 import { fortimanagerTrustedHostSetProvider as fmg } from "../../provider/fortimanager/set-resource";
 import { grantErrorCode as code, useEmulator } from "../support/emulator";
+import { fortigateSetBase, useFortigateSetEmulator } from "./helpers";
 
 type Raw = Record<string, unknown>;
 type P = typeof fgt | typeof fmg;
@@ -27,23 +27,8 @@ async function change(p: P, olds: Raw, base: Raw, extra: Raw) {
 const read = async (p: P, s: Raw) => (await p.read("id", s as never)).props as unknown as Raw;
 
 describe("FortigateAddressSet", () => {
-  const emu = useEmulator(() => startFortigateEmulator({ vdoms: ["root"], groups: [{ name: "jit-admins" }, { name: "jit6", family: "ipv6" }] }), {
-    resetBackend: false,
-    onReset: (e) => {
-      for (const g of e.backend.groups("root", "ipv4")) for (const m of [...g.members]) e.backend.removeMember("root", "ipv4", g.name, m);
-      for (const g of e.backend.groups("root", "ipv6")) for (const m of [...g.members]) e.backend.removeMember("root", "ipv6", g.name, m);
-      for (const f of ["ipv4", "ipv6"] as const) for (const a of e.backend.addresses("root", f)) e.backend.deleteAddress("root", f, a.name);
-      e.backend.clearLockouts();
-    },
-  });
-  const base = () => ({
-    connection: { url: emu.url, caCert: emu.caCert },
-    credentials: { token: emu.token },
-    group: "jit-admins",
-    group6: "jit6",
-    addresses: [],
-    grantName: "fs",
-  });
+  const emu = useFortigateSetEmulator();
+  const base = () => ({ ...fortigateSetBase(emu), addresses: [] });
   const members = (f: "ipv4" | "ipv6" = "ipv4", g = f === "ipv4" ? "jit-admins" : "jit6") => emu.backend.groupMembers("root", g, f).sort();
 
   it("a create that fails partway takes back what it added and leaves what was there before", async () => {

@@ -8,9 +8,10 @@ import { opnsenseAliasEntryProvider as entryProvider } from "../../provider/opns
 import { startOpnsenseEmulator } from "../../provider/opnsense/emulator";
 import { ENGINE_GONE } from "../../provider/dynamic-kit";
 import { processState, resetProcessState } from "../../provider/process-state";
-import { opnsenseAliasSetProvider as provider, type AliasSetInputs, type AliasSetOutputs } from "../../provider/opnsense/set-resource";
+import { opnsenseAliasSetProvider as provider, type AliasSetOutputs } from "../../provider/opnsense/set-resource";
 import { grantErrorCode, secretFreeMessages, useEmulator } from "../support/emulator";
 import { connFor, fastConfigTiming, SECRET, USERS } from "../opnsense/helpers";
+import { opnsenseSetKit, type Raw } from "./helpers";
 import { shared } from "../../provider/process-state";
 import { setClock } from "../../provider/time-box";
 
@@ -18,15 +19,7 @@ const emu = useEmulator(() => startOpnsenseEmulator({ users: Object.values(USERS
 const messages = secretFreeMessages(SECRET);
 fastConfigTiming();
 
-type Raw = Record<string, unknown>;
-const setInputs = (extra: Raw = {}): AliasSetInputs =>
-  ({ ...connFor(emu.url, emu.caCert, "admin"), alias: "jit_nets", method: "table", addresses: [], grantName: "set1", ...extra }) as never;
-
-async function checked(news: AliasSetInputs, olds: Raw = {}): Promise<AliasSetInputs> {
-  const r = await provider.check(olds, news as never);
-  expect(r.failures ?? []).toEqual([]);
-  return r.inputs!;
-}
+const { setInputs, checked, table, content } = opnsenseSetKit(emu);
 
 async function create(extra: Raw): Promise<AliasSetOutputs> {
   return (await provider.create(await checked(setInputs(extra)))).outs;
@@ -46,8 +39,6 @@ async function refreshed(s: AliasSetOutputs): Promise<AliasSetOutputs> {
   return r.props as AliasSetOutputs;
 }
 
-const table = (alias = "jit_nets") => emu.backend.tableContent(alias).sort();
-const content = (alias = "jit_nets") => emu.backend.configContent(alias).sort();
 const writes = () => emu.log.entries().filter((e) => e.method === "POST" && !e.path.includes("/list/")).length;
 
 describe.each(["table", "config"] as const)("OpnsenseAliasSet, %s mode", (method) => {
