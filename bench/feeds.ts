@@ -15,14 +15,14 @@
  * unpublished, reference §2) or by skipping the read before the add (a repeated add's effect is
  * unpublished), both of which this library refuses.
  */
-import { startFortigateEmulator, type FortigateEmulator } from "../provider/fortigate/emulator";
-import { DEFAULT_CREDENTIALS, startFortimanagerEmulator } from "../provider/fortimanager/emulator";
-import { fortimanagerFeedEntryProvider } from "../provider/fortimanager/feed-resource";
-import { fortigateFeedEntryProvider } from "../provider/fortigate/feed-resource";
-import { resetProcessState } from "../provider/process-state";
-import { closeAllAgents } from "../provider/transport";
-import type { GrantProvider } from "../provider/grant-lifecycle";
-import type { EmulatorServer } from "../provider/emulator-kit";
+import { startFortigateEmulator, type FortigateEmulator } from "../emulators/fortigate/emulator";
+import { DEFAULT_CREDENTIALS, startFortimanagerEmulator } from "../emulators/fortimanager/emulator";
+import { fortimanagerFeedEntryProvider } from "../provider/devices/fortimanager/feed-resource";
+import { fortigateFeedEntryProvider } from "../provider/devices/fortigate/feed-resource";
+import { resetProcessState } from "../provider/core/process-state";
+import { closeAllAgents } from "../provider/core/transport";
+import type { GrantProvider } from "../provider/core/grant-lifecycle";
+import type { EmulatorServer } from "../emulators/kit";
 
 export interface FeedBenchOptions {
   /** @default [10, 100, 500] */

@@ -13,12 +13,12 @@
  * Standalone: `node dist/bench/sets.js [--n 100,1000]`.
  */
 import { connect, createServer, type AddressInfo, type Server, type Socket } from "node:net";
-import { CONFIG_MODE_TIMING } from "../provider/opnsense/alias-batcher";
-import { startOpnsenseEmulator, type OpnsenseEmulator } from "../provider/opnsense/emulator";
-import { opnsenseAliasEntryProvider } from "../provider/opnsense/resource";
-import { opnsenseAliasSetProvider } from "../provider/opnsense/set-resource";
-import { resetProcessState } from "../provider/process-state";
-import { closeAllAgents } from "../provider/transport";
+import { CONFIG_MODE_TIMING } from "../provider/devices/opnsense/alias-batcher";
+import { startOpnsenseEmulator, type OpnsenseEmulator } from "../emulators/opnsense/emulator";
+import { opnsenseAliasEntryProvider } from "../provider/devices/opnsense/resource";
+import { opnsenseAliasSetProvider } from "../provider/devices/opnsense/set-resource";
+import { resetProcessState } from "../provider/core/process-state";
+import { closeAllAgents } from "../provider/core/transport";
 
 const LATENCY_MS = 2;
 const RECONFIGURE_MS = 300;

@@ -10,7 +10,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { deviceSettingsList, stackConfigKeys, typeToken, type NamedDeviceSettings } from "../provider/device-settings";
-import { grantResources } from "../provider/devices";
+import { grantResources } from "../provider/registry";
 import { UsageError, type CheckJob, type DoctorPlan } from "./doctor-targets";
 
 /** What `doctor --stack` needs from a registry device (the data half, so no resource code loads). */

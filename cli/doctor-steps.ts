@@ -1,11 +1,11 @@
 /**
  * How `doctor` shows a check: the resource's declared preflight steps (the device registry's
- * `preflight`, provider/preflight-steps.ts), in the order `check` runs them. The failed step is the one
+ * `preflight`, provider/core/preflight-steps.ts), in the order `check` runs them. The failed step is the one
  * the diagnosis names (`failedStep(e)`); the steps before it passed, the steps after it did not run.
  * Nothing here looks at request paths or codes: a step's identity travels with its diagnosis.
  */
-import type { GrantError } from "../provider/errors";
-import { failedStep, type PreflightDepth, type PreflightStep } from "../provider/preflight-steps";
+import type { GrantError } from "../provider/core/errors";
+import { failedStep, type PreflightDepth, type PreflightStep } from "../provider/core/preflight-steps";
 
 export const PASS = "✔";
 export const FAIL = "✘";

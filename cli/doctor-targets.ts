@@ -10,7 +10,7 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { z } from "zod";
 import { deviceSettingsList, settingEnvName, type DoctorOption, type NamedDeviceSettings } from "../provider/device-settings";
-import { inputIssueMessage } from "../provider/dynamic-kit";
+import { inputIssueMessage } from "../provider/core/dynamic-kit";
 
 /** One device to check; `check` inputs are built from it (see doctor.ts). */
 export interface Target {

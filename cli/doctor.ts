@@ -5,11 +5,11 @@
  * full diagnosis (code, cause, numbered fixes) of a failure. Exit code 0 when every check passed, 1
  * when any failed.
  */
-import { deviceList, type GrantResourceEntry, type NamedDeviceEntry } from "../provider/devices";
-import { isGrantError } from "../provider/errors";
-import { preflightMode, type PreflightMode } from "../provider/grant-lifecycle";
-import type { SettingsNamespace } from "../provider/settings";
-import { closeAllAgents } from "../provider/transport";
+import { deviceList, type GrantResourceEntry, type NamedDeviceEntry } from "../provider/registry";
+import { isGrantError } from "../provider/core/errors";
+import { preflightMode, type PreflightMode } from "../provider/core/grant-lifecycle";
+import type { SettingsNamespace } from "../provider/core/settings";
+import { closeAllAgents } from "../provider/core/transport";
 import { applicableSteps, FAIL, hostOf, PASS, SKIP, stepLines, type StepLine } from "./doctor-steps";
 import { doctorInputs, flagOf, missingOption, resourcesToCheck, type CheckJob, type DoctorPlan } from "./doctor-targets";
 

@@ -1,5 +1,5 @@
 /**
- * `firewall-grants emulate`: every registered device's emulator (provider/devices.ts) for a user's own
+ * `firewall-grants emulate`: every registered device's emulator (provider/registry.ts) for a user's own
  * CI, seeded with demo users of chosen privileges and demo objects, until SIGINT/SIGTERM. Credentials
  * are random per start (they are the emulators' own, printed on purpose); the test CA, key files,
  * `env.sh` and `emulators.json` are written to one directory. `env.sh` is written last, so its
@@ -12,9 +12,9 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, 
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { settingEnvName } from "../provider/device-settings";
-import { deviceList, type DemoInfoOf, type NamedDeviceEntry } from "../provider/devices";
+import { deviceList, type DemoInfoOf, type NamedDeviceEntry } from "../provider/registry";
 import type { DeviceName } from "../provider/device-settings";
-import { testCaCert, type EmulatorServer } from "../provider/emulator-kit";
+import { testCaCert, type EmulatorServer } from "../emulators/kit";
 
 export interface EmulateOptions {
   readonly host: string;

@@ -5,7 +5,7 @@
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { deviceSettingsList, environmentNames, settingKeys, type NamedDeviceSettings } from "../provider/device-settings";
-import { Redactor } from "../provider/redaction";
+import { Redactor } from "../provider/core/redaction";
 import { flagOf, loadConfig, planDoctor, UsageError, type DoctorFlags, type DoctorPlan } from "./doctor-targets";
 import { helpTexts, usage } from "./help";
 // doctor and emulate are loaded on use: doctor pulls in @pulumi/pulumi, which takes seconds to load.
@@ -53,7 +53,7 @@ export function secretFlag(devices: readonly NamedDeviceSettings[] = deviceSetti
 /**
  * Every secret this process knows — the environment's, the secret files `doctor` read, the stack
  * config `doctor --stack` loaded — is removed from everything the command prints, by the library's one
- * redaction (provider/redaction.ts): a setting given in the wrong place, or a device message echoing
+ * redaction (provider/core/redaction.ts): a setting given in the wrong place, or a device message echoing
  * it, is never shown.
  */
 const redactor = new Redactor();
@@ -137,7 +137,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         if (Object.entries(values).some(([k, v]) => v !== undefined && !["stack", "address", "help"].includes(k)))
           throw new UsageError("--stack takes the targets, URLs and settings from the stack; give no other option than --address");
         const { stackPlan } = await import("./doctor-stack");
-        const { processState } = await import("../provider/process-state");
+        const { processState } = await import("../provider/core/process-state");
         plan = stackPlan(values.stack, typeof values.address === "string" ? values.address : "192.0.2.1", (config) => {
           for (const s of knownSecrets(undefined, config)) redactor.add(s);
           processState().config = config;

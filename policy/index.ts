@@ -15,7 +15,7 @@
  * by @pulumi/policy. This module needs no runtime dependency: `@pulumi/policy` is used for types only.
  */
 import type { EnforcementLevel, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
-import { parseAddress } from "../provider/address";
+import { parseAddress } from "../provider/core/address";
 import { DEVICE_SETTINGS, type ResourceClassName, type ResourceNames } from "../provider/device-settings";
 
 /** The type token of each resource of this package, as policies (and `pulumi stack export`) see it: from the device registry. */

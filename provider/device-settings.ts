@@ -3,11 +3,11 @@
  * `<device>:<key>`, environment `<DEVICE>_<KEY>`, which of them are secret), the resources it publishes
  * (class, provider export, type token) and the `doctor` options. No code and no resource or emulator
  * import, so that dynamic-kit.ts (which every resource imports) and the CLI's flag parser can read it
- * without a cycle or loading `@pulumi/pulumi`. The code half (resource objects, emulators) is devices.ts,
+ * without a cycle or loading `@pulumi/pulumi`. The code half (resource objects, emulators) is registry.ts,
  * keyed by the same names; the compiler refuses a device registered in one and not the other.
  * docs/adding-a-device.md says what to fill in.
  */
-import { envName, type SettingsNamespace } from "./settings";
+import { envName, type SettingsNamespace } from "./core/settings";
 
 /** A setting every device reads (connection-kit.ts `BaseConnection`, the URL, and grant-lifecycle.ts `preflight`). */
 export const BASE_SETTINGS = ["url", "caCert", "insecure", "timeoutMs", "allowHttp", "preflight"] as const;
@@ -68,7 +68,7 @@ export interface DeviceSettings {
   readonly resources: readonly ResourceNames[];
   /**
    * The device's set and guard resources (issue 13): published names and type tokens like `resources`,
-   * but kept apart from them, because what iterates `resources` (devices.ts entries, `doctor` and
+   * but kept apart from them, because what iterates `resources` (registry.ts entries, `doctor` and
    * `doctor --stack`, the hostile-input and secrets tables) assumes one `address` input per grant,
    * while a set takes `addresses`. A set and its guard share one provider export. @default none
    */

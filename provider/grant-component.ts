@@ -19,12 +19,12 @@
  * Addresses must be known when the program runs (plain strings), since they decide the children.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { parseAddress } from "./address";
-import { FortigateFeedEntry } from "./fortigate/feed-resource";
-import { FortigateAddress, type FortigateConnection } from "./fortigate/resource";
-import { FortimanagerFeedEntry, type FortimanagerFeedConnection } from "./fortimanager/feed-resource";
-import { FortimanagerTrustedHost, type FortimanagerConnection } from "./fortimanager/resource";
-import { OpnsenseAliasEntry, type OpnsenseConnection } from "./opnsense/resource";
+import { parseAddress } from "./core/address";
+import { FortigateFeedEntry } from "./devices/fortigate/feed-resource";
+import { FortigateAddress, type FortigateConnection } from "./devices/fortigate/resource";
+import { FortimanagerFeedEntry, type FortimanagerFeedConnection } from "./devices/fortimanager/feed-resource";
+import { FortimanagerTrustedHost, type FortimanagerConnection } from "./devices/fortimanager/resource";
+import { OpnsenseAliasEntry, type OpnsenseConnection } from "./devices/opnsense/resource";
 
 export interface GrantOpnsenseTarget {
   readonly connection?: OpnsenseConnection;

@@ -16,13 +16,13 @@ export {
   isDeviceError,
   type TransportErrorKind,
   type DeviceErrorKind,
-} from "./errors";
-export { CATALOGUE, DIAGNOSIS_CODES, formatDiagnosis, type DiagnosisCode, type DeviceFamily } from "./diagnosis";
-export { parseAddress, type GrantAddress, type AddressRules } from "./address";
-import { watchEngineInProviderHost } from "./dynamic-kit";
-export { configureFromStack, UNKNOWN, type GrantAddressArgs } from "./dynamic-kit";
-export type { BaseConnection } from "./connection-kit";
-export type { DevicePin, PreflightMode } from "./grant-lifecycle";
+} from "./core/errors";
+export { CATALOGUE, DIAGNOSIS_CODES, formatDiagnosis, type DiagnosisCode, type DeviceFamily } from "./core/diagnosis";
+export { parseAddress, type GrantAddress, type AddressRules } from "./core/address";
+import { watchEngineInProviderHost } from "./core/dynamic-kit";
+export { configureFromStack, UNKNOWN, type GrantAddressArgs } from "./core/dynamic-kit";
+export type { BaseConnection } from "./core/connection-kit";
+export type { DevicePin, PreflightMode } from "./core/grant-lifecycle";
 
 // OPNsense
 export {
@@ -32,7 +32,7 @@ export {
   type OpnsenseAliasEntryArgs,
   type AliasEntryInputs,
   type AliasEntryOutputs,
-} from "./opnsense/resource";
+} from "./devices/opnsense/resource";
 export {
   OpnsenseAliasSet,
   OpnsenseAliasGuard,
@@ -41,8 +41,8 @@ export {
   type OpnsenseAliasGuardArgs,
   type AliasSetInputs,
   type AliasSetOutputs,
-} from "./opnsense/set-resource";
-export type { GrantMethod } from "./opnsense/preflight";
+} from "./devices/opnsense/set-resource";
+export type { GrantMethod } from "./devices/opnsense/preflight";
 // FortiGate
 export {
   FortigateAddress,
@@ -51,14 +51,14 @@ export {
   type FortigateAddressArgs,
   type FortigateAddressInputs,
   type FortigateAddressState,
-} from "./fortigate/resource";
+} from "./devices/fortigate/resource";
 export {
   FortigateFeedEntry,
   fortigateFeedEntryProvider,
   type FortigateFeedEntryArgs,
   type FortigateFeedEntryInputs,
   type FortigateFeedEntryState,
-} from "./fortigate/feed-resource";
+} from "./devices/fortigate/feed-resource";
 export {
   FortigateAddressSet,
   FortigateGroupGuard,
@@ -67,14 +67,14 @@ export {
   type FortigateGroupGuardArgs,
   type AddressSetInputs,
   type AddressSetOutputs,
-} from "./fortigate/set-resource";
+} from "./devices/fortigate/set-resource";
 export {
   FortigateFeedSet,
   fortigateFeedSetProvider,
   type FortigateFeedSetArgs,
   type FortigateFeedSetInputs,
   type FortigateFeedSetOutputs,
-} from "./fortigate/feed-set";
+} from "./devices/fortigate/feed-set";
 // FortiManager
 export {
   FortimanagerTrustedHost,
@@ -83,7 +83,7 @@ export {
   type FortimanagerTrustedHostArgs,
   type TrustedHostInputs,
   type TrustedHostOutputs,
-} from "./fortimanager/resource";
+} from "./devices/fortimanager/resource";
 export {
   FortimanagerFeedEntry,
   fortimanagerFeedEntryProvider,
@@ -91,7 +91,7 @@ export {
   type FortimanagerFeedEntryArgs,
   type FortimanagerFeedEntryInputs,
   type FortimanagerFeedEntryState,
-} from "./fortimanager/feed-resource";
+} from "./devices/fortimanager/feed-resource";
 export {
   FortimanagerTrustedHostSet,
   FortimanagerTrustedHostGuard,
@@ -100,14 +100,14 @@ export {
   type FortimanagerTrustedHostGuardArgs,
   type TrustedHostSetInputs,
   type TrustedHostSetOutputs,
-} from "./fortimanager/set-resource";
+} from "./devices/fortimanager/set-resource";
 export {
   FortimanagerFeedSet,
   fortimanagerFeedSetProvider,
   type FortimanagerFeedSetArgs,
   type FortimanagerFeedSetInputs,
   type FortimanagerFeedSetOutputs,
-} from "./fortimanager/feed-set";
+} from "./devices/fortimanager/feed-set";
 // One person, many devices
 export {
   Grant,

@@ -1,16 +1,25 @@
 /**
- * Every registered device's emulator (provider/devices.ts), started in-process for runs of the real
+ * Every registered device's emulator (provider/registry.ts), started in-process for runs of the real
  * Pulumi CLI (the quick-start and test/engine): users with good and under-privileged credentials, a
  * snapshot of everything a grant can touch (to prove `destroy` leaves the devices as they were), and
  * the stack config that points the provider at them.
  */
 import { randomBytes } from "node:crypto";
 import type { DeviceName } from "../provider/device-settings";
-import { asEnvironment, DEVICES, deviceList, seededStackConfig, seededUsers, type CredentialName, type EmulatorOf, type SnapshotOf } from "../provider/devices";
-import type { LoggedRequest } from "../provider/emulators";
+import {
+  asEnvironment,
+  DEVICES,
+  deviceList,
+  seededStackConfig,
+  seededUsers,
+  type CredentialName,
+  type EmulatorOf,
+  type SnapshotOf,
+} from "../provider/registry";
+import type { LoggedRequest } from "../emulators/index";
 
 /**
- * Per device, the credentials of its two seeded users (provider/devices.ts `emulator.credentials`):
+ * Per device, the credentials of its two seeded users (provider/registry.ts `emulator.credentials`):
  * `opnsenseKey`/`opnsenseSecret` ("Diagnostics: PF Table IP addresses" and "Firewall: Alias: Edit"),
  * `opnsenseWeakKey`/`opnsenseWeakSecret` (only "Firewall: Aliases": OPN001), `fortigateToken`
  * (Firewall read-write), `fortigateReadOnlyToken` (202002), `fortimanagerToken` (Super_User API

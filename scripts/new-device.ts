@@ -2,7 +2,7 @@
  * The scaffold of a new device (docs/adding-a-device.md step 1): writes provider/<name>/{client,
  * preflight, resource, emulator}.ts and test/<name>/resource.test.ts, and registers the device where
  * the registry and the package's entry points mark it (`// new-device: …` lines in
- * provider/device-settings.ts, provider/devices.ts, provider/index.ts, provider/emulators.ts). The
+ * provider/device-settings.ts, provider/registry.ts, provider/index.ts, emulators/index.ts). The
  * generated files compile and pass their test against the generated emulator; what the device really
  * does is left as `TODO(new-device)` for the author. Refuses an existing device or folder.
  *
@@ -18,16 +18,16 @@ import { deviceTemplates, type DeviceNames } from "./new-device-templates";
 export function registrations(n: DeviceNames): { file: string; marker: string; text: string }[] {
   return [
     { file: "provider/device-settings.ts", marker: "// new-device: settings", text: n.settingsEntry },
-    { file: "provider/devices.ts", marker: "// new-device: imports", text: n.devicesImports },
-    { file: "provider/devices.ts", marker: "// new-device: entries", text: `  ${n.name},\n` },
-    { file: "provider/devices.ts", marker: "// new-device: definitions", text: n.devicesEntry },
+    { file: "provider/registry.ts", marker: "// new-device: imports", text: n.devicesImports },
+    { file: "provider/registry.ts", marker: "// new-device: entries", text: `  ${n.name},\n` },
+    { file: "provider/registry.ts", marker: "// new-device: definitions", text: n.devicesEntry },
     // The package root stays narrow (issue 11): the resource class, its args and its provider object.
     {
       file: "provider/index.ts",
       marker: "// new-device: exports",
-      text: `export { ${n.className}, ${n.providerExport}, type ${n.className}Args } from "./${n.name}/resource";\n`,
+      text: `export { ${n.className}, ${n.providerExport}, type ${n.className}Args } from "./devices/${n.name}/resource";\n`,
     },
-    { file: "provider/emulators.ts", marker: "// new-device: emulators", text: `export * from "./${n.name}/emulator";\n` },
+    { file: "emulators/index.ts", marker: "// new-device: emulators", text: `export * from "./${n.name}/emulator";\n` },
   ];
 }
 
@@ -48,8 +48,8 @@ export function names(name: string, display?: string, object = "Entry"): DeviceN
 
 /** Writes the device's files and registrations under `root`; returns the paths written (relative). */
 export function scaffold(root: string, n: DeviceNames): string[] {
-  const dir = path.join(root, "provider", n.name);
-  if (existsSync(dir)) throw new Error(`provider/${n.name} exists already`);
+  const dir = path.join(root, "provider", "devices", n.name);
+  if (existsSync(dir)) throw new Error(`provider/devices/${n.name} exists already`);
   const settingsFile = path.join(root, "provider/device-settings.ts");
   if (new RegExp(`^  ${n.name}: \\{`, "m").test(readFileSync(settingsFile, "utf8"))) throw new Error(`${n.name} is registered already`);
   // Registrations first, in memory: a missing marker leaves nothing half-written.
@@ -85,7 +85,7 @@ function main(argv: readonly string[]): number {
   const n = names(positionals[0]!, values.display, values.object);
   const written = scaffold(root, n);
   process.stdout.write(
-    `${written.map((f) => `  wrote ${f}`).join("\n")}\nNext: docs/adding-a-device.md, from step 2 (grep TODO(new-device) provider/${n.name}).\n`,
+    `${written.map((f) => `  wrote ${f}`).join("\n")}\nNext: docs/adding-a-device.md, from step 2 (grep -r TODO(new-device) provider/devices/${n.name} emulators/${n.name}).\n`,
   );
   return 0;
 }

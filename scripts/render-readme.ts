@@ -5,13 +5,13 @@
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
-import { renderCodeTable } from "../provider/diagnosis";
-import { FORTIGATE_FEED_PREFLIGHT } from "../provider/fortigate/feed-preflight";
-import { ADDRESS_PREFLIGHT } from "../provider/fortigate/preflight";
-import { FORTIMANAGER_FEED_PREFLIGHT } from "../provider/fortimanager/feed-preflight";
-import { TRUSTED_HOST_PREFLIGHT } from "../provider/fortimanager/preflight";
-import { ALIAS_ENTRY_PREFLIGHT } from "../provider/opnsense/preflight";
-import { renderStepTable, type PreflightStep } from "../provider/preflight-steps";
+import { renderCodeTable } from "../provider/core/diagnosis";
+import { FORTIGATE_FEED_PREFLIGHT } from "../provider/devices/fortigate/feed-preflight";
+import { ADDRESS_PREFLIGHT } from "../provider/devices/fortigate/preflight";
+import { FORTIMANAGER_FEED_PREFLIGHT } from "../provider/devices/fortimanager/feed-preflight";
+import { TRUSTED_HOST_PREFLIGHT } from "../provider/devices/fortimanager/preflight";
+import { ALIAS_ENTRY_PREFLIGHT } from "../provider/devices/opnsense/preflight";
+import { renderStepTable, type PreflightStep } from "../provider/core/preflight-steps";
 
 /** Generated blocks: marker name → content. */
 export function generatedBlocks(): Record<string, string> {

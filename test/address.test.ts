@@ -1,4 +1,4 @@
-import { maskToPrefix, parseAddress, prefixToMask, sameAddress } from "../provider/address";
+import { maskToPrefix, parseAddress, prefixToMask, sameAddress } from "../provider/core/address";
 
 describe("grant addresses are normalised so a cosmetic rewrite is never a diff", () => {
   it.each([

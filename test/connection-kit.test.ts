@@ -1,5 +1,5 @@
-import { resolveBaseConnection } from "../provider/connection-kit";
-import { processState, resetProcessState } from "../provider/process-state";
+import { resolveBaseConnection } from "../provider/core/connection-kit";
+import { processState, resetProcessState } from "../provider/core/process-state";
 
 describe("shared connection settings (inline > stack config > environment)", () => {
   const saved = { ...process.env };

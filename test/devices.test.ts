@@ -1,5 +1,5 @@
 /**
- * The device registry (provider/devices.ts, provider/device-settings.ts) is the one list of devices:
+ * The device registry (provider/registry.ts, provider/device-settings.ts) is the one list of devices:
  * every registered resource is exported, and a toy device added to the list shows up in every surface
  * derived from it — stack config keys, environment names, `doctor` flags, config file, inputs and run,
  * `emulate` flags and start, help, the refused secret flags, and the cross-device test tables.
@@ -14,13 +14,13 @@ import { doctorConfigSchema, doctorInputs, planDoctor } from "../cli/doctor-targ
 import { runDoctor } from "../cli/doctor";
 import { startDemoEmulators } from "../cli/emulate";
 import { deviceSettingsList, environmentNames, stackConfigKeys, type NamedDeviceSettings } from "../provider/device-settings";
-import { deviceList, grantResources, seededStackConfig, seededUsers, type NamedDeviceEntry } from "../provider/devices";
-import { configureFromStack } from "../provider/dynamic-kit";
-import { startEmulatorServer, type EmulatorServer } from "../provider/emulator-kit";
-import * as emulators from "../provider/emulators";
+import { deviceList, grantResources, seededStackConfig, seededUsers, type NamedDeviceEntry } from "../provider/registry";
+import { configureFromStack } from "../provider/core/dynamic-kit";
+import { startEmulatorServer, type EmulatorServer } from "../emulators/kit";
+import * as emulators from "../emulators/index";
 import * as pkg from "../provider/index";
-import { processState, resetProcessState } from "../provider/process-state";
-import { parseAddress } from "../provider/address";
+import { processState, resetProcessState } from "../provider/core/process-state";
+import { parseAddress } from "../provider/core/address";
 
 // ---- A toy device: one resource whose check validates like the real ones and whose preflight asks its emulator.
 const TOY_SETTINGS: NamedDeviceSettings = {

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
-import { diagnose, diagnosed, hostOfUrl, toGrantError, CATALOGUE, DIAGNOSIS_CODES } from "../provider/diagnosis";
-import { TransportError, isFirewallGrantsError } from "../provider/errors";
+import { diagnose, diagnosed, hostOfUrl, toGrantError, CATALOGUE, DIAGNOSIS_CODES } from "../provider/core/diagnosis";
+import { TransportError, isFirewallGrantsError } from "../provider/core/errors";
 import { withGeneratedBlocks } from "../scripts/render-readme";
 
 describe("diagnosis messages", () => {

@@ -22,11 +22,11 @@ import {
   UNKNOWN,
   watchEngine,
   withSecretOutputs,
-} from "../provider/dynamic-kit";
-import { closeAllAgents, Transport } from "../provider/transport";
+} from "../provider/core/dynamic-kit";
+import { closeAllAgents, Transport } from "../provider/core/transport";
 import { stackConfigKeys } from "../provider/device-settings";
-import { processState, resetProcessState, restoring } from "../provider/process-state";
-import { booleanSetting as settingsBoolean } from "../provider/settings";
+import { processState, resetProcessState, restoring } from "../provider/core/process-state";
+import { booleanSetting as settingsBoolean } from "../provider/core/settings";
 
 const ROOT = path.join(__dirname, "..");
 
@@ -237,7 +237,7 @@ describe("providerShim (built)", () => {
       writeFileSync(path.join(pkg, "package.json"), JSON.stringify({ name: "pulumi-firewall-grants", main: "index.js" }));
       writeFileSync(path.join(pkg, "index.js"), pkgIndex);
     }
-    return path.join(provider, "dynamic-kit.js");
+    return path.join(provider, "core", "dynamic-kit.js");
   }
 
   function callCheck(kit: string): Promise<{ inputs?: Record<string, unknown>; error?: string }> {

@@ -5,7 +5,7 @@
  */
 import * as http from "node:http";
 import * as https from "node:https";
-import { startEmulatorServer, testCaCert, type Dispatch, type EmulatorRequest, type EmulatorServer, type LoggedRequest } from "../provider/emulator-kit";
+import { startEmulatorServer, testCaCert, type Dispatch, type EmulatorRequest, type EmulatorServer, type LoggedRequest } from "../emulators/kit";
 
 interface Answer {
   readonly status: number;

@@ -6,7 +6,7 @@
 import { execSync } from "node:child_process";
 import { existsSync, statSync } from "node:fs";
 import * as path from "node:path";
-import * as src from "../provider/errors";
+import * as src from "../provider/core/errors";
 
 const ROOT = path.join(__dirname, "..");
 const BUILT = path.join(ROOT, "dist", "provider", "errors.js");

@@ -1,13 +1,13 @@
 /**
- * The shared lifecycle (provider/grant-lifecycle.ts) as users meet it, through a real device provider
+ * The shared lifecycle (provider/core/grant-lifecycle.ts) as users meet it, through a real device provider
  * against its emulator: device pinning, delete revokes, shared addresses, complete outputs, URL rules.
  */
-import { complete, describePin, samePin } from "../provider/grant-lifecycle";
-import { startOpnsenseEmulator } from "../provider/opnsense/emulator";
-import { opnsenseAliasEntryProvider as provider, type AliasEntryInputs, type AliasEntryOutputs } from "../provider/opnsense/resource";
-import { processState, shared } from "../provider/process-state";
-import { deviceOrigin, resolveSetting } from "../provider/settings";
-import { setClock } from "../provider/time-box";
+import { complete, describePin, samePin } from "../provider/core/grant-lifecycle";
+import { startOpnsenseEmulator } from "../emulators/opnsense/emulator";
+import { opnsenseAliasEntryProvider as provider, type AliasEntryInputs, type AliasEntryOutputs } from "../provider/devices/opnsense/resource";
+import { processState, shared } from "../provider/core/process-state";
+import { deviceOrigin, resolveSetting } from "../provider/core/settings";
+import { setClock } from "../provider/core/time-box";
 import { connFor, USERS } from "./opnsense/helpers";
 import { useEmulator } from "./support/emulator";
 

@@ -1,6 +1,6 @@
 /**
  * Issue 6, hostile input: one table shared by every resource of every registered device
- * (provider/devices.ts). Each case is refused at `check` with a CheckFailure naming the field and
+ * (provider/registry.ts). Each case is refused at `check` with a CheckFailure naming the field and
  * stating the rule, and no request reaches any device. The emulators run with real credentials, so a
  * missed validation WOULD produce a request.
  * Host bits in a CIDR are refused (never normalised): the reason names the network address.
@@ -10,7 +10,7 @@
  * unused-slot values are refused at check.
  */
 import { randomBytes } from "node:crypto";
-import { isGrantError } from "../provider/errors";
+import { isGrantError } from "../provider/core/errors";
 import {
   fortigateAddressSetProvider,
   fortigateFeedSetProvider,
@@ -18,7 +18,7 @@ import {
   fortimanagerTrustedHostSetProvider,
   opnsenseAliasSetProvider,
 } from "../provider/index";
-import { grantResources, seededUsers, type SeededUsers } from "../provider/devices";
+import { grantResources, seededUsers, type SeededUsers } from "../provider/registry";
 import { useEmulator, type ResettableEmulator } from "./support/emulator";
 
 type Field = "address" | "name" | "text";

@@ -4,14 +4,14 @@
  * decoded — checked once in the transport (and for the JSON-RPC url in the body) — and `check` refuses such
  * names before anything is sent.
  */
-import { startEmulatorServer } from "../provider/emulator-kit";
-import { isFirewallGrantsError } from "../provider/errors";
-import { startFortigateEmulator } from "../provider/fortigate/emulator";
-import { deleteGrant, type FortigateAddressState } from "../provider/fortigate/grant";
-import { nameProblem } from "../provider/fortigate/names";
-import { feedNameProblem } from "../provider/fortigate/feed-entries";
-import { rpc } from "../provider/fortimanager/jsonrpc";
-import { closeAllAgents, Transport, unsafePathSegment } from "../provider/transport";
+import { startEmulatorServer } from "../emulators/kit";
+import { isFirewallGrantsError } from "../provider/core/errors";
+import { startFortigateEmulator } from "../emulators/fortigate/emulator";
+import { deleteGrant, type FortigateAddressState } from "../provider/devices/fortigate/grant";
+import { nameProblem } from "../provider/devices/fortinet/names";
+import { feedNameProblem } from "../provider/devices/fortinet/feed-entries";
+import { rpc } from "../provider/devices/fortimanager/jsonrpc";
+import { closeAllAgents, Transport, unsafePathSegment } from "../provider/core/transport";
 import { useEmulator } from "./support/emulator";
 
 const ADMIN = "admin-token-0123456789abcdef";

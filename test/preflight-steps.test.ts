@@ -1,5 +1,5 @@
-import { diagnose } from "../provider/diagnosis";
-import { failedStep, renderStepTable, runSteps, type PreflightStep } from "../provider/preflight-steps";
+import { diagnose } from "../provider/core/diagnosis";
+import { failedStep, renderStepTable, runSteps, type PreflightStep } from "../provider/core/preflight-steps";
 
 type Ctx = { ran: string[]; failAt?: string; table: boolean };
 const step = (id: string, kind: PreflightStep<Ctx>["kind"], applies?: (c: Ctx) => boolean): PreflightStep<Ctx> => ({

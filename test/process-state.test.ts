@@ -6,9 +6,9 @@
 import { execSync } from "node:child_process";
 import { existsSync, statSync } from "node:fs";
 import * as path from "node:path";
-import { GrantError } from "../provider/errors";
-import * as src from "../provider/process-state";
-import { cachedProbe, fingerprint, processState, resetProcessState, runQueued, shared } from "../provider/process-state";
+import { GrantError } from "../provider/core/errors";
+import * as src from "../provider/core/process-state";
+import { cachedProbe, fingerprint, processState, resetProcessState, runQueued, shared } from "../provider/core/process-state";
 
 const ROOT = path.join(__dirname, "..");
 const BUILT = path.join(ROOT, "dist", "provider", "process-state.js");

@@ -4,8 +4,8 @@
  * never reused. Reads here are deferred promises, so order is asserted without timers; windowMs is 0
  * except where the window itself is the subject.
  */
-import { coalescedRead, DEFAULT_MAX_AGE_MS, lastWrite, noteWrite, readsSent, recordedWrite } from "../provider/read-coalescer";
-import { resetProcessState } from "../provider/process-state";
+import { coalescedRead, DEFAULT_MAX_AGE_MS, lastWrite, noteWrite, readsSent, recordedWrite } from "../provider/core/read-coalescer";
+import { resetProcessState } from "../provider/core/process-state";
 
 function deferred<T>() {
   let resolve!: (v: T) => void;

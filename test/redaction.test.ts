@@ -5,8 +5,8 @@
  */
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
-import { REDACTED, Redactor, redactSecrets } from "../provider/redaction";
-import { Transport } from "../provider/transport";
+import { REDACTED, Redactor, redactSecrets } from "../provider/core/redaction";
+import { Transport } from "../provider/core/transport";
 
 const SECRET = `pa"ss\\w0rd/+= &<>'é-x`;
 const json = (s: string) => JSON.stringify(s).slice(1, -1);

@@ -15,7 +15,7 @@ let dir: string;
 
 beforeAll(() => {
   dir = mkdtempSync(path.join(tmpdir(), "scaffold-test-"));
-  for (const d of ["provider", "cli", "scripts"]) cpSync(path.join(ROOT, d), path.join(dir, d), { recursive: true });
+  for (const d of ["provider", "emulators", "cli", "scripts"]) cpSync(path.join(ROOT, d), path.join(dir, d), { recursive: true });
   symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"), "dir");
 });
 afterAll(() => {
@@ -32,21 +32,21 @@ it("scaffolds pfsense: files, registrations, a clean type-check and build, and t
   const written = scaffold(dir, names("pfsense", "pfSense", "AliasEntry"));
   expect(written).toEqual(
     expect.arrayContaining([
-      "provider/pfsense/client.ts",
-      "provider/pfsense/preflight.ts",
-      "provider/pfsense/resource.ts",
-      "provider/pfsense/emulator.ts",
+      "provider/devices/pfsense/client.ts",
+      "provider/devices/pfsense/preflight.ts",
+      "provider/devices/pfsense/resource.ts",
+      "emulators/pfsense/emulator.ts",
       "test/pfsense/resource.test.ts",
       "provider/device-settings.ts",
-      "provider/devices.ts",
+      "provider/registry.ts",
       "provider/index.ts",
-      "provider/emulators.ts",
+      "emulators/index.ts",
     ]),
   );
   expect(readFileSync(path.join(dir, "provider/index.ts"), "utf8")).toContain(
-    'export { PfsenseAliasEntry, pfsenseAliasEntryProvider, type PfsenseAliasEntryArgs } from "./pfsense/resource";\n// new-device: exports',
+    'export { PfsenseAliasEntry, pfsenseAliasEntryProvider, type PfsenseAliasEntryArgs } from "./devices/pfsense/resource";\n// new-device: exports',
   );
-  expect(() => scaffold(dir, names("pfsense"))).toThrow("provider/pfsense exists already");
+  expect(() => scaffold(dir, names("pfsense"))).toThrow("provider/devices/pfsense exists already");
 
   // Type-check and compile the registry with the new device (provider/ and cli/ follow from it) and its test.
   writeFileSync(
@@ -54,7 +54,7 @@ it("scaffolds pfsense: files, registrations, a clean type-check and build, and t
     JSON.stringify({
       extends: path.join(ROOT, "tsconfig.json"),
       compilerOptions: { rootDir: dir, outDir: path.join(dir, "dist"), sourceMap: false, declaration: false, incremental: false },
-      include: [`${dir}/provider/**/*.ts`, `${dir}/cli/**/*.ts`, `${dir}/test/pfsense/*.ts`],
+      include: [`${dir}/provider/**/*.ts`, `${dir}/emulators/**/*.ts`, `${dir}/cli/**/*.ts`, `${dir}/test/pfsense/*.ts`],
     }),
   );
   const tsc = path.join(ROOT, "node_modules", "typescript", "bin", "tsc");
@@ -67,11 +67,11 @@ it("scaffolds pfsense: files, registrations, a clean type-check and build, and t
   // The derived surfaces, read from the compiled copy.
   const probe = `
     const { stackConfigKeys, environmentNames } = require("./dist/provider/device-settings");
-    const { deviceList } = require("./dist/provider/devices");
+    const { deviceList } = require("./dist/provider/registry");
     const { doctorOptions, emulateOptions, secretFlag } = require("./dist/cli/main");
     const { helpTexts } = require("./dist/cli/help");
     const pkg = require("./dist/provider/index");
-    const emulators = require("./dist/provider/emulators");
+    const emulators = require("./dist/emulators/index");
     const d = deviceList().find((x) => x.name === "pfsense");
     console.log(JSON.stringify({
       config: stackConfigKeys().filter((k) => k.startsWith("pfsense:")),
@@ -103,7 +103,7 @@ it("scaffolds pfsense: files, registrations, a clean type-check and build, and t
     const { startDemoEmulators } = require("./dist/cli/emulate");
     const { runDoctor } = require("./dist/cli/doctor");
     const { planDoctor } = require("./dist/cli/doctor-targets");
-    const { deviceList } = require("./dist/provider/devices");
+    const { deviceList } = require("./dist/provider/registry");
     (async () => {
       const devices = deviceList().filter((d) => d.name === "pfsense");
       const { info, close } = await startDemoEmulators({ host: "127.0.0.1", ports: {}, outDir: ${JSON.stringify(path.join(dir, "emu"))}, json: true }, devices);

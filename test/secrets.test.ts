@@ -14,15 +14,15 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { randomBytes } from "node:crypto";
-import type { EmulatorReply, EmulatorRequest, EmulatorServer, FaultRule } from "../provider/emulator-kit";
+import type { EmulatorReply, EmulatorRequest, EmulatorServer, FaultRule } from "../emulators/kit";
 import { fortigateAddressProvider, fortimanagerTrustedHostProvider, opnsenseAliasEntryProvider } from "../provider/index";
-import { startOpnsenseEmulator, type OpnsenseEmulator } from "../provider/opnsense/emulator";
-import { startFortigateEmulator, type FortigateEmulator } from "../provider/fortigate/emulator";
-import { startFortimanagerEmulator, type FortimanagerEmulator } from "../provider/fortimanager/emulator";
-import { closeFortimanagerSessions } from "../provider/fortimanager/session";
-import { deviceList, grantResources, seededUsers, type NamedDeviceEntry, type SeededUsers } from "../provider/devices";
-import { resetProcessState } from "../provider/process-state";
-import { closeAllAgents } from "../provider/transport";
+import { startOpnsenseEmulator, type OpnsenseEmulator } from "../emulators/opnsense/emulator";
+import { startFortigateEmulator, type FortigateEmulator } from "../emulators/fortigate/emulator";
+import { startFortimanagerEmulator, type FortimanagerEmulator } from "../emulators/fortimanager/emulator";
+import { closeFortimanagerSessions } from "../provider/devices/fortimanager/session";
+import { deviceList, grantResources, seededUsers, type NamedDeviceEntry, type SeededUsers } from "../provider/registry";
+import { resetProcessState } from "../provider/core/process-state";
+import { closeAllAgents } from "../provider/core/transport";
 import { captureOutput, errorTexts, leakedFragments } from "./support/secrets";
 
 /** Recognisable: a marker and random hex, so that any 10-character piece is unique to its secret. */
@@ -49,7 +49,7 @@ const S = {
   opnPlusSecret: `${mark("OPNPSEC")}+/"${randomBytes(8).toString("hex")}==`,
 };
 /**
- * Every registered device (provider/devices.ts) also gets a seeded emulator whose two users hold
+ * Every registered device (provider/registry.ts) also gets a seeded emulator whose two users hold
  * marked secrets, so a new device is in this suite without an edit here (the "every registered device" test).
  */
 const REGISTERED = deviceList().map((device) => {

@@ -3,8 +3,8 @@
  * users type for it, and the one rule every device URL must pass (issue 9), with messages that name
  * the place to fix and never echo a credential (issue 14).
  */
-import { processState, resetProcessState } from "../provider/process-state";
-import { booleanSetting, deviceOrigin, envName, resolveDeviceUrl, resolveSetting, SettingProblem, settingPlaces } from "../provider/settings";
+import { processState, resetProcessState } from "../provider/core/process-state";
+import { booleanSetting, deviceOrigin, envName, resolveDeviceUrl, resolveSetting, SettingProblem, settingPlaces } from "../provider/core/settings";
 
 const ENV = ["OPNSENSE_URL", "OPNSENSE_ALLOW_HTTP", "OPNSENSE_API_KEY_FILE", "FORTIGATE_URL", "FORTIGATE_VDOM", "FORTIMANAGER_URL", "FORTIMANAGER_ALLOW_HTTP"];
 const saved = Object.fromEntries(ENV.map((k) => [k, process.env[k]]));

@@ -1,8 +1,8 @@
 /**
  * time-box.ts: `expiresAt` validation, the injectable clock and when a grant is due.
  */
-import { alreadyExpired, expiresAtField, isDue, nowMs, setClock } from "../provider/time-box";
-import { resetProcessState } from "../provider/process-state";
+import { alreadyExpired, expiresAtField, isDue, nowMs, setClock } from "../provider/core/time-box";
+import { resetProcessState } from "../provider/core/process-state";
 
 const ENV = "FIREWALL_GRANTS_TEST_NOW";
 const saved = Object.fromEntries(["FIREWALL_GRANTS_TEST_NOW", "FIREWALL_GRANTS_NOW", "JEST_WORKER_ID", "NODE_ENV"].map((k) => [k, process.env[k]]));

@@ -1,6 +1,6 @@
-import { startEmulatorServer, type EmulatorServer } from "../provider/emulator-kit";
-import { applyVerified, closeAllAgents, devicePath, Transport } from "../provider/transport";
-import { isTransportError, type TransportError } from "../provider/errors";
+import { startEmulatorServer, type EmulatorServer } from "../emulators/kit";
+import { applyVerified, closeAllAgents, devicePath, Transport } from "../provider/core/transport";
+import { isTransportError, type TransportError } from "../provider/core/errors";
 import { z } from "zod";
 
 /** A tiny device: GET /thing answers {"n":count}; POST /thing increments it; /secret echoes a secret. */

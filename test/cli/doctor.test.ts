@@ -6,10 +6,10 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { testCaCert } from "../../provider/emulator-kit";
-import { startFortigateEmulator, type FortigateEmulator } from "../../provider/fortigate/emulator";
-import { startFortimanagerEmulator, type FortimanagerEmulator } from "../../provider/fortimanager/emulator";
-import { startOpnsenseEmulator, type OpnsenseEmulator } from "../../provider/opnsense/emulator";
+import { testCaCert } from "../../emulators/kit";
+import { startFortigateEmulator, type FortigateEmulator } from "../../emulators/fortigate/emulator";
+import { startFortimanagerEmulator, type FortimanagerEmulator } from "../../emulators/fortimanager/emulator";
+import { startOpnsenseEmulator, type OpnsenseEmulator } from "../../emulators/opnsense/emulator";
 import { ensureBuilt, run, type RunResult } from "./helpers";
 
 const SECRET = "Doctor-s3cr3t-never-printed";

@@ -11,8 +11,8 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { loadConfig } from "../../cli/doctor-targets";
 import { main } from "../../cli/main";
-import { startFortigateEmulator, type FortigateEmulator } from "../../provider/fortigate/emulator";
-import { resetProcessState } from "../../provider/process-state";
+import { startFortigateEmulator, type FortigateEmulator } from "../../emulators/fortigate/emulator";
+import { resetProcessState } from "../../provider/core/process-state";
 import { captureOutput } from "../support/secrets";
 
 const SECRET = `S3cret${randomBytes(12).toString("hex")}`;

@@ -8,7 +8,7 @@
  *   loudly and the grants stay in state; once the FortiGate answers again, `destroy` completes.
  */
 import { randomBytes } from "node:crypto";
-import { startFortigateEmulator, testCaCert, type FortigateEmulator } from "../../provider/emulators";
+import { startFortigateEmulator, testCaCert, type FortigateEmulator } from "../../emulators/index";
 import { DeclaredStack, ok, startBadServer, type BadKind, type BadServer, type GrantSpec } from "./declared-helpers";
 import { describeWithCli } from "./helpers";
 

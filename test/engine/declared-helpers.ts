@@ -10,9 +10,9 @@ import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:https";
 import type { AddressInfo, Socket } from "node:net";
 import * as path from "node:path";
-import { testdataFile } from "../../provider/emulator-kit";
-import type { OpnsenseEmulator } from "../../provider/emulators";
-import type { FortimanagerEmulator } from "../../provider/emulators";
+import { testdataFile } from "../../emulators/kit";
+import type { OpnsenseEmulator } from "../../emulators/index";
+import type { FortimanagerEmulator } from "../../emulators/index";
 import { PulumiWorkspace, type RunResult } from "../../scripts/pulumi-workspace";
 
 export const DECLARED_DIR = path.join(__dirname, "programs", "declared");

@@ -12,7 +12,7 @@
  */
 import { isDeepStrictEqual } from "node:util";
 import { deviceEnv, makeCredentials, startDevices, type DeviceSnapshot, type Devices } from "../../scripts/engine-fixture";
-import { startFortigateEmulator, startFortimanagerEmulator, startOpnsenseEmulator, type EmulatorServer } from "../../provider/emulators";
+import { startFortigateEmulator, startFortimanagerEmulator, startOpnsenseEmulator, type EmulatorServer } from "../../emulators/index";
 import { DeclaredStack, fmgSlots, ok, opnAlias, type GrantSpec } from "./declared-helpers";
 import { describeWithCli } from "./helpers";
 

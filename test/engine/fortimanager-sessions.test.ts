@@ -18,7 +18,7 @@ import * as path from "node:path";
 import { isDeepStrictEqual } from "node:util";
 import { startDevices, stackConfig, type DeviceSnapshot, type Devices } from "../../scripts/engine-fixture";
 import { PulumiWorkspace, type RunResult } from "../../scripts/pulumi-workspace";
-import { DEFAULT_CREDENTIALS } from "../../provider/fortimanager/emulator-backend";
+import { DEFAULT_CREDENTIALS } from "../../emulators/fortimanager/backend";
 import { describeWithCli, leakedSecrets, PROGRAM_DIR } from "./helpers";
 
 jest.setTimeout(240_000);

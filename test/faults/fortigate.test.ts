@@ -3,9 +3,9 @@
  * deleted in parallel, leave exactly the declared objects and members; a lost POST answer is settled by
  * reading back; a 429 lockout stops the client at once with 202005.
  */
-import { startFortigateEmulator } from "../../provider/fortigate/emulator";
-import { fortigateAddressProvider as provider } from "../../provider/fortigate/resource";
-import { isGrantError } from "../../provider/errors";
+import { startFortigateEmulator } from "../../emulators/fortigate/emulator";
+import { fortigateAddressProvider as provider } from "../../provider/devices/fortigate/resource";
+import { isGrantError } from "../../provider/core/errors";
 import { useEmulator } from "../support/emulator";
 import { appliedWrites, drainStalls, FAULT_TIMEOUT_MS, flakyNetwork, inParallel, summarize } from "../support/faults";
 

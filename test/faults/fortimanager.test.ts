@@ -3,10 +3,10 @@
  * each) on a flaky network leave exactly the declared slots; a lost update answer is read back; an
  * expired session is survived with one re-login, and every session is logged out in the end.
  */
-import { DEFAULT_CREDENTIALS, startFortimanagerEmulator } from "../../provider/fortimanager/emulator";
-import { IPV4_UNUSED, IPV6_UNUSED } from "../../provider/fortimanager/emulator";
-import { fortimanagerTrustedHostProvider as provider, type TrustedHostInputs } from "../../provider/fortimanager/resource";
-import { closeFortimanagerSessions } from "../../provider/fortimanager/session";
+import { DEFAULT_CREDENTIALS, startFortimanagerEmulator } from "../../emulators/fortimanager/emulator";
+import { IPV4_UNUSED, IPV6_UNUSED } from "../../emulators/fortimanager/emulator";
+import { fortimanagerTrustedHostProvider as provider, type TrustedHostInputs } from "../../provider/devices/fortimanager/resource";
+import { closeFortimanagerSessions } from "../../provider/devices/fortimanager/session";
 import { useEmulator } from "../support/emulator";
 import { appliedWrites, drainStalls, FAULT_TIMEOUT_MS, flakyNetwork, inParallel, summarize } from "../support/faults";
 

@@ -3,8 +3,8 @@
  * alias holding exactly what was declared, in both methods; a lost answer to alias_util/add is settled
  * by reading the table back, never by a blind repeat.
  */
-import { startOpnsenseEmulator } from "../../provider/opnsense/emulator";
-import { opnsenseAliasEntryProvider as provider, type AliasEntryInputs } from "../../provider/opnsense/resource";
+import { startOpnsenseEmulator } from "../../emulators/opnsense/emulator";
+import { opnsenseAliasEntryProvider as provider, type AliasEntryInputs } from "../../provider/devices/opnsense/resource";
 import { connFor, fastConfigTiming, USERS } from "../opnsense/helpers";
 import { useEmulator } from "../support/emulator";
 import { appliedWrites, drainStalls, FAULT_TIMEOUT_MS, flakyNetwork, inParallel, stalled, summarize } from "../support/faults";

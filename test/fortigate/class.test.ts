@@ -15,7 +15,7 @@ describe("FortigateAddress class", () => {
       "stack",
       true,
     );
-    const { FortigateAddress } = await import("../../provider/fortigate/resource");
+    const { FortigateAddress } = await import("../../provider/devices/fortigate/resource");
     const r = new FortigateAddress("alice", {
       connection: { url: "https://fw.example", token: pulumi.secret("tok-secret-123") },
       name: "grant-alice",
@@ -31,7 +31,7 @@ describe("FortigateAddress class", () => {
   it("takes every connection field as a pulumi.Input (a URL from another resource's output)", async () => {
     const seen: Record<string, unknown>[] = [];
     await pulumi.runtime.setMocks({ newResource: (a) => (seen.push(a.inputs), { id: "x", state: a.inputs }), call: (a) => a.inputs }, "proj", "stack", true);
-    const { FortigateAddress } = await import("../../provider/fortigate/resource");
+    const { FortigateAddress } = await import("../../provider/devices/fortigate/resource");
     const vmIp = pulumi.output("192.0.2.10");
     const r = new FortigateAddress("bob", {
       connection: {

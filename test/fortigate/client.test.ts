@@ -1,7 +1,7 @@
-import { FortigateClient } from "../../provider/fortigate/client";
-import { startFortigateEmulator } from "../../provider/fortigate/emulator";
-import { mustParseAddress } from "../../provider/address";
-import { toGrantError } from "../../provider/diagnosis";
+import { FortigateClient } from "../../provider/devices/fortigate/client";
+import { startFortigateEmulator } from "../../emulators/fortigate/emulator";
+import { mustParseAddress } from "../../provider/core/address";
+import { toGrantError } from "../../provider/core/diagnosis";
 import { grantError as codeOf, useEmulator } from "../support/emulator";
 
 /** FortiOS's 404 for a missing object (R7#1027, FortiOS 6.2.3; ansible/ansible#58914, 6.0.4). */

@@ -3,7 +3,7 @@
  * naming the field; they never answer ok for nothing done. `members` takes one name or a list.
  */
 import { Agent, request } from "undici";
-import { startFortigateEmulator } from "../../provider/fortigate/emulator";
+import { startFortigateEmulator } from "../../emulators/fortigate/emulator";
 import { useEmulator } from "../support/emulator";
 
 let agent: Agent;

@@ -3,7 +3,7 @@
  * HTTPS with raw requests as curl or Ansible send them, per FortiOS version where the device differs.
  */
 import { Agent, request } from "undici";
-import { startFortigateEmulator, type FortigateEmulator } from "../../provider/fortigate/emulator";
+import { startFortigateEmulator, type FortigateEmulator } from "../../emulators/fortigate/emulator";
 
 const VERSIONS = ["7.0.12", "7.2.8", "7.4.3", "7.6.x"] as const;
 type V = (typeof VERSIONS)[number];

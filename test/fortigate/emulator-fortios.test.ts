@@ -5,7 +5,7 @@
  * reference line (docs/reference/fortigate.md) it checks.
  */
 import { Agent, request } from "undici";
-import { startFortigateEmulator, type FortigateEmulator } from "../../provider/fortigate/emulator";
+import { startFortigateEmulator, type FortigateEmulator } from "../../emulators/fortigate/emulator";
 
 let emu: FortigateEmulator;
 let agent: Agent;

@@ -4,7 +4,7 @@
  * against an emulator of that version.
  */
 import { Agent, request } from "undici";
-import { startFortigateEmulator, type FortigateEmulator } from "../../provider/fortigate/emulator";
+import { startFortigateEmulator, type FortigateEmulator } from "../../emulators/fortigate/emulator";
 
 const VERSIONS = ["6.0.11", "7.0.12", "7.2.8", "7.4.4", "7.4.5", "7.6.x"] as const;
 type V = (typeof VERSIONS)[number];

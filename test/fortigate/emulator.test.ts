@@ -1,5 +1,5 @@
 import { Agent, request } from "undici";
-import { startFortigateEmulator } from "../../provider/fortigate/emulator";
+import { startFortigateEmulator } from "../../emulators/fortigate/emulator";
 import { useEmulator } from "../support/emulator";
 
 let agent: Agent;

@@ -1,7 +1,11 @@
-import { startFortigateEmulator } from "../../provider/fortigate/emulator";
-import { fortigateFeedEntryProvider as provider, type FortigateFeedEntryInputs, type FortigateFeedEntryState } from "../../provider/fortigate/feed-resource";
-import { UNKNOWN } from "../../provider/dynamic-kit";
-import { isGrantError } from "../../provider/errors";
+import { startFortigateEmulator } from "../../emulators/fortigate/emulator";
+import {
+  fortigateFeedEntryProvider as provider,
+  type FortigateFeedEntryInputs,
+  type FortigateFeedEntryState,
+} from "../../provider/devices/fortigate/feed-resource";
+import { UNKNOWN } from "../../provider/core/dynamic-kit";
+import { isGrantError } from "../../provider/core/errors";
 import { grantErrorCode as code, useEmulator } from "../support/emulator";
 
 const RW = "feed-rw-token-0123456789";

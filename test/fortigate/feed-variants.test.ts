@@ -4,9 +4,13 @@
  * create, refresh and delete are either true or fail loudly — never a success while the address stays (a remove
  * of an entry outside the first window used to read "absent", send nothing and succeed).
  */
-import { startFortigateEmulator } from "../../provider/fortigate/emulator";
-import { FEED_VISIBILITY } from "../../provider/fortigate/feed-batcher";
-import { fortigateFeedEntryProvider as provider, type FortigateFeedEntryInputs, type FortigateFeedEntryState } from "../../provider/fortigate/feed-resource";
+import { startFortigateEmulator } from "../../emulators/fortigate/emulator";
+import { FEED_VISIBILITY } from "../../provider/devices/fortinet/feed-batcher";
+import {
+  fortigateFeedEntryProvider as provider,
+  type FortigateFeedEntryInputs,
+  type FortigateFeedEntryState,
+} from "../../provider/devices/fortigate/feed-resource";
 import { grantErrorCode as code, useEmulator } from "../support/emulator";
 
 const RW = "feed-rw-token-0123456789";

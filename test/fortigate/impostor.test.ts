@@ -7,12 +7,12 @@
  */
 import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
-import { testCaCert, testdataFile } from "../../provider/emulator-kit";
-import { FortigateClient } from "../../provider/fortigate/client";
-import { createGrant, deleteGrant, readGrant, type FortigateAddressState } from "../../provider/fortigate/grant";
-import { preflight } from "../../provider/fortigate/preflight";
-import { resetProcessState } from "../../provider/process-state";
-import { closeAllAgents } from "../../provider/transport";
+import { testCaCert, testdataFile } from "../../emulators/kit";
+import { FortigateClient } from "../../provider/devices/fortigate/client";
+import { createGrant, deleteGrant, readGrant, type FortigateAddressState } from "../../provider/devices/fortigate/grant";
+import { preflight } from "../../provider/devices/fortigate/preflight";
+import { resetProcessState } from "../../provider/core/process-state";
+import { closeAllAgents } from "../../provider/core/transport";
 import { grantError as codeOf } from "../support/emulator";
 
 interface Answer {

@@ -3,9 +3,9 @@
  * together share one read of the address table (per VDOM and family) and one read of each group, and
  * drift is still seen per grant. Counts come from the emulator's request log.
  */
-import { startFortigateEmulator } from "../../provider/fortigate/emulator";
-import { FortigateClient } from "../../provider/fortigate/client";
-import { fortigateAddressProvider as provider, type FortigateAddressState } from "../../provider/fortigate/resource";
+import { startFortigateEmulator } from "../../emulators/fortigate/emulator";
+import { FortigateClient } from "../../provider/devices/fortigate/client";
+import { fortigateAddressProvider as provider, type FortigateAddressState } from "../../provider/devices/fortigate/resource";
 import { useEmulator } from "../support/emulator";
 
 const emu = useEmulator(() => startFortigateEmulator({}), {

@@ -1,8 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
-import { fortigateAddressProvider as provider, type FortigateAddressState } from "../../provider/fortigate/resource";
-import { startFortigateEmulator } from "../../provider/fortigate/emulator";
-import { providerShim, UNKNOWN } from "../../provider/dynamic-kit";
-import { isGrantError } from "../../provider/errors";
+import { fortigateAddressProvider as provider, type FortigateAddressState } from "../../provider/devices/fortigate/resource";
+import { startFortigateEmulator } from "../../emulators/fortigate/emulator";
+import { providerShim, UNKNOWN } from "../../provider/core/dynamic-kit";
+import { isGrantError } from "../../provider/core/errors";
 import { grantErrorCode as code, useEmulator } from "../support/emulator";
 
 const RO = "readonly-token-0123456789";
@@ -21,7 +21,7 @@ const inputs = (extra: Record<string, unknown>) => ({ ...conn(), __provider: "x"
 async function checked(extra: Record<string, unknown>) {
   const r = await provider.check({}, inputs(extra));
   expect(r.failures ?? []).toEqual([]);
-  return r.inputs as import("../../provider/fortigate/resource").FortigateAddressInputs;
+  return r.inputs as import("../../provider/devices/fortigate/resource").FortigateAddressInputs;
 }
 
 describe("FortigateAddress provider", () => {

@@ -8,11 +8,11 @@
  *   with a diagnosis saying why and what to do, with nothing removed;
  * - the write probe and what preview could not verify; the preflight cache key.
  */
-import { startFortigateEmulator } from "../../provider/fortigate/emulator";
-import { FortigateClient } from "../../provider/fortigate/client";
-import { createGrant, deleteGrant, updateGrant, type FortigateAddressState } from "../../provider/fortigate/grant";
-import { preflight, preflightKey } from "../../provider/fortigate/preflight";
-import { resetProcessState } from "../../provider/process-state";
+import { startFortigateEmulator } from "../../emulators/fortigate/emulator";
+import { FortigateClient } from "../../provider/devices/fortigate/client";
+import { createGrant, deleteGrant, updateGrant, type FortigateAddressState } from "../../provider/devices/fortigate/grant";
+import { preflight, preflightKey } from "../../provider/devices/fortigate/preflight";
+import { resetProcessState } from "../../provider/core/process-state";
 import { grantError as codeOf, useEmulator } from "../support/emulator";
 
 const RO = "readonly-token-0123456789";

@@ -4,10 +4,10 @@
  * a set and a per-entry grant naming one object. A resource's delete removes its membership, and the
  * object only when no other membership or declaration of the program still needs it.
  */
-import { startFortigateEmulator } from "../../provider/fortigate/emulator";
-import { fortigateAddressProvider as grant } from "../../provider/fortigate/resource";
-import { fortigateAddressSetProvider as set } from "../../provider/fortigate/set-resource";
-import { resetProcessState } from "../../provider/process-state";
+import { startFortigateEmulator } from "../../emulators/fortigate/emulator";
+import { fortigateAddressProvider as grant } from "../../provider/devices/fortigate/resource";
+import { fortigateAddressSetProvider as set } from "../../provider/devices/fortigate/set-resource";
+import { resetProcessState } from "../../provider/core/process-state";
 import { useEmulator } from "../support/emulator";
 
 type Raw = Record<string, unknown>;

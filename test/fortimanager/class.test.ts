@@ -15,7 +15,7 @@ describe("FortimanagerTrustedHost class", () => {
       "stack",
       true,
     );
-    const { FortimanagerTrustedHost } = await import("../../provider/fortimanager/resource");
+    const { FortimanagerTrustedHost } = await import("../../provider/devices/fortimanager/resource");
     const r = new FortimanagerTrustedHost("alice", {
       connection: { url: "https://fmg.example", username: "admin", password: pulumi.secret("pw-secret-123"), token: pulumi.secret("tok-secret-123") },
       adminUser: "alice",

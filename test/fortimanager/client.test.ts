@@ -1,10 +1,10 @@
-import { mustParseAddress } from "../../provider/address";
-import { FortimanagerClient, type FortimanagerClientOptions } from "../../provider/fortimanager/client";
-import { DEFAULT_CREDENTIALS, startFortimanagerEmulator } from "../../provider/fortimanager/emulator";
-import { preflight } from "../../provider/fortimanager/preflight";
-import { closeFortimanagerSessions } from "../../provider/fortimanager/session";
-import { findTrustedHost, grantTrustedHost, revokeTrustedHost } from "../../provider/fortimanager/trusted-hosts";
-import { sleep } from "../../provider/transport";
+import { mustParseAddress } from "../../provider/core/address";
+import { FortimanagerClient, type FortimanagerClientOptions } from "../../provider/devices/fortimanager/client";
+import { DEFAULT_CREDENTIALS, startFortimanagerEmulator } from "../../emulators/fortimanager/emulator";
+import { preflight } from "../../provider/devices/fortimanager/preflight";
+import { closeFortimanagerSessions } from "../../provider/devices/fortimanager/session";
+import { findTrustedHost, grantTrustedHost, revokeTrustedHost } from "../../provider/devices/fortimanager/trusted-hosts";
+import { sleep } from "../../provider/core/transport";
 import { grantErrorCode, useEmulator } from "../support/emulator";
 
 const emu = useEmulator(() => startFortimanagerEmulator({}));

@@ -3,7 +3,7 @@
  * set or clear a trusted-host slot by hand, add and remove admins, inject JSON-RPC faults.
  */
 import { Agent, request } from "undici";
-import { DEFAULT_CREDENTIALS, startFortimanagerEmulator } from "../../provider/fortimanager/emulator";
+import { DEFAULT_CREDENTIALS, startFortimanagerEmulator } from "../../emulators/fortimanager/emulator";
 import { useEmulator } from "../support/emulator";
 
 let agent: Agent;

@@ -3,7 +3,7 @@
  * §8–§10), over HTTPS with raw JSON-RPC bodies as curl or Ansible send them.
  */
 import { Agent, request } from "undici";
-import { DEFAULT_CREDENTIALS, startFortimanagerEmulator } from "../../provider/fortimanager/emulator";
+import { DEFAULT_CREDENTIALS, startFortimanagerEmulator } from "../../emulators/fortimanager/emulator";
 import { useEmulator } from "../support/emulator";
 
 let agent: Agent;

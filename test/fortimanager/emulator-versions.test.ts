@@ -3,8 +3,8 @@
  * to model", each over HTTPS JSON-RPC, per firmware version where the device differs.
  */
 import { Agent, request } from "undici";
-import { DEFAULT_CREDENTIALS, startFortimanagerEmulator, type FortimanagerEmulator } from "../../provider/fortimanager/emulator";
-import type { FortimanagerEmulatorOptions } from "../../provider/fortimanager/emulator";
+import { DEFAULT_CREDENTIALS, startFortimanagerEmulator, type FortimanagerEmulator } from "../../emulators/fortimanager/emulator";
+import type { FortimanagerEmulatorOptions } from "../../emulators/fortimanager/emulator";
 import { useEmulator } from "../support/emulator";
 
 let agent: Agent;

@@ -1,5 +1,5 @@
 import { Agent, request } from "undici";
-import { DEFAULT_CREDENTIALS, startFortimanagerEmulator } from "../../provider/fortimanager/emulator";
+import { DEFAULT_CREDENTIALS, startFortimanagerEmulator } from "../../emulators/fortimanager/emulator";
 import { useEmulator } from "../support/emulator";
 
 let agent: Agent;

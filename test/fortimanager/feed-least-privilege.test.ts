@@ -4,8 +4,8 @@
  * answer `get /sys/session` may give an API key (answers, -11, -6: unconfirmed on a device) and with a login. Preview
  * says which rights it could not read; a wrong key still fails with 202001.
  */
-import { startFortimanagerEmulator } from "../../provider/fortimanager/emulator";
-import { fortimanagerFeedEntryProvider as provider, type FortimanagerFeedEntryInputs } from "../../provider/fortimanager/feed-resource";
+import { startFortimanagerEmulator } from "../../emulators/fortimanager/emulator";
+import { fortimanagerFeedEntryProvider as provider, type FortimanagerFeedEntryInputs } from "../../provider/devices/fortimanager/feed-resource";
 import { grantErrorCode as code, useEmulator } from "../support/emulator";
 
 const KEY = "passiveplusapikey0123456789abcde";

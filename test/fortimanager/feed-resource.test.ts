@@ -1,11 +1,11 @@
-import { resetProcessState } from "../../provider/process-state";
-import { DEFAULT_CREDENTIALS, startFortimanagerEmulator } from "../../provider/fortimanager/emulator";
+import { resetProcessState } from "../../provider/core/process-state";
+import { DEFAULT_CREDENTIALS, startFortimanagerEmulator } from "../../emulators/fortimanager/emulator";
 import {
   fortimanagerFeedEntryProvider as provider,
   type FortimanagerFeedEntryInputs,
   type FortimanagerFeedEntryState,
-} from "../../provider/fortimanager/feed-resource";
-import { isGrantError } from "../../provider/errors";
+} from "../../provider/devices/fortimanager/feed-resource";
+import { isGrantError } from "../../provider/core/errors";
 import { grantErrorCode as code, useEmulator } from "../support/emulator";
 
 const DEVICES = ["fgt-1", "fgt-2", "fgt-3"];

@@ -7,12 +7,12 @@
  */
 import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
-import { mustParseAddress } from "../../provider/address";
-import { testdataFile } from "../../provider/emulator-kit";
-import { FortimanagerClient, type FortimanagerClientOptions } from "../../provider/fortimanager/client";
-import { DEFAULT_CREDENTIALS, startFortimanagerEmulator } from "../../provider/fortimanager/emulator";
-import { preflight } from "../../provider/fortimanager/preflight";
-import { grantTrustedHost, revokeTrustedHost } from "../../provider/fortimanager/trusted-hosts";
+import { mustParseAddress } from "../../provider/core/address";
+import { testdataFile } from "../../emulators/kit";
+import { FortimanagerClient, type FortimanagerClientOptions } from "../../provider/devices/fortimanager/client";
+import { DEFAULT_CREDENTIALS, startFortimanagerEmulator } from "../../emulators/fortimanager/emulator";
+import { preflight } from "../../provider/devices/fortimanager/preflight";
+import { grantTrustedHost, revokeTrustedHost } from "../../provider/devices/fortimanager/trusted-hosts";
 import { grantErrorCode, useEmulator } from "../support/emulator";
 
 const emu = useEmulator(() => startFortimanagerEmulator({}));

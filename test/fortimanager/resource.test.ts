@@ -1,10 +1,10 @@
 import { existsSync } from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { configureFromStack, providerShim, UNKNOWN } from "../../provider/dynamic-kit";
-import { DEFAULT_CREDENTIALS, startFortimanagerEmulator } from "../../provider/fortimanager/emulator";
-import { fortimanagerTrustedHostProvider as provider, type TrustedHostInputs, type TrustedHostOutputs } from "../../provider/fortimanager/resource";
-import { closeFortimanagerSessions } from "../../provider/fortimanager/session";
+import { configureFromStack, providerShim, UNKNOWN } from "../../provider/core/dynamic-kit";
+import { DEFAULT_CREDENTIALS, startFortimanagerEmulator } from "../../emulators/fortimanager/emulator";
+import { fortimanagerTrustedHostProvider as provider, type TrustedHostInputs, type TrustedHostOutputs } from "../../provider/devices/fortimanager/resource";
+import { closeFortimanagerSessions } from "../../provider/devices/fortimanager/session";
 import { grantErrorCode, useEmulator } from "../support/emulator";
 
 const emu = useEmulator(() => startFortimanagerEmulator({}), {

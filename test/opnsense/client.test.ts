@@ -1,7 +1,7 @@
 import { createServer, type AddressInfo } from "node:net";
-import { isGrantError } from "../../provider/errors";
-import { OpnsenseClient, privilegeFor, PATH_UTIL_ADD } from "../../provider/opnsense/client";
-import { startOpnsenseEmulator } from "../../provider/opnsense/emulator";
+import { isGrantError } from "../../provider/core/errors";
+import { OpnsenseClient, privilegeFor, PATH_UTIL_ADD } from "../../provider/devices/opnsense/client";
+import { startOpnsenseEmulator } from "../../emulators/opnsense/emulator";
 import { grantErrorCode, secretFreeMessages, useEmulator } from "../support/emulator";
 import { SECRET, USERS, type UserName } from "./helpers";
 

@@ -1,5 +1,5 @@
-import { startOpnsenseEmulator } from "../../provider/opnsense/emulator";
-import { opnsenseAliasEntryProvider as provider, type AliasEntryInputs } from "../../provider/opnsense/resource";
+import { startOpnsenseEmulator } from "../../emulators/opnsense/emulator";
+import { opnsenseAliasEntryProvider as provider, type AliasEntryInputs } from "../../provider/devices/opnsense/resource";
 import { useEmulator } from "../support/emulator";
 import { connFor, fastConfigTiming, USERS } from "./helpers";
 

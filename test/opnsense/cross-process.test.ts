@@ -13,7 +13,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { startOpnsenseEmulator } from "../../provider/opnsense/emulator";
+import { startOpnsenseEmulator } from "../../emulators/opnsense/emulator";
 import { useEmulator } from "../support/emulator";
 import { USERS } from "./helpers";
 

@@ -4,7 +4,7 @@
  * example (`"remove": ["…"]`) removes the address.
  */
 import { Agent, request } from "undici";
-import { startOpnsenseEmulator } from "../../provider/opnsense/emulator";
+import { startOpnsenseEmulator } from "../../emulators/opnsense/emulator";
 import { useEmulator } from "../support/emulator";
 
 let agent: Agent;

@@ -2,8 +2,8 @@
  * The OPNsense emulator loads alias lines as pf does (opnsense/core base.py `iter_addresses`), in its own code:
  * ranges, host-bit networks, wildcard masks, mapped IPv6, negations, host names, nested aliases (issue 19).
  */
-import { pfEntry, pfLoad } from "../../provider/opnsense/emulator-pf";
-import { OpnsenseBackend } from "../../provider/opnsense/emulator-backend";
+import { pfEntry, pfLoad } from "../../emulators/opnsense/pf";
+import { OpnsenseBackend } from "../../emulators/opnsense/backend";
 
 describe("pf's reading of alias lines", () => {
   it.each([

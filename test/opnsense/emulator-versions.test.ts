@@ -3,7 +3,7 @@
  * form posts, Ansible's JSON): body handling, the alias_util/list cap, host vs network content,
  * read-only alias_util, get_item on an unknown uuid, login padding, menu, export/import, control routes.
  */
-import { startOpnsenseEmulator, type OpnsenseEmulator } from "../../provider/opnsense/emulator";
+import { startOpnsenseEmulator, type OpnsenseEmulator } from "../../emulators/opnsense/emulator";
 import { closeRawAgent, raw, USERS } from "./helpers";
 
 const emus = new Map<string, OpnsenseEmulator>();

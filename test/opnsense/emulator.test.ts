@@ -1,4 +1,4 @@
-import { startOpnsenseEmulator } from "../../provider/opnsense/emulator";
+import { startOpnsenseEmulator } from "../../emulators/opnsense/emulator";
 import { useEmulator } from "../support/emulator";
 import { closeRawAgent, raw, USERS } from "./helpers";
 

@@ -9,15 +9,15 @@
  * And of issue 9: config-mode verify-and-repair, make-live on retry, delete of an adopted address,
  * table and config grants on one alias in one process.
  */
-import type { GrantAddress } from "../../provider/address";
-import { mustParseAddress } from "../../provider/address";
-import { isGrantError } from "../../provider/errors";
-import { CONFIG_MODE_TIMING } from "../../provider/opnsense/alias-batcher";
-import { OpnsenseClient } from "../../provider/opnsense/client";
-import { resolveConnection } from "../../provider/opnsense/connection";
-import { startOpnsenseEmulator } from "../../provider/opnsense/emulator";
-import { addGrant, grantPresent, removeGrant, type GrantTarget } from "../../provider/opnsense/grant-ops";
-import { cachedAlias, preflightReport, type GrantMethod } from "../../provider/opnsense/preflight";
+import type { GrantAddress } from "../../provider/core/address";
+import { mustParseAddress } from "../../provider/core/address";
+import { isGrantError } from "../../provider/core/errors";
+import { CONFIG_MODE_TIMING } from "../../provider/devices/opnsense/alias-batcher";
+import { OpnsenseClient } from "../../provider/devices/opnsense/client";
+import { resolveConnection } from "../../provider/devices/opnsense/connection";
+import { startOpnsenseEmulator } from "../../emulators/opnsense/emulator";
+import { addGrant, grantPresent, removeGrant, type GrantTarget } from "../../provider/devices/opnsense/grant-ops";
+import { cachedAlias, preflightReport, type GrantMethod } from "../../provider/devices/opnsense/preflight";
 import { grantErrorCode, secretFreeMessages, useEmulator } from "../support/emulator";
 import { fastConfigTiming, raw, SECRET, USERS, type UserName } from "./helpers";
 

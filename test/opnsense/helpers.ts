@@ -1,7 +1,7 @@
 /** Shared set-up for the OPNsense tests: an emulator with one user per privilege set. */
 import { Agent, request } from "undici";
-import { CONFIG_MODE_TIMING } from "../../provider/opnsense/alias-batcher";
-import type { EmulatedUser } from "../../provider/opnsense/emulator";
+import { CONFIG_MODE_TIMING } from "../../provider/devices/opnsense/alias-batcher";
+import type { EmulatedUser } from "../../emulators/opnsense/emulator";
 
 export const SECRET = "s3cr3t-Value-Never-Shown-0123456789";
 

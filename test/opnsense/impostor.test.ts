@@ -5,11 +5,11 @@
  */
 import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
-import { testCaCert, testdataFile } from "../../provider/emulator-kit";
-import { isGrantError } from "../../provider/errors";
-import { opnsenseAliasEntryProvider as provider, type AliasEntryInputs, type AliasEntryOutputs } from "../../provider/opnsense/resource";
-import { resetProcessState } from "../../provider/process-state";
-import { closeAllAgents } from "../../provider/transport";
+import { testCaCert, testdataFile } from "../../emulators/kit";
+import { isGrantError } from "../../provider/core/errors";
+import { opnsenseAliasEntryProvider as provider, type AliasEntryInputs, type AliasEntryOutputs } from "../../provider/devices/opnsense/resource";
+import { resetProcessState } from "../../provider/core/process-state";
+import { closeAllAgents } from "../../provider/core/transport";
 
 const ANSWERS: Record<string, { status: number; contentType: string; body: string }> = {
   "captive portal (HTML 200 to everything)": {

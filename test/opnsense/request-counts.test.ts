@@ -1,13 +1,13 @@
 /**
  * Request counts of concurrent grants (issue 6 benchmark floors), asserted on the emulator's request
  * log, never on timings: concurrent grants on one alias share their alias_util/list and get_item
- * reads (provider/read-coalescer.ts), so N grants cost N adds/deletes plus a few shared reads; a
+ * reads (provider/core/read-coalescer.ts), so N grants cost N adds/deletes plus a few shared reads; a
  * preview (check + diff) costs one probe set, not N; config mode reconfigures once per batch.
  */
-import { startOpnsenseEmulator } from "../../provider/opnsense/emulator";
-import { opnsenseAliasEntryProvider as provider, type AliasEntryInputs, type AliasEntryOutputs } from "../../provider/opnsense/resource";
-import { resetProcessState } from "../../provider/process-state";
-import { coalescedRead, DEFAULT_WINDOW_MS, noteWrite, lastWrite, readsSent } from "../../provider/read-coalescer";
+import { startOpnsenseEmulator } from "../../emulators/opnsense/emulator";
+import { opnsenseAliasEntryProvider as provider, type AliasEntryInputs, type AliasEntryOutputs } from "../../provider/devices/opnsense/resource";
+import { resetProcessState } from "../../provider/core/process-state";
+import { coalescedRead, DEFAULT_WINDOW_MS, noteWrite, lastWrite, readsSent } from "../../provider/core/read-coalescer";
 import { useEmulator } from "../support/emulator";
 import { connFor, fastConfigTiming, USERS } from "./helpers";
 

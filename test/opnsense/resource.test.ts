@@ -1,6 +1,6 @@
-import { UNKNOWN } from "../../provider/dynamic-kit";
-import { startOpnsenseEmulator } from "../../provider/opnsense/emulator";
-import { opnsenseAliasEntryProvider as provider, type AliasEntryInputs, type AliasEntryOutputs } from "../../provider/opnsense/resource";
+import { UNKNOWN } from "../../provider/core/dynamic-kit";
+import { startOpnsenseEmulator } from "../../emulators/opnsense/emulator";
+import { opnsenseAliasEntryProvider as provider, type AliasEntryInputs, type AliasEntryOutputs } from "../../provider/devices/opnsense/resource";
 import { grantErrorCode, secretFreeMessages, useEmulator } from "../support/emulator";
 import { connFor, SECRET, type UserName } from "./helpers";
 import { USERS } from "./helpers";

@@ -6,8 +6,8 @@ import { execSync } from "node:child_process";
 import { readdirSync, statSync, existsSync } from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { providerShim } from "../../provider/dynamic-kit";
-import { startOpnsenseEmulator } from "../../provider/opnsense/emulator";
+import { providerShim } from "../../provider/core/dynamic-kit";
+import { startOpnsenseEmulator } from "../../emulators/opnsense/emulator";
 import { useEmulator } from "../support/emulator";
 import { connFor, SECRET, USERS } from "./helpers";
 
@@ -47,7 +47,7 @@ describe("serialised provider round trip", () => {
     const text = await pulumi.runtime.serializeFunction(() => providerShim("opnsenseAliasEntryProvider"), { allowSecrets: true });
     const p = require("require-from-string")(text.text).handler() as pulumi.dynamic.ResourceProvider;
     const news = { ...connFor(emu.url, emu.caCert, "read"), alias: "jit_admins", address: "192.0.2.45" };
-    const { isGrantError } = await import("../../provider/errors");
+    const { isGrantError } = await import("../../provider/core/errors");
     try {
       await p.check!({}, news);
       throw new Error("expected OPN001");
@@ -69,7 +69,7 @@ describe("OpnsenseAliasEntry resource class", () => {
       },
       call: () => ({}),
     });
-    const { OpnsenseAliasEntry } = await import("../../provider/opnsense/resource");
+    const { OpnsenseAliasEntry } = await import("../../provider/devices/opnsense/resource");
     const r = new OpnsenseAliasEntry("alice", {
       connection: { url: emu.url, apiKey: USERS.admin.key, apiSecret: pulumi.secret(USERS.admin.secret) },
       alias: "jit_admins",

@@ -2,9 +2,9 @@
  * Red team (issue 19 item 2): a FortigateFeedSet create whose push shows after the visibility wait fails; its
  * take-back reads "absent" and removes nothing, and the push lands later with no state: the address stays allowed.
  */
-import { startFortigateEmulator } from "../../provider/fortigate/emulator";
-import { FEED_VISIBILITY } from "../../provider/fortigate/feed-batcher";
-import { fortigateFeedSetProvider as fgt } from "../../provider/fortigate/feed-set";
+import { startFortigateEmulator } from "../../emulators/fortigate/emulator";
+import { FEED_VISIBILITY } from "../../provider/devices/fortinet/feed-batcher";
+import { fortigateFeedSetProvider as fgt } from "../../provider/devices/fortigate/feed-set";
 import { useEmulator } from "../support/emulator";
 
 const emu = useEmulator(() => startFortigateEmulator({}));

@@ -2,10 +2,10 @@
  * Red team (issue 19 items 1-2): feed verdicts that report success while the firewall still allows, or later
  * allows, the address. Each test states what the promise requires; a failing test is a finding.
  */
-import { startFortigateEmulator } from "../../provider/fortigate/emulator";
-import { FEED_VISIBILITY } from "../../provider/fortigate/feed-batcher";
-import { FortigateFeedClient } from "../../provider/fortigate/feed-client";
-import { fortigateFeedEntryProvider as provider, type FortigateFeedEntryInputs } from "../../provider/fortigate/feed-resource";
+import { startFortigateEmulator } from "../../emulators/fortigate/emulator";
+import { FEED_VISIBILITY } from "../../provider/devices/fortinet/feed-batcher";
+import { FortigateFeedClient } from "../../provider/devices/fortigate/feed-client";
+import { fortigateFeedEntryProvider as provider, type FortigateFeedEntryInputs } from "../../provider/devices/fortigate/feed-resource";
 import { useEmulator } from "../support/emulator";
 
 const RW = "feed-rw-token-0123456789";

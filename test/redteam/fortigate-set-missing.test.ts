@@ -2,7 +2,7 @@
  * Red team (item 5): a FortiGate set entry lost by hand in several ways is `missing` (drift), `up` puts it back,
  * and the next drift check is clean.
  */
-import { fortigateAddressSetProvider as fgt } from "../../provider/fortigate/set-resource";
+import { fortigateAddressSetProvider as fgt } from "../../provider/devices/fortigate/set-resource";
 import { fortigateSetBase, useFortigateSetEmulator, type Raw } from "../sets/helpers";
 const emu = useFortigateSetEmulator();
 const base = () => fortigateSetBase(emu);

@@ -2,9 +2,9 @@
  * Red team (issue 19 item 2, FortiManager): a FortimanagerFeedEntry create whose proxied push shows on one device
  * after the visibility wait fails, takes back only what the read-back showed, and the push lands later with no state.
  */
-import { DEFAULT_CREDENTIALS, startFortimanagerEmulator } from "../../provider/fortimanager/emulator";
-import { FEED_VISIBILITY } from "../../provider/fortigate/feed-batcher";
-import { fortimanagerFeedEntryProvider as provider, type FortimanagerFeedEntryInputs } from "../../provider/fortimanager/feed-resource";
+import { DEFAULT_CREDENTIALS, startFortimanagerEmulator } from "../../emulators/fortimanager/emulator";
+import { FEED_VISIBILITY } from "../../provider/devices/fortinet/feed-batcher";
+import { fortimanagerFeedEntryProvider as provider, type FortimanagerFeedEntryInputs } from "../../provider/devices/fortimanager/feed-resource";
 import { useEmulator } from "../support/emulator";
 
 const DEVICES = ["fgt-1", "fgt-2"];

@@ -4,8 +4,8 @@
  * owner is unknown and the rights are not judged; preview must then say that they were not judged (rpc-permit,
  * Manage Device Configurations, ADOM access), not pass with only the generic FortiGate-side note.
  */
-import { startFortimanagerEmulator } from "../../provider/fortimanager/emulator";
-import { fortimanagerFeedEntryProvider as provider, type FortimanagerFeedEntryInputs } from "../../provider/fortimanager/feed-resource";
+import { startFortimanagerEmulator } from "../../emulators/fortimanager/emulator";
+import { fortimanagerFeedEntryProvider as provider, type FortimanagerFeedEntryInputs } from "../../provider/devices/fortimanager/feed-resource";
 import { useEmulator } from "../support/emulator";
 
 const KEY = "readonlyapikey0123456789abcdefgh";

@@ -2,10 +2,10 @@
  * Red team (issue 19 item 3): hand-added alias lines an exclusive OPNsense set must name and `up` must remove, so
  * that afterwards pf loads exactly what the set lists, in config and table mode. A failing case is a finding.
  */
-import { startOpnsenseEmulator } from "../../provider/opnsense/emulator";
-import { opnsenseAliasSetProvider as provider, type AliasSetOutputs } from "../../provider/opnsense/set-resource";
-import { opnsenseAliasEntryProvider as entryProvider } from "../../provider/opnsense/resource";
-import { pfLoad } from "../../provider/opnsense/emulator-pf";
+import { startOpnsenseEmulator } from "../../emulators/opnsense/emulator";
+import { opnsenseAliasSetProvider as provider, type AliasSetOutputs } from "../../provider/devices/opnsense/set-resource";
+import { opnsenseAliasEntryProvider as entryProvider } from "../../provider/devices/opnsense/resource";
+import { pfLoad } from "../../emulators/opnsense/pf";
 import { useEmulator } from "../support/emulator";
 import { connFor, fastConfigTiming, USERS } from "../opnsense/helpers";
 import { opnsenseSetKit } from "../sets/helpers";

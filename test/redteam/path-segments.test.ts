@@ -2,7 +2,7 @@
  * Red team (item 1): the transport's dot-segment guard against what the URL parser undici uses (WHATWG) does
  * with the path. A path the guard lets through must not resolve above the entry it names.
  */
-import { unsafePathSegment } from "../../provider/transport";
+import { unsafePathSegment } from "../../provider/core/transport";
 
 const resolved = (path: string) => new URL(`https://fw.example${path}`).pathname;
 

@@ -3,9 +3,9 @@
  * (`holding` → `heldKeys`). A `missing` recorded by an earlier refresh must not make the revoking `up` (plain
  * `pulumi up`, no refresh: the engine diffs against state) believe the set holds nothing once the entry is back.
  */
-import { startOpnsenseEmulator } from "../../provider/opnsense/emulator";
-import { opnsenseAliasSetProvider as provider, type AliasSetOutputs } from "../../provider/opnsense/set-resource";
-import { setClock } from "../../provider/time-box";
+import { startOpnsenseEmulator } from "../../emulators/opnsense/emulator";
+import { opnsenseAliasSetProvider as provider, type AliasSetOutputs } from "../../provider/devices/opnsense/set-resource";
+import { setClock } from "../../provider/core/time-box";
 import { useEmulator } from "../support/emulator";
 import { fastConfigTiming, USERS } from "../opnsense/helpers";
 import { opnsenseSetKit } from "../sets/helpers";

@@ -5,10 +5,10 @@
  * must name exactly that address once (`missing[0]`), never a shifted `addresses` list; the warning
  * line names it too, and `up` adds it back.
  */
-import { startFortigateEmulator } from "../../provider/fortigate/emulator";
-import { fortigateAddressSetProvider as fgt } from "../../provider/fortigate/set-resource";
-import { startOpnsenseEmulator } from "../../provider/opnsense/emulator";
-import { opnsenseAliasSetProvider as opn } from "../../provider/opnsense/set-resource";
+import { startFortigateEmulator } from "../../emulators/fortigate/emulator";
+import { fortigateAddressSetProvider as fgt } from "../../provider/devices/fortigate/set-resource";
+import { startOpnsenseEmulator } from "../../emulators/opnsense/emulator";
+import { opnsenseAliasSetProvider as opn } from "../../provider/devices/opnsense/set-resource";
 import { useEmulator } from "../support/emulator";
 import { connFor, USERS } from "../opnsense/helpers";
 

@@ -4,14 +4,14 @@
  * exclusive drift from a hand-added entry named and removed, the shared-address rule with the per-entry
  * feed grants, `devices` changed in place, hostile input.
  */
-import { startFortigateEmulator } from "../../provider/fortigate/emulator";
-import { FeedError } from "../../provider/fortigate/emulator-feeds";
-import { fortigateFeedEntryProvider } from "../../provider/fortigate/feed-resource";
-import { fortigateFeedSetProvider as fgt } from "../../provider/fortigate/feed-set";
-import { DEFAULT_CREDENTIALS, startFortimanagerEmulator } from "../../provider/fortimanager/emulator";
-import { fortimanagerFeedEntryProvider } from "../../provider/fortimanager/feed-resource";
-import { fortimanagerFeedSetProvider as fmg } from "../../provider/fortimanager/feed-set";
-import { resetProcessState } from "../../provider/process-state";
+import { startFortigateEmulator } from "../../emulators/fortigate/emulator";
+import { FeedError } from "../../emulators/fortigate/feeds";
+import { fortigateFeedEntryProvider } from "../../provider/devices/fortigate/feed-resource";
+import { fortigateFeedSetProvider as fgt } from "../../provider/devices/fortigate/feed-set";
+import { DEFAULT_CREDENTIALS, startFortimanagerEmulator } from "../../emulators/fortimanager/emulator";
+import { fortimanagerFeedEntryProvider } from "../../provider/devices/fortimanager/feed-resource";
+import { fortimanagerFeedSetProvider as fmg } from "../../provider/devices/fortimanager/feed-set";
+import { resetProcessState } from "../../provider/core/process-state";
 import { setResourceNames, typeToken } from "../../provider/device-settings";
 import * as pkg from "../../provider/index";
 import { grantErrorCode as code, useEmulator } from "../support/emulator";

@@ -6,9 +6,9 @@
  * by an exclusive set and a guard, and `up` takes it out. The guard applies the same rule to the grants
  * it covers.
  */
-import { envelope } from "../../provider/fortigate/emulator-routes";
-import { fortigateAddressProvider as grant } from "../../provider/fortigate/resource";
-import { fortigateAddressSetProvider as fgt } from "../../provider/fortigate/set-resource";
+import { envelope } from "../../emulators/fortigate/routes";
+import { fortigateAddressProvider as grant } from "../../provider/devices/fortigate/resource";
+import { fortigateAddressSetProvider as fgt } from "../../provider/devices/fortigate/set-resource";
 import { fortigateSetBase, useFortigateSetEmulator, type Raw } from "./helpers";
 
 const emu = useFortigateSetEmulator();

@@ -3,10 +3,10 @@
  * objects against the emulators (issue 13): semantics, exclusive drift, the shared-address rule, one
  * update per FortiManager admin, slot 1 untouched, hostile input.
  */
-import { fortigateAddressProvider } from "../../provider/fortigate/resource";
-import { fortigateAddressSetProvider as fgt } from "../../provider/fortigate/set-resource";
-import { DEFAULT_CREDENTIALS, startFortimanagerEmulator } from "../../provider/fortimanager/emulator";
-import { fortimanagerTrustedHostSetProvider as fmg } from "../../provider/fortimanager/set-resource";
+import { fortigateAddressProvider } from "../../provider/devices/fortigate/resource";
+import { fortigateAddressSetProvider as fgt } from "../../provider/devices/fortigate/set-resource";
+import { DEFAULT_CREDENTIALS, startFortimanagerEmulator } from "../../emulators/fortimanager/emulator";
+import { fortimanagerTrustedHostSetProvider as fmg } from "../../provider/devices/fortimanager/set-resource";
 import { grantErrorCode as code, useEmulator } from "../support/emulator";
 import { fortigateSetBase, useFortigateSetEmulator } from "./helpers";
 

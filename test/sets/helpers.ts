@@ -2,8 +2,8 @@
  * What the set suites share: the FortiGate emulator with groups `jit-admins`/`jit6` emptied before each test (the
  * users added at start outlive every test, so the backend is not reset), and the OPNsense set inputs and checks.
  */
-import { startFortigateEmulator } from "../../provider/fortigate/emulator";
-import { opnsenseAliasSetProvider, type AliasSetInputs } from "../../provider/opnsense/set-resource";
+import { startFortigateEmulator } from "../../emulators/fortigate/emulator";
+import { opnsenseAliasSetProvider, type AliasSetInputs } from "../../provider/devices/opnsense/set-resource";
 import { useEmulator } from "../support/emulator";
 import { connFor } from "../opnsense/helpers";
 

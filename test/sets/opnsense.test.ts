@@ -3,17 +3,17 @@
  * non-exclusive and exclusive semantics, the shared-address rule per address, bulk request counts and
  * config revisions, hostile input, guard behaviour.
  */
-import { CONFIG_MODE_TIMING } from "../../provider/opnsense/alias-batcher";
-import { opnsenseAliasEntryProvider as entryProvider } from "../../provider/opnsense/resource";
-import { startOpnsenseEmulator } from "../../provider/opnsense/emulator";
-import { ENGINE_GONE } from "../../provider/dynamic-kit";
-import { processState, resetProcessState } from "../../provider/process-state";
-import { opnsenseAliasSetProvider as provider, type AliasSetOutputs } from "../../provider/opnsense/set-resource";
+import { CONFIG_MODE_TIMING } from "../../provider/devices/opnsense/alias-batcher";
+import { opnsenseAliasEntryProvider as entryProvider } from "../../provider/devices/opnsense/resource";
+import { startOpnsenseEmulator } from "../../emulators/opnsense/emulator";
+import { ENGINE_GONE } from "../../provider/core/dynamic-kit";
+import { processState, resetProcessState } from "../../provider/core/process-state";
+import { opnsenseAliasSetProvider as provider, type AliasSetOutputs } from "../../provider/devices/opnsense/set-resource";
 import { grantErrorCode, secretFreeMessages, useEmulator } from "../support/emulator";
 import { connFor, fastConfigTiming, SECRET, USERS } from "../opnsense/helpers";
 import { opnsenseSetKit, type Raw } from "./helpers";
-import { shared } from "../../provider/process-state";
-import { setClock } from "../../provider/time-box";
+import { shared } from "../../provider/core/process-state";
+import { setClock } from "../../provider/core/time-box";
 
 const emu = useEmulator(() => startOpnsenseEmulator({ users: Object.values(USERS) }));
 const messages = secretFreeMessages(SECRET);

@@ -3,11 +3,11 @@
  * device and a clean provider process, and close everything at the end. Plus the small helpers for
  * the diagnosis a call fails with.
  */
-import { isGrantError, type GrantError } from "../../provider/errors";
-import type { EmulatorServer } from "../../provider/emulator-kit";
-import { closeFortimanagerSessions } from "../../provider/fortimanager/session";
-import { resetProcessState } from "../../provider/process-state";
-import { closeAllAgents } from "../../provider/transport";
+import { isGrantError, type GrantError } from "../../provider/core/errors";
+import type { EmulatorServer } from "../../emulators/kit";
+import { closeFortimanagerSessions } from "../../provider/devices/fortimanager/session";
+import { resetProcessState } from "../../provider/core/process-state";
+import { closeAllAgents } from "../../provider/core/transport";
 
 /** What every device emulator offers beside the server: a backend that can go back to its start state. */
 export interface ResettableEmulator extends EmulatorServer {

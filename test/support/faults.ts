@@ -2,7 +2,7 @@
  * Shared pieces of the fault suites (test/faults/*): the standard flaky-network plan, a worker pool
  * that runs grants the way the engine does with `--parallel`, and a summary of what the emulator saw.
  */
-import type { FaultPlan, LoggedRequest, RequestLog } from "../../provider/emulator-kit";
+import type { FaultPlan, LoggedRequest, RequestLog } from "../../emulators/kit";
 
 /** Client timeout for fault runs: far below the stall, so every stall is a client-side timeout. */
 export const FAULT_TIMEOUT_MS = 1_200;

@@ -8,9 +8,9 @@
  */
 import * as grants from "pulumi-firewall-grants";
 import { Grant } from "../../../../dist/provider/grant-component";
-import { FortigateAddressSet } from "../../../../dist/provider/fortigate/set-resource";
-import { FortimanagerTrustedHostSet } from "../../../../dist/provider/fortimanager/set-resource";
-import { OpnsenseAliasGuard, OpnsenseAliasSet } from "../../../../dist/provider/opnsense/set-resource";
+import { FortigateAddressSet } from "../../../../dist/provider/devices/fortigate/set-resource";
+import { FortimanagerTrustedHostSet } from "../../../../dist/provider/devices/fortimanager/set-resource";
+import { OpnsenseAliasGuard, OpnsenseAliasSet } from "../../../../dist/provider/devices/opnsense/set-resource";
 
 const killList = process.env.SETS_KILL ? (JSON.parse(process.env.SETS_KILL) as string[]) : undefined;
 

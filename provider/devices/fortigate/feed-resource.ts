@@ -1,0 +1,208 @@
+/**
+ * `FortigateFeedEntry`: one address in a FortiGate push threat feed, on the FortiGate's REST API
+ * (SPEC §4.4, issue 12; docs/reference/fortigate-feeds.md). Inputs, input schema, the provider object
+ * and the resource class; the API is feed-client.ts, batching feed-batcher.ts, preflight feed-preflight.ts.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
+import { mustParseAddress, parseAddress, type GrantAddress } from "../../core/address";
+import { baseConnectionFields, hostUrlField, ruleField } from "../../core/connection-kit";
+import { hostOfUrl } from "../../core/diagnosis";
+import { providerShim, setting, withSecretOutputs, type GrantAddressArgs } from "../../core/dynamic-kit";
+import { grantMetaFields, grantProvider, type DevicePin, type PinnedState } from "../../core/grant-lifecycle";
+import { fingerprint } from "../../core/process-state";
+import { resolveDeviceUrl } from "../../core/settings";
+import type { FortigateClientOptions } from "./client";
+import { feedOp, type TargetOutcome } from "../fortinet/feed-batcher";
+import { FortigateFeedClient } from "./feed-client";
+import { entryNotTaken, feedNameProblem, pushFailed, withLeftBehind, type FeedCommand } from "../fortinet/feed-entries";
+import { feedPreflight } from "./feed-preflight";
+import { vdomProblem } from "../fortinet/names";
+import { fortigateConnectionProps, resolveConnection, type FortigateConnection } from "./resource";
+
+export interface FortigateFeedEntryArgs extends GrantAddressArgs {
+  /** The FortiGate, as for `FortigateAddress`; each field may also come from stack config `fortigate:<key>` or env `FORTIGATE_<KEY>`. */
+  readonly connection?: FortigateConnection;
+  /** Name of an existing IP address threat feed (external resource) with update method Push API, in the connection's VDOM. Case-sensitive. */
+  readonly feed: pulumi.Input<string>;
+}
+
+export const feedNameField = ruleField(feedNameProblem);
+const addressRule = (v: { address: string; allowBroad?: boolean | undefined }, ctx: z.RefinementCtx) => {
+  const r = parseAddress(v.address, { allowBroad: v.allowBroad === true });
+  if (!r.ok) ctx.addIssue({ code: "custom", path: ["address"], message: r.rule });
+};
+
+export const FortigateFeedEntryInputsSchema = z
+  .object({
+    connection: z
+      .object({ url: hostUrlField, vdom: ruleField(vdomProblem).optional(), ...baseConnectionFields })
+      .strict()
+      .optional(),
+    credentials: z.object({ token: z.string().optional() }).strict().optional(),
+    feed: feedNameField,
+    address: z.string(),
+    allowBroad: z.boolean().optional(),
+    ...grantMetaFields,
+  })
+  .strict()
+  .superRefine(addressRule);
+export type FortigateFeedEntryInputs = z.infer<typeof FortigateFeedEntryInputsSchema>;
+
+export interface FortigateFeedEntryState extends FortigateFeedEntryInputs, PinnedState {
+  readonly cidr: string;
+  readonly family: "ipv4" | "ipv6";
+  readonly vdom: string;
+  /** The entry text as the feed lists it. */
+  readonly entry: string;
+  /** True when the feed already listed the address at create (informational: delete removes it all the same). */
+  readonly adopted: boolean;
+}
+
+const vdomOf = (i: Pick<FortigateFeedEntryInputs, "connection">) => setting("fortigate", "vdom", i.connection?.vdom) ?? "root";
+const familyOf = (a: GrantAddress) => (a.family === 4 ? ("ipv4" as const) : ("ipv6" as const));
+
+/** Batch key: one feed of one VDOM reached with one token. */
+const batchKey = (o: FortigateClientOptions, vdom: string, feed: string) => `fortigate.feed:${fingerprint(o.url, o.token, vdom, feed)}`;
+
+/** Runs one op on this FortiGate's feed (batched with the grants into the same feed) and answers its one target's outcome. */
+async function onFeed(
+  o: FortigateClientOptions,
+  feed: string,
+  kind: FeedCommand | "read",
+  address: GrantAddress,
+  takeBack = false,
+): Promise<{ c: FortigateFeedClient; r: TargetOutcome }> {
+  const c = new FortigateFeedClient(o);
+  const out = await feedOp(batchKey(o, c.vdom, feed), c.backend(feed), { kind, address, targets: [c.host], takeBack });
+  return { c, r: out.get(c.host)! };
+}
+
+/** The diagnosis for a failed op on the one FortiGate: the exact one when known, 202103 when the feed did not take it, else 202100. */
+function failure(c: FortigateFeedClient, feed: string, address: GrantAddress, command: FeedCommand, r: Extract<TargetOutcome, { ok: false }>): Error {
+  if (r.failure.error && !r.failure.notTaken) return r.failure.error;
+  if (r.failure.notTaken) return entryNotTaken(c.host, feed, `${c.host} (VDOM "${c.vdom}")`, address.canonical, undefined, r.failure.reason);
+  return pushFailed(c.host, feed, address.canonical, command, [{ device: `${c.host} (VDOM "${c.vdom}")`, reason: r.failure.reason }], []);
+}
+
+/** The provider object behind {@link FortigateFeedEntry}; tests, the benchmark and the CLI drive it directly. */
+export const fortigateFeedEntryProvider = grantProvider<FortigateFeedEntryInputs, FortigateFeedEntryState, FortigateClientOptions>({
+  namespace: "fortigate",
+  family: "fortinet",
+  schema: FortigateFeedEntryInputsSchema,
+  placeholders: {
+    feed: "placeholder",
+    address: "192.0.2.1",
+    description: "",
+    expiresAt: "2999-01-01T00:00:00Z",
+    allowBroad: false,
+    connection: {},
+    credentials: {},
+  },
+  outputOnly: ["cidr", "family", "vdom", "entry", "adopted"],
+  identity: ["feed", "address"],
+  normalise: (i) => ({ ...i, address: mustParseAddress(i.address).canonical }),
+  same: (field, a, b) =>
+    field === "address" && typeof a === "string" && typeof b === "string" ? mustParseAddress(a).cidr === mustParseAddress(b).cidr : a === b,
+  pin: (i) => ({ url: resolveDeviceUrl("fortigate", i.connection?.url, i.connection?.allowHttp), scope: `vdom ${vdomOf(i)}` }),
+  connect: (i, pin) => resolveConnection(i, pin),
+  hostOf: (pin: DevicePin) => hostOfUrl(pin.url),
+  sharedKey: (i, pin) => fingerprint("fortigate-feed", pin.url, pin.scope, i.feed, mustParseAddress(i.address).cidr),
+  preflight: (o, i, mode) => feedPreflight(new FortigateFeedClient(o), o, i.feed, mode),
+
+  /** Adds the entry (or adopts it when listed already); success only when the entry list shows it valid. */
+  async create(o, i) {
+    const address = mustParseAddress(i.address);
+    const { c, r } = await onFeed(o, i.feed, "add", address);
+    if (!r.ok) {
+      // An entry this create put there but the feed marks invalid or drops is taken back: nothing stays without state.
+      // Where that fails too, the error says the entry stays, with no state.
+      // An add pushed but not shown in time may still land: it is taken back too, by a remove sent whatever the list shows.
+      if ((r.present && r.failure.notTaken) || (!r.present && r.failure.pushed)) {
+        const device = `${c.host} (VDOM "${c.vdom}")`;
+        const reason = await onFeed(o, i.feed, "remove", address, true).then(
+          ({ r: back }) => (back.ok ? undefined : back.failure.reason),
+          (e: unknown) => (e instanceof Error ? e.message : String(e)).split("\n")[0]!,
+        );
+        const left = reason === undefined ? [] : [{ device, entries: [address.canonical], reason }];
+        throw withLeftBehind(failure(c, i.feed, address, "add", r), c.host, i.feed, left);
+      }
+      throw failure(c, i.feed, address, "add", r);
+    }
+    return {
+      id: `${c.vdom}/${i.feed}/${address.canonical}`,
+      outs: {
+        address: address.canonical,
+        cidr: address.cidr,
+        family: familyOf(address),
+        vdom: c.vdom,
+        entry: r.entries[0]?.text ?? address.canonical,
+        adopted: r.wasPresent,
+      },
+    };
+  },
+
+  /** The entry list as the device holds it: `undefined` when the address is gone (a reboot, a hand edit), so refresh drops it. */
+  async read(o, s) {
+    const address = mustParseAddress(s.cidr ?? s.address);
+    const { c, r } = await onFeed(o, s.feed, "read", address);
+    if (!r.ok) throw failure(c, s.feed, address, "add", r);
+    return r.present ? { entry: r.entries[0]!.text } : undefined;
+  },
+
+  /** Removes every listed text of the address; gone is success. Adopted or not (SPEC §3: delete revokes). */
+  async remove(o, s) {
+    const address = mustParseAddress(s.cidr ?? s.address);
+    const { c, r } = await onFeed(o, s.feed, "remove", address);
+    if (!r.ok) throw failure(c, s.feed, address, "remove", r);
+  },
+
+  // Feed or address changes put another entry in place: the old one can go after the new one is there.
+  deleteBeforeReplace: () => false,
+});
+
+/**
+ * A Passive+ grant on one FortiGate: the address pushed into an existing IP address threat feed whose
+ * update method is the Push API (FortiOS 7.2.1+); firewall policies that reference the feed let it in.
+ * Create adopts an entry already listed (`adopted: true`) and succeeds only when the entry list shows it;
+ * delete removes it, adopted or not, unless another grant of the program still declares it; refresh drops
+ * the grant when the feed no longer lists it (push entries may not survive a reboot: UNCONFIRMED).
+ * @example
+ * new FortigateFeedEntry("alice", { connection: { url, token: cfg.requireSecret("token") },
+ *   feed: "jit-allow", address: "203.0.113.7" });
+ */
+export class FortigateFeedEntry extends pulumi.dynamic.Resource {
+  declare readonly feed: pulumi.Output<string>;
+  declare readonly address: pulumi.Output<string>;
+  declare readonly cidr: pulumi.Output<string>;
+  declare readonly family: pulumi.Output<"ipv4" | "ipv6">;
+  declare readonly vdom: pulumi.Output<string>;
+  declare readonly entry: pulumi.Output<string>;
+  declare readonly adopted: pulumi.Output<boolean>;
+  declare readonly description: pulumi.Output<string | undefined>;
+  declare readonly expiresAt: pulumi.Output<string | undefined>;
+  /** True once `expiresAt` passed and `up` revoked the grant. */
+  declare readonly expired: pulumi.Output<boolean>;
+  /** The FortiGate and VDOM the grant is on, recorded at create: a change by any route replaces the grant. */
+  declare readonly device: pulumi.Output<DevicePin>;
+
+  constructor(name: string, args: FortigateFeedEntryArgs, opts?: pulumi.CustomResourceOptions) {
+    const props = {
+      ...fortigateConnectionProps(args.connection),
+      feed: args.feed,
+      address: args.address,
+      allowBroad: args.allowBroad,
+      description: args.description,
+      expiresAt: args.expiresAt,
+      cidr: undefined,
+      family: undefined,
+      vdom: undefined,
+      entry: undefined,
+      adopted: undefined,
+      device: undefined,
+      expired: undefined,
+      grantName: name,
+    };
+    super(providerShim("fortigateFeedEntryProvider"), name, props, withSecretOutputs(opts, ["credentials"]), "fortigate", "FeedEntry");
+  }
+}

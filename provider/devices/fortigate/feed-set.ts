@@ -1,0 +1,153 @@
+/**
+ * `FortigateFeedSet`: a list of addresses in one FortiGate push threat feed, one resource (issue 13), on
+ * the shared lifecycle through set-lifecycle.ts; device work in feed-set-ops.ts (one read, one `add`
+ * and/or one `remove` push, one read back per change, whatever the number of addresses).
+ * Non-exclusive, it manages exactly what it lists; `exclusive: true` makes every other entry of the
+ * feed drift (named in `unexpected`, removed by `up`).
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
+import { baseConnectionFields, hostUrlField, ruleField } from "../../core/connection-kit";
+import { hostOfUrl } from "../../core/diagnosis";
+import { providerShim, setting, withSecretOutputs } from "../../core/dynamic-kit";
+import { grantProvider, type DevicePin } from "../../core/grant-lifecycle";
+import { fingerprint } from "../../core/process-state";
+import { resolveDeviceUrl } from "../../core/settings";
+import {
+  loudDiff,
+  setProps,
+  refineAddresses,
+  setFields,
+  setLifecycle,
+  wanted,
+  type SetEntryInput,
+  type SetFields,
+  type SetState,
+} from "../../core/set-lifecycle";
+import type { FortigateClientOptions } from "./client";
+import type { TargetFailure } from "../fortinet/feed-batcher";
+import { FortigateFeedClient } from "./feed-client";
+import { entryNotTaken, feedNameProblem, pushFailed, withLeftBehind } from "../fortinet/feed-entries";
+import { feedPreflight } from "./feed-preflight";
+import { mergeTargets, readTargets, reconcileFeed, type FeedSetFailures } from "../fortinet/feed-set-ops";
+import { vdomProblem } from "../fortinet/names";
+import { fortigateConnectionProps, resolveConnection, type FortigateConnection } from "./resource";
+
+export interface FortigateFeedSetArgs {
+  /** The FortiGate, as for `FortigateFeedEntry` (stack config `fortigate:<key>` / env `FORTIGATE_<KEY>` fill what is missing). */
+  readonly connection?: FortigateConnection;
+  /** Name of an existing IP address threat feed with update method Push API, in the connection's VDOM. Case-sensitive. */
+  readonly feed: pulumi.Input<string>;
+  /** IPv4 and IPv6 hosts or CIDRs (both go into the one feed). Feeds store no description. */
+  readonly addresses: pulumi.Input<pulumi.Input<SetEntryInput>[]>;
+  /** The feed must hold exactly these entries: any other entry is drift, and `up` removes it. @default false */
+  readonly exclusive?: pulumi.Input<boolean>;
+  readonly allowBroad?: pulumi.Input<boolean>;
+  readonly description?: pulumi.Input<string>;
+  /** When the whole set ends (ISO 8601 with a zone). @default no expiry */
+  readonly expiresAt?: pulumi.Input<string>;
+}
+
+export const FortigateFeedSetInputsSchema = z
+  .object({
+    connection: z
+      .object({ url: hostUrlField, vdom: ruleField(vdomProblem).optional(), ...baseConnectionFields })
+      .strict()
+      .optional(),
+    credentials: z.object({ token: z.string().optional() }).strict().optional(),
+    feed: ruleField(feedNameProblem),
+    ...setFields,
+  })
+  .strict()
+  .superRefine(refineAddresses);
+export type FortigateFeedSetInputs = z.infer<typeof FortigateFeedSetInputsSchema> & SetFields;
+export interface FortigateFeedSetOutputs extends FortigateFeedSetInputs, SetState {}
+
+const vdomOf = (i: Pick<FortigateFeedSetInputs, "connection">) => setting("fortigate", "vdom", i.connection?.vdom) ?? "root";
+
+/** The FortiGate's diagnoses for a failed read or push of the set (as the per-entry grant gives them). */
+function failures(c: FortigateFeedClient, feed: string): FeedSetFailures {
+  const device = `${c.host} (VDOM "${c.vdom}")`;
+  const first = (failed: readonly [string, TargetFailure][]) => failed[0]![1];
+  return {
+    read: (failed) => first(failed).error ?? pushFailed(c.host, feed, "the set's entries", "add", [{ device, reason: first(failed).reason }], []),
+    write: (command, failed, entries) => {
+      const f = first(failed);
+      if (f.error && !f.notTaken) return f.error;
+      const list = entries.join(", ");
+      if (f.notTaken) return entryNotTaken(c.host, feed, device, list, undefined, f.reason);
+      return pushFailed(c.host, feed, list, command, [{ device, reason: f.reason }], []);
+    },
+    leftBehind: (error, left) => withLeftBehind(error, c.host, feed, left),
+  };
+}
+
+const lifecycle = setLifecycle<FortigateFeedSetInputs, FortigateClientOptions>(
+  {
+    namespace: "fortigate",
+    family: "fortinet",
+    schema: FortigateFeedSetInputsSchema as unknown as z.ZodType<FortigateFeedSetInputs>,
+    placeholders: { feed: "placeholder", connection: {}, credentials: {} },
+    identity: ["feed"],
+    pin: (i) => ({ url: resolveDeviceUrl("fortigate", i.connection?.url, i.connection?.allowHttp), scope: `vdom ${vdomOf(i)}` }),
+    connect: (i, pin) => resolveConnection(i, pin),
+    hostOf: (pin: DevicePin) => hostOfUrl(pin.url),
+    targetOf: (i) => `feed ${i.feed}`,
+    keyOf: (_i, e) => e.parsed.cidr,
+    // The per-entry resource's key (feed-resource.ts `sharedKey`): a FortigateFeedEntry of the program keeps its address.
+    entrySharedKey: (i, pin, cidr) => fingerprint("fortigate-feed", pin.url, pin.scope, i.feed, cidr),
+    preflight: (o, i, mode) => feedPreflight(new FortigateFeedClient(o), o, i.feed, mode),
+    async current(o, i) {
+      const c = new FortigateFeedClient(o);
+      const held = await readTargets(c.backend(i.feed), [c.host], failures(c, i.feed));
+      return mergeTargets(held, new Set(wanted({ keyOf: (_i, e) => e.parsed.cidr }, i).keys()));
+    },
+    reconcile(o, i, plan) {
+      const c = new FortigateFeedClient(o);
+      const key = `fortigate.feed-set:${fingerprint(o.url, o.token, c.vdom, i.feed)}`;
+      return reconcileFeed(c.backend(i.feed), key, [c.host], plan, failures(c, i.feed));
+    },
+  },
+  "FortigateFeedSet",
+);
+
+/** The provider object of {@link FortigateFeedSet}; tests, the benchmark and the CLI drive it directly. */
+export const fortigateFeedSetProvider = loudDiff(
+  grantProvider<FortigateFeedSetInputs, FortigateFeedSetOutputs, FortigateClientOptions>(lifecycle as never),
+  "FortigateFeedSet",
+);
+
+let shim: pulumi.dynamic.ResourceProvider | undefined;
+
+/**
+ * A list of addresses in one FortiGate push threat feed, one resource: a change costs one entry-list
+ * read, one `add` and/or one `remove` push, and one read back, whatever the number of addresses.
+ * Non-exclusive, it manages exactly what it lists; with `exclusive: true` the feed must hold exactly
+ * these entries (others are named in `unexpected`, fail `preview --refresh --expect-no-changes`, and
+ * `up` removes them).
+ * @example
+ * new FortigateFeedSet("admins", { feed: "jit-allow", exclusive: true, addresses: ["203.0.113.7", "2001:db8::7"] });
+ */
+export class FortigateFeedSet extends pulumi.dynamic.Resource {
+  declare readonly feed: pulumi.Output<string>;
+  declare readonly addresses: pulumi.Output<({ address: string; description?: string } | string)[]>;
+  declare readonly exclusive: pulumi.Output<boolean>;
+  /** Entries of the feed the set does not list, found by the last refresh (exclusive sets only). */
+  declare readonly unexpected: pulumi.Output<string[]>;
+  /** Listed entries the target lacks, found by the last refresh (`up` adds them back). */
+  declare readonly missing: pulumi.Output<string[]>;
+  /** Listed addresses the feed held already at create. */
+  declare readonly adopted: pulumi.Output<string[]>;
+  declare readonly expired: pulumi.Output<boolean>;
+  declare readonly device: pulumi.Output<DevicePin>;
+
+  constructor(name: string, args: FortigateFeedSetArgs, opts?: pulumi.CustomResourceOptions) {
+    const props = {
+      ...fortigateConnectionProps(args.connection),
+      feed: args.feed,
+      ...setProps(name, args),
+    };
+    shim ??= providerShim("fortigateFeedSetProvider");
+    super(shim, name, props, withSecretOutputs(opts, ["credentials"]), "fortigate", "FeedSet");
+  }
+}

@@ -1,0 +1,210 @@
+/**
+ * `FortigateAddressSet` (a list of addresses as members of one address group, one resource) and
+ * `FortigateGroupGuard` (the group may hold only the members the program's `FortigateAddress` grants
+ * declare), issue 13, on the shared lifecycle through set-lifecycle.ts; device work in set-ops.ts.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
+import { hostOfUrl } from "../../core/diagnosis";
+import { providerShim, setting, withSecretOutputs } from "../../core/dynamic-kit";
+import { declaredByOther, grantProvider, type DevicePin } from "../../core/grant-lifecycle";
+import { fingerprint } from "../../core/process-state";
+import { resolveDeviceUrl } from "../../core/settings";
+import { byteLengthProblem } from "../../core/text-rules";
+import {
+  guardProps,
+  loudDiff,
+  setProps,
+  refineAddresses,
+  setFields,
+  setLifecycle,
+  wanted,
+  type SetEntryInput,
+  type SetFields,
+  type SetState,
+  type WantedEntry,
+} from "../../core/set-lifecycle";
+import { FortigateClient, type FortigateClientOptions } from "./client";
+import { objectDeclKey } from "./grant";
+import { nameProblem, objectNameProblem } from "../fortinet/names";
+import { preflight } from "./preflight";
+import { FortigateAddressInputsSchema, fortigateConnectionProps, resolveConnection, type FortigateConnection } from "./resource";
+import { currentMembers, entryKey, familiesOf, familyOfAddress, groupFor, objectName, reconcileGroup, type GroupTarget } from "./set-ops";
+
+interface GroupTargetArgs {
+  readonly connection?: FortigateConnection;
+  /** Existing address group (IPv4 members; IPv6 members too unless `group6` is given). Never created here. */
+  readonly group: pulumi.Input<string>;
+  /** Existing IPv6 address group (`addrgrp6`) for IPv6 entries. @default group */
+  readonly group6?: pulumi.Input<string>;
+  readonly description?: pulumi.Input<string>;
+  /** When the whole set ends (ISO 8601 with a zone). @default no expiry */
+  readonly expiresAt?: pulumi.Input<string>;
+}
+
+export interface FortigateAddressSetArgs extends GroupTargetArgs {
+  /** The addresses, each optionally `{ address, description }` (the description becomes the object's comment). */
+  readonly addresses: pulumi.Input<pulumi.Input<SetEntryInput>[]>;
+  /** Object names are this prefix plus the address (`/` written as `_`): `grant-203.0.113.7`, `grant-10.0.0.0_24`. @default "grant-" */
+  readonly namePrefix?: pulumi.Input<string>;
+  /** The group must hold exactly these members: any other member is drift, and `up` takes it out of the group. @default false */
+  readonly exclusive?: pulumi.Input<boolean>;
+  readonly allowBroad?: pulumi.Input<boolean>;
+}
+
+export interface FortigateGroupGuardArgs extends GroupTargetArgs {
+  /** The `FortigateAddress` grants of this group the program declares: any other member is drift, and `up` takes it out. */
+  readonly grants: readonly { readonly name: pulumi.Input<string>; readonly address: pulumi.Input<string> }[];
+}
+
+const shape = FortigateAddressInputsSchema.shape;
+const groupName = z.string().superRefine((v, ctx) => {
+  const p = nameProblem(v);
+  if (p) ctx.addIssue({ code: "custom", message: p });
+});
+
+export const AddressSetInputsSchema = z
+  .object({
+    connection: shape.connection,
+    credentials: shape.credentials,
+    group: groupName,
+    group6: groupName.optional(),
+    namePrefix: z.string().default("grant-"),
+    ...setFields,
+  })
+  .strict()
+  .superRefine(refineAddresses)
+  .superRefine((v, ctx) => {
+    // 40 bytes: the address follows the prefix in a name of at most 79 bytes (FortiOS counts bytes).
+    const p =
+      v.namePrefix === ""
+        ? undefined
+        : (byteLengthProblem(v.namePrefix, 40, "the address follows it in a 79-byte name; FortiOS") ?? objectNameProblem(v.namePrefix));
+    if (p) ctx.addIssue({ code: "custom", path: ["namePrefix"], message: p });
+    v.addresses.forEach((e, i) => {
+      const n = typeof e === "string" ? undefined : e.name;
+      const q = n === undefined ? undefined : objectNameProblem(n);
+      if (q) ctx.addIssue({ code: "custom", path: ["addresses", i, "name"], message: q });
+    });
+  });
+export type AddressSetInputs = z.infer<typeof AddressSetInputsSchema> & SetFields;
+export interface AddressSetOutputs extends AddressSetInputs, SetState {}
+
+const vdomOf = (i: AddressSetInputs) => setting("fortigate", "vdom", i.connection?.vdom) ?? "root";
+const targetOf = (i: AddressSetInputs): GroupTarget => ({ group: i.group, group6: i.group6, namePrefix: i.namePrefix });
+
+const keyOf = (i: AddressSetInputs, e: WantedEntry) => entryKey(familyOfAddress(e.parsed), objectName(targetOf(i), e));
+const familyOfKey = (key: string) => (key.startsWith("ipv6:") ? "ipv6" : "ipv4");
+
+const lifecycle = setLifecycle<AddressSetInputs, FortigateClientOptions>(
+  {
+    namespace: "fortigate",
+    family: "fortinet",
+    schema: AddressSetInputsSchema as unknown as z.ZodType<AddressSetInputs>,
+    placeholders: { group: "placeholder", group6: "placeholder", namePrefix: "grant-", connection: {}, credentials: {} },
+    identity: ["group", "group6", "namePrefix"],
+    pin: (i) => ({ url: resolveDeviceUrl("fortigate", i.connection?.url, i.connection?.allowHttp), scope: `vdom ${vdomOf(i)}` }),
+    connect: (i, pin) => resolveConnection(i, pin),
+    hostOf: (pin) => hostOfUrl(pin.url),
+    targetOf: (i) => `group ${i.group}${i.group6 ? `/${i.group6}` : ""}`,
+    keyOf,
+    // The per-entry resource's key (fortigate/resource.ts `sharedKey`): object name + group on the device.
+    entrySharedKey: (i, pin, key) => {
+      const f = key.startsWith("ipv6:") ? "ipv6" : "ipv4";
+      return fingerprint("fortigate", pin.url, pin.scope, key.slice(5), groupFor(targetOf(i), f));
+    },
+    // The object apart from its membership in this group: per-entry grants and other sets may use it in another group.
+    entryDeviceKeys: (_i, pin, key) => [objectDeclKey(pin, familyOfKey(key), key.slice(5))],
+    async preflight(o, i, mode) {
+      for (const f of familiesOf(targetOf(i), wanted({ keyOf: () => "" }, i).values(), i.exclusive || i.guard === true)) {
+        await preflight(new FortigateClient(o), o.url, o.token, { family: f, group: groupFor(targetOf(i), f) }, mode);
+      }
+    },
+    // A guard adds nothing, so it never claims a listed object that is not a member.
+    current: (o, i) =>
+      currentMembers(
+        o,
+        targetOf(i),
+        familiesOf(targetOf(i), wantedOf(i), i.exclusive || i.guard === true),
+        i.guard === true ? undefined : wanted({ keyOf }, i),
+      ),
+    reconcile: (o, i, plan) => {
+      const { device: pin, grantName } = i as { device?: DevicePin | string; grantName?: string };
+      const keepObject = (k: string) => typeof pin === "object" && declaredByOther(objectDeclKey(pin, familyOfKey(k), k.slice(5)), grantName);
+      const listed = wanted({ keyOf }, i);
+      return reconcileGroup(o, targetOf(i), plan, { listed, keepObject });
+    },
+  },
+  "FortigateAddressSet",
+);
+
+function wantedOf(i: AddressSetInputs) {
+  return [...wanted({ keyOf: (_x, e) => `${e.address}` }, i).values()];
+}
+
+/** The provider object of {@link FortigateAddressSet} and {@link FortigateGroupGuard}. */
+export const fortigateAddressSetProvider = loudDiff(
+  grantProvider<AddressSetInputs, AddressSetOutputs, FortigateClientOptions>(lifecycle as never),
+  "FortigateAddressSet",
+);
+
+let shim: pulumi.dynamic.ResourceProvider | undefined;
+
+/**
+ * A list of addresses as members of one FortiGate address group, one resource: each address is an
+ * object named from `namePrefix` and the address. Non-exclusive, it manages exactly what it lists; with
+ * `exclusive: true` the group must hold exactly these members (others are named in `unexpected`, fail
+ * `preview --refresh --expect-no-changes`, and `up` takes them out of the group).
+ * @example
+ * new FortigateAddressSet("admins", { group: "jit-admins", group6: "jit-admins6", exclusive: true,
+ *   addresses: ["203.0.113.7", { address: "2001:db8::7", description: "alice" }] });
+ */
+export class FortigateAddressSet extends pulumi.dynamic.Resource {
+  declare readonly group: pulumi.Output<string>;
+  declare readonly addresses: pulumi.Output<({ address: string; description?: string } | string)[]>;
+  declare readonly exclusive: pulumi.Output<boolean>;
+  declare readonly unexpected: pulumi.Output<string[]>;
+  /** Listed entries the target lacks, found by the last refresh (`up` adds them back). */
+  declare readonly missing: pulumi.Output<string[]>;
+  declare readonly adopted: pulumi.Output<string[]>;
+  declare readonly expired: pulumi.Output<boolean>;
+  declare readonly device: pulumi.Output<DevicePin>;
+
+  constructor(name: string, args: FortigateAddressSetArgs, opts?: pulumi.CustomResourceOptions) {
+    const props = {
+      ...fortigateConnectionProps(args.connection),
+      group: args.group,
+      group6: args.group6,
+      namePrefix: args.namePrefix ?? "grant-",
+      ...setProps(name, args),
+    };
+    shim ??= providerShim("fortigateAddressSetProvider");
+    super(shim, name, props, withSecretOutputs(opts, ["credentials"]), "fortigate", "AddressSet");
+  }
+}
+
+/**
+ * Guards a group whose members are granted one by one (`FortigateAddress`): any member the listed
+ * grants do not hold is drift (named in `unexpected`) and `up` takes it out of the group. It never
+ * adds anything; deleting it removes nothing.
+ * @example
+ * const a = new FortigateAddress("alice", { name: "grant-alice", address: "203.0.113.7", group: "jit-admins" });
+ * new FortigateGroupGuard("jit-admins-guard", { group: "jit-admins", grants: [a] });
+ */
+export class FortigateGroupGuard extends pulumi.dynamic.Resource {
+  declare readonly group: pulumi.Output<string>;
+  declare readonly unexpected: pulumi.Output<string[]>;
+  declare readonly device: pulumi.Output<DevicePin>;
+
+  constructor(name: string, args: FortigateGroupGuardArgs, opts?: pulumi.CustomResourceOptions) {
+    const props = {
+      ...fortigateConnectionProps(args.connection),
+      group: args.group,
+      group6: args.group6,
+      namePrefix: "grant-",
+      ...guardProps(name, pulumi.all(args.grants.map((g) => pulumi.all([g.name, g.address]).apply(([n, a]) => ({ address: a, name: n })))), args),
+    };
+    shim ??= providerShim("fortigateAddressSetProvider");
+    super(shim, name, props, withSecretOutputs(opts, ["credentials"]), "fortigate", "GroupGuard");
+  }
+}

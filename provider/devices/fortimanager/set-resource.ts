@@ -1,0 +1,167 @@
+/**
+ * `FortimanagerTrustedHostSet` (a list of addresses in an administrator's trusted-host slots 2..10, one
+ * resource) and `FortimanagerTrustedHostGuard` (the slots may hold only what the program's
+ * `FortimanagerTrustedHost` grants declare), issue 13, on the shared lifecycle through set-lifecycle.ts;
+ * device work in set-ops.ts. Slot 1 is never an entry and never written.
+ */
+import { fortimanagerConnectionProps, resolveManagerConnection } from "./resource";
+import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
+import { mustParseAddress, parseAddress } from "../../core/address";
+import { hostOfUrl } from "../../core/diagnosis";
+import { providerShim, withSecretOutputs } from "../../core/dynamic-kit";
+import { grantProvider, type DevicePin } from "../../core/grant-lifecycle";
+import { fingerprint } from "../../core/process-state";
+import { resolveDeviceUrl } from "../../core/settings";
+import {
+  guardProps,
+  loudDiff,
+  setProps,
+  normaliseEntries,
+  refineAddresses,
+  setFields,
+  setLifecycle,
+  type SetEntryInput,
+  type SetFields,
+  type SetState,
+} from "../../core/set-lifecycle";
+import { FortimanagerClient, type FortimanagerClientOptions } from "./client";
+import { preflight } from "./preflight";
+import { AdminUserSchema, TrustedHostInputsSchema, type FortimanagerConnection } from "./resource";
+import { currentSlots, reconcileSlots } from "./set-ops";
+import { FIRST_WRITABLE_SLOT, SLOT_COUNT, unusedSlotProblem } from "./slots";
+
+interface AdminTargetArgs {
+  readonly connection?: FortimanagerConnection;
+  /** The administrator whose trusted hosts the set manages; case-sensitive. */
+  readonly adminUser: pulumi.Input<string>;
+  readonly description?: pulumi.Input<string>;
+  /** When the whole set ends (ISO 8601 with a zone). @default no expiry */
+  readonly expiresAt?: pulumi.Input<string>;
+}
+
+export interface FortimanagerTrustedHostSetArgs extends AdminTargetArgs {
+  /** Up to 9 IPv4 and 9 IPv6 addresses (slots 2..10 of each family). */
+  readonly addresses: pulumi.Input<pulumi.Input<SetEntryInput>[]>;
+  /** Slots 2..10 must hold exactly these addresses: anything else there is drift, and `up` resets it. Slot 1 stays untouched. @default false */
+  readonly exclusive?: pulumi.Input<boolean>;
+  readonly allowBroad?: pulumi.Input<boolean>;
+}
+
+export interface FortimanagerTrustedHostGuardArgs extends AdminTargetArgs {
+  /** The `FortimanagerTrustedHost` grants of this administrator the program declares. */
+  readonly grants: readonly { readonly address: pulumi.Input<string> }[];
+}
+
+const shape = TrustedHostInputsSchema.shape;
+const SLOTS_PER_FAMILY = SLOT_COUNT - FIRST_WRITABLE_SLOT + 1;
+
+export const TrustedHostSetInputsSchema = z
+  .object({ connection: shape.connection, credentials: shape.credentials, adminUser: AdminUserSchema, ...setFields })
+  .strict()
+  .superRefine(refineAddresses)
+  .superRefine((v, ctx) => {
+    v.addresses.forEach((e, i) => {
+      const r = parseAddress(typeof e === "string" ? e : e.address, { allowBroad: true });
+      const problem = r.ok ? unusedSlotProblem(r.address) : undefined;
+      if (problem) ctx.addIssue({ code: "custom", path: ["addresses", i, ...(typeof e === "string" ? [] : ["address"])], message: problem });
+    });
+    const entries = normaliseEntries(v.addresses, true);
+    for (const fam of [4, 6] as const) {
+      const n = entries.filter((e) => mustParseAddress(e.address).family === fam).length;
+      if (n > SLOTS_PER_FAMILY)
+        ctx.addIssue({
+          code: "custom",
+          path: ["addresses"],
+          message: `at most ${SLOTS_PER_FAMILY} IPv${fam} addresses: an administrator has trusted-host slots 2..10 (slot 1 is never written), got ${n}`,
+        });
+    }
+  });
+export type TrustedHostSetInputs = z.infer<typeof TrustedHostSetInputsSchema> & SetFields;
+export interface TrustedHostSetOutputs extends TrustedHostSetInputs, SetState {}
+
+const operation = <T>(o: FortimanagerClientOptions, fn: (client: FortimanagerClient) => Promise<T>): Promise<T> => new FortimanagerClient(o).operation(fn);
+
+const lifecycle = setLifecycle<TrustedHostSetInputs, FortimanagerClientOptions>(
+  {
+    namespace: "fortimanager",
+    family: "fortinet",
+    schema: TrustedHostSetInputsSchema as unknown as z.ZodType<TrustedHostSetInputs>,
+    placeholders: { adminUser: "placeholder", connection: {}, credentials: {} },
+    identity: ["adminUser"],
+    pin: (i) => ({ url: resolveDeviceUrl("fortimanager", i.connection?.url, i.connection?.allowHttp) }),
+    connect: resolveManagerConnection,
+    hostOf: (pin) => hostOfUrl(pin.url),
+    targetOf: (i) => `administrator ${i.adminUser}`,
+    keyOf: (_i, e) => e.parsed.cidr,
+    // The per-entry resource's key (fortimanager/resource.ts `sharedKey`).
+    entrySharedKey: (i, pin, cidr) => fingerprint("fortimanager", pin.url, i.adminUser, cidr),
+    preflight: (o, i, mode) => operation(o, (client) => preflight(client, i.adminUser, mode)),
+    current: (o, i) => operation(o, (client) => currentSlots(client, i.adminUser)),
+    reconcile: (o, i, plan) => operation(o, (client) => reconcileSlots(client, i.adminUser, plan)),
+  },
+  "FortimanagerTrustedHostSet",
+);
+
+/** The provider object of {@link FortimanagerTrustedHostSet} and {@link FortimanagerTrustedHostGuard}. */
+export const fortimanagerTrustedHostSetProvider = loudDiff(
+  grantProvider<TrustedHostSetInputs, TrustedHostSetOutputs, FortimanagerClientOptions>(lifecycle as never),
+  "FortimanagerTrustedHostSet",
+);
+
+let shim: pulumi.dynamic.ResourceProvider | undefined;
+
+/**
+ * A list of addresses in a FortiManager administrator's trusted-host slots 2..10, one resource, written
+ * with ONE update per administrator. Non-exclusive, it manages exactly what it lists; with `exclusive:
+ * true` slots 2..10 must hold exactly these addresses (others are named in `unexpected`, fail
+ * `preview --refresh --expect-no-changes`, and `up` resets them). Slot 1 is never touched.
+ * @example
+ * new FortimanagerTrustedHostSet("alice", { adminUser: "alice", exclusive: true,
+ *   addresses: ["203.0.113.7", "2001:db8::7"] });
+ */
+export class FortimanagerTrustedHostSet extends pulumi.dynamic.Resource {
+  declare readonly adminUser: pulumi.Output<string>;
+  declare readonly addresses: pulumi.Output<({ address: string; description?: string } | string)[]>;
+  declare readonly exclusive: pulumi.Output<boolean>;
+  declare readonly unexpected: pulumi.Output<string[]>;
+  /** Listed entries the target lacks, found by the last refresh (`up` adds them back). */
+  declare readonly missing: pulumi.Output<string[]>;
+  declare readonly adopted: pulumi.Output<string[]>;
+  declare readonly expired: pulumi.Output<boolean>;
+  declare readonly device: pulumi.Output<DevicePin>;
+
+  constructor(name: string, args: FortimanagerTrustedHostSetArgs, opts?: pulumi.CustomResourceOptions) {
+    const props = {
+      ...fortimanagerConnectionProps(args.connection),
+      adminUser: args.adminUser,
+      ...setProps(name, args),
+    };
+    shim ??= providerShim("fortimanagerTrustedHostSetProvider");
+    super(shim, name, props, withSecretOutputs(opts, ["credentials"]), "fortimanager", "TrustedHostSet");
+  }
+}
+
+/**
+ * Guards an administrator whose trusted hosts are granted one by one (`FortimanagerTrustedHost`): any
+ * address in slots 2..10 the listed grants do not hold is drift and `up` resets its slot. It never adds
+ * anything; deleting it removes nothing; slot 1 is never touched.
+ * @example
+ * const a = new FortimanagerTrustedHost("alice-laptop", { adminUser: "alice", address: "203.0.113.7" });
+ * new FortimanagerTrustedHostGuard("alice-guard", { adminUser: "alice", grants: [a] });
+ */
+export class FortimanagerTrustedHostGuard extends pulumi.dynamic.Resource {
+  declare readonly adminUser: pulumi.Output<string>;
+  declare readonly unexpected: pulumi.Output<string[]>;
+  declare readonly device: pulumi.Output<DevicePin>;
+
+  constructor(name: string, args: FortimanagerTrustedHostGuardArgs, opts?: pulumi.CustomResourceOptions) {
+    const props = {
+      ...fortimanagerConnectionProps(args.connection),
+      adminUser: args.adminUser,
+      ...guardProps(name, pulumi.all(args.grants.map((g) => g.address)), args),
+    };
+    shim ??= providerShim("fortimanagerTrustedHostSetProvider");
+    super(shim, name, props, withSecretOutputs(opts, ["credentials"]), "fortimanager", "TrustedHostGuard");
+  }
+}

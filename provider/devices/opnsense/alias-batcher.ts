@@ -1,0 +1,437 @@
+/**
+ * Config-mode writes, per alias, and the per-alias lock that keeps table-mode writes out of a
+ * config-mode read-modify-write.
+ *
+ * Batching: adds and removes that arrive together (Pulumi runs up to `--parallel` grants at once in
+ * one provider process) are merged into ONE get_item + set_item, and each batch ends with ONE
+ * reconfigure. The batchers live on `globalThis` (process-state `shared`) so every copy of the library
+ * uses the same.
+ *
+ * Why more is needed: set_item replaces the WHOLE content and has no version check or ETag
+ * (opnsense/core Base/ApiMutableModelControllerBase.php `setBase`, read at 26.7.2; reference §3
+ * "Atomicity"), and OPNsense offers no lock object an API client could take. A second process (another
+ * stack, another CI job) that read the content before our write and writes after it drops our adds and
+ * resurrects our removes — measured before this design with test/opnsense/cross-process.test.ts: 10 of
+ * 20 grants lost and the revoked address back in 3 of 5 trials, every run reporting success.
+ *
+ * Protection (verify after write, and repair), with its guarantee:
+ * 1. Bounded read→write window: a batch sends its set_item at most `windowMs` after the get_item it is
+ *    based on started; an older read is repeated first.
+ * 2. After set_item + reconfigure, the batch waits until `settleMs` (> `windowMs` plus the transit of a
+ *    write) after its write was answered, then reads the content again and checks EVERY op: adds
+ *    present, removes absent. Any write by another writer that was based on a read taken before our
+ *    write landed was sent within its own `windowMs`, so it has landed by then and is seen.
+ * 3. A violated op is queued again: it is merged into the next batch against fresh content (so the
+ *    other writer's changes are kept), written, reconfigured and verified again — after a random
+ *    backoff that grows per round, so two repairing processes fall out of step. After `maxRounds` it
+ *    fails loudly (OPN102 for an add, OPN103 for a remove): success is never reported unless the read
+ *    after the settle showed the device holding (or not holding) the address.
+ * 4. Every batch ends with a reconfigure, even when the content already matched: a run that died
+ *    between set_item and reconfigure left the content saved but not live (issue 9 item 2).
+ *
+ * Guarantee: across processes that all use this library, no op reported successful is lost or
+ * resurrected by another one, provided each set_item is answered within `settleMs - windowMs` of being
+ * sent (a device that stalls a write longer can still let it land after our verify). Writers that do
+ * not verify (a person in the UI, another tool, an older version of this library) can still undo a
+ * verified grant later; `read`/refresh then reports it gone. Aliases shared by several processes are
+ * safer in table mode: alias_util add/delete are atomic on the device (AliasUtilController.php,
+ * `Config::lock()`, 26.7.2).
+ *
+ * Within one process, a per-alias reader/writer lock (keyed by device and alias, not by credential)
+ * makes the batch's read→write exclusive, and table-mode alias_util writes shared: a table-mode add can
+ * no longer land between the batch's get_item and its set_item and be written away (issue 9 item 5).
+ */
+import { randomInt } from "node:crypto";
+import { normaliseDeviceAddress } from "../../core/address";
+import { diagnose } from "../../core/diagnosis";
+import { shared } from "../../core/process-state";
+import type { OpnsenseClient } from "./client";
+
+export interface ContentOp {
+  readonly kind: "add" | "remove";
+  /** Canonical address as it is written into the alias content. */
+  readonly address: string;
+}
+
+export interface ContentOpResult {
+  /** The address was in the content before this batch applied the op. */
+  readonly wasPresent: boolean;
+}
+
+/**
+ * Timing of the protection above. Mutable so that tests (and an operator who knows the device's
+ * latency) can tune it; `settleMs` must stay well above `windowMs`.
+ */
+export const CONFIG_MODE_TIMING = {
+  /** Longest time from the start of the get_item a write is based on to sending the set_item. */
+  windowMs: 1_000,
+  /** Wait from the set_item answer to the verifying read (a reconfigure usually takes longer on a device). */
+  settleMs: 2_500,
+  /** Verify/repair rounds before an op fails loudly. */
+  maxRounds: 6,
+};
+
+/** How long the first queued op waits for others before the batch runs. @default 25 */
+export const BATCH_WINDOW_MS = 25;
+
+/**
+ * The key of an alias line: its CIDR when it is a plain address, else `line:<text>`. Every line pf may load has a key
+ * (a range, a host-bit network, a wildcard mask, a mapped IPv6 address, a host or alias name), so an exclusive set's
+ * prune sees it and removes it (issue 19: such lines used to be kept, invisible, while pf loaded them).
+ */
+export function aliasLineKey(line: string): string | undefined {
+  const t = line.trim();
+  if (t === "") return undefined;
+  return normaliseDeviceAddress(t)?.cidr ?? `line:${t}`;
+}
+const cidrOf = aliasLineKey;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Per-alias reader/writer lock                                                                     */
+/* ---------------------------------------------------------------------------------------------- */
+
+export type LockMode = "shared" | "exclusive";
+
+/** FIFO reader/writer lock: a waiting exclusive holder blocks later shared ones (no starvation). */
+class AliasLock {
+  private readers = 0;
+  private writer = false;
+  private readonly queue: { mode: LockMode; go: () => void }[] = [];
+
+  acquire(mode: LockMode): Promise<() => void> {
+    return new Promise((resolve) => {
+      this.queue.push({ mode, go: () => resolve(() => this.release(mode)) });
+      this.pump();
+    });
+  }
+
+  private release(mode: LockMode): void {
+    if (mode === "exclusive") this.writer = false;
+    else this.readers--;
+    this.pump();
+  }
+
+  private pump(): void {
+    while (this.queue.length > 0) {
+      const head = this.queue[0]!;
+      if (head.mode === "exclusive" ? this.writer || this.readers > 0 : this.writer) return;
+      this.queue.shift();
+      if (head.mode === "exclusive") this.writer = true;
+      else this.readers++;
+      head.go();
+    }
+  }
+}
+
+/** Runs `fn` holding the process-wide lock of one alias on one device (`lockKey`, see grant-ops). */
+export async function withAliasLock<T>(lockKey: string, mode: LockMode, fn: () => Promise<T>): Promise<T> {
+  const locks = shared("opnsense.alias-locks", () => new Map<string, AliasLock>());
+  let lock = locks.get(lockKey);
+  if (!lock) {
+    lock = new AliasLock();
+    locks.set(lockKey, lock);
+  }
+  const release = await lock.acquire(mode);
+  try {
+    return await fn();
+  } finally {
+    release();
+  }
+}
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Batcher                                                                                          */
+/* ---------------------------------------------------------------------------------------------- */
+
+interface Queued extends ContentOp {
+  readonly cidr: string;
+  readonly seq: number;
+  /**
+   * A prune op (issue 13, exclusive sets): removes, from the content this batch reads, every line whose
+   * address it selects; `address`/`cidr` are empty. Verified like removes, for the lines it pruned.
+   */
+  readonly prune?: (cidr: string) => boolean;
+  /** Told the content the first batch read, before any write (prune op of a multi-op submission). */
+  readonly onBefore?: (lines: readonly string[]) => void;
+  /** The lines a prune op removed (first batch), with their addresses. */
+  pruned?: string[];
+  /** The content the first batch read, before any op of it was applied (multi-op submissions). */
+  before?: readonly string[];
+  /** Verify rounds done so far. */
+  round: number;
+  /** What the first batch saw (the answer create reports as `adopted`). */
+  first?: ContentOpResult;
+  resolve(r: ContentOpResult): void;
+  reject(e: unknown): void;
+}
+
+/** The newest op per (device+alias, address) in this process: an older op it supersedes is not repaired. */
+function latestOps(): Map<string, number> {
+  return shared("opnsense.content-op-latest", () => new Map<string, number>());
+}
+function nextSeq(): number {
+  const s = shared("opnsense.content-op-seq", () => ({ n: 0 }));
+  return ++s.n;
+}
+
+class AliasBatcher {
+  private pending: Queued[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+  /** Batches run so far (each one get_item, at most one set_item, one reconfigure and one verify read). */
+  batches = 0;
+
+  constructor(
+    private readonly client: OpnsenseClient,
+    private readonly uuid: string,
+    private readonly alias: string,
+    private readonly lockKey: string,
+  ) {}
+
+  submit(op: ContentOp): Promise<ContentOpResult> {
+    return this.enqueue(op).then(({ first }) => first);
+  }
+
+  /** Queues one op; resolves with the op once verified (its `first` answer, and what the batch read). */
+  enqueue(
+    op: ContentOp,
+    prune?: (cidr: string) => boolean,
+    onBefore?: (lines: readonly string[]) => void,
+  ): Promise<{ first: ContentOpResult; before: readonly string[]; pruned: readonly string[] }> {
+    const cidr = prune ? "" : (cidrOf(op.address) ?? op.address);
+    const seq = nextSeq();
+    if (!prune) latestOps().set(`${this.lockKey}\u0000${cidr}`, seq);
+    return new Promise((resolve, reject) => {
+      const q: Queued = {
+        ...op,
+        cidr,
+        seq,
+        round: 0,
+        ...(prune && { prune }),
+        ...(onBefore && { onBefore }),
+        resolve: (first) => resolve({ first, before: q.before ?? [], pruned: q.pruned ?? [] }),
+        reject,
+      };
+      this.pending.push(q);
+      this.schedule(BATCH_WINDOW_MS);
+    });
+  }
+
+  private superseded(op: Queued): boolean {
+    if (op.prune) return false;
+    return latestOps().get(`${this.lockKey}\u0000${op.cidr}`) !== op.seq;
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.running || this.timer || this.pending.length === 0) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.run();
+    }, delayMs);
+  }
+
+  /** The content as the device holds it now, with the moment the read started. */
+  private async read(): Promise<{ lines: string[]; startedAt: number }> {
+    const startedAt = Date.now();
+    const item = await this.client.getItem(this.uuid);
+    if (!item.found) {
+      throw diagnose("OPN100", {
+        host: this.client.host,
+        detail: `the alias "${this.alias}" (uuid ${this.uuid}) is gone: get_item found no alias`,
+        vars: { alias: this.alias },
+      });
+    }
+    return { lines: [...item.content], startedAt };
+  }
+
+  private async run(): Promise<void> {
+    this.running = true;
+    // A superseded op (a later op on the same address was queued in this process) is settled by that op.
+    const ops: Queued[] = [];
+    for (const op of this.pending) {
+      if (op.round > 0 && this.superseded(op)) op.resolve(op.first ?? { wasPresent: op.kind === "remove" });
+      else ops.push(op);
+    }
+    this.pending = [];
+    if (ops.length === 0) {
+      this.running = false;
+      this.schedule(BATCH_WINDOW_MS);
+      return;
+    }
+    this.batches++;
+    let answeredAt: number;
+    try {
+      answeredAt = await withAliasLock(this.lockKey, "exclusive", async () => {
+        for (let attempt = 0; ; attempt++) {
+          const { lines: read, startedAt } = await this.read();
+          // One pass over the content per batch (a set of 10,000 ops on a 20,000-line alias must not
+          // rescan the content once per op, issue 13).
+          const cidrs = read.map((l) => cidrOf(l));
+          const present = new Set(cidrs.filter((c): c is string => c !== undefined));
+          const drop = new Set<string>();
+          const adds: string[] = [];
+          for (const op of ops) {
+            if (op.prune) {
+              const pruned = read.filter((_, i) => cidrs[i] !== undefined && op.prune!(cidrs[i]!));
+              if (op.round === 0 && attempt === 0) {
+                op.pruned = pruned;
+                op.first = { wasPresent: pruned.length > 0 };
+                op.before = read;
+                op.onBefore?.(read);
+              }
+              for (const l of pruned) drop.add(cidrOf(l)!);
+              continue;
+            }
+            const was = present.has(op.cidr) && !drop.has(op.cidr);
+            if (op.round === 0 && attempt === 0) {
+              op.first = { wasPresent: was };
+              op.before = read;
+            }
+            if (op.kind === "add") {
+              drop.delete(op.cidr);
+              if (!present.has(op.cidr)) {
+                adds.push(op.address);
+                present.add(op.cidr);
+              }
+            } else if (present.has(op.cidr)) {
+              drop.add(op.cidr);
+            }
+          }
+          const lines = [...read.filter((_, i) => cidrs[i] === undefined || !drop.has(cidrs[i]!)), ...adds.filter((a) => !drop.has(cidrOf(a) ?? a))];
+          const changed = drop.size > 0 || adds.length > 0;
+          if (!changed) return Date.now();
+          // (1) Never write content older than the window: a slow read is repeated (at most twice).
+          if (Date.now() - startedAt > CONFIG_MODE_TIMING.windowMs && attempt < 2) continue;
+          await this.client.setItemContent(this.uuid, this.alias, lines);
+          return Date.now();
+        }
+      });
+      // (4) Always: makes live what an earlier run saved but never applied.
+      await this.client.reconfigure();
+    } catch (e) {
+      for (const op of ops) op.reject(e);
+      this.running = false;
+      this.schedule(BATCH_WINDOW_MS);
+      return;
+    }
+    this.running = false;
+    this.schedule(BATCH_WINDOW_MS);
+    void this.verify(ops, answeredAt);
+  }
+
+  /** (2)+(3): settle, read again, resolve what holds, queue what does not (or fail loudly). */
+  private async verify(ops: Queued[], answeredAt: number): Promise<void> {
+    const round = Math.max(...ops.map((o) => o.round));
+    // Random backoff growing per round, so that two repairing processes fall out of step.
+    const jitter = randomInt(0, Math.max(1, Math.floor((CONFIG_MODE_TIMING.settleMs / 2) * 2 ** round)));
+    await sleep(answeredAt + CONFIG_MODE_TIMING.settleMs + (round > 0 ? jitter : randomInt(0, 50)) - Date.now());
+    let lines: string[];
+    try {
+      lines = (await this.read()).lines;
+    } catch (e) {
+      for (const op of ops) op.reject(e);
+      return;
+    }
+    const requeue: Queued[] = [];
+    const seen = new Set(lines.map((l) => cidrOf(l)).filter((c): c is string => c !== undefined));
+    for (const op of ops) {
+      const present = op.prune ? (op.pruned ?? []).some((l) => seen.has(cidrOf(l)!)) : seen.has(op.cidr);
+      const holds = op.kind === "add" ? present : !present;
+      if (holds || this.superseded(op)) {
+        op.resolve(op.first ?? { wasPresent: present });
+      } else if (op.round + 1 >= CONFIG_MODE_TIMING.maxRounds) {
+        op.reject(this.lostRace(op));
+      } else {
+        op.round++;
+        requeue.push(op);
+      }
+    }
+    if (requeue.length > 0) {
+      this.pending.push(...requeue);
+      this.schedule(BATCH_WINDOW_MS);
+    }
+  }
+
+  private lostRace(op: Queued) {
+    const rounds = op.round + 1;
+    const why =
+      `another writer (another stack, CI job or tool) rewrote the content of alias "${this.alias}" after each of ${rounds} writes by this library, ` +
+      `so ${op.address} ${op.kind === "add" ? "is not held" : "is still held"} (set_item replaces the whole content and has no version check). ` +
+      `Run the writers one after another, or use method "table" (alias_util changes are atomic on the device)`;
+    return op.kind === "add"
+      ? diagnose("OPN102", { host: this.client.host, detail: why, operation: "POST /api/firewall/alias/set_item", vars: { alias: this.alias } })
+      : diagnose("OPN103", {
+          host: this.client.host,
+          detail: why,
+          operation: "POST /api/firewall/alias/set_item",
+          vars: { alias: this.alias, address: op.address },
+        });
+  }
+}
+
+/**
+ * Applies `op` to the alias content through the process-wide batcher of (`key`, alias). `key` must
+ * identify device and credential (a fingerprint), so batches never mix credentials. `lockKey` names the
+ * alias on its device (shared by every credential and method; see {@link withAliasLock}); it defaults
+ * to `key`. Resolves only once a read taken after the settle showed the op holding.
+ */
+export function submitContentOp(
+  key: string,
+  client: OpnsenseClient,
+  uuid: string,
+  alias: string,
+  op: ContentOp,
+  lockKey: string = key,
+): Promise<ContentOpResult> {
+  return batcherFor(key, client, uuid, alias, lockKey).submit(op);
+}
+
+function batcherFor(key: string, client: OpnsenseClient, uuid: string, alias: string, lockKey: string): AliasBatcher {
+  const batchers = shared("opnsense.alias-batchers", () => new Map<string, AliasBatcher>());
+  // Per uuid too: an alias deleted and re-created under its name is another object (the alias lock still orders both).
+  const k = `${key}\u0000${uuid}`;
+  let b = batchers.get(k);
+  if (!b) {
+    b = new AliasBatcher(client, uuid, alias, lockKey);
+    batchers.set(k, b);
+  }
+  return b;
+}
+
+/** What a multi-op submission reports (issue 13, set resources). */
+export interface ContentBatchResult {
+  /** Per op, in order: whether the address was in the content before the batch applied it. */
+  readonly results: readonly ContentOpResult[];
+  /** The content as the batch read it, before applying anything (the set's "before" view). */
+  readonly before: readonly string[];
+  /** Lines the prune predicate removed. */
+  readonly pruned: readonly string[];
+}
+
+/**
+ * Applies many ops (and optionally a prune predicate: remove every line whose address it selects)
+ * in ONE batch of the alias's batcher: one get_item, one set_item, one reconfigure and the verify read,
+ * whatever the number of ops (issue 13). Ops of other callers queued at the same moment join the same
+ * batch. Resolves once every op (and the prune) verified, with the content the batch read first.
+ */
+export async function submitContentBatch(
+  key: string,
+  client: OpnsenseClient,
+  uuid: string,
+  alias: string,
+  batch: {
+    readonly ops: readonly ContentOp[];
+    readonly prune?: ((cidr: string) => boolean) | undefined;
+    /** Told the content as the batch first read it, before any write (a failed change takes back what it added). */
+    readonly onBefore?: ((lines: readonly string[]) => void) | undefined;
+  },
+  lockKey: string = key,
+): Promise<ContentBatchResult> {
+  const b = batcherFor(key, client, uuid, alias, lockKey);
+  const all = batch.ops.map((op) => b.enqueue(op));
+  // A batch with no op still reads (and reconfigures), so a set can learn the content in one queue.
+  const prune = b.enqueue({ kind: "remove", address: "" }, batch.prune ?? (() => false), batch.onBefore);
+  const [results, pruned] = await Promise.all([Promise.all(all), prune]);
+  return { results: results.map((r) => r.first), before: pruned.before, pruned: pruned.pruned };
+}

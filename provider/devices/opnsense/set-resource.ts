@@ -1,0 +1,238 @@
+/**
+ * `OpnsenseAliasSet` (a list of addresses in one existing alias, as one resource) and
+ * `OpnsenseAliasGuard` (the alias may hold only what the program's per-entry grants declare), issue 13.
+ * Both run on the shared lifecycle through set-lifecycle.ts; the device work is set-ops.ts.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
+import { hostOfUrl } from "../../core/diagnosis";
+import { providerShim, withSecretOutputs } from "../../core/dynamic-kit";
+import { grantProvider, type DevicePin } from "../../core/grant-lifecycle";
+import { isGrantError } from "../../core/errors";
+import { fingerprint, shared } from "../../core/process-state";
+import { resolveDeviceUrl, SettingProblem } from "../../core/settings";
+import {
+  guardProps,
+  loudDiff,
+  setProps,
+  refineAddresses,
+  setFields,
+  setLifecycle,
+  type SetEntryInput,
+  type SetFields,
+  type SetState,
+} from "../../core/set-lifecycle";
+import { clientFor, ConnectionProblem, resolveConnection, type ResolvedConnection } from "./connection";
+import { aliasNameProblem } from "./names";
+import { mustParseAddress } from "../../core/address";
+import { addressFitProblem, cachedAlias, freshAlias, preflight, type AliasInfo, type GrantMethod } from "./preflight";
+import { AliasEntryInputsSchema, opnsenseConnectionProps, type OpnsenseConnection } from "./resource";
+import { currentEntries, reconcileAlias, type SetTarget } from "./set-ops";
+
+/** Arguments shared by the OPNsense set and guard. */
+interface AliasTargetArgs {
+  /** @default everything from stack config / environment */
+  readonly connection?: OpnsenseConnection;
+  /** Name of an existing Host(s) or Network(s) alias (External too in table mode). Case-sensitive. */
+  readonly alias: pulumi.Input<string>;
+  /** "table": alias_util add/delete (one request and one config revision per change); "config": one set_item + one reconfigure per change of the whole list. @default "table" */
+  readonly method?: pulumi.Input<GrantMethod>;
+  /** Why this access exists; kept in state. */
+  readonly description?: pulumi.Input<string>;
+  /** When the whole set ends (ISO 8601 with a zone); then `up` removes its addresses. @default no expiry */
+  readonly expiresAt?: pulumi.Input<string>;
+}
+
+export interface OpnsenseAliasSetArgs extends AliasTargetArgs {
+  /** The addresses (IPv4/IPv6 host or CIDR), each optionally `{ address, description }`. Duplicates are one entry. */
+  readonly addresses: pulumi.Input<pulumi.Input<SetEntryInput>[]>;
+  /** The alias must hold exactly these addresses: anything else is drift, and `up` removes it. @default false */
+  readonly exclusive?: pulumi.Input<boolean>;
+  /** Allow prefixes broader than /8 (IPv4) or /32 (IPv6). @default false */
+  readonly allowBroad?: pulumi.Input<boolean>;
+}
+
+export interface OpnsenseAliasGuardArgs extends AliasTargetArgs {
+  /** The per-entry grants of this alias the program declares: any other address in the alias is drift, and `up` removes it. */
+  readonly grants: readonly { readonly address: pulumi.Input<string> }[];
+}
+
+const entryShape = AliasEntryInputsSchema.shape;
+
+export const AliasSetInputsSchema = z
+  .object({
+    connection: entryShape.connection,
+    credentials: entryShape.credentials,
+    alias: z.string().superRefine((v, ctx) => {
+      const problem = aliasNameProblem(v);
+      if (problem) ctx.addIssue({ code: "custom", message: problem });
+    }),
+    method: z.enum(["table", "config"]).default("table"),
+    ...setFields,
+  })
+  .strict()
+  .superRefine(refineAddresses);
+export type AliasSetInputs = z.infer<typeof AliasSetInputsSchema> & SetFields;
+
+export interface AliasSetOutputs extends AliasSetInputs, SetState {
+  readonly aliasUuid: string;
+  readonly aliasType: string;
+}
+
+function connectTo(inputs: AliasSetInputs, pin: DevicePin): ResolvedConnection {
+  try {
+    return resolveConnection({ ...inputs.connection, url: pin.url }, inputs.credentials);
+  } catch (e) {
+    if (e instanceof ConnectionProblem) throw new SettingProblem(e.property, e.property ? `${e.property}: ${e.message}` : e.message);
+    throw e;
+  }
+}
+
+/** Recorded alias uuids found naming no alias, with the alias that has the name now (this process). */
+const relocated = () => shared("opnsense.set-relocated-aliases", () => new Map<string, AliasInfo>());
+const relocatedKey = (conn: ResolvedConnection, i: AliasSetInputs) => fingerprint(conn.url, i.alias, (i as Partial<AliasSetOutputs>).aliasUuid ?? "");
+
+async function target(conn: ResolvedConnection, i: AliasSetInputs): Promise<SetTarget> {
+  const client = clientFor(conn);
+  const s = i as Partial<AliasSetOutputs>;
+  // read/update/delete reuse what create recorded (or where it was found since); create (and check) look the alias up.
+  const info: AliasInfo = s.aliasType
+    ? (relocated().get(relocatedKey(conn, i)) ?? { uuid: s.aliasUuid ?? "", type: s.aliasType })
+    : await cachedAlias(conn, client, i.alias, i.method);
+  return { conn, client, alias: i.alias, method: i.method, info };
+}
+
+/**
+ * Runs `fn` on the alias state recorded. The alias is named by the user and identified by name: when the
+ * recorded uuid names no alias any more (deleted and re-created under the same name, issue 18 item 9),
+ * the alias is looked up by name and `fn` runs once more on it; `outputs` then records its uuid. Only a
+ * name that no alias has is OPN100.
+ */
+async function onAlias<T>(conn: ResolvedConnection, i: AliasSetInputs, fn: (t: SetTarget) => Promise<T>): Promise<T> {
+  const t = await target(conn, i);
+  try {
+    return await fn(t);
+  } catch (e) {
+    if (!isGrantError(e) || e.code !== "OPN100" || t.info.uuid === "") throw e;
+    const now = await freshAlias(conn, t.client, i.alias, i.method);
+    if (now.uuid === t.info.uuid) throw e;
+    relocated().set(relocatedKey(conn, i), now);
+    return fn({ ...t, info: now });
+  }
+}
+
+const lifecycle = setLifecycle<AliasSetInputs, ResolvedConnection>(
+  {
+    namespace: "opnsense",
+    family: "opnsense",
+    schema: AliasSetInputsSchema as unknown as z.ZodType<AliasSetInputs>,
+    placeholders: { alias: "unknown_alias", method: "table", connection: {}, credentials: {} },
+    identity: ["alias", "method"],
+    outputOnly: ["aliasUuid", "aliasType"],
+    pin: (i) => ({ url: resolveDeviceUrl("opnsense", i.connection?.url, i.connection?.allowHttp) }),
+    connect: connectTo,
+    hostOf: (pin) => hostOfUrl(pin.url),
+    targetOf: (i) => `alias ${i.alias}`,
+    keyOf: (_i, e) => e.parsed.cidr,
+    // The per-entry resource's key (opnsense/resource.ts `sharedKey`): alias + CIDR on the device.
+    entrySharedKey: (i, pin, cidr) => fingerprint("opnsense", pin.url, i.alias, cidr),
+    async preflight(conn, i, mode) {
+      await preflight(conn, clientFor(conn), i.alias, i.method, undefined, mode);
+      if (i.guard === true) return;
+      // Every listed address must fit the alias type (a network never goes into a Host(s) alias).
+      const t = await target(conn, i);
+      await reconcileFitOnly(t, i);
+    },
+    current: (conn, i) => onAlias(conn, i, (t) => currentEntries(t, i.exclusive === true || i.guard === true)),
+    reconcile: (conn, i, plan) => onAlias(conn, i, (t) => reconcileAlias(t, plan)),
+    async outputs(conn, i) {
+      const t = await target(conn, i);
+      return { aliasUuid: t.info.uuid, aliasType: t.info.type };
+    },
+  },
+  "OpnsenseAliasSet",
+);
+
+/** The address-fit rule of preflight, without any request beyond the cached alias lookup. */
+async function reconcileFitOnly(t: SetTarget, i: AliasSetInputs): Promise<void> {
+  for (const e of i.addresses) {
+    const problem = addressFitProblem(t.client, t.alias, t.info, mustParseAddress(e.address));
+    if (problem) throw problem;
+  }
+}
+
+/** The provider object of {@link OpnsenseAliasSet} and {@link OpnsenseAliasGuard}; tests and the benchmark drive it directly. */
+export const opnsenseAliasSetProvider = loudDiff(grantProvider<AliasSetInputs, AliasSetOutputs, ResolvedConnection>(lifecycle as never), "OpnsenseAliasSet");
+
+const OUTPUTS = {
+  unexpected: undefined,
+  missing: undefined,
+  adopted: undefined,
+  aliasUuid: undefined,
+  aliasType: undefined,
+  device: undefined,
+  expired: undefined,
+};
+let shim: pulumi.dynamic.ResourceProvider | undefined;
+
+/**
+ * A list of addresses in an existing OPNsense alias, as one resource. Non-exclusive, it manages exactly
+ * the addresses it lists; with `exclusive: true` the alias must hold exactly them (anything else shows
+ * in `unexpected` on refresh, fails `preview --refresh --expect-no-changes`, and `up` removes it).
+ * Config mode applies any number of changes with one set_item and one reconfigure.
+ * @example
+ * new OpnsenseAliasSet("admins", { alias: "jit_admins", method: "config", exclusive: true,
+ *   addresses: ["203.0.113.7", { address: "198.51.100.0/24", description: "office" }] });
+ */
+export class OpnsenseAliasSet extends pulumi.dynamic.Resource {
+  declare readonly alias: pulumi.Output<string>;
+  declare readonly method: pulumi.Output<GrantMethod>;
+  /** Canonical, de-duplicated, sorted; after a refresh, only the listed addresses the device holds. */
+  declare readonly addresses: pulumi.Output<({ address: string; description?: string } | string)[]>;
+  declare readonly exclusive: pulumi.Output<boolean>;
+  /** Entries of the alias the set does not list, found by the last refresh (exclusive sets). */
+  declare readonly unexpected: pulumi.Output<string[]>;
+  /** Listed entries the target lacks, found by the last refresh (`up` adds them back). */
+  declare readonly missing: pulumi.Output<string[]>;
+  declare readonly adopted: pulumi.Output<string[]>;
+  declare readonly aliasUuid: pulumi.Output<string>;
+  declare readonly aliasType: pulumi.Output<string>;
+  declare readonly expired: pulumi.Output<boolean>;
+  declare readonly device: pulumi.Output<DevicePin>;
+
+  constructor(name: string, args: OpnsenseAliasSetArgs, opts?: pulumi.CustomResourceOptions) {
+    const props = {
+      ...opnsenseConnectionProps(args.connection),
+      alias: args.alias,
+      method: args.method ?? "table",
+      ...setProps(name, args, OUTPUTS),
+    };
+    shim ??= providerShim("opnsenseAliasSetProvider");
+    super(shim, name, props, withSecretOutputs(opts, ["credentials"]), "opnsense", "AliasSet");
+  }
+}
+
+/**
+ * Guards an alias whose addresses are granted one by one (`OpnsenseAliasEntry`): any address the
+ * listed grants do not hold is drift (named in `unexpected`; `preview --refresh --expect-no-changes`
+ * exits 7) and `up` removes it. It never adds anything, and deleting it removes nothing.
+ * @example
+ * const a = new OpnsenseAliasEntry("alice", { alias: "jit_admins", address: "203.0.113.7" });
+ * new OpnsenseAliasGuard("jit-admins-guard", { alias: "jit_admins", grants: [a] });
+ */
+export class OpnsenseAliasGuard extends pulumi.dynamic.Resource {
+  declare readonly alias: pulumi.Output<string>;
+  declare readonly unexpected: pulumi.Output<string[]>;
+  declare readonly device: pulumi.Output<DevicePin>;
+
+  constructor(name: string, args: OpnsenseAliasGuardArgs, opts?: pulumi.CustomResourceOptions) {
+    const props = {
+      ...opnsenseConnectionProps(args.connection),
+      alias: args.alias,
+      method: args.method ?? "table",
+      ...guardProps(name, pulumi.all(args.grants.map((g) => g.address)), args, OUTPUTS),
+    };
+    shim ??= providerShim("opnsenseAliasSetProvider");
+    super(shim, name, props, withSecretOutputs(opts, ["credentials"]), "opnsense", "AliasGuard");
+  }
+}
