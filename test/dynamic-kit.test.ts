@@ -207,7 +207,7 @@ describe("providerShim (built)", () => {
   let dir: string;
 
   beforeAll(() => {
-    const srcs = ["dynamic-kit", "process-state", "device-settings", "settings"];
+    const srcs = ["core/dynamic-kit", "core/process-state", "device-settings", "core/settings"];
     const stale = srcs.some((m) => {
       const built = path.join(ROOT, "dist", "provider", `${m}.js`);
       return !existsSync(built) || statSync(built).mtimeMs < statSync(path.join(ROOT, "provider", `${m}.ts`)).mtimeMs;

@@ -9,12 +9,12 @@ import * as path from "node:path";
 import * as src from "../provider/core/errors";
 
 const ROOT = path.join(__dirname, "..");
-const BUILT = path.join(ROOT, "dist", "provider", "errors.js");
+const BUILT = path.join(ROOT, "dist", "provider", "core", "errors.js");
 
 let built: typeof src;
 
 beforeAll(() => {
-  if (!existsSync(BUILT) || statSync(BUILT).mtimeMs < statSync(path.join(ROOT, "provider", "errors.ts")).mtimeMs) {
+  if (!existsSync(BUILT) || statSync(BUILT).mtimeMs < statSync(path.join(ROOT, "provider", "core", "errors.ts")).mtimeMs) {
     try {
       execSync("npx tsc -p tsconfig.build.json", { cwd: ROOT, stdio: "ignore" });
     } catch {

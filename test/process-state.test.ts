@@ -11,7 +11,7 @@ import * as src from "../provider/core/process-state";
 import { cachedProbe, fingerprint, processState, resetProcessState, runQueued, shared } from "../provider/core/process-state";
 
 const ROOT = path.join(__dirname, "..");
-const BUILT = path.join(ROOT, "dist", "provider", "process-state.js");
+const BUILT = path.join(ROOT, "dist", "provider", "core", "process-state.js");
 
 /** A promise settled from outside, so that order is asserted without timers. */
 function deferred<T = void>() {
@@ -177,7 +177,7 @@ describe("resetProcessState", () => {
 describe("a second copy of the library in the same process", () => {
   let built: typeof src;
   beforeAll(() => {
-    if (!existsSync(BUILT) || statSync(BUILT).mtimeMs < statSync(path.join(ROOT, "provider", "process-state.ts")).mtimeMs) {
+    if (!existsSync(BUILT) || statSync(BUILT).mtimeMs < statSync(path.join(ROOT, "provider", "core", "process-state.ts")).mtimeMs) {
       try {
         execSync("npx tsc -p tsconfig.build.json", { cwd: ROOT, stdio: "ignore" });
       } catch {

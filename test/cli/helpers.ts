@@ -6,7 +6,7 @@ import * as path from "node:path";
 export const ROOT = path.join(__dirname, "..", "..");
 export const MAIN = path.join(ROOT, "dist", "cli", "main.js");
 
-/** `npm test` builds first; a lone `jest test/cli` rebuilds when a cli/ or provider/ source is newer than dist. */
+/** `npm test` builds first; a lone `jest test/cli` rebuilds when a cli/ , provider/ or emulators/ source is newer than dist. */
 export function ensureBuilt(): void {
   const newest = (dir: string): number =>
     Math.max(
@@ -15,7 +15,7 @@ export function ensureBuilt(): void {
         d.isDirectory() ? newest(path.join(dir, d.name)) : d.name.endsWith(".ts") ? statSync(path.join(dir, d.name)).mtimeMs : 0,
       ),
     );
-  const src = Math.max(newest(path.join(ROOT, "cli")), newest(path.join(ROOT, "provider")));
+  const src = Math.max(newest(path.join(ROOT, "cli")), newest(path.join(ROOT, "provider")), newest(path.join(ROOT, "emulators")));
   if (existsSync(MAIN) && statSync(MAIN).mtimeMs >= src) return;
   execFileSync(process.execPath, [path.join(ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.build.json"], { cwd: ROOT, stdio: "inherit" });
 }

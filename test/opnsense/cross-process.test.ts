@@ -33,9 +33,9 @@ const emu = useEmulator(() => startOpnsenseEmulator({ users: Object.values(USERS
  */
 const CHILD = String.raw`
 const job = JSON.parse(process.env.OPN_XPROC_JOB);
-const { opnsenseAliasEntryProvider: p } = require(job.dist + "/provider/opnsense/resource.js");
+const { opnsenseAliasEntryProvider: p } = require(job.dist + "/provider/devices/opnsense/resource.js");
 try {
-  const t = require(job.dist + "/provider/opnsense/alias-batcher.js").CONFIG_MODE_TIMING;
+  const t = require(job.dist + "/provider/devices/opnsense/alias-batcher.js").CONFIG_MODE_TIMING;
   if (t && job.timing) Object.assign(t, job.timing);
 } catch {}
 const conn = { connection: { url: job.url, caCert: job.caCert }, credentials: { apiKey: job.key, apiSecret: job.secret } };
@@ -103,7 +103,7 @@ function startChild(job: Record<string, unknown>): { child: ChildProcess; ready:
 const grantsOf = (p: number, trial: number) => Array.from({ length: 10 }, (_, i) => `10.${40 + p}.${trial}.${i + 1}`);
 
 describe("config mode: two separate processes on one alias", () => {
-  const built = existsSync(join(DIST, "provider", "opnsense", "resource.js"));
+  const built = existsSync(join(DIST, "provider", "devices", "opnsense", "resource.js"));
   (built ? it : it.skip)(
     `loses no grant and resurrects no revoked address (${TRIALS} trials)`,
     async () => {
