@@ -16,7 +16,8 @@ import { isIPv4 } from "node:net";
 import { startEmulatorServer, type EmulatorRequest, type EmulatorServer, type EmulatorServerOptions, type HandledReply } from "../kit";
 import { FortimanagerBackend } from "./backend";
 import { fortimanagerControl } from "./control";
-import { NO_PERMISSION, OK, runParam, st, type Caller } from "./routes";
+import { runParam } from "./routes";
+import { NO_PERMISSION, OK, st, type Caller } from "./rpc";
 import type { BackendOptions, EmulatedAdmin } from "./seed";
 import { acceptsAccessTokenQuery, acceptsBearer } from "./version";
 
