@@ -49,6 +49,8 @@ export interface EmulatedAlias {
   inUse: boolean;
   /** Built-ins (static_aliases/core.json, `__<if>_network`) are not in config; uuid = name. */
   builtin: boolean;
+  /** The model's other stored fields (alias-fields.ts) as config.xml strings; absent ones hold the model default. */
+  fields?: Readonly<Record<string, string>>;
 }
 
 export interface EmulatedUser {
