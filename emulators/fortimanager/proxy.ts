@@ -124,6 +124,9 @@ function proxy(b: FortimanagerBackend, c: RouteCtx): ParamResult & { delayMs?: n
   if (s.outOfScope === "call" && resolved.some(outside)) return { status: NO_PERMISSION, url: c.url };
   if (s.unknownDevice === "call" && resolved.some((r) => !r.device)) return { status: NOT_FOUND, url: c.url };
 
+  const v = b.version;
+  const before701 = v.major < 7 || (v.major === 7 && v.minor === 0 && v.patch < 1);
+  if (data?.timeout !== undefined && before701 && s.timeoutBefore701 === "refuse") return { status: INVALID_DATA, url: c.url };
   // `timeout` in seconds, default 60, at most 28800 [JPF-PROXY].
   const timeoutS = Math.min(28800, Math.max(1, Number.isFinite(Number(data?.timeout)) && data?.timeout !== undefined ? Number(data.timeout) : 60));
   const [path = "", query = ""] = resource.split(/\?(.*)/s);

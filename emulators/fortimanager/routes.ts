@@ -5,7 +5,7 @@
  */
 import type { FortimanagerBackend } from "./backend";
 import { INVALID_DATA, MESSAGES, NOT_FOUND, NO_PERMISSION, OK, st, type Caller, type ParamResult, type Route, type RouteCtx } from "./rpc";
-import { ADMIN_FIELD_DEFAULTS, SLOT_COUNT, type EmulatedAdmin } from "./seed";
+import { ADMIN_FIELD_DEFAULTS, OPTION_DEFAULTS, SLOT_COUNT, type EmulatedAdmin } from "./seed";
 import { adminFieldExists } from "./version";
 import { DEVICE_ROUTES } from "./proxy";
 import { ENUMS, enumFromWire, ipv4SlotFromWire, ipv6SlotFromWire, pickFields, toWire, unescapeMkey } from "./wire";
@@ -39,8 +39,10 @@ const ROUTES: readonly Route[] = [
 ];
 
 function sysSession(b: FortimanagerBackend, c: RouteCtx): ParamResult {
-  if (c.caller.auth === "token" && b.options.sysSessionForApiKeys === "no-permission") return { status: NO_PERMISSION, url: c.url };
-  if (c.caller.auth === "token" && b.options.sysSessionForApiKeys === "invalid-url") return { status: st(-6, MESSAGES[-6]!), url: c.url, unhandled: true };
+  if (c.caller.auth === "token" && (b.options.sysSessionForApiKeys ?? OPTION_DEFAULTS.sysSessionForApiKeys) === "no-permission")
+    return { status: NO_PERMISSION, url: c.url };
+  if (c.caller.auth === "token" && (b.options.sysSessionForApiKeys ?? OPTION_DEFAULTS.sysSessionForApiKeys) === "invalid-url")
+    return { status: st(-6, MESSAGES[-6]!), url: c.url, unhandled: true };
   return { status: OK, url: c.url, data: b.sessionRecord(c.caller.admin, c.caller.session) };
 }
 
@@ -61,7 +63,7 @@ function getAdmin(b: FortimanagerBackend, c: RouteCtx): ParamResult {
   const id = unescapeMkey(c.match[1] ?? "");
   if (!b.isSuper(c.caller.admin) && id !== c.caller.admin.userid) return { status: NO_PERMISSION, url: c.url };
   const a = b.admins.get(id);
-  if (!a) return { status: NOT_FOUND, url: c.url };
+  if (!a) return { status: (b.options.missingAdminCode ?? OPTION_DEFAULTS.missingAdminCode) === -2 ? st(-2, MESSAGES[-2]!) : NOT_FOUND, url: c.url };
   return { status: OK, url: c.url, data: pickFields(toWire(b.adminRecord(a), c.verbose, "admin"), c.param.fields) };
 }
 
@@ -195,7 +197,7 @@ export function runParam(b: FortimanagerBackend, caller: Caller, method: string,
   if (route.privilege === "system-read" && !b.isSuper(admin) && b.profileOf(admin).systemSetting === "none") return { status: NO_PERMISSION, url: rawUrl };
   if (route.privilege === "super-write" && !b.isSuper(admin)) {
     // PYFORTINET-ERR lists -60804/-60805; whether a device sends them or -11 is UNCONFIRMED (§10): -11 unless configured.
-    if ((b.options.nonSuperAdminEditCode ?? -11) === -11) return { status: NO_PERMISSION, url: rawUrl };
+    if ((b.options.nonSuperAdminEditCode ?? OPTION_DEFAULTS.nonSuperAdminEditCode) === -11) return { status: NO_PERMISSION, url: rawUrl };
     const code = method === "delete" ? -60805 : -60804;
     return { status: st(code, MESSAGES[code]!), url: rawUrl };
   }
