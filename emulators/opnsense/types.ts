@@ -99,6 +99,9 @@ export const BUILTINS: readonly AliasSpec[] = [
   { name: "__lan_network", type: "internal", description: "LAN net" },
 ];
 
+/** How long `reconfigure` takes unless told (device timing is not verified, docs/variants.md). */
+export const DEFAULT_RECONFIGURE_LATENCY_MS = 0;
+
 /** Core/Config.php `cleanupBackups`: `backupcount` default 100 revisions are kept. */
 export const BACKUP_COUNT = 100;
 
