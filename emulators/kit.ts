@@ -207,6 +207,18 @@ export class RequestLog {
   }
 }
 
+/**
+ * One device answer no public source settles, offered as an emulator option (issue 19 variant matrix).
+ * `option` is the start-option path (`feedSettings.entryListWindow`), `values` the answers it can play
+ * (numbers as text; for a numeric option the values the matrix uses), `default` the one played unless told.
+ * docs/variants.md lists the same rows; test/variants.test.ts keeps the two and the code equal.
+ */
+export interface EmulatorVariant {
+  readonly option: string;
+  readonly values: readonly string[];
+  readonly default: string;
+}
+
 export type EmulatorTls = "test-ca" | "untrusted" | "plain";
 
 export interface EmulatorServerOptions {

@@ -65,6 +65,12 @@ export interface ProxySettings {
   readWithRpcRead: "no-permission" | "allowed";
   /** Order of `data` elements: "rotate" (changes every call; match on `target`, JPF-PROXY) or "fixed". @default "rotate" */
   order: "rotate" | "fixed";
+  /**
+   * A `timeout` attribute before FortiManager 7.0.1, where the Ansible arg spec has none (`fmgr_sys_proxy_json.py`
+   * v_range from 7.0.1, fortimanager.md Turn 3): "refuse" (the whole call -10) or "ignore". No source shows the
+   * answer. @default "refuse"
+   */
+  timeoutBefore701: "refuse" | "ignore";
 }
 
 export const DEFAULT_PROXY_SETTINGS: Readonly<ProxySettings> = {
@@ -73,6 +79,7 @@ export const DEFAULT_PROXY_SETTINGS: Readonly<ProxySettings> = {
   outOfScope: "call",
   readWithRpcRead: "no-permission",
   order: "rotate",
+  timeoutBefore701: "refuse",
 };
 
 /** The managed devices of one FortiManager. */
@@ -217,6 +224,7 @@ export function deviceControl(reg: ManagedDevices, req: EmulatorRequest, parts: 
       outOfScope: ["call", "device"],
       readWithRpcRead: ["no-permission", "allowed"],
       order: ["rotate", "fixed"],
+      timeoutBefore701: ["refuse", "ignore"],
     };
     for (const [k, allowed] of Object.entries(choices))
       if (d[k] !== undefined && !allowed.includes(String(d[k]))) return fail(400, `${k} must be ${allowed.join(" | ")}`);

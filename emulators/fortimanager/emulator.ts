@@ -16,8 +16,9 @@ import { isIPv4 } from "node:net";
 import { startEmulatorServer, type EmulatorRequest, type EmulatorServer, type EmulatorServerOptions, type HandledReply } from "../kit";
 import { FortimanagerBackend } from "./backend";
 import { fortimanagerControl } from "./control";
-import { NO_PERMISSION, OK, runParam, st, type Caller } from "./routes";
-import type { BackendOptions, EmulatedAdmin } from "./seed";
+import { runParam } from "./routes";
+import { NO_PERMISSION, OK, st, type Caller } from "./rpc";
+import { OPTION_DEFAULTS, type BackendOptions, type EmulatedAdmin } from "./seed";
 import { acceptsAccessTokenQuery, acceptsBearer } from "./version";
 
 export { FortimanagerBackend, DEFAULT_CREDENTIALS, IPV4_UNUSED, IPV6_UNUSED, type EmulatedAdminSeed, type EmulatedProfile, type RpcFault } from "./backend";
@@ -92,7 +93,8 @@ export function fortimanagerDispatch(b: FortimanagerBackend): (req: EmulatorRequ
       user,
     });
     // Outside the admin's trusted hosts: -11 here; the device's answer is UNCONFIRMED (§3a), so opt-in.
-    if (!admin || (b.options.enforceTrustedHosts && !sourceAllowed(admin, req.remoteAddress))) return denied(admin?.userid);
+    if (!admin || ((b.options.enforceTrustedHosts ?? OPTION_DEFAULTS.enforceTrustedHosts) && !sourceAllowed(admin, req.remoteAddress)))
+      return denied(admin?.userid);
     if (method === "exec" && url0 === "sys/logout") {
       if (bySession) b.logout(bySession.session.sid);
       return { status: 200, json: { id: body.id, result: [{ status: OK, url: first.url }] }, route, user: admin.userid };

@@ -30,15 +30,10 @@ import type { EmulatorRequest } from "../kit";
 import { fortigateDispatch } from "../fortigate/emulator";
 import type { FortimanagerBackend } from "./backend";
 import { listDevices, type ManagedDevice, type ProxySettings } from "./devices";
-import type { ParamResult, Route, RouteCtx, Status } from "./routes";
+import { INVALID_DATA, NOT_FOUND, NO_PERMISSION, OK, st, type ParamResult, type Route, type RouteCtx } from "./rpc";
 
 export type { ManagedDeviceSeed, ProxySettings, ConnStatus } from "./devices";
 
-const OK: Status = { code: 0, message: "OK" };
-const st = (code: number, message: string): Status => ({ code, message });
-const NO_PERMISSION = st(-11, "No permission for the resource");
-const NOT_FOUND = st(-3, "Object does not exist");
-const INVALID_DATA = st(-10, "The data is invalid for selected url");
 /** Per-device answers no source shows (§8 "offline or unknown device"); the codes are this emulator's choice. */
 const OFFLINE = (name: string) => st(-1, `Device ${name} is offline (connection down)`);
 /** -24 "Timeout" is in FortiManager's error list (PYFORTINET-ERR, fortimanager.md §3); its use here is a choice. */
@@ -129,6 +124,9 @@ function proxy(b: FortimanagerBackend, c: RouteCtx): ParamResult & { delayMs?: n
   if (s.outOfScope === "call" && resolved.some(outside)) return { status: NO_PERMISSION, url: c.url };
   if (s.unknownDevice === "call" && resolved.some((r) => !r.device)) return { status: NOT_FOUND, url: c.url };
 
+  const v = b.version;
+  const before701 = v.major < 7 || (v.major === 7 && v.minor === 0 && v.patch < 1);
+  if (data?.timeout !== undefined && before701 && s.timeoutBefore701 === "refuse") return { status: INVALID_DATA, url: c.url };
   // `timeout` in seconds, default 60, at most 28800 [JPF-PROXY].
   const timeoutS = Math.min(28800, Math.max(1, Number.isFinite(Number(data?.timeout)) && data?.timeout !== undefined ? Number(data.timeout) : 60));
   const [path = "", query = ""] = resource.split(/\?(.*)/s);

@@ -4,55 +4,12 @@
  * fortimanager.md §2–5 and "Behaviours to model"; each row cites its own.
  */
 import type { FortimanagerBackend } from "./backend";
-import { ADMIN_FIELD_DEFAULTS, SLOT_COUNT, type EmulatedAdmin, type EmulatedSession } from "./seed";
+import { INVALID_DATA, MESSAGES, NOT_FOUND, NO_PERMISSION, OK, st, type Caller, type ParamResult, type Route, type RouteCtx } from "./rpc";
+import { ADMIN_FIELD_DEFAULTS, OPTION_DEFAULTS, SLOT_COUNT, type EmulatedAdmin } from "./seed";
 import { adminFieldExists } from "./version";
 import { DEVICE_ROUTES } from "./proxy";
 import { ENUMS, enumFromWire, ipv4SlotFromWire, ipv6SlotFromWire, pickFields, toWire, unescapeMkey } from "./wire";
 
-export type Status = { code: number; message: string };
-/** `delayMs`: how long the answer waits (proxied devices that take their time, proxy.ts); never sent. */
-export type ParamResult = { status: Status; url: unknown; data?: unknown; changed?: boolean; unhandled?: boolean; delayMs?: number };
-export interface Caller {
-  readonly admin: EmulatedAdmin;
-  /** Absent for API-key callers. */
-  readonly session?: EmulatedSession | undefined;
-  readonly auth: "session" | "token";
-}
-export interface RouteCtx {
-  readonly caller: Caller;
-  readonly url: unknown;
-  readonly match: RegExpMatchArray;
-  readonly param: Record<string, unknown>;
-  /** Top-level `verbose` of the request: names instead of numbers in `get` answers (JPF-001). */
-  readonly verbose: boolean;
-}
-/** What a route needs beyond an authenticated caller with rpc-permit read or more. */
-type Privilege = "self" | "system-read" | "admin-read" | "super-write" | "proxy";
-export interface Route {
-  readonly methods: readonly string[];
-  readonly url: RegExp;
-  readonly privilege: Privilege;
-  readonly handle: (b: FortimanagerBackend, ctx: RouteCtx, method: string) => ParamResult;
-}
-
-export const OK: Status = { code: 0, message: "OK" };
-export const st = (code: number, message: string): Status => ({ code, message });
-/** -11 covers no right, rpc-permit, bad session and bad token alike (reference §3a). */
-export const NO_PERMISSION = st(-11, "No permission for the resource");
-const NOT_FOUND = st(-3, "Object does not exist");
-const INVALID_DATA = st(-10, "The data is invalid for selected url");
-/** Raw messages of reference §3, for faults given by code only. */
-export const MESSAGES: Readonly<Record<number, string>> = {
-  [-2]: "Object already exists",
-  [-3]: "Object does not exist",
-  [-6]: "Invalid url",
-  [-9]: "The command is invalid for selected url",
-  [-10]: "The data is invalid for selected url",
-  [-11]: "No permission for the resource",
-  [-20055]: "Workspace is locked by other user",
-  [-60804]: "Only super users can edit/create administrators",
-  [-60805]: "Only super users can delete administrators",
-};
 const WRITE_METHODS = new Set(["set", "add", "update", "delete", "clone", "move", "replace", "unset", "exec"]);
 const ADMIN = /^cli\/global\/system\/admin\/user\/(.+)$/;
 
@@ -82,8 +39,10 @@ const ROUTES: readonly Route[] = [
 ];
 
 function sysSession(b: FortimanagerBackend, c: RouteCtx): ParamResult {
-  if (c.caller.auth === "token" && b.options.sysSessionForApiKeys === "no-permission") return { status: NO_PERMISSION, url: c.url };
-  if (c.caller.auth === "token" && b.options.sysSessionForApiKeys === "invalid-url") return { status: st(-6, MESSAGES[-6]!), url: c.url, unhandled: true };
+  if (c.caller.auth === "token" && (b.options.sysSessionForApiKeys ?? OPTION_DEFAULTS.sysSessionForApiKeys) === "no-permission")
+    return { status: NO_PERMISSION, url: c.url };
+  if (c.caller.auth === "token" && (b.options.sysSessionForApiKeys ?? OPTION_DEFAULTS.sysSessionForApiKeys) === "invalid-url")
+    return { status: st(-6, MESSAGES[-6]!), url: c.url, unhandled: true };
   return { status: OK, url: c.url, data: b.sessionRecord(c.caller.admin, c.caller.session) };
 }
 
@@ -104,7 +63,7 @@ function getAdmin(b: FortimanagerBackend, c: RouteCtx): ParamResult {
   const id = unescapeMkey(c.match[1] ?? "");
   if (!b.isSuper(c.caller.admin) && id !== c.caller.admin.userid) return { status: NO_PERMISSION, url: c.url };
   const a = b.admins.get(id);
-  if (!a) return { status: NOT_FOUND, url: c.url };
+  if (!a) return { status: (b.options.missingAdminCode ?? OPTION_DEFAULTS.missingAdminCode) === -2 ? st(-2, MESSAGES[-2]!) : NOT_FOUND, url: c.url };
   return { status: OK, url: c.url, data: pickFields(toWire(b.adminRecord(a), c.verbose, "admin"), c.param.fields) };
 }
 
@@ -238,7 +197,7 @@ export function runParam(b: FortimanagerBackend, caller: Caller, method: string,
   if (route.privilege === "system-read" && !b.isSuper(admin) && b.profileOf(admin).systemSetting === "none") return { status: NO_PERMISSION, url: rawUrl };
   if (route.privilege === "super-write" && !b.isSuper(admin)) {
     // PYFORTINET-ERR lists -60804/-60805; whether a device sends them or -11 is UNCONFIRMED (§10): -11 unless configured.
-    if ((b.options.nonSuperAdminEditCode ?? -11) === -11) return { status: NO_PERMISSION, url: rawUrl };
+    if ((b.options.nonSuperAdminEditCode ?? OPTION_DEFAULTS.nonSuperAdminEditCode) === -11) return { status: NO_PERMISSION, url: rawUrl };
     const code = method === "delete" ? -60805 : -60804;
     return { status: st(code, MESSAGES[code]!), url: rawUrl };
   }

@@ -149,6 +149,14 @@ export const DEFAULT_DEVICES: readonly ManagedDeviceSeed[] = [
   { name: "fgt-br1", adom: "root", sn: "FGVM02TM24000102", feeds: [{ name: "jit-allow" }] },
 ];
 
+/** Defaults of the options below that stand for an answer no source settles (docs/variants.md). */
+export const OPTION_DEFAULTS = {
+  sysSessionForApiKeys: "answer",
+  missingAdminCode: -3,
+  nonSuperAdminEditCode: -11,
+  enforceTrustedHosts: false,
+} as const;
+
 export interface BackendOptions {
   readonly admins?: readonly EmulatedAdminSeed[] | undefined;
   readonly profiles?: readonly EmulatedProfile[] | undefined;
@@ -173,6 +181,12 @@ export interface BackendOptions {
    * @default "answer"
    */
   readonly sysSessionForApiKeys?: "answer" | "no-permission" | "invalid-url" | undefined;
+  /**
+   * What `get /cli/global/system/admin/user/<name>` answers for an admin that does not exist: -3 "Object does not
+   * exist" (fortimanager-mcp, 7.6.7, for `/pm` objects) or -2 (Knocknoc's 202051 page calls -2 "object not found"
+   * for this url; fortimanager.md Turn 3). @default -3
+   */
+  readonly missingAdminCode?: -2 | -3 | undefined;
   /** Managed FortiGates (proxy.ts). @default {@link DEFAULT_DEVICES} (those whose ADOM exists) */
   readonly devices?: readonly ManagedDeviceSeed[] | undefined;
   /** Answers of `/sys/proxy/json` the sources leave open ({@link ProxySettings}). */

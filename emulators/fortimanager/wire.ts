@@ -4,7 +4,6 @@
  * output with numerical values"; writes accept either form), and the trusted-host value forms.
  */
 import { isIPv4, isIPv6 } from "node:net";
-import { maskToPrefix, prefixToMask } from "../../provider/core/address";
 
 /**
  * Enum choices in the order of the Ansible collection's arg specs (ANS-ADMINUSER, ANS-ADMINPROFILE,
@@ -79,6 +78,20 @@ export function enumFromWire(field: string, value: unknown, kind: EnumTable = "a
   if (!choices) return undefined;
   if (typeof value === "number" && Number.isInteger(value)) return choices[value];
   return typeof value === "string" && choices.includes(value) ? value : undefined;
+}
+
+/** A prefix length as the dotted mask the device stores (`ip/len` is kept as `ip mask`, FMG722-NF). */
+function prefixToMask(prefix: number): string {
+  const n = 2 ** 32 - 2 ** (32 - prefix);
+  return [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join(".");
+}
+
+/** The prefix length of a dotted netmask; undefined for a non-contiguous one, which the device refuses (-10). */
+function maskToPrefix(mask: string): number | undefined {
+  if (!isIPv4(mask)) return undefined;
+  const hostBits = 2 ** 32 - 1 - mask.split(".").reduce((n, o) => n * 256 + Number(o), 0);
+  const free = Math.log2(hostBits + 1);
+  return Number.isInteger(free) ? 32 - free : undefined;
 }
 
 /**

@@ -5,52 +5,36 @@
  */
 import { randomUUID } from "node:crypto";
 import { ALIAS_TYPE_LABELS, UnexpectedError, UserException, type AliasType, type EmulatedAlias } from "./backend";
+import { applyStoredFields, fieldNodes, fieldRaw, optionMessage } from "./alias-fields";
 import { contentProblems, nameProblem } from "./validate";
+import type { OpnsenseVersionTraits } from "./version";
 import { E, R, UUID_RE, intParam, natural, ok, page, type Reply, type Route, type RouteCall } from "./routes";
 
 const opt = (labels: Record<string, string>, selected: readonly string[]) =>
   Object.fromEntries(Object.entries(labels).map(([k, v]) => [k, { value: v, selected: selected.includes(k) ? 1 : 0 }]));
 
 /** AMM `getBase` → BaseField `getNodes`: scalars as strings, option fields and content as selected maps. */
-function nodes(a: EmulatedAlias) {
+function nodes(t: OpnsenseVersionTraits, a: EmulatedAlias) {
   const content = Object.fromEntries(a.content.map((l) => [l, { value: l, selected: 1 }]));
   if (a.content.length === 0) content[""] = { value: "", selected: 1 };
   return {
     enabled: a.enabled ? "1" : "0",
     name: a.name,
     type: opt(ALIAS_TYPE_LABELS, [a.type]),
-    proto: opt({ IPv4: "IPv4", IPv6: "IPv6" }, []),
-    interface: { "": { value: "None", selected: 1 } },
-    counters: "0",
-    updatefreq: "",
+    ...fieldNodes(t, a.fields ?? {}),
     content,
-    path_expression: "",
-    authtype: { "": { value: "None", selected: 1 }, Basic: { value: "Basic", selected: 0 }, Bearer: { value: "Bearer", selected: 0 } },
-    username: "",
-    password: "",
-    expire: "",
-    categories: {},
     description: a.description,
   };
 }
 
 /** AC `exportAction` → `getRawNodes`: every field as its stored string. */
-function raw(a: EmulatedAlias) {
+function raw(t: OpnsenseVersionTraits, a: EmulatedAlias) {
   return {
     enabled: a.enabled ? "1" : "0",
     name: a.name,
     type: a.type,
-    path_expression: "",
-    proto: "",
-    interface: "",
-    counters: "0",
-    updatefreq: "",
+    ...fieldRaw(t, a.fields ?? {}),
     content: a.content.join("\n"),
-    password: "",
-    username: "",
-    authtype: "",
-    expire: "",
-    categories: "",
     description: a.description,
   };
 }
@@ -63,13 +47,9 @@ function searchRow(c: RouteCall, a: EmulatedAlias) {
     enabled: a.enabled ? "1" : "0",
     name: a.name,
     ...t,
-    proto: "",
-    interface: "",
-    counters: "0",
-    updatefreq: "",
+    ...fieldRaw(c.traits, a.fields ?? {}),
     content: a.content.join("\n"),
     description: a.description,
-    categories: "",
     categories_uuid: [],
     current_items: String(c.backend.tables.get(a.name)?.size ?? 0),
     last_updated: "",
@@ -82,7 +62,7 @@ function applyFields(c: RouteCall, target: EmulatedAlias, fields: Record<string,
   for (const [k, val] of Object.entries(fields)) if (typeof val === "object" && val !== null) throw new UnexpectedError(`Invalid input type for ${k}`); // BF setNodes (≥26.7 explicit)
   if (fields.type !== undefined) target.type = String(fields.type) as AliasType;
   if (add && fields.type === undefined) target.type = "alert" as AliasType; // Alias.xml default, not an option
-  if (!(target.type in ALIAS_TYPE_LABELS)) v[`${prefix}.type`] = "Option [%s] not in list.";
+  if (!(target.type in ALIAS_TYPE_LABELS)) v[`${prefix}.type`] = optionMessage(c.traits);
   if (fields.name !== undefined) target.name = String(fields.name);
   if (fields.enabled !== undefined) {
     if (!/^[01]$/.test(String(fields.enabled))) v[`${prefix}.enabled`] = "Value should be a boolean (0,1).";
@@ -94,6 +74,9 @@ function applyFields(c: RouteCall, target: EmulatedAlias, fields: Record<string,
     else target.description = d;
   }
   if (fields.content !== undefined) target.content = String(fields.content) === "" ? [] : String(fields.content).split("\n");
+  const stored = applyStoredFields(c.traits, target.type, target.fields ?? {}, fields);
+  target.fields = stored.fields;
+  for (const [k, msgs] of Object.entries(stored.problems)) v[`${prefix}.${k}`] = msgs.length === 1 ? msgs[0]! : msgs;
   const problems = contentProblems(target.type, target.content, (n) => c.backend.isAlias(n), c.traits);
   if (problems.length > 0) v[`${prefix}.content`] = problems.length === 1 ? problems[0]! : problems; // AMM `validate`: several → array
   const np = target.name === "" ? "A value is required." : nameProblem(target.name);
@@ -163,9 +146,9 @@ export const ALIAS_ROUTES: readonly Route[] = [
       if (uuid !== undefined && !a && !c.traits.getItemUnknownPartial) throw new UnexpectedError('Undefined array key "alias"');
       const base =
         uuid === undefined
-          ? nodes({ uuid: "", name: "", type: "host", content: [], description: "", enabled: true, inUse: false, builtin: false })
+          ? nodes(c.traits, { uuid: "", name: "", type: "host", content: [], description: "", enabled: true, inUse: false, builtin: false })
           : a
-            ? nodes(a)
+            ? nodes(c.traits, a)
             : undefined;
       const content: Record<string, unknown> = { ...(base?.content ?? {}) };
       for (const o of configured(c)) content[o.name] = { ...((content[o.name] as object) ?? { selected: 0, value: o.name }), description: o.description };
@@ -298,7 +281,7 @@ export const ALIAS_ROUTES: readonly Route[] = [
     source: "AMM getAction (Ansible reads everything through it)",
     handle: (c) => {
       if (c.method !== "GET") return ok([]);
-      const alias = Object.fromEntries(configured(c).map((a) => [a.uuid, nodes(a)]));
+      const alias = Object.fromEntries(configured(c).map((a) => [a.uuid, nodes(c.traits, a)]));
       return ok({ alias: { geoip: { url: "" }, aliases: { alias } } });
     },
   },
@@ -340,7 +323,7 @@ export const ALIAS_ROUTES: readonly Route[] = [
       const ids = c.request.ids;
       const wanted = Array.isArray(ids) ? ids.map(String) : ids ? String(ids).split(",") : undefined;
       const list = configured(c).filter((a) => !a.builtin && (!wanted || wanted.includes(a.uuid)));
-      const alias = list.length ? Object.fromEntries(list.map((a) => [a.uuid, raw(a)])) : [];
+      const alias = list.length ? Object.fromEntries(list.map((a) => [a.uuid, raw(c.traits, a)])) : [];
       const payload = wanted ? { aliases: { alias } } : { geoip: { url: "" }, aliases: { alias } };
       return { status: 200, text: JSON.stringify(payload, null, 4).replace(/\//g, "\\/"), contentType: "application/json; charset=UTF-8" };
     },

@@ -31,6 +31,7 @@
  */
 import { startEmulatorServer, type EmulatorRequest, type EmulatorServer, type EmulatorServerOptions, type HandledReply } from "../kit";
 import { ALIAS_ROUTES } from "./alias-routes";
+import { DEFAULT_RECONFIGURE_LATENCY_MS } from "./types";
 import { DEFAULT_ALIASES, OpnsenseBackend, UnexpectedError, UserException, type AliasSpec, type EmulatedUser } from "./backend";
 import { opnsenseControl } from "./control";
 import { aclAllows, type Route } from "./routes";
@@ -147,7 +148,7 @@ export async function startOpnsenseEmulator(opts: OpnsenseEmulatorOptions = {}):
   const backend = new OpnsenseBackend(
     opts.aliases ?? DEFAULT_ALIASES,
     opts.users ?? DEFAULT_USERS,
-    opts.reconfigureLatencyMs ?? 0,
+    opts.reconfigureLatencyMs ?? DEFAULT_RECONFIGURE_LATENCY_MS,
     versionTraits(opts.version ?? DEFAULT_OPNSENSE_VERSION),
   );
 

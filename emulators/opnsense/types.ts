@@ -49,6 +49,8 @@ export interface EmulatedAlias {
   inUse: boolean;
   /** Built-ins (static_aliases/core.json, `__<if>_network`) are not in config; uuid = name. */
   builtin: boolean;
+  /** The model's other stored fields (alias-fields.ts) as config.xml strings; absent ones hold the model default. */
+  fields?: Readonly<Record<string, string>>;
 }
 
 export interface EmulatedUser {
@@ -96,6 +98,9 @@ export const BUILTINS: readonly AliasSpec[] = [
   { name: "virusprot", type: "external", description: "overload table for rate limiting (internal)" },
   { name: "__lan_network", type: "internal", description: "LAN net" },
 ];
+
+/** How long `reconfigure` takes unless told (device timing is not verified, docs/variants.md). */
+export const DEFAULT_RECONFIGURE_LATENCY_MS = 0;
 
 /** Core/Config.php `cleanupBackups`: `backupcount` default 100 revisions are kept. */
 export const BACKUP_COUNT = 100;

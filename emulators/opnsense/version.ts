@@ -33,6 +33,14 @@ export interface OpnsenseVersionTraits {
   readonly searchRowsRaw: boolean;
   /** ACF `validateHost`: `ip-<not an ip>` is refused as a range (25.7); before it could pass as a domain. */
   readonly hostRangeStrict: boolean;
+  /** Alias.xml gains `path_expression`, `password`, `username`, `authtype` (Basic, Bearer) (25.1). */
+  readonly aliasUrlAuthFields: boolean;
+  /** Alias.xml gains `expire` (IntegerField 60..999999999) (25.7). */
+  readonly aliasExpire: boolean;
+  /** Alias.xml `authtype` gains `Header`, checked by Alias.php `performValidation` (26.1). */
+  readonly aliasHeaderAuth: boolean;
+  /** BaseListField says "Option [%s] not in list." filled with the failing item (47bc962ade, 26.1); before "Option not in list.". */
+  readonly optionMessageNamesValue: boolean;
   /** AMM `toggleBase` takes comma lists and reads an unset `changed` for an unknown uuid (26.1.3). */
   readonly toggleList: boolean;
   /** AC `updateAction` (`alias/update/<geoip|bogons>`) exists, AUC `updateBogonsAction` is gone (26.1.5). */
@@ -62,6 +70,10 @@ export function versionTraits(version: string = DEFAULT_OPNSENSE_VERSION): Opnse
     utilListDefaultRows: from("25.7") ? 9999 : -1,
     searchRowsRaw: from("25.7"),
     hostRangeStrict: from("25.7"),
+    aliasUrlAuthFields: from("25.1"),
+    aliasExpire: from("25.7"),
+    aliasHeaderAuth: from("26.1"),
+    optionMessageNamesValue: from("26.1"),
     toggleList: from("26.1.3"),
     aliasUpdateAction: from("26.1.5"),
     delItemList: from("26.1.9"),
