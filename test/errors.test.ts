@@ -1,7 +1,7 @@
 /**
  * errors.ts: the library's error classes and their guards. The Pulumi engine can load a second copy of
  * the library (one per serialised provider text), so the guards must recognise errors of another copy:
- * here that copy is the built dist/provider/errors.js, loaded beside the TypeScript source.
+ * here that copy is the built dist/provider/core/errors.js, loaded beside the TypeScript source.
  */
 import { execSync } from "node:child_process";
 import { existsSync, statSync } from "node:fs";
@@ -9,12 +9,12 @@ import * as path from "node:path";
 import * as src from "../provider/core/errors";
 
 const ROOT = path.join(__dirname, "..");
-const BUILT = path.join(ROOT, "dist", "provider", "errors.js");
+const BUILT = path.join(ROOT, "dist", "provider", "core", "errors.js");
 
 let built: typeof src;
 
 beforeAll(() => {
-  if (!existsSync(BUILT) || statSync(BUILT).mtimeMs < statSync(path.join(ROOT, "provider", "errors.ts")).mtimeMs) {
+  if (!existsSync(BUILT) || statSync(BUILT).mtimeMs < statSync(path.join(ROOT, "provider", "core", "errors.ts")).mtimeMs) {
     try {
       execSync("npx tsc -p tsconfig.build.json", { cwd: ROOT, stdio: "ignore" });
     } catch {

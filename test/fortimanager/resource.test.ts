@@ -2,6 +2,8 @@ import { existsSync } from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { configureFromStack, providerShim, UNKNOWN } from "../../provider/core/dynamic-kit";
+// The package root loads the registry's data half, which hands the core the stack-config keys; this test imports deeper.
+import "../../provider/device-settings";
 import { DEFAULT_CREDENTIALS, startFortimanagerEmulator } from "../../emulators/fortimanager/emulator";
 import { fortimanagerTrustedHostProvider as provider, type TrustedHostInputs, type TrustedHostOutputs } from "../../provider/devices/fortimanager/resource";
 import { closeFortimanagerSessions } from "../../provider/devices/fortimanager/session";
@@ -208,7 +210,7 @@ describe("FortimanagerTrustedHost provider: lifecycle", () => {
 describe("FortimanagerTrustedHost provider: serialisation round trip", () => {
   // Loads the BUILT package by name (dist/, built by `npm test` / `npx tsc -p tsconfig.build.json`).
   it("serialises the shim, loads it like the engine does, and grants and revokes against the emulator", async () => {
-    expect(existsSync(path.join(__dirname, "..", "..", "dist", "provider", "fortimanager", "resource.js"))).toBe(true);
+    expect(existsSync(path.join(__dirname, "..", "..", "dist", "provider", "devices", "fortimanager", "resource.js"))).toBe(true);
     const text = await pulumi.runtime.serializeFunction(() => providerShim("fortimanagerTrustedHostProvider"), { allowSecrets: true });
     const loaded = (require("require-from-string") as (code: string) => { handler: () => pulumi.dynamic.ResourceProvider })(text.text).handler();
     const r = await loaded.create(tokenInputs({ address: "198.51.100.77" }));
