@@ -101,6 +101,8 @@ export interface TargetsRule {
   readonly fortimanagerAdmins?: readonly string[];
   /** Threat feeds (FortigateFeedEntry, FortimanagerFeedEntry) grants may add to. Unset: any feed. */
   readonly feeds?: readonly string[];
+  /** Another registered device's targets (its settings.ts `policyTargets` key). */
+  readonly [key: string]: readonly string[] | undefined;
 }
 
 /** Defaults baked into the policies' config schemas; a `--policy-pack-config` file overrides them. */
@@ -119,7 +121,7 @@ function descriptionOf(props: Record<string, unknown>): unknown {
 }
 
 interface Target {
-  readonly key: keyof TargetsRule;
+  readonly key: string;
   readonly what: string;
   readonly value: unknown;
 }
@@ -132,7 +134,7 @@ function targetsOf(kind: GrantResourceName, props: Record<string, unknown>): Tar
     t.inputs
       .map((input) => props[input])
       .filter(present)
-      .map((value) => ({ key: t.key as keyof TargetsRule, what: t.what, value })),
+      .map((value) => ({ key: t.key, what: t.what, value })),
   );
 }
 
@@ -281,9 +283,7 @@ export function firewallGrantsPolicies(options: FirewallGrantsPolicyOptions = {}
       description: "Grants go only into the aliases, address groups, administrators' trusted hosts and feeds listed in the config.",
       enforcementLevel: level,
       configSchema: {
-        properties: Object.fromEntries(
-          [...new Set(POLICY_TARGETS.map((t) => t.key))].map((key) => [key, list((targets as Readonly<Record<string, readonly string[] | undefined>>)[key])]),
-        ),
+        properties: Object.fromEntries([...new Set(POLICY_TARGETS.map((t) => t.key))].map((key) => [key, list(targets[key])])),
       },
       validateResource: forGrants((kind, _role, props, args, report) => {
         for (const target of targetsOf(kind, props)) {

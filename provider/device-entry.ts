@@ -74,8 +74,35 @@ export interface DeviceEmulatorEntry<E extends EmulatorServer = EmulatorServer, 
   demo(opts: EmulatorServerOptions, dir: string, random: (bytes?: number) => string): Promise<DemoEmulator<E, Info>>;
 }
 
+/** What a benchmark scenario starts: the emulator, one grant's inputs per address, what to compare before and after. */
+export interface BenchRun {
+  readonly emu: EmulatorServer;
+  readonly inputs: Record<string, unknown>[];
+  /** Reloads the device made (OPNsense `reconfigure`), counted per phase. */
+  readonly reconfigures?: () => number;
+  readonly state: () => unknown;
+  /** Device work to end before the bench closes the transport (e.g. FortiManager sessions' logout). */
+  readonly release?: () => Promise<void>;
+  readonly close: () => Promise<void>;
+}
+
+/** A provider-method benchmark of a device: bench/run.ts times check, create, read and delete of N grants. */
+export interface BenchScenario {
+  /** The row's mode (`table`, `group`, `token, 9/admin`). */
+  readonly mode: string;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- as GrantResourceEntry's `provider`
+  readonly provider: GrantProvider<any, any>;
+  /** How many targets (aliases, administrators) N grants spread over. */
+  targets(n: number): number;
+  /** Also run with every grant at once (`--parallel` ≥ N): a batcher's best case. @default false */
+  readonly allAtOnce?: boolean;
+  start(addresses: readonly string[], latency: { readonly latencyMs: number; readonly reconfigureLatencyMs: number }): Promise<BenchRun>;
+}
+
 export interface DeviceEntry<E extends EmulatorServer = EmulatorServer, Snapshot = unknown, Info = unknown> {
   readonly settings: DeviceSettings;
   readonly resources: readonly GrantResourceEntry[];
   readonly emulator: DeviceEmulatorEntry<E, Snapshot, Info>;
+  /** Provider-method benchmarks (`npm run bench`). @default none */
+  readonly bench?: readonly BenchScenario[];
 }

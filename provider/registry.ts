@@ -1,11 +1,11 @@
 /**
- * The device registry: the one list of devices and their resources. Per device: its settings and
- * names (device-settings.ts, the data half), its resources (class, provider object, sample inputs), and
- * its emulator (start function, the seeded-credential shape, a seeded start, a state snapshot, the
- * `emulate` demo). Derived from it: the package exports (checked by test/devices.test.ts), the stack
- * config `configureFromStack` reads, environment names, `doctor` and `emulate` flags and help, the
- * engine fixture, the bench and the cross-device test tables (hostile input, secrets).
- * Adding a device: docs/adding-a-device.md (`scripts/new-device.ts` writes the entry).
+ * The device registry, code half: one line per device, each device's own provider/devices/<device>/
+ * device.ts (its resources and their sets, its emulator: start function, the seeded-credential shape,
+ * a seeded start, a state snapshot, the `emulate` demo; its bench scenarios). The data half is
+ * device-settings.ts, keyed by the same names. Derived from it: the package exports (checked by
+ * test/devices.test.ts), environment names, `doctor` and `emulate` flags and help, the engine fixture,
+ * the bench, the README's privilege tables and the cross-device test tables (hostile input, secrets).
+ * Adding a device: docs/adding-a-device.md (`scripts/new-device.ts` writes the lines).
  */
 import { settingEnvName, type DeviceName, type NamedDeviceSettings } from "./device-settings";
 import type { DeviceEntry, EmulatorTarget, GrantResourceEntry, SeededUser, SeededUsers } from "./device-entry";
@@ -14,7 +14,17 @@ import { FORTIGATE_DEVICE } from "./devices/fortigate/device";
 import { FORTIMANAGER_DEVICE } from "./devices/fortimanager/device";
 // new-device: imports above this line (scripts/new-device.ts)
 
-export type { DemoEmulator, DeviceEmulatorEntry, DeviceEntry, EmulatorTarget, GrantResourceEntry, SeededUser, SeededUsers } from "./device-entry";
+export type {
+  BenchRun,
+  BenchScenario,
+  DemoEmulator,
+  DeviceEmulatorEntry,
+  DeviceEntry,
+  EmulatorTarget,
+  GrantResourceEntry,
+  SeededUser,
+  SeededUsers,
+} from "./device-entry";
 
 /** A registry entry with its name: what the derived surfaces iterate (tests add a toy device). */
 export interface NamedDeviceEntry extends DeviceEntry {

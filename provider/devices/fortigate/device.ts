@@ -105,4 +105,20 @@ export const FORTIGATE_DEVICE = {
       };
     },
   },
+  bench: [false, true].map((withGroup) => ({
+    mode: withGroup ? "group" : "address",
+    provider: fortigateAddressProvider,
+    targets: () => 1,
+    start: async (addresses, latency) => {
+      const emu = await startFortigateEmulator({ latencyMs: latency.latencyMs, groups: [{ name: "jit-admins" }] });
+      const connection = { url: emu.url, caCert: emu.caCert };
+      const credentials = { token: emu.token };
+      return {
+        emu,
+        inputs: addresses.map((address, i) => ({ connection, credentials, name: `grant-${i}`, address, ...(withGroup && { group: "jit-admins" }) })),
+        state: () => ({ addresses: emu.backend.addresses("root", "ipv4").length, members: emu.backend.groupMembers("root", "jit-admins") }),
+        close: () => emu.close(),
+      };
+    },
+  })),
 } satisfies DeviceEntry<FortigateEmulator>;

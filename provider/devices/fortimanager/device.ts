@@ -6,15 +6,20 @@
 import type { DeviceEntry } from "../../device-entry";
 import { FortimanagerFeedEntry, fortimanagerFeedEntryProvider } from "./feed-resource";
 import { FortimanagerTrustedHost, fortimanagerTrustedHostProvider } from "./resource";
-import { startFortimanagerEmulator, type FortimanagerEmulator } from "../../../emulators/fortimanager/emulator";
+import { DEFAULT_CREDENTIALS, startFortimanagerEmulator, type FortimanagerEmulator } from "../../../emulators/fortimanager/emulator";
 import { DEFAULT_ADMINS } from "../../../emulators/fortimanager/backend";
 import { TRUSTED_HOST_PREFLIGHT } from "./preflight";
 import { FORTIMANAGER_FEED_PREFLIGHT } from "./feed-preflight";
 import { fortimanagerTrustedHostSetProvider } from "./set-resource";
 import { fortimanagerFeedSetProvider } from "./feed-set";
+import { closeFortimanagerSessions } from "./session";
 import { FORTIMANAGER_SETTINGS } from "./settings";
 
 const sorted = (xs: Iterable<string>) => [...xs].sort();
+
+/** The benchmark's grants use trusted-host slots 2..10 of one administrator after the other. */
+const SLOTS_PER_ADMIN = 9;
+const benchAdmin = (k: number) => `grantee${String(k).padStart(3, "0")}`;
 
 export const FORTIMANAGER_DEVICE = {
   settings: FORTIMANAGER_SETTINGS,
@@ -102,4 +107,29 @@ export const FORTIMANAGER_DEVICE = {
       };
     },
   },
+  bench: [
+    {
+      mode: `token, ${SLOTS_PER_ADMIN}/admin`,
+      provider: fortimanagerTrustedHostProvider,
+      targets: (n) => Math.ceil(n / SLOTS_PER_ADMIN),
+      start: async (addresses, latency) => {
+        const admins = Math.ceil(addresses.length / SLOTS_PER_ADMIN);
+        const seeds = [
+          ...DEFAULT_ADMINS,
+          ...Array.from({ length: admins }, (_, k) => ({ userid: benchAdmin(k), password: `pw-${k}`, profileid: "Restricted_User" })),
+        ];
+        const emu = await startFortimanagerEmulator({ latencyMs: latency.latencyMs, admins: seeds });
+        const connection = { url: emu.url, caCert: emu.caCert };
+        const credentials = { token: DEFAULT_CREDENTIALS.apiKey };
+        return {
+          emu,
+          // Grants fill one administrator after the other, as a team's grants would.
+          inputs: addresses.map((address, i) => ({ connection, credentials, adminUser: benchAdmin(Math.floor(i / SLOTS_PER_ADMIN)), address })),
+          state: () => Array.from({ length: admins }, (_, k) => JSON.stringify(emu.backend.admins.get(benchAdmin(k)))),
+          release: () => closeFortimanagerSessions(),
+          close: () => emu.close(),
+        };
+      },
+    },
+  ],
 } satisfies DeviceEntry<FortimanagerEmulator>;

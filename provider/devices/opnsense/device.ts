@@ -7,7 +7,7 @@ import { writeFileSync } from "node:fs";
 import * as path from "node:path";
 import type { DeviceEntry } from "../../device-entry";
 import { OpnsenseAliasEntry, opnsenseAliasEntryProvider } from "./resource";
-import { startOpnsenseEmulator, type OpnsenseEmulator } from "../../../emulators/opnsense/emulator";
+import { OPNSENSE_EMULATOR_ADMIN, startOpnsenseEmulator, type OpnsenseEmulator } from "../../../emulators/opnsense/emulator";
 import { ALIAS_ENTRY_PREFLIGHT } from "./preflight";
 import { opnsenseAliasSetProvider } from "./set-resource";
 import { OPNSENSE_SETTINGS } from "./settings";
@@ -84,4 +84,23 @@ export const OPNSENSE_DEVICE = {
       };
     },
   },
+  bench: (["table", "config"] as const).map((method) => ({
+    mode: method,
+    provider: opnsenseAliasEntryProvider,
+    targets: () => 1,
+    // Config mode batches grants into one reload: also measured with every grant at once.
+    allAtOnce: method === "config",
+    start: async (addresses, latency) => {
+      const emu = await startOpnsenseEmulator({ latencyMs: latency.latencyMs, reconfigureLatencyMs: latency.reconfigureLatencyMs });
+      const connection = { url: emu.url, caCert: emu.caCert };
+      const credentials = { apiKey: OPNSENSE_EMULATOR_ADMIN.key, apiSecret: OPNSENSE_EMULATOR_ADMIN.secret };
+      return {
+        emu,
+        inputs: addresses.map((address) => ({ connection, credentials, alias: "jit_admins", address, method })),
+        reconfigures: () => emu.backend.reconfigureCount,
+        state: () => ({ config: emu.backend.configContent("jit_admins"), table: emu.backend.tableContent("jit_admins") }),
+        close: () => emu.close(),
+      };
+    },
+  })),
 } satisfies DeviceEntry<OpnsenseEmulator>;
