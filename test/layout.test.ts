@@ -111,3 +111,17 @@ it("keeps provider/core/ free of any device, the registry and the emulator wing"
     .flatMap(([file, deps]) => deps.filter((d) => !d.startsWith("provider/core/")).map((d) => `${file} -> ${d}`));
   expect(outside).toEqual([]);
 });
+
+it("registers every device folder in both lists, one line each (a folder with a device.ts is a device; fortinet/ is shared)", () => {
+  const devicesDir = path.join(ROOT, "provider", "devices");
+  const folders = readdirSync(devicesDir).filter((d) => existsSync(path.join(devicesDir, d, "device.ts")));
+  expect(folders.length).toBeGreaterThan(0);
+  const registry = graph.get("provider/registry.ts") ?? [];
+  const data = graph.get("provider/device-settings.ts") ?? [];
+  const missing = folders.flatMap((d) => [
+    ...(registry.includes(`provider/devices/${d}/device.ts`) ? [] : [`provider/registry.ts does not import provider/devices/${d}/device.ts`]),
+    ...(data.includes(`provider/devices/${d}/settings.ts`) ? [] : [`provider/device-settings.ts does not import provider/devices/${d}/settings.ts`]),
+  ]);
+  expect(missing).toEqual([]);
+  expect(existsSync(path.join(devicesDir, "fortinet", "device.ts"))).toBe(false);
+});
