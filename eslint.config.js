@@ -1,8 +1,62 @@
 // Lint rules for the library, CLI, scripts, bench and tests (run by `npm test` through `npm run lint`).
 // typescript-eslint's recommended set without type information keeps the run fast on a 2-core machine;
 // the compiler (strict, noUncheckedIndexedAccess) covers what type-aware rules would.
+const { readdirSync } = require("node:fs");
+const path = require("node:path");
 const js = require("@eslint/js");
 const tseslint = require("typescript-eslint");
+
+// The layout's rules (issue 17), as import bans; test/layout.test.ts also refuses import circles.
+const DEVICE_FOLDERS = readdirSync(path.join(__dirname, "provider", "devices"), { withFileTypes: true })
+  .filter((d) => d.isDirectory())
+  .map((d) => d.name);
+const SHARED_DEVICE_FOLDER = "fortinet";
+const ban = (regex, message) => ({ regex, message });
+const NO_EMULATORS = ban("^(\\.\\./)+emulators(/|$)", "only a device's device.ts and provider/registry.ts import the emulator wing (emulators/)");
+const NO_REGISTRY_FROM_DEVICE = ban(
+  "^\\.\\./\\.\\./(registry|device-settings|grant-component|index)$",
+  "a device registers itself (device.ts, settings.ts); it never imports the registry or the package surface",
+);
+const restrict = (...patterns) => ({ "no-restricted-imports": ["error", { patterns }] });
+const layoutRules = [
+  {
+    files: ["provider/core/**/*.ts"],
+    rules: restrict(
+      ban("^\\.\\./(devices|registry|device-settings|grant-component|index)(/|$)", "provider/core/ knows no device: the registry hands it what it needs"),
+      NO_EMULATORS,
+    ),
+  },
+  {
+    files: ["provider/*.ts"],
+    // registry.ts lists the emulators; device-entry.ts names their types (the shape a device.ts fills in).
+    ignores: ["provider/registry.ts", "provider/device-entry.ts"],
+    rules: restrict(NO_EMULATORS),
+  },
+  ...DEVICE_FOLDERS.map((d) => ({
+    files: [`provider/devices/${d}/**/*.ts`],
+    ignores: [`provider/devices/${d}/device.ts`],
+    rules: restrict(
+      d === SHARED_DEVICE_FOLDER
+        ? ban("^\\.\\./[^./]", `provider/devices/${SHARED_DEVICE_FOLDER}/ is shared by the Fortinet devices and imports none of them`)
+        : ban(
+            `^\\.\\./(?!${SHARED_DEVICE_FOLDER}/)[^./]`,
+            `a device imports no other device (only provider/devices/${SHARED_DEVICE_FOLDER}/, the Fortinet feeds)`,
+          ),
+      NO_REGISTRY_FROM_DEVICE,
+      NO_EMULATORS,
+    ),
+  })),
+  ...DEVICE_FOLDERS.map((d) => ({
+    files: [`provider/devices/${d}/device.ts`],
+    rules: restrict(ban(`^\\.\\./(?!${SHARED_DEVICE_FOLDER}/)[^./]`, "a device imports no other device"), NO_REGISTRY_FROM_DEVICE),
+  })),
+  {
+    files: ["emulators/**/*.ts"],
+    rules: restrict(
+      ban("^(\\.\\./)+provider(/|$)", "the emulator wing imports nothing from provider/: an independent double cannot share the client's mistakes"),
+    ),
+  },
+];
 
 module.exports = tseslint.config(
   { ignores: ["dist/**", "node_modules/**", "coverage/**", "bench/results/**", "bench/.work/**", "**/node_modules/**", "policy/pack/**"] },
@@ -37,6 +91,7 @@ module.exports = tseslint.config(
       "@typescript-eslint/no-require-imports": "off",
     },
   },
+  ...layoutRules,
   {
     files: ["test/**/*.ts", "bench/**/*.ts", "scripts/**/*.ts"],
     rules: { "@typescript-eslint/no-explicit-any": "off", "@typescript-eslint/no-non-null-assertion": "off" },

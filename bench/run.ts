@@ -18,24 +18,14 @@ import { benchSets, formatSetsTable } from "./sets";
 import { mkdirSync, writeFileSync, rmSync } from "node:fs";
 import { availableParallelism, cpus } from "node:os";
 import * as path from "node:path";
-import { startFortigateEmulator, type FortigateEmulator } from "../emulators/fortigate/emulator";
-import { fortigateAddressProvider } from "../provider/devices/fortigate/resource";
-import { DEFAULT_CREDENTIALS, startFortimanagerEmulator, type FortimanagerEmulator } from "../emulators/fortimanager/emulator";
-import { DEFAULT_ADMINS } from "../emulators/fortimanager/backend";
-import { fortimanagerTrustedHostProvider } from "../provider/devices/fortimanager/resource";
-import { closeFortimanagerSessions } from "../provider/devices/fortimanager/session";
-import { OPNSENSE_EMULATOR_ADMIN, startOpnsenseEmulator, type OpnsenseEmulator } from "../emulators/opnsense/emulator";
-import { opnsenseAliasEntryProvider } from "../provider/devices/opnsense/resource";
-import { deviceList } from "../provider/registry";
-import type { DeviceName } from "../provider/device-settings";
+import { OPNSENSE_EMULATOR_ADMIN, startOpnsenseEmulator } from "../emulators/opnsense/emulator";
+import { deviceList, type BenchRun } from "../provider/registry";
 import { resetProcessState } from "../provider/core/process-state";
 import { closeAllAgents } from "../provider/core/transport";
 import type { EmulatorServer } from "../emulators/kit";
 
 const LATENCY_MS = 2;
 const RECONFIGURE_MS = 300;
-/** FortiManager: trusted-host slots 2..10 of one administrator. */
-const SLOTS_PER_ADMIN = 9;
 
 interface Args {
   ns: number[];
@@ -201,82 +191,23 @@ interface Scenario {
   device: string;
   mode: string;
   targets: (n: number) => number;
-  start: (
-    n: number,
-  ) => Promise<{ emu: EmulatorServer; inputs: Record<string, unknown>[]; reconfigures?: () => number; state: () => unknown; close: () => Promise<void> }>;
+  allAtOnce: boolean;
+  start: (n: number) => Promise<BenchRun>;
   provider: Provider;
 }
 
-function opnsenseScenario(method: "table" | "config"): Scenario {
-  return {
-    device: "opnsense",
-    mode: method,
-    targets: () => 1,
-    provider: opnsenseAliasEntryProvider as unknown as Provider,
-    start: async (n) => {
-      const emu: OpnsenseEmulator = await startOpnsenseEmulator({ latencyMs: LATENCY_MS, reconfigureLatencyMs: RECONFIGURE_MS });
-      const connection = { url: emu.url, caCert: emu.caCert };
-      const credentials = { apiKey: OPNSENSE_EMULATOR_ADMIN.key, apiSecret: OPNSENSE_EMULATOR_ADMIN.secret };
-      const inputs = addresses(n).map((address) => ({ connection, credentials, alias: "jit_admins", address, method }));
-      return {
-        emu,
-        inputs,
-        reconfigures: () => emu.backend.reconfigureCount,
-        state: () => ({ config: emu.backend.configContent("jit_admins"), table: emu.backend.tableContent("jit_admins") }),
-        close: () => emu.close(),
-      };
-    },
-  };
-}
-
-function fortigateScenario(withGroup: boolean): Scenario {
-  return {
-    device: "fortigate",
-    mode: withGroup ? "group" : "address",
-    targets: () => 1,
-    provider: fortigateAddressProvider as unknown as Provider,
-    start: async (n) => {
-      const emu: FortigateEmulator = await startFortigateEmulator({ latencyMs: LATENCY_MS, groups: [{ name: "jit-admins" }] });
-      const connection = { url: emu.url, caCert: emu.caCert };
-      const credentials = { token: emu.token };
-      const inputs = addresses(n).map((address, i) => ({ connection, credentials, name: `grant-${i}`, address, ...(withGroup && { group: "jit-admins" }) }));
-      return {
-        emu,
-        inputs,
-        state: () => ({ addresses: emu.backend.addresses("root", "ipv4").length, members: emu.backend.groupMembers("root", "jit-admins") }),
-        close: () => emu.close(),
-      };
-    },
-  };
-}
-
-const fmgAdmin = (k: number) => `grantee${String(k).padStart(3, "0")}`;
-
-function fortimanagerScenario(): Scenario {
-  return {
-    device: "fortimanager",
-    mode: `token, ${SLOTS_PER_ADMIN}/admin`,
-    targets: (n) => Math.ceil(n / SLOTS_PER_ADMIN),
-    provider: fortimanagerTrustedHostProvider as unknown as Provider,
-    start: async (n) => {
-      const admins = Math.ceil(n / SLOTS_PER_ADMIN);
-      const seeds = [
-        ...DEFAULT_ADMINS,
-        ...Array.from({ length: admins }, (_, k) => ({ userid: fmgAdmin(k), password: `pw-${k}`, profileid: "Restricted_User" })),
-      ];
-      const emu: FortimanagerEmulator = await startFortimanagerEmulator({ latencyMs: LATENCY_MS, admins: seeds });
-      const connection = { url: emu.url, caCert: emu.caCert };
-      const credentials = { token: DEFAULT_CREDENTIALS.apiKey };
-      // Grants fill one administrator after the other, as a team's grants would.
-      const inputs = addresses(n).map((address, i) => ({ connection, credentials, adminUser: fmgAdmin(Math.floor(i / SLOTS_PER_ADMIN)), address }));
-      return {
-        emu,
-        inputs,
-        state: () => Array.from({ length: admins }, (_, k) => JSON.stringify(emu.backend.admins.get(fmgAdmin(k)))),
-        close: () => emu.close(),
-      };
-    },
-  };
+/** Every registered device's benchmarks (its device.ts `bench`), in registration order. */
+function scenarios(): Scenario[] {
+  return deviceList().flatMap((d) =>
+    (d.bench ?? []).map((b) => ({
+      device: d.name,
+      mode: b.mode,
+      targets: (n: number) => b.targets(n),
+      allAtOnce: b.allAtOnce === true,
+      start: (n: number) => b.start(addresses(n), { latencyMs: LATENCY_MS, reconfigureLatencyMs: RECONFIGURE_MS }),
+      provider: b.provider as unknown as Provider,
+    })),
+  );
 }
 
 async function runScenario(s: Scenario, n: number, parallel: number): Promise<ScenarioResult> {
@@ -334,7 +265,7 @@ async function runScenario(s: Scenario, n: number, parallel: number): Promise<Sc
       cleanAfterDelete: before === after,
     };
   } finally {
-    await closeFortimanagerSessions();
+    await env.release?.();
     await closeAllAgents();
     resetProcessState();
     await env.close();
@@ -576,22 +507,17 @@ function render(rows: readonly string[][]): string {
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
-  // Every registered device is benchmarked: the table's type makes a new device add its scenarios.
-  const byDevice = {
-    opnsense: [opnsenseScenario("table"), opnsenseScenario("config")],
-    fortigate: [fortigateScenario(false), fortigateScenario(true)],
-    fortimanager: [fortimanagerScenario()],
-  } satisfies Record<DeviceName, Scenario[]>;
-  const scenarios = deviceList().flatMap((d) => byDevice[d.name as DeviceName]);
+  // Every registered device is benchmarked: its device.ts declares its scenarios.
+  const all = scenarios();
   const rows: ScenarioResult[] = [];
   const t0 = performance.now();
   for (const n of args.engineOnly ? [] : args.ns) {
-    for (const s of scenarios) {
+    for (const s of all) {
       rows.push(await runScenario(s, n, args.parallel));
       process.stderr.write(`bench: ${s.device} ${s.mode} N=${n} done\n`);
     }
-    // Config mode with every grant arriving at once (`--parallel` ≥ N): the batcher's best case.
-    rows.push(await runScenario(opnsenseScenario("config"), n, n));
+    // Every grant arriving at once (`--parallel` ≥ N): a batcher's best case.
+    for (const s of all.filter((x) => x.allAtOnce)) rows.push(await runScenario(s, n, n));
   }
   process.stdout.write(
     `\nProvider methods (emulators: ${LATENCY_MS} ms/request, ${RECONFIGURE_MS} ms/reconfigure; parallel ${args.parallel} unless the row says otherwise)\n\n`,

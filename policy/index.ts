@@ -16,14 +16,17 @@
  */
 import type { EnforcementLevel, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
 import { parseAddress } from "../provider/core/address";
-import { DEVICE_SETTINGS, type ResourceClassName, type ResourceNames } from "../provider/device-settings";
+import { deviceSettingsList, settingEnvName, type ResourceClassName } from "../provider/device-settings";
 
 /** The type token of each resource of this package, as policies (and `pulumi stack export`) see it: from the device registry. */
 export const GRANT_TYPES = Object.fromEntries(
-  Object.values(DEVICE_SETTINGS as Record<string, { resources: readonly ResourceNames[]; sets?: readonly ResourceNames[] }>)
+  deviceSettingsList()
     .flatMap((d) => [...d.resources, ...(d.sets ?? [])])
     .map((r) => [r.className, `pulumi-nodejs:dynamic/${r.module}:${r.type}`]),
 ) as Readonly<Record<ResourceClassName, string>>;
+
+/** Each registered device's policy targets (provider/devices/<device>/settings.ts `policyTargets`). */
+const POLICY_TARGETS = deviceSettingsList().flatMap((d) => d.policyTargets ?? []);
 
 /** A resource class name of this package (`OpnsenseAliasEntry`, `FortigateFeedSet`, …). */
 export type GrantResourceName = ResourceClassName;
@@ -98,6 +101,8 @@ export interface TargetsRule {
   readonly fortimanagerAdmins?: readonly string[];
   /** Threat feeds (FortigateFeedEntry, FortimanagerFeedEntry) grants may add to. Unset: any feed. */
   readonly feeds?: readonly string[];
+  /** Another registered device's targets (its settings.ts `policyTargets` key). */
+  readonly [key: string]: readonly string[] | undefined;
 }
 
 /** Defaults baked into the policies' config schemas; a `--policy-pack-config` file overrides them. */
@@ -116,20 +121,21 @@ function descriptionOf(props: Record<string, unknown>): unknown {
 }
 
 interface Target {
-  readonly key: keyof TargetsRule;
+  readonly key: string;
   readonly what: string;
   readonly value: unknown;
 }
 
 const present = (v: unknown) => v !== undefined && v !== null && v !== "";
 
-/** The targets a grant or set extends, with the config key that lists the allowed ones. */
+/** The targets a grant or set extends, with the config key that lists the allowed ones (from the registry). */
 function targetsOf(kind: GrantResourceName, props: Record<string, unknown>): Target[] {
-  if (kind.startsWith("Opnsense")) return [{ key: "opnsenseAliases", what: "alias", value: props.alias }];
-  if (kind.endsWith("FeedEntry") || kind.endsWith("FeedSet")) return [{ key: "feeds", what: "feed", value: props.feed }];
-  if (kind.startsWith("Fortimanager")) return [{ key: "fortimanagerAdmins", what: "administrator", value: props.adminUser }];
-  // FortiGate: the group (and IPv6 group); an address object outside any group grants nothing by itself.
-  return [props.group, props.group6].filter(present).map((value) => ({ key: "fortigateGroups", what: "address group", value }));
+  return POLICY_TARGETS.filter((t) => t.resources.includes(kind)).flatMap((t) =>
+    t.inputs
+      .map((input) => props[input])
+      .filter(present)
+      .map((value) => ({ key: t.key, what: t.what, value })),
+  );
 }
 
 /** A grant's addresses with their own descriptions: one for a grant, each entry of a set. */
@@ -183,9 +189,10 @@ function describedRule(pattern: string, role: GrantRole, props: Record<string, u
   }
 }
 
-/** The environment variable that turns TLS verification off for a resource's device. */
+/** The environment variable that turns TLS verification off for a resource's device (`OPNSENSE_INSECURE`). */
 function insecureEnv(kind: GrantResourceName): string {
-  return kind.startsWith("Opnsense") ? "OPNSENSE_INSECURE" : kind.startsWith("Fortigate") ? "FORTIGATE_INSECURE" : "FORTIMANAGER_INSECURE";
+  const device = deviceSettingsList().find((d) => [...d.resources, ...(d.sets ?? [])].some((r) => r.className === kind));
+  return settingEnvName(device?.name ?? "", "insecure");
 }
 
 /**
@@ -276,12 +283,7 @@ export function firewallGrantsPolicies(options: FirewallGrantsPolicyOptions = {}
       description: "Grants go only into the aliases, address groups, administrators' trusted hosts and feeds listed in the config.",
       enforcementLevel: level,
       configSchema: {
-        properties: {
-          opnsenseAliases: list(targets.opnsenseAliases),
-          fortigateGroups: list(targets.fortigateGroups),
-          fortimanagerAdmins: list(targets.fortimanagerAdmins),
-          feeds: list(targets.feeds),
-        },
+        properties: Object.fromEntries([...new Set(POLICY_TARGETS.map((t) => t.key))].map((key) => [key, list(targets[key])])),
       },
       validateResource: forGrants((kind, _role, props, args, report) => {
         for (const target of targetsOf(kind, props)) {

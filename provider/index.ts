@@ -20,6 +20,8 @@ export {
 export { CATALOGUE, DIAGNOSIS_CODES, formatDiagnosis, type DiagnosisCode, type DeviceFamily } from "./core/diagnosis";
 export { parseAddress, type GrantAddress, type AddressRules } from "./core/address";
 import { watchEngineInProviderHost } from "./core/dynamic-kit";
+// The device registry's data half hands the core every device's stack-config keys (configureFromStack).
+import "./device-settings";
 export { configureFromStack, UNKNOWN, type GrantAddressArgs } from "./core/dynamic-kit";
 export type { BaseConnection } from "./core/connection-kit";
 export type { DevicePin, PreflightMode } from "./core/grant-lifecycle";

@@ -49,6 +49,11 @@ export type Devices = { readonly [K in DeviceName]: EmulatorOf<K> } & {
   close(): Promise<void>;
 };
 
+/** No side effect on any registered device: what `sideEffects()` returns after a run that changed nothing. */
+export function noSideEffects(): Record<DeviceName, readonly LoggedRequest[]> {
+  return Object.fromEntries(deviceList().map((d) => [d.name, []])) as unknown as Record<DeviceName, readonly LoggedRequest[]>;
+}
+
 /** Starts every device's emulator (test CA, random ports) with the users of `credentials`. */
 export async function startDevices(credentials: Credentials = makeCredentials()): Promise<Devices> {
   const started: Record<string, EmulatorOf<DeviceName>> = {};

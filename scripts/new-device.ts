@@ -1,6 +1,7 @@
 /**
- * The scaffold of a new device (docs/adding-a-device.md step 1): writes provider/<name>/{client,
- * preflight, resource, emulator}.ts and test/<name>/resource.test.ts, and registers the device where
+ * The scaffold of a new device (docs/adding-a-device.md step 1): writes provider/devices/<name>/{client,
+ * preflight, resource, settings, device}.ts, emulators/<name>/emulator.ts and test/<name>/resource.test.ts,
+ * and registers the device (one line per list) where
  * the registry and the package's entry points mark it (`// new-device: …` lines in
  * provider/device-settings.ts, provider/registry.ts, provider/index.ts, emulators/index.ts). The
  * generated files compile and pass their test against the generated emulator; what the device really
@@ -17,10 +18,15 @@ import { deviceTemplates, type DeviceNames } from "./new-device-templates";
 /** The marker comment in each registry file, and what goes above it. */
 export function registrations(n: DeviceNames): { file: string; marker: string; text: string }[] {
   return [
-    { file: "provider/device-settings.ts", marker: "// new-device: settings", text: n.settingsEntry },
-    { file: "provider/registry.ts", marker: "// new-device: imports", text: n.devicesImports },
-    { file: "provider/registry.ts", marker: "// new-device: entries", text: `  ${n.name},\n` },
-    { file: "provider/registry.ts", marker: "// new-device: definitions", text: n.devicesEntry },
+    // One line per list (and its import): the device's own folder holds its data and code halves.
+    {
+      file: "provider/device-settings.ts",
+      marker: "// new-device: data imports",
+      text: `import { ${n.settingsConst} } from "./devices/${n.name}/settings";\n`,
+    },
+    { file: "provider/device-settings.ts", marker: "// new-device: settings", text: `  ${n.name}: ${n.settingsConst},\n` },
+    { file: "provider/registry.ts", marker: "// new-device: imports", text: `import { ${n.deviceConst} } from "./devices/${n.name}/device";\n` },
+    { file: "provider/registry.ts", marker: "// new-device: entries", text: `  ${n.name}: ${n.deviceConst},\n` },
     // The package root stays narrow (issue 11): the resource class, its args and its provider object.
     {
       file: "provider/index.ts",
@@ -51,7 +57,7 @@ export function scaffold(root: string, n: DeviceNames): string[] {
   const dir = path.join(root, "provider", "devices", n.name);
   if (existsSync(dir)) throw new Error(`provider/devices/${n.name} exists already`);
   const settingsFile = path.join(root, "provider/device-settings.ts");
-  if (new RegExp(`^  ${n.name}: \\{`, "m").test(readFileSync(settingsFile, "utf8"))) throw new Error(`${n.name} is registered already`);
+  if (new RegExp(`^  ${n.name}: `, "m").test(readFileSync(settingsFile, "utf8"))) throw new Error(`${n.name} is registered already`);
   // Registrations first, in memory: a missing marker leaves nothing half-written.
   const edited = new Map<string, string>();
   for (const r of registrations(n)) {

@@ -6,23 +6,18 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { renderCodeTable } from "../provider/core/diagnosis";
-import { FORTIGATE_FEED_PREFLIGHT } from "../provider/devices/fortigate/feed-preflight";
-import { ADDRESS_PREFLIGHT } from "../provider/devices/fortigate/preflight";
-import { FORTIMANAGER_FEED_PREFLIGHT } from "../provider/devices/fortimanager/feed-preflight";
-import { TRUSTED_HOST_PREFLIGHT } from "../provider/devices/fortimanager/preflight";
-import { ALIAS_ENTRY_PREFLIGHT } from "../provider/devices/opnsense/preflight";
+import { grantResources } from "../provider/registry";
 import { renderStepTable, type PreflightStep } from "../provider/core/preflight-steps";
 
-/** Generated blocks: marker name → content. */
+/** Generated blocks: marker name → content; one privilege table per registered resource that declares steps. */
 export function generatedBlocks(): Record<string, string> {
-  const steps = (s: readonly PreflightStep<never>[]) => renderStepTable(s);
   return {
     "diagnosis-codes": renderCodeTable(),
-    "preflight:OpnsenseAliasEntry": steps(ALIAS_ENTRY_PREFLIGHT as readonly PreflightStep<never>[]),
-    "preflight:FortigateAddress": steps(ADDRESS_PREFLIGHT as readonly PreflightStep<never>[]),
-    "preflight:FortimanagerTrustedHost": steps(TRUSTED_HOST_PREFLIGHT as readonly PreflightStep<never>[]),
-    "preflight:FortigateFeedEntry": steps(FORTIGATE_FEED_PREFLIGHT as readonly PreflightStep<never>[]),
-    "preflight:FortimanagerFeedEntry": steps(FORTIMANAGER_FEED_PREFLIGHT as readonly PreflightStep<never>[]),
+    ...Object.fromEntries(
+      grantResources()
+        .filter(({ resource }) => resource.preflight !== undefined)
+        .map(({ resource }) => [`preflight:${resource.names.className}`, renderStepTable(resource.preflight as readonly PreflightStep<never>[])]),
+    ),
   };
 }
 

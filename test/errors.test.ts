@@ -1,7 +1,7 @@
 /**
  * errors.ts: the library's error classes and their guards. The Pulumi engine can load a second copy of
  * the library (one per serialised provider text), so the guards must recognise errors of another copy:
- * here that copy is the built dist/provider/errors.js, loaded beside the TypeScript source.
+ * here that copy is the built dist/provider/core/errors.js, loaded beside the TypeScript source.
  */
 import { execSync } from "node:child_process";
 import { existsSync, statSync } from "node:fs";

@@ -11,13 +11,6 @@
  */
 import { randomBytes } from "node:crypto";
 import { isGrantError } from "../provider/core/errors";
-import {
-  fortigateAddressSetProvider,
-  fortigateFeedSetProvider,
-  fortimanagerFeedSetProvider,
-  fortimanagerTrustedHostSetProvider,
-  opnsenseAliasSetProvider,
-} from "../provider/index";
 import { grantResources, seededUsers, type SeededUsers } from "../provider/registry";
 import { useEmulator, type ResettableEmulator } from "./support/emulator";
 
@@ -31,6 +24,8 @@ interface Resource {
   check(field: Field, value: string, nameField?: string): Promise<{ failures?: readonly { property: string; reason: string }[] }>;
   /** `check` of the sample inputs with `patch` applied. */
   checkWith(patch: Record<string, unknown>): Promise<{ failures?: readonly { property: string; reason: string }[] }>;
+  /** The resource has a set over the same target (the registry's `setProvider`). */
+  readonly hasSet: boolean;
   /** `check` of the resource's set (the same target) listing `entries`. */
   checkSet(entries: unknown[]): Promise<{ failures?: readonly { property: string; reason: string }[] }>;
 }
@@ -38,15 +33,7 @@ interface Resource {
 const override = (field: Field, value: string, nameField?: string): Record<string, string> =>
   field === "address" ? { address: value } : { [nameField!]: value };
 
-/** Each per-entry resource's set over the same target: its sample inputs with `addresses` for `address` (and no object name). */
-type CheckProvider = { check(olds: unknown, news: unknown): Promise<{ failures?: readonly { property: string; reason: string }[] }> };
-const SETS: Readonly<Record<string, CheckProvider>> = {
-  OpnsenseAliasEntry: opnsenseAliasSetProvider,
-  FortigateAddress: fortigateAddressSetProvider,
-  FortigateFeedEntry: fortigateFeedSetProvider,
-  FortimanagerTrustedHost: fortimanagerTrustedHostSetProvider,
-  FortimanagerFeedEntry: fortimanagerFeedSetProvider,
-};
+/** Each per-entry resource's set over the same target (the registry's `setProvider`): its sample inputs with `addresses` for `address` (and no object name). */
 const setInputs = (sample: Record<string, unknown>, entries: unknown[]) => {
   const { address: _a, name: _n, group, ...rest } = sample;
   return { ...rest, ...(group !== undefined && { group }), addresses: entries };
@@ -65,10 +52,11 @@ const EMULATORS = seeded.map((s) => s.emu);
 const RESOURCES: readonly Resource[] = seeded.map(({ resource, users, emu }) => ({
   label: resource.names.className,
   nameFields: resource.nameFields,
+  hasSet: resource.setProvider !== undefined,
   textFields: resource.names.className === "FortigateAddress" ? ["description", "comment"] : ["description"],
   check: (field, value, nameField) => resource.provider.check({}, { ...resource.sampleInputs(emu, users.full), ...override(field, value, nameField) }),
   checkWith: (patch) => resource.provider.check({}, { ...resource.sampleInputs(emu, users.full), ...patch }),
-  checkSet: (entries) => SETS[resource.names.className]!.check({}, setInputs(resource.sampleInputs(emu, users.full), entries)),
+  checkSet: (entries) => resource.setProvider!.check!({}, setInputs(resource.sampleInputs(emu, users.full), entries)),
 }));
 
 // [what, value, a phrase the reason must contain]
@@ -243,7 +231,9 @@ const typeCases = RESOURCES.flatMap((res) =>
       .map(([what, value, rule]) => [res.label, field, what, value, rule, res] as const),
   ),
 );
-const entryCases = RESOURCES.flatMap((res) => BAD_ENTRIES.map(([what, value, property, rule]) => [res.label, what, value, property, rule, res] as const));
+const entryCases = RESOURCES.filter((res) => res.hasSet).flatMap((res) =>
+  BAD_ENTRIES.map(([what, value, property, rule]) => [res.label, what, value, property, rule, res] as const),
+);
 const nameCases = RESOURCES.flatMap((res) =>
   res.nameFields.flatMap((nf) =>
     [...NAMES, ...(DEVICE_ONLY_NAMES[res.label] ?? [])]
@@ -295,7 +285,7 @@ describe("hostile input is refused at check, before any request", () => {
   it("FortigateAddress set: the object-name prefix counts UTF-8 bytes (40), as the name it starts does", async () => {
     const { emu, users, resource } = seeded.find((x) => x.resource.names.className === "FortigateAddress")!;
     const check = (namePrefix: string) =>
-      SETS.FortigateAddress!.check({}, { ...setInputs(resource.sampleInputs(emu, users.full), ["203.0.113.7"]), namePrefix });
+      resource.setProvider!.check!({}, { ...setInputs(resource.sampleInputs(emu, users.full), ["203.0.113.7"]), namePrefix });
     assertRefused(await check("\u00e9".repeat(21)), "namePrefix", /at most 40 bytes.*got 42 \(21 characters\)/);
     assertRefused(await check("x".repeat(41)), "namePrefix", /at most 40 bytes/);
     assertRefused(await check("jit\u202e-"), "namePrefix", /U\+202E/);

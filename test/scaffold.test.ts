@@ -35,6 +35,8 @@ it("scaffolds pfsense: files, registrations, a clean type-check and build, and t
       "provider/devices/pfsense/client.ts",
       "provider/devices/pfsense/preflight.ts",
       "provider/devices/pfsense/resource.ts",
+      "provider/devices/pfsense/settings.ts",
+      "provider/devices/pfsense/device.ts",
       "emulators/pfsense/emulator.ts",
       "test/pfsense/resource.test.ts",
       "provider/device-settings.ts",

@@ -5,7 +5,35 @@
  * context (see diagnosis.ts); the README table is generated from this table and a test keeps them equal.
  */
 
-export type DeviceFamily = "opnsense" | "fortinet";
+/**
+ * A diagnosis family: the vendor scheme a device's codes come from. What the core needs of it is data
+ * here, next to the family's rows, so that no core function chooses by family name: the last-resort
+ * code for an answer nobody diagnosed, the code of each transport failure, the README's device column.
+ */
+export interface DiagnosisFamily<Code extends string = string> {
+  /** The README table's Device column. */
+  readonly displayName: string;
+  /** The code of a low-level failure (DNS, refused, TLS, timeout, an undiagnosed HTTP answer). */
+  readonly transport: Readonly<Record<"timeout" | "tls" | "refused" | "reset" | "dns" | "http", Code>>;
+  /** The code of an answer or failure no client diagnosed (toGrantError's last resort). */
+  readonly unexpected: Code;
+}
+
+/** Every family, in the README table's order. A new vendor's device adds its family here with its rows. */
+export const DIAGNOSIS_FAMILIES = {
+  opnsense: {
+    displayName: "OPNsense",
+    transport: { timeout: "OPN002", tls: "OPN003", refused: "OPN004", reset: "OPN004", dns: "OPN005", http: "OPN900" },
+    unexpected: "OPN900",
+  },
+  fortinet: {
+    displayName: "Fortinet",
+    transport: { timeout: "202004", tls: "202003", refused: "202000", reset: "202000", dns: "202000", http: "202090" },
+    unexpected: "202090",
+  },
+} as const satisfies Record<string, DiagnosisFamily>;
+
+export type DeviceFamily = keyof typeof DIAGNOSIS_FAMILIES;
 
 export interface CatalogueEntry {
   readonly family: DeviceFamily;

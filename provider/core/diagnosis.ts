@@ -3,10 +3,10 @@
  * fits this observation, then numbered fixes (SPEC §5). Messages are built only from the fields
  * named here, never from a request object, so no header, query string or secret can reach them.
  */
-import { CATALOGUE, type DeviceFamily, type DiagnosisCode } from "./diagnosis-codes";
+import { CATALOGUE, DIAGNOSIS_FAMILIES, type DeviceFamily, type DiagnosisCode, type DiagnosisFamily } from "./diagnosis-codes";
 import { GrantError, isDeviceError, isGrantError, isTransportError, type TransportError } from "./errors";
 
-export { CATALOGUE, DIAGNOSIS_CODES, type DiagnosisCode, type DeviceFamily } from "./diagnosis-codes";
+export { CATALOGUE, DIAGNOSIS_CODES, DIAGNOSIS_FAMILIES, type DiagnosisCode, type DeviceFamily, type DiagnosisFamily } from "./diagnosis-codes";
 
 export interface DiagnosisContext {
   /** Device host (never a URL with credentials). */
@@ -73,14 +73,12 @@ export function formatDiagnosis(d: {
   return lines.join("\n");
 }
 
-const TRANSPORT_CODES: Record<DeviceFamily, Record<TransportError["kind"], DiagnosisCode>> = {
-  opnsense: { timeout: "OPN002", tls: "OPN003", refused: "OPN004", reset: "OPN004", dns: "OPN005", http: "OPN900" },
-  fortinet: { timeout: "202004", tls: "202003", refused: "202000", reset: "202000", dns: "202000", http: "202090" },
-};
+/** The families, typed so that the compiler proves each of their codes is a row of the catalogue. */
+const FAMILIES: Readonly<Record<DeviceFamily, DiagnosisFamily<DiagnosisCode>>> = DIAGNOSIS_FAMILIES;
 
 /** The code for a low-level failure (DNS, refused, TLS, timeout); HTTP statuses are the client's to map. */
 export function classifyTransport(err: TransportError, family: DeviceFamily): DiagnosisCode {
-  return TRANSPORT_CODES[family][err.kind];
+  return FAMILIES[family].transport[err.kind];
 }
 
 const TRANSPORT_DETAIL: Record<TransportError["kind"], string> = {
@@ -98,7 +96,7 @@ const TRANSPORT_DETAIL: Record<TransportError["kind"], string> = {
  */
 export function toGrantError(e: unknown, family: DeviceFamily, ctx: { host: string; timeoutMs?: number }): GrantError {
   if (isGrantError(e)) return e;
-  const unexpected: DiagnosisCode = family === "opnsense" ? "OPN900" : "202090";
+  const unexpected: DiagnosisCode = FAMILIES[family].unexpected;
   if (isTransportError(e)) {
     const code = classifyTransport(e, family);
     return diagnose(code, {
@@ -153,11 +151,13 @@ function tlsReasonOf(e: TransportError): string {
 
 /** The README's code table, generated from the catalogue (a test keeps the README equal to it). */
 export function renderCodeTable(): string {
-  // Integer-like keys ("202000") enumerate before "OPN000"; list OPNsense first, as the SPEC does.
-  const entries = Object.entries(CATALOGUE).sort(([a, x], [b, y]) => (x.family === y.family ? a.localeCompare(b) : x.family === "opnsense" ? -1 : 1));
+  // Integer-like keys ("202000") enumerate before "OPN000"; list the families in their declared order, as the SPEC does.
+  const order = Object.keys(FAMILIES);
+  const rank = (f: DeviceFamily) => order.indexOf(f);
+  const entries = Object.entries(CATALOGUE).sort(([a, x], [b, y]) => (x.family === y.family ? a.localeCompare(b) : rank(x.family) - rank(y.family)));
   const rows = entries.map(([code, e]) => {
     const cause = e.cause.replace(/\{(\w+)\}/g, "‹$1›").replace(/\|/g, "\\|");
-    return `| ${code} | ${e.family === "opnsense" ? "OPNsense" : "Fortinet"} | ${e.title}${"ours" in e && e.ours ? " *(ours)*" : ""} | ${cause} |`;
+    return `| ${code} | ${FAMILIES[e.family].displayName} | ${e.title}${"ours" in e && e.ours ? " *(ours)*" : ""} | ${cause} |`;
   });
   return ["| Code | Device | Title | Cause |", "|---|---|---|---|", ...rows].join("\n");
 }

@@ -8,8 +8,7 @@ import * as path from "node:path";
 import type * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
 import { processState, shared } from "./process-state";
-import { stackConfigKeys, type ProviderExportName } from "../device-settings";
-import { booleanSetting as parseBoolean, resolveSetting, type SettingsNamespace } from "./settings";
+import { booleanSetting as parseBoolean, registeredStackConfigKeys, resolveSetting, type SettingsNamespace } from "./settings";
 
 /** The string the Node SDK sends for a value that is unknown during preview (sdk/nodejs/runtime/rpc.ts). */
 export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
@@ -22,8 +21,11 @@ export function hasUnknown(v: unknown): boolean {
   return false;
 }
 
-/** The package-root export names of the resources' provider objects, from the device registry (device-settings.ts). */
-export type { ProviderExportName };
+/**
+ * A package-root export name of a resource's provider object. A string here (the core knows no
+ * device); test/devices.test.ts proves every registered name is exported by the package root.
+ */
+export type ProviderExportName = string;
 
 const PACKAGE_NAME = "pulumi-firewall-grants";
 
@@ -140,12 +142,13 @@ export function watchEngine(opts: { address: string; exit?: () => void; retryMs?
 
 /**
  * Stores the stack config the engine hands to `configure` (secrets arrive decrypted; never logged):
- * every `<device>:<key>` of the device registry (device-settings.ts `stackConfigKeys`), so a registered
- * device's config is never dropped. `keys` is for tests that register a device of their own.
+ * every `<device>:<key>` the device registry handed over when it loaded (device-settings.ts calls
+ * `registerStackConfigKeys`), so a registered device's config is never dropped. `keys` is for tests
+ * that register a device of their own.
  */
 export async function configureFromStack(
   req: { config: { get(key: string): string | undefined } },
-  keys: readonly string[] = stackConfigKeys(),
+  keys: readonly string[] = registeredStackConfigKeys(),
 ): Promise<void> {
   const config: Record<string, string> = {};
   for (const k of keys) {

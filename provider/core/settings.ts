@@ -5,11 +5,31 @@
  * from"), and the device URL is checked by one rule whatever its route (issue 9: `http://` and user
  * info are refused for every device, also when the URL comes from config or the environment).
  */
-import type { DeviceName } from "../device-settings";
 import { processState } from "./process-state";
 
-/** The devices whose settings the provider reads (one namespace each, e.g. `opnsense:url`): the registry's names. */
-export type SettingsNamespace = DeviceName;
+/**
+ * A device's settings namespace (`opnsense:url`, `OPNSENSE_URL`). A plain string: the core knows no
+ * device; the registry (provider/device-settings.ts) names them and hands their keys over at load.
+ */
+export type SettingsNamespace = string;
+
+/** Per process, not per module copy: a serialised provider may load a second copy of the library. */
+const STACK_KEYS = Symbol.for("pulumi-firewall-grants.stack-config-keys");
+
+/**
+ * Registers stack-config keys (`<device>:<key>`) for `configureFromStack` to copy. The registry calls
+ * it when it loads, so the core copies every registered device's config without knowing the devices.
+ */
+export function registerStackConfigKeys(keys: readonly string[]): void {
+  const g = globalThis as { [STACK_KEYS]?: Set<string> };
+  const set = (g[STACK_KEYS] ??= new Set<string>());
+  for (const k of keys) set.add(k);
+}
+
+/** The keys {@link registerStackConfigKeys} registered, in registration order. */
+export function registeredStackConfigKeys(): string[] {
+  return [...((globalThis as { [STACK_KEYS]?: Set<string> })[STACK_KEYS] ?? [])];
+}
 
 export interface ResolvedSetting {
   readonly value: string | undefined;

@@ -42,7 +42,7 @@ export interface TransportOptions extends TlsOptions {
 }
 
 export interface TransportRequest {
-  readonly method: "GET" | "POST" | "PUT" | "DELETE";
+  readonly method: "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE";
   /** Path built with {@link devicePath}; never contains user input that was not encoded. */
   readonly path: string;
   readonly query?: Readonly<Record<string, string>> | undefined;

@@ -5,7 +5,7 @@
  * fails preview with 202001. State, backend files and CLI output never hold a credential in clear.
  */
 import { isDeepStrictEqual } from "node:util";
-import { deviceEnv, makeCredentials, startDevices, type DeviceSnapshot, type Devices } from "../../scripts/engine-fixture";
+import { deviceEnv, makeCredentials, noSideEffects, startDevices, type DeviceSnapshot, type Devices } from "../../scripts/engine-fixture";
 import { PulumiWorkspace, type RunResult } from "../../scripts/pulumi-workspace";
 import { describeWithCli, leakedSecrets, leaksInFiles, PROGRAM_DIR } from "./helpers";
 
@@ -53,7 +53,7 @@ describeWithCli("engine: inline secret credentials and environment-only credenti
     outputs.push(denied);
     expect(denied.code).not.toBe(0);
     expect(denied.output).toMatch(/pulumi-nodejs:dynamic\/fortigate:Address fgt-\S+\s+error: 202001 Fortinet token or session rejected/);
-    expect(devices.sideEffects()).toEqual({ opnsense: [], fortigate: [], fortimanager: [] });
+    expect(devices.sideEffects()).toEqual(noSideEffects());
 
     await ws.setConfig("e2e:fortigateToken", c.fortigateToken, true);
     await succeeds(ws, ["up", "--yes"]);

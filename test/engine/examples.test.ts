@@ -13,7 +13,7 @@
  */
 import * as path from "node:path";
 import { isDeepStrictEqual } from "node:util";
-import { startDevices, stackConfig, type DeviceSnapshot, type Devices } from "../../scripts/engine-fixture";
+import { noSideEffects, startDevices, stackConfig, type DeviceSnapshot, type Devices } from "../../scripts/engine-fixture";
 import { PulumiWorkspace, type RunResult } from "../../scripts/pulumi-workspace";
 import { describeWithCli, leakedSecrets, ROOT } from "./helpers";
 
@@ -175,7 +175,7 @@ describeWithCli("engine: the example programs run as written (up / preview --exp
       devices.clearLogs();
       const r = await run(["preview", "--expect-no-changes"]);
       expect(ok(r)).toEqual({ code: 0, timedOut: false, tail: "" });
-      expect(devices.sideEffects()).toEqual({ opnsense: [], fortigate: [], fortimanager: [] });
+      expect(devices.sideEffects()).toEqual(noSideEffects());
     });
 
     test("pulumi destroy leaves the devices as they were; no credential in clear in state or output", async () => {

@@ -6,7 +6,7 @@
  * no credential in clear in any backend file, the config file or the CLI output.
  */
 import { isDeepStrictEqual } from "node:util";
-import { startDevices, stackConfig, type DeviceSnapshot, type Devices } from "../../scripts/engine-fixture";
+import { noSideEffects, startDevices, stackConfig, type DeviceSnapshot, type Devices } from "../../scripts/engine-fixture";
 import { PulumiWorkspace, type RunResult } from "../../scripts/pulumi-workspace";
 import { describeWithCli, leakedSecrets, leaksInFiles, PROGRAM_DIR } from "./helpers";
 
@@ -54,7 +54,7 @@ describeWithCli("engine: preview / up / refresh / destroy with stack config", ()
     // The preflight did talk to the devices…
     expect(devices.opnsense.log.entries().length + devices.fortigate.log.entries().length + devices.fortimanager.log.entries().length).toBeGreaterThan(0);
     // …and changed nothing.
-    expect(devices.sideEffects()).toEqual({ opnsense: [], fortigate: [], fortimanager: [] });
+    expect(devices.sideEffects()).toEqual(noSideEffects());
     expect(devices.snapshot()).toEqual(before);
   });
 
@@ -84,7 +84,7 @@ describeWithCli("engine: preview / up / refresh / destroy with stack config", ()
     devices.clearLogs();
     const again = await run(["preview", "--expect-no-changes"]);
     expect({ code: again.code, tail: again.code === 0 ? "" : again.output.slice(-3000) }).toEqual({ code: 0, tail: "" });
-    expect(devices.sideEffects()).toEqual({ opnsense: [], fortigate: [], fortimanager: [] });
+    expect(devices.sideEffects()).toEqual(noSideEffects());
   });
 
   test("a grant removed by hand on each device: preview --refresh --expect-no-changes exits 7 without touching the devices; up --refresh restores", async () => {
@@ -99,7 +99,7 @@ describeWithCli("engine: preview / up / refresh / destroy with stack config", ()
     expect(check.output).toMatch(/\+\s+pulumi-nodejs:dynamic\/opnsense:AliasEntry opn-host create/);
     expect(check.output).toMatch(/~\s+pulumi-nodejs:dynamic\/fortigate:Address fgt-host update/);
     expect(check.output).toMatch(/\+\s+pulumi-nodejs:dynamic\/fortimanager:TrustedHost fmg-host create/);
-    expect(devices.sideEffects()).toEqual({ opnsense: [], fortigate: [], fortimanager: [] });
+    expect(devices.sideEffects()).toEqual(noSideEffects());
     expect(devices.snapshot()).toEqual(drifted);
 
     const repair = await run(["up", "--refresh", "--yes"]);

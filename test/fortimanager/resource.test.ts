@@ -2,6 +2,8 @@ import { existsSync } from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { configureFromStack, providerShim, UNKNOWN } from "../../provider/core/dynamic-kit";
+// The package root loads the registry's data half, which hands the core the stack-config keys; this test imports deeper.
+import "../../provider/device-settings";
 import { DEFAULT_CREDENTIALS, startFortimanagerEmulator } from "../../emulators/fortimanager/emulator";
 import { fortimanagerTrustedHostProvider as provider, type TrustedHostInputs, type TrustedHostOutputs } from "../../provider/devices/fortimanager/resource";
 import { closeFortimanagerSessions } from "../../provider/devices/fortimanager/session";
