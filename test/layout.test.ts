@@ -109,6 +109,13 @@ it("keeps provider/core/ free of any device, the registry and the emulator wing"
   expect(outside).toEqual([]);
 });
 
+it("keeps emulators/ free of provider/ (an emulator that shared the client's parser would share its mistakes)", () => {
+  const inward = [...graph]
+    .filter(([file]) => file.startsWith("emulators/"))
+    .flatMap(([file, deps]) => deps.filter((d) => d.startsWith("provider/")).map((d) => `${file} -> ${d}`));
+  expect(inward).toEqual([]);
+});
+
 it("registers every device folder in both lists, one line each (a folder with a device.ts is a device; fortinet/ is shared)", () => {
   const devicesDir = path.join(ROOT, "provider", "devices");
   const folders = readdirSync(devicesDir).filter((d) => existsSync(path.join(devicesDir, d, "device.ts")));
