@@ -155,6 +155,10 @@ export function buildSchema(version: string) {
     provider: { description: "The firewall-grants provider: per device, the settings of `<device>:<key>` stack config.", inputProperties: variables },
     types: b.types,
     resources,
-    language: { python: { packageName: "pulumi_firewall_grants" } },
+    language: {
+      python: { packageName: "pulumi_firewall_grants" },
+      // A module path of the SDK user's choosing; scripts/gen-sdk.sh compiles it as module `firewall-grants/sdk/go`.
+      go: { importBasePath: "firewall-grants/sdk/go/firewallgrants" },
+    },
   };
 }
