@@ -172,3 +172,98 @@ describeWithCli("engine: a Pulumi YAML program with the firewall-grants provider
     for (const r of outputs) expect(leakedSecrets(r.output, secrets)).toEqual([]);
   });
 });
+
+const TWO_BOXES = (pluginDir: string) => `name: plugin-yaml-two
+runtime: yaml
+plugins:
+  providers:
+    - name: firewall-grants
+      path: ${pluginDir}
+config:
+  fw1Url: { type: string }
+  fw2Url: { type: string }
+  caCert: { type: string }
+  apiKey: { type: string, secret: true }
+  apiSecret: { type: string, secret: true }
+resources:
+  fw1:
+    type: pulumi:providers:firewall-grants
+    properties:
+      opnsenseUrl: \${fw1Url}
+      opnsenseCaCert: \${caCert}
+      opnsenseApiKey: \${apiKey}
+      opnsenseApiSecret: \${apiSecret}
+  fw2:
+    type: pulumi:providers:firewall-grants
+    properties:
+      opnsenseUrl: \${fw2Url}
+      opnsenseCaCert: \${caCert}
+      opnsenseApiKey: \${apiKey}
+      opnsenseApiSecret: \${apiSecret}
+  aliceOnFw1:
+    type: firewall-grants:opnsense:AliasEntry
+    properties:
+      alias: jit_admins
+      address: 203.0.113.7
+    options:
+      provider: \${fw1}
+  bobOnFw2:
+    type: firewall-grants:opnsense:AliasEntry
+    properties:
+      alias: jit_admins
+      address: 198.51.100.20
+    options:
+      provider: \${fw2}
+`;
+
+describeWithCli("engine: two OPNsense boxes through two explicit firewall-grants providers (YAML)", () => {
+  const boxes: OpnsenseEmulator[] = [];
+  let ws: PulumiWorkspace;
+  let projectDir: string;
+
+  beforeAll(async () => {
+    const hostDir = yamlHostDir();
+    if (!hostDir) throw new Error("scripts/pulumi-yaml.sh could not build the YAML language host");
+    const cli = await ensurePulumiCli();
+    const users = [
+      {
+        name: "grants",
+        key: FULL.key,
+        secret: FULL.secret,
+        privileges: ["page-diagnostics-tables", "page-firewall-aliases", "page-firewall-alias-edit"],
+        disabled: false,
+      },
+    ];
+    for (let i = 0; i < 2; i++) boxes.push(await startOpnsenseEmulator({ port: 0, users }));
+    projectDir = mkdtempSync(path.join(tmpdir(), "fwg-plugin-yaml-two-"));
+    writeFileSync(path.join(projectDir, "Pulumi.yaml"), TWO_BOXES(PLUGIN_DIR));
+    ws = await PulumiWorkspace.create({
+      projectDir,
+      env: { PATH: `${hostDir}${path.delimiter}${cli.binDir}${path.delimiter}${process.env.PATH ?? ""}` },
+      timeoutMs: 180_000,
+    });
+    await ws.setConfig("fw1Url", boxes[0]!.url);
+    await ws.setConfig("fw2Url", boxes[1]!.url);
+    await ws.setConfig("caCert", boxes[0]!.caCert);
+    await ws.setConfig("apiKey", FULL.key, true);
+    await ws.setConfig("apiSecret", FULL.secret, true);
+  });
+  afterAll(async () => {
+    await ws?.dispose();
+    for (const b of boxes) await b.close();
+    if (projectDir) rmSync(projectDir, { recursive: true, force: true });
+  });
+
+  test("each grant lands on its provider's box only; destroy revokes both; the provider credentials are secrets in state", async () => {
+    const on = (i: number) => emulatorTable(boxes[i]!);
+    expect(ok(await ws.run(["up", "--yes"]))).toEqual({ code: 0, tail: "" });
+    expect([on(0), on(1)]).toEqual([["203.0.113.7"], ["198.51.100.20"]]);
+    expect(leakedSecrets(ws.stateText(), { key: FULL.key, secret: FULL.secret })).toEqual([]);
+    expect(ok(await ws.run(["destroy", "--yes"]))).toEqual({ code: 0, tail: "" });
+    expect([on(0), on(1)]).toEqual([[], []]);
+  });
+});
+
+function emulatorTable(e: OpnsenseEmulator): string[] {
+  return e.backend.tableContent("jit_admins").sort();
+}
