@@ -21,11 +21,12 @@ if (require.main === module) {
   if (process.argv.includes("--check")) {
     let current: string | undefined;
     try {
-      current = readFileSync(SCHEMA_FILE, "utf8");
+      current = JSON.stringify(JSON.parse(readFileSync(SCHEMA_FILE, "utf8")));
     } catch {
       current = undefined;
     }
-    if (current !== text) {
+    // Compared as data: the file is laid out by prettier (npm run gen-schema runs it after this).
+    if (current !== JSON.stringify(JSON.parse(text))) {
       console.error(`${SCHEMA_FILE} is stale: run npm run gen-schema`);
       process.exit(1);
     }
