@@ -1,0 +1,269 @@
+/**
+ * End to end with the real Pulumi CLI and the Pulumi YAML language host (scripts/pulumi-yaml.sh): a YAML
+ * program uses `firewall-grants:opnsense:AliasEntry` from the provider plugin (dist/provider/plugin/bin)
+ * against the OPNsense emulator. A key without the table privilege fails preview with the diagnosis code
+ * and its fix; then up, drift (exit 7), `up --refresh` repairs, `pulumi import` adopts an entry made by
+ * hand, destroy leaves the alias as it was. Credentials are provider config secrets, never in clear.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { Agent, fetch } from "undici";
+import { startOpnsenseEmulator, type OpnsenseEmulator } from "../../emulators";
+import { ensurePulumiCli, PulumiWorkspace, type RunResult } from "../../scripts/pulumi-workspace";
+import { describeWithCli, IN_CI, leakedSecrets, leaksInFiles, ROOT } from "./helpers";
+
+jest.setTimeout(300_000);
+
+const PLUGIN_DIR = path.join(ROOT, "dist", "provider", "plugin", "bin");
+const ok = (r: RunResult) => ({ code: r.code, tail: r.code === 0 ? "" : r.output.slice(-3000) });
+const FULL = { key: "fwgpluginfullkey01", secret: "fwgpluginfullsecret0123456789" };
+const WEAK = { key: "fwgpluginweakkey01", secret: "fwgpluginweaksecret0123456789" };
+
+/** The YAML language host's directory, built once from Go modules (cached afterwards). */
+function yamlHostDir(): string | undefined {
+  try {
+    const out = execFileSync("bash", [path.join(ROOT, "scripts", "pulumi-yaml.sh")], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], timeout: 20 * 60_000 });
+    return out.toString().trim().split("\n").pop();
+  } catch (e) {
+    if (IN_CI) throw e;
+    return undefined;
+  }
+}
+
+const PROGRAM = (pluginDir: string) => `name: plugin-yaml
+runtime: yaml
+description: One OPNsense alias entry through the firewall-grants provider plugin.
+plugins:
+  providers:
+    - name: firewall-grants
+      path: ${pluginDir}
+resources:
+  alice:
+    type: firewall-grants:opnsense:AliasEntry
+    properties:
+      alias: jit_admins
+      address: 203.0.113.7/32
+      description: alice, ticket 42
+outputs:
+  address: \${alice.address}
+  device: \${alice.device.url}
+`;
+
+describeWithCli("engine: a Pulumi YAML program with the firewall-grants provider plugin", () => {
+  let emulator: OpnsenseEmulator;
+  let ws: PulumiWorkspace;
+  let projectDir: string;
+  const outputs: RunResult[] = [];
+  const secrets = { fullKey: FULL.key, fullSecret: FULL.secret, weakKey: WEAK.key, weakSecret: WEAK.secret };
+  const run = async (args: string[]) => {
+    const r = await ws.run(args);
+    outputs.push(r);
+    return r;
+  };
+  const held = () => ({
+    content: [...(emulator.backend.aliases.get("jit_admins")?.content ?? [])].sort(),
+    table: emulator.backend.tableContent("jit_admins").sort(),
+  });
+  const control = async (body: unknown) => {
+    const res = await fetch(`${emulator.url}/__emulator/alias-content`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+      dispatcher: new Agent({ connect: { ca: emulator.caCert } }),
+    });
+    expect(res.status).toBe(200);
+  };
+
+  beforeAll(async () => {
+    const hostDir = yamlHostDir();
+    if (!hostDir) throw new Error("scripts/pulumi-yaml.sh could not build the YAML language host (needs go and a Go module proxy)");
+    const cli = await ensurePulumiCli();
+    emulator = await startOpnsenseEmulator({
+      port: 0,
+      users: [
+        {
+          name: "grants",
+          key: FULL.key,
+          secret: FULL.secret,
+          privileges: ["page-diagnostics-tables", "page-firewall-aliases", "page-firewall-alias-edit"],
+          disabled: false,
+        },
+        { name: "auditor", key: WEAK.key, secret: WEAK.secret, privileges: ["page-firewall-aliases"], disabled: false },
+      ],
+    });
+    projectDir = mkdtempSync(path.join(tmpdir(), "fwg-plugin-yaml-"));
+    writeFileSync(path.join(projectDir, "Pulumi.yaml"), PROGRAM(PLUGIN_DIR));
+    ws = await PulumiWorkspace.create({
+      projectDir,
+      env: { PATH: `${hostDir}${path.delimiter}${cli.binDir}${path.delimiter}${process.env.PATH ?? ""}` },
+      timeoutMs: 180_000,
+    });
+    await ws.setConfig("firewall-grants:opnsenseUrl", emulator.url);
+    await ws.setConfig("firewall-grants:opnsenseCaCert", emulator.caCert);
+    await ws.setConfig("firewall-grants:opnsenseApiKey", WEAK.key, true);
+    await ws.setConfig("firewall-grants:opnsenseApiSecret", WEAK.secret, true);
+  });
+  afterAll(async () => {
+    await ws?.dispose();
+    await emulator?.close();
+    if (projectDir) rmSync(projectDir, { recursive: true, force: true });
+  });
+
+  test("preview with a key that lacks the table privilege: the diagnosis code and its fix reach the user; nothing changes", async () => {
+    const r = await run(["preview"]);
+    expect(r.code).toBe(1);
+    expect(r.output).toMatch(/firewall-grants:opnsense:AliasEntry alice\s+error: OPN001 OPNsense authorization failed/);
+    expect(r.output).toContain('Missing privilege: "Diagnostics: PF Table IP addresses"');
+    expect(r.output).toMatch(/Fix:\n\s+1\. System > Access > Groups/);
+    expect(held()).toEqual({ content: [], table: [] });
+  });
+
+  test("up grants the address; state holds the provider credentials only as secrets", async () => {
+    await ws.setConfig("firewall-grants:opnsenseApiKey", FULL.key, true);
+    await ws.setConfig("firewall-grants:opnsenseApiSecret", FULL.secret, true);
+    expect(ok(await run(["up", "--yes"]))).toEqual({ code: 0, tail: "" });
+    expect(held()).toEqual({ content: ["203.0.113.7"], table: ["203.0.113.7"] });
+    expect(await ws.outputs()).toEqual({ address: "203.0.113.7", device: new URL(emulator.url).origin });
+    expect(leakedSecrets(ws.stateText(), secrets)).toEqual([]);
+    expect(ok(await run(["preview", "--refresh", "--expect-no-changes"]))).toEqual({ code: 0, tail: "" });
+  });
+
+  test("drift: the entry removed on the device makes the scheduled check exit 7; up --refresh puts it back", async () => {
+    await control({ alias: "jit_admins", remove: "203.0.113.7", where: "both" });
+    expect(held()).toEqual({ content: [], table: [] });
+    const drift = await run(["preview", "--refresh", "--expect-no-changes"]);
+    expect(drift.code).toBe(7);
+    expect(drift.output).toMatch(/\+ 1 to create/);
+    expect(ok(await run(["up", "--refresh", "--yes"]))).toEqual({ code: 0, tail: "" });
+    expect(held()).toEqual({ content: ["203.0.113.7"], table: ["203.0.113.7"] });
+    expect(ok(await run(["preview", "--refresh", "--expect-no-changes"]))).toEqual({ code: 0, tail: "" });
+  });
+
+  test("pulumi import adopts an entry made by hand and prints a YAML snippet", async () => {
+    await control({ alias: "jit_admins", add: "198.51.100.9", where: "both" });
+    const r = await run(["import", "firewall-grants:opnsense:AliasEntry", "bob", "jit_admins@198.51.100.9", "--yes", "--protect=false"]);
+    expect(ok(r)).toEqual({ code: 0, tail: "" });
+    expect(r.output).toMatch(/= 1 imported/);
+    expect(r.output).toMatch(
+      /bob:\n\s+type: firewall-grants:opnsense:AliasEntry\n\s+properties:\n\s+address: 198\.51\.100\.9\n\s+alias: jit_admins\n\s+method: table/,
+    );
+    const state = JSON.parse(ws.stateText()) as { checkpoint: { latest: { resources: { urn: string; id?: string; outputs?: Record<string, unknown> }[] } } };
+    const bob = state.checkpoint.latest.resources.find((x) => x.urn.endsWith("::bob"));
+    expect(bob?.id).toBe("jit_admins@198.51.100.9");
+    expect(bob?.outputs).toMatchObject({
+      alias: "jit_admins",
+      address: "198.51.100.9",
+      method: "table",
+      grantName: "bob",
+      device: { url: new URL(emulator.url).origin },
+    });
+    // An id that names no held entry is refused, not recorded.
+    const missing = await run(["import", "firewall-grants:opnsense:AliasEntry", "carol", "jit_admins@192.0.2.55", "--yes", "--protect=false"]);
+    expect(missing.code).not.toBe(0);
+    expect(ws.stateText()).not.toContain("192.0.2.55");
+  });
+
+  test("destroy revokes what the stack holds, the imported entry included; nothing leaked anywhere", async () => {
+    expect(ok(await run(["destroy", "--yes"]))).toEqual({ code: 0, tail: "" });
+    expect(held()).toEqual({ content: [], table: [] });
+    expect(leaksInFiles(ws.allFiles(), secrets)).toEqual({});
+    for (const r of outputs) expect(leakedSecrets(r.output, secrets)).toEqual([]);
+  });
+});
+
+const TWO_BOXES = (pluginDir: string) => `name: plugin-yaml-two
+runtime: yaml
+plugins:
+  providers:
+    - name: firewall-grants
+      path: ${pluginDir}
+config:
+  fw1Url: { type: string }
+  fw2Url: { type: string }
+  caCert: { type: string }
+  apiKey: { type: string, secret: true }
+  apiSecret: { type: string, secret: true }
+resources:
+  fw1:
+    type: pulumi:providers:firewall-grants
+    properties:
+      opnsenseUrl: \${fw1Url}
+      opnsenseCaCert: \${caCert}
+      opnsenseApiKey: \${apiKey}
+      opnsenseApiSecret: \${apiSecret}
+  fw2:
+    type: pulumi:providers:firewall-grants
+    properties:
+      opnsenseUrl: \${fw2Url}
+      opnsenseCaCert: \${caCert}
+      opnsenseApiKey: \${apiKey}
+      opnsenseApiSecret: \${apiSecret}
+  aliceOnFw1:
+    type: firewall-grants:opnsense:AliasEntry
+    properties:
+      alias: jit_admins
+      address: 203.0.113.7
+    options:
+      provider: \${fw1}
+  bobOnFw2:
+    type: firewall-grants:opnsense:AliasEntry
+    properties:
+      alias: jit_admins
+      address: 198.51.100.20
+    options:
+      provider: \${fw2}
+`;
+
+describeWithCli("engine: two OPNsense boxes through two explicit firewall-grants providers (YAML)", () => {
+  const boxes: OpnsenseEmulator[] = [];
+  let ws: PulumiWorkspace;
+  let projectDir: string;
+
+  beforeAll(async () => {
+    const hostDir = yamlHostDir();
+    if (!hostDir) throw new Error("scripts/pulumi-yaml.sh could not build the YAML language host");
+    const cli = await ensurePulumiCli();
+    const users = [
+      {
+        name: "grants",
+        key: FULL.key,
+        secret: FULL.secret,
+        privileges: ["page-diagnostics-tables", "page-firewall-aliases", "page-firewall-alias-edit"],
+        disabled: false,
+      },
+    ];
+    for (let i = 0; i < 2; i++) boxes.push(await startOpnsenseEmulator({ port: 0, users }));
+    projectDir = mkdtempSync(path.join(tmpdir(), "fwg-plugin-yaml-two-"));
+    writeFileSync(path.join(projectDir, "Pulumi.yaml"), TWO_BOXES(PLUGIN_DIR));
+    ws = await PulumiWorkspace.create({
+      projectDir,
+      env: { PATH: `${hostDir}${path.delimiter}${cli.binDir}${path.delimiter}${process.env.PATH ?? ""}` },
+      timeoutMs: 180_000,
+    });
+    await ws.setConfig("fw1Url", boxes[0]!.url);
+    await ws.setConfig("fw2Url", boxes[1]!.url);
+    await ws.setConfig("caCert", boxes[0]!.caCert);
+    await ws.setConfig("apiKey", FULL.key, true);
+    await ws.setConfig("apiSecret", FULL.secret, true);
+  });
+  afterAll(async () => {
+    await ws?.dispose();
+    for (const b of boxes) await b.close();
+    if (projectDir) rmSync(projectDir, { recursive: true, force: true });
+  });
+
+  test("each grant lands on its provider's box only; destroy revokes both; the provider credentials are secrets in state", async () => {
+    const on = (i: number) => emulatorTable(boxes[i]!);
+    expect(ok(await ws.run(["up", "--yes"]))).toEqual({ code: 0, tail: "" });
+    expect([on(0), on(1)]).toEqual([["203.0.113.7"], ["198.51.100.20"]]);
+    expect(leakedSecrets(ws.stateText(), { key: FULL.key, secret: FULL.secret })).toEqual([]);
+    expect(ok(await ws.run(["destroy", "--yes"]))).toEqual({ code: 0, tail: "" });
+    expect([on(0), on(1)]).toEqual([[], []]);
+  });
+});
+
+function emulatorTable(e: OpnsenseEmulator): string[] {
+  return e.backend.tableContent("jit_admins").sort();
+}
