@@ -559,6 +559,22 @@ function settled<T>(olds: T, typeName: string): T {
   return { ...olds, unexpected: stays.map((i) => unexpected[i]), unexpectedKeys: stays.map((i) => keys[i]) };
 }
 
+/** The output-only fields every set and guard has, with what they hold (define-resource.ts declares them). */
+export const SET_OUTPUT_DESCRIPTIONS = {
+  unexpected:
+    "Entries of the target the set does not list (exclusive sets and guards) and listed entries holding another value, found by the last refresh: drift that `up` removes or puts back.",
+  missing: "Listed entries the target lacks, found by the last refresh (`up` adds them back).",
+  adopted: "Listed addresses that were on the device before the set was created (informational).",
+};
+
+/**
+ * The inputs a guard fixes: an exclusive set that adds nothing (`guard: true`) over the addresses its grants
+ * hold; broad prefixes are allowed because the grants were checked themselves.
+ */
+export function guardInputs(addresses: unknown) {
+  return { addresses, exclusive: true, guard: true, allowBroad: true };
+}
+
 /** The outputs every set and guard class declares as unknown at registration (the engine fills them from the provider). */
 export const SET_OUTPUTS = { unexpected: undefined, missing: undefined, adopted: undefined, device: undefined, expired: undefined } as const;
 
