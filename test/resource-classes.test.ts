@@ -22,6 +22,7 @@ beforeAll(async () => {
 });
 
 const opn = { url: "https://fw.example", apiKey: "key-1", apiSecret: pulumi.secret("opn-secret-1") };
+const fgt = { url: "https://fgt.example", token: pulumi.secret("fgt-secret-1") };
 const SECRETS = ["opn-secret-1", "fgt-secret-1", "fmg-secret-1"];
 
 interface Case {
@@ -59,6 +60,31 @@ const CASES: Case[] = [
     args: { connection: opn, alias: "jit_admins", grants: [{ address: pulumi.output("203.0.113.7") }] },
     inputs: { connection: { url: opn.url }, alias: "jit_admins", method: "table", addresses: ["203.0.113.7"], exclusive: true, guard: true, allowBroad: true },
     outputs: ["alias", "unexpected", "device"],
+  },
+  {
+    load: () => import("../provider/devices/fortigate/resource"),
+    cls: "FortigateAddress",
+    token: "fortigate:Address",
+    args: { connection: fgt, name: "grant-alice", address: "203.0.113.7" },
+    inputs: { connection: { url: fgt.url }, name: "grant-alice", address: "203.0.113.7" },
+    outputs: [
+      "name",
+      "address",
+      "cidr",
+      "family",
+      "vdom",
+      "group",
+      "comment",
+      "adopted",
+      "membershipAdded",
+      "member",
+      "objectPath",
+      "uuid",
+      "description",
+      "expiresAt",
+      "device",
+      "expired",
+    ],
   },
 ];
 
