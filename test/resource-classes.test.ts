@@ -86,6 +86,14 @@ const CASES: Case[] = [
       "expired",
     ],
   },
+  {
+    load: () => import("../provider/devices/fortigate/feed-resource"),
+    cls: "FortigateFeedEntry",
+    token: "fortigate:FeedEntry",
+    args: { connection: fgt, feed: "jit-allow", address: "203.0.113.7" },
+    inputs: { connection: { url: fgt.url }, feed: "jit-allow", address: "203.0.113.7" },
+    outputs: ["feed", "address", "cidr", "family", "vdom", "entry", "adopted", "description", "expiresAt", "device", "expired"],
+  },
 ];
 
 async function settled(r: pulumi.CustomResource): Promise<void> {
