@@ -94,6 +94,30 @@ const CASES: Case[] = [
     inputs: { connection: { url: fgt.url }, feed: "jit-allow", address: "203.0.113.7" },
     outputs: ["feed", "address", "cidr", "family", "vdom", "entry", "adopted", "description", "expiresAt", "device", "expired"],
   },
+  {
+    load: () => import("../provider/devices/fortigate/set-resource"),
+    cls: "FortigateAddressSet",
+    token: "fortigate:AddressSet",
+    args: { connection: fgt, group: "jit-admins", addresses: ["203.0.113.7"] },
+    inputs: { connection: { url: fgt.url }, group: "jit-admins", namePrefix: "grant-", addresses: ["203.0.113.7"], exclusive: false },
+    outputs: ["group", "addresses", "exclusive", "unexpected", "missing", "adopted", "device", "expired"],
+  },
+  {
+    load: () => import("../provider/devices/fortigate/set-resource"),
+    cls: "FortigateGroupGuard",
+    token: "fortigate:GroupGuard",
+    args: { connection: fgt, group: "jit-admins", grants: [{ name: pulumi.output("grant-alice"), address: "203.0.113.7" }] },
+    inputs: {
+      connection: { url: fgt.url },
+      group: "jit-admins",
+      namePrefix: "grant-",
+      addresses: [{ address: "203.0.113.7", name: "grant-alice" }],
+      exclusive: true,
+      guard: true,
+      allowBroad: true,
+    },
+    outputs: ["group", "unexpected", "device"],
+  },
 ];
 
 async function settled(r: pulumi.CustomResource): Promise<void> {
