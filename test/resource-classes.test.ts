@@ -118,6 +118,14 @@ const CASES: Case[] = [
     },
     outputs: ["group", "unexpected", "device"],
   },
+  {
+    load: () => import("../provider/devices/fortigate/feed-set"),
+    cls: "FortigateFeedSet",
+    token: "fortigate:FeedSet",
+    args: { connection: fgt, feed: "jit-allow", addresses: ["203.0.113.7"] },
+    inputs: { connection: { url: fgt.url }, feed: "jit-allow", addresses: ["203.0.113.7"], exclusive: false },
+    outputs: ["feed", "addresses", "exclusive", "unexpected", "missing", "adopted", "device", "expired"],
+  },
 ];
 
 async function settled(r: pulumi.CustomResource): Promise<void> {
