@@ -23,6 +23,7 @@ beforeAll(async () => {
 
 const opn = { url: "https://fw.example", apiKey: "key-1", apiSecret: pulumi.secret("opn-secret-1") };
 const fgt = { url: "https://fgt.example", token: pulumi.secret("fgt-secret-1") };
+const fmg = { url: "https://fmg.example", token: pulumi.secret("fmg-secret-1") };
 const SECRETS = ["opn-secret-1", "fgt-secret-1", "fmg-secret-1"];
 
 interface Case {
@@ -125,6 +126,14 @@ const CASES: Case[] = [
     args: { connection: fgt, feed: "jit-allow", addresses: ["203.0.113.7"] },
     inputs: { connection: { url: fgt.url }, feed: "jit-allow", addresses: ["203.0.113.7"], exclusive: false },
     outputs: ["feed", "addresses", "exclusive", "unexpected", "missing", "adopted", "device", "expired"],
+  },
+  {
+    load: () => import("../provider/devices/fortimanager/resource"),
+    cls: "FortimanagerTrustedHost",
+    token: "fortimanager:TrustedHost",
+    args: { connection: fmg, adminUser: "alice", address: "203.0.113.7" },
+    inputs: { connection: { url: fmg.url }, adminUser: "alice", address: "203.0.113.7" },
+    outputs: ["adminUser", "address", "cidr", "family", "slot", "adopted", "description", "expiresAt", "device", "expired"],
   },
 ];
 
