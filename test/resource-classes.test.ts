@@ -135,6 +135,14 @@ const CASES: Case[] = [
     inputs: { connection: { url: fmg.url }, adminUser: "alice", address: "203.0.113.7" },
     outputs: ["adminUser", "address", "cidr", "family", "slot", "adopted", "description", "expiresAt", "device", "expired"],
   },
+  {
+    load: () => import("../provider/devices/fortimanager/feed-resource"),
+    cls: "FortimanagerFeedEntry",
+    token: "fortimanager:FeedEntry",
+    args: { connection: fmg, devices: ["fgt-hq"], feed: "jit-allow", address: "203.0.113.7" },
+    inputs: { connection: { url: fmg.url }, devices: ["fgt-hq"], feed: "jit-allow", address: "203.0.113.7" },
+    outputs: ["devices", "vdom", "feed", "address", "cidr", "family", "adom", "heldBy", "adopted", "description", "expiresAt", "device", "expired"],
+  },
 ];
 
 async function settled(r: pulumi.CustomResource): Promise<void> {
