@@ -143,6 +143,22 @@ const CASES: Case[] = [
     inputs: { connection: { url: fmg.url }, devices: ["fgt-hq"], feed: "jit-allow", address: "203.0.113.7" },
     outputs: ["devices", "vdom", "feed", "address", "cidr", "family", "adom", "heldBy", "adopted", "description", "expiresAt", "device", "expired"],
   },
+  {
+    load: () => import("../provider/devices/fortimanager/set-resource"),
+    cls: "FortimanagerTrustedHostSet",
+    token: "fortimanager:TrustedHostSet",
+    args: { connection: fmg, adminUser: "alice", addresses: ["203.0.113.7"] },
+    inputs: { connection: { url: fmg.url }, adminUser: "alice", addresses: ["203.0.113.7"], exclusive: false },
+    outputs: ["adminUser", "addresses", "exclusive", "unexpected", "missing", "adopted", "device", "expired"],
+  },
+  {
+    load: () => import("../provider/devices/fortimanager/set-resource"),
+    cls: "FortimanagerTrustedHostGuard",
+    token: "fortimanager:TrustedHostGuard",
+    args: { connection: fmg, adminUser: "alice", grants: [{ address: pulumi.output("203.0.113.7") }] },
+    inputs: { connection: { url: fmg.url }, adminUser: "alice", addresses: ["203.0.113.7"], exclusive: true, guard: true, allowBroad: true },
+    outputs: ["adminUser", "unexpected", "device"],
+  },
 ];
 
 async function settled(r: pulumi.CustomResource): Promise<void> {
