@@ -159,6 +159,14 @@ const CASES: Case[] = [
     inputs: { connection: { url: fmg.url }, adminUser: "alice", addresses: ["203.0.113.7"], exclusive: true, guard: true, allowBroad: true },
     outputs: ["adminUser", "unexpected", "device"],
   },
+  {
+    load: () => import("../provider/devices/fortimanager/feed-set"),
+    cls: "FortimanagerFeedSet",
+    token: "fortimanager:FeedSet",
+    args: { connection: fmg, devices: ["fgt-hq"], feed: "jit-allow", addresses: ["203.0.113.7"] },
+    inputs: { connection: { url: fmg.url }, devices: ["fgt-hq"], feed: "jit-allow", addresses: ["203.0.113.7"], exclusive: false },
+    outputs: ["devices", "vdom", "feed", "addresses", "exclusive", "unexpected", "missing", "adopted", "device", "expired"],
+  },
 ];
 
 async function settled(r: pulumi.CustomResource): Promise<void> {
