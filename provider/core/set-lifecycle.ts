@@ -574,36 +574,3 @@ export const SET_OUTPUT_DESCRIPTIONS = {
 export function guardInputs(addresses: unknown) {
   return { addresses, exclusive: true, guard: true, allowBroad: true };
 }
-
-/** The outputs every set and guard class declares as unknown at registration (the engine fills them from the provider). */
-export const SET_OUTPUTS = { unexpected: undefined, missing: undefined, adopted: undefined, device: undefined, expired: undefined } as const;
-
-/** The resource properties every set class passes besides its target and connection (one place for the defaults). */
-export function setProps(
-  name: string,
-  args: { addresses: unknown; exclusive?: unknown; allowBroad?: unknown; description?: unknown; expiresAt?: unknown },
-  outputs: Readonly<Record<string, undefined>> = SET_OUTPUTS,
-) {
-  return {
-    addresses: args.addresses,
-    exclusive: args.exclusive ?? false,
-    allowBroad: args.allowBroad,
-    description: args.description,
-    expiresAt: args.expiresAt,
-    ...outputs,
-    grantName: name,
-  };
-}
-
-/**
- * The properties of a guard: an exclusive set that adds nothing (`guard: true`) over the addresses its grants
- * hold; broad prefixes are allowed because the grants were checked themselves.
- */
-export function guardProps(
-  name: string,
-  addresses: unknown,
-  args: { description?: unknown; expiresAt?: unknown },
-  outputs: Readonly<Record<string, undefined>> = SET_OUTPUTS,
-) {
-  return { addresses, exclusive: true, guard: true, allowBroad: true, description: args.description, expiresAt: args.expiresAt, ...outputs, grantName: name };
-}

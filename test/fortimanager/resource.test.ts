@@ -208,7 +208,7 @@ describe("FortimanagerTrustedHost provider: lifecycle", () => {
 describe("FortimanagerTrustedHost provider: serialisation round trip", () => {
   // Loads the BUILT package by name (dist/, built by `npm test` / `npx tsc -p tsconfig.build.json`).
   it("serialises the shim, loads it like the engine does, and grants and revokes against the emulator", async () => {
-    expect(existsSync(path.join(__dirname, "..", "..", "dist", "provider", "fortimanager", "resource.js"))).toBe(true);
+    expect(existsSync(path.join(__dirname, "..", "..", "dist", "provider", "devices", "fortimanager", "resource.js"))).toBe(true);
     const text = await pulumi.runtime.serializeFunction(() => providerShim("fortimanagerTrustedHostProvider"), { allowSecrets: true });
     const loaded = (require("require-from-string") as (code: string) => { handler: () => pulumi.dynamic.ResourceProvider })(text.text).handler();
     const r = await loaded.create(tokenInputs({ address: "198.51.100.77" }));
