@@ -9,7 +9,8 @@ import { mustParseAddress, parseAddress, type GrantAddress } from "../../core/ad
 import { baseConnectionFields, hostUrlField, ruleField } from "../../core/connection-kit";
 import { hostOfUrl } from "../../core/diagnosis";
 import { setting, type GrantAddressArgs } from "../../core/dynamic-kit";
-import { defineGrantResource, type ResourceOutputs } from "../../core/define-resource";
+import { defineGrantResource } from "../../core/define-resource";
+import type { ResourceOutputs } from "../../core/resource-declaration";
 import { grantMetaFields, grantProvider, type DevicePin, type PinnedState } from "../../core/grant-lifecycle";
 import { fingerprint } from "../../core/process-state";
 import { resolveDeviceUrl } from "../../core/settings";

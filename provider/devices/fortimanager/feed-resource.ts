@@ -12,7 +12,8 @@ import { mustParseAddress, parseAddress, type GrantAddress } from "../../core/ad
 import { ruleField } from "../../core/connection-kit";
 import { diagnose, hostOfUrl } from "../../core/diagnosis";
 import { setting, type GrantAddressArgs } from "../../core/dynamic-kit";
-import { defineGrantResource, type ResourceOutputs } from "../../core/define-resource";
+import { defineGrantResource } from "../../core/define-resource";
+import type { ResourceOutputs } from "../../core/resource-declaration";
 import { declaredByOther, grantMetaFields, grantProvider, type DevicePin, type PinnedState } from "../../core/grant-lifecycle";
 import { fingerprint } from "../../core/process-state";
 import { segmentNameProblem, SEGMENT_NAME_RULE } from "../../core/transport";

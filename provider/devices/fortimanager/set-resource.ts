@@ -10,7 +10,8 @@ import { z } from "zod";
 import { mustParseAddress, parseAddress } from "../../core/address";
 import { hostOfUrl } from "../../core/diagnosis";
 
-import { defineGrantResource, type ResourceOutputs } from "../../core/define-resource";
+import { defineGrantResource } from "../../core/define-resource";
+import type { ResourceOutputs } from "../../core/resource-declaration";
 import { grantProvider } from "../../core/grant-lifecycle";
 import { fingerprint } from "../../core/process-state";
 import { resolveDeviceUrl } from "../../core/settings";

@@ -8,7 +8,8 @@ import { mustParseAddress, normaliseDeviceAddress, parseAddress } from "../../co
 import { hostOfUrl } from "../../core/diagnosis";
 import { baseConnectionFields, hostUrlField, type BaseConnection } from "../../core/connection-kit";
 import { type GrantAddressArgs } from "../../core/dynamic-kit";
-import { defineGrantResource, type ResourceOutputs } from "../../core/define-resource";
+import { defineGrantResource } from "../../core/define-resource";
+import type { ResourceOutputs } from "../../core/resource-declaration";
 import { grantMetaFields, grantProvider, type DevicePin, type PinnedState } from "../../core/grant-lifecycle";
 import { fingerprint } from "../../core/process-state";
 import { resolveDeviceUrl, SettingProblem } from "../../core/settings";

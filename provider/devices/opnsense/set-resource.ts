@@ -6,7 +6,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { hostOfUrl } from "../../core/diagnosis";
-import { defineGrantResource, type ResourceOutputs } from "../../core/define-resource";
+import { defineGrantResource } from "../../core/define-resource";
+import type { ResourceOutputs } from "../../core/resource-declaration";
 import { grantProvider, type DevicePin } from "../../core/grant-lifecycle";
 import { isGrantError } from "../../core/errors";
 import { fingerprint, shared } from "../../core/process-state";
