@@ -207,7 +207,8 @@ it("lists every declaration with its token, provider export and described output
   for (const d of resourceDeclarations()) {
     expect(d.secretInputs).toContain("credentials");
     for (const [k, text] of Object.entries(d.outputs)) expect([k, text.length > 10]).toEqual([k, true]);
-    const schema = d.inputJsonSchema() as { properties?: Record<string, unknown> };
+    const schema = d.inputJsonSchema() as { properties?: Record<string, { description?: string }> };
     for (const k of [...d.identity, "description", "expiresAt"]) expect(Object.keys(schema.properties ?? {})).toContain(k);
+    for (const k of ["description", "expiresAt"]) expect(schema.properties?.[k]?.description).toMatch(/\w{4}/);
   }
 });

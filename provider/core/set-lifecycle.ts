@@ -175,12 +175,15 @@ const entrySchema = z.union([
 
 /** The zod fields of a set's inputs; `addresses` is checked entry by entry with address.ts (hostile input refused). */
 export const setFields = {
-  addresses: z.array(entrySchema).max(50_000, "at most 50,000 entries per set"),
-  exclusive: z.boolean().default(false),
-  guard: z.boolean().optional(),
-  unexpected: z.array(z.string()).optional(),
-  missing: z.array(z.string()).optional(),
-  allowBroad: z.boolean().optional(),
+  addresses: z
+    .array(entrySchema)
+    .max(50_000, "at most 50,000 entries per set")
+    .describe("The addresses (IPv4/IPv6 host or CIDR), each optionally `{ address, description }`; duplicates are one entry."),
+  exclusive: z.boolean().default(false).describe("The target must hold exactly these addresses: anything else is drift, and `up` removes it."),
+  guard: z.boolean().optional().describe("Set by the guard classes: add nothing, remove what no grant of the program declares."),
+  unexpected: z.array(z.string()).optional().describe("Drift found by the last refresh; `check` always asks for [] (an output)."),
+  missing: z.array(z.string()).optional().describe("Listed entries the target lacked at the last refresh; `check` always asks for [] (an output)."),
+  allowBroad: z.boolean().optional().describe("Allow prefixes broader than /8 (IPv4) or /32 (IPv6)."),
   ...grantMetaFields,
 };
 
