@@ -30,8 +30,12 @@ import { alreadyExpired, expiresAtField, isDue } from "./time-box";
 /** The input fields every grant shares beside its address, validated once (spread into each device's schema). */
 export const grantMetaFields = {
   // Written to the device where it has a field for it (a FortiGate set entry's comment: 255 bytes).
-  description: deviceTextField(255, "FortiOS").optional(),
-  expiresAt: expiresAtField,
+  description: deviceTextField(255, "FortiOS")
+    .optional()
+    .describe("Why this access exists (a person, a ticket); kept in state, and written to the device where it has a field for it."),
+  expiresAt: expiresAtField.describe(
+    "When the grant ends, as ISO 8601 with a zone (`2026-12-01T18:00:00Z`); after it the drift check exits 7 and the next `up` revokes the grant.",
+  ),
 };
 
 /** The device a grant is on, recorded in state (SPEC §3 "The device is pinned"). */

@@ -175,12 +175,15 @@ const entrySchema = z.union([
 
 /** The zod fields of a set's inputs; `addresses` is checked entry by entry with address.ts (hostile input refused). */
 export const setFields = {
-  addresses: z.array(entrySchema).max(50_000, "at most 50,000 entries per set"),
-  exclusive: z.boolean().default(false),
-  guard: z.boolean().optional(),
-  unexpected: z.array(z.string()).optional(),
-  missing: z.array(z.string()).optional(),
-  allowBroad: z.boolean().optional(),
+  addresses: z
+    .array(entrySchema)
+    .max(50_000, "at most 50,000 entries per set")
+    .describe("The addresses (IPv4/IPv6 host or CIDR), each optionally `{ address, description }`; duplicates are one entry."),
+  exclusive: z.boolean().default(false).describe("The target must hold exactly these addresses: anything else is drift, and `up` removes it."),
+  guard: z.boolean().optional().describe("Set by the guard classes: add nothing, remove what no grant of the program declares."),
+  unexpected: z.array(z.string()).optional().describe("Drift found by the last refresh; `check` always asks for [] (an output)."),
+  missing: z.array(z.string()).optional().describe("Listed entries the target lacked at the last refresh; `check` always asks for [] (an output)."),
+  allowBroad: z.boolean().optional().describe("Allow prefixes broader than /8 (IPv4) or /32 (IPv6)."),
   ...grantMetaFields,
 };
 
@@ -559,35 +562,18 @@ function settled<T>(olds: T, typeName: string): T {
   return { ...olds, unexpected: stays.map((i) => unexpected[i]), unexpectedKeys: stays.map((i) => keys[i]) };
 }
 
-/** The outputs every set and guard class declares as unknown at registration (the engine fills them from the provider). */
-export const SET_OUTPUTS = { unexpected: undefined, missing: undefined, adopted: undefined, device: undefined, expired: undefined } as const;
-
-/** The resource properties every set class passes besides its target and connection (one place for the defaults). */
-export function setProps(
-  name: string,
-  args: { addresses: unknown; exclusive?: unknown; allowBroad?: unknown; description?: unknown; expiresAt?: unknown },
-  outputs: Readonly<Record<string, undefined>> = SET_OUTPUTS,
-) {
-  return {
-    addresses: args.addresses,
-    exclusive: args.exclusive ?? false,
-    allowBroad: args.allowBroad,
-    description: args.description,
-    expiresAt: args.expiresAt,
-    ...outputs,
-    grantName: name,
-  };
-}
+/** The output-only fields every set and guard has, with what they hold (define-resource.ts declares them). */
+export const SET_OUTPUT_DESCRIPTIONS = {
+  unexpected:
+    "Entries of the target the set does not list (exclusive sets and guards) and listed entries holding another value, found by the last refresh: drift that `up` removes or puts back.",
+  missing: "Listed entries the target lacks, found by the last refresh (`up` adds them back).",
+  adopted: "Listed addresses that were on the device before the set was created (informational).",
+};
 
 /**
- * The properties of a guard: an exclusive set that adds nothing (`guard: true`) over the addresses its grants
+ * The inputs a guard fixes: an exclusive set that adds nothing (`guard: true`) over the addresses its grants
  * hold; broad prefixes are allowed because the grants were checked themselves.
  */
-export function guardProps(
-  name: string,
-  addresses: unknown,
-  args: { description?: unknown; expiresAt?: unknown },
-  outputs: Readonly<Record<string, undefined>> = SET_OUTPUTS,
-) {
-  return { addresses, exclusive: true, guard: true, allowBroad: true, description: args.description, expiresAt: args.expiresAt, ...outputs, grantName: name };
+export function guardInputs(addresses: unknown) {
+  return { addresses, exclusive: true, guard: true, allowBroad: true };
 }

@@ -8,7 +8,9 @@ import { z } from "zod";
 import { mustParseAddress, parseAddress, type GrantAddress } from "../../core/address";
 import { baseConnectionFields, hostUrlField, ruleField } from "../../core/connection-kit";
 import { hostOfUrl } from "../../core/diagnosis";
-import { providerShim, setting, withSecretOutputs, type GrantAddressArgs } from "../../core/dynamic-kit";
+import { setting, type GrantAddressArgs } from "../../core/dynamic-kit";
+import { defineGrantResource } from "../../core/define-resource";
+import type { ResourceOutputs } from "../../core/resource-declaration";
 import { grantMetaFields, grantProvider, type DevicePin, type PinnedState } from "../../core/grant-lifecycle";
 import { fingerprint } from "../../core/process-state";
 import { resolveDeviceUrl } from "../../core/settings";
@@ -161,6 +163,24 @@ export const fortigateFeedEntryProvider = grantProvider<FortigateFeedEntryInputs
   deleteBeforeReplace: () => false,
 });
 
+/** The one declaration of `FortigateFeedEntry`: its inputs are {@link FortigateFeedEntryInputsSchema}. */
+export const fortigateFeedEntryDeclaration = defineGrantResource<FortigateFeedEntryArgs, typeof FortigateFeedEntryInputsSchema.shape>({
+  kind: "grant",
+  module: "fortigate",
+  type: "FeedEntry",
+  providerExport: "fortigateFeedEntryProvider",
+  schema: FortigateFeedEntryInputsSchema,
+  connection: fortigateConnectionProps,
+  identity: ["feed", "address"],
+  outputs: {
+    cidr: "The address as a CIDR (`203.0.113.7/32`).",
+    family: '"ipv4" or "ipv6".',
+    vdom: "The VDOM of the feed.",
+    entry: "The entry text as the feed lists it.",
+    adopted: "True when the feed already listed the address at create (informational: delete removes it all the same).",
+  },
+});
+
 /**
  * A Passive+ grant on one FortiGate: the address pushed into an existing IP address threat feed whose
  * update method is the Push API (FortiOS 7.2.1+); firewall policies that reference the feed let it in.
@@ -171,38 +191,11 @@ export const fortigateFeedEntryProvider = grantProvider<FortigateFeedEntryInputs
  * new FortigateFeedEntry("alice", { connection: { url, token: cfg.requireSecret("token") },
  *   feed: "jit-allow", address: "203.0.113.7" });
  */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type, @typescript-eslint/no-unsafe-declaration-merging
+export interface FortigateFeedEntry extends ResourceOutputs<FortigateFeedEntryState> {}
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export class FortigateFeedEntry extends pulumi.dynamic.Resource {
-  declare readonly feed: pulumi.Output<string>;
-  declare readonly address: pulumi.Output<string>;
-  declare readonly cidr: pulumi.Output<string>;
-  declare readonly family: pulumi.Output<"ipv4" | "ipv6">;
-  declare readonly vdom: pulumi.Output<string>;
-  declare readonly entry: pulumi.Output<string>;
-  declare readonly adopted: pulumi.Output<boolean>;
-  declare readonly description: pulumi.Output<string | undefined>;
-  declare readonly expiresAt: pulumi.Output<string | undefined>;
-  /** True once `expiresAt` passed and `up` revoked the grant. */
-  declare readonly expired: pulumi.Output<boolean>;
-  /** The FortiGate and VDOM the grant is on, recorded at create: a change by any route replaces the grant. */
-  declare readonly device: pulumi.Output<DevicePin>;
-
   constructor(name: string, args: FortigateFeedEntryArgs, opts?: pulumi.CustomResourceOptions) {
-    const props = {
-      ...fortigateConnectionProps(args.connection),
-      feed: args.feed,
-      address: args.address,
-      allowBroad: args.allowBroad,
-      description: args.description,
-      expiresAt: args.expiresAt,
-      cidr: undefined,
-      family: undefined,
-      vdom: undefined,
-      entry: undefined,
-      adopted: undefined,
-      device: undefined,
-      expired: undefined,
-      grantName: name,
-    };
-    super(providerShim("fortigateFeedEntryProvider"), name, props, withSecretOutputs(opts, ["credentials"]), "fortigate", "FeedEntry");
+    super(...fortigateFeedEntryDeclaration.register(name, args, opts));
   }
 }

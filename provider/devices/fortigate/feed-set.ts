@@ -9,13 +9,15 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { baseConnectionFields, hostUrlField, ruleField } from "../../core/connection-kit";
 import { hostOfUrl } from "../../core/diagnosis";
-import { providerShim, setting, withSecretOutputs } from "../../core/dynamic-kit";
+import { setting } from "../../core/dynamic-kit";
+import { defineGrantResource } from "../../core/define-resource";
+import type { ResourceOutputs } from "../../core/resource-declaration";
 import { grantProvider, type DevicePin } from "../../core/grant-lifecycle";
 import { fingerprint } from "../../core/process-state";
 import { resolveDeviceUrl } from "../../core/settings";
 import {
   loudDiff,
-  setProps,
+  SET_OUTPUT_DESCRIPTIONS,
   refineAddresses,
   setFields,
   setLifecycle,
@@ -117,7 +119,18 @@ export const fortigateFeedSetProvider = loudDiff(
   "FortigateFeedSet",
 );
 
-let shim: pulumi.dynamic.ResourceProvider | undefined;
+/** The one declaration of `FortigateFeedSet`: its inputs are {@link FortigateFeedSetInputsSchema}. */
+export const fortigateFeedSetDeclaration = defineGrantResource<FortigateFeedSetArgs, typeof FortigateFeedSetInputsSchema.shape>({
+  kind: "set",
+  module: "fortigate",
+  type: "FeedSet",
+  providerExport: "fortigateFeedSetProvider",
+  schema: FortigateFeedSetInputsSchema,
+  connection: fortigateConnectionProps,
+  identity: ["feed"],
+  defaults: { exclusive: false },
+  outputs: SET_OUTPUT_DESCRIPTIONS,
+});
 
 /**
  * A list of addresses in one FortiGate push threat feed, one resource: a change costs one entry-list
@@ -128,26 +141,11 @@ let shim: pulumi.dynamic.ResourceProvider | undefined;
  * @example
  * new FortigateFeedSet("admins", { feed: "jit-allow", exclusive: true, addresses: ["203.0.113.7", "2001:db8::7"] });
  */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type, @typescript-eslint/no-unsafe-declaration-merging
+export interface FortigateFeedSet extends ResourceOutputs<FortigateFeedSetOutputs> {}
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export class FortigateFeedSet extends pulumi.dynamic.Resource {
-  declare readonly feed: pulumi.Output<string>;
-  declare readonly addresses: pulumi.Output<({ address: string; description?: string } | string)[]>;
-  declare readonly exclusive: pulumi.Output<boolean>;
-  /** Entries of the feed the set does not list, found by the last refresh (exclusive sets only). */
-  declare readonly unexpected: pulumi.Output<string[]>;
-  /** Listed entries the target lacks, found by the last refresh (`up` adds them back). */
-  declare readonly missing: pulumi.Output<string[]>;
-  /** Listed addresses the feed held already at create. */
-  declare readonly adopted: pulumi.Output<string[]>;
-  declare readonly expired: pulumi.Output<boolean>;
-  declare readonly device: pulumi.Output<DevicePin>;
-
   constructor(name: string, args: FortigateFeedSetArgs, opts?: pulumi.CustomResourceOptions) {
-    const props = {
-      ...fortigateConnectionProps(args.connection),
-      feed: args.feed,
-      ...setProps(name, args),
-    };
-    shim ??= providerShim("fortigateFeedSetProvider");
-    super(shim, name, props, withSecretOutputs(opts, ["credentials"]), "fortigate", "FeedSet");
+    super(...fortigateFeedSetDeclaration.register(name, args, opts));
   }
 }

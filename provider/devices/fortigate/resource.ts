@@ -8,7 +8,9 @@ import { z } from "zod";
 import { mustParseAddress, parseAddress } from "../../core/address";
 import { baseConnectionFields, hostUrlField, resolveBaseConnection, type BaseConnection } from "../../core/connection-kit";
 import { hostOfUrl } from "../../core/diagnosis";
-import { providerShim, setting, withSecretOutputs, type GrantAddressArgs } from "../../core/dynamic-kit";
+import { setting, type GrantAddressArgs } from "../../core/dynamic-kit";
+import { defineGrantResource } from "../../core/define-resource";
+import type { ResourceOutputs } from "../../core/resource-declaration";
 import { declaredByOther, grantMetaFields, grantProvider, type DevicePin, type PinnedState } from "../../core/grant-lifecycle";
 import { fingerprint } from "../../core/process-state";
 import { resolveDeviceUrl, SettingProblem } from "../../core/settings";
@@ -158,6 +160,27 @@ export function fortigateConnectionProps(c: FortigateConnection | undefined) {
   return { ...(c && { connection }), ...(token !== undefined && { credentials: pulumi.secret(pulumi.output(token).apply((t) => ({ token: t }))) }) };
 }
 
+/** The one declaration of `FortigateAddress`: its inputs are {@link FortigateAddressInputsSchema}. */
+export const fortigateAddressDeclaration = defineGrantResource<FortigateAddressArgs, typeof FortigateAddressInputsSchema.shape>({
+  kind: "grant",
+  module: "fortigate",
+  type: "Address",
+  providerExport: "fortigateAddressProvider",
+  schema: FortigateAddressInputsSchema,
+  connection: fortigateConnectionProps,
+  identity: ["name", "address", "group"],
+  outputs: {
+    cidr: "The address as a CIDR (`203.0.113.7/32`).",
+    family: '"ipv4" (`firewall/address`) or "ipv6" (`firewall/address6`).',
+    vdom: "The VDOM the object is in.",
+    adopted: "True when the object existed with the same value before this grant and was taken over (informational: delete removes it all the same).",
+    membershipAdded: "True when this grant added the group membership, false when the group already held it (delete removes it either way).",
+    member: "False when the membership was found missing on the last refresh (drift).",
+    objectPath: "Device path of the object, e.g. `/api/v2/cmdb/firewall/address/grant-alice`.",
+    uuid: "The object's uuid, where FortiOS reports one.",
+  } satisfies Record<(typeof OUTPUT_ONLY)[number], string>,
+});
+
 /**
  * A network-access grant on a FortiGate: an address object, optionally in an address group.
  * Create adopts an identical existing object (`adopted: true`); delete removes the membership, then the
@@ -166,49 +189,11 @@ export function fortigateConnectionProps(c: FortigateConnection | undefined) {
  * new FortigateAddress("alice", { connection: { url, token: cfg.requireSecret("token") },
  *   name: "grant-alice", address: "203.0.113.7", group: "jit-admins" });
  */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type, @typescript-eslint/no-unsafe-declaration-merging
+export interface FortigateAddress extends ResourceOutputs<State> {}
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export class FortigateAddress extends pulumi.dynamic.Resource {
-  declare readonly name: pulumi.Output<string>;
-  declare readonly address: pulumi.Output<string>;
-  declare readonly cidr: pulumi.Output<string>;
-  declare readonly family: pulumi.Output<"ipv4" | "ipv6">;
-  declare readonly vdom: pulumi.Output<string>;
-  declare readonly group: pulumi.Output<string | undefined>;
-  declare readonly comment: pulumi.Output<string>;
-  declare readonly adopted: pulumi.Output<boolean>;
-  declare readonly membershipAdded: pulumi.Output<boolean | undefined>;
-  declare readonly member: pulumi.Output<boolean | undefined>;
-  declare readonly objectPath: pulumi.Output<string>;
-  declare readonly uuid: pulumi.Output<string | undefined>;
-  declare readonly description: pulumi.Output<string | undefined>;
-  declare readonly expiresAt: pulumi.Output<string | undefined>;
-  /** True once `expiresAt` passed and `up` revoked the grant. */
-  declare readonly expired: pulumi.Output<boolean>;
-  /** The device the grant is on (URL origin and VDOM), recorded at create: a change by any route replaces the grant. */
-  declare readonly device: pulumi.Output<DevicePin>;
-
   constructor(name: string, args: FortigateAddressArgs, opts?: pulumi.CustomResourceOptions) {
-    const props = {
-      ...fortigateConnectionProps(args.connection),
-      name: args.name,
-      address: args.address,
-      comment: args.comment,
-      group: args.group,
-      sharedObjectGroups: args.sharedObjectGroups,
-      description: args.description,
-      expiresAt: args.expiresAt,
-      allowBroad: args.allowBroad,
-      cidr: undefined,
-      family: undefined,
-      vdom: undefined,
-      adopted: undefined,
-      membershipAdded: undefined,
-      member: undefined,
-      objectPath: undefined,
-      uuid: undefined,
-      device: undefined,
-      expired: undefined,
-      grantName: name,
-    };
-    super(providerShim("fortigateAddressProvider"), name, props, withSecretOutputs(opts, ["credentials"]), "fortigate", "Address");
+    super(...fortigateAddressDeclaration.register(name, args, opts));
   }
 }

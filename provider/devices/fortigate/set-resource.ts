@@ -6,15 +6,17 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { hostOfUrl } from "../../core/diagnosis";
-import { providerShim, setting, withSecretOutputs } from "../../core/dynamic-kit";
+import { setting } from "../../core/dynamic-kit";
+import { defineGrantResource } from "../../core/define-resource";
+import type { ResourceOutputs } from "../../core/resource-declaration";
 import { declaredByOther, grantProvider, type DevicePin } from "../../core/grant-lifecycle";
 import { fingerprint } from "../../core/process-state";
 import { resolveDeviceUrl } from "../../core/settings";
 import { byteLengthProblem } from "../../core/text-rules";
 import {
-  guardProps,
+  guardInputs,
   loudDiff,
-  setProps,
+  SET_OUTPUT_DESCRIPTIONS,
   refineAddresses,
   setFields,
   setLifecycle,
@@ -148,7 +150,32 @@ export const fortigateAddressSetProvider = loudDiff(
   "FortigateAddressSet",
 );
 
-let shim: pulumi.dynamic.ResourceProvider | undefined;
+/** The one declaration of `FortigateAddressSet`: its inputs are {@link AddressSetInputsSchema}. */
+export const fortigateAddressSetDeclaration = defineGrantResource<FortigateAddressSetArgs, typeof AddressSetInputsSchema.shape>({
+  kind: "set",
+  module: "fortigate",
+  type: "AddressSet",
+  providerExport: "fortigateAddressSetProvider",
+  schema: AddressSetInputsSchema,
+  connection: fortigateConnectionProps,
+  identity: ["group", "group6", "namePrefix"],
+  defaults: { namePrefix: "grant-", exclusive: false },
+  outputs: SET_OUTPUT_DESCRIPTIONS,
+});
+
+/** The one declaration of `FortigateGroupGuard`: a set (same schema and provider) over the objects its grants hold. */
+export const fortigateGroupGuardDeclaration = defineGrantResource<FortigateGroupGuardArgs, typeof AddressSetInputsSchema.shape>({
+  kind: "guard",
+  module: "fortigate",
+  type: "GroupGuard",
+  providerExport: "fortigateAddressSetProvider",
+  schema: AddressSetInputsSchema,
+  connection: fortigateConnectionProps,
+  identity: ["group", "group6", "namePrefix"],
+  defaults: { namePrefix: "grant-" },
+  fixed: (args) => guardInputs(pulumi.all(args.grants.map((g) => pulumi.all([g.name, g.address]).apply(([n, a]) => ({ address: a, name: n }))))),
+  outputs: SET_OUTPUT_DESCRIPTIONS,
+});
 
 /**
  * A list of addresses as members of one FortiGate address group, one resource: each address is an
@@ -159,27 +186,12 @@ let shim: pulumi.dynamic.ResourceProvider | undefined;
  * new FortigateAddressSet("admins", { group: "jit-admins", group6: "jit-admins6", exclusive: true,
  *   addresses: ["203.0.113.7", { address: "2001:db8::7", description: "alice" }] });
  */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type, @typescript-eslint/no-unsafe-declaration-merging
+export interface FortigateAddressSet extends ResourceOutputs<AddressSetOutputs> {}
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export class FortigateAddressSet extends pulumi.dynamic.Resource {
-  declare readonly group: pulumi.Output<string>;
-  declare readonly addresses: pulumi.Output<({ address: string; description?: string } | string)[]>;
-  declare readonly exclusive: pulumi.Output<boolean>;
-  declare readonly unexpected: pulumi.Output<string[]>;
-  /** Listed entries the target lacks, found by the last refresh (`up` adds them back). */
-  declare readonly missing: pulumi.Output<string[]>;
-  declare readonly adopted: pulumi.Output<string[]>;
-  declare readonly expired: pulumi.Output<boolean>;
-  declare readonly device: pulumi.Output<DevicePin>;
-
   constructor(name: string, args: FortigateAddressSetArgs, opts?: pulumi.CustomResourceOptions) {
-    const props = {
-      ...fortigateConnectionProps(args.connection),
-      group: args.group,
-      group6: args.group6,
-      namePrefix: args.namePrefix ?? "grant-",
-      ...setProps(name, args),
-    };
-    shim ??= providerShim("fortigateAddressSetProvider");
-    super(shim, name, props, withSecretOutputs(opts, ["credentials"]), "fortigate", "AddressSet");
+    super(...fortigateAddressSetDeclaration.register(name, args, opts));
   }
 }
 
@@ -191,20 +203,11 @@ export class FortigateAddressSet extends pulumi.dynamic.Resource {
  * const a = new FortigateAddress("alice", { name: "grant-alice", address: "203.0.113.7", group: "jit-admins" });
  * new FortigateGroupGuard("jit-admins-guard", { group: "jit-admins", grants: [a] });
  */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type, @typescript-eslint/no-unsafe-declaration-merging
+export interface FortigateGroupGuard extends ResourceOutputs<AddressSetOutputs> {}
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export class FortigateGroupGuard extends pulumi.dynamic.Resource {
-  declare readonly group: pulumi.Output<string>;
-  declare readonly unexpected: pulumi.Output<string[]>;
-  declare readonly device: pulumi.Output<DevicePin>;
-
   constructor(name: string, args: FortigateGroupGuardArgs, opts?: pulumi.CustomResourceOptions) {
-    const props = {
-      ...fortigateConnectionProps(args.connection),
-      group: args.group,
-      group6: args.group6,
-      namePrefix: "grant-",
-      ...guardProps(name, pulumi.all(args.grants.map((g) => pulumi.all([g.name, g.address]).apply(([n, a]) => ({ address: a, name: n })))), args),
-    };
-    shim ??= providerShim("fortigateAddressSetProvider");
-    super(shim, name, props, withSecretOutputs(opts, ["credentials"]), "fortigate", "GroupGuard");
+    super(...fortigateGroupGuardDeclaration.register(name, args, opts));
   }
 }

@@ -11,7 +11,9 @@ import { z } from "zod";
 import { mustParseAddress, parseAddress, type GrantAddress } from "../../core/address";
 import { ruleField } from "../../core/connection-kit";
 import { diagnose, hostOfUrl } from "../../core/diagnosis";
-import { providerShim, setting, withSecretOutputs, type GrantAddressArgs } from "../../core/dynamic-kit";
+import { setting, type GrantAddressArgs } from "../../core/dynamic-kit";
+import { defineGrantResource } from "../../core/define-resource";
+import type { ResourceOutputs } from "../../core/resource-declaration";
 import { declaredByOther, grantMetaFields, grantProvider, type DevicePin, type PinnedState } from "../../core/grant-lifecycle";
 import { fingerprint } from "../../core/process-state";
 import { segmentNameProblem, SEGMENT_NAME_RULE } from "../../core/transport";
@@ -325,6 +327,24 @@ export const fortimanagerFeedEntryProvider = grantProvider<FortimanagerFeedEntry
   needsUpdate: (olds, news) => sortedUnique(news.devices).some((d) => !(olds.heldBy ?? olds.devices).includes(d)),
 });
 
+/** The one declaration of `FortimanagerFeedEntry`: its inputs are {@link FortimanagerFeedEntryInputsSchema}. */
+export const fortimanagerFeedEntryDeclaration = defineGrantResource<FortimanagerFeedEntryArgs, typeof FortimanagerFeedEntryInputsSchema.shape>({
+  kind: "grant",
+  module: "fortimanager",
+  type: "FeedEntry",
+  providerExport: "fortimanagerFeedEntryProvider",
+  schema: FortimanagerFeedEntryInputsSchema,
+  connection: fortimanagerConnectionProps,
+  identity: ["feed", "vdom", "address"],
+  outputs: {
+    cidr: "The address as a CIDR (`203.0.113.7/32`).",
+    family: '"ipv4" or "ipv6".',
+    adom: "The ADOM of the devices.",
+    heldBy: "The devices whose feed listed the address at the last create, update or refresh.",
+    adopted: "The devices whose feed listed the address already at create (informational: delete removes it there too).",
+  },
+});
+
 /**
  * A Passive+ grant on several FortiGates through FortiManager: the address pushed into an existing IP
  * address threat feed (update method Push API) on every device of `devices`, all at once through
@@ -335,43 +355,11 @@ export const fortimanagerFeedEntryProvider = grantProvider<FortimanagerFeedEntry
  * new FortimanagerFeedEntry("alice", { connection: { url, token: cfg.requireSecret("fmgToken"), adom: "root" },
  *   devices: ["fgt-hq", "fgt-br1"], feed: "jit-allow", address: "203.0.113.7" });
  */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type, @typescript-eslint/no-unsafe-declaration-merging
+export interface FortimanagerFeedEntry extends ResourceOutputs<FortimanagerFeedEntryState> {}
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export class FortimanagerFeedEntry extends pulumi.dynamic.Resource {
-  declare readonly devices: pulumi.Output<string[]>;
-  declare readonly vdom: pulumi.Output<string>;
-  declare readonly feed: pulumi.Output<string>;
-  declare readonly address: pulumi.Output<string>;
-  declare readonly cidr: pulumi.Output<string>;
-  declare readonly family: pulumi.Output<"ipv4" | "ipv6">;
-  declare readonly adom: pulumi.Output<string>;
-  /** The devices whose feed listed the address at the last create, update or refresh. */
-  declare readonly heldBy: pulumi.Output<string[]>;
-  declare readonly adopted: pulumi.Output<string[]>;
-  declare readonly description: pulumi.Output<string | undefined>;
-  declare readonly expiresAt: pulumi.Output<string | undefined>;
-  /** True once `expiresAt` passed and `up` revoked the grant. */
-  declare readonly expired: pulumi.Output<boolean>;
-  /** The manager and ADOM the grant is on, recorded at create: a change by any route replaces the grant. */
-  declare readonly device: pulumi.Output<DevicePin>;
-
   constructor(name: string, args: FortimanagerFeedEntryArgs, opts?: pulumi.CustomResourceOptions) {
-    const props = {
-      ...fortimanagerConnectionProps(args.connection),
-      devices: args.devices,
-      vdom: args.vdom,
-      feed: args.feed,
-      address: args.address,
-      allowBroad: args.allowBroad,
-      description: args.description,
-      expiresAt: args.expiresAt,
-      cidr: undefined,
-      family: undefined,
-      adom: undefined,
-      heldBy: undefined,
-      adopted: undefined,
-      device: undefined,
-      expired: undefined,
-      grantName: name,
-    };
-    super(providerShim("fortimanagerFeedEntryProvider"), name, props, withSecretOutputs(opts, ["credentials"]), "fortimanager", "FeedEntry");
+    super(...fortimanagerFeedEntryDeclaration.register(name, args, opts));
   }
 }

@@ -12,13 +12,15 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { ruleField } from "../../core/connection-kit";
 import { diagnose, hostOfUrl } from "../../core/diagnosis";
-import { providerShim, setting, withSecretOutputs } from "../../core/dynamic-kit";
-import { grantProvider, type DevicePin, type GrantLifecycle } from "../../core/grant-lifecycle";
+import { setting } from "../../core/dynamic-kit";
+import { defineGrantResource } from "../../core/define-resource";
+import type { ResourceOutputs } from "../../core/resource-declaration";
+import { grantProvider, type GrantLifecycle } from "../../core/grant-lifecycle";
 import { fingerprint } from "../../core/process-state";
 import { resolveDeviceUrl } from "../../core/settings";
 import {
   loudDiff,
-  setProps,
+  SET_OUTPUT_DESCRIPTIONS,
   refineAddresses,
   setFields,
   setLifecycle,
@@ -161,7 +163,18 @@ export const fortimanagerFeedSetProvider = loudDiff(
   "FortimanagerFeedSet",
 );
 
-let shim: pulumi.dynamic.ResourceProvider | undefined;
+/** The one declaration of `FortimanagerFeedSet`: its inputs are {@link FortimanagerFeedSetInputsSchema}. */
+export const fortimanagerFeedSetDeclaration = defineGrantResource<FortimanagerFeedSetArgs, typeof FortimanagerFeedSetInputsSchema.shape>({
+  kind: "set",
+  module: "fortimanager",
+  type: "FeedSet",
+  providerExport: "fortimanagerFeedSetProvider",
+  schema: FortimanagerFeedSetInputsSchema,
+  connection: fortimanagerConnectionProps,
+  identity: ["feed", "vdom"],
+  defaults: { exclusive: false },
+  outputs: SET_OUTPUT_DESCRIPTIONS,
+});
 
 /**
  * A list of addresses in a push threat feed on several FortiGates through FortiManager, one resource:
@@ -174,30 +187,11 @@ let shim: pulumi.dynamic.ResourceProvider | undefined;
  * new FortimanagerFeedSet("admins", { devices: ["fgt-hq", "fgt-br1"], feed: "jit-allow", exclusive: true,
  *   addresses: ["203.0.113.7", "2001:db8::7"] });
  */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type, @typescript-eslint/no-unsafe-declaration-merging
+export interface FortimanagerFeedSet extends ResourceOutputs<FortimanagerFeedSetOutputs> {}
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export class FortimanagerFeedSet extends pulumi.dynamic.Resource {
-  declare readonly devices: pulumi.Output<string[]>;
-  declare readonly vdom: pulumi.Output<string>;
-  declare readonly feed: pulumi.Output<string>;
-  declare readonly addresses: pulumi.Output<({ address: string; description?: string } | string)[]>;
-  declare readonly exclusive: pulumi.Output<boolean>;
-  /** Entries of the listed devices' feeds the set does not list, found by the last refresh (exclusive sets only). */
-  declare readonly unexpected: pulumi.Output<string[]>;
-  /** Listed entries the target lacks, found by the last refresh (`up` adds them back). */
-  declare readonly missing: pulumi.Output<string[]>;
-  /** Listed addresses every device's feed held already at create. */
-  declare readonly adopted: pulumi.Output<string[]>;
-  declare readonly expired: pulumi.Output<boolean>;
-  declare readonly device: pulumi.Output<DevicePin>;
-
   constructor(name: string, args: FortimanagerFeedSetArgs, opts?: pulumi.CustomResourceOptions) {
-    const props = {
-      ...fortimanagerConnectionProps(args.connection),
-      devices: args.devices,
-      vdom: args.vdom,
-      feed: args.feed,
-      ...setProps(name, args),
-    };
-    shim ??= providerShim("fortimanagerFeedSetProvider");
-    super(shim, name, props, withSecretOutputs(opts, ["credentials"]), "fortimanager", "FeedSet");
+    super(...fortimanagerFeedSetDeclaration.register(name, args, opts));
   }
 }

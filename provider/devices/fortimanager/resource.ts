@@ -8,7 +8,9 @@ import { z } from "zod";
 import { mustParseAddress, parseAddress } from "../../core/address";
 import { diagnose, hostOfUrl } from "../../core/diagnosis";
 import { baseConnectionFields, hostUrlField, resolveBaseConnection, type BaseConnection } from "../../core/connection-kit";
-import { providerShim, setting, withSecretOutputs, type GrantAddressArgs } from "../../core/dynamic-kit";
+import { setting, type GrantAddressArgs } from "../../core/dynamic-kit";
+import { defineGrantResource } from "../../core/define-resource";
+import type { ResourceOutputs } from "../../core/resource-declaration";
 import { grantMetaFields, grantProvider, type DevicePin, type PinnedState } from "../../core/grant-lifecycle";
 import { fingerprint } from "../../core/process-state";
 import { segmentNameProblem, SEGMENT_NAME_RULE } from "../../core/transport";
@@ -39,52 +41,6 @@ export interface FortimanagerTrustedHostArgs extends GrantAddressArgs {
 }
 
 /**
- * Lets `address` reach FortiManager as administrator `adminUser`, using one free trusted-host slot
- * (2..10; slot 1 is never touched). Create adopts an address already present (`adopted: true`); delete
- * resets the slot holding the address, adopted or not, unless another grant of the program still declares
- * it, and is idempotent; refresh drops the grant when the address was removed by hand.
- * @example
- * new FortimanagerTrustedHost("alice-laptop", { adminUser: "alice", address: "203.0.113.7",
- *   connection: { url: "https://fmg.example.net", token: cfg.requireSecret("fmgToken") } });
- */
-export class FortimanagerTrustedHost extends pulumi.dynamic.Resource {
-  declare readonly adminUser: pulumi.Output<string>;
-  /** Canonical form (`203.0.113.7`, `2001:db8::/48`). */
-  declare readonly address: pulumi.Output<string>;
-  declare readonly cidr: pulumi.Output<string>;
-  declare readonly family: pulumi.Output<"ipv4" | "ipv6">;
-  /** The slot used, e.g. `trusthost3`. */
-  declare readonly slot: pulumi.Output<string>;
-  /** True when the address was already on the device and was taken over. */
-  declare readonly adopted: pulumi.Output<boolean>;
-  declare readonly description: pulumi.Output<string | undefined>;
-  declare readonly expiresAt: pulumi.Output<string | undefined>;
-  /** True once `expiresAt` passed and `up` revoked the grant. */
-  declare readonly expired: pulumi.Output<boolean>;
-  /** The manager the grant is on (URL origin), recorded at create: a change by any route replaces the grant. */
-  declare readonly device: pulumi.Output<DevicePin>;
-
-  constructor(name: string, args: FortimanagerTrustedHostArgs, opts?: pulumi.CustomResourceOptions) {
-    const props = {
-      ...fortimanagerConnectionProps(args.connection),
-      adminUser: args.adminUser,
-      address: args.address,
-      description: args.description,
-      expiresAt: args.expiresAt,
-      allowBroad: args.allowBroad,
-      cidr: undefined,
-      family: undefined,
-      slot: undefined,
-      adopted: undefined,
-      device: undefined,
-      expired: undefined,
-      grantName: name,
-    };
-    super(SHIM, name, props, withSecretOutputs(opts, ["credentials"]), "fortimanager", "TrustedHost");
-  }
-}
-
-/**
  * The resource properties of a connection, shared by every FortiManager resource class: the non-secret
  * fields as `connection`, the token and password apart as a Pulumi secret `credentials`.
  */
@@ -92,8 +48,6 @@ export function fortimanagerConnectionProps(c: FortimanagerConnection = {}) {
   const { token, password, ...connection } = c;
   return { connection, credentials: pulumi.secret(pulumi.output({ token, password })) };
 }
-
-const SHIM = providerShim("fortimanagerTrustedHostProvider");
 
 /** FortiManager admin ids: case-sensitive; letters, digits and `_ . @ -` (no `/`, quotes, spaces or control characters, so a url can never be steered). Max 64, as FortiOS (FMG's own limit is UNCONFIRMED). */
 export const AdminUserSchema = z
@@ -230,3 +184,38 @@ export const fortimanagerTrustedHostProvider = grantProvider<TrustedHostInputs, 
 
   deleteBeforeReplace: () => false,
 });
+
+/** The one declaration of `FortimanagerTrustedHost`: its inputs are {@link TrustedHostInputsSchema}. */
+export const fortimanagerTrustedHostDeclaration = defineGrantResource<FortimanagerTrustedHostArgs, typeof TrustedHostInputsSchema.shape>({
+  kind: "grant",
+  module: "fortimanager",
+  type: "TrustedHost",
+  providerExport: "fortimanagerTrustedHostProvider",
+  schema: TrustedHostInputsSchema,
+  connection: fortimanagerConnectionProps,
+  identity: ["adminUser", "address"],
+  outputs: {
+    cidr: "The address as a CIDR (`203.0.113.7/32`).",
+    family: '"ipv4" (`trusthostN`) or "ipv6" (`ipv6_trusthostN`).',
+    slot: "The trusted-host slot used, e.g. `trusthost3`.",
+    adopted: "True when the address was already on the device and was taken over (informational: delete removes it all the same).",
+  },
+});
+
+/**
+ * Lets `address` reach FortiManager as administrator `adminUser`, using one free trusted-host slot
+ * (2..10; slot 1 is never touched). Create adopts an address already present (`adopted: true`); delete
+ * resets the slot holding the address, adopted or not, unless another grant of the program still declares
+ * it, and is idempotent; refresh drops the grant when the address was removed by hand.
+ * @example
+ * new FortimanagerTrustedHost("alice-laptop", { adminUser: "alice", address: "203.0.113.7",
+ *   connection: { url: "https://fmg.example.net", token: cfg.requireSecret("fmgToken") } });
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type, @typescript-eslint/no-unsafe-declaration-merging
+export interface FortimanagerTrustedHost extends ResourceOutputs<TrustedHostOutputs> {}
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
+export class FortimanagerTrustedHost extends pulumi.dynamic.Resource {
+  constructor(name: string, args: FortimanagerTrustedHostArgs, opts?: pulumi.CustomResourceOptions) {
+    super(...fortimanagerTrustedHostDeclaration.register(name, args, opts));
+  }
+}

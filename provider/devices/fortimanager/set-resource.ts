@@ -9,14 +9,16 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { mustParseAddress, parseAddress } from "../../core/address";
 import { hostOfUrl } from "../../core/diagnosis";
-import { providerShim, withSecretOutputs } from "../../core/dynamic-kit";
-import { grantProvider, type DevicePin } from "../../core/grant-lifecycle";
+
+import { defineGrantResource } from "../../core/define-resource";
+import type { ResourceOutputs } from "../../core/resource-declaration";
+import { grantProvider } from "../../core/grant-lifecycle";
 import { fingerprint } from "../../core/process-state";
 import { resolveDeviceUrl } from "../../core/settings";
 import {
-  guardProps,
+  guardInputs,
   loudDiff,
-  setProps,
+  SET_OUTPUT_DESCRIPTIONS,
   normaliseEntries,
   refineAddresses,
   setFields,
@@ -109,7 +111,31 @@ export const fortimanagerTrustedHostSetProvider = loudDiff(
   "FortimanagerTrustedHostSet",
 );
 
-let shim: pulumi.dynamic.ResourceProvider | undefined;
+/** The one declaration of `FortimanagerTrustedHostSet`: its inputs are {@link TrustedHostSetInputsSchema}. */
+export const fortimanagerTrustedHostSetDeclaration = defineGrantResource<FortimanagerTrustedHostSetArgs, typeof TrustedHostSetInputsSchema.shape>({
+  kind: "set",
+  module: "fortimanager",
+  type: "TrustedHostSet",
+  providerExport: "fortimanagerTrustedHostSetProvider",
+  schema: TrustedHostSetInputsSchema,
+  connection: fortimanagerConnectionProps,
+  identity: ["adminUser"],
+  defaults: { exclusive: false },
+  outputs: SET_OUTPUT_DESCRIPTIONS,
+});
+
+/** The one declaration of `FortimanagerTrustedHostGuard`: a set (same schema and provider) over the addresses its grants hold. */
+export const fortimanagerTrustedHostGuardDeclaration = defineGrantResource<FortimanagerTrustedHostGuardArgs, typeof TrustedHostSetInputsSchema.shape>({
+  kind: "guard",
+  module: "fortimanager",
+  type: "TrustedHostGuard",
+  providerExport: "fortimanagerTrustedHostSetProvider",
+  schema: TrustedHostSetInputsSchema,
+  connection: fortimanagerConnectionProps,
+  identity: ["adminUser"],
+  fixed: (args) => guardInputs(pulumi.all(args.grants.map((g) => g.address))),
+  outputs: SET_OUTPUT_DESCRIPTIONS,
+});
 
 /**
  * A list of addresses in a FortiManager administrator's trusted-host slots 2..10, one resource, written
@@ -120,25 +146,12 @@ let shim: pulumi.dynamic.ResourceProvider | undefined;
  * new FortimanagerTrustedHostSet("alice", { adminUser: "alice", exclusive: true,
  *   addresses: ["203.0.113.7", "2001:db8::7"] });
  */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type, @typescript-eslint/no-unsafe-declaration-merging
+export interface FortimanagerTrustedHostSet extends ResourceOutputs<TrustedHostSetOutputs> {}
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export class FortimanagerTrustedHostSet extends pulumi.dynamic.Resource {
-  declare readonly adminUser: pulumi.Output<string>;
-  declare readonly addresses: pulumi.Output<({ address: string; description?: string } | string)[]>;
-  declare readonly exclusive: pulumi.Output<boolean>;
-  declare readonly unexpected: pulumi.Output<string[]>;
-  /** Listed entries the target lacks, found by the last refresh (`up` adds them back). */
-  declare readonly missing: pulumi.Output<string[]>;
-  declare readonly adopted: pulumi.Output<string[]>;
-  declare readonly expired: pulumi.Output<boolean>;
-  declare readonly device: pulumi.Output<DevicePin>;
-
   constructor(name: string, args: FortimanagerTrustedHostSetArgs, opts?: pulumi.CustomResourceOptions) {
-    const props = {
-      ...fortimanagerConnectionProps(args.connection),
-      adminUser: args.adminUser,
-      ...setProps(name, args),
-    };
-    shim ??= providerShim("fortimanagerTrustedHostSetProvider");
-    super(shim, name, props, withSecretOutputs(opts, ["credentials"]), "fortimanager", "TrustedHostSet");
+    super(...fortimanagerTrustedHostSetDeclaration.register(name, args, opts));
   }
 }
 
@@ -150,18 +163,11 @@ export class FortimanagerTrustedHostSet extends pulumi.dynamic.Resource {
  * const a = new FortimanagerTrustedHost("alice-laptop", { adminUser: "alice", address: "203.0.113.7" });
  * new FortimanagerTrustedHostGuard("alice-guard", { adminUser: "alice", grants: [a] });
  */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type, @typescript-eslint/no-unsafe-declaration-merging
+export interface FortimanagerTrustedHostGuard extends ResourceOutputs<TrustedHostSetOutputs> {}
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export class FortimanagerTrustedHostGuard extends pulumi.dynamic.Resource {
-  declare readonly adminUser: pulumi.Output<string>;
-  declare readonly unexpected: pulumi.Output<string[]>;
-  declare readonly device: pulumi.Output<DevicePin>;
-
   constructor(name: string, args: FortimanagerTrustedHostGuardArgs, opts?: pulumi.CustomResourceOptions) {
-    const props = {
-      ...fortimanagerConnectionProps(args.connection),
-      adminUser: args.adminUser,
-      ...guardProps(name, pulumi.all(args.grants.map((g) => g.address)), args),
-    };
-    shim ??= providerShim("fortimanagerTrustedHostSetProvider");
-    super(shim, name, props, withSecretOutputs(opts, ["credentials"]), "fortimanager", "TrustedHostGuard");
+    super(...fortimanagerTrustedHostGuardDeclaration.register(name, args, opts));
   }
 }

@@ -7,7 +7,9 @@ import { z } from "zod";
 import { mustParseAddress, normaliseDeviceAddress, parseAddress } from "../../core/address";
 import { hostOfUrl } from "../../core/diagnosis";
 import { baseConnectionFields, hostUrlField, type BaseConnection } from "../../core/connection-kit";
-import { providerShim, withSecretOutputs, type GrantAddressArgs } from "../../core/dynamic-kit";
+import { type GrantAddressArgs } from "../../core/dynamic-kit";
+import { defineGrantResource } from "../../core/define-resource";
+import type { ResourceOutputs } from "../../core/resource-declaration";
 import { grantMetaFields, grantProvider, type DevicePin, type PinnedState } from "../../core/grant-lifecycle";
 import { fingerprint } from "../../core/process-state";
 import { resolveDeviceUrl, SettingProblem } from "../../core/settings";
@@ -162,7 +164,24 @@ export function opnsenseConnectionProps(c: OpnsenseConnection = {}) {
   return { connection, credentials };
 }
 
-let shim: pulumi.dynamic.ResourceProvider | undefined;
+/** The one declaration of `OpnsenseAliasEntry`: its inputs are {@link AliasEntryInputsSchema}. */
+export const opnsenseAliasEntryDeclaration = defineGrantResource<OpnsenseAliasEntryArgs, typeof AliasEntryInputsSchema.shape>({
+  kind: "grant",
+  module: "opnsense",
+  type: "AliasEntry",
+  providerExport: "opnsenseAliasEntryProvider",
+  schema: AliasEntryInputsSchema,
+  connection: opnsenseConnectionProps,
+  identity: ["alias", "address", "method"],
+  defaults: { method: "table" },
+  outputs: {
+    cidr: "The address as a CIDR (`203.0.113.7/32`).",
+    host: "The firewall's host name, from the URL.",
+    aliasUuid: 'The alias\'s uuid; "" when the key may not read aliases (table mode with only the tables privilege).',
+    aliasType: "The alias's type as OPNsense reports it (Host(s), Network(s), External).",
+    adopted: "True when the address was already in the alias at create (informational: delete revokes it all the same).",
+  } satisfies Record<(typeof OUTPUT_ONLY)[number], string>,
+});
 
 /**
  * One address in an existing OPNsense alias, granted with alias_util (`method: "table"`) or by
@@ -173,42 +192,12 @@ let shim: pulumi.dynamic.ResourceProvider | undefined;
  * new OpnsenseAliasEntry("alice", { connection: { url: "https://fw1", apiKeyFile: "apikey.txt" },
  *   alias: "jit_admins", address: "203.0.113.7" });
  */
+// Declaration merging types the outputs the engine fills in (no `declare readonly` list to keep in step).
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type, @typescript-eslint/no-unsafe-declaration-merging
+export interface OpnsenseAliasEntry extends ResourceOutputs<AliasEntryOutputs> {}
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export class OpnsenseAliasEntry extends pulumi.dynamic.Resource {
-  declare readonly alias: pulumi.Output<string>;
-  /** Canonical form: a host without prefix, a network as ip/prefix. */
-  declare readonly address: pulumi.Output<string>;
-  declare readonly cidr: pulumi.Output<string>;
-  declare readonly method: pulumi.Output<GrantMethod>;
-  declare readonly description: pulumi.Output<string | undefined>;
-  declare readonly host: pulumi.Output<string>;
-  declare readonly aliasUuid: pulumi.Output<string>;
-  declare readonly aliasType: pulumi.Output<string>;
-  declare readonly adopted: pulumi.Output<boolean>;
-  declare readonly expiresAt: pulumi.Output<string | undefined>;
-  /** True once `expiresAt` passed and `up` revoked the grant. */
-  declare readonly expired: pulumi.Output<boolean>;
-  /** The device the grant is on (URL origin), recorded at create: a change of URL by any route replaces the grant. */
-  declare readonly device: pulumi.Output<DevicePin>;
-
   constructor(name: string, args: OpnsenseAliasEntryArgs, opts?: pulumi.CustomResourceOptions) {
-    const props = {
-      ...opnsenseConnectionProps(args.connection),
-      alias: args.alias,
-      address: args.address,
-      method: args.method ?? "table",
-      description: args.description,
-      expiresAt: args.expiresAt,
-      allowBroad: args.allowBroad,
-      cidr: undefined,
-      host: undefined,
-      aliasUuid: undefined,
-      aliasType: undefined,
-      adopted: undefined,
-      device: undefined,
-      expired: undefined,
-      grantName: name,
-    };
-    shim ??= providerShim("opnsenseAliasEntryProvider");
-    super(shim, name, props, withSecretOutputs(opts, ["credentials"]), "opnsense", "AliasEntry");
+    super(...opnsenseAliasEntryDeclaration.register(name, args, opts));
   }
 }

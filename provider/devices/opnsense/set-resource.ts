@@ -6,15 +6,16 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { hostOfUrl } from "../../core/diagnosis";
-import { providerShim, withSecretOutputs } from "../../core/dynamic-kit";
+import { defineGrantResource } from "../../core/define-resource";
+import type { ResourceOutputs } from "../../core/resource-declaration";
 import { grantProvider, type DevicePin } from "../../core/grant-lifecycle";
 import { isGrantError } from "../../core/errors";
 import { fingerprint, shared } from "../../core/process-state";
 import { resolveDeviceUrl, SettingProblem } from "../../core/settings";
 import {
-  guardProps,
+  guardInputs,
   loudDiff,
-  setProps,
+  SET_OUTPUT_DESCRIPTIONS,
   refineAddresses,
   setFields,
   setLifecycle,
@@ -164,16 +165,39 @@ async function reconcileFitOnly(t: SetTarget, i: AliasSetInputs): Promise<void> 
 /** The provider object of {@link OpnsenseAliasSet} and {@link OpnsenseAliasGuard}; tests and the benchmark drive it directly. */
 export const opnsenseAliasSetProvider = loudDiff(grantProvider<AliasSetInputs, AliasSetOutputs, ResolvedConnection>(lifecycle as never), "OpnsenseAliasSet");
 
-const OUTPUTS = {
-  unexpected: undefined,
-  missing: undefined,
-  adopted: undefined,
-  aliasUuid: undefined,
-  aliasType: undefined,
-  device: undefined,
-  expired: undefined,
+/** Output-only fields of the set and the guard, besides the ones every set has (set-lifecycle `SET_OUTPUT_DESCRIPTIONS`). */
+const ALIAS_OUTPUTS = {
+  ...SET_OUTPUT_DESCRIPTIONS,
+  aliasUuid: "The alias's uuid (where it was found since, when it was re-created under the same name).",
+  aliasType: "The alias's type as OPNsense reports it (Host(s), Network(s), External).",
 };
-let shim: pulumi.dynamic.ResourceProvider | undefined;
+
+/** The one declaration of `OpnsenseAliasSet`: its inputs are {@link AliasSetInputsSchema}. */
+export const opnsenseAliasSetDeclaration = defineGrantResource<OpnsenseAliasSetArgs, typeof AliasSetInputsSchema.shape>({
+  kind: "set",
+  module: "opnsense",
+  type: "AliasSet",
+  providerExport: "opnsenseAliasSetProvider",
+  schema: AliasSetInputsSchema,
+  connection: opnsenseConnectionProps,
+  identity: ["alias", "method"],
+  defaults: { method: "table", exclusive: false },
+  outputs: ALIAS_OUTPUTS,
+});
+
+/** The one declaration of `OpnsenseAliasGuard`: a set (same schema and provider) over the addresses its grants hold. */
+export const opnsenseAliasGuardDeclaration = defineGrantResource<OpnsenseAliasGuardArgs, typeof AliasSetInputsSchema.shape>({
+  kind: "guard",
+  module: "opnsense",
+  type: "AliasGuard",
+  providerExport: "opnsenseAliasSetProvider",
+  schema: AliasSetInputsSchema,
+  connection: opnsenseConnectionProps,
+  identity: ["alias", "method"],
+  defaults: { method: "table" },
+  fixed: (args) => guardInputs(pulumi.all(args.grants.map((g) => g.address))),
+  outputs: ALIAS_OUTPUTS,
+});
 
 /**
  * A list of addresses in an existing OPNsense alias, as one resource. Non-exclusive, it manages exactly
@@ -184,31 +208,12 @@ let shim: pulumi.dynamic.ResourceProvider | undefined;
  * new OpnsenseAliasSet("admins", { alias: "jit_admins", method: "config", exclusive: true,
  *   addresses: ["203.0.113.7", { address: "198.51.100.0/24", description: "office" }] });
  */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type, @typescript-eslint/no-unsafe-declaration-merging
+export interface OpnsenseAliasSet extends ResourceOutputs<AliasSetOutputs> {}
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export class OpnsenseAliasSet extends pulumi.dynamic.Resource {
-  declare readonly alias: pulumi.Output<string>;
-  declare readonly method: pulumi.Output<GrantMethod>;
-  /** Canonical, de-duplicated, sorted; after a refresh, only the listed addresses the device holds. */
-  declare readonly addresses: pulumi.Output<({ address: string; description?: string } | string)[]>;
-  declare readonly exclusive: pulumi.Output<boolean>;
-  /** Entries of the alias the set does not list, found by the last refresh (exclusive sets). */
-  declare readonly unexpected: pulumi.Output<string[]>;
-  /** Listed entries the target lacks, found by the last refresh (`up` adds them back). */
-  declare readonly missing: pulumi.Output<string[]>;
-  declare readonly adopted: pulumi.Output<string[]>;
-  declare readonly aliasUuid: pulumi.Output<string>;
-  declare readonly aliasType: pulumi.Output<string>;
-  declare readonly expired: pulumi.Output<boolean>;
-  declare readonly device: pulumi.Output<DevicePin>;
-
   constructor(name: string, args: OpnsenseAliasSetArgs, opts?: pulumi.CustomResourceOptions) {
-    const props = {
-      ...opnsenseConnectionProps(args.connection),
-      alias: args.alias,
-      method: args.method ?? "table",
-      ...setProps(name, args, OUTPUTS),
-    };
-    shim ??= providerShim("opnsenseAliasSetProvider");
-    super(shim, name, props, withSecretOutputs(opts, ["credentials"]), "opnsense", "AliasSet");
+    super(...opnsenseAliasSetDeclaration.register(name, args, opts));
   }
 }
 
@@ -220,19 +225,11 @@ export class OpnsenseAliasSet extends pulumi.dynamic.Resource {
  * const a = new OpnsenseAliasEntry("alice", { alias: "jit_admins", address: "203.0.113.7" });
  * new OpnsenseAliasGuard("jit-admins-guard", { alias: "jit_admins", grants: [a] });
  */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type, @typescript-eslint/no-unsafe-declaration-merging
+export interface OpnsenseAliasGuard extends ResourceOutputs<AliasSetOutputs> {}
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export class OpnsenseAliasGuard extends pulumi.dynamic.Resource {
-  declare readonly alias: pulumi.Output<string>;
-  declare readonly unexpected: pulumi.Output<string[]>;
-  declare readonly device: pulumi.Output<DevicePin>;
-
   constructor(name: string, args: OpnsenseAliasGuardArgs, opts?: pulumi.CustomResourceOptions) {
-    const props = {
-      ...opnsenseConnectionProps(args.connection),
-      alias: args.alias,
-      method: args.method ?? "table",
-      ...guardProps(name, pulumi.all(args.grants.map((g) => g.address)), args, OUTPUTS),
-    };
-    shim ??= providerShim("opnsenseAliasSetProvider");
-    super(shim, name, props, withSecretOutputs(opts, ["credentials"]), "opnsense", "AliasGuard");
+    super(...opnsenseAliasGuardDeclaration.register(name, args, opts));
   }
 }
