@@ -4,7 +4,7 @@
  * zod's declarations through ours).
  */
 import type * as pulumi from "@pulumi/pulumi";
-import type { ProviderExportName } from "../device-settings";
+import type { ProviderExportName } from "./dynamic-kit";
 import type { DevicePin } from "./grant-lifecycle";
 
 /** What a set, a guard or a grant is: a generator names the kinds apart, the registration is the same. */
