@@ -11,9 +11,9 @@ const path = require("node:path");
 async function main() {
   const cfg = JSON.parse(process.env.FMG_CHILD || "{}");
   const lib = (p) => require(path.join(cfg.dist, "provider", p));
-  const { FortimanagerClient } = lib("fortimanager/client.js");
-  const { grantTrustedHost, revokeTrustedHost } = lib("fortimanager/trusted-hosts.js");
-  const { mustParseAddress } = lib("address.js");
+  const { FortimanagerClient } = lib("devices/fortimanager/client.js");
+  const { grantTrustedHost, revokeTrustedHost } = lib("devices/fortimanager/trusted-hosts.js");
+  const { mustParseAddress } = lib("core/address.js");
   const client = new FortimanagerClient({
     url: cfg.url,
     caCert: cfg.caCert,

@@ -52,7 +52,8 @@ const totals = { trials: 0, grants: 0, lost: 0, failed: 0, lostRounds: 0, reques
 
 describe("FortiManager: concurrent processes on one administrator", () => {
   beforeAll(() => {
-    if (!existsSync(path.join(DIST, "provider", "fortimanager", "trusted-hosts.js"))) throw new Error("dist/ is missing: run `npm run build` (npm test does)");
+    if (!existsSync(path.join(DIST, "provider", "devices", "fortimanager", "trusted-hosts.js")))
+      throw new Error("dist/ is missing: run `npm run build` (npm test does)");
   });
   afterAll(() => {
     console.log(`cross-process: ${JSON.stringify({ ...totals, requestsPerGrant: +(totals.requests / totals.grants).toFixed(2) })}`);

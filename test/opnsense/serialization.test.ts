@@ -14,8 +14,8 @@ import { connFor, SECRET, USERS } from "./helpers";
 const root = path.join(__dirname, "..", "..");
 
 function buildIfStale(): void {
-  const built = path.join(root, "dist", "provider", "opnsense", "resource.js");
-  const srcDir = path.join(root, "provider", "opnsense");
+  const built = path.join(root, "dist", "provider", "devices", "opnsense", "resource.js");
+  const srcDir = path.join(root, "provider", "devices", "opnsense");
   const newest = Math.max(...readdirSync(srcDir).map((f) => statSync(path.join(srcDir, f)).mtimeMs));
   if (existsSync(built) && statSync(built).mtimeMs >= newest) return;
   try {
