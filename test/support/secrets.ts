@@ -33,15 +33,23 @@ export function leakedSecrets(text: string, secrets: Record<string, string>): st
  */
 export function leakedFragments(text: string, secrets: Record<string, string>, window = 10): string[] {
   const found = new Set(leakedSecrets(text, secrets));
-  for (const [name, v] of Object.entries(secrets)) {
-    if (found.has(name)) continue;
-    for (const form of [v, Buffer.from(v).toString("base64")]) {
-      for (let i = 0; i + window <= form.length; i++) {
-        if (text.includes(form.slice(i, i + window))) {
-          found.add(`${name} (fragment ${JSON.stringify(form.slice(i, i + window))})`);
-          break;
-        }
-      }
+  const forms = Object.entries(secrets)
+    .filter(([name]) => !found.has(name))
+    .map(([name, v]) => [name, [v, Buffer.from(v).toString("base64")]] as const);
+  // Every piece of text that is also a piece of a secret, found in one pass over the text: a whole
+  // run's output is megabytes, and a substring search of it per piece took most of the secrets suite.
+  const pieces = new Set(
+    forms.flatMap(([, fs]) => fs.flatMap((f) => Array.from({ length: Math.max(0, f.length - window + 1) }, (_, i) => f.slice(i, i + window)))),
+  );
+  const present = new Set<string>();
+  for (let i = 0; i + window <= text.length; i++) {
+    const piece = text.slice(i, i + window);
+    if (pieces.has(piece)) present.add(piece);
+  }
+  for (const [name, fs] of forms) {
+    for (const form of fs) {
+      const i = Array.from({ length: Math.max(0, form.length - window + 1) }, (_, j) => j).find((j) => present.has(form.slice(j, j + window)));
+      if (i !== undefined) found.add(`${name} (fragment ${JSON.stringify(form.slice(i, i + window))})`);
     }
   }
   return [...found];
