@@ -23,6 +23,7 @@ const CONTRACT = [
   "test/opnsense/serialization.test.ts",
   "test/fortimanager/cross-process.test.ts",
   "test/fortimanager/serialization.test.ts",
+  "test/fortigate/serialization.test.ts",
 ];
 const PACKAGE = ["test/engine/package.test.ts"];
 const ENGINE = ["test/engine/**/*.test.ts"];

@@ -13,3 +13,8 @@ test("loading the built package (by path or by its own name) fails with the tier
   expect(() => require("../../dist/provider/index")).toThrow(/unit tier: this test loads the built package/);
   expect(() => require("pulumi-firewall-grants")).toThrow(/unit tier: this test loads the built package/);
 });
+
+test("loading a serialised provider's text (which requires the built package by name) fails with the tier's rule", () => {
+  const load = require("require-from-string") as (code: string) => unknown;
+  expect(() => load("module.exports = 1")).toThrow(/unit tier: loading a serialised provider .*contract tier/);
+});

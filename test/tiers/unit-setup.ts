@@ -23,3 +23,12 @@ for (const id of ["child_process", "node:child_process"]) {
     return { ...real, ...Object.fromEntries(REFUSED.map((n) => [n, refusing(n)])) };
   });
 }
+
+// A serialised provider's text loads the package by its own name through Node's require, which the
+// unit resolver does not see: loading such a text is a contract test (a serialised-provider round trip).
+jest.mock("require-from-string", () => () => {
+  throw new Error(
+    `unit tier: loading a serialised provider (require-from-string) loads the built package (${expect.getState().testPath ?? "this test"}). ` +
+      "A serialised-provider round trip belongs to the contract tier: add it to CONTRACT in jest.config.js.",
+  );
+});
