@@ -1,9 +1,64 @@
-/** Tests run the TypeScript sources through ts-jest; the serialised-provider round trips load the
- *  built package (dist/), which `npm test` builds first. */
-module.exports = {
+/**
+ * Four test tiers, selected with `--selectProjects` (package.json scripts); `npm test` runs them all.
+ * docs/STYLE.md ("Test tiers") says what belongs where.
+ *   unit      in this process only: pure functions, clients/providers/emulators started in-process on
+ *             port 0. No child process, no dist/ (test/tiers/unit-setup.ts and unit-resolver.js refuse
+ *             both, so a misfiled test fails with the reason). Budget: under 60 s for the tier.
+ *   contract  needs a child process or the built package: CLI runs, cross-process state, serialised-provider
+ *             round trips, type checks of the published types, examples and scaffold compiles.
+ *   package   the packed tarball installed into a fresh project (real Pulumi CLI).
+ *   engine    the real Pulumi CLI against the emulators (test/engine).
+ * Every test file is in exactly one tier: unit is everything not listed for another.
+ * Transpile only (isolatedModules, tsconfig.jest.json): the type check is `npm run typecheck`, once.
+ */
+const CONTRACT = [
+  "test/cli/doctor.test.ts",
+  "test/cli/doctor-stack.test.ts",
+  "test/cli/emulate.test.ts",
+  "test/examples.test.ts",
+  "test/scaffold.test.ts",
+  "test/public-types.test.ts",
+  "test/provider-shim.test.ts",
+  "test/opnsense/cross-process.test.ts",
+  "test/opnsense/serialization.test.ts",
+  "test/fortimanager/cross-process.test.ts",
+  "test/fortimanager/serialization.test.ts",
+  "test/fortigate/serialization.test.ts",
+];
+const PACKAGE = ["test/engine/package.test.ts"];
+const ENGINE = ["test/engine/**/*.test.ts"];
+
+const at = (globs) => globs.map((g) => `<rootDir>/${g}`);
+const base = {
   testEnvironment: "node",
+  rootDir: __dirname,
   roots: ["<rootDir>/test"],
-  transform: { "^.+\\.ts$": ["ts-jest", { tsconfig: "tsconfig.json", diagnostics: { warnOnly: false } }] },
-  testTimeout: 60000,
-  maxWorkers: 2,
+  transform: { "^.+\\.ts$": ["ts-jest", { tsconfig: "tsconfig.jest.json" }] },
 };
+
+module.exports = {
+  maxWorkers: 2,
+  testTimeout: 60000,
+  projects: [
+    {
+      ...base,
+      displayName: "unit",
+      testMatch: ["<rootDir>/test/**/*.test.ts"],
+      testPathIgnorePatterns: [...CONTRACT, ...PACKAGE, ...ENGINE].map(globToRegExp),
+      setupFilesAfterEnv: ["<rootDir>/test/tiers/unit-setup.ts"],
+      resolver: "<rootDir>/test/tiers/unit-resolver.js",
+    },
+    { ...base, displayName: "contract", testMatch: at(CONTRACT) },
+    { ...base, displayName: "package", testMatch: at(PACKAGE) },
+    { ...base, displayName: "engine", testMatch: at(ENGINE), testPathIgnorePatterns: PACKAGE.map(globToRegExp) },
+  ],
+};
+
+/** testPathIgnorePatterns takes regular expressions; the lists above are globs (`**` any folders, `*` one name). */
+function globToRegExp(glob) {
+  const body = glob
+    .split(/(\*\*\/|\*)/)
+    .map((part) => (part === "**/" ? "(?:.*/)?" : part === "*" ? "[^/]*" : part.replace(/[.+?^${}()|[\]\\]/g, "\\$&")))
+    .join("");
+  return `^<rootDir>/${body}$`;
+}

@@ -1,12 +1,9 @@
 /**
  * dynamic-kit.ts: the glue every resource shares with Pulumi's dynamic-provider host — unknown values
  * in preview, zod issues as CheckFailures (never naming a secret field), stack config, secret outputs,
- * and the serialised provider shim that loads the library by package name, else from the built path.
+ * and the engine watch. The serialised provider shim, which runs from the built package, is in
+ * test/provider-shim.test.ts (contract tier).
  */
-import { execFile, execSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import * as path from "node:path";
 import { z } from "zod";
 import { createServer as createHttpServer } from "node:http";
 import { createServer, type AddressInfo, type Socket } from "node:net";
@@ -27,8 +24,6 @@ import { closeAllAgents, Transport } from "../provider/core/transport";
 import { stackConfigKeys } from "../provider/device-settings";
 import { processState, resetProcessState, restoring } from "../provider/core/process-state";
 import { booleanSetting as settingsBoolean } from "../provider/core/settings";
-
-const ROOT = path.join(__dirname, "..");
 
 afterEach(() => resetProcessState());
 
@@ -194,83 +189,6 @@ describe("withSecretOutputs", () => {
 
   it("works without options", () => {
     expect(withSecretOutputs(undefined, ["credentials"])).toEqual({ additionalSecretOutputs: ["credentials"] });
-  });
-});
-
-/**
- * The shim runs from the built library (dist/) inside the engine's provider process. These tests copy
- * the built provider folder into a fresh directory, put a stand-in `index.js` next to it and, in some
- * cases, a stand-in package under `node_modules/pulumi-firewall-grants`, then call the shim from a plain
- * `node` process so that Node's own module resolution decides.
- */
-describe("providerShim (built)", () => {
-  let dir: string;
-
-  beforeAll(() => {
-    const srcs = ["core/dynamic-kit", "core/process-state", "device-settings", "core/settings"];
-    const stale = srcs.some((m) => {
-      const built = path.join(ROOT, "dist", "provider", `${m}.js`);
-      return !existsSync(built) || statSync(built).mtimeMs < statSync(path.join(ROOT, "provider", `${m}.ts`)).mtimeMs;
-    });
-    if (stale) {
-      try {
-        execSync("npx tsc -p tsconfig.build.json", { cwd: ROOT, stdio: "ignore" });
-      } catch {
-        // tsc emits even when another module has type errors; the copies below tell if it worked.
-      }
-    }
-    dir = mkdtempSync(path.join(tmpdir(), "shim-"));
-  }, 120_000);
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-  const stub = (from: string) =>
-    `exports.opnsenseAliasEntryProvider = { check: async (olds, news) => ({ inputs: { ...news, loadedFrom: ${JSON.stringify(from)} } }) };\n`;
-
-  /** A checkout of the built library at `<dir>/<name>/dist/provider`, optionally with a package of that name installed beside it. */
-  function app(name: string, pkgIndex?: string): string {
-    const provider = path.join(dir, name, "dist", "provider");
-    cpSync(path.join(ROOT, "dist", "provider"), provider, { recursive: true, filter: (f) => !f.endsWith(".map") && !f.endsWith(".d.ts") });
-    writeFileSync(path.join(provider, "index.js"), stub("fallback"));
-    if (pkgIndex !== undefined) {
-      const pkg = path.join(dir, name, "node_modules", "pulumi-firewall-grants");
-      mkdirSync(pkg, { recursive: true });
-      writeFileSync(path.join(pkg, "package.json"), JSON.stringify({ name: "pulumi-firewall-grants", main: "index.js" }));
-      writeFileSync(path.join(pkg, "index.js"), pkgIndex);
-    }
-    return path.join(provider, "core", "dynamic-kit.js");
-  }
-
-  function callCheck(kit: string): Promise<{ inputs?: Record<string, unknown>; error?: string }> {
-    const script = `
-      const { providerShim } = require(${JSON.stringify(kit)});
-      Promise.resolve().then(() => providerShim("opnsenseAliasEntryProvider").check({}, { address: "192.0.2.1" })).then(
-        (r) => console.log(JSON.stringify(r)),
-        (e) => console.log(JSON.stringify({ error: String(e && e.message) })),
-      );`;
-    const env = { ...process.env };
-    delete env.NODE_PATH;
-    return new Promise((resolve, reject) => {
-      execFile(process.execPath, ["-e", script], { cwd: path.dirname(kit), env }, (err, stdout, stderr) => {
-        if (err) reject(new Error(`${err.message}\n${stderr}`));
-        else resolve(JSON.parse(stdout.trim()));
-      });
-    });
-  }
-
-  it("loads the library by its package name when that resolves, and forwards the call", async () => {
-    const r = await callCheck(app("installed", stub("package")));
-    expect(r.inputs).toEqual({ address: "192.0.2.1", loadedFrom: "package" });
-  });
-
-  it("falls back to the built index.js beside it when the package name does not resolve", async () => {
-    const r = await callCheck(app("checkout"));
-    expect(r.inputs).toEqual({ address: "192.0.2.1", loadedFrom: "fallback" });
-  });
-
-  it("does not hide a missing dependency of the installed package behind the fallback", async () => {
-    const r = await callCheck(app("broken", `require("a-dependency-that-is-not-installed");\n${stub("package")}`));
-    expect(r.inputs).toBeUndefined();
-    expect(r.error).toContain("a-dependency-that-is-not-installed");
   });
 });
 

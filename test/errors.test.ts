@@ -1,28 +1,19 @@
 /**
  * errors.ts: the library's error classes and their guards. The Pulumi engine can load a second copy of
  * the library (one per serialised provider text), so the guards must recognise errors of another copy:
- * here that copy is the built dist/provider/core/errors.js, loaded beside the TypeScript source.
+ * here that copy is a fresh load of the module (jest.isolateModules: its own module instances, as a
+ * second copy of the package has). The built package's copy is exercised by the contract tier's
+ * serialised-provider round trips.
  */
-import { execSync } from "node:child_process";
-import { existsSync, statSync } from "node:fs";
-import * as path from "node:path";
 import * as src from "../provider/core/errors";
-
-const ROOT = path.join(__dirname, "..");
-const BUILT = path.join(ROOT, "dist", "provider", "core", "errors.js");
 
 let built: typeof src;
 
 beforeAll(() => {
-  if (!existsSync(BUILT) || statSync(BUILT).mtimeMs < statSync(path.join(ROOT, "provider", "core", "errors.ts")).mtimeMs) {
-    try {
-      execSync("npx tsc -p tsconfig.build.json", { cwd: ROOT, stdio: "ignore" });
-    } catch {
-      // tsc emits even when another module has type errors; the require below tells if it worked.
-    }
-  }
-  built = require(BUILT) as typeof src;
-}, 120_000);
+  jest.isolateModules(() => {
+    built = require("../provider/core/errors") as typeof src;
+  });
+});
 
 function grantError(copy: typeof src, cause?: unknown): src.GrantError {
   return new copy.GrantError({

@@ -1,17 +1,11 @@
 /**
  * process-state.ts: state every copy of the library shares inside one provider process — credential
- * fingerprints, the probe cache, per-key queues and shared objects. The second copy is the built
- * dist/provider/process-state.js, loaded beside the TypeScript source.
+ * fingerprints, the probe cache, per-key queues and shared objects. The second copy is a fresh load of
+ * the module (jest.isolateModules: its own module instances, as a second copy of the package has).
  */
-import { execSync } from "node:child_process";
-import { existsSync, statSync } from "node:fs";
-import * as path from "node:path";
 import { GrantError } from "../provider/core/errors";
 import * as src from "../provider/core/process-state";
 import { cachedProbe, fingerprint, processState, resetProcessState, runQueued, shared } from "../provider/core/process-state";
-
-const ROOT = path.join(__dirname, "..");
-const BUILT = path.join(ROOT, "dist", "provider", "core", "process-state.js");
 
 /** A promise settled from outside, so that order is asserted without timers. */
 function deferred<T = void>() {
@@ -177,15 +171,10 @@ describe("resetProcessState", () => {
 describe("a second copy of the library in the same process", () => {
   let built: typeof src;
   beforeAll(() => {
-    if (!existsSync(BUILT) || statSync(BUILT).mtimeMs < statSync(path.join(ROOT, "provider", "core", "process-state.ts")).mtimeMs) {
-      try {
-        execSync("npx tsc -p tsconfig.build.json", { cwd: ROOT, stdio: "ignore" });
-      } catch {
-        // tsc emits even when another module has type errors; the require below tells if it worked.
-      }
-    }
-    built = require(BUILT) as typeof src;
-  }, 120_000);
+    jest.isolateModules(() => {
+      built = require("../provider/core/process-state") as typeof src;
+    });
+  });
 
   it("is really another copy", () => {
     expect(built.processState).not.toBe(processState);

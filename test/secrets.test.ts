@@ -137,10 +137,18 @@ const echo = {
       json: { results: dump(req), result: { status: rawCredentials(req) }, alias: rawCredentials(req), rows: rawCredentials(req) },
     }),
 };
+/**
+ * A 502/503 says Retry-After: 1 ms, a header the transport honours, so each of its five retries (every
+ * echo is scanned) waits 1 ms instead of the default backoff of up to 2 s: what this suite asserts is
+ * what the answers leak, not how long the provider waits between them.
+ */
 const reply = (match: string | undefined, fn: (req: EmulatorRequest) => EmulatorReply): FaultRule => ({
   ...(match !== undefined && { match }),
   kind: "reply",
-  reply: fn,
+  reply: (req) => {
+    const r = fn(req);
+    return r.status === 502 || r.status === 503 ? { ...r, headers: { ...r.headers, "retry-after": "0.001" } } : r;
+  },
 });
 
 /** Every way a body can echo credentials, at a given status, for a given route. */

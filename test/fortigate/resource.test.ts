@@ -1,7 +1,6 @@
-import * as pulumi from "@pulumi/pulumi";
 import { fortigateAddressProvider as provider, type FortigateAddressState } from "../../provider/devices/fortigate/resource";
 import { startFortigateEmulator } from "../../emulators/fortigate/emulator";
-import { providerShim, UNKNOWN } from "../../provider/core/dynamic-kit";
+import { UNKNOWN } from "../../provider/core/dynamic-kit";
 import { isGrantError } from "../../provider/core/errors";
 import { grantErrorCode as code, useEmulator } from "../support/emulator";
 
@@ -194,16 +193,6 @@ describe("FortigateAddress provider", () => {
     // member DELETE, object DELETE, and the read that proves the member is gone (a blanket 404 is no proof).
     expect(deleteReqs).toBe(3);
     expect(soloCreate).toBe(2);
-  });
-
-  it("serialised shim round trip: load the built package and create against the emulator", async () => {
-    const text = await pulumi.runtime.serializeFunction(() => providerShim("fortigateAddressProvider"), { allowSecrets: true });
-    const loaded = require("require-from-string")(text.text).handler() as pulumi.dynamic.ResourceProvider;
-    const ins = (await loaded.check!({}, inputs({ name: "ser", address: "192.0.2.200" }))).inputs;
-    const { id, outs } = await loaded.create(ins);
-    expect(emu.backend.getAddress("root", "ipv4", "ser")).toBeDefined();
-    await loaded.delete!(id, outs);
-    expect(emu.backend.getAddress("root", "ipv4", "ser")).toBeUndefined();
   });
 
   it("no token in any error message or logged URL", async () => {

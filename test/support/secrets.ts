@@ -33,18 +33,36 @@ export function leakedSecrets(text: string, secrets: Record<string, string>): st
  */
 export function leakedFragments(text: string, secrets: Record<string, string>, window = 10): string[] {
   const found = new Set(leakedSecrets(text, secrets));
-  for (const [name, v] of Object.entries(secrets)) {
+  const { forms, pieces } = secretPieces(secrets, window);
+  // Every piece of text that is also a piece of a secret, found in one pass over the text: a whole
+  // run's output is megabytes, and a substring search of it per piece took most of the secrets suite.
+  const present = new Set<string>();
+  for (let i = 0; i + window <= text.length; i++) {
+    const piece = text.slice(i, i + window);
+    if (pieces.has(piece)) present.add(piece);
+  }
+  for (const [name, fs] of forms) {
     if (found.has(name)) continue;
-    for (const form of [v, Buffer.from(v).toString("base64")]) {
-      for (let i = 0; i + window <= form.length; i++) {
-        if (text.includes(form.slice(i, i + window))) {
-          found.add(`${name} (fragment ${JSON.stringify(form.slice(i, i + window))})`);
-          break;
-        }
-      }
+    for (const form of fs) {
+      const i = Array.from({ length: Math.max(0, form.length - window + 1) }, (_, j) => j).find((j) => present.has(form.slice(j, j + window)));
+      if (i !== undefined) found.add(`${name} (fragment ${JSON.stringify(form.slice(i, i + window))})`);
     }
   }
   return [...found];
+}
+
+/** The forms and pieces of the last secrets scanned: a suite scans thousands of texts for the same secrets. */
+let lastPieces: { key: string; forms: [string, string[]][]; pieces: Set<string> } | undefined;
+function secretPieces(secrets: Record<string, string>, window: number): { forms: [string, string[]][]; pieces: Set<string> } {
+  const key = JSON.stringify([window, Object.entries(secrets)]);
+  if (lastPieces === undefined || lastPieces.key !== key) {
+    const forms = Object.entries(secrets).map(([name, v]): [string, string[]] => [name, [v, Buffer.from(v).toString("base64")]]);
+    const pieces = new Set(
+      forms.flatMap(([, fs]) => fs.flatMap((f) => Array.from({ length: Math.max(0, f.length - window + 1) }, (_, i) => f.slice(i, i + window)))),
+    );
+    lastPieces = { key, forms, pieces };
+  }
+  return lastPieces;
 }
 
 /** Everything a caller, a logger or the Pulumi engine can make of a thrown value. */
