@@ -55,6 +55,8 @@ interface Device<E> {
 
 const ADDRESS = "203.0.113.7";
 const FEED = "jit-allow";
+/** Entries already in the feed, more than the smallest entry-list window, so that ours is listed past it. */
+const FILLER = Array.from({ length: 150 }, (_, i) => `198.18.${i >> 8}.${i & 255}`);
 
 const fgtFeedEntry: Kind<FortigateEmulator> = {
   name: "FortigateFeedEntry",
@@ -127,7 +129,7 @@ const opnAliasEntry: Kind<OpnsenseEmulator> = {
 const DEVICES: Record<string, Device<never>> = {
   fortigate: {
     variants: fortigateVariants.VARIANTS,
-    start: (o) => startFortigateEmulator({ vdoms: ["root"], groups: [{ name: "jit-admins" }], feeds: [{ name: FEED }], ...o }),
+    start: (o) => startFortigateEmulator({ vdoms: ["root"], groups: [{ name: "jit-admins" }], feeds: [{ name: FEED, entries: FILLER }], ...o }),
     // Instant visibility unless visibility is the variant under test: the other variants' suites stay short.
     base: (option) => (option === "feedSettings.pushVisibleAfterMs" ? {} : { feedSettings: { pushVisibleAfterMs: 0 } }),
     kinds: [
@@ -140,8 +142,8 @@ const DEVICES: Record<string, Device<never>> = {
     start: (o) => startFortimanagerEmulator(o),
     base: () => ({
       devices: [
-        { name: "fgt-hq", adom: "root", feeds: [{ name: FEED }], feedSettings: { pushVisibleAfterMs: 0 } },
-        { name: "fgt-br1", adom: "root", feeds: [{ name: FEED }], feedSettings: { pushVisibleAfterMs: 0 } },
+        { name: "fgt-hq", adom: "root", feeds: [{ name: FEED, entries: FILLER }], feedSettings: { pushVisibleAfterMs: 0 } },
+        { name: "fgt-br1", adom: "root", feeds: [{ name: FEED, entries: FILLER }], feedSettings: { pushVisibleAfterMs: 0 } },
       ],
     }),
     kinds: [
