@@ -17,6 +17,8 @@ import { startOpnsenseEmulator, type OpnsenseEmulator } from "../emulators/opnse
 import { fortigateFeedEntryProvider } from "../provider/devices/fortigate/feed-resource";
 import { fortigateAddressProvider } from "../provider/devices/fortigate/resource";
 import { fortimanagerFeedEntryProvider } from "../provider/devices/fortimanager/feed-resource";
+import { fortimanagerFeedSetProvider } from "../provider/devices/fortimanager/feed-set";
+import { fortigateFeedSetProvider } from "../provider/devices/fortigate/feed-set";
 import { fortimanagerTrustedHostProvider } from "../provider/devices/fortimanager/resource";
 import { opnsenseAliasEntryProvider } from "../provider/devices/opnsense/resource";
 import { closeFortimanagerSessions } from "../provider/devices/fortimanager/session";
@@ -38,8 +40,12 @@ interface Kind<E> {
   readonly name: string;
   readonly provider: Provider;
   inputs(emu: E): Record<string, unknown>;
-  /** Whether the device holds the grant, read from the emulator backend (never through the client). */
+  /** Whether the device holds any of the grant, read from the emulator backend (never through the client). */
   present(emu: E): boolean;
+  /** Whether the device holds all of it (a set: every address). @default present */
+  complete?(emu: E): boolean;
+  /** What a read's state says the device holds (a per-entry grant: its address, or nothing when the state is gone). */
+  reportedHeld?(props: Record<string, unknown>): string[];
   /** Removes the grant by hand, on the device (the drift a refresh must see). */
   handRemove(emu: E): void;
 }
@@ -85,6 +91,27 @@ const fgtAddress: Kind<FortigateEmulator> = {
   },
 };
 
+const SET = [ADDRESS, "203.0.113.8"];
+/** A set's state: every listed address not named in `missing` (FortiManager names it with the device). */
+const setHeld = (props: Record<string, unknown>) => {
+  const missing = (props.missing as string[] | undefined) ?? [];
+  return SET.filter((a) => !missing.some((m) => m === a || m.startsWith(`${a} `)));
+};
+const withoutAddress = ({ address: _address, ...rest }: Record<string, unknown>) => rest;
+const fgtFeedHolds = (emu: FortigateEmulator) => {
+  const listed = new Set([...(emu.backend.feeds.find("root", FEED, false)?.entries.values() ?? [])].map((e) => e.entry));
+  return SET.filter((a) => listed.has(a)).length;
+};
+const fgtFeedSet: Kind<FortigateEmulator> = {
+  name: "FortigateFeedSet",
+  provider: fortigateFeedSetProvider as unknown as Provider,
+  inputs: (emu) => ({ ...withoutAddress(fgtFeedEntry.inputs(emu)), addresses: SET, grantName: "fs" }),
+  present: (emu) => fgtFeedHolds(emu) > 0,
+  complete: (emu) => fgtFeedHolds(emu) === SET.length,
+  reportedHeld: setHeld,
+  handRemove: (emu) => void emu.backend.feeds.removeEntries("root", FEED, SET),
+};
+
 const fmgConn = (emu: FortimanagerEmulator) => ({ connection: { url: emu.url, caCert: emu.caCert }, credentials: { token: DEFAULT_CREDENTIALS.apiKey } });
 const fmgTrustedHost: Kind<FortimanagerEmulator> = {
   name: "FortimanagerTrustedHost",
@@ -115,6 +142,18 @@ const fmgFeedEntry: Kind<FortimanagerEmulator> = {
   handRemove: (emu) => void fmgFeed(emu, FMG_DEVICES[0]!).removeEntries("root", FEED, [ADDRESS]),
 };
 
+const fmgFeedHolds = (emu: FortimanagerEmulator) =>
+  FMG_DEVICES.flatMap((d) => [...(fmgFeed(emu, d).find("root", FEED, false)?.entries.values() ?? [])].filter((e) => SET.includes(e.entry))).length;
+const fmgFeedSet: Kind<FortimanagerEmulator> = {
+  name: "FortimanagerFeedSet",
+  provider: fortimanagerFeedSetProvider as unknown as Provider,
+  inputs: (emu) => ({ ...withoutAddress(fmgFeedEntry.inputs(emu)), addresses: SET, grantName: "ms" }),
+  present: (emu) => fmgFeedHolds(emu) > 0,
+  complete: (emu) => fmgFeedHolds(emu) === SET.length * FMG_DEVICES.length,
+  reportedHeld: setHeld,
+  handRemove: (emu) => void fmgFeed(emu, FMG_DEVICES[0]!).removeEntries("root", FEED, SET),
+};
+
 const opnAliasEntry: Kind<OpnsenseEmulator> = {
   name: "OpnsenseAliasEntry",
   provider: opnsenseAliasEntryProvider as unknown as Provider,
@@ -133,7 +172,7 @@ const DEVICES: Record<string, Device<never>> = {
     // Instant visibility unless visibility is the variant under test: the other variants' suites stay short.
     base: (option) => (option === "feedSettings.pushVisibleAfterMs" ? {} : { feedSettings: { pushVisibleAfterMs: 0 } }),
     kinds: [
-      ["feedSettings.", [fgtFeedEntry]],
+      ["feedSettings.", [fgtFeedEntry, fgtFeedSet]],
       ["", [fgtAddress, fgtFeedEntry]],
     ],
   } satisfies Device<FortigateEmulator> as unknown as Device<never>,
@@ -147,7 +186,7 @@ const DEVICES: Record<string, Device<never>> = {
       ],
     }),
     kinds: [
-      ["proxy.", [fmgFeedEntry]],
+      ["proxy.", [fmgFeedEntry, fmgFeedSet]],
       ["sysSessionForApiKeys", [fmgTrustedHost, fmgTrustedHostNamed, fmgFeedEntry]],
       ["", [fmgTrustedHost, fmgFeedEntry]],
     ],
@@ -185,6 +224,11 @@ async function step<T>(what: string, run: () => Promise<T>): Promise<{ ok: true;
   }
 }
 
+function reported<E>(kind: Kind<E>, props: Record<string, unknown> | undefined): string[] {
+  if (props === undefined || Object.keys(props).length === 0) return [];
+  return kind.reportedHeld ? kind.reportedHeld(props) : [ADDRESS];
+}
+
 /** The lifecycle of one kind; returns what each step did. Throws when a reported success is untrue on the device. */
 async function lifecycle<E>(emu: E, kind: Kind<E>): Promise<Record<string, Outcome>> {
   const seen: Record<string, Outcome> = {};
@@ -205,7 +249,8 @@ async function lifecycle<E>(emu: E, kind: Kind<E>): Promise<Record<string, Outco
     return seen;
   }
   seen.create = "ok";
-  if (!kind.present(emu)) throw untrue("create", "the device does not hold the grant");
+  const complete = (e: E) => (kind.complete ?? kind.present)(e);
+  if (!complete(emu)) throw untrue("create", "the device does not hold the grant");
   const { id, outs } = created.value;
   const read = await step("read", () => p.read(id, outs as never));
   seen.read = read.ok ? "ok" : read.outcome;
@@ -218,15 +263,15 @@ async function lifecycle<E>(emu: E, kind: Kind<E>): Promise<Record<string, Outco
     throw untrue("read after the grant was removed by hand", "it still reports the grant (drift not seen)");
   const again = await step("create again", () => p.create(checked.value.inputs as never));
   seen.recreate = again.ok ? "ok" : again.outcome;
-  if (again.ok && !kind.present(emu)) throw untrue("create after drift", "the device does not hold the grant");
+  if (again.ok && !complete(emu)) throw untrue("create after drift", "the device does not hold the grant");
   const outsNow = again.ok ? again.value.outs : outs;
   const deleted = await step("delete", () => p.delete(id, outsNow as never));
   seen.delete = deleted.ok ? "ok" : deleted.outcome;
   if (deleted.ok && kind.present(emu)) throw untrue("delete", "the device still holds the grant");
   const final = await step("final read", () => p.read(id, outsNow as never));
   seen.final = final.ok ? "ok" : final.outcome;
-  if (final.ok && final.value.props !== undefined && Object.keys(final.value.props).length > 0 && !kind.present(emu))
-    throw untrue("final read", "it reports a grant the device does not hold");
+  if (final.ok && reported(kind, final.value.props).length > 0 && !kind.present(emu))
+    throw untrue("final read", `it reports ${reported(kind, final.value.props).join(", ")} held, which the device does not hold`);
   if (deleted.ok) expect(kind.present(emu)).toBe(false);
   else kind.handRemove(emu);
   return seen;
