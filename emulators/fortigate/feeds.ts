@@ -94,8 +94,10 @@ export interface FeedSettings {
   entryListCountZero: "window" | "all";
   /**
    * Milliseconds before a push's change shows in the entry list (a third-party client: `last_update` "advances a few
-   * seconds after the push"; Knocknoc quotes 1-2 s, fortigate-feeds.md Turn 3). The push is answered at once.
-   * @default 0
+   * seconds after the push"; Knocknoc quotes 1-2 s, fortigate-feeds.md Turn 3). The push is answered at once. The
+   * default is the slowest sourced figure (2 s); the client reads back for up to FEED_VISIBILITY (5 s), so 5000 is
+   * the variant that tests its bound.
+   * @default 2000
    */
   pushVisibleAfterMs: number;
 }
@@ -115,7 +117,7 @@ export function defaultFeedSettings(v: FortiosVersion): FeedSettings {
     clearOnFeedChange: true,
     entryListWindow: 100,
     entryListCountZero: "window",
-    pushVisibleAfterMs: 0,
+    pushVisibleAfterMs: 2000,
   };
 }
 

@@ -8,7 +8,7 @@ import { FortigateBackend } from "./backend";
 export const VARIANTS: readonly EmulatorVariant[] = [
   { option: "feedSettings.entryListWindow", values: ["none", "100", "1000"], default: "100" },
   { option: "feedSettings.entryListCountZero", values: ["window", "all"], default: "window" },
-  { option: "feedSettings.pushVisibleAfterMs", values: ["0", "1500", "5000"], default: "0" },
+  { option: "feedSettings.pushVisibleAfterMs", values: ["0", "1500", "2000", "5000"], default: "2000" },
   { option: "feedSettings.unknownFeed", values: ["refuse", "accept"], default: "refuse" },
   { option: "feedSettings.nonPushFeed", values: ["refuse", "accept"], default: "refuse" },
   { option: "feedSettings.invalidEntry", values: ["store", "refuse"], default: "store" },

@@ -152,7 +152,7 @@ export const DEFAULT_DEVICES: readonly ManagedDeviceSeed[] = [
 /** Defaults of the options below that stand for an answer no source settles (docs/variants.md). */
 export const OPTION_DEFAULTS = {
   sysSessionForApiKeys: "answer",
-  missingAdminCode: -3,
+  missingAdminCode: -2,
   nonSuperAdminEditCode: -11,
   enforceTrustedHosts: false,
 } as const;
@@ -184,7 +184,7 @@ export interface BackendOptions {
   /**
    * What `get /cli/global/system/admin/user/<name>` answers for an admin that does not exist: -3 "Object does not
    * exist" (fortimanager-mcp, 7.6.7, for `/pm` objects) or -2 (Knocknoc's 202051 page calls -2 "object not found"
-   * for this url; fortimanager.md Turn 3). @default -3
+   * for this url; fortimanager.md Turn 3). The default is the less common code, so a client must know both. @default -2
    */
   readonly missingAdminCode?: -2 | -3 | undefined;
   /** Managed FortiGates (proxy.ts). @default {@link DEFAULT_DEVICES} (those whose ADOM exists) */

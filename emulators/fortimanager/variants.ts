@@ -9,7 +9,7 @@ import { OPTION_DEFAULTS } from "./seed";
 
 export const VARIANTS: readonly EmulatorVariant[] = [
   { option: "sysSessionForApiKeys", values: ["answer", "no-permission", "invalid-url"], default: "answer" },
-  { option: "missingAdminCode", values: ["-3", "-2"], default: "-3" },
+  { option: "missingAdminCode", values: ["-3", "-2"], default: "-2" },
   { option: "nonSuperAdminEditCode", values: ["-11", "-60804"], default: "-11" },
   { option: "enforceTrustedHosts", values: ["false", "true"], default: "false" },
   { option: "proxy.offlineDevice", values: ["status", "missing"], default: "status" },

@@ -39,7 +39,13 @@ const USERS = (main: string) => [
 
 beforeAll(async () => {
   for (const v of VERSIONS)
-    emus[v] = await startFortigateEmulator({ version: v, vdoms: ["root", "vd2"], users: USERS(`main-token-${v.replace(/\W/g, "")}-0123456789`) });
+    // These tests read the entry list right after a push: instant visibility (the shipped default, 2 s, is the variant suite's).
+    emus[v] = await startFortigateEmulator({
+      version: v,
+      vdoms: ["root", "vd2"],
+      users: USERS(`main-token-${v.replace(/\W/g, "")}-0123456789`),
+      feedSettings: { pushVisibleAfterMs: 0 },
+    });
   agent = new Agent({ connect: { ca: emus["7.6.x"].caCert } });
 });
 afterAll(async () => {

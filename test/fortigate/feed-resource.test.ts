@@ -14,6 +14,8 @@ const NO_SYS = "feed-nosys-token-01234567";
 const OTHER_VDOM = "feed-vdom-token-012345678";
 const emu = useEmulator(() =>
   startFortigateEmulator({
+    // The request counts below assume the entry list right after a push: instant visibility (the shipped default, 2 s, is the variant suite's).
+    feedSettings: { pushVisibleAfterMs: 0 },
     vdoms: ["root", "dmz"],
     users: [
       { name: "feeds", token: RW, fwgrp: "read", sysgrp: "custom", sysgrpPermission: { cfg: "read-write" }, vdoms: ["root", "dmz"] },

@@ -4,10 +4,14 @@
  */
 import { Agent, request } from "undici";
 import { DEFAULT_CREDENTIALS, startFortimanagerEmulator } from "../../emulators/fortimanager/emulator";
+import { DEFAULT_DEVICES } from "../../emulators/fortimanager/seed";
 import { useEmulator } from "../support/emulator";
 
 let agent: Agent;
-const emu = useEmulator(() => startFortimanagerEmulator({}), { onStart: (e) => void (agent = new Agent({ connect: { ca: e.caCert } })) });
+// These tests read the entry list right after a push: instant visibility (the shipped default, 2 s, is the variant suite's).
+const emu = useEmulator(() => startFortimanagerEmulator({ devices: DEFAULT_DEVICES.map((d) => ({ ...d, feedSettings: { pushVisibleAfterMs: 0 } })) }), {
+  onStart: (e) => void (agent = new Agent({ connect: { ca: e.caCert } })),
+});
 afterAll(() => agent.close());
 
 type Json = any;
@@ -212,6 +216,7 @@ describe("FortiManager emulator: managed devices and /sys/proxy/json", () => {
           adom: "root",
           vdoms: ["root", "dmz"],
           feeds: [{ name: "jit-allow" }, { name: "dmz-allow", vdom: "dmz" }],
+          feedSettings: { pushVisibleAfterMs: 0 },
         })
       ).json.device,
     ).toMatchObject({ name: "fgt-br2", connStatus: "up", vdoms: ["root", "dmz"] });
@@ -240,7 +245,7 @@ describe("FortiManager emulator: managed devices and /sys/proxy/json", () => {
   it("start options: devices with feeds and proxy settings", async () => {
     const e = await startFortimanagerEmulator({
       devices: [
-        { name: "a", feeds: [{ name: "f1", entries: ["10.0.0.1"] }] },
+        { name: "a", feeds: [{ name: "f1", entries: ["10.0.0.1"] }], feedSettings: { pushVisibleAfterMs: 0 } },
         { name: "b", connStatus: "down" },
       ],
       proxy: { offlineDevice: "missing" },

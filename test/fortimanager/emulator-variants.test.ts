@@ -35,10 +35,10 @@ async function client(opts: Parameters<typeof startFortimanagerEmulator>[0]) {
 const LIST = "/api/v2/monitor/system/external-resource/entry-list?mkey=jit-allow&vdom=root";
 
 describe("FortiManager emulator variants", () => {
-  it("answers a missing admin with -3 by default and -2 under missingAdminCode -2", async () => {
-    const byDefault = await client({});
-    expect((await byDefault("get", "/cli/global/system/admin/user/nobody")).result[0].status).toEqual({ code: -3, message: "Object does not exist" });
-    const minus2 = await client({ missingAdminCode: -2 });
+  it("answers a missing admin with -2 by default (the less common code) and -3 under missingAdminCode -3", async () => {
+    const minus3 = await client({ missingAdminCode: -3 });
+    expect((await minus3("get", "/cli/global/system/admin/user/nobody")).result[0].status).toEqual({ code: -3, message: "Object does not exist" });
+    const minus2 = await client({});
     expect((await minus2("get", "/cli/global/system/admin/user/nobody")).result[0].status).toEqual({ code: -2, message: "Object already exists" });
     expect((await minus2("get", "/cli/global/system/admin/user/admin")).result[0].status.code).toBe(0);
   });

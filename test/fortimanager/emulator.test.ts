@@ -104,7 +104,8 @@ describe("FortiManager emulator", () => {
   });
 
   it("answers -3, -6, -9 and -2 per the reference", async () => {
-    expect(code(await rpc({ method: "get", params: [{ url: "/cli/global/system/admin/user/Alice" }] }, bearer))).toBe(-3);
+    // A missing admin's `get` answers -2 by default (missingAdminCode, docs/variants.md).
+    expect(code(await rpc({ method: "get", params: [{ url: "/cli/global/system/admin/user/Alice" }] }, bearer))).toBe(-2);
     expect(code(await rpc({ method: "update", params: [{ url: "/cli/global/system/admin/user/ghost", data: {} }] }, bearer))).toBe(-3);
     const unknown = await rpc({ method: "get", params: [{ url: "/no/such/thing" }] }, bearer);
     expect([unknown.status, code(unknown), unknown.body.result[0]!.status.message]).toEqual([200, -6, "Invalid url"]);

@@ -24,6 +24,8 @@ const emu = useEmulator(() =>
           { name: "jit-allow", entries: ["198.51.100.1"] },
           { name: "file-feed", updateMethod: "feed" as const },
         ],
+        // The proxy-call counts below assume instant visibility (the shipped default, 2 s, is the variant suite's).
+        feedSettings: { pushVisibleAfterMs: 0 },
       })),
       { name: "fgt-other", adom: "others" },
     ],

@@ -9,6 +9,7 @@ import { FeedError } from "../../emulators/fortigate/feeds";
 import { fortigateFeedEntryProvider } from "../../provider/devices/fortigate/feed-resource";
 import { fortigateFeedSetProvider as fgt } from "../../provider/devices/fortigate/feed-set";
 import { DEFAULT_CREDENTIALS, startFortimanagerEmulator } from "../../emulators/fortimanager/emulator";
+import { DEFAULT_DEVICES } from "../../emulators/fortimanager/seed";
 import { fortimanagerFeedEntryProvider } from "../../provider/devices/fortimanager/feed-resource";
 import { fortimanagerFeedSetProvider as fmg } from "../../provider/devices/fortimanager/feed-set";
 import { resetProcessState } from "../../provider/core/process-state";
@@ -34,7 +35,8 @@ const read = async (p: P, s: Raw) => (await p.read("id", s as never)).props as u
 const many = (n: number) => Array.from({ length: n }, (_, i) => `198.51.${100 + Math.floor(i / 250)}.${(i % 250) + 1}`);
 
 describe("FortigateFeedSet", () => {
-  const emu = useEmulator(() => startFortigateEmulator({}));
+  // Request counts and a refused remove below assume instant visibility (the shipped 2 s is the variant suite's).
+  const emu = useEmulator(() => startFortigateEmulator({ feedSettings: { pushVisibleAfterMs: 0 } }));
   const base = () => ({
     connection: { url: emu.url, caCert: emu.caCert },
     credentials: { token: emu.token },
@@ -166,7 +168,8 @@ describe("FortigateFeedSet", () => {
 });
 
 describe("FortimanagerFeedSet", () => {
-  const emu = useEmulator(() => startFortimanagerEmulator({}));
+  // Proxied-call counts below assume instant visibility (the shipped 2 s is the variant suite's).
+  const emu = useEmulator(() => startFortimanagerEmulator({ devices: DEFAULT_DEVICES.map((d) => ({ ...d, feedSettings: { pushVisibleAfterMs: 0 } })) }));
   const DEVICES = ["fgt-br1", "fgt-hq"];
   const base = () => ({
     connection: { url: emu.url, caCert: emu.caCert },

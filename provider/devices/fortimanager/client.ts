@@ -154,7 +154,7 @@ export class FortimanagerClient {
     return parsed.success ? { known: true, info: parsed.data } : { known: false, reason: `${SESSION_INFO_URL} answered without an admin_user` };
   }
 
-  /** Reads one administrator; 202051 when it does not exist (-3). */
+  /** Reads one administrator; 202051 when it does not exist (-3, or -2 as some releases answer). */
   async readAdmin(userid: string, fields?: readonly string[]): Promise<AdminRecord> {
     const r = await this.call(
       { method: "get", url: `${ADMIN_USERS_URL}/${mkey(userid)}`, idempotent: true, ...(fields && { extra: { fields } }) },
@@ -215,8 +215,9 @@ export class FortimanagerClient {
     if (code === 0) return answer;
     const base = { host: this.host, operation, status: answer.httpStatus, deviceMessage: `${code} ${message}` };
     const vars = { adminUser: ctx.adminUser };
-    if (code === -3 && ctx.adminUser !== undefined && call.url.startsWith(ADMIN_USERS_URL)) {
-      throw diagnose("202051", { ...base, detail: `${operation} answered -3 "Object does not exist"`, vars });
+    // -2 is what Knocknoc documents for a missing admin on this url; on a `get` it cannot mean "already exists".
+    if ((code === -3 || (code === -2 && call.method === "get")) && ctx.adminUser !== undefined && call.url.startsWith(ADMIN_USERS_URL)) {
+      throw diagnose("202051", { ...base, detail: `${operation} answered ${code} "${message}": the administrator does not exist`, vars });
     }
     if (code === -20055) {
       throw diagnose("202062", {
