@@ -37,6 +37,7 @@ export interface EmulatorReply {
  * The body of a control route, parsed by that route's `.strict()` schema, with the query parameters
  * as fields too (`?alias=x` is `{"alias":"x"}`; the body wins). A body the route does not understand
  * is a message naming each field, so no control route ever answers ok for nothing done.
+ * @internal
  */
 export function controlBody<T>(req: EmulatorRequest, action: string, schema: z.ZodType<T>): { value: T } | { error: string } {
   let json: unknown = {};
@@ -57,7 +58,7 @@ export function controlBody<T>(req: EmulatorRequest, action: string, schema: z.Z
   return { error: `${req.method} /__emulator/${action}: ${issues.join("; ")}` };
 }
 
-/** A control route that takes no body (an empty object is fine). */
+/** A control route that takes no body (an empty object is fine). @internal */
 export const NO_BODY = z.object({}).strict();
 
 /** `POST /__emulator/faults`: a {@link FaultRule} as JSON (`regex` for a RegExp `match`). */

@@ -44,7 +44,7 @@ export {
   type AliasSetInputs,
   type AliasSetOutputs,
 } from "./devices/opnsense/set-resource";
-export type { GrantMethod } from "./devices/opnsense/preflight";
+export type { GrantMethod } from "./devices/opnsense/names";
 // FortiGate
 export {
   FortigateAddress,

@@ -53,14 +53,14 @@ export function resolveBaseConnection(device: SettingsNamespace, inline: BaseCon
   };
 }
 
-/** A string field checked by a rule function that answers the rule it breaks (names.ts style), as a zod field. */
+/** A string field checked by a rule function that answers the rule it breaks (names.ts style), as a zod field. @internal */
 export const ruleField = (rule: (v: string) => string | undefined) =>
   z.string().superRefine((v, ctx) => {
     const p = rule(v);
     if (p) ctx.addIssue({ code: "custom", message: p });
   });
 
-/** The fields of {@link BaseConnection} as `check` validates them. */
+/** The fields of {@link BaseConnection} as `check` validates them. @internal */
 export const baseConnectionFields = {
   caCert: z.string().optional(),
   insecure: z.boolean().optional(),
@@ -73,6 +73,7 @@ export const baseConnectionFields = {
  * slash, and nothing else — no path, query, fragment, user info or whitespace, so an input can never
  * steer a request elsewhere. The scheme is checked against `allowHttp` when the device is pinned
  * (settings.ts `resolveDeviceUrl`), because `allowHttp` may come from config or the environment.
+ * @internal
  */
 export const hostUrlField = z
   .string()

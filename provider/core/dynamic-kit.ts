@@ -201,6 +201,7 @@ export interface CheckFailure {
  * reported with property "" — the CLI prints the value of a named property, and it would print the
  * secret in clear (docs/reference/pulumi.md §1.4). An unknown field is reported under its own name
  * (one failure per field), not under the object that holds it.
+ * @internal
  */
 export function checkFailures(error: z.ZodError, secretFields: readonly string[] = ["credentials"]): CheckFailure[] {
   return error.issues.flatMap((issue) => {
@@ -239,6 +240,7 @@ const quoted = (vs: readonly unknown[]) => vs.map((v) => JSON.stringify(v)).join
  * "Invalid input", "Invalid input: expected string, received number" — name neither the rule nor what
  * to give). Passed as the error map of every input parse (grant-lifecycle `check`); a schema's own
  * message wins over it. Never quotes the value given, which may be a secret.
+ * @internal
  */
 export function inputIssueMessage(issue: z.core.$ZodRawIssue): string | undefined {
   switch (issue.code) {

@@ -27,7 +27,7 @@ import { resolveSetting, SettingProblem, type SettingsNamespace } from "./settin
 import { deviceTextField } from "./text-rules";
 import { alreadyExpired, expiresAtField, isDue } from "./time-box";
 
-/** The input fields every grant shares beside its address, validated once (spread into each device's schema). */
+/** The input fields every grant shares beside its address, validated once (spread into each device's schema). @internal */
 export const grantMetaFields = {
   // Written to the device where it has a field for it (a FortiGate set entry's comment: 255 bytes).
   description: deviceTextField(255, "FortiOS")
@@ -71,7 +71,7 @@ function sayUnproven(outcome: unknown): void {
 /** How much of the preflight `check` runs: `<device>:preflight` / `<DEVICE>_PREFLIGHT`. @default "full" */
 export type PreflightMode = "full" | "read" | "off";
 
-/** What a device plugs into the shared lifecycle. `I` = checked inputs, `S` = state, `C` = a live connection. */
+/** What a device plugs into the shared lifecycle. `I` = checked inputs, `S` = state, `C` = a live connection. @internal */
 export interface GrantLifecycle<I extends object, S extends I, C> {
   /** Settings namespace (`opnsense:url`, `OPNSENSE_URL`). */
   readonly namespace: SettingsNamespace;
@@ -237,7 +237,7 @@ export interface GrantProvider<I, S> extends pulumi.dynamic.ResourceProvider<I, 
   delete(id: string, props: S): Promise<void>;
 }
 
-/** Builds the dynamic provider of one grant resource from its {@link GrantLifecycle}. */
+/** Builds the dynamic provider of one grant resource from its {@link GrantLifecycle}. @internal */
 export function grantProvider<I extends object, S extends I, C>(spec: GrantLifecycle<I, S, C>): GrantProvider<I, S & PinnedState> {
   const last = <T>(pin: DevicePin | undefined, fn: () => Promise<T>): Promise<T> =>
     diagnosed(spec.family, { host: pin ? spec.hostOf(pin) : "(no url)" }, fn).catch((e: unknown) => {

@@ -57,3 +57,45 @@ export type ResourceOutputs<State> = {
   /** True once `expiresAt` passed and `up` revoked the grant. */
   readonly expired: pulumi.Output<boolean>;
 };
+
+// Plain input types (issue 20): a resource's public `…Inputs` type is written out with these rather than
+// inferred from its zod schema, so the declarations name no zod type; each resource module ties the two
+// with `Assert<SameType<…>>`, so the type cannot drift from what `check` accepts.
+
+/** The checked connection fields every device shares (connection-kit `baseConnectionFields`, `hostUrlField`). */
+export interface BaseConnectionInputs {
+  caCert?: string;
+  insecure?: boolean;
+  timeoutMs?: number;
+  allowHttp?: boolean;
+  url?: string;
+}
+
+/** The checked fields every grant, set and guard shares (grant-lifecycle `grantMetaFields`, address rules). */
+export interface GrantMetaInputs {
+  description?: string;
+  expiresAt?: string;
+  allowBroad?: boolean;
+}
+
+/** One entry of a set's `addresses` as `check` accepts it: an address, or an address with its own description and name. */
+export type CheckedSetEntry = string | { address: string; description?: string; name?: string };
+
+/** The checked fields every set and guard shares (set-lifecycle `setFields`). */
+export interface SetInputFields extends GrantMetaInputs {
+  addresses: CheckedSetEntry[];
+  exclusive: boolean;
+  guard?: boolean;
+  unexpected?: string[];
+  missing?: string[];
+}
+
+type Plain<T> = T extends readonly (infer E)[] ? Plain<E>[] : T extends object ? { [K in keyof T]: Plain<T[K]> } : T;
+/**
+ * True only when `A` and `B` are the same type, fields, optionality and nesting alike (interfaces and
+ * intersections compared by their members).
+ * @internal
+ */
+export type SameType<A, B> = (<T>() => T extends Plain<A> ? 1 : 2) extends <T>() => T extends Plain<B> ? 1 : 2 ? true : false;
+/** A compile-time assertion: `type _Check = Assert<SameType<A, B>>` fails typecheck unless `A` is `B`. @internal */
+export type Assert<T extends true> = T;

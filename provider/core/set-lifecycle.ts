@@ -173,7 +173,7 @@ const entrySchema = z.union([
     .strict(),
 ]);
 
-/** The zod fields of a set's inputs; `addresses` is checked entry by entry with address.ts (hostile input refused). */
+/** The zod fields of a set's inputs; `addresses` is checked entry by entry with address.ts (hostile input refused). @internal */
 export const setFields = {
   addresses: z
     .array(entrySchema)
@@ -199,7 +199,7 @@ export const setPlaceholders = {
   expiresAt: "2999-01-01T00:00:00Z",
 };
 
-/** Adds an issue per entry that address.ts refuses, naming `addresses.<i>`. */
+/** Adds an issue per entry that address.ts refuses, naming `addresses.<i>`. @internal */
 export function refineAddresses(v: { addresses: readonly z.infer<typeof entrySchema>[]; allowBroad?: boolean | undefined }, ctx: z.RefinementCtx): void {
   v.addresses.forEach((e, i) => {
     const r = parseAddress(typeof e === "string" ? e : e.address, { allowBroad: v.allowBroad === true });
@@ -207,7 +207,7 @@ export function refineAddresses(v: { addresses: readonly z.infer<typeof entrySch
   });
 }
 
-/** Canonical, de-duplicated (by CIDR; the last description wins), sorted entries: a cosmetic rewrite is never a diff. */
+/** Canonical, de-duplicated (by CIDR; the last description wins), sorted entries: a cosmetic rewrite is never a diff. @internal */
 export function normaliseEntries(list: readonly z.infer<typeof entrySchema>[], allowBroad: boolean | undefined): SetEntry[] {
   const byCidr = new Map<string, SetEntry>();
   for (const e of list) {
@@ -226,7 +226,7 @@ export function normaliseEntries(list: readonly z.infer<typeof entrySchema>[], a
   return [...byCidr.values()].sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
 }
 
-/** What a device plugs into the set lifecycle (beside the connection parts it shares with its per-entry resource). */
+/** What a device plugs into the set lifecycle (beside the connection parts it shares with its per-entry resource). @internal */
 export interface SetDevice<I extends SetFields, C> {
   readonly namespace: SettingsNamespace;
   readonly family: DeviceFamily;
@@ -267,7 +267,7 @@ export interface SetDevice<I extends SetFields, C> {
 
 type Raw = Record<string, unknown>;
 
-/** Parsed wanted entries by device key. */
+/** Parsed wanted entries by device key. @internal */
 export function wanted<I extends SetFields>(device: Pick<SetDevice<I, unknown>, "keyOf">, inputs: I): Map<string, WantedEntry> {
   const out = new Map<string, WantedEntry>();
   for (const e of inputs.addresses ?? []) {
@@ -318,7 +318,7 @@ export async function pool(fns: readonly (() => Promise<unknown>)[], n: number):
   if (failure) throw failure.e;
 }
 
-/** Builds the {@link GrantLifecycle} of a set (or guard) resource from its device part. */
+/** Builds the {@link GrantLifecycle} of a set (or guard) resource from its device part. @internal */
 export function setLifecycle<I extends SetFields, C>(device: SetDevice<I, C>, typeName: string): GrantLifecycle<I, I & SetState, C> {
   const keepFn = (inputs: I, pin: DevicePin | undefined) => (key: string, target?: string) =>
     pin !== undefined &&

@@ -10,7 +10,7 @@ import { baseConnectionFields, hostUrlField, ruleField } from "../../core/connec
 import { hostOfUrl } from "../../core/diagnosis";
 import { setting, type GrantAddressArgs } from "../../core/dynamic-kit";
 import { defineGrantResource } from "../../core/define-resource";
-import type { ResourceOutputs } from "../../core/resource-declaration";
+import type { Assert, BaseConnectionInputs, GrantMetaInputs, ResourceOutputs, SameType } from "../../core/resource-declaration";
 import { grantMetaFields, grantProvider, type DevicePin, type PinnedState } from "../../core/grant-lifecycle";
 import { fingerprint } from "../../core/process-state";
 import { resolveDeviceUrl } from "../../core/settings";
@@ -29,12 +29,14 @@ export interface FortigateFeedEntryArgs extends GrantAddressArgs {
   readonly feed: pulumi.Input<string>;
 }
 
+/** @internal */
 export const feedNameField = ruleField(feedNameProblem);
 const addressRule = (v: { address: string; allowBroad?: boolean | undefined }, ctx: z.RefinementCtx) => {
   const r = parseAddress(v.address, { allowBroad: v.allowBroad === true });
   if (!r.ok) ctx.addIssue({ code: "custom", path: ["address"], message: r.rule });
 };
 
+/** @internal */
 export const FortigateFeedEntryInputsSchema = z
   .object({
     connection: z
@@ -49,7 +51,14 @@ export const FortigateFeedEntryInputsSchema = z
   })
   .strict()
   .superRefine(addressRule);
-export type FortigateFeedEntryInputs = z.infer<typeof FortigateFeedEntryInputsSchema>;
+/** The provider's inputs, as `check` accepts them ({@link FortigateFeedEntryInputsSchema}). */
+export interface FortigateFeedEntryInputs extends GrantMetaInputs {
+  connection?: BaseConnectionInputs & { vdom?: string };
+  credentials?: { token?: string };
+  feed: string;
+  address: string;
+}
+type _InputsAreTheSchema = Assert<SameType<FortigateFeedEntryInputs, z.infer<typeof FortigateFeedEntryInputsSchema>>>;
 
 export interface FortigateFeedEntryState extends FortigateFeedEntryInputs, PinnedState {
   readonly cidr: string;

@@ -11,7 +11,7 @@ import { baseConnectionFields, hostUrlField, ruleField } from "../../core/connec
 import { hostOfUrl } from "../../core/diagnosis";
 import { setting } from "../../core/dynamic-kit";
 import { defineGrantResource } from "../../core/define-resource";
-import type { ResourceOutputs } from "../../core/resource-declaration";
+import type { Assert, BaseConnectionInputs, ResourceOutputs, SameType, SetInputFields } from "../../core/resource-declaration";
 import { grantProvider, type DevicePin } from "../../core/grant-lifecycle";
 import { fingerprint } from "../../core/process-state";
 import { resolveDeviceUrl } from "../../core/settings";
@@ -50,6 +50,7 @@ export interface FortigateFeedSetArgs {
   readonly expiresAt?: pulumi.Input<string>;
 }
 
+/** @internal */
 export const FortigateFeedSetInputsSchema = z
   .object({
     connection: z
@@ -62,7 +63,14 @@ export const FortigateFeedSetInputsSchema = z
   })
   .strict()
   .superRefine(refineAddresses);
-export type FortigateFeedSetInputs = z.infer<typeof FortigateFeedSetInputsSchema> & SetFields;
+/** The provider's inputs, as `check` accepts them ({@link FortigateFeedSetInputsSchema}). */
+interface FortigateFeedSetInputsChecked extends SetInputFields {
+  connection?: BaseConnectionInputs & { vdom?: string };
+  credentials?: { token?: string };
+  feed: string;
+}
+export type FortigateFeedSetInputs = FortigateFeedSetInputsChecked & SetFields;
+type _InputsAreTheSchema = Assert<SameType<FortigateFeedSetInputsChecked, z.infer<typeof FortigateFeedSetInputsSchema>>>;
 export interface FortigateFeedSetOutputs extends FortigateFeedSetInputs, SetState {}
 
 const vdomOf = (i: Pick<FortigateFeedSetInputs, "connection">) => setting("fortigate", "vdom", i.connection?.vdom) ?? "root";

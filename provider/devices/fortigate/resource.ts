@@ -10,18 +10,19 @@ import { baseConnectionFields, hostUrlField, resolveBaseConnection, type BaseCon
 import { hostOfUrl } from "../../core/diagnosis";
 import { setting, type GrantAddressArgs } from "../../core/dynamic-kit";
 import { defineGrantResource } from "../../core/define-resource";
-import type { ResourceOutputs } from "../../core/resource-declaration";
+import type { Assert, BaseConnectionInputs, GrantMetaInputs, ResourceOutputs, SameType } from "../../core/resource-declaration";
 import { declaredByOther, grantMetaFields, grantProvider, type DevicePin, type PinnedState } from "../../core/grant-lifecycle";
 import { fingerprint } from "../../core/process-state";
 import { resolveDeviceUrl, SettingProblem } from "../../core/settings";
 import { deviceTextField } from "../../core/text-rules";
 import type { FortigateClientOptions } from "./client";
 import { FortigateClient } from "./client";
-import { createGrant, deleteGrant, familyOf, objectDeclKey, readGrant, updateGrant, type FortigateAddressState } from "./grant";
+import { createGrant, deleteGrant, familyOf, objectDeclKey, readGrant, updateGrant } from "./grant";
+import type { FortigateAddressState } from "./state";
 import { nameProblem, objectNameProblem, vdomProblem } from "../fortinet/names";
 import { preflight } from "./preflight";
 
-export type { FortigateAddressState } from "./grant";
+export type { FortigateAddressState } from "./state";
 
 /** How to reach a FortiGate. Each field may also come from stack config `fortigate:<key>` or env `FORTIGATE_<KEY>`. */
 export interface FortigateConnection extends BaseConnection {
@@ -61,6 +62,7 @@ const objectNameField = z.string().superRefine((v, ctx) => {
   if (p) ctx.addIssue({ code: "custom", message: p });
 });
 
+/** @internal */
 export const FortigateAddressInputsSchema = z
   .object({
     connection: z
@@ -81,12 +83,22 @@ export const FortigateAddressInputsSchema = z
     const r = parseAddress(v.address, { allowBroad: v.allowBroad === true });
     if (!r.ok) ctx.addIssue({ code: "custom", path: ["address"], message: r.rule });
   });
-export type FortigateAddressInputs = z.infer<typeof FortigateAddressInputsSchema>;
+/** The provider's inputs, as `check` accepts them ({@link FortigateAddressInputsSchema}). */
+export interface FortigateAddressInputs extends GrantMetaInputs {
+  connection?: BaseConnectionInputs & { vdom?: string };
+  credentials?: { token?: string };
+  name: string;
+  address: string;
+  comment?: string;
+  group?: string;
+  sharedObjectGroups?: string[];
+}
+type _InputsAreTheSchema = Assert<SameType<FortigateAddressInputs, z.infer<typeof FortigateAddressInputsSchema>>>;
 
 /** The VDOM these inputs name: inline, else stack config `fortigate:vdom`, else env, else "root". */
 const vdomOf = (i: Pick<FortigateAddressInputs, "connection">) => setting("fortigate", "vdom", i.connection?.vdom) ?? "root";
 
-/** The connection as inline value > stack config > environment, to the pinned device. */
+/** The connection as inline value > stack config > environment, to the pinned device. @internal */
 export function resolveConnection(i: Pick<FortigateAddressInputs, "connection" | "credentials">, pin: DevicePin): FortigateClientOptions {
   const token = setting("fortigate", "token", i.credentials?.token);
   if (!token)

@@ -8,7 +8,7 @@ import { z } from "zod";
 import { hostOfUrl } from "../../core/diagnosis";
 import { setting } from "../../core/dynamic-kit";
 import { defineGrantResource } from "../../core/define-resource";
-import type { ResourceOutputs } from "../../core/resource-declaration";
+import type { Assert, BaseConnectionInputs, ResourceOutputs, SameType, SetInputFields } from "../../core/resource-declaration";
 import { declaredByOther, grantProvider, type DevicePin } from "../../core/grant-lifecycle";
 import { fingerprint } from "../../core/process-state";
 import { resolveDeviceUrl } from "../../core/settings";
@@ -65,6 +65,7 @@ const groupName = z.string().superRefine((v, ctx) => {
   if (p) ctx.addIssue({ code: "custom", message: p });
 });
 
+/** @internal */
 export const AddressSetInputsSchema = z
   .object({
     connection: shape.connection,
@@ -89,7 +90,16 @@ export const AddressSetInputsSchema = z
       if (q) ctx.addIssue({ code: "custom", path: ["addresses", i, "name"], message: q });
     });
   });
-export type AddressSetInputs = z.infer<typeof AddressSetInputsSchema> & SetFields;
+/** The provider's inputs, as `check` accepts them ({@link AddressSetInputsSchema}). */
+interface AddressSetInputsChecked extends SetInputFields {
+  connection?: BaseConnectionInputs & { vdom?: string };
+  credentials?: { token?: string };
+  group: string;
+  group6?: string;
+  namePrefix: string;
+}
+export type AddressSetInputs = AddressSetInputsChecked & SetFields;
+type _InputsAreTheSchema = Assert<SameType<AddressSetInputsChecked, z.infer<typeof AddressSetInputsSchema>>>;
 export interface AddressSetOutputs extends AddressSetInputs, SetState {}
 
 const vdomOf = (i: AddressSetInputs) => setting("fortigate", "vdom", i.connection?.vdom) ?? "root";

@@ -13,7 +13,7 @@ import { ruleField } from "../../core/connection-kit";
 import { diagnose, hostOfUrl } from "../../core/diagnosis";
 import { setting, type GrantAddressArgs } from "../../core/dynamic-kit";
 import { defineGrantResource } from "../../core/define-resource";
-import type { ResourceOutputs } from "../../core/resource-declaration";
+import type { Assert, BaseConnectionInputs, GrantMetaInputs, ResourceOutputs, SameType } from "../../core/resource-declaration";
 import { declaredByOther, grantMetaFields, grantProvider, type DevicePin, type PinnedState } from "../../core/grant-lifecycle";
 import { fingerprint } from "../../core/process-state";
 import { segmentNameProblem, SEGMENT_NAME_RULE } from "../../core/transport";
@@ -47,13 +47,14 @@ export interface FortimanagerFeedEntryArgs extends GrantAddressArgs {
   readonly feed: pulumi.Input<string>;
 }
 
-/** FortiManager device names: letters, digits and `_ . -` (they travel in the proxy target `adom/<adom>/device/<name>`). */
+/** FortiManager device names: letters, digits and `_ . -` (they travel in the proxy target `adom/<adom>/device/<name>`). @internal */
 export const DeviceNameSchema = z
   .string()
   .regex(/^[A-Za-z0-9_.-]{1,64}$/, "device names contain 1-64 letters, digits and _ . - (case-sensitive)")
   .refine((v) => !v.includes(".."), "must not contain '..'")
   .refine((v) => segmentNameProblem(v) === undefined, SEGMENT_NAME_RULE);
 
+/** @internal */
 export const FortimanagerFeedEntryInputsSchema = z
   .object({
     connection: FortimanagerConnectionSchema.optional(),
@@ -70,7 +71,16 @@ export const FortimanagerFeedEntryInputsSchema = z
     const r = parseAddress(v.address, { allowBroad: v.allowBroad === true });
     if (!r.ok) ctx.addIssue({ code: "custom", path: ["address"], message: r.rule });
   });
-export type FortimanagerFeedEntryInputs = z.infer<typeof FortimanagerFeedEntryInputsSchema>;
+/** The provider's inputs, as `check` accepts them ({@link FortimanagerFeedEntryInputsSchema}). */
+export interface FortimanagerFeedEntryInputs extends GrantMetaInputs {
+  connection?: BaseConnectionInputs & { username?: string; adom?: string };
+  credentials?: { token?: string; password?: string };
+  devices: string[];
+  feed: string;
+  vdom?: string;
+  address: string;
+}
+type _InputsAreTheSchema = Assert<SameType<FortimanagerFeedEntryInputs, z.infer<typeof FortimanagerFeedEntryInputsSchema>>>;
 
 export interface FortimanagerFeedEntryState extends FortimanagerFeedEntryInputs, PinnedState {
   readonly cidr: string;

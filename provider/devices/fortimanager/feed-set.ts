@@ -14,7 +14,7 @@ import { ruleField } from "../../core/connection-kit";
 import { diagnose, hostOfUrl } from "../../core/diagnosis";
 import { setting } from "../../core/dynamic-kit";
 import { defineGrantResource } from "../../core/define-resource";
-import type { ResourceOutputs } from "../../core/resource-declaration";
+import type { Assert, BaseConnectionInputs, ResourceOutputs, SameType, SetInputFields } from "../../core/resource-declaration";
 import { grantProvider, type GrantLifecycle } from "../../core/grant-lifecycle";
 import { fingerprint } from "../../core/process-state";
 import { resolveDeviceUrl } from "../../core/settings";
@@ -57,6 +57,7 @@ export interface FortimanagerFeedSetArgs {
   readonly expiresAt?: pulumi.Input<string>;
 }
 
+/** @internal */
 export const FortimanagerFeedSetInputsSchema = z
   .object({
     connection: FortimanagerConnectionSchema.optional(),
@@ -68,7 +69,16 @@ export const FortimanagerFeedSetInputsSchema = z
   })
   .strict()
   .superRefine(refineAddresses);
-export type FortimanagerFeedSetInputs = z.infer<typeof FortimanagerFeedSetInputsSchema> & SetFields;
+/** The provider's inputs, as `check` accepts them ({@link FortimanagerFeedSetInputsSchema}). */
+interface FortimanagerFeedSetInputsChecked extends SetInputFields {
+  connection?: BaseConnectionInputs & { username?: string; adom?: string };
+  credentials?: { token?: string; password?: string };
+  devices: string[];
+  feed: string;
+  vdom?: string;
+}
+export type FortimanagerFeedSetInputs = FortimanagerFeedSetInputsChecked & SetFields;
+type _InputsAreTheSchema = Assert<SameType<FortimanagerFeedSetInputsChecked, z.infer<typeof FortimanagerFeedSetInputsSchema>>>;
 export interface FortimanagerFeedSetOutputs extends FortimanagerFeedSetInputs, SetState {}
 
 type Options = FortimanagerClientOptions & { readonly adom: string };

@@ -10,7 +10,7 @@ import { diagnose, hostOfUrl } from "../../core/diagnosis";
 import { baseConnectionFields, hostUrlField, resolveBaseConnection, type BaseConnection } from "../../core/connection-kit";
 import { setting, type GrantAddressArgs } from "../../core/dynamic-kit";
 import { defineGrantResource } from "../../core/define-resource";
-import type { ResourceOutputs } from "../../core/resource-declaration";
+import type { Assert, BaseConnectionInputs, GrantMetaInputs, ResourceOutputs, SameType } from "../../core/resource-declaration";
 import { grantMetaFields, grantProvider, type DevicePin, type PinnedState } from "../../core/grant-lifecycle";
 import { fingerprint } from "../../core/process-state";
 import { segmentNameProblem, SEGMENT_NAME_RULE } from "../../core/transport";
@@ -49,7 +49,7 @@ export function fortimanagerConnectionProps(c: FortimanagerConnection = {}) {
   return { connection, credentials: pulumi.secret(pulumi.output({ token, password })) };
 }
 
-/** FortiManager admin ids: case-sensitive; letters, digits and `_ . @ -` (no `/`, quotes, spaces or control characters, so a url can never be steered). Max 64, as FortiOS (FMG's own limit is UNCONFIRMED). */
+/** FortiManager admin ids: case-sensitive; letters, digits and `_ . @ -` (no `/`, quotes, spaces or control characters, so a url can never be steered). Max 64, as FortiOS (FMG's own limit is UNCONFIRMED). @internal */
 export const AdminUserSchema = z
   .string()
   .min(1, "must not be empty")
@@ -58,14 +58,14 @@ export const AdminUserSchema = z
   .refine((v) => !v.includes(".."), "must not contain '..' (it is part of the JSON-RPC object url)")
   .refine((v) => segmentNameProblem(v) === undefined, SEGMENT_NAME_RULE);
 
-/** ADOM names: letters, digits and `_ . -`; never `..` (an ADOM is part of JSON-RPC urls and proxy targets). */
+/** ADOM names: letters, digits and `_ . -`; never `..` (an ADOM is part of JSON-RPC urls and proxy targets). @internal */
 export const AdomSchema = z
   .string()
   .regex(/^[A-Za-z0-9_.-]{1,64}$/, "ADOM names contain letters, digits and _ . -")
   .refine((v) => !v.includes(".."), "must not contain '..'")
   .refine((v) => segmentNameProblem(v) === undefined, SEGMENT_NAME_RULE);
 
-/** The non-secret connection of every FortiManager resource, as `check` validates it. */
+/** The non-secret connection of every FortiManager resource, as `check` validates it. @internal */
 export const FortimanagerConnectionSchema = z
   .object({
     url: hostUrlField,
@@ -76,12 +76,12 @@ export const FortimanagerConnectionSchema = z
   })
   .strict();
 
-/** The secret part of every FortiManager connection (stored as a Pulumi secret). */
+/** The secret part of every FortiManager connection (stored as a Pulumi secret). @internal */
 export const FortimanagerCredentialsSchema = z.object({ token: z.string().optional(), password: z.string().optional() }).strict();
 const ConnectionInputSchema = FortimanagerConnectionSchema;
 const CredentialsSchema = FortimanagerCredentialsSchema;
 
-/** The provider's inputs: non-secret `connection`, secret `credentials`, the grant. */
+/** The provider's inputs: non-secret `connection`, secret `credentials`, the grant. @internal */
 export const TrustedHostInputsSchema = z
   .object({
     connection: ConnectionInputSchema.optional(),
@@ -97,7 +97,14 @@ export const TrustedHostInputsSchema = z
     const problem = r.ok ? unusedSlotProblem(r.address) : r.rule;
     if (problem) ctx.addIssue({ code: "custom", path: ["address"], message: problem });
   });
-export type TrustedHostInputs = z.infer<typeof TrustedHostInputsSchema>;
+/** The provider's inputs, as `check` accepts them ({@link TrustedHostInputsSchema}). */
+export interface TrustedHostInputs extends GrantMetaInputs {
+  connection?: BaseConnectionInputs & { username?: string; adom?: string };
+  credentials?: { token?: string; password?: string };
+  adminUser: string;
+  address: string;
+}
+type _InputsAreTheSchema = Assert<SameType<TrustedHostInputs, z.infer<typeof TrustedHostInputsSchema>>>;
 
 export interface TrustedHostOutputs extends TrustedHostInputs, PinnedState {
   cidr: string;
@@ -107,7 +114,7 @@ export interface TrustedHostOutputs extends TrustedHostInputs, PinnedState {
   adopted: boolean;
 }
 
-/** Connection settings to the pinned manager: inline, else stack config, else environment; credentials the same. Shared by every FortiManager resource. */
+/** Connection settings to the pinned manager: inline, else stack config, else environment; credentials the same. Shared by every FortiManager resource. @internal */
 export function resolveManagerConnection(i: Pick<TrustedHostInputs, "connection" | "credentials">, pin: DevicePin): FortimanagerClientOptions {
   const c = i.connection ?? {};
   const token = setting("fortimanager", "token", i.credentials?.token);

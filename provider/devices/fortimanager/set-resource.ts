@@ -11,7 +11,7 @@ import { mustParseAddress, parseAddress } from "../../core/address";
 import { hostOfUrl } from "../../core/diagnosis";
 
 import { defineGrantResource } from "../../core/define-resource";
-import type { ResourceOutputs } from "../../core/resource-declaration";
+import type { Assert, BaseConnectionInputs, ResourceOutputs, SameType, SetInputFields } from "../../core/resource-declaration";
 import { grantProvider } from "../../core/grant-lifecycle";
 import { fingerprint } from "../../core/process-state";
 import { resolveDeviceUrl } from "../../core/settings";
@@ -58,6 +58,7 @@ export interface FortimanagerTrustedHostGuardArgs extends AdminTargetArgs {
 const shape = TrustedHostInputsSchema.shape;
 const SLOTS_PER_FAMILY = SLOT_COUNT - FIRST_WRITABLE_SLOT + 1;
 
+/** @internal */
 export const TrustedHostSetInputsSchema = z
   .object({ connection: shape.connection, credentials: shape.credentials, adminUser: AdminUserSchema, ...setFields })
   .strict()
@@ -79,7 +80,14 @@ export const TrustedHostSetInputsSchema = z
         });
     }
   });
-export type TrustedHostSetInputs = z.infer<typeof TrustedHostSetInputsSchema> & SetFields;
+/** The provider's inputs, as `check` accepts them ({@link TrustedHostSetInputsSchema}). */
+interface TrustedHostSetInputsChecked extends SetInputFields {
+  connection?: BaseConnectionInputs & { username?: string; adom?: string };
+  credentials?: { token?: string; password?: string };
+  adminUser: string;
+}
+export type TrustedHostSetInputs = TrustedHostSetInputsChecked & SetFields;
+type _InputsAreTheSchema = Assert<SameType<TrustedHostSetInputsChecked, z.infer<typeof TrustedHostSetInputsSchema>>>;
 export interface TrustedHostSetOutputs extends TrustedHostSetInputs, SetState {}
 
 const operation = <T>(o: FortimanagerClientOptions, fn: (client: FortimanagerClient) => Promise<T>): Promise<T> => new FortimanagerClient(o).operation(fn);

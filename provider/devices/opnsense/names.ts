@@ -231,3 +231,6 @@ export function aliasNameProblem(name: string): string | undefined {
   if (SERVICE_AND_PROTOCOL_NAMES.has(name)) return `"${name}" is a service or protocol name, which OPNsense refuses as an alias name`;
   return undefined;
 }
+
+/** How a grant edits the alias: "table" (alias_util, pf table only) or "config" (the alias content, then apply). */
+export type GrantMethod = "table" | "config";

@@ -13,7 +13,9 @@ import { cachedProbe, fingerprint, shared } from "../../core/process-state";
 import type { OpnsenseClient } from "./client";
 import type { ResolvedConnection } from "./connection";
 
-export type GrantMethod = "table" | "config";
+import type { GrantMethod } from "./names";
+
+export type { GrantMethod } from "./names";
 
 export interface AliasInfo {
   /** "" when the key may not read aliases (a "Diagnostics: PF Table IP addresses"-only key in table mode). */

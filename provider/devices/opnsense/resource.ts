@@ -9,14 +9,14 @@ import { hostOfUrl } from "../../core/diagnosis";
 import { baseConnectionFields, hostUrlField, type BaseConnection } from "../../core/connection-kit";
 import { type GrantAddressArgs } from "../../core/dynamic-kit";
 import { defineGrantResource } from "../../core/define-resource";
-import type { ResourceOutputs } from "../../core/resource-declaration";
+import type { Assert, BaseConnectionInputs, GrantMetaInputs, ResourceOutputs, SameType } from "../../core/resource-declaration";
 import { grantMetaFields, grantProvider, type DevicePin, type PinnedState } from "../../core/grant-lifecycle";
 import { fingerprint } from "../../core/process-state";
 import { resolveDeviceUrl, SettingProblem } from "../../core/settings";
 import { clientFor, ConnectionProblem, resolveConnection, type ResolvedConnection } from "./connection";
 import { addGrant, grantPresent, removeGrant, type GrantTarget } from "./grant-ops";
-import { aliasNameProblem } from "./names";
-import { cachedAlias, preflight, type GrantMethod } from "./preflight";
+import { aliasNameProblem, type GrantMethod } from "./names";
+import { cachedAlias, preflight } from "./preflight";
 
 /** How to reach the firewall. Secret fields accept `pulumi.Input` and are stored as secrets. */
 export interface OpnsenseConnection extends BaseConnection {
@@ -48,7 +48,7 @@ const ConnectionSchema = z
   .strict();
 const CredentialsSchema = z.object({ apiKey: z.string().optional(), apiSecret: z.string().optional() }).strict();
 
-/** The provider's inputs, as `check` accepts them. */
+/** @internal */
 export const AliasEntryInputsSchema = z
   .object({
     connection: ConnectionSchema.optional(),
@@ -67,7 +67,15 @@ export const AliasEntryInputsSchema = z
     const r = parseAddress(v.address, { allowBroad: v.allowBroad });
     if (!r.ok) ctx.addIssue({ code: "custom", path: ["address"], message: r.rule });
   });
-export type AliasEntryInputs = z.infer<typeof AliasEntryInputsSchema>;
+/** The provider's inputs, as `check` accepts them ({@link AliasEntryInputsSchema}). */
+export interface AliasEntryInputs extends GrantMetaInputs {
+  connection?: BaseConnectionInputs & { apiKeyFile?: string };
+  credentials?: { apiKey?: string; apiSecret?: string };
+  alias: string;
+  address: string;
+  method: "table" | "config";
+}
+type _InputsAreTheSchema = Assert<SameType<AliasEntryInputs, z.infer<typeof AliasEntryInputsSchema>>>;
 
 /** What state holds: the inputs plus what the device reported. */
 export interface AliasEntryOutputs extends AliasEntryInputs, PinnedState {

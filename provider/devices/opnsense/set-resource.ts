@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { hostOfUrl } from "../../core/diagnosis";
 import { defineGrantResource } from "../../core/define-resource";
-import type { ResourceOutputs } from "../../core/resource-declaration";
+import type { Assert, BaseConnectionInputs, ResourceOutputs, SameType, SetInputFields } from "../../core/resource-declaration";
 import { grantProvider, type DevicePin } from "../../core/grant-lifecycle";
 import { isGrantError } from "../../core/errors";
 import { fingerprint, shared } from "../../core/process-state";
@@ -24,9 +24,9 @@ import {
   type SetState,
 } from "../../core/set-lifecycle";
 import { clientFor, ConnectionProblem, resolveConnection, type ResolvedConnection } from "./connection";
-import { aliasNameProblem } from "./names";
+import { aliasNameProblem, type GrantMethod } from "./names";
 import { mustParseAddress } from "../../core/address";
-import { addressFitProblem, cachedAlias, freshAlias, preflight, type AliasInfo, type GrantMethod } from "./preflight";
+import { addressFitProblem, cachedAlias, freshAlias, preflight, type AliasInfo } from "./preflight";
 import { AliasEntryInputsSchema, opnsenseConnectionProps, type OpnsenseConnection } from "./resource";
 import { currentEntries, reconcileAlias, type SetTarget } from "./set-ops";
 
@@ -60,6 +60,7 @@ export interface OpnsenseAliasGuardArgs extends AliasTargetArgs {
 
 const entryShape = AliasEntryInputsSchema.shape;
 
+/** @internal */
 export const AliasSetInputsSchema = z
   .object({
     connection: entryShape.connection,
@@ -73,7 +74,15 @@ export const AliasSetInputsSchema = z
   })
   .strict()
   .superRefine(refineAddresses);
-export type AliasSetInputs = z.infer<typeof AliasSetInputsSchema> & SetFields;
+/** The provider's inputs, as `check` accepts them ({@link AliasSetInputsSchema}). */
+interface AliasSetInputsChecked extends SetInputFields {
+  connection?: BaseConnectionInputs & { apiKeyFile?: string };
+  credentials?: { apiKey?: string; apiSecret?: string };
+  alias: string;
+  method: "table" | "config";
+}
+export type AliasSetInputs = AliasSetInputsChecked & SetFields;
+type _InputsAreTheSchema = Assert<SameType<AliasSetInputsChecked, z.infer<typeof AliasSetInputsSchema>>>;
 
 export interface AliasSetOutputs extends AliasSetInputs, SetState {
   readonly aliasUuid: string;
