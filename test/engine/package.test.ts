@@ -113,7 +113,7 @@ describeWithCli("engine: the packed package in a new Pulumi project outside the 
     writeFileSync(
       path.join(project, "tsconfig.json"),
       JSON.stringify({
-        compilerOptions: { target: "ES2022", module: "commonjs", moduleResolution: "node", strict: true, esModuleInterop: true, types: ["node"] },
+        compilerOptions: { target: "ES2022", module: "commonjs", moduleResolution: "node", strict: true, types: ["node"] },
         files: ["index.ts"],
       }),
     );
