@@ -164,6 +164,7 @@ it("scaffolds the guide's example: exactly the listed files, compiled, linted, d
       steps: d.resources[0].preflight.map((s) => s.id),
       exported: pkg[n.className] === d.resources[0].resourceClass && pkg[n.providerExport] === d.resources[0].provider,
       emulator: Object.values(emulators).includes(d.emulator.start),
+      policy: require("./dist/policy/index").GRANT_TYPES[n.className],
     }));
   `;
   const C = n.constant;
@@ -177,6 +178,7 @@ it("scaffolds the guide's example: exactly the listed files, compiled, linted, d
     steps: ["auth", "list"],
     exported: true,
     emulator: true,
+    policy: `pulumi-nodejs:dynamic/${name}:${n.object}`,
   });
 
   // 6. `emulate` starts it and `doctor` runs its declared steps against it, as a user would (compiled CLI).

@@ -9,6 +9,8 @@ export const TOYFW_SETTINGS = {
   displayName: "Toy Firewall",
   settings: [{ key: "token", secret: true }],
   resources: [{ className: "ToyfwListEntry", providerExport: "toyfwListEntryProvider", module: "toyfw", type: "ListEntry" }],
+  // The policy pack's allowed-targets rule: `targets: { toyfwLists: ["jit*"] }` restricts the lists a program may grant into.
+  policyTargets: [{ key: "toyfwLists", what: "list", inputs: ["list"], resources: ["ToyfwListEntry"] }],
   doctor: {
     options: [
       {
