@@ -18,23 +18,24 @@ const NO_REGISTRY_FROM_DEVICE = ban(
   "a device registers itself (device.ts, settings.ts); it never imports the registry or the package surface",
 );
 const restrict = (...patterns) => ({ "no-restricted-imports": ["error", { patterns }] });
-const layoutRules = [
+/** The layout rules for a tree at `prefix` (the repository, or the template device laid over it) holding `devices`. */
+const layoutRulesAt = (prefix, devices) => [
   {
-    files: ["provider/core/**/*.ts"],
+    files: [`${prefix}provider/core/**/*.ts`],
     rules: restrict(
       ban("^\\.\\./(devices|registry|device-settings|grant-component|index)(/|$)", "provider/core/ knows no device: the registry hands it what it needs"),
       NO_EMULATORS,
     ),
   },
   {
-    files: ["provider/*.ts"],
+    files: [`${prefix}provider/*.ts`],
     // registry.ts lists the emulators; device-entry.ts names their types (the shape a device.ts fills in).
-    ignores: ["provider/registry.ts", "provider/device-entry.ts"],
+    ignores: [`${prefix}provider/registry.ts`, `${prefix}provider/device-entry.ts`],
     rules: restrict(NO_EMULATORS),
   },
-  ...DEVICE_FOLDERS.map((d) => ({
-    files: [`provider/devices/${d}/**/*.ts`],
-    ignores: [`provider/devices/${d}/device.ts`],
+  ...devices.map((d) => ({
+    files: [`${prefix}provider/devices/${d}/**/*.ts`],
+    ignores: [`${prefix}provider/devices/${d}/device.ts`],
     rules: restrict(
       d === SHARED_DEVICE_FOLDER
         ? ban("^\\.\\./[^./]", `provider/devices/${SHARED_DEVICE_FOLDER}/ is shared by the Fortinet devices and imports none of them`)
@@ -46,17 +47,19 @@ const layoutRules = [
       NO_EMULATORS,
     ),
   })),
-  ...DEVICE_FOLDERS.map((d) => ({
-    files: [`provider/devices/${d}/device.ts`],
+  ...devices.map((d) => ({
+    files: [`${prefix}provider/devices/${d}/device.ts`],
     rules: restrict(ban(`^\\.\\./(?!${SHARED_DEVICE_FOLDER}/)[^./]`, "a device imports no other device"), NO_REGISTRY_FROM_DEVICE),
   })),
   {
-    files: ["emulators/**/*.ts"],
+    files: [`${prefix}emulators/**/*.ts`],
     rules: restrict(
       ban("^(\\.\\./)+provider(/|$)", "the emulator wing imports nothing from provider/: an independent double cannot share the client's mistakes"),
     ),
   },
 ];
+// The template device (templates/device/, copied by scripts/new-device.ts) is held to the rules of where it lands.
+const layoutRules = [...layoutRulesAt("", DEVICE_FOLDERS), ...layoutRulesAt("templates/device/", ["toyfw"])];
 
 module.exports = tseslint.config(
   { ignores: ["dist/**", "node_modules/**", "coverage/**", "bench/results/**", "bench/.work/**", "**/node_modules/**", "policy/pack/**"] },

@@ -1,24 +1,102 @@
 /**
- * The scaffold of a new device (docs/adding-a-device.md step 1): writes provider/devices/<name>/{client,
- * preflight, resource, settings, device}.ts, emulators/<name>/emulator.ts and test/<name>/resource.test.ts,
- * and registers the device (one line per list) where
- * the registry and the package's entry points mark it (`// new-device: …` lines in
- * provider/device-settings.ts, provider/registry.ts, provider/index.ts, emulators/index.ts). The
- * generated files compile and pass their test against the generated emulator; what the device really
- * does is left as `TODO(new-device)` for the author. Refuses an existing device or folder.
+ * The scaffold of a new device (docs/adding-a-device.md step 1): copies the template device
+ * (templates/device/, a complete toy device named `toyfw` that CI compiles, lints and runs through the
+ * cross-device tables) with the names put in, and registers it — one line per list — where the
+ * registry, the package's entry points and the README mark it (`new-device: … above this line`).
+ * What the device really does is left as `TODO(new-device)` for the author. Refuses an existing device.
  *
  *   node dist/scripts/new-device.js <name> [--display <Product>] [--object <Object>] [--root <repo>]
- *   e.g. node dist/scripts/new-device.js pfsense --display pfSense --object AliasEntry
+ *   e.g. node dist/scripts/new-device.js acmewall --display AcmeWall --object AliasEntry
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { deviceTemplates, type DeviceNames } from "./new-device-templates";
 
-/** The marker comment in each registry file, and what goes above it. */
-export function registrations(n: DeviceNames): { file: string; marker: string; text: string }[] {
+/** Where the template device lives in the repository, and the names it is written under. */
+export const TEMPLATE_DIR = path.join("templates", "device");
+export const TEMPLATE_NAME = "toyfw";
+/** Inserted into README.md (above its marker), not copied. */
+const README_SECTION = "README.section.md";
+
+export interface DeviceNames {
+  /** Lower case: folder, settings namespace (`acmewall:url`), type token module. */
+  readonly name: string;
+  /** PascalCase of the name (`Acmewall`). */
+  readonly pascal: string;
+  /** Upper case of the name (`ACMEWALL`): environment names and constants. */
+  readonly constant: string;
+  /** The product as people write it (`AcmeWall`): messages, help, README. */
+  readonly display: string;
+  /** The object a grant is, PascalCase (`AliasEntry`): the type token's type. */
+  readonly object: string;
+  /** The resource class (`AcmewallAliasEntry`) and its provider object's export (`acmewallAliasEntryProvider`). */
+  readonly className: string;
+  readonly providerExport: string;
+  /** The data half's export (`ACMEWALL_SETTINGS`) and the code half's (`ACMEWALL_DEVICE`). */
+  readonly settingsConst: string;
+  readonly deviceConst: string;
+}
+
+export function names(name: string, display?: string, object = "Entry"): DeviceNames {
+  if (!/^[a-z][a-z0-9]{1,30}$/.test(name))
+    throw new Error(`device name "${name}": lower-case letters and digits, starting with a letter (the product name, e.g. pfsense)`);
+  if (name === TEMPLATE_NAME) throw new Error(`device name "${name}" is the template's own`);
+  if (!/^[A-Z][A-Za-z0-9]*$/.test(object)) throw new Error(`object "${object}": PascalCase (e.g. AliasEntry)`);
+  const shown = display ?? name.charAt(0).toUpperCase() + name.slice(1);
+  // It is written into string literals and Markdown: no quote, backslash or markup.
+  if (!/^[A-Za-z0-9][A-Za-z0-9 .+-]{0,39}$/.test(shown)) throw new Error(`display name "${shown}": letters, digits, spaces, '.', '+' and '-'`);
+  const pascal = name.charAt(0).toUpperCase() + name.slice(1);
+  const constant = name.toUpperCase();
+  return {
+    name,
+    pascal,
+    constant,
+    display: shown,
+    object,
+    className: pascal + object,
+    providerExport: `${name}${object}Provider`,
+    settingsConst: `${constant}_SETTINGS`,
+    deviceConst: `${constant}_DEVICE`,
+  };
+}
+
+/** The template's names, most specific first (`ToyfwListEntry` before `Toyfw`), each with its replacement. */
+function substitutions(n: DeviceNames): readonly (readonly [string, string])[] {
+  const objectConst = n.object.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase();
   return [
-    // One line per list (and its import): the device's own folder holds its data and code halves.
+    ["ToyfwListEntry", n.className],
+    ["toyfwListEntry", `${n.name}${n.object}`],
+    ["TOYFW_LIST_ENTRY", `${n.constant}_${objectConst}`],
+    ['"ListEntry"', JSON.stringify(n.object)],
+    ["Toy Firewall", n.display],
+    ["Toyfw", n.pascal],
+    ["toyfw", n.name],
+    ["TOYFW", n.constant],
+  ];
+}
+
+/** The template text with the device's names put in; refuses a template name left over (a name the list above misses). */
+export function fill(text: string, n: DeviceNames, file: string): string {
+  const out = substitutions(n).reduce((t, [from, to]) => t.split(from).join(to), text);
+  const left = /toyfw|toy firewall/i.exec(out) ?? (n.object === "ListEntry" ? null : /ListEntry/.exec(out));
+  if (left) throw new Error(`${file}: the template name "${left[0]}" is left after substitution (scripts/new-device.ts substitutions)`);
+  return out;
+}
+
+/** Template files (relative to the template dir), the README section excepted. */
+function templateFiles(dir: string, rel = ""): string[] {
+  return readdirSync(path.join(dir, rel), { withFileTypes: true }).flatMap((e) => {
+    const r = path.posix.join(rel, e.name);
+    if (e.isDirectory()) return templateFiles(dir, r);
+    return r === README_SECTION ? [] : [r];
+  });
+}
+
+/** The marker in each registry file, and what goes on the line above it. */
+export function registrations(n: DeviceNames, readmeSection: string): { file: string; marker: string; text: string }[] {
+  return [
+    // One line per list (and its import): the device's own folders hold its data and code halves.
     {
       file: "provider/device-settings.ts",
       marker: "// new-device: data imports",
@@ -34,6 +112,8 @@ export function registrations(n: DeviceNames): { file: string; marker: string; t
       text: `export { ${n.className}, ${n.providerExport}, type ${n.className}Args } from "./devices/${n.name}/resource";\n`,
     },
     { file: "emulators/index.ts", marker: "// new-device: emulators", text: `export * from "./${n.name}/emulator";\n` },
+    // `npm run docs` fills the privilege table between the section's preflight markers.
+    { file: "README.md", marker: "<!-- new-device: resources", text: readmeSection },
   ];
 }
 
@@ -45,36 +125,35 @@ export function insertAbove(source: string, marker: string, text: string, file: 
   return source.slice(0, lineStart) + text + source.slice(lineStart);
 }
 
-export function names(name: string, display?: string, object = "Entry"): DeviceNames {
-  if (!/^[a-z][a-z0-9]{1,30}$/.test(name))
-    throw new Error(`device name "${name}": lower-case letters and digits, starting with a letter (the product name, e.g. pfsense)`);
-  if (!/^[A-Z][A-Za-z0-9]*$/.test(object)) throw new Error(`object "${object}": PascalCase (e.g. AliasEntry)`);
-  return deviceTemplates(name, display ?? name.charAt(0).toUpperCase() + name.slice(1), object);
-}
-
-/** Writes the device's files and registrations under `root`; returns the paths written (relative). */
+/** Writes the device's files and registrations under `root`; returns the paths written or edited (relative, `/`-separated). */
 export function scaffold(root: string, n: DeviceNames): string[] {
-  const dir = path.join(root, "provider", "devices", n.name);
-  if (existsSync(dir)) throw new Error(`provider/devices/${n.name} exists already`);
-  const settingsFile = path.join(root, "provider/device-settings.ts");
-  if (new RegExp(`^  ${n.name}: `, "m").test(readFileSync(settingsFile, "utf8"))) throw new Error(`${n.name} is registered already`);
-  // Registrations first, in memory: a missing marker leaves nothing half-written.
-  const edited = new Map<string, string>();
-  for (const r of registrations(n)) {
-    const file = path.join(root, r.file);
-    edited.set(file, insertAbove(edited.get(file) ?? readFileSync(file, "utf8"), r.marker, r.text, r.file));
+  const templates = path.join(root, TEMPLATE_DIR);
+  if (existsSync(path.join(root, "provider", "devices", n.name))) throw new Error(`provider/devices/${n.name} exists already`);
+  if (new RegExp(`^  ${n.name}: `, "m").test(readFileSync(path.join(root, "provider/device-settings.ts"), "utf8")))
+    throw new Error(`${n.name} is registered already`);
+  // Everything in memory first: a missing marker or a leftover template name leaves nothing half-written.
+  const files = new Map<string, string>();
+  for (const rel of templateFiles(templates)) {
+    const target = rel.split(`/${TEMPLATE_NAME}/`).join(`/${n.name}/`);
+    if (existsSync(path.join(root, target))) throw new Error(`${target} exists already`);
+    files.set(target, fill(readFileSync(path.join(templates, rel), "utf8"), n, path.posix.join(TEMPLATE_DIR, rel)));
   }
-  const written: string[] = [];
-  for (const [rel, text] of Object.entries(n.files)) {
+  const section = fill(readFileSync(path.join(templates, README_SECTION), "utf8"), n, README_SECTION);
+  for (const r of registrations(n, section))
+    files.set(r.file, insertAbove(files.get(r.file) ?? readFileSync(path.join(root, r.file), "utf8"), r.marker, r.text, r.file));
+  for (const [rel, text] of files) {
     mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
     writeFileSync(path.join(root, rel), text);
-    written.push(rel);
   }
-  for (const [file, text] of edited) {
-    writeFileSync(file, text);
-    written.push(path.relative(root, file));
-  }
-  return written;
+  return [...files.keys()];
+}
+
+/** Lays out `files` (relative to `root`) with the repository's prettier: the insertions and the longer names break lines differently. */
+export function formatFiles(root: string, files: readonly string[]): void {
+  execFileSync(process.execPath, [path.join(root, "node_modules", "prettier", "bin", "prettier.cjs"), "--write", "--log-level=warn", ...files], {
+    cwd: root,
+    stdio: "inherit",
+  });
 }
 
 function main(argv: readonly string[]): number {
@@ -90,8 +169,9 @@ function main(argv: readonly string[]): number {
   const root = path.resolve(values.root ?? process.cwd());
   const n = names(positionals[0]!, values.display, values.object);
   const written = scaffold(root, n);
+  formatFiles(root, written);
   process.stdout.write(
-    `${written.map((f) => `  wrote ${f}`).join("\n")}\nNext: docs/adding-a-device.md, from step 2 (grep -r TODO(new-device) provider/devices/${n.name} emulators/${n.name}).\n`,
+    `${written.map((f) => `  wrote ${f}`).join("\n")}\nNext: docs/adding-a-device.md, from step 2 (grep -rn "TODO(new-device)" provider/devices/${n.name} emulators/${n.name} test/${n.name} README.md).\n`,
   );
   return 0;
 }

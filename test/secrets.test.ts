@@ -672,9 +672,14 @@ describe("secrets: every failure path of every device, then a scan of everything
     }
   });
 
-  test("every registered device: inline lifecycle, wrong and under-privileged credentials, TLS, refused, DNS, echoing bodies", async () => {
+  test("every registered device has its seeded emulators here", () => {
     expect(registered.map((r) => r.device.name)).toEqual(deviceList().map((d) => d.name));
-    for (const { device, resource } of grantResources()) {
+  });
+
+  // One test per resource, named by its class, so `-t <Class>` runs a new device's row (test/scaffold.test.ts).
+  test.each(grantResources().map((g) => [g.resource.names.className, g] as const))(
+    "%s (registry): inline lifecycle, wrong and under-privileged credentials, TLS, refused, DNS, echoing bodies",
+    async (_className, { device, resource }) => {
       const r = registered.find((x) => x.device.name === device.name)!;
       const P = resource.provider as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
       const inputs = (target: { url: string; caCert: string }, creds = r.users.full) => resource.sampleInputs(target, creds);
@@ -688,8 +693,8 @@ describe("secrets: every failure path of every device, then a scan of everything
       await expectFailure(device.name, label("DNS .invalid"), () => P.check!({}, inputs({ url: DNS_URL, caCert: r.emu.caCert })));
       for (const [name, rule] of echoFaults(undefined))
         await expectFailure(device.name, label(`${name} (check)`), async () => (r.emu.faults.add(rule), P.check!({}, inputs(r.emu))));
-    }
-  });
+    },
+  );
 
   test("nothing produced holds a secret, a session id, or a piece of one", () => {
     const secrets: Record<string, string> = { ...SECRETS };
