@@ -24,11 +24,35 @@ describe("plugin schema", () => {
   test("lists every registered resource, sets and guards included, under firewall-grants:<device>:<Type>", () => {
     const registered = deviceSettingsList().flatMap((d) => [...d.resources, ...(d.sets ?? [])].map((r) => `firewall-grants:${d.name}:${r.type}`));
     expect(registered.length).toBeGreaterThanOrEqual(13);
-    expect(Object.keys(schema.resources).sort()).toEqual([...registered].sort());
+    expect(Object.keys(schema.resources).sort()).toEqual([...registered, "firewall-grants:index:Grant"].sort());
+  });
+
+  test("Grant is a component with the TypeScript Grant's inputs, minus the targets' inline connections", () => {
+    const g = schema.resources["firewall-grants:index:Grant"]!;
+    expect(g.isComponent).toBe(true);
+    expect(g.requiredInputs).toEqual(["who", "addresses"]);
+    expect(Object.keys(g.inputProperties).sort()).toEqual(
+      [
+        "who",
+        "addresses",
+        "description",
+        "ticket",
+        "expiresAt",
+        "allowBroad",
+        "opnsense",
+        "fortigate",
+        "fortimanager",
+        "fortigateFeeds",
+        "fortimanagerFeeds",
+      ].sort(),
+    );
+    expect(JSON.stringify(schema.types)).not.toMatch(/GrantOpnsense[^"]*Connection/);
+    expect(g.properties.granted).toMatchObject({ type: "array" });
   });
 
   test("credentials are secret inputs and outputs; required inputs are inputs", () => {
     for (const [token, r] of Object.entries(schema.resources)) {
+      if (r.isComponent) continue;
       expect([token, r.inputProperties.credentials?.secret]).toEqual([token, true]);
       expect([token, r.properties.credentials?.secret]).toEqual([token, true]);
       for (const k of r.requiredInputs) expect([token, k in r.inputProperties]).toEqual([token, true]);

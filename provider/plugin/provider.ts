@@ -10,6 +10,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import type * as provider from "@pulumi/pulumi/provider";
 import { configureFromStack } from "../core/dynamic-kit";
 import { deviceSettingsList, settingKeys } from "../device-settings";
+import { constructGrant, GRANT_TOKEN } from "./grant";
 import { takeReadInputs } from "./grpc-hooks";
 import { ImportIdProblem } from "./import-ids";
 import { PACKAGE, pluginResources, type PluginResource } from "./resources";
@@ -179,6 +180,12 @@ export class FirewallGrantsProvider implements provider.Provider {
     const why = spec?.refuse?.(state);
     if (why) throw refused(why);
     return { id, props: marked(JSON.parse(JSON.stringify(state)) as Props), inputs: marked(declared) };
+  }
+
+  /** `firewall-grants:index:Grant`, the multi-language component (grant.ts). */
+  async construct(name: string, type: string, inputs: pulumi.Inputs, options: pulumi.ComponentResourceOptions): Promise<provider.ConstructResult> {
+    if (type !== GRANT_TOKEN) throw new Error(`${PACKAGE} has no component ${type}; it has: ${GRANT_TOKEN}`);
+    return constructGrant(name, inputs, options);
   }
 
   async update(id: pulumi.ID, urn: pulumi.URN, olds: unknown, news: unknown): Promise<provider.UpdateResult> {
