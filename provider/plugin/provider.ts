@@ -11,7 +11,8 @@ import type * as provider from "@pulumi/pulumi/provider";
 import { configureFromStack } from "../core/dynamic-kit";
 import { deviceSettingsList, settingKeys } from "../device-settings";
 import { constructGrant, GRANT_TOKEN } from "./grant";
-import { takeReadInputs } from "./grpc-hooks";
+import { detailedDiff } from "./detailed-diff";
+import { offerDetailedDiff, takeReadInputs } from "./grpc-hooks";
 import { ImportIdProblem } from "./import-ids";
 import { PACKAGE, pluginResources, type PluginResource } from "./resources";
 import { buildSchema, configVariable, SECRET_INPUTS } from "./schema";
@@ -98,6 +99,19 @@ export class FirewallGrantsProvider implements provider.Provider {
     this.schema = JSON.stringify(buildSchema(version));
   }
 
+  private readonly inputKeysByToken = new Map<string, string[]>();
+
+  /** The resource's input properties, as the schema lists them. */
+  private inputKeys(r: PluginResource): string[] {
+    let keys = this.inputKeysByToken.get(r.token);
+    if (!keys) {
+      const spec = (JSON.parse(this.schema) as { resources: Record<string, { inputProperties: object }> }).resources[r.token];
+      keys = Object.keys(spec?.inputProperties ?? {});
+      this.inputKeysByToken.set(r.token, keys);
+    }
+    return keys;
+  }
+
   private resource(urn: string): { r: PluginResource; name: string } {
     const { type, name } = parseUrn(urn);
     const r = this.byToken.get(type);
@@ -120,7 +134,12 @@ export class FirewallGrantsProvider implements provider.Provider {
 
   async diff(id: pulumi.ID, urn: pulumi.URN, olds: unknown, news: unknown): Promise<provider.DiffResult> {
     const { r } = this.resource(urn);
-    return r.provider.diff(id, plain(olds).props, plain(news).props);
+    const o = plain(olds).props;
+    const n = plain(news).props;
+    const result = await r.provider.diff(id, o, n);
+    // The SDK's server drops anything but changes/replaces: grpc-hooks.ts adds this to the answer.
+    if (result.changes) offerDetailedDiff(urn, detailedDiff(this.inputKeys(r), o, n, result.replaces ?? []));
+    return result;
   }
 
   async create(urn: pulumi.URN, inputs: unknown): Promise<provider.CreateResult> {

@@ -346,3 +346,90 @@ describeWithCli("engine: Grant as a multi-language component of the plugin (YAML
     expect(emulatorTable(box)).toEqual([]);
   });
 });
+
+const TEAM = (pluginDir: string, addresses: readonly string[]) => `name: plugin-yaml-diff
+runtime: yaml
+plugins:
+  providers:
+    - name: firewall-grants
+      path: ${pluginDir}
+resources:
+  team:
+    type: firewall-grants:opnsense:AliasSet
+    properties:
+      alias: jit_admins
+      addresses: [${addresses.join(", ")}]
+`;
+
+describeWithCli("engine: previews of plugin resources show what changed in detail (YAML)", () => {
+  let box: OpnsenseEmulator;
+  let ws: PulumiWorkspace;
+  let projectDir: string;
+  const write = (addresses: readonly string[]) => writeFileSync(path.join(projectDir, "Pulumi.yaml"), TEAM(PLUGIN_DIR, addresses));
+
+  beforeAll(async () => {
+    const hostDir = yamlHostDir();
+    if (!hostDir) throw new Error("scripts/pulumi-yaml.sh could not build the YAML language host");
+    const cli = await ensurePulumiCli();
+    box = await startOpnsenseEmulator({
+      port: 0,
+      users: [
+        {
+          name: "grants",
+          key: FULL.key,
+          secret: FULL.secret,
+          privileges: ["page-diagnostics-tables", "page-firewall-aliases", "page-firewall-alias-edit"],
+          disabled: false,
+        },
+      ],
+    });
+    projectDir = mkdtempSync(path.join(tmpdir(), "fwg-plugin-yaml-diff-"));
+    write(["203.0.113.40", "203.0.113.41", "203.0.113.42"]);
+    ws = await PulumiWorkspace.create({
+      projectDir,
+      env: { PATH: `${hostDir}${path.delimiter}${cli.binDir}${path.delimiter}${process.env.PATH ?? ""}` },
+      timeoutMs: 180_000,
+    });
+    await ws.setConfig("firewall-grants:opnsenseUrl", box.url);
+    await ws.setConfig("firewall-grants:opnsenseCaCert", box.caCert);
+    await ws.setConfig("firewall-grants:opnsenseApiKey", FULL.key, true);
+    await ws.setConfig("firewall-grants:opnsenseApiSecret", FULL.secret, true);
+  });
+  afterAll(async () => {
+    await ws?.dispose();
+    await box?.close();
+    if (projectDir) rmSync(projectDir, { recursive: true, force: true });
+  });
+
+  test("a member lost on the device and a member taken out of the program: [diff: ~addresses] and the member", async () => {
+    expect(ok(await ws.run(["up", "--yes"]))).toEqual({ code: 0, tail: "" });
+    expect(emulatorTable(box)).toEqual(["203.0.113.40", "203.0.113.41", "203.0.113.42"]);
+    // Drift the inputs cannot show: the program is unchanged, the device lost .41.
+    const res = await fetch(`${box.url}/__emulator/alias-content`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ alias: "jit_admins", remove: "203.0.113.41", where: "both" }),
+      dispatcher: new Agent({ connect: { ca: box.caCert } }),
+    });
+    expect(res.status).toBe(200);
+    const drift = await ws.run(["preview", "--refresh", "--expect-no-changes"]);
+    expect(drift.code).toBe(7);
+    expect(drift.output).toMatch(/~\s+firewall-grants:opnsense:AliasSet\s+team\s+update\s+\[diff: ~addresses,missing\]/);
+    const detailed = await ws.run(["preview", "--refresh", "--diff"]);
+    expect(detailed.output).toMatch(
+      /~ firewall-grants:opnsense:AliasSet: \(update\)[\s\S]*\[urn=[^\]]*::team\]\s+~ addresses: \[\s+\+ \[1\]: \{\s+\+ address: "203\.0\.113\.41"/,
+    );
+    expect(detailed.output).not.toMatch(/[-+~] \[[02]\]: \{/);
+    expect(ok(await ws.run(["up", "--refresh", "--yes"]))).toEqual({ code: 0, tail: "" });
+    expect(emulatorTable(box)).toEqual(["203.0.113.40", "203.0.113.41", "203.0.113.42"]);
+    // The program drops .42: that member, and only it, in the preview.
+    write(["203.0.113.40", "203.0.113.41"]);
+    const dropped = await ws.run(["preview"]);
+    expect(ok(dropped)).toEqual({ code: 0, tail: "" });
+    expect(dropped.output).toMatch(/~\s+firewall-grants:opnsense:AliasSet\s+team\s+update\s+\[diff: ~addresses\]/);
+    const detail = await ws.run(["preview", "--diff"]);
+    expect(detail.output).toMatch(/- \[2\]: \{[\s\S]*?203\.0\.113\.42/);
+    expect(ok(await ws.run(["destroy", "--yes"]))).toEqual({ code: 0, tail: "" });
+    expect(emulatorTable(box)).toEqual([]);
+  });
+});
