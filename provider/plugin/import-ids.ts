@@ -9,7 +9,9 @@
  *
  * Sets and guards have no id: a set declares a list that only the program knows (a non-exclusive set
  * owns only its own entries, so "the target's current entries" would claim entries other grants or a
- * person put there, and deleting the set would revoke them); declare them with the `import:` option.
+ * person put there, and deleting the set would revoke them; a guard owns nothing, its list is the program's
+ * grants' addresses); declare them with the `import:` option. An exclusive set could adopt the target's
+ * content soundly (not done: the read's entry labels differ per device).
  */
 import { mustParseAddress, parseAddress } from "../core/address";
 import type { DevicePin } from "../core/grant-lifecycle";
