@@ -91,6 +91,11 @@ export interface GrantArgs {
   readonly fortimanagerFeeds?: readonly GrantFortimanagerFeedTarget[];
 }
 
+/** The child grant classes, by class name ({@link Grant.child} builds them). */
+const CHILD_CLASSES = { OpnsenseAliasEntry, FortigateAddress, FortimanagerTrustedHost, FortigateFeedEntry, FortimanagerFeedEntry };
+export type GrantChildClass = keyof typeof CHILD_CLASSES;
+export type GrantChildArgs<K extends GrantChildClass> = ConstructorParameters<(typeof CHILD_CLASSES)[K]>[1];
+
 /** One child: where it went, for outputs and tests. */
 export interface GrantChild {
   readonly kind: "opnsense" | "fortigate" | "fortimanager" | "fortigate-feed" | "fortimanager-feed";
@@ -188,16 +193,8 @@ export class Grant extends pulumi.ComponentResource {
     opn.forEach((t) => {
       for (const a of parsed.values()) {
         const alias = needs(a.family === 4 ? (t.alias4 ?? t.alias) : (t.alias6 ?? t.alias), `OPNsense IPv${a.family} alias`, a.canonical);
-        plan(
-          "opnsense",
-          "opn",
-          opn.length,
-          alias,
-          `${alias}${deviceTag(t.connection)}`,
-          alias,
-          a.canonical,
-          t,
-          (n, o) => new OpnsenseAliasEntry(n, { ...common, connection: t.connection, alias, address: a.canonical, method: t.method ?? "table" }, o),
+        plan("opnsense", "opn", opn.length, alias, `${alias}${deviceTag(t.connection)}`, alias, a.canonical, t, (n, o) =>
+          this.child("OpnsenseAliasEntry", n, { ...common, connection: t.connection, alias, address: a.canonical, method: t.method ?? "table" }, o),
         );
       }
     });
@@ -214,53 +211,29 @@ export class Grant extends pulumi.ComponentResource {
         const object = fgtObject(t, a.canonical);
         const others = fgt.filter((o) => fgtObject(o, a.canonical) === object).map((o) => fgtGroup(o, a.family));
         const sharedObjectGroups = [...new Set(others)].filter((g) => g !== group).sort();
-        plan(
-          "fortigate",
-          "fgt",
-          fgt.length,
-          group,
-          `${group}${deviceTag(t.connection)}`,
-          group,
-          a.canonical,
-          t,
-          (n, o) =>
-            new FortigateAddress(
-              n,
-              { ...common, connection: t.connection, name: object, address: a.canonical, group, ...(sharedObjectGroups.length > 0 && { sharedObjectGroups }) },
-              o,
-            ),
+        plan("fortigate", "fgt", fgt.length, group, `${group}${deviceTag(t.connection)}`, group, a.canonical, t, (n, o) =>
+          this.child(
+            "FortigateAddress",
+            n,
+            { ...common, connection: t.connection, name: object, address: a.canonical, group, ...(sharedObjectGroups.length > 0 && { sharedObjectGroups }) },
+            o,
+          ),
         );
       }
     });
     const fmg = args.fortimanager ?? [];
     fmg.forEach((t) => {
       for (const a of parsed.values()) {
-        plan(
-          "fortimanager",
-          "fmg",
-          fmg.length,
-          t.adminUser,
-          `${t.adminUser}${deviceTag(t.connection)}`,
-          t.adminUser,
-          a.canonical,
-          t,
-          (n, o) => new FortimanagerTrustedHost(n, { ...common, connection: t.connection, adminUser: t.adminUser, address: a.canonical }, o),
+        plan("fortimanager", "fmg", fmg.length, t.adminUser, `${t.adminUser}${deviceTag(t.connection)}`, t.adminUser, a.canonical, t, (n, o) =>
+          this.child("FortimanagerTrustedHost", n, { ...common, connection: t.connection, adminUser: t.adminUser, address: a.canonical }, o),
         );
       }
     });
     const fgtFeeds = args.fortigateFeeds ?? [];
     fgtFeeds.forEach((t) => {
       for (const a of parsed.values()) {
-        plan(
-          "fortigate-feed",
-          "fgtfeed",
-          fgtFeeds.length,
-          t.feed,
-          `${t.feed}${deviceTag(t.connection)}`,
-          t.feed,
-          a.canonical,
-          t,
-          (n, o) => new FortigateFeedEntry(n, { ...common, connection: t.connection, feed: t.feed, address: a.canonical }, o),
+        plan("fortigate-feed", "fgtfeed", fgtFeeds.length, t.feed, `${t.feed}${deviceTag(t.connection)}`, t.feed, a.canonical, t, (n, o) =>
+          this.child("FortigateFeedEntry", n, { ...common, connection: t.connection, feed: t.feed, address: a.canonical }, o),
         );
       }
     });
@@ -270,28 +243,20 @@ export class Grant extends pulumi.ComponentResource {
       for (const a of parsed.values()) {
         // The managed devices (and VDOM) are part of what the child is: the same feed on other devices is another child.
         const named = `${t.feed}${deviceTag(t.connection)}-${devices.join("+")}${t.vdom !== undefined ? `/${t.vdom}` : ""}`;
-        plan(
-          "fortimanager-feed",
-          "fmgfeed",
-          fmgFeeds.length,
-          `${t.feed} on ${devices.join(", ")}`,
-          named,
-          t.feed,
-          a.canonical,
-          t,
-          (n, o) =>
-            new FortimanagerFeedEntry(
-              n,
-              {
-                ...common,
-                connection: t.connection,
-                devices: [...t.devices],
-                feed: t.feed,
-                ...(t.vdom !== undefined && { vdom: t.vdom }),
-                address: a.canonical,
-              },
-              o,
-            ),
+        plan("fortimanager-feed", "fmgfeed", fmgFeeds.length, `${t.feed} on ${devices.join(", ")}`, named, t.feed, a.canonical, t, (n, o) =>
+          this.child(
+            "FortimanagerFeedEntry",
+            n,
+            {
+              ...common,
+              connection: t.connection,
+              devices: [...t.devices],
+              feed: t.feed,
+              ...(t.vdom !== undefined && { vdom: t.vdom }),
+              address: a.canonical,
+            },
+            o,
+          ),
         );
       }
     });
@@ -328,5 +293,14 @@ export class Grant extends pulumi.ComponentResource {
     this.children = children;
     this.granted = pulumi.output(children.map(({ kind, target, address }) => ({ kind, target, address })));
     this.registerOutputs({ granted: this.granted });
+  }
+
+  /**
+   * Builds one child grant. The provider plugin's `construct` (provider/plugin/grant.ts) overrides it to
+   * build the plugin's own resources, since dynamic resources cannot load inside a multi-language component.
+   */
+  protected child<K extends GrantChildClass>(cls: K, name: string, args: GrantChildArgs<K>, opts: pulumi.CustomResourceOptions): pulumi.CustomResource {
+    const Class = CHILD_CLASSES[cls] as new (n: string, a: GrantChildArgs<K>, o: pulumi.CustomResourceOptions) => pulumi.CustomResource;
+    return new Class(name, args, opts);
   }
 }

@@ -11,6 +11,9 @@ import { processState } from "../provider/core/process-state";
 import { buildSchema } from "../provider/plugin/schema";
 import { configFromVariables, configure, FirewallGrantsProvider, parseUrn, unwrapSecrets } from "../provider/plugin/provider";
 import { pluginResources } from "../provider/plugin/resources";
+import { ImportIdProblem } from "../provider/plugin/import-ids";
+import { nameProviderConfig } from "../provider/plugin/main";
+import { resolveDeviceUrl, resolveSetting, setConfigPlace } from "../provider/core/settings";
 
 const SIG = "4dabf18193072939515e22adb298388d";
 const SECRET = "1b47061264138c4ac30d75fd1eb44270";
@@ -21,11 +24,35 @@ describe("plugin schema", () => {
   test("lists every registered resource, sets and guards included, under firewall-grants:<device>:<Type>", () => {
     const registered = deviceSettingsList().flatMap((d) => [...d.resources, ...(d.sets ?? [])].map((r) => `firewall-grants:${d.name}:${r.type}`));
     expect(registered.length).toBeGreaterThanOrEqual(13);
-    expect(Object.keys(schema.resources).sort()).toEqual([...registered].sort());
+    expect(Object.keys(schema.resources).sort()).toEqual([...registered, "firewall-grants:index:Grant"].sort());
+  });
+
+  test("Grant is a component with the TypeScript Grant's inputs, minus the targets' inline connections", () => {
+    const g = schema.resources["firewall-grants:index:Grant"]!;
+    expect(g.isComponent).toBe(true);
+    expect(g.requiredInputs).toEqual(["who", "addresses"]);
+    expect(Object.keys(g.inputProperties).sort()).toEqual(
+      [
+        "who",
+        "addresses",
+        "description",
+        "ticket",
+        "expiresAt",
+        "allowBroad",
+        "opnsense",
+        "fortigate",
+        "fortimanager",
+        "fortigateFeeds",
+        "fortimanagerFeeds",
+      ].sort(),
+    );
+    expect(JSON.stringify(schema.types)).not.toMatch(/GrantOpnsense[^"]*Connection/);
+    expect(g.properties.granted).toMatchObject({ type: "array" });
   });
 
   test("credentials are secret inputs and outputs; required inputs are inputs", () => {
     for (const [token, r] of Object.entries(schema.resources)) {
+      if (r.isComponent) continue;
       expect([token, r.inputProperties.credentials?.secret]).toEqual([token, true]);
       expect([token, r.properties.credentials?.secret]).toEqual([token, true]);
       for (const k of r.requiredInputs) expect([token, k in r.inputProperties]).toEqual([token, true]);
@@ -123,10 +150,67 @@ describe("plugin provider wrapper", () => {
     expect(processState().config).toEqual({ "opnsense:url": "https://fw1", "fortigate:token": "t0k" });
   });
 
-  test("import ids: OPNsense <alias>@<address>", () => {
-    const opn = pluginResources().find((r) => r.token === "firewall-grants:opnsense:AliasEntry")!;
-    expect(opn.importId?.parse("jit_admins@203.0.113.7")).toEqual({ alias: "jit_admins", address: "203.0.113.7", method: "table" });
-    expect(opn.importId?.parse("jit_admins@2001:db8::1#config")).toEqual({ alias: "jit_admins", address: "2001:db8::1", method: "config" });
-    expect(opn.importId?.parse("no-at-sign")).toBeUndefined();
+  test("import ids: each grant's id parsed with its device's name rules; hostile ids refused naming the part", () => {
+    const id = (token: string) => pluginResources().find((r) => r.token === `firewall-grants:${token}`)!.importId!;
+    const opn = id("opnsense:AliasEntry");
+    expect(opn.parse("jit_admins@203.0.113.7")).toEqual({ alias: "jit_admins", address: "203.0.113.7", method: "table" });
+    expect(opn.parse("jit_admins@2001:db8::1#config")).toEqual({ alias: "jit_admins", address: "2001:db8::1", method: "config" });
+    expect(() => opn.parse("no-at-sign")).toThrow(ImportIdProblem);
+    expect(() => opn.parse("@203.0.113.7")).toThrow(/empty/);
+    expect(() => opn.parse("../etc@203.0.113.7")).toThrow(/alias "..\/etc"/);
+    expect(() => opn.parse("jit_admins@203.0.113.7#drop")).toThrow(/method "drop"/);
+    const fga = id("fortigate:Address");
+    expect(fga.parse("grant-alice")).toEqual({ name: "grant-alice" });
+    expect(fga.parse("jit admins/grant-alice")).toEqual({ name: "grant-alice", group: "jit admins" });
+    for (const bad of ["", "..", "a/..", "../x/grant", "grp/", "/grant", "grp/a b"]) expect(() => fga.parse(bad)).toThrow(ImportIdProblem);
+    const fgf = id("fortigate:FeedEntry");
+    expect(fgf.parse("jit-allow@10.0.0.0/24")).toEqual({ feed: "jit-allow", address: "10.0.0.0/24" });
+    expect(fgf.parse("vd1/jit-allow@203.0.113.7")).toEqual({ feed: "jit-allow", address: "203.0.113.7", connection: { vdom: "vd1" } });
+    for (const bad of ["jit-allow", "vd1/x/jit-allow@203.0.113.7", "../jit@203.0.113.7", "./@203.0.113.7", "jit@not-an-ip", "jit@"])
+      expect(() => fgf.parse(bad)).toThrow(ImportIdProblem);
+    const fmt = id("fortimanager:TrustedHost");
+    expect(fmt.parse("ops@corp@203.0.113.7")).toEqual({ adminUser: "ops@corp", address: "203.0.113.7" });
+    expect(() => fmt.parse("a/b@203.0.113.7")).toThrow(/admin "a\/b"/);
+    const fmf = id("fortimanager:FeedEntry");
+    expect(fmf.parse("root/jit-allow@203.0.113.7#fgt-hq,fgt-br1")).toEqual({
+      feed: "jit-allow",
+      address: "203.0.113.7",
+      devices: ["fgt-br1", "fgt-hq"],
+      vdom: "root",
+    });
+    for (const bad of [
+      "jit-allow@203.0.113.7",
+      "jit-allow@203.0.113.7#",
+      "jit-allow@203.0.113.7#a,,b",
+      "jit-allow@203.0.113.7#..",
+      "jit-allow@203.0.113.7#a/b",
+    ])
+      expect(() => fmf.parse(bad)).toThrow(ImportIdProblem);
+    // Sets and guards have no id (import-ids.ts says why).
+    expect(
+      pluginResources()
+        .filter((r) => r.importId)
+        .map((r) => r.names.className),
+    ).toEqual(["OpnsenseAliasEntry", "FortigateAddress", "FortigateFeedEntry", "FortimanagerTrustedHost", "FortimanagerFeedEntry"]);
+  });
+
+  test("a missing setting names the provider config variable under the plugin", () => {
+    const saved = process.env.OPNSENSE_URL;
+    delete process.env.OPNSENSE_URL;
+    processState().config = {};
+    try {
+      expect(() => resolveDeviceUrl("opnsense", undefined, undefined)).toThrow(/set connection\.url, stack config opnsense:url or environment OPNSENSE_URL/);
+      nameProviderConfig();
+      expect(() => resolveDeviceUrl("opnsense", undefined, undefined)).toThrow(
+        "connection.url: required; set connection.url, provider config firewall-grants:opnsenseUrl or environment OPNSENSE_URL",
+      );
+      expect(resolveSetting("fortimanager", "apiKey", undefined)).toEqual({ value: undefined, from: "connection.apiKey" });
+      processState().config = { "fortigate:url": "ftp://fgt" };
+      expect(() => resolveDeviceUrl("fortigate", undefined, undefined)).toThrow(/^provider config firewall-grants:fortigateUrl: must be an https/);
+    } finally {
+      setConfigPlace(undefined);
+      processState().config = {};
+      if (saved !== undefined) process.env.OPNSENSE_URL = saved;
+    }
   });
 });

@@ -42,11 +42,28 @@ export function envName(ns: SettingsNamespace, key: string): string {
   return `${ns}_${key.replace(/([A-Z])/g, "_$1")}`.toUpperCase();
 }
 
+/** Per process, as the stack-config keys: a host that reads settings from elsewhere names that place instead. */
+const CONFIG_PLACE = Symbol.for("pulumi-firewall-grants.config-place");
+
+/**
+ * Names where the config value of `<ns>:<key>` is set, for messages ("stack config opnsense:url" by
+ * default). The provider plugin installs one at start: there the value arrives as provider config
+ * (`firewall-grants:opnsenseUrl`), and the engine never hands it the device's own namespace.
+ */
+export function setConfigPlace(place: ((ns: SettingsNamespace, key: string) => string) | undefined): void {
+  (globalThis as { [CONFIG_PLACE]?: (ns: string, key: string) => string })[CONFIG_PLACE] = place;
+}
+
+function configPlace(ns: SettingsNamespace, key: string): string {
+  const place = (globalThis as { [CONFIG_PLACE]?: (ns: string, key: string) => string })[CONFIG_PLACE];
+  return place ? place(ns, key) : `stack config ${ns}:${key}`;
+}
+
 /** The value of `key` with its origin; empty strings count as unset. */
 export function resolveSetting(ns: SettingsNamespace, key: string, inline: string | undefined, inlineName = `connection.${key}`): ResolvedSetting {
   if (inline !== undefined && inline !== "") return { value: inline, from: inlineName };
   const fromConfig = processState().config[`${ns}:${key}`];
-  if (fromConfig !== undefined && fromConfig !== "") return { value: fromConfig, from: `stack config ${ns}:${key}` };
+  if (fromConfig !== undefined && fromConfig !== "") return { value: fromConfig, from: configPlace(ns, key) };
   const env = envName(ns, key);
   const fromEnv = process.env[env];
   if (fromEnv !== undefined && fromEnv !== "") return { value: fromEnv, from: `environment ${env}` };
@@ -55,7 +72,7 @@ export function resolveSetting(ns: SettingsNamespace, key: string, inline: strin
 
 /** Every place a setting may be given, for "set X, Y or Z" messages. */
 export function settingPlaces(ns: SettingsNamespace, key: string, inlineName = `connection.${key}`): string {
-  return `${inlineName}, stack config ${ns}:${key} or environment ${envName(ns, key)}`;
+  return `${inlineName}, ${configPlace(ns, key)} or environment ${envName(ns, key)}`;
 }
 
 /** A required setting that is missing or invalid; `property` names the inline field (never a secret's value). */

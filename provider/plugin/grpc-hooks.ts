@@ -8,6 +8,9 @@
  *   undefined (reading 'toJavaScript')", pulumi/pulumi#16175). The wrapper puts an empty Struct there, and
  *   keeps the request's `inputs` (sent with the `import:` option) where the provider can find them by URN,
  *   because the server passes only the properties on.
+ * - `Diff`: the server sends only changes, replaces and deleteBeforeReplace, so previews could not say
+ *   which property (or which member of a set's `addresses`) changed. The provider leaves its detailed
+ *   diff here by URN ({@link offerDetailedDiff}) and the wrapper adds it to the response.
  */
 import * as path from "node:path";
 
@@ -21,6 +24,15 @@ interface Call {
     getUrn?(): string;
   };
 }
+interface PropertyDiffMessage {
+  setKind(k: number): void;
+  setInputdiff(v: boolean): void;
+}
+interface DiffResponseMessage {
+  getDetaileddiffMap(): { set(k: string, v: PropertyDiffMessage): void };
+  setHasdetaileddiff(v: boolean): void;
+  setDiffsList(v: string[]): void;
+}
 type Handler = (call: Call, callback: Callback) => unknown;
 
 /** The `inputs` of Read requests that came without properties, by URN (taken once by the provider). */
@@ -30,6 +42,17 @@ export function takeReadInputs(urn: string): Record<string, unknown> | undefined
   const v = readInputs.get(urn);
   readInputs.delete(urn);
   return v;
+}
+
+/** Per property path (`addresses[1]`), what changes: PropertyDiff.Kind of the provider protocol. */
+export type DiffKind = "add" | "add-replace" | "delete" | "delete-replace" | "update" | "update-replace";
+export type DetailedDiff = ReadonlyMap<string, DiffKind>;
+
+const detailedDiffs = new Map<string, DetailedDiff>();
+
+/** The detailed diff of the Diff call on `urn` now running (taken once by the wrapper as it answers). */
+export function offerDetailedDiff(urn: string, diff: DetailedDiff): void {
+  detailedDiffs.set(urn, diff);
 }
 
 /** The modules `@pulumi/pulumi/provider` itself loads (the gRPC server class must be the same instance). */
@@ -46,10 +69,20 @@ export function installGrpcHooks(onConfigure: (variables: ReadonlyMap<string, st
   installed = true;
   const grpc = fromPulumiSdk<{ Server: { prototype: { addService(service: unknown, impl: Record<string, Handler>): void } } }>("@grpc/grpc-js");
   const { Struct } = fromPulumiSdk<{ Struct: { fromJavaScript(v: object): unknown } }>("google-protobuf/google/protobuf/struct_pb");
+  const { PropertyDiff } = fromPulumiSdk<{ PropertyDiff: { new (): PropertyDiffMessage; Kind: Record<string, number> } }>("@pulumi/pulumi/proto/provider_pb");
+  const KINDS: Record<DiffKind, number> = {
+    add: PropertyDiff.Kind.ADD!,
+    "add-replace": PropertyDiff.Kind.ADD_REPLACE!,
+    delete: PropertyDiff.Kind.DELETE!,
+    "delete-replace": PropertyDiff.Kind.DELETE_REPLACE!,
+    update: PropertyDiff.Kind.UPDATE!,
+    "update-replace": PropertyDiff.Kind.UPDATE_REPLACE!,
+  };
   const addService = grpc.Server.prototype.addService;
   grpc.Server.prototype.addService = function (service, impl) {
     if (typeof impl.read !== "function" || typeof impl.configure !== "function") return addService.call(this, service, impl);
     const read = impl.read.bind(impl);
+    const diff = typeof impl.diff === "function" ? impl.diff.bind(impl) : undefined;
     const configure = impl.configure.bind(impl);
     const wrapped: Record<string, Handler> = Object.create(impl) as Record<string, Handler>;
     wrapped.configure = (call, callback) => {
@@ -69,6 +102,26 @@ export function installGrpcHooks(onConfigure: (variables: ReadonlyMap<string, st
       }
       return read(call, callback);
     };
+    if (diff)
+      wrapped.diff = (call, callback) =>
+        diff(call, (err, value) => {
+          const urn = call.request.getUrn?.();
+          const detailed = urn === undefined ? undefined : detailedDiffs.get(urn);
+          if (urn !== undefined) detailedDiffs.delete(urn);
+          if (!err && value && detailed && detailed.size > 0) {
+            const resp = value as DiffResponseMessage;
+            const map = resp.getDetaileddiffMap();
+            for (const [path, kind] of detailed) {
+              const pd = new PropertyDiff();
+              pd.setKind(KINDS[kind]);
+              pd.setInputdiff(true);
+              map.set(path, pd);
+            }
+            resp.setHasdetaileddiff(true);
+            resp.setDiffsList([...new Set([...detailed.keys()].map((p) => p.split(/[.[]/)[0]!))]);
+          }
+          callback(err, value);
+        });
     return addService.call(this, service, wrapped);
   };
 }

@@ -5,8 +5,11 @@
 import * as path from "node:path";
 import { main } from "@pulumi/pulumi/provider";
 import { watchEngine } from "../core/dynamic-kit";
+import { setConfigPlace } from "../core/settings";
 import { installGrpcHooks } from "./grpc-hooks";
 import { configure, FirewallGrantsProvider } from "./provider";
+import { PACKAGE } from "./resources";
+import { configVariable } from "./schema";
 
 /** The package's version (package.json is two levels up from the sources, three from dist/). */
 function packageVersion(): string {
@@ -21,8 +24,14 @@ function packageVersion(): string {
   return "0.0.0";
 }
 
+/** Settings reach the plugin as provider config: messages name that variable (`firewall-grants:opnsenseUrl`), not `opnsense:url`. */
+export function nameProviderConfig(): void {
+  setConfigPlace((ns, key) => `provider config ${PACKAGE}:${configVariable(ns, key)}`);
+}
+
 export function run(args: readonly string[] = process.argv.slice(2)): Promise<void> {
   installGrpcHooks(configure);
+  nameProviderConfig();
   // A killed CLI must not leave this process writing to a firewall (dynamic-kit.ts `watchEngine`).
   const engine = args.find((a) => !a.startsWith("-"));
   if (engine) watchEngine({ address: engine });

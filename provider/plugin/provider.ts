@@ -10,7 +10,10 @@ import type * as pulumi from "@pulumi/pulumi";
 import type * as provider from "@pulumi/pulumi/provider";
 import { configureFromStack } from "../core/dynamic-kit";
 import { deviceSettingsList, settingKeys } from "../device-settings";
-import { takeReadInputs } from "./grpc-hooks";
+import { constructGrant, GRANT_TOKEN } from "./grant";
+import { detailedDiff } from "./detailed-diff";
+import { offerDetailedDiff, takeReadInputs } from "./grpc-hooks";
+import { ImportIdProblem } from "./import-ids";
 import { PACKAGE, pluginResources, type PluginResource } from "./resources";
 import { buildSchema, configVariable, SECRET_INPUTS } from "./schema";
 
@@ -96,6 +99,19 @@ export class FirewallGrantsProvider implements provider.Provider {
     this.schema = JSON.stringify(buildSchema(version));
   }
 
+  private readonly inputKeysByToken = new Map<string, string[]>();
+
+  /** The resource's input properties, as the schema lists them. */
+  private inputKeys(r: PluginResource): string[] {
+    let keys = this.inputKeysByToken.get(r.token);
+    if (!keys) {
+      const spec = (JSON.parse(this.schema) as { resources: Record<string, { inputProperties: object }> }).resources[r.token];
+      keys = Object.keys(spec?.inputProperties ?? {});
+      this.inputKeysByToken.set(r.token, keys);
+    }
+    return keys;
+  }
+
   private resource(urn: string): { r: PluginResource; name: string } {
     const { type, name } = parseUrn(urn);
     const r = this.byToken.get(type);
@@ -118,7 +134,12 @@ export class FirewallGrantsProvider implements provider.Provider {
 
   async diff(id: pulumi.ID, urn: pulumi.URN, olds: unknown, news: unknown): Promise<provider.DiffResult> {
     const { r } = this.resource(urn);
-    return r.provider.diff(id, plain(olds).props, plain(news).props);
+    const o = plain(olds).props;
+    const n = plain(news).props;
+    const result = await r.provider.diff(id, o, n);
+    // The SDK's server drops anything but changes/replaces: grpc-hooks.ts adds this to the answer.
+    if (result.changes) offerDetailedDiff(urn, detailedDiff(this.inputKeys(r), o, n, result.replaces ?? []));
+    return result;
   }
 
   async create(urn: pulumi.URN, inputs: unknown): Promise<provider.CreateResult> {
@@ -139,24 +160,51 @@ export class FirewallGrantsProvider implements provider.Provider {
     return this.adopt(id, urn, r, name);
   }
 
-  /** `pulumi import` / the `import:` option: inputs from the request (the option) or from the id, checked, then read. */
+  /**
+   * `pulumi import` / the `import:` option: the inputs from the request (the option) or from the id
+   * (import-ids.ts), checked, then the device read; the state gets what create would have recorded, so
+   * the next preview of a program declaring these inputs shows no change. Nothing is written.
+   */
   private async adopt(id: string, urn: string, r: PluginResource, name: string): Promise<provider.ReadResult> {
     const given = takeReadInputs(urn);
-    const declared = given ? plain(given).props : r.importId?.parse(id);
-    if (!declared) {
-      throw new Error(
-        r.importId
-          ? `${r.token}: import id ${JSON.stringify(id)} is not of the form ${r.importId.format}`
-          : `${r.token}: \`pulumi import\` by id is not supported for this resource yet; declare it with the \`import:\` resource option (its inputs say what to adopt)`,
+    const spec = r.importId;
+    const refused = (why: string) => new Error(`${r.token}: cannot import ${JSON.stringify(id)}: ${why}`);
+    let declared: Props | undefined;
+    if (given) declared = plain(given).props;
+    else if (!spec) {
+      throw refused(
+        "this resource has no import id (docs/plugin.md says why); declare it with the `import:` resource option and its inputs, which say what to adopt",
       );
+    } else {
+      try {
+        declared = spec.parse(id);
+      } catch (e) {
+        if (e instanceof ImportIdProblem) throw refused(`${e.message} (the id is ${spec.format})`);
+        throw e;
+      }
     }
+    const readProbe = async (probe: Props): Promise<Props | undefined> => {
+      const result = await r.provider.read(id, { ...this.inputsOf(r, name, probe) });
+      return result.id ? result.props : undefined;
+    };
+    if (!given && spec?.complete) declared = await spec.complete(declared, readProbe);
+    if (!declared) throw refused("the device holds no such entry");
     const checked = await r.provider.check({}, this.inputsOf(r, name, declared));
-    if (checked.failures && checked.failures.length > 0) {
-      throw new Error(`${r.token}: cannot import ${JSON.stringify(id)}: ${checked.failures.map((f) => f.reason).join("; ")}`);
-    }
-    const result = await r.provider.read(id, checked.inputs);
-    if (!result.id) return { id: "", props: {} };
-    return { id: result.id, props: marked(result.props), inputs: marked(declared) };
+    if (checked.failures && checked.failures.length > 0) throw refused(checked.failures.map((f) => `${f.property}: ${f.reason}`).join("; "));
+    const inputs = checked.inputs ?? {};
+    const seen = await readProbe({ ...inputs, ...spec?.probe(inputs) });
+    if (!seen) throw refused("the device holds no such entry");
+    const state: Props = { ...spec?.probe(inputs), ...seen, ...(spec && { expired: false }) };
+    Object.assign(state, await spec?.recorded(state));
+    const why = spec?.refuse?.(state);
+    if (why) throw refused(why);
+    return { id, props: marked(JSON.parse(JSON.stringify(state)) as Props), inputs: marked(declared) };
+  }
+
+  /** `firewall-grants:index:Grant`, the multi-language component (grant.ts). */
+  async construct(name: string, type: string, inputs: pulumi.Inputs, options: pulumi.ComponentResourceOptions): Promise<provider.ConstructResult> {
+    if (type !== GRANT_TOKEN) throw new Error(`${PACKAGE} has no component ${type}; it has: ${GRANT_TOKEN}`);
+    return constructGrant(name, inputs, options);
   }
 
   async update(id: pulumi.ID, urn: pulumi.URN, olds: unknown, news: unknown): Promise<provider.UpdateResult> {

@@ -6,6 +6,7 @@
 import type { z } from "zod";
 import { deviceSettingsList, type ResourceNames } from "../device-settings";
 import * as lib from "../index";
+import { IMPORT_IDS, type ImportId } from "./import-ids";
 import { AliasEntryInputsSchema } from "../devices/opnsense/resource";
 import { AliasSetInputsSchema } from "../devices/opnsense/set-resource";
 import { FortigateAddressInputsSchema } from "../devices/fortigate/resource";
@@ -58,20 +59,6 @@ const INPUT_SCHEMAS: Readonly<Record<string, z.ZodType>> = {
 const GUARD_INPUTS = { exclusive: true, guard: true, allowBroad: true } as const;
 const isGuard = (n: ResourceNames) => /Guard$/.test(n.className);
 
-/** Inputs a resource's id carries, for `pulumi import <type> <name> <id>` (the engine sends no inputs then). */
-export type ImportInputs = (id: string) => Record<string, unknown> | undefined;
-
-const IMPORT_IDS: Readonly<Record<string, { format: string; parse: ImportInputs }>> = {
-  // create's id: `<alias>@<address>` (devices/opnsense/resource.ts); an optional `#config` picks the method.
-  OpnsenseAliasEntry: {
-    format: "<alias>@<address>[#table|#config]",
-    parse: (id) => {
-      const m = /^([^@#]+)@([^#]+)(?:#(table|config))?$/.exec(id);
-      return m ? { alias: m[1], address: m[2], method: m[3] ?? "table" } : undefined;
-    },
-  },
-};
-
 export interface PluginResource {
   readonly device: string;
   readonly names: ResourceNames;
@@ -80,7 +67,7 @@ export interface PluginResource {
   readonly inputSchema: z.ZodType;
   /** Inputs the plugin adds (guards), over what the program gives. */
   readonly fixedInputs: Readonly<Record<string, unknown>>;
-  readonly importId?: { readonly format: string; readonly parse: ImportInputs };
+  readonly importId?: ImportId;
 }
 
 export const tokenOf = (device: string, n: Pick<ResourceNames, "type">): string => `${PACKAGE}:${device}:${n.type}`;

@@ -7,6 +7,7 @@
  */
 import { z } from "zod";
 import { BASE_SETTINGS, deviceSettingsList } from "../device-settings";
+import { GRANT_TOKEN, GrantInputsSchema, GrantOutputsSchema } from "./grant";
 import { PACKAGE, pluginResources, type PluginResource } from "./resources";
 
 /** A property or type of the Pulumi package schema (pulumi.com/docs/iac/extending-pulumi/schema). */
@@ -101,6 +102,27 @@ class Builder {
     }
   }
 
+  /** A multi-language component (`construct`): inputs and outputs from its zod schemas. */
+  component(token: string, inputs: z.ZodType, outputs: z.ZodType) {
+    const props = (schema: z.ZodType, prefix: string) => {
+      const json = z.toJSONSchema(schema, { io: "input", unrepresentable: "any" }) as Json;
+      const properties = Object.fromEntries(
+        Object.entries((json.properties ?? {}) as Record<string, Json>).map(([k, v]) => [k, this.property(v, `${prefix}${pascal(k)}`)]),
+      );
+      return { json, properties, required: (json.required ?? []) as string[] };
+    };
+    const i = props(inputs, token);
+    const o = props(outputs, token);
+    return {
+      isComponent: true,
+      description: typeof i.json.description === "string" ? i.json.description : token,
+      inputProperties: i.properties,
+      requiredInputs: i.required,
+      properties: o.properties,
+      required: o.required,
+    };
+  }
+
   resource(r: PluginResource) {
     const json = z.toJSONSchema(r.inputSchema, { io: "input", unrepresentable: "any" }) as Json;
     const props = (json.properties ?? {}) as Record<string, Json>;
@@ -142,7 +164,10 @@ function configVariables(): Record<string, PropertySpec> {
 /** The package schema, as the plugin's GetSchema returns it. */
 export function buildSchema(version: string) {
   const b = new Builder();
-  const resources = Object.fromEntries(pluginResources().map((r) => [r.token, b.resource(r)]));
+  const resources: Record<string, ReturnType<Builder["resource"]> & { isComponent?: boolean }> = {
+    ...Object.fromEntries(pluginResources().map((r) => [r.token, b.resource(r)])),
+    [GRANT_TOKEN]: b.component(GRANT_TOKEN, GrantInputsSchema, GrantOutputsSchema),
+  };
   const variables = configVariables();
   return {
     name: PACKAGE,

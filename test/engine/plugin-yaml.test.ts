@@ -267,3 +267,169 @@ describeWithCli("engine: two OPNsense boxes through two explicit firewall-grants
 function emulatorTable(e: OpnsenseEmulator): string[] {
   return e.backend.tableContent("jit_admins").sort();
 }
+
+const GRANT = (pluginDir: string) => `name: plugin-yaml-grant
+runtime: yaml
+plugins:
+  providers:
+    - name: firewall-grants
+      path: ${pluginDir}
+resources:
+  carol:
+    type: firewall-grants:index:Grant
+    properties:
+      who: carol
+      ticket: CHG-7
+      addresses: [192.0.2.77]
+      opnsense:
+        - alias: jit_admins
+outputs:
+  granted: \${carol.granted}
+`;
+
+describeWithCli("engine: Grant as a multi-language component of the plugin (YAML)", () => {
+  let box: OpnsenseEmulator;
+  let ws: PulumiWorkspace;
+  let projectDir: string;
+
+  beforeAll(async () => {
+    const hostDir = yamlHostDir();
+    if (!hostDir) throw new Error("scripts/pulumi-yaml.sh could not build the YAML language host");
+    const cli = await ensurePulumiCli();
+    box = await startOpnsenseEmulator({
+      port: 0,
+      users: [
+        {
+          name: "grants",
+          key: FULL.key,
+          secret: FULL.secret,
+          privileges: ["page-diagnostics-tables", "page-firewall-aliases", "page-firewall-alias-edit"],
+          disabled: false,
+        },
+      ],
+    });
+    projectDir = mkdtempSync(path.join(tmpdir(), "fwg-plugin-yaml-grant-"));
+    writeFileSync(path.join(projectDir, "Pulumi.yaml"), GRANT(PLUGIN_DIR));
+    ws = await PulumiWorkspace.create({
+      projectDir,
+      env: { PATH: `${hostDir}${path.delimiter}${cli.binDir}${path.delimiter}${process.env.PATH ?? ""}` },
+      timeoutMs: 180_000,
+    });
+    await ws.setConfig("firewall-grants:opnsenseUrl", box.url);
+    await ws.setConfig("firewall-grants:opnsenseCaCert", box.caCert);
+    await ws.setConfig("firewall-grants:opnsenseApiKey", FULL.key, true);
+    await ws.setConfig("firewall-grants:opnsenseApiSecret", FULL.secret, true);
+  });
+  afterAll(async () => {
+    await ws?.dispose();
+    await box?.close();
+    if (projectDir) rmSync(projectDir, { recursive: true, force: true });
+  });
+
+  test("preview shows the component and its child grant; up grants it with the person in the description; destroy revokes it", async () => {
+    const preview = await ws.run(["preview"]);
+    expect(ok(preview)).toEqual({ code: 0, tail: "" });
+    expect(preview.output).toMatch(/\+\s+firewall-grants:index:Grant\s+carol\s+create/);
+    expect(preview.output).toMatch(/\+\s+firewall-grants:opnsense:AliasEntry\s+carol-opnsense-jit_admins-192-0-2-77\s+create/);
+    expect(emulatorTable(box)).toEqual([]);
+    expect(ok(await ws.run(["up", "--yes"]))).toEqual({ code: 0, tail: "" });
+    expect(emulatorTable(box)).toEqual(["192.0.2.77"]);
+    expect(await ws.outputs()).toEqual({ granted: [{ kind: "opnsense", target: "jit_admins", address: "192.0.2.77" }] });
+    const state = JSON.parse(ws.stateText()) as {
+      checkpoint: { latest: { resources: { urn: string; parent?: string; outputs?: Record<string, unknown> }[] } };
+    };
+    const child = state.checkpoint.latest.resources.find((r) => r.urn.endsWith("::carol-opnsense-jit_admins-192-0-2-77"));
+    expect(child?.urn).toContain("firewall-grants:index:Grant$firewall-grants:opnsense:AliasEntry");
+    expect(child?.outputs).toMatchObject({ alias: "jit_admins", address: "192.0.2.77", description: "carol (CHG-7)", adopted: false });
+    expect(ok(await ws.run(["preview", "--refresh", "--expect-no-changes"]))).toEqual({ code: 0, tail: "" });
+    expect(ok(await ws.run(["destroy", "--yes"]))).toEqual({ code: 0, tail: "" });
+    expect(emulatorTable(box)).toEqual([]);
+  });
+});
+
+const TEAM = (pluginDir: string, addresses: readonly string[]) => `name: plugin-yaml-diff
+runtime: yaml
+plugins:
+  providers:
+    - name: firewall-grants
+      path: ${pluginDir}
+resources:
+  team:
+    type: firewall-grants:opnsense:AliasSet
+    properties:
+      alias: jit_admins
+      addresses: [${addresses.join(", ")}]
+`;
+
+describeWithCli("engine: previews of plugin resources show what changed in detail (YAML)", () => {
+  let box: OpnsenseEmulator;
+  let ws: PulumiWorkspace;
+  let projectDir: string;
+  const write = (addresses: readonly string[]) => writeFileSync(path.join(projectDir, "Pulumi.yaml"), TEAM(PLUGIN_DIR, addresses));
+
+  beforeAll(async () => {
+    const hostDir = yamlHostDir();
+    if (!hostDir) throw new Error("scripts/pulumi-yaml.sh could not build the YAML language host");
+    const cli = await ensurePulumiCli();
+    box = await startOpnsenseEmulator({
+      port: 0,
+      users: [
+        {
+          name: "grants",
+          key: FULL.key,
+          secret: FULL.secret,
+          privileges: ["page-diagnostics-tables", "page-firewall-aliases", "page-firewall-alias-edit"],
+          disabled: false,
+        },
+      ],
+    });
+    projectDir = mkdtempSync(path.join(tmpdir(), "fwg-plugin-yaml-diff-"));
+    write(["203.0.113.40", "203.0.113.41", "203.0.113.42"]);
+    ws = await PulumiWorkspace.create({
+      projectDir,
+      env: { PATH: `${hostDir}${path.delimiter}${cli.binDir}${path.delimiter}${process.env.PATH ?? ""}` },
+      timeoutMs: 180_000,
+    });
+    await ws.setConfig("firewall-grants:opnsenseUrl", box.url);
+    await ws.setConfig("firewall-grants:opnsenseCaCert", box.caCert);
+    await ws.setConfig("firewall-grants:opnsenseApiKey", FULL.key, true);
+    await ws.setConfig("firewall-grants:opnsenseApiSecret", FULL.secret, true);
+  });
+  afterAll(async () => {
+    await ws?.dispose();
+    await box?.close();
+    if (projectDir) rmSync(projectDir, { recursive: true, force: true });
+  });
+
+  test("a member lost on the device and a member taken out of the program: [diff: ~addresses] and the member", async () => {
+    expect(ok(await ws.run(["up", "--yes"]))).toEqual({ code: 0, tail: "" });
+    expect(emulatorTable(box)).toEqual(["203.0.113.40", "203.0.113.41", "203.0.113.42"]);
+    // Drift the inputs cannot show: the program is unchanged, the device lost .41.
+    const res = await fetch(`${box.url}/__emulator/alias-content`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ alias: "jit_admins", remove: "203.0.113.41", where: "both" }),
+      dispatcher: new Agent({ connect: { ca: box.caCert } }),
+    });
+    expect(res.status).toBe(200);
+    const drift = await ws.run(["preview", "--refresh", "--expect-no-changes"]);
+    expect(drift.code).toBe(7);
+    expect(drift.output).toMatch(/~\s+firewall-grants:opnsense:AliasSet\s+team\s+update\s+\[diff: ~addresses,missing\]/);
+    const detailed = await ws.run(["preview", "--refresh", "--diff"]);
+    expect(detailed.output).toMatch(
+      /~ firewall-grants:opnsense:AliasSet: \(update\)[\s\S]*\[urn=[^\]]*::team\]\s+~ addresses: \[\s+\+ \[1\]: \{\s+\+ address: "203\.0\.113\.41"/,
+    );
+    expect(detailed.output).not.toMatch(/[-+~] \[[02]\]: \{/);
+    expect(ok(await ws.run(["up", "--refresh", "--yes"]))).toEqual({ code: 0, tail: "" });
+    expect(emulatorTable(box)).toEqual(["203.0.113.40", "203.0.113.41", "203.0.113.42"]);
+    // The program drops .42: that member, and only it, in the preview.
+    write(["203.0.113.40", "203.0.113.41"]);
+    const dropped = await ws.run(["preview"]);
+    expect(ok(dropped)).toEqual({ code: 0, tail: "" });
+    expect(dropped.output).toMatch(/~\s+firewall-grants:opnsense:AliasSet\s+team\s+update\s+\[diff: ~addresses\]/);
+    const detail = await ws.run(["preview", "--diff"]);
+    expect(detail.output).toMatch(/- \[2\]: \{[\s\S]*?203\.0\.113\.42/);
+    expect(ok(await ws.run(["destroy", "--yes"]))).toEqual({ code: 0, tail: "" });
+    expect(emulatorTable(box)).toEqual([]);
+  });
+});
