@@ -132,12 +132,14 @@ it("scaffolds the guide's example: exactly the listed files, compiled, linted, d
   );
   node([path.join(dir, "node_modules/typescript/bin/tsc"), "-p", ".scaffold-test/tsconfig.json"], "tsc (type-check and build)");
 
-  // 4. What the registry derives into files: the README's privilege table, and nothing else. (The plugin
-  // schema is not regenerated here: provider/plugin/resources.ts still lists input schemas by hand, see the guide.)
+  // 4. What the registry derives into files: the README's privilege table and the plugin schema (the plugin
+  // reads each resource's declaration), and nothing else.
   const scaffolded = snapshot(dir);
   node(["dist/scripts/render-readme.js"], "render-readme");
-  expect(guideList("generated", name)).toContain("README.md");
-  expect(changed(scaffolded, snapshot(dir))).toEqual(["README.md"]);
+  node(["dist/scripts/gen-schema.js"], "gen-schema");
+  expect(guideList("generated", name).sort()).toEqual(["README.md", "provider/plugin/schema.json"]);
+  expect(changed(scaffolded, snapshot(dir))).toEqual(["README.md", "provider/plugin/schema.json"]);
+  expect(readFileSync(path.join(dir, "provider/plugin/schema.json"), "utf8")).toContain(`"firewall-grants:${name}:`);
   expect(readFileSync(path.join(dir, "README.md"), "utf8")).toMatch(
     new RegExp(
       `<!-- preflight:${className}:begin [^\\n]*-->\\n\\| step[^\\n]*\\n[^\\n]*\\n\\| auth \\|[\\s\\S]*\\| list \\|[^\\n]*\\n<!-- preflight:${className}:end -->`,

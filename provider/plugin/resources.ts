@@ -3,20 +3,10 @@
  * (per-entry grants, sets, guards, feeds) under the token `firewall-grants:<device>:<Type>`, mapped to
  * the provider object the TypeScript dynamic resources already use. No device logic lives here.
  */
-import type { z } from "zod";
+import { resourceDeclarations, type ResourceDeclaration } from "../core/define-resource";
 import { deviceSettingsList, type ResourceNames } from "../device-settings";
 import * as lib from "../index";
 import { IMPORT_IDS, type ImportId } from "./import-ids";
-import { AliasEntryInputsSchema } from "../devices/opnsense/resource";
-import { AliasSetInputsSchema } from "../devices/opnsense/set-resource";
-import { FortigateAddressInputsSchema } from "../devices/fortigate/resource";
-import { FortigateFeedEntryInputsSchema } from "../devices/fortigate/feed-resource";
-import { AddressSetInputsSchema } from "../devices/fortigate/set-resource";
-import { FortigateFeedSetInputsSchema } from "../devices/fortigate/feed-set";
-import { TrustedHostInputsSchema } from "../devices/fortimanager/resource";
-import { FortimanagerFeedEntryInputsSchema } from "../devices/fortimanager/feed-resource";
-import { TrustedHostSetInputsSchema } from "../devices/fortimanager/set-resource";
-import { FortimanagerFeedSetInputsSchema } from "../devices/fortimanager/feed-set";
 
 export const PACKAGE = "firewall-grants";
 
@@ -32,28 +22,13 @@ export interface WrappedProvider {
 }
 
 /**
- * The input schema of a resource, by class name. The one place the plugin learns a resource's inputs:
- * when each resource has one declaration (issue 17), this returns the declaration's schema instead.
+ * The declaration of a registered resource (provider/core/define-resource.ts): its inputs' JSON Schema,
+ * secret inputs and output-only fields, from the same zod schema `check` parses with. Loading the package
+ * root (`lib`) has registered every declaration.
  */
-export function inputSchemaOf(className: string): z.ZodType | undefined {
-  return INPUT_SCHEMAS[className];
+export function declarationOf(device: string, n: Pick<ResourceNames, "type">): ResourceDeclaration | undefined {
+  return resourceDeclarations().find((d) => d.module === device && d.type === n.type);
 }
-
-const INPUT_SCHEMAS: Readonly<Record<string, z.ZodType>> = {
-  OpnsenseAliasEntry: AliasEntryInputsSchema,
-  OpnsenseAliasSet: AliasSetInputsSchema,
-  OpnsenseAliasGuard: AliasSetInputsSchema,
-  FortigateAddress: FortigateAddressInputsSchema,
-  FortigateFeedEntry: FortigateFeedEntryInputsSchema,
-  FortigateAddressSet: AddressSetInputsSchema,
-  FortigateGroupGuard: AddressSetInputsSchema,
-  FortigateFeedSet: FortigateFeedSetInputsSchema,
-  FortimanagerTrustedHost: TrustedHostInputsSchema,
-  FortimanagerFeedEntry: FortimanagerFeedEntryInputsSchema,
-  FortimanagerTrustedHostSet: TrustedHostSetInputsSchema,
-  FortimanagerTrustedHostGuard: TrustedHostSetInputsSchema,
-  FortimanagerFeedSet: FortimanagerFeedSetInputsSchema,
-};
 
 /** Inputs the TypeScript guard classes set themselves (set-lifecycle.ts `guardProps`); a plugin user cannot change them. */
 const GUARD_INPUTS = { exclusive: true, guard: true, allowBroad: true } as const;
@@ -64,7 +39,7 @@ export interface PluginResource {
   readonly names: ResourceNames;
   readonly token: string;
   readonly provider: WrappedProvider;
-  readonly inputSchema: z.ZodType;
+  readonly declaration: ResourceDeclaration;
   /** Inputs the plugin adds (guards), over what the program gives. */
   readonly fixedInputs: Readonly<Record<string, unknown>>;
   readonly importId?: ImportId;
@@ -77,15 +52,15 @@ export function pluginResources(): PluginResource[] {
   return deviceSettingsList().flatMap((d) =>
     [...d.resources, ...(d.sets ?? [])].map((names) => {
       const provider = (lib as unknown as Record<string, WrappedProvider | undefined>)[names.providerExport];
-      const inputSchema = inputSchemaOf(names.className);
-      if (!provider || !inputSchema) throw new Error(`${names.className}: no provider object or input schema for the plugin (provider/plugin/resources.ts)`);
+      const declaration = declarationOf(d.name, names);
+      if (!provider || !declaration) throw new Error(`${names.className}: no provider object or resource declaration for the plugin (provider/plugin/resources.ts)`);
       const importId = IMPORT_IDS[names.className];
       return {
         device: d.name,
         names,
         token: tokenOf(d.name, names),
         provider,
-        inputSchema,
+        declaration,
         fixedInputs: isGuard(names) ? GUARD_INPUTS : {},
         ...(importId && { importId }),
       };

@@ -123,14 +123,23 @@ class Builder {
     };
   }
 
+  /** The declaration's output-only fields; their shapes differ per device, so the schema types them as Any with what they hold. */
+  outputs(r: PluginResource): Record<string, PropertySpec> {
+    return Object.fromEntries(
+      Object.entries(r.declaration.outputs)
+        .filter(([k]) => !(k in LIFECYCLE_OUTPUTS))
+        .map(([k, description]) => [k, { $ref: "pulumi.json#/Any", description }]),
+    );
+  }
+
   resource(r: PluginResource) {
-    const json = z.toJSONSchema(r.inputSchema, { io: "input", unrepresentable: "any" }) as Json;
+    const json = r.declaration.inputJsonSchema() as Json;
     const props = (json.properties ?? {}) as Record<string, Json>;
     const inputProperties: Record<string, PropertySpec> = {};
     for (const [k, v] of Object.entries(props)) {
       if (k in r.fixedInputs) continue;
       const spec = this.property(v, `${PACKAGE}:${r.device}:${r.names.type}${pascal(k)}`);
-      if ((SECRET_INPUTS as readonly string[]).includes(k)) spec.secret = true;
+      if (r.declaration.secretInputs.includes(k)) spec.secret = true;
       inputProperties[k] = spec;
     }
     const requiredInputs = ((json.required ?? []) as string[]).filter((k) => !(k in r.fixedInputs));
@@ -139,7 +148,7 @@ class Builder {
         typeof json.description === "string" ? json.description : `${r.names.className} (the TypeScript class of the same name, served by the plugin).`,
       inputProperties,
       requiredInputs,
-      properties: { ...inputProperties, ...LIFECYCLE_OUTPUTS },
+      properties: { ...inputProperties, ...this.outputs(r), ...LIFECYCLE_OUTPUTS },
       required: requiredInputs,
     };
   }

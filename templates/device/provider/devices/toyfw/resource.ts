@@ -13,7 +13,7 @@ import { hostOfUrl } from "../../core/diagnosis";
 import { setting, type GrantAddressArgs } from "../../core/dynamic-kit";
 import { grantMetaFields, grantProvider, type DevicePin, type PinnedState } from "../../core/grant-lifecycle";
 import { fingerprint } from "../../core/process-state";
-import type { ResourceOutputs } from "../../core/resource-declaration";
+import type { Assert, BaseConnectionInputs, GrantMetaInputs, ResourceOutputs, SameType } from "../../core/resource-declaration";
 import { resolveDeviceUrl, SettingProblem } from "../../core/settings";
 import { TOYFW_DIAGNOSIS_FAMILY, ToyfwClient, type ToyfwClientOptions } from "./client";
 import { toyfwPreflight } from "./preflight";
@@ -44,7 +44,11 @@ export function toyfwListNameProblem(name: string): string | undefined {
   return undefined;
 }
 
-/** The provider's inputs, as `check` accepts them. */
+/**
+ * The schema `check` parses with. Left out of the published declarations, which name no zod type (a
+ * user's `tsc` under the classic template would load zod's): the plain type below is what users see.
+ * @internal
+ */
 export const ToyfwListEntryInputsSchema = z
   .object({
     connection: z
@@ -62,7 +66,14 @@ export const ToyfwListEntryInputsSchema = z
     const r = parseAddress(v.address, { allowBroad: v.allowBroad });
     if (!r.ok) ctx.addIssue({ code: "custom", path: ["address"], message: r.rule });
   });
-export type ToyfwListEntryInputs = z.infer<typeof ToyfwListEntryInputsSchema>;
+/** The provider's inputs, as `check` accepts them ({@link ToyfwListEntryInputsSchema}); the compiler keeps the two equal. */
+export interface ToyfwListEntryInputs extends GrantMetaInputs {
+  connection?: BaseConnectionInputs;
+  credentials?: { token?: string };
+  list: string;
+  address: string;
+}
+type _InputsAreTheSchema = Assert<SameType<ToyfwListEntryInputs, z.infer<typeof ToyfwListEntryInputsSchema>>>;
 
 /** What state holds: the inputs plus what the device reported. */
 export interface ToyfwListEntryOutputs extends ToyfwListEntryInputs, PinnedState {
