@@ -13,7 +13,7 @@ import { defineGrantResource } from "../../core/define-resource";
 import type { Assert, BaseConnectionInputs, GrantMetaInputs, ResourceOutputs, SameType } from "../../core/resource-declaration";
 import { declaredByOther, grantMetaFields, grantProvider, type DevicePin, type PinnedState } from "../../core/grant-lifecycle";
 import { fingerprint } from "../../core/process-state";
-import { resolveDeviceUrl, SettingProblem } from "../../core/settings";
+import { resolveDeviceUrl, SettingProblem, settingPlaces } from "../../core/settings";
 import { deviceTextField } from "../../core/text-rules";
 import type { FortigateClientOptions } from "./client";
 import { FortigateClient } from "./client";
@@ -101,11 +101,7 @@ const vdomOf = (i: Pick<FortigateAddressInputs, "connection">) => setting("forti
 /** The connection as inline value > stack config > environment, to the pinned device. @internal */
 export function resolveConnection(i: Pick<FortigateAddressInputs, "connection" | "credentials">, pin: DevicePin): FortigateClientOptions {
   const token = setting("fortigate", "token", i.credentials?.token);
-  if (!token)
-    throw new SettingProblem(
-      "",
-      `credentials.token: no FortiGate API token; set connection.token, secret stack config fortigate:token or environment FORTIGATE_TOKEN`,
-    );
+  if (!token) throw new SettingProblem("", `credentials.token: no FortiGate API token; set ${settingPlaces("fortigate", "token")} (a secret)`);
   return { url: pin.url, token, vdom: pin.scope?.replace(/^vdom /, "") ?? vdomOf(i), ...resolveBaseConnection("fortigate", i.connection) };
 }
 

@@ -14,7 +14,7 @@ import type { Assert, BaseConnectionInputs, GrantMetaInputs, ResourceOutputs, Sa
 import { grantMetaFields, grantProvider, type DevicePin, type PinnedState } from "../../core/grant-lifecycle";
 import { fingerprint } from "../../core/process-state";
 import { segmentNameProblem, SEGMENT_NAME_RULE } from "../../core/transport";
-import { resolveDeviceUrl, SettingProblem } from "../../core/settings";
+import { resolveDeviceUrl, SettingProblem, settingPlaces } from "../../core/settings";
 import { FortimanagerClient, type FortimanagerClientOptions } from "./client";
 import { preflight } from "./preflight";
 import { unusedSlotProblem } from "./slots";
@@ -124,7 +124,7 @@ export function resolveManagerConnection(i: Pick<TrustedHostInputs, "connection"
   if (!token && !(username && password)) {
     throw new SettingProblem(
       "",
-      "FortiManager credentials are required: a token (connection.token, secret stack config fortimanager:token or environment FORTIMANAGER_TOKEN), or username and password (fortimanager:username / fortimanager:password)",
+      `FortiManager credentials are required: a token (${settingPlaces("fortimanager", "token")}), or username and password (${settingPlaces("fortimanager", "username")}; ${settingPlaces("fortimanager", "password", "credentials.password")})`,
     );
   }
   return { url: pin.url, token, username, password, adom: setting("fortimanager", "adom", c.adom), ...resolveBaseConnection("fortimanager", c) };

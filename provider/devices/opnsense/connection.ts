@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import { parse as parseIni } from "ini";
 import { resolveBaseConnection } from "../../core/connection-kit";
 import { setting } from "../../core/dynamic-kit";
+import { settingPlaces } from "../../core/settings";
 import { OpnsenseClient } from "./client";
 
 /** The non-secret part of a connection, as stored in inputs and state. */
@@ -45,7 +46,7 @@ export class ConnectionProblem extends Error {
 
 export function resolveConnection(conn: ConnectionInputs | undefined, creds: CredentialInputs | undefined): ResolvedConnection {
   const url = setting("opnsense", "url", conn?.url);
-  if (!url) throw new ConnectionProblem("connection.url", "required: set connection.url, stack config opnsense:url or OPNSENSE_URL");
+  if (!url) throw new ConnectionProblem("connection.url", `required: set ${settingPlaces("opnsense", "url")}`);
   let apiKey = setting("opnsense", "apiKey", creds?.apiKey);
   let apiSecret = setting("opnsense", "apiSecret", creds?.apiSecret);
   const keyFile = setting("opnsense", "apiKeyFile", conn?.apiKeyFile);
@@ -65,7 +66,7 @@ export function resolveConnection(conn: ConnectionInputs | undefined, creds: Cre
   if (!apiKey || !apiSecret) {
     throw new ConnectionProblem(
       "",
-      "OPNsense credentials missing: give apiKey and apiSecret, or apiKeyFile, inline, in stack config (opnsense:apiKey/apiSecret/apiKeyFile) or as OPNSENSE_API_KEY/OPNSENSE_API_SECRET/OPNSENSE_API_KEY_FILE",
+      `OPNsense credentials missing: give apiKey and apiSecret (${settingPlaces("opnsense", "apiKey", "credentials.apiKey")}; ${settingPlaces("opnsense", "apiSecret", "credentials.apiSecret")}), or a key file (${settingPlaces("opnsense", "apiKeyFile")})`,
     );
   }
   return { url, apiKey, apiSecret, ...resolveBaseConnection("opnsense", conn) };
