@@ -5,7 +5,8 @@
  *             port 0. No child process, no dist/ (test/tiers/unit-setup.ts and unit-resolver.js refuse
  *             both, so a misfiled test fails with the reason). Budget: under 60 s for the tier.
  *   contract  needs a child process or the built package: CLI runs, cross-process state, serialised-provider
- *             round trips, type checks of the published types, examples and scaffold compiles.
+ *             round trips, type checks of the published types, examples and scaffold compiles; and the
+ *             in-process suites that run whole tables against the emulators (variants, faults, secrets).
  *   package   the packed tarball installed into a fresh project (real Pulumi CLI).
  *   engine    the real Pulumi CLI against the emulators (test/engine).
  * Every test file is in exactly one tier: unit is everything not listed for another.
@@ -24,6 +25,16 @@ const CONTRACT = [
   "test/fortimanager/cross-process.test.ts",
   "test/fortimanager/serialization.test.ts",
   "test/fortigate/serialization.test.ts",
+  // In process, but whole tables and long sequences against the emulators' contract (every device answer
+  // variant, every fault, every secret path, 20,000-row tables): minutes of work that would sink the unit
+  // loop's budget, and what they prove is the device contract rather than one module.
+  "test/secrets.test.ts",
+  "test/variants-lifecycle.test.ts",
+  "test/faults/*.test.ts",
+  "test/redteam/*.test.ts",
+  "test/opnsense/fidelity.test.ts",
+  "test/fortigate/feed-variants.test.ts",
+  "test/fortimanager/feed-least-privilege.test.ts",
 ];
 const PACKAGE = ["test/engine/package.test.ts"];
 const ENGINE = ["test/engine/**/*.test.ts"];
