@@ -2,8 +2,12 @@ import { UNKNOWN } from "../../provider/core/dynamic-kit";
 import { startOpnsenseEmulator } from "../../emulators/opnsense/emulator";
 import { opnsenseAliasEntryProvider as provider, type AliasEntryInputs, type AliasEntryOutputs } from "../../provider/devices/opnsense/resource";
 import { grantErrorCode, secretFreeMessages, useEmulator } from "../support/emulator";
-import { connFor, SECRET, type UserName } from "./helpers";
+import { connFor, fastConfigTiming, SECRET, type UserName } from "./helpers";
 import { USERS } from "./helpers";
+
+// The emulator answers in milliseconds: a short settle still exceeds every read→write window (the real
+// settle is what test/opnsense/cross-process.test.ts proves).
+fastConfigTiming();
 
 const emu = useEmulator(() => startOpnsenseEmulator({ users: Object.values(USERS) }));
 const messages = secretFreeMessages(SECRET);

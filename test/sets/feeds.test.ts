@@ -13,6 +13,7 @@ import { DEFAULT_DEVICES } from "../../emulators/fortimanager/seed";
 import { fortimanagerFeedEntryProvider } from "../../provider/devices/fortimanager/feed-resource";
 import { fortimanagerFeedSetProvider as fmg } from "../../provider/devices/fortimanager/feed-set";
 import { resetProcessState } from "../../provider/core/process-state";
+import { FEED_VISIBILITY } from "../../provider/devices/fortinet/feed-batcher";
 import { setResourceNames, typeToken } from "../../provider/device-settings";
 import * as pkg from "../../provider/index";
 import { grantErrorCode as code, useEmulator } from "../support/emulator";
@@ -33,6 +34,12 @@ async function change(p: P, olds: Raw, base: Raw, extra: Raw) {
 }
 const read = async (p: P, s: Raw) => (await p.read("id", s as never)).props as unknown as Raw;
 const many = (n: number) => Array.from({ length: n }, (_, i) => `198.51.${100 + Math.floor(i / 250)}.${(i % 250) + 1}`);
+
+// Both emulators here show a push at once (pushVisibleAfterMs: 0), so the bounded wait only runs out for an
+// entry that never shows (overflow, a failed take-back): 1 s proves the same as the shipped 5 s.
+const savedVisibility = { ...FEED_VISIBILITY };
+beforeAll(() => void Object.assign(FEED_VISIBILITY, { waitMs: 1_000, pollMs: 100 }));
+afterAll(() => void Object.assign(FEED_VISIBILITY, savedVisibility));
 
 describe("FortigateFeedSet", () => {
   // Request counts and a refused remove below assume instant visibility (the shipped 2 s is the variant suite's).
