@@ -7,7 +7,7 @@
  *   contract  needs a child process or the built package: CLI runs, cross-process state, serialised-provider
  *             round trips, type checks of the published types, examples and scaffold compiles.
  *   package   the packed tarball installed into a fresh project (real Pulumi CLI).
- *   engine    the real Pulumi CLI against the emulators (test/engine).
+ *   engine    the real Pulumi CLI against the emulators (test/engine, test/readme.test.ts).
  * Every test file is in exactly one tier: unit is everything not listed for another.
  * Transpile only (isolatedModules, tsconfig.jest.json): the type check is `npm run typecheck`, once.
  */
@@ -26,7 +26,7 @@ const CONTRACT = [
   "test/fortigate/serialization.test.ts",
 ];
 const PACKAGE = ["test/engine/package.test.ts"];
-const ENGINE = ["test/engine/**/*.test.ts"];
+const ENGINE = ["test/engine/**/*.test.ts", "test/readme.test.ts"];
 
 const at = (globs) => globs.map((g) => `<rootDir>/${g}`);
 const base = {
