@@ -12,6 +12,7 @@ import { execFileSync, spawn } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
+import * as ts from "typescript";
 import { ensurePulumiCli } from "../scripts/pulumi-workspace";
 import { describeWithCli, ROOT } from "./engine/helpers";
 
@@ -50,7 +51,7 @@ type Action =
   | { readonly kind: "run"; readonly step: RunStep }
   | { readonly kind: "check"; readonly step: "policy-config" | "doctor-config" | "plugin-yaml" };
 
-type RunStep = "program" | "start-and-up" | "drift" | "doctor-output" | "failed-preview" | "ci-step" | "esm";
+type RunStep = "program" | "start-and-up" | "drift" | "doctor-output" | "failed-preview" | "ci-step" | "esm" | "automation";
 
 interface Decision {
   readonly id: string;
@@ -163,8 +164,7 @@ const DECISIONS: readonly Decision[] = [
     id: "automation",
     lang: "ts",
     holds: "LocalWorkspace.createOrSelectStack",
-    action: { kind: "compile" },
-    note: "the exit-7 text: @pulumi/pulumi automation/cmd.js",
+    action: { kind: "run", step: "automation" }, // and compiled with the other ts blocks
   },
   { id: "failed-preview", lang: "text", holds: "OPN001 OPNsense authorization failed", action: { kind: "run", step: "failed-preview" } },
 ];
@@ -336,6 +336,7 @@ describeWithCli("README.md runs against the emulators with the real Pulumi CLI",
       PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
       PULUMI_NODEJS_TRANSPILE_ONLY: "true", // the type check is the compile test above
       NO_COLOR: "1",
+      PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK: "true",
       npm_config_offline: "true", // npx finds firewall-grants in node_modules/.bin; never the registry
     };
     mkdirSync(path.join(tmp, "backend"));
@@ -410,6 +411,24 @@ describeWithCli("README.md runs against the emulators with the real Pulumi CLI",
     expect(ok(r)).toEqual({ code: 0, tail: "" });
     expect(r.output).toMatch(/passed/);
     expect(r.output).toMatch(/\+ 4 to create/);
+  });
+
+  test("Automation API: driftCheck tells exit 7 from a failure; with an empty workDir the dynamic provider cannot start", async () => {
+    // The block, compiled, beside the project's node_modules; the driver runs from "/" so that only workDir can help.
+    const compiled = ts.transpileModule(blockOf("automation").code, { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2020 } });
+    writeFileSync(path.join(project, "automation.js"), compiled.outputText);
+    const driver = path.join(project, "automation-driver.js");
+    writeFileSync(
+      driver,
+      'require("./automation.js").driftCheck(process.argv[2], process.argv[3]).then((r) => console.log("RESULT " + r), (e) => console.log("THREW " + e.message));\n',
+    );
+    // A new stack has changes to make: preview --expect-no-changes exits 7, reported as "drift".
+    const withProject = await bash(`. ${project}/.emu/env.sh\nnode ${driver} auto-project ${project}`, "/");
+    expect(withProject.output).toMatch(/^RESULT drift$/m);
+    const empty = mkdtempSync(path.join(tmp, "empty-"));
+    const withEmpty = await bash(`. ${project}/.emu/env.sh\nnode ${driver} auto-empty ${empty}`, "/");
+    expect(withEmpty.output).toMatch(/^THREW /m);
+    expect(withEmpty.output).toMatch(/could not read plugin \[[^\]]*pulumi-resource-pulumi-nodejs\]/);
   });
 
   test("ESM: the program runs as an ES module (pulumi preview)", async () => {
