@@ -186,7 +186,7 @@ describe("README.md: every code block has a decision", () => {
     expect(unused).toEqual([]);
   });
 
-  test("every skip says why; the contents list every section", () => {
+  test("every skip says why; the contents list every section; in-page links resolve", () => {
     for (const d of DECISIONS) if (d.action.kind === "skip") expect(d.action.reason.length).toBeGreaterThan(30);
     const heads = [...README.matchAll(/^## (.+)$/gm)].map((m) => m[1]!).filter((h) => h !== "Contents");
     const slug = (h: string) =>
@@ -196,6 +196,9 @@ describe("README.md: every code block has a decision", () => {
         .replace(/ /g, "-");
     const toc = README.slice(README.indexOf("## Contents"), README.indexOf("\n## ", README.indexOf("## Contents") + 1));
     expect([...toc.matchAll(/^- \[[^\]]+\]\(#([^)]+)\)$/gm)].map((m) => m[1])).toEqual(heads.map(slug));
+    // Every in-page link (the contents' nested entries included) names a heading that exists.
+    const anchors = new Set([...README.matchAll(/^#{1,4} (.+)$/gm)].map((m) => slug(m[1]!)));
+    expect([...README.matchAll(/\]\(#([^)]+)\)/g)].map((m) => m[1]!).filter((a) => !anchors.has(a))).toEqual([]);
   });
 
   test("dates in examples are in the future", () => {
