@@ -447,5 +447,6 @@ describeWithCli("README.md runs against the emulators with the real Pulumi CLI",
     expect(ok(r)).toEqual({ code: 0, tail: "" });
     expect(r.output).toMatch(/\+ 2 to create/);
     expect(r.output).toMatch(/emulatorEntry: "function"/);
+    expect(r.output).toMatch(/sameClass +: true/);
   });
 });
