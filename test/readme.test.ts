@@ -51,7 +51,7 @@ type Action =
   | { readonly kind: "run"; readonly step: RunStep }
   | { readonly kind: "check"; readonly step: "policy-config" | "doctor-config" | "plugin-yaml" };
 
-type RunStep = "program" | "start-and-up" | "drift" | "doctor-output" | "failed-preview" | "ci-step" | "esm" | "automation";
+type RunStep = "program" | "start-and-up" | "drift" | "doctor-output" | "failed-preview" | "ci-step" | "esm" | "automation" | "dynamic-import";
 
 interface Decision {
   readonly id: string;
@@ -166,6 +166,7 @@ const DECISIONS: readonly Decision[] = [
     holds: "LocalWorkspace.createOrSelectStack",
     action: { kind: "run", step: "automation" }, // and compiled with the other ts blocks
   },
+  { id: "dynamic-import", lang: "console", holds: "pulumi import pulumi-nodejs:dynamic/", action: { kind: "run", step: "dynamic-import" } },
   { id: "failed-preview", lang: "text", holds: "OPN001 OPNsense authorization failed", action: { kind: "run", step: "failed-preview" } },
 ];
 
@@ -432,6 +433,22 @@ describeWithCli("README.md runs against the emulators with the real Pulumi CLI",
     const withEmpty = await bash(`. ${project}/.emu/env.sh\nnode ${driver} auto-empty ${empty}`, "/");
     expect(withEmpty.output).toMatch(/^THREW /m);
     expect(withEmpty.output).toMatch(/could not read plugin \[[^\]]*pulumi-resource-pulumi-nodejs\]/);
+  });
+
+  test("Import and adoption: pulumi import of a dynamic resource fails as shown", async () => {
+    const dir = path.join(tmp, "import");
+    mkdirSync(dir);
+    makeProject(dir, {
+      "Pulumi.yaml": "name: grants-import\nruntime: nodejs\n",
+      "package.json": JSON.stringify({ name: "grants-import", main: "index.js" }),
+      "index.js": "",
+    });
+    expect(ok(await bash("pulumi stack init imp --secrets-provider passphrase --non-interactive", dir))).toEqual({ code: 0, tail: "" });
+    const [command, ...shown] = blockOf("dynamic-import").code.split("\n");
+    const r = await bash(`. ${project}/.emu/env.sh\n${command!.replace(/^\$ /, "")} --non-interactive`, dir, false);
+    expect(r.code).not.toBe(0);
+    const real = new Set(r.output.split("\n").map((l) => l.trim()));
+    expect(shown.map((l) => l.trim()).filter((l) => !real.has(l))).toEqual([]);
   });
 
   test("ESM: the program runs as an ES module (pulumi preview)", async () => {
