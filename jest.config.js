@@ -8,7 +8,7 @@
  *             round trips, type checks of the published types, examples and scaffold compiles; and the
  *             in-process suites that run whole tables against the emulators (variants, faults, secrets).
  *   package   the packed tarball installed into a fresh project (real Pulumi CLI).
- *   engine    the real Pulumi CLI against the emulators (test/engine).
+ *   engine    the real Pulumi CLI against the emulators (test/engine, test/readme.test.ts).
  * Every test file is in exactly one tier: unit is everything not listed for another.
  * Transpile only (isolatedModules, tsconfig.jest.json): the type check is `npm run typecheck`, once.
  */
@@ -37,7 +37,7 @@ const CONTRACT = [
   "test/fortimanager/feed-least-privilege.test.ts",
 ];
 const PACKAGE = ["test/engine/package.test.ts"];
-const ENGINE = ["test/engine/**/*.test.ts"];
+const ENGINE = ["test/engine/**/*.test.ts", "test/readme.test.ts"];
 
 const at = (globs) => globs.map((g) => `<rootDir>/${g}`);
 const base = {
