@@ -98,19 +98,32 @@ function planRound(client: FortimanagerClient, adminUser: string, record: AdminR
   return { before, removes, data, placed };
 }
 
+/** The administrator's record; `undefined` when it is gone and the plan adds nothing (a set's delete: nothing left to revoke). */
+async function readAdminFor(client: FortimanagerClient, adminUser: string, plan: SetPlan): Promise<AdminRecord | undefined> {
+  try {
+    return await client.readAdmin(adminUser);
+  } catch (e) {
+    if (isGrantError(e) && e.code === "202051" && plan.want.size === 0) return undefined;
+    throw e;
+  }
+}
+
 /** Applies the plan with one update per administrator; see the module comment. */
 export async function reconcileSlots(client: FortimanagerClient, adminUser: string, plan: SetPlan): Promise<ReconcileResult> {
   const settleMs = client.options.slotSettleMs ?? DEFAULT_SLOT_SETTLE_MS;
   let first: ReturnType<typeof planRound> | undefined;
   for (let round = 1; round <= MAX_ROUNDS; round++) {
     const { p: r, record } = await runQueued(queueKey(client, adminUser), async () => {
-      const record = await client.readAdmin(adminUser);
+      const record = await readAdminFor(client, adminUser, plan);
+      if (record === undefined) return { p: undefined, record: undefined };
       const p = planRound(client, adminUser, record, plan);
       first ??= p;
       if (Object.keys(p.data).length > 0) await client.updateAdmin(adminUser, p.data);
       for (const k of [...p.placed.keys(), ...p.removes.map(([k]) => k)]) noteWrite(writeKey(client, adminUser), k);
       return { p, record };
     });
+    // An administrator that is gone holds nothing: a plan that only revokes is done (as for the per-entry grant).
+    if (r === undefined || record === undefined) return { before: new Map(), removedUnexpected: [] };
     if (Object.keys(r.data).length === 0) return revoked(client, adminUser, record, plan, result(first!, plan));
     await sleep(settleMs + Math.random() * 50);
     const afterRecord = await client.readAdmin(adminUser);
