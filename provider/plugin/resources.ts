@@ -53,7 +53,8 @@ export function pluginResources(): PluginResource[] {
     [...d.resources, ...(d.sets ?? [])].map((names) => {
       const provider = (lib as unknown as Record<string, WrappedProvider | undefined>)[names.providerExport];
       const declaration = declarationOf(d.name, names);
-      if (!provider || !declaration) throw new Error(`${names.className}: no provider object or resource declaration for the plugin (provider/plugin/resources.ts)`);
+      if (!provider || !declaration)
+        throw new Error(`${names.className}: no provider object or resource declaration for the plugin (provider/plugin/resources.ts)`);
       const importId = IMPORT_IDS[names.className];
       return {
         device: d.name,
