@@ -6,7 +6,14 @@ import {
   type FortimanagerFeedEntryState,
 } from "../../provider/devices/fortimanager/feed-resource";
 import { isGrantError } from "../../provider/core/errors";
+import { FEED_VISIBILITY } from "../../provider/devices/fortinet/feed-batcher";
 import { grantErrorCode as code, useEmulator } from "../support/emulator";
+
+// The managed FortiGates the grants reach show a push at once (pushVisibleAfterMs: 0 below), so the bounded wait
+// only runs out for an entry that never shows (a failed rollback): 1 s proves the same as the shipped 5 s.
+const savedVisibility = { ...FEED_VISIBILITY };
+beforeAll(() => void Object.assign(FEED_VISIBILITY, { waitMs: 1_000, pollMs: 100 }));
+afterAll(() => void Object.assign(FEED_VISIBILITY, savedVisibility));
 
 const DEVICES = ["fgt-1", "fgt-2", "fgt-3"];
 const KEYS = {
