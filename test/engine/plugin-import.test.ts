@@ -5,36 +5,15 @@
  * program written from the printed snippet previews with no change (refresh included), ids the devices do
  * not hold or that break a name rule are refused, and destroy leaves the devices as they were before.
  */
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { deviceEnv, startDevices, type Devices } from "../../scripts/engine-fixture";
-import { ensurePulumiCli, PulumiWorkspace, type RunResult } from "../../scripts/pulumi-workspace";
-import { describeWithCli, IN_CI, leakedSecrets, ROOT } from "./helpers";
+import { describeWithCli, leakedSecrets } from "./helpers";
+import { ok, PluginStack, pluginProject } from "./plugin-helpers";
 
 jest.setTimeout(300_000);
 
-const PLUGIN_DIR = path.join(ROOT, "dist", "provider", "plugin", "bin");
-const ok = (r: RunResult) => ({ code: r.code, tail: r.code === 0 ? "" : r.output.slice(-3000) });
-
-function yamlHostDir(): string | undefined {
-  try {
-    const out = execFileSync("bash", [path.join(ROOT, "scripts", "pulumi-yaml.sh")], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], timeout: 20 * 60_000 });
-    return out.toString().trim().split("\n").pop();
-  } catch (e) {
-    if (IN_CI) throw e;
-    return undefined;
-  }
-}
-
-const HEADER = `name: plugin-import
-runtime: yaml
-plugins:
-  providers:
-    - name: firewall-grants
-      path: ${PLUGIN_DIR}
-`;
+const HEADER = pluginProject("plugin-import");
 
 const IMPORTS = [
   { type: "firewall-grants:fortigate:Address", name: "ops", id: "jit-admins/grant-ops" },
@@ -45,21 +24,11 @@ const IMPORTS = [
 
 describeWithCli("engine: pulumi import on FortiGate and FortiManager through the provider plugin (YAML)", () => {
   let devices: Devices;
-  let ws: PulumiWorkspace;
-  let projectDir: string;
+  let stack: PluginStack | undefined;
   let before: ReturnType<Devices["snapshot"]>;
-  const outputs: RunResult[] = [];
-  const run = async (args: string[]) => {
-    const r = await ws.run(args);
-    outputs.push(r);
-    return r;
-  };
   const managedFeed = (device: string) => devices.fortimanager.backend.devices.devices.get(device)!.backend.feeds.find("root", "jit-allow", false)!;
 
   beforeAll(async () => {
-    const hostDir = yamlHostDir();
-    if (!hostDir) throw new Error("scripts/pulumi-yaml.sh could not build the YAML language host (needs go and a Go module proxy)");
-    const cli = await ensurePulumiCli();
     devices = await startDevices();
     before = devices.snapshot();
     // What an administrator did by hand, before any stack: the entries the imports adopt.
@@ -70,21 +39,15 @@ describeWithCli("engine: pulumi import on FortiGate and FortiManager through the
     fgt.feeds.addEntries(feed.scope, "jit-allow", ["203.0.113.22"]);
     devices.fortimanager.backend.admins.get("alice")!.slots.trusthost3 = ["203.0.113.23", "255.255.255.255"];
     for (const d of ["fgt-hq", "fgt-br1"]) managedFeed(d).entries.set("203.0.113.24", { entry: "203.0.113.24", valid: true, seq: 9_000 });
-    projectDir = mkdtempSync(path.join(tmpdir(), "fwg-plugin-import-"));
-    writeFileSync(path.join(projectDir, "Pulumi.yaml"), `${HEADER}resources: {}\n`);
-    ws = await PulumiWorkspace.create({
-      projectDir,
-      env: { PATH: `${hostDir}${path.delimiter}${cli.binDir}${path.delimiter}${process.env.PATH ?? ""}`, ...deviceEnv(devices) },
-      timeoutMs: 200_000,
-    });
+    stack = await PluginStack.create("fwg-plugin-import-", `${HEADER}resources: {}\n`, { env: deviceEnv(devices), timeoutMs: 200_000 });
   });
   afterAll(async () => {
-    await ws?.dispose();
+    await stack?.dispose();
     await devices?.close();
-    if (projectDir) rmSync(projectDir, { recursive: true, force: true });
   });
 
   test("one import run adopts all four; the state carries what create records; the snippet's program previews clean", async () => {
+    const { ws, projectDir, run } = stack!;
     writeFileSync(path.join(projectDir, "import.json"), JSON.stringify({ resources: IMPORTS }));
     const gen = path.join(projectDir, "generated.yaml");
     const r = await run(["import", "--file", path.join(projectDir, "import.json"), "--yes", "--protect=false", "--out", gen]);
@@ -144,6 +107,7 @@ describeWithCli("engine: pulumi import on FortiGate and FortiManager through the
   });
 
   test("an id the device does not hold, or that breaks a name rule, is refused with the reason; nothing is recorded", async () => {
+    const { ws, run } = stack!;
     const missing = await run(["import", "firewall-grants:fortigate:Address", "nobody", "jit-admins/grant-nobody", "--yes", "--protect=false"]);
     expect(missing.code).not.toBe(0);
     expect(missing.output).toContain('cannot import "jit-admins/grant-nobody": the device holds no such entry');
@@ -156,6 +120,7 @@ describeWithCli("engine: pulumi import on FortiGate and FortiManager through the
   });
 
   test("destroy revokes every imported entry: the devices are as they were before the hand edits", async () => {
+    const { run, outputs } = stack!;
     expect(ok(await run(["destroy", "--yes"]))).toEqual({ code: 0, tail: "" });
     expect(devices.snapshot()).toEqual(before);
     const c = devices.credentials;

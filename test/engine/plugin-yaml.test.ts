@@ -5,40 +5,18 @@
  * and its fix; then up, drift (exit 7), `up --refresh` repairs, `pulumi import` adopts an entry made by
  * hand, destroy leaves the alias as it was. Credentials are provider config secrets, never in clear.
  */
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import * as path from "node:path";
 import { Agent, fetch } from "undici";
 import { startOpnsenseEmulator, type OpnsenseEmulator } from "../../emulators";
-import { ensurePulumiCli, PulumiWorkspace, type RunResult } from "../../scripts/pulumi-workspace";
-import { describeWithCli, IN_CI, leakedSecrets, leaksInFiles, ROOT } from "./helpers";
+import type { PulumiWorkspace } from "../../scripts/pulumi-workspace";
+import { describeWithCli, leakedSecrets, leaksInFiles } from "./helpers";
+import { explicitOpnsenseProviders, grantsUser, ok, PluginStack, pluginProject, useOpnsensePluginSuite } from "./plugin-helpers";
 
 jest.setTimeout(300_000);
 
-const PLUGIN_DIR = path.join(ROOT, "dist", "provider", "plugin", "bin");
-const ok = (r: RunResult) => ({ code: r.code, tail: r.code === 0 ? "" : r.output.slice(-3000) });
 const FULL = { key: "fwgpluginfullkey01", secret: "fwgpluginfullsecret0123456789" };
 const WEAK = { key: "fwgpluginweakkey01", secret: "fwgpluginweaksecret0123456789" };
 
-/** The YAML language host's directory, built once from Go modules (cached afterwards). */
-function yamlHostDir(): string | undefined {
-  try {
-    const out = execFileSync("bash", [path.join(ROOT, "scripts", "pulumi-yaml.sh")], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], timeout: 20 * 60_000 });
-    return out.toString().trim().split("\n").pop();
-  } catch (e) {
-    if (IN_CI) throw e;
-    return undefined;
-  }
-}
-
-const PROGRAM = (pluginDir: string) => `name: plugin-yaml
-runtime: yaml
-description: One OPNsense alias entry through the firewall-grants provider plugin.
-plugins:
-  providers:
-    - name: firewall-grants
-      path: ${pluginDir}
+const PROGRAM = `${pluginProject("plugin-yaml")}description: One OPNsense alias entry through the firewall-grants provider plugin.
 resources:
   alice:
     type: firewall-grants:opnsense:AliasEntry
@@ -52,64 +30,28 @@ outputs:
 `;
 
 describeWithCli("engine: a Pulumi YAML program with the firewall-grants provider plugin", () => {
-  let emulator: OpnsenseEmulator;
-  let ws: PulumiWorkspace;
-  let projectDir: string;
-  const outputs: RunResult[] = [];
+  const s = useOpnsensePluginSuite({
+    prefix: "fwg-plugin-yaml-",
+    program: PROGRAM,
+    creds: FULL,
+    otherUsers: [{ name: "auditor", key: WEAK.key, secret: WEAK.secret, privileges: ["page-firewall-aliases"], disabled: false }],
+    configCreds: WEAK,
+  });
   const secrets = { fullKey: FULL.key, fullSecret: FULL.secret, weakKey: WEAK.key, weakSecret: WEAK.secret };
-  const run = async (args: string[]) => {
-    const r = await ws.run(args);
-    outputs.push(r);
-    return r;
-  };
+  const run = (args: string[]) => s.stack.run(args);
   const held = () => ({
-    content: [...(emulator.backend.aliases.get("jit_admins")?.content ?? [])].sort(),
-    table: emulator.backend.tableContent("jit_admins").sort(),
+    content: [...(s.box.backend.aliases.get("jit_admins")?.content ?? [])].sort(),
+    table: s.box.backend.tableContent("jit_admins").sort(),
   });
   const control = async (body: unknown) => {
-    const res = await fetch(`${emulator.url}/__emulator/alias-content`, {
+    const res = await fetch(`${s.box.url}/__emulator/alias-content`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify(body),
-      dispatcher: new Agent({ connect: { ca: emulator.caCert } }),
+      dispatcher: new Agent({ connect: { ca: s.box.caCert } }),
     });
     expect(res.status).toBe(200);
   };
-
-  beforeAll(async () => {
-    const hostDir = yamlHostDir();
-    if (!hostDir) throw new Error("scripts/pulumi-yaml.sh could not build the YAML language host (needs go and a Go module proxy)");
-    const cli = await ensurePulumiCli();
-    emulator = await startOpnsenseEmulator({
-      port: 0,
-      users: [
-        {
-          name: "grants",
-          key: FULL.key,
-          secret: FULL.secret,
-          privileges: ["page-diagnostics-tables", "page-firewall-aliases", "page-firewall-alias-edit"],
-          disabled: false,
-        },
-        { name: "auditor", key: WEAK.key, secret: WEAK.secret, privileges: ["page-firewall-aliases"], disabled: false },
-      ],
-    });
-    projectDir = mkdtempSync(path.join(tmpdir(), "fwg-plugin-yaml-"));
-    writeFileSync(path.join(projectDir, "Pulumi.yaml"), PROGRAM(PLUGIN_DIR));
-    ws = await PulumiWorkspace.create({
-      projectDir,
-      env: { PATH: `${hostDir}${path.delimiter}${cli.binDir}${path.delimiter}${process.env.PATH ?? ""}` },
-      timeoutMs: 180_000,
-    });
-    await ws.setConfig("firewall-grants:opnsenseUrl", emulator.url);
-    await ws.setConfig("firewall-grants:opnsenseCaCert", emulator.caCert);
-    await ws.setConfig("firewall-grants:opnsenseApiKey", WEAK.key, true);
-    await ws.setConfig("firewall-grants:opnsenseApiSecret", WEAK.secret, true);
-  });
-  afterAll(async () => {
-    await ws?.dispose();
-    await emulator?.close();
-    if (projectDir) rmSync(projectDir, { recursive: true, force: true });
-  });
 
   test("preview with a key that lacks the table privilege: the diagnosis code and its fix reach the user; nothing changes", async () => {
     const r = await run(["preview"]);
@@ -121,6 +63,7 @@ describeWithCli("engine: a Pulumi YAML program with the firewall-grants provider
   });
 
   test("up grants the address; state holds the provider credentials only as secrets", async () => {
+    const { ws, box: emulator } = s;
     await ws.setConfig("firewall-grants:opnsenseApiKey", FULL.key, true);
     await ws.setConfig("firewall-grants:opnsenseApiSecret", FULL.secret, true);
     expect(ok(await run(["up", "--yes"]))).toEqual({ code: 0, tail: "" });
@@ -142,6 +85,7 @@ describeWithCli("engine: a Pulumi YAML program with the firewall-grants provider
   });
 
   test("pulumi import adopts an entry made by hand and prints a YAML snippet", async () => {
+    const { ws, box: emulator } = s;
     await control({ alias: "jit_admins", add: "198.51.100.9", where: "both" });
     const r = await run(["import", "firewall-grants:opnsense:AliasEntry", "bob", "jit_admins@198.51.100.9", "--yes", "--protect=false"]);
     expect(ok(r)).toEqual({ code: 0, tail: "" });
@@ -166,41 +110,15 @@ describeWithCli("engine: a Pulumi YAML program with the firewall-grants provider
   });
 
   test("destroy revokes what the stack holds, the imported entry included; nothing leaked anywhere", async () => {
+    const { ws, stack } = s;
     expect(ok(await run(["destroy", "--yes"]))).toEqual({ code: 0, tail: "" });
     expect(held()).toEqual({ content: [], table: [] });
     expect(leaksInFiles(ws.allFiles(), secrets)).toEqual({});
-    for (const r of outputs) expect(leakedSecrets(r.output, secrets)).toEqual([]);
+    for (const r of stack.outputs) expect(leakedSecrets(r.output, secrets)).toEqual([]);
   });
 });
 
-const TWO_BOXES = (pluginDir: string) => `name: plugin-yaml-two
-runtime: yaml
-plugins:
-  providers:
-    - name: firewall-grants
-      path: ${pluginDir}
-config:
-  fw1Url: { type: string }
-  fw2Url: { type: string }
-  caCert: { type: string }
-  apiKey: { type: string, secret: true }
-  apiSecret: { type: string, secret: true }
-resources:
-  fw1:
-    type: pulumi:providers:firewall-grants
-    properties:
-      opnsenseUrl: \${fw1Url}
-      opnsenseCaCert: \${caCert}
-      opnsenseApiKey: \${apiKey}
-      opnsenseApiSecret: \${apiSecret}
-  fw2:
-    type: pulumi:providers:firewall-grants
-    properties:
-      opnsenseUrl: \${fw2Url}
-      opnsenseCaCert: \${caCert}
-      opnsenseApiKey: \${apiKey}
-      opnsenseApiSecret: \${apiSecret}
-  aliceOnFw1:
+const TWO_BOXES = `${pluginProject("plugin-yaml-two")}${explicitOpnsenseProviders({ fw1: "fw1Url", fw2: "fw2Url" })}  aliceOnFw1:
     type: firewall-grants:opnsense:AliasEntry
     properties:
       alias: jit_admins
@@ -218,30 +136,13 @@ resources:
 
 describeWithCli("engine: two OPNsense boxes through two explicit firewall-grants providers (YAML)", () => {
   const boxes: OpnsenseEmulator[] = [];
+  let stack: PluginStack | undefined;
   let ws: PulumiWorkspace;
-  let projectDir: string;
 
   beforeAll(async () => {
-    const hostDir = yamlHostDir();
-    if (!hostDir) throw new Error("scripts/pulumi-yaml.sh could not build the YAML language host");
-    const cli = await ensurePulumiCli();
-    const users = [
-      {
-        name: "grants",
-        key: FULL.key,
-        secret: FULL.secret,
-        privileges: ["page-diagnostics-tables", "page-firewall-aliases", "page-firewall-alias-edit"],
-        disabled: false,
-      },
-    ];
-    for (let i = 0; i < 2; i++) boxes.push(await startOpnsenseEmulator({ port: 0, users }));
-    projectDir = mkdtempSync(path.join(tmpdir(), "fwg-plugin-yaml-two-"));
-    writeFileSync(path.join(projectDir, "Pulumi.yaml"), TWO_BOXES(PLUGIN_DIR));
-    ws = await PulumiWorkspace.create({
-      projectDir,
-      env: { PATH: `${hostDir}${path.delimiter}${cli.binDir}${path.delimiter}${process.env.PATH ?? ""}` },
-      timeoutMs: 180_000,
-    });
+    for (let i = 0; i < 2; i++) boxes.push(await startOpnsenseEmulator({ port: 0, users: [grantsUser(FULL)] }));
+    stack = await PluginStack.create("fwg-plugin-yaml-two-", TWO_BOXES);
+    ws = stack.ws;
     await ws.setConfig("fw1Url", boxes[0]!.url);
     await ws.setConfig("fw2Url", boxes[1]!.url);
     await ws.setConfig("caCert", boxes[0]!.caCert);
@@ -249,9 +150,8 @@ describeWithCli("engine: two OPNsense boxes through two explicit firewall-grants
     await ws.setConfig("apiSecret", FULL.secret, true);
   });
   afterAll(async () => {
-    await ws?.dispose();
+    await stack?.dispose();
     for (const b of boxes) await b.close();
-    if (projectDir) rmSync(projectDir, { recursive: true, force: true });
   });
 
   test("each grant lands on its provider's box only; destroy revokes both; the provider credentials are secrets in state", async () => {
@@ -268,13 +168,7 @@ function emulatorTable(e: OpnsenseEmulator): string[] {
   return e.backend.tableContent("jit_admins").sort();
 }
 
-const GRANT = (pluginDir: string) => `name: plugin-yaml-grant
-runtime: yaml
-plugins:
-  providers:
-    - name: firewall-grants
-      path: ${pluginDir}
-resources:
+const GRANT = `${pluginProject("plugin-yaml-grant")}resources:
   carol:
     type: firewall-grants:index:Grant
     properties:
@@ -288,45 +182,10 @@ outputs:
 `;
 
 describeWithCli("engine: Grant as a multi-language component of the plugin (YAML)", () => {
-  let box: OpnsenseEmulator;
-  let ws: PulumiWorkspace;
-  let projectDir: string;
-
-  beforeAll(async () => {
-    const hostDir = yamlHostDir();
-    if (!hostDir) throw new Error("scripts/pulumi-yaml.sh could not build the YAML language host");
-    const cli = await ensurePulumiCli();
-    box = await startOpnsenseEmulator({
-      port: 0,
-      users: [
-        {
-          name: "grants",
-          key: FULL.key,
-          secret: FULL.secret,
-          privileges: ["page-diagnostics-tables", "page-firewall-aliases", "page-firewall-alias-edit"],
-          disabled: false,
-        },
-      ],
-    });
-    projectDir = mkdtempSync(path.join(tmpdir(), "fwg-plugin-yaml-grant-"));
-    writeFileSync(path.join(projectDir, "Pulumi.yaml"), GRANT(PLUGIN_DIR));
-    ws = await PulumiWorkspace.create({
-      projectDir,
-      env: { PATH: `${hostDir}${path.delimiter}${cli.binDir}${path.delimiter}${process.env.PATH ?? ""}` },
-      timeoutMs: 180_000,
-    });
-    await ws.setConfig("firewall-grants:opnsenseUrl", box.url);
-    await ws.setConfig("firewall-grants:opnsenseCaCert", box.caCert);
-    await ws.setConfig("firewall-grants:opnsenseApiKey", FULL.key, true);
-    await ws.setConfig("firewall-grants:opnsenseApiSecret", FULL.secret, true);
-  });
-  afterAll(async () => {
-    await ws?.dispose();
-    await box?.close();
-    if (projectDir) rmSync(projectDir, { recursive: true, force: true });
-  });
+  const s = useOpnsensePluginSuite({ prefix: "fwg-plugin-yaml-grant-", program: GRANT, creds: FULL });
 
   test("preview shows the component and its child grant; up grants it with the person in the description; destroy revokes it", async () => {
+    const { ws, box } = s;
     const preview = await ws.run(["preview"]);
     expect(ok(preview)).toEqual({ code: 0, tail: "" });
     expect(preview.output).toMatch(/\+\s+firewall-grants:index:Grant\s+carol\s+create/);
@@ -347,13 +206,7 @@ describeWithCli("engine: Grant as a multi-language component of the plugin (YAML
   });
 });
 
-const TEAM = (pluginDir: string, addresses: readonly string[]) => `name: plugin-yaml-diff
-runtime: yaml
-plugins:
-  providers:
-    - name: firewall-grants
-      path: ${pluginDir}
-resources:
+const TEAM = (addresses: readonly string[]) => `${pluginProject("plugin-yaml-diff")}resources:
   team:
     type: firewall-grants:opnsense:AliasSet
     properties:
@@ -362,46 +215,11 @@ resources:
 `;
 
 describeWithCli("engine: previews of plugin resources show what changed in detail (YAML)", () => {
-  let box: OpnsenseEmulator;
-  let ws: PulumiWorkspace;
-  let projectDir: string;
-  const write = (addresses: readonly string[]) => writeFileSync(path.join(projectDir, "Pulumi.yaml"), TEAM(PLUGIN_DIR, addresses));
-
-  beforeAll(async () => {
-    const hostDir = yamlHostDir();
-    if (!hostDir) throw new Error("scripts/pulumi-yaml.sh could not build the YAML language host");
-    const cli = await ensurePulumiCli();
-    box = await startOpnsenseEmulator({
-      port: 0,
-      users: [
-        {
-          name: "grants",
-          key: FULL.key,
-          secret: FULL.secret,
-          privileges: ["page-diagnostics-tables", "page-firewall-aliases", "page-firewall-alias-edit"],
-          disabled: false,
-        },
-      ],
-    });
-    projectDir = mkdtempSync(path.join(tmpdir(), "fwg-plugin-yaml-diff-"));
-    write(["203.0.113.40", "203.0.113.41", "203.0.113.42"]);
-    ws = await PulumiWorkspace.create({
-      projectDir,
-      env: { PATH: `${hostDir}${path.delimiter}${cli.binDir}${path.delimiter}${process.env.PATH ?? ""}` },
-      timeoutMs: 180_000,
-    });
-    await ws.setConfig("firewall-grants:opnsenseUrl", box.url);
-    await ws.setConfig("firewall-grants:opnsenseCaCert", box.caCert);
-    await ws.setConfig("firewall-grants:opnsenseApiKey", FULL.key, true);
-    await ws.setConfig("firewall-grants:opnsenseApiSecret", FULL.secret, true);
-  });
-  afterAll(async () => {
-    await ws?.dispose();
-    await box?.close();
-    if (projectDir) rmSync(projectDir, { recursive: true, force: true });
-  });
+  const s = useOpnsensePluginSuite({ prefix: "fwg-plugin-yaml-diff-", program: TEAM(["203.0.113.40", "203.0.113.41", "203.0.113.42"]), creds: FULL });
+  const write = (addresses: readonly string[]) => s.stack.writeProgram(TEAM(addresses));
 
   test("a member lost on the device and a member taken out of the program: [diff: ~addresses] and the member", async () => {
+    const { ws, box } = s;
     expect(ok(await ws.run(["up", "--yes"]))).toEqual({ code: 0, tail: "" });
     expect(emulatorTable(box)).toEqual(["203.0.113.40", "203.0.113.41", "203.0.113.42"]);
     // Drift the inputs cannot show: the program is unchanged, the device lost .41.

@@ -5,38 +5,19 @@
  * it: it must notice the engine is gone (main.ts watchEngine), take back what the interrupted create added, and
  * exit. Then `cancel` + `up` + `destroy` leave the alias exactly as it was.
  */
-import { execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { spawn } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
-import { startOpnsenseEmulator, type OpnsenseEmulator } from "../../emulators";
-import { ensurePulumiCli, PulumiWorkspace, type RunResult } from "../../scripts/pulumi-workspace";
-import { describeWithCli, IN_CI, ROOT } from "./helpers";
+import { waitFor } from "./declared-helpers";
+import { describeWithCli } from "./helpers";
+import { ok, pluginProject, useOpnsensePluginSuite } from "./plugin-helpers";
 
 jest.setTimeout(400_000);
 
-const PLUGIN_DIR = path.join(ROOT, "dist", "provider", "plugin", "bin");
-const ok = (r: RunResult) => ({ code: r.code, tail: r.code === 0 ? "" : r.output.slice(-3000) });
 const CREDS = { key: "fwgredteamkillkey", secret: "fwgredteamkillsecret0123456789" };
 const ALL = Array.from({ length: 40 }, (_, i) => `198.51.100.${10 + i}`);
 
-function yamlHostDir(): string | undefined {
-  try {
-    const out = execFileSync("bash", [path.join(ROOT, "scripts", "pulumi-yaml.sh")], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], timeout: 20 * 60_000 });
-    return out.toString().trim().split("\n").pop();
-  } catch (e) {
-    if (IN_CI) throw e;
-    return undefined;
-  }
-}
-
-const PROGRAM = `name: redteam-plugin-kill
-runtime: yaml
-plugins:
-  providers:
-    - name: firewall-grants
-      path: ${PLUGIN_DIR}
-resources:
+const PROGRAM = `${pluginProject("redteam-plugin-kill")}resources:
   team:
     type: firewall-grants:opnsense:AliasSet
     properties:
@@ -61,54 +42,19 @@ function pluginPids(home: string): number[] {
   return out;
 }
 
-async function waitFor(f: () => boolean, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (f()) return true;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return f();
-}
-
 describeWithCli("red team: SIGKILL of pulumi up while the provider plugin adds a set's members", () => {
-  let box: OpnsenseEmulator;
-  let ws: PulumiWorkspace;
-  let projectDir: string;
-  let pathEnv: string;
-
-  beforeAll(async () => {
-    const hostDir = yamlHostDir();
-    if (!hostDir) throw new Error("scripts/pulumi-yaml.sh could not build the YAML language host");
-    const cli = await ensurePulumiCli();
-    box = await startOpnsenseEmulator({
-      port: 0,
-      users: [
-        {
-          name: "grants",
-          key: CREDS.key,
-          secret: CREDS.secret,
-          privileges: ["page-diagnostics-tables", "page-firewall-aliases", "page-firewall-alias-edit"],
-          disabled: false,
-        },
-      ],
-    });
-    projectDir = mkdtempSync(path.join(tmpdir(), "fwg-rt-plugin-kill-"));
-    writeFileSync(path.join(projectDir, "Pulumi.yaml"), PROGRAM);
-    pathEnv = `${hostDir}${path.delimiter}${cli.binDir}${path.delimiter}${process.env.PATH ?? ""}`;
-    ws = await PulumiWorkspace.create({ projectDir, env: { PATH: pathEnv }, timeoutMs: 180_000 });
-    await ws.setConfig("firewall-grants:opnsenseUrl", box.url);
-    await ws.setConfig("firewall-grants:opnsenseCaCert", box.caCert);
-    await ws.setConfig("firewall-grants:opnsenseApiKey", CREDS.key, true);
-    await ws.setConfig("firewall-grants:opnsenseApiSecret", CREDS.secret, true);
-  });
-  afterAll(async () => {
-    if (ws) for (const pid of pluginPids(ws.pulumiHome)) process.kill(pid, "SIGKILL");
-    await ws?.dispose();
-    await box?.close();
-    if (projectDir) rmSync(projectDir, { recursive: true, force: true });
+  const s = useOpnsensePluginSuite({
+    prefix: "fwg-rt-plugin-kill-",
+    program: PROGRAM,
+    creds: CREDS,
+    beforeDispose: (stack) => {
+      for (const pid of pluginPids(stack.ws.pulumiHome)) process.kill(pid, "SIGKILL");
+    },
   });
 
   test("the plugin stops, takes back what the killed create added and exits; cancel + destroy leave no orphan", async () => {
+    const { box, ws, stack } = s;
+    const { projectDir, pathEnv } = stack;
     const before = [...box.backend.tableContent("jit_admins")].sort();
     box.faults.add({ match: /^POST \/api\/firewall\/alias_util\/add/, kind: "latency", ms: 400 });
     box.log.clear();
