@@ -35,6 +35,7 @@ const CONTRACT = [
   "test/opnsense/fidelity.test.ts",
   "test/fortigate/feed-variants.test.ts",
   "test/fortimanager/feed-least-privilege.test.ts",
+  "test/sets/opnsense-bulk.test.ts",
 ];
 const PACKAGE = ["test/engine/package.test.ts"];
 const ENGINE = ["test/engine/**/*.test.ts", "test/readme.test.ts"];

@@ -3,7 +3,7 @@
  * users added at start outlive every test, so the backend is not reset), and the OPNsense set inputs and checks.
  */
 import { startFortigateEmulator } from "../../emulators/fortigate/emulator";
-import { opnsenseAliasSetProvider, type AliasSetInputs } from "../../provider/devices/opnsense/set-resource";
+import { opnsenseAliasSetProvider, type AliasSetInputs, type AliasSetOutputs } from "../../provider/devices/opnsense/set-resource";
 import { useEmulator } from "../support/emulator";
 import { connFor } from "../opnsense/helpers";
 
@@ -45,5 +45,25 @@ export function opnsenseSetKit(emu: { url: string; caCert: string; backend: { ta
     },
     table: (alias = "jit_nets") => emu.backend.tableContent(alias).sort(),
     content: (alias = "jit_nets") => emu.backend.configContent(alias).sort(),
+  };
+}
+
+/** check + create, and check + diff + update as the engine runs an in-place change, of an OpnsenseAliasSet. */
+export function opnsenseSetSteps(kit: ReturnType<typeof opnsenseSetKit>) {
+  const p = opnsenseAliasSetProvider;
+  return {
+    async create(extra: Raw): Promise<AliasSetOutputs> {
+      return (await p.create(await kit.checked(kit.setInputs(extra)))).outs;
+    },
+    async update(olds: AliasSetOutputs, extra: Raw): Promise<{ changes: boolean; outs: AliasSetOutputs }> {
+      const news = await kit.checked(kit.setInputs({ ...extra, grantName: olds.grantName }), olds as never);
+      const d = await p.diff("id", olds, news);
+      expect(d.replaces ?? []).toEqual([]);
+      if (!d.changes) return { changes: false, outs: olds };
+      return { changes: true, outs: (await p.update("id", olds, news)).outs };
+    },
+    async refreshed(s: AliasSetOutputs): Promise<AliasSetOutputs> {
+      return (await p.read("id", s)).props as AliasSetOutputs;
+    },
   };
 }
