@@ -79,7 +79,7 @@ export interface GrantMetaInputs {
 }
 
 /** One entry of a set's `addresses` as `check` accepts it: an address, or an address with its own description and name. */
-export type CheckedSetEntry = string | { address: string; description?: string; name?: string };
+export type CheckedSetEntry = string | { address: string; description?: string; name?: string; expiresAt?: string };
 
 /** The checked fields every set and guard shares (set-lifecycle `setFields`). */
 export interface SetInputFields extends GrantMetaInputs {

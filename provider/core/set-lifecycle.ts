@@ -49,6 +49,7 @@
  * Registration order is not program order (the SDK registers concurrently): make a set depend on the
  * per-entry grants it shares addresses with (`dependsOn`).
  */
+import type * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { parseAddress, type GrantAddress } from "./address";
 import type { DeviceFamily } from "./diagnosis";
@@ -64,10 +65,11 @@ import {
 } from "./grant-lifecycle";
 import { awaitedAtExit, fingerprint, processState, restoring } from "./process-state";
 import type { SettingsNamespace } from "./settings";
-import { isDue } from "./time-box";
+import { expiresAtField, isDue } from "./time-box";
 
-/** One listed entry as the user may write it: an address, or an address with a description. */
-export type SetEntryInput = string | { readonly address: string; readonly description?: string; readonly name?: string };
+/** One listed entry as the user may write it: an address, or an address with a description (and its own end). */
+export type SetEntryInput =
+  string | { readonly address: string; readonly description?: string; readonly name?: string; readonly expiresAt?: pulumi.Input<string> };
 
 /** One listed entry, normalised: canonical address, optional description (and FortiGate object name). */
 export interface SetEntry {
@@ -75,6 +77,8 @@ export interface SetEntry {
   readonly description?: string;
   /** FortiGate only: the object (member) name, when not derived from the prefix. */
   readonly name?: string;
+  /** When this entry ends (ISO 8601 with a zone): then `up` removes it, as a per-entry grant's expiry does. */
+  readonly expiresAt?: string;
 }
 
 /** What a device reports for one entry of the target. */
@@ -154,6 +158,11 @@ export interface SetFields {
   readonly allowBroad?: boolean | undefined;
   readonly description?: string | undefined;
   readonly expiresAt?: string | undefined;
+  /**
+   * Listed entries past their own `expiresAt` (by address), as `check` computes them; absent when none is.
+   * It is compared like an input, so an entry coming due is a diff (`~ expiredEntries`) and `up` removes it.
+   */
+  readonly expiredEntries?: string[] | undefined;
 }
 
 /** State fields every set adds. */
@@ -169,6 +178,7 @@ const entrySchema = z.union([
       address: z.string(),
       description: grantMetaFields.description,
       name: z.string().optional(),
+      expiresAt: expiresAtField,
     })
     .strict(),
 ]);
@@ -178,7 +188,7 @@ export const setFields = {
   addresses: z
     .array(entrySchema)
     .max(50_000, "at most 50,000 entries per set")
-    .describe("The addresses (IPv4/IPv6 host or CIDR), each optionally `{ address, description }`; duplicates are one entry."),
+    .describe("The addresses (IPv4/IPv6 host or CIDR), each optionally `{ address, description, expiresAt }`; duplicates are one entry."),
   exclusive: z.boolean().default(false).describe("The target must hold exactly these addresses: anything else is drift, and `up` removes it."),
   guard: z.boolean().optional().describe("Set by the guard classes: add nothing, remove what no grant of the program declares."),
   unexpected: z.array(z.string()).optional().describe("Drift found by the last refresh; `check` always asks for [] (an output)."),
@@ -207,7 +217,10 @@ export function refineAddresses(v: { addresses: readonly z.infer<typeof entrySch
   });
 }
 
-/** Canonical, de-duplicated (by CIDR; the last description wins), sorted entries: a cosmetic rewrite is never a diff. @internal */
+/**
+ * Canonical, de-duplicated (by CIDR; the last description wins; the latest `expiresAt` wins, and an entry
+ * listed once without one never ends), sorted entries: a cosmetic rewrite is never a diff. @internal
+ */
 export function normaliseEntries(list: readonly z.infer<typeof entrySchema>[], allowBroad: boolean | undefined): SetEntry[] {
   const byCidr = new Map<string, SetEntry>();
   for (const e of list) {
@@ -217,13 +230,27 @@ export function normaliseEntries(list: readonly z.infer<typeof entrySchema>[], a
     const prev = byCidr.get(r.address.cidr);
     const description = raw.description ?? prev?.description;
     const name = raw.name ?? prev?.name;
+    const ends = prev ? laterEnd(prev.expiresAt, raw.expiresAt) : raw.expiresAt;
     byCidr.set(r.address.cidr, {
       address: r.address.canonical,
       ...(description !== undefined && description !== "" && { description }),
       ...(name !== undefined && { name }),
+      ...(typeof ends === "string" && { expiresAt: ends }),
     });
   }
   return [...byCidr.values()].sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
+}
+
+/** The end of an entry listed twice: it lasts while either listing does. */
+function laterEnd(a: unknown, b: unknown): string | undefined {
+  if (typeof a !== "string" || typeof b !== "string") return undefined;
+  return Date.parse(b) > Date.parse(a) ? b : a;
+}
+
+/** Addresses of the entries past their own `expiresAt`, sorted (`undefined` when none is, so older state diffs clean). @internal */
+export function dueEntries(addresses: readonly SetEntry[]): string[] | undefined {
+  const due = addresses.filter((e) => isDue(e.expiresAt)).map((e) => e.address);
+  return due.length > 0 ? due.sort() : undefined;
 }
 
 /** What a device plugs into the set lifecycle (beside the connection parts it shares with its per-entry resource). @internal */
@@ -279,6 +306,13 @@ export function wanted<I extends SetFields>(device: Pick<SetDevice<I, unknown>, 
   return out;
 }
 
+/** The wanted entries not past their own `expiresAt`: what the set holds on the device now. @internal */
+export function liveWanted<I extends SetFields>(device: Pick<SetDevice<I, unknown>, "keyOf">, inputs: I): Map<string, WantedEntry> {
+  const out = wanted(device, inputs);
+  for (const [k, w] of out) if (isDue(w.expiresAt)) out.delete(k);
+  return out;
+}
+
 /** A loud line in the CLI output (the dynamic provider's stderr is passed through, Pulumi ≥ 3.146). */
 export function warn(message: string): void {
   if (process.env.FIREWALL_GRANTS_QUIET === "1") return;
@@ -330,13 +364,26 @@ export function setLifecycle<I extends SetFields, C>(device: SetDevice<I, C>, ty
     device.entryTargetKey ? (device.targetsOf?.(inputs) ?? []).map((t) => device.entryTargetKey!(inputs, pin, key, t)) : [];
   const describe = (inputs: I) => `${typeName} ${nameOf(inputs) ?? ""} (${device.targetOf(inputs)})`.replace("  ", " ");
 
-  /** The shared-address keys of the listed entries (the per-entry form, plus per managed device where the set has them). */
-  const entryKeys = (s: I, pin: DevicePin) =>
-    [...wanted(device, s).keys()].flatMap((k) => [device.entrySharedKey(s, pin, k), ...targetKeys(s, pin, k), ...(device.entryDeviceKeys?.(s, pin, k) ?? [])]);
-  /** The state without the listed entries its last read found missing: what it holds. */
+  /**
+   * The shared-address keys of the listed entries (the per-entry form, plus per managed device where the set has
+   * them). An entry past its own time declares nothing, as an expired per-entry grant does.
+   */
+  const entryKeys = (s: I, pin: DevicePin, evenDue = false) =>
+    [...(evenDue ? wanted(device, s) : liveWanted(device, s)).keys()].flatMap((k) => [
+      device.entrySharedKey(s, pin, k),
+      ...targetKeys(s, pin, k),
+      ...(device.entryDeviceKeys?.(s, pin, k) ?? []),
+    ]);
+  /** The state without the listed entries its last read found missing (or that expired and were removed): what it holds. */
   const holding = (s: I): I => {
-    const lost = new Set((s as SetState & I).missing ?? []);
+    const lost = new Set([...((s as SetState & I).missing ?? []), ...(s.expiredEntries ?? [])]);
     return lost.size === 0 ? s : ({ ...s, addresses: s.addresses.filter((e) => !lost.has(e.address)) } as I);
+  };
+
+  /** The state without the entries that expired and were removed by an earlier `up`. */
+  const holdingListed = (s: I): I => {
+    const gone = new Set(s.expiredEntries ?? []);
+    return gone.size === 0 ? s : ({ ...s, addresses: s.addresses.filter((e) => !gone.has(e.address)) } as I);
   };
 
   const loud = (inputs: I, removed: readonly string[]) => {
@@ -345,7 +392,7 @@ export function setLifecycle<I extends SetFields, C>(device: SetDevice<I, C>, ty
   };
 
   const plan = (inputs: I, pin: DevicePin | undefined, drop: readonly string[], addMissing: boolean): SetPlan => {
-    const want = wanted(device, inputs);
+    const want = liveWanted(device, inputs);
     return {
       want: addMissing && inputs.guard !== true ? want : new Map(),
       drop: new Set(drop.filter((k) => !want.has(k))),
@@ -390,13 +437,17 @@ export function setLifecycle<I extends SetFields, C>(device: SetDevice<I, C>, ty
     outputOnly: ["adopted", "unexpectedKeys", ...(device.outputOnly ?? [])],
     identity: device.identity,
     normalise: (i) => {
+      const { expiredEntries: _stale, ...rest } = i;
+      const addresses = normaliseEntries(i.addresses, i.allowBroad);
+      const due = dueEntries(addresses);
       const base = {
-        ...i,
-        addresses: normaliseEntries(i.addresses, i.allowBroad),
+        ...rest,
+        addresses,
         unexpected: [] as string[],
         missing: [] as string[],
         exclusive: i.exclusive === true,
-      };
+        ...(due && { expiredEntries: due }),
+      } as I;
       return device.normalise ? device.normalise(base) : base;
     },
     pin: device.pin,
@@ -407,13 +458,13 @@ export function setLifecycle<I extends SetFields, C>(device: SetDevice<I, C>, ty
     sharedKeys: (i, pin) => (i.guard === true ? [] : entryKeys(i, pin)),
     preflight: (c, i, mode) => device.preflight(c, i, mode),
     // A guard holds nothing of its own; a set, its listed entries the device holds.
-    heldKeys: (s, pin) => (s.guard === true ? [] : entryKeys(holding(s), pin)),
+    heldKeys: (s, pin) => (s.guard === true ? [] : entryKeys(holding(s), pin, true)),
 
     // The first `up` of an exclusive set or guard removes what the target holds beyond its list: say so, naming it.
     async previewCreate(c, inputs, pin) {
       if (inputs.exclusive !== true && inputs.guard !== true) return;
       const held = await device.current(c, inputs);
-      const want = wanted(device, inputs);
+      const want = liveWanted(device, inputs);
       const keep = keepFn(inputs, pin);
       const doomed = [...held.entries()]
         .filter(([k]) => !want.has(k) && !keep(k))
@@ -445,6 +496,8 @@ export function setLifecycle<I extends SetFields, C>(device: SetDevice<I, C>, ty
     async read(c, state) {
       const held = await device.current(c, state);
       const want = wanted(device, state);
+      // An entry past its own time is no longer the set's: not missing when gone, and drift for an exclusive set when held.
+      const live = liveWanted(device, state);
       // Held as listed: present, and (where the key is a name) enforcing the listed address.
       const asListed = (k: string) => {
         const h = held.get(k);
@@ -464,20 +517,20 @@ export function setLifecycle<I extends SetFields, C>(device: SetDevice<I, C>, ty
       const missing =
         state.guard === true
           ? []
-          : [...want.entries()]
+          : [...live.entries()]
               .filter(([k]) => !held.has(k))
               .map(([, w]) => w.address)
               .sort();
       // Past its time, a set or guard enforces nothing: what else the target holds is not its business.
-      const live = state.expired !== true && !isDue(state.expiresAt);
-      const exclusive = (state.exclusive === true || state.guard === true) && live;
+      const inTime = state.expired !== true && !isDue(state.expiresAt);
+      const exclusive = (state.exclusive === true || state.guard === true) && inTime;
       const pin = pinOf(state);
       // Named: what an exclusive set does not list (with its shared-address key, so a diff can tell an entry
       // another resource of the program declares from a foreign one), and, for every live set, a listed entry
       // holding another value (no key: it is the set's own; it stays in `addresses`, and `up` puts the value back).
       const named = [...held.entries()]
-        .filter(([k]) => (exclusive && !want.has(k)) || (live && want.has(k) && !asListed(k)))
-        .map(([k, h]) => ({ label: h.label, key: !want.has(k) && pin ? device.entrySharedKey(state, pin, k) : "" }))
+        .filter(([k]) => (exclusive && !live.has(k)) || (inTime && live.has(k) && !asListed(k)))
+        .map(([k, h]) => ({ label: h.label, key: !live.has(k) && pin ? device.entrySharedKey(state, pin, k) : "" }))
         .sort((a, b) => (a.label < b.label ? -1 : a.label > b.label ? 1 : 0));
       // Device outputs as found now (OPNsense: the uuid of an alias re-created under its name).
       const outputs = device.outputs ? await device.outputs(c, state) : {};
@@ -486,8 +539,9 @@ export function setLifecycle<I extends SetFields, C>(device: SetDevice<I, C>, ty
 
     async update(c, olds, news) {
       const pin = pinOf(olds);
-      // Listed before and no longer listed: removed (unless another grant of the program declares it).
-      const before = olds.guard === true ? [] : [...wanted(device, olds).keys()];
+      // Listed before and no longer listed, or come due: removed (unless another grant of the program declares it).
+      // An entry that expired before is not the set's any more: whoever holds that address now keeps it.
+      const before = olds.guard === true ? [] : [...wanted(device, holdingListed(olds)).keys()];
       const r = await reconcileOrTakeBack(c, news, plan(news, pin, before, true));
       loud(news, r.removedUnexpected);
       const outputs = device.outputs ? await device.outputs(c, news) : {};
@@ -497,7 +551,7 @@ export function setLifecycle<I extends SetFields, C>(device: SetDevice<I, C>, ty
     async remove(c, state) {
       if (state.guard === true) return;
       const pin = pinOf(state);
-      const drop = [...wanted(device, state).keys()];
+      const drop = [...wanted(device, holdingListed(state)).keys()];
       await device.reconcile(c, state, { want: new Map(), drop: new Set(drop), exclusive: false, allow: new Set(), keep: keepFn(state, pin) });
     },
 
