@@ -25,6 +25,7 @@ import { FortigateAddress, type FortigateConnection } from "./devices/fortigate/
 import { FortimanagerFeedEntry, type FortimanagerFeedConnection } from "./devices/fortimanager/feed-resource";
 import { FortimanagerTrustedHost, type FortimanagerConnection } from "./devices/fortimanager/resource";
 import { OpnsenseAliasEntry, type OpnsenseConnection } from "./devices/opnsense/resource";
+import { collectGrant } from "./grants-component";
 
 export interface GrantOpnsenseTarget {
   readonly connection?: OpnsenseConnection;
@@ -89,6 +90,18 @@ export interface GrantArgs {
   readonly fortigateFeeds?: readonly GrantFortigateFeedTarget[];
   /** Push feeds on managed FortiGates through FortiManager (`FortimanagerFeedEntry` children). */
   readonly fortimanagerFeeds?: readonly GrantFortimanagerFeedTarget[];
+  /**
+   * One set resource per target (`OpnsenseAliasSet`, `FortigateAddressSet`, …) holding the addresses, each entry
+   * with this grant's description and expiry, instead of one per-entry child per target and address. For many
+   * people on the same targets, `Grants` collects them all into one set per target. TypeScript only (the
+   * provider plugin's `Grant` builds per-entry children). @default false
+   */
+  readonly collect?: boolean;
+}
+
+/** `alice: on call (CHG-1)`: who, what for and the ticket, as every child (or set entry) of a grant carries it. @internal */
+export function grantDescription(a: { readonly who: string; readonly description?: string; readonly ticket?: string }): string {
+  return [`${a.who}${a.description ? `: ${a.description}` : ""}`, a.ticket ? `(${a.ticket})` : ""].filter(Boolean).join(" ");
 }
 
 /** The child grant classes, by class name ({@link Grant.child} builds them). */
@@ -96,7 +109,7 @@ const CHILD_CLASSES = { OpnsenseAliasEntry, FortigateAddress, FortimanagerTruste
 export type GrantChildClass = keyof typeof CHILD_CLASSES;
 export type GrantChildArgs<K extends GrantChildClass> = ConstructorParameters<(typeof CHILD_CLASSES)[K]>[1];
 
-/** One child: where it went, for outputs and tests. */
+/** One child: where it went, for outputs and tests (with `collect`, the set holding the address). */
 export interface GrantChild {
   readonly kind: "opnsense" | "fortigate" | "fortimanager" | "fortigate-feed" | "fortimanager-feed";
   readonly target: string;
@@ -107,8 +120,8 @@ export interface GrantChild {
 /** `203.0.113.7` → `203-0-113-7`; `2001:db8::/48` → `2001-db8--_48`: a readable, URN-safe suffix. */
 const slug = (a: string) => a.replace(/[.:]/g, "-").replace("/", "_");
 
-/** `@fw2.example.com-8443/vdom2`: the device of a target when its connection names one in plain strings ("" when it comes from the settings). */
-function deviceTag(conn: { readonly url?: unknown; readonly vdom?: unknown; readonly adom?: unknown } | undefined): string {
+/** `@fw2.example.com-8443/vdom2`: the device of a target when its connection names one in plain strings ("" when it comes from the settings). @internal */
+export function deviceTag(conn: { readonly url?: unknown; readonly vdom?: unknown; readonly adom?: unknown } | undefined): string {
   let host = "";
   if (typeof conn?.url === "string") {
     try {
@@ -151,9 +164,16 @@ export class Grant extends pulumi.ComponentResource {
   readonly granted: pulumi.Output<{ kind: string; target: string; address: string }[]>;
 
   constructor(name: string, args: GrantArgs, opts?: pulumi.ComponentResourceOptions) {
-    const description = [`${args.who}${args.description ? `: ${args.description}` : ""}`, args.ticket ? `(${args.ticket})` : ""].filter(Boolean).join(" ");
+    const description = grantDescription(args);
     // Its inputs (Pulumi ≥ 3.202 sends them) let the policy pack check the description once, on the Grant.
     super("firewall-grants:index:Grant", name, { who: args.who, ticket: args.ticket, description: args.description, grantDescription: description }, opts);
+    if (args.collect === true) {
+      const { granted } = collectGrant(this, name, args);
+      this.children = granted;
+      this.granted = pulumi.output(granted.map(({ kind, target, address }) => ({ kind, target, address })));
+      this.registerOutputs({ granted: this.granted });
+      return;
+    }
     const parsed = new Map<string, { canonical: string; family: 4 | 6 }>();
     for (const raw of args.addresses) {
       const r = parseAddress(raw, { allowBroad: args.allowBroad === true });

@@ -121,6 +121,8 @@ export {
   type GrantFortigateFeedTarget,
   type GrantFortimanagerFeedTarget,
 } from "./grant-component";
+// Many people, one set per target
+export { Grants, type GrantsArgs, type GrantsPerson, type GrantsTargets, type GrantsSet } from "./grants-component";
 // new-device: exports above this line (scripts/new-device.ts)
 
 // Loaded by the engine's dynamic-provider host: a killed CLI must not leave this process writing (issue 18 item 4).
