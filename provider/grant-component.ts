@@ -16,6 +16,8 @@
  *   list position, so reordering or adding targets renames nothing (no delete and create in preview).
  *   The index-based names of earlier versions (`alice-opn0-jit_admins-203-0-113-7`) are `aliases`.
  * - The children are ordinary grants: preflight, pinning, revocation and drift are theirs.
+ * - `collect: true` (issue 22): one set per target instead (grants-component.ts), each entry with this grant's
+ *   description and expiry; `Grants` does the same for a list of people.
  * Addresses must be known when the program runs (plain strings), since they decide the children.
  */
 import * as pulumi from "@pulumi/pulumi";

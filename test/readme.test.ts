@@ -132,6 +132,7 @@ const DECISIONS: readonly Decision[] = [
   { id: "feed-set", lang: "ts", holds: 'new grants.FortimanagerFeedSet("vpn-feed"', action: { kind: "compile" }, note: "test/engine/feed-sets.test.ts" },
   { id: "guard", lang: "ts", holds: 'new grants.OpnsenseAliasGuard("jit-admins-guard"', action: { kind: "compile" }, note: "examples/sets" },
   { id: "grant", lang: "ts", holds: 'new grants.Grant("alice"', action: { kind: "compile" }, note: "examples/sets, test/engine/sets.test.ts" },
+  { id: "grants", lang: "ts", holds: 'new grants.Grants("jit"', action: { kind: "compile" }, note: "examples/grants-list, test/sets/collected.test.ts" },
   {
     id: "config-set",
     lang: "sh",
