@@ -29,4 +29,10 @@ describe("plugin detailed diff", () => {
     const olds = { addresses: [{ address: "203.0.113.40" }, { address: "203.0.113.41" }], missing: ["203.0.113.41"] };
     expect(Object.fromEntries(detailedDiff(keys, olds, { addresses: ["203.0.113.40", "203.0.113.41"] }, []))).toEqual({ "addresses[1]": "add" });
   });
+
+  test("an entry past its own expiresAt (check names it in `expiredEntries`): shown though the inputs are the same (issue 22)", () => {
+    const addresses = [{ address: "203.0.113.40", expiresAt: "2026-12-01T13:00:00Z" }, { address: "203.0.113.41" }];
+    expect(Object.fromEntries(detailedDiff(keys, { addresses }, { addresses, expiredEntries: ["203.0.113.40"] }, []))).toEqual({ expiredEntries: "add" });
+    expect(detailedDiff(keys, { addresses, expiredEntries: ["203.0.113.40"] }, { addresses, expiredEntries: ["203.0.113.40"] }, []).size).toBe(0);
+  });
 });

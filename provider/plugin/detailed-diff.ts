@@ -68,5 +68,7 @@ export function detailedDiff(inputKeys: readonly string[], olds: Props, news: Pr
     const i = listed.findIndex((e) => memberKey(e) === m);
     if (i >= 0 && !out.has(`addresses[${i}]`)) out.set(`addresses[${i}]`, "add");
   }
+  // Set entries past their own `expiresAt` (check computes `expiredEntries`, no input): `up` removes each.
+  if (stable(olds.expiredEntries) !== stable(news.expiredEntries)) out.set("expiredEntries", kind("expiredEntries", olds.expiredEntries, news.expiredEntries));
   return out;
 }
