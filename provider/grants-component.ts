@@ -100,6 +100,8 @@ interface SetPlan {
   readonly kind: GrantChild["kind"];
   readonly target: string;
   readonly name: string;
+  /** What else the set is (the OPNsense method): one name, one set. */
+  readonly signature: string;
   readonly entries: Map<string, Contribution[]>;
   allowBroad: boolean;
   build(name: string, addresses: SetEntryInput[], allowBroad: boolean, opts: pulumi.CustomResourceOptions): pulumi.CustomResource;
@@ -118,14 +120,26 @@ export function collectedSets(
   targets: GrantsTargets,
 ): { sets: GrantsSet[]; granted: { kind: GrantChild["kind"]; target: string; address: string; resource: pulumi.CustomResource }[] } {
   const plans = new Map<string, SetPlan>();
-  const planFor = (kind: GrantChild["kind"], target: string, named: string, build: SetPlan["build"]): SetPlan => {
+  const planFor = (kind: GrantChild["kind"], target: string, named: string, build: SetPlan["build"], signature = ""): SetPlan => {
     const setName = `${name}-${kind}-${named}`;
     let p = plans.get(setName);
-    if (p && p.target !== target)
+    if (p && (p.target !== target || p.signature !== signature))
       throw new Error(`${what}: two ${kind} targets are the same (${target}): give each its own target, or its connection.url as a plain string`);
-    if (!p) plans.set(setName, (p = { kind, target, name: setName, entries: new Map(), allowBroad: false, build }));
+    if (!p) plans.set(setName, (p = { kind, target, name: setName, signature, entries: new Map(), allowBroad: false, build }));
     return p;
   };
+  // FortiGate sets of one device name their objects prefix + address: two groups with one prefix would share
+  // objects, and the first set's delete (destroy checks nothing) could not remove an object the other group holds.
+  const prefixes = new Map<string, string>();
+  for (const t of targets.fortigate ?? []) {
+    const key = `${t.namePrefix ?? "grant-"}${deviceTag(t.connection)}`;
+    const other = prefixes.get(key);
+    if (other !== undefined && other !== t.group)
+      throw new Error(
+        `${what}: FortiGate targets ${other} and ${t.group} would share address objects (${t.namePrefix ?? "grant-"}<address>): give each its own namePrefix`,
+      );
+    prefixes.set(key, t.group);
+  }
   const add = (p: SetPlan, address: string, c: Contribution, broad: boolean) => {
     p.entries.set(address, [...(p.entries.get(address) ?? []), c]);
     p.allowBroad ||= broad;
@@ -153,6 +167,7 @@ export function collectedSets(
           `${alias}${deviceTag(t.connection)}`,
           `${alias}${deviceTag(t.connection)}`,
           (n, addresses, allowBroad, o) => new OpnsenseAliasSet(n, { connection: t.connection, alias, method, addresses, allowBroad }, o),
+          method,
         );
         add(p, a.canonical, c, broad);
       }

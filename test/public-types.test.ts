@@ -35,6 +35,8 @@ new grants.FortimanagerTrustedHostSet("ts", { adminUser: "api", addresses: ["203
 new grants.FortimanagerTrustedHostGuard("tg", { adminUser: "api", grants: [t] });
 new grants.FortimanagerFeedSet("mfs", { devices: ["fgt-hq"], feed: "jit-allow", addresses: ["203.0.113.8"] });
 new grants.Grant("alice", { who: "alice", addresses: ["203.0.113.7"], opnsense: [{ alias: "jit_admins" }] });
+new grants.Grants("team", { people: [{ who: "bob", addresses: ["203.0.113.8"], expiresAt: "2999-12-01T00:00:00Z" }], fortigate: [{ group: "jit" }] });
+new grants.OpnsenseAliasSet("ase", { alias: "jit_admins", addresses: [{ address: "203.0.113.10", description: "carol", expiresAt: pulumi.output("2999-12-01T00:00:00Z") }] });
 export const adopted: pulumi.Output<boolean> = e.adopted;
 export const device: pulumi.Output<grants.DevicePin> = f.device;
 export const inputs: grants.AliasEntryInputs = { alias: "jit_admins", address: "203.0.113.7", method: "table", connection: { url: "https://fw1" } };

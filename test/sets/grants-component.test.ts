@@ -108,5 +108,11 @@ test("Grant with collect: one set per target, named by the target; a bad address
   expect(() => new Grants("bad", { people: [{ who: "eve", addresses: ["10.0.0.1\n10.0.0.2"] }], opnsense: [{ alias: "a" }] })).toThrow(
     /Grants bad: people\[0\] \(eve\): address/,
   );
+  expect(() => new Grants("two", { people: [{ who: "gil", addresses: ["10.0.0.1"] }], fortigate: [{ group: "g1" }, { group: "g2" }] })).toThrow(
+    /FortiGate targets g1 and g2 would share address objects .*namePrefix/,
+  );
+  expect(() => new Grants("m", { people: [{ who: "hal", addresses: ["10.0.0.1"] }], opnsense: [{ alias: "a" }, { alias: "a", method: "config" }] })).toThrow(
+    /two opnsense targets are the same/,
+  );
   expect(() => new Grants("v6", { people: [{ who: "fay", addresses: ["2001:db8::9"] }], opnsense: [{ alias4: "a" }] })).toThrow(/IPv6 alias/);
 });
