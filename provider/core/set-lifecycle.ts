@@ -41,6 +41,11 @@
  * - Expiry: a set past its time removes its own entries (shared ones stay) and then holds nothing; a
  *   guard holds nothing of its own, so it is expired as soon as its time passes; neither reports
  *   `unexpected` once due.
+ * - Entry expiry (issue 22): an entry may carry its own `expiresAt`. `check` names the listed entries past
+ *   theirs in `expiredEntries` (absent when none is, so older state diffs clean); it is compared like an
+ *   input, so an entry coming due is a diff and `up` removes it (unless another grant of the program declares
+ *   it). Past its time an entry declares nothing, is never `missing`, and an exclusive set treats it as
+ *   unexpected when held; a later update or delete leaves an address that expired earlier to whoever holds it now.
  *
  * Caveat of the shared-address rule during `update`: the engine checks resources in program order and
  * runs an update as soon as its resource is checked, so a grant declared AFTER the set in the program

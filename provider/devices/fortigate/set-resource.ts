@@ -45,7 +45,7 @@ interface GroupTargetArgs {
 }
 
 export interface FortigateAddressSetArgs extends GroupTargetArgs {
-  /** The addresses, each optionally `{ address, description }` (the description becomes the object's comment). */
+  /** The addresses, each optionally `{ address, description, expiresAt }` (the description becomes the object's comment; `expiresAt` ends that entry alone). */
   readonly addresses: pulumi.Input<pulumi.Input<SetEntryInput>[]>;
   /** Object names are this prefix plus the address (`/` written as `_`): `grant-203.0.113.7`, `grant-10.0.0.0_24`. @default "grant-" */
   readonly namePrefix?: pulumi.Input<string>;

@@ -45,7 +45,7 @@ interface AliasTargetArgs {
 }
 
 export interface OpnsenseAliasSetArgs extends AliasTargetArgs {
-  /** The addresses (IPv4/IPv6 host or CIDR), each optionally `{ address, description }`. Duplicates are one entry. */
+  /** The addresses (IPv4/IPv6 host or CIDR), each optionally `{ address, description, expiresAt }` (`expiresAt` ends that entry alone). Duplicates are one entry. */
   readonly addresses: pulumi.Input<pulumi.Input<SetEntryInput>[]>;
   /** The alias must hold exactly these addresses: anything else is drift, and `up` removes it. @default false */
   readonly exclusive?: pulumi.Input<boolean>;
