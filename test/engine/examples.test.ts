@@ -1,6 +1,6 @@
 /**
  * End to end with the real Pulumi CLI, the example programs as a user runs them after copying one:
- * examples/opnsense, examples/fortigate, examples/fortimanager and examples/multi-device, unchanged,
+ * examples/opnsense, examples/fortigate, examples/fortimanager, examples/multi-device and examples/grants-list, unchanged,
  * each in its own folder (Pulumi.yaml, package.json `main`, tsconfig.json), with only the stack
  * config its header names (`<device>:url`, secret credentials, `<device>:caCert`) pointing at the
  * emulators. `pulumi up` grants; the devices hold exactly the example's grants; `pulumi preview
@@ -131,6 +131,27 @@ const EXAMPLES: readonly Example[] = [
       // alice ×2 and bob: OPNsense, FortiGate, FortiManager; vendor: OPNsense, FortiGate.
       expect(o.grantsApplied).toHaveLength(11);
       expect(o.grantsApplied).toEqual(expect.arrayContaining(["OPNsense jit_nets 192.0.2.0/28", "FortiGate jit-admins6 grant-alice-1"]));
+    },
+  },
+  {
+    dir: "grants-list",
+    devices: ["opnsense", "fortigate", "fortimanager"],
+    granted: (s, before) => {
+      // One set per target: config mode, so the content and the live table.
+      expect(alias(s, "jit_admins").content).toEqual(["198.51.100.23", "2001:db8::7", "203.0.113.7"]);
+      expect(alias(s, "jit_admins").table).toEqual(["198.51.100.23", "2001:db8::7", "203.0.113.7"]);
+      expect(alias(s, "jit_nets").content).toEqual(["192.0.2.0/28", "192.0.2.64/28"]);
+      expect(group(s, "groups", "jit-admins")).toEqual(["grant-198.51.100.23", "grant-203.0.113.7"]);
+      expect(group(s, "groups6", "jit-admins6")).toEqual(["grant-2001:db8::7"]);
+      const alice = newSlotValues(s, before, "alice");
+      expect(alice).toEqual(expect.arrayContaining([["203.0.113.7", "255.255.255.255"], "2001:db8::7/128"]));
+      expect(alice).toHaveLength(2);
+      expect(newSlotValues(s, before, "bob")).toEqual([["198.51.100.23", "255.255.255.255"]]);
+    },
+    outputs: (o) => {
+      // bob and carol share 198.51.100.23: one entry per target.
+      expect(o.granted).toHaveLength(6);
+      expect(o.granted).toEqual(expect.arrayContaining([{ kind: "opnsense", target: "jit_admins", address: "198.51.100.23" }]));
     },
   },
 ];
