@@ -3,7 +3,8 @@
  * OPNsense alias in config mode, a FortiGate group, a FortiManager-managed push feed), first as one `Grant` each
  * (per-entry children), then switched to one `Grants` (one set per target) in one `up`. Sampled while the switch
  * runs, every device holds every address at every moment (the sets are created before the children are deleted,
- * and the children's deletes leave what a set declares). Then `destroy` leaves the devices as they were.
+ * and the children's deletes leave what a set declares). Then `destroy` leaves the devices as they were. One
+ * person's `expiresAt` passing is drift (exit 7, `expiredEntries`) and `up` removes that person's entries only.
  * Env COLLECTED_N (default 20) sets N; with COLLECTED_REPORT=1 it prints requests, wall time and state bytes of
  * each step (the figures of BENCHMARKS.md; no assertion is timed).
  */
@@ -47,10 +48,10 @@ describeWithCli("engine: many people as one set per target (Grants), switched fr
     ["opnsense", "fortigate", "fortimanager"].reduce((n, d) => n + (devices as unknown as Record<string, { log: { count(): number } }>)[d]!.log.count(), 0);
 
   /** Runs one command, measuring device requests, wall time and the state it leaves. */
-  async function step(label: string, args: string[], mode: string): Promise<RunResult> {
+  async function step(label: string, args: string[], mode: string, env: Record<string, string> = {}): Promise<RunResult> {
     devices.clearLogs();
     const t0 = Date.now();
-    const r = await ws.run(args, { env: { COLLECTED_N: String(N), COLLECTED_MODE: mode } });
+    const r = await ws.run(args, { env: { COLLECTED_N: String(N), COLLECTED_MODE: mode, COLLECTED_EXPIRES_AT: "", FIREWALL_GRANTS_TEST_NOW: "", ...env } });
     const ms = Date.now() - t0;
     const state = (() => {
       try {
@@ -109,6 +110,24 @@ describeWithCli("engine: many people as one set per target (Grants), switched fr
     expect(ok(await step("Grants up (from scratch)", ["up", "--yes"], "collected"))).toEqual({ code: 0, tail: "" });
     expect(held()).toEqual(all);
     expect(ok(await step("Grants destroy", ["destroy", "--yes"], "collected"))).toEqual({ code: 0, tail: "" });
+    expect(held()).toEqual(none);
+  });
+
+  test("one person's expiresAt passes: the drift check exits 7 naming the entry, `up` removes it from every device and no other, then clean", async () => {
+    // The provider's test clock (honoured because the CLI inherits this jest worker's JEST_WORKER_ID).
+    const at = { COLLECTED_EXPIRES_AT: "2030-01-01T12:00:00Z", FIREWALL_GRANTS_TEST_NOW: "2030-01-01T11:00:00Z" };
+    const later = { ...at, FIREWALL_GRANTS_TEST_NOW: "2030-01-01T13:00:00Z" };
+    expect(ok(await step("Grants up, p0 expiring", ["up", "--yes"], "collected", at))).toEqual({ code: 0, tail: "" });
+    expect(held()).toEqual(all);
+    const drift = await step("drift check after p0's time", ["preview", "--refresh", "--expect-no-changes", "--diff"], "collected", later);
+    expect(drift.code).not.toBe(0);
+    expect(drift.output).toMatch(/expiredEntries/);
+    expect(drift.output).toContain(`"10.20.0.1"`);
+    expect(ok(await step("up after p0's time", ["up", "--yes"], "collected", later))).toEqual({ code: 0, tail: "" });
+    const rest = ADDRESSES.filter((a) => a !== "10.20.0.1");
+    expect(held()).toEqual({ opnsenseTable: rest, opnsenseContent: rest, fortigate: rest, fortimanagerFeed: rest });
+    expect(ok(await step("drift check, clean", ["preview", "--refresh", "--expect-no-changes"], "collected", later))).toEqual({ code: 0, tail: "" });
+    expect(ok(await step("Grants destroy", ["destroy", "--yes"], "collected", later))).toEqual({ code: 0, tail: "" });
     expect(held()).toEqual(none);
   });
 });
