@@ -23,55 +23,29 @@
 import * as pulumi from "@pulumi/pulumi";
 import { parseAddress } from "./core/address";
 import { FortigateFeedEntry } from "./devices/fortigate/feed-resource";
-import { FortigateAddress, type FortigateConnection } from "./devices/fortigate/resource";
-import { FortimanagerFeedEntry, type FortimanagerFeedConnection } from "./devices/fortimanager/feed-resource";
-import { FortimanagerTrustedHost, type FortimanagerConnection } from "./devices/fortimanager/resource";
-import { OpnsenseAliasEntry, type OpnsenseConnection } from "./devices/opnsense/resource";
-import { collectGrant } from "./grants-component";
+import { FortigateAddress } from "./devices/fortigate/resource";
+import { FortimanagerFeedEntry } from "./devices/fortimanager/feed-resource";
+import { FortimanagerTrustedHost } from "./devices/fortimanager/resource";
+import { OpnsenseAliasEntry } from "./devices/opnsense/resource";
+import {
+  deviceTag,
+  grantDescription,
+  type GrantFortigateFeedTarget,
+  type GrantFortigateTarget,
+  type GrantFortimanagerFeedTarget,
+  type GrantFortimanagerTarget,
+  type GrantKind,
+  type GrantOpnsenseTarget,
+} from "./grant-targets";
+import { collectedSets } from "./grants-component";
 
-export interface GrantOpnsenseTarget {
-  readonly connection?: OpnsenseConnection;
-  /** The alias for both families (when `alias4`/`alias6` are not given). */
-  readonly alias?: string;
-  /** The alias for IPv4 addresses. @default alias */
-  readonly alias4?: string;
-  /** The alias for IPv6 addresses. @default alias */
-  readonly alias6?: string;
-  /** @default "table" */
-  readonly method?: "table" | "config";
-}
-
-export interface GrantFortigateTarget {
-  readonly connection?: FortigateConnection;
-  /** Address group of IPv4 addresses (and of IPv6 ones unless `group6` is given). */
-  readonly group: string;
-  /** Address group (`addrgrp6`) of IPv6 addresses. @default group */
-  readonly group6?: string;
-  /** Object names: prefix + address (`/` as `_`). @default "grant-" */
-  readonly namePrefix?: string;
-}
-
-export interface GrantFortimanagerTarget {
-  readonly connection?: FortimanagerConnection;
-  readonly adminUser: string;
-}
-
-/** A FortiGate push threat feed (IPv4 and IPv6 addresses go into the same feed). */
-export interface GrantFortigateFeedTarget {
-  readonly connection?: FortigateConnection;
-  /** Existing IP address threat feed with update method Push API, in the connection's VDOM. */
-  readonly feed: string;
-}
-
-/** A push threat feed on managed FortiGates through FortiManager (IPv4 and IPv6 go into the same feed). */
-export interface GrantFortimanagerFeedTarget {
-  readonly connection?: FortimanagerFeedConnection;
-  /** Managed FortiGates (device names in the ADOM) whose feed gets the addresses. */
-  readonly devices: readonly string[];
-  readonly feed: string;
-  /** @default "root" */
-  readonly vdom?: string;
-}
+export type {
+  GrantFortigateFeedTarget,
+  GrantFortigateTarget,
+  GrantFortimanagerFeedTarget,
+  GrantFortimanagerTarget,
+  GrantOpnsenseTarget,
+} from "./grant-targets";
 
 export interface GrantArgs {
   /** Who the access is for (a person, a team); part of every child's description. */
@@ -101,11 +75,6 @@ export interface GrantArgs {
   readonly collect?: boolean;
 }
 
-/** `alice: on call (CHG-1)`: who, what for and the ticket, as every child (or set entry) of a grant carries it. @internal */
-export function grantDescription(a: { readonly who: string; readonly description?: string; readonly ticket?: string }): string {
-  return [`${a.who}${a.description ? `: ${a.description}` : ""}`, a.ticket ? `(${a.ticket})` : ""].filter(Boolean).join(" ");
-}
-
 /** The child grant classes, by class name ({@link Grant.child} builds them). */
 const CHILD_CLASSES = { OpnsenseAliasEntry, FortigateAddress, FortimanagerTrustedHost, FortigateFeedEntry, FortimanagerFeedEntry };
 export type GrantChildClass = keyof typeof CHILD_CLASSES;
@@ -113,7 +82,7 @@ export type GrantChildArgs<K extends GrantChildClass> = ConstructorParameters<(t
 
 /** One child: where it went, for outputs and tests (with `collect`, the set holding the address). */
 export interface GrantChild {
-  readonly kind: "opnsense" | "fortigate" | "fortimanager" | "fortigate-feed" | "fortimanager-feed";
+  readonly kind: GrantKind;
   readonly target: string;
   readonly address: string;
   readonly resource: pulumi.CustomResource;
@@ -121,20 +90,6 @@ export interface GrantChild {
 
 /** `203.0.113.7` → `203-0-113-7`; `2001:db8::/48` → `2001-db8--_48`: a readable, URN-safe suffix. */
 const slug = (a: string) => a.replace(/[.:]/g, "-").replace("/", "_");
-
-/** `@fw2.example.com-8443/vdom2`: the device of a target when its connection names one in plain strings ("" when it comes from the settings). @internal */
-export function deviceTag(conn: { readonly url?: unknown; readonly vdom?: unknown; readonly adom?: unknown } | undefined): string {
-  let host = "";
-  if (typeof conn?.url === "string") {
-    try {
-      host = new URL(conn.url).host.replace(/:/g, "-");
-    } catch {
-      host = conn.url.replace(/[^A-Za-z0-9.-]/g, "-");
-    }
-  }
-  const scope = typeof conn?.vdom === "string" ? conn.vdom : typeof conn?.adom === "string" ? conn.adom : "";
-  return host || scope ? `@${host}${scope ? `/${scope}` : ""}` : "";
-}
 
 /** One child before it is built: its stable name, the index-based name it had before (issue 20), and how to build it. */
 interface ChildPlan {
@@ -170,7 +125,7 @@ export class Grant extends pulumi.ComponentResource {
     // Its inputs (Pulumi ≥ 3.202 sends them) let the policy pack check the description once, on the Grant.
     super("firewall-grants:index:Grant", name, { who: args.who, ticket: args.ticket, description: args.description, grantDescription: description }, opts);
     if (args.collect === true) {
-      const { granted } = collectGrant(this, name, args);
+      const { granted } = collectedSets(this, name, `Grant ${name}`, [args], args);
       this.children = granted;
       this.granted = pulumi.output(granted.map(({ kind, target, address }) => ({ kind, target, address })));
       this.registerOutputs({ granted: this.granted });

@@ -28,14 +28,13 @@ import { OpnsenseAliasSet } from "./devices/opnsense/set-resource";
 import {
   deviceTag,
   grantDescription,
-  type GrantArgs,
-  type GrantChild,
   type GrantFortigateFeedTarget,
   type GrantFortigateTarget,
   type GrantFortimanagerFeedTarget,
   type GrantFortimanagerTarget,
+  type GrantKind,
   type GrantOpnsenseTarget,
-} from "./grant-component";
+} from "./grant-targets";
 
 /** One person's grant in a {@link Grants} list: `GrantArgs` without targets (the list's targets apply to all). */
 export interface GrantsPerson {
@@ -65,7 +64,7 @@ export interface GrantsArgs extends GrantsTargets {
 
 /** One set: its target, and the resource. */
 export interface GrantsSet {
-  readonly kind: GrantChild["kind"];
+  readonly kind: GrantKind;
   readonly target: string;
   readonly resource: pulumi.CustomResource;
 }
@@ -97,7 +96,7 @@ interface Contribution {
 
 /** One set to build: its target, and per address what each person contributes. */
 interface SetPlan {
-  readonly kind: GrantChild["kind"];
+  readonly kind: GrantKind;
   readonly target: string;
   readonly name: string;
   /** What else the set is (the OPNsense method): one name, one set. */
@@ -118,9 +117,9 @@ export function collectedSets(
   what: string,
   people: readonly GrantsPerson[],
   targets: GrantsTargets,
-): { sets: GrantsSet[]; granted: { kind: GrantChild["kind"]; target: string; address: string; resource: pulumi.CustomResource }[] } {
+): { sets: GrantsSet[]; granted: { kind: GrantKind; target: string; address: string; resource: pulumi.CustomResource }[] } {
   const plans = new Map<string, SetPlan>();
-  const planFor = (kind: GrantChild["kind"], target: string, named: string, build: SetPlan["build"], signature = ""): SetPlan => {
+  const planFor = (kind: GrantKind, target: string, named: string, build: SetPlan["build"], signature = ""): SetPlan => {
     const setName = `${name}-${kind}-${named}`;
     let p = plans.get(setName);
     if (p && (p.target !== target || p.signature !== signature))
@@ -233,7 +232,7 @@ export function collectedSets(
   });
 
   const sets: GrantsSet[] = [];
-  const granted: { kind: GrantChild["kind"]; target: string; address: string; resource: pulumi.CustomResource }[] = [];
+  const granted: { kind: GrantKind; target: string; address: string; resource: pulumi.CustomResource }[] = [];
   for (const p of plans.values()) {
     const addresses: SetEntryInput[] = [...p.entries.entries()].map(([address, cs]) => {
       const expiresAt = latest(cs.map((x) => x.expiresAt));
@@ -269,9 +268,4 @@ export class Grants extends pulumi.ComponentResource {
     this.granted = pulumi.output(granted.map(({ kind, target, address }) => ({ kind, target, address })));
     this.registerOutputs({ granted: this.granted });
   }
-}
-
-/** `Grant` with `collect: true` uses the same sets, for its one person. @internal */
-export function collectGrant(parent: pulumi.Resource, name: string, args: GrantArgs) {
-  return collectedSets(parent, name, `Grant ${name}`, [args], args);
 }
