@@ -21,21 +21,23 @@
  * public sources) and loaded through `dev_overrides` in a `TF_CLI_CONFIG_FILE`; without a binary the
  * part that needs it is skipped with the reason in `skipped`. BENCHMARKS.md "Peer" has the recipe.
  *
- * Standalone: `node dist/bench/peer.js --tofu PATH --tofu-opnsense PATH [--tofu-fortios PATH] [--no-ours]`.
+ * Each tool's floor (one resource that does nothing, created, in the same run) is reported beside the
+ * rows. The two sides' commands, configurations and program are in peer-jobs.ts.
+ *
+ * Standalone: `node dist/bench/peer.js --tofu PATH --tofu-opnsense PATH [--tofu-fortios PATH] [--no-ours]
+ * [--work-dir DIR] [--out FILE]`; a step that fails fails the run (exit 1).
  */
-import { spawn } from "node:child_process";
-import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { request as httpsRequest } from "node:https";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { startFortigateEmulator } from "../emulators/fortigate/emulator";
 import { OPNSENSE_EMULATOR_ADMIN, startOpnsenseEmulator } from "../emulators/opnsense/emulator";
-import type { EmulatorServer } from "../emulators/kit";
+import { testCaCert } from "../emulators/kit";
+import { control, executable, pulumiFloor, pulumiJob, run, tofuFloor, tofuJob, type Job, type Ran } from "./peer-jobs";
 
 const LATENCY_MS = 2;
 const RECONFIGURE_MS = 300;
 const N = 200;
-const STEP_TIMEOUT_MS = 600_000;
 
 export type PeerStep = "create" | "no-change" | "add-one" | "remove-one" | "drift" | "destroy";
 export const PEER_STEPS: readonly PeerStep[] = ["create", "no-change", "add-one", "remove-one", "drift", "destroy"];
@@ -79,6 +81,8 @@ export interface PeerResult {
   readonly skipped: string[];
   /** `tofu version` and the provider builds' VERSIONS file (scripts/peers.sh), when found. */
   readonly versions: Record<string, string>;
+  /** Each tool's floor in the same run: wall ms to create one resource that does nothing (peer-jobs.ts). */
+  readonly floorMs: { opentofu?: number; pulumi?: number };
 }
 
 export interface PeerOptions {
@@ -95,89 +99,6 @@ export interface PeerOptions {
 const addressesOf = (n: number) => Array.from({ length: n }, (_, k) => `10.${77 + Math.floor(k / 62_500)}.${Math.floor(k / 250) % 250}.${(k % 250) + 1}`);
 /** The address lists of the steps: 200, then one more, then the first one gone. */
 const LISTS = { create: addressesOf(N), addOne: addressesOf(N + 1), removeOne: addressesOf(N + 1).slice(1) };
-
-function executable(p: string | undefined): string | undefined {
-  if (!p) return "no path given";
-  try {
-    accessSync(p, constants.X_OK);
-    return undefined;
-  } catch {
-    return `${p} is not an executable file`;
-  }
-}
-
-interface Ran {
-  code: number;
-  output: string;
-  ms: number;
-}
-
-/** Runs a command in its own process group; a timeout kills the group (the providers with it). */
-function run(cmd: string, args: readonly string[], cwd: string, env: NodeJS.ProcessEnv): Promise<Ran> {
-  const t0 = performance.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
-    let output = "";
-    child.stdout.on("data", (d: Buffer) => (output += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (output += d.toString()));
-    const timer = setTimeout(() => {
-      output += `\n(killed after ${STEP_TIMEOUT_MS} ms)`;
-      try {
-        process.kill(-child.pid!, "SIGKILL");
-      } catch {
-        /* already gone */
-      }
-    }, STEP_TIMEOUT_MS);
-    child.on("error", (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? -1, output, ms: performance.now() - t0 });
-    });
-  });
-}
-
-/** One call to an emulator control route (the hand edit an administrator makes in the UI). */
-function control(emu: EmulatorServer, method: string, action: string, body: unknown): Promise<void> {
-  const url = new URL(`/__emulator/${action}`, emu.url);
-  const text = JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const headers = { "content-type": "application/json", "content-length": String(Buffer.byteLength(text)) };
-    const req = httpsRequest(url, { method, ca: emu.caCert, headers }, (res) => {
-      let text = "";
-      res.on("data", (d: Buffer) => (text += d.toString()));
-      res.on("end", () => (res.statusCode === 200 ? resolve() : reject(new Error(`${method} ${action}: ${res.statusCode} ${text}`))));
-    });
-    req.on("error", reject);
-    req.end(text);
-  });
-}
-
-type Device = "opnsense" | "fortigate";
-
-/** One tool's job on one device: how to declare a list, run a step, hand-edit, and check the device. */
-interface Job {
-  tool: PeerRow["tool"];
-  device: Device;
-  job: string;
-  emu: EmulatorServer;
-  reconfigures?: () => number;
-  /** Declares these addresses (writes the file the configuration or program reads). */
-  declare: (addresses: readonly string[]) => void;
-  apply: () => Promise<Ran>;
-  /** A plan/preview that must show no change (exit 0). */
-  noChange: () => Promise<Ran>;
-  /** A plan/preview after the hand edit: returns whether it saw the drift. */
-  driftCheck: () => Promise<Ran & { sawDrift: boolean }>;
-  destroy: () => Promise<Ran>;
-  /** Takes one address out by hand. */
-  handEdit: (address: string) => Promise<void>;
-  /** The addresses the device holds for this job. */
-  held: () => string[];
-  close: () => Promise<void>;
-}
 
 async function runJob(j: Job, rows: PeerRow[], gaps: PeerGap[], log: (l: string) => void): Promise<void> {
   const same = (a: readonly string[], b: readonly string[]) => a.length === b.length && [...a].sort().join() === [...b].sort().join();
@@ -257,153 +178,6 @@ async function runJob(j: Job, rows: PeerRow[], gaps: PeerGap[], log: (l: string)
 }
 
 // ---------------------------------------------------------------------------------------------
-// The peer: OpenTofu
-
-const OPNSENSE_TF = `terraform {
-  required_providers {
-    opnsense = { source = "browningluke/opnsense" }
-  }
-}
-provider "opnsense" {}
-resource "opnsense_firewall_alias" "peer" {
-  name        = "peer_hosts"
-  type        = "host"
-  description = "peer bench"
-  content     = toset(jsondecode(file("\${path.module}/addresses.json")))
-}
-`;
-
-const FORTIOS_TF = `terraform {
-  required_providers {
-    fortios = { source = "fortinetdev/fortios" }
-  }
-}
-variable "host" {}
-variable "token" { sensitive = true }
-variable "ca" {}
-provider "fortios" {
-  hostname     = var.host
-  token        = var.token
-  cabundlefile = var.ca
-  vdom         = "root"
-}
-resource "fortios_firewall_address" "a" {
-  for_each = toset(jsondecode(file("\${path.module}/addresses.json")))
-  name     = "peer-\${each.value}"
-  type     = "ipmask"
-  subnet   = "\${each.value} 255.255.255.255"
-  # Without it, removing an address destroys the object before the group lets go of it: -23, as on a
-  # FortiGate (terraform-provider-fortios #106, #186); with it, the group is updated first.
-  lifecycle {
-    create_before_destroy = true
-  }
-}
-resource "fortios_firewall_addrgrp" "g" {
-  name = "peer_grp"
-  dynamic "member" {
-    for_each = fortios_firewall_address.a
-    content {
-      name = member.value.name
-    }
-  }
-}
-`;
-
-function tofuJob(
-  tofu: string,
-  dir: string,
-  device: Device,
-  emu: EmulatorServer,
-  env: Record<string, string>,
-  extra: Pick<Job, "job" | "handEdit" | "held" | "reconfigures" | "close">,
-): Job {
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(path.join(dir, "main.tf"), device === "opnsense" ? OPNSENSE_TF : FORTIOS_TF);
-  const fullEnv = { ...process.env, ...env, TF_IN_AUTOMATION: "1", TF_INPUT: "0", CHECKPOINT_DISABLE: "1" };
-  const tf = (...args: string[]) => run(tofu, [...args, "-no-color", "-input=false"], dir, fullEnv);
-  return {
-    tool: "opentofu",
-    device,
-    emu,
-    ...extra,
-    declare: (a) => writeFileSync(path.join(dir, "addresses.json"), JSON.stringify(a)),
-    apply: () => tf("apply", "-auto-approve"),
-    noChange: () => tf("plan", "-detailed-exitcode"),
-    driftCheck: async () => {
-      const r = await tf("plan", "-detailed-exitcode");
-      return { ...r, sawDrift: r.code === 2 };
-    },
-    destroy: () => tf("destroy", "-auto-approve"),
-  };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Ours: the Pulumi CLI
-
-const PROGRAM = `"use strict";
-const lib = require(process.env.BENCH_LIB);
-const addresses = JSON.parse(require("fs").readFileSync(process.env.BENCH_ADDRESSES_FILE, "utf8"));
-if (process.env.BENCH_DEVICE === "opnsense")
-  new lib.OpnsenseAliasSet("peer", { connection: { url: process.env.BENCH_URL }, alias: "jit_admins", method: "config", addresses });
-else new lib.FortigateAddressSet("peer", { connection: { url: process.env.BENCH_URL }, group: "peer_grp", addresses });
-`;
-
-function repoRoot(): string {
-  return path.basename(path.dirname(__dirname)) === "dist" ? path.join(__dirname, "..", "..") : path.join(__dirname, "..");
-}
-
-async function pulumiJob(
-  device: Device,
-  emu: EmulatorServer,
-  env: Record<string, string>,
-  extra: Pick<Job, "job" | "handEdit" | "held" | "reconfigures" | "close">,
-): Promise<Job> {
-  const ws = await import("../scripts/pulumi-workspace");
-  const root = repoRoot();
-  // Inside the repository so the program resolves @pulumi/pulumi from its node_modules.
-  const projectDir = path.join(root, "bench", ".work", `peer-${device}`);
-  rmSync(projectDir, { recursive: true, force: true });
-  mkdirSync(projectDir, { recursive: true });
-  writeFileSync(
-    path.join(projectDir, "Pulumi.yaml"),
-    "name: firewall-grants-peer\nruntime:\n  name: nodejs\n  options:\n    typescript: false\nmain: index.js\n",
-  );
-  writeFileSync(path.join(projectDir, "index.js"), PROGRAM);
-  const addressesFile = path.join(projectDir, "addresses.json");
-  const lib = path.join(root, "dist", "provider", "index.js");
-  if (!existsSync(lib)) throw new Error(`${lib} not built (npm run build)`);
-  const w = await ws.PulumiWorkspace.create({
-    projectDir,
-    env: { ...env, BENCH_DEVICE: device, BENCH_LIB: lib, BENCH_ADDRESSES_FILE: addressesFile },
-    timeoutMs: STEP_TIMEOUT_MS,
-  });
-  const pu = async (...args: string[]): Promise<Ran> => {
-    const r = await w.run(args, { onOutput: () => undefined });
-    return { code: r.timedOut ? -1 : r.code, output: r.output, ms: r.durationMs };
-  };
-  return {
-    tool: "pulumi",
-    device,
-    emu,
-    ...extra,
-    close: async () => {
-      await w.dispose();
-      rmSync(projectDir, { recursive: true, force: true });
-      await extra.close();
-    },
-    declare: (a) => writeFileSync(addressesFile, JSON.stringify(a)),
-    // A default `up` previews first, as `tofu apply` plans first: both are counted.
-    apply: () => pu("up", "--yes"),
-    noChange: () => pu("preview", "--expect-no-changes"),
-    driftCheck: async () => {
-      const r = await pu("preview", "--refresh", "--expect-no-changes");
-      return { ...r, sawDrift: r.code !== 0 && /no changes were expected|changes were expected/i.test(r.output) };
-    },
-    destroy: () => pu("destroy", "--yes"),
-  };
-}
-
-// ---------------------------------------------------------------------------------------------
 
 async function opnsense(): Promise<{ emu: Awaited<ReturnType<typeof startOpnsenseEmulator>>; env: Record<string, string> }> {
   const emu = await startOpnsenseEmulator({ latencyMs: LATENCY_MS, reconfigureLatencyMs: RECONFIGURE_MS });
@@ -419,14 +193,15 @@ export async function runPeer(opts: PeerOptions): Promise<PeerResult> {
   const gaps: PeerGap[] = [];
   const skipped: string[] = [];
   const versions: Record<string, string> = {};
-  const result = (): PeerResult => ({ n: N, latencyMs: LATENCY_MS, reconfigureMs: RECONFIGURE_MS, rows, gaps, skipped, versions });
+  const floorMs: PeerResult["floorMs"] = {};
+  const result = (): PeerResult => ({ n: N, latencyMs: LATENCY_MS, reconfigureMs: RECONFIGURE_MS, rows, gaps, skipped, versions, floorMs });
   const tofuProblem = executable(opts.tofu);
   const ownDir = opts.workDir === undefined;
   const workDir = opts.workDir ?? mkdtempSync(path.join(tmpdir(), "firewall-grants-peer-"));
   mkdirSync(workDir, { recursive: true });
   try {
     const ca = path.join(workDir, "emulator-ca.pem");
-    writeFileSync(ca, (await import("../emulators/kit")).testCaCert());
+    writeFileSync(ca, testCaCert());
     // dev_overrides: the providers load from the directories the binaries are in; no registry, no `tofu init`.
     const overrides: string[] = [];
     const providers = { opnsense: opts.opnsenseProvider, fortios: opts.fortiosProvider };
@@ -438,7 +213,7 @@ export async function runPeer(opts: PeerOptions): Promise<PeerResult> {
         mkdirSync(dir, { recursive: true });
         // dev_overrides names a directory holding terraform-provider-<name>: a link keeps any file name usable.
         rmSync(path.join(dir, `terraform-provider-${name}`), { force: true });
-        (await import("node:fs")).symlinkSync(path.resolve(bin!), path.join(dir, `terraform-provider-${name}`));
+        symlinkSync(path.resolve(bin!), path.join(dir, `terraform-provider-${name}`));
         overrides.push(`    "${name === "opnsense" ? "browningluke/opnsense" : "fortinetdev/fortios"}" = "${dir}"`);
       }
     }
@@ -447,12 +222,18 @@ export async function runPeer(opts: PeerOptions): Promise<PeerResult> {
     if (tofuProblem) skipped.push(`opentofu: ${tofuProblem}`);
     else {
       const v = await run(opts.tofu, ["version"], workDir, { ...process.env, CHECKPOINT_DISABLE: "1" });
-      versions.tofu = v.output.split("\n")[0] ?? "";
+      versions.tofu = v.output.split("\n").find((l) => l.startsWith("OpenTofu")) ?? v.output.trim();
       const file = path.join(path.dirname(opts.tofu), "VERSIONS");
       if (existsSync(file)) versions.builds = readFileSync(file, "utf8").trim();
     }
     // Go's TLS trusts SSL_CERT_FILE alone when it is set: the emulators' test CA, verification on.
     const tofuEnv = { TF_CLI_CONFIG_FILE: cliConfig, SSL_CERT_FILE: ca };
+    if (!tofuProblem) {
+      const f = await tofuFloor(opts.tofu, path.join(workDir, "tofu-floor"), tofuEnv);
+      if (f.code === 0) floorMs.opentofu = Math.round(f.ms);
+      else skipped.push(`opentofu floor: exit ${f.code}: ${f.output.slice(-500)}`);
+      log(`opentofu floor (one terraform_data): ${Math.round(f.ms)} ms, exit ${f.code}`);
+    }
 
     if (!tofuProblem && !skipped.some((s) => s.includes("provider-opnsense"))) {
       const { emu, env } = await opnsense();
@@ -477,9 +258,7 @@ export async function runPeer(opts: PeerOptions): Promise<PeerResult> {
       );
     }
     if (!tofuProblem && !skipped.some((s) => s.includes("provider-fortios"))) {
-      // terraform-provider-fortios sends its token only as ?access_token= (forti-sdk-go request.go), which
-      // FortiOS 7.4.5+ accepts only with `config system global / set rest-api-key-url-query enable`.
-      const emu = await startFortigateEmulator({ latencyMs: LATENCY_MS, urlQueryToken: true });
+      const emu = await startFortigateEmulator({ latencyMs: LATENCY_MS });
       await runJob(
         tofuJob(
           opts.tofu,
@@ -511,6 +290,10 @@ export async function runPeer(opts: PeerOptions): Promise<PeerResult> {
         skipped.push(`pulumi: CLI not available (${(e as Error).message})`);
         return result();
       }
+      const f = await pulumiFloor();
+      if (f.code === 0) floorMs.pulumi = Math.round(f.ms);
+      else skipped.push(`pulumi floor: exit ${f.code}: ${f.output.slice(-500)}`);
+      log(`pulumi floor (one no-op dynamic resource): ${Math.round(f.ms)} ms, exit ${f.code}`);
       {
         const { emu, env } = await opnsense();
         const job = await pulumiJob(
@@ -569,7 +352,8 @@ export function formatPeerTable(r: PeerResult): string {
     ? `\nRoutes the emulators did not serve: ${r.gaps.map((g) => `${g.tool}/${g.device} ${g.request} → ${g.status} ×${g.count}`).join("; ")}`
     : "\nRoutes the emulators did not serve: none";
   const skipped = r.skipped.length ? `\nSkipped: ${r.skipped.join("; ")}` : "";
-  return `${[head, ...lines].join("\n")}${gaps}${skipped}`;
+  const floor = `\nFloor (one resource that does nothing, created): OpenTofu ${r.floorMs.opentofu ?? "-"} ms, Pulumi ${r.floorMs.pulumi ?? "-"} ms`;
+  return `${[head, ...lines].join("\n")}${floor}${gaps}${skipped}`;
 }
 
 function argValue(argv: readonly string[], flag: string): string | undefined {

@@ -2,9 +2,10 @@
  * Issue 19, "real peers run unmodified against the emulators": terraform-provider-fortios 1.25.0 run
  * against the FortiGate emulator (bench/peer.ts) sets `color`, `allow-routing` and `fabric-object` on
  * addresses and groups and reads them back; the emulator answered "success" and dropped them, so every
- * plan after a clean apply showed a change. These cases replay the provider's requests (forti-sdk-go
- * v1.9.2: token in `?access_token=`, `vdom=root`, JSON bodies with integers as numbers) and check the
- * device's storage and answers (docs/reference/fortigate.md §2a "firewall/address body" and "Corrections").
+ * plan after a clean apply showed a change. These cases replay the provider's requests (its own
+ * `sdk/request/request.go`: `Authorization: Bearer`, `?vdom=root`, JSON bodies with integers as numbers)
+ * and check the device's storage and answers (docs/reference/fortigate.md §2a "firewall/address body",
+ * "Corrections").
  */
 import { Agent, request } from "undici";
 import { startFortigateEmulator, type FortigateEmulator } from "../../emulators/fortigate/emulator";
@@ -12,8 +13,7 @@ import { startFortigateEmulator, type FortigateEmulator } from "../../emulators/
 let emu: FortigateEmulator;
 let agent: Agent;
 beforeAll(async () => {
-  // As the provider needs it from 7.4.5: `set rest-api-key-url-query enable`.
-  emu = await startFortigateEmulator({ urlQueryToken: true });
+  emu = await startFortigateEmulator();
   agent = new Agent({ connect: { ca: emu.caCert } });
 });
 afterAll(async () => {
@@ -26,12 +26,12 @@ beforeEach(() => {
 });
 
 type Json = Record<string, any>;
-/** A request as forti-sdk-go sends it (request.go `buildURL3`): vdom and the token in the query. */
+/** A request as the provider sends it (sdk/request/request.go `Send2`, `buildURL`). */
 async function sdk(method: string, path: string, body?: unknown) {
-  const res = await request(`${emu.url}${path}?vdom=root&access_token=${emu.token}`, {
+  const res = await request(`${emu.url}${path}?vdom=root`, {
     method: method as "GET",
     dispatcher: agent,
-    headers: { "content-type": "application/json" },
+    headers: { "content-type": "application/json", accept: "application/json", authorization: `Bearer ${emu.token}` },
     ...(body !== undefined && { body: JSON.stringify(body) }),
   });
   return { status: res.statusCode, json: (await res.body.json()) as Json };
@@ -92,9 +92,10 @@ describe("FortiGate emulator: object settings a peer sets are stored and read ba
     try {
       const a = new Agent({ connect: { ca: old.caCert } });
       const at = (m: string, p: string, body?: unknown) =>
-        request(`${old.url}${p}?vdom=root&access_token=${old.token}`, {
+        request(`${old.url}${p}?vdom=root`, {
           method: m as "GET",
           dispatcher: a,
+          headers: { authorization: `Bearer ${old.token}` },
           ...(body !== undefined && { body: JSON.stringify(body) }),
         });
       await (await at("POST", ADDR, { name: "x", subnet: "10.1.1.1/32", color: 2 })).body.text();
