@@ -80,6 +80,7 @@ const addrJson = (f: AddrFamily) => (a: StoredAddress) => ({
   type: a.type,
   ...Object.fromEntries(shownFields(f, a.type).map((k) => [k, a.fields[k] ?? ""])),
   comment: a.comment,
+  ...a.settings,
 });
 const grpJson = (g: StoredGroup) => ({
   name: g.name,
@@ -87,6 +88,7 @@ const grpJson = (g: StoredGroup) => ({
   uuid: g.uuid,
   member: g.members.map((m) => ({ name: m, q_origin_key: m })),
   comment: g.comment,
+  ...g.settings,
 });
 const rowsOf = (b: FortigateBackend, c: Ctx): Record<string, unknown>[] =>
   table(c).startsWith("addrgrp") ? b.groups(c.vdom, family(table(c))).map(grpJson) : b.addresses(c.vdom, family(table(c))).map(addrJson(family(table(c))));
@@ -128,14 +130,16 @@ function create(b: FortigateBackend, c: Ctx): Reply {
   const name = String(c.body.name ?? "");
   if (!table(c).startsWith("addrgrp")) return write(b, c, name, () => b.createAddress(c.vdom, family(table(c)), c.body));
   return write(b, c, name, () =>
-    b.createGroup(c.vdom, family(table(c)), name, memberNames(c.body.member) ?? [], typeof c.body.comment === "string" ? c.body.comment : ""),
+    b.createGroup(c.vdom, family(table(c)), name, memberNames(c.body.member) ?? [], typeof c.body.comment === "string" ? c.body.comment : "", c.body),
   );
 }
 function update(b: FortigateBackend, c: Ctx): Reply {
   const f = family(table(c));
   const mkey = c.params[1]!;
   if (!table(c).startsWith("addrgrp")) return write(b, c, mkey, () => b.updateAddress(c.vdom, f, mkey, c.body));
-  return write(b, c, mkey, () => b.updateGroup(c.vdom, f, mkey, { name: c.body.name, comment: c.body.comment, members: memberNames(c.body.member) }));
+  return write(b, c, mkey, () =>
+    b.updateGroup(c.vdom, f, mkey, { name: c.body.name, comment: c.body.comment, members: memberNames(c.body.member), body: c.body }),
+  );
 }
 function remove(b: FortigateBackend, c: Ctx): Reply {
   const f = family(table(c));

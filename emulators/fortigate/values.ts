@@ -120,3 +120,43 @@ export function shownFields(family: "ipv4" | "ipv6", type: string): readonly str
       return [];
   }
 }
+
+/**
+ * Settings every IPv4 address and address group holds besides its type fields, as the device stores and
+ * shows them (FortiOS CLI reference `config firewall address` / `config firewall addrgrp`, 6.4–7.6:
+ * `color` integer 0–32, default 0; `allow-routing` and `fabric-object` enable|disable, default disable;
+ * `fabric-object` is not in the 6.2 reference). terraform-provider-fortios 1.25.0 sends them when set
+ * (`resource_firewall_address.go`, `color` IntBetween(0, 32)) and reads them back: a device that answered
+ * "success" and dropped them would show a change after every apply (issue 19).
+ */
+export type ObjectSettings = Readonly<Record<string, string | number>>;
+
+/** The settings of the release played, with the device's defaults. */
+export function defaultSettings(fabricObject: boolean): Record<string, string | number> {
+  return { color: 0, "allow-routing": "disable", ...(fabricObject ? { "fabric-object": "disable" } : {}) };
+}
+
+/**
+ * Writes the settings `body` carries over `prev` (a PUT keeps what it does not name). A value outside the
+ * field's range or options is refused as other bad values are (`{bad: field}`, answered -651).
+ */
+export function applySettings(
+  fabricObject: boolean,
+  body: Record<string, unknown>,
+  prev: ObjectSettings,
+): { settings: Record<string, string | number> } | { bad: string } {
+  const settings: Record<string, string | number> = { ...defaultSettings(fabricObject), ...prev };
+  if (body.color !== undefined) {
+    // The REST API takes the integer as a number or a numeric string (forti-sdk-go sends numbers).
+    const n = typeof body.color === "string" && /^\d+$/.test(body.color) ? Number(body.color) : body.color;
+    if (typeof n !== "number" || !Number.isInteger(n) || n < 0 || n > 32) return { bad: "color" };
+    settings.color = n;
+  }
+  for (const key of ["allow-routing", ...(fabricObject ? ["fabric-object"] : [])]) {
+    const v = body[key];
+    if (v === undefined) continue;
+    if (v !== "enable" && v !== "disable") return { bad: key };
+    settings[key] = v;
+  }
+  return { settings };
+}

@@ -83,6 +83,8 @@ export interface FortiosFeatures {
   readonly nameMax: number;
   /** Collection envelope has `size, matched_count, next_idx, limit_reached` from 7.2 [ADM-API 7.2.9]; absent on 6.2.3 [R7]. 7.0: no source, modelled absent. */
   readonly collectionMeta: boolean;
+  /** `fabric-object` on addresses and groups: in the 6.4 CLI reference and after, not in 6.2's [CLI-REF]. */
+  readonly fabricObject: boolean;
 }
 
 export function fortiosFeatures(v: FortiosVersion): FortiosFeatures {
@@ -92,5 +94,6 @@ export function fortiosFeatures(v: FortiosVersion): FortiosFeatures {
     cmdbSystemStatus: !at(v, 7, 4),
     nameMax: at(v, 6, 4) ? 79 : 63,
     collectionMeta: at(v, 7, 2),
+    fabricObject: at(v, 6, 4),
   };
 }

@@ -156,9 +156,9 @@ describe("FortiGate emulator: objects (§2a body rules, Behaviours to model)", (
     await call("POST", ADDR, { name: "g", type: "geography", country: "FR" });
     await call("POST", ADDR, { name: "w", type: "wildcard", wildcard: "10.0.0.0 255.0.255.0" });
     const rows = (await call("GET", `${ADDR}?filter=name==r,name==f,name==g,name==w`)).json.results as Json[];
-    expect(
-      rows.map(({ name, type, ...rest }) => ({ name, type, keys: Object.keys(rest).filter((k) => !["q_origin_key", "uuid", "comment"].includes(k)) })),
-    ).toEqual([
+    // Every object also carries its settings (color, allow-routing, fabric-object: emulator-settings.test.ts).
+    const common = ["q_origin_key", "uuid", "comment", "color", "allow-routing", "fabric-object"];
+    expect(rows.map(({ name, type, ...rest }) => ({ name, type, keys: Object.keys(rest).filter((k) => !common.includes(k)) }))).toEqual([
       { name: "r", type: "iprange", keys: ["start-ip", "end-ip"] },
       { name: "f", type: "fqdn", keys: ["fqdn"] },
       { name: "g", type: "geography", keys: ["country"] },
