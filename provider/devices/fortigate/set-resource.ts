@@ -128,7 +128,7 @@ const lifecycle = setLifecycle<AddressSetInputs, FortigateClientOptions>(
     // The object apart from its membership in this group: per-entry grants and other sets may use it in another group.
     entryDeviceKeys: (_i, pin, key) => [objectDeclKey(pin, familyOfKey(key), key.slice(5))],
     async preflight(o, i, mode) {
-      for (const f of familiesOf(targetOf(i), wanted({ keyOf: () => "" }, i).values(), i.exclusive || i.guard === true)) {
+      for (const f of familiesOf(targetOf(i), wantedOf(i), i.exclusive || i.guard === true)) {
         await preflight(new FortigateClient(o), o.url, o.token, { family: f, group: groupFor(targetOf(i), f) }, mode);
       }
     },
@@ -138,7 +138,7 @@ const lifecycle = setLifecycle<AddressSetInputs, FortigateClientOptions>(
         o,
         targetOf(i),
         familiesOf(targetOf(i), wantedOf(i), i.exclusive || i.guard === true),
-        i.guard === true ? undefined : wanted({ keyOf }, i),
+        i.guard === true ? undefined : wanted(BY_KEY, i),
       ),
     reconcile: (o, i, plan) => {
       const { device: pin, grantName } = i as { device?: DevicePin | string; grantName?: string };
@@ -150,8 +150,11 @@ const lifecycle = setLifecycle<AddressSetInputs, FortigateClientOptions>(
   "FortigateAddressSet",
 );
 
+// Module constants: `wanted` computes once per device part and inputs object.
+const BY_KEY = { keyOf: (x: AddressSetInputs, e: WantedEntry) => keyOf(x, e) };
+const BY_ADDRESS = { keyOf: (_x: AddressSetInputs, e: WantedEntry) => e.address };
 function wantedOf(i: AddressSetInputs) {
-  return [...wanted({ keyOf: (_x, e) => `${e.address}` }, i).values()];
+  return [...wanted(BY_ADDRESS, i).values()];
 }
 
 /** The provider object of {@link FortigateAddressSet} and {@link FortigateGroupGuard}. */
