@@ -236,7 +236,10 @@ export function normaliseEntries(list: readonly z.infer<typeof entrySchema>[], a
   }
   const sorted = [...byCidr.values()].sort((a, b) => (a.entry.address < b.entry.address ? -1 : a.entry.address > b.entry.address ? 1 : 0));
   const out = sorted.map((x) => x.entry);
-  parsedLists.set(out, sorted.map((x) => x.parsed));
+  parsedLists.set(
+    out,
+    sorted.map((x) => x.parsed),
+  );
   return out;
 }
 
@@ -563,8 +566,7 @@ function sameTargetAsState<I extends SetFields>(device: Pick<SetDevice<I, unknow
   if (!olds || Object.keys(olds).length === 0) return false;
   const pin = (inputs as Raw).device;
   const old = olds.device;
-  const samePin =
-    typeof pin === "object" && pin !== null && typeof old === "object" && old !== null && JSON.stringify(pin) === JSON.stringify(old);
+  const samePin = typeof pin === "object" && pin !== null && typeof old === "object" && old !== null && JSON.stringify(pin) === JSON.stringify(old);
   return samePin && device.identity.every((k) => JSON.stringify(olds[k] ?? null) === JSON.stringify((inputs as Raw)[k] ?? null));
 }
 
