@@ -6,9 +6,9 @@
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import { createHash, createHmac, randomBytes } from "node:crypto";
-import { closeSync, lstatSync, mkdirSync, openSync, readFileSync, readSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { closeSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 
 interface ProcessState {
   /** undici Agents keyed by origin + TLS settings (transport.ts). */
@@ -205,6 +205,17 @@ function writeRecord(file: string): void {
     utimesSync(file, now, now);
   } catch {
     // no record: the next process probes
+  }
+  // Records of earlier runs are worth nothing once stale: keep the directory small.
+  try {
+    const dir = dirname(file);
+    for (const f of readdirSync(dir)) {
+      if (!f.startsWith("preflight-")) continue;
+      const path = join(dir, f);
+      if (!recordFresh(path)) rmSync(path, { force: true });
+    }
+  } catch {
+    // best effort
   }
 }
 

@@ -51,7 +51,7 @@
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import { z } from "zod";
-import { parseAddress, type GrantAddress } from "./address";
+import { parseAddress, type AddressResult, type GrantAddress } from "./address";
 import type { DeviceFamily } from "./diagnosis";
 import {
   checkedInRun,
@@ -202,11 +202,16 @@ export const setPlaceholders = {
 
 /** Adds an issue per entry that address.ts refuses, naming `addresses.<i>`. @internal */
 export function refineAddresses(v: { addresses: readonly z.infer<typeof entrySchema>[]; allowBroad?: boolean | undefined }, ctx: z.RefinementCtx): void {
-  v.addresses.forEach((e, i) => {
+  const results = v.addresses.map((e, i) => {
     const r = parseAddress(typeof e === "string" ? e : e.address, { allowBroad: v.allowBroad === true });
     if (!r.ok) ctx.addIssue({ code: "custom", path: ["addresses", i, ...(typeof e === "string" ? [] : ["address"])], message: r.rule });
+    return r;
   });
+  refined.set(v.addresses, { allowBroad: v.allowBroad === true, results });
 }
+
+/** What {@link refineAddresses} found per list (the checked value's own array), so `normalise` does not parse it again. */
+const refined = new WeakMap<readonly unknown[], { readonly allowBroad: boolean; readonly results: readonly AddressResult[] }>();
 
 /**
  * The parsed address of each entry of a list {@link normaliseEntries} returned (same positions), so that the
@@ -218,9 +223,11 @@ const parsedLists = new WeakMap<readonly SetEntry[], readonly GrantAddress[]>();
 /** Canonical, de-duplicated (by CIDR; the last description wins), sorted entries: a cosmetic rewrite is never a diff. @internal */
 export function normaliseEntries(list: readonly z.infer<typeof entrySchema>[], allowBroad: boolean | undefined): SetEntry[] {
   const byCidr = new Map<string, { entry: SetEntry; parsed: GrantAddress }>();
-  for (const e of list) {
+  const known = refined.get(list);
+  const results = known && known.allowBroad === (allowBroad === true) && known.results.length === list.length ? known.results : undefined;
+  for (const [i, e] of list.entries()) {
     const raw = typeof e === "string" ? { address: e } : e;
-    const r = parseAddress(raw.address, { allowBroad: allowBroad === true });
+    const r = results?.[i] ?? parseAddress(raw.address, { allowBroad: allowBroad === true });
     if (!r.ok) continue;
     const prev = byCidr.get(r.address.cidr)?.entry;
     const description = raw.description ?? prev?.description;

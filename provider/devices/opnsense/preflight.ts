@@ -9,7 +9,7 @@ import { diagnose, type DiagnosisCode } from "../../core/diagnosis";
 import type { GrantError } from "../../core/errors";
 import { isGrantError } from "../../core/errors";
 import { runSteps, type PreflightDepth, type PreflightStep } from "../../core/preflight-steps";
-import { cachedPreflight, cachedProbe, fingerprint, shared } from "../../core/process-state";
+import { cachedPreflight, cachedProbe, fingerprint, processState, shared } from "../../core/process-state";
 import type { OpnsenseClient } from "./client";
 import type { ResolvedConnection } from "./connection";
 
@@ -207,11 +207,24 @@ export const ALIAS_SET_CHANGE_PREFLIGHT: readonly PreflightStep<PreflightContext
 ];
 
 /** {@link ALIAS_SET_CHANGE_PREFLIGHT}, once per device + key + alias + method (and per CLI run, process-state `cachedPreflight`). */
-export function setChangePreflight(conn: ResolvedConnection, client: OpnsenseClient, alias: string, method: GrantMethod): Promise<void> {
+export async function setChangePreflight(conn: ResolvedConnection, client: OpnsenseClient, alias: string, method: GrantMethod): Promise<void> {
+  // The whole preflight already passed in this process (a `create` earlier in the run, or `doctor`): it proved more.
+  const whole = processState().probes.get(`preflight:${fullKey(conn, alias, method, "full")}`);
+  if (
+    whole &&
+    (await whole.then(
+      () => true,
+      () => false,
+    ))
+  )
+    return;
   return cachedPreflight(fingerprint("opnsense-set-change", deviceKey(conn), alias, method), () =>
     runSteps(ALIAS_SET_CHANGE_PREFLIGHT, { conn, client, alias, method }, "full"),
   );
 }
+
+const fullKey = (conn: ResolvedConnection, alias: string, method: GrantMethod, mode: PreflightDepth) =>
+  fingerprint("opnsense-preflight", conn.url, conn.apiKey, conn.apiSecret, conn.caCert, String(conn.insecure), alias, method, mode);
 
 /** What a preflight could not check with this key (to be shown to the user as a warning). */
 export interface PreflightReport {
@@ -236,9 +249,7 @@ export async function preflightReport(
   mode: PreflightDepth = "full",
 ): Promise<PreflightReport> {
   const ctx: PreflightContext = { conn, client, alias, method };
-  await cachedPreflight(fingerprint("opnsense-preflight", conn.url, conn.apiKey, conn.apiSecret, conn.caCert, String(conn.insecure), alias, method, mode), () =>
-    runSteps(ALIAS_ENTRY_PREFLIGHT, ctx, mode),
-  );
+  await cachedPreflight(fullKey(conn, alias, method, mode), () => runSteps(ALIAS_ENTRY_PREFLIGHT, ctx, mode));
   const info = await cachedAlias(conn, client, alias, method);
   const unverified: string[] = [];
   if (address) {

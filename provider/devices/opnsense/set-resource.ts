@@ -26,7 +26,7 @@ import {
 } from "../../core/set-lifecycle";
 import { clientFor, ConnectionProblem, resolveConnection, type ResolvedConnection } from "./connection";
 import { aliasNameProblem, type GrantMethod } from "./names";
-import { addressFitProblem, cachedAlias, freshAlias, preflight, setChangePreflight, type AliasInfo } from "./preflight";
+import { addressFitProblem, cachedAlias, freshAlias, knownAlias, preflight, setChangePreflight, type AliasInfo } from "./preflight";
 import { AliasEntryInputsSchema, opnsenseConnectionProps, type OpnsenseConnection } from "./resource";
 import { currentEntries, reconcileAlias, type SetTarget } from "./set-ops";
 
@@ -167,6 +167,9 @@ const lifecycle = setLifecycle<AliasSetInputs, ResolvedConnection>(
       const recorded = { ...news, aliasUuid: s.aliasUuid, aliasType: s.aliasType } as AliasSetInputs;
       if (news.method === "config" || s.aliasUuid === "") return recorded;
       const client = clientFor(conn);
+      // Looked up earlier in this process (the create of this run, a preflight): that answer is as good.
+      const known = await knownAlias(conn, news.alias, news.method);
+      if (known) return known.uuid === s.aliasUuid ? recorded : ({ ...recorded, aliasUuid: known.uuid, aliasType: known.type } as AliasSetInputs);
       const uuid = await client.getAliasUuid(news.alias);
       if (uuid === s.aliasUuid) return recorded;
       const now = await freshAlias(conn, client, news.alias, news.method);
