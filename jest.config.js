@@ -36,6 +36,7 @@ const CONTRACT = [
   "test/fortigate/feed-variants.test.ts",
   "test/fortimanager/feed-least-privilege.test.ts",
   "test/sets/opnsense-bulk.test.ts",
+  "test/sets/set-cross-process.test.ts",
 ];
 const PACKAGE = ["test/engine/package.test.ts"];
 const ENGINE = ["test/engine/**/*.test.ts", "test/readme.test.ts"];

@@ -5,7 +5,10 @@
  * probe caches and per-object queues live on `globalThis`, not in module scope.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
-import { createHash } from "node:crypto";
+import { createHash, createHmac, randomBytes } from "node:crypto";
+import { closeSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
 
 interface ProcessState {
   /** undici Agents keyed by origin + TLS settings (transport.ts). */
@@ -72,6 +75,148 @@ export function cachedProbe<T = void>(key: string, probe: () => Promise<T>): Pro
     });
   }
   return p;
+}
+
+/**
+ * A preflight run at most once per key in this process ({@link cachedProbe}) and at most once per key in ONE
+ * invocation of the Pulumi CLI: a default `pulumi up` runs its preview and its update in two provider
+ * processes, and the update's `check` then skips a preflight the preview's passed seconds earlier (issue 22).
+ * What keeps this safe:
+ * - The record is scoped to the CLI process that started this provider (its pid and start time, read from
+ *   /proc), so a separate `pulumi preview` never vouches for a later `pulumi up`, and a preview always probes.
+ * - It names nothing: its file name is an HMAC of the key (which itself digests endpoint, credential, target,
+ *   method and depth) under a random per-user salt; the file holds only a time. It lives in a 0700 directory
+ *   of the user and is honoured for {@link PREFLIGHT_RECORD_TTL_MS} only.
+ * - Any doubt runs the preflight: no /proc (not Linux), no CLI ancestor (a test, `doctor`, the bench), a
+ *   directory or salt that is not ours or not private, an unreadable or stale record.
+ * - A right lost between preview and update still fails with its diagnosis, from the write's own answer
+ *   (every client turns a 403 into the privilege it names).
+ */
+export function cachedPreflight(key: string, probe: () => Promise<void>): Promise<void> {
+  return cachedProbe(`preflight:${key}`, async () => {
+    const record = runRecordPath(key);
+    if (record && recordFresh(record)) return;
+    await probe();
+    if (record) writeRecord(record);
+  });
+}
+
+/** How long a passed preflight vouches for the rest of the same CLI invocation (a prompt between preview and update may take a while). */
+export const PREFLIGHT_RECORD_TTL_MS = 5 * 60_000;
+
+/** Overrides the CLI identity (tests); `undefined` goes back to reading /proc, `null` turns the record off. */
+export function setRunScopeForTests(scope: string | null | undefined): void {
+  (globalThis as Record<symbol, unknown>)[RUN_SCOPE_OVERRIDE] = scope;
+}
+const RUN_SCOPE_OVERRIDE = Symbol.for("pulumi-firewall-grants.run-scope-override");
+
+/** `pid:starttime` of the nearest `pulumi` ancestor process, or undefined when it cannot be told. */
+function cliIdentity(): string | undefined {
+  const g = globalThis as Record<symbol, unknown>;
+  if (RUN_SCOPE_OVERRIDE in g && g[RUN_SCOPE_OVERRIDE] !== undefined) return (g[RUN_SCOPE_OVERRIDE] as string | null) ?? undefined;
+  if (process.platform !== "linux") return undefined;
+  let pid = process.ppid;
+  for (let depth = 0; depth < 6 && pid > 1; depth++) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    } catch {
+      return undefined;
+    }
+    // pid (comm) state ppid ... field 22 = starttime; comm may hold spaces and parentheses, so split after the last ')'.
+    const close = stat.lastIndexOf(")");
+    const comm = stat.slice(stat.indexOf("(") + 1, close);
+    const rest = stat.slice(close + 2).split(" ");
+    if (comm === "pulumi") return `${pid}:${rest[19] ?? ""}`;
+    pid = Number(rest[1]);
+    if (!Number.isInteger(pid)) return undefined;
+  }
+  return undefined;
+}
+
+/** The private directory of the records, or undefined when it is not ours and private. */
+function recordDir(): string | undefined {
+  const uid = typeof process.getuid === "function" ? process.getuid() : undefined;
+  if (uid === undefined) return undefined;
+  const dir = join(tmpdir(), `pulumi-firewall-grants-${uid}`);
+  try {
+    mkdirSync(dir, { mode: 0o700 });
+  } catch {
+    // exists (checked below)
+  }
+  try {
+    const st = lstatSync(dir);
+    if (!st.isDirectory() || st.uid !== uid || (st.mode & 0o077) !== 0) return undefined;
+  } catch {
+    return undefined;
+  }
+  return dir;
+}
+
+function salt(dir: string): Buffer | undefined {
+  const file = join(dir, "salt");
+  try {
+    writeFileSync(file, randomBytes(32), { mode: 0o600, flag: "wx" });
+  } catch {
+    // exists
+  }
+  try {
+    const st = lstatSync(file);
+    if (!st.isFile() || (st.mode & 0o077) !== 0 || st.size !== 32) return undefined;
+    const fd = openSync(file, "r");
+    try {
+      const b = Buffer.alloc(32);
+      return readSync(fd, b, 0, 32, 0) === 32 ? b : undefined;
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return undefined;
+  }
+}
+
+function runRecordPath(key: string): string | undefined {
+  try {
+    const cli = cliIdentity();
+    if (!cli) return undefined;
+    const dir = recordDir();
+    const s = dir && salt(dir);
+    if (!dir || !s) return undefined;
+    return join(dir, `preflight-${createHmac("sha256", s).update(`${cli}\u0000${key}`).digest("hex")}`);
+  } catch {
+    return undefined;
+  }
+}
+
+function recordFresh(file: string): boolean {
+  try {
+    const st = statSync(file);
+    const age = Date.now() - st.mtimeMs;
+    return st.isFile() && age >= 0 && age < PREFLIGHT_RECORD_TTL_MS;
+  } catch {
+    return false;
+  }
+}
+
+function writeRecord(file: string): void {
+  try {
+    writeFileSync(file, "", { mode: 0o600 });
+    const now = new Date();
+    utimesSync(file, now, now);
+  } catch {
+    // no record: the next process probes
+  }
+  // Records of earlier runs are worth nothing once stale: keep the directory small.
+  try {
+    const dir = dirname(file);
+    for (const f of readdirSync(dir)) {
+      if (!f.startsWith("preflight-")) continue;
+      const path = join(dir, f);
+      if (!recordFresh(path)) rmSync(path, { force: true });
+    }
+  } catch {
+    // best effort
+  }
 }
 
 /** Runs `fn` after every earlier call with the same key has settled (a per-object queue). */

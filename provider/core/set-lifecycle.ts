@@ -55,8 +55,9 @@
  * per-entry grants it shares addresses with (`dependsOn`).
  */
 import type * as pulumi from "@pulumi/pulumi";
+import { AsyncLocalStorage } from "node:async_hooks";
 import { z } from "zod";
-import { parseAddress, type GrantAddress } from "./address";
+import { parseAddress, type AddressResult, type GrantAddress } from "./address";
 import type { DeviceFamily } from "./diagnosis";
 import {
   checkedInRun,
@@ -216,34 +217,57 @@ export const setPlaceholders = {
 
 /** Adds an issue per entry that address.ts refuses, naming `addresses.<i>`. @internal */
 export function refineAddresses(v: { addresses: readonly z.infer<typeof entrySchema>[]; allowBroad?: boolean | undefined }, ctx: z.RefinementCtx): void {
-  v.addresses.forEach((e, i) => {
+  const results = v.addresses.map((e, i) => {
     const r = parseAddress(typeof e === "string" ? e : e.address, { allowBroad: v.allowBroad === true });
     if (!r.ok) ctx.addIssue({ code: "custom", path: ["addresses", i, ...(typeof e === "string" ? [] : ["address"])], message: r.rule });
+    return r;
   });
+  refined.set(v.addresses, { allowBroad: v.allowBroad === true, results });
 }
+
+/** What {@link refineAddresses} found per list (the checked value's own array), so `normalise` does not parse it again. */
+const refined = new WeakMap<readonly unknown[], { readonly allowBroad: boolean; readonly results: readonly AddressResult[] }>();
+
+/**
+ * The parsed address of each entry of a list {@link normaliseEntries} returned (same positions), so that the
+ * set's later steps in the same call chain (`check`'s shared keys and fit check) do not parse a large list again:
+ * a 50,000-entry set was parsed five times per `check` (issue 22). Keyed by the list object; never mutated.
+ */
+const parsedLists = new WeakMap<readonly SetEntry[], readonly GrantAddress[]>();
 
 /**
  * Canonical, de-duplicated (by CIDR; the last description wins; the latest `expiresAt` wins, and an entry
  * listed once without one never ends), sorted entries: a cosmetic rewrite is never a diff. @internal
  */
 export function normaliseEntries(list: readonly z.infer<typeof entrySchema>[], allowBroad: boolean | undefined): SetEntry[] {
-  const byCidr = new Map<string, SetEntry>();
-  for (const e of list) {
+  const byCidr = new Map<string, { entry: SetEntry; parsed: GrantAddress }>();
+  const known = refined.get(list);
+  const results = known && known.allowBroad === (allowBroad === true) && known.results.length === list.length ? known.results : undefined;
+  for (const [i, e] of list.entries()) {
     const raw = typeof e === "string" ? { address: e } : e;
-    const r = parseAddress(raw.address, { allowBroad: allowBroad === true });
+    const r = results?.[i] ?? parseAddress(raw.address, { allowBroad: allowBroad === true });
     if (!r.ok) continue;
-    const prev = byCidr.get(r.address.cidr);
+    const prev = byCidr.get(r.address.cidr)?.entry;
     const description = raw.description ?? prev?.description;
     const name = raw.name ?? prev?.name;
     const ends = prev ? laterEnd(prev.expiresAt, raw.expiresAt) : raw.expiresAt;
     byCidr.set(r.address.cidr, {
-      address: r.address.canonical,
-      ...(description !== undefined && description !== "" && { description }),
-      ...(name !== undefined && { name }),
-      ...(typeof ends === "string" && { expiresAt: ends }),
+      entry: {
+        address: r.address.canonical,
+        ...(description !== undefined && description !== "" && { description }),
+        ...(name !== undefined && { name }),
+        ...(typeof ends === "string" && { expiresAt: ends }),
+      },
+      parsed: r.address,
     });
   }
-  return [...byCidr.values()].sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
+  const sorted = [...byCidr.values()].sort((a, b) => (a.entry.address < b.entry.address ? -1 : a.entry.address > b.entry.address ? 1 : 0));
+  const out = sorted.map((x) => x.entry);
+  parsedLists.set(
+    out,
+    sorted.map((x) => x.parsed),
+  );
+  return out;
 }
 
 /** The end of an entry listed twice: it lasts while either listing does. */
@@ -288,32 +312,63 @@ export interface SetDevice<I extends SetFields, C> {
   entryTargetKey?(inputs: I, pin: DevicePin, key: string, target: string): string;
   /** More keys the set declares for an entry (FortiGate: the address object itself, apart from its membership). */
   entryDeviceKeys?(inputs: I, pin: DevicePin, key: string): readonly string[];
-  preflight(c: C, inputs: I, mode: Exclude<PreflightMode, "off">): Promise<unknown>;
+  /**
+   * `existing`: `check` runs for a set already in state on the same target and device (an in-place change), so a
+   * device may prove less before it (issue 22: the write proves the target exists, and answers a lost right with
+   * its diagnosis); a new set or a moved one always gets the whole preflight.
+   */
+  preflight(c: C, inputs: I, mode: Exclude<PreflightMode, "off">, context: { readonly existing: boolean }): Promise<unknown>;
   /** Every entry the target holds now, by key (one or two reads, whatever the size). */
   current(c: C, inputs: I): Promise<Map<string, HeldEntry>>;
   /** Applies a plan in as few device writes as the device allows; success only when the device holds the result. */
   reconcile(c: C, inputs: I, plan: SetPlan): Promise<ReconcileResult>;
+  /**
+   * The inputs an in-place change works on, given the state of the same target: what the device reported for it
+   * (OPNsense: the alias uuid and type), so the change need not look it up again, where the device can tell a stale
+   * record. @default the new inputs
+   */
+  forChange?(c: C, olds: I & SetState, news: I): Promise<I>;
   /** Device-reported outputs after create (e.g. the alias uuid). @default none */
   outputs?(c: C, inputs: I): Promise<Record<string, unknown>>;
 }
 
 type Raw = Record<string, unknown>;
 
-/** Parsed wanted entries by device key. @internal */
-export function wanted<I extends SetFields>(device: Pick<SetDevice<I, unknown>, "keyOf">, inputs: I): Map<string, WantedEntry> {
-  const out = new Map<string, WantedEntry>();
-  for (const e of inputs.addresses ?? []) {
+/** The parsed address of each listed entry (same positions; an entry address.ts refuses is `undefined`). @internal */
+export function parsedAddresses(list: readonly SetEntry[]): readonly (GrantAddress | undefined)[] {
+  const known = parsedLists.get(list);
+  if (known) return known;
+  return list.map((e) => {
     const r = parseAddress(e.address, { allowBroad: true });
-    if (!r.ok) continue;
-    const w = { ...e, parsed: r.address };
+    return r.ok ? r.address : undefined;
+  });
+}
+
+/** {@link wanted} per device part and inputs object: one operation asks for it several times (read-only maps). */
+const wantedMemo = new WeakMap<object, WeakMap<object, ReadonlyMap<string, WantedEntry>>>();
+
+/** Parsed wanted entries by device key (computed once per inputs object; callers never mutate it). @internal */
+export function wanted<I extends SetFields>(device: Pick<SetDevice<I, unknown>, "keyOf">, inputs: I): ReadonlyMap<string, WantedEntry> {
+  let byInputs = wantedMemo.get(device);
+  if (!byInputs) wantedMemo.set(device, (byInputs = new WeakMap()));
+  const hit = byInputs.get(inputs);
+  if (hit) return hit;
+  const out = new Map<string, WantedEntry>();
+  const list = inputs.addresses ?? [];
+  const parsed = parsedAddresses(list);
+  list.forEach((e, i) => {
+    if (!parsed[i]) return;
+    const w = { ...e, parsed: parsed[i] };
     out.set(device.keyOf(inputs, w), w);
-  }
+  });
+  byInputs.set(inputs, out);
   return out;
 }
 
 /** The wanted entries not past their own `expiresAt`: what the set holds on the device now. @internal */
 export function liveWanted<I extends SetFields>(device: Pick<SetDevice<I, unknown>, "keyOf">, inputs: I): Map<string, WantedEntry> {
-  const out = wanted(device, inputs);
+  // A copy: wanted() is memoised per inputs object and shared by the operation's other steps.
+  const out = new Map(wanted(device, inputs));
   for (const [k, w] of out) if (isDue(w.expiresAt)) out.delete(k);
   return out;
 }
@@ -461,7 +516,7 @@ export function setLifecycle<I extends SetFields, C>(device: SetDevice<I, C>, ty
     sharedKey: (i, pin) => fingerprint("set", pin.url, pin.scope, device.targetOf(i), nameOf(i)),
     // A guard declares nothing itself: the grants it covers declare their entries.
     sharedKeys: (i, pin) => (i.guard === true ? [] : entryKeys(i, pin)),
-    preflight: (c, i, mode) => device.preflight(c, i, mode),
+    preflight: (c, i, mode) => device.preflight(c, i, mode, { existing: sameTargetAsState(device, i) }),
     // A guard holds nothing of its own; a set, its listed entries the device holds.
     heldKeys: (s, pin) => (s.guard === true ? [] : entryKeys(holding(s), pin, true)),
 
@@ -547,9 +602,10 @@ export function setLifecycle<I extends SetFields, C>(device: SetDevice<I, C>, ty
       // Listed before and no longer listed, or come due: removed (unless another grant of the program declares it).
       // An entry that expired before is not the set's any more: whoever holds that address now keeps it.
       const before = olds.guard === true ? [] : [...wanted(device, holdingListed(olds)).keys()];
-      const r = await reconcileOrTakeBack(c, news, plan(news, pin, before, true));
+      const on = device.forChange ? await device.forChange(c, olds, news) : news;
+      const r = await reconcileOrTakeBack(c, on, plan(news, pin, before, true));
       loud(news, r.removedUnexpected);
-      const outputs = device.outputs ? await device.outputs(c, news) : {};
+      const outputs = device.outputs ? await device.outputs(c, on) : {};
       return { unexpected: [] as string[], unexpectedKeys: [] as string[], missing: [] as string[], ...outputs } as unknown as Partial<I & SetState>;
     },
 
@@ -568,11 +624,31 @@ export function setLifecycle<I extends SetFields, C>(device: SetDevice<I, C>, ty
   };
 }
 
-/** Wraps a set provider's `diff` so that unexpected entries are named loudly in preview. */
-export function loudDiff<P extends { diff(id: string, olds: never, news: never): Promise<{ changes?: boolean }> }>(provider: P, typeName: string): P {
+/** The old inputs of the `check` in progress (the engine's `olds`: empty for a new resource). */
+const checking = new AsyncLocalStorage<Raw>();
+
+/** True inside `check` of a set whose old inputs name the same target (identity fields) on the same pinned device. */
+function sameTargetAsState<I extends SetFields>(device: Pick<SetDevice<I, unknown>, "identity">, inputs: I): boolean {
+  const olds = checking.getStore();
+  if (!olds || Object.keys(olds).length === 0) return false;
+  const pin = (inputs as Raw).device;
+  const old = olds.device;
+  const samePin = typeof pin === "object" && pin !== null && typeof old === "object" && old !== null && JSON.stringify(pin) === JSON.stringify(old);
+  return samePin && device.identity.every((k) => JSON.stringify(olds[k] ?? null) === JSON.stringify((inputs as Raw)[k] ?? null));
+}
+
+/**
+ * Wraps a set provider's `diff` so that unexpected entries are named loudly in preview, and its `check` so that the
+ * preflight knows an in-place change from a new set ({@link SetDevice.preflight}).
+ */
+export function loudDiff<
+  P extends { diff(id: string, olds: never, news: never): Promise<{ changes?: boolean }>; check(olds: never, news: never): Promise<unknown> },
+>(provider: P, typeName: string): P {
   const diff = provider.diff.bind(provider);
+  const check = provider.check.bind(provider);
   return {
     ...provider,
+    check: (olds: never, news: never) => checking.run((olds ?? {}) as Raw, () => check(olds, news)),
     async diff(id: string, raw: never, news: never) {
       const olds = settled(raw, typeName);
       const r = await diff(id, olds, news);

@@ -16,7 +16,7 @@
  */
 import { diagnosed } from "../../core/diagnosis";
 import { runSteps, type PreflightDepth, type PreflightStep } from "../../core/preflight-steps";
-import { cachedProbe, fingerprint } from "../../core/process-state";
+import { cachedPreflight, fingerprint } from "../../core/process-state";
 import type { FortigateClient, Family } from "./client";
 
 export interface PreflightTarget {
@@ -79,7 +79,25 @@ export const ADDRESS_PREFLIGHT: readonly PreflightStep<PreflightContext>[] = [
 
 export function preflight(client: FortigateClient, url: string, token: string, target: PreflightTarget, mode: PreflightDepth = "full"): Promise<void> {
   // Diagnosed inside, so that the cache keeps the verdict (cachedProbe forgets undiagnosed failures).
-  return cachedProbe(`${preflightKey(client, url, token, target)}:${mode}`, () =>
+  return cachedPreflight(`${preflightKey(client, url, token, target)}:${mode}`, () =>
     diagnosed("fortinet", { host: client.host, timeoutMs: client.opts.timeoutMs }, () => runSteps(ADDRESS_PREFLIGHT, { client, target }, mode)),
+  );
+}
+
+/**
+ * The preflight of an in-place change of a set already in state on this group (issue 22): the write probe alone,
+ * which FortiOS answers 401 for a token it does not accept (from this address, for this VDOM) and 403 without the
+ * write right. That the group still exists is proven by the change's own read of it (set-ops.ts `view`, 404 →
+ * the group-missing diagnosis).
+ */
+export function changePreflight(client: FortigateClient, url: string, token: string, target: PreflightTarget): Promise<void> {
+  return cachedPreflight(`${preflightKey(client, url, token, target)}:change`, () =>
+    diagnosed("fortinet", { host: client.host, timeoutMs: client.opts.timeoutMs }, () =>
+      runSteps(
+        ADDRESS_PREFLIGHT.filter((s) => s.id === "write"),
+        { client, target },
+        "full",
+      ),
+    ),
   );
 }

@@ -29,7 +29,7 @@ import {
 import { FortigateClient, type FortigateClientOptions } from "./client";
 import { objectDeclKey } from "./grant";
 import { nameProblem, objectNameProblem } from "../fortinet/names";
-import { preflight } from "./preflight";
+import { changePreflight, preflight } from "./preflight";
 import { FortigateAddressInputsSchema, fortigateConnectionProps, resolveConnection, type FortigateConnection } from "./resource";
 import { currentMembers, entryKey, familiesOf, familyOfAddress, groupFor, objectName, reconcileGroup, type GroupTarget } from "./set-ops";
 
@@ -127,19 +127,16 @@ const lifecycle = setLifecycle<AddressSetInputs, FortigateClientOptions>(
     },
     // The object apart from its membership in this group: per-entry grants and other sets may use it in another group.
     entryDeviceKeys: (_i, pin, key) => [objectDeclKey(pin, familyOfKey(key), key.slice(5))],
-    async preflight(o, i, mode) {
-      for (const f of familiesOf(targetOf(i), wanted({ keyOf: () => "" }, i).values(), i.exclusive || i.guard === true)) {
-        await preflight(new FortigateClient(o), o.url, o.token, { family: f, group: groupFor(targetOf(i), f) }, mode);
+    async preflight(o, i, mode, { existing }) {
+      // An in-place change: the write probe alone (preflight.ts `changePreflight`); its own reads prove the group.
+      const run = existing && mode === "full" ? changePreflight : preflight;
+      for (const f of familiesOf(targetOf(i), wantedOf(i), i.exclusive || i.guard === true)) {
+        await run(new FortigateClient(o), o.url, o.token, { family: f, group: groupFor(targetOf(i), f) }, mode);
       }
     },
     // A guard adds nothing, so it never claims a listed object that is not a member.
     current: (o, i) =>
-      currentMembers(
-        o,
-        targetOf(i),
-        familiesOf(targetOf(i), wantedOf(i), i.exclusive || i.guard === true),
-        i.guard === true ? undefined : wanted({ keyOf }, i),
-      ),
+      currentMembers(o, targetOf(i), familiesOf(targetOf(i), wantedOf(i), i.exclusive || i.guard === true), i.guard === true ? undefined : wanted(BY_KEY, i)),
     reconcile: (o, i, plan) => {
       const { device: pin, grantName } = i as { device?: DevicePin | string; grantName?: string };
       const keepObject = (k: string) => typeof pin === "object" && declaredByOther(objectDeclKey(pin, familyOfKey(k), k.slice(5)), grantName);
@@ -150,8 +147,11 @@ const lifecycle = setLifecycle<AddressSetInputs, FortigateClientOptions>(
   "FortigateAddressSet",
 );
 
+// Module constants: `wanted` computes once per device part and inputs object.
+const BY_KEY = { keyOf: (x: AddressSetInputs, e: WantedEntry) => keyOf(x, e) };
+const BY_ADDRESS = { keyOf: (_x: AddressSetInputs, e: WantedEntry) => e.address };
 function wantedOf(i: AddressSetInputs) {
-  return [...wanted({ keyOf: (_x, e) => `${e.address}` }, i).values()];
+  return [...wanted(BY_ADDRESS, i).values()];
 }
 
 /** The provider object of {@link FortigateAddressSet} and {@link FortigateGroupGuard}. */

@@ -19,7 +19,7 @@
  */
 import { isGrantError, type GrantError } from "../../core/errors";
 import { runSteps, type PreflightDepth, type PreflightStep } from "../../core/preflight-steps";
-import { shared } from "../../core/process-state";
+import { cachedPreflight, fingerprint, shared } from "../../core/process-state";
 import { ADMIN_USERS_URL, SESSION_INFO_URL, type AdminRecord, type FortimanagerClient } from "./client";
 
 export const SUPER_USER_PROFILE = "Super_User";
@@ -113,6 +113,26 @@ export async function preflight(client: FortimanagerClient, adminUser: string, m
     });
   }
   return outcome;
+}
+
+/**
+ * The preflight of an in-place change of a set already in state for `adminUser` (issue 22): who writes and whether
+ * that administrator may edit trusted hosts — FortiManager has no side-effect-free write probe, so these reads are
+ * the proof — without the status read (the first request answers a refused key) and without reading the target
+ * (the change reads it itself: 202051 when it is gone). Once per CLI run (process-state `cachedPreflight`).
+ */
+export function changePreflight(client: FortimanagerClient, adminUser: string): Promise<void> {
+  return cachedPreflight(fingerprint("fortimanager-change", client.verdictKey, adminUser), async () => {
+    await cached(`caller:${client.verdictKey}`, async () => {
+      const ctx: PreflightContext = { client, adminUser };
+      await runSteps(
+        TRUSTED_HOST_PREFLIGHT.filter((s) => s.id === "caller" || s.id === "rights"),
+        ctx,
+        "full",
+      );
+      return ctx.outcome!;
+    });
+  });
 }
 
 function cached(key: string, run: () => Promise<PreflightOutcome>): Promise<PreflightOutcome> {

@@ -28,7 +28,7 @@ import {
   type SetState,
 } from "../../core/set-lifecycle";
 import { FortimanagerClient, type FortimanagerClientOptions } from "./client";
-import { preflight } from "./preflight";
+import { changePreflight, preflight } from "./preflight";
 import { AdminUserSchema, TrustedHostInputsSchema, type FortimanagerConnection } from "./resource";
 import { currentSlots, reconcileSlots } from "./set-ops";
 import { FIRST_WRITABLE_SLOT, SLOT_COUNT, unusedSlotProblem } from "./slots";
@@ -106,7 +106,9 @@ const lifecycle = setLifecycle<TrustedHostSetInputs, FortimanagerClientOptions>(
     keyOf: (_i, e) => e.parsed.cidr,
     // The per-entry resource's key (fortimanager/resource.ts `sharedKey`).
     entrySharedKey: (i, pin, cidr) => fingerprint("fortimanager", pin.url, i.adminUser, cidr),
-    preflight: (o, i, mode) => operation(o, (client) => preflight(client, i.adminUser, mode)),
+    // An in-place change: who writes and that it may, not the target (the change reads it), preflight.ts `changePreflight`.
+    preflight: (o, i, mode, { existing }) =>
+      operation<unknown>(o, (client) => (existing && mode === "full" ? changePreflight(client, i.adminUser) : preflight(client, i.adminUser, mode))),
     current: (o, i) => operation(o, (client) => currentSlots(client, i.adminUser)),
     reconcile: (o, i, plan) => operation(o, (client) => reconcileSlots(client, i.adminUser, plan)),
   },

@@ -9,7 +9,7 @@ import { diagnose, type DiagnosisCode } from "../../core/diagnosis";
 import type { GrantError } from "../../core/errors";
 import { isGrantError } from "../../core/errors";
 import { runSteps, type PreflightDepth, type PreflightStep } from "../../core/preflight-steps";
-import { cachedProbe, fingerprint, shared } from "../../core/process-state";
+import { cachedPreflight, cachedProbe, fingerprint, processState, shared } from "../../core/process-state";
 import type { OpnsenseClient } from "./client";
 import type { ResolvedConnection } from "./connection";
 
@@ -145,7 +145,8 @@ export const ALIAS_ENTRY_PREFLIGHT: readonly PreflightStep<PreflightContext>[] =
     proves: "the API key and secret are accepted",
     request: "GET /api/core/menu/search",
     needs: "a valid key (any privilege)",
-    run: async (c) => void (await c.client.menuSearch()),
+    // Once per device and credential in the process, whatever the number of aliases.
+    run: (c) => cachedProbe(`${deviceKey(c.conn)}:auth`, async () => void (await c.client.menuSearch())),
   },
   {
     id: "alias",
@@ -173,9 +174,57 @@ export const ALIAS_ENTRY_PREFLIGHT: readonly PreflightStep<PreflightContext>[] =
     request: "GET /api/firewall/alias/reconfigure (refused without doing anything)",
     needs: `"Firewall: Alias: Edit"`,
     applies: (c) => c.method === "config",
-    run: async (c) => void (await c.client.probeEdit()),
+    // A right of the key, not of the alias: once per device and credential in the process.
+    run: (c) => cachedProbe(`${deviceKey(c.conn)}:edit`, async () => void (await c.client.probeEdit())),
   },
 ];
+
+/** Everything of the connection that can change a probe's answer, digested (no secret is held). */
+const deviceKey = (conn: ResolvedConnection) => fingerprint("opnsense-device", conn.url, conn.apiKey, conn.apiSecret, conn.caCert, String(conn.insecure));
+
+/**
+ * The preflight of an in-place change of a set already in state on this alias (issue 22): ONE request, which the
+ * device refuses with 401 for a bad key and 403 without the privilege the method writes with. Config mode: the
+ * edit probe ("Firewall: Alias: Edit" covers `api/firewall/alias/*`, so reading the alias too); table mode:
+ * alias_util/aliases ("Diagnostics: PF Table IP addresses", the privilege of every table read and write), whose
+ * answer also shows the alias's table is loaded. That the alias still exists under its recorded uuid is proven by
+ * the change's own first read (set-ops.ts), which looks it up by name again or fails with OPN100. Callers use it
+ * only when no listed address needs the alias type (a network in a Host(s) alias): set-resource.ts.
+ */
+export const ALIAS_SET_CHANGE_PREFLIGHT: readonly PreflightStep<PreflightContext>[] = [
+  { ...ALIAS_ENTRY_PREFLIGHT[3]!, id: "write-config", proves: "the key is accepted and may read, edit and apply aliases (method config)" },
+  {
+    id: "write-table",
+    kind: "write",
+    proves: "the key is accepted, may read, add and delete table entries, and the alias's table is loaded (method table)",
+    request: "GET /api/firewall/alias_util/aliases",
+    needs: `"Diagnostics: PF Table IP addresses"`,
+    applies: (c) => c.method === "table",
+    run: async (c) => {
+      if (!(await c.client.utilAliases()).includes(c.alias)) throw notFound(c.client, c.alias, "alias_util/aliases lists no table");
+    },
+  },
+];
+
+/** {@link ALIAS_SET_CHANGE_PREFLIGHT}, once per device + key + alias + method (and per CLI run, process-state `cachedPreflight`). */
+export async function setChangePreflight(conn: ResolvedConnection, client: OpnsenseClient, alias: string, method: GrantMethod): Promise<void> {
+  // The whole preflight already passed in this process (a `create` earlier in the run, or `doctor`): it proved more.
+  const whole = processState().probes.get(`preflight:${fullKey(conn, alias, method, "full")}`);
+  if (
+    whole &&
+    (await whole.then(
+      () => true,
+      () => false,
+    ))
+  )
+    return;
+  return cachedPreflight(fingerprint("opnsense-set-change", deviceKey(conn), alias, method), () =>
+    runSteps(ALIAS_SET_CHANGE_PREFLIGHT, { conn, client, alias, method }, "full"),
+  );
+}
+
+const fullKey = (conn: ResolvedConnection, alias: string, method: GrantMethod, mode: PreflightDepth) =>
+  fingerprint("opnsense-preflight", conn.url, conn.apiKey, conn.apiSecret, conn.caCert, String(conn.insecure), alias, method, mode);
 
 /** What a preflight could not check with this key (to be shown to the user as a warning). */
 export interface PreflightReport {
@@ -200,9 +249,7 @@ export async function preflightReport(
   mode: PreflightDepth = "full",
 ): Promise<PreflightReport> {
   const ctx: PreflightContext = { conn, client, alias, method };
-  await cachedProbe(fingerprint("opnsense-preflight", conn.url, conn.apiKey, conn.apiSecret, conn.caCert, String(conn.insecure), alias, method, mode), () =>
-    runSteps(ALIAS_ENTRY_PREFLIGHT, ctx, mode),
-  );
+  await cachedPreflight(fullKey(conn, alias, method, mode), () => runSteps(ALIAS_ENTRY_PREFLIGHT, ctx, mode));
   const info = await cachedAlias(conn, client, alias, method);
   const unverified: string[] = [];
   if (address) {

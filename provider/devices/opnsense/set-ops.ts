@@ -59,10 +59,11 @@ const writeKey = (t: SetTarget) => `opnsense.writes:${fingerprint(t.conn.url, t.
 export function heldEntries(lines: readonly string[]): Map<string, HeldEntry> {
   const out = new Map<string, HeldEntry>();
   for (const l of lines) {
-    const key = aliasLineKey(l);
-    if (key === undefined) continue;
-    const a = key.startsWith("line:") ? undefined : normaliseDeviceAddress(l);
-    out.set(key, a ? { label: a.canonical, address: a.canonical } : { label: l.trim(), address: l.trim() });
+    const t = l.trim();
+    if (t === "") continue;
+    // One parse per line (aliasLineKey is this same parse): a 50,000-line alias is read in one pass.
+    const a = normaliseDeviceAddress(t);
+    out.set(a ? a.cidr : `line:${t}`, a ? { label: a.canonical, address: a.canonical } : { label: t, address: t });
   }
   return out;
 }

@@ -15,6 +15,7 @@ import { resolveDeviceUrl, SettingProblem } from "../../core/settings";
 import {
   guardInputs,
   loudDiff,
+  parsedAddresses,
   SET_OUTPUT_DESCRIPTIONS,
   refineAddresses,
   setFields,
@@ -25,8 +26,7 @@ import {
 } from "../../core/set-lifecycle";
 import { clientFor, ConnectionProblem, resolveConnection, type ResolvedConnection } from "./connection";
 import { aliasNameProblem, type GrantMethod } from "./names";
-import { mustParseAddress } from "../../core/address";
-import { addressFitProblem, cachedAlias, freshAlias, preflight, type AliasInfo } from "./preflight";
+import { addressFitProblem, cachedAlias, freshAlias, knownAlias, preflight, setChangePreflight, type AliasInfo } from "./preflight";
 import { AliasEntryInputsSchema, opnsenseConnectionProps, type OpnsenseConnection } from "./resource";
 import { currentEntries, reconcileAlias, type SetTarget } from "./set-ops";
 
@@ -146,12 +146,35 @@ const lifecycle = setLifecycle<AliasSetInputs, ResolvedConnection>(
     keyOf: (_i, e) => e.parsed.cidr,
     // The per-entry resource's key (opnsense/resource.ts `sharedKey`): alias + CIDR on the device.
     entrySharedKey: (i, pin, cidr) => fingerprint("opnsense", pin.url, i.alias, cidr),
-    async preflight(conn, i, mode) {
+    async preflight(conn, i, mode, { existing }) {
+      // An in-place change of hosts (or a guard, which adds nothing) needs no alias type: one request proves the
+      // key and the right to write; the change's own read proves the alias (preflight.ts ALIAS_SET_CHANGE_PREFLIGHT).
+      if (existing && mode === "full" && (i.guard === true || parsedAddresses(i.addresses).every((a) => a?.isHost === true)))
+        return setChangePreflight(conn, clientFor(conn), i.alias, i.method);
       await preflight(conn, clientFor(conn), i.alias, i.method, undefined, mode);
       if (i.guard === true) return;
       // Every listed address must fit the alias type (a network never goes into a Host(s) alias).
       const t = await target(conn, i);
       await reconcileFitOnly(t, i);
+    },
+    // The alias as the state recorded it (same alias and method: another one replaces the set). Config mode: the
+    // change's own get_item proves the uuid (or `onAlias` looks the alias up by name again). Table mode writes by
+    // name, so one get_alias_u_u_i_d tells whether the recorded uuid still names it (a key without "Firewall:
+    // Aliases" recorded none); a re-created alias is looked up again, type included.
+    async forChange(conn, olds, news) {
+      const s = olds as Partial<AliasSetOutputs>;
+      if (!s.aliasType || s.aliasUuid === undefined) return news;
+      const recorded = { ...news, aliasUuid: s.aliasUuid, aliasType: s.aliasType } as AliasSetInputs;
+      if (news.method === "config" || s.aliasUuid === "") return recorded;
+      const client = clientFor(conn);
+      // Looked up earlier in this process (the create of this run, a preflight): that answer is as good.
+      const known = await knownAlias(conn, news.alias, news.method);
+      if (known) return known.uuid === s.aliasUuid ? recorded : ({ ...recorded, aliasUuid: known.uuid, aliasType: known.type } as AliasSetInputs);
+      const uuid = await client.getAliasUuid(news.alias);
+      if (uuid === s.aliasUuid) return recorded;
+      const now = await freshAlias(conn, client, news.alias, news.method);
+      relocated().set(relocatedKey(conn, recorded), now);
+      return recorded;
     },
     current: (conn, i) => onAlias(conn, i, (t) => currentEntries(t, i.exclusive === true || i.guard === true)),
     reconcile: (conn, i, plan) => onAlias(conn, i, (t) => reconcileAlias(t, plan)),
@@ -165,8 +188,8 @@ const lifecycle = setLifecycle<AliasSetInputs, ResolvedConnection>(
 
 /** The address-fit rule of preflight, without any request beyond the cached alias lookup. */
 async function reconcileFitOnly(t: SetTarget, i: AliasSetInputs): Promise<void> {
-  for (const e of i.addresses) {
-    const problem = addressFitProblem(t.client, t.alias, t.info, mustParseAddress(e.address));
+  for (const a of parsedAddresses(i.addresses)) {
+    const problem = a && addressFitProblem(t.client, t.alias, t.info, a);
     if (problem) throw problem;
   }
 }
