@@ -33,8 +33,8 @@ const held = () => [...(emu.backend.feeds.find("root", FEED, false)?.entries.val
 const otherStackRemoves = () => emu.backend.feeds.applyLater(() => void emu.backend.feeds.removeEntries("root", FEED, [ADDRESS]));
 const conn = () => ({ __provider: "x", connection: { url: emu.url, caCert: emu.caCert }, credentials: { token: emu.token }, feed: FEED });
 
-// BUG (red team): an add whose address is listed before the push is trusted without a push, so a pending remove wins.
-it.failing("FortigateFeedEntry: a create that reports success while another stack's remove is pending leaves the device holding the address", async () => {
+// Fixed (issue 19): an add is pushed even when listed; the device applies it after the pending remove.
+it("FortigateFeedEntry: a create that reports success while another stack's remove is pending leaves the device holding the address", async () => {
   const checked = await fortigateFeedEntryProvider.check({}, { ...conn(), address: ADDRESS, grantName: "alice" });
   otherStackRemoves();
   await fortigateFeedEntryProvider.create(checked.inputs as never);
@@ -42,7 +42,7 @@ it.failing("FortigateFeedEntry: a create that reports success while another stac
   expect(held()).toBe(true);
 });
 
-it.failing("FortigateFeedSet: the same for a set's member", async () => {
+it("FortigateFeedSet: the same for a set's member", async () => {
   const checked = await fortigateFeedSetProvider.check({}, { ...conn(), addresses: [ADDRESS], grantName: "team" });
   otherStackRemoves();
   await fortigateFeedSetProvider.create(checked.inputs as never);

@@ -63,6 +63,11 @@ export class FortigateFeedClient {
     return version;
   }
 
+  /** The FortiGate's serial number (`monitor/system/status`), its identity as FortiManager knows it (feed-identity.ts). */
+  async serial(): Promise<string> {
+    return (await this.fgt.status()).serial;
+  }
+
   /** The feed object, or `undefined` for FortiOS's own 404 (sysgrp read; 403 → 202002). */
   async getFeed(feed: string): Promise<FeedObject | undefined> {
     const req = this.inner.req("GET", EXTERNAL_RESOURCE_PATH, [feed], true);

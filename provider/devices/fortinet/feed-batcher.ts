@@ -33,8 +33,9 @@ export interface TargetFailure {
   /** The entry is missing, invalid or dropped (overflow) although the push was accepted: 202103. */
   readonly notTaken?: boolean | undefined;
   /**
-   * An add whose push was accepted or got no clear answer, not shown when judged: the device may still apply it
-   * (a push can show seconds later), so a failed create takes it back (a `takeBack` op) instead of trusting the read.
+   * A failed add that may have put the entry there for us (its push was sent and not refused with an exact cause,
+   * and the entry was not listed before us, or is gone now): the device may still apply it seconds later, and no
+   * state will declare it, so a failed create takes it back (a `takeBack` op) whatever the read shows.
    */
   readonly pushed?: boolean | undefined;
 }
@@ -63,7 +64,7 @@ export interface FeedOp {
  */
 export type TargetOutcome =
   | { readonly ok: true; readonly present: boolean; readonly wasPresent: boolean; readonly entries: readonly FeedEntry[] }
-  | { readonly ok: false; readonly failure: TargetFailure; readonly present: boolean | undefined };
+  | { readonly ok: false; readonly failure: TargetFailure; readonly present: boolean | undefined; readonly wasPresent?: boolean | undefined };
 
 interface Queued {
   readonly op: FeedOp;
@@ -142,9 +143,12 @@ export async function runBatch(backend: FeedBackend, ops: readonly FeedOp[]): Pr
       const p = plan.get(t) ?? { add: new Set<string>(), remove: new Set<string>() };
       plan.set(t, p);
       const listed = entriesOf(r.list, op.address);
-      if (op.kind === "add" && listed.length === 0) p.add.add(op.address.canonical);
+      // Pushed even when listed (issue 19): the list may not show yet a remove (or add) another writer's push has
+      // already had answered, and the device applies pushes in the order it answered them; so only our own push,
+      // answered after theirs, makes the outcome ours. Judging by the list alone adopted an entry about to go.
+      if (op.kind === "add") p.add.add(op.address.canonical);
       if (op.kind === "remove") for (const e of listed) p.remove.add(e.text);
-      if (op.kind === "remove" && op.takeBack === true) p.remove.add(op.address.canonical);
+      if (op.kind === "remove" && (op.takeBack === true || listed.length === 0)) p.remove.add(op.address.canonical);
     }
   }
   const pushes = await pushGrouped(backend, new Map([...plan].map(([t, p]) => [t, { remove: [...p.remove].sort(), add: [...p.add].sort() }])));
@@ -208,33 +212,58 @@ export async function readUntilShown(
 function judge(op: FeedOp, before: TargetRead | undefined, after: TargetRead | undefined, push: TargetPush | undefined): TargetOutcome {
   if (!before?.ok) return { ok: false, failure: before?.failure ?? { reason: "no answer for this device" }, present: undefined };
   const wasPresent = entriesOf(before.list, op.address).length > 0;
+  const failed = push && push.ok === false ? push.failure : undefined;
+  // Whether an add may have put the entry there, ours: sent, and not refused with an exact cause (a 403/404, a
+  // connection never made). A 500 or an unknown answer may still apply, seconds later (issue 19).
+  const mayLand = push !== undefined && failed?.error === undefined;
+  // What a failed create must take back: what it may have added, never an entry listed before it that is still
+  // listed (someone else's, issue 19); an entry gone meanwhile is no one's, and our add may still bring it back.
+  const takeBack = (present: boolean | undefined) => op.kind === "add" && mayLand && (!wasPresent || present === false);
   if (!after?.ok) {
     // The push may have landed; only a read may say so.
     return {
       ok: false,
-      failure: { reason: `the entry list could not be read back after the push (${after?.failure.reason ?? "no answer"})`, error: after?.failure.error },
+      failure: {
+        reason: `the entry list could not be read back after the push (${after?.failure.reason ?? "no answer"})`,
+        error: after?.failure.error,
+        pushed: takeBack(undefined),
+      },
       present: undefined,
+      wasPresent,
     };
   }
   const entries = entriesOf(after.list, op.address);
   const present = entries.length > 0;
-  const failed = push && push.ok === false ? push.failure : undefined;
   if (op.kind === "read") return { ok: true, present, wasPresent, entries };
   if (op.kind === "remove") {
     if (!present) return { ok: true, present, wasPresent, entries };
-    return { ok: false, failure: failed ?? { reason: `still listed after the remove (${entries.map((e) => e.text).join(", ")})` }, present };
+    return { ok: false, failure: failed ?? { reason: `still listed after the remove (${entries.map((e) => e.text).join(", ")})` }, present, wasPresent };
   }
   if (present && entries.some((e) => e.valid)) {
+    // Listed before and our add refused: the listing may be an entry on its way out (another writer's remove
+    // answered, not yet shown), and nothing of ours follows it. Adopting it would be a guess (issue 19).
+    if (failed && wasPresent) return { ok: false, failure: failed, present, wasPresent };
     if (after.list.overflow && !wasPresent)
       return {
         ok: false,
-        failure: { reason: "listed, but the feed reports overflow: the newest entries are dropped past the entry limit", notTaken: true },
+        failure: {
+          reason: "listed, but the feed reports overflow: the newest entries are dropped past the entry limit",
+          notTaken: true,
+          pushed: takeBack(present),
+        },
         present,
+        wasPresent,
       };
     return { ok: true, present, wasPresent, entries };
   }
-  if (present) return { ok: false, failure: { reason: `listed as invalid (${entries.map((e) => e.text).join(", ")})`, notTaken: true }, present };
-  if (failed) return { ok: false, failure: failed, present };
+  if (present)
+    return {
+      ok: false,
+      failure: { reason: `listed as invalid (${entries.map((e) => e.text).join(", ")})`, notTaken: true, pushed: takeBack(present) },
+      present,
+      wasPresent,
+    };
+  if (failed) return { ok: false, failure: { ...failed, pushed: takeBack(present) }, present, wasPresent };
   const why =
     push?.ok === "unknown"
       ? `the push got no clear answer (${push.reason}) and the entry list does not show it`
@@ -244,9 +273,10 @@ function judge(op: FeedOp, before: TargetRead | undefined, after: TargetRead | u
     failure: {
       reason: `${why}${after.list.overflow ? " (the feed reports overflow: entry limit reached)" : ""}`,
       notTaken: push?.ok === true,
-      pushed: push !== undefined,
+      pushed: takeBack(present),
     },
     present,
+    wasPresent,
   };
 }
 
