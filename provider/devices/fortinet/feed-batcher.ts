@@ -153,11 +153,12 @@ export async function runBatch(backend: FeedBackend, ops: readonly FeedOp[]): Pr
   }
   const pushes = await pushGrouped(backend, new Map([...plan].map(([t, p]) => [t, { remove: [...p.remove].sort(), add: [...p.add].sort() }])));
   const pushed = [...pushes.keys()];
-  // Shown: every add that was not refused is listed valid, every remove that was not refused is gone.
+  // Shown: every add not refused with an exact cause is listed valid, every such remove is gone. A refusal without
+  // one (a 500, an unknown body) may have been applied all the same: it is waited for like an accepted push.
   const shown = (t: string, list: EntryList) =>
     ops.every((op) => {
       const push = op.kind === "read" || !op.targets.includes(t) ? undefined : pushes.get(t)?.get(op.kind);
-      if (push === undefined || push.ok === false) return true;
+      if (push === undefined || (push.ok === false && push.failure.error !== undefined)) return true;
       const listed = entriesOf(list, op.address);
       return op.kind === "add" ? listed.some((e) => e.valid) : listed.length === 0;
     });
