@@ -68,11 +68,10 @@ describe("FortigateFeedEntry provider: check", () => {
     expect(emu.log.entries()).toHaveLength(0);
   });
 
-  it("preview runs three reads (status, feed object, entry-list status) once per device+token+feed, with no side effect", async () => {
+  it("preview runs two reads (feed object with the firmware in its envelope, entry-list status) once per device+token+feed, with no side effect", async () => {
     await checked();
     await checked({ address: "203.0.113.8" });
     expect(emu.log.entries().map((e) => `${e.method} ${e.path}`)).toEqual([
-      "GET /api/v2/monitor/system/status",
       "GET /api/v2/cmdb/system/external-resource/jit-allow",
       "GET /api/v2/monitor/system/external-resource/entry-list",
     ]);

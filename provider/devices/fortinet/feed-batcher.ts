@@ -23,8 +23,15 @@ import type { GrantError } from "../../core/errors";
 import { shared } from "../../core/process-state";
 import { entriesOf, type EntryList, type FeedCommand, type FeedEntry } from "./feed-entries";
 
-/** How long the first op of a batch waits for others. Mutable for tests and the benchmark. @default 40 (read-coalescer.ts DEFAULT_WINDOW_MS, measured) */
-export const FEED_BATCH_TIMING = { windowMs: 40 };
+/**
+ * `windowMs`: how long the first op of a batch waits for others (@default 40, read-coalescer.ts DEFAULT_WINDOW_MS,
+ * measured). `reuseMs`: how old a whole entry list read by the previous batch of the feed may be to serve as the next
+ * batch's list before its pushes (@default 500; see {@link runBatch}). Mutable for tests and the benchmark.
+ */
+export const FEED_BATCH_TIMING = { windowMs: 40, reuseMs: 500 };
+
+/** A whole entry list (readAllEntries) of one target, and when its read ended. */
+type RecentList = { readonly read: Extract<TargetRead, { ok: true }>; readonly at: number };
 
 /** Why one target failed; `error` is the diagnosis when the cause is known exactly (202001/202002/202102/transport). */
 export interface TargetFailure {
@@ -38,6 +45,8 @@ export interface TargetFailure {
    * state will declare it, so a failed create takes it back (a `takeBack` op) whatever the read shows.
    */
   readonly pushed?: boolean | undefined;
+  /** The list kept changing under a paged read (pushes landing meanwhile): worth reading again while a wait lasts. */
+  readonly changing?: boolean | undefined;
 }
 
 export type TargetRead = { readonly ok: true; readonly list: EntryList } | { readonly ok: false; readonly failure: TargetFailure };
@@ -76,6 +85,9 @@ class FeedBatcher {
   private pending: Queued[] = [];
   private timer: NodeJS.Timeout | undefined;
   private running = false;
+  /** The last whole list of each target this feed's batches read (batches of one feed run one at a time). */
+  private readonly recent = new Map<string, RecentList>();
+  private readonly pace: FeedPace = { shownAfterMs: 0 };
 
   constructor(private backend: FeedBackend) {}
 
@@ -117,6 +129,8 @@ class FeedBatcher {
       const results = await runBatch(
         this.backend,
         batch.map((q) => q.op),
+        this.recent,
+        this.pace,
       );
       batch.forEach((q, i) => q.resolve(results[i]!));
     } catch (e) {
@@ -129,10 +143,35 @@ class FeedBatcher {
   }
 }
 
-/** Runs one batch: read, push what is missing/present per group of targets, read back, judge every op per target. */
-export async function runBatch(backend: FeedBackend, ops: readonly FeedOp[]): Promise<Map<string, TargetOutcome>[]> {
+/**
+ * Runs one batch: read, push what is missing/present per group of targets, read back, judge every op per target.
+ *
+ * A burst of grants into one feed is a chain of batches, each ending with a whole read of the list after its pushes.
+ * That read, when it ended at most `FEED_BATCH_TIMING.reuseMs` ago, is the next batch's list before its pushes
+ * (`recent`, issue 22): it is as whole and proven as a new read (readAllEntries), the pushes are confirmed by the
+ * batch's own read back all the same, and the next pushes are judged by a read after them. What the reuse widens is
+ * only the gap between "the list before" and the push, from one request to about one join window: what it decides
+ * (whether an entry was listed before us, which texts of an address to remove) is decided on a list that old, and a
+ * text missed that way is still listed at the read back, so the remove fails; it never succeeds on it. A batch that
+ * only reads always reads anew.
+ */
+export async function runBatch(
+  backend: FeedBackend,
+  ops: readonly FeedOp[],
+  recent?: Map<string, RecentList>,
+  pace?: FeedPace,
+): Promise<Map<string, TargetOutcome>[]> {
   const targets = [...new Set(ops.flatMap((o) => o.targets))];
-  const before = await backend.read(targets);
+  const writes = ops.some((o) => o.kind !== "read");
+  const since = Date.now() - FEED_BATCH_TIMING.reuseMs;
+  const reused = (t: string) => writes && (recent?.get(t)?.at ?? -Infinity) >= since;
+  const before = new Map<string, TargetRead>(targets.filter(reused).map((t) => [t, recent!.get(t)!.read]));
+  const stale = targets.filter((t) => !before.has(t));
+  if (stale.length > 0) for (const [t, r] of await backend.read(stale)) before.set(t, r);
+  const remember = (m: ReadonlyMap<string, TargetRead>) => {
+    for (const [t, r] of m) if (r.ok) recent?.set(t, { read: r, at: Date.now() });
+  };
+  remember(new Map([...before].filter(([t]) => stale.includes(t))));
   // Per target, the entry texts to add (canonical) and to remove (every listed text of the address).
   const plan = new Map<string, { add: Set<string>; remove: Set<string> }>();
   for (const op of ops) {
@@ -162,7 +201,8 @@ export async function runBatch(backend: FeedBackend, ops: readonly FeedOp[]): Pr
       const listed = entriesOf(list, op.address);
       return op.kind === "add" ? listed.some((e) => e.valid) : listed.length === 0;
     });
-  const reread = pushed.length > 0 ? await readUntilShown(backend, pushed, shown) : new Map<string, TargetRead>();
+  const reread = pushed.length > 0 ? await readUntilShown(backend, pushed, shown, pace) : new Map<string, TargetRead>();
+  remember(reread);
   const after = (t: string) => reread.get(t) ?? before.get(t);
   return ops.map((op) => {
     const out = new Map<string, TargetOutcome>();
@@ -188,25 +228,45 @@ function visibilityWaitMs(): number {
 }
 
 /**
+ * How soon a device showed the last push of one feed, learnt per process: the next wait sleeps most of it before its
+ * first read instead of reading every poll from the start (issue 22: on a device that shows pushes 2 s late each
+ * whole-list read of the wait is paid again). It schedules reads only; what confirms a push is still a read showing it,
+ * within the same bound.
+ */
+export interface FeedPace {
+  shownAfterMs: number;
+}
+
+/**
  * Reads `targets` back after a push, and again, boundedly ({@link FEED_VISIBILITY}), those whose list does not yet
  * show what was pushed (`shown`): the device may apply a push seconds after answering it. What is still not shown at
- * the end is returned as it stands, for the caller to judge.
+ * the end is returned as it stands, for the caller to judge. With `pace`, the first read waits for most of the delay
+ * the feed showed last time, and the delay seen now is recorded.
  */
 export async function readUntilShown(
   backend: FeedBackend,
   targets: readonly string[],
   shown: (target: string, list: EntryList) => boolean,
+  pace?: FeedPace,
 ): Promise<Map<string, TargetRead>> {
+  const started = Date.now();
+  const deadline = started + visibilityWaitMs();
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, Math.min(ms, deadline - Date.now()))));
+  const head = Math.max(0, (pace?.shownAfterMs ?? 0) - FEED_VISIBILITY.pollMs);
+  if (head > 0) await sleep(head);
   const reread = await backend.read(targets);
+  // A list that changed under the read is read again while the wait lasts: the pushes being waited for are what
+  // lands meanwhile, so a read timed to see them can meet them half-way.
   const unseen = (t: string) => {
     const r = reread.get(t);
-    return r?.ok === true && !shown(t, r.list);
+    return r?.ok === true ? !shown(t, r.list) : r?.failure.changing === true;
   };
-  const deadline = Date.now() + visibilityWaitMs();
-  for (let waiting = targets.filter(unseen); waiting.length > 0 && Date.now() < deadline; waiting = waiting.filter(unseen)) {
-    await new Promise((r) => setTimeout(r, Math.min(FEED_VISIBILITY.pollMs, Math.max(0, deadline - Date.now()))));
-    for (const [t, r] of await backend.read(waiting)) if (r.ok) reread.set(t, r);
+  let waiting = targets.filter(unseen);
+  for (; waiting.length > 0 && Date.now() < deadline; waiting = waiting.filter(unseen)) {
+    await sleep(FEED_VISIBILITY.pollMs);
+    for (const [t, r] of await backend.read(waiting)) if (r.ok || reread.get(t)?.ok !== true) reread.set(t, r);
   }
+  if (pace && waiting.length === 0) pace.shownAfterMs = Date.now() - started;
   return reread;
 }
 
@@ -317,7 +377,7 @@ export async function readAllEntries(readPage: PageReader, targets: readonly str
   for (let pass = 2; open.length > 0; pass++) {
     if (pass > MAX_PASSES) {
       for (const t of open)
-        out.set(t, { ok: false, failure: { reason: `the entry list changed while it was read, ${MAX_PASSES} times: no read shows it whole` } });
+        out.set(t, { ok: false, failure: { reason: `the entry list changed while it was read, ${MAX_PASSES} times: no read shows it whole`, changing: true } });
       break;
     }
     const again = await readPass(readPage, open);
@@ -363,6 +423,14 @@ async function readPass(readPage: PageReader, targets: readonly string[]): Promi
       const got = pages.get(t) ?? [];
       const first = got[0];
       const done = r.list.entries.length === 0 || (first !== undefined && sameEntries(first, r.list));
+      // A device that ignores `start` and whose list changed after the first page answers the new list again and
+      // again, never the first: a repeat of the previous page is the same sign, and that page is the whole list. Read
+      // as a list of several pages, it must then agree with a second pass like any other.
+      const last = got[got.length - 1];
+      if (!done && got.length > 1 && last !== undefined && sameEntries(last, r.list)) {
+        out.set(t, { read: { ok: true, list: merged([last]) }, pages: got.length });
+        continue;
+      }
       if (!done) got.push(r.list);
       pages.set(t, got);
       if (done) out.set(t, { read: { ok: true, list: merged(got) }, pages: got.length });
