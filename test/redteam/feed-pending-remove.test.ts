@@ -11,6 +11,9 @@ import { resetProcessState } from "../../provider/core/process-state";
 import { closeAllAgents } from "../../provider/core/transport";
 import { fortigateFeedEntryProvider } from "../../provider/devices/fortigate/feed-resource";
 import { fortigateFeedSetProvider } from "../../provider/devices/fortigate/feed-set";
+import { DEFAULT_CREDENTIALS, startFortimanagerEmulator } from "../../emulators/fortimanager/emulator";
+import { fortimanagerFeedEntryProvider } from "../../provider/devices/fortimanager/feed-resource";
+import { closeFortimanagerSessions } from "../../provider/devices/fortimanager/session";
 
 jest.setTimeout(60_000);
 
@@ -48,4 +51,30 @@ it("FortigateFeedSet: the same for a set's member", async () => {
   await fortigateFeedSetProvider.create(checked.inputs as never);
   await new Promise((r) => setTimeout(r, 2500));
   expect(held()).toBe(true);
+});
+
+it("FortimanagerFeedEntry: the same through FortiManager (the shared feed batcher)", async () => {
+  const fmg = await startFortimanagerEmulator({ devices: [{ name: "fgt-hq", adom: "root", feeds: [{ name: FEED, entries: [ADDRESS] }] }] });
+  try {
+    const feeds = fmg.backend.devices.devices.get("fgt-hq")!.backend.feeds;
+    const checked = await fortimanagerFeedEntryProvider.check(
+      {},
+      {
+        __provider: "x",
+        connection: { url: fmg.url, caCert: fmg.caCert },
+        credentials: { token: DEFAULT_CREDENTIALS.apiKey },
+        devices: ["fgt-hq"],
+        feed: FEED,
+        address: ADDRESS,
+        grantName: "alice",
+      },
+    );
+    feeds.applyLater(() => void feeds.removeEntries("root", FEED, [ADDRESS]));
+    await fortimanagerFeedEntryProvider.create(checked.inputs as never);
+    await new Promise((r) => setTimeout(r, 2500));
+    expect([...(feeds.find("root", FEED, false)?.entries.values() ?? [])].some((e) => e.entry === ADDRESS)).toBe(true);
+  } finally {
+    await closeFortimanagerSessions();
+    await fmg.close();
+  }
 });
