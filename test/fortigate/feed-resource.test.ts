@@ -68,11 +68,10 @@ describe("FortigateFeedEntry provider: check", () => {
     expect(emu.log.entries()).toHaveLength(0);
   });
 
-  it("preview runs three reads (status, feed object, entry-list status) once per device+token+feed, with no side effect", async () => {
+  it("preview runs two reads (feed object with the firmware in its envelope, entry-list status) once per device+token+feed, with no side effect", async () => {
     await checked();
     await checked({ address: "203.0.113.8" });
     expect(emu.log.entries().map((e) => `${e.method} ${e.path}`)).toEqual([
-      "GET /api/v2/monitor/system/status",
       "GET /api/v2/cmdb/system/external-resource/jit-allow",
       "GET /api/v2/monitor/system/external-resource/entry-list",
     ]);
@@ -147,11 +146,13 @@ describe("FortigateFeedEntry provider: lifecycle", () => {
     expect(entries()).toEqual([]);
   });
 
-  it("create adopts an entry already listed (no push) and delete revokes it; IPv6 networks go into the same feed", async () => {
+  it("create adopts an entry already listed (pushed all the same, issue 19) and delete revokes it; IPv6 networks go into the same feed", async () => {
     const ins = await checked({ address: "198.51.100.1" });
     const { outs } = await provider.create(ins);
     expect(outs.adopted).toBe(true);
-    expect(emu.log.entries().filter((e) => e.method === "POST")).toHaveLength(0);
+    // A listing is no proof the entry stays (a remove may be pending): the add is pushed, and the listing left as it was.
+    expect(emu.log.entries().filter((e) => e.method === "POST")).toHaveLength(1);
+    expect(entries()).toEqual(["198.51.100.1"]);
     const v6 = await checked({ address: "2001:db8:0:0::/64" });
     const { id: id6, outs: o6 } = await provider.create(v6);
     expect(entries()).toEqual(["198.51.100.1", "2001:db8::/64"]);

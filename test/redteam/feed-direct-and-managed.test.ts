@@ -3,8 +3,10 @@
  * the FortiGate's URL) and through its FortiManager (`FortimanagerFeedEntry`, devices: [that FortiGate]). A team
  * moving its grants under FortiManager replaces the direct grant by the managed one in one `up`: the engine creates
  * the new grant (the address is listed: adopted) and then deletes the old one. The two keys of the shared-address
- * rule differ (FortiGate URL vs FortiManager URL + device), so the delete removes the address the program still
- * declares through FortiManager. After the up the managed grant's state says granted; the FortiGate does not allow it.
+ * rule differ (FortiGate URL vs FortiManager URL + device); the device identity both sides can read is the FortiGate's
+ * serial (FortiOS `monitor/system/status` `serial`, FortiManager inventory `sn`): the direct delete keeps the entry when
+ * a managed grant of the program declares it on the FortiGate of the same serial (feed-identity.ts), removes it on
+ * another FortiGate, and fails (202100) rather than guess when the serial cannot be learnt.
  */
 import { startFortigateEmulator, type FortigateEmulator } from "../../emulators/fortigate/emulator";
 import { DEFAULT_CREDENTIALS, startFortimanagerEmulator, type FortimanagerEmulator } from "../../emulators/fortimanager/emulator";
@@ -22,10 +24,14 @@ const ADDRESS = "203.0.113.7";
 let fgt: FortigateEmulator;
 let fmg: FortimanagerEmulator;
 beforeAll(async () => {
-  fmg = await startFortimanagerEmulator({
-    devices: [{ name: "fgt-hq", adom: "root", feeds: [{ name: FEED }], feedSettings: { pushVisibleAfterMs: 0 } }],
-  } as never);
   fgt = await startFortigateEmulator({ vdoms: ["root"], feeds: [{ name: FEED }], feedSettings: { pushVisibleAfterMs: 0 } } as never);
+  // One box has one serial: the manager lists the FortiGate's own.
+  fmg = await startFortimanagerEmulator({
+    devices: [
+      { name: "fgt-hq", adom: "root", sn: fgt.backend.serial, feeds: [{ name: FEED }], feedSettings: { pushVisibleAfterMs: 0 } },
+      { name: "fgt-br1", adom: "root", feeds: [{ name: FEED }], feedSettings: { pushVisibleAfterMs: 0 } },
+    ],
+  } as never);
   // One box: FortiManager's managed "fgt-hq" is the FortiGate reachable at fgt.url (its management user added).
   const managed = fmg.backend.devices.devices.get("fgt-hq")! as { backend: unknown; mgmtToken: string };
   const r = await fetch(`${fgt.url}/__emulator/users`, {
@@ -47,31 +53,66 @@ afterAll(async () => {
 
 const held = () => [...(fgt.backend.feeds.find("root", FEED, false)?.entries.values() ?? [])].some((e) => e.entry === ADDRESS);
 
-// BUG (red team): the direct and the managed grant of one FortiGate feed entry do not share a key.
-it.failing("replacing a direct FortigateFeedEntry by a FortimanagerFeedEntry of the same FortiGate keeps the address allowed", async () => {
-  // Run 1: the direct grant.
+const directGrant = async () => {
   const direct = await fortigateFeedEntryProvider.check(
     {},
     { __provider: "x", connection: { url: fgt.url, caCert: fgt.caCert }, credentials: { token: fgt.token }, feed: FEED, address: ADDRESS, grantName: "direct" },
   );
-  const created = await fortigateFeedEntryProvider.create(direct.inputs as never);
-  expect(held()).toBe(true);
-
-  // Run 2 (a new `up`): the program declares only the managed grant; the engine creates it, then deletes the direct one.
+  return fortigateFeedEntryProvider.create(direct.inputs as never);
+};
+/** A new `up` whose program declares only the managed grant on `devices` (check registers it; the engine creates it). */
+const managedGrant = async (devices: string[], url = fmg.url) => {
   resetProcessState();
   const managed = await fortimanagerFeedEntryProvider.check(
     {},
     {
       __provider: "x",
-      connection: { url: fmg.url, caCert: fmg.caCert },
+      connection: { url, caCert: fmg.caCert },
       credentials: { token: DEFAULT_CREDENTIALS.apiKey },
-      devices: ["fgt-hq"],
+      devices,
       feed: FEED,
       address: ADDRESS,
       grantName: "managed",
     },
   );
-  await fortimanagerFeedEntryProvider.create(managed.inputs as never);
+  return managed.inputs;
+};
+
+it("replacing a direct FortigateFeedEntry by a FortimanagerFeedEntry of the same FortiGate keeps the address allowed", async () => {
+  const created = await directGrant();
+  expect(held()).toBe(true);
+  const managed = await managedGrant(["fgt-hq"]);
+  await fortimanagerFeedEntryProvider.create(managed as never);
   await fortigateFeedEntryProvider.delete(created.id, created.outs as never);
   expect(held()).toBe(true);
+  // And back: the managed grant's delete keeps what a direct grant of the program declares on the same FortiGate.
+  resetProcessState();
+  const again = await directGrant();
+  const outs = (await fortimanagerFeedEntryProvider.create(managed as never)).outs;
+  resetProcessState();
+  await fortigateFeedEntryProvider.check({}, { ...again.outs, __provider: "x", credentials: { token: fgt.token } } as never);
+  await fortimanagerFeedEntryProvider.delete("x", { ...outs, grantName: "managed" } as never);
+  expect(held()).toBe(true);
+  // Declared by no one: the direct delete revokes it.
+  resetProcessState();
+  await fortigateFeedEntryProvider.delete(again.id, again.outs as never);
+  expect(held()).toBe(false);
+});
+
+it("a managed grant of another FortiGate (another serial) does not keep the direct grant's entry", async () => {
+  const created = await directGrant();
+  await managedGrant(["fgt-br1"]);
+  await fortigateFeedEntryProvider.delete(created.id, created.outs as never);
+  expect(held()).toBe(false);
+});
+
+it("when the manager cannot say which FortiGate its device is, the direct delete fails (202100) and the entry stays", async () => {
+  const created = await directGrant();
+  // The managed grant points at a manager that does not answer: its devices' serials cannot be learnt.
+  await managedGrant(["fgt-hq"], "https://127.0.0.1:1").catch(() => undefined);
+  await expect(fortigateFeedEntryProvider.delete(created.id, created.outs as never)).rejects.toThrow(/202100[\s\S]*not removed: grant "managed"/);
+  expect(held()).toBe(true);
+  resetProcessState();
+  await fortigateFeedEntryProvider.delete(created.id, created.outs as never);
+  expect(held()).toBe(false);
 });

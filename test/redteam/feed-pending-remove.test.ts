@@ -11,6 +11,9 @@ import { resetProcessState } from "../../provider/core/process-state";
 import { closeAllAgents } from "../../provider/core/transport";
 import { fortigateFeedEntryProvider } from "../../provider/devices/fortigate/feed-resource";
 import { fortigateFeedSetProvider } from "../../provider/devices/fortigate/feed-set";
+import { DEFAULT_CREDENTIALS, startFortimanagerEmulator } from "../../emulators/fortimanager/emulator";
+import { fortimanagerFeedEntryProvider } from "../../provider/devices/fortimanager/feed-resource";
+import { closeFortimanagerSessions } from "../../provider/devices/fortimanager/session";
 
 jest.setTimeout(60_000);
 
@@ -33,8 +36,8 @@ const held = () => [...(emu.backend.feeds.find("root", FEED, false)?.entries.val
 const otherStackRemoves = () => emu.backend.feeds.applyLater(() => void emu.backend.feeds.removeEntries("root", FEED, [ADDRESS]));
 const conn = () => ({ __provider: "x", connection: { url: emu.url, caCert: emu.caCert }, credentials: { token: emu.token }, feed: FEED });
 
-// BUG (red team): an add whose address is listed before the push is trusted without a push, so a pending remove wins.
-it.failing("FortigateFeedEntry: a create that reports success while another stack's remove is pending leaves the device holding the address", async () => {
+// Fixed (issue 19): an add is pushed even when listed; the device applies it after the pending remove.
+it("FortigateFeedEntry: a create that reports success while another stack's remove is pending leaves the device holding the address", async () => {
   const checked = await fortigateFeedEntryProvider.check({}, { ...conn(), address: ADDRESS, grantName: "alice" });
   otherStackRemoves();
   await fortigateFeedEntryProvider.create(checked.inputs as never);
@@ -42,10 +45,36 @@ it.failing("FortigateFeedEntry: a create that reports success while another stac
   expect(held()).toBe(true);
 });
 
-it.failing("FortigateFeedSet: the same for a set's member", async () => {
+it("FortigateFeedSet: the same for a set's member", async () => {
   const checked = await fortigateFeedSetProvider.check({}, { ...conn(), addresses: [ADDRESS], grantName: "team" });
   otherStackRemoves();
   await fortigateFeedSetProvider.create(checked.inputs as never);
   await new Promise((r) => setTimeout(r, 2500));
   expect(held()).toBe(true);
+});
+
+it("FortimanagerFeedEntry: the same through FortiManager (the shared feed batcher)", async () => {
+  const fmg = await startFortimanagerEmulator({ devices: [{ name: "fgt-hq", adom: "root", feeds: [{ name: FEED, entries: [ADDRESS] }] }] });
+  try {
+    const feeds = fmg.backend.devices.devices.get("fgt-hq")!.backend.feeds;
+    const checked = await fortimanagerFeedEntryProvider.check(
+      {},
+      {
+        __provider: "x",
+        connection: { url: fmg.url, caCert: fmg.caCert },
+        credentials: { token: DEFAULT_CREDENTIALS.apiKey },
+        devices: ["fgt-hq"],
+        feed: FEED,
+        address: ADDRESS,
+        grantName: "alice",
+      },
+    );
+    feeds.applyLater(() => void feeds.removeEntries("root", FEED, [ADDRESS]));
+    await fortimanagerFeedEntryProvider.create(checked.inputs as never);
+    await new Promise((r) => setTimeout(r, 2500));
+    expect([...(feeds.find("root", FEED, false)?.entries.values() ?? [])].some((e) => e.entry === ADDRESS)).toBe(true);
+  } finally {
+    await closeFortimanagerSessions();
+    await fmg.close();
+  }
 });

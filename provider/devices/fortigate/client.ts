@@ -163,13 +163,13 @@ export class FortigateClient {
    * `GET /monitor/system/status?vdom=` (Access Group any, SW-MON): proves the token and the VDOM, and
    * reports the firmware. A 200 without the status shape (a captive portal, a proxy page) is 202090.
    */
-  async status(): Promise<{ version: FortiosVersion }> {
+  async status(): Promise<{ version: FortiosVersion; serial: string }> {
     const req = this.req("GET", STATUS_PATH, [], true);
     const res = await this.call(req, [200], "read");
     const body = this.t.parse(req, res, StatusSchema);
     const version = parseFortiosVersion(body.version)!;
     this.firmware = version;
-    return { version };
+    return { version, serial: body.serial };
   }
 
   /** The firmware version: from an envelope already seen, else one `monitor/system/status` read. */

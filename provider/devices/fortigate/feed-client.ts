@@ -9,7 +9,7 @@
  */
 import { isAmbiguousWriteFailure, type Transport, type TransportRequest, type TransportResponse } from "../../core/transport";
 import { toGrantError } from "../../core/diagnosis";
-import { FortigateClient, olderThan, type FortigateClientOptions, type FortiosVersion } from "./client";
+import { FortigateClient, olderThan, parseFortiosVersion, type FortigateClientOptions, type FortiosVersion } from "./client";
 import { ENTRY_PAGE, readAllEntries, type FeedBackend, type TargetPush, type TargetRead } from "../fortinet/feed-batcher";
 import {
   EXTERNAL_RESOURCE_PATH,
@@ -63,14 +63,39 @@ export class FortigateFeedClient {
     return version;
   }
 
+  /** The FortiGate's serial number (`monitor/system/status`), its identity as FortiManager knows it (feed-identity.ts). */
+  async serial(): Promise<string> {
+    return (await this.fgt.status()).serial;
+  }
+
   /** The feed object, or `undefined` for FortiOS's own 404 (sysgrp read; 403 → 202002). */
   async getFeed(feed: string): Promise<FeedObject | undefined> {
+    const r = await this.probeFeed(feed);
+    if (!r.ok) throw r.forbidden;
+    return r.feed;
+  }
+
+  /**
+   * The feed object in one request that also proves what `monitor/system/status` would (issue 22: one request fewer
+   * per device and process): the token (401 → 202001), the firmware (the envelope's `version`, reference fortigate.md
+   * envelope table; push feeds from 7.2.1, else 202102). A 403 is the VDOM outside the token's scope or the profile
+   * lacking System > Configuration: only then is the status read, which answers 403 for the VDOM alone (its access
+   * group is "any", SW-MON), so the VDOM's diagnosis is thrown from here and the profile's is returned for the caller.
+   */
+  async probeFeed(feed: string): Promise<{ ok: true; feed: FeedObject | undefined } | { ok: false; forbidden: Error }> {
     const req = this.inner.req("GET", EXTERNAL_RESOURCE_PATH, [feed], true);
     const res = await this.inner.call(req, [200, 403, 404], "read");
-    if (res.status === 403) throw feedForbidden(this.host, this.vdom, "feed", `GET ${req.path}`, this.fortiosMessage(req, res));
+    if (res.status === 403) {
+      await this.status(feed);
+      return { ok: false, forbidden: feedForbidden(this.host, this.vdom, "feed", `GET ${req.path}`, this.fortiosMessage(req, res)) };
+    }
     this.expectAnswer(req, res);
-    if (res.status === 404) return undefined;
-    return this.inner.t.parse(req, res, FeedObjectAnswerSchema).results[0];
+    const version = parseFortiosVersion(this.fgt.answer(req, res)?.version);
+    if (version === undefined) await this.status(feed);
+    else if (olderThan(version, PUSH_FEEDS_FROM as unknown as FortiosVersion))
+      throw feedUnusable(this.host, feed, this.host, this.vdom, `FortiOS ${version.join(".")} has no push feeds (update method Push API exists from 7.2.1)`);
+    if (res.status === 404) return { ok: true, feed: undefined };
+    return { ok: true, feed: this.inner.t.parse(req, res, FeedObjectAnswerSchema).results[0] };
   }
 
   /**

@@ -1,14 +1,14 @@
 /**
  * The permission preflight of a direct feed grant, run from `check` (SPEC §5; reference
- * fortigate-feeds.md §6 "Side-effect-free preflight"). Three reads, none with a side effect:
- *  1. `GET monitor/system/status?vdom=` — the token (401 → 202001) and the VDOM (403 → 202002 naming
- *     it), and the firmware (push feeds from 7.2.1, else 202102);
- *  2. `GET cmdb/system/external-resource/<feed>` — sysgrp read (403 → 202002); the feed exists (FortiOS
- *     404 → 202102), is `type address`, `update-method push`, `status enable` (else 202102 saying which);
- *  3. `GET monitor/…/entry-list?mkey=<feed>&status_only=true` — sysgrp.cfg read (403 → 202002).
+ * fortigate-feeds.md §6 "Side-effect-free preflight"). Two reads, none with a side effect:
+ *  1. `GET cmdb/system/external-resource/<feed>` — the token (401 → 202001), the firmware (the envelope's
+ *     `version`: push feeds from 7.2.1, else 202102), sysgrp read (403 → 202002; then `monitor/system/status`
+ *     tells a VDOM outside the token's scope from the missing permission); the feed exists (FortiOS 404 →
+ *     202102), is `type address`, `update-method push`, `status enable` (else 202102 saying which);
+ *  2. `GET monitor/…/entry-list?mkey=<feed>&status_only=true` — sysgrp.cfg read (403 → 202002).
  * What no read-only request proves: write access to the push endpoint (its access group is in no spec;
  * reference §6). The outcome says so, and a push refused later with 403 gets a 202002 that says preview
- * could not verify it (feed-entries.ts `PUSH_UNVERIFIED`). The "read" mode runs the same three reads:
+ * could not verify it (feed-entries.ts `PUSH_UNVERIFIED`). The "read" mode runs the same reads:
  * all of them are what a drift check needs.
  *
  * Cached for the life of the provider process under everything that changes the answer: URL, token,
@@ -29,6 +29,8 @@ export interface FeedPreflightOutcome {
 export interface FeedPreflightContext {
   readonly client: FortigateFeedClient;
   readonly feed: string;
+  /** What the first step's request found, for the second to judge (one request proves both). */
+  found?: Awaited<ReturnType<FortigateFeedClient["probeFeed"]>>;
 }
 
 /** The `FortigateFeedEntry` preflight, in order (fortigate-feeds.md §6). No step proves push access: {@link PUSH_UNVERIFIED}. */
@@ -37,19 +39,23 @@ export const FORTIGATE_FEED_PREFLIGHT: readonly PreflightStep<FeedPreflightConte
     id: "auth",
     kind: "auth",
     proves: "the token is accepted, the VDOM is in its scope, and FortiOS is 7.2.1 or later (push feeds)",
-    request: `GET ${STATUS_PATH}?vdom=<vdom>`,
+    // One request for this step and the next: the feed object's envelope carries the firmware version; the status
+    // is read only when it does not, or to tell a VDOM outside the token's scope from a missing permission (a 403).
+    request: `GET ${EXTERNAL_RESOURCE_PATH}/<feed>?vdom=<vdom> (and GET ${STATUS_PATH}?vdom=<vdom> only on a 403 or an envelope without version)`,
     needs: "a valid REST API token whose Virtual Domains include the VDOM (and this machine in its trusted hosts)",
-    run: async ({ client, feed }) => void (await client.status(feed)),
+    run: async (ctx) => void (ctx.found = await ctx.client.probeFeed(ctx.feed)),
   },
   {
     id: "feed",
     kind: "read",
     proves: "the feed exists in the VDOM and is an IP address feed with update method Push API, enabled",
-    request: `GET ${EXTERNAL_RESOURCE_PATH}/<feed>?vdom=<vdom>`,
+    request: `(the answer of the previous step)`,
     needs: "System > Configuration Read (sysgrp read); the push itself needs Read/Write, which no read-only request proves",
-    run: async ({ client, feed }) => {
-      const found = await client.getFeed(feed);
-      if (!found)
+    run: async (ctx) => {
+      const { client, feed } = ctx;
+      const r = ctx.found ?? (await client.probeFeed(feed));
+      if (!r.ok) throw r.forbidden;
+      if (!r.feed)
         throw feedUnusable(
           client.host,
           feed,
@@ -57,7 +63,7 @@ export const FORTIGATE_FEED_PREFLIGHT: readonly PreflightStep<FeedPreflightConte
           client.vdom,
           `no external resource of that name exists in VDOM "${client.vdom}" (names are case-sensitive)`,
         );
-      const problem = feedObjectProblem(found);
+      const problem = feedObjectProblem(r.feed);
       if (problem) throw feedUnusable(client.host, feed, client.host, client.vdom, problem);
     },
   },

@@ -19,6 +19,7 @@ import { feedOp, type TargetOutcome } from "../fortinet/feed-batcher";
 import { FortigateFeedClient } from "./feed-client";
 import { entryNotTaken, feedNameProblem, pushFailed, withLeftBehind, type FeedCommand } from "../fortinet/feed-entries";
 import { feedPreflight } from "./feed-preflight";
+import { declareFeedEntry, keptByOtherKind, otherKindDeclarations } from "../fortinet/feed-identity";
 import { vdomProblem } from "../fortinet/names";
 import { fortigateConnectionProps, resolveConnection, type FortigateConnection } from "./resource";
 
@@ -96,6 +97,24 @@ function failure(c: FortigateFeedClient, feed: string, address: GrantAddress, co
   return pushFailed(c.host, feed, address.canonical, command, [{ device: `${c.host} (VDOM "${c.vdom}")`, reason: r.failure.reason }], []);
 }
 
+/**
+ * True when a `FortimanagerFeedEntry` of the program declares this entry on this very FortiGate (same serial): the
+ * delete then leaves it (the shared-address rule across the two kinds, feed-identity.ts). Reads only when such a grant
+ * declares the same VDOM, feed and address; a serial that cannot be learnt fails the delete (202100), never a guess.
+ */
+async function keptThroughManager(o: FortigateClientOptions, s: FortigateFeedEntryState, address: GrantAddress): Promise<boolean> {
+  const others = otherKindDeclarations("direct", s.vdom ?? vdomOf(s), s.feed, address.cidr);
+  if (others.length === 0) return false;
+  const c = new FortigateFeedClient(o);
+  const device = `${c.host} (VDOM "${c.vdom}")`;
+  const mine = new Map([[await c.serial(), device]]);
+  try {
+    return (await keptByOtherKind(others, mine)).size > 0;
+  } catch (e) {
+    throw pushFailed(c.host, s.feed, address.canonical, "remove", [{ device, reason: (e as Error).message }], []);
+  }
+}
+
 /** The provider object behind {@link FortigateFeedEntry}; tests, the benchmark and the CLI drive it directly. */
 export const fortigateFeedEntryProvider = grantProvider<FortigateFeedEntryInputs, FortigateFeedEntryState, FortigateClientOptions>({
   namespace: "fortigate",
@@ -119,6 +138,23 @@ export const fortigateFeedEntryProvider = grantProvider<FortigateFeedEntryInputs
   connect: (i, pin) => resolveConnection(i, pin),
   hostOf: (pin: DevicePin) => hostOfUrl(pin.url),
   sharedKey: (i, pin) => fingerprint("fortigate-feed", pin.url, pin.scope, i.feed, mustParseAddress(i.address).cidr),
+  // Called by `check` only: the same entry may be declared through FortiManager, keyed otherwise (feed-identity.ts).
+  sharedKeys: (i, pin) => {
+    const grantName = (i as { grantName?: string }).grantName;
+    if (grantName !== undefined) {
+      const vdom = pin.scope?.replace(/^vdom /, "") ?? vdomOf(i);
+      declareFeedEntry(vdom, i.feed, mustParseAddress(i.address).cidr, {
+        kind: "direct",
+        grantName,
+        where: pin.url,
+        serials: async () => {
+          const c = new FortigateFeedClient(resolveConnection(i, pin));
+          return new Map([[await c.serial(), `${c.host} (VDOM "${c.vdom}")`]]);
+        },
+      });
+    }
+    return [];
+  },
   preflight: (o, i, mode) => feedPreflight(new FortigateFeedClient(o), o, i.feed, mode),
 
   /** Adds the entry (or adopts it when listed already); success only when the entry list shows it valid. */
@@ -126,10 +162,10 @@ export const fortigateFeedEntryProvider = grantProvider<FortigateFeedEntryInputs
     const address = mustParseAddress(i.address);
     const { c, r } = await onFeed(o, i.feed, "add", address);
     if (!r.ok) {
-      // An entry this create put there but the feed marks invalid or drops is taken back: nothing stays without state.
-      // Where that fails too, the error says the entry stays, with no state.
-      // An add pushed but not shown in time may still land: it is taken back too, by a remove sent whatever the list shows.
-      if ((r.present && r.failure.notTaken) || (!r.present && r.failure.pushed)) {
+      // What this create may have put there (marked invalid, dropped, or not shown in time and still able to land) is
+      // taken back by a remove sent whatever the list shows: nothing stays without state. Never an entry listed before
+      // it that is still listed (feed-batcher.ts `judge`). Where that fails too, the error says the entry stays.
+      if (r.failure.pushed === true) {
         const device = `${c.host} (VDOM "${c.vdom}")`;
         const reason = await onFeed(o, i.feed, "remove", address, true).then(
           ({ r: back }) => (back.ok ? undefined : back.failure.reason),
@@ -164,6 +200,7 @@ export const fortigateFeedEntryProvider = grantProvider<FortigateFeedEntryInputs
   /** Removes every listed text of the address; gone is success. Adopted or not (SPEC §3: delete revokes). */
   async remove(o, s) {
     const address = mustParseAddress(s.cidr ?? s.address);
+    if (await keptThroughManager(o, s, address)) return;
     const { c, r } = await onFeed(o, s.feed, "remove", address);
     if (!r.ok) throw failure(c, s.feed, address, "remove", r);
   },

@@ -32,7 +32,7 @@ import { RpcStatusSchema, type RpcCall } from "./jsonrpc";
 import type { Authenticator, RpcAnswer } from "./session";
 
 export const PROXY_URL = "/sys/proxy/json";
-/** The devices of an ADOM (JPF-DEV, ANS-DVMDEV); `name` and `conn_status` are what is used. */
+/** The devices of an ADOM (JPF-DEV, ANS-DVMDEV); `name`, `conn_status` and `sn` are what is used. */
 export const adomDevicesUrl = (adom: string) => `/dvmdb/adom/${adom}/device`;
 
 /** One device's element of a proxy answer: `{target, status:{code,message}, response:{<FortiOS envelope>}}`. */
@@ -53,15 +53,18 @@ export interface ManagedDevice {
   readonly name: string;
   readonly up: boolean;
   readonly connStatus: string;
+  /** The FortiGate's serial number (`sn`, reference §9), when the manager lists one. */
+  readonly serial?: string | undefined;
 }
 const DeviceRowSchema = z
-  .object({ name: z.string(), conn_status: z.union([z.number(), z.string()]).optional() })
+  .object({ name: z.string(), conn_status: z.union([z.number(), z.string()]).optional(), sn: z.string().optional() })
   .passthrough()
   // conn_status: 1 / "up" up, 2 / "down" down, 0 / "UNKNOWN" unknown (reference §9, MCP CONN_STATUS).
   .transform((d): ManagedDevice => ({
     name: d.name,
     up: d.conn_status === 1 || String(d.conn_status).toLowerCase() === "up",
     connStatus: d.conn_status === undefined ? "not reported" : String(d.conn_status),
+    ...(d.sn !== undefined && d.sn !== "" && { serial: d.sn }),
   }));
 
 /** What a FortiManager admin needs for feed grants (reference §8, P-KK 202002), for 202002's fixes. */
@@ -165,7 +168,7 @@ export class FortimanagerFeedClient {
     const url = adomDevicesUrl(this.adom);
     let answer: RpcAnswer;
     try {
-      answer = await this.auth.send({ method: "get", url, extra: { fields: ["name", "conn_status"] }, idempotent: true });
+      answer = await this.auth.send({ method: "get", url, extra: { fields: ["name", "conn_status", "sn"] }, idempotent: true });
     } catch (e) {
       throw toGrantError(e, "fortinet", { host: this.host, timeoutMs: this.fmg.timeoutMs });
     }

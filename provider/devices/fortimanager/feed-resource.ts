@@ -21,6 +21,7 @@ import { resolveDeviceUrl } from "../../core/settings";
 import { feedOp, type TargetOutcome } from "../fortinet/feed-batcher";
 import { entryNotTaken, feedNameProblem, pushFailed, withLeftBehind, type DeviceFailure, type FeedCommand, type LeftBehind } from "../fortinet/feed-entries";
 import { vdomProblem } from "../fortinet/names";
+import { declareFeedEntry, keptByOtherKind, otherKindDeclarations } from "../fortinet/feed-identity";
 import { FortimanagerClient, type FortimanagerClientOptions } from "./client";
 import { FortimanagerFeedClient } from "./feed-client";
 import { feedPreflight } from "./feed-preflight";
@@ -182,10 +183,8 @@ async function addOn(
   const r = await onDevices(c, feed, "add", address, devices);
   const failed = failures(r);
   if (failed.length === 0) return r;
-  // Added here, or pushed and not shown in time (it may still land): both are taken back.
-  const addedNow = [...r]
-    .filter(([, o]) => (o.ok && !o.wasPresent) || (!o.ok && ((o.present === true && o.failure.notTaken) || (o.present !== true && o.failure.pushed))))
-    .map(([d]) => d);
+  // Added here, or what this call may have put there (feed-batcher.ts `judge`): both are taken back; never an entry listed before it.
+  const addedNow = [...r].filter(([, o]) => (o.ok && !o.wasPresent) || (!o.ok && o.failure.pushed === true)).map(([d]) => d);
   const left: LeftBehind[] = [];
   if (rollback && addedNow.length > 0) {
     const leftOn = (device: string, reason: string) => left.push({ device, entries: [address.canonical], reason });
@@ -232,6 +231,70 @@ function undeclared(pin: DevicePin, s: FortimanagerFeedEntryState, devices: read
   return devices.filter((d) => !declaredByOther(deviceKey(pin, vdomOf(s), s.feed, cidr, d), s.grantName));
 }
 
+/**
+ * Records (from `check`) that this grant declares its entry on its devices, for a `FortigateFeedEntry` delete of the
+ * same FortiGate reached directly (feed-identity.ts): its serials are the inventory's `sn` of its devices, read only
+ * when such a delete asks. A listed device the manager shows without a serial cannot be compared: that is an error.
+ */
+function declareManaged(i: FortimanagerFeedEntryInputs, pin: DevicePin): void {
+  const grantName = (i as { grantName?: string }).grantName;
+  if (grantName === undefined) return;
+  const devices = sortedUnique(i.devices);
+  declareFeedEntry(vdomOf(i), i.feed, mustParseAddress(i.address).cidr, {
+    kind: "managed",
+    grantName,
+    where: `FortiManager ${pin.url} (${pin.scope ?? "adom root"}) on ${devices.join(", ")}`,
+    serials: () =>
+      operation(resolveConnection(i, pin), vdomOf(i), async (c) => {
+        const inventory = await c.inventory();
+        const out = new Map<string, string>();
+        for (const d of devices) {
+          const m = inventory.get(d);
+          if (m === undefined) continue; // not managed: the grant cannot hold the entry there
+          if (m.serial === undefined) throw new Error(`the manager lists device "${d}" without a serial number (sn)`);
+          out.set(m.serial, d);
+        }
+        return out;
+      }),
+  });
+}
+
+/**
+ * `devices` minus those that are a FortiGate a `FortigateFeedEntry` of the program declares the entry on directly (same
+ * serial, feed-identity.ts). Reads the inventory only when such a grant declares the same VDOM, feed and address; a
+ * serial that cannot be learnt fails (202100 naming the devices), never a guess.
+ */
+async function notDeclaredDirectly(c: FortimanagerFeedClient, feed: string, address: GrantAddress, devices: readonly string[]): Promise<string[]> {
+  const others = otherKindDeclarations("managed", c.vdom, feed, address.cidr);
+  if (others.length === 0 || devices.length === 0) return [...devices];
+  const fail = (reason: string, on: readonly string[]) =>
+    pushFailed(
+      c.host,
+      feed,
+      address.canonical,
+      "remove",
+      on.map((device) => ({ device, reason })),
+      [],
+    );
+  const inventory = await c.inventory();
+  const mine = new Map<string, string>();
+  for (const d of devices) {
+    const serial = inventory.get(d)?.serial;
+    if (inventory.has(d) && serial === undefined)
+      throw fail(
+        `not removed: a FortigateFeedEntry declares the same entry directly, and the manager lists no serial number (sn) to tell whether it is this device`,
+        [d],
+      );
+    if (serial !== undefined) mine.set(serial, d);
+  }
+  try {
+    const kept = await keptByOtherKind(others, mine);
+    return devices.filter((d) => !kept.has(d));
+  } catch (e) {
+    throw fail((e as Error).message, devices);
+  }
+}
+
 /** The provider object behind {@link FortimanagerFeedEntry}; tests, the benchmark and the CLI drive it directly. */
 export const fortimanagerFeedEntryProvider = grantProvider<FortimanagerFeedEntryInputs, FortimanagerFeedEntryState, Options>({
   namespace: "fortimanager",
@@ -265,10 +328,13 @@ export const fortimanagerFeedEntryProvider = grantProvider<FortimanagerFeedEntry
   // another grant of the program still declares; the device-less key is what feed sets register.
   sharedKey: (i, pin) =>
     fingerprint("fortimanager-feed-grant", pin.url, pin.scope, vdomOf(i), i.feed, mustParseAddress(i.address).cidr, sortedUnique(i.devices).join(",")),
-  sharedKeys: (i, pin) => [
-    fingerprint("fortimanager-feed", pin.url, pin.scope, vdomOf(i), i.feed, mustParseAddress(i.address).cidr),
-    ...sortedUnique(i.devices).map((d) => deviceKey(pin, vdomOf(i), i.feed, mustParseAddress(i.address).cidr, d)),
-  ],
+  sharedKeys: (i, pin) => {
+    declareManaged(i, pin);
+    return [
+      fingerprint("fortimanager-feed", pin.url, pin.scope, vdomOf(i), i.feed, mustParseAddress(i.address).cidr),
+      ...sortedUnique(i.devices).map((d) => deviceKey(pin, vdomOf(i), i.feed, mustParseAddress(i.address).cidr, d)),
+    ];
+  },
   preflight: (o, i, mode) => operation(o, vdomOf(i), (c) => feedPreflight(c, i.feed, sortedUnique(i.devices), mode)),
 
   /** Adds the entry on every device at once; success only when every device's entry list shows it. */
@@ -316,7 +382,7 @@ export const fortimanagerFeedEntryProvider = grantProvider<FortimanagerFeedEntry
     await operation(o, vdomOf(news), async (c) => {
       const [added, removed] = await Promise.allSettled([
         missing.length > 0 ? addOn(c, news.feed, address, missing, false) : undefined,
-        removeFrom(c, news.feed, address, dropped),
+        notDeclaredDirectly(c, news.feed, address, dropped).then((ds) => removeFrom(c, news.feed, address, ds)),
       ]);
       if (added.status === "rejected") throw added.reason;
       if (removed.status === "rejected") throw removed.reason;
@@ -329,7 +395,7 @@ export const fortimanagerFeedEntryProvider = grantProvider<FortimanagerFeedEntry
     const address = mustParseAddress(s.cidr ?? s.address);
     const all = sortedUnique([...s.devices, ...(s.heldBy ?? [])]);
     const devices = s.device ? undeclared(s.device, s, all) : all;
-    await operation(o, vdomOf(s), (c) => removeFrom(c, s.feed, address, devices));
+    await operation(o, vdomOf(s), async (c) => removeFrom(c, s.feed, address, await notDeclaredDirectly(c, s.feed, address, devices)));
   },
 
   deleteBeforeReplace: () => false,

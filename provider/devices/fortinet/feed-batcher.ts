@@ -23,8 +23,15 @@ import type { GrantError } from "../../core/errors";
 import { shared } from "../../core/process-state";
 import { entriesOf, type EntryList, type FeedCommand, type FeedEntry } from "./feed-entries";
 
-/** How long the first op of a batch waits for others. Mutable for tests and the benchmark. @default 40 (read-coalescer.ts DEFAULT_WINDOW_MS, measured) */
-export const FEED_BATCH_TIMING = { windowMs: 40 };
+/**
+ * `windowMs`: how long the first op of a batch waits for others (@default 40, read-coalescer.ts DEFAULT_WINDOW_MS,
+ * measured). `reuseMs`: how old a whole entry list read by the previous batch of the feed may be to serve as the next
+ * batch's list before its pushes (@default 500; see {@link runBatch}). Mutable for tests and the benchmark.
+ */
+export const FEED_BATCH_TIMING = { windowMs: 40, reuseMs: 500 };
+
+/** A whole entry list (readAllEntries) of one target, and when its read ended. */
+type RecentList = { readonly read: Extract<TargetRead, { ok: true }>; readonly at: number };
 
 /** Why one target failed; `error` is the diagnosis when the cause is known exactly (202001/202002/202102/transport). */
 export interface TargetFailure {
@@ -33,10 +40,13 @@ export interface TargetFailure {
   /** The entry is missing, invalid or dropped (overflow) although the push was accepted: 202103. */
   readonly notTaken?: boolean | undefined;
   /**
-   * An add whose push was accepted or got no clear answer, not shown when judged: the device may still apply it
-   * (a push can show seconds later), so a failed create takes it back (a `takeBack` op) instead of trusting the read.
+   * A failed add that may have put the entry there for us (its push was sent and not refused with an exact cause,
+   * and the entry was not listed before us, or is gone now): the device may still apply it seconds later, and no
+   * state will declare it, so a failed create takes it back (a `takeBack` op) whatever the read shows.
    */
   readonly pushed?: boolean | undefined;
+  /** The list kept changing under a paged read (pushes landing meanwhile): worth reading again while a wait lasts. */
+  readonly changing?: boolean | undefined;
 }
 
 export type TargetRead = { readonly ok: true; readonly list: EntryList } | { readonly ok: false; readonly failure: TargetFailure };
@@ -63,7 +73,7 @@ export interface FeedOp {
  */
 export type TargetOutcome =
   | { readonly ok: true; readonly present: boolean; readonly wasPresent: boolean; readonly entries: readonly FeedEntry[] }
-  | { readonly ok: false; readonly failure: TargetFailure; readonly present: boolean | undefined };
+  | { readonly ok: false; readonly failure: TargetFailure; readonly present: boolean | undefined; readonly wasPresent?: boolean | undefined };
 
 interface Queued {
   readonly op: FeedOp;
@@ -75,6 +85,9 @@ class FeedBatcher {
   private pending: Queued[] = [];
   private timer: NodeJS.Timeout | undefined;
   private running = false;
+  /** The last whole list of each target this feed's batches read (batches of one feed run one at a time). */
+  private readonly recent = new Map<string, RecentList>();
+  private readonly pace: FeedPace = { shownAfterMs: 0 };
 
   constructor(private backend: FeedBackend) {}
 
@@ -116,6 +129,8 @@ class FeedBatcher {
       const results = await runBatch(
         this.backend,
         batch.map((q) => q.op),
+        this.recent,
+        this.pace,
       );
       batch.forEach((q, i) => q.resolve(results[i]!));
     } catch (e) {
@@ -128,10 +143,35 @@ class FeedBatcher {
   }
 }
 
-/** Runs one batch: read, push what is missing/present per group of targets, read back, judge every op per target. */
-export async function runBatch(backend: FeedBackend, ops: readonly FeedOp[]): Promise<Map<string, TargetOutcome>[]> {
+/**
+ * Runs one batch: read, push what is missing/present per group of targets, read back, judge every op per target.
+ *
+ * A burst of grants into one feed is a chain of batches, each ending with a whole read of the list after its pushes.
+ * That read, when it ended at most `FEED_BATCH_TIMING.reuseMs` ago, is the next batch's list before its pushes
+ * (`recent`, issue 22): it is as whole and proven as a new read (readAllEntries), the pushes are confirmed by the
+ * batch's own read back all the same, and the next pushes are judged by a read after them. What the reuse widens is
+ * only the gap between "the list before" and the push, from one request to about one join window: what it decides
+ * (whether an entry was listed before us, which texts of an address to remove) is decided on a list that old, and a
+ * text missed that way is still listed at the read back, so the remove fails; it never succeeds on it. A batch that
+ * only reads always reads anew.
+ */
+export async function runBatch(
+  backend: FeedBackend,
+  ops: readonly FeedOp[],
+  recent?: Map<string, RecentList>,
+  pace?: FeedPace,
+): Promise<Map<string, TargetOutcome>[]> {
   const targets = [...new Set(ops.flatMap((o) => o.targets))];
-  const before = await backend.read(targets);
+  const writes = ops.some((o) => o.kind !== "read");
+  const since = Date.now() - FEED_BATCH_TIMING.reuseMs;
+  const reused = (t: string) => writes && (recent?.get(t)?.at ?? -Infinity) >= since;
+  const before = new Map<string, TargetRead>(targets.filter(reused).map((t) => [t, recent!.get(t)!.read]));
+  const stale = targets.filter((t) => !before.has(t));
+  if (stale.length > 0) for (const [t, r] of await backend.read(stale)) before.set(t, r);
+  const remember = (m: ReadonlyMap<string, TargetRead>) => {
+    for (const [t, r] of m) if (r.ok) recent?.set(t, { read: r, at: Date.now() });
+  };
+  remember(new Map([...before].filter(([t]) => stale.includes(t))));
   // Per target, the entry texts to add (canonical) and to remove (every listed text of the address).
   const plan = new Map<string, { add: Set<string>; remove: Set<string> }>();
   for (const op of ops) {
@@ -142,22 +182,27 @@ export async function runBatch(backend: FeedBackend, ops: readonly FeedOp[]): Pr
       const p = plan.get(t) ?? { add: new Set<string>(), remove: new Set<string>() };
       plan.set(t, p);
       const listed = entriesOf(r.list, op.address);
-      if (op.kind === "add" && listed.length === 0) p.add.add(op.address.canonical);
+      // Pushed even when listed (issue 19): the list may not show yet a remove (or add) another writer's push has
+      // already had answered, and the device applies pushes in the order it answered them; so only our own push,
+      // answered after theirs, makes the outcome ours. Judging by the list alone adopted an entry about to go.
+      if (op.kind === "add") p.add.add(op.address.canonical);
       if (op.kind === "remove") for (const e of listed) p.remove.add(e.text);
-      if (op.kind === "remove" && op.takeBack === true) p.remove.add(op.address.canonical);
+      if (op.kind === "remove" && (op.takeBack === true || listed.length === 0)) p.remove.add(op.address.canonical);
     }
   }
   const pushes = await pushGrouped(backend, new Map([...plan].map(([t, p]) => [t, { remove: [...p.remove].sort(), add: [...p.add].sort() }])));
   const pushed = [...pushes.keys()];
-  // Shown: every add that was not refused is listed valid, every remove that was not refused is gone.
+  // Shown: every add not refused with an exact cause is listed valid, every such remove is gone. A refusal without
+  // one (a 500, an unknown body) may have been applied all the same: it is waited for like an accepted push.
   const shown = (t: string, list: EntryList) =>
     ops.every((op) => {
       const push = op.kind === "read" || !op.targets.includes(t) ? undefined : pushes.get(t)?.get(op.kind);
-      if (push === undefined || push.ok === false) return true;
+      if (push === undefined || (push.ok === false && push.failure.error !== undefined)) return true;
       const listed = entriesOf(list, op.address);
       return op.kind === "add" ? listed.some((e) => e.valid) : listed.length === 0;
     });
-  const reread = pushed.length > 0 ? await readUntilShown(backend, pushed, shown) : new Map<string, TargetRead>();
+  const reread = pushed.length > 0 ? await readUntilShown(backend, pushed, shown, pace) : new Map<string, TargetRead>();
+  remember(reread);
   const after = (t: string) => reread.get(t) ?? before.get(t);
   return ops.map((op) => {
     const out = new Map<string, TargetOutcome>();
@@ -183,58 +228,103 @@ function visibilityWaitMs(): number {
 }
 
 /**
+ * How soon a device showed the last push of one feed, learnt per process: the next wait sleeps most of it before its
+ * first read instead of reading every poll from the start (issue 22: on a device that shows pushes 2 s late each
+ * whole-list read of the wait is paid again). It schedules reads only; what confirms a push is still a read showing it,
+ * within the same bound.
+ */
+export interface FeedPace {
+  shownAfterMs: number;
+}
+
+/**
  * Reads `targets` back after a push, and again, boundedly ({@link FEED_VISIBILITY}), those whose list does not yet
  * show what was pushed (`shown`): the device may apply a push seconds after answering it. What is still not shown at
- * the end is returned as it stands, for the caller to judge.
+ * the end is returned as it stands, for the caller to judge. With `pace`, the first read waits for most of the delay
+ * the feed showed last time, and the delay seen now is recorded.
  */
 export async function readUntilShown(
   backend: FeedBackend,
   targets: readonly string[],
   shown: (target: string, list: EntryList) => boolean,
+  pace?: FeedPace,
 ): Promise<Map<string, TargetRead>> {
+  const started = Date.now();
+  const deadline = started + visibilityWaitMs();
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, Math.min(ms, deadline - Date.now()))));
+  const head = Math.max(0, (pace?.shownAfterMs ?? 0) - FEED_VISIBILITY.pollMs);
+  if (head > 0) await sleep(head);
   const reread = await backend.read(targets);
+  // A list that changed under the read is read again while the wait lasts: the pushes being waited for are what
+  // lands meanwhile, so a read timed to see them can meet them half-way.
   const unseen = (t: string) => {
     const r = reread.get(t);
-    return r?.ok === true && !shown(t, r.list);
+    return r?.ok === true ? !shown(t, r.list) : r?.failure.changing === true;
   };
-  const deadline = Date.now() + visibilityWaitMs();
-  for (let waiting = targets.filter(unseen); waiting.length > 0 && Date.now() < deadline; waiting = waiting.filter(unseen)) {
-    await new Promise((r) => setTimeout(r, Math.min(FEED_VISIBILITY.pollMs, Math.max(0, deadline - Date.now()))));
-    for (const [t, r] of await backend.read(waiting)) if (r.ok) reread.set(t, r);
+  let waiting = targets.filter(unseen);
+  for (; waiting.length > 0 && Date.now() < deadline; waiting = waiting.filter(unseen)) {
+    await sleep(FEED_VISIBILITY.pollMs);
+    for (const [t, r] of await backend.read(waiting)) if (r.ok || reread.get(t)?.ok !== true) reread.set(t, r);
   }
+  if (pace && waiting.length === 0) pace.shownAfterMs = Date.now() - started;
   return reread;
 }
 
 function judge(op: FeedOp, before: TargetRead | undefined, after: TargetRead | undefined, push: TargetPush | undefined): TargetOutcome {
   if (!before?.ok) return { ok: false, failure: before?.failure ?? { reason: "no answer for this device" }, present: undefined };
   const wasPresent = entriesOf(before.list, op.address).length > 0;
+  const failed = push && push.ok === false ? push.failure : undefined;
+  // Whether an add may have put the entry there, ours: sent, and not refused with an exact cause (a 403/404, a
+  // connection never made). A 500 or an unknown answer may still apply, seconds later (issue 19).
+  const mayLand = push !== undefined && failed?.error === undefined;
+  // What a failed create must take back: what it may have added, never an entry listed before it that is still
+  // listed (someone else's, issue 19); an entry gone meanwhile is no one's, and our add may still bring it back.
+  const takeBack = (present: boolean | undefined) => op.kind === "add" && mayLand && (!wasPresent || present === false);
   if (!after?.ok) {
     // The push may have landed; only a read may say so.
     return {
       ok: false,
-      failure: { reason: `the entry list could not be read back after the push (${after?.failure.reason ?? "no answer"})`, error: after?.failure.error },
+      failure: {
+        reason: `the entry list could not be read back after the push (${after?.failure.reason ?? "no answer"})`,
+        error: after?.failure.error,
+        pushed: takeBack(undefined),
+      },
       present: undefined,
+      wasPresent,
     };
   }
   const entries = entriesOf(after.list, op.address);
   const present = entries.length > 0;
-  const failed = push && push.ok === false ? push.failure : undefined;
   if (op.kind === "read") return { ok: true, present, wasPresent, entries };
   if (op.kind === "remove") {
     if (!present) return { ok: true, present, wasPresent, entries };
-    return { ok: false, failure: failed ?? { reason: `still listed after the remove (${entries.map((e) => e.text).join(", ")})` }, present };
+    return { ok: false, failure: failed ?? { reason: `still listed after the remove (${entries.map((e) => e.text).join(", ")})` }, present, wasPresent };
   }
   if (present && entries.some((e) => e.valid)) {
+    // Listed before and our add refused: the listing may be an entry on its way out (another writer's remove
+    // answered, not yet shown), and nothing of ours follows it. Adopting it would be a guess (issue 19).
+    if (failed && wasPresent) return { ok: false, failure: failed, present, wasPresent };
     if (after.list.overflow && !wasPresent)
       return {
         ok: false,
-        failure: { reason: "listed, but the feed reports overflow: the newest entries are dropped past the entry limit", notTaken: true },
+        failure: {
+          reason: "listed, but the feed reports overflow: the newest entries are dropped past the entry limit",
+          notTaken: true,
+          pushed: takeBack(present),
+        },
         present,
+        wasPresent,
       };
     return { ok: true, present, wasPresent, entries };
   }
-  if (present) return { ok: false, failure: { reason: `listed as invalid (${entries.map((e) => e.text).join(", ")})`, notTaken: true }, present };
-  if (failed) return { ok: false, failure: failed, present };
+  if (present)
+    return {
+      ok: false,
+      failure: { reason: `listed as invalid (${entries.map((e) => e.text).join(", ")})`, notTaken: true, pushed: takeBack(present) },
+      present,
+      wasPresent,
+    };
+  if (failed) return { ok: false, failure: { ...failed, pushed: takeBack(present) }, present, wasPresent };
   const why =
     push?.ok === "unknown"
       ? `the push got no clear answer (${push.reason}) and the entry list does not show it`
@@ -244,9 +334,10 @@ function judge(op: FeedOp, before: TargetRead | undefined, after: TargetRead | u
     failure: {
       reason: `${why}${after.list.overflow ? " (the feed reports overflow: entry limit reached)" : ""}`,
       notTaken: push?.ok === true,
-      pushed: push !== undefined,
+      pushed: takeBack(present),
     },
     present,
+    wasPresent,
   };
 }
 
@@ -286,7 +377,7 @@ export async function readAllEntries(readPage: PageReader, targets: readonly str
   for (let pass = 2; open.length > 0; pass++) {
     if (pass > MAX_PASSES) {
       for (const t of open)
-        out.set(t, { ok: false, failure: { reason: `the entry list changed while it was read, ${MAX_PASSES} times: no read shows it whole` } });
+        out.set(t, { ok: false, failure: { reason: `the entry list changed while it was read, ${MAX_PASSES} times: no read shows it whole`, changing: true } });
       break;
     }
     const again = await readPass(readPage, open);
@@ -332,6 +423,14 @@ async function readPass(readPage: PageReader, targets: readonly string[]): Promi
       const got = pages.get(t) ?? [];
       const first = got[0];
       const done = r.list.entries.length === 0 || (first !== undefined && sameEntries(first, r.list));
+      // A device that ignores `start` and whose list changed after the first page answers the new list again and
+      // again, never the first: a repeat of the previous page is the same sign, and that page is the whole list. Read
+      // as a list of several pages, it must then agree with a second pass like any other.
+      const last = got[got.length - 1];
+      if (!done && got.length > 1 && last !== undefined && sameEntries(last, r.list)) {
+        out.set(t, { read: { ok: true, list: merged([last]) }, pages: got.length });
+        continue;
+      }
       if (!done) got.push(r.list);
       pages.set(t, got);
       if (done) out.set(t, { read: { ok: true, list: merged(got) }, pages: got.length });

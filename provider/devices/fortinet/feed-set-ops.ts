@@ -111,12 +111,22 @@ export async function reconcileFeed(
   return runQueued(queueKey, async () => {
     const held = await readTargets(backend, targets, fail);
     const removedUnexpected = new Set<string>();
-    const perTarget = new Map<string, { add: string[]; remove: string[]; removedKeys: string[] }>();
+    const perTarget = new Map<string, { add: string[]; remove: string[]; removedKeys: string[]; fresh: string[] }>();
     for (const [t, entries] of held) {
-      const add = [...plan.want].filter(([k]) => !entries.get(k)?.valid).map(([, w]) => w.parsed.canonical);
+      // An entry the set did not hold before is pushed even when listed (issue 19): the listing may be on its way out
+      // (another writer's remove answered, not yet shown); our push, answered after it, is what keeps it.
+      const add = [...plan.want].filter(([k]) => !entries.get(k)?.valid || !plan.owned?.has(k)).map(([, w]) => w.parsed.canonical);
       const removing = [...entries].filter(([k]) => !plan.want.has(k) && !plan.keep(k, t) && (plan.drop.has(k) || (plan.exclusive && !plan.allow.has(k))));
       for (const [k, e] of removing) if (!plan.drop.has(k)) removedUnexpected.add(targets.length === 1 ? e.label : `${e.label} (${t})`);
-      perTarget.set(t, { add: add.sort(), remove: removing.flatMap(([, e]) => e.texts).sort(), removedKeys: removing.map(([k]) => k) });
+      // A dropped entry not listed is removed all the same: an add of it (ours, seconds earlier) may not show yet.
+      const unlisted = [...plan.drop].filter((k) => !entries.has(k) && !plan.want.has(k) && !plan.keep(k, t) && !k.startsWith("raw:"));
+      perTarget.set(t, {
+        add: add.sort(),
+        remove: [...removing.flatMap(([, e]) => e.texts), ...unlisted.flatMap((k) => normaliseDeviceAddress(k)?.canonical ?? [])].sort(),
+        removedKeys: [...removing.map(([k]) => k), ...unlisted],
+        // What a failed change may take back on this target: never an entry it listed before the change.
+        fresh: add.filter((a) => !entries.has(feedKey(a))),
+      });
     }
     if (plan.onBefore) {
       // What a failed change takes back (set-lifecycle.ts): never an entry any target held before, so with
@@ -157,12 +167,13 @@ export async function reconcileFeed(
         }
         const after = feedEntries(r.list);
         // Past the entry limit the newest entries are listed but not enforced: what this change added is not proven.
-        const overflowed = command === "add" && r.list.overflow ? p.add : [];
+        const overflowed = command === "add" && r.list.overflow ? p.fresh : [];
         const bad =
           command === "remove"
             ? p.removedKeys.filter((k) => after.has(k)).map((k) => after.get(k)!.label)
             : [...new Set([...[...plan.want].filter(([k]) => !after.get(k)?.valid).map(([, w]) => w.parsed.canonical), ...overflowed])].sort();
-        if (bad.length === 0) {
+        // A refused add proves nothing of the entries listed before it (they may be on their way out): a failure.
+        if (bad.length === 0 && !(command === "add" && refused)) {
           ok[command].push(t);
           continue;
         }
@@ -189,13 +200,14 @@ export async function reconcileFeed(
 
 /**
  * After a failed change: removes, on every target, the entries it added (the state stays as it was, so none
- * declares them), except where another grant of the program declares them on that target. One push per
+ * declares them), except where another grant of the program declares them on that target, and never one the
+ * target listed before the change (someone else's, issue 19). One push per
  * group and one read back; returns what is still listed, per target.
  */
-async function takeBack(backend: FeedBackend, perTarget: ReadonlyMap<string, { readonly add: readonly string[] }>, plan: SetPlan): Promise<LeftBehind[]> {
+async function takeBack(backend: FeedBackend, perTarget: ReadonlyMap<string, { readonly fresh: readonly string[] }>, plan: SetPlan): Promise<LeftBehind[]> {
   const undo = new Map<string, { add: string[]; remove: string[] }>();
   for (const [t, p] of perTarget) {
-    const remove = p.add.filter((a) => !plan.keep(feedKey(a), t));
+    const remove = p.fresh.filter((a) => !plan.keep(feedKey(a), t));
     if (remove.length > 0) undo.set(t, { add: [], remove });
   }
   if (undo.size === 0) return [];

@@ -1,0 +1,92 @@
+/**
+ * One FortiGate's feed entry can be granted two ways: directly (`FortigateFeedEntry`, keyed by the FortiGate's URL)
+ * and through its FortiManager (`FortimanagerFeedEntry`, keyed by the manager's URL, ADOM and device name). Their
+ * shared-address keys can never match, so moving a grant from one kind to the other in one `up` (the engine creates
+ * the new grant, adopting the listed entry, then deletes the old one) revoked the address the new grant holds
+ * (red team, issue 19).
+ *
+ * The identity both sides can read is the FortiGate's serial number: FortiOS reports `serial` in
+ * `monitor/system/status` (fortigate.md "Endpoints", the envelope table), and FortiManager lists `sn` for each managed
+ * device (fortigate-feeds.md §9: JPF-DEV, ANS-DVMDEV). So `check` records, per VDOM, feed and address, which feed
+ * grants of the program declare it and how to learn their FortiGates' serials (lazily: nothing is read unless a
+ * delete needs it). A delete of one kind asks only when a grant of the other kind declares the same VDOM, feed and
+ * address, and then keeps the entry on a FortiGate whose serial that grant reaches. When a serial cannot be learnt,
+ * the delete fails with a diagnosis naming both grants: never a revoke on a guess.
+ */
+import { shared } from "../../core/process-state";
+
+export type FeedGrantKind = "direct" | "managed";
+
+/** One feed grant's declaration of an address, as `check` saw it. */
+export interface FeedDeclaration {
+  readonly kind: FeedGrantKind;
+  readonly grantName: string;
+  /** Where it reaches, for messages (`https://fgt1` or `https://fmg (adom root) devices fgt-hq`). */
+  readonly where: string;
+  /** The serials of the FortiGates it holds the entry on, each with the name it reaches it by. Throws when unknown. */
+  serials(): Promise<ReadonlyMap<string, string>>;
+}
+
+const declarations = () => shared("fortinet.feed-declarations", () => new Map<string, Map<string, FeedDeclaration>>());
+const entryKey = (vdom: string, feed: string, cidr: string) => `${vdom}\u0000${feed}\u0000${cidr}`;
+
+/**
+ * Records that `d.grantName` declares `cidr` in `feed` of `vdom` (called where `check` registers the grant's keys).
+ * Its serials are learnt at most once per process, when a delete asks; a failed attempt is tried again next time.
+ */
+export function declareFeedEntry(vdom: string, feed: string, cidr: string, d: FeedDeclaration): void {
+  let memo: Promise<ReadonlyMap<string, string>> | undefined;
+  const once: FeedDeclaration = {
+    ...d,
+    serials: () =>
+      (memo ??= d.serials().catch((e: unknown) => {
+        memo = undefined;
+        throw e;
+      })),
+  };
+  const k = entryKey(vdom, feed, cidr);
+  const m = declarations().get(k) ?? new Map<string, FeedDeclaration>();
+  m.set(`${d.kind}\u0000${d.grantName}`, once);
+  declarations().set(k, m);
+}
+
+/** The grants of the other kind than `kind` that declare `cidr` in `feed` of `vdom` in this run. */
+export function otherKindDeclarations(kind: FeedGrantKind, vdom: string, feed: string, cidr: string): FeedDeclaration[] {
+  return [
+    ...(declarations()
+      .get(entryKey(vdom, feed, cidr))
+      ?.values() ?? []),
+  ].filter((d) => d.kind !== kind);
+}
+
+/** Why one FortiGate keeps the entry: the grant of the other kind that declares it there, or undefined. */
+export interface KeptBy {
+  readonly grantName: string;
+  readonly where: string;
+  readonly as: string;
+}
+
+/**
+ * For each serial in `mine` (serial → device label), which declaration of the other kind holds it there. Throws an
+ * Error naming the declaration whose serials could not be learnt (the caller turns it into its diagnosis).
+ */
+export async function keptByOtherKind(others: readonly FeedDeclaration[], mine: ReadonlyMap<string, string>): Promise<Map<string, KeptBy>> {
+  const out = new Map<string, KeptBy>();
+  for (const d of others) {
+    let theirs: ReadonlyMap<string, string>;
+    try {
+      theirs = await d.serials();
+    } catch (e) {
+      const why = (e instanceof Error ? e.message : String(e)).split("\n")[0]!;
+      throw new Error(
+        `not removed: grant "${d.grantName}" declares the same entry through ${d.where}, and whether that is this FortiGate could not be learnt (its serial number: ${why})`,
+        { cause: e },
+      );
+    }
+    for (const [serial, label] of mine) {
+      const as = theirs.get(serial);
+      if (as !== undefined && !out.has(label)) out.set(label, { grantName: d.grantName, where: d.where, as });
+    }
+  }
+  return out;
+}
