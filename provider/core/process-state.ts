@@ -6,6 +6,9 @@
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import { createHash } from "node:crypto";
+import { appendFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 interface ProcessState {
   /** undici Agents keyed by origin + TLS settings (transport.ts). */
@@ -26,6 +29,23 @@ interface ProcessState {
   /** Work the process finishes before it exits when the engine is gone ({@link awaitedAtExit}, {@link restoring}). */
   readonly restoring: Set<Promise<unknown>>;
   readonly restoringContext: AsyncLocalStorage<true>;
+  /** The shared-address rule's declarations ({@link declareShared}). */
+  readonly declarations: Declarations;
+}
+
+/**
+ * Which grants the program declares, per target+address key, for the shared-address rule ("last one out turns
+ * off the lights"). In-process for the dynamic resources (one provider process). The plugin runs one process per
+ * provider instance (two explicit providers, or one per config), all started by one engine run: each writes what
+ * it declares to a file of a run directory named after the engine's address, and reads the other processes'
+ * files, so a grant of one provider keeps an address another provider's grant still declares (issue 19).
+ */
+interface Declarations {
+  readonly local: Map<string, Set<string>>;
+  /** `<tmp>/firewall-grants-run-<digest of the engine address>`, when the run spans processes. */
+  runDir?: string;
+  /** Other processes' files as last read: size → parsed key → names. */
+  readonly seen: Map<string, { size: number; keys: Map<string, Set<string>> }>;
 }
 
 const KEY = Symbol.for("pulumi-firewall-grants.process-state.v1");
@@ -42,6 +62,7 @@ export function processState(): ProcessState {
       config: {},
       restoring: new Set(),
       restoringContext: new AsyncLocalStorage<true>(),
+      declarations: { local: new Map(), seen: new Map() },
     };
     g[KEY] = s;
   }
@@ -128,12 +149,101 @@ export function isRestoring(): boolean {
   return processState().restoringContext.getStore() === true;
 }
 
+/**
+ * Shares this process's declarations with the other provider processes of the engine run at `engineAddress`
+ * (the plugin's first argument); the file goes when the process exits.
+ */
+export function shareDeclarationsAcross(engineAddress: string): void {
+  const d = processState().declarations;
+  if (d.runDir !== undefined) return;
+  const dir = join(tmpdir(), `firewall-grants-run-${fingerprint("engine", engineAddress)}`);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  d.runDir = dir;
+  const own = join(dir, `${process.pid}.decl`);
+  appendFileSync(own, "", { mode: 0o600 });
+  process.once("exit", () => {
+    rmSync(own, { force: true });
+    try {
+      if (readdirSync(dir).length === 0) rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // another process removed it first
+    }
+  });
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** Records that grant `name` declares `key` (a digest: no address or credential in clear) in this run. */
+export function declareShared(key: string, name: string): void {
+  const d = processState().declarations;
+  const names = d.local.get(key) ?? new Set<string>();
+  if (names.has(name)) return;
+  d.local.set(key, names.add(name));
+  if (d.runDir !== undefined) appendFileSync(join(d.runDir, `${process.pid}.decl`), `${JSON.stringify([key, name])}\n`);
+}
+
+/** Every grant name that declares `key` in this run, in this process and (plugin) in the run's other provider processes. */
+export function sharedDeclarers(key: string): Set<string> {
+  const d = processState().declarations;
+  const out = new Set(d.local.get(key) ?? []);
+  if (d.runDir === undefined) return out;
+  let files: string[];
+  try {
+    files = readdirSync(d.runDir).filter((f) => f.endsWith(".decl") && f !== `${process.pid}.decl`);
+  } catch {
+    return out;
+  }
+  for (const f of files) {
+    const path = join(d.runDir, f);
+    // A process killed without its exit handler left its file: a dead process declares nothing.
+    if (!alive(Number(f.slice(0, -".decl".length)))) continue;
+    let size: number;
+    try {
+      size = statSync(path).size;
+    } catch {
+      continue;
+    }
+    let entry = d.seen.get(path);
+    if (entry?.size !== size) {
+      const keys = new Map<string, Set<string>>();
+      let text: string;
+      try {
+        text = readFileSync(path, "utf8");
+      } catch {
+        continue;
+      }
+      for (const line of text.split("\n")) {
+        if (line === "") continue;
+        try {
+          const [k, n] = JSON.parse(line) as [string, string];
+          keys.set(k, (keys.get(k) ?? new Set<string>()).add(n));
+        } catch {
+          // a line being written: read again at the next call
+        }
+      }
+      entry = { size, keys };
+      d.seen.set(path, entry);
+    }
+    for (const n of entry.keys.get(key) ?? []) out.add(n);
+  }
+  return out;
+}
+
 /** Forgets probe results and shared objects (tests that change a device's users between runs). */
 export function resetProcessState(): void {
   const s = processState();
   s.probes.clear();
   s.queues.clear();
   s.shared.clear();
+  s.declarations.local.clear();
+  s.declarations.seen.clear();
   s.config = {};
   s.engineGone = undefined;
 }
