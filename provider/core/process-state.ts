@@ -156,19 +156,56 @@ export function isRestoring(): boolean {
 export function shareDeclarationsAcross(engineAddress: string): void {
   const d = processState().declarations;
   if (d.runDir !== undefined) return;
-  const dir = join(tmpdir(), `firewall-grants-run-${fingerprint("engine", engineAddress)}`);
+  sweepRunDirs();
+  const dir = join(tmpdir(), `${RUN_DIR_PREFIX}${fingerprint("engine", engineAddress)}`);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
+  // Another local user's directory could plant declarations that keep an entry on delete: use only our own.
+  const st = statSync(dir);
+  if ((typeof process.getuid === "function" && st.uid !== process.getuid()) || (st.mode & 0o077) !== 0) {
+    process.stderr.write(`warning: ${dir} is not this user's private directory: grants of other provider instances of this run are not seen\n`);
+    return;
+  }
   d.runDir = dir;
   const own = join(dir, `${process.pid}.decl`);
   appendFileSync(own, "", { mode: 0o600 });
   process.once("exit", () => {
     rmSync(own, { force: true });
-    try {
-      if (readdirSync(dir).length === 0) rmSync(dir, { recursive: true, force: true });
-    } catch {
-      // another process removed it first
-    }
+    removeIfEmpty(dir);
   });
+}
+
+const RUN_DIR_PREFIX = "firewall-grants-run-";
+
+/** The engine stops its plugins with a kill (no exit handler runs): files of dead processes go when the next one starts. */
+function sweepRunDirs(): void {
+  let dirs: string[];
+  try {
+    dirs = readdirSync(tmpdir()).filter((f) => f.startsWith(RUN_DIR_PREFIX));
+  } catch {
+    return;
+  }
+  for (const name of dirs) {
+    const dir = join(tmpdir(), name);
+    try {
+      for (const f of readdirSync(dir)) if (f.endsWith(".decl") && !alive(Number(f.slice(0, -".decl".length)))) rmSync(join(dir, f), { force: true });
+    } catch {
+      continue; // another user's, or gone
+    }
+    // Not one a process of a run starting now has just made (and not yet written to).
+    try {
+      if (Date.now() - statSync(dir).mtimeMs > 60_000) removeIfEmpty(dir);
+    } catch {
+      // gone
+    }
+  }
+}
+
+function removeIfEmpty(dir: string): void {
+  try {
+    if (readdirSync(dir).length === 0) rmSync(dir, { recursive: true, force: true });
+  } catch {
+    // another process removed it first
+  }
 }
 
 function alive(pid: number): boolean {
@@ -186,7 +223,19 @@ export function declareShared(key: string, name: string): void {
   const names = d.local.get(key) ?? new Set<string>();
   if (names.has(name)) return;
   d.local.set(key, names.add(name));
-  if (d.runDir !== undefined) appendFileSync(join(d.runDir, `${process.pid}.decl`), `${JSON.stringify([key, name])}\n`);
+  if (d.runDir !== undefined) writeDeclaration(d.runDir, key, name);
+}
+
+function writeDeclaration(dir: string, key: string, name: string): void {
+  const own = join(dir, `${process.pid}.decl`);
+  try {
+    appendFileSync(own, `${JSON.stringify([key, name])}\n`, { mode: 0o600 });
+  } catch {
+    // Swept away as empty by a process that started at the same moment: write everything declared again.
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const lines = [...processState().declarations.local].flatMap(([k, names]) => [...names].map((n) => `${JSON.stringify([k, n])}\n`));
+    appendFileSync(own, lines.join(""), { mode: 0o600 });
+  }
 }
 
 /** Every grant name that declares `key` in this run, in this process and (plugin) in the run's other provider processes. */
