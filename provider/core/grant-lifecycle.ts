@@ -136,21 +136,34 @@ export interface GrantLifecycle<I extends object, S extends I, C> {
 type Raw = Record<string, unknown>;
 
 /**
- * The same target+address on a device named by any URL (the pin's URL left out of the key) → the grants that
- * declare it, by name and pinned URL, with a way to put their entry back (their `create`: adopt or write).
- * The same box under another URL (an IP for its DNS name, a second port forward) cannot be told from another
- * box by its URL, and OPNsense and a least-privilege FortiManager admin offer no identity the grant's rights can
- * read; so a delete that removes an entry another grant declares through another URL puts that grant's entry
- * back through its own URL, confirmed there (issue 19). On two boxes it finds it in place (reads only).
+ * The same target+address on a device named by any URL (the pin's URL left out of the key) → the grants of this
+ * run that declare it, by name and pinned URL, with a way to put their entry back (their `create`: adopt or write).
+ * The same box under another URL (an IP for its DNS name, a second port forward) cannot be told from another box
+ * by its URL, and OPNsense and a least-privilege FortiManager admin offer no identity the grant's rights can read.
+ * So when a delete removes an entry that a grant created or adopted in this run (`live`: a replacement moved to a
+ * new URL is created before the old one is deleted) declares through another URL, that grant's entry is put back
+ * through its own URL and confirmed there (issue 19). On two boxes it is found in place (reads only).
  */
 interface Elsewhere {
   readonly name: string;
   readonly url: string;
   readonly reassert: () => Promise<unknown>;
+  /** Its create or update succeeded in this run, and no delete of it followed. */
+  live: boolean;
 }
 function elsewhere(): Map<string, Map<string, Elsewhere>> {
   return shared("grant-lifecycle.elsewhere", () => new Map<string, Map<string, Elsewhere>>());
 }
+/** Every registration of grant `name` on `url` (one per key it declares), for marking it live or gone. */
+function registrations(): Map<string, Elsewhere> {
+  return shared("grant-lifecycle.elsewhere-by-grant", () => new Map<string, Elsewhere>());
+}
+/** One grant on one URL holding one target+address (a replacement on the same URL holds another key). */
+const grantId = (name: string | undefined, url: string, key: string) => `${name ?? ""}\u0000${url}\u0000${key}`;
+const markLive = (name: string | undefined, url: string, key: string, live: boolean) => {
+  const e = registrations().get(grantId(name, url, key));
+  if (e) e.live = live;
+};
 const ANY_URL = "\u0000any-url";
 
 /** Names of the resources whose `check` ran in this process: the program ran (preview or up), not only a refresh. */
@@ -307,7 +320,7 @@ export function grantProvider<I extends object, S extends I, C>(spec: GrantLifec
   /** The grants that declare, through another URL, what `state` holds on `pin` (their entry may be this one). */
   const declaredElsewhere = (state: S & PinnedState, pin: DevicePin): Elsewhere[] => {
     const out = new Map<string, Elsewhere>();
-    for (const k of heldKeys(state, anyUrl(pin))) for (const [id, e] of elsewhere().get(k) ?? []) if (e.url !== pin.url) out.set(id, e);
+    for (const k of heldKeys(state, anyUrl(pin))) for (const [id, e] of elsewhere().get(k) ?? []) if (e.live && e.url !== pin.url) out.set(id, e);
     return [...out.values()];
   };
 
@@ -378,8 +391,14 @@ export function grantProvider<I extends object, S extends I, C>(spec: GrantLifec
       // An expired grant declares nothing: the shared-address rule must not keep an entry for it.
       if (grantName !== undefined && !isDue(expiresAt)) {
         for (const key of [spec.sharedKey(inputs, pin), ...(spec.sharedKeys?.(inputs, pin) ?? [])]) declareShared(key, grantName);
-        const id = `${grantName}\u0000${pin.url}`;
-        const entry: Elsewhere = { name: grantName, url: pin.url, reassert: () => provider.create({ ...inputs, device: pin } as I) };
+        const id = grantId(grantName, pin.url, spec.sharedKey(inputs, pin));
+        const entry: Elsewhere = {
+          name: grantName,
+          url: pin.url,
+          reassert: () => provider.create({ ...inputs, device: pin } as I),
+          live: registrations().get(id)?.live ?? false,
+        };
+        registrations().set(id, entry);
         for (const key of [spec.sharedKey(inputs, anyUrl(pin)), ...(spec.sharedKeys?.(inputs, anyUrl(pin)) ?? [])]) {
           elsewhere().set(key, (elsewhere().get(key) ?? new Map<string, Elsewhere>()).set(id, entry));
         }
@@ -438,6 +457,7 @@ export function grantProvider<I extends object, S extends I, C>(spec: GrantLifec
           const expiresAt = (inputs as Raw).expiresAt;
           if (typeof expiresAt === "string" && isDue(expiresAt)) throw new Error(alreadyExpired(expiresAt));
           const r = await spec.create(c, inputs);
+          markLive((inputs as PinnedState).grantName, pin.url, spec.sharedKey(inputs, pin), true);
           return { id: r.id, outs: complete({ ...inputs, ...r.outs, device: pin, expired: false } as S & PinnedState) };
         }),
       );
@@ -481,6 +501,7 @@ export function grantProvider<I extends object, S extends I, C>(spec: GrantLifec
             if (olds.expired === true) return { ...(await spec.create(c, news)).outs, expired: false } as Partial<S> & { expired: boolean };
             return { ...(spec.update ? await spec.update(c, olds, news) : {}), expired: false } as Partial<S> & { expired: boolean };
           });
+          markLive((news as PinnedState).grantName, pin.url, spec.sharedKey(news, pin), !due);
           return { outs: complete({ ...outputs, ...news, ...changed, device: pin } as S & PinnedState) };
         }),
       );
@@ -489,9 +510,10 @@ export function grantProvider<I extends object, S extends I, C>(spec: GrantLifec
     async delete(_id: string, props: S & PinnedState) {
       const { c, pin } = connectTo(props);
       // Another grant of this program still declares this address on this target: it stays.
-      if (declaredByOther(spec.sharedKey(props, pin), props.grantName)) return;
+      if (declaredByOther(spec.sharedKey(props, pin), props.grantName)) return void markLive(props.grantName, pin.url, spec.sharedKey(props, pin), false);
       const others = declaredElsewhere(props, pin);
       await last(pin, () => onPinned(props, () => queued(props, pin, async () => void (await spec.remove(c, props)))));
+      markLive(props.grantName, pin.url, spec.sharedKey(props, pin), false);
       if (others.length > 0) await last(pin, () => reassertElsewhere(props, pin, others));
     },
   };

@@ -41,7 +41,6 @@ interface ProcessState {
  * files, so a grant of one provider keeps an address another provider's grant still declares (issue 19).
  */
 interface Declarations {
-  readonly local: Map<string, Set<string>>;
   /** `<tmp>/firewall-grants-run-<digest of the engine address>`, when the run spans processes. */
   runDir?: string;
   /** Other processes' files as last read: size → parsed key → names. */
@@ -62,7 +61,7 @@ export function processState(): ProcessState {
       config: {},
       restoring: new Set(),
       restoringContext: new AsyncLocalStorage<true>(),
-      declarations: { local: new Map(), seen: new Map() },
+      declarations: { seen: new Map() },
     };
     g[KEY] = s;
   }
@@ -217,12 +216,15 @@ function alive(pid: number): boolean {
   }
 }
 
+/** This process's declarations: a shared object, so that forgetting the shared objects starts a new run's program. */
+const local = () => shared("grant-lifecycle.declared", () => new Map<string, Set<string>>());
+
 /** Records that grant `name` declares `key` (a digest: no address or credential in clear) in this run. */
 export function declareShared(key: string, name: string): void {
   const d = processState().declarations;
-  const names = d.local.get(key) ?? new Set<string>();
+  const names = local().get(key) ?? new Set<string>();
   if (names.has(name)) return;
-  d.local.set(key, names.add(name));
+  local().set(key, names.add(name));
   if (d.runDir !== undefined) writeDeclaration(d.runDir, key, name);
 }
 
@@ -233,7 +235,7 @@ function writeDeclaration(dir: string, key: string, name: string): void {
   } catch {
     // Swept away as empty by a process that started at the same moment: write everything declared again.
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const lines = [...processState().declarations.local].flatMap(([k, names]) => [...names].map((n) => `${JSON.stringify([k, n])}\n`));
+    const lines = [...local()].flatMap(([k, names]) => [...names].map((n) => `${JSON.stringify([k, n])}\n`));
     appendFileSync(own, lines.join(""), { mode: 0o600 });
   }
 }
@@ -241,7 +243,7 @@ function writeDeclaration(dir: string, key: string, name: string): void {
 /** Every grant name that declares `key` in this run, in this process and (plugin) in the run's other provider processes. */
 export function sharedDeclarers(key: string): Set<string> {
   const d = processState().declarations;
-  const out = new Set(d.local.get(key) ?? []);
+  const out = new Set(local().get(key) ?? []);
   if (d.runDir === undefined) return out;
   let files: string[];
   try {
@@ -291,7 +293,6 @@ export function resetProcessState(): void {
   s.probes.clear();
   s.queues.clear();
   s.shared.clear();
-  s.declarations.local.clear();
   s.declarations.seen.clear();
   s.config = {};
   s.engineGone = undefined;

@@ -3,8 +3,8 @@
  * run create-before-delete (`deleteBeforeReplace` is false whenever "device" is among the replaces). When the new URL
  * names the SAME box (an IP replaced by its DNS name, a new management VIP; here `localhost` → `127.0.0.1`), the new
  * grant adopts the entry (already there) and the old grant's delete removes it. No URL tells the same box from
- * another, so the old grant's delete puts back, through the new URL, the entry a grant of the program declares there
- * (grant-lifecycle.ts `reassertElsewhere`): the box allows what the state says. When the two URLs are two boxes, the
+ * another, so the old grant's delete puts back, through the new URL, the entry a grant created or adopted in this run
+ * declares there (grant-lifecycle.ts `reassertElsewhere`): the box allows what the state says. When the two URLs are two boxes, the
  * old box loses the entry and the new one keeps it. Run in the engine's order (diff → create new → delete old), for
  * a per-entry grant of each kind and for sets.
  */
@@ -93,9 +93,10 @@ const fgtSet = (box: FortigateEmulator) => (url: string) => ({
   addresses: [ADDRESS],
   grantName: "team",
 });
+// The API key's administrator named: the emulator, like the least helpful device, does not say whose key it is.
 const fmgEntry = (box: FortimanagerEmulator) => (url: string) => ({
   __provider: "x",
-  connection: { url, caCert: box.caCert },
+  connection: { url, caCert: box.caCert, username: "apiadmin" },
   credentials: { token: DEFAULT_CREDENTIALS.apiKey },
   adminUser: "alice",
   address: ADDRESS,
@@ -103,7 +104,7 @@ const fmgEntry = (box: FortimanagerEmulator) => (url: string) => ({
 });
 const fmgSet = (box: FortimanagerEmulator) => (url: string) => ({
   __provider: "x",
-  connection: { url, caCert: box.caCert },
+  connection: { url, caCert: box.caCert, username: "apiadmin" },
   credentials: { token: DEFAULT_CREDENTIALS.apiKey },
   adminUser: "alice",
   addresses: [ADDRESS],
@@ -172,7 +173,7 @@ describe("the same box under a second URL", () => {
       fortimanagerFeedEntryProvider as unknown as P,
       (url) => ({
         __provider: "x",
-        connection: { url, caCert: fmg.caCert },
+        connection: { url, caCert: fmg.caCert, username: "apiadmin" },
         credentials: { token: DEFAULT_CREDENTIALS.apiKey },
         devices: ["fgt-hq"],
         feed: "jit-allow",
