@@ -302,6 +302,7 @@ beforeAll(async () => {
     groups: [{ name: "jit-admins" }],
   };
   const fmgOpts = {
+    sysSessionForApiKeys: "answer" as const,
     admins: [
       { userid: "leakadmin", password: S.fmgPassword, profileid: "Super_User" },
       { userid: "leakapi", userType: "api" as const, apiKey: S.fmgToken, profileid: "Super_User" },

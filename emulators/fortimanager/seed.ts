@@ -151,7 +151,7 @@ export const DEFAULT_DEVICES: readonly ManagedDeviceSeed[] = [
 
 /** Defaults of the options below that stand for an answer no source settles (docs/variants.md). */
 export const OPTION_DEFAULTS = {
-  sysSessionForApiKeys: "answer",
+  sysSessionForApiKeys: "no-permission",
   missingAdminCode: -2,
   nonSuperAdminEditCode: -11,
   enforceTrustedHosts: false,

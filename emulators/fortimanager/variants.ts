@@ -8,7 +8,7 @@ import { DEFAULT_PROXY_SETTINGS } from "./devices";
 import { OPTION_DEFAULTS } from "./seed";
 
 export const VARIANTS: readonly EmulatorVariant[] = [
-  { option: "sysSessionForApiKeys", values: ["answer", "no-permission", "invalid-url"], default: "answer" },
+  { option: "sysSessionForApiKeys", values: ["answer", "no-permission", "invalid-url"], default: "no-permission" },
   { option: "missingAdminCode", values: ["-3", "-2"], default: "-2" },
   { option: "nonSuperAdminEditCode", values: ["-11", "-60804"], default: "-11" },
   { option: "enforceTrustedHosts", values: ["false", "true"], default: "false" },

@@ -22,7 +22,7 @@ import { z } from "zod";
 import { diagnosed, type DeviceFamily } from "./diagnosis";
 import { checkFailures, configureFromStack, hasUnknown, inProviderHost, inputIssueMessage, UNKNOWN, type CheckFailure } from "./dynamic-kit";
 import { GrantError, isGrantError } from "./errors";
-import { runQueued, shared } from "./process-state";
+import { declareShared, runQueued, shared, sharedDeclarers } from "./process-state";
 import { resolveSetting, SettingProblem, type SettingsNamespace } from "./settings";
 import { deviceTextField } from "./text-rules";
 import { alreadyExpired, expiresAtField, isDue } from "./time-box";
@@ -135,10 +135,36 @@ export interface GrantLifecycle<I extends object, S extends I, C> {
 
 type Raw = Record<string, unknown>;
 
-/** Target+address key → the names of the grants that `check` saw declare it in this process (one command's program). */
-function declared(): Map<string, Set<string>> {
-  return shared("grant-lifecycle.declared", () => new Map<string, Set<string>>());
+/**
+ * The same target+address on a device named by any URL (the pin's URL left out of the key) → the grants of this
+ * run that declare it, by name and pinned URL, with a way to put their entry back (their `create`: adopt or write).
+ * The same box under another URL (an IP for its DNS name, a second port forward) cannot be told from another box
+ * by its URL, and OPNsense and a least-privilege FortiManager admin offer no identity the grant's rights can read.
+ * So when a delete removes an entry that a grant created or adopted in this run (`live`: a replacement moved to a
+ * new URL is created before the old one is deleted) declares through another URL, that grant's entry is put back
+ * through its own URL and confirmed there (issue 19). On two boxes it is found in place (reads only).
+ */
+interface Elsewhere {
+  readonly name: string;
+  readonly url: string;
+  readonly reassert: () => Promise<unknown>;
+  /** Its create or update succeeded in this run, and no delete of it followed. */
+  live: boolean;
 }
+function elsewhere(): Map<string, Map<string, Elsewhere>> {
+  return shared("grant-lifecycle.elsewhere", () => new Map<string, Map<string, Elsewhere>>());
+}
+/** Every registration of grant `name` on `url` (one per key it declares), for marking it live or gone. */
+function registrations(): Map<string, Elsewhere> {
+  return shared("grant-lifecycle.elsewhere-by-grant", () => new Map<string, Elsewhere>());
+}
+/** One grant on one URL holding one target+address (a replacement on the same URL holds another key). */
+const grantId = (name: string | undefined, url: string, key: string) => `${name ?? ""}\u0000${url}\u0000${key}`;
+const markLive = (name: string | undefined, url: string, key: string, live: boolean) => {
+  const e = registrations().get(grantId(name, url, key));
+  if (e) e.live = live;
+};
+const ANY_URL = "\u0000any-url";
 
 /** Names of the resources whose `check` ran in this process: the program ran (preview or up), not only a refresh. */
 function checkedNames(): Set<string> {
@@ -164,7 +190,7 @@ export function declaredByOther(key: string, name: string | undefined): boolean 
 
 /** The names of the grants other than `name` that declare `key` in this run, sorted (for messages). */
 export function otherDeclarers(key: string, name: string | undefined): string[] {
-  return [...(declared().get(key) ?? [])].filter((n) => n !== name).sort();
+  return [...sharedDeclarers(key)].filter((n) => n !== name).sort();
 }
 
 /**
@@ -289,11 +315,45 @@ export function grantProvider<I extends object, S extends I, C>(spec: GrantLifec
   };
 
   const heldKeys = (state: S & PinnedState, pin: DevicePin): readonly string[] => (spec.heldKeys ? spec.heldKeys(state, pin) : [spec.sharedKey(state, pin)]);
+  const anyUrl = (pin: DevicePin): DevicePin => ({ ...pin, url: ANY_URL });
+
+  /** The grants that declare, through another URL, what `state` holds on `pin` (their entry may be this one). */
+  const declaredElsewhere = (state: S & PinnedState, pin: DevicePin): Elsewhere[] => {
+    const out = new Map<string, Elsewhere>();
+    for (const k of heldKeys(state, anyUrl(pin))) for (const [id, e] of elsewhere().get(k) ?? []) if (e.live && e.url !== pin.url) out.set(id, e);
+    return [...out.values()];
+  };
+
+  /** After a removal on `pin`: puts back, through their own URL, the entries of grants that declare them there. */
+  const reassertElsewhere = async (state: S & PinnedState, pin: DevicePin, others: readonly Elsewhere[]): Promise<void> => {
+    for (const o of others) {
+      try {
+        await o.reassert();
+      } catch (e) {
+        if (!isGrantError(e)) throw e;
+        throw new GrantError({
+          code: e.code,
+          host: e.host,
+          title: e.title,
+          cause: e.cause_,
+          fix: [
+            `${o.name} declares the same entry through ${o.url}; if that URL names the same box as ${describePin(pin)}, the removal took its access too, and putting it back failed. Run \`pulumi up\` again once ${o.url} is reachable.`,
+            ...e.fix,
+          ],
+          message: `${e.message}\n${state.grantName ?? "The grant"} was removed on ${describePin(pin)}; ${o.name} (same target and address through ${o.url}) could not be confirmed.`,
+          ...(e.operation !== undefined && { operation: e.operation }),
+          ...(e.status !== undefined && { status: e.status }),
+          ...(e.deviceMessage !== undefined && { deviceMessage: e.deviceMessage }),
+          error: e,
+        });
+      }
+    }
+  };
 
   /** One operation at a time per target+address in this process (two grants of one address). */
   const queued = <T>(state: I, pin: DevicePin, fn: () => Promise<T>): Promise<T> => runQueued(`grant:${spec.sharedKey(state, pin)}`, fn);
 
-  return {
+  const provider: GrantProvider<I, S & PinnedState> = {
     configure: (req: pulumi.dynamic.ConfigureRequest) => configureFromStack(req),
 
     async check(olds: unknown, news: I | Record<string, unknown>) {
@@ -330,8 +390,17 @@ export function grantProvider<I extends object, S extends I, C>(spec: GrantLifec
       if (unknown.length > 0) return { inputs: result() };
       // An expired grant declares nothing: the shared-address rule must not keep an entry for it.
       if (grantName !== undefined && !isDue(expiresAt)) {
-        for (const key of [spec.sharedKey(inputs, pin), ...(spec.sharedKeys?.(inputs, pin) ?? [])]) {
-          declared().set(key, (declared().get(key) ?? new Set<string>()).add(grantName));
+        for (const key of [spec.sharedKey(inputs, pin), ...(spec.sharedKeys?.(inputs, pin) ?? [])]) declareShared(key, grantName);
+        const id = grantId(grantName, pin.url, spec.sharedKey(inputs, pin));
+        const entry: Elsewhere = {
+          name: grantName,
+          url: pin.url,
+          reassert: () => provider.create({ ...inputs, device: pin } as I),
+          live: registrations().get(id)?.live ?? false,
+        };
+        registrations().set(id, entry);
+        for (const key of [spec.sharedKey(inputs, anyUrl(pin)), ...(spec.sharedKeys?.(inputs, anyUrl(pin)) ?? [])]) {
+          elsewhere().set(key, (elsewhere().get(key) ?? new Map<string, Elsewhere>()).set(id, entry));
         }
       }
       let c: C;
@@ -388,6 +457,7 @@ export function grantProvider<I extends object, S extends I, C>(spec: GrantLifec
           const expiresAt = (inputs as Raw).expiresAt;
           if (typeof expiresAt === "string" && isDue(expiresAt)) throw new Error(alreadyExpired(expiresAt));
           const r = await spec.create(c, inputs);
+          markLive((inputs as PinnedState).grantName, pin.url, spec.sharedKey(inputs, pin), true);
           return { id: r.id, outs: complete({ ...inputs, ...r.outs, device: pin, expired: false } as S & PinnedState) };
         }),
       );
@@ -421,12 +491,17 @@ export function grantProvider<I extends object, S extends I, C>(spec: GrantLifec
           const changed = await queued(news, pin, async (): Promise<Partial<S> & { expired: boolean }> => {
             if (due) {
               // Revoked unless another grant of the program still declares it (it then stays on the device).
-              if (!declaredByOther(spec.sharedKey(olds, pin), olds.grantName)) await spec.remove(c, olds);
+              if (!declaredByOther(spec.sharedKey(olds, pin), olds.grantName)) {
+                const others = declaredElsewhere(olds, pin);
+                await spec.remove(c, olds);
+                await reassertElsewhere(olds, pin, others);
+              }
               return { expired: true } as Partial<S> & { expired: boolean };
             }
             if (olds.expired === true) return { ...(await spec.create(c, news)).outs, expired: false } as Partial<S> & { expired: boolean };
             return { ...(spec.update ? await spec.update(c, olds, news) : {}), expired: false } as Partial<S> & { expired: boolean };
           });
+          markLive((news as PinnedState).grantName, pin.url, spec.sharedKey(news, pin), !due);
           return { outs: complete({ ...outputs, ...news, ...changed, device: pin } as S & PinnedState) };
         }),
       );
@@ -435,8 +510,12 @@ export function grantProvider<I extends object, S extends I, C>(spec: GrantLifec
     async delete(_id: string, props: S & PinnedState) {
       const { c, pin } = connectTo(props);
       // Another grant of this program still declares this address on this target: it stays.
-      if (declaredByOther(spec.sharedKey(props, pin), props.grantName)) return;
+      if (declaredByOther(spec.sharedKey(props, pin), props.grantName)) return void markLive(props.grantName, pin.url, spec.sharedKey(props, pin), false);
+      const others = declaredElsewhere(props, pin);
       await last(pin, () => onPinned(props, () => queued(props, pin, async () => void (await spec.remove(c, props)))));
+      markLive(props.grantName, pin.url, spec.sharedKey(props, pin), false);
+      if (others.length > 0) await last(pin, () => reassertElsewhere(props, pin, others));
     },
   };
+  return provider;
 }

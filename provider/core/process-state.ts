@@ -6,7 +6,20 @@
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import { createHash, createHmac, randomBytes } from "node:crypto";
-import { closeSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import {
+  appendFileSync,
+  closeSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 
@@ -29,6 +42,22 @@ interface ProcessState {
   /** Work the process finishes before it exits when the engine is gone ({@link awaitedAtExit}, {@link restoring}). */
   readonly restoring: Set<Promise<unknown>>;
   readonly restoringContext: AsyncLocalStorage<true>;
+  /** The shared-address rule's declarations ({@link declareShared}). */
+  readonly declarations: Declarations;
+}
+
+/**
+ * Which grants the program declares, per target+address key, for the shared-address rule ("last one out turns
+ * off the lights"). In-process for the dynamic resources (one provider process). The plugin runs one process per
+ * provider instance (two explicit providers, or one per config), all started by one engine run: each writes what
+ * it declares to a file of a run directory named after the engine's address, and reads the other processes'
+ * files, so a grant of one provider keeps an address another provider's grant still declares (issue 19).
+ */
+interface Declarations {
+  /** `<tmp>/firewall-grants-run-<digest of the engine address>`, when the run spans processes. */
+  runDir?: string;
+  /** Other processes' files as last read: size → parsed key → names. */
+  readonly seen: Map<string, { size: number; keys: Map<string, Set<string>> }>;
 }
 
 const KEY = Symbol.for("pulumi-firewall-grants.process-state.v1");
@@ -45,6 +74,7 @@ export function processState(): ProcessState {
       config: {},
       restoring: new Set(),
       restoringContext: new AsyncLocalStorage<true>(),
+      declarations: { seen: new Map() },
     };
     g[KEY] = s;
   }
@@ -273,12 +303,152 @@ export function isRestoring(): boolean {
   return processState().restoringContext.getStore() === true;
 }
 
+/**
+ * Shares this process's declarations with the other provider processes of the engine run at `engineAddress`
+ * (the plugin's first argument); the file goes when the process exits.
+ */
+export function shareDeclarationsAcross(engineAddress: string): void {
+  const d = processState().declarations;
+  if (d.runDir !== undefined) return;
+  sweepRunDirs();
+  const dir = join(tmpdir(), `${RUN_DIR_PREFIX}${fingerprint("engine", engineAddress)}`);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  // Another local user's directory could plant declarations that keep an entry on delete: use only our own.
+  const st = statSync(dir);
+  if ((typeof process.getuid === "function" && st.uid !== process.getuid()) || (st.mode & 0o077) !== 0) {
+    process.stderr.write(`warning: ${dir} is not this user's private directory: grants of other provider instances of this run are not seen\n`);
+    return;
+  }
+  d.runDir = dir;
+  const own = join(dir, `${process.pid}.decl`);
+  appendFileSync(own, "", { mode: 0o600 });
+  process.once("exit", () => {
+    rmSync(own, { force: true });
+    removeIfEmpty(dir);
+  });
+}
+
+const RUN_DIR_PREFIX = "firewall-grants-run-";
+
+/** The engine stops its plugins with a kill (no exit handler runs): files of dead processes go when the next one starts. */
+function sweepRunDirs(): void {
+  let dirs: string[];
+  try {
+    dirs = readdirSync(tmpdir()).filter((f) => f.startsWith(RUN_DIR_PREFIX));
+  } catch {
+    return;
+  }
+  for (const name of dirs) {
+    const dir = join(tmpdir(), name);
+    try {
+      for (const f of readdirSync(dir)) if (f.endsWith(".decl") && !alive(Number(f.slice(0, -".decl".length)))) rmSync(join(dir, f), { force: true });
+    } catch {
+      continue; // another user's, or gone
+    }
+    // Not one a process of a run starting now has just made (and not yet written to).
+    try {
+      if (Date.now() - statSync(dir).mtimeMs > 60_000) removeIfEmpty(dir);
+    } catch {
+      // gone
+    }
+  }
+}
+
+function removeIfEmpty(dir: string): void {
+  try {
+    if (readdirSync(dir).length === 0) rmSync(dir, { recursive: true, force: true });
+  } catch {
+    // another process removed it first
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** This process's declarations: a shared object, so that forgetting the shared objects starts a new run's program. */
+const local = () => shared("grant-lifecycle.declared", () => new Map<string, Set<string>>());
+
+/** Records that grant `name` declares `key` (a digest: no address or credential in clear) in this run. */
+export function declareShared(key: string, name: string): void {
+  const d = processState().declarations;
+  const names = local().get(key) ?? new Set<string>();
+  if (names.has(name)) return;
+  local().set(key, names.add(name));
+  if (d.runDir !== undefined) writeDeclaration(d.runDir, key, name);
+}
+
+function writeDeclaration(dir: string, key: string, name: string): void {
+  const own = join(dir, `${process.pid}.decl`);
+  try {
+    appendFileSync(own, `${JSON.stringify([key, name])}\n`, { mode: 0o600 });
+  } catch {
+    // Swept away as empty by a process that started at the same moment: write everything declared again.
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const lines = [...local()].flatMap(([k, names]) => [...names].map((n) => `${JSON.stringify([k, n])}\n`));
+    appendFileSync(own, lines.join(""), { mode: 0o600 });
+  }
+}
+
+/** Every grant name that declares `key` in this run, in this process and (plugin) in the run's other provider processes. */
+export function sharedDeclarers(key: string): Set<string> {
+  const d = processState().declarations;
+  const out = new Set(local().get(key) ?? []);
+  if (d.runDir === undefined) return out;
+  let files: string[];
+  try {
+    files = readdirSync(d.runDir).filter((f) => f.endsWith(".decl") && f !== `${process.pid}.decl`);
+  } catch {
+    return out;
+  }
+  for (const f of files) {
+    const path = join(d.runDir, f);
+    // A process killed without its exit handler left its file: a dead process declares nothing.
+    if (!alive(Number(f.slice(0, -".decl".length)))) continue;
+    let size: number;
+    try {
+      size = statSync(path).size;
+    } catch {
+      continue;
+    }
+    let entry = d.seen.get(path);
+    if (entry?.size !== size) {
+      const keys = new Map<string, Set<string>>();
+      let text: string;
+      try {
+        text = readFileSync(path, "utf8");
+      } catch {
+        continue;
+      }
+      for (const line of text.split("\n")) {
+        if (line === "") continue;
+        try {
+          const [k, n] = JSON.parse(line) as [string, string];
+          keys.set(k, (keys.get(k) ?? new Set<string>()).add(n));
+        } catch {
+          // a line being written: read again at the next call
+        }
+      }
+      entry = { size, keys };
+      d.seen.set(path, entry);
+    }
+    for (const n of entry.keys.get(key) ?? []) out.add(n);
+  }
+  return out;
+}
+
 /** Forgets probe results and shared objects (tests that change a device's users between runs). */
 export function resetProcessState(): void {
   const s = processState();
   s.probes.clear();
   s.queues.clear();
   s.shared.clear();
+  s.declarations.seen.clear();
   s.config = {};
   s.engineGone = undefined;
 }

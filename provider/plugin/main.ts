@@ -5,6 +5,7 @@
 import * as path from "node:path";
 import { main } from "@pulumi/pulumi/provider";
 import { watchEngine } from "../core/dynamic-kit";
+import { shareDeclarationsAcross } from "../core/process-state";
 import { setConfigPlace } from "../core/settings";
 import { installGrpcHooks } from "./grpc-hooks";
 import { configure, FirewallGrantsProvider } from "./provider";
@@ -35,6 +36,8 @@ export function run(args: readonly string[] = process.argv.slice(2)): Promise<vo
   // A killed CLI must not leave this process writing to a firewall (dynamic-kit.ts `watchEngine`).
   const engine = args.find((a) => !a.startsWith("-"));
   if (engine) watchEngine({ address: engine });
+  // One process per provider instance: the shared-address rule must see the other instances' grants.
+  if (engine) shareDeclarationsAcross(engine);
   return main(new FirewallGrantsProvider(packageVersion()), [...args]);
 }
 

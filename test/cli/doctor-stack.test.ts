@@ -180,6 +180,7 @@ beforeAll(async () => {
     lockoutThreshold: 100,
   });
   fmg = await startFortimanagerEmulator({
+    sysSessionForApiKeys: "answer",
     admins: [
       { userid: "grants-api", userType: "api", apiKey: S.fmgToken, profileid: "Super_User" },
       { userid: "alice", password: "alice-pw", profileid: "Restricted_User" },

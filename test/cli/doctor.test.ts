@@ -76,6 +76,7 @@ beforeAll(async () => {
     lockoutThreshold: 100,
   });
   fmg = await startFortimanagerEmulator({
+    sysSessionForApiKeys: "answer",
     admins: [
       { userid: "grants-api", userType: "api", apiKey: S.fmgToken, profileid: "Super_User" },
       { userid: "customapi", userType: "api", apiKey: S.fmgCustomToken, profileid: "custom_admins" },

@@ -2,9 +2,10 @@
  * Red team (issue 21): two explicit `firewall-grants` providers that point at the SAME OPNsense box (two teams'
  * provider blocks, or a rotated key beside the old one). Each provider is its own plugin process, so the
  * "last one out turns off the lights" rule (a grant that another grant of the program still declares stays on
- * delete: grant-lifecycle.ts `declaredByOther`, a per-process registry) sees only its own provider's grants.
- * Removing one of two grants of the same address must leave the address allowed: the program still declares it.
- * With the TypeScript dynamic resources (one provider process) this holds.
+ * delete: grant-lifecycle.ts `declaredByOther`) must see the other provider's grants: each process writes what it
+ * declares to a run directory named after the engine's address and reads the others' (process-state.ts
+ * `shareDeclarationsAcross`, issue 19). Removing one of two grants of the same address must leave the address
+ * allowed: the program still declares it.
  */
 import { describeWithCli } from "./helpers";
 import { explicitOpnsenseProviders, ok, pluginProject, useOpnsensePluginSuite } from "./plugin-helpers";
@@ -41,8 +42,7 @@ describeWithCli("red team: two explicit firewall-grants providers on one OPNsens
     configKeys: { url: "url", caCert: "caCert", apiKey: "apiKey", apiSecret: "apiSecret" },
   });
 
-  // BUG (red team): the removed grant's provider revokes the address the other provider's grant still declares.
-  test.failing("removing one of two grants of the same address keeps the address: the other grant still declares it", async () => {
+  test("removing one of two grants of the same address keeps the address: the other grant still declares it", async () => {
     const { box, ws, stack } = s;
     expect(ok(await ws.run(["up", "--yes"]))).toEqual({ code: 0, tail: "" });
     expect(box.backend.tableContent("jit_admins")).toEqual(["203.0.113.7"]);

@@ -15,7 +15,7 @@ const N = 50;
 // 50 grants over 6 admins: at most 9 per admin and family (slots 2..10), IPv6 every fifth.
 const grants = Array.from({ length: N }, (_, i) => ({ adminUser: ADMINS[i % 6]!, address: i % 5 === 4 ? `2001:db8:8::${i + 1}` : `198.51.100.${i + 1}` }));
 
-const emu = useEmulator(() => startFortimanagerEmulator({}), {
+const emu = useEmulator(() => startFortimanagerEmulator({ sysSessionForApiKeys: "answer" }), {
   onReset: (e) => {
     for (const a of ADMINS) e.backend.seedAdmin({ userid: a, password: `${a}-pw`, profileid: "Restricted_User" });
   },

@@ -7,7 +7,7 @@ import { findTrustedHost, grantTrustedHost, revokeTrustedHost } from "../../prov
 import { sleep } from "../../provider/core/transport";
 import { grantErrorCode, useEmulator } from "../support/emulator";
 
-const emu = useEmulator(() => startFortimanagerEmulator({}));
+const emu = useEmulator(() => startFortimanagerEmulator({ sysSessionForApiKeys: "answer" }));
 const SECRETS = [DEFAULT_CREDENTIALS.apiKey, DEFAULT_CREDENTIALS.adminPassword, "readonly-pw", "custom-pw", "norpc-pw", "wrong-token-0000", "wrong-password"];
 const messages: string[] = [];
 const sessionIds = new Set<string>();
@@ -27,7 +27,7 @@ const slots = (user: string) => emu.backend.admins.get(user)!.slots;
 
 describe("FortiManager client: diagnoses reached for real", () => {
   it("202000 when the port refuses and when the name does not resolve", async () => {
-    const closed = await startFortimanagerEmulator({});
+    const closed = await startFortimanagerEmulator({ sysSessionForApiKeys: "answer" });
     const url = closed.url;
     await closed.close();
     expect(await codeOf(client({ url, token: "x-token-123" }).status())).toBe("202000");
@@ -67,7 +67,7 @@ describe("FortiManager client: diagnoses reached for real", () => {
   });
 
   it("202003 for an untrusted certificate", async () => {
-    const bad = await startFortimanagerEmulator({ tls: "untrusted" });
+    const bad = await startFortimanagerEmulator({ sysSessionForApiKeys: "answer", tls: "untrusted" });
     try {
       expect(await codeOf(client({ url: bad.url, token: DEFAULT_CREDENTIALS.apiKey }).status())).toBe("202003");
       expect(bad.log.count()).toBe(0);

@@ -8,7 +8,9 @@ import type { FortimanagerEmulatorOptions } from "../../emulators/fortimanager/e
 import { useEmulator } from "../support/emulator";
 
 let agent: Agent;
-const emu = useEmulator(() => startFortimanagerEmulator({}), { onStart: (e) => void (agent = new Agent({ connect: { ca: e.caCert } })) });
+const emu = useEmulator(() => startFortimanagerEmulator({ sysSessionForApiKeys: "answer" }), {
+  onStart: (e) => void (agent = new Agent({ connect: { ca: e.caCert } })),
+});
 afterAll(() => agent.close());
 
 type Body = { id?: unknown; result: { status: { code: number; message: string }; url?: string; data?: any }[]; session?: string | number };
@@ -32,7 +34,7 @@ async function login(user: string, passwd: string, target: FortimanagerEmulator 
   return r.session as string;
 }
 async function withEmulator(opts: FortimanagerEmulatorOptions, fn: (e: FortimanagerEmulator) => Promise<void>): Promise<void> {
-  const e = await startFortimanagerEmulator(opts);
+  const e = await startFortimanagerEmulator({ sysSessionForApiKeys: "answer", ...opts });
   try {
     await fn(e);
   } finally {

@@ -24,6 +24,7 @@ const KEYS = {
 };
 const emu = useEmulator(() =>
   startFortimanagerEmulator({
+    sysSessionForApiKeys: "answer",
     devices: [
       ...DEVICES.map((name) => ({
         name,

@@ -15,7 +15,7 @@ import { preflight } from "../../provider/devices/fortimanager/preflight";
 import { grantTrustedHost, revokeTrustedHost } from "../../provider/devices/fortimanager/trusted-hosts";
 import { grantErrorCode, useEmulator } from "../support/emulator";
 
-const emu = useEmulator(() => startFortimanagerEmulator({}));
+const emu = useEmulator(() => startFortimanagerEmulator({ sysSessionForApiKeys: "answer" }));
 const RO_KEY = "readonlyapikey0123456789abcdefgh";
 const NOSYS_KEY = "nosysapikey0123456789abcdefghijk";
 const SECRETS = [DEFAULT_CREDENTIALS.apiKey, RO_KEY, NOSYS_KEY, DEFAULT_CREDENTIALS.adminPassword];

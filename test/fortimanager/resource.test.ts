@@ -6,7 +6,7 @@ import { fortimanagerTrustedHostProvider as provider, type TrustedHostInputs, ty
 import { closeFortimanagerSessions } from "../../provider/devices/fortimanager/session";
 import { grantErrorCode, useEmulator } from "../support/emulator";
 
-const emu = useEmulator(() => startFortimanagerEmulator({}), {
+const emu = useEmulator(() => startFortimanagerEmulator({ sysSessionForApiKeys: "answer" }), {
   onReset: () => {
     delete process.env.FORTIMANAGER_URL;
     delete process.env.FORTIMANAGER_TOKEN;

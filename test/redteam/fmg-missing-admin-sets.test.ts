@@ -21,7 +21,7 @@ afterAll(async () => {
 });
 
 describe.each(["-2", "-3"])("missingAdminCode %s", (code) => {
-  const start = () => startFortimanagerEmulator({ missingAdminCode: Number(code) as -2 | -3 });
+  const start = () => startFortimanagerEmulator({ sysSessionForApiKeys: "answer", missingAdminCode: Number(code) as -2 | -3 });
   const inputs = (emu: { url: string; caCert: string }, adminUser: string, extra: Record<string, unknown> = {}) => ({
     __provider: "x",
     connection: { url: emu.url, caCert: emu.caCert },

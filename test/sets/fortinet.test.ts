@@ -176,7 +176,7 @@ describe("FortigateAddressSet", () => {
 });
 
 describe("FortimanagerTrustedHostSet", () => {
-  const emu = useEmulator(() => startFortimanagerEmulator({}));
+  const emu = useEmulator(() => startFortimanagerEmulator({ sysSessionForApiKeys: "answer" }));
   const base = () => ({
     connection: { url: emu.url, caCert: emu.caCert },
     credentials: { token: DEFAULT_CREDENTIALS.apiKey },

@@ -119,7 +119,8 @@ export const FORTIMANAGER_DEVICE = {
           ...Array.from({ length: admins }, (_, k) => ({ userid: benchAdmin(k), password: `pw-${k}`, profileid: "Restricted_User" })),
         ];
         const emu = await startFortimanagerEmulator({ latencyMs: latency.latencyMs, admins: seeds });
-        const connection = { url: emu.url, caCert: emu.caCert };
+        // The key's administrator named: the emulator, like the least helpful device, does not say whose key it is.
+        const connection = { url: emu.url, caCert: emu.caCert, username: "apiadmin" };
         const credentials = { token: DEFAULT_CREDENTIALS.apiKey };
         return {
           emu,
