@@ -148,6 +148,8 @@ interface Elsewhere {
   readonly name: string;
   readonly url: string;
   readonly reassert: () => Promise<unknown>;
+  /** The inputs its latest check gave (what a put-back writes). */
+  inputs: object;
   /** Its create or update succeeded in this run, and no delete of it followed. */
   live: boolean;
 }
@@ -327,6 +329,8 @@ export function grantProvider<I extends object, S extends I, C>(spec: GrantLifec
   /** After a removal on `pin`: puts back, through their own URL, the entries of grants that declare them there. */
   const reassertElsewhere = async (state: S & PinnedState, pin: DevicePin, others: readonly Elsewhere[]): Promise<void> => {
     for (const o of others) {
+      // A grant whose own delete began meanwhile is not put back: its removal is the newer intent.
+      if (!o.live) continue;
       try {
         await o.reassert();
       } catch (e) {
@@ -390,18 +394,29 @@ export function grantProvider<I extends object, S extends I, C>(spec: GrantLifec
       if (unknown.length > 0) return { inputs: result() };
       // An expired grant declares nothing: the shared-address rule must not keep an entry for it.
       if (grantName !== undefined && !isDue(expiresAt)) {
-        for (const key of [spec.sharedKey(inputs, pin), ...(spec.sharedKeys?.(inputs, pin) ?? [])]) declareShared(key, grantName);
         const id = grantId(grantName, pin.url, spec.sharedKey(inputs, pin));
-        const entry: Elsewhere = {
+        // One record per grant and URL, updated by each check: a put-back computed earlier sees the latest
+        // inputs and the latest liveness (a stale copy would bring back what a later update or delete removed).
+        const known = registrations().get(id);
+        const entry: Elsewhere = known ?? {
           name: grantName,
           url: pin.url,
-          reassert: () => provider.create({ ...inputs, device: pin } as I),
-          live: registrations().get(id)?.live ?? false,
+          inputs,
+          // In this grant's own queue, and only while it is live: a delete of it queued first wins.
+          reassert: () => {
+            const on = { ...entry.inputs, device: pin } as I & PinnedState;
+            const { c } = connectTo(on);
+            return last(pin, () => queued(on, pin, async () => (entry.live ? await spec.create(c, on) : undefined)));
+          },
+          live: false,
         };
+        entry.inputs = inputs;
         registrations().set(id, entry);
         for (const key of [spec.sharedKey(inputs, anyUrl(pin)), ...(spec.sharedKeys?.(inputs, anyUrl(pin)) ?? [])]) {
           elsewhere().set(key, (elsewhere().get(key) ?? new Map<string, Elsewhere>()).set(id, entry));
         }
+        // Last, with the real pin: a device's sharedKeys may record what it was called with (feed-identity.ts).
+        for (const key of [spec.sharedKey(inputs, pin), ...(spec.sharedKeys?.(inputs, pin) ?? [])]) declareShared(key, grantName);
       }
       let c: C;
       let mode: PreflightMode;
@@ -509,11 +524,12 @@ export function grantProvider<I extends object, S extends I, C>(spec: GrantLifec
 
     async delete(_id: string, props: S & PinnedState) {
       const { c, pin } = connectTo(props);
+      // Not live from here on: a put-back of another grant's delete must not bring this entry back (it checks).
+      markLive(props.grantName, pin.url, spec.sharedKey(props, pin), false);
       // Another grant of this program still declares this address on this target: it stays.
-      if (declaredByOther(spec.sharedKey(props, pin), props.grantName)) return void markLive(props.grantName, pin.url, spec.sharedKey(props, pin), false);
+      if (declaredByOther(spec.sharedKey(props, pin), props.grantName)) return;
       const others = declaredElsewhere(props, pin);
       await last(pin, () => onPinned(props, () => queued(props, pin, async () => void (await spec.remove(c, props)))));
-      markLive(props.grantName, pin.url, spec.sharedKey(props, pin), false);
       if (others.length > 0) await last(pin, () => reassertElsewhere(props, pin, others));
     },
   };
