@@ -8,7 +8,9 @@
  * resurrected, and every operation a child reported as successful holds on the device.
  *
  * The children load the BUILT package (dist/, built by `npm test`); OPN_XPROC_DIST points them at
- * another build (used to measure the code before the change).
+ * another build (used to measure the code before the change). They run the shipped timing. Floor
+ * experiments (BENCHMARKS.md, round 3): OPN_XPROC_TIMING (JSON, e.g. `{"settleMs":0}`), OPN_XPROC_RELOAD_MS
+ * (reconfigure time, default 150) and OPN_XPROC_WRITE_MS (a set_item that takes this long to land).
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
