@@ -75,6 +75,16 @@ describe("transport", () => {
     expect(emu.log.count("POST /thing")).toBe(1);
   });
 
+  it("sends no retry after the request's notAfter (a body valid only until then), and answers what came", async () => {
+    emu.faults.add({ match: "POST /thing", kind: "status", status: 503, times: 1 });
+    const res = await t.send({ method: "POST", path: "/thing", idempotent: true, notAfter: Date.now() - 1 });
+    expect(res.status).toBe(503);
+    expect(emu.log.count("POST /thing")).toBe(1);
+    emu.faults.add({ match: "POST /thing", kind: "reset", times: 1 });
+    await expect(t.send({ method: "POST", path: "/thing", idempotent: true, notAfter: Date.now() - 1 })).rejects.toMatchObject({ kind: "reset" });
+    expect(emu.log.count("POST /thing")).toBe(2);
+  });
+
   it.each([401, 403, 429])("never retries HTTP %d (repeated failures lock FortiOS clients out)", async (status) => {
     emu.faults.add({ match: "GET /thing", kind: "status", status, times: 5 });
     const res = await t.send({ method: "GET", path: "/thing", idempotent: true });

@@ -56,6 +56,11 @@ export interface TransportRequest {
    * state wholesale: once abandoned it may still land later and undo newer writes, so it waits longer.
    */
   readonly timeoutMs?: number | undefined;
+  /**
+   * No retry is sent after this moment (epoch ms): the body is only valid until then (a config-mode
+   * set_item based on a read older than its window would write away what others wrote since).
+   */
+  readonly notAfter?: number | undefined;
 }
 
 export interface TransportResponse {
@@ -149,14 +154,18 @@ export class Transport {
       try {
         const res = await this.once(req);
         if (retriesLeft && RETRY_STATUSES.has(res.status)) {
-          await sleep(this.backoffMs(attempt, res.headers["retry-after"]));
+          const wait = this.backoffMs(attempt, res.headers["retry-after"]);
+          if (req.notAfter !== undefined && Date.now() + wait > req.notAfter) return res;
+          await sleep(wait);
           continue;
         }
         return res;
       } catch (e) {
         const err = e as TransportError;
         if (retriesLeft && (err.kind === "reset" || err.kind === "timeout")) {
-          await sleep(this.backoffMs(attempt, undefined));
+          const wait = this.backoffMs(attempt, undefined);
+          if (req.notAfter !== undefined && Date.now() + wait > req.notAfter) throw err;
+          await sleep(wait);
           continue;
         }
         throw err;

@@ -73,6 +73,37 @@ describe("config mode: grants arriving spread over time", () => {
   });
 });
 
+describe("config mode: the engine's --parallel 8, creates handed over one by one", () => {
+  it("makes one batch (one reconfigure) per wave of 8, not one per create", async () => {
+    const some = addresses.slice(0, 40);
+    const inputs = await Promise.all(
+      some.map((address) =>
+        provider.check!(
+          {} as AliasEntryInputs,
+          { ...connFor(emu.url, emu.caCert, "edit"), alias: "jit_admins", address, method: "config" } as AliasEntryInputs,
+        ).then((r) => r.inputs!),
+      ),
+    );
+    const r0 = emu.backend.reconfigureCount;
+    // 8 workers; after each create the worker waits its turn for a 40 ms step, one at a time, as the CLI
+    // writes its checkpoint after every step — so the next creates arrive 40 ms apart, never together.
+    let turn = Promise.resolve();
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        while (next < inputs.length) {
+          await provider.create(inputs[next++]!);
+          await (turn = turn.then(() => new Promise((r) => setTimeout(r, 40))));
+        }
+      }),
+    );
+    const reconfigures = emu.backend.reconfigureCount - r0;
+    console.log(`config mode, 40 creates at parallel 8 arriving 40 ms apart: ${reconfigures} reconfigures`);
+    expect(reconfigures).toBeLessThanOrEqual(6); // ceil(40 / 8) = 5, the floor when each create returns only once live
+    expect([...emu.backend.tableContent("jit_admins")].sort()).toEqual([...some].sort());
+  });
+});
+
 describe.each([
   ["table", "tablesRead"],
   ["config", "edit"],

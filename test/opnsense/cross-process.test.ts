@@ -8,7 +8,9 @@
  * resurrected, and every operation a child reported as successful holds on the device.
  *
  * The children load the BUILT package (dist/, built by `npm test`); OPN_XPROC_DIST points them at
- * another build (used to measure the code before the change).
+ * another build (used to measure the code before the change). They run the shipped timing. Floor
+ * experiments (BENCHMARKS.md, round 3): OPN_XPROC_TIMING (JSON, e.g. `{"settleMs":0}`), OPN_XPROC_RELOAD_MS
+ * (reconfigure time, default 150) and OPN_XPROC_WRITE_MS (a set_item that takes this long to land).
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -20,10 +22,14 @@ import { USERS } from "./helpers";
 const DIST = resolve(process.env.OPN_XPROC_DIST ?? join(__dirname, "..", "..", "dist"));
 const TRIALS = Number(process.env.OPN_XPROC_TRIALS ?? 3);
 const ALIAS = "jit_admins";
+/** Timing the children run with: the shipped defaults unless OPN_XPROC_TIMING (JSON) says otherwise (floor experiments). */
+const TIMING = process.env.OPN_XPROC_TIMING ? (JSON.parse(process.env.OPN_XPROC_TIMING) as Record<string, number>) : undefined;
 
 // Request and reload times of the order of a real firewall (PHP per request, a filter reload), so the
 // two processes' batches overlap as they do on a device.
-const emu = useEmulator(() => startOpnsenseEmulator({ users: Object.values(USERS), reconfigureLatencyMs: 150, latencyMs: 30 }));
+const emu = useEmulator(() =>
+  startOpnsenseEmulator({ users: Object.values(USERS), reconfigureLatencyMs: Number(process.env.OPN_XPROC_RELOAD_MS ?? 150), latencyMs: 30 }),
+);
 
 /**
  * The child: loads the provider from dist, checks its grants (preflight), says "ready", waits for
@@ -84,7 +90,8 @@ function startChild(job: Record<string, unknown>): { child: ChildProcess; ready:
   let stdout = "";
   let stderr = "";
   let onReady: () => void = () => undefined;
-  const ready = new Promise<void>((r) => (onReady = r));
+  let notReady: (e: Error) => void = () => undefined;
+  const ready = new Promise<void>((r, j) => ((onReady = r), (notReady = j)));
   child.stdout!.on("data", (d: Buffer) => {
     stdout += d.toString();
     if (stdout.includes("ready\n")) onReady();
@@ -92,6 +99,8 @@ function startChild(job: Record<string, unknown>): { child: ChildProcess; ready:
   child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
   const done = new Promise<ChildResult>((res, rej) =>
     child.on("exit", (code) => {
+      // A child that dies before "ready" fails the trial at once instead of holding it to the test timeout.
+      notReady(new Error(`child exited ${code} before ready: ${stderr.slice(0, 2000)}`));
       const line = stdout.split("\n").find((l) => l.startsWith("{"));
       if (code !== 0 || !line) rej(new Error(`child exited ${code}: ${stderr.slice(0, 2000)}`));
       else res(JSON.parse(line) as ChildResult);
@@ -118,6 +127,8 @@ describe("config mode: two separate processes on one alias", () => {
       live: string[];
       wanted: string[];
     }[] = [];
+    // OPN_XPROC_WRITE_MS: a set_item that takes this long to land (floor experiments: the settle must outlast it).
+    if (process.env.OPN_XPROC_WRITE_MS) emu.faults.add({ match: "alias/set_item", kind: "latency", ms: Number(process.env.OPN_XPROC_WRITE_MS) });
     for (let trial = 1; trial <= TRIALS; trial++) {
       emu.backend.reset();
       const revoked = `10.39.${trial}.1`;
@@ -133,7 +144,7 @@ describe("config mode: two separate processes on one alias", () => {
         secret: USERS.edit.secret,
         alias: ALIAS,
         uuid,
-        timing: { settleMs: 300, windowMs: 150 },
+        timing: TIMING,
       };
       const a = startChild({ ...base, grants: grantsOf(1, trial), revokes: [revoked] });
       const b = startChild({ ...base, grants: grantsOf(2, trial), revokes: [] });

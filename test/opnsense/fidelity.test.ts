@@ -159,6 +159,49 @@ describe("config mode: verify after write, repair, fail loudly", () => {
     }
   });
 
+  it("never writes on a read older than its window: slow reads are repeated, then the batch fails loudly with nothing written", async () => {
+    const saved = { ...CONFIG_MODE_TIMING };
+    Object.assign(CONFIG_MODE_TIMING, { windowMs: 100, windowMsPerLine: 0 });
+    emu.backend.insertAddress("jit_admins", "10.7.0.98");
+    const t = await target("edit", "jit_admins", "10.7.0.6", "config");
+    emu.log.clear();
+    // Every read answers after the window: whatever another process wrote meanwhile, a write now would drop it.
+    emu.faults.add({ match: "alias/get_item", kind: "latency", ms: 250 });
+    try {
+      expect(await grantErrorCode(addGrant(t), { messages })).toBe("OPN002");
+      expect(messages[messages.length - 1]).toMatch(/took .*longer than the 100 ms a write may follow its read.*Nothing was written/s);
+      expect(emu.log.count("alias/get_item")).toBe(CONFIG_MODE_TIMING.readAttempts);
+      expect(emu.log.count("alias/set_item")).toBe(0);
+      expect(emu.backend.configContent("jit_admins")).toEqual(["10.7.0.98"]);
+    } finally {
+      emu.faults.clear();
+      Object.assign(CONFIG_MODE_TIMING, saved);
+    }
+    // Reads back to normal: the same grant goes through.
+    expect(await addGrant(t)).toEqual({ adopted: false });
+    expect(emu.backend.tableContent("jit_admins").sort()).toEqual(["10.7.0.6", "10.7.0.98"]);
+  });
+
+  it("a set_item lost after its window is not resent on the old read: the batch reads again first", async () => {
+    const t = await target("edit", "jit_admins", "10.7.0.7", "config");
+    emu.log.clear();
+    // The connection drops once the window has passed: a retry now would carry content read too long ago.
+    emu.faults.add({ match: "alias/set_item", kind: "hang", ms: CONFIG_MODE_TIMING.windowMs + 100, times: 1 });
+    try {
+      expect(await addGrant(t)).toEqual({ adopted: false });
+    } finally {
+      emu.faults.clear();
+    }
+    const seq = emu.log
+      .entries()
+      .map((e) => e.path)
+      .filter((p) => /get_item|set_item/.test(p))
+      .map((p) => (p.includes("set_item") ? "set" : "get"));
+    // get, set (dropped), get (a fresh read), set, then the verifying get.
+    expect(seq.slice(0, 4)).toEqual(["get", "set", "get", "set"]);
+    expect(emu.backend.tableContent("jit_admins")).toEqual(["10.7.0.7"]);
+  });
+
   it("a create that finds the address saved but not live (a run killed before reconfigure) makes it live", async () => {
     await raw(emu.url, emu.caCert, "POST", "/__emulator/alias-content", { body: { alias: "jit_admins", add: "10.7.0.4", where: "config" } });
     expect(emu.backend.tableContent("jit_admins")).toEqual([]);

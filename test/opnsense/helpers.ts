@@ -76,7 +76,7 @@ export async function closeRawAgent(): Promise<void> {
  * Config-mode verify timing for a suite against the local emulator (answers in milliseconds, so a
  * short settle still exceeds every read→write window): restores the defaults afterwards.
  */
-export function fastConfigTiming(timing: Partial<typeof CONFIG_MODE_TIMING> = { windowMs: 100, settleMs: 150 }): void {
+export function fastConfigTiming(timing: Partial<typeof CONFIG_MODE_TIMING> = { windowMs: 200, settleMs: 150 }): void {
   const saved = { ...CONFIG_MODE_TIMING };
   beforeAll(() => void Object.assign(CONFIG_MODE_TIMING, timing));
   afterAll(() => void Object.assign(CONFIG_MODE_TIMING, saved));

@@ -15,12 +15,19 @@
  * 20 grants lost and the revoked address back in 3 of 5 trials, every run reporting success.
  *
  * Protection (verify after write, and repair), with its guarantee:
- * 1. Bounded read→write window: a batch sends its set_item at most `windowMs` after the get_item it is
- *    based on started; an older read is repeated first.
- * 2. After set_item + reconfigure, the batch waits until `settleMs` (> `windowMs` plus the transit of a
- *    write) after its write was answered, then reads the content again and checks EVERY op: adds
- *    present, removes absent. Any write by another writer that was based on a read taken before our
- *    write landed was sent within its own `windowMs`, so it has landed by then and is seen.
+ * 1. Bounded read→write window: a batch sends its set_item at most `window` after the get_item it is
+ *    based on started (`windowMs` plus `windowMsPerLine` per content line, so a 50,000-line alias whose
+ *    read alone takes a second is still writable); an older read is repeated, at most `readAttempts`
+ *    times, and then the batch fails loudly (OPN002) — it never writes on a stale read. The transport
+ *    sends no retry of that set_item after the window either (`notAfter`): a retry of a lost answer
+ *    re-reads instead.
+ * 2. After set_item + reconfigure, the batch's ops wait until `settle` after the write was answered:
+ *    the window plus twice the slowest set_item answer seen lately (a peer's write takes as long to
+ *    land as ours), never less than `settleMs`. Any write by another writer based on a read taken
+ *    before our write landed was sent within its own window, so it has landed by then. Then the
+ *    content is read again and EVERY op is checked: adds present, removes absent. Batches whose
+ *    settle has passed share one verifying read (and a batch's own get_item verifies earlier
+ *    batches whose settle had passed when it started), so a burst pays the read once.
  * 3. A violated op is queued again: it is merged into the next batch against fresh content (so the
  *    other writer's changes are kept), written, reconfigured and verified again — after a random
  *    backoff that grows per round, so two repairing processes fall out of step. After `maxRounds` it
@@ -29,13 +36,25 @@
  * 4. Every batch ends with a reconfigure, even when the content already matched: a run that died
  *    between set_item and reconfigure left the content saved but not live (issue 9 item 2).
  *
- * Guarantee: across processes that all use this library, no op reported successful is lost or
- * resurrected by another one, provided each set_item is answered within `settleMs - windowMs` of being
- * sent (a device that stalls a write longer can still let it land after our verify). Writers that do
- * not verify (a person in the UI, another tool, an older version of this library) can still undo a
- * verified grant later; `read`/refresh then reports it gone. Aliases shared by several processes are
- * safer in table mode: alias_util add/delete are atomic on the device (AliasUtilController.php,
- * `Config::lock()`, 26.7.2).
+ * Adaptive batch window: a batch waits while ops keep arriving (each arrival within `batchQuietMs`
+ * extends it, up to `batchMaxMs` after the first), and runs at once when every op this process has
+ * outstanding on the alias is queued and their number reached the most seen in flight before (the
+ * engine's `--parallel` slots are all waiting on us: nothing more can come). Through `pulumi up` at
+ * the default parallelism that makes one batch per wave of 8 instead of one per create.
+ *
+ * Why not fewer reconfigures at `--parallel 8`: `create` returns only after the reconfigure that
+ * makes its grant live and the verifying read (a grant reported created but not enforced is the
+ * worst failure of this product), and the engine hands over at most 8 creates before one returns.
+ * So a reconfigure serves at most 8 grants: ceil(N/8) per `up` is the floor of per-entry grants;
+ * `--parallel N`, or one `OpnsenseAliasSet` per alias, reaches one.
+ *
+ * Guarantee: across processes that all use this version's timing, no op reported successful is lost
+ * or resurrected by another one, provided each set_item lands within twice the slowest answer this
+ * process saw and both processes read contents of similar size (a peer's window grows with the
+ * lines it read). Writers that do not verify (a person in the UI, another tool, an older version of
+ * this library with its longer window) can still undo a verified grant later; `read`/refresh then
+ * reports it gone. Aliases shared by several processes are safer in table mode: alias_util
+ * add/delete are atomic on the device (AliasUtilController.php, `Config::lock()`, 26.7.2).
  *
  * Within one process, a per-alias reader/writer lock (keyed by device and alias, not by credential)
  * makes the batch's read→write exclusive, and table-mode alias_util writes shared: a table-mode add can
@@ -60,19 +79,35 @@ export interface ContentOpResult {
 
 /**
  * Timing of the protection above. Mutable so that tests (and an operator who knows the device's
- * latency) can tune it; `settleMs` must stay well above `windowMs`.
+ * latency) can tune it. The two-process test (test/opnsense/cross-process.test.ts) passed with the
+ * settle at 0 against a 150 ms reload (the reload itself outlasts the peer's window there); the floor
+ * here is the window plus the transit of a peer's write, which the settle derives from measured
+ * set_item answers.
  */
 export const CONFIG_MODE_TIMING = {
   /** Longest time from the start of the get_item a write is based on to sending the set_item. */
-  windowMs: 1_000,
-  /** Wait from the set_item answer to the verifying read (a reconfigure usually takes longer on a device). */
-  settleMs: 2_500,
+  windowMs: 400,
+  /** Added to the window per line of content (reading and parsing a large alias takes longer). */
+  windowMsPerLine: 0.02,
+  /** Least wait from the set_item answer to the verifying read (the derived settle is usually longer). */
+  settleMs: 600,
   /** Verify/repair rounds before an op fails loudly. */
   maxRounds: 6,
+  /** Reads (and writes lost in transit) tried per batch before it fails loudly rather than write on a stale read. */
+  readAttempts: 4,
+  /** A batch waits this long after the last op arrived for more to join. */
+  batchQuietMs: 250,
+  /** ... but runs at most this long after its first op arrived. */
+  batchMaxMs: 1_500,
 };
 
-/** How long the first queued op waits for others before the batch runs. @default 25 */
+/** How long a repair round or a set's multi-op submission waits for others before the batch runs. @default 25 */
 export const BATCH_WINDOW_MS = 25;
+
+/** The read→write window for a content of `lines` lines. */
+export function configWindowMs(lines: number): number {
+  return CONFIG_MODE_TIMING.windowMs + lines * CONFIG_MODE_TIMING.windowMsPerLine;
+}
 
 /**
  * The key of an alias line: its CIDR when it is a plain address, else `line:<text>`. Every line pf may load has a key
@@ -85,7 +120,6 @@ export function aliasLineKey(line: string): string | undefined {
   return normaliseDeviceAddress(t)?.cidr ?? `line:${t}`;
 }
 const cidrOf = aliasLineKey;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
 
 /* ---------------------------------------------------------------------------------------------- */
 /* Per-alias reader/writer lock                                                                     */
@@ -160,6 +194,8 @@ interface Queued extends ContentOp {
   before?: readonly string[];
   /** Verify rounds done so far. */
   round: number;
+  /** Part of a multi-op submission (a set): the batch need not wait for more. */
+  readonly urgent?: boolean;
   /** What the first batch saw (the answer create reports as `adopted`). */
   first?: ContentOpResult;
   resolve(r: ContentOpResult): void;
@@ -175,11 +211,34 @@ function nextSeq(): number {
   return ++s.n;
 }
 
+/** A batch's ops waiting for their verifying read (deadline: the end of their settle). */
+interface Settling {
+  readonly ops: Queued[];
+  readonly deadline: number;
+}
+
+/** A failure after which the write may or may not have landed, and a fresh read tells: worth another batch attempt. */
+function lostInTransit(e: unknown): boolean {
+  const x = e as { code?: string; status?: number };
+  return x.code === "OPN002" || x.code === "OPN004" || x.status === 502 || x.status === 503 || x.status === 504;
+}
+
 class AliasBatcher {
   private pending: Queued[] = [];
   private timer: NodeJS.Timeout | undefined;
   private running = false;
-  /** Batches run so far (each one get_item, at most one set_item, one reconfigure and one verify read). */
+  /** When the first op of `pending` and the last one arrived. */
+  private openedAt = 0;
+  private lastArrival = 0;
+  /** Ops submitted and not yet answered (queued, in a batch, or settling). */
+  private outstanding = 0;
+  /** The most ops outstanding when a batch ran (the engine's parallelism, as this alias sees it). */
+  private learnedPeak = 0;
+  /** Recent set_item answer times, ms (the settle derives from the slowest). */
+  private readonly writeMs: number[] = [];
+  private settling: Settling[] = [];
+  private verifyTimer: NodeJS.Timeout | undefined;
+  /** Batches run so far (each one get_item, at most one set_item, one reconfigure). */
   batches = 0;
 
   constructor(
@@ -198,24 +257,41 @@ class AliasBatcher {
     op: ContentOp,
     prune?: (cidr: string) => boolean,
     onBefore?: (lines: readonly string[]) => void,
+    urgent = false,
   ): Promise<{ first: ContentOpResult; before: readonly string[]; pruned: readonly string[] }> {
     const cidr = prune ? "" : (cidrOf(op.address) ?? op.address);
     const seq = nextSeq();
     if (!prune) latestOps().set(`${this.lockKey}\u0000${cidr}`, seq);
+    this.outstanding++;
+    const done = () => this.outstanding--;
     return new Promise((resolve, reject) => {
       const q: Queued = {
         ...op,
         cidr,
         seq,
         round: 0,
+        urgent,
         ...(prune && { prune }),
         ...(onBefore && { onBefore }),
-        resolve: (first) => resolve({ first, before: q.before ?? [], pruned: q.pruned ?? [] }),
-        reject,
+        resolve: (first) => {
+          done();
+          resolve({ first, before: q.before ?? [], pruned: q.pruned ?? [] });
+        },
+        reject: (e) => {
+          done();
+          reject(e);
+        },
       };
-      this.pending.push(q);
-      this.schedule(BATCH_WINDOW_MS);
+      this.queue([q]);
     });
+  }
+
+  private queue(ops: Queued[]): void {
+    const now = Date.now();
+    if (this.pending.length === 0) this.openedAt = now;
+    this.lastArrival = now;
+    this.pending.push(...ops);
+    this.schedule();
   }
 
   private superseded(op: Queued): boolean {
@@ -223,12 +299,22 @@ class AliasBatcher {
     return latestOps().get(`${this.lockKey}\u0000${op.cidr}`) !== op.seq;
   }
 
-  private schedule(delayMs: number): void {
-    if (this.running || this.timer || this.pending.length === 0) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      void this.run();
-    }, delayMs);
+  /** (Re)arms the batch timer: the adaptive window described at the top of this file. */
+  private schedule(): void {
+    if (this.running || this.pending.length === 0) return;
+    if (this.timer) clearTimeout(this.timer);
+    const t = CONFIG_MODE_TIMING;
+    let at: number;
+    if (this.pending.some((o) => o.urgent || o.round > 0)) at = this.openedAt + BATCH_WINDOW_MS;
+    else if (this.pending.length === this.outstanding && this.pending.length >= this.learnedPeak && this.learnedPeak > 0) at = 0;
+    else at = Math.min(this.lastArrival + t.batchQuietMs, this.openedAt + t.batchMaxMs);
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined;
+        void this.run();
+      },
+      Math.max(0, at - Date.now()),
+    );
   }
 
   /** The content as the device holds it now, with the moment the read started. */
@@ -245,6 +331,12 @@ class AliasBatcher {
     return { lines: [...item.content], startedAt };
   }
 
+  /** The wait from a write's answer to the read that verifies it, for a content of `lines` lines. */
+  private settleFor(lines: number): number {
+    const slowestWrite = this.writeMs.length > 0 ? Math.max(...this.writeMs) : 0;
+    return Math.max(CONFIG_MODE_TIMING.settleMs, configWindowMs(lines) + 2 * slowestWrite + 50);
+  }
+
   private async run(): Promise<void> {
     this.running = true;
     // A superseded op (a later op on the same address was queued in this process) is settled by that op.
@@ -256,86 +348,149 @@ class AliasBatcher {
     this.pending = [];
     if (ops.length === 0) {
       this.running = false;
-      this.schedule(BATCH_WINDOW_MS);
+      this.schedule();
       return;
     }
+    this.learnedPeak = Math.max(this.learnedPeak, this.outstanding);
     this.batches++;
-    let answeredAt: number;
+    let written: { answeredAt: number; lines: number };
     try {
-      answeredAt = await withAliasLock(this.lockKey, "exclusive", async () => {
-        for (let attempt = 0; ; attempt++) {
-          const { lines: read, startedAt } = await this.read();
-          // One pass over the content per batch (a set of 10,000 ops on a 20,000-line alias must not
-          // rescan the content once per op, issue 13).
-          const cidrs = read.map((l) => cidrOf(l));
-          const present = new Set(cidrs.filter((c): c is string => c !== undefined));
-          const drop = new Set<string>();
-          const adds: string[] = [];
-          for (const op of ops) {
-            if (op.prune) {
-              const pruned = read.filter((_, i) => cidrs[i] !== undefined && op.prune!(cidrs[i]!));
-              if (op.round === 0 && attempt === 0) {
-                op.pruned = pruned;
-                op.first = { wasPresent: pruned.length > 0 };
-                op.before = read;
-                op.onBefore?.(read);
-              }
-              for (const l of pruned) drop.add(cidrOf(l)!);
-              continue;
-            }
-            const was = present.has(op.cidr) && !drop.has(op.cidr);
-            if (op.round === 0 && attempt === 0) {
-              op.first = { wasPresent: was };
-              op.before = read;
-            }
-            if (op.kind === "add") {
-              drop.delete(op.cidr);
-              if (!present.has(op.cidr)) {
-                adds.push(op.address);
-                present.add(op.cidr);
-              }
-            } else if (present.has(op.cidr)) {
-              drop.add(op.cidr);
-            }
-          }
-          const lines = [...read.filter((_, i) => cidrs[i] === undefined || !drop.has(cidrs[i]!)), ...adds.filter((a) => !drop.has(cidrOf(a) ?? a))];
-          const changed = drop.size > 0 || adds.length > 0;
-          if (!changed) return Date.now();
-          // (1) Never write content older than the window: a slow read is repeated (at most twice).
-          if (Date.now() - startedAt > CONFIG_MODE_TIMING.windowMs && attempt < 2) continue;
-          await this.client.setItemContent(this.uuid, this.alias, lines);
-          return Date.now();
-        }
-      });
+      written = await withAliasLock(this.lockKey, "exclusive", () => this.readModifyWrite(ops));
       // (4) Always: makes live what an earlier run saved but never applied.
       await this.client.reconfigure();
     } catch (e) {
       for (const op of ops) op.reject(e);
       this.running = false;
-      this.schedule(BATCH_WINDOW_MS);
+      this.schedule();
       return;
     }
     this.running = false;
-    this.schedule(BATCH_WINDOW_MS);
-    void this.verify(ops, answeredAt);
-  }
-
-  /** (2)+(3): settle, read again, resolve what holds, queue what does not (or fail loudly). */
-  private async verify(ops: Queued[], answeredAt: number): Promise<void> {
+    this.schedule();
     const round = Math.max(...ops.map((o) => o.round));
     // Random backoff growing per round, so that two repairing processes fall out of step.
-    const jitter = randomInt(0, Math.max(1, Math.floor((CONFIG_MODE_TIMING.settleMs / 2) * 2 ** round)));
-    await sleep(answeredAt + CONFIG_MODE_TIMING.settleMs + (round > 0 ? jitter : randomInt(0, 50)) - Date.now());
+    const settle = this.settleFor(written.lines);
+    const jitter = round > 0 ? randomInt(0, Math.max(1, Math.floor((settle / 2) * 2 ** round))) : randomInt(0, 50);
+    this.settling.push({ ops, deadline: written.answeredAt + settle + jitter });
+    this.scheduleVerify();
+  }
+
+  /** (1): one get_item, the merged content, one set_item within the window of that read. */
+  private async readModifyWrite(ops: Queued[]): Promise<{ answeredAt: number; lines: number }> {
+    const slow: number[] = [];
+    for (let attempt = 0, lost = 0; ; attempt++) {
+      const { lines: read, startedAt } = await this.read();
+      // This read is a fresh view of the device: it verifies every earlier batch whose settle has passed.
+      this.verifyWith(read, startedAt);
+      // One pass over the content per batch (a set of 10,000 ops on a 20,000-line alias must not
+      // rescan the content once per op, issue 13).
+      const cidrs = read.map((l) => cidrOf(l));
+      const present = new Set(cidrs.filter((c): c is string => c !== undefined));
+      const drop = new Set<string>();
+      const adds: string[] = [];
+      for (const op of ops) {
+        if (op.prune) {
+          const pruned = read.filter((_, i) => cidrs[i] !== undefined && op.prune!(cidrs[i]!));
+          if (op.round === 0 && attempt === 0) {
+            op.pruned = pruned;
+            op.first = { wasPresent: pruned.length > 0 };
+            op.before = read;
+            op.onBefore?.(read);
+          }
+          for (const l of pruned) drop.add(cidrOf(l)!);
+          continue;
+        }
+        const was = present.has(op.cidr) && !drop.has(op.cidr);
+        if (op.round === 0 && attempt === 0) {
+          op.first = { wasPresent: was };
+          op.before = read;
+        }
+        if (op.kind === "add") {
+          drop.delete(op.cidr);
+          if (!present.has(op.cidr)) {
+            adds.push(op.address);
+            present.add(op.cidr);
+          }
+        } else if (present.has(op.cidr)) {
+          drop.add(op.cidr);
+        }
+      }
+      const lines = [...read.filter((_, i) => cidrs[i] === undefined || !drop.has(cidrs[i]!)), ...adds.filter((a) => !drop.has(cidrOf(a) ?? a))];
+      const changed = drop.size > 0 || adds.length > 0;
+      if (!changed) return { answeredAt: Date.now(), lines: read.length };
+      const window = configWindowMs(Math.max(read.length, lines.length));
+      const sendBy = startedAt + window;
+      // Never write content older than the window: a peer's verify only waits that long for us.
+      if (Date.now() > sendBy) {
+        slow.push(Date.now() - startedAt);
+        if (slow.length >= CONFIG_MODE_TIMING.readAttempts) throw this.staleRead(slow, window);
+        continue;
+      }
+      const sent = Date.now();
+      try {
+        await this.client.setItemContent(this.uuid, this.alias, lines, sendBy);
+      } catch (e) {
+        // The write may or may not have landed; a fresh read decides (its retry would be stale).
+        if (lostInTransit(e) && ++lost < CONFIG_MODE_TIMING.readAttempts) continue;
+        throw e;
+      }
+      const answeredAt = Date.now();
+      this.writeMs.push(answeredAt - sent);
+      if (this.writeMs.length > 16) this.writeMs.shift();
+      return { answeredAt, lines: lines.length };
+    }
+  }
+
+  private staleRead(slow: readonly number[], window: number) {
+    return diagnose("OPN002", {
+      host: this.client.host,
+      detail:
+        `config mode did not write alias "${this.alias}": ${slow.length} reads of its content took ${slow.map((m) => `${m} ms`).join(", ")}, ` +
+        `longer than the ${Math.round(window)} ms a write may follow its read (another process could have written in between, and this write would drop its change). ` +
+        `Nothing was written. Run again when the firewall is less busy, or use method "table" (alias_util changes need no read)`,
+      operation: "GET /api/firewall/alias/get_item",
+      vars: { timeoutMs: Math.round(window) },
+    });
+  }
+
+  private scheduleVerify(): void {
+    if (this.verifyTimer) clearTimeout(this.verifyTimer);
+    this.verifyTimer = undefined;
+    if (this.settling.length === 0) return;
+    const next = Math.min(...this.settling.map((s) => s.deadline));
+    this.verifyTimer = setTimeout(
+      () => {
+        this.verifyTimer = undefined;
+        void this.verifyDue();
+      },
+      Math.max(0, next - Date.now()),
+    );
+  }
+
+  /** (2): one read for every batch whose settle has passed. */
+  private async verifyDue(): Promise<void> {
+    const startedAt = Date.now();
+    if (!this.settling.some((s) => s.deadline <= startedAt)) return this.scheduleVerify();
     let lines: string[];
     try {
       lines = (await this.read()).lines;
     } catch (e) {
-      for (const op of ops) op.reject(e);
-      return;
+      const due = this.settling.filter((s) => s.deadline <= startedAt);
+      this.settling = this.settling.filter((s) => s.deadline > startedAt);
+      for (const s of due) for (const op of s.ops) op.reject(e);
+      return this.scheduleVerify();
     }
+    this.verifyWith(lines, startedAt);
+  }
+
+  /** (2)+(3) for the batches whose settle ended before a read that started at `startedAt`. */
+  private verifyWith(lines: readonly string[], startedAt: number): void {
+    const due = this.settling.filter((s) => s.deadline <= startedAt);
+    if (due.length === 0) return;
+    this.settling = this.settling.filter((s) => s.deadline > startedAt);
+    this.scheduleVerify();
     const requeue: Queued[] = [];
     const seen = new Set(lines.map((l) => cidrOf(l)).filter((c): c is string => c !== undefined));
-    for (const op of ops) {
+    for (const op of due.flatMap((s) => s.ops)) {
       const present = op.prune ? (op.pruned ?? []).some((l) => seen.has(cidrOf(l)!)) : seen.has(op.cidr);
       const holds = op.kind === "add" ? present : !present;
       if (holds || this.superseded(op)) {
@@ -347,10 +502,7 @@ class AliasBatcher {
         requeue.push(op);
       }
     }
-    if (requeue.length > 0) {
-      this.pending.push(...requeue);
-      this.schedule(BATCH_WINDOW_MS);
-    }
+    if (requeue.length > 0) this.queue(requeue);
   }
 
   private lostRace(op: Queued) {
@@ -429,9 +581,9 @@ export async function submitContentBatch(
   lockKey: string = key,
 ): Promise<ContentBatchResult> {
   const b = batcherFor(key, client, uuid, alias, lockKey);
-  const all = batch.ops.map((op) => b.enqueue(op));
+  const all = batch.ops.map((op) => b.enqueue(op, undefined, undefined, true));
   // A batch with no op still reads (and reconfigures), so a set can learn the content in one queue.
-  const prune = b.enqueue({ kind: "remove", address: "" }, batch.prune ?? (() => false), batch.onBefore);
+  const prune = b.enqueue({ kind: "remove", address: "" }, batch.prune ?? (() => false), batch.onBefore, true);
   const [results, pruned] = await Promise.all([Promise.all(all), prune]);
   return { results: results.map((r) => r.first), before: pruned.before, pruned: pruned.pruned };
 }

@@ -136,13 +136,14 @@ export class OpnsenseClient {
    * request given up on at the normal timeout could still land after a newer batch and silently
    * drop its addresses (issue 6 fault suite: 40 of 50 grants lost to one 2 s stall).
    */
-  async setItemContent(uuid: string, alias: string, content: readonly string[]): Promise<void> {
+  async setItemContent(uuid: string, alias: string, content: readonly string[], notAfter?: number): Promise<void> {
     const req: TransportRequest = {
       method: "POST",
       path: devicePath(PATH_ALIAS_SET_ITEM, uuid),
       body: { alias: { content: content.join("\n") } },
       idempotent: true,
       timeoutMs: Math.max(this.timeoutMs, SET_ITEM_DEADLINE_MS),
+      notAfter,
     };
     const r = await this.call(req, ResultSchema);
     if (r.result !== "saved") {
