@@ -195,6 +195,7 @@ export interface ProgramResult {
   readonly commands: Record<string, CommandFigures>;
   /** Size of the checkpoint after the first `up`. */
   readonly stateBytes?: number;
+  readonly state?: StateShape;
   /** The phase trace of the first `up` (rows "phases"), relative to the command's start. */
   readonly trace?: readonly TraceEvent[];
   readonly wallMs: number;
@@ -291,20 +292,39 @@ async function runCli(ctx: EngineContext, cwd: string, env: Record<string, strin
   }
 }
 
-function checkpointBytes(backendDir: string, stack: string): number {
-  const walk = (d: string): number | undefined => {
+/** What the checkpoint holds per resource: its size, and how much of it is the serialised provider (`__provider`, stored with every dynamic resource). */
+export interface StateShape {
+  readonly bytes: number;
+  readonly resources: number;
+  readonly providerBytes: number;
+}
+
+function checkpointShape(backendDir: string, stack: string): StateShape {
+  const file = checkpointFile(backendDir, stack);
+  const text = readFileSync(file, "utf8");
+  const doc = JSON.parse(text) as {
+    checkpoint?: { latest?: { resources?: { type?: string; inputs?: Record<string, unknown>; outputs?: Record<string, unknown> }[] } };
+  };
+  const resources = (doc.checkpoint?.latest?.resources ?? []).filter((r) => r.type?.startsWith("pulumi-nodejs:dynamic"));
+  let providerBytes = 0;
+  for (const r of resources) for (const side of [r.inputs, r.outputs]) if (typeof side?.__provider === "string") providerBytes += side.__provider.length;
+  return { bytes: statSync(file).size, resources: resources.length, providerBytes };
+}
+
+function checkpointFile(backendDir: string, stack: string): string {
+  const walk = (d: string): string | undefined => {
     for (const f of readdirSync(d, { withFileTypes: true })) {
       const p = path.join(d, f.name);
       if (f.isDirectory()) {
         const r = walk(p);
         if (r !== undefined) return r;
-      } else if (f.name === `${stack}.json` && p.includes(`${path.sep}stacks${path.sep}`)) return statSync(p).size;
+      } else if (f.name === `${stack}.json` && p.includes(`${path.sep}stacks${path.sep}`)) return p;
     }
     return undefined;
   };
-  const bytes = walk(backendDir);
-  if (bytes === undefined) throw new Error(`no checkpoint for stack ${stack} under ${backendDir}`);
-  return bytes;
+  const file = walk(backendDir);
+  if (file === undefined) throw new Error(`no checkpoint for stack ${stack} under ${backendDir}`);
+  return file;
 }
 
 export interface ProgramSpec {
@@ -327,7 +347,7 @@ export async function runProgram(ctx: EngineContext, checkout: Checkout, spec: P
   const t0 = performance.now();
   const dir = mkdtempSync(path.join(tmpdir(), "firewall-grants-bench-"));
   const commands: Record<string, CommandFigures> = {};
-  let stateBytes: number | undefined;
+  let state: StateShape | undefined;
   let trace: TraceEvent[] | undefined;
   const deviceCount = spec.devices ?? spec.n;
   let devices: Devices | undefined;
@@ -379,7 +399,7 @@ export async function runProgram(ctx: EngineContext, checkout: Checkout, spec: P
         ...(devices.proxied && { proxied: devices.proxied() - p0 }),
         peakRssBytes: r.peakRssBytes,
       };
-      if (first) stateBytes = checkpointBytes(backend, "bench");
+      if (first) state = checkpointShape(backend, "bench");
       if (traced) trace = readTrace(traceFile, started);
       first = false;
     }
@@ -395,7 +415,7 @@ export async function runProgram(ctx: EngineContext, checkout: Checkout, spec: P
       ...(spec.method && { method: spec.method }),
       ok: true,
       commands,
-      ...(stateBytes !== undefined && { stateBytes }),
+      ...(state && { stateBytes: state.bytes, state }),
       ...(trace && { trace }),
       wallMs: Math.round(performance.now() - t0),
     };

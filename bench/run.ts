@@ -445,9 +445,9 @@ export function formatEngineRows(rows: readonly EngineRow[]): string {
     const labels = [...new Set([r.floor, ...r.subjects].flatMap((p) => Object.keys(p.commands)))];
     const main = labels[0] ?? "up";
     out.push(
-      `| program | checkout | ${labels.map((l) => `${l} ms`).join(" | ")} | ${main} ÷ floor | ${main} requests | per ${r.per} | reconfigures (${main}) | state bytes | state ÷ floor | peak RSS ${main} MB | peak RSS refresh MB | refresh RSS ÷ floor |`,
+      `| program | checkout | ${labels.map((l) => `${l} ms`).join(" | ")} | ${main} ÷ floor | ${main} requests | per ${r.per} | reconfigures (${main}) | state bytes | per resource (of it provider code) | state ÷ floor | peak RSS ${main} MB | peak RSS refresh MB | refresh RSS ÷ floor |`,
     );
-    out.push(`|---|---|${labels.map(() => "---:").join("|")}|---:|---:|---:|---:|---:|---:|---:|---:|---:|`);
+    out.push(`|---|---|${labels.map(() => "---:").join("|")}|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|`);
     for (const p of [r.floor, ...r.subjects]) {
       const name = `${p.kind}${p.method ? ` ${p.method}` : ""}`;
       if (!p.ok) {
@@ -459,7 +459,7 @@ export function formatEngineRows(rows: readonly EngineRow[]): string {
       const per = r.per === "device" && p.kind === "feed-fortimanager" ? p.n : p.kind === "grant" ? p.n * 3 : r.per === "change" ? 1 : p.n;
       const perText = c ? `${(c.requests / per).toFixed(2)}${c.proxied !== undefined ? ` (+${(c.proxied / per).toFixed(2)} proxied)` : ""}` : "-";
       out.push(
-        `| ${name} | ${p.checkout} | ${labels.map((l) => String(p.commands[l]?.ms ?? "-")).join(" | ")} | ${p === r.floor ? "1.00×" : ratio(c?.ms, f?.ms)} | ${c?.requests ?? "-"} | ${perText} | ${c?.reconfigures ?? "-"} | ${p.stateBytes ?? "-"} | ${ratio(p.stateBytes, r.floor.stateBytes)} | ${mb(c?.peakRssBytes)} | ${mb(p.commands.refresh?.peakRssBytes)} | ${ratio(p.commands.refresh?.peakRssBytes, r.floor.commands.refresh?.peakRssBytes)} |`,
+        `| ${name} | ${p.checkout} | ${labels.map((l) => String(p.commands[l]?.ms ?? "-")).join(" | ")} | ${p === r.floor ? "1.00×" : ratio(c?.ms, f?.ms)} | ${c?.requests ?? "-"} | ${perText} | ${c?.reconfigures ?? "-"} | ${p.stateBytes ?? "-"} | ${p.state && p.state.resources ? `${Math.round(p.state.bytes / p.state.resources)} (${Math.round(p.state.providerBytes / p.state.resources)})` : "-"} | ${ratio(p.stateBytes, r.floor.stateBytes)} | ${mb(c?.peakRssBytes)} | ${mb(p.commands.refresh?.peakRssBytes)} | ${ratio(p.commands.refresh?.peakRssBytes, r.floor.commands.refresh?.peakRssBytes)} |`,
       );
     }
     for (const p of [r.floor, ...r.subjects].filter((x) => x.trace && x.ok)) {
