@@ -37,6 +37,8 @@ const CONTRACT = [
   "test/fortimanager/feed-least-privilege.test.ts",
   "test/sets/opnsense-bulk.test.ts",
   "test/sets/set-cross-process.test.ts",
+  // Starts processes to prove the bench leaves none behind.
+  "test/bench/proc.test.ts",
 ];
 const PACKAGE = ["test/engine/package.test.ts"];
 const ENGINE = ["test/engine/**/*.test.ts", "test/readme.test.ts"];

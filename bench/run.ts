@@ -1,81 +1,38 @@
 /**
- * `npm run bench` (issue 6): what grants cost against the device emulators with realistic latency
- * (2 ms per request, 300 ms per OPNsense `reconfigure`), for N = 10, 100, 500 grants per device.
+ * `npm run bench` (issues 6 and 22; BENCHMARKS.md says how to run it and what each floor is).
  *
- * 1. Provider methods, called as the engine calls them: check for every grant, then create with the
- *    engine's default parallelism (`--parallel` = 4 × CPUs), then read (refresh), then a preview in
- *    a fresh provider process (check + diff per grant), then delete. Requests per grant come from the
- *    emulators' request logs; reconfigures from the OPNsense backend's counter.
- * 2. When the Pulumi CLI is available (scripts/pulumi-workspace.ts builds or finds it), the same
- *    grants through `pulumi up` / `preview` / `preview --refresh` / `destroy`, next to the same run of
- *    N no-op dynamic resources (the engine floor).
- *
- * Options: --quick (N=10 only), --no-engine, --n 10,100, --parallel P (provider runs), --out FILE.
- * Results: a table on stdout and JSON in bench/results/latest.json.
+ * - Row `provider`: the provider objects called in-process as the engine calls them (check for every
+ *   grant, create with the engine's default parallelism, read, a preview in a fresh process state, delete),
+ *   plus the feed and set benchmarks (bench/feeds.ts, bench/sets.ts). Requests from the emulators' logs.
+ * - Every other row goes through the real Pulumi CLI (bench/engine.ts) next to its floor — no-op dynamic
+ *   resources carrying the same data, in the same run, through the same CLI — with `up` previewing first as
+ *   it does by default, the shipped provider settings, state bytes and peak memory of the CLI's process tree.
+ * - `--baseline DIR` measures another built checkout's provider in the same run (before/after rows).
+ * - A failed or timed-out row fails the run (exit 1) after the results are written; nothing started
+ *   outlives the bench (bench/proc.ts kills each command's whole process tree).
  */
-import { benchFeeds, formatFeedBench } from "./feeds";
-import { benchSets, formatSetsTable } from "./sets";
-import { mkdirSync, writeFileSync, rmSync } from "node:fs";
+import { mkdirSync, writeFileSync, existsSync } from "node:fs";
 import { availableParallelism, cpus } from "node:os";
 import * as path from "node:path";
-import { OPNSENSE_EMULATOR_ADMIN, startOpnsenseEmulator } from "../emulators/opnsense/emulator";
+import { benchFeeds, formatFeedBench } from "./feeds";
+import { benchSets, formatSetsTable } from "./sets";
+import { parseBenchArgs, USAGE, type BenchArgs, type RowId } from "./args";
+import {
+  benchAddresses,
+  defaultSteps,
+  LATENCY_MS,
+  RECONFIGURE_MS,
+  phasesOf,
+  runProgram,
+  type Checkout,
+  type EngineContext,
+  type ProgramResult,
+  type ProgramSpec,
+} from "./engine";
 import { deviceList, type BenchRun } from "../provider/registry";
 import { resetProcessState } from "../provider/core/process-state";
 import { closeAllAgents } from "../provider/core/transport";
 import type { EmulatorServer } from "../emulators/kit";
-
-const LATENCY_MS = 2;
-const RECONFIGURE_MS = 300;
-
-interface Args {
-  ns: number[];
-  /** Set sizes for the managed-list benchmark (bench/sets.ts). */
-  setNs: number[];
-  engine: boolean;
-  /** Only the runs through the Pulumi CLI (per-entry and sets). */
-  engineOnly: boolean;
-  parallel: number;
-  out: string;
-}
-
-function parseArgs(argv: readonly string[]): Args {
-  const cores = typeof availableParallelism === "function" ? availableParallelism() : cpus().length;
-  const a: Args = {
-    ns: [10, 100, 500],
-    setNs: [100, 1000, 10000],
-    engine: true,
-    engineOnly: false,
-    parallel: cores * 4,
-    out: path.join(repoRoot(), "bench", "results", "latest.json"),
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === "--quick") {
-      a.ns = [10];
-      a.setNs = [100];
-    } else if (arg === "--set-n")
-      a.setNs = String(argv[++i])
-        .split(",")
-        .map(Number)
-        .filter((n) => n > 0);
-    else if (arg === "--no-engine") a.engine = false;
-    else if (arg === "--engine-only") a.engineOnly = true;
-    else if (arg === "--n")
-      a.ns = String(argv[++i])
-        .split(",")
-        .map(Number)
-        .filter((n) => n > 0);
-    else if (arg === "--parallel") a.parallel = Number(argv[++i]);
-    else if (arg === "--out") a.out = path.resolve(String(argv[++i]));
-    else if (arg === "--help" || arg === "-h") {
-      process.stdout.write(
-        "npm run bench -- [--quick] [--no-engine] [--n 10,100,500] [--set-n 100,1000,10000] [--engine-only] [--parallel P] [--out file.json]\n",
-      );
-      process.exit(0);
-    } else throw new Error(`unknown option ${arg}`);
-  }
-  return a;
-}
 
 function repoRoot(): string {
   // dist/bench/run.js → repo root; bench/run.ts (ts-node) → repo root.
@@ -273,152 +230,6 @@ async function runScenario(s: Scenario, n: number, parallel: number): Promise<Sc
 }
 
 // ---------------------------------------------------------------------------------------------
-// Through the Pulumi CLI
-
-interface EngineResult {
-  program: string;
-  n: number;
-  upMs: number;
-  previewMs: number;
-  refreshPreviewMs: number;
-  destroyMs: number;
-  upRequestsPerGrant?: number;
-  previewRequests?: number;
-  refreshPreviewRequests?: number;
-  destroyRequestsPerGrant?: number;
-  reconfigures?: number;
-  ok: boolean;
-  note?: string;
-}
-
-const PROGRAM = `"use strict";
-const pulumi = require("@pulumi/pulumi");
-const n = Number(process.env.BENCH_N);
-const kind = process.env.BENCH_KIND;
-if (kind === "noop") {
-  // The engine floor: a dynamic resource whose provider does nothing.
-  const noop = {
-    async check(_olds, news) { return { inputs: news }; },
-    async diff() { return { changes: false }; },
-    async create(inputs) { return { id: String(inputs.i), outs: inputs }; },
-    async read(id, props) { return { id, props }; },
-    async delete() {},
-  };
-  class Noop extends pulumi.dynamic.Resource { constructor(name, args) { super(noop, name, args, {}); } }
-  for (let i = 0; i < n; i++) new Noop("noop-" + i, { i, address: "10.0." + (i >> 8) + "." + (i & 255) });
-} else if (kind === "noop1") {
-  // The engine's cost for ONE no-op resource carrying N addresses: the floor a set is measured against.
-  const noop = {
-    async check(_olds, news) { return { inputs: news }; },
-    async diff() { return { changes: false }; },
-    async create(inputs) { return { id: "one", outs: inputs }; },
-    async read(id, props) { return { id, props }; },
-    async delete() {},
-  };
-  class Noop extends pulumi.dynamic.Resource { constructor(name, args) { super(noop, name, args, {}); } }
-  new Noop("noop-set", { addresses: JSON.parse(require("fs").readFileSync(process.env.BENCH_ADDRESSES_FILE, "utf8")) });
-} else if (kind === "set-table" || kind === "set-config") {
-  const lib = require(process.env.BENCH_LIB);
-  new lib.OpnsenseAliasSet("set", { connection: { url: process.env.BENCH_URL }, alias: "jit_admins", method: kind.slice(4), addresses: JSON.parse(require("fs").readFileSync(process.env.BENCH_ADDRESSES_FILE, "utf8")) });
-} else {
-  const lib = require(process.env.BENCH_LIB);
-  const addrs = JSON.parse(require("fs").readFileSync(process.env.BENCH_ADDRESSES_FILE, "utf8"));
-  for (let i = 0; i < n; i++) {
-    new lib.OpnsenseAliasEntry("grant-" + i, { connection: { url: process.env.BENCH_URL }, alias: "jit_admins", address: addrs[i], method: kind });
-  }
-}
-`;
-
-function writeAddresses(dir: string, n: number): string {
-  const file = path.join(dir, `addresses-${n}.json`);
-  writeFileSync(file, JSON.stringify(addresses(n)));
-  return file;
-}
-
-async function runEngine(ns: readonly number[], setNs: readonly number[] = []): Promise<{ cli?: string; results: EngineResult[]; skipped?: string }> {
-  let ws: typeof import("../scripts/pulumi-workspace");
-  try {
-    ws = await import("../scripts/pulumi-workspace");
-    await ws.ensurePulumiCli();
-  } catch (e) {
-    return { results: [], skipped: `Pulumi CLI not available: ${(e as Error).message}` };
-  }
-  const cli = await ws.ensurePulumiCli();
-  const root = repoRoot();
-  const results: EngineResult[] = [];
-  // Inside the repository so the program resolves @pulumi/pulumi from its node_modules.
-  const projectDir = path.join(root, "bench", ".work", "engine");
-  rmSync(projectDir, { recursive: true, force: true });
-  mkdirSync(projectDir, { recursive: true });
-  writeFileSync(
-    path.join(projectDir, "Pulumi.yaml"),
-    "name: firewall-grants-bench\nruntime:\n  name: nodejs\n  options:\n    typescript: false\nmain: index.js\n",
-  );
-  writeFileSync(path.join(projectDir, "index.js"), PROGRAM);
-  const runs: [number, "noop" | "table" | "config" | "noop1" | "set-table" | "set-config"][] = [
-    ...ns.flatMap((n) => (["noop", "table", "config"] as const).map((p) => [n, p] as [number, typeof p])),
-    // A set of N addresses is one resource: compared with one no-op resource of N addresses; table mode up to 1,000 (one request per address).
-    ...setNs.flatMap((n) => (["noop1", "set-config", ...(n <= 1000 ? (["set-table"] as const) : [])] as const).map((p) => [n, p] as [number, typeof p])),
-  ];
-  for (const [n, program] of runs) {
-    {
-      const emu = await startOpnsenseEmulator({ latencyMs: LATENCY_MS, reconfigureLatencyMs: RECONFIGURE_MS });
-      const env = {
-        BENCH_N: String(n),
-        BENCH_KIND: program,
-        BENCH_LIB: path.join(root, "dist", "provider", "index.js"),
-        BENCH_URL: emu.url,
-        // A file, not an environment variable: 10,000 addresses exceed the kernel's limit for one variable (E2BIG).
-        BENCH_ADDRESSES_FILE: writeAddresses(projectDir, n),
-        OPNSENSE_API_KEY: OPNSENSE_EMULATOR_ADMIN.key,
-        OPNSENSE_API_SECRET: OPNSENSE_EMULATOR_ADMIN.secret,
-        OPNSENSE_CA_CERT: emu.caCert,
-      };
-      const w = await ws.PulumiWorkspace.create({ projectDir, env });
-      const timed = async (args: string[]) => {
-        emu.log.clear();
-        const t0 = performance.now();
-        const r = await w.run(args);
-        const ms = performance.now() - t0;
-        if (r.code !== 0) throw new Error(`pulumi ${args.join(" ")} failed (exit ${r.code}):\n${r.output.slice(-3000)}`);
-        return { ms, requests: emu.log.count() };
-      };
-      try {
-        const r0 = emu.backend.reconfigureCount;
-        const up = await timed(["up", "--yes", "--skip-preview"]);
-        const reconfigures = emu.backend.reconfigureCount - r0;
-        const preview = await timed(["preview"]);
-        const refresh = await timed(["preview", "--refresh"]);
-        const destroy = await timed(["destroy", "--yes", "--skip-preview"]);
-        results.push({
-          program,
-          n,
-          upMs: up.ms,
-          previewMs: preview.ms,
-          refreshPreviewMs: refresh.ms,
-          destroyMs: destroy.ms,
-          ...(!program.startsWith("noop") && {
-            upRequestsPerGrant: up.requests / n,
-            previewRequests: preview.requests,
-            refreshPreviewRequests: refresh.requests,
-            destroyRequestsPerGrant: destroy.requests / n,
-            reconfigures,
-          }),
-          ok: true,
-        });
-      } catch (e) {
-        results.push({ program, n, upMs: 0, previewMs: 0, refreshPreviewMs: 0, destroyMs: 0, ok: false, note: (e as Error).message.slice(0, 2000) });
-      } finally {
-        await w.dispose().catch(() => undefined);
-        await emu.close();
-      }
-      process.stderr.write(`bench: engine ${program} N=${n} done\n`);
-    }
-  }
-  return { cli: cli.version, results };
-}
-
-// ---------------------------------------------------------------------------------------------
 // Output
 
 const fmt = (v: number, d = 0) => v.toFixed(d);
@@ -461,40 +272,6 @@ function table(rows: readonly ScenarioResult[]): string {
   return render([head, ...lines]);
 }
 
-function engineTable(rows: readonly EngineResult[]): string {
-  const head = [
-    "program",
-    "N",
-    "up ms",
-    "preview ms",
-    "preview --refresh ms",
-    "destroy ms",
-    "up req/grant",
-    "preview req",
-    "refresh req",
-    "destroy req/grant",
-    "reconfigures (up)",
-  ];
-  const lines = rows.map((r) =>
-    r.ok
-      ? [
-          r.program,
-          String(r.n),
-          fmt(r.upMs),
-          fmt(r.previewMs),
-          fmt(r.refreshPreviewMs),
-          fmt(r.destroyMs),
-          r.upRequestsPerGrant === undefined ? "-" : fmt(r.upRequestsPerGrant, 2),
-          String(r.previewRequests ?? "-"),
-          String(r.refreshPreviewRequests ?? "-"),
-          r.destroyRequestsPerGrant === undefined ? "-" : fmt(r.destroyRequestsPerGrant, 2),
-          String(r.reconfigures ?? "-"),
-        ]
-      : [r.program, String(r.n), "FAILED", (r.note ?? "").split("\n")[0] ?? "", "", "", "", "", "", "", ""],
-  );
-  return render([head, ...lines]);
-}
-
 function render(rows: readonly string[][]): string {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? "").length)));
   return rows
@@ -505,63 +282,299 @@ function render(rows: readonly string[][]): string {
     .join("\n");
 }
 
-async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
-  // Every registered device is benchmarked: its device.ts declares its scenarios.
-  const all = scenarios();
-  const rows: ScenarioResult[] = [];
-  const t0 = performance.now();
-  for (const n of args.engineOnly ? [] : args.ns) {
-    for (const s of all) {
-      rows.push(await runScenario(s, n, args.parallel));
-      process.stderr.write(`bench: ${s.device} ${s.mode} N=${n} done\n`);
+// ---------------------------------------------------------------------------------------------
+// Rows through the Pulumi CLI
+
+/** One row: the subject program(s) of each checkout next to the floor program of the same run. */
+interface EngineRow {
+  readonly row: RowId;
+  readonly title: string;
+  /** What "per" means in the requests column (grant, device, address). */
+  readonly per: string;
+  readonly floor: ProgramResult;
+  readonly subjects: readonly ProgramResult[];
+}
+
+/** The floor and subject specs of a row (a function of N and the options; floors are device-free). */
+function rowSpecs(row: RowId, args: BenchArgs): { title: string; per: string; floor: ProgramSpec; subjects: ProgramSpec[] }[] {
+  const steps = defaultSteps(args.skipPreviewToo);
+  const perEntry = (kind: ProgramSpec["kind"], method: "table" | "config" | undefined, title: string) =>
+    args.ns.map((n) => {
+      const addresses = benchAddresses(n);
+      return {
+        title: `${title}, N=${n}`,
+        per: "grant",
+        floor: { kind: "noop" as const, n, addresses, steps },
+        subjects: [{ kind, n, addresses, steps, ...(method && { method }) }],
+      };
+    });
+  switch (row) {
+    case "opnsense-table":
+      return perEntry("opnsense-entry", "table", "OPNsense per-entry grants, table mode, vs N no-op resources");
+    case "opnsense-config":
+      return perEntry("opnsense-entry", "config", "OPNsense per-entry grants, config mode, vs N no-op resources");
+    case "fortigate-address":
+      return perEntry("fortigate-address", undefined, "FortiGate address grants (group member), vs N no-op resources");
+    case "fortimanager-trusted-host":
+      return perEntry("fortimanager-trusted-host", undefined, "FortiManager trusted-host grants (9 per admin), vs N no-op resources");
+    case "grant": {
+      const addresses = benchAddresses(args.people);
+      return [
+        {
+          title: `Grant component, ${args.people} people × 3 devices (OPNsense table, FortiGate, FortiManager), vs ${args.people} components of 3 no-op children`,
+          per: "child",
+          floor: { kind: "noop-tree", n: args.people, addresses, steps },
+          subjects: [{ kind: "grant", n: args.people, addresses, steps }],
+        },
+      ];
     }
-    // Every grant arriving at once (`--parallel` ≥ N): a batcher's best case.
-    for (const s of all.filter((x) => x.allAtOnce)) rows.push(await runScenario(s, n, n));
+    case "set-large": {
+      const addresses = benchAddresses(args.largeSetN);
+      return [
+        {
+          title: `One OpnsenseAliasSet of ${args.largeSetN} addresses, config mode, vs one no-op resource carrying the list`,
+          per: "address",
+          floor: { kind: "noop1", n: args.largeSetN, addresses, steps },
+          subjects: [{ kind: "opnsense-set", n: args.largeSetN, method: "config", addresses, steps }],
+        },
+      ];
+    }
+    case "set-change": {
+      const addresses = benchAddresses(args.changeSetN);
+      const change = [
+        { label: "up (add one)", args: ["up", "--yes"], env: { BENCH_EXTRA: "192.0.2.1" } },
+        { label: "destroy", args: ["destroy", "--yes"] },
+      ];
+      const setup = [{ label: "up", args: ["up", "--yes", "--skip-preview"] }];
+      return [
+        {
+          title: `A set of ${args.changeSetN} addresses gains one: \`up\` vs the same change of one no-op resource`,
+          per: "change",
+          floor: { kind: "noop1", n: args.changeSetN, addresses, steps: change, setup },
+          subjects: (["config", "table"] as const).map((method) => ({
+            kind: "opnsense-set" as const,
+            n: args.changeSetN,
+            method,
+            addresses,
+            steps: change,
+            setup,
+          })),
+        },
+      ];
+    }
+    case "feed-fortigates": {
+      const addresses = benchAddresses(args.feedDevices);
+      return [
+        {
+          title: `A direct feed grant on each of ${args.feedDevices} FortiGates (FortigateFeedEntry), vs ${args.feedDevices} no-op resources`,
+          per: "device",
+          floor: { kind: "noop", n: args.feedDevices, addresses, steps },
+          subjects: [{ kind: "feed-fortigates", n: args.feedDevices, devices: args.feedDevices, addresses, steps }],
+        },
+      ];
+    }
+    case "feed-fortimanager": {
+      const addresses = benchAddresses(1);
+      return [
+        {
+          title: `One feed grant through FortiManager to ${args.feedDevices} FortiGates (FortimanagerFeedEntry), vs one no-op resource`,
+          per: "device",
+          floor: { kind: "noop1", n: 1, addresses, steps },
+          subjects: [{ kind: "feed-fortimanager", n: args.feedDevices, devices: args.feedDevices, addresses, steps }],
+        },
+      ];
+    }
+    case "phases": {
+      const addresses = benchAddresses(1);
+      const up = [
+        { label: "up", args: ["up", "--yes"] },
+        ...(args.skipPreviewToo ? [{ label: "up --skip-preview (after destroy)", args: ["up", "--yes", "--skip-preview"] }] : []),
+      ];
+      const one: ProgramSpec["steps"] = args.skipPreviewToo ? [up[0]!, { label: "destroy", args: ["destroy", "--yes"] }, up[1]!] : up;
+      return [
+        {
+          title: "Fixed cost: one grant's `up` (traced) vs one no-op resource's `up`",
+          per: "grant",
+          floor: { kind: "noop", n: 1, addresses, steps: one, trace: true },
+          subjects: (["table", "config"] as const).map((method) => ({ kind: "opnsense-entry" as const, n: 1, method, addresses, steps: one, trace: true })),
+        },
+      ];
+    }
+    default:
+      return [];
   }
-  process.stdout.write(
-    `\nProvider methods (emulators: ${LATENCY_MS} ms/request, ${RECONFIGURE_MS} ms/reconfigure; parallel ${args.parallel} unless the row says otherwise)\n\n`,
-  );
-  process.stdout.write(`${table(rows)}\n`);
-  const unbounded = rows.filter((r) => r.parallel !== args.parallel);
-  if (unbounded.length)
-    process.stdout.write(
-      `(rows with N = parallel: opnsense config at parallel N: ${unbounded.map((r) => `N=${r.n}: ${r.phases.create.reconfigures}/${r.phases.delete.reconfigures} reconfigures`).join("; ")})\n`,
+}
+
+async function runEngineRows(
+  args: BenchArgs,
+  checkouts: readonly Checkout[],
+  log: (l: string) => void,
+): Promise<{ cli?: string; rows: EngineRow[]; skipped?: string }> {
+  const engineRows = args.rows.filter((r) => r !== "provider" && r !== "peer");
+  if (engineRows.length === 0) return { rows: [] };
+  let cli: { binDir: string; version: string };
+  try {
+    const ws = await import("../scripts/pulumi-workspace");
+    cli = await ws.ensurePulumiCli();
+  } catch (e) {
+    // Asked for and not runnable: the run fails rather than reporting nothing as if it were fine.
+    throw new Error(`Pulumi CLI not available for rows ${engineRows.join(", ")}: ${(e as Error).message}`, { cause: e });
+  }
+  const ctx: EngineContext = { binDir: cli.binDir, timeoutMs: args.timeoutMs, log };
+  const rows: EngineRow[] = [];
+  for (const row of engineRows) {
+    for (const spec of rowSpecs(row, args)) {
+      // Floors are device-free: one run, with this checkout's @pulumi/pulumi.
+      const floor = await runProgram(ctx, { label: "floor", root: checkouts[0]!.root }, spec.floor);
+      const subjects: ProgramResult[] = [];
+      for (const c of checkouts) for (const s of spec.subjects) subjects.push(await runProgram(ctx, c, s));
+      rows.push({ row, title: spec.title, per: spec.per, floor, subjects });
+    }
+  }
+  return { cli: cli.version, rows };
+}
+
+const mb = (b: number | undefined) => (b === undefined ? "-" : (b / 1048576).toFixed(0));
+const ratio = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined || b === 0 ? "-" : `${(a / b).toFixed(2)}×`);
+
+/** Markdown tables of the engine rows: one per row, floor first, then each checkout's subject(s). */
+export function formatEngineRows(rows: readonly EngineRow[]): string {
+  const out: string[] = [];
+  for (const r of rows) {
+    out.push(`\n### ${r.title} (row \`${r.row}\`)\n`);
+    const labels = [...new Set([r.floor, ...r.subjects].flatMap((p) => Object.keys(p.commands)))];
+    const main = labels[0] ?? "up";
+    out.push(
+      `| program | checkout | ${labels.map((l) => `${l} ms`).join(" | ")} | ${main} ÷ floor | ${main} requests | per ${r.per} | reconfigures (${main}) | state bytes | per resource (of it provider code) | state ÷ floor | peak RSS ${main} MB | peak RSS refresh MB | refresh RSS ÷ floor |`,
     );
-  // Passive+ feeds (direct and through the manager) and managed lists (sets vs per-entry), issue 12 and 13.
-  const feeds = args.engineOnly ? [] : await benchFeeds({ ns: args.ns, parallel: args.parallel });
-  if (feeds.length) process.stdout.write(`\n${formatFeedBench(feeds)}\n`);
-  const sets = args.engineOnly ? [] : await benchSets({ ns: args.setNs, log: (m) => process.stderr.write(`bench: ${m}\n`) });
-  if (sets.length) process.stdout.write(`\n${formatSetsTable(sets)}\n`);
-  const engine = args.engine
-    ? await runEngine(
-        args.ns.filter((n) => n <= 500),
-        args.setNs,
-      )
-    : { results: [], skipped: "--no-engine" };
-  if (engine.results.length) {
+    out.push(`|---|---|${labels.map(() => "---:").join("|")}|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|`);
+    for (const p of [r.floor, ...r.subjects]) {
+      const name = `${p.kind}${p.method ? ` ${p.method}` : ""}`;
+      if (!p.ok) {
+        out.push(`| ${name} | ${p.checkout} | FAILED: ${(p.error ?? "").split("\n")[0]!.replace(/\|/g, "\\|").slice(0, 200)} |`);
+        continue;
+      }
+      const c = p.commands[main];
+      const f = r.floor.commands[main];
+      const per = r.per === "device" && p.kind === "feed-fortimanager" ? p.n : p.kind === "grant" ? p.n * 3 : r.per === "change" ? 1 : p.n;
+      const perText = c ? `${(c.requests / per).toFixed(2)}${c.proxied !== undefined ? ` (+${(c.proxied / per).toFixed(2)} proxied)` : ""}` : "-";
+      out.push(
+        `| ${name} | ${p.checkout} | ${labels.map((l) => String(p.commands[l]?.ms ?? "-")).join(" | ")} | ${p === r.floor ? "1.00×" : ratio(c?.ms, f?.ms)} | ${c?.requests ?? "-"} | ${perText} | ${c?.reconfigures ?? "-"} | ${p.stateBytes ?? "-"} | ${p.state && p.state.resources ? `${Math.round(p.state.bytes / p.state.resources)} (${Math.round(p.state.providerBytes / p.state.resources)})` : "-"} | ${ratio(p.stateBytes, r.floor.stateBytes)} | ${mb(c?.peakRssBytes)} | ${mb(p.commands.refresh?.peakRssBytes)} | ${ratio(p.commands.refresh?.peakRssBytes, r.floor.commands.refresh?.peakRssBytes)} |`,
+      );
+    }
+    for (const p of [r.floor, ...r.subjects].filter((x) => x.trace && x.ok)) {
+      out.push(
+        `\nPhases of \`up\`, ${p.kind}${p.method ? ` ${p.method}` : ""} (${p.checkout}), ms from the CLI's start (total ${p.commands[main]?.ms ?? "?"} ms):\n`,
+      );
+      out.push("| phase | from ms | to ms | duration ms |\n|---|---:|---:|---:|");
+      for (const ph of phasesOf(p.trace!, p.commands[main]?.ms ?? 0))
+        out.push(`| ${ph.phase} | ${Math.round(ph.fromMs)} | ${Math.round(ph.toMs)} | ${Math.round(ph.toMs - ph.fromMs)} |`);
+    }
+  }
+  return out.join("\n");
+}
+
+/** The OpenTofu peer (bench/peer.ts, built separately): loaded only when `--tofu` is given. */
+export interface PeerModule {
+  benchPeer(opts: {
+    tofu: string;
+    tofuOpnsense?: string;
+    tofuFortios?: string;
+    log: (line: string) => void;
+  }): Promise<{ markdown: string; ok: boolean; results: unknown }>;
+}
+
+async function runPeer(args: BenchArgs, log: (l: string) => void): Promise<{ markdown: string; ok: boolean; results: unknown } | undefined> {
+  if (!args.tofu) return undefined;
+  // A computed path: the module is optional, and this file must build without it.
+  const file = path.join(__dirname, "peer");
+  if (!existsSync(`${file}.js`) && !existsSync(`${file}.ts`)) return { markdown: "peer: bench/peer.ts is not in this checkout", ok: false, results: undefined };
+  const peer = (await import(file)) as PeerModule;
+  return peer.benchPeer({
+    tofu: args.tofu.tofu,
+    ...(args.tofu.opnsense && { tofuOpnsense: args.tofu.opnsense }),
+    ...(args.tofu.fortios && { tofuFortios: args.tofu.fortios }),
+    log,
+  });
+}
+
+async function main(): Promise<number> {
+  const cores = typeof availableParallelism === "function" ? availableParallelism() : cpus().length;
+  const args = parseBenchArgs(process.argv.slice(2), cores, repoRoot());
+  if (args.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const log = (m: string) => process.stderr.write(`bench: ${m}\n`);
+  const t0 = performance.now();
+  const failures: string[] = [];
+  const rows: ScenarioResult[] = [];
+  let feeds: Awaited<ReturnType<typeof benchFeeds>> = [];
+  let sets: Awaited<ReturnType<typeof benchSets>> = [];
+  if (args.rows.includes("provider")) {
+    // Every registered device is benchmarked: its device.ts declares its scenarios.
+    const all = scenarios();
+    for (const n of args.ns) {
+      for (const s of all) {
+        rows.push(await runScenario(s, n, args.parallel));
+        log(`${s.device} ${s.mode} N=${n} done`);
+      }
+      // Every grant arriving at once (`--parallel` ≥ N): a batcher's best case.
+      for (const s of all.filter((x) => x.allAtOnce)) rows.push(await runScenario(s, n, n));
+    }
     process.stdout.write(
-      `\nThrough the Pulumi CLI ${engine.cli ?? ""} (default --parallel; OPNsense alias entries vs no-op dynamic resources)\n\n${engineTable(engine.results)}\n`,
+      `\nProvider methods (emulators: ${LATENCY_MS} ms/request, ${RECONFIGURE_MS} ms/reconfigure; parallel ${args.parallel} unless the row says otherwise)\n\n`,
     );
-  } else process.stdout.write(`\nEngine runs skipped: ${engine.skipped}\n`);
+    process.stdout.write(`${table(rows)}\n`);
+    for (const r of rows.filter((x) => !x.cleanAfterDelete)) failures.push(`provider ${r.device} ${r.mode} N=${r.n}: device not clean after delete`);
+    feeds = await benchFeeds({ ns: args.ns, parallel: args.parallel });
+    process.stdout.write(`\n${formatFeedBench(feeds)}\n`);
+    for (const f of feeds.filter((x) => !x.correct)) failures.push(`feeds ${f.path} N=${f.n}: wrong entries`);
+    sets = await benchSets({ ns: args.setNs, log });
+    process.stdout.write(`\n${formatSetsTable(sets)}\n`);
+  }
+  const checkouts: Checkout[] = [
+    { label: "this", root: repoRoot() },
+    ...(args.baseline ? [{ label: `baseline ${path.basename(args.baseline)}`, root: args.baseline }] : []),
+  ];
+  const engine = await runEngineRows(args, checkouts, log);
+  if (engine.rows.length)
+    process.stdout.write(
+      `\nThrough the Pulumi CLI ${engine.cli ?? ""} (default \`up\` with its preview, default --parallel)\n${formatEngineRows(engine.rows)}\n`,
+    );
+  for (const r of engine.rows)
+    for (const p of [r.floor, ...r.subjects]) if (!p.ok) failures.push(`${r.row} ${p.checkout} ${p.kind} N=${p.n}: ${(p.error ?? "").split("\n")[0]}`);
+  const peer = await runPeer(args, log);
+  if (peer) {
+    process.stdout.write(`\n${peer.markdown}\n`);
+    if (!peer.ok) failures.push("peer row failed");
+  }
   const out = {
     date: new Date().toISOString(),
     machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version },
+    args,
     latencyMs: LATENCY_MS,
     reconfigureMs: RECONFIGURE_MS,
-    parallel: args.parallel,
     provider: rows,
     feeds,
     sets,
     engine,
-    totalMs: performance.now() - t0,
+    peer: peer?.results,
+    failures,
+    totalMs: Math.round(performance.now() - t0),
   };
   mkdirSync(path.dirname(args.out), { recursive: true });
   writeFileSync(args.out, `${JSON.stringify(out, null, 2)}\n`);
-  process.stdout.write(`\nResults written to ${path.relative(process.cwd(), args.out) || args.out}\n`);
+  process.stdout.write(`\nResults written to ${path.relative(process.cwd(), args.out) || args.out} (${Math.round(out.totalMs / 1000)} s)\n`);
+  if (failures.length) process.stderr.write(`\nbench: ${failures.length} row(s) failed:\n${failures.map((f) => `  - ${f}`).join("\n")}\n`);
+  return failures.length ? 1 : 0;
 }
 
-main().catch((e: unknown) => {
-  process.stderr.write(`bench failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-  process.exit(1);
-});
+if (require.main === module)
+  main().then(
+    (code) => process.exit(code),
+    (e: unknown) => {
+      process.stderr.write(`bench failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+      process.exit(1);
+    },
+  );

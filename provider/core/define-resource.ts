@@ -10,6 +10,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { providerShim, withSecretOutputs, type ProviderExportName } from "./dynamic-kit";
+import { tracePhase } from "./phase-trace";
 import type { CommonArgs, GrantResourceDeclaration, ResourceDeclaration, ResourceKind } from "./resource-declaration";
 
 export type { CommonArgs, GrantResourceDeclaration, ResourceDeclaration, ResourceKind, ResourceOutputs } from "./resource-declaration";
@@ -81,6 +82,7 @@ export function defineGrantResource<Args extends CommonArgs, Shape extends z.cor
     inputJsonSchema: () => z.toJSONSchema(spec.schema, { io: "input", unrepresentable: "any" }) as Record<string, unknown>,
     provider,
     register(name, args, opts) {
+      tracePhase("register"); // the program reached its first resource: compile and library load are behind it
       const given = args as unknown as Record<string, unknown>;
       const defaults = (spec.defaults ?? {}) as Record<string, unknown>;
       const props: Record<string, unknown> = {

@@ -5,6 +5,7 @@
  * privilege tables are generated from them ({@link renderStepTable}). Every step is side-effect free.
  */
 import { isGrantError } from "./errors";
+import { tracePhase } from "./phase-trace";
 
 /** How much of a preflight runs: "read" is what a least-privilege drift-check key must pass. */
 export type PreflightDepth = "full" | "read";
@@ -34,6 +35,7 @@ export async function runSteps<Ctx>(
   depth: PreflightDepth,
   onPassed?: (step: PreflightStep<Ctx>) => void,
 ): Promise<void> {
+  const started = Date.now();
   for (const step of steps) {
     if (step.kind === "write" && depth === "read") continue;
     if (step.applies && !step.applies(ctx)) continue;
@@ -46,6 +48,7 @@ export async function runSteps<Ctx>(
     }
     onPassed?.(step);
   }
+  tracePhase("preflight", started);
 }
 
 /** The id of the step a preflight diagnosis came from, or undefined for a failure outside the steps. */

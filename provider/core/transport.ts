@@ -13,6 +13,7 @@ import { Agent, request as undiciRequest } from "undici";
 import type { z } from "zod";
 import { DeviceError, FirewallGrantsError, TransportError, UnsafePathError, type TransportErrorKind } from "./errors";
 import { isRestoring, processState } from "./process-state";
+import { tracePhase } from "./phase-trace";
 import { Redactor } from "./redaction";
 
 export interface TlsOptions {
@@ -269,6 +270,7 @@ export class Transport {
       });
       const text = await res.body.text();
       debugLog(`${req.method} ${this.host}${req.path} -> ${res.statusCode} ${Date.now() - started}ms`);
+      tracePhase("request", started);
       return { status: res.statusCode, headers: res.headers, text };
     } catch (cause) {
       const kind = classifyNetworkError(cause);
