@@ -391,3 +391,19 @@ if (require.main === module) {
       process.exit(1);
     });
 }
+
+/** The entry `npm run bench -- --tofu …` loads (bench/run.ts `PeerModule`): the peer job, its table, and whether every step held. */
+export async function benchPeer(opts: {
+  tofu: string;
+  tofuOpnsense?: string;
+  tofuFortios?: string;
+  log: (line: string) => void;
+}): Promise<{ markdown: string; ok: boolean; results: PeerResult }> {
+  const r = await runPeer({
+    tofu: opts.tofu,
+    ...(opts.tofuOpnsense !== undefined && { opnsenseProvider: opts.tofuOpnsense }),
+    ...(opts.tofuFortios !== undefined && { fortiosProvider: opts.tofuFortios }),
+    log: opts.log,
+  });
+  return { markdown: formatPeerTable(r), ok: r.rows.every((row) => row.ok) && r.gaps.length === 0, results: r };
+}
