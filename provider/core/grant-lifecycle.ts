@@ -23,6 +23,7 @@ import { diagnosed, type DeviceFamily } from "./diagnosis";
 import { checkFailures, configureFromStack, hasUnknown, inProviderHost, inputIssueMessage, UNKNOWN, type CheckFailure } from "./dynamic-kit";
 import { GrantError, isGrantError } from "./errors";
 import { runQueued, shared } from "./process-state";
+import { trackedOperation } from "./read-coalescer";
 import { resolveSetting, SettingProblem, type SettingsNamespace } from "./settings";
 import { deviceTextField } from "./text-rules";
 import { alreadyExpired, expiresAtField, isDue } from "./time-box";
@@ -243,6 +244,8 @@ export function grantProvider<I extends object, S extends I, C>(spec: GrantLifec
     diagnosed(spec.family, { host: pin ? spec.hostOf(pin) : "(no url)" }, fn).catch((e: unknown) => {
       throw shownOnce(e);
     });
+  /** {@link last} for an operation on the device, counted for the burst reads that confirm writes (read-coalescer.ts). */
+  const operation = <T>(pin: DevicePin | undefined, fn: () => Promise<T>): Promise<T> => trackedOperation(() => last(pin, fn));
 
   /** A connection to the pinned device; a missing setting is an Error naming it (no CheckFailure outside check). */
   const connectTo = (state: I & PinnedState): { c: C; pin: DevicePin } => {
@@ -383,7 +386,7 @@ export function grantProvider<I extends object, S extends I, C>(spec: GrantLifec
 
     async create(inputs: I) {
       const { c, pin } = connectTo(inputs);
-      return last(pin, () =>
+      return operation(pin, () =>
         queued(inputs, pin, async () => {
           const expiresAt = (inputs as Raw).expiresAt;
           if (typeof expiresAt === "string" && isDue(expiresAt)) throw new Error(alreadyExpired(expiresAt));
@@ -396,7 +399,7 @@ export function grantProvider<I extends object, S extends I, C>(spec: GrantLifec
     async read(id: string, props?: S & PinnedState) {
       if (!props) return {};
       const { c, pin } = connectTo(props);
-      return last(pin, () =>
+      return operation(pin, () =>
         onPinned(props, async () => {
           const seen = await spec.read(c, props);
           const holds = seen !== undefined && heldKeys({ ...props, ...seen }, pin).length > 0;
@@ -414,7 +417,7 @@ export function grantProvider<I extends object, S extends I, C>(spec: GrantLifec
 
     async update(_id: string, olds: S & PinnedState, news: I) {
       const { c, pin } = connectTo({ ...news, device: olds.device } as I & PinnedState);
-      return last(pin, () =>
+      return operation(pin, () =>
         onPinned(olds, async () => {
           const outputs = Object.fromEntries(spec.outputOnly.map((k) => [k, (olds as Raw)[k]]));
           const due = isDue((news as Raw).expiresAt);
@@ -436,7 +439,7 @@ export function grantProvider<I extends object, S extends I, C>(spec: GrantLifec
       const { c, pin } = connectTo(props);
       // Another grant of this program still declares this address on this target: it stays.
       if (declaredByOther(spec.sharedKey(props, pin), props.grantName)) return;
-      await last(pin, () => onPinned(props, () => queued(props, pin, async () => void (await spec.remove(c, props)))));
+      await operation(pin, () => onPinned(props, () => queued(props, pin, async () => void (await spec.remove(c, props)))));
     },
   };
 }
