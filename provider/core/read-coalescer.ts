@@ -19,6 +19,7 @@
  * caller starts a new read. State lives on `globalThis` (process-state `shared`), so every copy of the
  * library in the provider process shares it, and `resetProcessState()` clears it.
  */
+import { AsyncLocalStorage } from "node:async_hooks";
 import { shared } from "./process-state";
 
 export interface CoalesceOptions {
@@ -50,9 +51,9 @@ export interface CoalesceOptions {
  * answered (`notBefore`, as before), but its start moves while callers keep joining:
  * - it starts `idle` after the last caller joined, `idle` = {@link BURST_PACE_FACTOR} × the pace at which
  *   callers of this key have been joining (a smoothed mean of the gaps), never below `windowMs`;
- * - at once when as many callers wait as provider operations ever ran at once in this process (the
- *   engine's `--parallel`, as seen through {@link trackedOperation}): nobody else can arrive before one
- *   of them is answered;
+ * - at once when as many operations wait (for burst reads, or in a wait the provider chose such as a
+ *   settle, {@link waitingOn}) as ever ran at once in this process (the engine's `--parallel`, as seen
+ *   through {@link trackedOperation}): nobody else can arrive before one of them is answered;
  * - and at the latest `maxDelayMs` after the first caller joined.
  * A lone grant (no pace known yet) waits `windowMs` as before. The wait costs the engine nothing while
  * its other workers are busy saving the checkpoint, which is what spreads the operations out.
@@ -95,7 +96,14 @@ interface Pending<T> {
   readonly burst?: BurstState | undefined;
 }
 
+/** One provider operation ({@link trackedOperation}): how many waits it is in (an operation waiting on two reads counts once). */
+interface Op {
+  waits: number;
+}
+
 interface BurstState {
+  /** The operations of the callers (undefined: a caller outside any tracked operation). */
+  readonly waiters: (Op | undefined)[];
   readonly firstAt: number;
   readonly maxDelayMs: number;
   readonly windowMs: number;
@@ -117,7 +125,9 @@ interface Slot {
 
 interface CoalescerState {
   /** Provider operations running now, and the most that ever ran at once (the engine's parallelism, as seen). */
-  readonly ops: { inFlight: number; peak: number };
+  readonly ops: { inFlight: number; peak: number; waiting: number };
+  /** Burst reads not yet started (any key). */
+  readonly bursts: Set<BurstState>;
   readonly slots: Map<string, Slot>;
   /** `key\u0000item` → when the last write of `item` under `key` was answered. */
   readonly writes: Map<string, number>;
@@ -126,8 +136,27 @@ interface CoalescerState {
 /** A monotonic clock in ms. */
 export const now = (): number => performance.now();
 
+/** The operation the current async context belongs to (shared by every copy of the library, like the state). */
+const currentOp = () => shared("read-coalescer.op-context", () => new AsyncLocalStorage<Op>());
+
+/** The current operation starts waiting; returns what {@link waitEnd} needs. */
+function waitBegin(): Op | undefined {
+  const op = currentOp().getStore();
+  if (!op || op.waits++ === 0) state().ops.waiting++;
+  return op;
+}
+
+function waitEnd(op: Op | undefined): void {
+  if (!op || --op.waits === 0) state().ops.waiting--;
+}
+
 function state(): CoalescerState {
-  return shared("read-coalescer.v2", () => ({ ops: { inFlight: 0, peak: 0 }, slots: new Map<string, Slot>(), writes: new Map<string, number>() }));
+  return shared("read-coalescer.v2", () => ({
+    ops: { inFlight: 0, peak: 0, waiting: 0 },
+    bursts: new Set<BurstState>(),
+    slots: new Map<string, Slot>(),
+    writes: new Map<string, number>(),
+  }));
 }
 
 function slotFor(key: string): Slot {
@@ -164,7 +193,11 @@ export function coalescedRead<T>(key: string, read: () => Promise<T>, opts: Coal
     const start = () => {
       if (begun) return;
       begun = true;
-      if (burst?.timer !== undefined) clearTimeout(burst.timer);
+      if (burst) {
+        if (burst.timer !== undefined) clearTimeout(burst.timer);
+        state().bursts.delete(burst);
+        for (const op of burst.waiters) waitEnd(op);
+      }
       if (slot.next?.promise === promise) slot.next = undefined;
       slot.reads++;
       const started: Started<T> = { startedAt: now(), purpose, promise, settled: false, failed: false };
@@ -186,12 +219,14 @@ export function coalescedRead<T>(key: string, read: () => Promise<T>, opts: Coal
       const t = now();
       const maxDelayMs = opts.burst.maxDelayMs ?? DEFAULT_BURST_MAX_MS;
       notePace(slot, t, maxDelayMs);
-      burst = { firstAt: t, lastJoinAt: t, callers: 1, maxDelayMs, windowMs, timer: undefined, start };
+      burst = { waiters: [waitBegin()], firstAt: t, lastJoinAt: t, callers: 1, maxDelayMs, windowMs, timer: undefined, start };
       burst.timer = setTimeout(start, Math.min(maxDelayMs, idleFor(slot, windowMs)));
+      state().bursts.add(burst);
     } else if (windowMs > 0) setTimeout(start, windowMs);
     else queueMicrotask(start);
   });
   slot.next = { promise, burst };
+  if (burst) startIfAllWait();
   return promise;
 }
 
@@ -216,15 +251,33 @@ function joinBurst(slot: Slot, b: BurstState): void {
   b.lastJoinAt = t;
   b.callers++;
   if (b.timer !== undefined) clearTimeout(b.timer);
-  const { peak } = state().ops;
-  if (peak >= 2 && b.callers >= peak) {
-    // Every operation the engine gives us at once waits for this read: nobody else can join before it starts.
-    b.timer = undefined;
-    queueMicrotask(b.start);
-    return;
-  }
+  b.waiters.push(waitBegin());
+  if (startIfAllWait()) return;
   const at = Math.min(b.firstAt + b.maxDelayMs, t + idleFor(slot, b.windowMs));
   b.timer = setTimeout(b.start, Math.max(0, at - t));
+}
+
+/**
+ * Every operation the engine gave us at once (the most ever in flight) waits — for a burst read or a
+ * wait the provider chose ({@link waitingOn}): nobody can join a burst read before one of them is
+ * answered, so every pending one starts now. True when it started them.
+ */
+function startIfAllWait(): boolean {
+  const { ops, bursts } = state();
+  if (ops.peak < 2 || ops.waiting < ops.peak || bursts.size === 0) return false;
+  for (const b of [...bursts]) queueMicrotask(b.start);
+  return true;
+}
+
+/** Awaits `p`, a wait the provider chose (a settle before a confirming read), counted as waiting for {@link startIfAllWait}. */
+export async function waitingOn<T>(p: Promise<T>): Promise<T> {
+  const op = waitBegin();
+  startIfAllWait();
+  try {
+    return await p;
+  } finally {
+    waitEnd(op);
+  }
 }
 
 /**
@@ -236,7 +289,7 @@ export async function trackedOperation<T>(fn: () => Promise<T>): Promise<T> {
   ops.inFlight++;
   ops.peak = Math.max(ops.peak, ops.inFlight);
   try {
-    return await fn();
+    return await currentOp().run({ waits: 0 }, fn);
   } finally {
     ops.inFlight--;
   }
