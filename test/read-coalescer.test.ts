@@ -4,7 +4,7 @@
  * never reused. Reads here are deferred promises, so order is asserted without timers; windowMs is 0
  * except where the window itself is the subject.
  */
-import { coalescedRead, DEFAULT_MAX_AGE_MS, lastWrite, noteWrite, readsSent, recordedWrite } from "../provider/core/read-coalescer";
+import { coalescedRead, DEFAULT_MAX_AGE_MS, lastWrite, noteWrite, readsSent, recordedWrite, trackedOperation } from "../provider/core/read-coalescer";
 import { resetProcessState } from "../provider/core/process-state";
 
 function deferred<T>() {
@@ -207,5 +207,38 @@ describe("write records", () => {
     resetProcessState();
     expect(lastWrite("k", "a")).toBe(0);
     expect(readsSent("k")).toBe(0);
+  });
+});
+
+describe("burst reads (the reads that confirm writes)", () => {
+  it("start as soon as every operation in flight waits for them, and still never serve a read from before a caller's write", async () => {
+    const d = device<number>();
+    // A long window and delay: only the "everyone waits" rule can start the read while this test runs.
+    const burst = { windowMs: 60_000, burst: { maxDelayMs: 120_000 } } as const;
+    const gate = deferred<void>();
+    const ops = [0, 1, 2].map((k) =>
+      trackedOperation(async () => {
+        await gate.promise;
+        noteWrite("w", `x${k}`);
+        return coalescedRead("b", d.read, { ...burst, notBefore: lastWrite("w", `x${k}`) });
+      }),
+    );
+    await settle();
+    gate.resolve();
+    await settle();
+    await settle();
+    expect(d.read).toHaveBeenCalledTimes(1);
+    d.pending[0]!.resolve(5);
+    expect(await Promise.all(ops)).toEqual([5, 5, 5]);
+    expect(readsSent("b")).toBe(1);
+  });
+
+  it("a lone caller with no pace known waits only the fixed window", async () => {
+    const d = device<number>();
+    const r = coalescedRead("lone", d.read, { windowMs: 0, burst: {} });
+    await new Promise((res) => setTimeout(res, 5));
+    expect(d.read).toHaveBeenCalledTimes(1);
+    d.pending[0]!.resolve(1);
+    expect(await r).toBe(1);
   });
 });

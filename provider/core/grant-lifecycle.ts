@@ -23,6 +23,7 @@ import { diagnosed, type DeviceFamily } from "./diagnosis";
 import { checkFailures, configureFromStack, hasUnknown, inProviderHost, inputIssueMessage, UNKNOWN, type CheckFailure } from "./dynamic-kit";
 import { GrantError, isGrantError } from "./errors";
 import { declareShared, runQueued, shared, sharedDeclarers } from "./process-state";
+import { trackedOperation } from "./read-coalescer";
 import { resolveSetting, SettingProblem, type SettingsNamespace } from "./settings";
 import { deviceTextField } from "./text-rules";
 import { alreadyExpired, expiresAtField, isDue } from "./time-box";
@@ -271,6 +272,8 @@ export function grantProvider<I extends object, S extends I, C>(spec: GrantLifec
     diagnosed(spec.family, { host: pin ? spec.hostOf(pin) : "(no url)" }, fn).catch((e: unknown) => {
       throw shownOnce(e);
     });
+  /** {@link last} for an operation on the device, counted for the burst reads that confirm writes (read-coalescer.ts). */
+  const operation = <T>(pin: DevicePin | undefined, fn: () => Promise<T>): Promise<T> => trackedOperation(() => last(pin, fn));
 
   /** A connection to the pinned device; a missing setting is an Error naming it (no CheckFailure outside check). */
   const connectTo = (state: I & PinnedState): { c: C; pin: DevicePin } => {
@@ -467,7 +470,7 @@ export function grantProvider<I extends object, S extends I, C>(spec: GrantLifec
 
     async create(inputs: I) {
       const { c, pin } = connectTo(inputs);
-      return last(pin, () =>
+      return operation(pin, () =>
         queued(inputs, pin, async () => {
           const expiresAt = (inputs as Raw).expiresAt;
           if (typeof expiresAt === "string" && isDue(expiresAt)) throw new Error(alreadyExpired(expiresAt));
@@ -481,7 +484,7 @@ export function grantProvider<I extends object, S extends I, C>(spec: GrantLifec
     async read(id: string, props?: S & PinnedState) {
       if (!props) return {};
       const { c, pin } = connectTo(props);
-      return last(pin, () =>
+      return operation(pin, () =>
         onPinned(props, async () => {
           const seen = await spec.read(c, props);
           const holds = seen !== undefined && heldKeys({ ...props, ...seen }, pin).length > 0;
@@ -499,7 +502,7 @@ export function grantProvider<I extends object, S extends I, C>(spec: GrantLifec
 
     async update(_id: string, olds: S & PinnedState, news: I) {
       const { c, pin } = connectTo({ ...news, device: olds.device } as I & PinnedState);
-      return last(pin, () =>
+      return operation(pin, () =>
         onPinned(olds, async () => {
           const outputs = Object.fromEntries(spec.outputOnly.map((k) => [k, (olds as Raw)[k]]));
           const due = isDue((news as Raw).expiresAt);
@@ -529,8 +532,8 @@ export function grantProvider<I extends object, S extends I, C>(spec: GrantLifec
       // Another grant of this program still declares this address on this target: it stays.
       if (declaredByOther(spec.sharedKey(props, pin), props.grantName)) return;
       const others = declaredElsewhere(props, pin);
-      await last(pin, () => onPinned(props, () => queued(props, pin, async () => void (await spec.remove(c, props)))));
-      if (others.length > 0) await last(pin, () => reassertElsewhere(props, pin, others));
+      await operation(pin, () => onPinned(props, () => queued(props, pin, async () => void (await spec.remove(c, props)))));
+      if (others.length > 0) await operation(pin, () => reassertElsewhere(props, pin, others));
     },
   };
   return provider;

@@ -170,6 +170,7 @@ describe("FortigateAddress provider", () => {
     const created = await Promise.all(ins.map((i) => provider.create(i)));
     const createMs = Date.now() - t0;
     const createReqs = emu.log.entries().length / 100;
+    const tableReads = emu.log.entries().filter((e) => e.method === "GET" && e.path === "/api/v2/cmdb/firewall/address").length;
     const members = emu.backend.groupMembers("root", "bulk");
     expect(members.sort()).toEqual([...names].sort());
     emu.log.clear();
@@ -188,8 +189,11 @@ describe("FortigateAddress provider", () => {
     process.stdout.write(
       `[fortigate bench] 100 grants with group: create ${createMs} ms (${createReqs} req/grant), delete ${deleteMs} ms (${deleteReqs} req/grant); without group: create ${soloCreate} req, delete ${emu.log.entries().length} req\n`,
     );
-    // object POST + read-back, then the group read that tells whether it is a member already, then the member POST.
-    expect(createReqs).toBe(4);
+    // object POST + a read-back shared by the burst (one table read proves many POSTs), then the group read
+    // that tells whether it is a member already, then the member POST.
+    expect(tableReads).toBeGreaterThanOrEqual(1);
+    expect(createReqs).toBeGreaterThan(3);
+    expect(createReqs).toBeLessThanOrEqual(3.2);
     // member DELETE, object DELETE, and the read that proves the member is gone (a blanket 404 is no proof).
     expect(deleteReqs).toBe(3);
     expect(soloCreate).toBe(2);

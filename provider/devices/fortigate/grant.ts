@@ -12,8 +12,9 @@
  * address table (per device, token, VDOM and family) and one read of each group, so `preview
  * --refresh` of N grants costs about one request per table and one per group per wave instead of one
  * or two per grant. Every write of a grant (object or membership) is recorded, and a shared read only
- * serves a grant when it started after that grant's last write was answered. Create and delete keep
- * their own per-object reads.
+ * serves a grant when it started after that grant's last write was answered. The read-back after a
+ * create is the same shared table read ({@link readBackCreated}); delete needs no read (FortiOS's own
+ * answer to the DELETE decides, client.ts `deleteAddress`).
  */
 import { mustParseAddress } from "../../core/address";
 import { diagnose, diagnosed as diagnosedAs } from "../../core/diagnosis";
@@ -59,6 +60,18 @@ const recorded = <T>(c: FortigateClient, f: Family, name: string, write: () => P
 export const diagnosed = <T>(c: { host: string; timeoutMs?: number | undefined }, fn: () => Promise<T>): Promise<T> => diagnosedAs("fortinet", c, fn);
 
 /**
+ * The object just created, as the device shows it. Grants created together share one read of the whole
+ * address table that started after each of their POSTs was answered (a burst read, read-coalescer.ts):
+ * through `pulumi up` that is one read per burst of creates instead of one per grant. A name the table
+ * does not show (a row of unexpected shape, a table read that came too early for a device that shows a
+ * new object late) is read by name with the retries FortiOS may need (TF#333, TF#434), as before.
+ */
+async function readBackCreated(c: FortigateClient, f: Family, name: string): Promise<DeviceAddress | undefined> {
+  const table = await coalescedRead(tableReadKey(c, f), () => c.listAddresses(f), { purpose: "create", notBefore: lastWrite(writeKey(c, f), name), burst: {} });
+  return table.get(name) ?? (await c.getAddressAfterCreate(f, name));
+}
+
+/**
  * Creates the object, or adopts one with the same name and value (202061 when the value differs),
  * then adds the membership. When the membership fails after this call created the object, the object
  * is removed again so that nothing is left behind without state.
@@ -73,7 +86,7 @@ export async function createGrant(
     const f: Family = addr.family === 4 ? "ipv4" : "ipv6";
     const outcome = await recorded(c, f, spec.name, () => c.createAddress(f, spec.name, addr, spec.comment));
     let adopted = false;
-    let found = outcome === "created" ? await c.getAddressAfterCreate(f, spec.name) : await c.getAddress(f, spec.name);
+    let found = outcome === "created" ? await readBackCreated(c, f, spec.name) : await c.getAddress(f, spec.name);
     if (outcome === "exists") {
       if (!found || found.address?.cidr !== addr.cidr) {
         throw diagnose("202061", {
@@ -130,15 +143,15 @@ export async function createGrant(
  *
  * The object comes from the address table and the membership from the group object, each read shared
  * with the grants reading at the same time ({@link coalescedRead}, purpose "refresh", never a read that
- * started before this process's last write of the object was answered). A name the table read does not
- * show is read by name before it is reported gone: a gone object costs one more request, and a table
+ * started before this process's last write of the object was answered; waiting for a burst of callers).
+ * A name the table read does not show is read by name before it is reported gone: a gone object costs one more request, and a table
  * answer that is paged or holds a row of unexpected shape never drops a grant from state.
  */
 export async function readGrant(opts: FortigateClientOptions, s: FortigateAddressState): Promise<Partial<FortigateAddressState> | undefined> {
   const c = new FortigateClient(opts);
   return diagnosed({ host: c.host, timeoutMs: opts.timeoutMs }, async () => {
     const f = s.family;
-    const shared = { purpose: "refresh", notBefore: lastWrite(writeKey(c, f), s.name) };
+    const shared = { purpose: "refresh", notBefore: lastWrite(writeKey(c, f), s.name), burst: {} };
     const table = coalescedRead(tableReadKey(c, f), () => c.listAddresses(f), shared);
     const group = s.group;
     // Both reads are asked for at once so that they share one join window; a group read that fails

@@ -33,7 +33,7 @@ import type { GrantAddress } from "../../core/address";
 import { diagnose, toGrantError } from "../../core/diagnosis";
 import { isGrantError } from "../../core/errors";
 import { runQueued, shared } from "../../core/process-state";
-import { coalescedRead, lastWrite, now, recordedWrite } from "../../core/read-coalescer";
+import { coalescedRead, lastWrite, noteWrite, now, recordedWrite, waitingOn } from "../../core/read-coalescer";
 import { applyVerified as applyVerifiedRaw, sleep } from "../../core/transport";
 import type { AdminRecord, FortimanagerClient } from "./client";
 import { freeSlots, FIRST_WRITABLE_SLOT, readSlot, slotName, slotsHolding, slotWriteValue, unusedValue } from "./slots";
@@ -81,9 +81,9 @@ function queueKey(client: FortimanagerClient, adminUser: string): string {
 /** Writes are recorded per device + admin + address; a refresh read never predates this process's last write of that address. */
 const writeKey = (client: FortimanagerClient, adminUser: string) => `fortimanager.writes:${client.host}:${adminUser}`;
 
-/** A read of the admin started no earlier than `notBefore`, shared with other confirmations in flight (read-coalescer.ts). */
+/** A read of the admin started no earlier than `notBefore`, shared with the other confirmations of the burst (read-coalescer.ts). */
 function confirmRead(client: FortimanagerClient, adminUser: string, notBefore: number): Promise<AdminRecord> {
-  return coalescedRead(`fortimanager.admin:${client.identity}:${adminUser}`, () => client.readAdmin(adminUser), { purpose: "confirm", notBefore });
+  return coalescedRead(`fortimanager.admin:${client.identity}:${adminUser}`, () => client.readAdmin(adminUser), { purpose: "confirm", notBefore, burst: {} });
 }
 
 /** How long a lost round on an admin keeps this process choosing slots at random there. */
@@ -107,16 +107,14 @@ export async function grantTrustedHost(client: FortimanagerClient, adminUser: st
   let stale = 0;
   while (lost.length < MAX_ROUNDS) {
     const random = lost.length > 0 || contended(client, adminUser);
-    const step = await runQueued(queueKey(client, adminUser), () =>
-      readAndWrite(client, adminUser, address, stale < MAX_STALE_READS ? settleMs / 2 : Infinity, random),
-    );
+    const step = await batchedRound(client, adminUser, { address, guardMs: stale < MAX_STALE_READS ? settleMs / 2 : Infinity, random });
     if ("done" in step) return withLost(step.done, lost);
     if ("stale" in step) {
       stale++;
       continue;
     }
     // Outside the queue: other grants of this process go on while this one settles.
-    await sleep(Math.max(settleMs, 2 * step.writeMs) + Math.random() * 50);
+    await waitingOn(sleep(Math.max(settleMs, 2 * step.writeMs) + Math.random() * 50));
     const record = await confirmRead(client, adminUser, now());
     const mine = readSlot(address.family, record[slotName(address.family, step.wrote)]);
     if (mine.kind === "address" && mine.address.cidr === address.cidr) {
@@ -137,33 +135,108 @@ export async function grantTrustedHost(client: FortimanagerClient, adminUser: st
   });
 }
 
+/** One grant's part in a round: its address, how fresh the read must be, and whether to pick a slot at random. */
+interface Ask {
+  readonly address: GrantAddress;
+  readonly guardMs: number;
+  readonly random: boolean;
+}
+
+/** The asks of a round that has not started yet, per administrator (see {@link batchedRound}). */
+const pendingRounds = () => shared("fortimanager.slot-rounds", () => new Map<string, Ask[]>());
+
 /**
- * One round in the per-admin queue: read, adopt or pick a random free slot, write it if the read is
- * fresh (answered within `guardMs` of being sent: a slow read is read again, so that a writer's
- * read-to-write gap stays below the other writers' settle interval).
+ * Joins the next round on this administrator: the grants that ask while a round waits for its burst
+ * (read-coalescer.ts burst window: through `pulumi up` creates arrive one by one) share its read and
+ * its write — one read, then ONE update carrying every chosen slot, in the per-admin queue; each grant
+ * then settles and confirms its own slot as before (the confirmations share a read too). So a burst of
+ * grants on one administrator costs three requests instead of three per grant, and each grant's
+ * read-to-write gap is still one read.
  */
-async function readAndWrite(client: FortimanagerClient, adminUser: string, address: GrantAddress, guardMs: number, random: boolean): Promise<Step> {
+function batchedRound(client: FortimanagerClient, adminUser: string, ask: Ask): Promise<Step> {
+  const key = queueKey(client, adminUser);
+  // Per credential: the round writes with the client of the grant that opened it.
+  const roundKey = `${client.identity}:${adminUser}`;
+  let asks = pendingRounds().get(roundKey);
+  if (!asks) {
+    asks = [];
+    pendingRounds().set(roundKey, asks);
+  }
+  asks.push(ask);
+  const mine = asks;
+  const round = coalescedRead(
+    `fortimanager.round:${roundKey}`,
+    () => {
+      // The round starts: later asks form the next one.
+      if (pendingRounds().get(roundKey) === mine) pendingRounds().delete(roundKey);
+      return runQueued(key, () => readAndWrite(client, adminUser, mine));
+    },
+    { purpose: "round", notBefore: now(), burst: {} },
+  );
+  return round.then((steps) => {
+    const step = steps.get(ask);
+    if (step === undefined) throw new Error("internal: a trusted-host round lost a grant");
+    if (step instanceof Error) throw step;
+    return step;
+  });
+}
+
+/**
+ * One round in the per-admin queue: read; per grant, adopt or pick a free slot (at random after
+ * contention); write the chosen slots in one update if the read is fresh (answered within the grant's
+ * `guardMs` of being sent: a slow read is read again, so that a writer's read-to-write gap stays below
+ * the other writers' settle interval).
+ */
+async function readAndWrite(client: FortimanagerClient, adminUser: string, asks: readonly Ask[]): Promise<Map<Ask, Step | Error>> {
+  const out = new Map<Ask, Step | Error>();
   const readSent = now();
   const record = await client.readAdmin(adminUser);
-  const held = slotsHolding(record, address);
-  if (held.length > 0) return { done: { slot: slotName(address.family, held.find((n) => n >= FIRST_WRITABLE_SLOT) ?? held[0]!), adopted: true } };
-  const free = freeSlots(record, address.family);
-  if (free.length === 0) {
-    throw diagnose("202052", {
-      host: client.host,
-      detail: `administrator "${adminUser}" has no free ${familyName(address)} slot for ${address.canonical}`,
-      vars: { adminUser, family: familyName(address) },
-    });
+  const elapsed = now() - readSent;
+  const free = { 4: freeSlots(record, 4), 6: freeSlots(record, 6) };
+  const taken = new Set<string>();
+  const writes: { ask: Ask; n: number }[] = [];
+  for (const ask of asks) {
+    const { address } = ask;
+    const held = slotsHolding(record, address);
+    if (held.length > 0) {
+      out.set(ask, { done: { slot: slotName(address.family, held.find((n) => n >= FIRST_WRITABLE_SLOT) ?? held[0]!), adopted: true } });
+      continue;
+    }
+    // Two grants of one address are never in one round (the lifecycle queues them); should it happen, the second reads again.
+    if (taken.has(address.cidr) || elapsed > ask.guardMs) {
+      out.set(ask, { stale: true });
+      continue;
+    }
+    const left = free[address.family];
+    if (left.length === 0) {
+      out.set(
+        ask,
+        diagnose("202052", {
+          host: client.host,
+          detail: `administrator "${adminUser}" has no free ${familyName(address)} slot for ${address.canonical}`,
+          vars: { adminUser, family: familyName(address) },
+        }),
+      );
+      continue;
+    }
+    const n = ask.random ? left.splice(Math.floor(Math.random() * left.length), 1)[0]! : left.shift()!;
+    taken.add(address.cidr);
+    writes.push({ ask, n });
   }
-  if (now() - readSent > guardMs) return { stale: true };
-  const n = random ? free[Math.floor(Math.random() * free.length)]! : free[0]!;
-  const slot = slotName(address.family, n);
-  const holds = async () => slotsHolding(await client.readAdmin(adminUser), address).includes(n);
-  await recordedWrite(writeKey(client, adminUser), address.cidr, () =>
-    applyVerified(client, () => client.updateAdmin(adminUser, { [slot]: slotWriteValue(address) }), holds),
-  );
+  if (writes.length === 0) return out;
+  const data = Object.fromEntries(writes.map(({ ask, n }) => [slotName(ask.address.family, n), slotWriteValue(ask.address)]));
+  const holds = async () => {
+    const r = await client.readAdmin(adminUser);
+    return writes.every(({ ask, n }) => slotsHolding(r, ask.address).includes(n));
+  };
+  try {
+    await applyVerified(client, () => client.updateAdmin(adminUser, data), holds);
+  } finally {
+    for (const { ask } of writes) noteWrite(writeKey(client, adminUser), ask.address.cidr);
+  }
   const answeredAt = now();
-  return { wrote: n, writeMs: answeredAt - readSent, answeredAt };
+  for (const { ask, n } of writes) out.set(ask, { wrote: n, writeMs: answeredAt - readSent, answeredAt });
+  return out;
 }
 
 /**
@@ -198,6 +271,7 @@ export async function findTrustedHost(client: FortimanagerClient, adminUser: str
     record = await coalescedRead(`fortimanager.admin:${client.identity}:${adminUser}`, () => client.readAdmin(adminUser), {
       purpose: "refresh",
       notBefore: lastWrite(writeKey(client, adminUser), address.cidr),
+      burst: {},
     });
   } catch (e) {
     if (isGrantError(e) && e.code === "202051") return undefined; // the admin is gone, so is the grant

@@ -21,15 +21,18 @@
  *
  * Reads are coalesced per alias (read-coalescer.ts): concurrent grants share one alias_util/list and
  * one get_item, and a read only serves a grant when it started after that grant's own last write was
- * answered. So N concurrent creates cost N adds plus a few shared reads (about one request per
- * grant), while every add is still preceded by a read that cannot predate this process's last write
- * of that address (index-0 guard) and followed by a read that sees it (verify); deletes still repeat
- * until neither the table nor the config holds the address.
+ * answered. The reads that prove writes wait for the burst of writes (a burst window: through
+ * `pulumi up` creates arrive one by one as the engine saves its checkpoint), and the check before an
+ * add may use a read up to {@link PRECHECK_MAX_AGE_MS} old. So N creates cost N adds plus a few shared
+ * reads (about 1.1 requests per grant at engine pace), while every add is still preceded by a read that
+ * cannot predate this process's last write of that address (index-0 guard) and followed by a read that
+ * started after it was answered (verify); deletes still repeat until neither the table nor the config
+ * holds the address.
  */
 import { sameAddress, type GrantAddress } from "../../core/address";
 import { diagnose } from "../../core/diagnosis";
 import { fingerprint } from "../../core/process-state";
-import { coalescedRead, lastWrite, recordedWrite } from "../../core/read-coalescer";
+import { coalescedRead, lastWrite, now, recordedWrite, type CoalesceOptions } from "../../core/read-coalescer";
 import { submitContentOp, withAliasLock } from "./alias-batcher";
 import type { OpnsenseClient } from "./client";
 import type { ResolvedConnection } from "./connection";
@@ -84,14 +87,29 @@ const itemKey = (t: GrantTarget) => `opnsense.item:${fingerprint(t.conn.url, t.c
 /** Writes are recorded per alias + address: they decide which shared reads may serve this grant. */
 const writeKey = (t: GrantTarget) => `opnsense.writes:${fingerprint(t.conn.url, t.alias)}`;
 
-/** The live table, shared with concurrent callers; never a read older than this grant's last write. */
-function tableEntries(t: GrantTarget, purpose: Purpose = "write"): Promise<string[]> {
-  return coalescedRead(tableKey(t), () => t.client.utilList(t.alias), { purpose, notBefore: lastWrite(writeKey(t), t.address.cidr) });
+/**
+ * How old a settled table read may be to serve the check before an `add` (never a read from before this
+ * process's last write of the address). It only decides "absent, so add": the add is then proven by a
+ * read that starts after it was answered, and "present" from such a read is read again before it is
+ * adopted. What staleness could cost: another writer added the same address within this time and it is
+ * the alias's FIRST config line, so the device appends it again (the index-0 bug, reference §3) — and
+ * delete repeats until the config holds no copy. A key that cannot read the config could not see such a
+ * copy at delete, so it never uses an older read.
+ */
+export const PRECHECK_MAX_AGE_MS = 2_000;
+
+/** Reads that confirm writes (and refreshes) wait for the burst of callers (read-coalescer.ts `BurstWindow`). */
+const BURST = { burst: {} } as const satisfies CoalesceOptions;
+
+/** The live table, shared with concurrent callers; never a read older than this grant's last write (or `notBefore`). */
+function tableEntries(t: GrantTarget, purpose: Purpose = "write", more: CoalesceOptions = {}): Promise<string[]> {
+  const notBefore = Math.max(lastWrite(writeKey(t), t.address.cidr), more.notBefore ?? 0);
+  return coalescedRead(tableKey(t), () => t.client.utilList(t.alias), { ...BURST, ...more, purpose, notBefore });
 }
 
 /** The alias item (config content), shared the same way. */
 function aliasItem(t: GrantTarget, purpose: Purpose = "write") {
-  return coalescedRead(itemKey(t), () => t.client.getItem(t.info.uuid), { purpose, notBefore: lastWrite(writeKey(t), t.address.cidr) });
+  return coalescedRead(itemKey(t), () => t.client.getItem(t.info.uuid), { ...BURST, purpose, notBefore: lastWrite(writeKey(t), t.address.cidr) });
 }
 
 /** Adds the grant; `adopted` is true when the device already held it (nothing was written). */
@@ -106,7 +124,14 @@ export async function addGrant(t: GrantTarget): Promise<{ adopted: boolean }> {
     );
     return { adopted: r.wasPresent };
   }
-  if (holds(await tableEntries(t), address)) return { adopted: true };
+  // Index-0 guard: a recent shared read may decide "absent" (see PRECHECK_MAX_AGE_MS); "present" is read again.
+  const maxAgeMs = t.info.uuid === "" ? 0 : PRECHECK_MAX_AGE_MS;
+  if (
+    holds(await tableEntries(t, "write", { maxAgeMs }), address) &&
+    (maxAgeMs === 0 || holds(await tableEntries(t, "write", { notBefore: now() }), address))
+  ) {
+    return { adopted: true };
+  }
   await recordedWrite(writeKey(t), address.cidr, () =>
     withAliasLock(lockKey(t), "shared", () => client.utilAdd(alias, tableWire(t), async () => holds(await client.utilList(alias), address))),
   );
