@@ -37,6 +37,8 @@ const CONTRACT = [
   "test/fortimanager/feed-least-privilege.test.ts",
   "test/sets/opnsense-bulk.test.ts",
   "test/sets/set-cross-process.test.ts",
+  // Engine-paced bursts of 200 grants through the provider objects (about a minute).
+  "test/opnsense/burst-verify.test.ts",
   // Starts processes to prove the bench leaves none behind.
   "test/bench/proc.test.ts",
 ];
