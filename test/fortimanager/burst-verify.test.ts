@@ -18,6 +18,8 @@ const N = ADMINS * 9;
 const admin = (k: number) => `burst${k}`;
 const emu = useEmulator(() =>
   startFortimanagerEmulator({
+    // The key's owner is learnt from /sys/session, as on a device that answers it (the default refuses: -11).
+    sysSessionForApiKeys: "answer",
     latencyMs: 2,
     admins: [...DEFAULT_ADMINS, ...Array.from({ length: ADMINS }, (_, k) => ({ userid: admin(k), password: `pw-${k}`, profileid: "Restricted_User" }))],
   }),
