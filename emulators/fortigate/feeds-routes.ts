@@ -171,7 +171,7 @@ function entryList(b: FortigateBackend, c: Ctx): Reply {
   if (flag("status_only")) return ok(b, c, head);
   const counts = { valid_count: all.filter((e) => e.valid).length, invalid_count: all.filter((e) => !e.valid).length, overflow: all.some((e) => cut.has(e)) };
   const notes = flag("include_notes") ? { notes: [] } : {};
-  // `counts_only` and `entry` from 7.6.0 (HFX; first release UNCONFIRMED); below, unknown parameters are ignored.
+  // `counts_only` and `entry` from 7.4.1 (entryListFilters); below, unknown parameters are ignored.
   if (filters && flag("counts_only")) return ok(b, c, { ...head, ...counts, ...notes });
   const one = filters ? c.req.query.get("entry") : null;
   const matching = shown.filter((e) => one === null || b.feeds.key(one) === b.feeds.key(e.entry));

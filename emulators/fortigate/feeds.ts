@@ -13,7 +13,7 @@
  * - Device routes: `GET|POST /api/v2/cmdb/system/external-resource[?vdom=]`, `GET|PUT|DELETE …/external-resource/{name}` (sysgrp),
  *   `POST /api/v2/monitor/system/external-resource/dynamic?vdom=` `{"commands":[{"name","command":"add|remove|snapshot","entries":[…]}]}`
  *   (sysgrp.cfg read-write; JSON 404 below 7.2.1), `GET /api/v2/monitor/system/external-resource/entry-list?mkey=&vdom=`
- *   `[&status_only=true][&include_notes=true][&counts_only=true][&entry=…]` (sysgrp.cfg read; `counts_only`/`entry` from 7.6.0).
+ *   `[&status_only=true][&include_notes=true][&counts_only=true][&entry=…]` (sysgrp.cfg read; `counts_only`/`entry` from 7.4.1).
  * - Control routes (under `/__emulator/`, JSON; `vdom` defaults to "root", "global" for `g-` feeds):
  *   `GET feeds?vdom=` → `{feeds:[…]}` (every feed with entries when no vdom is given);
  *   `POST feeds` `{vdom?, name, type?, updateMethod?, status?, resource?}` creates (device rules apply);
