@@ -4,7 +4,9 @@ import {
   type FortigateFeedEntryInputs,
   type FortigateFeedEntryState,
 } from "../../provider/devices/fortigate/feed-resource";
+import { randomUUID } from "node:crypto";
 import { UNKNOWN } from "../../provider/core/dynamic-kit";
+import { resetProcessState, setRunScopeForTests } from "../../provider/core/process-state";
 import { isGrantError } from "../../provider/core/errors";
 import { FEED_VISIBILITY } from "../../provider/devices/fortinet/feed-batcher";
 import { grantErrorCode as code, useEmulator } from "../support/emulator";
@@ -76,6 +78,24 @@ describe("FortigateFeedEntry provider: check", () => {
       "GET /api/v2/monitor/system/external-resource/entry-list",
     ]);
     expect(emu.log.sideEffects()).toHaveLength(0);
+  });
+
+  it("within one CLI run the update pass reuses its preview's preflight (no probe), and a right lost in between fails the push with 202002", async () => {
+    setRunScopeForTests(`cli-${randomUUID()}`);
+    try {
+      await checked(); // the preview pass
+      resetProcessState(); // the update pass is another provider process of the same `pulumi up`
+      emu.log.clear();
+      const ins = await checked();
+      expect(emu.log.entries()).toHaveLength(0);
+      const rw = emu.backend.userByToken(RW)!;
+      emu.backend.addUser({ ...rw, sysgrpPermission: { cfg: "read" } });
+      const e = await provider.create(ins).catch((x: unknown) => x as Error);
+      expect(isGrantError(e) && e.code).toBe("202002");
+      expect(entries()).toEqual(["198.51.100.1"]);
+    } finally {
+      setRunScopeForTests(undefined);
+    }
   });
 
   it("preview fails with 202102 naming the feed for a missing feed, a file feed, a domain feed and a disabled feed", async () => {

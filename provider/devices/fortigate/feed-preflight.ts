@@ -16,7 +16,7 @@
  */
 import { diagnosed } from "../../core/diagnosis";
 import { runSteps, type PreflightStep } from "../../core/preflight-steps";
-import { cachedProbe, fingerprint } from "../../core/process-state";
+import { cachedPreflight, fingerprint } from "../../core/process-state";
 import { STATUS_PATH, type FortigateClientOptions } from "./client";
 import type { FortigateFeedClient } from "./feed-client";
 import { EXTERNAL_RESOURCE_PATH, FEED_ENTRY_LIST_PATH, PUSH_UNVERIFIED, feedObjectProblem, feedUnusable } from "../fortinet/feed-entries";
@@ -82,8 +82,10 @@ export function feedPreflightKey(o: FortigateClientOptions, vdom: string, feed: 
 }
 
 export async function feedPreflight(c: FortigateFeedClient, o: FortigateClientOptions, feed: string, mode: "full" | "read"): Promise<FeedPreflightOutcome> {
-  // Diagnosed inside, so that the cache keeps the verdict (cachedProbe forgets undiagnosed failures).
-  await cachedProbe(feedPreflightKey(o, c.vdom, feed, mode), () =>
+  // Diagnosed inside, so that the cache keeps the verdict (cachedProbe forgets undiagnosed failures). Once per
+  // CLI run: the update pass of an `up` reuses its preview's proof (process-state `cachedPreflight`); a right lost
+  // in between still fails the push with its diagnosis.
+  await cachedPreflight(feedPreflightKey(o, c.vdom, feed, mode), () =>
     diagnosed("fortinet", { host: c.host, timeoutMs: o.timeoutMs }, () => runSteps(FORTIGATE_FEED_PREFLIGHT, { client: c, feed }, mode)),
   );
   return { unverified: PUSH_UNVERIFIED };
