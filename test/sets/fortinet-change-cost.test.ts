@@ -49,7 +49,7 @@ describe("FortigateAddressSet", () => {
 });
 
 describe("FortimanagerTrustedHostSet", () => {
-  const emu = useEmulator(() => startFortimanagerEmulator({}));
+  const emu = useEmulator(() => startFortimanagerEmulator({ sysSessionForApiKeys: "answer" }));
   it("a one-address change costs at most 5 requests over preview + update of one CLI run", async () => {
     setRunScopeForTests(`cli-${randomUUID()}`);
     const base = { connection: { url: emu.url, caCert: emu.caCert }, credentials: { token: DEFAULT_CREDENTIALS.apiKey }, adminUser: "alice", grantName: "ms" };
