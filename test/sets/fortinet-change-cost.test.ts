@@ -49,7 +49,8 @@ describe("FortigateAddressSet", () => {
 });
 
 describe("FortimanagerTrustedHostSet", () => {
-  const emu = useEmulator(() => startFortimanagerEmulator({}));
+  // The key's owner is learnt from /sys/session, as on a device that answers it (the emulator's default refuses: -11).
+  const emu = useEmulator(() => startFortimanagerEmulator({ sysSessionForApiKeys: "answer" }));
   it("a one-address change costs at most 5 requests over preview + update of one CLI run", async () => {
     setRunScopeForTests(`cli-${randomUUID()}`);
     const base = { connection: { url: emu.url, caCert: emu.caCert }, credentials: { token: DEFAULT_CREDENTIALS.apiKey }, adminUser: "alice", grantName: "ms" };
