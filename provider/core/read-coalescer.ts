@@ -55,7 +55,8 @@ export interface CoalesceOptions {
  *   settle, {@link waitingOn}) as ever ran at once in this process (the engine's `--parallel`, as seen
  *   through {@link trackedOperation}): nobody else can arrive before one of them is answered;
  * - and at the latest {@link BURST_MAX_PACES} usual gaps (at least 1 s, at most `maxDelayMs`) after the first caller joined.
- * A lone grant (no pace known yet) waits `windowMs` as before. The wait costs the engine nothing while
+ * A lone grant (no pace known yet), and every caller while the process never ran two operations at
+ * once (direct library use, one call after the other), waits `windowMs` as before. The wait costs the engine nothing while
  * its other workers are busy saving the checkpoint, which is what spreads the operations out.
  */
 export interface BurstWindow {
@@ -229,7 +230,7 @@ export function coalescedRead<T>(key: string, read: () => Promise<T>, opts: Coal
       const t = now();
       const cap = opts.burst.maxDelayMs ?? DEFAULT_BURST_MAX_MS;
       notePace(slot, t, cap);
-      const maxDelayMs = Math.min(cap, Math.max(BURST_MIN_MAX_MS, BURST_MAX_PACES * (slot.pace ?? 0)));
+      const maxDelayMs = Math.min(cap, Math.max(BURST_MIN_MAX_MS, BURST_MAX_PACES * (paceOf(slot) ?? 0)));
       burst = { waiters: [waitBegin()], firstAt: t, lastJoinAt: t, callers: 1, maxDelayMs, cap, windowMs, timer: undefined, start };
       burst.timer = setTimeout(start, Math.min(maxDelayMs, idleFor(slot, windowMs)));
       state().bursts.add(burst);
@@ -252,8 +253,17 @@ function notePace(slot: Slot, t: number, maxDelayMs: number): void {
   slot.lastArrival = t;
 }
 
+/**
+ * The gap a burst read paces itself by, or undefined (the fixed window) while this process has never
+ * run two operations at once ({@link trackedOperation}): direct library calls, or an engine at
+ * `--parallel 1`, make their calls one after the other, so the next caller of a key is the same
+ * sequence's next step, which cannot come while this read waits. Pacing them made a lone grant wait
+ * seconds for nobody (and outlive a FortiManager session's idle logout: a logout and a login more).
+ */
+const paceOf = (slot: Slot): number | undefined => (state().ops.peak >= 2 ? slot.pace : undefined);
+
 /** How long a burst read waits after its last caller: a few of the usual gaps, never less than the fixed window. */
-const idleFor = (slot: Slot, windowMs: number) => Math.max(windowMs, BURST_PACE_FACTOR * (slot.pace ?? 0));
+const idleFor = (slot: Slot, windowMs: number) => Math.max(windowMs, BURST_PACE_FACTOR * (paceOf(slot) ?? 0));
 
 /** A caller joins a burst read that has not started: learn the pace, then start it now or move its start. */
 function joinBurst(slot: Slot, b: BurstState): void {

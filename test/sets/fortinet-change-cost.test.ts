@@ -49,6 +49,7 @@ describe("FortigateAddressSet", () => {
 });
 
 describe("FortimanagerTrustedHostSet", () => {
+  // The key's owner is learnt from /sys/session, as on a device that answers it (the emulator's default refuses: -11).
   const emu = useEmulator(() => startFortimanagerEmulator({ sysSessionForApiKeys: "answer" }));
   it("a one-address change costs at most 5 requests over preview + update of one CLI run", async () => {
     setRunScopeForTests(`cli-${randomUUID()}`);
