@@ -3,7 +3,8 @@
  * per line), and fails OPN002 after 4 such reads. A firewall whose get_item always takes longer — a remote box over a
  * WAN, a large alias — can then never be granted in config mode, even when no other writer exists: the settle is
  * derived from measured set_item latency, the window is not derived from measured get_item latency, and a user has no
- * setting to widen it (CONFIG_MODE_TIMING is module state of the provider process).
+ * setting to widen it (CONFIG_MODE_TIMING is module state of the provider process). A set_item applied but whose
+ * answer is lost is decided by a fresh read (holds).
  */
 import { startOpnsenseEmulator } from "../../emulators/opnsense/emulator";
 import { isGrantError } from "../../provider/core/errors";
@@ -46,4 +47,17 @@ it("control: the same grant with a fast get_item is created", async () => {
   );
   await p.create(c.inputs as never);
   expect(emu.backend.configContent("jit_admins")).toContain("203.0.113.62");
+});
+
+it("a set_item applied whose answer is lost is not written twice: the grant is created, one line in the content", async () => {
+  const c = await p.check(
+    {},
+    { __provider: "x", ...connFor(emu.url, emu.caCert, "admin"), alias: "jit_admins", method: "config", address: "203.0.113.63", grantName: "lost" },
+  );
+  emu.faults.add({ match: "set_item", kind: "reset", phase: "after", times: 1 });
+  await p.create(c.inputs as never);
+  expect({
+    copies: emu.backend.configContent("jit_admins").filter((l) => l.startsWith("203.0.113.63")).length,
+    faulted: emu.log.entries().filter((e) => e.fault !== undefined).length,
+  }).toEqual({ copies: 1, faulted: 1 });
 });
