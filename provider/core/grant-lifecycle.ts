@@ -414,6 +414,12 @@ export function grantProvider<I extends object, S extends I, C>(spec: GrantLifec
           live: false,
         };
         entry.inputs = inputs;
+        // Already in state on this URL (its old inputs were pinned here): it holds its entry now, changed or not,
+        // so a delete through another URL of the same box must put it back (red team: an unchanged survivor).
+        // A grant new to this URL becomes live only when its create succeeds (a put-back must not create what
+        // state may never record).
+        const oldPin = (olds as Partial<PinnedState> | undefined)?.device;
+        if (oldPin?.url === pin.url && oldPin.scope === pin.scope) entry.live = true;
         registrations().set(id, entry);
         for (const key of [spec.sharedKey(inputs, anyUrl(pin)), ...(spec.sharedKeys?.(inputs, anyUrl(pin)) ?? [])]) {
           elsewhere().set(key, (elsewhere().get(key) ?? new Map<string, Elsewhere>()).set(id, entry));

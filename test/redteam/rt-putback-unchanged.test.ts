@@ -42,11 +42,11 @@ afterAll(async () => {
 
 const entry = (url: string, grantName: string) => ({ __provider: "x", ...connFor(url, opn.caCert, "admin"), alias: "jit_admins", address: ADDRESS, grantName });
 
-// HIGH (access absent while state says held): the survivor is not `live` in run 2, so the dropped grant's delete
-// through the other URL takes its entry and no put-back follows. Fix: treat every grant CHECKED in this run (declared
+// Was HIGH (access absent while state says held): the survivor was not `live` in run 2, so the dropped grant's delete
+// through the other URL took its entry and no put-back followed. Fixed: treat every grant CHECKED in this run (declared
 // by the program, not being deleted) as a put-back candidate; a put-back of an unchanged grant is an adopt (a read)
 // when the URLs name two boxes.
-it.failing("OpnsenseAliasEntry: dropping one of two grants of one address under two URLs of one box leaves the survivor's entry", async () => {
+it("OpnsenseAliasEntry: dropping one of two grants of one address under two URLs of one box leaves the survivor's entry", async () => {
   // Run 1: both grants created (the second adopts the entry the first wrote).
   const a1 = await p.check({}, entry(opn.url, "alice-dns"));
   const a = await p.create(a1.inputs as never);
@@ -72,8 +72,8 @@ const fmgEntry = (url: string, grantName: string) => ({
 });
 const fmgHeld = () => Object.values(fmg.backend.admins.get("bob")!.slots).some((s) => Array.isArray(s) && s[0] === ADDRESS);
 
-// HIGH, same cause on FortiManager: the administrator loses the trusted host the surviving grant declares.
-it.failing("FortimanagerTrustedHost: dropping one of two grants of one address under two URLs of one box leaves the survivor's trusted host", async () => {
+// Was HIGH, same cause on FortiManager: the administrator loses the trusted host the surviving grant declares.
+it("FortimanagerTrustedHost: dropping one of two grants of one address under two URLs of one box leaves the survivor's trusted host", async () => {
   resetProcessState();
   const f = fortimanagerTrustedHostProvider as unknown as P;
   const a = await f.create((await f.check({}, fmgEntry(fmg.url, "bob-dns"))).inputs as never);
