@@ -61,11 +61,11 @@ const fmgConn = () => ({
   feed: FEED,
 });
 
-// HIGH (access revoked that the program still declares): a direct FortigateFeedSet deleted after a
+// Was HIGH, fixed (feed sets remove through feed-identity.ts too): a direct FortigateFeedSet deleted after a
 // FortimanagerFeedEntry of the same FortiGate adopted its address. Fix: FortigateFeedSet/FortimanagerFeedSet declare
 // each listed address with declareFeedEntry in check and keep (keptByOtherKind) what a grant of the other kind
 // declares on the same serial before pushing a remove.
-it.failing("replacing a direct FortigateFeedSet by a FortimanagerFeedEntry of the same FortiGate keeps the address allowed", async () => {
+it("replacing a direct FortigateFeedSet by a FortimanagerFeedEntry of the same FortiGate keeps the address allowed", async () => {
   const c = await fortigateFeedSetProvider.check({}, { ...fgtConn(), addresses: [ADDRESS], grantName: "team-direct" } as never);
   const set = await fortigateFeedSetProvider.create(c.inputs as never);
   expect(held()).toBe(true);
@@ -76,8 +76,8 @@ it.failing("replacing a direct FortigateFeedSet by a FortimanagerFeedEntry of th
   expect(held()).toBe(true);
 });
 
-// HIGH, the other way round: a FortimanagerFeedSet deleted after a direct FortigateFeedEntry adopted its address.
-it.failing("replacing a FortimanagerFeedSet by a direct FortigateFeedEntry of the same FortiGate keeps the address allowed", async () => {
+// Was HIGH, fixed, the other way round: a FortimanagerFeedSet deleted after a direct FortigateFeedEntry adopted its address.
+it("replacing a FortimanagerFeedSet by a direct FortigateFeedEntry of the same FortiGate keeps the address allowed", async () => {
   resetProcessState();
   const c = await fortimanagerFeedSetProvider.check({}, { ...fmgConn(), addresses: [ADDRESS], grantName: "team-managed" } as never);
   const set = await fortimanagerFeedSetProvider.create(c.inputs as never);

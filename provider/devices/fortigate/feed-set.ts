@@ -32,6 +32,7 @@ import { FortigateFeedClient } from "./feed-client";
 import { entryNotTaken, feedNameProblem, pushFailed, withLeftBehind } from "../fortinet/feed-entries";
 import { feedPreflight } from "./feed-preflight";
 import { mergeTargets, readTargets, reconcileFeed, type FeedSetFailures } from "../fortinet/feed-set-ops";
+import { keptInFeedByOtherKind } from "../fortinet/feed-identity";
 import { vdomProblem } from "../fortinet/names";
 import { fortigateConnectionProps, resolveConnection, type FortigateConnection } from "./resource";
 
@@ -112,10 +113,19 @@ const lifecycle = setLifecycle<FortigateFeedSetInputs, FortigateClientOptions>(
       const held = await readTargets(c.backend(i.feed), [c.host], failures(c, i.feed));
       return mergeTargets(held, new Set(wanted({ keyOf: (_i, e) => e.parsed.cidr }, i).keys()));
     },
-    reconcile(o, i, plan) {
+    async reconcile(o, i, plan) {
       const c = new FortigateFeedClient(o);
       const key = `fortigate.feed-set:${fingerprint(o.url, o.token, c.vdom, i.feed)}`;
-      return reconcileFeed(c.backend(i.feed), key, [c.host], plan, failures(c, i.feed));
+      // An entry a FortimanagerFeedEntry declares on this same FortiGate (same serial) stays (feed-identity.ts).
+      let kept: Map<string, Set<string>>;
+      try {
+        kept = await keptInFeedByOtherKind("direct", vdomOf(i), i.feed, async () => new Map([[await c.serial(), c.host]]));
+      } catch (e) {
+        throw pushFailed(c.host, i.feed, "the set's entries", "remove", [{ device: c.host, reason: (e as Error).message }], []);
+      }
+      const mine = kept.get(c.host);
+      const on = mine ? { ...plan, keep: (k: string, t: string) => mine.has(k) || plan.keep(k, t) } : plan;
+      return reconcileFeed(c.backend(i.feed), key, [c.host], on, failures(c, i.feed));
     },
   },
   "FortigateFeedSet",

@@ -32,6 +32,7 @@ import {
 import type { TargetFailure } from "../fortinet/feed-batcher";
 import { entryNotTaken, feedNameProblem, pushFailed, withLeftBehind } from "../fortinet/feed-entries";
 import { mergeTargets, readTargets, reconcileFeed, type FeedSetFailures } from "../fortinet/feed-set-ops";
+import { keptInFeedByOtherKind } from "../fortinet/feed-identity";
 import { vdomProblem } from "../fortinet/names";
 import { FortimanagerClient, type FortimanagerClientOptions } from "./client";
 import { FortimanagerFeedClient } from "./feed-client";
@@ -150,7 +151,28 @@ const base = setLifecycle<FortimanagerFeedSetInputs, Options>(
     current: (o, i) =>
       operation(o, vdomOf(i), async (c) => mergeTargets(await readTargets(c.backend(i.feed), sortedUnique(i.devices), failures(c, i.feed)), cidrKeys(i))),
     reconcile: (o, i, plan) =>
-      operation(o, vdomOf(i), (c) => reconcileFeed(c.backend(i.feed), feedKeyOf(c, i.feed), sortedUnique(i.devices), plan, failures(c, i.feed))),
+      operation(o, vdomOf(i), async (c) => {
+        const devices = sortedUnique(i.devices);
+        // An entry a FortigateFeedEntry declares directly on one of these FortiGates (same serial) stays there (feed-identity.ts).
+        let kept: Map<string, Set<string>>;
+        try {
+          kept = await keptInFeedByOtherKind("managed", vdomOf(i), i.feed, async () => {
+            const inventory = await c.inventory();
+            const mine = new Map<string, string>();
+            for (const d of devices) {
+              const m = inventory.get(d);
+              if (m === undefined) continue; // not managed: the set cannot hold the entry there
+              if (m.serial === undefined) throw new Error(`the manager lists device "${d}" without a serial number (sn)`);
+              mine.set(m.serial, d);
+            }
+            return mine;
+          });
+        } catch (e) {
+          throw pushFailed(hostOfUrl(o.url), i.feed, "the set's entries", "remove", [{ device: devices.join(", "), reason: (e as Error).message }], []);
+        }
+        const on = kept.size > 0 ? { ...plan, keep: (k: string, t: string) => (kept.get(t)?.has(k) ?? false) || plan.keep(k, t) } : plan;
+        return reconcileFeed(c.backend(i.feed), feedKeyOf(c, i.feed), devices, on, failures(c, i.feed));
+      }),
   },
   "FortimanagerFeedSet",
 );

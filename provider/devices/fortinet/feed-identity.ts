@@ -90,3 +90,31 @@ export async function keptByOtherKind(others: readonly FeedDeclaration[], mine: 
   }
   return out;
 }
+
+/**
+ * For a feed set about to remove entries of `feed` in `vdom` on the FortiGates `mine` (serial → target label): the
+ * keys (CIDRs) a grant of the other kind declares on the same FortiGate, per target label. Feed sets remove through
+ * this too, so moving a team between a set of one kind and a grant of the other in one `up` keeps the address (red
+ * team). Reads a serial only when such a grant exists; one that cannot be learnt throws (the caller fails loudly).
+ */
+export async function keptInFeedByOtherKind(
+  kind: FeedGrantKind,
+  vdom: string,
+  feed: string,
+  mine: () => Promise<ReadonlyMap<string, string>>,
+): Promise<Map<string, Set<string>>> {
+  const prefix = `${vdom}\u0000${feed}\u0000`;
+  const out = new Map<string, Set<string>>();
+  let serials: ReadonlyMap<string, string> | undefined;
+  for (const [k, m] of declarations()) {
+    if (!k.startsWith(prefix)) continue;
+    const others = [...m.values()].filter((d) => d.kind !== kind);
+    if (others.length === 0) continue;
+    serials ??= await mine();
+    for (const label of (await keptByOtherKind(others, serials)).keys()) {
+      const cidr = k.slice(prefix.length);
+      out.set(label, (out.get(label) ?? new Set<string>()).add(cidr));
+    }
+  }
+  return out;
+}
