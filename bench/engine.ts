@@ -134,7 +134,13 @@ async function startDevices(kind: ProgramKind, n: number, addresses: readonly st
         admins: [...DEFAULT_ADMINS, ...admins.map((userid, k) => ({ userid, password: `pw-${k}`, profileid: "Restricted_User" }))],
       });
       servers.push(emu);
-      Object.assign(env, { FORTIMANAGER_URL: emu.url, FORTIMANAGER_TOKEN: DEFAULT_CREDENTIALS.apiKey, FORTIMANAGER_CA_CERT: emu.caCert });
+      // The key's own administrator: the emulator, like a device that refuses /sys/session to API keys, cannot say who owns it.
+      Object.assign(env, {
+        FORTIMANAGER_URL: emu.url,
+        FORTIMANAGER_TOKEN: DEFAULT_CREDENTIALS.apiKey,
+        FORTIMANAGER_USERNAME: "apiadmin",
+        FORTIMANAGER_CA_CERT: emu.caCert,
+      });
       data.admins = admins;
     }
     if (kind === "feed-fortigates") {
