@@ -244,19 +244,24 @@ function declareManaged(i: FortimanagerFeedEntryInputs, pin: DevicePin): void {
     kind: "managed",
     grantName,
     where: `FortiManager ${pin.url} (${pin.scope ?? "adom root"}) on ${devices.join(", ")}`,
-    serials: () =>
-      operation(resolveConnection(i, pin), vdomOf(i), async (c) => {
-        const inventory = await c.inventory();
-        const out = new Map<string, string>();
-        for (const d of devices) {
-          const m = inventory.get(d);
-          if (m === undefined) continue; // not managed: the grant cannot hold the entry there
-          if (m.serial === undefined) throw new Error(`the manager lists device "${d}" without a serial number (sn)`);
-          out.set(m.serial, d);
-        }
-        return out;
-      }),
+    serials: () => operation(resolveConnection(i, pin), vdomOf(i), (c) => managedSerials(c, devices)),
   });
+}
+
+/** Serial → device name of the listed devices the manager manages (one not managed cannot hold an entry); a device listed without a serial throws. */
+export async function managedSerials(
+  c: { inventory(): Promise<ReadonlyMap<string, { readonly serial?: string | undefined }>> },
+  devices: readonly string[],
+): Promise<Map<string, string>> {
+  const inventory = await c.inventory();
+  const out = new Map<string, string>();
+  for (const d of devices) {
+    const m = inventory.get(d);
+    if (m === undefined) continue;
+    if (m.serial === undefined) throw new Error(`the manager lists device "${d}" without a serial number (sn)`);
+    out.set(m.serial, d);
+  }
+  return out;
 }
 
 /**

@@ -37,7 +37,7 @@ import { vdomProblem } from "../fortinet/names";
 import { FortimanagerClient, type FortimanagerClientOptions } from "./client";
 import { FortimanagerFeedClient } from "./feed-client";
 import { feedPreflight } from "./feed-preflight";
-import { DeviceNameSchema, deviceKey, type FortimanagerFeedConnection } from "./feed-resource";
+import { DeviceNameSchema, deviceKey, managedSerials, type FortimanagerFeedConnection } from "./feed-resource";
 import { FortimanagerConnectionSchema, FortimanagerCredentialsSchema, fortimanagerConnectionProps, resolveManagerConnection } from "./resource";
 
 export interface FortimanagerFeedSetArgs {
@@ -156,17 +156,7 @@ const base = setLifecycle<FortimanagerFeedSetInputs, Options>(
         // An entry a FortigateFeedEntry declares directly on one of these FortiGates (same serial) stays there (feed-identity.ts).
         let kept: Map<string, Set<string>>;
         try {
-          kept = await keptInFeedByOtherKind("managed", vdomOf(i), i.feed, async () => {
-            const inventory = await c.inventory();
-            const mine = new Map<string, string>();
-            for (const d of devices) {
-              const m = inventory.get(d);
-              if (m === undefined) continue; // not managed: the set cannot hold the entry there
-              if (m.serial === undefined) throw new Error(`the manager lists device "${d}" without a serial number (sn)`);
-              mine.set(m.serial, d);
-            }
-            return mine;
-          });
+          kept = await keptInFeedByOtherKind("managed", vdomOf(i), i.feed, () => managedSerials(c, devices));
         } catch (e) {
           throw pushFailed(hostOfUrl(o.url), i.feed, "the set's entries", "remove", [{ device: devices.join(", "), reason: (e as Error).message }], []);
         }
