@@ -19,7 +19,7 @@ import { feedOp, type TargetOutcome } from "../fortinet/feed-batcher";
 import { FortigateFeedClient } from "./feed-client";
 import { entryNotTaken, feedNameProblem, pushFailed, withLeftBehind, type FeedCommand } from "../fortinet/feed-entries";
 import { feedPreflight } from "./feed-preflight";
-import { declareFeedEntry, keptByOtherKind, otherKindDeclarations } from "../fortinet/feed-identity";
+import { declareFeedEntry, forgetFeedEntry, keptByOtherKind, otherKindDeclarations } from "../fortinet/feed-identity";
 import { vdomProblem } from "../fortinet/names";
 import { fortigateConnectionProps, resolveConnection, type FortigateConnection } from "./resource";
 
@@ -200,6 +200,7 @@ export const fortigateFeedEntryProvider = grantProvider<FortigateFeedEntryInputs
   /** Removes every listed text of the address; gone is success. Adopted or not (SPEC §3: delete revokes). */
   async remove(o, s) {
     const address = mustParseAddress(s.cidr ?? s.address);
+    if (s.device) forgetFeedEntry(s.device.scope?.replace(/^vdom /, "") ?? vdomOf(s), s.feed, address.cidr, "direct", s.grantName, s.device.url);
     if (await keptThroughManager(o, s, address)) return;
     const { c, r } = await onFeed(o, s.feed, "remove", address);
     if (!r.ok) throw failure(c, s.feed, address, "remove", r);

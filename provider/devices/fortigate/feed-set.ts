@@ -117,12 +117,14 @@ const lifecycle = setLifecycle<FortigateFeedSetInputs, FortigateClientOptions>(
       const c = new FortigateFeedClient(o);
       const key = `fortigate.feed-set:${fingerprint(o.url, o.token, c.vdom, i.feed)}`;
       // An entry a FortimanagerFeedEntry declares on this same FortiGate (same serial) stays (feed-identity.ts).
-      let kept: Map<string, Set<string>>;
-      try {
-        kept = await keptInFeedByOtherKind("direct", vdomOf(i), i.feed, async () => new Map([[await c.serial(), c.host]]));
-      } catch (e) {
-        throw pushFailed(c.host, i.feed, "the set's entries", "remove", [{ device: c.host, reason: (e as Error).message }], []);
-      }
+      // Only a change that may remove something asks (a create or a pure add reads no serial).
+      let kept = new Map<string, Set<string>>();
+      if (plan.drop.size > 0 || plan.exclusive)
+        try {
+          kept = await keptInFeedByOtherKind("direct", vdomOf(i), i.feed, async () => new Map([[await c.serial(), c.host]]));
+        } catch (e) {
+          throw pushFailed(c.host, i.feed, "the set's entries", "remove", [{ device: c.host, reason: (e as Error).message }], []);
+        }
       const mine = kept.get(c.host);
       const on = mine ? { ...plan, keep: (k: string, t: string) => mine.has(k) || plan.keep(k, t) } : plan;
       return reconcileFeed(c.backend(i.feed), key, [c.host], on, failures(c, i.feed));

@@ -154,12 +154,14 @@ const base = setLifecycle<FortimanagerFeedSetInputs, Options>(
       operation(o, vdomOf(i), async (c) => {
         const devices = sortedUnique(i.devices);
         // An entry a FortigateFeedEntry declares directly on one of these FortiGates (same serial) stays there (feed-identity.ts).
-        let kept: Map<string, Set<string>>;
-        try {
-          kept = await keptInFeedByOtherKind("managed", vdomOf(i), i.feed, () => managedSerials(c, devices));
-        } catch (e) {
-          throw pushFailed(hostOfUrl(o.url), i.feed, "the set's entries", "remove", [{ device: devices.join(", "), reason: (e as Error).message }], []);
-        }
+        // Only a change that may remove something asks (a create or a pure add reads no serial).
+        let kept = new Map<string, Set<string>>();
+        if (plan.drop.size > 0 || plan.exclusive)
+          try {
+            kept = await keptInFeedByOtherKind("managed", vdomOf(i), i.feed, () => managedSerials(c, devices));
+          } catch (e) {
+            throw pushFailed(hostOfUrl(o.url), i.feed, "the set's entries", "remove", [{ device: devices.join(", "), reason: (e as Error).message }], []);
+          }
         const on = kept.size > 0 ? { ...plan, keep: (k: string, t: string) => (kept.get(t)?.has(k) ?? false) || plan.keep(k, t) } : plan;
         return reconcileFeed(c.backend(i.feed), feedKeyOf(c, i.feed), devices, on, failures(c, i.feed));
       }),

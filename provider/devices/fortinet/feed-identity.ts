@@ -118,3 +118,16 @@ export async function keptInFeedByOtherKind(
   }
   return out;
 }
+
+/**
+ * A feed grant being deleted no longer declares its entry: its record goes, so that a later change in the same
+ * process (a long-lived plugin process, or a test driving several lifecycles) does not keep or ask about an entry
+ * nobody declares. Matched by kind, grant name and where it reaches, so the replacement of a grant (declared by its
+ * own check under the same name, elsewhere) keeps its record.
+ */
+export function forgetFeedEntry(vdom: string, feed: string, cidr: string, kind: FeedGrantKind, grantName: string | undefined, where: string): void {
+  if (grantName === undefined) return;
+  const m = declarations().get(entryKey(vdom, feed, cidr));
+  const id = `${kind}\u0000${grantName}`;
+  if (m?.get(id)?.where === where) m.delete(id);
+}
