@@ -8,13 +8,12 @@
  * a managed grant of the program declares it on the FortiGate of the same serial (feed-identity.ts), removes it on
  * another FortiGate, and fails (202100) rather than guess when the serial cannot be learnt.
  */
-import { startFortigateEmulator, type FortigateEmulator } from "../../emulators/fortigate/emulator";
-import { DEFAULT_CREDENTIALS, startFortimanagerEmulator, type FortimanagerEmulator } from "../../emulators/fortimanager/emulator";
+import type { FortigateEmulator } from "../../emulators/fortigate/emulator";
+import { DEFAULT_CREDENTIALS, type FortimanagerEmulator } from "../../emulators/fortimanager/emulator";
 import { resetProcessState } from "../../provider/core/process-state";
-import { closeAllAgents } from "../../provider/core/transport";
 import { fortigateFeedEntryProvider } from "../../provider/devices/fortigate/feed-resource";
 import { fortimanagerFeedEntryProvider } from "../../provider/devices/fortimanager/feed-resource";
-import { closeFortimanagerSessions } from "../../provider/devices/fortimanager/session";
+import { closeOneBoxFeeds, startOneBoxFeeds } from "../support/one-box-feeds";
 
 jest.setTimeout(60_000);
 
@@ -23,33 +22,8 @@ const ADDRESS = "203.0.113.7";
 
 let fgt: FortigateEmulator;
 let fmg: FortimanagerEmulator;
-beforeAll(async () => {
-  fgt = await startFortigateEmulator({ vdoms: ["root"], feeds: [{ name: FEED }], feedSettings: { pushVisibleAfterMs: 0 } } as never);
-  // One box has one serial: the manager lists the FortiGate's own.
-  fmg = await startFortimanagerEmulator({
-    devices: [
-      { name: "fgt-hq", adom: "root", sn: fgt.backend.serial, feeds: [{ name: FEED }], feedSettings: { pushVisibleAfterMs: 0 } },
-      { name: "fgt-br1", adom: "root", feeds: [{ name: FEED }], feedSettings: { pushVisibleAfterMs: 0 } },
-    ],
-  } as never);
-  // One box: FortiManager's managed "fgt-hq" is the FortiGate reachable at fgt.url (its management user added).
-  const managed = fmg.backend.devices.devices.get("fgt-hq")! as { backend: unknown; mgmtToken: string };
-  const r = await fetch(`${fgt.url}/__emulator/users`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ name: "fmg-mgmt", token: managed.mgmtToken, fwgrp: "read-write", sysgrp: "read-write", vdoms: ["root"] }),
-    dispatcher: new (require("undici").Agent)({ connect: { ca: fgt.caCert } }),
-  } as never);
-  expect(r.status).toBeLessThan(300);
-  managed.backend = fgt.backend;
-});
-afterAll(async () => {
-  await fgt?.close();
-  await fmg?.close();
-  await closeFortimanagerSessions();
-  await closeAllAgents();
-  resetProcessState();
-});
+beforeAll(async () => void ({ fgt, fmg } = await startOneBoxFeeds(FEED)));
+afterAll(() => closeOneBoxFeeds({ fgt, fmg }));
 
 const held = () => [...(fgt.backend.feeds.find("root", FEED, false)?.entries.values() ?? [])].some((e) => e.entry === ADDRESS);
 

@@ -6,15 +6,14 @@
  * back) in one `up` — the engine creates the new grant (adopting the listed entry), then deletes the old — revokes
  * the address the new grant holds. Setup as feed-direct-and-managed.test.ts (one box: fgt-hq is fgt.url).
  */
-import { startFortigateEmulator, type FortigateEmulator } from "../../emulators/fortigate/emulator";
-import { DEFAULT_CREDENTIALS, startFortimanagerEmulator, type FortimanagerEmulator } from "../../emulators/fortimanager/emulator";
+import type { FortigateEmulator } from "../../emulators/fortigate/emulator";
+import { DEFAULT_CREDENTIALS, type FortimanagerEmulator } from "../../emulators/fortimanager/emulator";
 import { resetProcessState } from "../../provider/core/process-state";
-import { closeAllAgents } from "../../provider/core/transport";
 import { fortigateFeedSetProvider } from "../../provider/devices/fortigate/feed-set";
 import { fortigateFeedEntryProvider } from "../../provider/devices/fortigate/feed-resource";
 import { fortimanagerFeedEntryProvider } from "../../provider/devices/fortimanager/feed-resource";
+import { closeOneBoxFeeds, startOneBoxFeeds } from "../support/one-box-feeds";
 import { fortimanagerFeedSetProvider } from "../../provider/devices/fortimanager/feed-set";
-import { closeFortimanagerSessions } from "../../provider/devices/fortimanager/session";
 
 jest.setTimeout(60_000);
 
@@ -23,33 +22,8 @@ const ADDRESS = "203.0.113.71";
 
 let fgt: FortigateEmulator;
 let fmg: FortimanagerEmulator;
-beforeAll(async () => {
-  fgt = await startFortigateEmulator({ vdoms: ["root"], feeds: [{ name: FEED }], feedSettings: { pushVisibleAfterMs: 0 } } as never);
-  // One box has one serial: the manager lists the FortiGate's own.
-  fmg = await startFortimanagerEmulator({
-    devices: [
-      { name: "fgt-hq", adom: "root", sn: fgt.backend.serial, feeds: [{ name: FEED }], feedSettings: { pushVisibleAfterMs: 0 } },
-      { name: "fgt-br1", adom: "root", feeds: [{ name: FEED }], feedSettings: { pushVisibleAfterMs: 0 } },
-    ],
-  } as never);
-  // One box: FortiManager's managed "fgt-hq" is the FortiGate reachable at fgt.url (its management user added).
-  const managed = fmg.backend.devices.devices.get("fgt-hq")! as { backend: unknown; mgmtToken: string };
-  const r = await fetch(`${fgt.url}/__emulator/users`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ name: "fmg-mgmt", token: managed.mgmtToken, fwgrp: "read-write", sysgrp: "read-write", vdoms: ["root"] }),
-    dispatcher: new (require("undici").Agent)({ connect: { ca: fgt.caCert } }),
-  } as never);
-  expect(r.status).toBeLessThan(300);
-  managed.backend = fgt.backend;
-});
-afterAll(async () => {
-  await fgt?.close();
-  await fmg?.close();
-  await closeFortimanagerSessions();
-  await closeAllAgents();
-  resetProcessState();
-});
+beforeAll(async () => void ({ fgt, fmg } = await startOneBoxFeeds(FEED)));
+afterAll(() => closeOneBoxFeeds({ fgt, fmg }));
 
 const held = () => [...(fgt.backend.feeds.find("root", FEED, false)?.entries.values() ?? [])].some((e) => e.entry === ADDRESS);
 const fgtConn = () => ({ __provider: "x", connection: { url: fgt.url, caCert: fgt.caCert }, credentials: { token: fgt.token }, feed: FEED });
