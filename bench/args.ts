@@ -42,6 +42,8 @@ export interface BenchArgs {
   readonly feedDevices: number;
   /** Provider operations at once for the in-process rows (the engine's default `--parallel`). */
   readonly parallel: number;
+  /** `--parallel` given to the CLI's up/preview/destroy; unset = the CLI's default (what users get). */
+  readonly engineParallel?: number;
   /** Kill a CLI command (its whole process tree) after this long; the row fails. */
   readonly timeoutMs: number;
   /** Also run `up --skip-preview` (labelled), after the default `up`'s figures. */
@@ -63,6 +65,7 @@ export const USAGE = `npm run bench -- [options]
   --people 100             people in the grant row (default 100, 3 devices each)
   --feed-devices 100       FortiGates in the feed rows (default 100; 3 with --quick)
   --parallel P             in-process rows' parallelism (default 4 x CPUs, the engine's)
+  --engine-parallel P      pass --parallel P to the CLI's up/preview/destroy (default: the CLI's own)
   --timeout S              seconds before a CLI command's process tree is killed and its row fails
                            (default 3600; N=1000 config mode needs minutes)
   --skip-preview-too       also report up --skip-preview (labelled)
@@ -103,6 +106,7 @@ export function parseBenchArgs(argv: readonly string[], cores: number, root: str
   let people = 100;
   let feedDevices: number | undefined;
   let parallel = cores * 4;
+  let engineParallel: number | undefined;
   let timeoutMs = 3_600_000;
   let skipPreviewToo = false;
   let baseline: string | undefined;
@@ -152,6 +156,9 @@ export function parseBenchArgs(argv: readonly string[], cores: number, root: str
         break;
       case "--parallel":
         parallel = one(next(), a);
+        break;
+      case "--engine-parallel":
+        engineParallel = one(next(), a);
         break;
       case "--timeout":
         timeoutMs = one(next(), a) * 1000;
@@ -210,6 +217,7 @@ export function parseBenchArgs(argv: readonly string[], cores: number, root: str
     feedDevices: feedDevices ?? (quick ? 3 : 100),
     parallel,
     timeoutMs,
+    ...(engineParallel !== undefined && { engineParallel }),
     skipPreviewToo,
     ...(baseline !== undefined && { baseline }),
     ...(tofu.tofu !== undefined && {

@@ -220,6 +220,8 @@ export interface TraceEvent {
 export interface EngineContext {
   readonly binDir: string;
   readonly timeoutMs: number;
+  /** `--parallel` for up/preview/destroy (`--engine-parallel`); unset leaves the CLI's default. */
+  readonly engineParallel?: number;
   readonly log: (line: string) => void;
 }
 
@@ -397,7 +399,9 @@ export async function runProgram(ctx: EngineContext, checkout: Checkout, spec: P
       const p0 = devices.proxied?.() ?? 0;
       const traced = spec.trace === true && first;
       const started = performance.timeOrigin + performance.now();
-      const r = await runCli(ctx, project, { ...env, ...s.env, ...(traced && { [PHASE_TRACE_ENV]: traceFile }) }, [...s.args, "--stack", "bench"]);
+      const parallel =
+        ctx.engineParallel !== undefined && ["up", "preview", "destroy"].includes(s.args[0] ?? "") ? ["--parallel", String(ctx.engineParallel)] : [];
+      const r = await runCli(ctx, project, { ...env, ...s.env, ...(traced && { [PHASE_TRACE_ENV]: traceFile }) }, [...s.args, ...parallel, "--stack", "bench"]);
       commands[s.label] = {
         ms: Math.round(r.ms),
         requests: devices.requests(),

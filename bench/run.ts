@@ -420,7 +420,12 @@ async function runEngineRows(
     // Asked for and not runnable: the run fails rather than reporting nothing as if it were fine.
     throw new Error(`Pulumi CLI not available for rows ${engineRows.join(", ")}: ${(e as Error).message}`, { cause: e });
   }
-  const ctx: EngineContext = { binDir: cli.binDir, timeoutMs: args.timeoutMs, log };
+  const ctx: EngineContext = {
+    binDir: cli.binDir,
+    timeoutMs: args.timeoutMs,
+    ...(args.engineParallel !== undefined && { engineParallel: args.engineParallel }),
+    log,
+  };
   const rows: EngineRow[] = [];
   for (const row of engineRows) {
     for (const spec of rowSpecs(row, args)) {
@@ -540,7 +545,7 @@ async function main(): Promise<number> {
   const engine = await runEngineRows(args, checkouts, log);
   if (engine.rows.length)
     process.stdout.write(
-      `\nThrough the Pulumi CLI ${engine.cli ?? ""} (default \`up\` with its preview, default --parallel)\n${formatEngineRows(engine.rows)}\n`,
+      `\nThrough the Pulumi CLI ${engine.cli ?? ""} (default \`up\` with its preview, ${args.engineParallel !== undefined ? `--parallel ${args.engineParallel}` : "default --parallel"})\n${formatEngineRows(engine.rows)}\n`,
     );
   for (const r of engine.rows)
     for (const p of [r.floor, ...r.subjects]) if (!p.ok) failures.push(`${r.row} ${p.checkout} ${p.kind} N=${p.n}: ${(p.error ?? "").split("\n")[0]}`);

@@ -36,6 +36,12 @@ describe("bench options", () => {
     expect(a.timeoutMs).toBe(90_000);
     expect(a.baseline).toBe("/tmp/base");
     expect(a.skipPreviewToo).toBe(true);
+    expect(a.engineParallel).toBeUndefined();
+  });
+
+  it("--engine-parallel is passed on only when given (the CLI's default is what users get)", () => {
+    expect(parse("--rows", "opnsense-config", "--engine-parallel", "1000").engineParallel).toBe(1000);
+    expect(() => parse("--engine-parallel", "0")).toThrow("--engine-parallel takes");
   });
 
   it("the peer row joins only with --tofu, and its provider paths need it", () => {
