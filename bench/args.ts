@@ -8,6 +8,7 @@ import * as path from "node:path";
 export const ENGINE_ROWS = [
   "opnsense-table",
   "opnsense-config",
+  "opnsense-plugin",
   "fortigate-address",
   "fortimanager-trusted-host",
   "grant",

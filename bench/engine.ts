@@ -31,6 +31,7 @@ export type ProgramKind =
   | "noop1"
   | "noop-tree"
   | "opnsense-entry"
+  | "opnsense-plugin-entry"
   | "fortigate-address"
   | "fortimanager-trusted-host"
   | "grant"
@@ -66,6 +67,8 @@ switch (kind) {
   case "noop1": new Noop("noop-set", { addresses: [...addrs, ...extra] }); break;
   case "noop-tree": for (let i = 0; i < n; i++) new NoopTree("person-" + i, addrs[i]); break;
   case "opnsense-entry": for (let i = 0; i < n; i++) new lib.OpnsenseAliasEntry("grant-" + i, { alias: "jit_admins", address: addrs[i], method: process.env.BENCH_METHOD }); break;
+  // The same grant as a resource of the provider plugin (docs/plugin.md): no serialised provider in state.
+  case "opnsense-plugin-entry": for (let i = 0; i < n; i++) new pulumi.CustomResource("firewall-grants:opnsense:AliasEntry", "grant-" + i, { alias: "jit_admins", address: addrs[i], method: process.env.BENCH_METHOD }); break;
   case "fortigate-address": for (let i = 0; i < n; i++) new lib.FortigateAddress("grant-" + i, { name: "grant-" + i, address: addrs[i], group: "jit-admins" }); break;
   case "fortimanager-trusted-host": for (let i = 0; i < n; i++) new lib.FortimanagerTrustedHost("grant-" + i, { adminUser: data.admins[Math.floor(i / 9)], address: addrs[i] }); break;
   case "grant":
@@ -106,7 +109,7 @@ async function startDevices(kind: ProgramKind, n: number, addresses: readonly st
   let reconfigures = () => 0;
   let proxied: (() => number) | undefined;
   const needs = {
-    opnsense: ["opnsense-entry", "opnsense-set", "grant"].includes(kind),
+    opnsense: ["opnsense-entry", "opnsense-plugin-entry", "opnsense-set", "grant"].includes(kind),
     fortigate: ["fortigate-address", "grant"].includes(kind),
     fortimanager: ["fortimanager-trusted-host", "grant"].includes(kind),
   };
@@ -313,7 +316,9 @@ function checkpointShape(backendDir: string, stack: string): StateShape {
   const doc = JSON.parse(text) as {
     checkpoint?: { latest?: { resources?: { type?: string; inputs?: Record<string, unknown>; outputs?: Record<string, unknown> }[] } };
   };
-  const resources = (doc.checkpoint?.latest?.resources ?? []).filter((r) => r.type?.startsWith("pulumi-nodejs:dynamic"));
+  const resources = (doc.checkpoint?.latest?.resources ?? []).filter(
+    (r) => r.type?.startsWith("pulumi-nodejs:dynamic") || (r.type?.startsWith("firewall-grants:") && !r.type.startsWith("firewall-grants:index:")),
+  );
   let providerBytes = 0;
   for (const r of resources) for (const side of [r.inputs, r.outputs]) if (typeof side?.__provider === "string") providerBytes += side.__provider.length;
   return { bytes: statSync(file).size, resources: resources.length, providerBytes };
@@ -366,9 +371,13 @@ export async function runProgram(ctx: EngineContext, checkout: Checkout, spec: P
     const backend = path.join(dir, "backend");
     mkdirSync(project);
     mkdirSync(backend);
+    // Plugin rows load the checkout's built plugin by path (docs/plugin.md), so no registry is asked.
+    const plugin = spec.kind.includes("plugin")
+      ? `plugins:\n  providers:\n    - name: firewall-grants\n      path: ${path.join(checkout.root, "dist", "provider", "plugin", "bin")}\n`
+      : "";
     writeFileSync(
       path.join(project, "Pulumi.yaml"),
-      "name: firewall-grants-bench\nruntime:\n  name: nodejs\n  options:\n    typescript: false\nmain: index.js\n",
+      `name: firewall-grants-bench\nruntime:\n  name: nodejs\n  options:\n    typescript: false\nmain: index.js\n${plugin}`,
     );
     writeFileSync(path.join(project, "index.js"), PROGRAM);
     writeFileSync(path.join(project, "package.json"), '{ "name": "firewall-grants-bench", "private": true }\n');

@@ -313,6 +313,12 @@ function rowSpecs(row: RowId, args: BenchArgs): { title: string; per: string; fl
       return perEntry("opnsense-entry", "table", "OPNsense per-entry grants, table mode, vs N no-op resources");
     case "opnsense-config":
       return perEntry("opnsense-entry", "config", "OPNsense per-entry grants, config mode, vs N no-op resources");
+    case "opnsense-plugin":
+      return perEntry(
+        "opnsense-plugin-entry",
+        "table",
+        "OPNsense per-entry grants through the provider plugin (firewall-grants:opnsense:AliasEntry), table mode, vs N no-op dynamic resources",
+      );
     case "fortigate-address":
       return perEntry("fortigate-address", undefined, "FortiGate address grants (group member), vs N no-op resources");
     case "fortimanager-trusted-host":
