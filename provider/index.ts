@@ -29,6 +29,7 @@ export {
 export { CATALOGUE, DIAGNOSIS_CODES, formatDiagnosis, type DiagnosisCode, type DeviceFamily } from "./core/diagnosis";
 export { parseAddress, type GrantAddress, type AddressRules } from "./core/address";
 import { watchEngineInProviderHost } from "./core/dynamic-kit";
+import { tracePhase } from "./core/phase-trace";
 // The device registry's data half hands the core every device's stack-config keys (configureFromStack).
 import "./device-settings";
 export { configureFromStack, UNKNOWN, type GrantAddressArgs } from "./core/dynamic-kit";
@@ -41,7 +42,15 @@ export type { DevicePin, PreflightMode } from "./core/grant-lifecycle";
  */
 function lazyModule<M extends object>(load: () => M): M {
   let mod: M | undefined;
-  return new Proxy({} as M, { get: (_target, key) => Reflect.get((mod ??= load()), key) });
+  const loaded = (): M => {
+    if (mod === undefined) {
+      mod = load();
+      // The bench's "provider host: node start + library load" ends here, once the served device is in.
+      tracePhase("library-loaded");
+    }
+    return mod;
+  };
+  return new Proxy({} as M, { get: (_target, key) => Reflect.get(loaded(), key) });
 }
 
 // OPNsense
