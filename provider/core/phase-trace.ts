@@ -33,7 +33,9 @@ function role(): "provider" | "program" {
 export function tracePhase(event: string, startedAt?: number): void {
   const target = traceFile();
   if (target === undefined) return;
-  const now = performance.timeOrigin + performance.now();
+  // Date.now(), the clock callers take `startedAt` from: timeOrigin + performance.now() drifts from it by
+  // milliseconds within seconds, and a span then ended before it started.
+  const now = Date.now();
   const line = { pid: process.pid, role: role(), origin: performance.timeOrigin, event, start: startedAt ?? now, end: now };
   try {
     appendFileSync(target, `${JSON.stringify(line)}\n`);
