@@ -7,7 +7,8 @@
  * runs only when its module is required). Also: every lazy export is declared, defined and visible to an
  * ES-module `import { X } from "pulumi-firewall-grants"` (Node's CommonJS lexer reads the root's names).
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import * as path from "node:path";
 import * as ts from "typescript";
 
@@ -81,6 +82,29 @@ describe("the package root loads a device only when it is used", () => {
   it("the Grant component loads the devices it spans", () => {
     const { modules } = loadedBy((root) => expect(typeof root.Grant).toBe("function"));
     expect(devicesOf(modules)).toEqual(expect.arrayContaining(["fortigate", "fortimanager", "grant-component", "opnsense"]));
+  });
+});
+
+describe("the bench's phase trace", () => {
+  it("marks the library loaded when the served device's module is in, not when the root is", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "lazy-trace-"));
+    const file = path.join(dir, "trace.jsonl");
+    const events = () =>
+      (existsSync(file) ? readFileSync(file, "utf8").trim().split("\n").filter(Boolean) : []).map((l) => (JSON.parse(l) as { event: string }).event);
+    process.env.FIREWALL_GRANTS_BENCH_TRACE = file;
+    try {
+      jest.isolateModules(() => {
+        const root = require("../provider/index") as Record<string, unknown>;
+        expect(events()).toEqual([]);
+        expect(root.opnsenseAliasEntryProvider).toBeDefined();
+        expect(events()).toEqual(["library-loaded"]);
+        expect(typeof root.OpnsenseAliasEntry).toBe("function"); // the same module: no second load
+        expect(events()).toEqual(["library-loaded"]);
+      });
+    } finally {
+      delete process.env.FIREWALL_GRANTS_BENCH_TRACE;
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
