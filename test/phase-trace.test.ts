@@ -36,6 +36,8 @@ describe("phase trace", () => {
     expect(lines[0]!.end as number).toBeGreaterThanOrEqual(before - 1);
     expect(lines[1]!.start).toBe(lines[1]!.end);
     expect(lines[1]!.origin as number).toBeLessThanOrEqual(before);
+    // A span is measured on the clock its start was taken from: it never ends before it starts.
+    expect(lines[0]!.end as number).toBeGreaterThanOrEqual(lines[0]!.start as number);
   });
 
   it("an unwritable trace file never throws", () => {

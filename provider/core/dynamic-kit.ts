@@ -7,7 +7,6 @@ import { connect } from "node:net";
 import * as path from "node:path";
 import type * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
-import { tracePhase } from "./phase-trace";
 import { processState, shared } from "./process-state";
 import { booleanSetting as parseBoolean, registeredStackConfigKeys, resolveSetting, type SettingsNamespace } from "./settings";
 
@@ -79,7 +78,6 @@ export const RESTORE_GRACE_MS = 3000;
  * Called when the library loads; anywhere else (a program, tests, the bench, `doctor`) it does nothing.
  */
 export function watchEngineInProviderHost(): void {
-  tracePhase("library-loaded"); // called once, as the library finishes loading (provider/index.ts)
   const address = process.argv[2];
   if (inProviderHost() && address) shared("dynamic-kit.engine-watch", () => watchEngine({ address }));
 }

@@ -5,6 +5,8 @@
  * event's start and end in epoch milliseconds — so the bench can lay a one-grant `up` out as a timeline
  * across the CLI's processes. Without the variable every call returns at once: nothing is written, nothing
  * is kept, and no user-visible behaviour depends on it. Device-free; no import beyond node:fs.
+ * Events: `register` (the program's first resource), `library-loaded` (a device module the root loads on
+ * first use is in: in the provider host, the served device — provider/index.ts), `preflight`, `request`.
  */
 import { appendFileSync } from "node:fs";
 
@@ -31,7 +33,9 @@ function role(): "provider" | "program" {
 export function tracePhase(event: string, startedAt?: number): void {
   const target = traceFile();
   if (target === undefined) return;
-  const now = performance.timeOrigin + performance.now();
+  // Date.now(), the clock callers take `startedAt` from: timeOrigin + performance.now() drifts from it by
+  // milliseconds within seconds, and a span then ended before it started.
+  const now = Date.now();
   const line = { pid: process.pid, role: role(), origin: performance.timeOrigin, event, start: startedAt ?? now, end: now };
   try {
     appendFileSync(target, `${JSON.stringify(line)}\n`);

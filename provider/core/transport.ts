@@ -9,12 +9,15 @@
  * {@link applyVerified}: read back, and repeat only when the device does not hold the change.
  */
 import { createHash } from "node:crypto";
-import { Agent, request as undiciRequest } from "undici";
+import type { Agent } from "undici";
 import type { z } from "zod";
 import { DeviceError, FirewallGrantsError, TransportError, UnsafePathError, type TransportErrorKind } from "./errors";
 import { isRestoring, processState } from "./process-state";
 import { tracePhase } from "./phase-trace";
 import { Redactor } from "./redaction";
+
+/** undici, loaded by the first request: a program that only declares resources never sends one (issue 22, fixed cost). */
+const undici = (): typeof import("undici") => require("undici");
 
 export interface TlsOptions {
   /** PEM of the CA that signed the device certificate; added to verification. */
@@ -261,7 +264,7 @@ export class Transport {
     }
     const started = Date.now();
     try {
-      const res = await undiciRequest(`${this.origin}${req.path}${qs}`, {
+      const res = await undici().request(`${this.origin}${req.path}${qs}`, {
         method: req.method,
         headers,
         body,
@@ -328,7 +331,7 @@ function agentFor(origin: string, tls: TlsOptions): Agent {
   const agents = processState().agents;
   let agent = agents.get(key) as Agent | undefined;
   if (!agent) {
-    agent = new Agent({
+    agent = new (undici().Agent)({
       connections: 8,
       keepAliveTimeout: 10_000,
       connect: { rejectUnauthorized: tls.insecure !== true, ...(tls.caCert ? { ca: tls.caCert } : {}) },

@@ -23,8 +23,9 @@ export interface WrappedProvider {
 
 /**
  * The declaration of a registered resource (provider/core/define-resource.ts): its inputs' JSON Schema,
- * secret inputs and output-only fields, from the same zod schema `check` parses with. Loading the package
- * root (`lib`) has registered every declaration.
+ * secret inputs and output-only fields, from the same zod schema `check` parses with. A device module
+ * registers its declarations when it loads, and the package root (`lib`) loads it on the first read of one
+ * of its exports: read the provider object first (pluginResources does).
  */
 export function declarationOf(device: string, n: Pick<ResourceNames, "type">): ResourceDeclaration | undefined {
   return resourceDeclarations().find((d) => d.module === device && d.type === n.type);

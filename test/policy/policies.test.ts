@@ -68,8 +68,10 @@ describe("policy pack rules", () => {
   });
 
   test("every resource class of the package has its type token in GRANT_TYPES (a new resource is not missed)", () => {
-    // Every resource class is one declaration (provider/core/define-resource.ts); loading the package root registers them all.
-    require("../../provider/index");
+    // Every resource class is one declaration (provider/core/define-resource.ts), registered when its module loads:
+    // the package root loads a device's modules on the first read of one of their exports, so read every export.
+    const root = require("../../provider/index") as Record<string, unknown>;
+    for (const name of Object.keys(root)) void root[name];
     const { resourceDeclarations } = require("../../provider/core/define-resource") as typeof import("../../provider/core/define-resource");
     const tokens = resourceDeclarations().map((d) => d.token);
     expect(tokens.length).toBeGreaterThanOrEqual(13);
