@@ -20,8 +20,10 @@
  *    the batch fails loudly (OPN002) — it never writes on a stale read. The window is the larger of
  *    (a) `windowMs` plus `windowMsPerLine` per content line (a 50,000-line alias whose read alone takes
  *        a second is still writable), and
- *    (b) the settle floor `settleMs` less this process's write allowance (twice its slowest recent
- *        set_item answer, at least twice `writeFloorMs`),
+ *    (b) the settle floor `settleMs` less this process's write allowance: twice its slowest recent
+ *        set_item answer (before its first set_item, its slowest reconfigure — a heavier POST on the
+ *        same path, measured by one reconfigure when a read first comes late; nothing measured: no
+ *        (b)), at least twice `writeFloorMs`,
  *    so a firewall whose get_item is slow (a remote box, a busy one) is still writable as long as the
  *    read, our processing and our write's transit fit in the floor every peer's settle waits. The
  *    window is deliberately NOT derived from our measured get_item latency: a peer cannot see that
@@ -63,8 +65,8 @@
  * read starts at ansA + settle_A (+ jitter ≥ 0) and sees the device no earlier. So
  * L_B < ansA + window_B + transit_B, and no op of A is lost when window_B + transit_B ≤ settle_A.
  *  - window_B from (b): window_B + transit_B ≤ settleMs − allowance_B + transit_B ≤ settleMs ≤ settle_A
- *    whenever B's own write stays within its allowance (transit_B ≤ 2 × max(slowest set_item B saw,
- *    writeFloorMs)). Nothing here depends on A's latencies or on how slow B's reads are: B's slow
+ *    whenever B's own write stays within its allowance (transit_B ≤ 2 × max(slowest set_item, or
+ *    before one the slowest reconfigure, B saw; writeFloorMs)). Nothing here depends on A's latencies or on how slow B's reads are: B's slow
  *    read only makes B's window tighter to meet, never A's settle shorter than needed.
  *  - window_B from (a): settle_A ≥ (a)(lines) + allowance_A + 50, so it holds when both read contents
  *    of similar size and B's write lands within A's allowance + 50 ms (the premise the settle always
@@ -123,7 +125,7 @@ export const CONFIG_MODE_TIMING = {
    * ~0.6 s (less our processing) writable when set_item answers within 50 ms.
    */
   settleMs: 800,
-  /** A set_item's transit is assumed to stay within twice the slowest seen, and never less than twice this (no write measured yet). */
+  /** A set_item's transit is assumed to stay within twice the slowest answer seen, and never less than twice this. */
   writeFloorMs: 50,
   /** Verify/repair rounds before an op fails loudly. */
   maxRounds: 6,
