@@ -68,12 +68,13 @@ export const CATALOGUE = {
   },
   OPN002: {
     family: "opnsense",
-    title: "OPNsense request timed out",
+    title: "OPNsense answered too late",
     cause:
-      "no answer within {timeoutMs} ms: the firewall is busy, a filter reload is running, a very large alias slows the reload, or traffic shaping is on the path.",
+      "no answer in time ({timeoutMs} ms: the request timeout, or for a config-mode read the window a write may follow it): the firewall is busy, a filter reload is running, a very large alias slows the reload, or the network path to it is slow or shaped.",
     fix: [
       "Run the operation again: grants are idempotent, so a retry is safe.",
-      "Raise connection.timeoutMs if the firewall is known to be slow.",
+      "A request that timed out: raise connection.timeoutMs if the firewall is known to be slow.",
+      'A config-mode read answered after its window (the message says so; raising connection.timeoutMs does not help): run the program closer to the firewall, or use method "table" (alias_util changes need no read).',
       "Check Firewall > Aliases for very large aliases and System > Log Files for a reload in progress.",
     ],
   },

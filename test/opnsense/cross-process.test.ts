@@ -11,6 +11,15 @@
  * another build (used to measure the code before the change). They run the shipped timing. Floor
  * experiments (BENCHMARKS.md, round 3): OPN_XPROC_TIMING (JSON, e.g. `{"settleMs":0}`), OPN_XPROC_RELOAD_MS
  * (reconfigure time, default 150) and OPN_XPROC_WRITE_MS (a set_item that takes this long to land).
+ *
+ * The second case makes one child a slow reader (issue 22, red team rt-config-slow-read): every get_item
+ * answer reaches it 420 ms after the device served it — the worst case for a read→write window, the
+ * content being as old as the whole round trip — so its writes go out after window (a) (400 ms) and
+ * rest on window (b) of alias-batcher.ts ("Proof"): the other child, which measures fast reads, must
+ * still lose nothing. OPN_XPROC_SLOW_TIMING (JSON) gives the slow child its own timing, to show the case
+ * can fail: `OPN_XPROC_SLOW_TIMING='{"windowMs":2500}' OPN_XPROC_SLOW_READ_MS=1500` (the slow child's
+ * window grown to fit its own 1.5 s reads, the fast child's settle unchanged) lost 10 of 10 grants
+ * silently in each of 3 trials (measured 2026-12-07); the shipped timing lost 0 and failed 0.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -39,6 +48,16 @@ const emu = useEmulator(() =>
  */
 const CHILD = String.raw`
 const job = JSON.parse(process.env.OPN_XPROC_JOB);
+if (job.slowReadMs) {
+  // The device serves the read at once; its answer reaches this process slowReadMs later.
+  const C = require(job.dist + "/provider/devices/opnsense/client.js").OpnsenseClient;
+  const getItem = C.prototype.getItem;
+  C.prototype.getItem = async function (...args) {
+    const r = await getItem.apply(this, args);
+    await new Promise((res) => setTimeout(res, job.slowReadMs));
+    return r;
+  };
+}
 const { opnsenseAliasEntryProvider: p } = require(job.dist + "/provider/devices/opnsense/resource.js");
 try {
   const t = require(job.dist + "/provider/devices/opnsense/alias-batcher.js").CONFIG_MODE_TIMING;
@@ -111,85 +130,106 @@ function startChild(job: Record<string, unknown>): { child: ChildProcess; ready:
 
 const grantsOf = (p: number, trial: number) => Array.from({ length: 10 }, (_, i) => `10.${40 + p}.${trial}.${i + 1}`);
 
+/** Runs `TRIALS` trials of the two children (extra job fields per child) and asserts nothing reported done is untrue. */
+async function trials(label: string, extraA: Record<string, unknown>, extraB: Record<string, unknown>): Promise<void> {
+  const summary: string[] = [];
+  const outcomes: {
+    trial: number;
+    silentLoss: string[];
+    silentResurrection: boolean;
+    failures: string[];
+    content: string[];
+    live: string[];
+    wanted: string[];
+  }[] = [];
+  for (let trial = 1; trial <= TRIALS; trial++) {
+    emu.backend.reset();
+    const revoked = `10.39.${trial}.1`;
+    const kept = `10.39.${trial}.2`; // granted by an earlier run and still declared
+    emu.backend.insertAddress(ALIAS, revoked);
+    emu.backend.insertAddress(ALIAS, kept);
+    const uuid = emu.backend.aliases.get(ALIAS)!.uuid;
+    const base = {
+      dist: DIST,
+      url: emu.url,
+      caCert: emu.caCert,
+      key: USERS.edit.key,
+      secret: USERS.edit.secret,
+      alias: ALIAS,
+      uuid,
+      timing: TIMING,
+    };
+    const a = startChild({ ...base, grants: grantsOf(1, trial), revokes: [revoked], ...extraA });
+    const b = startChild({ ...base, grants: grantsOf(2, trial), revokes: [], ...extraB });
+    await Promise.all([a.ready, b.ready]);
+    const t0 = Date.now();
+    const s0 = emu.log.count("alias/set_item");
+    a.child.stdin!.write("go\n");
+    b.child.stdin!.write("go\n");
+    const [ra, rb] = await Promise.all([a.done, b.done]);
+    const ms = Date.now() - t0;
+    if (process.env.OPN_XPROC_DEBUG)
+      console.log(
+        emu.log
+          .entries()
+          .map((e) => `${e.seq} ${e.method} ${e.path.split("/").slice(3, 5).join("/")} ${e.durationMs}`)
+          .join("\n"),
+      );
+
+    const content = emu.backend.configContent(ALIAS);
+    const live = emu.backend.tableContent(ALIAS);
+    const wanted = [...grantsOf(1, trial), ...grantsOf(2, trial), kept];
+    const lost = wanted.filter((x) => !content.includes(x));
+    const lostLive = wanted.filter((x) => !live.includes(x));
+    const resurrected = [content.includes(revoked), live.includes(revoked)];
+    const reportedOk = [...Object.entries(ra.created), ...Object.entries(rb.created)].filter(([, v]) => v === "ok").map(([k]) => k);
+    const failures = [...Object.values(ra.created), ...Object.values(rb.created), ...Object.values(ra.deleted)].filter((v) => v !== "ok");
+    const silentLoss = reportedOk.filter((x) => !content.includes(x) || !live.includes(x));
+    const silentResurrection = ra.deleted[revoked] === "ok" && (content.includes(revoked) || live.includes(revoked));
+    summary.push(
+      `trial ${trial}: lost ${lost.length} (live ${lostLive.length}), resurrected ${resurrected[0] ? 1 : 0} (live ${resurrected[1] ? 1 : 0}), ` +
+        `silent: lost ${silentLoss.length} resurrected ${silentResurrection ? 1 : 0}, loud failures ${failures.length}, ` +
+        `set_item ${emu.log.count("alias/set_item") - s0}, ${ms} ms`,
+    );
+    outcomes.push({ trial, silentLoss, silentResurrection, failures, content: [...content].sort(), live, wanted: [...wanted].sort() });
+  }
+  console.log(`config mode, 2 processes x 10 grants + 1 revoke${label}, dist ${DIST}:\n  ${summary.join("\n  ")}`);
+  for (const o of outcomes) {
+    // Nothing reported as done may be untrue on the device, ever; and here nothing needs to fail.
+    expect({ trial: o.trial, silentLoss: o.silentLoss, silentResurrection: o.silentResurrection, failures: o.failures }).toEqual({
+      trial: o.trial,
+      silentLoss: [],
+      silentResurrection: false,
+      failures: [],
+    });
+    expect({ trial: o.trial, content: o.content, live: o.live }).toEqual({ trial: o.trial, content: o.wanted, live: o.wanted });
+  }
+}
+
 describe("config mode: two separate processes on one alias", () => {
   // The contract tier builds dist/ first; a missing build is a failure, not a skip that hides a moved path.
   beforeAll(() => {
     if (!existsSync(join(DIST, "provider", "devices", "opnsense", "resource.js"))) throw new Error(`no built provider under ${DIST}: run \`npm run build\``);
   });
+  afterEach(() => emu.faults.clear());
+
   it(`loses no grant and resurrects no revoked address (${TRIALS} trials)`, async () => {
-    const summary: string[] = [];
-    const outcomes: {
-      trial: number;
-      silentLoss: string[];
-      silentResurrection: boolean;
-      failures: string[];
-      content: string[];
-      live: string[];
-      wanted: string[];
-    }[] = [];
     // OPN_XPROC_WRITE_MS: a set_item that takes this long to land (floor experiments: the settle must outlast it).
     if (process.env.OPN_XPROC_WRITE_MS) emu.faults.add({ match: "alias/set_item", kind: "latency", ms: Number(process.env.OPN_XPROC_WRITE_MS) });
-    for (let trial = 1; trial <= TRIALS; trial++) {
-      emu.backend.reset();
-      const revoked = `10.39.${trial}.1`;
-      const kept = `10.39.${trial}.2`; // granted by an earlier run and still declared
-      emu.backend.insertAddress(ALIAS, revoked);
-      emu.backend.insertAddress(ALIAS, kept);
-      const uuid = emu.backend.aliases.get(ALIAS)!.uuid;
-      const base = {
-        dist: DIST,
-        url: emu.url,
-        caCert: emu.caCert,
-        key: USERS.edit.key,
-        secret: USERS.edit.secret,
-        alias: ALIAS,
-        uuid,
-        timing: TIMING,
-      };
-      const a = startChild({ ...base, grants: grantsOf(1, trial), revokes: [revoked] });
-      const b = startChild({ ...base, grants: grantsOf(2, trial), revokes: [] });
-      await Promise.all([a.ready, b.ready]);
-      const t0 = Date.now();
-      const s0 = emu.log.count("alias/set_item");
-      a.child.stdin!.write("go\n");
-      b.child.stdin!.write("go\n");
-      const [ra, rb] = await Promise.all([a.done, b.done]);
-      const ms = Date.now() - t0;
-      if (process.env.OPN_XPROC_DEBUG)
-        console.log(
-          emu.log
-            .entries()
-            .map((e) => `${e.seq} ${e.method} ${e.path.split("/").slice(3, 5).join("/")} ${e.durationMs}`)
-            .join("\n"),
-        );
-
-      const content = emu.backend.configContent(ALIAS);
-      const live = emu.backend.tableContent(ALIAS);
-      const wanted = [...grantsOf(1, trial), ...grantsOf(2, trial), kept];
-      const lost = wanted.filter((x) => !content.includes(x));
-      const lostLive = wanted.filter((x) => !live.includes(x));
-      const resurrected = [content.includes(revoked), live.includes(revoked)];
-      const reportedOk = [...Object.entries(ra.created), ...Object.entries(rb.created)].filter(([, v]) => v === "ok").map(([k]) => k);
-      const failures = [...Object.values(ra.created), ...Object.values(rb.created), ...Object.values(ra.deleted)].filter((v) => v !== "ok");
-      const silentLoss = reportedOk.filter((x) => !content.includes(x) || !live.includes(x));
-      const silentResurrection = ra.deleted[revoked] === "ok" && (content.includes(revoked) || live.includes(revoked));
-      summary.push(
-        `trial ${trial}: lost ${lost.length} (live ${lostLive.length}), resurrected ${resurrected[0] ? 1 : 0} (live ${resurrected[1] ? 1 : 0}), ` +
-          `silent: lost ${silentLoss.length} resurrected ${silentResurrection ? 1 : 0}, loud failures ${failures.length}, ` +
-          `set_item ${emu.log.count("alias/set_item") - s0}, ${ms} ms`,
-      );
-      outcomes.push({ trial, silentLoss, silentResurrection, failures, content: [...content].sort(), live, wanted: [...wanted].sort() });
-    }
-    console.log(`config mode, 2 processes x 10 grants + 1 revoke, dist ${DIST}:\n  ${summary.join("\n  ")}`);
-    for (const o of outcomes) {
-      // Nothing reported as done may be untrue on the device, ever; and here nothing needs to fail.
-      expect({ trial: o.trial, silentLoss: o.silentLoss, silentResurrection: o.silentResurrection, failures: o.failures }).toEqual({
-        trial: o.trial,
-        silentLoss: [],
-        silentResurrection: false,
-        failures: [],
-      });
-      expect({ trial: o.trial, content: o.content, live: o.live }).toEqual({ trial: o.trial, content: o.wanted, live: o.wanted });
-    }
+    await trials("", {}, {});
   }, 120_000);
+
+  it(`one writer reads slowly (answers 420 ms late), the other fast: still nothing lost and nothing fails (${TRIALS} trials)`, async () => {
+    // The slow child's writes are the stale-looking ones (a 450 ms read): it is the fast child's grants they could drop.
+    const slowTiming = process.env.OPN_XPROC_SLOW_TIMING ? (JSON.parse(process.env.OPN_XPROC_SLOW_TIMING) as Record<string, number>) : TIMING;
+    // A quick reload: until its first set_item is answered, the slow child judges its write's transit from the
+    // reconfigure it measured (a 150 ms reload would leave window (b) no wider than (a) and fail it OPN002, loudly).
+    const reload = emu.backend.reconfigureLatencyMs;
+    emu.backend.reconfigureLatencyMs = 0;
+    try {
+      await trials(", child 1 reading slowly", { slowReadMs: Number(process.env.OPN_XPROC_SLOW_READ_MS ?? 420), timing: slowTiming }, {});
+    } finally {
+      emu.backend.reconfigureLatencyMs = reload;
+    }
+  }, 180_000);
 });

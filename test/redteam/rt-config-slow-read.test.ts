@@ -1,14 +1,16 @@
 /**
- * Red team (item 4, alias-batcher.ts): config mode never writes on a read older than a FIXED window (400 ms + 0.02 ms
- * per line), and fails OPN002 after 4 such reads. A firewall whose get_item always takes longer — a remote box over a
- * WAN, a large alias — can then never be granted in config mode, even when no other writer exists: the settle is
- * derived from measured set_item latency, the window is not derived from measured get_item latency, and a user has no
- * setting to widen it (CONFIG_MODE_TIMING is module state of the provider process). A set_item applied but whose
- * answer is lost is decided by a fresh read (holds).
+ * Red team (item 4, alias-batcher.ts): config mode never wrote on a read older than a FIXED window (400 ms + 0.02 ms
+ * per line), and failed OPN002 after 4 such reads. A firewall whose get_item always takes longer could then never be
+ * granted in config mode, even when no other writer exists. Fixed: the window is also as long as the settle floor
+ * every other writer waits after its own write, less twice this process's measured write time (window (b), the
+ * "Proof" in alias-batcher.ts) — covered by any peer whatever latencies that peer measured, which a window grown from
+ * our own get_item latency would not be. A read answered after the window is still never written on (OPN002, with
+ * the window and the measured read times). A set_item applied but whose answer is lost is decided by a fresh read.
  */
 import { startOpnsenseEmulator } from "../../emulators/opnsense/emulator";
 import { isGrantError } from "../../provider/core/errors";
 import { resetProcessState } from "../../provider/core/process-state";
+import { CONFIG_MODE_TIMING, configSettleMs, configWindowMs, readWriteWindowMs, writeAllowanceMs } from "../../provider/devices/opnsense/alias-batcher";
 import { opnsenseAliasEntryProvider } from "../../provider/devices/opnsense/resource";
 import { useEmulator } from "../support/emulator";
 import { connFor, USERS } from "../opnsense/helpers";
@@ -24,10 +26,8 @@ afterEach(() => {
   resetProcessState();
 });
 
-// MEDIUM (loud failure where it should work): one writer, every get_item answered in 500 ms. Fix: derive the
-// read→write window from measured get_item latency as the settle is derived from set_item (peers' settle follows
-// the window), or expose it as an OPNsense setting.
-it.failing("a config-mode grant on a firewall whose get_item takes 500 ms is created", async () => {
+// MEDIUM (loud failure where it should work): one writer, every get_item answered in 500 ms.
+it("a config-mode grant on a firewall whose get_item takes 500 ms is created", async () => {
   const c = await p.check(
     {},
     { __provider: "x", ...connFor(emu.url, emu.caCert, "admin"), alias: "jit_admins", method: "config", address: "203.0.113.61", grantName: "slow" },
@@ -60,4 +60,46 @@ it("a set_item applied whose answer is lost is not written twice: the grant is c
     copies: emu.backend.configContent("jit_admins").filter((l) => l.startsWith("203.0.113.63")).length,
     faulted: emu.log.entries().filter((e) => e.fault !== undefined).length,
   }).toEqual({ copies: 1, faulted: 1 });
+});
+
+/**
+ * The inequality the cross-process rule rests on (alias-batcher.ts "Proof"): a write of B based on a read that started
+ * before A's write was answered lands before A's verifying read when window_B + transit_B ≤ settle_A. For window (b)
+ * it must hold for EVERY pair of measured write times and content sizes (nothing about A is assumed, and B's read
+ * latency does not enter: a slower read only leaves B less of the window), with transit_B within B's own allowance.
+ * For window (a) it holds under the settle's standing premise: similar content size, B's write within A's allowance +
+ * 50 ms. Two real processes, one reading slowly, run it in test/opnsense/cross-process.test.ts.
+ */
+describe("the read→write window is covered by any peer's settle", () => {
+  const writes = [0, 1, 10, 30, 50, 80, 120, 200, 350, 600, 1_000, 3_000];
+  const sizes = [0, 1, 100, 5_000, 20_000, 50_000, 200_000];
+  it("window (b): for every own and peer write time and content size, window + own allowance ≤ the peer's settle", () => {
+    const uncovered: string[] = [];
+    for (const wB of writes)
+      for (const wA of writes)
+        for (const lB of sizes)
+          for (const lA of sizes) {
+            const windowB = readWriteWindowMs(lB, wB);
+            if (windowB === configWindowMs(lB)) continue; // window (a): the premise case below
+            if (windowB + writeAllowanceMs(wB) > configSettleMs(lA, wA)) uncovered.push(`B ${wB} ms/${lB} lines vs A ${wA} ms/${lA} lines`);
+          }
+    expect(uncovered).toEqual([]);
+  });
+  it("window (a): covered when both contents are the same size and B's write lands within A's allowance + 50 ms", () => {
+    const uncovered: string[] = [];
+    for (const wB of writes)
+      for (const wA of writes)
+        for (const l of sizes) {
+          const transitB = Math.min(writeAllowanceMs(wB), writeAllowanceMs(wA) + 50);
+          if (readWriteWindowMs(l, wB) + transitB > configSettleMs(l, wA)) uncovered.push(`B ${wB} ms vs A ${wA} ms, ${l} lines`);
+        }
+    expect(uncovered).toEqual([]);
+  });
+  it("a slow read gains window only while writes are fast: from the floor of every settle, less the own write allowance", () => {
+    // Shipped values: a 500 ms get_item (the red-team case) fits while set_item answers within ~100 ms.
+    expect(readWriteWindowMs(0, 0)).toBe(CONFIG_MODE_TIMING.settleMs - 2 * CONFIG_MODE_TIMING.writeFloorMs);
+    expect(readWriteWindowMs(0, 0)).toBeGreaterThan(500);
+    // A write as slow as 300 ms leaves only window (a): the read must be fast again.
+    expect(readWriteWindowMs(0, 300)).toBe(configWindowMs(0));
+  });
 });

@@ -16,11 +16,21 @@
  *
  * Protection (verify after write, and repair), with its guarantee:
  * 1. Bounded read→write window: a batch sends its set_item at most `window` after the get_item it is
- *    based on started (`windowMs` plus `windowMsPerLine` per content line, so a 50,000-line alias whose
- *    read alone takes a second is still writable); an older read is repeated, at most `readAttempts`
- *    times, and then the batch fails loudly (OPN002) — it never writes on a stale read. The transport
- *    sends no retry of that set_item after the window either (`notAfter`): a retry of a lost answer
- *    re-reads instead.
+ *    based on started, or not at all: an older read is repeated, at most `readAttempts` times, and then
+ *    the batch fails loudly (OPN002) — it never writes on a stale read. The window is the larger of
+ *    (a) `windowMs` plus `windowMsPerLine` per content line (a 50,000-line alias whose read alone takes
+ *        a second is still writable), and
+ *    (b) the settle floor `settleMs` less this process's write allowance: twice its slowest recent
+ *        set_item answer (before its first set_item, its slowest reconfigure — a heavier POST on the
+ *        same path, measured by one reconfigure when a read first comes late; nothing measured: no
+ *        (b)), at least twice `writeFloorMs`,
+ *    so a firewall whose get_item is slow (a remote box, a busy one) is still writable as long as the
+ *    read, our processing and our write's transit fit in the floor every peer's settle waits. The
+ *    window is deliberately NOT derived from our measured get_item latency: a peer cannot see that
+ *    latency (another CI job on another network path measures its own), so its settle could not be
+ *    shown to cover a window grown from it; (b) is covered by any peer whatever it measured. See
+ *    "Proof" below. The transport sends no retry of that set_item after the window either
+ *    (`notAfter`): a retry of a lost answer re-reads instead.
  * 2. After set_item + reconfigure, the batch's ops wait until `settle` after the write was answered:
  *    the window plus twice the slowest set_item answer seen lately (a peer's write takes as long to
  *    land as ours), never less than `settleMs`. Any write by another writer based on a read taken
@@ -48,13 +58,32 @@
  * So a reconfigure serves at most 8 grants: ceil(N/8) per `up` is the floor of per-entry grants;
  * `--parallel N`, or one `OpnsenseAliasSet` per alias, reaches one.
  *
+ * Proof (two processes A and B on one alias, each with its own measured latencies). A loses an op
+ * only if a write of B based on content B read before A's write landed (snapshot S_B < L_A) lands
+ * after the read that verifies A's op. B's get_item started at r_B ≤ S_B < L_A ≤ ansA (A's set_item
+ * answer); B sent at s_B ≤ r_B + window_B; B's write landed at L_B ≤ s_B + transit_B. A's verifying
+ * read starts at ansA + settle_A (+ jitter ≥ 0) and sees the device no earlier. So
+ * L_B < ansA + window_B + transit_B, and no op of A is lost when window_B + transit_B ≤ settle_A.
+ *  - window_B from (b): window_B + transit_B ≤ settleMs − allowance_B + transit_B ≤ settleMs ≤ settle_A
+ *    whenever B's own write stays within its allowance (transit_B ≤ 2 × max(slowest set_item, or
+ *    before one the slowest reconfigure, B saw; writeFloorMs)). Nothing here depends on A's latencies or on how slow B's reads are: B's slow
+ *    read only makes B's window tighter to meet, never A's settle shorter than needed.
+ *  - window_B from (a): settle_A ≥ (a)(lines) + allowance_A + 50, so it holds when both read contents
+ *    of similar size and B's write lands within A's allowance + 50 ms (the premise the settle always
+ *    had: a large alias is slow for every writer).
+ * The same holds with A and B swapped, and for a remove (a resurrection is the same lost write). A
+ * read answered after the window is never written on: when no read can be (every attempt late), the
+ * batch fails OPN002 naming the window and the measured read times.
+ * test/opnsense/cross-process.test.ts runs it with two real processes, one of them reading slowly, and
+ * test/redteam/rt-config-slow-read.test.ts checks the inequality over a grid of latencies.
+ *
  * Guarantee: across processes that all use this version's timing, no op reported successful is lost
- * or resurrected by another one, provided each set_item lands within twice the slowest answer this
- * process saw and both processes read contents of similar size (a peer's window grows with the
- * lines it read). Writers that do not verify (a person in the UI, another tool, an older version of
- * this library with its longer window) can still undo a verified grant later; `read`/refresh then
- * reports it gone. Aliases shared by several processes are safer in table mode: alias_util
- * add/delete are atomic on the device (AliasUtilController.php, `Config::lock()`, 26.7.2).
+ * or resurrected by another one, provided each set_item lands within its process's allowance (and,
+ * for windows from (a), both processes read contents of similar size). Writers that do not verify
+ * (a person in the UI, another tool, an older version of this library with its longer window) can
+ * still undo a verified grant later; `read`/refresh then reports it gone. Aliases shared by several
+ * processes are safer in table mode: alias_util add/delete are atomic on the device
+ * (AliasUtilController.php, `Config::lock()`, 26.7.2).
  *
  * Within one process, a per-alias reader/writer lock (keyed by device and alias, not by credential)
  * makes the batch's read→write exclusive, and table-mode alias_util writes shared: a table-mode add can
@@ -79,18 +108,25 @@ export interface ContentOpResult {
 
 /**
  * Timing of the protection above. Mutable so that tests (and an operator who knows the device's
- * latency) can tune it. The two-process test (test/opnsense/cross-process.test.ts) passed with the
- * settle at 0 against a 150 ms reload (the reload itself outlasts the peer's window there); the floor
- * here is the window plus the transit of a peer's write, which the settle derives from measured
- * set_item answers.
+ * latency) can tune it; every process writing one alias must run the same values (the proof above
+ * compares one process's window with another's settle). The two-process test
+ * (test/opnsense/cross-process.test.ts) passed with the settle at 0 against a 150 ms reload (the
+ * reload itself outlasts the peer's window there); the floor here is the window plus the transit of a
+ * peer's write, which the settle derives from measured set_item answers.
  */
 export const CONFIG_MODE_TIMING = {
-  /** Longest time from the start of the get_item a write is based on to sending the set_item. */
+  /** Read→write window (a): time from the start of the get_item a write is based on to sending the set_item. */
   windowMs: 400,
-  /** Added to the window per line of content (reading and parsing a large alias takes longer). */
+  /** Added to window (a) per line of content (reading and parsing a large alias takes longer). */
   windowMsPerLine: 0.02,
-  /** Least wait from the set_item answer to the verifying read (the derived settle is usually longer). */
-  settleMs: 600,
+  /**
+   * Least wait from the set_item answer to the verifying read, in every process. Window (b) is this less
+   * the write allowance, so it also bounds how slow a get_item may be: 800 ms leaves a read of up to
+   * ~0.6 s (less our processing) writable when set_item answers within 50 ms.
+   */
+  settleMs: 800,
+  /** A set_item's transit is assumed to stay within twice the slowest answer seen, and never less than twice this. */
+  writeFloorMs: 50,
   /** Verify/repair rounds before an op fails loudly. */
   maxRounds: 6,
   /** Reads (and writes lost in transit) tried per batch before it fails loudly rather than write on a stale read. */
@@ -104,9 +140,24 @@ export const CONFIG_MODE_TIMING = {
 /** How long a repair round or a set's multi-op submission waits for others before the batch runs. @default 25 */
 export const BATCH_WINDOW_MS = 25;
 
-/** The read→write window for a content of `lines` lines. */
+/** Window (a) for a content of `lines` lines: what a peer's derived settle covers (similar content sizes). */
 export function configWindowMs(lines: number): number {
   return CONFIG_MODE_TIMING.windowMs + lines * CONFIG_MODE_TIMING.windowMsPerLine;
+}
+
+/** How long a set_item of a process whose slowest recent answer took `slowestWriteMs` is assumed to take to land. */
+export function writeAllowanceMs(slowestWriteMs: number): number {
+  return 2 * Math.max(slowestWriteMs, CONFIG_MODE_TIMING.writeFloorMs);
+}
+
+/** The read→write window: the larger of (a) and (b) in the header ("Proof" says why (b) is safe against any peer). */
+export function readWriteWindowMs(lines: number, slowestWriteMs: number): number {
+  return Math.max(configWindowMs(lines), CONFIG_MODE_TIMING.settleMs - writeAllowanceMs(slowestWriteMs));
+}
+
+/** The wait from a write's answer to the read that verifies it: never below the floor every peer's window (b) relies on. */
+export function configSettleMs(lines: number, slowestWriteMs: number): number {
+  return Math.max(CONFIG_MODE_TIMING.settleMs, configWindowMs(lines) + writeAllowanceMs(slowestWriteMs) + 50);
 }
 
 /**
@@ -234,8 +285,10 @@ class AliasBatcher {
   private outstanding = 0;
   /** The most ops outstanding when a batch ran (the engine's parallelism, as this alias sees it). */
   private learnedPeak = 0;
-  /** Recent set_item answer times, ms (the settle derives from the slowest). */
+  /** Recent set_item answer times, ms (the settle and window (b) derive from the slowest). */
   private readonly writeMs: number[] = [];
+  /** Recent reconfigure answer times, ms: a heavier POST on the same path, judging a first set_item's transit. */
+  private readonly reloadMs: number[] = [];
   private settling: Settling[] = [];
   private verifyTimer: NodeJS.Timeout | undefined;
   /** Batches run so far (each one get_item, at most one set_item, one reconfigure). */
@@ -317,10 +370,11 @@ class AliasBatcher {
     );
   }
 
-  /** The content as the device holds it now, with the moment the read started. */
-  private async read(): Promise<{ lines: string[]; startedAt: number }> {
+  /** The content as the device holds it now, with the moment the read started and when its answer came. */
+  private async read(): Promise<{ lines: string[]; startedAt: number; answeredAt: number }> {
     const startedAt = Date.now();
     const item = await this.client.getItem(this.uuid);
+    const answeredAt = Date.now();
     if (!item.found) {
       throw diagnose("OPN100", {
         host: this.client.host,
@@ -328,13 +382,28 @@ class AliasBatcher {
         vars: { alias: this.alias },
       });
     }
-    return { lines: [...item.content], startedAt };
+    return { lines: [...item.content], startedAt, answeredAt };
   }
 
-  /** The wait from a write's answer to the read that verifies it, for a content of `lines` lines. */
-  private settleFor(lines: number): number {
-    const slowestWrite = this.writeMs.length > 0 ? Math.max(...this.writeMs) : 0;
-    return Math.max(CONFIG_MODE_TIMING.settleMs, configWindowMs(lines) + 2 * slowestWrite + 50);
+  private async reconfigure(): Promise<void> {
+    const sent = Date.now();
+    await this.client.reconfigure();
+    this.reloadMs.push(Date.now() - sent);
+    if (this.reloadMs.length > 16) this.reloadMs.shift();
+  }
+
+  private slowestWrite(): number {
+    return this.writeMs.length > 0 ? Math.max(...this.writeMs) : 0;
+  }
+
+  /**
+   * What a set_item of ours is judged to take to land, from answers measured on this path: the slowest
+   * recent set_item, else (none yet) the slowest reconfigure — a heavier POST — else unknown, and then
+   * only window (a) applies: window (b) rests on our write landing within its allowance.
+   */
+  private writeEstimate(): number | undefined {
+    if (this.writeMs.length > 0) return Math.max(...this.writeMs);
+    return this.reloadMs.length > 0 ? Math.max(...this.reloadMs) : undefined;
   }
 
   private async run(): Promise<void> {
@@ -357,7 +426,7 @@ class AliasBatcher {
     try {
       written = await withAliasLock(this.lockKey, "exclusive", () => this.readModifyWrite(ops));
       // (4) Always: makes live what an earlier run saved but never applied.
-      await this.client.reconfigure();
+      await this.reconfigure();
     } catch (e) {
       for (const op of ops) op.reject(e);
       this.running = false;
@@ -368,7 +437,7 @@ class AliasBatcher {
     this.schedule();
     const round = Math.max(...ops.map((o) => o.round));
     // Random backoff growing per round, so that two repairing processes fall out of step.
-    const settle = this.settleFor(written.lines);
+    const settle = configSettleMs(written.lines, this.slowestWrite());
     const jitter = round > 0 ? randomInt(0, Math.max(1, Math.floor((settle / 2) * 2 ** round))) : randomInt(0, 50);
     this.settling.push({ ops, deadline: written.answeredAt + settle + jitter });
     this.scheduleVerify();
@@ -376,9 +445,9 @@ class AliasBatcher {
 
   /** (1): one get_item, the merged content, one set_item within the window of that read. */
   private async readModifyWrite(ops: Queued[]): Promise<{ answeredAt: number; lines: number }> {
-    const slow: number[] = [];
+    const slow: { readMs: number; ageMs: number }[] = [];
     for (let attempt = 0, lost = 0; ; attempt++) {
-      const { lines: read, startedAt } = await this.read();
+      const { lines: read, startedAt, answeredAt: readAnsweredAt } = await this.read();
       // This read is a fresh view of the device: it verifies every earlier batch whose settle has passed.
       this.verifyWith(read, startedAt);
       // One pass over the content per batch (a set of 10,000 ops on a 20,000-line alias must not
@@ -417,12 +486,17 @@ class AliasBatcher {
       const lines = [...read.filter((_, i) => cidrs[i] === undefined || !drop.has(cidrs[i]!)), ...adds.filter((a) => !drop.has(cidrOf(a) ?? a))];
       const changed = drop.size > 0 || adds.length > 0;
       if (!changed) return { answeredAt: Date.now(), lines: read.length };
-      const window = configWindowMs(Math.max(read.length, lines.length));
+      const size = Math.max(read.length, lines.length);
+      const estimate = this.writeEstimate();
+      const window = estimate === undefined ? configWindowMs(size) : readWriteWindowMs(size, estimate);
       const sendBy = startedAt + window;
       // Never write content older than the window: a peer's verify only waits that long for us.
       if (Date.now() > sendBy) {
-        slow.push(Date.now() - startedAt);
-        if (slow.length >= CONFIG_MODE_TIMING.readAttempts) throw this.staleRead(slow, window);
+        slow.push({ readMs: readAnsweredAt - startedAt, ageMs: Date.now() - startedAt });
+        if (slow.length >= CONFIG_MODE_TIMING.readAttempts) throw this.staleRead(slow, window, size, estimate);
+        // Nothing measured yet that judges our write's transit: one reconfigure (harmless, every batch
+        // ends with one) measures this path, so the next read may use window (b).
+        if (estimate === undefined) await this.reconfigure();
         continue;
       }
       const sent = Date.now();
@@ -440,15 +514,25 @@ class AliasBatcher {
     }
   }
 
-  private staleRead(slow: readonly number[], window: number) {
+  private staleRead(slow: readonly { readMs: number; ageMs: number }[], window: number, lines: number, estimate: number | undefined) {
+    const t = CONFIG_MODE_TIMING;
+    const w = Math.round(window);
+    const why =
+      estimate === undefined
+        ? `${Math.round(configWindowMs(lines))} ms (${t.windowMs} ms + ${t.windowMsPerLine} ms per line, ${lines} lines; no write answer measured yet)`
+        : `the larger of ${Math.round(configWindowMs(lines))} ms (${t.windowMs} ms + ${t.windowMsPerLine} ms per line, ${lines} lines) and ` +
+          `the ${t.settleMs} ms every other writer waits after its own write less twice the slowest ${this.writeMs.length > 0 ? "set_item" : "reconfigure (no set_item measured yet)"} answer here (${Math.round(estimate)} ms)`;
     return diagnose("OPN002", {
       host: this.client.host,
       detail:
-        `config mode did not write alias "${this.alias}": ${slow.length} reads of its content took ${slow.map((m) => `${m} ms`).join(", ")}, ` +
-        `longer than the ${Math.round(window)} ms a write may follow its read (another process could have written in between, and this write would drop its change). ` +
-        `Nothing was written. Run again when the firewall is less busy, or use method "table" (alias_util changes need no read)`,
+        `config mode did not write alias "${this.alias}": ${slow.length} reads of its content were answered after ` +
+        `${slow.map((s) => `${s.readMs} ms`).join(", ")} (ready to write ${slow.map((s) => `${s.ageMs} ms`).join(", ")} after the read started), ` +
+        `later than the ${w} ms window a write may follow the start of its read: ${why}. ` +
+        `A later write could drop a change another process has already verified, so nothing was written. ` +
+        `Run again when the firewall is less busy, run the program closer to the firewall (the read's round trip counts against the window), ` +
+        `or use method "table" (alias_util changes need no read)`,
       operation: "GET /api/firewall/alias/get_item",
-      vars: { timeoutMs: Math.round(window) },
+      vars: { timeoutMs: w },
     });
   }
 
