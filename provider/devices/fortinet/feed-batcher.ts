@@ -213,10 +213,14 @@ export async function runBatch(
 
 /**
  * How long a pushed change may take to show in the entry list before it is judged (issue 19: `last_update` "advances a
- * few seconds after the push", Knocknoc quotes 1-2 s; fortigate-feeds.md Turn 3), and how often it is read meanwhile.
- * `FIREWALL_GRANTS_FEED_WAIT_MS` sets the wait (0-60000). Mutable for tests and the benchmark.
+ * few seconds after the push", Knocknoc quotes 1-2 s; fortigate-feeds.md Turn 3), and when it is read meanwhile: at
+ * once (a device that shows pushes at once is proven by one read), then when the documented propagation has passed
+ * (`expectMs`), then at doubling delays until the bound (issue 22: every read of the wait is a whole list, paid again;
+ * at a fixed `pollMs` a device that shows pushes 2 s late cost five whole-list reads per push, on this schedule two).
+ * `pollMs` is the least gap between two reads. `FIREWALL_GRANTS_FEED_WAIT_MS` sets the wait (0-60000). Mutable for
+ * tests and the benchmark.
  */
-export const FEED_VISIBILITY = { waitMs: 5_000, pollMs: 500 };
+export const FEED_VISIBILITY = { waitMs: 5_000, pollMs: 500, expectMs: 2_000 };
 
 function visibilityWaitMs(): number {
   const raw = process.env.FIREWALL_GRANTS_FEED_WAIT_MS;
@@ -228,20 +232,25 @@ function visibilityWaitMs(): number {
 }
 
 /**
- * How soon a device showed the last push of one feed, learnt per process: the next wait sleeps most of it before its
- * first read instead of reading every poll from the start (issue 22: on a device that shows pushes 2 s late each
- * whole-list read of the wait is paid again). It schedules reads only; what confirms a push is still a read showing it,
- * within the same bound.
+ * How soon a device showed the last push of one feed, learnt per process: the read that showed it started this long
+ * after the push was answered, so the next wait makes its first read then instead of at once (issue 22). It schedules
+ * reads only; what confirms a push is still a read showing it, within the same bound.
  */
 export interface FeedPace {
   shownAfterMs: number;
 }
 
+/** When the read after `prevMs` (since the push's answer) is made: {@link FEED_VISIBILITY}'s schedule. */
+export function nextReadAtMs(prevMs: number): number {
+  const { pollMs, expectMs } = FEED_VISIBILITY;
+  return prevMs < expectMs ? Math.max(prevMs + pollMs, expectMs) : Math.max(prevMs + pollMs, prevMs * 2);
+}
+
 /**
  * Reads `targets` back after a push, and again, boundedly ({@link FEED_VISIBILITY}), those whose list does not yet
  * show what was pushed (`shown`): the device may apply a push seconds after answering it. What is still not shown at
- * the end is returned as it stands, for the caller to judge. With `pace`, the first read waits for most of the delay
- * the feed showed last time, and the delay seen now is recorded.
+ * the end is returned as it stands, for the caller to judge. With `pace`, the first read waits for the delay the feed
+ * showed last time, and the delay seen now is recorded.
  */
 export async function readUntilShown(
   backend: FeedBackend,
@@ -251,9 +260,10 @@ export async function readUntilShown(
 ): Promise<Map<string, TargetRead>> {
   const started = Date.now();
   const deadline = started + visibilityWaitMs();
-  const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, Math.min(ms, deadline - Date.now()))));
-  const head = Math.max(0, (pace?.shownAfterMs ?? 0) - FEED_VISIBILITY.pollMs);
-  if (head > 0) await sleep(head);
+  const sleepUntil = (at: number) => new Promise((r) => setTimeout(r, Math.max(0, Math.min(at, deadline) - Date.now())));
+  let at = Math.min(pace?.shownAfterMs ?? 0, deadline - started);
+  if (at > 0) await sleepUntil(started + at);
+  let readAt = Date.now() - started;
   const reread = await backend.read(targets);
   // A list that changed under the read is read again while the wait lasts: the pushes being waited for are what
   // lands meanwhile, so a read timed to see them can meet them half-way.
@@ -263,10 +273,12 @@ export async function readUntilShown(
   };
   let waiting = targets.filter(unseen);
   for (; waiting.length > 0 && Date.now() < deadline; waiting = waiting.filter(unseen)) {
-    await sleep(FEED_VISIBILITY.pollMs);
+    at = nextReadAtMs(at);
+    await sleepUntil(started + at);
+    readAt = Date.now() - started;
     for (const [t, r] of await backend.read(waiting)) if (r.ok || reread.get(t)?.ok !== true) reread.set(t, r);
   }
-  if (pace && waiting.length === 0) pace.shownAfterMs = Date.now() - started;
+  if (pace && waiting.length === 0) pace.shownAfterMs = readAt;
   return reread;
 }
 
