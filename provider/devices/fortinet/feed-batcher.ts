@@ -87,7 +87,7 @@ class FeedBatcher {
   private running = false;
   /** The last whole list of each target this feed's batches read (batches of one feed run one at a time). */
   private readonly recent = new Map<string, RecentList>();
-  private readonly pace: FeedPace = { shownAfterMs: 0 };
+  private readonly pace: FeedPace = newFeedPace();
 
   constructor(private backend: FeedBackend) {}
 
@@ -213,10 +213,14 @@ export async function runBatch(
 
 /**
  * How long a pushed change may take to show in the entry list before it is judged (issue 19: `last_update` "advances a
- * few seconds after the push", Knocknoc quotes 1-2 s; fortigate-feeds.md Turn 3), and how often it is read meanwhile.
- * `FIREWALL_GRANTS_FEED_WAIT_MS` sets the wait (0-60000). Mutable for tests and the benchmark.
+ * few seconds after the push", Knocknoc quotes 1-2 s; fortigate-feeds.md Turn 3), and when it is read meanwhile: at
+ * once (a device that shows pushes at once is proven by one read), then when the documented propagation has passed
+ * (`expectMs`), then at doubling delays until the bound (issue 22: every read of the wait is a whole list, paid again;
+ * at a fixed `pollMs` a device that shows pushes 2 s late cost five whole-list reads per push, on this schedule two).
+ * `pollMs` is the least gap between two reads. `FIREWALL_GRANTS_FEED_WAIT_MS` sets the wait (0-60000). Mutable for
+ * tests and the benchmark.
  */
-export const FEED_VISIBILITY = { waitMs: 5_000, pollMs: 500 };
+export const FEED_VISIBILITY = { waitMs: 5_000, pollMs: 500, expectMs: 2_000 };
 
 function visibilityWaitMs(): number {
   const raw = process.env.FIREWALL_GRANTS_FEED_WAIT_MS;
@@ -228,20 +232,51 @@ function visibilityWaitMs(): number {
 }
 
 /**
- * How soon a device showed the last push of one feed, learnt per process: the next wait sleeps most of it before its
- * first read instead of reading every poll from the start (issue 22: on a device that shows pushes 2 s late each
- * whole-list read of the wait is paid again). It schedules reads only; what confirms a push is still a read showing it,
- * within the same bound.
+ * When a device shows the pushes of one feed, learnt per process (issue 22): the next wait makes its first read when
+ * the last one's showing read was made instead of at once, and tries half as long after a first read that showed it,
+ * unless a first read that early has missed already. A feed that has shown no push yet starts from what the last
+ * feed of the process learnt ({@link FeedPaceHint}): the devices of one fleet show pushes after similar delays, and a
+ * device faster than that is found out by the halving. It schedules reads only; what confirms a push is still a read
+ * showing it, within the same bound.
  */
 export interface FeedPace {
-  shownAfterMs: number;
+  /** When (ms after the push's answer) the first read of the next wait is made; `undefined`: nothing learnt. */
+  shownAfterMs: number | undefined;
+  /** The latest first read that did not show the push (-1: none). */
+  missedAtMs: number;
+}
+
+export const newFeedPace = (): FeedPace => ({ shownAfterMs: undefined, missedAtMs: -1 });
+
+/** The process's last learnt delay, the start of a feed that has learnt none (shared by every copy of the library). */
+type FeedPaceHint = { shownAfterMs: number | undefined };
+const paceHint = () => shared<FeedPaceHint>("fortigate.feed-pace-hint", () => ({ shownAfterMs: undefined }));
+
+/**
+ * Learns from one wait: its first read was made `firstMs` after the push's answer; the read that showed the push (if
+ * any) `shownMs` after it, and `atFirst` when that was the first read.
+ */
+export function learnPace(pace: FeedPace, firstMs: number, shownMs: number | undefined, atFirst: boolean): void {
+  if (shownMs === undefined) return;
+  if (!atFirst) pace.missedAtMs = Math.max(pace.missedAtMs, firstMs);
+  const half = Math.floor(firstMs / 2);
+  // Shown at the first read: try earlier next time (to 0 below one poll), unless a first read that early missed.
+  const next = !atFirst ? shownMs : pace.missedAtMs >= half ? firstMs : half < FEED_VISIBILITY.pollMs ? 0 : half;
+  pace.shownAfterMs = next;
+  paceHint().shownAfterMs = next;
+}
+
+/** When the read after `prevMs` (since the push's answer) is made: {@link FEED_VISIBILITY}'s schedule. */
+export function nextReadAtMs(prevMs: number): number {
+  const { pollMs, expectMs } = FEED_VISIBILITY;
+  return prevMs < expectMs ? Math.max(prevMs + pollMs, expectMs) : Math.max(prevMs + pollMs, prevMs * 2);
 }
 
 /**
  * Reads `targets` back after a push, and again, boundedly ({@link FEED_VISIBILITY}), those whose list does not yet
  * show what was pushed (`shown`): the device may apply a push seconds after answering it. What is still not shown at
- * the end is returned as it stands, for the caller to judge. With `pace`, the first read waits for most of the delay
- * the feed showed last time, and the delay seen now is recorded.
+ * the end is returned as it stands, for the caller to judge. With `pace`, the first read is made when the feed's (or
+ * the process's) last wait suggests ({@link FeedPace}), and what this wait shows is learnt.
  */
 export async function readUntilShown(
   backend: FeedBackend,
@@ -251,9 +286,11 @@ export async function readUntilShown(
 ): Promise<Map<string, TargetRead>> {
   const started = Date.now();
   const deadline = started + visibilityWaitMs();
-  const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, Math.min(ms, deadline - Date.now()))));
-  const head = Math.max(0, (pace?.shownAfterMs ?? 0) - FEED_VISIBILITY.pollMs);
-  if (head > 0) await sleep(head);
+  const sleepUntil = (at: number) => new Promise((r) => setTimeout(r, Math.max(0, Math.min(at, deadline) - Date.now())));
+  let at = Math.min(pace ? (pace.shownAfterMs ?? paceHint().shownAfterMs ?? 0) : 0, deadline - started);
+  const first = at;
+  if (at > 0) await sleepUntil(started + at);
+  let readAt = Date.now() - started;
   const reread = await backend.read(targets);
   // A list that changed under the read is read again while the wait lasts: the pushes being waited for are what
   // lands meanwhile, so a read timed to see them can meet them half-way.
@@ -262,11 +299,14 @@ export async function readUntilShown(
     return r?.ok === true ? !shown(t, r.list) : r?.failure.changing === true;
   };
   let waiting = targets.filter(unseen);
+  const atFirst = waiting.length === 0;
   for (; waiting.length > 0 && Date.now() < deadline; waiting = waiting.filter(unseen)) {
-    await sleep(FEED_VISIBILITY.pollMs);
+    at = nextReadAtMs(at);
+    await sleepUntil(started + at);
+    readAt = Date.now() - started;
     for (const [t, r] of await backend.read(waiting)) if (r.ok || reread.get(t)?.ok !== true) reread.set(t, r);
   }
-  if (pace && waiting.length === 0) pace.shownAfterMs = Date.now() - started;
+  if (pace) learnPace(pace, first, waiting.length === 0 ? readAt : undefined, atFirst);
   return reread;
 }
 
