@@ -21,6 +21,11 @@ export type FeedGrantKind = "direct" | "managed";
 export interface FeedDeclaration {
   readonly kind: FeedGrantKind;
   readonly grantName: string;
+  /**
+   * The resource type when it is not a per-entry grant (`FortigateFeedSet`, `FortimanagerFeedSet`): a set and a
+   * per-entry grant of one kind may share a name, and each keeps its own record. @default a per-entry grant
+   */
+  readonly resource?: string;
   /** Where it reaches, for messages (`https://fgt1` or `https://fmg (adom root) devices fgt-hq`). */
   readonly where: string;
   /** The serials of the FortiGates it holds the entry on, each with the name it reaches it by. Throws when unknown. */
@@ -29,6 +34,7 @@ export interface FeedDeclaration {
 
 const declarations = () => shared("fortinet.feed-declarations", () => new Map<string, Map<string, FeedDeclaration>>());
 const entryKey = (vdom: string, feed: string, cidr: string) => `${vdom}\u0000${feed}\u0000${cidr}`;
+const recordId = (kind: FeedGrantKind, grantName: string, resource: string | undefined) => `${kind}\u0000${resource ?? "entry"}\u0000${grantName}`;
 
 /**
  * Records that `d.grantName` declares `cidr` in `feed` of `vdom` (called where `check` registers the grant's keys).
@@ -46,7 +52,7 @@ export function declareFeedEntry(vdom: string, feed: string, cidr: string, d: Fe
   };
   const k = entryKey(vdom, feed, cidr);
   const m = declarations().get(k) ?? new Map<string, FeedDeclaration>();
-  m.set(`${d.kind}\u0000${d.grantName}`, once);
+  m.set(recordId(d.kind, d.grantName, d.resource), once);
   declarations().set(k, m);
 }
 
@@ -125,9 +131,46 @@ export async function keptInFeedByOtherKind(
  * nobody declares. Matched by kind, grant name and where it reaches, so the replacement of a grant (declared by its
  * own check under the same name, elsewhere) keeps its record.
  */
-export function forgetFeedEntry(vdom: string, feed: string, cidr: string, kind: FeedGrantKind, grantName: string | undefined, where: string): void {
+export function forgetFeedEntry(
+  vdom: string,
+  feed: string,
+  cidr: string,
+  kind: FeedGrantKind,
+  grantName: string | undefined,
+  where: string,
+  resource?: string,
+): void {
   if (grantName === undefined) return;
-  const m = declarations().get(entryKey(vdom, feed, cidr));
-  const id = `${kind}\u0000${grantName}`;
+  const k = entryKey(vdom, feed, cidr);
+  const m = declarations().get(k);
+  const id = recordId(kind, grantName, resource);
   if (m?.get(id)?.where === where) m.delete(id);
+  if (m?.size === 0) declarations().delete(k);
+}
+
+/**
+ * A feed set's listed entries, declared and forgotten as a per-entry grant's are: the set's `check` declares each
+ * entry it lists (an entry past its own time declares nothing), so a per-entry grant of the other kind deleted on
+ * the same FortiGate keeps what the set holds; its delete forgets every entry it listed and an update the entries
+ * it no longer lists, matched by `where` (an update of a FortiManager set moves `where` with its devices: the new
+ * `check` has already declared what it keeps there).
+ */
+export interface FeedSetIdentity {
+  readonly kind: FeedGrantKind;
+  /** The set's type name (kept apart from a per-entry grant of the same name). */
+  readonly resource: string;
+  readonly vdom: string;
+  readonly feed: string;
+  readonly where: string;
+  serials(): Promise<ReadonlyMap<string, string>>;
+}
+
+export function declareFeedSet(set: FeedSetIdentity, grantName: string | undefined, cidrs: Iterable<string>): void {
+  if (grantName === undefined) return;
+  const d: FeedDeclaration = { kind: set.kind, resource: set.resource, grantName, where: set.where, serials: set.serials };
+  for (const cidr of cidrs) declareFeedEntry(set.vdom, set.feed, cidr, d);
+}
+
+export function forgetFeedSet(set: Omit<FeedSetIdentity, "serials">, grantName: string | undefined, cidrs: Iterable<string>): void {
+  for (const cidr of cidrs) forgetFeedEntry(set.vdom, set.feed, cidr, set.kind, grantName, set.where, set.resource);
 }
