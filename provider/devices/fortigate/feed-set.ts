@@ -33,7 +33,14 @@ import { FortigateFeedClient } from "./feed-client";
 import { entryNotTaken, feedNameProblem, pushFailed, withLeftBehind } from "../fortinet/feed-entries";
 import { feedPreflight } from "./feed-preflight";
 import { mergeTargets, readTargets, reconcileFeed, type FeedSetFailures } from "../fortinet/feed-set-ops";
-import { declareFeedSet, forgetFeedSet, keptInFeedByOtherKind, type FeedSetIdentity } from "../fortinet/feed-identity";
+import {
+  declareFeedSet,
+  forgetFeedSet,
+  keepingOtherProcesses,
+  keptForOtherProcess,
+  keptInFeedByOtherKind,
+  type FeedSetIdentity,
+} from "../fortinet/feed-identity";
 import { vdomProblem } from "../fortinet/names";
 import { fortigateConnectionProps, resolveConnection, type FortigateConnection } from "./resource";
 
@@ -127,8 +134,12 @@ const base = setLifecycle<FortigateFeedSetInputs, FortigateClientOptions>(
           throw pushFailed(c.host, i.feed, "the set's entries", "remove", [{ device: c.host, reason: (e as Error).message }], []);
         }
       const mine = kept.get(c.host);
-      const on = mine ? { ...plan, keep: (k: string, t: string) => mine.has(k) || plan.keep(k, t) } : plan;
-      return reconcileFeed(c.backend(i.feed), key, [c.host], on, failures(c, i.feed));
+      const here = mine ? { ...plan, keep: (k: string, t?: string) => mine.has(k) || plan.keep(k, t) } : plan;
+      const on = keepingOtherProcesses("direct", vdomOf(i), i.feed, here);
+      const r = await reconcileFeed(c.backend(i.feed), key, [c.host], on.plan, failures(c, i.feed));
+      const unproven = on.unproven();
+      if (unproven.length > 0) throw pushFailed(c.host, i.feed, "the set's entries", "remove", [{ device: c.host, reason: keptForOtherProcess(unproven) }], []);
+      return r;
     },
   },
   "FortigateFeedSet",

@@ -33,7 +33,14 @@ import {
 import type { TargetFailure } from "../fortinet/feed-batcher";
 import { entryNotTaken, feedNameProblem, pushFailed, withLeftBehind } from "../fortinet/feed-entries";
 import { mergeTargets, readTargets, reconcileFeed, type FeedSetFailures } from "../fortinet/feed-set-ops";
-import { declareFeedSet, forgetFeedSet, keptInFeedByOtherKind, type FeedSetIdentity } from "../fortinet/feed-identity";
+import {
+  declareFeedSet,
+  forgetFeedSet,
+  keepingOtherProcesses,
+  keptForOtherProcess,
+  keptInFeedByOtherKind,
+  type FeedSetIdentity,
+} from "../fortinet/feed-identity";
 import { vdomProblem } from "../fortinet/names";
 import { FortimanagerClient, type FortimanagerClientOptions } from "./client";
 import { FortimanagerFeedClient } from "./feed-client";
@@ -163,8 +170,20 @@ const base = setLifecycle<FortimanagerFeedSetInputs, Options>(
           } catch (e) {
             throw pushFailed(hostOfUrl(o.url), i.feed, "the set's entries", "remove", [{ device: devices.join(", "), reason: (e as Error).message }], []);
           }
-        const on = kept.size > 0 ? { ...plan, keep: (k: string, t: string) => (kept.get(t)?.has(k) ?? false) || plan.keep(k, t) } : plan;
-        return reconcileFeed(c.backend(i.feed), feedKeyOf(c, i.feed), devices, on, failures(c, i.feed));
+        const here = kept.size > 0 ? { ...plan, keep: (k: string, t?: string) => (t !== undefined && kept.get(t)?.has(k)) || plan.keep(k, t) } : plan;
+        const on = keepingOtherProcesses("managed", vdomOf(i), i.feed, here);
+        const r = await reconcileFeed(c.backend(i.feed), feedKeyOf(c, i.feed), devices, on.plan, failures(c, i.feed));
+        const unproven = on.unproven();
+        if (unproven.length > 0)
+          throw pushFailed(
+            hostOfUrl(o.url),
+            i.feed,
+            "the set's entries",
+            "remove",
+            [{ device: devices.join(", "), reason: keptForOtherProcess(unproven) }],
+            [],
+          );
+        return r;
       }),
   },
   "FortimanagerFeedSet",

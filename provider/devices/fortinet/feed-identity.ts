@@ -13,7 +13,8 @@
  * address, and then keeps the entry on a FortiGate whose serial that grant reaches. When a serial cannot be learnt,
  * the delete fails with a diagnosis naming both grants: never a revoke on a guess.
  */
-import { shared } from "../../core/process-state";
+import { declareShared, fingerprint, shared, sharedDeclarers } from "../../core/process-state";
+import type { SetPlan } from "../../core/set-lifecycle";
 
 export type FeedGrantKind = "direct" | "managed";
 
@@ -37,6 +38,34 @@ const entryKey = (vdom: string, feed: string, cidr: string) => `${vdom}\u0000${f
 const recordId = (kind: FeedGrantKind, grantName: string, resource: string | undefined) => `${kind}\u0000${resource ?? "entry"}\u0000${grantName}`;
 
 /**
+ * Across the provider processes of one run (the plugin: one process per provider instance, process-state.ts
+ * `shareDeclarationsAcross`) only a digest and a name travel, never a connection or a credential: another process's
+ * declaration of the other kind is known, but not which FortiGate it reaches. A delete that meets one keeps the entry
+ * and fails with a diagnosis naming it (never a revoke on a guess). A declaration in another stack, or in another run,
+ * is not knowable at all (as for every shared-address rule of the project).
+ */
+export const identityKey = (kind: FeedGrantKind, vdom: string, feed: string, cidr: string) => fingerprint("fortinet-feed-identity", kind, vdom, feed, cidr);
+/** The names this process shared per identity key (a record forgotten here is still not another process's). */
+const sharedHere = () => shared("fortinet.feed-identity-shared-here", () => new Map<string, Set<string>>());
+const recordName = (d: Pick<FeedDeclaration, "grantName" | "resource">) => (d.resource ? `${d.grantName} (${d.resource})` : d.grantName);
+const otherKind = (kind: FeedGrantKind): FeedGrantKind => (kind === "direct" ? "managed" : "direct");
+
+/** The grants of kind `kind` that declare `cidr` in `feed` of `vdom` in another provider process of this run. */
+export function declaredInOtherProcess(kind: FeedGrantKind, vdom: string, feed: string, cidr: string): string[] {
+  const k = identityKey(kind, vdom, feed, cidr);
+  const here = sharedHere().get(k);
+  return [...sharedDeclarers(k)].filter((n) => !here?.has(n)).sort();
+}
+
+const inAnotherProcess = (kind: FeedGrantKind, grantName: string): FeedDeclaration => ({
+  kind,
+  grantName,
+  where: "another provider process of this run (another provider instance)",
+  serials: () =>
+    Promise.reject(new Error("only its name is shared across provider processes, not its connection; declare both grants through one provider instance")),
+});
+
+/**
  * Records that `d.grantName` declares `cidr` in `feed` of `vdom` (called where `check` registers the grant's keys).
  * Its serials are learnt at most once per process, when a delete asks; a failed attempt is tried again next time.
  */
@@ -54,15 +83,23 @@ export function declareFeedEntry(vdom: string, feed: string, cidr: string, d: Fe
   const m = declarations().get(k) ?? new Map<string, FeedDeclaration>();
   m.set(recordId(d.kind, d.grantName, d.resource), once);
   declarations().set(k, m);
+  const shareKey = identityKey(d.kind, vdom, feed, cidr);
+  const name = recordName(d);
+  sharedHere().set(shareKey, (sharedHere().get(shareKey) ?? new Set<string>()).add(name));
+  declareShared(shareKey, name);
 }
 
-/** The grants of the other kind than `kind` that declare `cidr` in `feed` of `vdom` in this run. */
+/**
+ * The grants of the other kind than `kind` that declare `cidr` in `feed` of `vdom` in this run: this process's, and
+ * those of another provider process, whose serials cannot be learnt here (keptByOtherKind then fails loudly).
+ */
 export function otherKindDeclarations(kind: FeedGrantKind, vdom: string, feed: string, cidr: string): FeedDeclaration[] {
-  return [
+  const local = [
     ...(declarations()
       .get(entryKey(vdom, feed, cidr))
       ?.values() ?? []),
   ].filter((d) => d.kind !== kind);
+  return [...local, ...declaredInOtherProcess(otherKind(kind), vdom, feed, cidr).map((n) => inAnotherProcess(otherKind(kind), n))];
 }
 
 /** Why one FortiGate keeps the entry: the grant of the other kind that declares it there, or undefined. */
@@ -174,3 +211,29 @@ export function declareFeedSet(set: FeedSetIdentity, grantName: string | undefin
 export function forgetFeedSet(set: Omit<FeedSetIdentity, "serials">, grantName: string | undefined, cidrs: Iterable<string>): void {
   for (const cidr of cidrs) forgetFeedEntry(set.vdom, set.feed, cidr, set.kind, grantName, set.where, set.resource);
 }
+
+/**
+ * A feed set's plan that keeps (does not remove) an entry a grant of the other kind declares in another provider
+ * process of this run, whose FortiGate cannot be learnt here; `unproven` names them after the reconcile, and the set
+ * then fails with its diagnosis instead of reporting a removal it did not make.
+ */
+export function keepingOtherProcesses(kind: FeedGrantKind, vdom: string, feed: string, plan: SetPlan): { plan: SetPlan; unproven(): string[] } {
+  const hits = new Map<string, string[]>();
+  const removes = (k: string) => !plan.want.has(k) && (plan.drop.has(k) || (plan.exclusive && !plan.allow.has(k)));
+  const keep = (k: string, t?: string) => {
+    if (plan.keep(k, t)) return true;
+    if (!removes(k)) return false;
+    const names = declaredInOtherProcess(otherKind(kind), vdom, feed, k);
+    if (names.length === 0) return false;
+    hits.set(k, names);
+    return true;
+  };
+  return {
+    plan: { ...plan, keep },
+    unproven: () => [...hits].sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, names]) => `${k} (declared by ${names.map((n) => `"${n}"`).join(", ")})`),
+  };
+}
+
+/** The reason a feed set gives for the entries {@link keepingOtherProcesses} kept. */
+export const keptForOtherProcess = (unproven: readonly string[]) =>
+  `not removed: ${unproven.join(", ")}: a grant of the other kind (direct / through FortiManager) declares the same entry in another provider process of this run (another provider instance), and only its name is shared across processes, so whether it is this FortiGate cannot be learnt; declare both through one provider instance`;
