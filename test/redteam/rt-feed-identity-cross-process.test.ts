@@ -16,7 +16,7 @@ import { fortigateFeedEntryProvider } from "../../provider/devices/fortigate/fee
 import { fortigateFeedSetProvider } from "../../provider/devices/fortigate/feed-set";
 import { fortimanagerFeedEntryProvider } from "../../provider/devices/fortimanager/feed-resource";
 import { fortimanagerFeedSetProvider } from "../../provider/devices/fortimanager/feed-set";
-import { identityKey, type FeedGrantKind } from "../../provider/devices/fortinet/feed-identity";
+import { identityKey, sharedSetLine, type FeedGrantKind } from "../../provider/devices/fortinet/feed-identity";
 import { closeOneBoxFeeds, startOneBoxFeeds } from "../support/one-box-feeds";
 
 jest.setTimeout(60_000);
@@ -41,6 +41,10 @@ beforeEach(() => resetProcessState());
 /** Another provider process of this run declares `cidr` through a grant of `kind` named `name`. */
 const declaredElsewhere = (kind: FeedGrantKind, cidr: string, name: string) =>
   appendFileSync(other, `${JSON.stringify([identityKey(kind, "root", FEED, cidr), name])}\n`);
+
+/** Another provider process of this run has a feed set of `kind` named `name` listing `cidrs` (one line for the set). */
+const setElsewhere = (kind: FeedGrantKind, cidrs: string[], name: string) =>
+  appendFileSync(other, `${JSON.stringify(sharedSetLine(kind, "root", FEED, name, cidrs))}\n`);
 
 const listed = (a: string) => [...(fgt.backend.feeds.find("root", FEED, false)?.entries.values() ?? [])].some((e) => e.entry === a);
 const fgtConn = () => ({ __provider: "x", connection: { url: fgt.url, caCert: fgt.caCert }, credentials: { token: fgt.token }, feed: FEED });
@@ -90,6 +94,26 @@ it("a FortimanagerFeedSet's update dropping an address a direct grant of another
   expect(said).toMatch(/^202100: /);
   expect(said).toContain("carol-direct");
   expect([listed(a), listed(b)]).toEqual([true, true]);
+});
+
+it("a direct FortigateFeedEntry's delete keeps an entry a FortimanagerFeedSet of another provider process lists, and fails naming it", async () => {
+  const a = "203.0.113.108";
+  const d = await fortigateFeedEntryProvider.check({}, { ...fgtConn(), address: a, grantName: "frank-direct" });
+  const made = await fortigateFeedEntryProvider.create(d.inputs as never);
+  setElsewhere("managed", ["192.0.2.1/32", `${a}/32`, "192.0.2.2/32"], "team-elsewhere (FortimanagerFeedSet)");
+  const said = await failure(fortigateFeedEntryProvider.delete(made.id, made.outs as never));
+  expect(said).toMatch(/^202100: /);
+  expect(said).toContain("team-elsewhere");
+  expect(listed(a)).toBe(true);
+});
+
+it("a set of another provider process that does not list the address keeps nothing", async () => {
+  const a = "203.0.113.109";
+  setElsewhere("managed", ["192.0.2.3/32"], "other-list (FortimanagerFeedSet)");
+  const d = await fortigateFeedEntryProvider.check({}, { ...fgtConn(), address: a, grantName: "gina-direct" });
+  const made = await fortigateFeedEntryProvider.create(d.inputs as never);
+  await fortigateFeedEntryProvider.delete(made.id, made.outs as never);
+  expect(listed(a)).toBe(false);
 });
 
 it("declarations of this process still go by serial: a direct grant deleted here after one of its own kind elsewhere is removed", async () => {

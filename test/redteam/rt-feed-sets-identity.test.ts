@@ -15,6 +15,7 @@ import { fortigateFeedEntryProvider } from "../../provider/devices/fortigate/fee
 import { fortimanagerFeedEntryProvider } from "../../provider/devices/fortimanager/feed-resource";
 import { closeOneBoxFeeds, startOneBoxFeeds } from "../support/one-box-feeds";
 import { fortimanagerFeedSetProvider } from "../../provider/devices/fortimanager/feed-set";
+import { declareFeedSet, keptInFeedByOtherKind } from "../../provider/devices/fortinet/feed-identity";
 
 jest.setTimeout(60_000);
 
@@ -174,5 +175,19 @@ describe("a record goes with what declared it (a long-lived process: the provide
     const m = await managedEntry("erin-managed", a);
     await fortimanagerFeedEntryProvider.delete(m.id, m.outs as never);
     expect(gone(a)).toBe(false);
+  });
+});
+
+describe("a set is one record for all its entries", () => {
+  beforeEach(() => resetProcessState());
+
+  it("a change meeting many entries of a set of the other kind learns that set's serials once", async () => {
+    let asked = 0;
+    const many = Array.from({ length: 20 }, (_, i) => `198.51.100.${i + 1}/32`);
+    const set = { kind: "direct" as const, resource: "FortigateFeedSet", vdom: "root", feed: FEED, where: "https://fgt" };
+    declareFeedSet({ ...set, serials: async () => (asked++, new Map([["FGT-SERIAL", "fgt"]])) }, "team-many", many);
+    const kept = await keptInFeedByOtherKind("managed", "root", FEED, async () => new Map([["FGT-SERIAL", "fgt-hq"]]));
+    expect([...(kept.get("fgt-hq") ?? [])].sort()).toEqual([...many].sort());
+    expect(asked).toBe(1);
   });
 });

@@ -163,7 +163,8 @@ const identityOf = (i: FortigateFeedSetInputs, pin: DevicePin): FeedSetIdentity 
 const lifecycle: GrantLifecycle<FortigateFeedSetInputs, FortigateFeedSetInputs & SetState, FortigateClientOptions> = {
   ...base,
   sharedKeys(i, pin) {
-    if (i.guard !== true) declareFeedSet(identityOf(i, pin), nameOf(i), cidrsOf(i, true));
+    // Not on the lifecycle's URL-less call (cross-URL keys, a NUL-led URL): the call with the real pin follows.
+    if (i.guard !== true && !pin.url.startsWith("\u0000")) declareFeedSet(identityOf(i, pin), nameOf(i), cidrsOf(i, true));
     return base.sharedKeys!(i, pin);
   },
   async update(o, olds, news) {

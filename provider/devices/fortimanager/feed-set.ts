@@ -206,7 +206,8 @@ const lifecycle: GrantLifecycle<FortimanagerFeedSetInputs, FortimanagerFeedSetIn
   ...base,
   sharedKey: (i, pin) => fingerprint("set", pin.url, pin.scope, `feed ${i.feed} (VDOM ${vdomOf(i)})`, (i as { grantName?: string }).grantName),
   sharedKeys(i, pin) {
-    if (i.guard !== true) declareFeedSet(identityOf(i, pin), nameOf(i), liveCidrs(i));
+    // Not on the lifecycle's URL-less call (cross-URL keys, a NUL-led URL): the call with the real pin follows.
+    if (i.guard !== true && !pin.url.startsWith("\u0000")) declareFeedSet(identityOf(i, pin), nameOf(i), liveCidrs(i));
     return base.sharedKeys!(i, pin);
   },
   async remove(o, s) {

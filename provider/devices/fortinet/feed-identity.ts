@@ -13,7 +13,7 @@
  * address, and then keeps the entry on a FortiGate whose serial that grant reaches. When a serial cannot be learnt,
  * the delete fails with a diagnosis naming both grants: never a revoke on a guess.
  */
-import { declareShared, fingerprint, shared, sharedDeclarers } from "../../core/process-state";
+import { declareShared, fingerprint, processState, shared, sharedDeclarers } from "../../core/process-state";
 import type { SetPlan } from "../../core/set-lifecycle";
 
 export type FeedGrantKind = "direct" | "managed";
@@ -54,7 +54,48 @@ const otherKind = (kind: FeedGrantKind): FeedGrantKind => (kind === "direct" ? "
 export function declaredInOtherProcess(kind: FeedGrantKind, vdom: string, feed: string, cidr: string): string[] {
   const k = identityKey(kind, vdom, feed, cidr);
   const here = sharedHere().get(k);
-  return [...sharedDeclarers(k)].filter((n) => !here?.has(n)).sort();
+  const names = [...sharedDeclarers(k)].filter((n) => !here?.has(n));
+  return [...new Set([...names, ...setsInOtherProcess(kind, vdom, feed, cidr)])].sort();
+}
+
+/**
+ * A set shares one line for all its entries (a 50,000-entry set would otherwise append 50,000 lines to the run's
+ * declarations file at every `check`): its name and the digests of its entries, under a key of kind, VDOM and feed.
+ */
+const setShareKey = (kind: FeedGrantKind, vdom: string, feed: string) => fingerprint("fortinet-feed-identity-set", kind, vdom, feed);
+const SET_LINE = "\u0000";
+/** Parsed set lines (name, entry digests), by line: a file is read again only when it grew. */
+const setLines = () => shared("fortinet.feed-identity-set-lines", () => new Map<string, { name: string; digests: Set<string> }>());
+
+/** The key and the line a set of `kind` named `name` shares for its entries `cidrs` (exported for the red-team test). */
+export function sharedSetLine(kind: FeedGrantKind, vdom: string, feed: string, name: string, cidrs: readonly string[]): [string, string] {
+  const digests = cidrs.map((c) => fingerprint(c)).sort();
+  return [setShareKey(kind, vdom, feed), `${name}${SET_LINE}${digests.join(",")}`];
+}
+
+function shareSet(kind: FeedGrantKind, vdom: string, feed: string, name: string, cidrs: readonly string[]): void {
+  if (processState().declarations.runDir === undefined) return;
+  const [k, line] = sharedSetLine(kind, vdom, feed, name, cidrs);
+  sharedHere().set(k, (sharedHere().get(k) ?? new Set<string>()).add(line));
+  declareShared(k, line);
+}
+
+function setsInOtherProcess(kind: FeedGrantKind, vdom: string, feed: string, cidr: string): string[] {
+  const k = setShareKey(kind, vdom, feed);
+  const here = sharedHere().get(k);
+  const digest = fingerprint(cidr);
+  const out: string[] = [];
+  for (const line of sharedDeclarers(k)) {
+    if (here?.has(line)) continue;
+    let parsed = setLines().get(line);
+    if (parsed === undefined) {
+      const at = line.indexOf(SET_LINE);
+      parsed = { name: line.slice(0, at), digests: new Set(line.slice(at + 1).split(",")) };
+      setLines().set(line, parsed);
+    }
+    if (parsed.digests.has(digest)) out.push(parsed.name);
+  }
+  return out;
 }
 
 const inAnotherProcess = (kind: FeedGrantKind, grantName: string): FeedDeclaration => ({
@@ -70,8 +111,13 @@ const inAnotherProcess = (kind: FeedGrantKind, grantName: string): FeedDeclarati
  * Its serials are learnt at most once per process, when a delete asks; a failed attempt is tried again next time.
  */
 export function declareFeedEntry(vdom: string, feed: string, cidr: string, d: FeedDeclaration): void {
+  record(vdom, feed, cidr, memoised(d));
+}
+
+/** `d` whose serials are learnt at most once (a failed attempt is tried again next time). */
+function memoised(d: FeedDeclaration): FeedDeclaration {
   let memo: Promise<ReadonlyMap<string, string>> | undefined;
-  const once: FeedDeclaration = {
+  return {
     ...d,
     serials: () =>
       (memo ??= d.serials().catch((e: unknown) => {
@@ -79,12 +125,17 @@ export function declareFeedEntry(vdom: string, feed: string, cidr: string, d: Fe
         throw e;
       })),
   };
+}
+
+function record(vdom: string, feed: string, cidr: string, once: FeedDeclaration, share = true): void {
   const k = entryKey(vdom, feed, cidr);
   const m = declarations().get(k) ?? new Map<string, FeedDeclaration>();
-  m.set(recordId(d.kind, d.grantName, d.resource), once);
+  m.set(recordId(once.kind, once.grantName, once.resource), once);
   declarations().set(k, m);
-  const shareKey = identityKey(d.kind, vdom, feed, cidr);
-  const name = recordName(d);
+  // Only the plugin shares across processes: elsewhere nothing could read it (and a 50,000-entry set pays per entry).
+  if (!share || processState().declarations.runDir === undefined) return;
+  const shareKey = identityKey(once.kind, vdom, feed, cidr);
+  const name = recordName(once);
   sharedHere().set(shareKey, (sharedHere().get(shareKey) ?? new Set<string>()).add(name));
   declareShared(shareKey, name);
 }
@@ -204,8 +255,11 @@ export interface FeedSetIdentity {
 
 export function declareFeedSet(set: FeedSetIdentity, grantName: string | undefined, cidrs: Iterable<string>): void {
   if (grantName === undefined) return;
-  const d: FeedDeclaration = { kind: set.kind, resource: set.resource, grantName, where: set.where, serials: set.serials };
-  for (const cidr of cidrs) declareFeedEntry(set.vdom, set.feed, cidr, d);
+  // One record for all its entries: a change that meets many of them learns the set's serials once.
+  const once = memoised({ kind: set.kind, resource: set.resource, grantName, where: set.where, serials: set.serials });
+  const all = [...cidrs];
+  for (const cidr of all) record(set.vdom, set.feed, cidr, once, false);
+  shareSet(set.kind, set.vdom, set.feed, recordName(once), all);
 }
 
 export function forgetFeedSet(set: Omit<FeedSetIdentity, "serials">, grantName: string | undefined, cidrs: Iterable<string>): void {
