@@ -12,6 +12,11 @@
  * delete needs it). A delete of one kind asks only when a grant of the other kind declares the same VDOM, feed and
  * address, and then keeps the entry on a FortiGate whose serial that grant reaches. When a serial cannot be learnt,
  * the delete fails with a diagnosis naming both grants: never a revoke on a guess.
+ *
+ * Feed sets (`FortigateFeedSet`, `FortimanagerFeedSet`) take part both ways: their `check` declares every listed entry
+ * (one record for the whole set, so its serials are learnt once), and their removals keep what a grant or set of the
+ * other kind declares on the same serial. Every record goes with what declared it (a grant's or set's delete, a set's
+ * update that stops listing an entry), so a long-lived process never spares an entry nobody declares.
  */
 import { declareShared, fingerprint, processState, shared, sharedDeclarers } from "../../core/process-state";
 import type { SetPlan } from "../../core/set-lifecycle";
