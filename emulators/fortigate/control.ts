@@ -31,6 +31,7 @@ const FEED_SETTING_KEYS = [
   "pushFeedStatus",
   "overflowEntries",
   "clearOnFeedChange",
+  "repeatedAdd",
 ] as const;
 const feedFields = { type: Value, updateMethod: Value, "update-method": Value, status: Value, resource: Value, comments: Value };
 const memberBody = z.object({ ...Scope, group: Name, name: Names }).strict();

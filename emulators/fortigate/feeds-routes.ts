@@ -115,6 +115,9 @@ function push(b: FortigateBackend, c: Ctx): Reply {
       return monitorErr(b, c, "dynamic", 400, `threat feed "${cmd.name}" is not of update method push`);
     if (cmd.command !== "remove" && s.invalidEntry === "refuse" && cmd.entries.some((e) => !b.feeds.isValid(f, e)))
       return monitorErr(b, c, "dynamic", 400, `invalid entry in "${cmd.name}"`);
+    // What the device holds now (a pending push still to show is not held yet, as the list shows it).
+    if (cmd.command === "add" && s.repeatedAdd === "refuse" && cmd.entries.some((e) => f.entries.has(b.feeds.key(e))))
+      return monitorErr(b, c, "dynamic", 500, `an entry of "${cmd.name}" is already listed`);
     return undefined;
   };
   if (s.commands === "atomic") {
@@ -260,6 +263,7 @@ const SETTING_CHOICES: Readonly<Record<keyof FeedSettings, readonly unknown[] | 
   entryListWindow: "window",
   entryListCountZero: ["window", "all"],
   pushVisibleAfterMs: "number",
+  repeatedAdd: ["accept", "refuse"],
 };
 
 /** Applies the feed keys of a `POST /__emulator/settings` body; returns an error text for a bad value. */

@@ -8,7 +8,7 @@
  * - Start options (`startFortigateEmulator` / `FortigateBackend`): `feeds: [{name, vdom?, type?, updateMethod?, status?, resource?, entries?}]`
  *   (`vdom: "global"` for a `g-` feed; @default one push feed `jit-allow` in `root` from 7.2.1, none below),
  *   `feedSettings: {…}` ({@link FeedSettings}: `entryLimit`, `unknownFeed`, `nonPushFeed`, `invalidEntry`, `pushDenied`,
- *   `globalFeedPush`, `commands`, `matching`, `pushFeedStatus`, `overflowEntries`, `clearOnFeedChange`).
+ *   `globalFeedPush`, `commands`, `matching`, `pushFeedStatus`, `overflowEntries`, `clearOnFeedChange`, `repeatedAdd`).
  *   Api-users get `sysgrp` / `sysgrpPermission` ({@link FeedAccessUser}, admins.ts).
  * - Device routes: `GET|POST /api/v2/cmdb/system/external-resource[?vdom=]`, `GET|PUT|DELETE …/external-resource/{name}` (sysgrp),
  *   `POST /api/v2/monitor/system/external-resource/dynamic?vdom=` `{"commands":[{"name","command":"add|remove|snapshot","entries":[…]}]}`
@@ -100,6 +100,14 @@ export interface FeedSettings {
    * @default 2000
    */
   pushVisibleAfterMs: number;
+  /**
+   * An `add` naming an entry the feed already lists: "accept" (200, nothing changes) or "refuse" (HTTP 500 JSON, nothing
+   * applied). No source shows either (fortigate-feeds.md §7); the client pushes an add even for a listed entry (it
+   * adopts only what its own push, answered after any other writer's, proves), so under "refuse" adopting an entry
+   * fails loudly (docs/variants.md "Open").
+   * @default "accept"
+   */
+  repeatedAdd: "accept" | "refuse";
 }
 
 export function defaultFeedSettings(v: FortiosVersion): FeedSettings {
@@ -118,6 +126,7 @@ export function defaultFeedSettings(v: FortiosVersion): FeedSettings {
     entryListWindow: 100,
     entryListCountZero: "window",
     pushVisibleAfterMs: 2000,
+    repeatedAdd: "accept",
   };
 }
 

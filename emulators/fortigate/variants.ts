@@ -19,6 +19,7 @@ export const VARIANTS: readonly EmulatorVariant[] = [
   { option: "feedSettings.pushFeedStatus", values: ["disable", "error", "success", "unavailable"], default: "unavailable" },
   { option: "feedSettings.overflowEntries", values: ["listed", "dropped"], default: "listed" },
   { option: "feedSettings.clearOnFeedChange", values: ["true", "false"], default: "true" },
+  { option: "feedSettings.repeatedAdd", values: ["accept", "refuse"], default: "accept" },
   { option: "repeatedMemberPost", values: ["duplicate", "ok"], default: "duplicate" },
   { option: "lockoutCountsMissingCredentials", values: ["false", "true"], default: "false" },
   { option: "lockoutThreshold", values: ["3", "1"], default: "3" },

@@ -12,7 +12,7 @@ import { hostOfUrl } from "../../core/diagnosis";
 import { setting } from "../../core/dynamic-kit";
 import { defineGrantResource } from "../../core/define-resource";
 import type { Assert, BaseConnectionInputs, ResourceOutputs, SameType, SetInputFields } from "../../core/resource-declaration";
-import { grantProvider, type DevicePin } from "../../core/grant-lifecycle";
+import { grantProvider, type DevicePin, type GrantLifecycle } from "../../core/grant-lifecycle";
 import { fingerprint } from "../../core/process-state";
 import { resolveDeviceUrl } from "../../core/settings";
 import {
@@ -20,6 +20,7 @@ import {
   SET_OUTPUT_DESCRIPTIONS,
   refineAddresses,
   setFields,
+  liveWanted,
   setLifecycle,
   wanted,
   type SetEntryInput,
@@ -32,7 +33,14 @@ import { FortigateFeedClient } from "./feed-client";
 import { entryNotTaken, feedNameProblem, pushFailed, withLeftBehind } from "../fortinet/feed-entries";
 import { feedPreflight } from "./feed-preflight";
 import { mergeTargets, readTargets, reconcileFeed, type FeedSetFailures } from "../fortinet/feed-set-ops";
-import { keptInFeedByOtherKind } from "../fortinet/feed-identity";
+import {
+  declareFeedSet,
+  forgetFeedSet,
+  keepingOtherProcesses,
+  keptForOtherProcess,
+  keptInFeedByOtherKind,
+  type FeedSetIdentity,
+} from "../fortinet/feed-identity";
 import { vdomProblem } from "../fortinet/names";
 import { fortigateConnectionProps, resolveConnection, type FortigateConnection } from "./resource";
 
@@ -93,7 +101,7 @@ function failures(c: FortigateFeedClient, feed: string): FeedSetFailures {
   };
 }
 
-const lifecycle = setLifecycle<FortigateFeedSetInputs, FortigateClientOptions>(
+const base = setLifecycle<FortigateFeedSetInputs, FortigateClientOptions>(
   {
     namespace: "fortigate",
     family: "fortinet",
@@ -116,7 +124,7 @@ const lifecycle = setLifecycle<FortigateFeedSetInputs, FortigateClientOptions>(
     async reconcile(o, i, plan) {
       const c = new FortigateFeedClient(o);
       const key = `fortigate.feed-set:${fingerprint(o.url, o.token, c.vdom, i.feed)}`;
-      // An entry a FortimanagerFeedEntry declares on this same FortiGate (same serial) stays (feed-identity.ts).
+      // An entry a FortimanagerFeedEntry or FortimanagerFeedSet declares on this same FortiGate (same serial) stays (feed-identity.ts).
       // Only a change that may remove something asks (a create or a pure add reads no serial).
       let kept = new Map<string, Set<string>>();
       if (plan.drop.size > 0 || plan.exclusive)
@@ -126,12 +134,55 @@ const lifecycle = setLifecycle<FortigateFeedSetInputs, FortigateClientOptions>(
           throw pushFailed(c.host, i.feed, "the set's entries", "remove", [{ device: c.host, reason: (e as Error).message }], []);
         }
       const mine = kept.get(c.host);
-      const on = mine ? { ...plan, keep: (k: string, t: string) => mine.has(k) || plan.keep(k, t) } : plan;
-      return reconcileFeed(c.backend(i.feed), key, [c.host], on, failures(c, i.feed));
+      const here = mine ? { ...plan, keep: (k: string, t?: string) => mine.has(k) || plan.keep(k, t) } : plan;
+      const on = keepingOtherProcesses("direct", vdomOf(i), i.feed, here);
+      const r = await reconcileFeed(c.backend(i.feed), key, [c.host], on.plan, failures(c, i.feed));
+      const unproven = on.unproven();
+      if (unproven.length > 0) throw pushFailed(c.host, i.feed, "the set's entries", "remove", [{ device: c.host, reason: keptForOtherProcess(unproven) }], []);
+      return r;
     },
   },
   "FortigateFeedSet",
 );
+
+const cidrsOf = (i: FortigateFeedSetInputs, live = false) => (live ? liveWanted : wanted)({ keyOf: (_i, e) => e.parsed.cidr }, i).keys();
+const nameOf = (i: object) => (i as { grantName?: string }).grantName;
+/** This set in feed-identity.ts: a FortimanagerFeedEntry or FortimanagerFeedSet of the same FortiGate (same serial) keeps what it lists. */
+const identityOf = (i: FortigateFeedSetInputs, pin: DevicePin): FeedSetIdentity => ({
+  kind: "direct",
+  resource: "FortigateFeedSet",
+  vdom: pin.scope?.replace(/^vdom /, "") ?? vdomOf(i),
+  feed: i.feed,
+  where: pin.url,
+  serials: async () => {
+    const c = new FortigateFeedClient(resolveConnection(i, pin));
+    return new Map([[await c.serial(), `${c.host} (VDOM "${c.vdom}")`]]);
+  },
+});
+
+const lifecycle: GrantLifecycle<FortigateFeedSetInputs, FortigateFeedSetInputs & SetState, FortigateClientOptions> = {
+  ...base,
+  sharedKeys(i, pin) {
+    // Not on the lifecycle's URL-less call (cross-URL keys, a NUL-led URL): the call with the real pin follows.
+    if (i.guard !== true && !pin.url.startsWith("\u0000")) declareFeedSet(identityOf(i, pin), nameOf(i), cidrsOf(i, true));
+    return base.sharedKeys!(i, pin);
+  },
+  async update(o, olds, news) {
+    if (olds.device) {
+      const kept = new Set(cidrsOf(news, true));
+      forgetFeedSet(
+        identityOf(olds, olds.device),
+        nameOf(olds),
+        [...cidrsOf(olds)].filter((k) => !kept.has(k)),
+      );
+    }
+    return base.update!(o, olds, news);
+  },
+  async remove(o, s) {
+    if (s.device) forgetFeedSet(identityOf(s, s.device), nameOf(s), cidrsOf(s));
+    return base.remove(o, s);
+  },
+};
 
 /** The provider object of {@link FortigateFeedSet}; tests, the benchmark and the CLI drive it directly. */
 export const fortigateFeedSetProvider = loudDiff(

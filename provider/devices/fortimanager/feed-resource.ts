@@ -21,7 +21,7 @@ import { resolveDeviceUrl } from "../../core/settings";
 import { feedOp, type TargetOutcome } from "../fortinet/feed-batcher";
 import { entryNotTaken, feedNameProblem, pushFailed, withLeftBehind, type DeviceFailure, type FeedCommand, type LeftBehind } from "../fortinet/feed-entries";
 import { vdomProblem } from "../fortinet/names";
-import { declareFeedEntry, keptByOtherKind, otherKindDeclarations } from "../fortinet/feed-identity";
+import { declareFeedEntry, forgetFeedEntry, keptByOtherKind, otherKindDeclarations } from "../fortinet/feed-identity";
 import { FortimanagerClient, type FortimanagerClientOptions } from "./client";
 import { FortimanagerFeedClient } from "./feed-client";
 import { feedPreflight } from "./feed-preflight";
@@ -243,10 +243,14 @@ function declareManaged(i: FortimanagerFeedEntryInputs, pin: DevicePin): void {
   declareFeedEntry(vdomOf(i), i.feed, mustParseAddress(i.address).cidr, {
     kind: "managed",
     grantName,
-    where: `FortiManager ${pin.url} (${pin.scope ?? "adom root"}) on ${devices.join(", ")}`,
+    where: managedWhere(pin, devices),
     serials: () => operation(resolveConnection(i, pin), vdomOf(i), (c) => managedSerials(c, devices)),
   });
 }
+
+/** Where a managed feed grant or set reaches, for messages and to match its record in feed-identity.ts. */
+export const managedWhere = (pin: DevicePin, devices: readonly string[]) =>
+  `FortiManager ${pin.url} (${pin.scope ?? "adom root"}) on ${sortedUnique(devices).join(", ")}`;
 
 /** Serial → device name of the listed devices the manager manages (one not managed cannot hold an entry); a device listed without a serial throws. */
 export async function managedSerials(
@@ -399,6 +403,8 @@ export const fortimanagerFeedEntryProvider = grantProvider<FortimanagerFeedEntry
   async remove(o, s) {
     const address = mustParseAddress(s.cidr ?? s.address);
     const all = sortedUnique([...s.devices, ...(s.heldBy ?? [])]);
+    // Its record goes (as the direct grant's does): a long-lived process must not keep sparing an entry nobody declares.
+    if (s.device) forgetFeedEntry(vdomOf(s), s.feed, address.cidr, "managed", s.grantName, managedWhere(s.device, s.devices));
     const devices = s.device ? undeclared(s.device, s, all) : all;
     await operation(o, vdomOf(s), async (c) => removeFrom(c, s.feed, address, await notDeclaredDirectly(c, s.feed, address, devices)));
   },

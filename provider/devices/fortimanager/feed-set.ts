@@ -15,7 +15,7 @@ import { diagnose, hostOfUrl } from "../../core/diagnosis";
 import { setting } from "../../core/dynamic-kit";
 import { defineGrantResource } from "../../core/define-resource";
 import type { Assert, BaseConnectionInputs, ResourceOutputs, SameType, SetInputFields } from "../../core/resource-declaration";
-import { grantProvider, type GrantLifecycle } from "../../core/grant-lifecycle";
+import { grantProvider, type DevicePin, type GrantLifecycle } from "../../core/grant-lifecycle";
 import { fingerprint } from "../../core/process-state";
 import { resolveDeviceUrl } from "../../core/settings";
 import {
@@ -23,6 +23,7 @@ import {
   SET_OUTPUT_DESCRIPTIONS,
   refineAddresses,
   setFields,
+  liveWanted,
   setLifecycle,
   wanted,
   type SetEntryInput,
@@ -32,12 +33,19 @@ import {
 import type { TargetFailure } from "../fortinet/feed-batcher";
 import { entryNotTaken, feedNameProblem, pushFailed, withLeftBehind } from "../fortinet/feed-entries";
 import { mergeTargets, readTargets, reconcileFeed, type FeedSetFailures } from "../fortinet/feed-set-ops";
-import { keptInFeedByOtherKind } from "../fortinet/feed-identity";
+import {
+  declareFeedSet,
+  forgetFeedSet,
+  keepingOtherProcesses,
+  keptForOtherProcess,
+  keptInFeedByOtherKind,
+  type FeedSetIdentity,
+} from "../fortinet/feed-identity";
 import { vdomProblem } from "../fortinet/names";
 import { FortimanagerClient, type FortimanagerClientOptions } from "./client";
 import { FortimanagerFeedClient } from "./feed-client";
 import { feedPreflight } from "./feed-preflight";
-import { DeviceNameSchema, deviceKey, managedSerials, type FortimanagerFeedConnection } from "./feed-resource";
+import { DeviceNameSchema, deviceKey, managedSerials, managedWhere, type FortimanagerFeedConnection } from "./feed-resource";
 import { FortimanagerConnectionSchema, FortimanagerCredentialsSchema, fortimanagerConnectionProps, resolveManagerConnection } from "./resource";
 
 export interface FortimanagerFeedSetArgs {
@@ -153,7 +161,7 @@ const base = setLifecycle<FortimanagerFeedSetInputs, Options>(
     reconcile: (o, i, plan) =>
       operation(o, vdomOf(i), async (c) => {
         const devices = sortedUnique(i.devices);
-        // An entry a FortigateFeedEntry declares directly on one of these FortiGates (same serial) stays there (feed-identity.ts).
+        // An entry a FortigateFeedEntry or FortigateFeedSet declares directly on one of these FortiGates (same serial) stays there (feed-identity.ts).
         // Only a change that may remove something asks (a create or a pure add reads no serial).
         let kept = new Map<string, Set<string>>();
         if (plan.drop.size > 0 || plan.exclusive)
@@ -162,19 +170,61 @@ const base = setLifecycle<FortimanagerFeedSetInputs, Options>(
           } catch (e) {
             throw pushFailed(hostOfUrl(o.url), i.feed, "the set's entries", "remove", [{ device: devices.join(", "), reason: (e as Error).message }], []);
           }
-        const on = kept.size > 0 ? { ...plan, keep: (k: string, t: string) => (kept.get(t)?.has(k) ?? false) || plan.keep(k, t) } : plan;
-        return reconcileFeed(c.backend(i.feed), feedKeyOf(c, i.feed), devices, on, failures(c, i.feed));
+        const here = kept.size > 0 ? { ...plan, keep: (k: string, t?: string) => (t !== undefined && kept.get(t)?.has(k)) || plan.keep(k, t) } : plan;
+        const on = keepingOtherProcesses("managed", vdomOf(i), i.feed, here);
+        const r = await reconcileFeed(c.backend(i.feed), feedKeyOf(c, i.feed), devices, on.plan, failures(c, i.feed));
+        const unproven = on.unproven();
+        if (unproven.length > 0)
+          throw pushFailed(
+            hostOfUrl(o.url),
+            i.feed,
+            "the set's entries",
+            "remove",
+            [{ device: devices.join(", "), reason: keptForOtherProcess(unproven) }],
+            [],
+          );
+        return r;
       }),
   },
   "FortimanagerFeedSet",
 );
 
+const liveCidrs = (i: FortimanagerFeedSetInputs) => liveWanted({ keyOf: (_i, e) => e.parsed.cidr }, i).keys();
+const nameOf = (i: object) => (i as { grantName?: string }).grantName;
+/** This set in feed-identity.ts: a FortigateFeedEntry or FortigateFeedSet reaching one of its FortiGates directly (same serial) keeps what it lists there. */
+const identityOf = (i: FortimanagerFeedSetInputs, pin: DevicePin): FeedSetIdentity => ({
+  kind: "managed",
+  resource: "FortimanagerFeedSet",
+  vdom: vdomOf(i),
+  feed: i.feed,
+  where: managedWhere(pin, i.devices),
+  serials: () => operation(base.connect(i, pin), vdomOf(i), (c) => managedSerials(c, sortedUnique(i.devices))),
+});
+
 /** The set's own key must not depend on `devices` (it changes in place): the set-lifecycle `targetOf` names them, so key on feed and VDOM. */
 const lifecycle: GrantLifecycle<FortimanagerFeedSetInputs, FortimanagerFeedSetInputs & SetState, Options> = {
   ...base,
   sharedKey: (i, pin) => fingerprint("set", pin.url, pin.scope, `feed ${i.feed} (VDOM ${vdomOf(i)})`, (i as { grantName?: string }).grantName),
+  sharedKeys(i, pin) {
+    // Not on the lifecycle's URL-less call (cross-URL keys, a NUL-led URL): the call with the real pin follows.
+    if (i.guard !== true && !pin.url.startsWith("\u0000")) declareFeedSet(identityOf(i, pin), nameOf(i), liveCidrs(i));
+    return base.sharedKeys!(i, pin);
+  },
+  async remove(o, s) {
+    if (s.device) forgetFeedSet(identityOf(s, s.device), nameOf(s), cidrKeys(s));
+    return base.remove(o, s);
+  },
   /** Devices taken out of `devices` lose the set's entries first (unless another grant declares them); then the set is reconciled on the rest. */
   async update(o, olds, news) {
+    // What it no longer lists goes from feed-identity.ts (what it keeps, its `check` declared again with the new devices).
+    if (olds.device) {
+      const kept = new Set(liveCidrs(news));
+      forgetFeedSet(
+        identityOf(olds, olds.device),
+        nameOf(olds),
+        [...cidrKeys(olds)].filter((k) => !kept.has(k)),
+      );
+    }
     const dropped = sortedUnique(olds.devices).filter((d) => !news.devices.includes(d));
     if (dropped.length > 0) await base.remove(o, { ...olds, devices: dropped });
     return base.update!(o, olds, news);
