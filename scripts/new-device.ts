@@ -105,16 +105,30 @@ export function registrations(n: DeviceNames, readmeSection: string): { file: st
     { file: "provider/device-settings.ts", marker: "// new-device: settings", text: `  ${n.name}: ${n.settingsConst},\n` },
     { file: "provider/registry.ts", marker: "// new-device: imports", text: `import { ${n.deviceConst} } from "./devices/${n.name}/device";\n` },
     { file: "provider/registry.ts", marker: "// new-device: entries", text: `  ${n.name}: ${n.deviceConst},\n` },
-    // The package root stays narrow (issue 11): the resource class, its args and its provider object.
-    {
-      file: "provider/index.ts",
-      marker: "// new-device: exports",
-      text: `export { ${n.className}, ${n.providerExport}, type ${n.className}Args } from "./devices/${n.name}/resource";\n`,
-    },
+    // The package root stays narrow (issue 11): the resource class, its args and its provider object —
+    // loaded on first use like every device (issue 22; provider/index.ts says why this getter form).
+    { file: "provider/index.ts", marker: "// new-device: exports", text: lazyExports(n) },
     { file: "emulators/index.ts", marker: "// new-device: emulators", text: `export * from "./${n.name}/emulator";\n` },
     // `npm run docs` fills the privilege table between the section's preflight markers.
     { file: "README.md", marker: "<!-- new-device: resources", text: readmeSection },
   ];
+}
+
+/** The device's block in provider/index.ts: its resource module required on first use, each export a getter. */
+export function lazyExports(n: DeviceNames): string {
+  const mod = `${n.className}Module`;
+  const lazy = `${n.providerExport}Module`;
+  const getter = (x: string) => `Object.defineProperty(exports, "${x}", {\n  enumerable: true,\n  get() {\n    return ${lazy}.${x};\n  },\n});\n`;
+  return (
+    `import type * as ${mod} from "./devices/${n.name}/resource";\n` +
+    `const ${lazy} = lazyModule(() => require("./devices/${n.name}/resource") as typeof ${mod});\n` +
+    `export declare const ${n.className}: typeof ${mod}.${n.className};\n` +
+    `export type ${n.className} = ${mod}.${n.className};\n` +
+    getter(n.className) +
+    `export declare const ${n.providerExport}: typeof ${mod}.${n.providerExport};\n` +
+    getter(n.providerExport) +
+    `export type { ${n.className}Args } from "./devices/${n.name}/resource";\n`
+  );
 }
 
 /** Inserts `text` on the line above the marker line (keeping the marker for the next device). */
