@@ -282,7 +282,8 @@ export function coalescedRead<T>(key: string, read: () => Promise<T>, opts: Coal
       const t = now();
       const cap = opts.burst.maxDelayMs ?? DEFAULT_BURST_MAX_MS;
       const paceSlot = opts.burst.paceKey !== undefined ? slotFor(opts.burst.paceKey) : slot;
-      notePace(paceSlot, t, cap);
+      // A caller with `startAt` is a later step of a counted operation, not an arrival: it learns no pace.
+      if (opts.startAt === undefined) notePace(paceSlot, t, cap);
       const maxDelayMs = Math.min(cap, Math.max(BURST_MIN_MAX_MS, BURST_MAX_PACES * (paceOf(paceSlot) ?? 0)));
       burst = { waiters: [waitBegin()], firstAt: t, lastJoinAt: t, callers: 1, maxDelayMs, cap, windowMs, gate, paceSlot, start };
       gate.arm(Math.min(maxDelayMs, idleFor(paceSlot, windowMs)));

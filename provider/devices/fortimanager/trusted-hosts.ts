@@ -175,6 +175,7 @@ function joinRound(client: FortimanagerClient, adminUser: string, part: Part, st
   }
   parts.push(part);
   const mine = parts;
+  const paceKey = `fortimanager.round-pace:${client.identity}`;
   return coalescedRead(
     `fortimanager.round:${roundKey}`,
     () => {
@@ -184,10 +185,11 @@ function joinRound(client: FortimanagerClient, adminUser: string, part: Part, st
     },
     // Never a round in flight (it was read before this part asked). A write part is an arrival of the burst,
     // paced by all rounds of this credential (one engine feeds them: the first round of an administrator
-    // waits for the burst too); a confirmation only holds the round until its settle ended.
-    part === CONFIRM
-      ? { purpose: "round", notBefore: Infinity, windowMs: 0, startAt }
-      : { purpose: "round", notBefore: Infinity, burst: { paceKey: `fortimanager.round-pace:${client.identity}` } },
+    // waits for the burst too). A confirmation holds the round until its settle ended and is no arrival; a
+    // round it opens waits for the burst like any other (the next grants of the administrator are on their
+    // way while the engine saves its checkpoint: they write on the read that confirms), and starts at once
+    // when every operation in flight waits (read-coalescer.ts).
+    part === CONFIRM ? { purpose: "round", notBefore: Infinity, startAt, burst: { paceKey } } : { purpose: "round", notBefore: Infinity, burst: { paceKey } },
   );
 }
 
