@@ -4,7 +4,10 @@
  * proof is unchanged: the confirming read is sent after the settle, and a slot another writer took during the
  * settle is still seen and the grant goes on in another slot. Request counts, never times.
  */
+import { randomUUID } from "node:crypto";
 import { mustParseAddress } from "../../provider/core/address";
+import { resetProcessState, setRunScopeForTests } from "../../provider/core/process-state";
+import { fortimanagerTrustedHostProvider as provider } from "../../provider/devices/fortimanager/resource";
 import { FortimanagerClient } from "../../provider/devices/fortimanager/client";
 import { DEFAULT_CREDENTIALS, startFortimanagerEmulator } from "../../emulators/fortimanager/emulator";
 import { closeFortimanagerSessions } from "../../provider/devices/fortimanager/session";
@@ -14,6 +17,7 @@ import { useEmulator } from "../support/emulator";
 
 const emu = useEmulator(() => startFortimanagerEmulator({ sysSessionForApiKeys: "answer" }));
 afterAll(() => closeFortimanagerSessions());
+afterEach(() => setRunScopeForTests(undefined));
 
 // A long settle: the second grant surely arrives while the first one settles.
 const client = () => new FortimanagerClient({ url: emu.url, caCert: emu.caCert, token: DEFAULT_CREDENTIALS.apiKey, slotSettleMs: 1_000 });
@@ -55,5 +59,30 @@ describe("FortiManager rounds share the confirming read", () => {
     expect(slotOf("10.62.0.1")).toBe(a.slot);
     expect(slotOf("10.62.0.2")).toBe(b.slot);
     expect(new Set([a.slot, b.slot, taken]).size).toBe(3);
+  });
+});
+
+describe("FortiManager grant preflight", () => {
+  it("runs once per CLI run: the update pass of a default up skips what its preview proved; another run probes again", async () => {
+    const inputs = {
+      connection: { url: emu.url, caCert: emu.caCert },
+      credentials: { token: DEFAULT_CREDENTIALS.apiKey },
+      adminUser: "alice",
+      address: "10.63.0.1",
+    };
+    setRunScopeForTests(`cli-${randomUUID()}`);
+    expect((await provider.check({}, inputs)).failures ?? []).toEqual([]);
+    const preview = emu.log.count();
+    // The update pass: a new provider process of the same CLI run.
+    resetProcessState();
+    emu.log.clear();
+    expect((await provider.check({}, inputs)).failures ?? []).toEqual([]);
+    const update = emu.log.count();
+    setRunScopeForTests(`cli-${randomUUID()}`);
+    resetProcessState();
+    emu.log.clear();
+    await provider.check({}, inputs);
+    expect({ preview, update, nextRun: emu.log.count() }).toEqual({ preview, update: 0, nextRun: preview });
+    expect(preview).toBeGreaterThan(0);
   });
 });
