@@ -4,7 +4,7 @@
  * never reused. Reads here are deferred promises, so order is asserted without timers; windowMs is 0
  * except where the window itself is the subject.
  */
-import { coalescedRead, DEFAULT_MAX_AGE_MS, lastWrite, noteWrite, readsSent, recordedWrite, trackedOperation } from "../provider/core/read-coalescer";
+import { coalescedRead, DEFAULT_MAX_AGE_MS, lastWrite, noteWrite, now, readsSent, recordedWrite, trackedOperation } from "../provider/core/read-coalescer";
 import { resetProcessState } from "../provider/core/process-state";
 
 function deferred<T>() {
@@ -240,5 +240,31 @@ describe("burst reads (the reads that confirm writes)", () => {
     expect(d.read).toHaveBeenCalledTimes(1);
     d.pending[0]!.resolve(1);
     expect(await r).toBe(1);
+  });
+
+  it("startAt: a read is never sent before it, even when every operation waits; a caller joining with a later one holds it longer and shares it", async () => {
+    let sentAt = -1;
+    const d = device<number>();
+    const read = () => {
+      sentAt = now();
+      return d.read();
+    };
+    const floor1 = now() + 30;
+    const floor2 = now() + 80;
+    const ops = [
+      // An arrival of a burst (a long window: only "everyone waits" could start it early)...
+      trackedOperation(() => coalescedRead("held", read, { windowMs: 60_000, burst: { maxDelayMs: 120_000 } })),
+      // ...and two steps of operations already counted (a confirmation after a settle): they raise the floor.
+      trackedOperation(() => coalescedRead("held", read, { windowMs: 0, startAt: floor1 })),
+      trackedOperation(() => coalescedRead("held", read, { windowMs: 0, startAt: floor2 })),
+    ];
+    await settle();
+    await settle();
+    expect(d.read).not.toHaveBeenCalled();
+    while (d.read.mock.calls.length === 0) await new Promise((r) => setTimeout(r, 5));
+    expect(sentAt).toBeGreaterThanOrEqual(floor2);
+    d.pending[0]!.resolve(7);
+    expect(await Promise.all(ops)).toEqual([7, 7, 7]);
+    expect(readsSent("held")).toBe(1);
   });
 });

@@ -41,6 +41,14 @@ export interface CoalesceOptions {
    * proves all of them. @default none (a fixed `windowMs`)
    */
   readonly burst?: BurstWindow | undefined;
+  /**
+   * The read starts no earlier than this moment (`now()` clock), whatever the window says: for a read that
+   * must come after a wait the caller chose (the settle after writes it confirms). A caller that passes it
+   * and finds a read pending joins it and raises its start to this moment; such a caller is not an arrival
+   * of a burst (it learns no pace and does not extend the wait), since it is a step of an operation already
+   * counted, not a new one. @default none
+   */
+  readonly startAt?: number | undefined;
 }
 
 /**
@@ -62,6 +70,12 @@ export interface CoalesceOptions {
 export interface BurstWindow {
   /** The longest any burst read waits; a pause between callers this long ends a burst. @default {@link DEFAULT_BURST_MAX_MS} */
   readonly maxDelayMs?: number | undefined;
+  /**
+   * Learn and use the pace of arrivals under this key instead of the read's own: reads of many objects fed
+   * by one stream of operations (a round per FortiManager administrator, all handed over by one engine)
+   * share that stream's pace, so the first read of an object already waits for the burst. @default the read's key
+   */
+  readonly paceKey?: string | undefined;
 }
 
 /**
@@ -103,6 +117,16 @@ interface Pending<T> {
   readonly promise: Promise<T>;
   /** Burst reads: when the first caller asked, how many wait, the timer and how to move it. */
   readonly burst?: BurstState | undefined;
+  /** The earliest start ({@link CoalesceOptions.startAt}), raised by the callers that join. */
+  readonly gate: Gate;
+}
+
+/** When a pending read may start, and its timer. */
+interface Gate {
+  floor: number;
+  timer: ReturnType<typeof setTimeout> | undefined;
+  /** (Re)arms the timer to start the read `ms` from now, never before `floor`. */
+  readonly arm: (ms: number) => void;
 }
 
 /** One provider operation ({@link trackedOperation}): how many waits it is in (an operation waiting on two reads counts once). */
@@ -120,7 +144,9 @@ interface BurstState {
   readonly windowMs: number;
   lastJoinAt: number;
   callers: number;
-  timer: ReturnType<typeof setTimeout> | undefined;
+  readonly gate: Gate;
+  /** Where the pace of arrivals is learnt ({@link BurstWindow.paceKey}). */
+  readonly paceSlot: Slot;
   readonly start: () => void;
 }
 
@@ -194,18 +220,44 @@ export function coalescedRead<T>(key: string, read: () => Promise<T>, opts: Coal
   const fresh = (r: Started<T>) => !r.settled || (r.purpose === purpose && now() - r.startedAt <= maxAge);
   if (latest && !latest.failed && latest.startedAt >= notBefore && fresh(latest)) return latest.promise;
   if (slot.next) {
-    if (slot.next.burst) joinBurst(slot, slot.next.burst);
+    if (opts.startAt !== undefined) {
+      const { gate, burst: b } = slot.next;
+      if (opts.startAt > gate.floor) {
+        gate.floor = opts.startAt;
+        gate.arm(gate.floor - now());
+      }
+      // Counted as waiting (so that every operation waiting still starts what can start), not as an arrival.
+      if (b) {
+        b.waiters.push(waitBegin());
+        startIfAllWait();
+      }
+    } else if (slot.next.burst) joinBurst(slot.next.burst);
     return slot.next.promise as Promise<T>;
   }
   const windowMs = opts.windowMs ?? DEFAULT_WINDOW_MS;
   let burst: BurstState | undefined;
   let begun = false;
-  const promise = new Promise<T>((resolve, reject) => {
-    const start = () => {
+  const gate: Gate = {
+    floor: opts.startAt ?? 0,
+    timer: undefined,
+    arm: (ms) => {
       if (begun) return;
+      if (gate.timer !== undefined) clearTimeout(gate.timer);
+      gate.timer = setTimeout(start, Math.max(0, ms, gate.floor - now()));
+    },
+  };
+  let start: () => void = () => undefined;
+  const promise = new Promise<T>((resolve, reject) => {
+    start = () => {
+      if (begun) return;
+      // Too early (every operation waits, or a caller raised the floor since the timer was set): at the floor then.
+      if (gate.floor > now()) {
+        gate.arm(0);
+        return;
+      }
       begun = true;
+      if (gate.timer !== undefined) clearTimeout(gate.timer);
       if (burst) {
-        if (burst.timer !== undefined) clearTimeout(burst.timer);
         state().bursts.delete(burst);
         for (const op of burst.waiters) waitEnd(op);
       }
@@ -229,15 +281,17 @@ export function coalescedRead<T>(key: string, read: () => Promise<T>, opts: Coal
     if (opts.burst) {
       const t = now();
       const cap = opts.burst.maxDelayMs ?? DEFAULT_BURST_MAX_MS;
-      notePace(slot, t, cap);
-      const maxDelayMs = Math.min(cap, Math.max(BURST_MIN_MAX_MS, BURST_MAX_PACES * (paceOf(slot) ?? 0)));
-      burst = { waiters: [waitBegin()], firstAt: t, lastJoinAt: t, callers: 1, maxDelayMs, cap, windowMs, timer: undefined, start };
-      burst.timer = setTimeout(start, Math.min(maxDelayMs, idleFor(slot, windowMs)));
+      const paceSlot = opts.burst.paceKey !== undefined ? slotFor(opts.burst.paceKey) : slot;
+      // A caller with `startAt` is a later step of a counted operation, not an arrival: it learns no pace.
+      if (opts.startAt === undefined) notePace(paceSlot, t, cap);
+      const maxDelayMs = Math.min(cap, Math.max(BURST_MIN_MAX_MS, BURST_MAX_PACES * (paceOf(paceSlot) ?? 0)));
+      burst = { waiters: [waitBegin()], firstAt: t, lastJoinAt: t, callers: 1, maxDelayMs, cap, windowMs, gate, paceSlot, start };
+      gate.arm(Math.min(maxDelayMs, idleFor(paceSlot, windowMs)));
       state().bursts.add(burst);
-    } else if (windowMs > 0) setTimeout(start, windowMs);
+    } else if (windowMs > 0 || gate.floor > now()) gate.arm(windowMs);
     else queueMicrotask(start);
   });
-  slot.next = { promise, burst };
+  slot.next = { promise, burst, gate };
   if (burst) startIfAllWait();
   return promise;
 }
@@ -266,16 +320,15 @@ const paceOf = (slot: Slot): number | undefined => (state().ops.peak >= 2 ? slot
 const idleFor = (slot: Slot, windowMs: number) => Math.max(windowMs, BURST_PACE_FACTOR * (paceOf(slot) ?? 0));
 
 /** A caller joins a burst read that has not started: learn the pace, then start it now or move its start. */
-function joinBurst(slot: Slot, b: BurstState): void {
+function joinBurst(b: BurstState): void {
   const t = now();
-  notePace(slot, t, b.cap);
+  notePace(b.paceSlot, t, b.cap);
   b.lastJoinAt = t;
   b.callers++;
-  if (b.timer !== undefined) clearTimeout(b.timer);
   b.waiters.push(waitBegin());
   if (startIfAllWait()) return;
-  const at = Math.min(b.firstAt + b.maxDelayMs, t + idleFor(slot, b.windowMs));
-  b.timer = setTimeout(b.start, Math.max(0, at - t));
+  const at = Math.min(b.firstAt + b.maxDelayMs, t + idleFor(b.paceSlot, b.windowMs));
+  b.gate.arm(at - t);
 }
 
 /**

@@ -37,13 +37,13 @@ afterEach(() => setRunScopeForTests(undefined));
 
 describe("FortigateAddressSet", () => {
   const emu = useFortigateSetEmulator();
-  it("a one-address change costs 6 requests over preview + update of one CLI run", async () => {
+  it("a one-address change costs 5 requests over preview + update of one CLI run", async () => {
     setRunScopeForTests(`cli-${randomUUID()}`);
     const r = await upAddingOne(fgt, { ...fortigateSetBase(emu) }, emu.log);
     // Preview: the write probe. Update: the address table and the group (one read each), the object, then the
-    // member — client.ts `ensureMember` reads the group again before its POST (the answer to a repeated member
-    // POST is unsourced), the one request over 5.
-    expect(r).toEqual({ previewRequests: 1, requests: 6 });
+    // member — no read of the group before its POST: the object was just created, so no group held it
+    // (client.ts `ensureMember`, `newObject`).
+    expect(r).toEqual({ previewRequests: 1, requests: 5 });
     expect(emu.backend.groupMembers("root", "jit-admins", "ipv4").sort()).toEqual(["grant-203.0.113.7", "grant-203.0.113.8", "grant-203.0.113.9"]);
   });
 });

@@ -337,11 +337,18 @@ export class FortigateClient {
    * child before it writes, AN-MU): a member already is left alone (`false`); otherwise one POST, whose
    * FortiOS success envelope confirms it — any other answer is settled by reading the group again.
    * A missing group is 202060.
+   *
+   * `newObject`: the caller's own POST created the object moments ago (FortiOS answered it created), so no
+   * group can hold it yet and the read before the POST proves nothing: it is skipped. Should another writer
+   * have made it a member in between, the POST's answer is settled exactly as above (a success envelope, or
+   * a read of the group), so the outcome is proven either way.
    */
-  async ensureMember(f: Family, group: string, name: string): Promise<boolean> {
-    const before = await this.getGroupMembers(f, group);
-    if (before === undefined) throw this.groupMissing(group);
-    if (before.includes(name)) return false;
+  async ensureMember(f: Family, group: string, name: string, newObject = false): Promise<boolean> {
+    if (!newObject) {
+      const before = await this.getGroupMembers(f, group);
+      if (before === undefined) throw this.groupMissing(group);
+      if (before.includes(name)) return false;
+    }
     const req = this.req("POST", groupPath(f), [group, MEMBER_SEGMENT], false, { name });
     const isMember = async () => (await this.getGroupMembers(f, group))?.includes(name) === true;
     const res = await applyVerified(() => this.call(req, [200, 404, 500], "write", true), isMember).catch((e: unknown) => {

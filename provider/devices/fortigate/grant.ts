@@ -115,7 +115,9 @@ export async function createGrant(
     if (spec.group !== undefined) {
       const group = spec.group;
       try {
-        membershipAdded = await runQueued(groupKey(c, f, group), () => recorded(c, f, spec.name, () => c.ensureMember(f, group, spec.name)));
+        // An object this call created is in no group yet: its membership POST needs no read before it (client.ts).
+        const created = outcome === "created";
+        membershipAdded = await runQueued(groupKey(c, f, group), () => recorded(c, f, spec.name, () => c.ensureMember(f, group, spec.name, created)));
       } catch (e) {
         if (!adopted) await recorded(c, f, spec.name, () => c.deleteAddress(f, spec.name)).catch(() => undefined);
         throw e;

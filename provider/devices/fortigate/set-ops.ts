@@ -6,10 +6,11 @@
  * Reads: per family, ONE read of the address table and ONE of the group, whatever the number of
  * entries (a refresh costs O(1) requests per target). Writes go through the per-member child paths
  * (SPEC §4.2: never by rewriting the member list), one object create and one member add per new entry
- * (client.ts `ensureMember` reads the group before its POST: the answer to a repeated POST is
- * unsourced), one member removal and one object delete per dropped entry; an entry an exclusive set
- * or a guard removes is only taken out of the group (the object may be used elsewhere). FortiOS caps a
- * group at 600 members in the 6.4 schema, so N stays small here.
+ * (client.ts `ensureMember` reads the group before its POST, since the answer to a repeated POST is
+ * unsourced — except for an object the set just created, which no group can hold yet), one member
+ * removal and one object delete per dropped entry; an entry an exclusive set or a guard removes is
+ * only taken out of the group (the object may be used elsewhere). FortiOS caps a group at 600 members
+ * in the 6.4 schema, so N stays small here.
  */
 import type { GrantAddress } from "../../core/address";
 import { diagnose } from "../../core/diagnosis";
@@ -175,7 +176,9 @@ export async function reconcileGroup(
         }
         if (repair) await c.setValue(f, name, w.parsed);
         if (existing && w.description !== undefined && existing.comment !== comment) await c.setComment(f, name, comment);
-        if (!member) await runQueued(groupQueue(c, f, groupFor(t, f)), () => c.ensureMember(f, groupFor(t, f), name));
+        // An object this job created is in no group yet: no read before its membership POST (client.ts `ensureMember`).
+        const created = !existing && !taken;
+        if (!member) await runQueued(groupQueue(c, f, groupFor(t, f)), () => c.ensureMember(f, groupFor(t, f), name, created));
         noteWrite(writeKey(c, f), name);
       });
     }

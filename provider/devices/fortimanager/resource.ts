@@ -12,7 +12,7 @@ import { setting, type GrantAddressArgs } from "../../core/dynamic-kit";
 import { defineGrantResource } from "../../core/define-resource";
 import type { Assert, BaseConnectionInputs, GrantMetaInputs, ResourceOutputs, SameType } from "../../core/resource-declaration";
 import { grantMetaFields, grantProvider, type DevicePin, type PinnedState } from "../../core/grant-lifecycle";
-import { fingerprint } from "../../core/process-state";
+import { cachedPreflight, fingerprint } from "../../core/process-state";
 import { segmentNameProblem, SEGMENT_NAME_RULE } from "../../core/transport";
 import { resolveDeviceUrl, SettingProblem, settingPlaces } from "../../core/settings";
 import { FortimanagerClient, type FortimanagerClientOptions } from "./client";
@@ -160,7 +160,15 @@ export const fortimanagerTrustedHostProvider = grantProvider<TrustedHostInputs, 
   hostOf: (pin) => hostOfUrl(pin.url),
   sharedKey: (i, pin) => fingerprint("fortimanager", pin.url, i.adminUser, mustParseAddress(i.address).cidr),
   // One operation: a session the preflight logged in to is logged out before check returns (a cached preflight sends nothing).
-  preflight: (o, i, mode) => operation(o, (client) => preflight(client, i.adminUser, mode)),
+  // Once per CLI run (process-state `cachedPreflight`): the update pass of a default `up` reuses its preview's proof
+  // (issue 22: that was one read of every administrator again, and the caller's rights). A right or an administrator
+  // lost in between still fails, with its diagnosis, from the create's own read and write (202051, 202002).
+  preflight: (o, i, mode) => {
+    const client = new FortimanagerClient(o);
+    return cachedPreflight(fingerprint("fortimanager-grant", client.verdictKey, i.adminUser, mode), () =>
+      client.operation(async (c) => void (await preflight(c, i.adminUser, mode))),
+    );
+  },
 
   async create(o, i) {
     const address = mustParseAddress(i.address);

@@ -15,8 +15,10 @@
  *   2. write only if the read answered moments ago (`WRITE_GUARD_MS`; a stale read is read again):
  *      a writer's read-to-write gap stays small, and every writer waits longer than that gap...
  *   3. ...before confirming: after a settle interval (≥ `slotSettleMs`, and twice this round's own
- *      read-to-write time) the slot is read back. Still ours → done. Taken by another writer → that
- *      writer keeps it (it will confirm it), and we back off at random and go to 1 with a fresh read.
+ *      read-to-write time) the slot is read back — by the next round's read on the administrator, which
+ *      does not start before the settle ended ({@link joinRound}). Still ours → done. Taken by another
+ *      writer → that writer keeps it (it will confirm it), and we back off at random and go to 1 with a
+ *      fresh read.
  *   4. after `MAX_ROUNDS` lost rounds, a loud 202050 naming the concurrent writers: never a success
  *      that is not on the device.
  * Two writers of the SAME address in different slots converge on the lowest slot: the other one
@@ -81,11 +83,6 @@ function queueKey(client: FortimanagerClient, adminUser: string): string {
 /** Writes are recorded per device + admin + address; a refresh read never predates this process's last write of that address. */
 const writeKey = (client: FortimanagerClient, adminUser: string) => `fortimanager.writes:${client.host}:${adminUser}`;
 
-/** A read of the admin started no earlier than `notBefore`, shared with the other confirmations of the burst (read-coalescer.ts). */
-function confirmRead(client: FortimanagerClient, adminUser: string, notBefore: number): Promise<AdminRecord> {
-  return coalescedRead(`fortimanager.admin:${client.identity}:${adminUser}`, () => client.readAdmin(adminUser), { purpose: "confirm", notBefore, burst: {} });
-}
-
 /** How long a lost round on an admin keeps this process choosing slots at random there. */
 const CONTENTION_MEMORY_MS = 10 * 60_000;
 const contentionMap = () => shared("fortimanager.slot-contention", () => new Map<string, number>());
@@ -113,9 +110,10 @@ export async function grantTrustedHost(client: FortimanagerClient, adminUser: st
       stale++;
       continue;
     }
-    // Outside the queue: other grants of this process go on while this one settles.
-    await waitingOn(sleep(Math.max(settleMs, 2 * step.writeMs) + Math.random() * 50));
-    const record = await confirmRead(client, adminUser, now());
+    // Outside the queue: other grants of this process go on while this one settles. The confirming read is
+    // the next round's read on this administrator, started no earlier than the end of the settle.
+    const settled = step.answeredAt + Math.max(settleMs, 2 * step.writeMs) + Math.random() * 50;
+    const { record } = await waitingOn(joinRound(client, adminUser, CONFIRM, settled));
     const mine = readSlot(address.family, record[slotName(address.family, step.wrote)]);
     if (mine.kind === "address" && mine.address.cidr === address.cidr) {
       return withLost(await converge(client, adminUser, address, step.wrote, record), lost);
@@ -142,53 +140,77 @@ interface Ask {
   readonly random: boolean;
 }
 
-/** The asks of a round that has not started yet, per administrator (see {@link batchedRound}). */
-const pendingRounds = () => shared("fortimanager.slot-rounds", () => new Map<string, Ask[]>());
+/** A grant's part in a round: a slot to pick and write, or ({@link CONFIRM}) the read that confirms slots written before. */
+type Part = Ask | typeof CONFIRM;
+const CONFIRM = Symbol("confirm");
+
+/** What a round answers: the administrator as its read found it, and each write part's step. */
+interface RoundResult {
+  readonly record: AdminRecord;
+  readonly steps: Map<Part, Step | Error>;
+}
+
+/** The parts of a round that has not started yet, per credential and administrator (see {@link joinRound}). */
+const pendingRounds = () => shared("fortimanager.slot-rounds.v2", () => new Map<string, Part[]>());
 
 /**
- * Joins the next round on this administrator: the grants that ask while a round waits for its burst
- * (read-coalescer.ts burst window: through `pulumi up` creates arrive one by one) share its read and
- * its write — one read, then ONE update carrying every chosen slot, in the per-admin queue; each grant
- * then settles and confirms its own slot as before (the confirmations share a read too). So a burst of
- * grants on one administrator costs three requests instead of three per grant, and each grant's
- * read-to-write gap is still one read.
+ * Joins the next round on this administrator. A round is one read, then ONE update carrying every slot
+ * chosen for its write parts, in the per-admin queue. Its read is also the confirming read of the slots
+ * written by earlier rounds whose settle has ended: a grant that wrote asks for the next round with
+ * `startAt` = the end of its settle, and the round does not start before that. So through `pulumi up`
+ * (creates arrive one by one, read-coalescer.ts burst window) the grants that arrive while earlier ones
+ * settle join the read that confirms those: a run of rounds on one administrator costs one read and one
+ * update per round plus one last read, instead of a read, an update and a confirming read per round.
+ * Each read still proves what it proved before: it is sent after every settle it confirms has ended, and
+ * it is the read right before the round's write (the write still follows it within the guard).
  */
-function batchedRound(client: FortimanagerClient, adminUser: string, ask: Ask): Promise<Step> {
+function joinRound(client: FortimanagerClient, adminUser: string, part: Part, startAt?: number): Promise<RoundResult> {
   const key = queueKey(client, adminUser);
   // Per credential: the round writes with the client of the grant that opened it.
   const roundKey = `${client.identity}:${adminUser}`;
-  let asks = pendingRounds().get(roundKey);
-  if (!asks) {
-    asks = [];
-    pendingRounds().set(roundKey, asks);
+  let parts = pendingRounds().get(roundKey);
+  if (!parts) {
+    parts = [];
+    pendingRounds().set(roundKey, parts);
   }
-  asks.push(ask);
-  const mine = asks;
-  const round = coalescedRead(
+  parts.push(part);
+  const mine = parts;
+  const paceKey = `fortimanager.round-pace:${client.identity}`;
+  return coalescedRead(
     `fortimanager.round:${roundKey}`,
     () => {
-      // The round starts: later asks form the next one.
+      // The round starts: later parts form the next one.
       if (pendingRounds().get(roundKey) === mine) pendingRounds().delete(roundKey);
       return runQueued(key, () => readAndWrite(client, adminUser, mine));
     },
-    { purpose: "round", notBefore: now(), burst: {} },
+    // Never a round in flight (it was read before this part asked). A write part is an arrival of the burst,
+    // paced by all rounds of this credential (one engine feeds them: the first round of an administrator
+    // waits for the burst too). A confirmation holds the round until its settle ended and is no arrival; a
+    // round it opens waits for the burst like any other (the next grants of the administrator are on their
+    // way while the engine saves its checkpoint: they write on the read that confirms), and starts at once
+    // when every operation in flight waits (read-coalescer.ts).
+    part === CONFIRM ? { purpose: "round", notBefore: Infinity, startAt, burst: { paceKey } } : { purpose: "round", notBefore: Infinity, burst: { paceKey } },
   );
-  return round.then((steps) => {
-    const step = steps.get(ask);
-    if (step === undefined) throw new Error("internal: a trusted-host round lost a grant");
-    if (step instanceof Error) throw step;
-    return step;
-  });
+}
+
+/** A write part's step in its round. */
+async function batchedRound(client: FortimanagerClient, adminUser: string, ask: Ask): Promise<Step> {
+  const { steps } = await waitingOn(joinRound(client, adminUser, ask));
+  const step = steps.get(ask);
+  if (step === undefined) throw new Error("internal: a trusted-host round lost a grant");
+  if (step instanceof Error) throw step;
+  return step;
 }
 
 /**
- * One round in the per-admin queue: read; per grant, adopt or pick a free slot (at random after
- * contention); write the chosen slots in one update if the read is fresh (answered within the grant's
- * `guardMs` of being sent: a slow read is read again, so that a writer's read-to-write gap stays below
- * the other writers' settle interval).
+ * One round in the per-admin queue: read (this read also confirms the earlier rounds' slots); per write
+ * part, adopt or pick a free slot (at random after contention); write the chosen slots in one update if
+ * the read is fresh (answered within the grant's `guardMs` of being sent: a slow read is read again, so
+ * that a writer's read-to-write gap stays below the other writers' settle interval).
  */
-async function readAndWrite(client: FortimanagerClient, adminUser: string, asks: readonly Ask[]): Promise<Map<Ask, Step | Error>> {
-  const out = new Map<Ask, Step | Error>();
+async function readAndWrite(client: FortimanagerClient, adminUser: string, parts: readonly Part[]): Promise<RoundResult> {
+  const out = new Map<Part, Step | Error>();
+  const asks = parts.filter((p): p is Ask => p !== CONFIRM);
   const readSent = now();
   const record = await client.readAdmin(adminUser);
   const elapsed = now() - readSent;
@@ -223,7 +245,7 @@ async function readAndWrite(client: FortimanagerClient, adminUser: string, asks:
     taken.add(address.cidr);
     writes.push({ ask, n });
   }
-  if (writes.length === 0) return out;
+  if (writes.length === 0) return { record, steps: out };
   const data = Object.fromEntries(writes.map(({ ask, n }) => [slotName(ask.address.family, n), slotWriteValue(ask.address)]));
   const holds = async () => {
     const r = await client.readAdmin(adminUser);
@@ -236,7 +258,7 @@ async function readAndWrite(client: FortimanagerClient, adminUser: string, asks:
   }
   const answeredAt = now();
   for (const { ask, n } of writes) out.set(ask, { wrote: n, writeMs: answeredAt - readSent, answeredAt });
-  return out;
+  return { record, steps: out };
 }
 
 /**
