@@ -46,8 +46,9 @@
  * 4. Every batch ends with a reconfigure, even when the content already matched: a run that died
  *    between set_item and reconfigure left the content saved but not live (issue 9 item 2).
  *
- * Adaptive batch window: a batch waits while ops keep arriving (each arrival within `batchQuietMs`
- * extends it, up to `batchMaxMs` after the first), and runs at once when every op this process has
+ * Adaptive batch window: a batch waits while ops keep arriving (each arrival within `batchQuietMs`, or
+ * twice the median gap between recent arrivals when the engine hands them over slower, extends it, up
+ * to `batchMaxMs` after the first), and runs at once when every op this process has
  * outstanding on the alias is queued and their number reached the most seen in flight before (the
  * engine's `--parallel` slots are all waiting on us: nothing more can come). Through `pulumi up` at
  * the default parallelism that makes one batch per wave of 8 instead of one per create.
@@ -131,10 +132,10 @@ export const CONFIG_MODE_TIMING = {
   maxRounds: 6,
   /** Reads (and writes lost in transit) tried per batch before it fails loudly rather than write on a stale read. */
   readAttempts: 4,
-  /** A batch waits this long after the last op arrived for more to join. */
+  /** A batch waits this long after the last op arrived for more to join (or twice the engine's recent pace, if longer). */
   batchQuietMs: 250,
   /** ... but runs at most this long after its first op arrived. */
-  batchMaxMs: 1_500,
+  batchMaxMs: 4_000,
 };
 
 /** How long a repair round or a set's multi-op submission waits for others before the batch runs. @default 25 */
@@ -285,6 +286,9 @@ class AliasBatcher {
   private outstanding = 0;
   /** The most ops outstanding when a batch ran (the engine's parallelism, as this alias sees it). */
   private learnedPeak = 0;
+  /** When the last new op arrived, and recent gaps between new ops (ms): the pace the engine hands creates over at. */
+  private lastFresh = 0;
+  private readonly arrivalGaps: number[] = [];
   /** Recent set_item answer times, ms (the settle and window (b) derive from the slowest). */
   private readonly writeMs: number[] = [];
   /** Recent reconfigure answer times, ms: a heavier POST on the same path, judging a first set_item's transit. */
@@ -343,6 +347,12 @@ class AliasBatcher {
     const now = Date.now();
     if (this.pending.length === 0) this.openedAt = now;
     this.lastArrival = now;
+    if (ops.some((o) => o.round === 0 && !o.urgent)) {
+      // A gap longer than a batch may wait is idleness (between runs, or tests), not the engine's pace.
+      if (this.lastFresh > 0 && now - this.lastFresh <= CONFIG_MODE_TIMING.batchMaxMs) this.arrivalGaps.push(now - this.lastFresh);
+      if (this.arrivalGaps.length > 5) this.arrivalGaps.shift();
+      this.lastFresh = now;
+    }
     this.pending.push(...ops);
     this.schedule();
   }
@@ -360,7 +370,7 @@ class AliasBatcher {
     let at: number;
     if (this.pending.some((o) => o.urgent || o.round > 0)) at = this.openedAt + BATCH_WINDOW_MS;
     else if (this.pending.length === this.outstanding && this.pending.length >= this.learnedPeak && this.learnedPeak > 0) at = 0;
-    else at = Math.min(this.lastArrival + t.batchQuietMs, this.openedAt + t.batchMaxMs);
+    else at = Math.min(this.lastArrival + Math.max(t.batchQuietMs, 2 * this.arrivalPaceMs()), this.openedAt + t.batchMaxMs);
     this.timer = setTimeout(
       () => {
         this.timer = undefined;
@@ -368,6 +378,19 @@ class AliasBatcher {
       },
       Math.max(0, at - Date.now()),
     );
+  }
+
+  /**
+   * The median of the last 5 gaps between new ops (few, so a change of pace is followed within a wave). At N = 1,000 the engine hands creates over one per checkpoint
+   * write (0.2–1 s each), slower than the quiet window: a fixed 250 ms closed a batch per create or two (700
+   * reconfigures for 1,000 grants, issue 22). Waiting for the next op while they keep coming at that pace costs
+   * the `up` nothing (the engine is the bottleneck) and fills a batch up to the engine's parallelism. The
+   * median ignores the one long gap per batch a fast engine shows (the batch's own settle).
+   */
+  private arrivalPaceMs(): number {
+    if (this.arrivalGaps.length < 3) return 0;
+    const sorted = [...this.arrivalGaps].sort((a, b) => a - b);
+    return sorted[Math.floor(sorted.length / 2)]!;
   }
 
   /** The content as the device holds it now, with the moment the read started and when its answer came. */
