@@ -232,4 +232,14 @@ describe("config mode, two processes: a slow reader whose set_item lands late", 
     },
     180_000,
   );
+
+  it(`control: the same late-landing set_item from a process that reads fast loses nothing (window (a)) (${TRIALS} trials)`, async () => {
+    const reload = emu.backend.reconfigureLatencyMs;
+    emu.backend.reconfigureLatencyMs = 0;
+    try {
+      await trials(", child 1's set_item lands 600 ms late, reads fast", { slowWriteMs: 600, timing: EACH }, { timing: EACH, staggerMs: 120 });
+    } finally {
+      emu.backend.reconfigureLatencyMs = reload;
+    }
+  }, 180_000);
 });
