@@ -151,7 +151,7 @@ describe("FortiGate client diagnoses", () => {
 
   it("settles a create whose answer was lost by reading it back (no duplicate, no error)", async () => {
     emu.faults.add({ match: "POST /api/v2/cmdb/firewall/address", kind: "reset", phase: "after", times: 1 });
-    expect(await client().createAddress("ipv4", "lost", mustParseAddress("198.51.100.10"), "")).toBe("created");
+    expect(await client().createAddress("ipv4", "lost", mustParseAddress("198.51.100.10"), "")).toBe("verified");
     expect(emu.backend.addresses("root").filter((a) => a.name === "lost")).toHaveLength(1);
   });
 

@@ -123,7 +123,12 @@ const EMPTY_GROUP_CODE: DiagnosisCode = "202064";
 /** What the write probe learnt: `refused` never returns (202002 is thrown); `unproven` is a 404 or other FortiOS refusal of the probe. */
 export type WriteProbe = "unproven";
 
-export type CreateOutcome = "created" | "exists";
+/**
+ * `created`: FortiOS answered the POST created. `verified`: the answer was lost or ambiguous and a read-back shows an
+ * object of this name and value — ours, or one that was there before (it cannot be told), so it is not known to be in
+ * no group. `exists`: FortiOS refused the name as taken.
+ */
+export type CreateOutcome = "created" | "exists" | "verified";
 
 /** The table a CMDB firewall path addresses (`/api/v2/cmdb/firewall/addrgrp/g/member/x` → "addrgrp"). */
 function tableOf(path: string): string | undefined {
@@ -254,7 +259,7 @@ export class FortigateClient {
     ).catch((e: unknown) => {
       throw toGrantError(e, "fortinet", { host: this.host, timeoutMs: this.t.timeoutMs });
     });
-    return outcome === "verified" ? "created" : outcome;
+    return outcome;
   }
 
   /** Sets the comment in place (a partial PUT, PFGT#217), confirmed by the FortiOS success envelope. */

@@ -86,7 +86,7 @@ export async function createGrant(
     const f: Family = addr.family === 4 ? "ipv4" : "ipv6";
     const outcome = await recorded(c, f, spec.name, () => c.createAddress(f, spec.name, addr, spec.comment));
     let adopted = false;
-    let found = outcome === "created" ? await readBackCreated(c, f, spec.name) : await c.getAddress(f, spec.name);
+    let found = outcome === "exists" ? await c.getAddress(f, spec.name) : await readBackCreated(c, f, spec.name);
     if (outcome === "exists") {
       if (!found || found.address?.cidr !== addr.cidr) {
         throw diagnose("202061", {
@@ -115,7 +115,8 @@ export async function createGrant(
     if (spec.group !== undefined) {
       const group = spec.group;
       try {
-        // An object this call created is in no group yet: its membership POST needs no read before it (client.ts).
+        // An object FortiOS answered created is in no group yet: its membership POST needs no read before it (client.ts).
+        // One settled by read-back ("verified") may have been there before, in the group: read first.
         const created = outcome === "created";
         membershipAdded = await runQueued(groupKey(c, f, group), () => recorded(c, f, spec.name, () => c.ensureMember(f, group, spec.name, created)));
       } catch (e) {

@@ -165,7 +165,8 @@ export async function reconcileGroup(
       jobs.push(async () => {
         // Taken since the read: the same value (another grant of the program creating it) is fine; a
         // group of that name (FortiOS -163) or another value never becomes a member in its place.
-        const taken = !existing && (await c.createAddress(f, name, w.parsed, comment)) === "exists";
+        const outcome = existing ? undefined : await c.createAddress(f, name, w.parsed, comment);
+        const taken = outcome === "exists";
         if (taken && (await c.getAddress(f, name))?.address?.cidr !== w.parsed.cidr) {
           throw diagnose("202061", {
             host: c.host,
@@ -176,8 +177,9 @@ export async function reconcileGroup(
         }
         if (repair) await c.setValue(f, name, w.parsed);
         if (existing && w.description !== undefined && existing.comment !== comment) await c.setComment(f, name, comment);
-        // An object this job created is in no group yet: no read before its membership POST (client.ts `ensureMember`).
-        const created = !existing && !taken;
+        // An object FortiOS answered created is in no group yet: no read before its membership POST (client.ts
+        // `ensureMember`); one settled by read-back may have been there before, in the group.
+        const created = outcome === "created";
         if (!member) await runQueued(groupQueue(c, f, groupFor(t, f)), () => c.ensureMember(f, groupFor(t, f), name, created));
         noteWrite(writeKey(c, f), name);
       });

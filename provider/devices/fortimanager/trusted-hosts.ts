@@ -253,6 +253,12 @@ async function readAndWrite(client: FortimanagerClient, adminUser: string, parts
   };
   try {
     await applyVerified(client, () => client.updateAdmin(adminUser, data), holds);
+  } catch (e) {
+    // The write parts fail; the confirmations of the round still have their read (a grant confirmed here
+    // whose create failed would leave its slot on the device, owned by nobody).
+    const err = e instanceof Error ? e : new Error(String(e));
+    for (const { ask } of writes) out.set(ask, err);
+    return { record, steps: out };
   } finally {
     for (const { ask } of writes) noteWrite(writeKey(client, adminUser), ask.address.cidr);
   }
