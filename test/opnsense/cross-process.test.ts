@@ -14,12 +14,12 @@
  *
  * The second case makes one child a slow reader (issue 22, red team rt-config-slow-read): every get_item
  * answer reaches it 420 ms after the device served it — the worst case for a read→write window, the
- * content being as old as the whole round trip — so its writes go out after window (a) (400 ms) and
- * rest on window (b) of alias-batcher.ts ("Proof"): the other child, which measures fast reads, must
- * still lose nothing. OPN_XPROC_SLOW_TIMING (JSON) gives the slow child its own timing, to show the case
+ * content being as old as the whole round trip — so its reads come after window (a) (400 ms), and window
+ * (b) of alias-batcher.ts ("Proof") gives a path that slow no more: it fails OPN002, loudly, and the
+ * other child, which measures fast reads, loses nothing. OPN_XPROC_SLOW_TIMING (JSON) gives the slow child its own timing, to show the case
  * can fail: `OPN_XPROC_SLOW_TIMING='{"windowMs":2500}' OPN_XPROC_SLOW_READ_MS=1500` (the slow child's
  * window grown to fit its own 1.5 s reads, the fast child's settle unchanged) lost 10 of 10 grants
- * silently in each of 3 trials (measured 2026-12-07); the shipped timing lost 0 and failed 0.
+ * silently in each of 3 trials (measured 2026-12-07); the shipped timing lost 0 (the slow child failed OPN002).
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -131,7 +131,7 @@ function startChild(job: Record<string, unknown>): { child: ChildProcess; ready:
 const grantsOf = (p: number, trial: number) => Array.from({ length: 10 }, (_, i) => `10.${40 + p}.${trial}.${i + 1}`);
 
 /** Runs `TRIALS` trials of the two children (extra job fields per child) and asserts nothing reported done is untrue. */
-async function trials(label: string, extraA: Record<string, unknown>, extraB: Record<string, unknown>): Promise<void> {
+async function trials(label: string, extraA: Record<string, unknown>, extraB: Record<string, unknown>, loud?: RegExp): Promise<void> {
   const summary: string[] = [];
   const outcomes: {
     trial: number;
@@ -195,14 +195,14 @@ async function trials(label: string, extraA: Record<string, unknown>, extraB: Re
   }
   console.log(`config mode, 2 processes x 10 grants + 1 revoke${label}, dist ${DIST}:\n  ${summary.join("\n  ")}`);
   for (const o of outcomes) {
-    // Nothing reported as done may be untrue on the device, ever; and here nothing needs to fail.
-    expect({ trial: o.trial, silentLoss: o.silentLoss, silentResurrection: o.silentResurrection, failures: o.failures }).toEqual({
+    // Nothing reported as done may be untrue on the device, ever; and (without `loud`) nothing needs to fail.
+    expect({ trial: o.trial, silentLoss: o.silentLoss, silentResurrection: o.silentResurrection, failures: o.failures.filter((f) => !loud?.test(f)) }).toEqual({
       trial: o.trial,
       silentLoss: [],
       silentResurrection: false,
       failures: [],
     });
-    expect({ trial: o.trial, content: o.content, live: o.live }).toEqual({ trial: o.trial, content: o.wanted, live: o.wanted });
+    if (o.failures.length === 0) expect({ trial: o.trial, content: o.content, live: o.live }).toEqual({ trial: o.trial, content: o.wanted, live: o.wanted });
   }
 }
 
@@ -219,7 +219,7 @@ describe("config mode: two separate processes on one alias", () => {
     await trials("", {}, {});
   }, 120_000);
 
-  it(`one writer reads slowly (answers 420 ms late), the other fast: still nothing lost and nothing fails (${TRIALS} trials)`, async () => {
+  it(`one writer reads slowly (answers 420 ms late), the other fast: nothing lost; the slow one fails OPN002 or writes in time (${TRIALS} trials)`, async () => {
     // The slow child's writes are the stale-looking ones (a 450 ms read): it is the fast child's grants they could drop.
     const slowTiming = process.env.OPN_XPROC_SLOW_TIMING ? (JSON.parse(process.env.OPN_XPROC_SLOW_TIMING) as Record<string, number>) : TIMING;
     // A quick reload: until its first set_item is answered, the slow child judges its write's transit from the
@@ -227,7 +227,7 @@ describe("config mode: two separate processes on one alias", () => {
     const reload = emu.backend.reconfigureLatencyMs;
     emu.backend.reconfigureLatencyMs = 0;
     try {
-      await trials(", child 1 reading slowly", { slowReadMs: Number(process.env.OPN_XPROC_SLOW_READ_MS ?? 420), timing: slowTiming }, {});
+      await trials(", child 1 reading slowly", { slowReadMs: Number(process.env.OPN_XPROC_SLOW_READ_MS ?? 420), timing: slowTiming }, {}, /OPN002/);
     } finally {
       emu.backend.reconfigureLatencyMs = reload;
     }

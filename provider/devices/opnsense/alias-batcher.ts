@@ -20,16 +20,15 @@
  *    the batch fails loudly (OPN002) — it never writes on a stale read. The window is the larger of
  *    (a) `windowMs` plus `windowMsPerLine` per content line (a 50,000-line alias whose read alone takes
  *        a second is still writable), and
- *    (b) the settle floor `settleMs` less this process's write allowance: twice its slowest recent
- *        set_item answer (before its first set_item, its slowest reconfigure — a heavier POST on the
- *        same path, measured by one reconfigure when a read first comes late; nothing measured: no
- *        (b)), at least twice `writeFloorMs`,
- *    so a firewall whose get_item is slow (a remote box, a busy one) is still writable as long as the
- *    read, our processing and our write's transit fit in the floor every peer's settle waits. The
- *    window is deliberately NOT derived from our measured get_item latency: a peer cannot see that
- *    latency (another CI job on another network path measures its own), so its settle could not be
- *    shown to cover a window grown from it; (b) is covered by any peer whatever it measured. See
- *    "Proof" below. The transport sends no retry of that set_item after the window either
+ *    (b) the settle floor `settleMs` less this process's write allowance: twice the slowest answer
+ *        it measured on this path — get_item, set_item and reconfigure alike — at least twice
+ *        `writeFloorMs`. A path slow to answer a read is slow to carry a write: red team rt2 measured
+ *        a slow reader whose allowance came from a fast reload only, and its late-landing writes lost
+ *        the fast peer's verified grants (test/redteam/rt2-config-late-landing.test.ts). So (b) widens
+ *        the window only for our own processing (a large alias), never for a slow round trip: a
+ *        firewall whose get_item takes longer than (a) fails OPN002, loudly — a window grown from our
+ *        own read latency could not be covered by a peer's settle (another CI job on another network
+ *        path measures its own). Such a firewall takes method "table". See "Proof" below. The transport sends no retry of that set_item after the window either
  *    (`notAfter`): a retry of a lost answer re-reads instead.
  * 2. After set_item + reconfigure, the batch's ops wait until `settle` after the write was answered:
  *    the window plus twice the slowest set_item answer seen lately (a peer's write takes as long to
@@ -66,16 +65,17 @@
  * read starts at ansA + settle_A (+ jitter ≥ 0) and sees the device no earlier. So
  * L_B < ansA + window_B + transit_B, and no op of A is lost when window_B + transit_B ≤ settle_A.
  *  - window_B from (b): window_B + transit_B ≤ settleMs − allowance_B + transit_B ≤ settleMs ≤ settle_A
- *    whenever B's own write stays within its allowance (transit_B ≤ 2 × max(slowest set_item, or
- *    before one the slowest reconfigure, B saw; writeFloorMs)). Nothing here depends on A's latencies or on how slow B's reads are: B's slow
- *    read only makes B's window tighter to meet, never A's settle shorter than needed.
+ *    whenever B's own write stays within its allowance (transit_B ≤ 2 × max(slowest answer B saw on
+ *    the path, writeFloorMs)). Nothing here depends on A's latencies; B's slow read only makes B's
+ *    allowance larger and its window (b) smaller, never A's settle shorter than needed.
  *  - window_B from (a): settle_A ≥ (a)(lines) + allowance_A + 50, so it holds when both read contents
  *    of similar size and B's write lands within A's allowance + 50 ms (the premise the settle always
  *    had: a large alias is slow for every writer).
  * The same holds with A and B swapped, and for a remove (a resurrection is the same lost write). A
  * read answered after the window is never written on: when no read can be (every attempt late), the
  * batch fails OPN002 naming the window and the measured read times.
- * test/opnsense/cross-process.test.ts runs it with two real processes, one of them reading slowly, and
+ * test/opnsense/cross-process.test.ts runs it with two real processes, one of them reading slowly (it
+ * fails OPN002 or writes in time, never loses the other's grants), and
  * test/redteam/rt-config-slow-read.test.ts checks the inequality over a grid of latencies.
  *
  * Guarantee: across processes that all use this version's timing, no op reported successful is lost
@@ -122,10 +122,9 @@ export const CONFIG_MODE_TIMING = {
   windowMsPerLine: 0.02,
   /**
    * Least wait from the set_item answer to the verifying read, in every process. Window (b) is this less
-   * the write allowance, so it also bounds how slow a get_item may be: 800 ms leaves a read of up to
-   * ~0.6 s (less our processing) writable when set_item answers within 50 ms.
+   * the write allowance (twice the slowest answer on the path).
    */
-  settleMs: 800,
+  settleMs: 600,
   /** A set_item's transit is assumed to stay within twice the slowest answer seen, and never less than twice this. */
   writeFloorMs: 50,
   /** Verify/repair rounds before an op fails loudly. */
@@ -293,6 +292,8 @@ class AliasBatcher {
   private readonly writeMs: number[] = [];
   /** Recent reconfigure answer times, ms: a heavier POST on the same path, judging a first set_item's transit. */
   private readonly reloadMs: number[] = [];
+  /** Recent get_item answer times, ms: a slow read means a slow path, for our writes too. */
+  private readonly readMs: number[] = [];
   private settling: Settling[] = [];
   private verifyTimer: NodeJS.Timeout | undefined;
   /** Batches run so far (each one get_item, at most one set_item, one reconfigure). */
@@ -398,6 +399,8 @@ class AliasBatcher {
     const startedAt = Date.now();
     const item = await this.client.getItem(this.uuid);
     const answeredAt = Date.now();
+    this.readMs.push(answeredAt - startedAt);
+    if (this.readMs.length > 16) this.readMs.shift();
     if (!item.found) {
       throw diagnose("OPN100", {
         host: this.client.host,
@@ -420,13 +423,11 @@ class AliasBatcher {
   }
 
   /**
-   * What a set_item of ours is judged to take to land, from answers measured on this path: the slowest
-   * recent set_item, else (none yet) the slowest reconfigure — a heavier POST — else unknown, and then
-   * only window (a) applies: window (b) rests on our write landing within its allowance.
+   * What a set_item of ours is judged to take to land: the slowest answer measured on this path, of any
+   * kind (a read was always just measured). Window (b) rests on our write landing within twice that.
    */
-  private writeEstimate(): number | undefined {
-    if (this.writeMs.length > 0) return Math.max(...this.writeMs);
-    return this.reloadMs.length > 0 ? Math.max(...this.reloadMs) : undefined;
+  private writeEstimate(): number {
+    return Math.max(0, ...this.writeMs, ...this.reloadMs, ...this.readMs);
   }
 
   private async run(): Promise<void> {
@@ -511,15 +512,12 @@ class AliasBatcher {
       if (!changed) return { answeredAt: Date.now(), lines: read.length };
       const size = Math.max(read.length, lines.length);
       const estimate = this.writeEstimate();
-      const window = estimate === undefined ? configWindowMs(size) : readWriteWindowMs(size, estimate);
+      const window = readWriteWindowMs(size, estimate);
       const sendBy = startedAt + window;
       // Never write content older than the window: a peer's verify only waits that long for us.
       if (Date.now() > sendBy) {
         slow.push({ readMs: readAnsweredAt - startedAt, ageMs: Date.now() - startedAt });
         if (slow.length >= CONFIG_MODE_TIMING.readAttempts) throw this.staleRead(slow, window, size, estimate);
-        // Nothing measured yet that judges our write's transit: one reconfigure (harmless, every batch
-        // ends with one) measures this path, so the next read may use window (b).
-        if (estimate === undefined) await this.reconfigure();
         continue;
       }
       const sent = Date.now();
@@ -537,14 +535,12 @@ class AliasBatcher {
     }
   }
 
-  private staleRead(slow: readonly { readMs: number; ageMs: number }[], window: number, lines: number, estimate: number | undefined) {
+  private staleRead(slow: readonly { readMs: number; ageMs: number }[], window: number, lines: number, estimate: number) {
     const t = CONFIG_MODE_TIMING;
     const w = Math.round(window);
     const why =
-      estimate === undefined
-        ? `${Math.round(configWindowMs(lines))} ms (${t.windowMs} ms + ${t.windowMsPerLine} ms per line, ${lines} lines; no write answer measured yet)`
-        : `the larger of ${Math.round(configWindowMs(lines))} ms (${t.windowMs} ms + ${t.windowMsPerLine} ms per line, ${lines} lines) and ` +
-          `the ${t.settleMs} ms every other writer waits after its own write less twice the slowest ${this.writeMs.length > 0 ? "set_item" : "reconfigure (no set_item measured yet)"} answer here (${Math.round(estimate)} ms)`;
+      `the larger of ${Math.round(configWindowMs(lines))} ms (${t.windowMs} ms + ${t.windowMsPerLine} ms per line, ${lines} lines) and ` +
+      `the ${t.settleMs} ms every other writer waits after its own write less twice the slowest answer on this path (${Math.round(estimate)} ms)`;
     return diagnose("OPN002", {
       host: this.client.host,
       detail:
