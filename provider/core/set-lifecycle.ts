@@ -396,7 +396,9 @@ export function wanted<I extends SetFields>(device: Pick<SetDevice<I, unknown>, 
   const parsed = parsedAddresses(list);
   list.forEach((e, i) => {
     if (!parsed[i]) return;
-    const w = { ...e, parsed: parsed[i] };
+    const p = parsed[i];
+    const w: WantedEntry =
+      e.description === undefined && e.name === undefined && e.expiresAt === undefined ? { address: e.address, parsed: p } : { ...e, parsed: p };
     out.set(device.keyOf(inputs, w), w);
   });
   byInputs.set(inputs, out);
