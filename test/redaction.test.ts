@@ -113,10 +113,24 @@ describe("parsed answers: a large answer passes uncopied only when no string in 
     expect(out).toContain(REDACTED);
   });
 
+  it("a secret holding `/`, sent as PHP writes it (`\\/`), and secrets beside an escaped backslash", () => {
+    const slashed = "key/with/slash-99";
+    const u = new Transport({ baseUrl: "https://fw.example.net", secrets: [slashed, PLAIN] });
+    const sent = slashed.replaceAll("/", "\\/");
+    const out = JSON.stringify(u.parse(req, answer(`{"a":"10.0.0.0\\/24","b":"x ${sent} y"}`), any));
+    expect(out).not.toContain(slashed);
+    expect(out).toContain("10.0.0.0/24");
+    // `\\/` is an escaped backslash then a slash: the text keeps a backslash, so every string is redacted one by one.
+    const both = JSON.stringify(u.parse(req, answer(`{"a":"c:\\\\/d","b":"${PLAIN}"}`), any));
+    expect(both).not.toContain(PLAIN);
+  });
+
   it("an answer with no secret and no escape is the parsed answer itself, unchanged", () => {
     const content = Object.fromEntries(Array.from({ length: 1000 }, (_, i) => [`10.0.${i >> 8}.${i & 255}`, { value: "v", selected: 1 }]));
     const text = JSON.stringify({ alias: { name: "a", content } });
     expect(parsed(text)).toBe(text);
+    const networks = JSON.stringify({ content: { "10.0.0.0/24": { selected: 1 } } });
+    expect(parsed(networks.replaceAll("/", "\\/"))).toBe(networks);
   });
 });
 

@@ -230,14 +230,15 @@ export class Transport {
   }
 
   /**
-   * `data` (parsed from `text`) with every secret removed from every string in it. An answer without a backslash has
-   * no JSON escape, so each of its strings (keys too) is a piece of `text` as sent: when `text` holds no form of any
-   * secret, none of them does, and `data` is returned as it is — a 50,000-entry alias is not copied string by
-   * string (issue 22). Any other answer is copied with each string redacted.
+   * `data` (parsed from `text`) with every secret removed from every string in it. In an answer whose only JSON escape
+   * is `\/` (PHP's json_encode writes every `/` so: `10.0.0.0\/24`), each string (keys too) is a piece of the text with
+   * `\/` read as `/`: when that text holds no form of any secret, none of them does, and `data` is returned as it is —
+   * a 50,000-entry alias is not copied string by string (issue 22). Any other answer is copied with each string redacted.
    */
   private redactedAnswer(text: string, data: unknown): unknown {
     if (this.redactor.size === 0) return data;
-    if (!text.includes("\\") && !this.redactor.finds(text)) return data;
+    const unescaped = text.includes("\\") ? text.replaceAll("\\/", "/") : text;
+    if (!unescaped.includes("\\") && !this.redactor.finds(unescaped)) return data;
     return this.redactDeep(data);
   }
 
