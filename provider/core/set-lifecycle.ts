@@ -721,7 +721,8 @@ export function loudDiff<
     check: (olds: never, news: never) => checking.run((olds ?? {}) as Raw, () => check(olds, news)),
     async diff(id: string, raw: never, news: never) {
       const olds = settled(inStoredForm(raw), typeName);
-      const r = await diff(id, olds, news);
+      // Both sides: a refresh diffs the state against what read returned, in the state's own (possibly earlier) form.
+      const r = await diff(id, olds, inStoredForm(news));
       const o = olds as Raw;
       const unexpected = Array.isArray(o.unexpected) ? (o.unexpected as string[]) : [];
       const missing = Array.isArray(o.missing) ? (o.missing as string[]) : [];

@@ -205,6 +205,8 @@ describe.each(["table", "config"] as const)("OpnsenseAliasSet, %s mode", (method
     // A refresh keeps the form the state has (no output changes on its own), and finds nothing missing.
     expect(r.addresses).toEqual([{ address: "198.51.100.1" }, { address: "198.51.100.2", description: "bob" }]);
     expect(r.missing).toEqual([]);
+    // The engine's refresh diffs the state against what read returned (both in the earlier form): no change.
+    expect((await provider.diff("id", old, r as never)).changes).toBe(false);
     const same = await update(r, { method, addresses: ["198.51.100.1", { address: "198.51.100.2", description: "bob" }] });
     expect(same.changes).toBe(false);
     const u = await update(r, { method, addresses: ["198.51.100.1", { address: "198.51.100.2", description: "bob" }, "198.51.100.3"] });
