@@ -87,3 +87,19 @@ describe("netmask conversion for devices that speak 'ip mask'", () => {
     expect(maskToPrefix("255.0.255.0")).toBeUndefined();
   });
 });
+
+describe("the canonical IPv4 host shortcut (issue 22) gives the full parse's answer", () => {
+  // Every octet form around the boundaries: the shortcut takes only a host already canonical; `x/32` always takes the full parse.
+  const octets = ["0", "1", "9", "10", "99", "100", "199", "200", "249", "250", "255", "256", "300", "01", "00", "010", "1000", "-1", "a"];
+  const hosts = octets.flatMap((o) => [`${o}.0.0.1`, `10.${o}.0.1`, `10.0.${o}.1`, `10.0.0.${o}`]);
+  it.each(hosts)("%s", (h) => {
+    const direct = parseAddress(h);
+    const full = parseAddress(`${h}/32`);
+    expect(direct.ok).toBe(full.ok);
+    if (direct.ok && full.ok) expect(direct.address).toEqual(full.address);
+  });
+
+  it.each(["1.2.3.4\n", " 1.2.3.4", "1.2.3.4 ", "1.2.3", "1.2.3.4.5", "1..3.4", "１.2.3.4"])("refuses %j as before", (h) => {
+    expect(parseAddress(h).ok).toBe(false);
+  });
+});

@@ -55,6 +55,8 @@ describe("redaction", () => {
     const text = `before <${form}> after`;
     const out = redactSecrets(text, [SECRET]);
     expect(out).toContain(REDACTED);
+    // `finds` (the transport's test for passing a device answer through uncopied) sees every form redact removes.
+    expect(new Redactor([SECRET]).finds(text)).toBe(true);
     expect(out.startsWith("before <")).toBe(true);
     expect(out.endsWith("> after")).toBe(true);
     // No run of 6 characters of the form survives (base64 keeps at most a character of partial bits at each end).
@@ -70,6 +72,8 @@ describe("redaction", () => {
     expect(r.size).toBe(1);
     expect(r.redact("abc s3cre s3cret% 100%")).toBe(`abc s3cre ${REDACTED}% 100%`);
     expect(r.redact("nothing here")).toBe("nothing here");
+    expect(r.finds("nothing here abc s3cre")).toBe(false);
+    expect(r.finds("x s3cret")).toBe(true);
   });
 
   it("removes a secret that contains another whole", () => {
@@ -82,6 +86,51 @@ describe("redaction", () => {
     const echo = `{"params":[{"data":{"passwd":"${json(SECRET)}"}}],"session":"session-id-1234"}`;
     expect(t.excerpt(echo)).not.toMatch(/w0rd|session-id/);
     expect(t.redact(`Authorization: Basic ${b64(`admin:${SECRET}`)}`)).not.toContain(b64(`admin:${SECRET}`).slice(8, 20));
+  });
+});
+
+describe("parsed answers: a large answer passes uncopied only when no string in it can hold a secret (issue 22)", () => {
+  const PLAIN = "plain-secret-1234";
+  const t = new Transport({ baseUrl: "https://fw.example.net", secrets: [SECRET, PLAIN] });
+  const req = { method: "GET", path: "/api/x", idempotent: true } as const;
+  const answer = (text: string) => ({ status: 200, headers: {}, text });
+  const any = { safeParse: (v: unknown) => ({ success: true, data: v }) } as never;
+  const parsed = (text: string) => JSON.stringify(t.parse(req, answer(text), any));
+
+  it("a secret as sent, in a value or a key, without any JSON escape in the answer", () => {
+    const out = parsed(`{"content":{"10.0.0.1":{"selected":1},"${PLAIN}":{"value":"x ${PLAIN} y","selected":0}}}`);
+    expect(out).not.toContain(PLAIN);
+    expect(out).toContain(REDACTED);
+    expect(out).toContain("10.0.0.1");
+  });
+
+  it("a secret spelt with JSON escapes of plain letters (no literal form of it is in the answer's text)", () => {
+    const escaped = [...PLAIN].map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`).join("");
+    const text = `{"status_msg":"denied for ${escaped}","rows":[{"ip":"10.0.0.1"}]}`;
+    expect(text).not.toContain(PLAIN);
+    const out = parsed(text);
+    expect(out).not.toContain(PLAIN);
+    expect(out).toContain(REDACTED);
+  });
+
+  it("a secret holding `/`, sent as PHP writes it (`\\/`), and secrets beside an escaped backslash", () => {
+    const slashed = "key/with/slash-99";
+    const u = new Transport({ baseUrl: "https://fw.example.net", secrets: [slashed, PLAIN] });
+    const sent = slashed.replaceAll("/", "\\/");
+    const out = JSON.stringify(u.parse(req, answer(`{"a":"10.0.0.0\\/24","b":"x ${sent} y"}`), any));
+    expect(out).not.toContain(slashed);
+    expect(out).toContain("10.0.0.0/24");
+    // `\\/` is an escaped backslash then a slash: the text keeps a backslash, so every string is redacted one by one.
+    const both = JSON.stringify(u.parse(req, answer(`{"a":"c:\\\\/d","b":"${PLAIN}"}`), any));
+    expect(both).not.toContain(PLAIN);
+  });
+
+  it("an answer with no secret and no escape is the parsed answer itself, unchanged", () => {
+    const content = Object.fromEntries(Array.from({ length: 1000 }, (_, i) => [`10.0.${i >> 8}.${i & 255}`, { value: "v", selected: 1 }]));
+    const text = JSON.stringify({ alias: { name: "a", content } });
+    expect(parsed(text)).toBe(text);
+    const networks = JSON.stringify({ content: { "10.0.0.0/24": { selected: 1 } } });
+    expect(parsed(networks.replaceAll("/", "\\/"))).toBe(networks);
   });
 });
 

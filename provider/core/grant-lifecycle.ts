@@ -493,13 +493,16 @@ export function grantProvider<I extends object, S extends I, C>(spec: GrantLifec
       return operation(pin, () =>
         onPinned(props, async () => {
           const seen = await spec.read(c, props);
-          const holds = seen !== undefined && heldKeys({ ...props, ...seen }, pin).length > 0;
+          // Only an expired or due grant needs it: a set's keys are one digest per entry (issue 22).
+          let held: boolean | undefined;
+          const holds = () => (held ??= seen !== undefined && heldKeys({ ...props, ...seen }, pin).length > 0);
           // An expired grant stays in state while the device does not hold it; put back by hand, it is
           // reported live again, so the next diff revokes it once more. A grant past its time whose entry
           // is already gone (a hand edit, a reboot before the revoking `up`) is simply expired: dropping it
           // from state would make the program's next check refuse to create an expired grant, forever.
-          if (props.expired === true || (!holds && isDue((props as Raw).expiresAt)))
-            return { id, props: complete({ ...props, ...(holds ? seen : {}), expired: !holds, device: pin } as S & PinnedState) };
+          if (props.expired === true || (isDue((props as Raw).expiresAt) && !holds())) {
+            return { id, props: complete({ ...props, ...(holds() ? seen : {}), expired: !holds(), device: pin } as S & PinnedState) };
+          }
           // No id: the engine drops the grant from state on refresh, so `--expect-no-changes` fails.
           return seen === undefined ? {} : { id, props: complete({ ...props, ...seen, device: pin } as S & PinnedState) };
         }),

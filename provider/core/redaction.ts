@@ -117,6 +117,15 @@ export class Redactor {
     return this.entries.length;
   }
 
+  /** True when `text` holds any form of any secret: exactly when {@link redact} would remove something. */
+  finds(text: string): boolean {
+    for (const e of this.entries) {
+      if (e.anchor !== undefined && text.includes(e.anchor) && e.anchored.some((f) => text.includes(f))) return true;
+      if (e.other.some((f) => text.includes(f))) return true;
+    }
+    return false;
+  }
+
   redact(text: string): string {
     let out = text;
     for (const e of this.entries) {

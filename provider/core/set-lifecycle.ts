@@ -344,6 +344,44 @@ export function parsedAddresses(list: readonly SetEntry[]): readonly (GrantAddre
   });
 }
 
+/**
+ * How a set stores its list (check's inputs, and so state's inputs and outputs): an entry that is only an address
+ * as the address itself, an entry with a description, name or end as the object. A 50,000-address set stored
+ * `{"address":…}` per entry: state 1.85× the same list of strings, twice, and the CLI holds and rewrites all of it
+ * at every checkpoint (issue 22). @internal
+ */
+export type StoredSetEntry = string | SetEntry;
+
+/** {@link SetEntry} list → stored form ({@link StoredSetEntry}); keeps the parsed addresses of the list. @internal */
+export function compactEntries(list: readonly SetEntry[]): StoredSetEntry[] {
+  const out = list.map((e) => (e.description === undefined && e.name === undefined && e.expiresAt === undefined ? e.address : e));
+  const parsed = parsedLists.get(list);
+  if (parsed) parsedLists.set(out as never, parsed);
+  return out;
+}
+
+/** The expanded list of each stored list object (a list is never mutated): one operation expands its inputs once. */
+const expandedLists = new WeakMap<readonly unknown[], SetEntry[]>();
+
+/**
+ * Stored list → {@link SetEntry} list, for state written in either form: this version's (a plain entry as a string)
+ * and earlier versions' (every entry an object). Entries that are objects are kept as they are. @internal
+ */
+export function expandEntries(list: readonly StoredSetEntry[]): SetEntry[] {
+  const hit = expandedLists.get(list);
+  if (hit) return hit;
+  if (!list.some((e) => typeof e === "string")) return list as SetEntry[];
+  const out = list.map((e) => (typeof e === "string" ? { address: e } : e));
+  const parsed = parsedLists.get(list as never);
+  if (parsed) parsedLists.set(out, parsed);
+  expandedLists.set(list, out);
+  return out;
+}
+
+/** True when a stored list is in the form of earlier versions (a plain entry as `{ address }`): a refresh keeps that form. */
+const oldForm = (list: readonly StoredSetEntry[]) =>
+  list.some((e) => typeof e === "object" && e.description === undefined && e.name === undefined && e.expiresAt === undefined);
+
 /** {@link wanted} per device part and inputs object: one operation asks for it several times (read-only maps). */
 const wantedMemo = new WeakMap<object, WeakMap<object, ReadonlyMap<string, WantedEntry>>>();
 
@@ -358,7 +396,9 @@ export function wanted<I extends SetFields>(device: Pick<SetDevice<I, unknown>, 
   const parsed = parsedAddresses(list);
   list.forEach((e, i) => {
     if (!parsed[i]) return;
-    const w = { ...e, parsed: parsed[i] };
+    const p = parsed[i];
+    const w: WantedEntry =
+      e.description === undefined && e.name === undefined && e.expiresAt === undefined ? { address: e.address, parsed: p } : { ...e, parsed: p };
     out.set(device.keyOf(inputs, w), w);
   });
   byInputs.set(inputs, out);
@@ -366,10 +406,14 @@ export function wanted<I extends SetFields>(device: Pick<SetDevice<I, unknown>, 
 }
 
 /** The wanted entries not past their own `expiresAt`: what the set holds on the device now. @internal */
-export function liveWanted<I extends SetFields>(device: Pick<SetDevice<I, unknown>, "keyOf">, inputs: I): Map<string, WantedEntry> {
+export function liveWanted<I extends SetFields>(device: Pick<SetDevice<I, unknown>, "keyOf">, inputs: I): ReadonlyMap<string, WantedEntry> {
+  const all = wanted(device, inputs);
+  let due: string[] | undefined;
+  for (const [k, w] of all) if (w.expiresAt !== undefined && isDue(w.expiresAt)) (due ??= []).push(k);
+  if (!due) return all;
   // A copy: wanted() is memoised per inputs object and shared by the operation's other steps.
-  const out = new Map(wanted(device, inputs));
-  for (const [k, w] of out) if (isDue(w.expiresAt)) out.delete(k);
+  const out = new Map(all);
+  for (const k of due) out.delete(k);
   return out;
 }
 
@@ -412,6 +456,19 @@ export async function pool(fns: readonly (() => Promise<unknown>)[], n: number):
   if (failure) throw failure.e;
 }
 
+/** The inputs (or state) with its list expanded ({@link expandEntries}); the same object back per inputs object, so memos keyed by it hold. */
+const expandedInputs = new WeakMap<object, object>();
+function expanded<T extends SetFields>(i: T): T {
+  const list = (i.addresses ?? []) as readonly StoredSetEntry[];
+  const full = expandEntries(list);
+  if (full === list) return i;
+  const hit = expandedInputs.get(i) as T | undefined;
+  if (hit && hit.addresses === full) return hit;
+  const out = { ...i, addresses: full };
+  expandedInputs.set(i, out);
+  return out;
+}
+
 /** Builds the {@link GrantLifecycle} of a set (or guard) resource from its device part. @internal */
 export function setLifecycle<I extends SetFields, C>(device: SetDevice<I, C>, typeName: string): GrantLifecycle<I, I & SetState, C> {
   const keepFn = (inputs: I, pin: DevicePin | undefined) => (key: string, target?: string) =>
@@ -428,12 +485,15 @@ export function setLifecycle<I extends SetFields, C>(device: SetDevice<I, C>, ty
    * The shared-address keys of the listed entries (the per-entry form, plus per managed device where the set has
    * them). An entry past its own time declares nothing, as an expired per-entry grant does.
    */
-  const entryKeys = (s: I, pin: DevicePin, evenDue = false) =>
-    [...(evenDue ? wanted(device, s) : liveWanted(device, s)).keys()].flatMap((k) => [
-      device.entrySharedKey(s, pin, k),
-      ...targetKeys(s, pin, k),
-      ...(device.entryDeviceKeys?.(s, pin, k) ?? []),
-    ]);
+  const entryKeys = (s: I, pin: DevicePin, evenDue = false): string[] => {
+    const out: string[] = [];
+    for (const k of (evenDue ? wanted(device, s) : liveWanted(device, s)).keys()) {
+      out.push(device.entrySharedKey(s, pin, k));
+      if (device.entryTargetKey) out.push(...targetKeys(s, pin, k));
+      if (device.entryDeviceKeys) out.push(...device.entryDeviceKeys(s, pin, k));
+    }
+    return out;
+  };
   /** The state without the listed entries its last read found missing (or that expired and were removed): what it holds. */
   const holding = (s: I): I => {
     const lost = new Set([...((s as SetState & I).missing ?? []), ...(s.expiredEntries ?? [])]);
@@ -508,20 +568,22 @@ export function setLifecycle<I extends SetFields, C>(device: SetDevice<I, C>, ty
         exclusive: i.exclusive === true,
         ...(due && { expiredEntries: due }),
       } as I;
-      return device.normalise ? device.normalise(base) : base;
+      const done = device.normalise ? device.normalise(base) : base;
+      return { ...done, addresses: compactEntries(done.addresses) } as never;
     },
     pin: device.pin,
     connect: device.connect,
     hostOf: device.hostOf,
     sharedKey: (i, pin) => fingerprint("set", pin.url, pin.scope, device.targetOf(i), nameOf(i)),
     // A guard declares nothing itself: the grants it covers declare their entries.
-    sharedKeys: (i, pin) => (i.guard === true ? [] : entryKeys(i, pin)),
-    preflight: (c, i, mode) => device.preflight(c, i, mode, { existing: sameTargetAsState(device, i) }),
+    sharedKeys: (i, pin) => (i.guard === true ? [] : entryKeys(expanded(i), pin)),
+    preflight: (c, i, mode) => device.preflight(c, expanded(i), mode, { existing: sameTargetAsState(device, i) }),
     // A guard holds nothing of its own; a set, its listed entries the device holds.
-    heldKeys: (s, pin) => (s.guard === true ? [] : entryKeys(holding(s), pin, true)),
+    heldKeys: (s, pin) => (s.guard === true ? [] : entryKeys(holding(expanded(s)), pin, true)),
 
     // The first `up` of an exclusive set or guard removes what the target holds beyond its list: say so, naming it.
-    async previewCreate(c, inputs, pin) {
+    async previewCreate(c, stored, pin) {
+      const inputs = expanded(stored);
       if (inputs.exclusive !== true && inputs.guard !== true) return;
       const held = await device.current(c, inputs);
       const want = liveWanted(device, inputs);
@@ -539,7 +601,8 @@ export function setLifecycle<I extends SetFields, C>(device: SetDevice<I, C>, ty
       );
     },
 
-    async create(c, inputs) {
+    async create(c, stored) {
+      const inputs = expanded(stored);
       const r = await reconcileOrTakeBack(c, inputs, plan(inputs, pinOf(inputs), [], true));
       loud(inputs, r.removedUnexpected);
       const adopted = [...wanted(device, inputs).entries()].filter(([k]) => r.before.has(k)).map(([, w]) => w.address);
@@ -553,7 +616,8 @@ export function setLifecycle<I extends SetFields, C>(device: SetDevice<I, C>, ty
       return { id: `${device.targetOf(inputs)}#${nameOf(inputs) ?? "set"}`, outs: outs as never };
     },
 
-    async read(c, state) {
+    async read(c, stored) {
+      const state = expanded(stored);
       const held = await device.current(c, state);
       const want = wanted(device, state);
       // An entry past its own time is no longer the set's: not missing when gone, and drift for an exclusive set when held.
@@ -565,14 +629,17 @@ export function setLifecycle<I extends SetFields, C>(device: SetDevice<I, C>, ty
       };
       // A guard reports nothing missing: the grants it covers report their own entries. A set keeps every
       // listed entry in place (a lost one goes to `missing`), so one lost address is one line in preview.
+      // In the form the state has it (earlier versions stored every entry as an object): a refresh changes no form.
+      const asObjects = oldForm(stored.addresses as readonly StoredSetEntry[]);
       const addresses =
         state.guard === true
-          ? state.addresses
-          : [...want.entries()].map(([k, w]) => {
-              const d = held.get(k)?.description;
-              const description = d !== undefined && d !== "" && w.description !== undefined ? d : w.description;
+          ? stored.addresses
+          : [...want.entries()].map(([k, w]): StoredSetEntry => {
+              const d = w.description === undefined ? undefined : held.get(k)?.description;
+              const description = d !== undefined && d !== "" ? d : w.description;
+              if (!asObjects && description === undefined && w.name === undefined && w.expiresAt === undefined) return w.address;
               const { parsed: _parsed, ...entry } = w;
-              return { ...entry, ...(description !== undefined && { description }) } as SetEntry;
+              return { ...entry, ...(description !== undefined && { description }) };
             });
       const missing =
         state.guard === true
@@ -597,7 +664,9 @@ export function setLifecycle<I extends SetFields, C>(device: SetDevice<I, C>, ty
       return { addresses, unexpected: named.map((o) => o.label), unexpectedKeys: named.map((o) => o.key), missing, ...outputs } as Partial<I & SetState>;
     },
 
-    async update(c, olds, news) {
+    async update(c, storedOlds, storedNews) {
+      const olds = expanded(storedOlds);
+      const news = expanded(storedNews);
       const pin = pinOf(olds);
       // Listed before and no longer listed, or come due: removed (unless another grant of the program declares it).
       // An entry that expired before is not the set's any more: whoever holds that address now keeps it.
@@ -609,7 +678,8 @@ export function setLifecycle<I extends SetFields, C>(device: SetDevice<I, C>, ty
       return { unexpected: [] as string[], unexpectedKeys: [] as string[], missing: [] as string[], ...outputs } as unknown as Partial<I & SetState>;
     },
 
-    async remove(c, state) {
+    async remove(c, stored) {
+      const state = expanded(stored);
       if (state.guard === true) return;
       const pin = pinOf(state);
       const drop = [...wanted(device, holdingListed(state)).keys()];
@@ -650,8 +720,9 @@ export function loudDiff<
     ...provider,
     check: (olds: never, news: never) => checking.run((olds ?? {}) as Raw, () => check(olds, news)),
     async diff(id: string, raw: never, news: never) {
-      const olds = settled(raw, typeName);
-      const r = await diff(id, olds, news);
+      const olds = settled(inStoredForm(raw), typeName);
+      // Both sides: a refresh diffs the state against what read returned, in the state's own (possibly earlier) form.
+      const r = await diff(id, olds, inStoredForm(news));
       const o = olds as Raw;
       const unexpected = Array.isArray(o.unexpected) ? (o.unexpected as string[]) : [];
       const missing = Array.isArray(o.missing) ? (o.missing as string[]) : [];
@@ -673,6 +744,16 @@ export function loudDiff<
       return r;
     },
   } as P;
+}
+
+/**
+ * State written by an earlier version (every entry an object) in this version's stored form, so that an unchanged
+ * program is no diff: the form changes with the next real change, never on its own.
+ */
+function inStoredForm<T>(olds: T): T {
+  const o = olds as Raw;
+  if (!Array.isArray(o.addresses) || !oldForm(o.addresses as StoredSetEntry[])) return olds;
+  return { ...olds, addresses: compactEntries(o.addresses as SetEntry[]) };
 }
 
 /**

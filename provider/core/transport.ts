@@ -201,7 +201,7 @@ export class Transport {
     // Every string the device sent back goes through redaction before anyone reads it, so a device
     // message that echoes a credential (status_msg, validations, cli_error, a JSON-RPC status
     // message) cannot carry it into a diagnosis.
-    const parsed = schema.safeParse(this.redactDeep(data));
+    const parsed = schema.safeParse(this.redactedAnswer(res.text, data));
     if (!parsed.success) {
       const what = this.redact(`the answer has an unexpected shape (${parsed.error.issues[0]?.message ?? "?"})`);
       throw this.schemaError(req, res, what, new Error(what));
@@ -230,6 +230,19 @@ export class Transport {
   /** The start of a device's answer for a message: redacted first, then cut (a cut through a secret would leave a piece no redaction finds). */
   excerpt(text: string, max = BODY_EXCERPT_MAX): string {
     return this.redact(text).slice(0, max);
+  }
+
+  /**
+   * `data` (parsed from `text`) with every secret removed from every string in it. In an answer whose only JSON escape
+   * is `\/` (PHP's json_encode writes every `/` so: `10.0.0.0\/24`), each string (keys too) is a piece of the text with
+   * `\/` read as `/`: when that text holds no form of any secret, none of them does, and `data` is returned as it is —
+   * a 50,000-entry alias is not copied string by string (issue 22). Any other answer is copied with each string redacted.
+   */
+  private redactedAnswer(text: string, data: unknown): unknown {
+    if (this.redactor.size === 0) return data;
+    const unescaped = text.includes("\\") ? text.replaceAll("\\/", "/") : text;
+    if (!unescaped.includes("\\") && !this.redactor.finds(unescaped)) return data;
+    return this.redactDeep(data);
   }
 
   private redactDeep(v: unknown): unknown {

@@ -283,7 +283,7 @@ describe("FortimanagerFeedSet", () => {
     feeds("fgt-hq").clearAll();
     const r = await read(fmg, s);
     expect(r.missing).toEqual(["203.0.113.7"]);
-    expect(r.addresses).toEqual([{ address: "203.0.113.7" }]);
+    expect(r.addresses).toEqual(["203.0.113.7"]);
     await change(fmg, r, base(), { addresses: ["203.0.113.7"] });
     for (const d of DEVICES) expect(entries(d)).toEqual(["203.0.113.7"]);
   });

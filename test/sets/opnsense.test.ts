@@ -27,7 +27,8 @@ describe.each(["table", "config"] as const)("OpnsenseAliasSet, %s mode", (method
     emu.backend.insertAddress("jit_nets", "192.0.2.50/32");
     emu.backend.insertAddress("jit_nets", "198.51.100.1/32");
     const s = await create({ method, addresses: ["198.51.100.1", "198.51.100.2", "198.51.100.2/32", { address: "10.1.0.0/16", description: "office" }] });
-    expect(s.addresses).toEqual([{ address: "10.1.0.0/16", description: "office" }, { address: "198.51.100.1" }, { address: "198.51.100.2" }]);
+    // Stored compactly (issue 22): an entry that is only an address is the address itself.
+    expect(s.addresses).toEqual([{ address: "10.1.0.0/16", description: "office" }, "198.51.100.1", "198.51.100.2"]);
     expect(s.adopted).toEqual(["198.51.100.1"]);
     expect(s.unexpected).toEqual([]);
     const holds = (method === "table" ? table() : content()).map((l) => l.replace("/32", ""));
@@ -163,7 +164,7 @@ describe.each(["table", "config"] as const)("OpnsenseAliasSet, %s mode", (method
     // Table mode reads the live table by name and needs no uuid to refresh; it records the new one at its next write.
     // The set keeps its list; the entry the new alias lacks is named in `missing` (issue 20: drift by address).
     expect({ addresses: r.addresses, missing: r.missing, aliasUuid: r.aliasUuid }).toEqual({
-      addresses: [{ address: "198.51.100.1" }, { address: "198.51.100.2" }],
+      addresses: ["198.51.100.1", "198.51.100.2"],
       missing: ["198.51.100.2"],
       aliasUuid: method === "config" ? now.uuid : old.uuid,
     });
@@ -193,6 +194,32 @@ describe.each(["table", "config"] as const)("OpnsenseAliasSet, %s mode", (method
     emu.backend.removeAlias("jit_nets");
     resetProcessState();
     if (method === "config") await expect(refreshed(s)).rejects.toThrow(/OPN100 .*\n.*no alias named "jit_nets"/);
+  });
+
+  it("state of the previous version (every entry an object) reads, diffs clean, changes and deletes; a change stores the compact form (issue 22)", async () => {
+    emu.backend.insertAddress("jit_nets", "192.0.2.50/32");
+    const s = await create({ method, addresses: ["198.51.100.1", { address: "198.51.100.2", description: "bob" }] });
+    // As the previous version wrote it: the same state with `{ address }` for a plain entry.
+    const old = { ...s, addresses: [{ address: "198.51.100.1" }, { address: "198.51.100.2", description: "bob" }] } as unknown as AliasSetOutputs;
+    const r = await refreshed(old);
+    // A refresh keeps the form the state has (no output changes on its own), and finds nothing missing.
+    expect(r.addresses).toEqual([{ address: "198.51.100.1" }, { address: "198.51.100.2", description: "bob" }]);
+    expect(r.missing).toEqual([]);
+    // The engine's refresh diffs the state against what read returned (both in the earlier form): no change.
+    expect((await provider.diff("id", old, r as never)).changes).toBe(false);
+    const same = await update(r, { method, addresses: ["198.51.100.1", { address: "198.51.100.2", description: "bob" }] });
+    expect(same.changes).toBe(false);
+    const u = await update(r, { method, addresses: ["198.51.100.1", { address: "198.51.100.2", description: "bob" }, "198.51.100.3"] });
+    expect(u.changes).toBe(true);
+    expect(u.outs.addresses).toEqual(["198.51.100.1", { address: "198.51.100.2", description: "bob" }, "198.51.100.3"]);
+    const holds = () => (method === "table" ? table() : content()).map((l) => l.replace("/32", "")).sort();
+    expect(holds()).toEqual(["192.0.2.50", "198.51.100.1", "198.51.100.2", "198.51.100.3"]);
+    // Old-form state deletes exactly its own entries too.
+    await provider.delete("id", {
+      ...u.outs,
+      addresses: [{ address: "198.51.100.1" }, { address: "198.51.100.2", description: "bob" }, { address: "198.51.100.3" }],
+    } as never);
+    expect(holds()).toEqual(["192.0.2.50"]);
   });
 
   it("a per-entry grant being deleted keeps an address a set still lists", async () => {
@@ -242,7 +269,7 @@ describe("check and guard", () => {
     emu.backend.insertAddress("jit_nets", "192.0.2.66/32");
     const r = await refreshed(g);
     expect(r.unexpected).toEqual(["192.0.2.66"]);
-    expect(r.addresses).toEqual([{ address: "198.51.100.1" }]);
+    expect(r.addresses).toEqual(["198.51.100.1"]);
     await provider.delete("id", r);
     expect(table()).toEqual(["192.0.2.66", "198.51.100.1"]);
   });

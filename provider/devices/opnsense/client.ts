@@ -45,11 +45,26 @@ export interface OpnsenseClientOptions {
 }
 
 /** get_item `alias` (selected-map form, §2c): type and content are `{key: {value, selected}}` maps. */
-const SelectedMapSchema = z.record(z.string(), z.object({ selected: z.union([z.number(), z.boolean(), z.string()]) }).loose());
-const selectedKeys = (m: z.infer<typeof SelectedMapSchema>) =>
-  Object.entries(m)
-    .filter(([, v]) => Number(v.selected) === 1)
-    .map(([k]) => k);
+type SelectedMap = Record<string, { selected: number | boolean | string }>;
+const isMap = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+/**
+ * Checked in place rather than parsed into a copy: the content map of a 50,000-address alias is 50,000 option objects,
+ * and zod's record/object parse built a new one for each (issue 22). Same rule as a record of `{selected}` objects.
+ */
+const SelectedMapSchema = z.custom<SelectedMap>(
+  (v) =>
+    isMap(v) &&
+    Object.values(v).every((o) => {
+      const t = isMap(o) ? typeof o.selected : "";
+      return t === "number" || t === "boolean" || t === "string";
+    }),
+  { message: "expected a map of options, each with a number, boolean or string `selected`" },
+);
+const selectedKeys = (m: SelectedMap) => {
+  const out: string[] = [];
+  for (const k in m) if (Object.hasOwn(m, k) && Number(m[k]!.selected) === 1) out.push(k);
+  return out;
+};
 
 export const AliasItemSchema = z
   .object({

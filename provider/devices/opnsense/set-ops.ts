@@ -139,11 +139,22 @@ async function reconcileConfig(t: SetTarget, plan: SetPlan): Promise<ReconcileRe
   const ops: ContentOp[] = [...plan.want.values()].map((w) => ({ kind: "add", address: w.parsed.canonical }));
   for (const k of plan.drop) if (!plan.keep(k)) ops.push({ kind: "remove", address: normaliseDeviceAddress(k)?.canonical ?? k });
   const prune = plan.exclusive ? (cidr: string) => !plan.allow.has(cidr) && !plan.drop.has(cidr) && !plan.keep(cidr) : undefined;
-  const onBefore = plan.onBefore && ((lines: readonly string[]) => plan.onBefore!(heldEntries(lines)));
-  const r = await submitContentBatch(batchKey(t), t.client, t.info.uuid, t.alias, { ops, prune, onBefore }, lockKey(t));
+  // The lines the batch read before its write, handed to `plan.onBefore` once the batch is over (a take-back needs
+  // them): parsed inside the batch, 50,000 lines took most of the read→write window (issue 22).
+  let read: readonly string[] | undefined;
+  const onBefore = plan.onBefore && ((lines: readonly string[]) => void (read = lines));
+  let r: Awaited<ReturnType<typeof submitContentBatch>>;
+  try {
+    r = await submitContentBatch(batchKey(t), t.client, t.info.uuid, t.alias, { ops, prune, onBefore }, lockKey(t));
+  } catch (e) {
+    if (read) plan.onBefore!(heldEntries(read));
+    throw e;
+  }
   const wk = writeKey(t);
   for (const op of ops) noteWrite(wk, normaliseDeviceAddress(op.address)?.cidr ?? op.address);
-  return { before: heldEntries(r.before), removedUnexpected: [...heldEntries(r.pruned).values()].map((h) => h.label) };
+  const before = heldEntries(r.before);
+  plan.onBefore?.(before);
+  return { before, removedUnexpected: [...heldEntries(r.pruned).values()].map((h) => h.label) };
 }
 
 async function reconcileTable(t: SetTarget, plan: SetPlan): Promise<ReconcileResult> {
