@@ -11,6 +11,7 @@ import { detailedDiff } from "../../provider/plugin/detailed-diff";
 import { useEmulator } from "../support/emulator";
 import { fastConfigTiming, USERS } from "../opnsense/helpers";
 import { opnsenseSetKit, opnsenseSetSteps } from "../sets/helpers";
+import { setClock } from "../../provider/core/time-box";
 
 const emu = useEmulator(() => startOpnsenseEmulator({ users: Object.values(USERS) }));
 fastConfigTiming();
@@ -20,6 +21,8 @@ const { create, update, refreshed } = opnsenseSetSteps(kit);
 /** Every plain entry of a state as the previous version wrote it. */
 const oldForm = (s: AliasSetOutputs): AliasSetOutputs =>
   ({ ...s, addresses: (s.addresses as unknown[]).map((e) => (typeof e === "string" ? { address: e } : e)) }) as never;
+
+afterEach(() => setClock(undefined));
 
 describe.each(["table", "config"] as const)("rt3 set state forms, %s mode", (method) => {
   const holds = () => (method === "table" ? kit.table() : kit.content()).map((l) => l.replace("/32", "")).sort();
@@ -117,5 +120,17 @@ describe.each(["table", "config"] as const)("rt3 set state forms, %s mode", (met
     emu.backend.reconfigureError = undefined;
     await emu.backend.reconfigure();
     expect(holds()).toEqual(["198.51.100.1", "198.51.100.5"]);
+  });
+  it("mixed state of a set whose own time came: the diff revokes (no crash on the stored-form conversion) and `up` removes every entry", async () => {
+    const T0 = Date.parse("2030-01-01T00:00:00Z");
+    setClock(() => T0);
+    const expiresAt = "2030-01-01T01:00:00Z";
+    const s = await create({ method, expiresAt, addresses: ["198.51.100.1", "198.51.100.2", { address: "198.51.100.3", description: "c" }] });
+    const mixed = { ...s, addresses: [{ address: "198.51.100.1" }, "198.51.100.2", { address: "198.51.100.3", description: "c" }] } as never as AliasSetOutputs;
+    setClock(() => T0 + 2 * 3600_000);
+    const news = await kit.checked(kit.setInputs({ method, expiresAt, addresses: s.addresses, grantName: s.grantName }), mixed as never);
+    expect((await provider.diff("id", mixed, news)).changes).toBe(true);
+    await provider.update("id", mixed, news);
+    expect(holds()).toEqual([]);
   });
 });
