@@ -353,9 +353,10 @@ export function parsedAddresses(list: readonly SetEntry[]): readonly (GrantAddre
 export type StoredSetEntry = string | SetEntry;
 
 /** {@link SetEntry} list → stored form ({@link StoredSetEntry}); keeps the parsed addresses of the list. @internal */
-export function compactEntries(list: readonly SetEntry[]): StoredSetEntry[] {
-  const out = list.map((e) => (e.description === undefined && e.name === undefined && e.expiresAt === undefined ? e.address : e));
-  const parsed = parsedLists.get(list);
+export function compactEntries(list: readonly StoredSetEntry[]): StoredSetEntry[] {
+  // A list may already be mixed (state edited by hand, or half-converted): a string entry stays the address it is.
+  const out = list.map((e) => (typeof e !== "string" && e.description === undefined && e.name === undefined && e.expiresAt === undefined ? e.address : e));
+  const parsed = parsedLists.get(list as readonly SetEntry[]);
   if (parsed) parsedLists.set(out as never, parsed);
   return out;
 }
@@ -753,7 +754,7 @@ export function loudDiff<
 function inStoredForm<T>(olds: T): T {
   const o = olds as Raw;
   if (!Array.isArray(o.addresses) || !oldForm(o.addresses as StoredSetEntry[])) return olds;
-  return { ...olds, addresses: compactEntries(o.addresses as SetEntry[]) };
+  return { ...olds, addresses: compactEntries(o.addresses as StoredSetEntry[]) };
 }
 
 /**
