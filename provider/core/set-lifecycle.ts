@@ -393,7 +393,9 @@ export function wanted<I extends SetFields>(device: Pick<SetDevice<I, unknown>, 
   const hit = byInputs.get(inputs);
   if (hit) return hit;
   const out = new Map<string, WantedEntry>();
-  const list = inputs.addresses ?? [];
+  // Stored state (a plain entry as its address) reaches here too: a device's update/delete wrapper reads the list of
+  // the state it is given (the feed sets forget their identity records by it).
+  const list = expandEntries((inputs.addresses ?? []) as readonly StoredSetEntry[]);
   const parsed = parsedAddresses(list);
   list.forEach((e, i) => {
     if (!parsed[i]) return;

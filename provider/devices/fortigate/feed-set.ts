@@ -129,7 +129,7 @@ const base = setLifecycle<FortigateFeedSetInputs, FortigateClientOptions>(
       let kept = new Map<string, Set<string>>();
       if (plan.drop.size > 0 || plan.exclusive)
         try {
-          kept = await keptInFeedByOtherKind("direct", vdomOf(i), i.feed, async () => new Map([[await c.serial(), c.host]]));
+          kept = await keptInFeedByOtherKind("direct", vdomOf(i), i.feed, async () => new Map([[await c.serial(), c.host]]), plan);
         } catch (e) {
           throw pushFailed(c.host, i.feed, "the set's entries", "remove", [{ device: c.host, reason: (e as Error).message }], []);
         }

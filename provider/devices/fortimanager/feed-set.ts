@@ -166,7 +166,7 @@ const base = setLifecycle<FortimanagerFeedSetInputs, Options>(
         let kept = new Map<string, Set<string>>();
         if (plan.drop.size > 0 || plan.exclusive)
           try {
-            kept = await keptInFeedByOtherKind("managed", vdomOf(i), i.feed, () => managedSerials(c, devices));
+            kept = await keptInFeedByOtherKind("managed", vdomOf(i), i.feed, () => managedSerials(c, devices), plan);
           } catch (e) {
             throw pushFailed(hostOfUrl(o.url), i.feed, "the set's entries", "remove", [{ device: devices.join(", "), reason: (e as Error).message }], []);
           }

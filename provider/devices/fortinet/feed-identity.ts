@@ -201,12 +201,16 @@ export async function keptInFeedByOtherKind(
   vdom: string,
   feed: string,
   mine: () => Promise<ReadonlyMap<string, string>>,
+  plan?: SetPlan,
 ): Promise<Map<string, Set<string>>> {
   const prefix = `${vdom}\u0000${feed}\u0000`;
   const out = new Map<string, Set<string>>();
   let serials: ReadonlyMap<string, string> | undefined;
   for (const [k, m] of declarations()) {
     if (!k.startsWith(prefix)) continue;
+    // Only entries this change may remove: another grant's entry elsewhere in the feed is none of its business (its
+    // device may even be unreachable: asking its serial would fail a change that cannot touch it).
+    if (plan && !mayRemove(plan, k.slice(prefix.length))) continue;
     const others = [...m.values()].filter((d) => d.kind !== kind);
     if (others.length === 0) continue;
     serials ??= await mine();
@@ -276,9 +280,14 @@ export function forgetFeedSet(set: Omit<FeedSetIdentity, "serials">, grantName: 
  * process of this run, whose FortiGate cannot be learnt here; `unproven` names them after the reconcile, and the set
  * then fails with its diagnosis instead of reporting a removal it did not make.
  */
+/** Whether `plan` may remove the entry `k`: not wanted, and dropped or (exclusive) not allowed. */
+function mayRemove(plan: SetPlan, k: string): boolean {
+  return !plan.want.has(k) && (plan.drop.has(k) || (plan.exclusive && !plan.allow.has(k)));
+}
+
 export function keepingOtherProcesses(kind: FeedGrantKind, vdom: string, feed: string, plan: SetPlan): { plan: SetPlan; unproven(): string[] } {
   const hits = new Map<string, string[]>();
-  const removes = (k: string) => !plan.want.has(k) && (plan.drop.has(k) || (plan.exclusive && !plan.allow.has(k)));
+  const removes = (k: string) => mayRemove(plan, k);
   const keep = (k: string, t?: string) => {
     if (plan.keep(k, t)) return true;
     if (!removes(k)) return false;
