@@ -82,7 +82,9 @@
  * or resurrected by another one, provided each set_item lands within its process's allowance (and,
  * for windows from (a), both processes read contents of similar size). Writers that do not verify
  * (a person in the UI, another tool, an older version of this library with its longer window) can
- * still undo a verified grant later; `read`/refresh then reports it gone. Aliases shared by several
+ * still undo a verified grant later; `read`/refresh then reports it gone — and so can this batcher undo
+ * another process's TABLE-mode add (its proof read does not wait for our window; seen once in 5 runs of
+ * test/engine/declared-concurrency under load): one alias, one method. Aliases shared by several
  * processes are safer in table mode: alias_util add/delete are atomic on the device
  * (AliasUtilController.php, `Config::lock()`, 26.7.2).
  *
